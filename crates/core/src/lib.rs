@@ -1,0 +1,29 @@
+//! The vocabulary of exhibit: identifiers, digests, manifests and custody
+//! events, plus the storage key layout. This crate does no I/O so that every
+//! other crate can share it cheaply.
+//!
+//! ```
+//! use exhibit_core::ids::{CaseId, ExhibitRef};
+//! let case: CaseId = "42AB1234520".parse().unwrap();
+//! let exhibit: ExhibitRef = "JS/1".parse().unwrap();
+//! assert_eq!(exhibit.key_component(), "JS%2F1");
+//! assert_eq!(case.as_str(), "42AB1234520");
+//! ```
+
+pub mod canonical;
+pub mod digest;
+pub mod error;
+pub mod event;
+pub mod hashing;
+pub mod ids;
+pub mod layout;
+pub mod manifest;
+
+pub use digest::{Digests, HashSelection, Sha256Digest};
+pub use error::{ErrorKind, IdError};
+pub use ids::{ArtefactId, CaseId, ExhibitRef};
+
+/// Name and version of this build of exhibit, recorded in every custody event.
+pub const TOOL_NAME: &str = "exhibit";
+/// Version of this build of exhibit.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

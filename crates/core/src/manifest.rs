@@ -1,0 +1,184 @@
+//! The manifest of an artefact: what it is and where it came from. It is
+//! written once, create-only, beside the content object, and its SHA-256 is
+//! recorded in the custody event that stores it.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::digest::{Digests, Sha256Digest};
+use crate::ids::{ArtefactId, CaseId, ExhibitRef};
+
+/// Format tag of manifests written by this version.
+pub const MANIFEST_FORMAT: &str = "exhibit-manifest/1";
+
+/// How an artefact came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ArtefactKind {
+    /// Acquired as given: a file, an image, a scan.
+    Original,
+    /// Taken out of a container or file system inside another artefact.
+    Extracted,
+    /// Made from another artefact (transcode, OCR).
+    Derivative,
+}
+
+/// A path as the operating system gave it, kept losslessly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedPath {
+    /// Display form; invalid UTF-8 is replaced by U+FFFD.
+    pub display: String,
+    /// The exact bytes as hex, present only when `display` is lossy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_hex: Option<String>,
+}
+
+impl RecordedPath {
+    /// Records raw path bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Self { display: s.to_owned(), bytes_hex: None },
+            Err(_) => Self { display: String::from_utf8_lossy(bytes).into_owned(), bytes_hex: Some(hex::encode(bytes)) },
+        }
+    }
+
+    /// The exact bytes this path was recorded from.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.bytes_hex.as_deref().and_then(|h| hex::decode(h).ok()).unwrap_or_else(|| self.display.as_bytes().to_vec())
+    }
+}
+
+/// Where an original was found, as the operator gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// The full path as given on the command line, joined with the path
+    /// inside a walked folder.
+    pub path: RecordedPath,
+    /// The final component of `path`.
+    pub name: RecordedPath,
+}
+
+/// One timestamp and the structure it was read from (e.g. `stat`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourcedTime {
+    /// The instant, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Where it came from, e.g. `stat.mtime` or `statx.btime`.
+    pub from: String,
+}
+
+/// The four classic file timestamps; each absent when the source has none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timestamps {
+    /// Birth time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<SourcedTime>,
+    /// Last content change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<SourcedTime>,
+    /// Last access, as seen before exhibit read the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessed: Option<SourcedTime>,
+    /// Last metadata change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<SourcedTime>,
+}
+
+/// A media type found from content signatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaType {
+    /// MIME type, `application/octet-stream` when nothing matched.
+    pub mime: String,
+    /// Usual file extension for the type, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// Which detector decided, e.g. `infer 0.16`.
+    pub detected_by: String,
+}
+
+/// The artefact this one came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRef {
+    /// The parent's ID.
+    pub id: ArtefactId,
+    /// The parent's content hash.
+    pub sha256: Sha256Digest,
+    /// Byte offset inside the parent, where meaningful.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+/// The tool that made an artefact or an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// Tool name.
+    pub name: String,
+    /// Tool version.
+    pub version: String,
+    /// Versions of libraries that shaped the result (libavcodec, tesseract...).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub libraries: std::collections::BTreeMap<String, String>,
+}
+
+impl ToolInfo {
+    /// This build of exhibit, with the named component.
+    pub fn exhibit(component: &str) -> Self {
+        Self {
+            name: format!("{}/{component}", crate::TOOL_NAME),
+            version: crate::TOOL_VERSION.to_owned(),
+            libraries: Default::default(),
+        }
+    }
+}
+
+/// Everything recorded about one artefact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtefactManifest {
+    /// Always [`MANIFEST_FORMAT`].
+    pub format: String,
+    /// The artefact's ID.
+    pub id: ArtefactId,
+    /// The case it belongs to.
+    pub case: CaseId,
+    /// The exhibit it belongs to.
+    pub exhibit: ExhibitRef,
+    /// Original, extracted or derivative.
+    pub kind: ArtefactKind,
+    /// Where it was found (originals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
+    /// Size in bytes.
+    pub size: u64,
+    /// Content digests.
+    pub digests: Digests,
+    /// Media type by content.
+    pub media_type: MediaType,
+    /// Timestamps of the source.
+    pub timestamps: Timestamps,
+    /// The artefact it came from, for extracted and derivative artefacts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+    /// Who ran the acquisition.
+    pub operator: String,
+    /// Which tool made it.
+    pub tool: ToolInfo,
+    /// Markers such as `needs-review` or `deleted`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_paths_are_kept_exactly() {
+        let raw = b"dir/\xff\xfename";
+        let p = RecordedPath::from_bytes(raw);
+        assert!(p.bytes_hex.is_some());
+        assert_eq!(p.to_bytes(), raw);
+        assert_eq!(RecordedPath::from_bytes(b"ok").bytes_hex, None);
+    }
+}

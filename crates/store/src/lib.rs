@@ -1,0 +1,109 @@
+//! Object storage for exhibit: the [`ObjectStore`] trait, its backends, and
+//! the conformance suite every backend must pass.
+//!
+//! Writes are create-only: nothing stored is ever overwritten. Reads re-hash
+//! as they go and fail loudly when the bytes are not what was stored.
+//!
+//! Backends are chosen once, from a URI, by [`open_store`]:
+//! `file:///path` (or a bare path) for the local folder store.
+
+mod error;
+mod local;
+mod verify_read;
+
+pub mod conformance;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
+use exhibit_core::layout::ObjectKey;
+
+pub use error::{StoreError, StoreErrorKind};
+pub use local::LocalStore;
+pub use verify_read::VerifyingReader;
+
+/// A body to store: any blocking reader. Backends read it in fixed-size
+/// chunks on a blocking thread, so memory stays constant.
+pub type Body = Box<dyn std::io::Read + Send>;
+
+/// What a head or list returns about one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The object's key.
+    pub key: ObjectKey,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// What a put stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutReceipt {
+    /// Where it is.
+    pub key: ObjectKey,
+    /// How many bytes were read from the body.
+    pub size: u64,
+    /// Digests of the bytes read.
+    pub digests: Digests,
+    /// False when identical content was already there (content puts only).
+    pub created: bool,
+}
+
+/// Object storage with create-only writes and verifying reads.
+#[async_trait]
+pub trait ObjectStore: Send + Sync + Debug {
+    /// The URI this store was opened from.
+    fn uri(&self) -> String;
+
+    /// Stores `body` under `key`, which must not exist yet. Of several
+    /// concurrent writers to one key exactly one wins; the others get
+    /// [`StoreErrorKind::AlreadyExists`]. The object is durable on return.
+    async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError>;
+
+    /// Stores `body` content-addressed, under `prefix` followed by the hex
+    /// SHA-256 of its bytes (`prefix` ends in `/`). If that object already
+    /// exists it is left as it is and `created` is false.
+    async fn put_content(&self, prefix: &str, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError>;
+
+    /// Opens an object for reading. The reader re-hashes what it returns and
+    /// fails with [`std::io::ErrorKind::InvalidData`] at the end if the
+    /// SHA-256 is not `expect` (or, when `expect` is `None`, the SHA-256 the
+    /// key names, for content-addressed keys).
+    async fn get(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError>;
+
+    /// Size of an object, or [`StoreErrorKind::NotFound`].
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError>;
+
+    /// Every object whose key starts with `prefix`, sorted by key.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
+}
+
+/// Reads a whole small object (a manifest, a ledger entry) into memory,
+/// refusing anything over `limit` bytes.
+pub async fn read_small(store: &dyn ObjectStore, key: &ObjectKey, limit: u64) -> Result<Vec<u8>, StoreError> {
+    let meta = store.head(key).await?;
+    if meta.size > limit {
+        return Err(StoreError::too_large(key, meta.size, limit));
+    }
+    let reader = store.get(key, None).await?;
+    let key = key.clone();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut buf = Vec::with_capacity(meta.size as usize);
+        reader.take(limit + 1).read_to_end(&mut buf).map_err(|e| StoreError::io(&key, e))?;
+        Ok(buf)
+    })
+    .await
+    .map_err(StoreError::join)?
+}
+
+/// Opens the store a URI names: `file:///abs/path`, `file://rel/path`, or a
+/// plain path.
+pub fn open_store(uri: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    match uri.split_once("://") {
+        Some(("file", path)) => Ok(Arc::new(LocalStore::open(path)?)),
+        Some((scheme, _)) => Err(StoreError::unsupported_uri(uri, scheme)),
+        None => Ok(Arc::new(LocalStore::open(uri)?)),
+    }
+}
