@@ -63,7 +63,11 @@ impl<const N: usize> FromStr for HexDigest<N> {
         let lower = s.bytes().all(|b| !b.is_ascii_uppercase());
         match hex::decode_to_slice(s, &mut out) {
             Ok(()) if lower => Ok(Self(out)),
-            _ => Err(IdError { what: "digest", value: s.escape_debug().to_string(), rule: "lowercase hex of the digest's length" }),
+            _ => Err(IdError {
+                what: "digest",
+                value: s.escape_debug().to_string(),
+                rule: "lowercase hex of the digest's length",
+            }),
         }
     }
 }
@@ -82,6 +86,7 @@ impl<'de, const N: usize> Deserialize<'de> for HexDigest<N> {
 
 /// Which digests to compute besides SHA-256, which is always computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HashSelection {
     /// Also compute MD5.
     pub md5: bool,

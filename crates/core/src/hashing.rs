@@ -26,11 +26,7 @@ pub struct MultiHasher {
 impl MultiHasher {
     /// A hasher computing SHA-256 plus whatever `selection` adds.
     pub fn new(selection: HashSelection) -> Self {
-        Self {
-            sha256: Sha256::new(),
-            md5: selection.md5.then(Md5::new),
-            sha1: selection.sha1.then(Sha1::new),
-        }
+        Self { sha256: Sha256::new(), md5: selection.md5.then(Md5::new), sha1: selection.sha1.then(Sha1::new) }
     }
 
     /// Feeds bytes to every selected algorithm.

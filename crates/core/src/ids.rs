@@ -20,10 +20,7 @@ fn is_word_char(c: char) -> bool {
 }
 
 fn is_word(s: &str, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && s.chars().all(is_word_char)
+    !s.is_empty() && s.len() <= max && s.starts_with(|c: char| c.is_ascii_alphanumeric()) && s.chars().all(is_word_char)
 }
 
 /// A case reference such as a URN (`42AB1234520`) or a court number

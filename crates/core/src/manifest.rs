@@ -38,7 +38,9 @@ impl RecordedPath {
     pub fn from_bytes(bytes: &[u8]) -> Self {
         match std::str::from_utf8(bytes) {
             Ok(s) => Self { display: s.to_owned(), bytes_hex: None },
-            Err(_) => Self { display: String::from_utf8_lossy(bytes).into_owned(), bytes_hex: Some(hex::encode(bytes)) },
+            Err(_) => {
+                Self { display: String::from_utf8_lossy(bytes).into_owned(), bytes_hex: Some(hex::encode(bytes)) }
+            }
         }
     }
 

@@ -1,1 +1,33 @@
-//! exhibit-pipeline
+//! The pipeline: a [`Stage`] consumes a job, writes objects and custody
+//! events, and returns the jobs that follow it. The [`Runner`] moves jobs
+//! through a [`JobQueue`](exhibit_queue::JobQueue) until none are left.
+//!
+//! Every stage is idempotent: before doing work it asks the [`CaseIndex`]
+//! (built from the ledger) whether that work is already recorded. That makes
+//! a re-run after a crash, or a redelivered job, harmless.
+
+mod context;
+mod error;
+mod index;
+mod progress;
+mod runner;
+
+pub use context::{StageContext, Tally};
+pub use error::{StageError, StageErrorKind};
+pub use index::{CaseIndex, SourceRecord};
+pub use progress::{NoProgress, ProgressSink};
+pub use runner::{RunSummary, Runner};
+
+use async_trait::async_trait;
+use exhibit_queue::Job;
+
+/// One step of the pipeline (acquire, identify, explore, transcode, ocr).
+#[async_trait]
+pub trait Stage: Send + Sync {
+    /// The stage's name, which is also its queue lane.
+    fn name(&self) -> &'static str;
+
+    /// Does the job's work and returns the jobs that follow it. A returned
+    /// error is recorded as a `failed` event by the runner.
+    async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError>;
+}

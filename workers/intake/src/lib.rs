@@ -1,1 +1,25 @@
-//! exhibit-intake
+//! Intake: the first stages of the pipeline.
+//!
+//! [`plan_sources`] checks and walks what the operator pointed at (files and
+//! folders; symlinks are recorded, never followed) and turns it into
+//! `acquire` jobs. [`AcquireStage`] streams each file into the store once,
+//! hashing as it copies, and records it; [`IdentifyStage`] finds the media
+//! type from content signatures and writes the artefact's manifest.
+
+mod acquire;
+mod facts;
+mod identify;
+mod plan;
+mod source_file;
+
+pub use acquire::AcquireStage;
+pub use facts::AcquiredFacts;
+pub use identify::{IdentifyStage, detect_media_type};
+pub use plan::{Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
+
+/// Name of the acquire stage and its queue lane.
+pub const ACQUIRE: &str = "acquire";
+/// Name of the identify stage and its queue lane.
+pub const IDENTIFY: &str = "identify";
+/// Version of the intake policy, part of every job ID.
+pub const POLICY_VERSION: &str = "intake-1";

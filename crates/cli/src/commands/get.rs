@@ -1,0 +1,98 @@
+//! `exhibit get`: stream an artefact out, checking its SHA-256 on the way,
+//! and record the access in the ledger (disclosure needs every access on
+//! record).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use exhibit_core::event::{Action, ArtefactRef};
+use exhibit_core::ids::{ArtefactId, CaseId};
+use exhibit_core::layout::{manifest_key, object_key};
+use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_pipeline::{CaseIndex, StageContext};
+
+use crate::EXIT_VERIFY_FAILED;
+use crate::config::Config;
+use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// Case ID.
+    #[arg(long)]
+    case: CaseId,
+    /// Artefact ID (from `exhibit show`).
+    artefact: ArtefactId,
+    /// Write here instead of standard output. Nothing is left there if the
+    /// hash check fails.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Who is accessing it (default: $USER).
+    #[arg(long)]
+    operator: Option<String>,
+}
+
+pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config)?;
+    let key = manifest_key(&args.case, &args.artefact);
+    let bytes = exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await.with_context(|| {
+        format!(
+            "no artefact {} in case {}; list them with `exhibit show --case {}`",
+            args.artefact, args.case, args.case
+        )
+    })?;
+    let manifest: ArtefactManifest =
+        serde_json::from_slice(&bytes).with_context(|| format!("manifest {key} is damaged; run `exhibit verify`"))?;
+    let reader = store.get(&object_key(&args.case, &manifest.digests.sha256), Some(manifest.digests.sha256)).await?;
+    let output = args.output.clone();
+    let copied = tokio::task::spawn_blocking(move || copy_out(reader, output)).await?;
+    if let Err(e) = copied {
+        eprintln!("exhibit: artefact {} failed its hash check or could not be written: {e:#}", args.artefact);
+        return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
+    }
+    record_access(args, config, manifest).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn copy_out(mut reader: impl std::io::Read, output: Option<PathBuf>) -> anyhow::Result<()> {
+    let Some(path) = output else {
+        let mut stdout = std::io::stdout().lock();
+        std::io::copy(&mut reader, &mut stdout)?;
+        return Ok(stdout.flush()?);
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let mut temp = tempfile_in(dir)?;
+    std::io::copy(&mut reader, temp.as_file_mut())?;
+    temp.as_file().sync_all()?;
+    temp.persist_noclobber(&path)
+        .with_context(|| format!("{} already exists; choose another -o path", path.display()))?;
+    Ok(())
+}
+
+fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(".exhibit-get-")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))
+}
+
+async fn record_access(args: GetArgs, config: Config, manifest: ArtefactManifest) -> anyhow::Result<()> {
+    let operator = args.operator.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let operator = check_operator(&operator)?;
+    let store = open_store(&config)?;
+    let signer = open_signer(&config)?;
+    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone()).await?;
+    let ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), CaseIndex::default());
+    let mut event = ctx.event(Action::Accessed, Some(&manifest.exhibit), ToolInfo::exhibit("get"));
+    event.artefact = Some(ArtefactRef {
+        id: Some(manifest.id),
+        sha256: manifest.digests.sha256,
+        size: manifest.size,
+        manifest_sha256: None,
+    });
+    let target = args.output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
+    event.params.insert("output".into(), target.into());
+    ctx.record(event).await?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `exhibit ingest`: plan, then run acquire and identify over the queue.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_intake::{AcquireStage, IdentifyStage, acquire_jobs, plan_sources};
+use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
+
+use crate::EXIT_USAGE;
+use crate::config::Config;
+use crate::progress::Bar;
+use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Case ID, e.g. 42AB1234520 or T20247001.
+    #[arg(long)]
+    case: CaseId,
+    /// Exhibit reference, e.g. JS/1.
+    #[arg(long)]
+    exhibit: ExhibitRef,
+    /// Name of the person responsible for this acquisition.
+    #[arg(long)]
+    operator: String,
+    /// Files acquired at once (overrides ingest.workers).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Files and folders to acquire. Folders are walked; symlinks are
+    /// recorded, not followed.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let operator = check_operator(&args.operator)?;
+    let plan = plan_sources(&args.paths)?;
+    let store = open_store(&config)?;
+    let signer = open_signer(&config)?;
+    let (ledger, index) = open_case(store.clone(), &args.case, signer.clone()).await?;
+    let queue =
+        exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
+    let bar = Arc::new(Bar::new(plan.items.len() as u64, plan.total_bytes));
+    let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
+    ctx.hashes = config.hashing;
+    ctx.progress = bar.clone();
+    let ctx = Arc::new(ctx);
+    let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
+    let workers = args.workers.unwrap_or(config.ingest.workers);
+    let jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
+    let started = Instant::now();
+    let summary = Runner::new(ctx.clone(), queue, stages, workers)
+        .with_max_attempts(config.ingest.max_attempts)
+        .run(jobs)
+        .await
+        .context("ingest stopped; rerun the same command to resume")?;
+    bar.finish();
+    tracing::info!(jobs = summary.jobs, retries = summary.retries, "run finished");
+    Ok(print_summary(&ctx, &args, plan.items.len(), started))
+}
+
+fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) -> ExitCode {
+    let tally = &ctx.tally;
+    let secs = started.elapsed().as_secs_f64().max(1e-6);
+    let bytes = Tally::get(&tally.bytes);
+    let failures = tally.failures();
+    println!(
+        "case {} exhibit {}: {} files: {} stored, {} already recorded, {} failed; {} bytes in {:.1} s ({:.1} MB/s, {:.0} files/s)",
+        args.case,
+        args.exhibit,
+        files,
+        Tally::get(&tally.stored),
+        Tally::get(&tally.skipped),
+        failures.len(),
+        bytes,
+        secs,
+        bytes as f64 / secs / 1e6,
+        files as f64 / secs,
+    );
+    if failures.is_empty() {
+        println!("next: exhibit verify --case {}", args.case);
+        return ExitCode::SUCCESS;
+    }
+    for (what, reason) in &failures {
+        eprintln!("failed: {what}: {reason}");
+    }
+    eprintln!(
+        "{} file(s) failed and are recorded as failed in the ledger; fix the cause and rerun the same command to retry them.",
+        failures.len()
+    );
+    ExitCode::from(EXIT_USAGE)
+}

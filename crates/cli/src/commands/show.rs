@@ -1,0 +1,118 @@
+//! `exhibit show`: the artefacts of a case, from their manifests, and the
+//! failures its ledger records.
+
+use std::process::ExitCode;
+
+use exhibit_core::event::{Action, Outcome};
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
+use exhibit_core::manifest::ArtefactManifest;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::session::{case_events, open_store};
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// Case ID.
+    #[arg(long)]
+    case: CaseId,
+    /// Only this exhibit.
+    #[arg(long)]
+    exhibit: Option<ExhibitRef>,
+    /// Write JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct Failure {
+    seq_hint: usize,
+    exhibit: Option<ExhibitRef>,
+    reason: String,
+    input: serde_json::Value,
+}
+
+#[derive(Debug, Serialize)]
+struct Listing {
+    case: CaseId,
+    artefacts: Vec<ArtefactManifest>,
+    failures: Vec<Failure>,
+}
+
+pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config)?;
+    let mut artefacts = Vec::new();
+    for meta in store.list(&manifests_prefix(&args.case)).await? {
+        let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();
+        if parse_manifest_name(name).is_none() {
+            continue;
+        }
+        let bytes = exhibit_store::read_small(store.as_ref(), &meta.key, 1 << 20).await?;
+        match serde_json::from_slice::<ArtefactManifest>(&bytes) {
+            Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) => artefacts.push(m),
+            Ok(_) => {}
+            Err(e) => eprintln!(
+                "exhibit: manifest {} does not parse ({e}); run `exhibit verify --case {}`",
+                meta.key, args.case
+            ),
+        }
+    }
+    artefacts.sort_by(|a, b| {
+        (&a.exhibit, &a.source.as_ref().map(|s| &s.path.display))
+            .cmp(&(&b.exhibit, &b.source.as_ref().map(|s| &s.path.display)))
+    });
+    let failures = failures(store.as_ref(), &args).await?;
+    let listing = Listing { case: args.case, artefacts, failures };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&listing)?);
+    } else {
+        print_text(&listing);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn failures(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> anyhow::Result<Vec<Failure>> {
+    let events = case_events(store, &args.case).await?;
+    Ok(events
+        .into_iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            e.action == Action::Failed && args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x))
+        })
+        .filter_map(|(i, e)| match e.outcome {
+            Outcome::Failed { reason } => Some(Failure {
+                seq_hint: i + 1,
+                exhibit: e.exhibit,
+                reason,
+                input: e.params.get("input").cloned().unwrap_or_default(),
+            }),
+            Outcome::Ok => None,
+        })
+        .collect())
+}
+
+fn print_text(listing: &Listing) {
+    println!("case {}: {} artefact(s)", listing.case, listing.artefacts.len());
+    for m in &listing.artefacts {
+        let path = m.source.as_ref().map_or("-", |s| s.path.display.as_str());
+        println!("{}  {:?}  {}  {}", m.id, m.kind, m.exhibit, path);
+        println!("    size {}  type {}", m.size, m.media_type.mime);
+        println!("    sha256 {}", m.digests.sha256);
+        if let Some(md5) = m.digests.md5 {
+            println!("    md5    {md5}");
+        }
+        if let Some(sha1) = m.digests.sha1 {
+            println!("    sha1   {sha1}");
+        }
+        if let Some(parent) = &m.parent {
+            println!("    parent {}", parent.id);
+        }
+        if !m.flags.is_empty() {
+            println!("    flags  {}", m.flags.join(", "));
+        }
+    }
+    for f in &listing.failures {
+        println!("failed: {}", f.reason);
+    }
+}

@@ -1,0 +1,69 @@
+//! Opening what a command works on: the store, the signing key, a case's
+//! ledger and the index of work it records.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use exhibit_core::event::{Actor, CustodyEvent};
+use exhibit_core::ids::CaseId;
+use exhibit_custody::{Ledger, Signer};
+use exhibit_pipeline::CaseIndex;
+use exhibit_store::ObjectStore;
+
+use crate::config::Config;
+
+/// Opens the configured object store.
+pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    exhibit_store::open_store(&config.store.uri).with_context(|| format!("cannot open the store {}", config.store.uri))
+}
+
+/// Loads (or on first use creates) the signing key.
+pub fn open_signer(config: &Config) -> anyhow::Result<Arc<Signer>> {
+    let signer = Signer::load_or_create(&config.signing.key_file)
+        .with_context(|| format!("cannot use the signing key {}", config.signing.key_file.display()))?;
+    Ok(Arc::new(signer))
+}
+
+/// Who is acting: the operator, this host and process, and the signing key.
+pub fn actor(operator: &str, signer: &Signer) -> Actor {
+    Actor {
+        operator: operator.to_owned(),
+        host: gethostname::gethostname().to_string_lossy().into_owned(),
+        process: std::process::id(),
+        public_key: signer.public_key_openssh(),
+    }
+}
+
+/// Checks an operator name: not blank, one line, at most 200 characters.
+pub fn check_operator(operator: &str) -> anyhow::Result<String> {
+    let trimmed = operator.trim();
+    if trimmed.is_empty() || trimmed.len() > 200 || trimmed.chars().any(char::is_control) {
+        anyhow::bail!(
+            "operator {operator:?} is not allowed: give the name of the person responsible, 1 to 200 printable characters"
+        );
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// The case's events, in ledger order, skipping entries that do not parse
+/// (`exhibit verify` reports those).
+pub async fn case_events(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Result<Vec<CustodyEvent>> {
+    let entries = exhibit_custody::read_entries(store, case)
+        .await
+        .with_context(|| format!("cannot read the ledger of case {case}"))?;
+    Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| entry.event)).collect())
+}
+
+/// Opens a case's ledger for appending, with the index of what it records.
+pub async fn open_case(
+    store: Arc<dyn ObjectStore>,
+    case: &CaseId,
+    signer: Arc<Signer>,
+) -> anyhow::Result<(Arc<Ledger>, CaseIndex)> {
+    let events = case_events(store.as_ref(), case).await?;
+    let index = CaseIndex::from_events(&events);
+    let ledger = Ledger::open(store, case.clone(), signer)
+        .await
+        .with_context(|| format!("cannot open the ledger of case {case}"))?;
+    Ok((Arc::new(ledger), index))
+}

@@ -1,0 +1,126 @@
+//! Bad input gives a clear message and exit code 2, and records nothing.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Output;
+
+use crate::common::{Sandbox, stderr};
+
+fn assert_refused(sb: &Sandbox, out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(out));
+    assert!(stderr(out).contains(needle), "expected {needle:?} in: {}", stderr(out));
+    assert!(!sb.data().join("cases").exists(), "nothing may be recorded after bad input");
+}
+
+fn ingest(sb: &Sandbox, case: &str, operator: &str, path: &str) -> Output {
+    sb.run(&["ingest", "--case", case, "--exhibit", "JS/1", "--operator", operator, path])
+}
+
+#[test]
+fn missing_path() {
+    let sb = Sandbox::new();
+    let missing = sb.dir.path().join("no-such-disc");
+    let out = ingest(&sb, "C1", "PC Smith", missing.to_str().unwrap());
+    assert_refused(&sb, &out, "no-such-disc: no such file or folder");
+}
+
+#[test]
+fn empty_folder() {
+    let sb = Sandbox::new();
+    let empty = sb.dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = ingest(&sb, "C1", "PC Smith", empty.to_str().unwrap());
+    assert_refused(&sb, &out, "holds no files");
+}
+
+#[test]
+fn bad_case_ids() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    for case in ["../x", "", "a/b"] {
+        let out = ingest(&sb, case, "PC Smith", src.to_str().unwrap());
+        assert_refused(&sb, &out, "A-Z a-z 0-9");
+    }
+}
+
+#[test]
+fn bad_exhibit_reference() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let out =
+        sb.run(&["ingest", "--case", "C1", "--exhibit", "JS/../1", "--operator", "PC Smith", src.to_str().unwrap()]);
+    assert_refused(&sb, &out, "JS/1");
+}
+
+#[test]
+fn missing_or_blank_operator() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let out = sb.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", src.to_str().unwrap()]);
+    assert_refused(&sb, &out, "--operator");
+    let out = ingest(&sb, "C1", "  ", src.to_str().unwrap());
+    assert_refused(&sb, &out, "operator");
+}
+
+#[test]
+fn unknown_config_key_in_file_and_env() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let config = sb.dir.path().join("exhibit.toml");
+    std::fs::write(&config, "[ingest]\nworkrs = 4\n").unwrap();
+    let out = sb
+        .exhibit()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "ingest",
+            "--case",
+            "C1",
+            "--exhibit",
+            "JS/1",
+            "--operator",
+            "PC Smith",
+        ])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_refused(&sb, &out, "workrs");
+    let out = sb
+        .exhibit()
+        .env("EXHIBIT__HASHING__SHA3", "true")
+        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_refused(&sb, &out, "sha3");
+}
+
+/// Root reads any file, so as root the check runs as `nobody` via setpriv.
+#[test]
+fn unreadable_file() {
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let src = sb.dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(src.join("readable.txt"), "ok").unwrap();
+    let secret = src.join("secret.txt");
+    std::fs::write(&secret, "no").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_exhibit")]);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_exhibit"))
+    };
+    let out = cmd
+        .env("EXHIBIT_DATA", sb.data())
+        .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
+        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_refused(&sb, &out, "secret.txt: cannot be read");
+}

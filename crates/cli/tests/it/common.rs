@@ -1,0 +1,95 @@
+//! A sandbox per test: its own data folder, signing key and sources.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("keys/signing_ed25519")
+    }
+
+    /// The `exhibit` command with this sandbox's store and key.
+    pub fn exhibit(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_exhibit"));
+        cmd.env("EXHIBIT_DATA", self.data())
+            .env("EXHIBIT__SIGNING__KEY_FILE", self.key_file())
+            .env_remove("EXHIBIT_CONFIG")
+            .env_remove("EXHIBIT_LOG");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.exhibit().args(args).output().expect("run exhibit")
+    }
+
+    /// A folder of sources: a few files in a nested layout, an empty file and
+    /// a symlink.
+    pub fn sources(&self) -> PathBuf {
+        let src = self.dir.path().join("src");
+        std::fs::create_dir_all(src.join("sub")).unwrap();
+        std::fs::write(src.join("statement.txt"), "I saw the defendant at 10pm.\n").unwrap();
+        std::fs::write(src.join("sub/photo.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+        std::fs::write(src.join("sub/empty"), b"").unwrap();
+        std::os::unix::fs::symlink("../statement.txt", src.join("sub/link")).unwrap();
+        src
+    }
+
+    pub fn ingest(&self, case: &str, src: &Path) -> Output {
+        self.run(&["ingest", "--case", case, "--exhibit", "JS/1", "--operator", "Test Officer", src.to_str().unwrap()])
+    }
+
+    pub fn show_json(&self, case: &str) -> Value {
+        let out = self.run(&["show", "--case", case, "--json"]);
+        assert!(out.status.success(), "show failed: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("show --json output")
+    }
+
+    pub fn verify_json(&self, case: &str) -> (i32, Value) {
+        let out = self.run(&["verify", "--case", case, "--json"]);
+        let report =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("verify --json: {e}: {}", stderr(&out)));
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    pub fn case_dir(&self, case: &str) -> PathBuf {
+        self.data().join("cases").join(case)
+    }
+
+    /// Every ledger entry file of a case, in order, parsed.
+    pub fn ledger(&self, case: &str) -> Vec<(PathBuf, Value)> {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(self.case_dir(case).join("ledger")).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files.into_iter().map(|p| (p.clone(), serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap())).collect()
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Overwrites a stored file even though the store made it read-only.
+pub fn overwrite(path: &Path, bytes: &[u8]) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// The problems of a verify report with this `kind`.
+pub fn problems<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
+    report["problems"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
+}

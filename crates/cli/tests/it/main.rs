@@ -1,0 +1,8 @@
+//! End-to-end tests of the `exhibit` binary on the embedded default (local
+//! folder store, in-process queue).
+
+mod bad_input;
+mod common;
+mod crash;
+mod get_show_hash;
+mod tamper;

@@ -1,0 +1,266 @@
+//! Appending to a case's ledger, and reading it back.
+//!
+//! Appends from one [`Ledger`] are serialised by a mutex around the cached
+//! head. Separate instances and processes coordinate only through
+//! create-only puts: each writes `head + 1`; the loser of a race reads the
+//! winner's entry, links to it, re-signs and tries the next number. So the
+//! ledger never forks and never has a gap.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use exhibit_core::digest::{HashSelection, Sha256Digest};
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::ids::CaseId;
+use exhibit_core::layout::{ObjectKey, ledger_key, ledger_prefix, parse_ledger_name};
+use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, read_small};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+use tracing::{debug, info, instrument};
+
+use crate::entry::{EntryError, LedgerEntry, body_of_file};
+use crate::error::{CustodyError, Result};
+use crate::signer::{Signer, normalise_public_key, verify_signature};
+
+/// Largest ledger entry file read, in bytes.
+pub const ENTRY_LIMIT: u64 = 1 << 20;
+
+/// How many lost races one append tolerates before giving up.
+const MAX_TRIES: u32 = 10_000;
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendedEntry {
+    /// Its sequence number.
+    pub seq: u64,
+    /// SHA-256 of its body (what the next entry's `prev` will hold).
+    pub body_sha256: Sha256Digest,
+}
+
+/// One ledger file as read from the store.
+#[derive(Debug, Clone)]
+pub struct StoredEntry {
+    /// The sequence number in the file's name.
+    pub seq: u64,
+    /// The file's key.
+    pub key: ObjectKey,
+    /// Its bytes (empty when it was too large to read).
+    pub bytes: Vec<u8>,
+    /// The parsed entry, or why it is not one.
+    pub parsed: Result<LedgerEntry, EntryError>,
+}
+
+/// The last entry this instance knows of.
+#[derive(Debug)]
+struct Head {
+    seq: u64,
+    hash: Option<Sha256Digest>,
+    key_recorded: bool,
+}
+
+/// An open ledger of one case, signing with one key.
+#[derive(Debug)]
+pub struct Ledger {
+    store: Arc<dyn ObjectStore>,
+    case: CaseId,
+    signer: Arc<Signer>,
+    key: String,
+    head: Mutex<Head>,
+}
+
+impl Ledger {
+    /// Opens the ledger of `case`: finds the head entry, and whether the
+    /// signer's public key is already recorded in a `key-added` entry.
+    #[instrument(skip(store, signer), fields(case = %case))]
+    pub async fn open(store: Arc<dyn ObjectStore>, case: CaseId, signer: Arc<Signer>) -> Result<Ledger> {
+        let key = signer.public_key_openssh();
+        let entries = read_entries(store.as_ref(), &case).await?;
+        let mut head = Head { seq: 0, hash: None, key_recorded: false };
+        for stored in &entries {
+            if let Ok(entry) = &stored.parsed {
+                head.key_recorded |= records_key(entry, &key);
+            }
+        }
+        if let Some(last) = entries.last() {
+            head.seq = last.seq;
+            head.hash = Some(link_hash(&case, last.seq, &last.bytes, last.parsed.as_ref().err())?);
+        }
+        info!(head = head.seq, key_recorded = head.key_recorded, "opened ledger");
+        Ok(Ledger { store, case, signer, key, head: Mutex::new(head) })
+    }
+
+    /// The case this ledger belongs to.
+    pub fn case(&self) -> &CaseId {
+        &self.case
+    }
+
+    /// The signer entries are signed with.
+    pub fn signer(&self) -> &Arc<Signer> {
+        &self.signer
+    }
+
+    /// The sequence number of the last entry this instance knows of.
+    pub async fn head_seq(&self) -> u64 {
+        self.head.lock().await.seq
+    }
+
+    /// Appends `event`, signed. `event.actor.public_key` must be the
+    /// signer's key. The first append with a key new to this ledger first
+    /// records the key in a `key-added` entry.
+    #[instrument(skip_all, fields(case = %self.case, action = ?event.action))]
+    pub async fn append(&self, event: CustodyEvent) -> Result<AppendedEntry> {
+        if event.case != self.case {
+            return Err(CustodyError::WrongCase {
+                event_case: event.case.to_string(),
+                ledger_case: self.case.to_string(),
+            });
+        }
+        if normalise_public_key(&event.actor.public_key).as_deref() != Some(self.key.as_str()) {
+            return Err(CustodyError::WrongKey {
+                event_key: event.actor.public_key.clone(),
+                signer_key: self.key.clone(),
+            });
+        }
+        let mut head = self.head.lock().await;
+        if !head.key_recorded {
+            let added = self.write(&mut head, &self.key_added_event(&event), true).await?;
+            info!(seq = added.seq, key = %self.key, "recorded signing key in the ledger");
+            head.key_recorded = true;
+        }
+        self.write(&mut head, &event, false).await
+    }
+
+    fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
+        CustodyEvent {
+            at: OffsetDateTime::now_utc(),
+            case: self.case.clone(),
+            exhibit: None,
+            action: Action::KeyAdded,
+            artefact: None,
+            inputs: Vec::new(),
+            tool: event.tool.clone(),
+            params: Map::from_iter([("public_key".to_owned(), Value::String(self.key.clone()))]),
+            actor: event.actor.clone(),
+            outcome: Outcome::Ok,
+        }
+    }
+
+    /// Writes `event` at the first free sequence number after `head`.
+    /// With `key_added`, stops early if another writer records this key.
+    async fn write(&self, head: &mut Head, event: &CustodyEvent, key_added: bool) -> Result<AppendedEntry> {
+        for attempt in 0..MAX_TRIES {
+            let seq = head.seq + 1;
+            let mut entry = LedgerEntry { seq, prev: head.hash, event: event.clone(), sig: String::new() };
+            let body = entry.body_bytes()?;
+            entry.sig = self.signer.sign(&body)?;
+            let file = entry.file_bytes()?;
+            let key = ledger_key(&self.case, seq);
+            match self.store.put_new(&key, Box::new(Cursor::new(file)), HashSelection::SHA256_ONLY).await {
+                Ok(_) => {
+                    let body_sha256 = Sha256Digest::of(&body);
+                    head.seq = seq;
+                    head.hash = Some(body_sha256);
+                    debug!(seq, attempt, "appended");
+                    return Ok(AppendedEntry { seq, body_sha256 });
+                }
+                Err(e) if e.kind() == StoreErrorKind::AlreadyExists => {
+                    debug!(seq, attempt, "lost the race for this entry; catching up");
+                    if let Some(found) = self.catch_up(head).await? {
+                        if key_added {
+                            return Ok(found);
+                        }
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CustodyError::Conflict { case: self.case.to_string(), tries: MAX_TRIES })
+    }
+
+    /// Advances `head` over every entry other writers have added. Returns
+    /// the entry that records this signer's key, if one was passed.
+    async fn catch_up(&self, head: &mut Head) -> Result<Option<AppendedEntry>> {
+        let mut found = None;
+        loop {
+            let seq = head.seq + 1;
+            let bytes = match read_small(self.store.as_ref(), &ledger_key(&self.case, seq), ENTRY_LIMIT).await {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == StoreErrorKind::NotFound => return Ok(found),
+                Err(e) => return Err(e.into()),
+            };
+            let parsed = LedgerEntry::parse(&bytes);
+            let hash = link_hash(&self.case, seq, &bytes, parsed.as_ref().err())?;
+            head.seq = seq;
+            head.hash = Some(hash);
+            if parsed.is_ok_and(|entry| records_key(&entry, &self.key)) {
+                head.key_recorded = true;
+                found = Some(AppendedEntry { seq, body_sha256: hash });
+            }
+        }
+    }
+}
+
+/// The hash a new entry links to: that of the body derived from `bytes`.
+/// An entry that is not even a JSON object cannot be linked to.
+fn link_hash(case: &CaseId, seq: u64, bytes: &[u8], parse_error: Option<&EntryError>) -> Result<Sha256Digest> {
+    match body_of_file(bytes) {
+        Ok(body) => Ok(Sha256Digest::of(&body)),
+        Err(e) => {
+            Err(CustodyError::DamagedEntry { case: case.to_string(), seq, source: parse_error.cloned().unwrap_or(e) })
+        }
+    }
+}
+
+/// Whether `entry` is a validly signed `key-added` entry for `key`.
+fn records_key(entry: &LedgerEntry, key: &str) -> bool {
+    let added = entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+    entry.event.action == Action::KeyAdded
+        && added.as_deref() == Some(key)
+        && normalise_public_key(&entry.event.actor.public_key).as_deref() == Some(key)
+        && entry.body_bytes().is_ok_and(|body| verify_signature(key, &body, &entry.sig))
+}
+
+/// Every ledger file of `case` in sequence order, each with its raw bytes
+/// and its parse result. One damaged file does not fail the read.
+#[instrument(skip(store), fields(case = %case))]
+pub async fn read_entries(store: &dyn ObjectStore, case: &CaseId) -> Result<Vec<StoredEntry>> {
+    let (files, _unexpected) = list_ledger(store, case).await?;
+    read_listed(store, files).await
+}
+
+/// Reads and parses listed ledger files.
+pub(crate) async fn read_listed(store: &dyn ObjectStore, files: Vec<(u64, ObjectMeta)>) -> Result<Vec<StoredEntry>> {
+    let mut out = Vec::with_capacity(files.len());
+    for (seq, meta) in files {
+        let (bytes, parsed) = if meta.size > ENTRY_LIMIT {
+            (Vec::new(), Err(EntryError::TooLarge { size: meta.size, limit: ENTRY_LIMIT }))
+        } else {
+            let bytes = read_small(store, &meta.key, ENTRY_LIMIT).await?;
+            let parsed = LedgerEntry::parse(&bytes);
+            (bytes, parsed)
+        };
+        out.push(StoredEntry { seq, key: meta.key, bytes, parsed });
+    }
+    Ok(out)
+}
+
+/// The ledger files of `case` by sequence number, and any other keys found
+/// under the ledger prefix.
+pub(crate) async fn list_ledger(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+) -> Result<(Vec<(u64, ObjectMeta)>, Vec<ObjectKey>), StoreError> {
+    let prefix = ledger_prefix(case);
+    let mut files = Vec::new();
+    let mut unexpected = Vec::new();
+    for meta in store.list(&prefix).await? {
+        let name = meta.key.as_str().strip_prefix(prefix.as_str()).unwrap_or_default();
+        match parse_ledger_name(name).filter(|seq| *seq >= 1) {
+            Some(seq) => files.push((seq, meta)),
+            None => unexpected.push(meta.key),
+        }
+    }
+    files.sort_by_key(|(seq, _)| *seq);
+    Ok((files, unexpected))
+}

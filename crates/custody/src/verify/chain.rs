@@ -1,0 +1,179 @@
+//! Checks of the ledger itself: parse, sequence, signature, links, keys.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::event::Action;
+use exhibit_core::ids::CaseId;
+use exhibit_store::ObjectStore;
+use serde_json::Value;
+use tracing::{Instrument, debug, info_span};
+
+use super::{EntryFault, Problem};
+use crate::entry::LedgerEntry;
+use crate::error::Result;
+use crate::ledger::{list_ledger, read_listed};
+use crate::signer::{normalise_public_key, verify_signature};
+
+/// What the ledger check found.
+pub(super) struct Chain {
+    /// Ledger files read.
+    pub entries: u64,
+    /// Entries whose content is intact, in chain order.
+    pub trusted: Vec<LedgerEntry>,
+    /// Keys introduced by `key-added` entries.
+    pub keys: Vec<String>,
+    /// Ledger problems, in sequence order.
+    pub problems: Vec<Problem>,
+}
+
+/// A parsed entry with what was computed about it.
+struct Parsed {
+    file_seq: u64,
+    entry: LedgerEntry,
+    hash: Sha256Digest,
+    sig_ok: bool,
+}
+
+pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chain> {
+    let span = info_span!("verify_ledger");
+    let (files, unexpected) = list_ledger(store, case).instrument(span.clone()).await?;
+    let stored = read_listed(store, files).instrument(span.clone()).await?;
+    let _guard = span.enter();
+
+    // Problems about one file, keyed by its sequence number; the first found wins.
+    let mut by_seq: BTreeMap<u64, Problem> = BTreeMap::new();
+    let mut reordered = Vec::new();
+    let present: BTreeSet<u64> = stored.iter().map(|s| s.seq).collect();
+    let last_file = present.last().copied().unwrap_or(0);
+    for seq in (1..last_file).filter(|s| !present.contains(s)) {
+        by_seq.insert(seq, Problem::EntryMissing { seq });
+    }
+
+    let mut parsed = Vec::with_capacity(stored.len());
+    for s in stored {
+        match s.parsed {
+            Err(e) => {
+                let detail = Some(e.to_string());
+                by_seq.insert(s.seq, Problem::EntryAltered { seq: s.seq, cause: EntryFault::Unreadable, detail });
+            }
+            Ok(entry) => match entry.body_bytes() {
+                Ok(body) => {
+                    let sig_ok = verify_signature(&entry.event.actor.public_key, &body, &entry.sig);
+                    parsed.push(Parsed { file_seq: s.seq, hash: Sha256Digest::of(&body), entry, sig_ok });
+                }
+                Err(e) => {
+                    let detail = Some(e.to_string());
+                    by_seq.insert(s.seq, Problem::EntryAltered { seq: s.seq, cause: EntryFault::Unreadable, detail });
+                }
+            },
+        }
+    }
+
+    // Index by the sequence number each body claims, so that swapped files
+    // are reported as reordered and not also as broken links.
+    let mut by_body: BTreeMap<u64, usize> = BTreeMap::new();
+    for (i, p) in parsed.iter().enumerate() {
+        if p.entry.seq != p.file_seq {
+            reordered.push(Problem::EntriesReordered { seq: p.file_seq, holds: p.entry.seq });
+        }
+        let keep_existing = by_body.get(&p.entry.seq).is_some_and(|&j| parsed[j].file_seq == parsed[j].entry.seq);
+        if !keep_existing {
+            by_body.insert(p.entry.seq, i);
+        }
+    }
+    let last_body = by_body.keys().last().copied().unwrap_or(0);
+
+    for p in &parsed {
+        if p.entry.event.case != *case {
+            by_seq.entry(p.file_seq).or_insert(Problem::EntryAltered {
+                seq: p.file_seq,
+                cause: EntryFault::WrongCase,
+                detail: Some(format!("case {}", p.entry.event.case)),
+            });
+        }
+        if p.sig_ok {
+            continue;
+        }
+        let next_links = by_body.get(&(p.entry.seq + 1)).map(|&j| parsed[j].entry.prev == Some(p.hash));
+        let problem = match next_links {
+            Some(true) => Problem::BadSignature { seq: p.file_seq },
+            None if p.entry.seq == last_body => Problem::BadSignature { seq: p.file_seq },
+            Some(false) => Problem::altered(p.file_seq, EntryFault::SignatureAndLink),
+            None => Problem::altered(p.file_seq, EntryFault::Signature),
+        };
+        by_seq.entry(p.file_seq).or_insert(problem);
+    }
+
+    // Links, from entries whose signature vouches for their `prev`.
+    for p in parsed.iter().filter(|p| p.sig_ok) {
+        if p.entry.seq == 1 {
+            if p.entry.prev.is_some() {
+                by_seq.entry(p.file_seq).or_insert(Problem::altered(p.file_seq, EntryFault::NotFirst));
+            }
+            continue;
+        }
+        let Some(&j) = by_body.get(&(p.entry.seq - 1)) else { continue };
+        let pred = &parsed[j];
+        if pred.sig_ok && p.entry.prev != Some(pred.hash) {
+            debug!(seq = p.file_seq, "entry does not link to its predecessor");
+            by_seq.entry(pred.file_seq).or_insert(Problem::altered(pred.file_seq, EntryFault::Link));
+        }
+    }
+
+    let altered: HashSet<u64> =
+        by_seq.iter().filter(|(_, p)| matches!(p, Problem::EntryAltered { .. })).map(|(seq, _)| *seq).collect();
+    let mut trusted: Vec<&Parsed> = by_body.values().map(|&i| &parsed[i]).collect();
+    trusted.retain(|p| !altered.contains(&p.file_seq));
+    let (keys, unknown) = check_keys(&trusted);
+    for seq in unknown {
+        by_seq.entry(seq).or_insert(Problem::UnknownKey { seq });
+    }
+
+    let mut problems: Vec<Problem> =
+        unexpected.into_iter().map(|k| Problem::UnexpectedFile { key: k.to_string() }).collect();
+    problems.extend(reordered);
+    problems.extend(by_seq.into_values());
+    problems.sort_by_key(problem_seq);
+    Ok(Chain {
+        entries: present.len() as u64,
+        trusted: trusted.into_iter().map(|p| p.entry.clone()).collect(),
+        keys,
+        problems,
+    })
+}
+
+/// Walks intact entries in chain order. A `key-added` entry introduces its
+/// key when it is signed by that key or by one already introduced. Returns
+/// the keys introduced and the file seqs of entries signed by any other key.
+fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
+    let mut known: Vec<String> = Vec::new();
+    let mut unknown = Vec::new();
+    for p in trusted.iter().filter(|p| p.sig_ok) {
+        let signer = normalise_public_key(&p.entry.event.actor.public_key);
+        if p.entry.event.action == Action::KeyAdded {
+            let added = p.entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+            if let (Some(added), Some(signer)) = (added, &signer) {
+                if (&added == signer || known.contains(signer)) && !known.contains(&added) {
+                    known.push(added);
+                }
+            }
+        }
+        if !signer.is_some_and(|s| known.contains(&s)) {
+            unknown.push(p.file_seq);
+        }
+    }
+    (known, unknown)
+}
+
+/// Sort key: ledger-wide problems first, then by entry.
+fn problem_seq(p: &Problem) -> u64 {
+    match p {
+        Problem::EntryAltered { seq, .. }
+        | Problem::EntryMissing { seq }
+        | Problem::EntriesReordered { seq, .. }
+        | Problem::BadSignature { seq }
+        | Problem::UnknownKey { seq } => *seq,
+        _ => 0,
+    }
+}

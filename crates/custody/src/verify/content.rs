@@ -1,0 +1,186 @@
+//! Checks of what the ledger names: content objects (re-hashed in full) and
+//! manifests (hash and fields against the recording entry).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::ids::{ArtefactId, CaseId};
+use exhibit_core::layout::{
+    ObjectKey, manifest_key, manifests_prefix, object_key, objects_prefix, parse_manifest_name,
+};
+use exhibit_core::manifest::ArtefactManifest;
+use exhibit_store::{ObjectStore, StoreError, StoreErrorKind, read_small};
+use tracing::{debug, instrument, warn};
+
+use super::Problem;
+use crate::entry::LedgerEntry;
+use crate::error::Result;
+use crate::ledger::ENTRY_LIMIT;
+
+/// What an entry recorded about a manifest it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RecordedManifest {
+    manifest_sha256: Sha256Digest,
+    sha256: Sha256Digest,
+    size: u64,
+}
+
+/// Everything the intact entries name.
+#[derive(Debug, Default)]
+pub(super) struct Refs {
+    /// Content hash to the artefacts that have it.
+    pub objects: BTreeMap<Sha256Digest, BTreeSet<ArtefactId>>,
+    /// Artefact to the manifests recorded for it.
+    pub manifests: BTreeMap<ArtefactId, Vec<RecordedManifest>>,
+    artefacts: BTreeSet<ArtefactId>,
+}
+
+impl Refs {
+    pub fn collect(entries: &[LedgerEntry]) -> Self {
+        let mut refs = Self::default();
+        for event in entries.iter().map(|e| &e.event) {
+            if let Some(a) = &event.artefact {
+                let ids = refs.objects.entry(a.sha256).or_default();
+                if let Some(id) = &a.id {
+                    ids.insert(id.clone());
+                    refs.artefacts.insert(id.clone());
+                    if let Some(m) = a.manifest_sha256 {
+                        let rec = RecordedManifest { manifest_sha256: m, sha256: a.sha256, size: a.size };
+                        refs.manifests.entry(id.clone()).or_default().push(rec);
+                    }
+                }
+            }
+            for input in &event.inputs {
+                refs.objects.entry(input.sha256).or_default().insert(input.id.clone());
+                refs.artefacts.insert(input.id.clone());
+            }
+        }
+        refs
+    }
+
+    pub fn artefact_count(&self) -> u64 {
+        self.artefacts.len() as u64
+    }
+}
+
+/// Re-hashes every named object; reports altered, missing and extra ones.
+#[instrument(skip_all, fields(case = %case, objects = refs.objects.len()))]
+pub(super) async fn check_objects(store: &dyn ObjectStore, case: &CaseId, refs: &Refs) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut listed = BTreeSet::new();
+    for meta in store.list(&objects_prefix(case)).await? {
+        match meta.key.content_sha256() {
+            Some(d) if object_key(case, &d) == meta.key && refs.objects.contains_key(&d) => {
+                listed.insert(d);
+            }
+            Some(d) if object_key(case, &d) == meta.key => {
+                problems.push(Problem::ObjectNotInLedger { key: meta.key.to_string() });
+            }
+            _ => problems.push(Problem::UnexpectedFile { key: meta.key.to_string() }),
+        }
+    }
+    for (sha256, ids) in &refs.objects {
+        let artefacts: Vec<ArtefactId> = ids.iter().cloned().collect();
+        if !listed.contains(sha256) {
+            problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts });
+            continue;
+        }
+        match rehash(store, object_key(case, sha256)).await? {
+            Rehash::Intact => debug!(%sha256, "object intact"),
+            Rehash::Altered => problems.push(Problem::ObjectAltered { sha256: *sha256, artefacts }),
+            Rehash::Missing => problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts }),
+        }
+    }
+    Ok(problems)
+}
+
+enum Rehash {
+    Intact,
+    Altered,
+    Missing,
+}
+
+/// Streams an object to its end; the store's reader checks the SHA-256 its
+/// key names and fails with `InvalidData` when it differs.
+async fn rehash(store: &dyn ObjectStore, key: ObjectKey) -> Result<Rehash> {
+    let reader = match store.get(&key, None).await {
+        Ok(r) => r,
+        Err(e) if e.kind() == StoreErrorKind::NotFound => return Ok(Rehash::Missing),
+        Err(e) if e.kind() == StoreErrorKind::Corrupt => return Ok(Rehash::Altered),
+        Err(e) => return Err(e.into()),
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
+        match io::copy(&mut reader, &mut io::sink()) {
+            Ok(_) => Ok(Rehash::Intact),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                warn!(%key, "object content does not match its hash");
+                Ok(Rehash::Altered)
+            }
+            Err(e) => Err(StoreError::io(&key, e)),
+        }
+    })
+    .await
+    .map_err(StoreError::join)??;
+    Ok(result)
+}
+
+/// Checks every recorded manifest; reports altered, missing and extra ones.
+#[instrument(skip_all, fields(case = %case, manifests = refs.manifests.len()))]
+pub(super) async fn check_manifests(store: &dyn ObjectStore, case: &CaseId, refs: &Refs) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    let prefix = manifests_prefix(case);
+    let mut listed = BTreeMap::new();
+    for meta in store.list(&prefix).await? {
+        let name = meta.key.as_str().strip_prefix(prefix.as_str()).unwrap_or_default();
+        match parse_manifest_name(name) {
+            Some(id) if manifest_key(case, &id) == meta.key => {
+                if !refs.manifests.contains_key(&id) {
+                    problems.push(Problem::ManifestNotInLedger { artefact: id.clone() });
+                }
+                listed.insert(id, meta.size);
+            }
+            _ => problems.push(Problem::UnexpectedFile { key: meta.key.to_string() }),
+        }
+    }
+    for (id, recorded) in &refs.manifests {
+        let problem = match listed.get(id) {
+            None => Some(Problem::ManifestMissing { artefact: id.clone() }),
+            Some(&size) if size > ENTRY_LIMIT => Some(Problem::ManifestAltered { artefact: id.clone() }),
+            Some(_) => check_manifest(store, case, id, recorded).await?,
+        };
+        problems.extend(problem);
+    }
+    Ok(problems)
+}
+
+async fn check_manifest(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    id: &ArtefactId,
+    recorded: &[RecordedManifest],
+) -> Result<Option<Problem>> {
+    let bytes = match read_small(store, &manifest_key(case, id), ENTRY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == StoreErrorKind::NotFound => {
+            return Ok(Some(Problem::ManifestMissing { artefact: id.clone() }));
+        }
+        Err(e) if matches!(e.kind(), StoreErrorKind::Corrupt | StoreErrorKind::TooLarge) => {
+            return Ok(Some(Problem::ManifestAltered { artefact: id.clone() }));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let hash = Sha256Digest::of(&bytes);
+    let matches_record = |m: &ArtefactManifest| {
+        recorded.iter().any(|r| r.manifest_sha256 == hash && r.sha256 == m.digests.sha256 && r.size == m.size)
+    };
+    let intact = serde_json::from_slice::<ArtefactManifest>(&bytes)
+        .is_ok_and(|m| m.id == *id && m.case == *case && matches_record(&m));
+    if intact {
+        Ok(None)
+    } else {
+        warn!(artefact = %id, "manifest differs from the ledger's record");
+        Ok(Some(Problem::ManifestAltered { artefact: id.clone() }))
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of exhibit-custody against a real `LocalStore`.
+
+mod append;
+mod common;
+mod content;
+mod signing;
+mod tamper;

@@ -1,0 +1,134 @@
+//! Third parties can check entries with stock tools; key files stay private.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use exhibit_core::ErrorKind;
+use exhibit_core::event::Action;
+use exhibit_custody::{CustodyError, LedgerEntry, NAMESPACE, Signer, read_entries};
+
+use crate::common::{Fixture, event};
+
+fn ssh_keygen_verify(dir: &std::path::Path, body: &[u8]) -> bool {
+    let mut child = Command::new("/usr/bin/ssh-keygen")
+        .args(["-Y", "verify", "-f", "allowed", "-I", "exhibit", "-n", NAMESPACE, "-s", "entry.sig"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), body).unwrap();
+    child.wait().unwrap().success()
+}
+
+#[tokio::test]
+async fn ssh_keygen_verifies_an_entry_signature() {
+    let fx = Fixture::new();
+    fx.append_n(2).await;
+    let stored = &read_entries(fx.store.as_ref(), &fx.case).await.unwrap()[2];
+    let entry = stored.parsed.clone().unwrap();
+    let body = entry.body_bytes().unwrap();
+    let dir = fx.dir.path();
+    let allowed = format!("exhibit namespaces=\"{NAMESPACE}\" {}\n", entry.event.actor.public_key);
+    std::fs::write(dir.join("allowed"), allowed).unwrap();
+    std::fs::write(dir.join("entry.sig"), &entry.sig).unwrap();
+    assert!(ssh_keygen_verify(dir, &body), "ssh-keygen rejected an intact entry");
+
+    let mut flipped = body.clone();
+    flipped[10] ^= 1;
+    assert!(!ssh_keygen_verify(dir, &flipped), "ssh-keygen accepted an altered body");
+}
+
+#[tokio::test]
+async fn python_rederives_the_signed_body() {
+    let fx = Fixture::new();
+    fx.append_n(1).await;
+    for stored in read_entries(fx.store.as_ref(), &fx.case).await.unwrap() {
+        let entry = stored.parsed.unwrap();
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                r#"import json,sys; d=json.load(open(sys.argv[1], encoding="utf-8")); d.pop("sig"); sys.stdout.buffer.write(json.dumps(d, sort_keys=True, separators=(",",":"), ensure_ascii=False).encode("utf-8"))"#,
+            ])
+            .arg(fx.entry_path(stored.seq))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), String::from_utf8(entry.body_bytes().unwrap()).unwrap());
+        assert_eq!(stored.bytes, entry.file_bytes().unwrap());
+    }
+}
+
+#[test]
+fn key_file_is_created_private_and_in_openssh_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new/keys/worker");
+    let signer = Signer::load_or_create(&path).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    // ssh-keygen reads it and derives the same public key.
+    let out = Command::new("/usr/bin/ssh-keygen").arg("-y").arg("-f").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let derived = String::from_utf8(out.stdout).unwrap();
+    let key_of = |line: &str| line.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    assert_eq!(key_of(&derived), key_of(&signer.public_key_openssh()));
+}
+
+#[test]
+fn key_file_readable_by_others_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("worker");
+    Signer::load_or_create(&path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = Signer::load_or_create(&path).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("chmod 600 {}", path.display())), "{msg}");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(Signer::load_or_create(&path).is_ok());
+}
+
+#[test]
+fn a_damaged_key_file_is_refused_and_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("worker");
+    std::fs::write(&path, "not a key").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let err = Signer::load_or_create(&path).unwrap_err();
+    assert!(matches!(err, CustodyError::KeyFormat { .. }), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key");
+}
+
+#[tokio::test]
+async fn append_refuses_an_event_attributed_to_another_key() {
+    let fx = Fixture::new();
+    let ledger = fx.ledger().await;
+    let other = fx.other_signer("other");
+    let err = ledger.append(event(&fx.case, &other, Action::Accessed, 0)).await.unwrap_err();
+    assert!(matches!(err, CustodyError::WrongKey { .. }), "{err}");
+    assert!(read_entries(fx.store.as_ref(), &fx.case).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_key_is_recorded_once_before_its_first_entry() {
+    let fx = Fixture::new();
+    fx.append_n(2).await;
+    fx.append_n(1).await; // a new instance finds the key already recorded
+    let other = fx.other_signer("other");
+    fx.ledger_with(other.clone()).await.append(event(&fx.case, &other, Action::Accessed, 9)).await.unwrap();
+    let actions: Vec<(u64, Action)> = read_entries(fx.store.as_ref(), &fx.case)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.seq, s.parsed.unwrap().event.action))
+        .collect();
+    use Action::{Accessed as A, KeyAdded as K};
+    assert_eq!(actions, vec![(1, K), (2, A), (3, A), (4, A), (5, K), (6, A)]);
+    let first: LedgerEntry = read_entries(fx.store.as_ref(), &fx.case).await.unwrap()[0].parsed.clone().unwrap();
+    assert_eq!(first.prev, None);
+    assert_eq!(first.event.params["public_key"], fx.signer.public_key_openssh());
+}

@@ -1,0 +1,122 @@
+//! What every stage gets: the store, the case ledger, the index of finished
+//! work, who is acting, and where progress goes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use exhibit_core::digest::HashSelection;
+use exhibit_core::event::{Action, Actor, CustodyEvent, Outcome};
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::manifest::ToolInfo;
+use exhibit_custody::Ledger;
+use exhibit_store::ObjectStore;
+use time::OffsetDateTime;
+
+use crate::error::StageError;
+use crate::index::CaseIndex;
+use crate::progress::ProgressSink;
+
+/// Counts of what a run did, for the summary.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Artefacts newly recorded.
+    pub stored: AtomicU64,
+    /// Sources skipped because the ledger already records them.
+    pub skipped: AtomicU64,
+    /// Bytes read from sources.
+    pub bytes: AtomicU64,
+    failures: Mutex<Vec<(String, String)>>,
+}
+
+impl Tally {
+    /// Notes a failure: what failed and why.
+    pub fn fail(&self, what: &str, reason: &str) {
+        lock(&self.failures).push((what.to_owned(), reason.to_owned()));
+    }
+
+    /// Every failure noted so far.
+    pub fn failures(&self) -> Vec<(String, String)> {
+        lock(&self.failures).clone()
+    }
+
+    /// Reads a counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// Adds to a counter.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked mid-update of
+    // counters or an index; the data is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Shared state for the stages of one run on one case.
+pub struct StageContext {
+    /// The case being worked on.
+    pub case: CaseId,
+    /// Where objects and manifests go.
+    pub store: Arc<dyn ObjectStore>,
+    /// The case's custody ledger.
+    pub ledger: Arc<Ledger>,
+    /// Who is acting, recorded in every event.
+    pub actor: Actor,
+    /// Which digests to compute besides SHA-256.
+    pub hashes: HashSelection,
+    /// Where progress goes.
+    pub progress: Arc<dyn ProgressSink>,
+    /// What the run did.
+    pub tally: Tally,
+    index: Mutex<CaseIndex>,
+}
+
+impl StageContext {
+    /// A context over an index already built from the ledger.
+    pub fn new(case: CaseId, store: Arc<dyn ObjectStore>, ledger: Arc<Ledger>, actor: Actor, index: CaseIndex) -> Self {
+        Self {
+            case,
+            store,
+            ledger,
+            actor,
+            hashes: HashSelection::default(),
+            progress: Arc::new(crate::progress::NoProgress),
+            tally: Tally::default(),
+            index: Mutex::new(index),
+        }
+    }
+
+    /// The index of finished work, locked for a quick look.
+    pub fn index(&self) -> MutexGuard<'_, CaseIndex> {
+        lock(&self.index)
+    }
+
+    /// A new event of this run, stamped now, with an `ok` outcome.
+    pub fn event(&self, action: Action, exhibit: Option<&ExhibitRef>, tool: ToolInfo) -> CustodyEvent {
+        CustodyEvent {
+            at: OffsetDateTime::now_utc(),
+            case: self.case.clone(),
+            exhibit: exhibit.cloned(),
+            action,
+            artefact: None,
+            inputs: Vec::new(),
+            tool,
+            params: Default::default(),
+            actor: self.actor.clone(),
+            outcome: Outcome::Ok,
+        }
+    }
+
+    /// Appends an event to the ledger, then notes it in the index.
+    pub async fn record(&self, event: CustodyEvent) -> Result<u64, StageError> {
+        let appended = self.ledger.append(event.clone()).await.map_err(|e| {
+            StageError::from_kind(e.kind(), format!("cannot append to the ledger of case {}: {e}", self.case))
+        })?;
+        self.index().note(&event);
+        Ok(appended.seq)
+    }
+}

@@ -1,0 +1,44 @@
+//! Stage errors carry a kind, so the runner decides on retries without
+//! parsing messages.
+
+use exhibit_core::ErrorKind;
+use thiserror::Error;
+
+/// Whether a failed job is worth another try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageErrorKind {
+    /// The input is bad or changed; retrying gives the same result.
+    Input,
+    /// Storage, the ledger or the OS failed; a retry may succeed.
+    Transient,
+}
+
+/// Why a stage could not finish a job.
+#[derive(Debug, Error)]
+#[error("{message}")]
+pub struct StageError {
+    /// Retry or not.
+    pub kind: StageErrorKind,
+    /// What went wrong and what to do, naming the file.
+    pub message: String,
+}
+
+impl StageError {
+    /// A failure caused by the input itself.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self { kind: StageErrorKind::Input, message: message.into() }
+    }
+
+    /// A failure that a retry may cure.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self { kind: StageErrorKind::Transient, message: message.into() }
+    }
+
+    /// Classifies by a shared error kind: I/O and conflicts are transient.
+    pub fn from_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
+        match kind {
+            ErrorKind::Io | ErrorKind::Conflict => Self::transient(message),
+            ErrorKind::NotFound | ErrorKind::Corrupt | ErrorKind::Invalid => Self::input(message),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! What the ledger already records for a case, so stages can skip work that
+//! is done. Built once from the ledger when a run starts and updated as the
+//! run appends.
+
+use std::collections::{HashMap, HashSet};
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::ids::{ArtefactId, ExhibitRef};
+use exhibit_queue::JobId;
+
+/// Parameter naming the job an event completed.
+pub const PARAM_JOB_ID: &str = "job_id";
+/// Parameter naming the source a stage read (path, size and mtime).
+pub const PARAM_SOURCE_KEY: &str = "source_key";
+
+/// An original already acquired from a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRecord {
+    /// The artefact it became.
+    pub artefact: ArtefactId,
+    /// Its content hash.
+    pub sha256: Sha256Digest,
+    /// Its size.
+    pub size: u64,
+    /// What the acquiring stage recorded about the source (`facts`).
+    pub facts: serde_json::Value,
+}
+
+/// Completed work in one case, from successful ledger events.
+#[derive(Debug, Default)]
+pub struct CaseIndex {
+    jobs_done: HashSet<JobId>,
+    artefact_actions: HashSet<(ArtefactId, Action)>,
+    sources: HashMap<(ExhibitRef, String), SourceRecord>,
+}
+
+impl CaseIndex {
+    /// Builds the index from every event in the ledger.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a CustodyEvent>) -> Self {
+        let mut index = Self::default();
+        for event in events {
+            index.note(event);
+        }
+        index
+    }
+
+    /// Records one more event. Failed events are ignored: that work is not
+    /// done and may be tried again.
+    pub fn note(&mut self, event: &CustodyEvent) {
+        if event.outcome != Outcome::Ok {
+            return;
+        }
+        if let Some(job) = event.params.get(PARAM_JOB_ID).and_then(|v| v.as_str()) {
+            self.jobs_done.insert(JobId(job.to_owned()));
+        }
+        let Some(artefact) = &event.artefact else { return };
+        let Some(id) = &artefact.id else { return };
+        self.artefact_actions.insert((id.clone(), event.action));
+        let source = event.params.get(PARAM_SOURCE_KEY).and_then(|v| v.as_str());
+        if let (Some(source), Some(exhibit)) = (source, &event.exhibit) {
+            let facts = event.params.get("facts").cloned().unwrap_or_default();
+            let record = SourceRecord { artefact: id.clone(), sha256: artefact.sha256, size: artefact.size, facts };
+            self.sources.insert((exhibit.clone(), source.to_owned()), record);
+        }
+    }
+
+    /// Whether a job with this ID has completed.
+    pub fn job_done(&self, job: &JobId) -> bool {
+        self.jobs_done.contains(job)
+    }
+
+    /// Whether `action` is recorded as done for `artefact`.
+    pub fn has_action(&self, artefact: &ArtefactId, action: Action) -> bool {
+        self.artefact_actions.contains(&(artefact.clone(), action))
+    }
+
+    /// The artefact already acquired from this source, if any.
+    pub fn source(&self, exhibit: &ExhibitRef, source_key: &str) -> Option<&SourceRecord> {
+        self.sources.get(&(exhibit.clone(), source_key.to_owned()))
+    }
+}

@@ -1,0 +1,110 @@
+//! Queue errors. Each carries a [`QueueErrorKind`] so that workers decide on
+//! retries without parsing messages.
+
+use exhibit_core::ErrorKind;
+use thiserror::Error;
+
+/// What kind of failure a [`QueueError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueErrorKind {
+    /// The queue was closed; it takes no more publishes.
+    Closed,
+    /// An ack or nack named a delivery the queue does not hold (already
+    /// acked, nacked, or never handed out).
+    UnknownDelivery,
+    /// The queue URI names a backend this build does not have.
+    Unsupported,
+    /// The broker or its connection failed.
+    Io,
+}
+
+impl From<QueueErrorKind> for ErrorKind {
+    fn from(kind: QueueErrorKind) -> Self {
+        match kind {
+            // Closed is a state the caller ran into, not a fault of the input.
+            QueueErrorKind::Closed => ErrorKind::Conflict,
+            QueueErrorKind::UnknownDelivery => ErrorKind::NotFound,
+            QueueErrorKind::Unsupported => ErrorKind::Invalid,
+            QueueErrorKind::Io => ErrorKind::Io,
+        }
+    }
+}
+
+/// A failed queue operation.
+#[derive(Debug, Error)]
+pub enum QueueError {
+    /// The queue was closed before the operation.
+    #[error("the job queue is closed")]
+    Closed,
+    /// No delivery with this tag is outstanding.
+    #[error("no outstanding delivery with tag {tag}")]
+    UnknownDelivery {
+        /// The tag that was acked or nacked.
+        tag: u64,
+    },
+    /// The URI does not name a backend this build has.
+    #[error("unsupported queue URI {uri:?}: {reason}")]
+    Unsupported {
+        /// The URI as given.
+        uri: String,
+        /// Why it was refused, in words.
+        reason: &'static str,
+    },
+    /// The broker or its connection failed.
+    #[error("job queue I/O failed: {context}")]
+    Io {
+        /// What the queue was doing.
+        context: String,
+        /// The underlying failure.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl QueueError {
+    /// A URI whose scheme names no backend of this build.
+    pub fn unsupported_uri(uri: &str) -> Self {
+        Self::Unsupported { uri: uri.to_owned(), reason: "known schemes: memory://" }
+    }
+
+    /// An I/O failure while doing `context`.
+    pub fn io(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self::Io { context: context.into(), source: source.into() }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> QueueErrorKind {
+        match self {
+            Self::Closed => QueueErrorKind::Closed,
+            Self::UnknownDelivery { .. } => QueueErrorKind::UnknownDelivery,
+            Self::Unsupported { .. } => QueueErrorKind::Unsupported,
+            Self::Io { .. } => QueueErrorKind::Io,
+        }
+    }
+
+    /// The workspace-wide kind, for exit codes and retry decisions.
+    pub fn error_kind(&self) -> ErrorKind {
+        self.kind().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_core_kinds() {
+        assert_eq!(QueueError::Closed.error_kind(), ErrorKind::Conflict);
+        assert_eq!(QueueError::UnknownDelivery { tag: 7 }.error_kind(), ErrorKind::NotFound);
+        let unsupported = QueueError::unsupported_uri("sqs://x");
+        assert_eq!(unsupported.kind(), QueueErrorKind::Unsupported);
+        assert_eq!(unsupported.error_kind(), ErrorKind::Invalid);
+        assert!(unsupported.to_string().contains("sqs://x"));
+        let io = QueueError::io("publishing", std::io::Error::other("reset"));
+        assert_eq!(io.error_kind(), ErrorKind::Io);
+        assert!(std::error::Error::source(&io).is_some());
+    }
+}

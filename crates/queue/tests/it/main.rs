@@ -1,0 +1,3 @@
+//! Integration tests for exhibit-queue, in one binary so linking stays fast.
+
+mod memory;

@@ -1,0 +1,403 @@
+//! The local folder store: each key is a file under the root, at the key's
+//! relative path. Writes go to `<root>/.tmp/`, are fsynced and made
+//! read-only, then hard-linked into place. A hard link never replaces an
+//! existing file, so concurrent writers to one key have exactly one winner,
+//! and a crash leaves at worst a stray temporary file, never a partial object.
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
+use exhibit_core::hashing::ParallelHasher;
+use exhibit_core::layout::ObjectKey;
+use tracing::Span;
+
+use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
+
+/// Bytes read from a body at a time; large enough for the parallel hasher.
+const CHUNK: usize = 1 << 20;
+/// The root-level directory for temporary files. No key may start with it.
+const TMP_DIR: &str = ".tmp";
+/// Stored objects are read-only for everyone.
+const OBJECT_MODE: u32 = 0o444;
+
+/// An [`ObjectStore`] in a local folder.
+#[derive(Debug, Clone)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) the store rooted at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        fs::create_dir_all(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
+        let root = fs::canonicalize(path).map_err(|e| StoreError::io_at("resolving the store folder", &shown, e))?;
+        let tmp = root.join(TMP_DIR);
+        fs::create_dir_all(&tmp).map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
+        Ok(Self { root })
+    }
+
+    /// The folder the store lives in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where `key` is stored. Only validated keys become paths; the temporary
+    /// folder is refused so no key can reach into it.
+    pub fn path_of(&self, key: &ObjectKey) -> Result<PathBuf, StoreError> {
+        let mut segments = key.as_str().split('/');
+        if segments.next() == Some(TMP_DIR) {
+            return Err(StoreError::invalid(
+                "key",
+                key.as_str(),
+                format!("keys may not start with {TMP_DIR}/, which the local store keeps for temporary files"),
+            ));
+        }
+        let mut path = self.root.clone();
+        path.extend(key.as_str().split('/'));
+        Ok(path)
+    }
+
+    /// Streams `body` into a new temporary file and hashes it, on the
+    /// calling (blocking) thread.
+    fn write_temp(&self, body: Body, hashes: HashSelection) -> Result<(TempFile, u64, Digests), StoreError> {
+        let mut tmp = TempFile::create(&self.root.join(TMP_DIR))?;
+        let (size, digests) = copy_hashing(body, &mut tmp.file, hashes)
+            .map_err(|(action, e)| StoreError::io_at(action, tmp.path.display().to_string(), e))?;
+        tmp.file.sync_all().map_err(|e| StoreError::io_at("syncing", tmp.path.display().to_string(), e))?;
+        tmp.file
+            .set_permissions(Permissions::from_mode(OBJECT_MODE))
+            .map_err(|e| StoreError::io_at("making read-only", tmp.path.display().to_string(), e))?;
+        Ok((tmp, size, digests))
+    }
+
+    /// Links the finished temporary file to `key`. `Ok(false)` when `key`
+    /// already exists (the existing object is left as it is).
+    fn link(&self, tmp: &TempFile, key: &ObjectKey) -> Result<bool, StoreError> {
+        let path = self.path_of(key)?;
+        let parent = self.create_parents(key, &path)?;
+        let created = match fs::hard_link(&tmp.path, &path) {
+            Ok(()) => true,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
+            Err(e) => {
+                return Err(StoreError::io_at("linking the new object into place at", path.display().to_string(), e));
+            }
+        };
+        if created {
+            sync_dir(&parent)?;
+        }
+        Ok(created)
+    }
+
+    /// Creates the folders above `path` (fsyncing each new folder's parent
+    /// so the new entries survive a crash) and returns the immediate parent.
+    fn create_parents(&self, key: &ObjectKey, path: &Path) -> Result<PathBuf, StoreError> {
+        let mut dir = self.root.clone();
+        let segments: Vec<&str> = key.as_str().split('/').collect();
+        for seg in &segments[..segments.len().saturating_sub(1)] {
+            let above = dir.clone();
+            dir.push(seg);
+            match fs::create_dir(&dir) {
+                Ok(()) => sync_dir(&above)?,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    return Err(StoreError::invalid(
+                        "key",
+                        key.as_str(),
+                        format!("an object already exists at {}, so nothing can be stored below it", dir.display()),
+                    ));
+                }
+                Err(e) => {
+                    return Err(StoreError::io_at("creating folder", dir.display().to_string(), e));
+                }
+            }
+        }
+        debug_assert_eq!(Some(dir.as_path()), path.parent());
+        Ok(dir)
+    }
+
+    /// The blocking half of both puts: write, hash, sync, then link under the
+    /// target key (for a content put, `prefix` + the SHA-256).
+    fn put_blocking(&self, target: Target, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
+        let (tmp, size, digests) = self.write_temp(body, hashes)?;
+        let key = match &target {
+            Target::New(key) => key.clone(),
+            Target::Content(prefix) => content_key(prefix, &digests.sha256)?,
+        };
+        let created = self.link(&tmp, &key)?;
+        drop(tmp);
+        if !created {
+            match target {
+                Target::New(_) => return Err(StoreError::already_exists(&key)),
+                Target::Content(_) => self.check_existing(&key, size)?,
+            }
+        }
+        tracing::debug!(key = %key, size, created, "stored");
+        Ok(PutReceipt { key, size, digests, created })
+    }
+
+    /// A content put found its key taken: the content is the same unless the
+    /// stored object was damaged, which a size check catches cheaply.
+    fn check_existing(&self, key: &ObjectKey, size: u64) -> Result<(), StoreError> {
+        let meta = fs::metadata(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
+        if !meta.is_file() {
+            return Err(StoreError::invalid("key", key.as_str(), "a folder of other objects already has this name"));
+        }
+        if meta.len() != size {
+            return Err(StoreError::corrupt(
+                key,
+                format!("it is {} bytes but content with its SHA-256 is {size} bytes", meta.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn head_blocking(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
+        let meta = fs::metadata(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
+        if !meta.is_file() {
+            return Err(StoreError::not_found(key));
+        }
+        Ok(ObjectMeta { key: key.clone(), size: meta.len() })
+    }
+
+    fn get_blocking(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
+        let file = File::open(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
+        let meta = file.metadata().map_err(|e| StoreError::io(key, e))?;
+        if !meta.is_file() {
+            return Err(StoreError::not_found(key));
+        }
+        let expect = expect.or_else(|| key.content_sha256());
+        Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(meta.len())))
+    }
+
+    fn list_blocking(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let (dir_part, name_part) = match prefix.rsplit_once('/') {
+            Some((dir, name)) => (Some(dir), name),
+            None => (None, prefix),
+        };
+        let mut dir = self.root.clone();
+        let mut key_prefix = String::new();
+        if let Some(dir_part) = dir_part {
+            // No valid key lies under a prefix whose folders are not valid.
+            let Some(dir_key) = ObjectKey::new(dir_part) else {
+                return Ok(Vec::new());
+            };
+            // Nothing is listed inside the temporary folder.
+            let Ok(path) = self.path_of(&dir_key) else {
+                return Ok(Vec::new());
+            };
+            dir = path;
+            key_prefix = format!("{dir_part}/");
+        }
+        let mut out = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+                return Ok(out);
+            }
+            Err(e) => return Err(StoreError::io_at("listing", dir.display().to_string(), e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| StoreError::io_at("listing", dir.display().to_string(), e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !name.starts_with(name_part) || (dir_part.is_none() && name == TMP_DIR) {
+                continue;
+            }
+            walk(&entry.path(), &format!("{key_prefix}{name}"), &mut out)?;
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+}
+
+/// Where a put goes.
+enum Target {
+    New(ObjectKey),
+    Content(String),
+}
+
+/// Adds `path` (named `key`) to `out` if it is a file, or everything below it
+/// if it is a folder. Walks with an explicit stack, so depth costs no stack.
+fn walk(path: &Path, key: &str, out: &mut Vec<ObjectMeta>) -> Result<(), StoreError> {
+    let mut stack = vec![(path.to_path_buf(), key.to_owned())];
+    while let Some((path, key)) = stack.pop() {
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(meta) => meta,
+            // Removed while listing: it is simply not there any more.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(StoreError::io_at("listing", path.display().to_string(), e)),
+        };
+        if meta.is_file() {
+            match ObjectKey::new(key.as_str()) {
+                Some(key) => out.push(ObjectMeta { key, size: meta.len() }),
+                None => {
+                    tracing::warn!(path = %path.display(), "skipping a file whose name is not a valid key")
+                }
+            }
+        } else if meta.is_dir() {
+            let entries =
+                fs::read_dir(&path).map_err(|e| StoreError::io_at("listing", path.display().to_string(), e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| StoreError::io_at("listing", path.display().to_string(), e))?;
+                match entry.file_name().to_str() {
+                    Some(name) => stack.push((entry.path(), format!("{key}/{name}"))),
+                    None => {
+                        tracing::warn!(path = %entry.path().display(), "skipping a file whose name is not UTF-8")
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The key of content with SHA-256 `sha256` under `prefix`.
+fn content_key(prefix: &str, sha256: &Sha256Digest) -> Result<ObjectKey, StoreError> {
+    ObjectKey::new(format!("{prefix}{sha256}"))
+        .ok_or_else(|| StoreError::invalid("content prefix", prefix, PREFIX_RULE))
+}
+
+const PREFIX_RULE: &str = "a key prefix ending in '/', e.g. cases/<case>/objects/sha256/";
+
+/// Checks a content prefix before any bytes are read.
+fn check_prefix(prefix: &str) -> Result<(), StoreError> {
+    if prefix.ends_with('/') && ObjectKey::new(format!("{prefix}x")).is_some() {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("content prefix", prefix, PREFIX_RULE))
+    }
+}
+
+/// Copies `body` to `out` in [`CHUNK`]-sized pieces while hashing. On error
+/// says which side failed.
+fn copy_hashing(
+    mut body: Body,
+    out: &mut File,
+    hashes: HashSelection,
+) -> Result<(u64, Digests), (&'static str, io::Error)> {
+    let mut hasher = ParallelHasher::new(hashes);
+    let mut size = 0u64;
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let n = fill(&mut body, &mut buf).map_err(|e| ("reading the body to store into", e))?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        let chunk = Bytes::from(buf);
+        // Hashing runs on its own threads while this one writes.
+        hasher.update(chunk.clone());
+        out.write_all(&chunk).map_err(|e| ("writing", e))?;
+        size += n as u64;
+    }
+    Ok((size, hasher.finish()))
+}
+
+/// Reads until `buf` is full or the input ends.
+fn fill(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match body.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io_at("syncing folder", dir.display().to_string(), e))
+}
+
+/// A temporary file in `.tmp/`, removed when dropped.
+struct TempFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl TempFile {
+    fn create(dir: &Path) -> Result<Self, StoreError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!("put-{}-{nanos}-{n}", std::process::id()));
+            // create_new: never reuse a name another process may be writing.
+            match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
+                Ok(file) => return Ok(Self { path, file }),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(StoreError::io_at("creating temporary file", path.display().to_string(), e));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Err(e) = fs::remove_file(&self.path) {
+            tracing::warn!(path = %self.path.display(), error = %e, "could not remove temporary file");
+        }
+    }
+}
+
+/// Runs `f` on a blocking thread inside the current span.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    let span = Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f)).await.map_err(StoreError::join)?
+}
+
+#[async_trait]
+impl ObjectStore for LocalStore {
+    fn uri(&self) -> String {
+        format!("file://{}", self.root.display())
+    }
+
+    #[tracing::instrument(skip(self, body), fields(key = %key))]
+    async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
+        self.path_of(key)?;
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || store.put_blocking(Target::New(key), body, hashes)).await
+    }
+
+    #[tracing::instrument(skip(self, body))]
+    async fn put_content(&self, prefix: &str, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
+        check_prefix(prefix)?;
+        let (store, prefix) = (self.clone(), prefix.to_owned());
+        blocking(move || store.put_blocking(Target::Content(prefix), body, hashes)).await
+    }
+
+    #[tracing::instrument(skip(self), fields(key = %key))]
+    async fn get(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || store.get_blocking(&key, expect)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || store.head_blocking(&key)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let (store, prefix) = (self.clone(), prefix.to_owned());
+        blocking(move || store.list_blocking(&prefix)).await
+    }
+}

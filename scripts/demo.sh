@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Ingests fixtures/sample-folder as exhibit JS/1 of case DEMO-1, verifies it
+# and shows it, in a throwaway data directory unless EXHIBIT_DATA is set.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=scripts/setup-debian.sh
+source scripts/setup-debian.sh
+
+cargo build --release -p exhibit-cli
+exhibit=target/release/exhibit
+
+if [[ -z "${EXHIBIT_DATA:-}" ]]; then
+    EXHIBIT_DATA=$(mktemp -d -t exhibit-demo-data.XXXXXX)
+fi
+export EXHIBIT_DATA
+
+if [[ -z "${EXHIBIT__SIGNING__KEY_FILE:-}" ]]; then
+    key_dir=$(mktemp -d -t exhibit-demo-key.XXXXXX)
+    chmod 700 "$key_dir"
+    EXHIBIT__SIGNING__KEY_FILE="$key_dir/signing-key"
+fi
+export EXHIBIT__SIGNING__KEY_FILE
+
+echo "demo: data in $EXHIBIT_DATA, signing key at $EXHIBIT__SIGNING__KEY_FILE"
+
+run() {
+    printf '\n$ %s\n' "$*"
+    "$@"
+}
+
+run "$exhibit" ingest --case DEMO-1 --exhibit JS/1 --operator "Demo Operator" fixtures/sample-folder
+run "$exhibit" verify --case DEMO-1
+run "$exhibit" show --case DEMO-1

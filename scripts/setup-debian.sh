@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs what exhibit needs to build and test on Debian 12 (bookworm).
+#
+# Idempotent: on a machine that already has everything it runs no apt and no
+# rustup at all, so CI on a prepared machine stays fast. Run it as root (or
+# with sudo available). It may also be sourced, so that a freshly installed
+# ~/.cargo/bin lands on the caller's PATH.
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+EXHIBIT_APT_PACKAGES=(
+    build-essential pkg-config ca-certificates curl git openssh-client
+    openssl jq time python3
+)
+
+setup_log() {
+    printf 'setup-debian: %s\n' "$*"
+}
+
+# Prints the packages of EXHIBIT_APT_PACKAGES that dpkg does not have
+# installed, one per line.
+setup_missing_packages() {
+    local pkg status
+    for pkg in "${EXHIBIT_APT_PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+        if [[ "$status" != installed ]]; then
+            printf '%s\n' "$pkg"
+        fi
+    done
+}
+
+setup_as_root() {
+    if [[ "$(id -u)" -eq 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -E "$@"
+    else
+        setup_log "need root (or sudo) to run: $*" >&2
+        return 1
+    fi
+}
+
+setup_apt() {
+    local missing
+    mapfile -t missing < <(setup_missing_packages)
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        setup_log "apt: all ${#EXHIBIT_APT_PACKAGES[@]} packages already installed, skipped apt"
+        return 0
+    fi
+    setup_log "apt: installing ${missing[*]}"
+    setup_as_root apt-get update -q
+    setup_as_root apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+setup_rust() {
+    local cargo_bin="${CARGO_HOME:-${HOME:-/root}/.cargo}/bin"
+    if ! command -v cargo >/dev/null 2>&1 && [[ -x "$cargo_bin/cargo" ]]; then
+        export PATH="$cargo_bin:$PATH"
+        setup_log "rust: added $cargo_bin to PATH"
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        setup_log "rust: cargo not found, installing the stable toolchain with rustup"
+        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs \
+            | sh -s -- -y --profile minimal -c rustfmt,clippy
+        export PATH="$cargo_bin:$PATH"
+    fi
+
+    local component installed=""
+    if command -v rustup >/dev/null 2>&1; then
+        installed=$(rustup component list --installed 2>/dev/null || true)
+    fi
+    for component in rustfmt clippy; do
+        if grep -q "^${component}-" <<<"$installed"; then
+            continue
+        elif command -v rustup >/dev/null 2>&1; then
+            setup_log "rust: adding component $component"
+            rustup component add "$component"
+        elif ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+            setup_log "rust: $component is missing and there is no rustup to add it" >&2
+            return 1
+        fi
+    done
+    setup_log "rust: $(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
+}
+
+setup_apt
+setup_rust
+setup_log "done"

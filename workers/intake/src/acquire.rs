@@ -1,0 +1,199 @@
+//! The acquire stage: streams one source into the store as an original,
+//! hashing while it copies, and records an `acquired` event. A file that
+//! changes while it is read is recorded as failed, with the reason.
+
+use std::fs::Metadata;
+use std::io::Read;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use exhibit_core::event::{Action, ArtefactRef, Outcome};
+use exhibit_core::ids::ArtefactId;
+use exhibit_core::layout::objects_prefix;
+use exhibit_core::manifest::{RecordedPath, SourceInfo, ToolInfo};
+use exhibit_pipeline::{ProgressSink, Stage, StageContext, StageError, Tally};
+use exhibit_queue::Job;
+use exhibit_store::{Body, PutReceipt};
+use serde_json::json;
+use tracing::{info, instrument};
+
+use crate::ACQUIRE;
+use crate::facts::AcquiredFacts;
+use crate::identify::identify_job;
+use crate::plan::{path_bytes, path_from_bytes};
+use crate::source_file::{changed, open_source, source_key, timestamps};
+
+/// Flag on an artefact that records a symbolic link's target path.
+pub const FLAG_SYMLINK: &str = "symlink";
+
+/// Acquires files and symlinks into the store.
+#[derive(Debug, Default)]
+pub struct AcquireStage;
+
+#[async_trait]
+impl Stage for AcquireStage {
+    fn name(&self) -> &'static str {
+        ACQUIRE
+    }
+
+    #[instrument(name = "acquire", skip_all, fields(path = job.input.get("path").and_then(|p| p.as_str()).unwrap_or("")))]
+    async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
+        let path = job_path(job)?;
+        let before = std::fs::symlink_metadata(&path).map_err(|e| {
+            StageError::input(format!("{}: cannot be read ({e}); check that it is still there", path.display()))
+        })?;
+        let key = source_key(path_bytes(&path), &before);
+        if let Some(done) = resume(ctx, job, &key) {
+            return Ok(done);
+        }
+        let file_type = before.file_type();
+        if !(file_type.is_file() || file_type.is_symlink()) {
+            let what = if file_type.is_fifo() {
+                "a FIFO"
+            } else if file_type.is_socket() {
+                "a socket"
+            } else {
+                "a device node"
+            };
+            return Err(StageError::input(format!(
+                "{}: is {what}, not a regular file; it was recorded but not read",
+                path.display()
+            )));
+        }
+        let (receipt, after) = store_source(ctx, &path, &before).await?;
+        if let Some(reason) = after.as_ref().and_then(|after| changed(&before, after)) {
+            record_changed(ctx, job, &path, &key, &receipt, &reason).await?;
+            return Ok(Vec::new());
+        }
+        let facts = facts_for(ctx, job, &path, &before, &receipt);
+        record_acquired(ctx, job, &key, &facts).await?;
+        Ok(vec![identify_job(job, &facts)])
+    }
+}
+
+fn job_path(job: &Job) -> Result<PathBuf, StageError> {
+    let hex = job.input.get("path_hex").and_then(|v| v.as_str()).unwrap_or_default();
+    let bytes =
+        hex::decode(hex).map_err(|e| StageError::input(format!("acquire job {} has a bad path: {e}", job.job_id.0)))?;
+    Ok(path_from_bytes(&bytes))
+}
+
+/// If this source in this state is already acquired, skips reading it and
+/// returns only the work still missing.
+fn resume(ctx: &StageContext, job: &Job, key: &str) -> Option<Vec<Job>> {
+    let index = ctx.index();
+    let record = index.source(&job.exhibit, key)?;
+    Tally::add(&ctx.tally.skipped, 1);
+    ctx.progress.file_done();
+    if index.has_action(&record.artefact, Action::Identified) {
+        return Some(Vec::new());
+    }
+    let facts: AcquiredFacts = serde_json::from_value(record.facts.clone()).ok()?;
+    Some(vec![identify_job(job, &facts)])
+}
+
+/// Counts bytes as they pass, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    progress: Arc<dyn ProgressSink>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.bytes_read(n as u64);
+        Ok(n)
+    }
+}
+
+/// Streams the source into the store. Returns the receipt and, for a
+/// regular file, its metadata after the read.
+async fn store_source(
+    ctx: &StageContext,
+    path: &Path,
+    before: &Metadata,
+) -> Result<(PutReceipt, Option<Metadata>), StageError> {
+    let unreadable = |e: std::io::Error| {
+        StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", path.display()))
+    };
+    let (body, file): (Body, _) = if before.file_type().is_symlink() {
+        let target = std::fs::read_link(path).map_err(unreadable)?;
+        (Box::new(std::io::Cursor::new(path_bytes(&target).to_vec())), None)
+    } else {
+        let file = open_source(path).map_err(unreadable)?;
+        let probe = file.try_clone().map_err(unreadable)?;
+        (Box::new(Counted { inner: file, progress: ctx.progress.clone() }), Some(probe))
+    };
+    let receipt =
+        ctx.store.put_content(&objects_prefix(&ctx.case), body, ctx.hashes).await.map_err(|e| {
+            StageError::from_kind(e.kind().into(), format!("{}: could not be stored: {e}", path.display()))
+        })?;
+    Tally::add(&ctx.tally.bytes, receipt.size);
+    let after = match file {
+        Some(f) => Some(f.metadata().map_err(unreadable)?),
+        None => None,
+    };
+    let after = match (after, std::fs::symlink_metadata(path)) {
+        (Some(fd_meta), Ok(path_meta)) if changed(&fd_meta, &path_meta).is_some() => Some(path_meta),
+        (after, _) => after,
+    };
+    Ok((receipt, after))
+}
+
+fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, receipt: &PutReceipt) -> AcquiredFacts {
+    let bytes = path_bytes(path);
+    let name = path.file_name().map_or(bytes, |n| path_bytes(Path::new(n)));
+    AcquiredFacts {
+        artefact: ArtefactId::derive(&ctx.case, &job.exhibit, bytes, &receipt.digests.sha256),
+        source: SourceInfo { path: RecordedPath::from_bytes(bytes), name: RecordedPath::from_bytes(name) },
+        size: receipt.size,
+        digests: receipt.digests,
+        timestamps: timestamps(before),
+        flags: if before.file_type().is_symlink() { vec![FLAG_SYMLINK.to_owned()] } else { Vec::new() },
+    }
+}
+
+async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &AcquiredFacts) -> Result<(), StageError> {
+    let mut event = ctx.event(Action::Acquired, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
+    event.artefact = Some(ArtefactRef {
+        id: Some(facts.artefact.clone()),
+        sha256: facts.digests.sha256,
+        size: facts.size,
+        manifest_sha256: None,
+    });
+    event.params.insert("job_id".into(), job.job_id.0.clone().into());
+    event.params.insert("source_key".into(), key.into());
+    event.params.insert("facts".into(), serde_json::to_value(facts).map_err(|e| StageError::input(e.to_string()))?);
+    ctx.record(event).await?;
+    Tally::add(&ctx.tally.stored, 1);
+    ctx.progress.file_done();
+    info!(artefact = %facts.artefact, sha256 = %facts.digests.sha256, "acquired");
+    Ok(())
+}
+
+/// Records content read from a file that changed during the read: the
+/// bytes are kept and accounted for, but they are not an artefact.
+async fn record_changed(
+    ctx: &StageContext,
+    job: &Job,
+    path: &Path,
+    key: &str,
+    receipt: &PutReceipt,
+    reason: &str,
+) -> Result<(), StageError> {
+    let reason = format!("{}: {reason}; make sure nothing writes to it and rerun the same command", path.display());
+    let mut event = ctx.event(Action::Failed, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
+    event.artefact =
+        Some(ArtefactRef { id: None, sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
+    event.params.insert("job_id".into(), job.job_id.0.clone().into());
+    event.params.insert("source_key".into(), key.into());
+    event.params.insert("input".into(), json!({"path": path.to_string_lossy()}));
+    event.outcome = Outcome::Failed { reason: reason.clone() };
+    ctx.record(event).await?;
+    ctx.tally.fail(&path.to_string_lossy(), &reason);
+    ctx.progress.file_done();
+    ctx.progress.message(&format!("failed: {reason}"));
+    Ok(())
+}

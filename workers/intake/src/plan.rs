@@ -1,0 +1,199 @@
+//! Checks what the operator pointed at and turns it into `acquire` jobs,
+//! before anything is written: a bad path fails the whole ingest with a
+//! clear message and records nothing.
+
+use std::ffi::OsStr;
+use std::fs::FileType;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_queue::{Job, JobId};
+use serde_json::json;
+use thiserror::Error;
+use walkdir::WalkDir;
+
+use crate::source_file::open_source;
+use crate::{ACQUIRE, POLICY_VERSION};
+
+/// Why a set of sources cannot be ingested.
+#[derive(Debug, Error)]
+pub enum PlanError {
+    /// A given path does not exist.
+    #[error("{0}: no such file or folder; check the path")]
+    NotFound(PathBuf),
+    /// A file or folder cannot be read.
+    #[error("{path}: cannot be read ({reason}); fix its permissions or leave it out")]
+    Unreadable {
+        /// The path.
+        path: PathBuf,
+        /// The OS's reason.
+        reason: String,
+    },
+    /// A folder holds no files at all.
+    #[error("{0}: the folder holds no files; nothing to ingest")]
+    EmptyFolder(PathBuf),
+    /// No paths were given.
+    #[error("no paths given; name at least one file or folder")]
+    NoPaths,
+}
+
+/// What a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A regular file: its bytes are acquired.
+    File,
+    /// A symbolic link: its target path is recorded, never followed.
+    Symlink,
+    /// A FIFO, socket or device: recorded as not acquired.
+    Special,
+}
+
+/// One thing to acquire.
+#[derive(Debug, Clone)]
+pub struct SourceItem {
+    /// The path as given, joined with the path inside a walked folder.
+    pub path: PathBuf,
+    /// What it is.
+    pub kind: SourceKind,
+    /// Its size when planned (regular files).
+    pub size: u64,
+}
+
+/// Everything to acquire, in a stable order.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// The sources.
+    pub items: Vec<SourceItem>,
+    /// Sum of regular files' sizes.
+    pub total_bytes: u64,
+}
+
+fn kind_of(t: FileType) -> SourceKind {
+    if t.is_symlink() {
+        SourceKind::Symlink
+    } else if t.is_file() {
+        SourceKind::File
+    } else {
+        SourceKind::Special
+    }
+}
+
+fn unreadable(path: &Path, e: impl std::fmt::Display) -> PlanError {
+    PlanError::Unreadable { path: path.to_owned(), reason: e.to_string() }
+}
+
+/// Walks `paths` (files and folders, symlinks not followed) and checks that
+/// every regular file can be opened.
+pub fn plan_sources(paths: &[PathBuf]) -> Result<Plan, PlanError> {
+    if paths.is_empty() {
+        return Err(PlanError::NoPaths);
+    }
+    let mut plan = Plan::default();
+    for root in paths {
+        let meta = std::fs::symlink_metadata(root).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => PlanError::NotFound(root.clone()),
+            _ => unreadable(root, e),
+        })?;
+        let before = plan.items.len();
+        if meta.is_dir() {
+            walk_folder(root, &mut plan)?;
+        } else {
+            add(&mut plan, root.clone(), kind_of(meta.file_type()), meta.len())?;
+        }
+        if plan.items.len() == before {
+            return Err(PlanError::EmptyFolder(root.clone()));
+        }
+    }
+    Ok(plan)
+}
+
+fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {
+    for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_owned();
+            unreadable(&path, e)
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let kind = kind_of(entry.file_type());
+        let size = entry.metadata().map_err(|e| unreadable(entry.path(), e))?.len();
+        add(plan, entry.into_path(), kind, size)?;
+    }
+    Ok(())
+}
+
+fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<(), PlanError> {
+    if kind == SourceKind::File {
+        open_source(&path).map_err(|e| unreadable(&path, e))?;
+        plan.total_bytes += size;
+    }
+    plan.items.push(SourceItem { path, kind, size });
+    Ok(())
+}
+
+/// The raw bytes of a path; Unix paths are bytes, not text.
+pub(crate) fn path_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_bytes()
+}
+
+/// The path whose raw bytes are `bytes`.
+pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(OsStr::from_bytes(bytes))
+}
+
+/// One `acquire` job per planned source. The job ID depends on the exhibit
+/// and path, so the same command submitted twice yields the same jobs.
+pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job> {
+    plan.items
+        .iter()
+        .map(|item| {
+            let bytes = path_bytes(&item.path);
+            let mut id_input = exhibit.as_str().as_bytes().to_vec();
+            id_input.push(0);
+            id_input.extend_from_slice(bytes);
+            Job {
+                job_id: JobId::derive(ACQUIRE, &id_input, POLICY_VERSION),
+                case: case.clone(),
+                exhibit: exhibit.clone(),
+                stage: ACQUIRE.to_owned(),
+                input: json!({
+                    "path": item.path.to_string_lossy(),
+                    "path_hex": hex::encode(bytes),
+                }),
+                attempt: 0,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_paths_and_empty_folders_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope");
+        assert!(matches!(plan_sources(&[missing]), Err(PlanError::NotFound(_))));
+        std::fs::create_dir(dir.path().join("empty")).unwrap();
+        let err = plan_sources(&[dir.path().join("empty")]).unwrap_err();
+        assert!(matches!(err, PlanError::EmptyFolder(_)), "{err}");
+        assert!(matches!(plan_sources(&[]), Err(PlanError::NoPaths)));
+    }
+
+    #[test]
+    fn folders_are_walked_in_order_and_symlinks_kept_as_links() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.txt"), b"bb").unwrap();
+        std::fs::write(dir.path().join("sub/a.txt"), b"a").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("link")).unwrap();
+        let plan = plan_sources(&[dir.path().to_owned()]).unwrap();
+        let names: Vec<_> = plan.items.iter().map(|i| i.path.strip_prefix(dir.path()).unwrap().to_owned()).collect();
+        assert_eq!(names, [PathBuf::from("b.txt"), "link".into(), "sub/a.txt".into()]);
+        assert_eq!(plan.items[1].kind, SourceKind::Symlink);
+        assert_eq!(plan.total_bytes, 3);
+    }
+}
