@@ -1,0 +1,3 @@
+//! Intake stages run directly against a real local store and ledger.
+
+mod changed_during_read;
