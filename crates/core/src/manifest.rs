@@ -111,6 +111,57 @@ pub struct ParentRef {
     pub offset: Option<u64>,
 }
 
+/// The volume (partition and file system) an extracted artefact came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeRef {
+    /// Partition number in its table, absent for an unpartitioned medium.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<u32>,
+    /// `mbr`, `gpt`, or absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Byte offset of the volume in the parent medium.
+    pub offset: u64,
+    /// File-system type (`fat32`, `ntfs`, `iso9660`...).
+    pub fs: String,
+}
+
+/// How much of a deleted file's data was recovered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryInfo {
+    /// Bytes recovered.
+    pub recovered_bytes: u64,
+    /// Whether that is the whole declared size.
+    pub complete: bool,
+}
+
+/// Where an extracted artefact sits inside its parent, and in what state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InsideInfo {
+    /// The volume it was found on.
+    pub volume: VolumeRef,
+    /// Its path inside the volume, as bytes with a lossless display form.
+    pub path: RecordedPath,
+    /// Alternate data stream name, when it is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<RecordedPath>,
+    /// The volume's own address for it (inode, MFT record...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<u64>,
+    /// False for a deleted entry.
+    pub allocated: bool,
+    /// For deleted entries, how much was recovered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoveryInfo>,
+    /// Attributes as the volume names them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
+    /// File byte ranges `[start, end)` that were zero-filled because the
+    /// sectors under them could not be read during acquisition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zero_filled: Vec<[u64; 2]>,
+}
+
 /// The tool that made an artefact or an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
@@ -162,6 +213,9 @@ pub struct ArtefactManifest {
     /// The artefact it came from, for extracted and derivative artefacts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentRef>,
+    /// For extracted artefacts: where inside the parent, and in what state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<InsideInfo>,
     /// Who ran the acquisition.
     pub operator: String,
     /// Which tool made it.

@@ -132,6 +132,7 @@ fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type
         media_type,
         timestamps: facts.timestamps.clone(),
         parent: None,
+        inside: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(ACQUIRE),
         flags: facts.flags.clone(),

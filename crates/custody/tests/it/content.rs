@@ -35,6 +35,7 @@ async fn stored() -> (Fixture, ArtefactId, Sha256Digest) {
         media_type: MediaType { mime: "application/octet-stream".into(), extension: None, detected_by: "test".into() },
         timestamps: Default::default(),
         parent: None,
+        inside: None,
         operator: "DC Smith 1234".into(),
         tool: ToolInfo::exhibit("test"),
         flags: Vec::new(),

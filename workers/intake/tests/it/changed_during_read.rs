@@ -3,8 +3,8 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use exhibit_core::event::{Action, Actor, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
@@ -41,11 +41,15 @@ async fn growing_file_is_recorded_as_failed() {
     let case: CaseId = "C1".parse().unwrap();
     let exhibit: ExhibitRef = "JS/1".parse().unwrap();
     let ledger = Arc::new(Ledger::open(store.clone(), case.clone(), signer.clone()).await.unwrap());
-    let actor = Actor { operator: "PC Test".into(), host: "test".into(), process: 1, public_key: signer.public_key_openssh() };
+    let actor =
+        Actor { operator: "PC Test".into(), host: "test".into(), process: 1, public_key: signer.public_key_openssh() };
     let mut ctx = StageContext::new(case.clone(), store.clone(), ledger, actor, CaseIndex::default());
     ctx.progress = Arc::new(AppendOnFirstRead { path: source.clone(), done: AtomicBool::new(false) });
 
-    let plan = Plan { items: vec![SourceItem { path: source.clone(), kind: SourceKind::File, size: 3 << 20 }], total_bytes: 3 << 20 };
+    let plan = Plan {
+        items: vec![SourceItem { path: source.clone(), kind: SourceKind::File, size: 3 << 20 }],
+        total_bytes: 3 << 20,
+    };
     let job = acquire_jobs(&plan, &case, &exhibit).remove(0);
     let next = AcquireStage.run(&ctx, &job).await.unwrap();
     assert!(next.is_empty(), "a changed file goes no further");
@@ -53,10 +57,14 @@ async fn growing_file_is_recorded_as_failed() {
     let failures = ctx.tally.failures();
     assert_eq!(failures.len(), 1);
     assert!(failures[0].1.contains("changed") && failures[0].1.contains("growing.log"), "{failures:?}");
-    let events: Vec<_> = read_entries(store.as_ref(), &case).await.unwrap().into_iter().map(|e| e.parsed.unwrap().event).collect();
+    let events: Vec<_> =
+        read_entries(store.as_ref(), &case).await.unwrap().into_iter().map(|e| e.parsed.unwrap().event).collect();
     assert!(events.iter().all(|e| e.action != Action::Acquired));
     let failed = events.iter().find(|e| e.action == Action::Failed).unwrap();
     assert!(matches!(&failed.outcome, Outcome::Failed { reason } if reason.contains("rerun")));
-    assert!(failed.artefact.as_ref().is_some_and(|a| a.id.is_none()), "the bytes read are accounted for, not an artefact");
+    assert!(
+        failed.artefact.as_ref().is_some_and(|a| a.id.is_none()),
+        "the bytes read are accounted for, not an artefact"
+    );
     assert!(verify_case(store.as_ref(), &case).await.unwrap().problems.is_empty());
 }
