@@ -77,6 +77,13 @@ pub trait ObjectStore: Send + Sync + Debug {
 
     /// Every object whose key starts with `prefix`, sorted by key.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
+
+    /// The object's file on this machine, for readers that need random
+    /// access (disk images). `None` for remote backends, which serve random
+    /// access by ranged reads instead.
+    fn local_path(&self, _key: &ObjectKey) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// Reads a whole small object (a manifest, a ledger entry) into memory,

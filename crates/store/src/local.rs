@@ -369,6 +369,10 @@ impl ObjectStore for LocalStore {
         format!("file://{}", self.root.display())
     }
 
+    fn local_path(&self, key: &ObjectKey) -> Option<PathBuf> {
+        self.path_of(key).ok()
+    }
+
     #[tracing::instrument(skip(self, body), fields(key = %key))]
     async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
         self.path_of(key)?;
