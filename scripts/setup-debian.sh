@@ -10,8 +10,20 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 EXHIBIT_APT_PACKAGES=(
+    # build and core tests
     build-essential pkg-config ca-certificates curl git openssh-client
-    openssl jq time python3
+    openssl jq time python3 util-linux
+    # media: reference tools used by tests and by scripts/fixtures/*.sh
+    sleuthkit xorriso udftools genisoimage python3-pycdlib dosfstools mtools
+    exfatprogs exfat-fuse fuse3 ntfs-3g ewf-tools p7zip-full fdisk gdisk attr
+    e2fsprogs
+    # transcode: FFmpeg libraries (bindgen needs libclang) and the CLI tools
+    clang libclang-dev libavcodec-dev libavformat-dev libavutil-dev
+    libswscale-dev libswresample-dev libavfilter-dev libavdevice-dev ffmpeg
+    # ocr: Tesseract and Leptonica, languages, PDF tools for the tests
+    libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
+    tesseract-ocr-osd tesseract-ocr-cym poppler-utils img2pdf ocrmypdf
+    python3-pil fonts-dejavu-core libtiff-tools jbig2dec
 )
 
 setup_log() {

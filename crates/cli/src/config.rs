@@ -24,6 +24,8 @@ pub struct Config {
     pub signing: SigningConfig,
     /// Ingest behaviour.
     pub ingest: IngestConfig,
+    /// Caps against hostile media.
+    pub limits: exhibit_media_core::Limits,
     /// Log output.
     pub log: LogConfig,
 }

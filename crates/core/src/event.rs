@@ -14,6 +14,7 @@ use crate::manifest::ToolInfo;
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     Acquired,
+    Explored,
     Extracted,
     Identified,
     Transcoded,

@@ -33,6 +33,8 @@ pub struct CaseIndex {
     jobs_done: HashSet<JobId>,
     artefact_actions: HashSet<(ArtefactId, Action)>,
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
+    originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
+    media_types: HashMap<ArtefactId, String>,
 }
 
 impl CaseIndex {
@@ -57,10 +59,18 @@ impl CaseIndex {
         let Some(artefact) = &event.artefact else { return };
         let Some(id) = &artefact.id else { return };
         self.artefact_actions.insert((id.clone(), event.action));
+        if let Some(mime) = event.params.get("media_type").and_then(|v| v.as_str()) {
+            self.media_types.insert(id.clone(), mime.to_owned());
+        }
         let source = event.params.get(PARAM_SOURCE_KEY).and_then(|v| v.as_str());
         if let (Some(source), Some(exhibit)) = (source, &event.exhibit) {
             let facts = event.params.get("facts").cloned().unwrap_or_default();
             let record = SourceRecord { artefact: id.clone(), sha256: artefact.sha256, size: artefact.size, facts };
+            if event.action == Action::Acquired {
+                if let Some(path) = original_path(&record.facts) {
+                    self.originals.entry(exhibit.clone()).or_default().push((path, record.clone()));
+                }
+            }
             self.sources.insert((exhibit.clone(), source.to_owned()), record);
         }
     }
@@ -75,8 +85,27 @@ impl CaseIndex {
         self.artefact_actions.contains(&(artefact.clone(), action))
     }
 
+    /// Every original acquired into `exhibit`, with its source path bytes,
+    /// so a reader can find the other files of a set (E01 segments, the
+    /// `.bin` files a cue sheet names).
+    pub fn originals(&self, exhibit: &ExhibitRef) -> &[(Vec<u8>, SourceRecord)] {
+        self.originals.get(exhibit).map_or(&[], Vec::as_slice)
+    }
+
+    /// The media type an `identified` event recorded for `artefact`.
+    pub fn media_type(&self, artefact: &ArtefactId) -> Option<&str> {
+        self.media_types.get(artefact).map(String::as_str)
+    }
+
     /// The artefact already acquired from this source, if any.
     pub fn source(&self, exhibit: &ExhibitRef, source_key: &str) -> Option<&SourceRecord> {
         self.sources.get(&(exhibit.clone(), source_key.to_owned()))
     }
+}
+
+/// The source path bytes recorded in an `acquired` event's facts.
+fn original_path(facts: &serde_json::Value) -> Option<Vec<u8>> {
+    let path: exhibit_core::manifest::RecordedPath =
+        serde_json::from_value(facts.get("source")?.get("path")?.clone()).ok()?;
+    Some(path.to_bytes())
 }

@@ -14,7 +14,7 @@ mod runner;
 
 pub use context::{StageContext, Tally};
 pub use error::{StageError, StageErrorKind};
-pub use index::{CaseIndex, SourceRecord};
+pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use progress::{NoProgress, ProgressSink};
 pub use runner::{RunSummary, Runner};
 

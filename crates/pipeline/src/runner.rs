@@ -25,6 +25,9 @@ pub struct RunSummary {
     pub jobs: usize,
     /// Jobs retried after a transient failure.
     pub retries: usize,
+    /// Follow-up jobs for stages this runner does not run, for a later
+    /// phase (e.g. explore after every file of a set is acquired).
+    pub deferred: Vec<Job>,
 }
 
 /// Runs stages over a queue.
@@ -41,6 +44,8 @@ struct Shared {
     queue: Arc<dyn JobQueue>,
     outstanding: AtomicUsize,
     max_attempts: u32,
+    lanes: Vec<&'static str>,
+    deferred: std::sync::Mutex<Vec<Job>>,
 }
 
 impl Runner {
@@ -70,6 +75,8 @@ impl Runner {
             queue: self.queue.clone(),
             outstanding: AtomicUsize::new(jobs.len()),
             max_attempts: self.max_attempts,
+            lanes: self.stages.keys().copied().collect(),
+            deferred: Default::default(),
         });
         if jobs.is_empty() {
             self.queue.close().await.map_err(queue_error)?;
@@ -95,6 +102,7 @@ impl Runner {
             summary.jobs += part.jobs;
             summary.retries += part.retries;
         }
+        summary.deferred = std::mem::take(&mut *shared.deferred.lock().unwrap_or_else(|p| p.into_inner()));
         Ok(summary)
     }
 }
@@ -135,6 +143,8 @@ async fn handle(shared: &Shared, stage: &dyn Stage, delivery: &Delivery) -> Resu
 }
 
 async fn publish_all(shared: &Shared, jobs: Vec<Job>) -> Result<(), StageError> {
+    let (jobs, later): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| shared.lanes.contains(&j.stage.as_str()));
+    shared.deferred.lock().unwrap_or_else(|p| p.into_inner()).extend(later);
     shared.outstanding.fetch_add(jobs.len(), Ordering::AcqRel);
     for job in jobs {
         shared.queue.publish(job).await.map_err(queue_error)?;

@@ -49,6 +49,9 @@ impl Stage for AcquireStage {
             return Ok(done);
         }
         let file_type = before.file_type();
+        if file_type.is_block_device() {
+            return acquire_block_device(ctx, job, &path).await;
+        }
         if !(file_type.is_file() || file_type.is_symlink()) {
             let what = if file_type.is_fifo() {
                 "a FIFO"
@@ -73,6 +76,20 @@ impl Stage for AcquireStage {
     }
 }
 
+/// Acquires a block device, unless this device (same path, size and
+/// serial) is already recorded.
+async fn acquire_block_device(ctx: &StageContext, job: &Job, path: &Path) -> Result<Vec<Job>, StageError> {
+    use exhibit_media::sources::{BlockDevice, LinuxBlockDevice, RetryPolicy};
+    let device = LinuxBlockDevice::open(path).map_err(|e| {
+        StageError::input(format!("{}: cannot open the device read-only ({e}); check it is connected", path.display()))
+    })?;
+    let key = crate::device::device_key(path_bytes(path), device.size(), device.identity().serial.as_deref());
+    if let Some(done) = resume(ctx, job, &key) {
+        return Ok(done);
+    }
+    crate::device::acquire_device(ctx, job, path_bytes(path), Box::new(device), RetryPolicy::default()).await
+}
+
 fn job_path(job: &Job) -> Result<PathBuf, StageError> {
     let hex = job.input.get("path_hex").and_then(|v| v.as_str()).unwrap_or_default();
     let bytes =
@@ -87,10 +104,12 @@ fn resume(ctx: &StageContext, job: &Job, key: &str) -> Option<Vec<Job>> {
     let record = index.source(&job.exhibit, key)?;
     Tally::add(&ctx.tally.skipped, 1);
     ctx.progress.file_done();
-    if index.has_action(&record.artefact, Action::Identified) {
+    let facts: AcquiredFacts = serde_json::from_value(record.facts.clone()).ok()?;
+    let medium = index.media_type(&record.artefact).and_then(exhibit_media::MediumClass::from_mime).is_some();
+    if index.has_action(&record.artefact, Action::Identified) && !medium {
         return Some(Vec::new());
     }
-    let facts: AcquiredFacts = serde_json::from_value(record.facts.clone()).ok()?;
+    // Identify again: it skips what is done and queues an unfinished explore.
     Some(vec![identify_job(job, &facts)])
 }
 
@@ -152,6 +171,7 @@ fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, rece
         digests: receipt.digests,
         timestamps: timestamps(before),
         flags: if before.file_type().is_symlink() { vec![FLAG_SYMLINK.to_owned()] } else { Vec::new() },
+        bad_ranges: Vec::new(),
     }
 }
 

@@ -22,4 +22,8 @@ pub struct AcquiredFacts {
     /// `symlink` for a link recorded as its target path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+    /// Image ranges `[offset, len]` that could not be read from a device
+    /// and were zero-filled.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bad_ranges: Vec<[u64; 2]>,
 }

@@ -7,19 +7,21 @@ use std::io::Read;
 use async_trait::async_trait;
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, ArtefactRef};
-use exhibit_core::layout::{manifest_key, object_key};
+use exhibit_core::layout::object_key;
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ToolInfo};
 use exhibit_pipeline::{Stage, StageContext, StageError};
 use exhibit_queue::{Job, JobId};
-use exhibit_store::StoreErrorKind;
 use tracing::instrument;
 
 use crate::acquire::FLAG_SYMLINK;
+use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
+use crate::manifest_io::store_manifest;
 use crate::{ACQUIRE, IDENTIFY, POLICY_VERSION};
+use exhibit_media::{BytesAt, FileAt, MediumClass, classify};
 
 /// How many leading bytes the signature check reads.
-const SNIFF_BYTES: u64 = 8192;
+const SNIFF_BYTES: u64 = 64 * 1024;
 /// Name and version of the signature detector, recorded in manifests.
 const DETECTOR: &str = "infer 0.16 + exhibit text check";
 
@@ -79,13 +81,13 @@ impl Stage for IdentifyStage {
             .and_then(|f| serde_json::from_value(f).ok())
             .ok_or_else(|| StageError::input(format!("identify job {} has no acquisition facts", job.job_id.0)))?;
         if ctx.index().has_action(&facts.artefact, Action::Identified) {
-            return Ok(Vec::new());
+            return Ok(explore_if_pending(ctx, job, &facts).into_iter().collect());
         }
-        let media_type = if facts.flags.iter().any(|f| f == FLAG_SYMLINK) {
-            MediaType { mime: "inode/symlink".into(), extension: None, detected_by: "lstat".into() }
+        let (media_type, medium) = if facts.flags.iter().any(|f| f == FLAG_SYMLINK) {
+            (MediaType { mime: "inode/symlink".into(), extension: None, detected_by: "lstat".into() }, None)
         } else {
             let head = read_head(ctx, &facts.digests.sha256).await?;
-            detect_media_type(&head, facts.size)
+            identify_content(ctx, &facts.digests.sha256, &head, facts.size)
         };
         let manifest = manifest_for(ctx, job, &facts, media_type);
         let manifest_sha256 = store_manifest(ctx, &manifest).await?;
@@ -99,7 +101,53 @@ impl Stage for IdentifyStage {
         event.params.insert("job_id".into(), job.job_id.0.clone().into());
         event.params.insert("media_type".into(), manifest.media_type.mime.clone().into());
         ctx.record(event).await?;
-        Ok(Vec::new())
+        Ok(medium.map(|_| explore_job(job, &explore_input(&facts))).into_iter().collect())
+    }
+}
+
+/// The media type of stored content; media that exhibit can open (disk and
+/// optical images, E01, cue sheets) are recognised by their structures.
+fn identify_content(
+    ctx: &StageContext,
+    sha256: &Sha256Digest,
+    head: &[u8],
+    size: u64,
+) -> (MediaType, Option<MediumClass>) {
+    let local = ctx.store.local_path(&object_key(&ctx.case, sha256)).and_then(|p| FileAt::open(&p).ok());
+    let medium = match local {
+        Some(file) => classify(&file),
+        None => classify(&BytesAt::new(head.to_vec())),
+    };
+    match medium {
+        Some(class) => {
+            let mime = MediaType {
+                mime: class.mime().into(),
+                extension: Some(class.extension().into()),
+                detected_by: "exhibit-media".into(),
+            };
+            (mime, Some(class))
+        }
+        None => (detect_media_type(head, size), None),
+    }
+}
+
+/// For an artefact identified earlier: its explore job, if it is a medium
+/// and an interrupted run did not finish exploring it.
+fn explore_if_pending(ctx: &StageContext, job: &Job, facts: &AcquiredFacts) -> Option<Job> {
+    let index = ctx.index();
+    MediumClass::from_mime(index.media_type(&facts.artefact)?)?;
+    let explore = explore_job(job, &explore_input(facts));
+    (!index.job_done(&explore.job_id)).then_some(explore)
+}
+
+fn explore_input(facts: &AcquiredFacts) -> ExploreInput {
+    ExploreInput {
+        path: facts.source.path.display.clone(),
+        artefact: facts.artefact.clone(),
+        sha256: facts.digests.sha256,
+        size: facts.size,
+        depth: 0,
+        bad_ranges: facts.bad_ranges.clone(),
     }
 }
 
@@ -137,36 +185,4 @@ fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type
         tool: ToolInfo::exhibit(ACQUIRE),
         flags: facts.flags.clone(),
     }
-}
-
-/// Writes the manifest create-only. If an interrupted run already wrote one
-/// for this artefact, that one is kept when it describes the same content.
-async fn store_manifest(ctx: &StageContext, manifest: &ArtefactManifest) -> Result<Sha256Digest, StageError> {
-    let key = manifest_key(&ctx.case, &manifest.id);
-    let bytes = exhibit_core::canonical::to_canonical_vec(manifest).map_err(|e| StageError::input(e.to_string()))?;
-    let body = Box::new(std::io::Cursor::new(bytes));
-    match ctx.store.put_new(&key, body, exhibit_core::HashSelection::SHA256_ONLY).await {
-        Ok(receipt) => Ok(receipt.digests.sha256),
-        Err(e) if e.kind() == StoreErrorKind::AlreadyExists => adopt_manifest(ctx, manifest, &key).await,
-        Err(e) => Err(StageError::from_kind(e.kind().into(), format!("cannot store manifest {key}: {e}"))),
-    }
-}
-
-async fn adopt_manifest(
-    ctx: &StageContext,
-    manifest: &ArtefactManifest,
-    key: &exhibit_core::layout::ObjectKey,
-) -> Result<Sha256Digest, StageError> {
-    let existing = exhibit_store::read_small(ctx.store.as_ref(), key, 1 << 20)
-        .await
-        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read manifest {key}: {e}")))?;
-    let parsed: ArtefactManifest = serde_json::from_slice(&existing).map_err(|e| {
-        StageError::input(format!("manifest {key} exists but is not valid ({e}); run `exhibit verify`"))
-    })?;
-    if parsed.id != manifest.id || parsed.digests != manifest.digests || parsed.source != manifest.source {
-        return Err(StageError::input(format!(
-            "manifest {key} exists and describes different content; run `exhibit verify`"
-        )));
-    }
-    Ok(Sha256Digest::of(&existing))
 }

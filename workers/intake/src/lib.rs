@@ -7,18 +7,24 @@
 //! type from content signatures and writes the artefact's manifest.
 
 mod acquire;
+pub mod device;
+pub mod explore;
 mod facts;
 mod identify;
+mod manifest_io;
 mod plan;
 mod source_file;
 
 pub use acquire::AcquireStage;
+pub use explore::{ExploreInput, ExploreStage};
 pub use facts::AcquiredFacts;
 pub use identify::{IdentifyStage, detect_media_type};
 pub use plan::{Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
 
 /// Name of the acquire stage and its queue lane.
 pub const ACQUIRE: &str = "acquire";
+/// Name of the explore stage and its queue lane.
+pub const EXPLORE: &str = "explore";
 /// Name of the identify stage and its queue lane.
 pub const IDENTIFY: &str = "identify";
 /// Version of the intake policy, part of every job ID.

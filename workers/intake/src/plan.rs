@@ -45,7 +45,9 @@ pub enum SourceKind {
     File,
     /// A symbolic link: its target path is recorded, never followed.
     Symlink,
-    /// A FIFO, socket or device: recorded as not acquired.
+    /// A block device (`/dev/sr0`, `/dev/sdb`): imaged read-only.
+    Device,
+    /// A FIFO, socket or character device: recorded as not acquired.
     Special,
 }
 
@@ -74,6 +76,8 @@ fn kind_of(t: FileType) -> SourceKind {
         SourceKind::Symlink
     } else if t.is_file() {
         SourceKind::File
+    } else if std::os::unix::fs::FileTypeExt::is_block_device(&t) {
+        SourceKind::Device
     } else {
         SourceKind::Special
     }
@@ -125,9 +129,16 @@ fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {
 }
 
 fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<(), PlanError> {
-    if kind == SourceKind::File {
-        open_source(&path).map_err(|e| unreadable(&path, e))?;
-        plan.total_bytes += size;
+    match kind {
+        SourceKind::File => {
+            open_source(&path).map_err(|e| unreadable(&path, e))?;
+            plan.total_bytes += size;
+        }
+        SourceKind::Device => {
+            let device = exhibit_media::sources::LinuxBlockDevice::open(&path).map_err(|e| unreadable(&path, e))?;
+            plan.total_bytes += exhibit_media::sources::BlockDevice::size(&device);
+        }
+        SourceKind::Symlink | SourceKind::Special => {}
     }
     plan.items.push(SourceItem { path, kind, size });
     Ok(())

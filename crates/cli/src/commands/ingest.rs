@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
-use exhibit_intake::{AcquireStage, IdentifyStage, acquire_jobs, plan_sources};
+use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
 use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
 
 use crate::EXIT_USAGE;
@@ -41,24 +41,33 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
     let (ledger, index) = open_case(store.clone(), &args.case, signer.clone()).await?;
-    let queue =
-        exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
+    // Fail on a bad queue URI before anything is written.
+    exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
     let bar = Arc::new(Bar::new(plan.items.len() as u64, plan.total_bytes));
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
     ctx.progress = bar.clone();
     let ctx = Arc::new(ctx);
-    let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
     let workers = args.workers.unwrap_or(config.ingest.workers);
-    let jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
     let started = Instant::now();
-    let summary = Runner::new(ctx.clone(), queue, stages, workers)
-        .with_max_attempts(config.ingest.max_attempts)
-        .run(jobs)
-        .await
-        .context("ingest stopped; rerun the same command to resume")?;
+    // Phase 1 acquires and identifies every source; phase 2 explores the
+    // media among them, once every member of a set (E01 segments, the .bin
+    // files of a cue sheet) is in the store.
+    let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
+    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
+    let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
+    for stages in [acquire, explore] {
+        let queue =
+            exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
+        let summary = Runner::new(ctx.clone(), queue, stages, workers)
+            .with_max_attempts(config.ingest.max_attempts)
+            .run(jobs)
+            .await
+            .context("ingest stopped; rerun the same command to resume")?;
+        tracing::info!(jobs = summary.jobs, retries = summary.retries, "phase finished");
+        jobs = summary.deferred;
+    }
     bar.finish();
-    tracing::info!(jobs = summary.jobs, retries = summary.retries, "run finished");
     Ok(print_summary(&ctx, &args, plan.items.len(), started))
 }
 

@@ -4,6 +4,8 @@ mod cases;
 mod get;
 mod hash;
 mod ingest;
+mod listing;
+mod listing_formats;
 mod show;
 mod verify;
 
@@ -25,6 +27,8 @@ pub enum Command {
     Get(get::GetArgs),
     /// Print digests in the format `sha256sum -c` and `md5sum -c` read.
     Hash(hash::HashArgs),
+    /// List every entry found on an exhibit's images (DFXML, CSV or JSON).
+    Listing(listing::ListingArgs),
     /// List the cases in the store.
     Cases,
 }
@@ -36,6 +40,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Show(args) => show::run(args, config).await,
         Command::Get(args) => get::run(args, config).await,
         Command::Hash(args) => hash::run(args, config).await,
+        Command::Listing(args) => listing::run(args, config).await,
         Command::Cases => cases::run(config).await,
     }
 }

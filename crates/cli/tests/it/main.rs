@@ -4,5 +4,6 @@
 mod bad_input;
 mod common;
 mod crash;
+mod explore;
 mod get_show_hash;
 mod tamper;

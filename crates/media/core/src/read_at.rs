@@ -19,7 +19,10 @@ pub fn read_exact_at(src: &dyn ReadAt, mut offset: u64, mut buf: &mut [u8]) -> i
     while !buf.is_empty() {
         match src.read_at(offset, buf) {
             Ok(0) => {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("read past the end at byte {offset}")));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("read past the end at byte {offset}"),
+                ));
             }
             Ok(n) => {
                 offset += n as u64;

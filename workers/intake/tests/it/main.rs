@@ -1,3 +1,4 @@
 //! Intake stages run directly against a real local store and ledger.
 
 mod changed_during_read;
+mod device;

@@ -1,0 +1,103 @@
+//! `exhibit listing`: every entry found on an exhibit's images, as DFXML
+//! (the schema fiwalk writes), CSV or JSON, read from the stored listings.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use exhibit_core::event::{Action, Outcome};
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::layout::object_key;
+use exhibit_intake::explore::listing::ListingLine;
+
+use super::listing_formats::{Csv, Dfxml, Json, Renderer};
+use crate::config::Config;
+use crate::session::{case_events, open_store};
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Dfxml,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListingArgs {
+    /// Case ID.
+    #[arg(long)]
+    case: CaseId,
+    /// Exhibit reference.
+    #[arg(long)]
+    exhibit: ExhibitRef,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: Format,
+}
+
+/// A stored listing: the image it describes and the listing object.
+struct Stored {
+    image_path: String,
+    sha256: exhibit_core::Sha256Digest,
+}
+
+pub async fn run(args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config)?;
+    let events = case_events(store.as_ref(), &args.case).await?;
+    let stored = listings(&events, &args.exhibit);
+    if stored.is_empty() {
+        anyhow::bail!(
+            "exhibit {} of case {} has no explored images; ingest a disk or disc image first",
+            args.exhibit,
+            args.case
+        );
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut renderer: Box<dyn Renderer> = match args.format {
+        Format::Dfxml => Box::new(Dfxml::default()),
+        Format::Csv => Box::new(Csv),
+        Format::Json => Box::new(Json::default()),
+    };
+    renderer.begin(
+        &mut out,
+        &args.case,
+        &args.exhibit,
+        &stored.iter().map(|s| s.image_path.clone()).collect::<Vec<_>>(),
+    )?;
+    for listing in &stored {
+        let reader = store.get(&object_key(&args.case, &listing.sha256), Some(listing.sha256)).await?;
+        for line in BufReader::new(reader).lines() {
+            let line = line.with_context(|| {
+                format!("the stored listing {} failed its hash check or could not be read", listing.sha256)
+            })?;
+            let parsed: ListingLine =
+                serde_json::from_str(&line).context("a stored listing line does not parse; run `exhibit verify`")?;
+            renderer.line(&mut out, &parsed)?;
+        }
+    }
+    renderer.end(&mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Listings recorded by successful `explored` events of this exhibit, with
+/// the path of the image each describes.
+fn listings(events: &[exhibit_core::event::CustodyEvent], exhibit: &ExhibitRef) -> Vec<Stored> {
+    events
+        .iter()
+        .filter(|e| e.action == Action::Explored && e.outcome == Outcome::Ok && e.exhibit.as_ref() == Some(exhibit))
+        .filter_map(|e| {
+            let artefact = e.artefact.as_ref()?;
+            let image = e.inputs.first()?;
+            let image_path = events
+                .iter()
+                .filter(|a| a.action == Action::Acquired || a.action == Action::Extracted)
+                .find(|a| a.artefact.as_ref().and_then(|x| x.id.as_ref()) == Some(&image.id))
+                .and_then(|a| {
+                    a.params.get("facts")?.get("source")?.get("path")?.get("display")?.as_str().map(str::to_owned)
+                })
+                .unwrap_or_else(|| image.id.to_string());
+            Some(Stored { image_path, sha256: artefact.sha256 })
+        })
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! Integration tests: committed fixtures (against fls and source hashes),
+//! the corpus expectations, and hostile input.
+
+mod common;
+mod corpus;
+mod fixtures;
+mod robustness;

@@ -1,0 +1,145 @@
+//! EWF fixtures made by ewfacquire / ewfacquirestream.
+
+use std::path::Path;
+
+use exhibit_media_core::{Limits, MediaError, MediaErrorKind, ReadAt};
+use exhibit_media_sources::{EwfImage, open_ewf, segment_path};
+
+use crate::support::{first_table, fixture, md5, recorded, sha256};
+
+fn open(name: &str) -> EwfImage {
+    open_ewf(&fixture(name), &Limits::default()).expect("opens")
+}
+
+#[test]
+fn split_set_reads_the_acquired_media() {
+    let image = open("ewf/split.E01");
+    assert_eq!(image.segment_names().len(), 3);
+    assert_eq!(image.size(), 2_622_976);
+    assert_eq!(sha256(&image), recorded("ewf/split.sha256", "media.raw"));
+    let md5_hex = md5(&image);
+    assert_eq!(md5_hex, recorded("ewf/split.md5", "media.raw"));
+    assert_eq!(image.stored_md5().map(hex::encode), Some(md5_hex));
+    let check = image.verify().expect("verifies");
+    assert_eq!((check.md5_matches, check.sha1_matches), (Some(true), Some(true)));
+}
+
+#[test]
+fn split_set_metadata_comes_from_the_headers() {
+    let meta = open("ewf/split.E01").metadata().clone();
+    assert_eq!(meta.case_number.as_deref(), Some("case"));
+    assert_eq!(meta.evidence_number.as_deref(), Some("evidence"));
+    assert_eq!(meta.examiner.as_deref(), Some("examiner"));
+    assert_eq!(meta.description.as_deref(), Some("description"));
+    assert_eq!(meta.notes.as_deref(), Some("notes"));
+    assert_eq!(meta.acquiry_os.as_deref(), Some("Linux"));
+    assert_eq!(meta.acquiry_software_version.as_deref(), Some("20140813"));
+    assert_eq!(meta.acquired.map(|t| t.from), Some("ewf.header2.m".to_owned()));
+    assert!(meta.system_date.is_some());
+}
+
+#[test]
+fn stream_image_has_md5_only() {
+    let image = open("ewf/stream.E01");
+    assert_eq!(sha256(&image), recorded("ewf/stream.sha256", "stream.raw"));
+    assert_eq!(image.stored_md5().map(hex::encode), Some(recorded("ewf/stream.md5", "stream.raw")));
+    assert_eq!(image.stored_sha1(), None);
+    assert_eq!(image.metadata().case_number.as_deref(), Some("stream-case"));
+    assert_eq!(image.verify().expect("verifies").md5_matches, Some(true));
+}
+
+/// Copies the split set to a temp dir, flipping byte `at` of `segment`.
+fn corrupted_copy(segment: &str, at: impl Fn(&[u8]) -> usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["split.E01", "split.E02", "split.E03"] {
+        let mut bytes = std::fs::read(fixture(&format!("ewf/{name}"))).expect("segment");
+        if name == segment {
+            let i = at(&bytes);
+            bytes[i] ^= 0x5a;
+        }
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    dir
+}
+
+fn corrupt_kind(e: &std::io::Error) -> Option<(MediaErrorKind, String)> {
+    e.get_ref().and_then(|r| r.downcast_ref::<MediaError>()).map(|m| (m.kind, m.message.clone()))
+}
+
+#[test]
+fn a_changed_byte_in_a_stored_chunk_fails_its_checksum() {
+    // split.E02 holds chunks 39.. stored raw (random data) with an Adler-32.
+    let dir = corrupted_copy("split.E02", |b| {
+        let (base, entries) = first_table(b);
+        assert_eq!(entries[5] & 0x8000_0000, 0, "chunk 44 is stored uncompressed");
+        base + entries[5] as usize + 100
+    });
+    let image = open_ewf(&dir.path().join("split.E01"), &Limits::default()).expect("opens");
+    let err = image.chunk(44).expect_err("checksum mismatch");
+    assert_eq!(err.kind, MediaErrorKind::Corrupt);
+    assert!(err.message.contains("EWF chunk 44 (media offset 1441792; "), "{}", err.message);
+    assert!(err.message.contains("split.E02") && err.message.contains("checksum mismatch"), "{}", err.message);
+    let read = image.read_at(44 * 32768, &mut [0u8; 16]).expect_err("read fails");
+    assert_eq!(corrupt_kind(&read).map(|k| k.0), Some(MediaErrorKind::Corrupt));
+    assert!(image.verify().is_err());
+    assert!(image.chunk(43).is_ok() && image.chunk(45).is_ok());
+}
+
+#[test]
+fn a_changed_byte_in_a_compressed_chunk_fails() {
+    let dir = corrupted_copy("split.E01", |b| {
+        let (base, entries) = first_table(b);
+        assert_ne!(entries[1] & 0x8000_0000, 0, "chunk 1 is compressed");
+        let (start, end) = ((entries[1] & 0x7fff_ffff) as usize, (entries[2] & 0x7fff_ffff) as usize);
+        base + (start + end) / 2
+    });
+    let image = open_ewf(&dir.path().join("split.E01"), &Limits::default()).expect("opens");
+    let err = image.chunk(1).expect_err("corrupt");
+    assert_eq!(err.kind, MediaErrorKind::Corrupt);
+    assert!(err.message.contains("EWF chunk 1 (media offset 32768; "), "{}", err.message);
+}
+
+#[test]
+fn a_missing_segment_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["split.E01", "split.E03"] {
+        std::fs::copy(fixture(&format!("ewf/{name}")), dir.path().join(name)).expect("copy");
+    }
+    let err = open_ewf(&dir.path().join("split.E01"), &Limits::default()).err().expect("missing");
+    assert_eq!(err.kind, MediaErrorKind::Io);
+    assert!(err.message.contains("EWF segment 2 is missing") && err.message.contains("split.E02"), "{err}");
+}
+
+#[test]
+fn a_small_allocation_limit_is_enforced() {
+    let limits = Limits { max_alloc: 16 << 10, ..Limits::default() };
+    let err = open_ewf(&fixture("ewf/split.E01"), &limits).err().expect("32 KiB chunks exceed 16 KiB");
+    assert_eq!(err.kind, MediaErrorKind::LimitExceeded);
+}
+
+#[test]
+fn segment_names_follow_the_ewf_sequence() {
+    let first = Path::new("/cases/x.E01");
+    let name = |n| segment_path(first, n).map(|p| p.display().to_string());
+    assert_eq!(name(2).as_deref(), Some("/cases/x.E02"));
+    assert_eq!(name(99).as_deref(), Some("/cases/x.E99"));
+    assert_eq!(name(100).as_deref(), Some("/cases/x.EAA"));
+    assert_eq!(name(101).as_deref(), Some("/cases/x.EAB"));
+    assert_eq!(name(776).as_deref(), Some("/cases/x.FAA"));
+    assert_eq!(name(14_971).as_deref(), Some("/cases/x.ZZZ"));
+    assert_eq!(name(14_972), None);
+    assert_eq!(segment_path(Path::new("y.e01"), 100).map(|p| p.display().to_string()).as_deref(), Some("y.eaa"));
+}
+
+#[test]
+fn a_truncated_segment_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["split.E01", "split.E02", "split.E03"] {
+        let bytes = std::fs::read(fixture(&format!("ewf/{name}"))).expect("segment");
+        let keep = if name == "split.E03" { bytes.len() - 100 } else { bytes.len() };
+        std::fs::write(dir.path().join(name), &bytes[..keep]).expect("write");
+    }
+    let err = open_ewf(&dir.path().join("split.E01"), &Limits::default()).err().expect("truncated");
+    assert_eq!(err.kind, MediaErrorKind::Corrupt, "{err}");
+    assert!(err.message.contains("split.E03"), "{err}");
+}

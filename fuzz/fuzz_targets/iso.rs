@@ -1,0 +1,6 @@
+//! Fuzzes the iso reader: open, walk, and read every entry's content.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    exhibit_media_iso::fuzz_one(data);
+});

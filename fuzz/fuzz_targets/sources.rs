@@ -1,0 +1,6 @@
+//! Fuzzes the sources reader: open, walk, and read every entry's content.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    exhibit_media_sources::fuzz_one(data);
+});

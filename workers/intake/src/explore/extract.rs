@@ -1,0 +1,215 @@
+//! Storing one file-system entry's content as an extracted artefact.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+
+use exhibit_core::digest::Digests;
+use exhibit_core::event::{Action, ArtefactRef, InputRef};
+use exhibit_core::ids::ArtefactId;
+use exhibit_core::layout::objects_prefix;
+use exhibit_core::manifest::{
+    ArtefactKind, ArtefactManifest, InsideInfo, MANIFEST_FORMAT, MediaType, ParentRef, RecoveryInfo, ToolInfo,
+    VolumeRef,
+};
+use exhibit_media::{BytesAt, DataLayout, FsEntry, classify, open_content};
+use exhibit_pipeline::{StageContext, StageError, Tally};
+use exhibit_queue::Job;
+use serde_json::json;
+
+use super::ExploreInput;
+use crate::EXPLORE;
+use crate::identify::detect_media_type;
+use crate::manifest_io::store_manifest;
+
+/// Bytes kept from the start of each file, to identify it.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// Flags on extracted artefacts.
+pub const FLAG_DELETED: &str = "deleted";
+/// Only part of a deleted file could be recovered.
+pub const FLAG_PARTIAL: &str = "partially-recovered";
+/// Some of the file lies over unreadable sectors, zero-filled.
+pub const FLAG_BAD_SECTORS: &str = "bad-sectors";
+
+/// What extraction made of one entry.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    /// The new (or already recorded) artefact.
+    pub id: ArtefactId,
+    /// Its digests.
+    pub digests: Digests,
+    /// Bytes stored.
+    pub size: u64,
+    /// Whether it is itself a medium to explore.
+    pub is_medium: bool,
+}
+
+/// Copies the first bytes that pass through, for identification.
+struct HeadTap<R> {
+    inner: R,
+    head: Arc<Mutex<Vec<u8>>>,
+}
+
+impl<R: Read> Read for HeadTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
+        let room = HEAD_BYTES.saturating_sub(head.len()).min(n);
+        head.extend_from_slice(&buf[..room]);
+        Ok(n)
+    }
+}
+
+/// The identity of an entry within its image, stable across runs.
+pub fn source_key(image: &ArtefactId, volume: u32, entry: &FsEntry) -> String {
+    let stream = entry.stream.as_deref().map(hex::encode).unwrap_or_default();
+    format!("x:{image}:{volume}:{}:{stream}", hex::encode(entry.path.to_bytes()))
+}
+
+/// The bytes of `entry` that can be read: all of an allocated file, the
+/// recoverable part of a deleted one.
+pub fn readable_bytes(entry: &FsEntry) -> u64 {
+    match (entry.allocated, entry.recovery) {
+        (true, _) => entry.size,
+        (false, Some(r)) => r.recoverable_bytes.min(entry.size),
+        (false, None) => 0,
+    }
+}
+
+/// Everything about where the entry sits, for its manifest.
+pub struct Place<'a> {
+    pub input: &'a ExploreInput,
+    pub volume: VolumeRef,
+    pub zero_filled: Vec<[u64; 2]>,
+}
+
+/// Streams the entry's content from its volume into the store and records it.
+pub fn extract(
+    ctx: &StageContext,
+    job: &Job,
+    place: &Place<'_>,
+    key: &str,
+    vol: Arc<dyn exhibit_media::ReadAt>,
+    entry: &FsEntry,
+) -> Result<Extracted, StageError> {
+    let want = readable_bytes(entry);
+    extract_stream(ctx, job, place, key, entry, Box::new(open_content(vol, entry).take(want)), want)
+}
+
+/// Stores `want` bytes of `body` as the content of `entry` and records it.
+pub fn extract_stream(
+    ctx: &StageContext,
+    job: &Job,
+    place: &Place<'_>,
+    key: &str,
+    entry: &FsEntry,
+    body: Box<dyn Read + Send>,
+    want: u64,
+) -> Result<Extracted, StageError> {
+    let handle = tokio::runtime::Handle::current();
+    let head = Arc::new(Mutex::new(Vec::with_capacity(HEAD_BYTES.min(want as usize))));
+    let body = HeadTap { inner: body, head: head.clone() };
+    let receipt = handle
+        .block_on(ctx.store.put_content(&objects_prefix(&ctx.case), Box::new(body), ctx.hashes))
+        .map_err(|e| {
+            StageError::from_kind(
+                e.kind().into(),
+                format!("{}: content could not be read or stored: {e}", entry.path.recorded().display),
+            )
+        })?;
+    if receipt.size != want {
+        return Err(StageError::input(format!(
+            "{}: read {} of {want} bytes",
+            entry.path.recorded().display,
+            receipt.size
+        )));
+    }
+    Tally::add(&ctx.tally.bytes, receipt.size);
+    let head = head.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let medium = classify(&BytesAt::new(head.clone()));
+    let media_type = match medium {
+        Some(class) => MediaType {
+            mime: class.mime().into(),
+            extension: Some(class.extension().into()),
+            detected_by: "exhibit-media".into(),
+        },
+        None => detect_media_type(&head, receipt.size),
+    };
+    let locator = key.as_bytes();
+    let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator, &receipt.digests.sha256);
+    let manifest = manifest(ctx, job, place, entry, &id, receipt.digests, receipt.size, media_type.clone());
+    let manifest_sha256 = handle.block_on(store_manifest(ctx, &manifest))?;
+    let mut event = ctx.event(Action::Extracted, Some(&job.exhibit), ToolInfo::exhibit(EXPLORE));
+    event.artefact = Some(ArtefactRef {
+        id: Some(id.clone()),
+        sha256: receipt.digests.sha256,
+        size: receipt.size,
+        manifest_sha256: Some(manifest_sha256),
+    });
+    event.inputs = vec![InputRef { id: place.input.artefact.clone(), sha256: place.input.sha256 }];
+    event.params.insert("source_key".into(), key.into());
+    event.params.insert("facts".into(), json!({"digests": receipt.digests, "media_type": media_type.mime}));
+    handle.block_on(ctx.record(event))?;
+    Tally::add(&ctx.tally.stored, 1);
+    Ok(Extracted { id, digests: receipt.digests, size: receipt.size, is_medium: medium.is_some() })
+}
+
+fn flags(entry: &FsEntry, zero_filled: &[[u64; 2]]) -> Vec<String> {
+    let mut flags = Vec::new();
+    if !entry.allocated {
+        flags.push(FLAG_DELETED.to_owned());
+        if entry.recovery.is_some_and(|r| !r.complete) {
+            flags.push(FLAG_PARTIAL.to_owned());
+        }
+    }
+    if !zero_filled.is_empty() {
+        flags.push(FLAG_BAD_SECTORS.to_owned());
+    }
+    flags
+}
+
+#[allow(clippy::too_many_arguments)]
+fn manifest(
+    ctx: &StageContext,
+    job: &Job,
+    place: &Place<'_>,
+    entry: &FsEntry,
+    id: &ArtefactId,
+    digests: Digests,
+    size: u64,
+    media_type: MediaType,
+) -> ArtefactManifest {
+    let first_offset = match &entry.data {
+        DataLayout::Extents(extents) => extents.iter().find_map(|e| e.volume_offset).map(|o| place.volume.offset + o),
+        _ => None,
+    };
+    ArtefactManifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        id: id.clone(),
+        case: ctx.case.clone(),
+        exhibit: job.exhibit.clone(),
+        kind: ArtefactKind::Extracted,
+        source: None,
+        size,
+        digests,
+        media_type,
+        timestamps: entry.timestamps.clone(),
+        parent: Some(ParentRef { id: place.input.artefact.clone(), sha256: place.input.sha256, offset: first_offset }),
+        inside: Some(InsideInfo {
+            volume: place.volume.clone(),
+            path: entry.path.recorded(),
+            stream: entry.stream.as_deref().map(exhibit_core::manifest::RecordedPath::from_bytes),
+            address: entry.address,
+            allocated: entry.allocated,
+            recovery: entry
+                .recovery
+                .filter(|_| !entry.allocated)
+                .map(|r| RecoveryInfo { recovered_bytes: size, complete: r.complete }),
+            attributes: entry.attributes.clone(),
+            zero_filled: place.zero_filled.clone(),
+        }),
+        operator: ctx.actor.operator.clone(),
+        tool: ToolInfo::exhibit(EXPLORE),
+        flags: flags(entry, &place.zero_filled),
+    }
+}

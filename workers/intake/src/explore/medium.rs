@@ -1,0 +1,107 @@
+//! Opening a stored artefact as a medium: the object's own bytes for raw
+//! disk and optical images; for E01 sets and cue sheets, the other files of
+//! the set too, found among the exhibit's originals by name.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use exhibit_core::layout::object_key;
+use exhibit_media::{FileAt, Limits, MediumClass, ReadAt, classify};
+use exhibit_pipeline::{SourceRecord, StageContext, StageError};
+use exhibit_queue::Job;
+
+use super::ExploreInput;
+
+/// One medium to look for volumes on.
+pub struct Medium {
+    /// What it is, for messages and the listing (`image`, `track 01`).
+    pub label: String,
+    /// Its bytes.
+    pub disk: Arc<dyn ReadAt>,
+}
+
+/// An opened artefact.
+pub struct Opened {
+    /// What it was classified as.
+    pub class: MediumClass,
+    /// The media to explore.
+    pub media: Vec<Medium>,
+    /// The E01 set, to verify against the hashes it stores.
+    pub ewf: Option<Arc<exhibit_media::sources::EwfImage>>,
+    /// The cue sheet, whose audio tracks become WAV artefacts.
+    pub cue: Option<exhibit_media::sources::CueImage>,
+    /// Keeps the folder of links to set members alive while reading.
+    pub _members: Option<tempfile::TempDir>,
+}
+
+/// The local file of a stored object.
+pub fn object_file(ctx: &StageContext, sha256: &exhibit_core::Sha256Digest) -> Result<PathBuf, StageError> {
+    let key = object_key(&ctx.case, sha256);
+    ctx.store.local_path(&key).ok_or_else(|| {
+        StageError::input(format!(
+            "exploring needs random access to {key}, which the store {} does not offer yet",
+            ctx.store.uri()
+        ))
+    })
+}
+
+/// Opens `input` as a medium, or `None` when it is not one (or is a
+/// secondary member of a set, such as an `.E02`, read with its first member).
+pub fn open(
+    ctx: &StageContext,
+    job: &Job,
+    input: &ExploreInput,
+    limits: &Limits,
+) -> Result<Option<Opened>, StageError> {
+    let path = object_file(ctx, &input.sha256)?;
+    let file = FileAt::open(&path)
+        .map_err(|e| StageError::transient(format!("cannot open stored object {}: {e}", path.display())))?;
+    let Some(class) = classify(&file) else { return Ok(None) };
+    match class {
+        MediumClass::OpticalImage | MediumClass::DiskImage => {
+            let media = vec![Medium { label: "image".into(), disk: Arc::new(file) }];
+            Ok(Some(Opened { class, media, ewf: None, cue: None, _members: None }))
+        }
+        MediumClass::Ewf => super::sets::open_ewf_set(ctx, job, input, limits),
+        MediumClass::CueSheet => super::sets::open_cue_set(ctx, job, input, limits),
+    }
+}
+
+/// Links every original of the exhibit that sits in the same source folder
+/// as `member` into a fresh folder under its original name, so set readers
+/// that find siblings by name (E01 segments, cue `FILE` entries) see the
+/// stored, verified copies and never the operator's originals.
+pub fn link_siblings(
+    ctx: &StageContext,
+    job: &Job,
+    member: &SourceRecord,
+) -> Result<(tempfile::TempDir, PathBuf), StageError> {
+    let io = |e: std::io::Error| StageError::transient(format!("cannot prepare set members: {e}"));
+    let dir = tempfile::tempdir().map_err(io)?;
+    let index = ctx.index();
+    let member_path = member_path(index.originals(&job.exhibit), &member.artefact);
+    let folder = member_path.as_deref().and_then(Path::parent).map(Path::to_owned);
+    let mut linked_member = None;
+    for (path_bytes, record) in index.originals(&job.exhibit) {
+        let path = crate::plan::path_from_bytes(path_bytes);
+        if path.parent() != folder.as_deref() {
+            continue;
+        }
+        let Some(name) = path.file_name() else { continue };
+        let link = dir.path().join(name);
+        if link.exists() {
+            continue;
+        }
+        std::os::unix::fs::symlink(object_file(ctx, &record.sha256)?, &link).map_err(io)?;
+        if record.artefact == member.artefact {
+            linked_member = Some(link);
+        }
+    }
+    let linked = linked_member
+        .ok_or_else(|| StageError::input("the set's first member is not among the exhibit's originals"))?;
+    Ok((dir, linked))
+}
+
+fn member_path(originals: &[(Vec<u8>, SourceRecord)], id: &exhibit_core::ids::ArtefactId) -> Option<PathBuf> {
+    originals.iter().find(|(_, r)| &r.artefact == id).map(|(p, _)| crate::plan::path_from_bytes(p))
+}

@@ -1,0 +1,429 @@
+//! Walking every volume of a medium: listing each entry, extracting each
+//! file, enforcing limits, and recording what happened.
+
+use std::sync::Arc;
+
+use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
+use exhibit_core::ids::ArtefactId;
+use exhibit_core::layout::objects_prefix;
+use exhibit_core::manifest::{
+    ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ParentRef, ToolInfo, VolumeRef,
+};
+use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
+use exhibit_media::{
+    DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
+};
+use exhibit_pipeline::{StageContext, StageError};
+use exhibit_queue::Job;
+use serde_json::json;
+use tokio::runtime::Handle;
+use tracing::{info, info_span};
+
+use super::extract::{Extracted, Place, extract, extract_stream, readable_bytes, source_key};
+use super::listing::{EntryRow, LISTING_MIME, ListingLine, ListingWriter, VolumeRow};
+use super::medium::{self, Opened};
+use super::{ExploreInput, explore_job, zero_filled_ranges};
+use crate::EXPLORE;
+use crate::manifest_io::store_manifest;
+use exhibit_pipeline::PARAM_JOB_ID;
+
+/// Size of the RIFF/WAVE header before CDDA samples.
+const WAV_HEADER_BYTES: u64 = 44;
+
+/// Counts for the `explored` event and the limits.
+#[derive(Debug, Default)]
+struct Counts {
+    entries: u64,
+    files: u64,
+    deleted: u64,
+    failed: u64,
+    bytes: u64,
+}
+
+struct Walker<'a> {
+    ctx: &'a StageContext,
+    job: &'a Job,
+    input: &'a ExploreInput,
+    limits: &'a Limits,
+    listing: ListingWriter,
+    counts: Counts,
+    follow_ups: Vec<Job>,
+}
+
+fn io(e: std::io::Error) -> StageError {
+    StageError::transient(format!("cannot write the listing: {e}"))
+}
+
+/// Explores one artefact; returns the jobs that follow (nested media).
+pub async fn explore(
+    ctx: &StageContext,
+    job: &Job,
+    input: &ExploreInput,
+    limits: &Limits,
+) -> Result<Vec<Job>, StageError> {
+    tokio::task::block_in_place(|| {
+        let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
+        let mut walker = Walker {
+            ctx,
+            job,
+            input,
+            limits,
+            listing: ListingWriter::new().map_err(io)?,
+            counts: Counts::default(),
+            follow_ups: Vec::new(),
+        };
+        let mut volumes = Vec::new();
+        for m in &opened.media {
+            for volume in open_volumes(m.disk.clone(), limits) {
+                let index = u32::try_from(volumes.len()).unwrap_or(u32::MAX);
+                volumes.push(walker.volume(&m.label, index, volume)?);
+            }
+        }
+        if let Some(cue) = &opened.cue {
+            walker.audio_tracks(cue)?;
+        }
+        if let Some(ewf) = &opened.ewf {
+            walker.verify_ewf(ewf)?;
+        }
+        walker.finish(&opened, volumes)
+    })
+}
+
+impl Walker<'_> {
+    fn volume(
+        &mut self,
+        medium: &str,
+        index: u32,
+        volume: Result<OpenedVolume, Box<VolumeFailure>>,
+    ) -> Result<VolumeRow, StageError> {
+        let OpenedVolume { place, fs } = match volume {
+            Ok(v) => v,
+            Err(f) => {
+                let row = volume_row(medium, index, &f.place, None, Some(f.error.to_string()));
+                self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
+                return Ok(row);
+            }
+        };
+        let _span = info_span!("volume", index, fs = fs.kind(), offset = place.offset).entered();
+        let mut row = volume_row(medium, index, &place, Some(fs.as_ref()), None);
+        self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
+        let volume_ref = VolumeRef {
+            partition: place.partition.as_ref().map(|p| p.index),
+            scheme: place.partition.as_ref().map(|p| format!("{:?}", p.scheme).to_lowercase()),
+            offset: place.offset,
+            fs: fs.kind().to_owned(),
+        };
+        let data = fs.volume();
+        let mut fatal = None;
+        let walked = fs.walk(self.limits, &mut |entry| match self.entry(index, &volume_ref, &data, entry) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let message = e.message.clone();
+                fatal = Some(e);
+                Err(MediaError::limit(message))
+            }
+        });
+        if let Some(e) = fatal {
+            if e.kind == exhibit_pipeline::StageErrorKind::Transient {
+                return Err(e);
+            }
+        }
+        if let Err(e) = walked {
+            self.fail(&format!("volume {index} ({})", fs.kind()), &format!("the walk ended early: {e}"))?;
+            row.error = Some(e.to_string());
+        }
+        Ok(row)
+    }
+
+    fn entry(
+        &mut self,
+        volume: u32,
+        volume_ref: &VolumeRef,
+        data: &Arc<dyn exhibit_media::ReadAt>,
+        entry: FsEntry,
+    ) -> Result<(), StageError> {
+        self.counts.entries += 1;
+        if self.counts.entries > self.limits.max_entries {
+            return Err(StageError::input(format!(
+                "more than {} entries on this image (limits.max_entries); the rest was not read",
+                self.limits.max_entries
+            )));
+        }
+        self.counts.deleted += u64::from(!entry.allocated);
+        let zero_filled = match &entry.data {
+            DataLayout::Extents(extents) => zero_filled_ranges(extents, volume_ref.offset, &self.input.bad_ranges),
+            _ => Vec::new(),
+        };
+        let (extracted, error) = if entry.has_content() {
+            self.content(volume, volume_ref, data, &entry, &zero_filled)?
+        } else {
+            (None, None)
+        };
+        let row = entry_row(self.input.artefact.clone(), volume, entry, extracted, zero_filled, error);
+        self.listing.write(&ListingLine::Entry(Box::new(row))).map_err(io)
+    }
+
+    fn content(
+        &mut self,
+        volume: u32,
+        volume_ref: &VolumeRef,
+        data: &Arc<dyn exhibit_media::ReadAt>,
+        entry: &FsEntry,
+        zero_filled: &[[u64; 2]],
+    ) -> Result<(Option<Extracted>, Option<String>), StageError> {
+        let key = source_key(&self.input.artefact, volume, entry);
+        if let Some(done) = self.already(&key) {
+            self.counts.files += 1;
+            return Ok((Some(done), None));
+        }
+        if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
+            let why = format!("its content is {note}");
+            self.fail(&entry.path.recorded().display, &why)?;
+            return Ok((None, Some(why)));
+        }
+        let want = readable_bytes(entry);
+        let budget = self.limits.max_expansion_ratio.saturating_mul(self.input.size.max(1 << 20));
+        if self.counts.bytes.saturating_add(want) > budget {
+            let why = format!(
+                "extracting it would pass {budget} bytes, {}x the image (limits.max_expansion_ratio)",
+                self.limits.max_expansion_ratio
+            );
+            self.fail(&entry.path.recorded().display, &why)?;
+            return Ok((None, Some(why)));
+        }
+        let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec() };
+        match extract(self.ctx, self.job, &place, &key, data.clone(), entry) {
+            Ok(done) => {
+                self.counts.files += 1;
+                self.counts.bytes += done.size;
+                self.nested(&done, &entry.path.recorded().display)?;
+                Ok((Some(done), None))
+            }
+            Err(e) if e.kind == exhibit_pipeline::StageErrorKind::Input => {
+                self.fail(&entry.path.recorded().display, &e.message)?;
+                Ok((None, Some(e.message)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stores each CDDA audio track of a cue sheet as a WAV artefact.
+    fn audio_tracks(&mut self, cue: &CueImage) -> Result<(), StageError> {
+        for track in cue.tracks().iter().filter(|t| t.mode == TrackMode::Audio) {
+            let name = format!("track{:02}.wav", track.number);
+            let mut entry = FsEntry::new(NamePath::root().join(name.as_bytes()), EntryKind::File);
+            entry.size = WAV_HEADER_BYTES + track.length.saturating_mul(track.mode.sector_size());
+            entry.address = Some(track.start);
+            let key = format!("cdda:{}:{}", self.input.artefact, track.number);
+            let volume_ref = VolumeRef {
+                partition: Some(u32::from(track.number)),
+                scheme: Some("cue".into()),
+                offset: track.file_offset,
+                fs: "cdda".into(),
+            };
+            let extracted = match self.already(&key) {
+                Some(done) => Some(done),
+                None => {
+                    let body = cue
+                        .audio_track_wav(track.number)
+                        .map_err(|e| StageError::input(format!("{}: {e}", self.input.path)))?;
+                    let place = Place { input: self.input, volume: volume_ref, zero_filled: Vec::new() };
+                    let done = extract_stream(self.ctx, self.job, &place, &key, &entry, Box::new(body), entry.size)?;
+                    self.counts.bytes += done.size;
+                    Some(done)
+                }
+            };
+            self.counts.files += 1;
+            let row = entry_row(self.input.artefact.clone(), u32::MAX, entry, extracted, Vec::new(), None);
+            self.listing.write(&ListingLine::Entry(Box::new(row))).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Re-hashes the media of an E01 set through checksum-verified chunk
+    /// reads, and records the stored and computed hashes and the
+    /// acquisition metadata the set carries.
+    fn verify_ewf(&mut self, ewf: &EwfImage) -> Result<(), StageError> {
+        let mut event = self.ctx.event(Action::Verified, Some(&self.job.exhibit), ToolInfo::exhibit(EXPLORE));
+        event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
+        event.params.insert("metadata".into(), serde_json::to_value(ewf.metadata()).unwrap_or_default());
+        event.params.insert("segments".into(), ewf.segment_names().into());
+        let stored = json!({"md5": ewf.stored_md5().map(hex::encode), "sha1": ewf.stored_sha1().map(hex::encode)});
+        event.params.insert("stored".into(), stored);
+        match ewf.verify() {
+            Ok(v) => {
+                event.params.insert("computed".into(), json!({"md5": hex::encode(v.md5), "sha1": hex::encode(v.sha1)}));
+                event.params.insert("md5_matches".into(), v.md5_matches.into());
+                event.params.insert("sha1_matches".into(), v.sha1_matches.into());
+                if v.md5_matches == Some(false) || v.sha1_matches == Some(false) {
+                    event.outcome = Outcome::Failed {
+                        reason: format!("{}: the media hash differs from the hash stored in the E01", self.input.path),
+                    };
+                }
+            }
+            Err(e) => event.outcome = Outcome::Failed { reason: format!("{}: {e}", self.input.path) },
+        }
+        if let Outcome::Failed { reason } = &event.outcome {
+            self.counts.failed += 1;
+            self.ctx.tally.fail(&self.input.path, reason);
+        }
+        Handle::current().block_on(self.ctx.record(event)).map(|_| ())
+    }
+
+    /// The artefact an earlier, interrupted run already made of this entry.
+    fn already(&self, key: &str) -> Option<Extracted> {
+        let index = self.ctx.index();
+        let record = index.source(&self.job.exhibit, key)?;
+        let digests = serde_json::from_value(record.facts.get("digests")?.clone()).ok()?;
+        let mime = record.facts.get("media_type")?.as_str()?;
+        let is_medium = exhibit_media::MediumClass::from_mime(mime).is_some();
+        Some(Extracted { id: record.artefact.clone(), digests, size: record.size, is_medium })
+    }
+
+    fn nested(&mut self, done: &Extracted, path: &str) -> Result<(), StageError> {
+        if !done.is_medium {
+            return Ok(());
+        }
+        if self.input.depth + 1 > self.limits.max_depth {
+            return self.fail(
+                path,
+                &format!("a medium nested {} deep is not explored (limits.max_depth)", self.input.depth + 1),
+            );
+        }
+        let input = ExploreInput {
+            path: format!("{} > {path}", self.input.path),
+            artefact: done.id.clone(),
+            sha256: done.digests.sha256,
+            size: done.size,
+            depth: self.input.depth + 1,
+            bad_ranges: Vec::new(),
+        };
+        self.follow_ups.push(explore_job(self.job, &input));
+        Ok(())
+    }
+
+    /// Records that one item failed; the walk goes on.
+    fn fail(&mut self, what: &str, reason: &str) -> Result<(), StageError> {
+        self.counts.failed += 1;
+        let reason = format!("{} > {what}: {reason}", self.input.path);
+        let mut event = self.ctx.event(Action::Failed, Some(&self.job.exhibit), ToolInfo::exhibit(EXPLORE));
+        event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
+        event.params.insert("input".into(), json!({"path": what}));
+        event.outcome = Outcome::Failed { reason: reason.clone() };
+        self.ctx.tally.fail(what, &reason);
+        Handle::current().block_on(self.ctx.record(event)).map(|_| ())
+    }
+
+    fn finish(self, opened: &Opened, volumes: Vec<VolumeRow>) -> Result<Vec<Job>, StageError> {
+        let file = self.listing.finish().map_err(io)?;
+        let handle = Handle::current();
+        let receipt = handle
+            .block_on(self.ctx.store.put_content(&objects_prefix(&self.ctx.case), Box::new(file), self.ctx.hashes))
+            .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot store the listing: {e}")))?;
+        let locator = format!("listing:{}", self.input.artefact);
+        let id = ArtefactId::derive(&self.ctx.case, &self.job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
+        let manifest = listing_manifest(self.ctx, self.job, self.input, &id, &receipt);
+        let manifest_sha256 = handle.block_on(store_manifest(self.ctx, &manifest))?;
+        let mut event = self.ctx.event(Action::Explored, Some(&self.job.exhibit), ToolInfo::exhibit(EXPLORE));
+        event.artefact = Some(ArtefactRef {
+            id: Some(id),
+            sha256: receipt.digests.sha256,
+            size: receipt.size,
+            manifest_sha256: Some(manifest_sha256),
+        });
+        event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
+        event.params.insert(PARAM_JOB_ID.into(), self.job.job_id.0.clone().into());
+        event.params.insert("medium".into(), opened.class.mime().into());
+        event.params.insert("volumes".into(), serde_json::to_value(&volumes).unwrap_or_default());
+        let c = &self.counts;
+        event.params.insert(
+            "counts".into(),
+            json!({"entries": c.entries, "files": c.files, "deleted": c.deleted, "failed": c.failed, "bytes": c.bytes}),
+        );
+        handle.block_on(self.ctx.record(event))?;
+        info!(entries = c.entries, files = c.files, deleted = c.deleted, failed = c.failed, "explored");
+        Ok(self.follow_ups)
+    }
+}
+
+fn volume_row(
+    medium: &str,
+    index: u32,
+    place: &exhibit_media::VolumePlace,
+    fs: Option<&dyn exhibit_media::FileSystem>,
+    error: Option<String>,
+) -> VolumeRow {
+    VolumeRow {
+        medium: medium.to_owned(),
+        index,
+        partition: place.partition.as_ref().map(|p| p.index),
+        scheme: place.partition.as_ref().map(|p| format!("{:?}", p.scheme).to_lowercase()),
+        partition_type: place.partition.as_ref().map(|p| p.type_id.clone()),
+        offset: place.offset,
+        len: place.len,
+        fs: fs.map(|f| f.kind().to_owned()),
+        label: fs.and_then(|f| f.label()),
+        error,
+    }
+}
+
+fn entry_row(
+    image: ArtefactId,
+    volume: u32,
+    entry: FsEntry,
+    extracted: Option<Extracted>,
+    zero_filled: Vec<[u64; 2]>,
+    error: Option<String>,
+) -> EntryRow {
+    EntryRow {
+        image,
+        volume,
+        path: entry.path.recorded(),
+        stream: entry.stream.as_deref().map(exhibit_core::manifest::RecordedPath::from_bytes),
+        kind: entry.kind,
+        size: entry.size,
+        allocated: entry.allocated,
+        recovery: entry.recovery,
+        timestamps: entry.timestamps,
+        attributes: entry.attributes,
+        address: entry.address,
+        extents: match entry.data {
+            DataLayout::Extents(extents) => extents,
+            _ => Vec::new(),
+        },
+        artefact: extracted.as_ref().map(|e| e.id.clone()),
+        digests: extracted.map(|e| e.digests),
+        zero_filled,
+        error,
+    }
+}
+
+fn listing_manifest(
+    ctx: &StageContext,
+    job: &Job,
+    input: &ExploreInput,
+    id: &ArtefactId,
+    receipt: &exhibit_store::PutReceipt,
+) -> ArtefactManifest {
+    ArtefactManifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        id: id.clone(),
+        case: ctx.case.clone(),
+        exhibit: job.exhibit.clone(),
+        kind: ArtefactKind::Derivative,
+        source: None,
+        size: receipt.size,
+        digests: receipt.digests,
+        media_type: MediaType {
+            mime: LISTING_MIME.into(),
+            extension: Some("jsonl".into()),
+            detected_by: "exhibit".into(),
+        },
+        timestamps: Default::default(),
+        parent: Some(ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None }),
+        inside: None,
+        operator: ctx.actor.operator.clone(),
+        tool: ToolInfo::exhibit(EXPLORE),
+        flags: vec!["listing".into()],
+    }
+}

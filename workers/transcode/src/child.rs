@@ -1,0 +1,165 @@
+//! Isolation: every job runs in a child process (`exhibit-transcode-child`)
+//! under RLIMIT_AS, RLIMIT_CPU and no core dumps, with a wall-clock timeout
+//! after which it is killed. A crash or hang in libav* fails that job only.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::engine::ChildRequest;
+use crate::error::{ErrorKind, TranscodeError};
+use crate::report::TranscodeOutcome;
+
+/// Name of the child binary.
+pub const CHILD_BINARY: &str = "exhibit-transcode-child";
+/// Environment variable that names the child binary explicitly.
+pub const CHILD_ENV: &str = "EXHIBIT_TRANSCODE_CHILD";
+/// Most bytes of child stdout read (the JSON answer).
+const MAX_ANSWER_BYTES: u64 = 64 << 20;
+/// Most bytes of child stderr kept (the tail goes into errors).
+const MAX_LOG_BYTES: usize = 16 << 10;
+
+/// Finds the child binary: `$EXHIBIT_TRANSCODE_CHILD`, else next to the
+/// current executable or one folder up (test binaries live in `deps/`).
+pub fn child_path() -> Result<PathBuf, TranscodeError> {
+    if let Some(p) = std::env::var_os(CHILD_ENV) {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| TranscodeError::io("cannot find current executable", e))?;
+    exe.ancestors().skip(1).take(2).map(|d| d.join(CHILD_BINARY)).find(|p| p.is_file()).ok_or_else(|| {
+        TranscodeError::new(
+            ErrorKind::Internal,
+            format!("{CHILD_BINARY} not found next to {}; set {CHILD_ENV}", exe.display()),
+        )
+    })
+}
+
+/// Runs one job in a child and returns its answer.
+pub(crate) fn run(req: &ChildRequest) -> Result<TranscodeOutcome, TranscodeError> {
+    let body = serde_json::to_vec(req).map_err(|e| TranscodeError::internal("encode request", e))?;
+    let mut cmd = Command::new(child_path()?);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let (mem, cpu) = (req.limits.max_address_space, req.limits.max_cpu.as_secs().max(1));
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and only calls
+    // setrlimit, which is async-signal-safe; it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            set_limit(libc::RLIMIT_AS, mem)?;
+            set_limit(libc::RLIMIT_CPU, cpu)?;
+            set_limit(libc::RLIMIT_CORE, 0)
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| TranscodeError::io("cannot start the transcode child", e))?;
+    let mut stdin = child.stdin.take();
+    let writer = std::thread::spawn(move || stdin.as_mut().map(|s| s.write_all(&body)));
+    let mut stdout = child.stdout.take().ok_or_else(|| TranscodeError::internal("child", "no stdout"))?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = (&mut stdout).take(MAX_ANSWER_BYTES).read_to_end(&mut out);
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        out
+    });
+    let mut stderr = child.stderr.take().ok_or_else(|| TranscodeError::internal("child", "no stderr"))?;
+    let log = std::thread::spawn(move || tail(&mut stderr));
+    let status = wait(&mut child, req.limits.timeout)?;
+    let _ = writer.join();
+    let answer = reader.join().unwrap_or_default();
+    let log = log.join().unwrap_or_default();
+    let Some(status) = status else {
+        return Err(TranscodeError::new(
+            ErrorKind::Timeout,
+            format!("transcode ran past {:?} and was killed; last log: {log}", req.limits.timeout),
+        ));
+    };
+    if let Ok(result) = serde_json::from_slice::<Result<TranscodeOutcome, TranscodeError>>(&answer) {
+        return result;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let kind = match status.signal() {
+        Some(libc::SIGXCPU) => ErrorKind::LimitExceeded,
+        _ => ErrorKind::Crashed,
+    };
+    Err(TranscodeError::new(kind, format!("transcode child ended with {status} and no answer; last log: {log}")))
+}
+
+fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
+    let lim = libc::rlimit { rlim_cur: value, rlim_max: value };
+    // SAFETY: `lim` is a valid rlimit for the duration of the call.
+    if unsafe { libc::setrlimit(resource, &lim) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Waits up to `timeout`; kills the child and returns `None` past it.
+fn wait(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> Result<Option<std::process::ExitStatus>, TranscodeError> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| TranscodeError::io("waiting for child", e))? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// The last [`MAX_LOG_BYTES`] of a stream, as text.
+fn tail(r: &mut impl Read) -> String {
+    let mut keep: Vec<u8> = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = r.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        keep.extend_from_slice(&buf[..n]);
+        if keep.len() > 2 * MAX_LOG_BYTES {
+            keep.drain(..keep.len() - MAX_LOG_BYTES);
+        }
+    }
+    let start = keep.len().saturating_sub(MAX_LOG_BYTES);
+    String::from_utf8_lossy(&keep[start..]).trim().to_owned()
+}
+
+/// The child's `main`: reads a request on stdin, answers on stdout.
+pub fn child_main() -> std::process::ExitCode {
+    let mut input = Vec::new();
+    let read = std::io::stdin().take(16 << 20).read_to_end(&mut input);
+    let result: Result<TranscodeOutcome, TranscodeError> = read
+        .map_err(|e| TranscodeError::io("cannot read request", e))
+        .and_then(|_| {
+            serde_json::from_slice::<ChildRequest>(&input).map_err(|e| TranscodeError::internal("bad request", e))
+        })
+        .and_then(|req| {
+            crate::init()?;
+            // SAFETY: plain setter of a libavutil global, before any allocation it governs.
+            unsafe { ffmpeg_next::ffi::av_max_alloc(usize::try_from(req.limits.max_alloc).unwrap_or(usize::MAX)) };
+            std::panic::catch_unwind(|| crate::engine::run_job(&req))
+                .unwrap_or_else(|_| Err(TranscodeError::new(ErrorKind::Internal, "transcode panicked")))
+        })
+        .map(|mut o| {
+            o.child_max_rss_kib = max_rss_kib();
+            o
+        });
+    let ok = result.is_ok();
+    let out = serde_json::to_vec(&result).unwrap_or_default();
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&out).and_then(|_| stdout.flush());
+    if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) }
+}
+
+fn max_rss_kib() -> Option<u64> {
+    // SAFETY: getrusage fills the zeroed struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    (unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0).then(|| usage.ru_maxrss.max(0) as u64)
+}
