@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    exhibit_media_fat::fuzz_fat(data);
+    exhibit_media_fat::fuzz_one(data);
 });

@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Caps against hostile media.
     pub limits: exhibit_media_core::Limits,
+    /// Audio and video normalisation.
+    pub transcode: TranscodeConfig,
     /// Log output.
     pub log: LogConfig,
 }
@@ -65,6 +67,15 @@ pub struct IngestConfig {
     pub workers: usize,
     /// Tries for a job that fails for a transient reason.
     pub max_attempts: u32,
+}
+
+/// `[transcode]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranscodeConfig {
+    /// Normalisation policy file; empty means the built-in copy of
+    /// `config/normalisation.toml`.
+    pub policy_file: Option<PathBuf>,
 }
 
 /// `[log]`

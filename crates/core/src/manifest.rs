@@ -162,6 +162,22 @@ pub struct InsideInfo {
     pub zero_filled: Vec<[u64; 2]>,
 }
 
+/// How a derivative was made, so a third party can re-run it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Derivation {
+    /// The policy rule that asked for it (e.g. `video-access`).
+    pub rule: String,
+    /// Version of the policy the rule belongs to.
+    pub policy_version: String,
+    /// Whether a re-run with the same versions gives the same bytes. When
+    /// false, `details` holds a hash of the decoded content to compare.
+    pub deterministic: bool,
+    /// Everything else the deriving tool reports (settings, validation,
+    /// damaged ranges, per-page results). Integers only, no floats.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
 /// The tool that made an artefact or an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ToolInfo {
@@ -216,6 +232,9 @@ pub struct ArtefactManifest {
     /// For extracted artefacts: where inside the parent, and in what state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inside: Option<InsideInfo>,
+    /// For derivatives: the rule and settings that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derivation: Option<Derivation>,
     /// Who ran the acquisition.
     pub operator: String,
     /// Which tool made it.

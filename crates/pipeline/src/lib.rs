@@ -7,6 +7,7 @@
 //! a re-run after a crash, or a redelivered job, harmless.
 
 mod context;
+pub mod derive;
 mod error;
 mod index;
 mod progress;

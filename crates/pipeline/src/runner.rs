@@ -70,13 +70,15 @@ impl Runner {
     /// finished. Failures are recorded in the ledger and the tally; only a
     /// broken queue or ledger ends the run early.
     pub async fn run(self, jobs: Vec<Job>) -> Result<RunSummary, StageError> {
+        let (jobs, later): (Vec<Job>, Vec<Job>) =
+            jobs.into_iter().partition(|j| self.stages.contains_key(j.stage.as_str()));
         let shared = Arc::new(Shared {
             ctx: self.ctx.clone(),
             queue: self.queue.clone(),
             outstanding: AtomicUsize::new(jobs.len()),
             max_attempts: self.max_attempts,
             lanes: self.stages.keys().copied().collect(),
-            deferred: Default::default(),
+            deferred: std::sync::Mutex::new(later),
         });
         if jobs.is_empty() {
             self.queue.close().await.map_err(queue_error)?;

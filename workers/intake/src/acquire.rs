@@ -101,15 +101,13 @@ fn job_path(job: &Job) -> Result<PathBuf, StageError> {
 /// returns only the work still missing.
 fn resume(ctx: &StageContext, job: &Job, key: &str) -> Option<Vec<Job>> {
     let index = ctx.index();
-    let record = index.source(&job.exhibit, key)?;
+    let record = index.source(&job.exhibit, key)?.clone();
+    drop(index);
     Tally::add(&ctx.tally.skipped, 1);
     ctx.progress.file_done();
-    let facts: AcquiredFacts = serde_json::from_value(record.facts.clone()).ok()?;
-    let medium = index.media_type(&record.artefact).and_then(exhibit_media::MediumClass::from_mime).is_some();
-    if index.has_action(&record.artefact, Action::Identified) && !medium {
-        return Some(Vec::new());
-    }
-    // Identify again: it skips what is done and queues an unfinished explore.
+    let facts: AcquiredFacts = serde_json::from_value(record.facts).ok()?;
+    // Identify again: it skips what is done and queues what follows it
+    // (explore, transcode, OCR) unless that is done too.
     Some(vec![identify_job(job, &facts)])
 }
 

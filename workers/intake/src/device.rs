@@ -176,6 +176,7 @@ async fn store_mapfile(
         timestamps: Default::default(),
         parent: Some(ParentRef { id: image.artefact.clone(), sha256: image.digests.sha256, offset: None }),
         inside: None,
+        derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(ACQUIRE),
         flags: vec!["mapfile".into()],

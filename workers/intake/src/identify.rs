@@ -13,12 +13,14 @@ use exhibit_pipeline::{Stage, StageContext, StageError};
 use exhibit_queue::{Job, JobId};
 use tracing::instrument;
 
+use crate::DERIVE_POLICY;
 use crate::acquire::FLAG_SYMLINK;
 use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
 use crate::manifest_io::store_manifest;
 use crate::{ACQUIRE, IDENTIFY, POLICY_VERSION};
 use exhibit_media::{BytesAt, FileAt, MediumClass, classify};
+use exhibit_pipeline::derive::{DeriveInput, derive_job};
 
 /// How many leading bytes the signature check reads.
 const SNIFF_BYTES: u64 = 64 * 1024;
@@ -101,7 +103,10 @@ impl Stage for IdentifyStage {
         event.params.insert("job_id".into(), job.job_id.0.clone().into());
         event.params.insert("media_type".into(), manifest.media_type.mime.clone().into());
         ctx.record(event).await?;
-        Ok(medium.map(|_| explore_job(job, &explore_input(&facts))).into_iter().collect())
+        if medium.is_some() {
+            return Ok(vec![explore_job(job, &explore_input(&facts))]);
+        }
+        Ok(derive_job(job, &derive_input(&facts, &manifest.media_type.mime), DERIVE_POLICY).into_iter().collect())
     }
 }
 
@@ -135,9 +140,22 @@ fn identify_content(
 /// and an interrupted run did not finish exploring it.
 fn explore_if_pending(ctx: &StageContext, job: &Job, facts: &AcquiredFacts) -> Option<Job> {
     let index = ctx.index();
-    MediumClass::from_mime(index.media_type(&facts.artefact)?)?;
-    let explore = explore_job(job, &explore_input(facts));
-    (!index.job_done(&explore.job_id)).then_some(explore)
+    let mime = index.media_type(&facts.artefact)?;
+    let next = match MediumClass::from_mime(mime) {
+        Some(_) => explore_job(job, &explore_input(facts)),
+        None => derive_job(job, &derive_input(facts, mime), DERIVE_POLICY)?,
+    };
+    (!index.job_done(&next.job_id)).then_some(next)
+}
+
+fn derive_input(facts: &AcquiredFacts, mime: &str) -> DeriveInput {
+    DeriveInput {
+        path: facts.source.path.display.clone(),
+        artefact: facts.artefact.clone(),
+        sha256: facts.digests.sha256,
+        size: facts.size,
+        mime: mime.to_owned(),
+    }
 }
 
 fn explore_input(facts: &AcquiredFacts) -> ExploreInput {
@@ -181,6 +199,7 @@ fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type
         timestamps: facts.timestamps.clone(),
         parent: None,
         inside: None,
+        derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(ACQUIRE),
         flags: facts.flags.clone(),

@@ -25,6 +25,7 @@ mod policy;
 mod probe;
 mod report;
 mod reproduce;
+mod stage;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -41,6 +42,7 @@ pub use report::{
     OutputStreamStats, ProbeReport, SourceStreamStats, StreamInfo, TranscodeOutcome, Validation,
 };
 pub use reproduce::{ReproduceReport, ReproducedOutput, reproduce};
+pub use stage::{DEFAULT_POLICY, TranscodeStage};
 
 /// Initialises the libraries once; quiet except for errors.
 pub(crate) fn init() -> Result<(), TranscodeError> {

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
 use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
+use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
 use crate::EXIT_USAGE;
 use crate::config::Config;
@@ -37,6 +38,7 @@ pub struct IngestArgs {
 
 pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
+    let transcode = transcode_stage(&config)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
@@ -55,8 +57,9 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     // files of a cue sheet) is in the store.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
     let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
+    let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode)];
     let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
-    for stages in [acquire, explore] {
+    for stages in [acquire, explore, derive] {
         let queue =
             exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
         let summary = Runner::new(ctx.clone(), queue, stages, workers)
@@ -69,6 +72,15 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     }
     bar.finish();
     Ok(print_summary(&ctx, &args, plan.items.len(), started))
+}
+
+/// The transcode stage with the configured (or built-in) policy.
+pub fn transcode_stage(config: &Config) -> anyhow::Result<TranscodeStage> {
+    let policy = match &config.transcode.policy_file {
+        Some(path) => exhibit_transcode::load_policy(path)?,
+        None => Policy::from_toml(DEFAULT_POLICY)?,
+    };
+    Ok(TranscodeStage { policy, limits: exhibit_transcode::Limits::default() })
 }
 
 fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) -> ExitCode {

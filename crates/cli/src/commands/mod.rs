@@ -6,6 +6,7 @@ mod hash;
 mod ingest;
 mod listing;
 mod listing_formats;
+mod reproduce;
 mod show;
 mod verify;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Hash(hash::HashArgs),
     /// List every entry found on an exhibit's images (DFXML, CSV or JSON).
     Listing(listing::ListingArgs),
+    /// Re-run the derivation that made an artefact and compare the result.
+    Reproduce(reproduce::ReproduceArgs),
     /// List the cases in the store.
     Cases,
 }
@@ -41,6 +44,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Get(args) => get::run(args, config).await,
         Command::Hash(args) => hash::run(args, config).await,
         Command::Listing(args) => listing::run(args, config).await,
+        Command::Reproduce(args) => reproduce::run(args, config).await,
         Command::Cases => cases::run(config).await,
     }
 }

@@ -95,7 +95,12 @@ async fn failures(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> an
 fn print_text(listing: &Listing) {
     println!("case {}: {} artefact(s)", listing.case, listing.artefacts.len());
     for m in &listing.artefacts {
-        let path = m.source.as_ref().map_or("-", |s| s.path.display.as_str());
+        let path = match (&m.source, &m.inside, &m.derivation) {
+            (Some(s), _, _) => s.path.display.clone(),
+            (_, Some(i), _) => format!("{} (in {} volume at byte {})", i.path.display, i.volume.fs, i.volume.offset),
+            (_, _, Some(d)) => format!("(rule {}, policy {})", d.rule, d.policy_version),
+            _ => "-".to_owned(),
+        };
         println!("{}  {:?}  {}  {}", m.id, m.kind, m.exhibit, path);
         println!("    size {}  type {}", m.size, m.media_type.mime);
         println!("    sha256 {}", m.digests.sha256);

@@ -7,3 +7,4 @@ mod crash;
 mod explore;
 mod get_show_hash;
 mod tamper;
+mod transcode;

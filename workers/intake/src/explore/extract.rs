@@ -40,6 +40,8 @@ pub struct Extracted {
     pub digests: Digests,
     /// Bytes stored.
     pub size: u64,
+    /// Its media type.
+    pub mime: String,
     /// Whether it is itself a medium to explore.
     pub is_medium: bool,
 }
@@ -151,7 +153,13 @@ pub fn extract_stream(
     event.params.insert("facts".into(), json!({"digests": receipt.digests, "media_type": media_type.mime}));
     handle.block_on(ctx.record(event))?;
     Tally::add(&ctx.tally.stored, 1);
-    Ok(Extracted { id, digests: receipt.digests, size: receipt.size, is_medium: medium.is_some() })
+    Ok(Extracted {
+        id,
+        digests: receipt.digests,
+        size: receipt.size,
+        mime: media_type.mime,
+        is_medium: medium.is_some(),
+    })
 }
 
 fn flags(entry: &FsEntry, zero_filled: &[[u64; 2]]) -> Vec<String> {
@@ -208,6 +216,7 @@ fn manifest(
             attributes: entry.attributes.clone(),
             zero_filled: place.zero_filled.clone(),
         }),
+        derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(EXPLORE),
         flags: flags(entry, &place.zero_filled),

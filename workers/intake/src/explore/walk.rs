@@ -26,6 +26,7 @@ use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
 use crate::manifest_io::store_manifest;
 use exhibit_pipeline::PARAM_JOB_ID;
+use exhibit_pipeline::derive::{DeriveInput, derive_job};
 
 /// Size of the RIFF/WAVE header before CDDA samples.
 const WAV_HEADER_BYTES: u64 = 44;
@@ -174,6 +175,7 @@ impl Walker<'_> {
         let key = source_key(&self.input.artefact, volume, entry);
         if let Some(done) = self.already(&key) {
             self.counts.files += 1;
+            self.nested(&done, &entry.path.recorded().display)?;
             return Ok((Some(done), None));
         }
         if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
@@ -275,13 +277,21 @@ impl Walker<'_> {
         let index = self.ctx.index();
         let record = index.source(&self.job.exhibit, key)?;
         let digests = serde_json::from_value(record.facts.get("digests")?.clone()).ok()?;
-        let mime = record.facts.get("media_type")?.as_str()?;
-        let is_medium = exhibit_media::MediumClass::from_mime(mime).is_some();
-        Some(Extracted { id: record.artefact.clone(), digests, size: record.size, is_medium })
+        let mime = record.facts.get("media_type")?.as_str()?.to_owned();
+        let is_medium = exhibit_media::MediumClass::from_mime(&mime).is_some();
+        Some(Extracted { id: record.artefact.clone(), digests, size: record.size, mime, is_medium })
     }
 
     fn nested(&mut self, done: &Extracted, path: &str) -> Result<(), StageError> {
         if !done.is_medium {
+            let input = DeriveInput {
+                path: format!("{} > {path}", self.input.path),
+                artefact: done.id.clone(),
+                sha256: done.digests.sha256,
+                size: done.size,
+                mime: done.mime.clone(),
+            };
+            self.follow_ups.extend(derive_job(self.job, &input, crate::DERIVE_POLICY));
             return Ok(());
         }
         if self.input.depth + 1 > self.limits.max_depth {
@@ -422,6 +432,7 @@ fn listing_manifest(
         timestamps: Default::default(),
         parent: Some(ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None }),
         inside: None,
+        derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(EXPLORE),
         flags: vec!["listing".into()],

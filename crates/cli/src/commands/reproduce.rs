@@ -1,0 +1,143 @@
+//! `exhibit reproduce`: re-runs the derivation that made an artefact and
+//! compares the result with what was stored (ACPO principle 3). The check
+//! is recorded in the ledger.
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
+use exhibit_core::ids::{ArtefactId, CaseId};
+use exhibit_core::layout::{manifest_key, object_key};
+use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_pipeline::{CaseIndex, StageContext};
+
+use super::ingest::transcode_stage;
+use crate::EXIT_VERIFY_FAILED;
+use crate::config::Config;
+use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+
+#[derive(Debug, clap::Args)]
+pub struct ReproduceArgs {
+    /// Case ID.
+    #[arg(long)]
+    case: CaseId,
+    /// The derivative artefact to re-derive.
+    #[arg(long)]
+    artefact: ArtefactId,
+    /// Who is checking (default: $USER).
+    #[arg(long)]
+    operator: Option<String>,
+}
+
+/// What the re-run produced, against what was recorded.
+struct Comparison {
+    compared: &'static str,
+    recorded: String,
+    reproduced: String,
+}
+
+pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config)?;
+    let bytes = exhibit_store::read_small(store.as_ref(), &manifest_key(&args.case, &args.artefact), 16 << 20)
+        .await
+        .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;
+    let manifest: ArtefactManifest =
+        serde_json::from_slice(&bytes).context("the manifest is damaged; run `exhibit verify`")?;
+    let (Some(derivation), Some(parent)) = (&manifest.derivation, &manifest.parent) else {
+        bail!("artefact {} is not a derivative; only derivatives can be reproduced", args.artefact);
+    };
+    let source = store
+        .local_path(&object_key(&args.case, &parent.sha256))
+        .context("reproducing needs a local copy of the source object")?;
+    let comparison = match manifest.tool.name.as_str() {
+        "exhibit/transcode" => reproduce_transcode(&config, &source, &manifest, derivation).await?,
+        other => bail!("artefacts made by {other} cannot be reproduced by this version"),
+    };
+    let same = comparison.recorded == comparison.reproduced;
+    println!(
+        "artefact {} (rule {}, policy {}): {} {} {}",
+        args.artefact,
+        derivation.rule,
+        derivation.policy_version,
+        comparison.compared,
+        if same { "reproduced identically:" } else { "DIFFERS: recorded" },
+        if same {
+            comparison.recorded.clone()
+        } else {
+            format!("{} reproduced {}", comparison.recorded, comparison.reproduced)
+        },
+    );
+    record(&args, &config, &manifest, &comparison, same).await?;
+    Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
+}
+
+async fn reproduce_transcode(
+    config: &Config,
+    source: &std::path::Path,
+    manifest: &ArtefactManifest,
+    derivation: &exhibit_core::manifest::Derivation,
+) -> anyhow::Result<Comparison> {
+    let stage = transcode_stage(config)?;
+    if stage.policy.version != derivation.policy_version {
+        bail!(
+            "the artefact was made under policy {}, the configured policy is {}; configure that version to reproduce it",
+            derivation.policy_version,
+            stage.policy.version
+        );
+    }
+    let scratch = tempfile::tempdir()?;
+    let (policy, limits, src, out) =
+        (stage.policy.clone(), stage.limits.clone(), source.to_owned(), scratch.path().to_owned());
+    let outcome =
+        tokio::task::spawn_blocking(move || exhibit_transcode::transcode(&src, &policy, &out, &limits)).await??;
+    let output = outcome
+        .outputs
+        .iter()
+        .find(|o| o.rule == derivation.rule)
+        .with_context(|| format!("the policy no longer has rule {}", derivation.rule))?;
+    Ok(if derivation.deterministic {
+        Comparison {
+            compared: "file SHA-256",
+            recorded: manifest.digests.sha256.to_hex(),
+            reproduced: output.sha256.clone(),
+        }
+    } else {
+        let recorded = derivation.details.get("decoded_sha256").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        Comparison { compared: "decoded-content SHA-256", recorded, reproduced: output.decoded_sha256.clone() }
+    })
+}
+
+async fn record(
+    args: &ReproduceArgs,
+    config: &Config,
+    manifest: &ArtefactManifest,
+    c: &Comparison,
+    same: bool,
+) -> anyhow::Result<()> {
+    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let operator = check_operator(&operator)?;
+    let store = open_store(config)?;
+    let signer = open_signer(config)?;
+    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone()).await?;
+    let ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), CaseIndex::default());
+    let mut event = ctx.event(Action::Verified, Some(&manifest.exhibit), ToolInfo::exhibit("reproduce"));
+    event.artefact = Some(ArtefactRef {
+        id: Some(manifest.id.clone()),
+        sha256: manifest.digests.sha256,
+        size: manifest.size,
+        manifest_sha256: None,
+    });
+    if let Some(parent) = &manifest.parent {
+        event.inputs = vec![InputRef { id: parent.id.clone(), sha256: parent.sha256 }];
+    }
+    event.params.insert("reproduced".into(), same.into());
+    event.params.insert("compared".into(), c.compared.into());
+    event.params.insert("reproduced_hash".into(), c.reproduced.clone().into());
+    if !same {
+        event.outcome = Outcome::Failed {
+            reason: format!("re-running the derivation gave {} instead of {}", c.reproduced, c.recorded),
+        };
+    }
+    ctx.record(event).await?;
+    Ok(())
+}

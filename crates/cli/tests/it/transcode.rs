@@ -1,0 +1,49 @@
+//! Audio and video end to end: ingest makes access (and preservation)
+//! copies as derivatives, and `exhibit reproduce` re-derives them to the
+//! same hash.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{Sandbox, stderr};
+
+fn media(sb: &Sandbox, names: &[&str]) -> std::path::PathBuf {
+    let src = sb.dir.path().join("media");
+    std::fs::create_dir_all(&src).unwrap();
+    for name in names {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/media").join(name);
+        std::fs::copy(from, src.join(name)).unwrap();
+    }
+    src
+}
+
+fn derivatives(shown: &Value) -> Vec<Value> {
+    shown["artefacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "derivative").cloned().collect()
+}
+
+#[test]
+fn video_and_audio_get_access_copies_that_reproduce() {
+    let sb = Sandbox::new();
+    let src = media(&sb, &["mpeg4_mp3.avi", "cdda.wav", "truncated_mpeg4_mp3.avi"]);
+    let out = sb.ingest("AV-1", &src);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = sb.show_json("AV-1");
+    let derived = derivatives(&shown);
+    let mimes: Vec<&str> = derived.iter().map(|d| d["media_type"]["mime"].as_str().unwrap()).collect();
+    assert!(mimes.contains(&"video/mp4") && mimes.contains(&"audio/flac"), "{mimes:?}");
+    assert!(derived.iter().all(|d| d["parent"]["id"].is_string() && d["derivation"]["policy_version"] == "1"));
+    assert!(
+        derived.iter().any(|d| d["flags"].as_array().unwrap().contains(&"damaged".into())),
+        "the truncated source is flagged"
+    );
+    let (code, report) = sb.verify_json("AV-1");
+    assert_eq!(code, 0, "{report:#}");
+    let access = derived.iter().find(|d| d["derivation"]["rule"] == "video-access").unwrap();
+    let out = sb.run(&["reproduce", "--case", "AV-1", "--artefact", access["id"].as_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reproduced identically"));
+    let last = sb.ledger("AV-1").pop().unwrap().1;
+    assert_eq!(last["action"], "verified");
+    assert_eq!(last["params"]["reproduced"], true);
+}

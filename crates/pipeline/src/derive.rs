@@ -1,0 +1,66 @@
+//! Jobs that make derivatives (transcode, OCR) from a stored artefact, and
+//! which media types go to which.
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::ids::ArtefactId;
+use exhibit_queue::{Job, JobId};
+use serde::{Deserialize, Serialize};
+
+/// Lane of the transcode stage.
+pub const TRANSCODE: &str = "transcode";
+/// Lane of the OCR stage.
+pub const OCR: &str = "ocr";
+
+/// The input of a derivation job: one stored artefact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeriveInput {
+    /// Display path, for messages.
+    pub path: String,
+    /// The source artefact.
+    pub artefact: ArtefactId,
+    /// Its content hash.
+    pub sha256: Sha256Digest,
+    /// Its size.
+    pub size: u64,
+    /// Its media type, as identified.
+    pub mime: String,
+}
+
+/// Which derivation stage, if any, a media type goes to.
+pub fn stage_for(mime: &str) -> Option<&'static str> {
+    if mime.starts_with("audio/") || mime.starts_with("video/") {
+        return Some(TRANSCODE);
+    }
+    matches!(mime, "image/tiff" | "image/png" | "image/jpeg" | "application/pdf").then_some(OCR)
+}
+
+/// The derivation job for an artefact, if its media type has one. The job
+/// ID depends on the stage, the content and `policy_version`, so the same
+/// content under the same policy is derived once.
+pub fn derive_job(template: &Job, input: &DeriveInput, policy_version: &str) -> Option<Job> {
+    let stage = stage_for(&input.mime)?;
+    let mut id = input.sha256.as_bytes().to_vec();
+    id.extend_from_slice(input.artefact.as_str().as_bytes());
+    Some(Job {
+        job_id: JobId::derive(stage, &id, policy_version),
+        case: template.case.clone(),
+        exhibit: template.exhibit.clone(),
+        stage: stage.to_owned(),
+        input: serde_json::to_value(input).ok()?,
+        attempt: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_types_route_to_their_stage() {
+        assert_eq!(stage_for("video/x-msvideo"), Some(TRANSCODE));
+        assert_eq!(stage_for("audio/x-wav"), Some(TRANSCODE));
+        assert_eq!(stage_for("image/tiff"), Some(OCR));
+        assert_eq!(stage_for("application/pdf"), Some(OCR));
+        assert_eq!(stage_for("text/plain"), None);
+    }
+}

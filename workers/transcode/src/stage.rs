@@ -1,0 +1,207 @@
+//! The transcode stage: runs the policy's rules on one stored audio or
+//! video artefact (in an isolated child process) and records each output as
+//! a derivative artefact linked to its source.
+
+use async_trait::async_trait;
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::event::{Action, ArtefactRef, InputRef};
+use exhibit_core::ids::ArtefactId;
+use exhibit_core::layout::{manifest_key, object_key, objects_prefix};
+use exhibit_core::manifest::{
+    ArtefactKind, ArtefactManifest, Derivation, MANIFEST_FORMAT, MediaType, ParentRef, ToolInfo,
+};
+use exhibit_pipeline::derive::{DeriveInput, TRANSCODE};
+use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally};
+use exhibit_queue::Job;
+use exhibit_store::StoreErrorKind;
+use tracing::instrument;
+
+use crate::error::ErrorKind;
+use crate::policy::{Container, Policy};
+use crate::report::{OutputReport, TranscodeOutcome};
+use crate::{Limits, transcode};
+
+/// The policy shipped in `config/normalisation.toml`, used when none is
+/// configured.
+pub const DEFAULT_POLICY: &str = include_str!("../../../config/normalisation.toml");
+
+/// Transcodes audio and video under a declared policy.
+#[derive(Debug, Clone)]
+pub struct TranscodeStage {
+    /// The normalisation policy.
+    pub policy: Policy,
+    /// Caps on each job.
+    pub limits: Limits,
+}
+
+fn mime_of(container: &Container) -> (&'static str, &'static str) {
+    match container {
+        Container::Mp4 => ("video/mp4", "mp4"),
+        Container::M4a => ("audio/mp4", "m4a"),
+        Container::Matroska => ("video/x-matroska", "mkv"),
+        Container::Flac => ("audio/flac", "flac"),
+        Container::Mp3 => ("audio/mpeg", "mp3"),
+    }
+}
+
+fn stage_error(path: &str, e: crate::TranscodeError) -> StageError {
+    let message = format!("{path}: {e}");
+    match e.kind {
+        ErrorKind::Io | ErrorKind::Internal => StageError::transient(message),
+        _ => StageError::input(message),
+    }
+}
+
+#[async_trait]
+impl Stage for TranscodeStage {
+    fn name(&self) -> &'static str {
+        TRANSCODE
+    }
+
+    #[instrument(name = "transcode", skip_all, fields(job = %job.job_id.0))]
+    async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
+        let input: DeriveInput = serde_json::from_value(job.input.clone())
+            .map_err(|e| StageError::input(format!("transcode job {} is malformed: {e}", job.job_id.0)))?;
+        if ctx.index().job_done(&job.job_id) {
+            return Ok(Vec::new());
+        }
+        let key = object_key(&ctx.case, &input.sha256);
+        let source = ctx.store.local_path(&key).ok_or_else(|| {
+            StageError::input(format!(
+                "transcoding needs a local copy of {key}; the store {} has none",
+                ctx.store.uri()
+            ))
+        })?;
+        let scratch = tempfile::tempdir().map_err(|e| StageError::transient(format!("no scratch space: {e}")))?;
+        let (policy, limits, out) = (self.policy.clone(), self.limits.clone(), scratch.path().to_owned());
+        let outcome = tokio::task::spawn_blocking(move || transcode(&source, &policy, &out, &limits))
+            .await
+            .map_err(|e| StageError::transient(format!("transcode task failed: {e}")))?
+            .map_err(|e| stage_error(&input.path, e))?;
+        let count = outcome.outputs.len();
+        for (i, output) in outcome.outputs.iter().enumerate() {
+            let last = i + 1 == count;
+            record_output(ctx, job, &input, &outcome, output, last).await?;
+        }
+        Ok(Vec::new())
+    }
+}
+
+/// Stores one output, its manifest and its `transcoded` event. The last
+/// output's event carries the job ID, which marks the job done.
+async fn record_output(
+    ctx: &StageContext,
+    job: &Job,
+    input: &DeriveInput,
+    outcome: &TranscodeOutcome,
+    output: &OutputReport,
+    last: bool,
+) -> Result<(), StageError> {
+    let file = std::fs::File::open(&output.path)
+        .map_err(|e| StageError::transient(format!("cannot read output {}: {e}", output.path.display())))?;
+    let receipt = ctx
+        .store
+        .put_content(&objects_prefix(&ctx.case), Box::new(file), ctx.hashes)
+        .await
+        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot store output {}: {e}", output.rule)))?;
+    if receipt.digests.sha256.to_hex() != output.sha256 {
+        return Err(StageError::transient(format!("output {} changed between hashing and storing", output.rule)));
+    }
+    Tally::add(&ctx.tally.stored, 1);
+    let locator = format!("transcode:{}:{}:{}", input.artefact, outcome.policy_version, output.rule);
+    let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
+    let manifest = manifest(ctx, job, input, outcome, output, &id, &receipt);
+    let manifest_sha256 = store_manifest(ctx, &manifest).await?;
+    let mut tool = ToolInfo::exhibit(TRANSCODE);
+    tool.libraries = outcome.libraries.clone();
+    let mut event = ctx.event(Action::Transcoded, Some(&job.exhibit), tool);
+    event.artefact = Some(ArtefactRef {
+        id: Some(id),
+        sha256: receipt.digests.sha256,
+        size: receipt.size,
+        manifest_sha256: Some(manifest_sha256),
+    });
+    event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
+    event.params.insert("rule".into(), output.rule.clone().into());
+    event.params.insert("policy_version".into(), outcome.policy_version.clone().into());
+    event.params.insert("flags".into(), outcome.flags.clone().into());
+    if last {
+        event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    }
+    ctx.record(event).await?;
+    Ok(())
+}
+
+fn manifest(
+    ctx: &StageContext,
+    job: &Job,
+    input: &DeriveInput,
+    outcome: &TranscodeOutcome,
+    output: &OutputReport,
+    id: &ArtefactId,
+    receipt: &exhibit_store::PutReceipt,
+) -> ArtefactManifest {
+    let (mime, extension) = mime_of(&output.container);
+    let mut details = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Result<serde_json::Value>| {
+        if let Ok(v) = v {
+            details.insert(k.into(), v);
+        }
+    };
+    put("codecs", serde_json::to_value(&output.codecs));
+    put("settings", serde_json::to_value(&output.settings));
+    put("validation", serde_json::to_value(&output.validation));
+    put("decoded_sha256", serde_json::to_value(&output.decoded_sha256));
+    put("source_streams", serde_json::to_value(&output.source));
+    put("source_probe", serde_json::to_value(&outcome.probe));
+    put("damaged", serde_json::to_value(&outcome.damaged));
+    put("issues", serde_json::to_value(&outcome.issues));
+    let mut tool = ToolInfo::exhibit(TRANSCODE);
+    tool.libraries = outcome.libraries.clone();
+    ArtefactManifest {
+        format: MANIFEST_FORMAT.to_owned(),
+        id: id.clone(),
+        case: ctx.case.clone(),
+        exhibit: job.exhibit.clone(),
+        kind: ArtefactKind::Derivative,
+        source: None,
+        size: receipt.size,
+        digests: receipt.digests,
+        media_type: MediaType {
+            mime: mime.into(),
+            extension: Some(extension.into()),
+            detected_by: "exhibit-transcode".into(),
+        },
+        timestamps: Default::default(),
+        parent: Some(ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None }),
+        inside: None,
+        derivation: Some(Derivation {
+            rule: output.rule.clone(),
+            policy_version: outcome.policy_version.clone(),
+            deterministic: output.deterministic,
+            details,
+        }),
+        operator: ctx.actor.operator.clone(),
+        tool,
+        flags: outcome.flags.clone(),
+    }
+}
+
+/// Writes a manifest create-only; an identical one from an interrupted run
+/// is kept.
+async fn store_manifest(ctx: &StageContext, manifest: &ArtefactManifest) -> Result<Sha256Digest, StageError> {
+    let key = manifest_key(&ctx.case, &manifest.id);
+    let bytes = exhibit_core::canonical::to_canonical_vec(manifest).map_err(|e| StageError::input(e.to_string()))?;
+    let sha = Sha256Digest::of(&bytes);
+    match ctx.store.put_new(&key, Box::new(std::io::Cursor::new(bytes)), exhibit_core::HashSelection::SHA256_ONLY).await
+    {
+        Ok(_) => Ok(sha),
+        Err(e) if e.kind() == StoreErrorKind::AlreadyExists => {
+            let existing = exhibit_store::read_small(ctx.store.as_ref(), &key, 16 << 20)
+                .await
+                .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read manifest {key}: {e}")))?;
+            Ok(Sha256Digest::of(&existing))
+        }
+        Err(e) => Err(StageError::from_kind(e.kind().into(), format!("cannot store manifest {key}: {e}"))),
+    }
+}
