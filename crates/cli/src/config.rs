@@ -28,6 +28,8 @@ pub struct Config {
     pub limits: exhibit_media_core::Limits,
     /// Audio and video normalisation.
     pub transcode: TranscodeConfig,
+    /// OCR of scans: languages, review threshold, limits.
+    pub ocr: exhibit_ocr::OcrPolicy,
     /// Log output.
     pub log: LogConfig,
 }

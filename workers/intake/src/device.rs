@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::ACQUIRE;
 use crate::facts::AcquiredFacts;
 use crate::identify::identify_job;
-use crate::manifest_io::store_manifest;
+use exhibit_pipeline::store_manifest;
 
 /// Flag on an image acquired from a device.
 pub const FLAG_DEVICE: &str = "device";

@@ -17,10 +17,10 @@ use crate::DERIVE_POLICY;
 use crate::acquire::FLAG_SYMLINK;
 use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
-use crate::manifest_io::store_manifest;
 use crate::{ACQUIRE, IDENTIFY, POLICY_VERSION};
 use exhibit_media::{BytesAt, FileAt, MediumClass, classify};
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
+use exhibit_pipeline::store_manifest;
 
 /// How many leading bytes the signature check reads.
 const SNIFF_BYTES: u64 = 64 * 1024;

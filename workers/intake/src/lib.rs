@@ -11,7 +11,6 @@ pub mod device;
 pub mod explore;
 mod facts;
 mod identify;
-mod manifest_io;
 mod plan;
 mod source_file;
 

@@ -3,17 +3,15 @@
 //! a derivative artefact linked to its source.
 
 use async_trait::async_trait;
-use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::{manifest_key, object_key, objects_prefix};
+use exhibit_core::layout::{object_key, objects_prefix};
 use exhibit_core::manifest::{
     ArtefactKind, ArtefactManifest, Derivation, MANIFEST_FORMAT, MediaType, ParentRef, ToolInfo,
 };
 use exhibit_pipeline::derive::{DeriveInput, TRANSCODE};
-use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally};
+use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, store_manifest};
 use exhibit_queue::Job;
-use exhibit_store::StoreErrorKind;
 use tracing::instrument;
 
 use crate::error::ErrorKind;
@@ -184,24 +182,5 @@ fn manifest(
         operator: ctx.actor.operator.clone(),
         tool,
         flags: outcome.flags.clone(),
-    }
-}
-
-/// Writes a manifest create-only; an identical one from an interrupted run
-/// is kept.
-async fn store_manifest(ctx: &StageContext, manifest: &ArtefactManifest) -> Result<Sha256Digest, StageError> {
-    let key = manifest_key(&ctx.case, &manifest.id);
-    let bytes = exhibit_core::canonical::to_canonical_vec(manifest).map_err(|e| StageError::input(e.to_string()))?;
-    let sha = Sha256Digest::of(&bytes);
-    match ctx.store.put_new(&key, Box::new(std::io::Cursor::new(bytes)), exhibit_core::HashSelection::SHA256_ONLY).await
-    {
-        Ok(_) => Ok(sha),
-        Err(e) if e.kind() == StoreErrorKind::AlreadyExists => {
-            let existing = exhibit_store::read_small(ctx.store.as_ref(), &key, 16 << 20)
-                .await
-                .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read manifest {key}: {e}")))?;
-            Ok(Sha256Digest::of(&existing))
-        }
-        Err(e) => Err(StageError::from_kind(e.kind().into(), format!("cannot store manifest {key}: {e}"))),
     }
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
+use exhibit_ocr::OcrStage;
 use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
@@ -27,6 +28,10 @@ pub struct IngestArgs {
     /// Name of the person responsible for this acquisition.
     #[arg(long)]
     operator: String,
+    /// Pages the paper bundle should have; a different count of scanned
+    /// pages is flagged on the exhibit.
+    #[arg(long, value_name = "N")]
+    pages: Option<u32>,
     /// Files acquired at once (overrides ingest.workers).
     #[arg(long)]
     workers: Option<usize>,
@@ -39,6 +44,7 @@ pub struct IngestArgs {
 pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
     let transcode = transcode_stage(&config)?;
+    config.ocr.validate()?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
@@ -57,7 +63,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     // files of a cue sheet) is in the store.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
     let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
-    let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode)];
+    let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(OcrStage { policy: config.ocr.clone() })];
     let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
     for stages in [acquire, explore, derive] {
         let queue =
@@ -71,6 +77,9 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
         jobs = summary.deferred;
     }
     bar.finish();
+    if let Some(expected) = args.pages {
+        super::bundle::reconcile_pages(&ctx, &args.exhibit, expected).await?;
+    }
     Ok(print_summary(&ctx, &args, plan.items.len(), started))
 }
 

@@ -1,12 +1,17 @@
-//! `exhibit verify`: the archivist's check of a whole case.
+//! `exhibit verify`: the archivist's check of a whole case. Besides the
+//! integrity problems (exit 1), it lists notes that need a person but are
+//! not damage: OCR pages flagged for review, and paper bundles whose page
+//! count differs from the count the operator gave.
 
 use std::process::ExitCode;
 
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
+use serde_json::{Value, json};
 
 use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
-use crate::session::open_store;
+use crate::session::{case_events, open_store};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
@@ -21,10 +26,44 @@ pub struct VerifyArgs {
 pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
     let report = exhibit_custody::verify_case(store.as_ref(), &args.case).await?;
+    let notes = notes(&case_events(store.as_ref(), &args.case).await?);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut value = serde_json::to_value(&report)?;
+        if let Value::Object(map) = &mut value {
+            map.insert("notes".into(), Value::Array(notes));
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("{report}");
+        for note in &notes {
+            println!("note: {}", note["text"].as_str().unwrap_or_default());
+        }
     }
     Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
+}
+
+/// Things a person should look at that are not damage.
+fn notes(events: &[CustodyEvent]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for e in events {
+        let artefact = e.artefact.as_ref().and_then(|a| a.id.as_ref()).map(|id| id.to_string());
+        if e.action == Action::Ocr && e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text") {
+            if let Some(pages) = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array()) {
+                let list: Vec<String> =
+                    pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| (p + 1).to_string()).collect();
+                let text = format!(
+                    "artefact {}: needs-review (page {})",
+                    artefact.clone().unwrap_or_default(),
+                    list.join(", ")
+                );
+                out.push(json!({"kind": "needs-review", "artefact": artefact, "pages": pages, "text": text}));
+            }
+        }
+        if let (Action::Verified, Outcome::Failed { reason }) = (e.action, &e.outcome) {
+            if e.params.contains_key("bundle") {
+                out.push(json!({"kind": "page-count-mismatch", "exhibit": e.exhibit, "text": reason}));
+            }
+        }
+    }
+    out
 }

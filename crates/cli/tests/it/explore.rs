@@ -224,3 +224,58 @@ fn corpus_split_e01_with_ext2() {
     assert_eq!(passwords["size"], 116);
     assert_eq!(passwords["digests"]["sha256"], exhibit_core::Sha256Digest::of(content.as_bytes()).to_hex());
 }
+
+/// Names with `/`, control bytes, invalid UTF-8 and 255 bytes inside an
+/// image are data: every file exhibit writes is under the store, at a key
+/// of the fixed layout, and the working folder is left untouched.
+#[test]
+fn hostile_names_never_reach_the_host_file_system() {
+    let sb = Sandbox::new();
+    let work = sb.dir.path().join("cwd");
+    std::fs::create_dir(&work).unwrap();
+    let out = sb
+        .exhibit()
+        .current_dir(&work)
+        .args(["ingest", "--case", "NAMES-1", "--exhibit", "JS/1", "--operator", "Test"])
+        .arg(fixture("iso/iso.iso"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "nothing is written in the working folder");
+    let layout = |rel: &str| {
+        let parts: Vec<&str> = rel.split('/').collect();
+        match parts.as_slice() {
+            ["cases", "NAMES-1", "objects", "sha256", hex] => {
+                hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            }
+            ["cases", "NAMES-1", "artefacts", name] => name.len() == 37 && name.ends_with(".json"),
+            ["cases", "NAMES-1", "ledger", name] => name.len() == 25 && name.ends_with(".json"),
+            _ => false,
+        }
+    };
+    let data = sb.data();
+    for entry in walk(&data) {
+        let rel = entry.strip_prefix(&data).unwrap().to_str().unwrap().to_owned();
+        assert!(layout(&rel), "unexpected file in the store: {rel}");
+    }
+    let listing = sb.run(&["listing", "--case", "NAMES-1", "--exhibit", "JS/1", "--format", "json"]);
+    let listing: Value = serde_json::from_slice(&listing.stdout).unwrap();
+    let raw: Vec<&Value> =
+        listing["entries"].as_array().unwrap().iter().filter(|e| e["path"]["bytes_hex"].is_string()).collect();
+    assert!(!raw.is_empty(), "names that are not UTF-8 keep their exact bytes");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == ".tmp") {
+            assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0, "no temporary files are left");
+        } else if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -6,5 +6,6 @@ mod common;
 mod crash;
 mod explore;
 mod get_show_hash;
+mod ocr;
 mod tamper;
 mod transcode;

@@ -19,7 +19,7 @@ use serde_json::json;
 use super::ExploreInput;
 use crate::EXPLORE;
 use crate::identify::detect_media_type;
-use crate::manifest_io::store_manifest;
+use exhibit_pipeline::store_manifest;
 
 /// Bytes kept from the start of each file, to identify it.
 const HEAD_BYTES: usize = 64 * 1024;

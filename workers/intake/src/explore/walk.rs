@@ -24,9 +24,9 @@ use super::listing::{EntryRow, LISTING_MIME, ListingLine, ListingWriter, VolumeR
 use super::medium::{self, Opened};
 use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
-use crate::manifest_io::store_manifest;
 use exhibit_pipeline::PARAM_JOB_ID;
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
+use exhibit_pipeline::store_manifest;
 
 /// Size of the RIFF/WAVE header before CDDA samples.
 const WAV_HEADER_BYTES: u64 = 44;

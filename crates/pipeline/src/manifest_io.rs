@@ -1,17 +1,15 @@
-//! Writing manifests create-only, shared by the stages that make artefacts.
+//! Writing manifests create-only, for every stage that makes artefacts.
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::ArtefactManifest;
-use exhibit_pipeline::{StageContext, StageError};
 use exhibit_store::StoreErrorKind;
+
+use crate::{StageContext, StageError};
 
 /// Writes the manifest create-only. If an interrupted run already wrote one
 /// for this artefact, that one is kept when it describes the same content.
-pub(crate) async fn store_manifest(
-    ctx: &StageContext,
-    manifest: &ArtefactManifest,
-) -> Result<Sha256Digest, StageError> {
+pub async fn store_manifest(ctx: &StageContext, manifest: &ArtefactManifest) -> Result<Sha256Digest, StageError> {
     let key = manifest_key(&ctx.case, &manifest.id);
     let bytes = exhibit_core::canonical::to_canonical_vec(manifest).map_err(|e| StageError::input(e.to_string()))?;
     let body = Box::new(std::io::Cursor::new(bytes));

@@ -1,0 +1,238 @@
+//! The OCR run inside the child: a page reader thread, one recognition
+//! worker per core, and in-order rendering (see the module docs of `child`).
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::ffi::{self, Api, Pix, Renderers};
+use super::input::{self, DecodedPage, Item};
+use super::reproducible;
+use crate::{HOCR_FILE, OcrError, OcrOutcome, OcrPolicy, PDF_FILE, PageResult, TEXT_FILE};
+
+/// Renderer output base name, in the work folder.
+const BASE: &str = "ocr";
+/// OSD confidence below which a page is left as it is.
+const MIN_OSD_CONFIDENCE: f32 = 2.0;
+
+/// State shared by the workers.
+struct Shared {
+    /// The next render sequence number, the renderers, and whether to stop.
+    render: Mutex<RenderState>,
+    turn: Condvar,
+    results: Mutex<Vec<PageResult>>,
+}
+
+struct RenderState {
+    next: u32,
+    renderers: Option<Renderers>,
+    error: Option<OcrError>,
+}
+
+impl Shared {
+    fn fail(&self, e: OcrError) {
+        let mut st = self.render.lock().unwrap_or_else(|p| p.into_inner());
+        st.error.get_or_insert(e);
+        self.turn.notify_all();
+    }
+
+    fn failed(&self) -> bool {
+        self.render.lock().map(|s| s.error.is_some()).unwrap_or(true)
+    }
+}
+
+/// OCRs one document into `out_dir`.
+pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -> Result<OcrOutcome, OcrError> {
+    ffi::quiet_leptonica();
+    let langs = policy.language_string();
+    let threads =
+        if policy.threads > 0 { policy.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+    // The first engine also proves the languages load before any work starts.
+    let mut engines = vec![Engine::new(&langs, policy.rotate)?];
+    let renderers = Renderers::begin(BASE, &engines[0].api, "exhibit-ocr")?;
+    let shared = Arc::new(Shared {
+        render: Mutex::new(RenderState { next: 0, renderers: Some(renderers), error: None }),
+        turn: Condvar::new(),
+        results: Mutex::new(Vec::new()),
+    });
+    for _ in 1..threads {
+        engines.push(Engine::new(&langs, policy.rotate)?);
+    }
+    let (tx, rx) = sync_channel::<DecodedPage>(1);
+    let rx = Arc::new(Mutex::new(rx));
+    let page_count = std::thread::scope(|scope| {
+        for engine in engines {
+            let (rx, shared) = (Arc::clone(&rx), Arc::clone(&shared));
+            scope.spawn(move || worker(engine, &rx, &shared, policy));
+        }
+        let mut sink = |item: Item| match item {
+            Item::Page(page) => !shared.failed() && tx.send(page).is_ok(),
+            Item::TextLayer(index) => {
+                push_result(&shared, text_layer_result(index));
+                !shared.failed()
+            }
+        };
+        let count = input::read_document(input, media_type, policy, &mut sink);
+        drop(tx);
+        count
+    });
+    let shared = Arc::into_inner(shared).ok_or_else(|| OcrError::corrupt("OCR workers did not finish"))?;
+    let st = shared.render.into_inner().unwrap_or_else(|p| p.into_inner());
+    let page_count = page_count?;
+    if let Some(e) = st.error {
+        return Err(e);
+    }
+    let renderers = st.renderers.ok_or_else(|| OcrError::corrupt("renderers lost"))?;
+    renderers.end()?;
+    let mut pages = shared.results.into_inner().unwrap_or_else(|p| p.into_inner());
+    pages.sort_by_key(|p| p.index);
+    if pages.len() != page_count as usize {
+        return Err(OcrError::corrupt(format!("read {page_count} pages but OCRed {}", pages.len())));
+    }
+    let pages_ocred = st.next;
+    finish_outputs(out_dir, pages_ocred > 0)?;
+    let (tesseract_version, leptonica_version) = ffi::versions();
+    Ok(OcrOutcome {
+        pages,
+        tesseract_version,
+        leptonica_version,
+        languages: policy.languages.clone(),
+        pages_ocred,
+        searchable_pdf: pages_ocred > 0,
+    })
+}
+
+/// Moves the renderer outputs into `out_dir` under their final names.
+fn finish_outputs(out_dir: &Path, with_pdf: bool) -> Result<(), OcrError> {
+    fn io(what: &'static str) -> impl Fn(std::io::Error) -> OcrError {
+        move |e| OcrError::io(&format!("cannot write {what}"), e)
+    }
+    std::fs::rename(format!("{BASE}.txt"), out_dir.join(TEXT_FILE)).map_err(io(TEXT_FILE))?;
+    std::fs::rename(format!("{BASE}.hocr"), out_dir.join(HOCR_FILE)).map_err(io(HOCR_FILE))?;
+    let pdf_name = format!("{BASE}.pdf");
+    if with_pdf {
+        let mut pdf = std::fs::read(&pdf_name).map_err(io(PDF_FILE))?;
+        reproducible::fix_dates(&mut pdf);
+        std::fs::write(out_dir.join(PDF_FILE), pdf).map_err(io(PDF_FILE))?;
+    }
+    let _ = std::fs::remove_file(pdf_name);
+    Ok(())
+}
+
+fn text_layer_result(index: u32) -> PageResult {
+    PageResult {
+        index,
+        mean_confidence: 0,
+        word_count: 0,
+        rotated_degrees: 0,
+        had_text_layer: true,
+        needs_review: false,
+        reason: Some("page has a text layer; not OCRed".into()),
+    }
+}
+
+fn push_result(shared: &Shared, r: PageResult) {
+    shared.results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+}
+
+/// A worker's engines: recognition, and orientation detection if enabled.
+struct Engine {
+    api: Api,
+    osd: Option<Api>,
+}
+
+impl Engine {
+    fn new(langs: &str, rotate: bool) -> Result<Self, OcrError> {
+        let mut api = Api::new(langs, false)?;
+        // Reproducible hOCR/PDF: no timing-dependent output.
+        api.set_variable("debug_file", "/dev/null")?;
+        let osd = if rotate { Some(Api::new("osd", true)?) } else { None };
+        Ok(Self { api, osd })
+    }
+}
+
+fn worker(mut engine: Engine, rx: &Mutex<Receiver<DecodedPage>>, shared: &Shared, policy: &OcrPolicy) {
+    loop {
+        let page = {
+            let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
+            guard.recv()
+        };
+        let Ok(page) = page else { return };
+        if shared.failed() {
+            continue;
+        }
+        if let Err(e) = process_page(&mut engine, page, shared, policy) {
+            shared.fail(e);
+        }
+    }
+}
+
+fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy: &OcrPolicy) -> Result<(), OcrError> {
+    let DecodedPage { index, seq, pix, jpeg, ppi } = page;
+    let (pix, rotated) = upright(engine, pix, ppi)?;
+    // The renderer embeds this file: the original JPEG when unchanged, else lossless G4 or PNG.
+    let (file, bytes) = match jpeg {
+        Some(j) if rotated == 0 => (format!("page-{seq:05}.jpg"), j),
+        _ if pix.depth() == 1 => (format!("page-{seq:05}.tif"), pix.write_mem(true)?),
+        _ => (format!("page-{seq:05}.png"), pix.write_mem(false)?),
+    };
+    std::fs::write(&file, &bytes).map_err(|e| OcrError::io("cannot write a page image", e))?;
+    drop(bytes);
+    engine.api.set_page(&pix, ppi, &file)?;
+    engine.api.recognize()?;
+    let (word_count, mean_confidence) = engine.api.word_stats();
+    let reason = if word_count == 0 {
+        Some("no words found".to_owned())
+    } else if mean_confidence < policy.min_confidence {
+        Some(format!("mean confidence {mean_confidence} is below {}", policy.min_confidence))
+    } else {
+        None
+    };
+    render_in_turn(engine, seq, shared)?;
+    let _ = std::fs::remove_file(&file);
+    push_result(
+        shared,
+        PageResult {
+            index,
+            mean_confidence,
+            word_count,
+            rotated_degrees: rotated,
+            had_text_layer: false,
+            needs_review: reason.is_some(),
+            reason,
+        },
+    );
+    Ok(())
+}
+
+/// Turns the page upright if OSD is confident it is not; returns the clockwise degrees turned.
+fn upright(engine: &mut Engine, mut pix: Pix, ppi: i32) -> Result<(Pix, u32), OcrError> {
+    pix.set_resolution(ppi, ppi);
+    let Some(osd) = engine.osd.as_mut() else { return Ok((pix, 0)) };
+    osd.set_page(&pix, ppi, "osd")?;
+    let Some(o) = osd.detect_orientation() else { return Ok((pix, 0)) };
+    if o.degrees == 0 || o.confidence < MIN_OSD_CONFIDENCE {
+        return Ok((pix, 0));
+    }
+    // OSD reports how far the page is turned counter-clockwise; turning it
+    // clockwise by the rest of a full turn makes it upright.
+    let quads = (4 - (o.degrees.rem_euclid(360) / 90)) % 4;
+    let turned = pix.rotate_orth(quads)?;
+    Ok((turned, quads as u32 * 90))
+}
+
+/// Waits until pages before `seq` are rendered, then adds this one.
+fn render_in_turn(engine: &mut Engine, seq: u32, shared: &Shared) -> Result<(), OcrError> {
+    let mut st = shared.render.lock().unwrap_or_else(|p| p.into_inner());
+    while st.next != seq && st.error.is_none() {
+        st = shared.turn.wait(st).unwrap_or_else(|p| p.into_inner());
+    }
+    if let Some(e) = &st.error {
+        return Err(e.clone());
+    }
+    let renderers = st.renderers.as_mut().ok_or_else(|| OcrError::corrupt("renderers lost"))?;
+    renderers.add(&mut engine.api)?;
+    st.next += 1;
+    shared.turn.notify_all();
+    Ok(())
+}

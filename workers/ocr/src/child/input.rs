@@ -1,0 +1,118 @@
+//! Reading a document into decoded pages, in order, with limits checked on
+//! headers before any pixels are decoded.
+
+use std::path::Path;
+
+use super::ffi::Pix;
+use super::{pdf_input, tiff};
+use crate::{OcrError, OcrPolicy};
+
+/// Resolution assumed when an image does not record a plausible one.
+pub const DEFAULT_PPI: i32 = 300;
+
+/// A page ready for recognition.
+pub struct DecodedPage {
+    /// Zero-based page index in the document.
+    pub index: u32,
+    /// Position among the pages that are OCRed (the render order).
+    pub seq: u32,
+    pub pix: Pix,
+    /// The original JPEG bytes, embedded as-is in the searchable PDF when the page is not turned.
+    pub jpeg: Option<Vec<u8>>,
+    pub ppi: i32,
+}
+
+/// What the reader hands on, in page order.
+pub enum Item {
+    Page(DecodedPage),
+    /// A PDF page with a text layer that is not OCRed.
+    TextLayer(u32),
+}
+
+/// The page sink: returns false when the run is aborting.
+pub type Sink<'a> = dyn FnMut(Item) -> bool + 'a;
+
+/// Reads `input` and sends each page to `sink`; returns the page count.
+pub fn read_document(input: &Path, media_type: &str, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
+    let data = std::fs::read(input).map_err(|e| OcrError::io("cannot read the input", e))?;
+    let head = &data[..data.len().min(1024)];
+    if head.windows(5).any(|w| w == b"%PDF-") || media_type == "application/pdf" {
+        return pdf_input::read_pdf(data, policy, sink);
+    }
+    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        return read_tiff(&data, policy, sink);
+    }
+    if !media_type.starts_with("image/") && !media_type.is_empty() && media_type != "application/octet-stream" {
+        return Err(OcrError::new(crate::OcrErrorKind::Unsupported, format!("cannot OCR media type {media_type}")));
+    }
+    let page = decode_single(data, policy, 0)?;
+    sink(Item::Page(page));
+    Ok(1)
+}
+
+/// Fails when a `width` x `height` page is over the pixel limit.
+pub fn check_pixels(width: u32, height: u32, policy: &OcrPolicy, index: u32) -> Result<(), OcrError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > policy.max_pixels {
+        return Err(OcrError::limit(format!(
+            "page {} is {width}x{height} = {pixels} pixels, over the limit of {}",
+            index + 1,
+            policy.max_pixels
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the header, then decodes one encoded image (PNG, JPEG, PNM, JP2).
+pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<DecodedPage, OcrError> {
+    if let Some((w, h)) = png_size(&data) {
+        // Checked before Leptonica sees the file, which rejects short files outright.
+        check_pixels(w, h, policy, index)?;
+    }
+    let header = Pix::read_header(&data)?;
+    check_pixels(header.width, header.height, policy, index)?;
+    let pix = Pix::read_mem(&data)?;
+    check_pixels(pix.width(), pix.height(), policy, index)?;
+    let ppi = plausible_ppi(pix.y_res());
+    let jpeg = data.starts_with(&[0xFF, 0xD8, 0xFF]).then_some(data);
+    Ok(DecodedPage { index, seq: index, pix, jpeg, ppi })
+}
+
+fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
+    let sizes = tiff::page_sizes(data, policy.max_pages)?;
+    if sizes.len() > policy.max_pages as usize {
+        return Err(OcrError::limit(format!("TIFF has more than {} pages", policy.max_pages)));
+    }
+    for (i, (w, h)) in sizes.iter().enumerate() {
+        check_pixels(*w, *h, policy, i as u32)?;
+    }
+    let mut offset = 0usize;
+    for i in 0..sizes.len() as u32 {
+        let pix = Pix::read_tiff_page(data, &mut offset)
+            .map_err(|e| OcrError::corrupt(format!("TIFF page {}: {}", i + 1, e.message)))?;
+        check_pixels(pix.width(), pix.height(), policy, i)?;
+        let ppi = plausible_ppi(pix.y_res());
+        if !sink(Item::Page(DecodedPage { index: i, seq: i, pix, jpeg: None, ppi })) {
+            break;
+        }
+        if offset == 0 && i + 1 < sizes.len() as u32 {
+            return Err(OcrError::corrupt(format!("TIFF ends after page {} of {}", i + 1, sizes.len())));
+        }
+    }
+    Ok(sizes.len() as u32)
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(data: &[u8]) -> Option<(u32, u32)> {
+    if !data.starts_with(b"\x89PNG\r\n\x1a\n") || data.get(12..16)? != b"IHDR" {
+        return None;
+    }
+    let w = u32::from_be_bytes(data.get(16..20)?.try_into().ok()?);
+    let h = u32::from_be_bytes(data.get(20..24)?.try_into().ok()?);
+    Some((w, h))
+}
+
+/// The recorded resolution if plausible for a scan, else 300 ppi.
+pub fn plausible_ppi(ppi: i32) -> i32 {
+    if (70..=2400).contains(&ppi) { ppi } else { DEFAULT_PPI }
+}

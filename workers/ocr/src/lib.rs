@@ -1,0 +1,38 @@
+//! The OCR worker of exhibit: turns scanned pages (TIFF, PNG, JPEG, scanned
+//! PDF) into UTF-8 text, hOCR and a searchable PDF, with a mean confidence,
+//! a word count and a review flag for every page.
+//!
+//! Leptonica and Tesseract decode hostile input, so each document is OCRed in
+//! a child process (`exhibit-ocr-child`) under a timeout and rlimits: a crash,
+//! hang or runaway allocation there fails that document with an [`OcrError`],
+//! never the worker.
+//!
+//! ```no_run
+//! use exhibit_ocr::{OcrPolicy, ocr_document};
+//! let outcome = ocr_document(
+//!     "scan.tif".as_ref(),
+//!     "image/tiff",
+//!     &OcrPolicy::default(),
+//!     "out".as_ref(),
+//! )?;
+//! for page in &outcome.pages {
+//!     println!("page {}: {} words, confidence {}", page.index, page.word_count, page.mean_confidence);
+//! }
+//! # Ok::<(), exhibit_ocr::OcrError>(())
+//! ```
+
+mod accuracy;
+#[doc(hidden)]
+pub mod child;
+mod error;
+mod outcome;
+mod policy;
+mod runner;
+mod stage;
+
+pub use accuracy::{char_accuracy, levenshtein, normalise_whitespace};
+pub use error::{OcrError, OcrErrorKind};
+pub use outcome::{HOCR_FILE, OcrOutcome, PDF_FILE, PageResult, TEXT_FILE, reconcile};
+pub use policy::OcrPolicy;
+pub use runner::{CHILD_ENV, ocr_document};
+pub use stage::{FLAG_NEEDS_REVIEW, OcrStage};

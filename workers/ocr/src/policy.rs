@@ -1,0 +1,99 @@
+//! What an OCR run may do: languages, review threshold, limits, rotation.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{OcrError, OcrErrorKind};
+
+/// OCR settings for one document. Unknown keys are rejected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OcrPolicy {
+    /// Tesseract languages, joined with `+` (default `["eng"]`; `cym` for Welsh).
+    pub languages: Vec<String>,
+    /// A page whose mean word confidence (0-100) is below this needs review.
+    pub min_confidence: u32,
+    /// Largest page, in pixels, that is decoded.
+    pub max_pixels: u64,
+    /// Most pages OCRed in one document.
+    pub max_pages: u32,
+    /// Wall-clock limit for the whole document.
+    #[serde(with = "duration_secs")]
+    pub timeout: Duration,
+    /// Detect page orientation (OSD) and turn pages upright before recognition.
+    pub rotate: bool,
+    /// OCR PDF pages that already have a text layer.
+    pub ocr_pages_with_text: bool,
+    /// Address-space limit of the OCR child process, in bytes.
+    pub max_memory: u64,
+    /// Pages recognised at once; 0 means one per available core.
+    pub threads: usize,
+}
+
+impl Default for OcrPolicy {
+    fn default() -> Self {
+        Self {
+            languages: vec!["eng".to_owned()],
+            min_confidence: 60,
+            max_pixels: 150_000_000,
+            max_pages: 2000,
+            timeout: Duration::from_secs(600),
+            rotate: true,
+            ocr_pages_with_text: false,
+            max_memory: 4 << 30,
+            threads: 0,
+        }
+    }
+}
+
+impl OcrPolicy {
+    /// Checks the values, naming the bad key.
+    pub fn validate(&self) -> Result<(), OcrError> {
+        let bad = |key: &str, why: &str| Err(OcrError::new(OcrErrorKind::Config, format!("ocr.{key}: {why}")));
+        if self.languages.is_empty() {
+            return bad("languages", "at least one language is needed");
+        }
+        for lang in &self.languages {
+            let ok = !lang.is_empty()
+                && lang.len() <= 64
+                && lang.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if !ok {
+                return bad("languages", &format!("{lang:?} is not a Tesseract language name"));
+            }
+        }
+        if self.min_confidence > 100 {
+            return bad("min_confidence", "must be 0-100");
+        }
+        if self.max_pixels == 0 || self.max_pages == 0 {
+            return bad("max_pixels/max_pages", "must be above 0");
+        }
+        if self.timeout.is_zero() {
+            return bad("timeout", "must be above 0");
+        }
+        if self.max_memory < 256 << 20 {
+            return bad("max_memory", "must be at least 256 MiB");
+        }
+        Ok(())
+    }
+
+    /// The Tesseract language string, e.g. `eng+cym`.
+    pub fn language_string(&self) -> String {
+        self.languages.join("+")
+    }
+}
+
+mod duration_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}

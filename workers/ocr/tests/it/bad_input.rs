@@ -1,0 +1,151 @@
+//! Acceptance 4: hostile input fails that document with a typed error and a
+//! reason, and the next document still works.
+
+use std::path::Path;
+use std::time::Duration;
+
+use exhibit_ocr::{OcrErrorKind, OcrPolicy};
+
+use crate::common::{fixture, ocr, policy, try_ocr};
+
+/// Asserts `input` fails with `kind`, then that a good document still OCRs.
+fn fails_then_next_works(input: &Path, media_type: &str, kind: OcrErrorKind, policy: &OcrPolicy) -> String {
+    let (dir, r) = try_ocr(input, media_type, policy);
+    let err = r.expect_err("hostile input must fail");
+    assert_eq!(err.kind, kind, "{err}");
+    assert!(!err.message.is_empty());
+    assert!(!dir.path().join(exhibit_ocr::PDF_FILE).exists(), "no output is left after a failure");
+    let good = ocr(&fixture("statement-g4.tif"), "image/tiff");
+    assert_eq!(good.outcome.pages.len(), 1);
+    err.message
+}
+
+/// A PNG signature and IHDR chunk (with a valid CRC) claiming `w` x `h` pixels, and nothing else.
+pub fn png_header(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
+    out
+}
+
+/// A minimal little-endian TIFF header with one IFD claiming `w` x `h` 8-bit pixels.
+fn tiff_header(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"II*\0".to_vec();
+    out.extend_from_slice(&8u32.to_le_bytes());
+    let entries: [(u16, u16, u32); 5] = [(256, 4, w), (257, 4, h), (258, 3, 8), (259, 3, 1), (273, 4, 100)];
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&value.to_le_bytes());
+    }
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out
+}
+
+/// A one-page PDF whose page draws only a rectangle, with a correct xref.
+fn vector_only_pdf() -> Vec<u8> {
+    const CONTENT: &str = "100 100 200 200 re f\nq Q\n";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{CONTENT}endstream", CONTENT.len()),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    let trailer = format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
+    out.extend_from_slice(trailer.as_bytes());
+    out
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn truncated_tiff_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["statement-g4.tif", "bundle-multi.tif"] {
+        let data = std::fs::read(fixture(name)).unwrap();
+        let cut = write(&dir, name, &data[..data.len() * 6 / 10]);
+        let msg = fails_then_next_works(&cut, "image/tiff", OcrErrorKind::Corrupt, &policy());
+        assert!(msg.contains("TIFF"), "{msg}");
+    }
+}
+
+#[test]
+fn pdf_with_a_broken_xref_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = std::fs::read(fixture("scans.pdf")).unwrap();
+    let at = data.windows(9).rposition(|w| w == b"startxref").unwrap() + 10;
+    data[at..at + 6].copy_from_slice(b"999999");
+    let broken = write(&dir, "broken.pdf", &data);
+    let msg = fails_then_next_works(&broken, "application/pdf", OcrErrorKind::Corrupt, &policy());
+    assert!(msg.starts_with("PDF"), "{msg}");
+}
+
+#[test]
+fn huge_image_headers_hit_the_pixel_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = write(&dir, "huge.png", &png_header(100_000, 100_000));
+    let msg = fails_then_next_works(&png, "image/png", OcrErrorKind::Limit, &policy());
+    assert!(msg.contains("100000x100000"), "{msg}");
+    let tif = write(&dir, "huge.tif", &tiff_header(100_000, 100_000));
+    fails_then_next_works(&tif, "image/tiff", OcrErrorKind::Limit, &policy());
+}
+
+#[test]
+fn pdf_page_that_is_not_an_image_is_unsupported() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = write(&dir, "vector.pdf", &vector_only_pdf());
+    let msg = fails_then_next_works(&pdf, "application/pdf", OcrErrorKind::Unsupported, &policy());
+    assert!(msg.contains("no image"), "{msg}");
+}
+
+#[test]
+fn garbage_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = write(&dir, "junk.png", b"\x89PNG\r\n\x1a\nthis is not a png at all");
+    fails_then_next_works(&junk, "image/png", OcrErrorKind::Corrupt, &policy());
+}
+
+#[test]
+fn a_hang_past_the_timeout_is_killed() {
+    let p = OcrPolicy { timeout: Duration::from_millis(50), ..policy() };
+    let msg = fails_then_next_works(&fixture("scans.pdf"), "application/pdf", OcrErrorKind::Timeout, &p);
+    assert!(msg.contains("longer than"), "{msg}");
+}
+
+#[test]
+fn too_many_pages_hit_the_page_limit() {
+    let p = OcrPolicy { max_pages: 2, ..policy() };
+    fails_then_next_works(&fixture("bundle-multi.tif"), "image/tiff", OcrErrorKind::Limit, &p);
+    fails_then_next_works(&fixture("scans.pdf"), "application/pdf", OcrErrorKind::Limit, &p);
+}
+
+#[test]
+fn a_missing_language_is_a_config_error() {
+    let p = OcrPolicy { languages: vec!["xx_not_installed".into()], ..policy() };
+    fails_then_next_works(&fixture("statement-g4.tif"), "image/tiff", OcrErrorKind::Config, &p);
+    let p = OcrPolicy { languages: vec!["../etc".into()], ..policy() };
+    let (_d, r) = try_ocr(&fixture("statement-g4.tif"), "image/tiff", &p);
+    assert_eq!(r.unwrap_err().kind, OcrErrorKind::Config);
+}

@@ -1,0 +1,6 @@
+//! Integration tests of exhibit-ocr: one binary, modules per concern.
+
+mod bad_input;
+mod common;
+mod corpus;
+mod fixtures;
