@@ -8,7 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/setup-debian.sh
 source scripts/setup-debian.sh
 
-cargo build --release -p exhibit-cli
+# The OCR and transcode stages run their decoders in child processes, whose
+# binaries sit next to `exhibit`.
+cargo build --release -p exhibit-cli -p exhibit-ocr -p exhibit-transcode
 exhibit=target/release/exhibit
 
 if [[ -z "${EXHIBIT_DATA:-}" ]]; then

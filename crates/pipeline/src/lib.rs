@@ -17,7 +17,7 @@ mod runner;
 pub use context::{StageContext, Tally};
 pub use error::{StageError, StageErrorKind};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
-pub use manifest_io::store_manifest;
+pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
 pub use runner::{RunSummary, Runner};
 

@@ -40,3 +40,34 @@ async fn adopt_manifest(
     }
     Ok(Sha256Digest::of(&existing))
 }
+
+/// A derivative's manifest: made by this run's operator with `tool`, from
+/// `parent`. Callers add `derivation` and `flags` where they have them.
+pub fn derivative_manifest(
+    ctx: &StageContext,
+    exhibit: &exhibit_core::ids::ExhibitRef,
+    id: exhibit_core::ids::ArtefactId,
+    stored: &exhibit_store::PutReceipt,
+    media_type: exhibit_core::manifest::MediaType,
+    parent: exhibit_core::manifest::ParentRef,
+    tool: exhibit_core::manifest::ToolInfo,
+) -> ArtefactManifest {
+    ArtefactManifest {
+        format: exhibit_core::manifest::MANIFEST_FORMAT.to_owned(),
+        id,
+        case: ctx.case.clone(),
+        exhibit: exhibit.clone(),
+        kind: exhibit_core::manifest::ArtefactKind::Derivative,
+        source: None,
+        size: stored.size,
+        digests: stored.digests,
+        media_type,
+        timestamps: Default::default(),
+        parent: Some(parent),
+        inside: None,
+        derivation: None,
+        operator: ctx.actor.operator.clone(),
+        tool,
+        flags: Vec::new(),
+    }
+}

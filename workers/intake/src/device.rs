@@ -9,11 +9,9 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::layout::objects_prefix;
-use exhibit_core::manifest::{
-    ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ParentRef, RecordedPath, SourceInfo, ToolInfo,
-};
+use exhibit_core::manifest::{MediaType, ParentRef, RecordedPath, SourceInfo, ToolInfo};
 use exhibit_media::sources::{AcquisitionRecord, BlockDevice, RetryPolicy, acquire};
-use exhibit_pipeline::{StageContext, StageError, Tally};
+use exhibit_pipeline::{StageContext, StageError, Tally, derivative_manifest};
 use exhibit_queue::Job;
 use exhibit_store::PutReceipt;
 use serde_json::json;
@@ -159,28 +157,15 @@ async fn store_mapfile(
         .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot store the mapfile: {e}")))?;
     let locator = format!("mapfile:{}", image.artefact);
     let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
-    let manifest = ArtefactManifest {
-        format: MANIFEST_FORMAT.to_owned(),
-        id: id.clone(),
-        case: ctx.case.clone(),
-        exhibit: job.exhibit.clone(),
-        kind: ArtefactKind::Derivative,
-        source: None,
-        size: receipt.size,
-        digests: receipt.digests,
-        media_type: MediaType {
-            mime: "text/x-ddrescue-mapfile".into(),
-            extension: Some("map".into()),
-            detected_by: "exhibit".into(),
-        },
-        timestamps: Default::default(),
-        parent: Some(ParentRef { id: image.artefact.clone(), sha256: image.digests.sha256, offset: None }),
-        inside: None,
-        derivation: None,
-        operator: ctx.actor.operator.clone(),
-        tool: ToolInfo::exhibit(ACQUIRE),
-        flags: vec!["mapfile".into()],
+    let media_type = MediaType {
+        mime: "text/x-ddrescue-mapfile".into(),
+        extension: Some("map".into()),
+        detected_by: "exhibit".into(),
     };
+    let parent = ParentRef { id: image.artefact.clone(), sha256: image.digests.sha256, offset: None };
+    let mut manifest =
+        derivative_manifest(ctx, &job.exhibit, id.clone(), &receipt, media_type, parent, ToolInfo::exhibit(ACQUIRE));
+    manifest.flags = vec!["mapfile".into()];
     let manifest_sha256 = store_manifest(ctx, &manifest).await?;
     let mut event = ctx.event(Action::Stored, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
     event.artefact = Some(ArtefactRef {

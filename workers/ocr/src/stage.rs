@@ -7,11 +7,9 @@ use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::layout::{object_key, objects_prefix};
-use exhibit_core::manifest::{
-    ArtefactKind, ArtefactManifest, Derivation, MANIFEST_FORMAT, MediaType, ParentRef, ToolInfo,
-};
+use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_pipeline::derive::{DeriveInput, OCR};
-use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, store_manifest};
+use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, derivative_manifest, store_manifest};
 use exhibit_queue::Job;
 use serde_json::json;
 use tracing::instrument;
@@ -143,33 +141,13 @@ async fn record_output(
     details.insert("pages".into(), serde_json::to_value(&outcome.pages).unwrap_or_default());
     details.insert("languages".into(), outcome.languages.clone().into());
     details.insert("pages_ocred".into(), outcome.pages_ocred.into());
-    let manifest = ArtefactManifest {
-        format: MANIFEST_FORMAT.to_owned(),
-        id: id.clone(),
-        case: ctx.case.clone(),
-        exhibit: job.exhibit.clone(),
-        kind: ArtefactKind::Derivative,
-        source: None,
-        size: receipt.size,
-        digests: receipt.digests,
-        media_type: MediaType {
-            mime: mime.into(),
-            extension: Some(extension.into()),
-            detected_by: "exhibit-ocr".into(),
-        },
-        timestamps: Default::default(),
-        parent: Some(ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None }),
-        inside: None,
-        derivation: Some(Derivation {
-            rule: rule.into(),
-            policy_version: version.into(),
-            deterministic: true,
-            details,
-        }),
-        operator: ctx.actor.operator.clone(),
-        tool: tool(outcome),
-        flags: flags(outcome),
-    };
+    let media_type =
+        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-ocr".into() };
+    let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
+    let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), &receipt, media_type, parent, tool(outcome));
+    manifest.derivation =
+        Some(Derivation { rule: rule.into(), policy_version: version.into(), deterministic: true, details });
+    manifest.flags = flags(outcome);
     let manifest_sha256 = store_manifest(ctx, &manifest).await?;
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
     event.artefact = Some(ArtefactRef {

@@ -6,11 +6,9 @@ use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::layout::{object_key, objects_prefix};
-use exhibit_core::manifest::{
-    ArtefactKind, ArtefactManifest, Derivation, MANIFEST_FORMAT, MediaType, ParentRef, ToolInfo,
-};
+use exhibit_core::manifest::{ArtefactManifest, Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_pipeline::derive::{DeriveInput, TRANSCODE};
-use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, store_manifest};
+use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, derivative_manifest, store_manifest};
 use exhibit_queue::Job;
 use tracing::instrument;
 
@@ -156,31 +154,16 @@ fn manifest(
     put("issues", serde_json::to_value(&outcome.issues));
     let mut tool = ToolInfo::exhibit(TRANSCODE);
     tool.libraries = outcome.libraries.clone();
-    ArtefactManifest {
-        format: MANIFEST_FORMAT.to_owned(),
-        id: id.clone(),
-        case: ctx.case.clone(),
-        exhibit: job.exhibit.clone(),
-        kind: ArtefactKind::Derivative,
-        source: None,
-        size: receipt.size,
-        digests: receipt.digests,
-        media_type: MediaType {
-            mime: mime.into(),
-            extension: Some(extension.into()),
-            detected_by: "exhibit-transcode".into(),
-        },
-        timestamps: Default::default(),
-        parent: Some(ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None }),
-        inside: None,
-        derivation: Some(Derivation {
-            rule: output.rule.clone(),
-            policy_version: outcome.policy_version.clone(),
-            deterministic: output.deterministic,
-            details,
-        }),
-        operator: ctx.actor.operator.clone(),
-        tool,
-        flags: outcome.flags.clone(),
-    }
+    let media_type =
+        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-transcode".into() };
+    let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
+    let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), receipt, media_type, parent, tool);
+    manifest.derivation = Some(Derivation {
+        rule: output.rule.clone(),
+        policy_version: outcome.policy_version.clone(),
+        deterministic: output.deterministic,
+        details,
+    });
+    manifest.flags = outcome.flags.clone();
+    manifest
 }

@@ -6,9 +6,7 @@ use std::sync::Arc;
 use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::layout::objects_prefix;
-use exhibit_core::manifest::{
-    ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ParentRef, ToolInfo, VolumeRef,
-};
+use exhibit_core::manifest::{ArtefactManifest, MediaType, ParentRef, ToolInfo, VolumeRef};
 use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
 use exhibit_media::{
     DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
@@ -24,9 +22,9 @@ use super::listing::{EntryRow, LISTING_MIME, ListingLine, ListingWriter, VolumeR
 use super::medium::{self, Opened};
 use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
-use exhibit_pipeline::PARAM_JOB_ID;
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
+use exhibit_pipeline::{PARAM_JOB_ID, derivative_manifest};
 
 /// Size of the RIFF/WAVE header before CDDA samples.
 const WAV_HEADER_BYTES: u64 = 44;
@@ -415,26 +413,11 @@ fn listing_manifest(
     id: &ArtefactId,
     receipt: &exhibit_store::PutReceipt,
 ) -> ArtefactManifest {
-    ArtefactManifest {
-        format: MANIFEST_FORMAT.to_owned(),
-        id: id.clone(),
-        case: ctx.case.clone(),
-        exhibit: job.exhibit.clone(),
-        kind: ArtefactKind::Derivative,
-        source: None,
-        size: receipt.size,
-        digests: receipt.digests,
-        media_type: MediaType {
-            mime: LISTING_MIME.into(),
-            extension: Some("jsonl".into()),
-            detected_by: "exhibit".into(),
-        },
-        timestamps: Default::default(),
-        parent: Some(ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None }),
-        inside: None,
-        derivation: None,
-        operator: ctx.actor.operator.clone(),
-        tool: ToolInfo::exhibit(EXPLORE),
-        flags: vec!["listing".into()],
-    }
+    let media_type =
+        MediaType { mime: LISTING_MIME.into(), extension: Some("jsonl".into()), detected_by: "exhibit".into() };
+    let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
+    let mut manifest =
+        derivative_manifest(ctx, &job.exhibit, id.clone(), receipt, media_type, parent, ToolInfo::exhibit(EXPLORE));
+    manifest.flags = vec!["listing".into()];
+    manifest
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Image ingest against the peer pair `7z x` + `sha256sum`, in the same run:
+# an ISO with many files and a FAT32 image. exhibit acquires the image,
+# explores it, and hashes and stores every file; the peer extracts every file
+# and hashes it. Prints MB/s of image and peak RSS for each.
+#
+# Env: ISO_MIB (default 2048), ISO_FILES (default 10000), FAT_MIB (default
+# 1024), BENCH_DIR (reuse inputs; default a temp folder removed afterwards).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+iso_mib=${ISO_MIB:-2048}
+iso_files=${ISO_FILES:-10000}
+fat_mib=${FAT_MIB:-1024}
+if [[ -z "${BENCH_DIR:-}" ]]; then
+    BENCH_DIR=$(mktemp -d -t exhibit-bench-image.XXXXXX)
+    trap 'rm -rf -- "$BENCH_DIR"' EXIT
+fi
+mkdir -p "$BENCH_DIR"
+cargo build --release -q -p exhibit-cli -p exhibit-ocr -p exhibit-transcode
+exhibit=$PWD/target/release/exhibit
+
+# Files of random data: `count` files adding up to about `mib` MiB.
+make_tree() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import os, random, sys
+root, count, mib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(7)
+size = mib * 1024 * 1024 // count
+for i in range(count):
+    d = os.path.join(root, f"d{i // 500:03d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:06d}.bin"), "wb") as f:
+        f.write(os.urandom(max(1, size + rng.randint(-size // 2, size // 2))))
+PY
+}
+
+iso=$BENCH_DIR/bench.iso
+if [[ ! -f $iso ]]; then
+    echo "bench: making a ${iso_mib} MiB ISO with ${iso_files} files"
+    make_tree "$BENCH_DIR/iso-src" "$iso_files" "$iso_mib"
+    xorriso -as mkisofs -quiet -R -J -o "$iso" "$BENCH_DIR/iso-src"
+    rm -rf "$BENCH_DIR/iso-src"
+fi
+fat=$BENCH_DIR/bench-fat32.img
+if [[ ! -f $fat ]]; then
+    echo "bench: making a ${fat_mib} MiB FAT32 image"
+    make_tree "$BENCH_DIR/fat-src" 2000 $((fat_mib * 9 / 10))
+    truncate -s "${fat_mib}M" "$fat"
+    mkfs.fat -F 32 -i 12345678 "$fat" >/dev/null
+    MTOOLS_SKIP_CHECK=1 mcopy -s -i "$fat" "$BENCH_DIR/fat-src"/* ::/
+    rm -rf "$BENCH_DIR/fat-src"
+fi
+
+timed() { # label, command...: prints seconds and peak RSS KiB
+    local label=$1 t
+    t=$(mktemp)
+    shift
+    /usr/bin/time -o "$t" -f '%e %M' "$@" >/dev/null 2>&1
+    echo "$label $(tail -1 "$t")"
+    rm -f "$t"
+}
+
+for image in "$iso" "$fat"; do
+    mib=$(( $(stat -c %s "$image") / 1048576 ))
+    sync
+    cat "$image" >/dev/null
+    data=$BENCH_DIR/data
+    rm -rf "$data" "$BENCH_DIR/x"
+    read -r _ secs rss < <(timed exhibit env EXHIBIT_DATA="$data" EXHIBIT__SIGNING__KEY_FILE="$BENCH_DIR/key" \
+        "$exhibit" ingest --case BENCH --exhibit B/1 --operator bench "$image")
+    read -r _ zsecs zrss < <(timed 7z bash -c "7z x -y -o'$BENCH_DIR/x' '$image' >/dev/null && find '$BENCH_DIR/x' -type f -print0 | xargs -0 sha256sum >/dev/null")
+    zsecs_peak=$zrss
+    printf '%s (%d MiB): exhibit %.1f s = %.0f MB/s, peak RSS %d KiB | 7z x + sha256sum %.1f s = %.0f MB/s, 7z peak RSS %d KiB | speed ratio %.2f\n' \
+        "$(basename "$image")" "$mib" "$secs" "$(echo "$mib*1.048576/$secs" | bc -l)" "$rss" \
+        "$zsecs" "$(echo "$mib*1.048576/$zsecs" | bc -l)" "$zsecs_peak" "$(echo "$zsecs/$secs" | bc -l)"
+done
