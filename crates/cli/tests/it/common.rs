@@ -42,7 +42,7 @@ impl Sandbox {
         let src = self.dir.path().join("src");
         std::fs::create_dir_all(src.join("sub")).unwrap();
         std::fs::write(src.join("statement.txt"), "I saw the defendant at 10pm.\n").unwrap();
-        std::fs::write(src.join("sub/photo.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+        std::fs::write(src.join("sub/photo.gif"), b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").unwrap();
         std::fs::write(src.join("sub/empty"), b"").unwrap();
         std::os::unix::fs::symlink("../statement.txt", src.join("sub/link")).unwrap();
         src
