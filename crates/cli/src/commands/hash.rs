@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use bytes::BytesMut;
+use bytes::Bytes;
 use exhibit_core::digest::{Digests, HashSelection};
 use exhibit_core::hashing::ParallelHasher;
 use walkdir::WalkDir;
@@ -19,7 +19,7 @@ use crate::EXIT_USAGE;
 use crate::config::Config;
 
 /// Bytes read per chunk.
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 4 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Algorithm {
@@ -84,28 +84,18 @@ pub fn hash_file(path: &Path, selection: HashSelection) -> anyhow::Result<Digest
     let mut file = File::open(path).with_context(|| format!("{}: cannot be opened", path.display()))?;
     let mut hasher = ParallelHasher::new(selection);
     loop {
-        let mut buf = BytesMut::zeroed(CHUNK);
-        let n = read_full(&mut file, &mut buf).with_context(|| format!("{}: read failed", path.display()))?;
+        // read_to_end fills spare capacity without zeroing it first.
+        let mut buf = Vec::with_capacity(CHUNK);
+        let n = (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut buf)
+            .with_context(|| format!("{}: read failed", path.display()))?;
         if n == 0 {
             break;
         }
-        buf.truncate(n);
-        hasher.update(buf.freeze());
+        hasher.update(Bytes::from(buf));
     }
     Ok(hasher.finish())
-}
-
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// GNU checksum files escape a name holding `\` or a newline and mark the
