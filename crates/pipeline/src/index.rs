@@ -23,8 +23,10 @@ pub struct SourceRecord {
     pub sha256: Sha256Digest,
     /// Its size.
     pub size: u64,
-    /// What the acquiring stage recorded about the source (`facts`).
-    pub facts: serde_json::Value,
+    /// What the acquiring stage recorded about the source (`facts`), kept as
+    /// compact JSON text: a parsed tree per file would make memory grow far
+    /// faster than the ledger.
+    pub facts: std::sync::Arc<str>,
 }
 
 /// Completed work in one case, from successful ledger events.
@@ -35,6 +37,13 @@ pub struct CaseIndex {
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
     media_types: HashMap<ArtefactId, String>,
+}
+
+impl SourceRecord {
+    /// The recorded facts, parsed as `T`.
+    pub fn facts<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(&self.facts).ok()
+    }
 }
 
 impl CaseIndex {
@@ -64,10 +73,11 @@ impl CaseIndex {
         }
         let source = event.params.get(PARAM_SOURCE_KEY).and_then(|v| v.as_str());
         if let (Some(source), Some(exhibit)) = (source, &event.exhibit) {
-            let facts = event.params.get("facts").cloned().unwrap_or_default();
+            let facts_value = event.params.get("facts");
+            let facts = facts_value.map(|f| f.to_string()).unwrap_or_default().into();
             let record = SourceRecord { artefact: id.clone(), sha256: artefact.sha256, size: artefact.size, facts };
             if event.action == Action::Acquired {
-                if let Some(path) = original_path(&record.facts) {
+                if let Some(path) = facts_value.and_then(original_path) {
                     self.originals.entry(exhibit.clone()).or_default().push((path, record.clone()));
                 }
             }

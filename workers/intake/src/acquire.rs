@@ -105,7 +105,7 @@ fn resume(ctx: &StageContext, job: &Job, key: &str) -> Option<Vec<Job>> {
     drop(index);
     Tally::add(&ctx.tally.skipped, 1);
     ctx.progress.file_done();
-    let facts: AcquiredFacts = serde_json::from_value(record.facts).ok()?;
+    let facts: AcquiredFacts = record.facts()?;
     // Identify again: it skips what is done and queues what follows it
     // (explore, transcode, OCR) unless that is done too.
     Some(vec![identify_job(job, &facts)])

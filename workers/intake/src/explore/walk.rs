@@ -274,8 +274,9 @@ impl Walker<'_> {
     fn already(&self, key: &str) -> Option<Extracted> {
         let index = self.ctx.index();
         let record = index.source(&self.job.exhibit, key)?;
-        let digests = serde_json::from_value(record.facts.get("digests")?.clone()).ok()?;
-        let mime = record.facts.get("media_type")?.as_str()?.to_owned();
+        let facts: serde_json::Value = record.facts()?;
+        let digests = serde_json::from_value(facts.get("digests")?.clone()).ok()?;
+        let mime = facts.get("media_type")?.as_str()?.to_owned();
         let is_medium = exhibit_media::MediumClass::from_mime(&mime).is_some();
         Some(Extracted { id: record.artefact.clone(), digests, size: record.size, mime, is_medium })
     }
