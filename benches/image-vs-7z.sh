@@ -31,6 +31,8 @@ for i in range(count):
     d = os.path.join(root, f"d{i // 500:03d}")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, f"f{i:06d}.bin"), "wb") as f:
+        # A text header keeps random bytes from looking like media by chance.
+        f.write(b"exhibit bench data\n")
         f.write(os.urandom(max(1, size + rng.randint(-size // 2, size // 2))))
 PY
 }
@@ -56,7 +58,7 @@ timed() { # label, command...: prints seconds and peak RSS KiB
     local label=$1 t
     t=$(mktemp)
     shift
-    /usr/bin/time -o "$t" -f '%e %M' "$@" >/dev/null 2>&1
+    /usr/bin/time -o "$t" -f '%e %M' "$@" >/dev/null 2>&1 || echo "bench: $label exited non-zero" >&2
     echo "$label $(tail -1 "$t")"
     rm -f "$t"
 }
