@@ -3,8 +3,11 @@
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::ArtefactId;
+use exhibit_core::layout::object_key;
 use exhibit_queue::{Job, JobId};
 use serde::{Deserialize, Serialize};
+
+use crate::{StageContext, StageError};
 
 /// Lane of the transcode stage.
 pub const TRANSCODE: &str = "transcode";
@@ -49,6 +52,26 @@ pub fn derive_job(template: &Job, input: &DeriveInput, policy_version: &str) -> 
         input: serde_json::to_value(input).ok()?,
         attempt: 0,
     })
+}
+
+/// What a derivation stage starts from: its input, the local file of the
+/// source object, and a scratch folder for outputs. `None` when the ledger
+/// already records the job as done.
+pub fn start(
+    ctx: &StageContext,
+    job: &Job,
+) -> Result<Option<(DeriveInput, std::path::PathBuf, tempfile::TempDir)>, StageError> {
+    let input: DeriveInput = serde_json::from_value(job.input.clone())
+        .map_err(|e| StageError::input(format!("{} job {} is malformed: {e}", job.stage, job.job_id.0)))?;
+    if ctx.index().job_done(&job.job_id) {
+        return Ok(None);
+    }
+    let key = object_key(&ctx.case, &input.sha256);
+    let source = ctx.store.local_path(&key).ok_or_else(|| {
+        StageError::input(format!("{} needs a local copy of {key}; the store {} has none", job.stage, ctx.store.uri()))
+    })?;
+    let scratch = tempfile::tempdir().map_err(|e| StageError::transient(format!("no scratch space: {e}")))?;
+    Ok(Some((input, source, scratch)))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::{object_key, objects_prefix};
+use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_pipeline::derive::{DeriveInput, OCR};
 use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, derivative_manifest, store_manifest};
@@ -53,16 +53,7 @@ impl Stage for OcrStage {
 
     #[instrument(name = "ocr", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let input: DeriveInput = serde_json::from_value(job.input.clone())
-            .map_err(|e| StageError::input(format!("OCR job {} is malformed: {e}", job.job_id.0)))?;
-        if ctx.index().job_done(&job.job_id) {
-            return Ok(Vec::new());
-        }
-        let key = object_key(&ctx.case, &input.sha256);
-        let source = ctx.store.local_path(&key).ok_or_else(|| {
-            StageError::input(format!("OCR needs a local copy of {key}; the store {} has none", ctx.store.uri()))
-        })?;
-        let scratch = tempfile::tempdir().map_err(|e| StageError::transient(format!("no scratch space: {e}")))?;
+        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
         let (policy, out, mime) = (self.policy.clone(), scratch.path().to_owned(), input.mime.clone());
         let outcome = tokio::task::spawn_blocking(move || ocr_document(&source, &mime, &policy, &out))
             .await
