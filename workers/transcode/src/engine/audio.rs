@@ -126,14 +126,7 @@ impl AudioLane {
     }
 
     pub fn send(&mut self, sink: &mut Sink<'_>, packet: Option<&ff::Packet>) -> Result<(), TranscodeError> {
-        let res = match packet {
-            Some(p) => self.decoder.send_packet(p),
-            None => self.decoder.send_eof(),
-        };
-        if let Err(e) = res {
-            let at = packet.and_then(|p| p.pts()).map(|t| (t - self.offset).rescale(self.ist_tb, US));
-            sink.issues.push(Some(self.ist), at, packet.map(|p| p.position() as i64), "decode-error", e.to_string());
-        }
+        super::feed_decoder(&mut self.decoder, sink, packet, (self.ist, self.ist_tb, self.offset));
         let mut decoded = frame::Audio::empty();
         while self.decoder.receive_frame(&mut decoded).is_ok() {
             self.on_frame(sink, &mut decoded)?;

@@ -314,3 +314,22 @@ fn demux(
         }
     }
 }
+
+/// Feeds a packet (or, with `None`, the end of stream) to a decoder. A
+/// packet the decoder refuses is recorded as a decode issue of input stream
+/// `ist` at the packet's time, and decoding goes on.
+pub(crate) fn feed_decoder(
+    decoder: &mut ff::decoder::Opened,
+    sink: &mut Sink<'_>,
+    packet: Option<&ff::Packet>,
+    (ist, ist_tb, offset): (usize, ff::Rational, i64),
+) {
+    let res = match packet {
+        Some(p) => decoder.send_packet(p),
+        None => decoder.send_eof(),
+    };
+    if let Err(e) = res {
+        let at = packet.and_then(|p| p.pts()).map(|t| (t - offset).rescale(ist_tb, US));
+        sink.issues.push(Some(ist), at, packet.map(|p| p.position() as i64), "decode-error", e.to_string());
+    }
+}
