@@ -7,6 +7,7 @@
 //! Backends are chosen once, from a URI, by [`open_store`]:
 //! `file:///path` (or a bare path) for the local folder store.
 
+mod batch;
 mod error;
 mod local;
 mod verify_read;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
 use exhibit_core::layout::ObjectKey;
 
+pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
 pub use verify_read::VerifyingReader;
@@ -83,6 +85,26 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// access by ranged reads instead.
     fn local_path(&self, _key: &ObjectKey) -> Option<std::path::PathBuf> {
         None
+    }
+
+    /// Whether [`ObjectStore::stage`] defers publishing to
+    /// [`ObjectStore::publish`]. When false, staging puts at once, and an
+    /// in-order commit cannot hold back the puts after a conflict.
+    fn stages_writes(&self) -> bool {
+        false
+    }
+
+    /// Writes and hashes `body` for a later [`ObjectStore::publish`]; see
+    /// [`WriteBatch`], the way callers use it. The default puts at once.
+    async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
+        batch::stage_immediately(self, target, body, hashes).await
+    }
+
+    /// Makes staged puts durable, then visible under their keys, in order.
+    /// With `stop_at_conflict`, the first create-only put whose key is taken
+    /// and every put after it are dropped.
+    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+        Ok(batch::publish_done(staged, stop_at_conflict))
     }
 }
 

@@ -18,6 +18,7 @@ use exhibit_core::hashing::ParallelHasher;
 use exhibit_core::layout::ObjectKey;
 use tracing::Span;
 
+use crate::batch::{PendingFile, Published, StageTarget, Staged, StagedState};
 use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
 
 /// Bytes read from a body at a time; large enough for the parallel hasher.
@@ -68,11 +69,20 @@ impl LocalStore {
 
     /// Streams `body` into a new temporary file and hashes it, on the
     /// calling (blocking) thread.
-    fn write_temp(&self, body: Body, hashes: HashSelection) -> Result<(TempFile, u64, Digests), StoreError> {
+    /// With `sync`, the file is durable on return; a staged write leaves
+    /// that to the batch's one flush.
+    fn write_temp(
+        &self,
+        body: Body,
+        hashes: HashSelection,
+        sync: bool,
+    ) -> Result<(TempFile, u64, Digests), StoreError> {
         let mut tmp = TempFile::create(&self.root.join(TMP_DIR))?;
         let (size, digests) = copy_hashing(body, &mut tmp.file, hashes)
             .map_err(|(action, e)| StoreError::io_at(action, tmp.path.display().to_string(), e))?;
-        tmp.file.sync_all().map_err(|e| StoreError::io_at("syncing", tmp.path.display().to_string(), e))?;
+        if sync {
+            tmp.file.sync_all().map_err(|e| StoreError::io_at("syncing", tmp.path.display().to_string(), e))?;
+        }
         tmp.file
             .set_permissions(Permissions::from_mode(OBJECT_MODE))
             .map_err(|e| StoreError::io_at("making read-only", tmp.path.display().to_string(), e))?;
@@ -80,33 +90,41 @@ impl LocalStore {
     }
 
     /// Links the finished temporary file to `key`. `Ok(false)` when `key`
-    /// already exists (the existing object is left as it is).
-    fn link(&self, tmp: &TempFile, key: &ObjectKey) -> Result<bool, StoreError> {
+    /// already exists (the existing object is left as it is). With `sync`,
+    /// the new folder entries are durable on return.
+    fn link(&self, tmp: &Path, key: &ObjectKey, sync: bool) -> Result<bool, StoreError> {
         let path = self.path_of(key)?;
-        let parent = self.create_parents(key, &path)?;
-        let created = match fs::hard_link(&tmp.path, &path) {
+        let mut attempt = fs::hard_link(tmp, &path);
+        if attempt.as_ref().is_err_and(|e| matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory)) {
+            // The first object below a new folder: make the folders (or say
+            // why they cannot be made), then retry.
+            self.create_parents(key, &path, sync)?;
+            attempt = fs::hard_link(tmp, &path);
+        }
+        let created = match attempt {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
             Err(e) => {
                 return Err(StoreError::io_at("linking the new object into place at", path.display().to_string(), e));
             }
         };
-        if created {
-            sync_dir(&parent)?;
+        if created && sync {
+            sync_dir(path.parent().unwrap_or(&self.root))?;
         }
         Ok(created)
     }
 
-    /// Creates the folders above `path` (fsyncing each new folder's parent
-    /// so the new entries survive a crash) and returns the immediate parent.
-    fn create_parents(&self, key: &ObjectKey, path: &Path) -> Result<PathBuf, StoreError> {
+    /// Creates the folders above `path` (with `sync`, fsyncing each new
+    /// folder's parent so the new entries survive a crash).
+    fn create_parents(&self, key: &ObjectKey, path: &Path, sync: bool) -> Result<(), StoreError> {
         let mut dir = self.root.clone();
         let segments: Vec<&str> = key.as_str().split('/').collect();
         for seg in &segments[..segments.len().saturating_sub(1)] {
             let above = dir.clone();
             dir.push(seg);
             match fs::create_dir(&dir) {
-                Ok(()) => sync_dir(&above)?,
+                Ok(()) if sync => sync_dir(&above)?,
+                Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     return Err(StoreError::invalid(
@@ -121,27 +139,86 @@ impl LocalStore {
             }
         }
         debug_assert_eq!(Some(dir.as_path()), path.parent());
-        Ok(dir)
+        Ok(())
     }
 
     /// The blocking half of both puts: write, hash, sync, then link under the
     /// target key (for a content put, `prefix` + the SHA-256).
-    fn put_blocking(&self, target: Target, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
-        let (tmp, size, digests) = self.write_temp(body, hashes)?;
+    fn put_blocking(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
+        let (tmp, size, digests) = self.write_temp(body, hashes, true)?;
         let key = match &target {
-            Target::New(key) => key.clone(),
-            Target::Content(prefix) => content_key(prefix, &digests.sha256)?,
+            StageTarget::New(key) => key.clone(),
+            StageTarget::Content(prefix) => content_key(prefix, &digests.sha256)?,
         };
-        let created = self.link(&tmp, &key)?;
+        let created = self.link(&tmp.path, &key, true)?;
         drop(tmp);
         if !created {
             match target {
-                Target::New(_) => return Err(StoreError::already_exists(&key)),
-                Target::Content(_) => self.check_existing(&key, size)?,
+                StageTarget::New(_) => return Err(StoreError::already_exists(&key)),
+                StageTarget::Content(_) => self.check_existing(&key, size)?,
             }
         }
         tracing::debug!(key = %key, size, created, "stored");
         Ok(PutReceipt { key, size, digests, created })
+    }
+
+    /// Writes and hashes `body` for a later publish, without flushing.
+    fn stage_blocking(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
+        let (tmp, size, digests) = self.write_temp(body, hashes, false)?;
+        let (key, new_key) = match &target {
+            StageTarget::New(key) => (key.clone(), true),
+            StageTarget::Content(prefix) => (content_key(prefix, &digests.sha256)?, false),
+        };
+        let receipt = PutReceipt { key: key.clone(), size, digests, created: true };
+        Ok(Staged { key, receipt: Some(receipt), new_key, state: StagedState::Pending(tmp.into_pending()) })
+    }
+
+    /// One flush makes every staged file durable; then each is linked under
+    /// its key; a second flush makes the links durable. A crash leaves each
+    /// key absent or complete.
+    fn publish_blocking(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+        self.sync_filesystem()?;
+        let mut outcomes = Vec::with_capacity(staged.len());
+        let mut stopped = false;
+        for item in staged {
+            let outcome = if stopped { Published::Skipped } else { self.publish_one(item)? };
+            stopped |= stop_at_conflict && outcome == Published::Conflict;
+            outcomes.push(outcome);
+        }
+        if outcomes.iter().any(|o| *o == Published::Stored) {
+            self.sync_filesystem()?;
+        }
+        Ok(outcomes)
+    }
+
+    fn publish_one(&self, item: Staged) -> Result<Published, StoreError> {
+        let file = match item.state {
+            StagedState::Pending(file) => file,
+            StagedState::Conflict => return Ok(Published::Conflict),
+            StagedState::Done => {
+                return Ok(if item.receipt.is_some_and(|r| r.created) {
+                    Published::Stored
+                } else {
+                    Published::Existed
+                });
+            }
+        };
+        if self.link(file.path(), &item.key, false)? {
+            return Ok(Published::Stored);
+        }
+        if item.new_key {
+            return Ok(Published::Conflict);
+        }
+        self.check_existing(&item.key, item.receipt.map_or(0, |r| r.size))?;
+        Ok(Published::Existed)
+    }
+
+    /// Flushes everything written to the store's file system.
+    fn sync_filesystem(&self) -> Result<(), StoreError> {
+        File::open(&self.root)
+            .map_err(io::Error::from)
+            .and_then(|root| rustix::fs::syncfs(&root).map_err(io::Error::from))
+            .map_err(|e| StoreError::io_at("flushing the file system of", self.root.display().to_string(), e))
     }
 
     /// A content put found its key taken: the content is the same unless the
@@ -217,12 +294,6 @@ impl LocalStore {
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
-}
-
-/// Where a put goes.
-enum Target {
-    New(ObjectKey),
-    Content(String),
 }
 
 /// Adds `path` (named `key`) to `out` if it is a file, or everything below it
@@ -326,6 +397,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 struct TempFile {
     path: PathBuf,
     file: File,
+    owner: PendingFile,
 }
 
 impl TempFile {
@@ -337,7 +409,7 @@ impl TempFile {
             let path = dir.join(format!("put-{}-{nanos}-{n}", std::process::id()));
             // create_new: never reuse a name another process may be writing.
             match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
-                Ok(file) => return Ok(Self { path, file }),
+                Ok(file) => return Ok(Self { owner: PendingFile::new(path.clone()), path, file }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
                     return Err(StoreError::io_at("creating temporary file", path.display().to_string(), e));
@@ -347,11 +419,10 @@ impl TempFile {
     }
 }
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Err(e) = fs::remove_file(&self.path) {
-            tracing::warn!(path = %self.path.display(), error = %e, "could not remove temporary file");
-        }
+impl TempFile {
+    /// Closes the file, keeping it (and its removal on drop) for a publish.
+    fn into_pending(self) -> PendingFile {
+        self.owner
     }
 }
 
@@ -377,14 +448,34 @@ impl ObjectStore for LocalStore {
     async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
         self.path_of(key)?;
         let (store, key) = (self.clone(), key.clone());
-        blocking(move || store.put_blocking(Target::New(key), body, hashes)).await
+        blocking(move || store.put_blocking(StageTarget::New(key), body, hashes)).await
     }
 
     #[tracing::instrument(skip(self, body))]
     async fn put_content(&self, prefix: &str, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
         check_prefix(prefix)?;
         let (store, prefix) = (self.clone(), prefix.to_owned());
-        blocking(move || store.put_blocking(Target::Content(prefix), body, hashes)).await
+        blocking(move || store.put_blocking(StageTarget::Content(prefix), body, hashes)).await
+    }
+
+    fn stages_writes(&self) -> bool {
+        true
+    }
+
+    #[tracing::instrument(level = "debug", skip(self, body))]
+    async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
+        match &target {
+            StageTarget::New(key) => drop(self.path_of(key)?),
+            StageTarget::Content(prefix) => check_prefix(prefix)?,
+        }
+        let store = self.clone();
+        blocking(move || store.stage_blocking(target, body, hashes)).await
+    }
+
+    #[tracing::instrument(skip(self, staged), fields(puts = staged.len()))]
+    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+        let store = self.clone();
+        blocking(move || store.publish_blocking(staged, stop_at_conflict)).await
     }
 
     #[tracing::instrument(skip(self), fields(key = %key))]

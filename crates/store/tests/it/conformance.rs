@@ -79,3 +79,56 @@ async fn quick_checks_share_one_store() {
     let store = fx.dyn_store();
     tokio::join!(conformance::run_quick(store.clone()), conformance::run_quick(store));
 }
+
+/// A backend whose puts are durable on return and that does not stage:
+/// write batches must still work on it, through the trait's defaults.
+#[derive(Debug)]
+struct PutsAtOnce(std::sync::Arc<exhibit_store::LocalStore>);
+
+#[async_trait::async_trait]
+impl exhibit_store::ObjectStore for PutsAtOnce {
+    fn uri(&self) -> String {
+        self.0.uri()
+    }
+    async fn put_new(
+        &self,
+        key: &exhibit_core::layout::ObjectKey,
+        body: exhibit_store::Body,
+        hashes: exhibit_core::digest::HashSelection,
+    ) -> Result<exhibit_store::PutReceipt, exhibit_store::StoreError> {
+        self.0.put_new(key, body, hashes).await
+    }
+    async fn put_content(
+        &self,
+        prefix: &str,
+        body: exhibit_store::Body,
+        hashes: exhibit_core::digest::HashSelection,
+    ) -> Result<exhibit_store::PutReceipt, exhibit_store::StoreError> {
+        self.0.put_content(prefix, body, hashes).await
+    }
+    async fn get(
+        &self,
+        key: &exhibit_core::layout::ObjectKey,
+        expect: Option<exhibit_core::digest::Sha256Digest>,
+    ) -> Result<exhibit_store::VerifyingReader, exhibit_store::StoreError> {
+        self.0.get(key, expect).await
+    }
+    async fn head(
+        &self,
+        key: &exhibit_core::layout::ObjectKey,
+    ) -> Result<exhibit_store::ObjectMeta, exhibit_store::StoreError> {
+        self.0.head(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<exhibit_store::ObjectMeta>, exhibit_store::StoreError> {
+        self.0.list(prefix).await
+    }
+}
+
+#[tokio::test]
+async fn write_batches_work_on_a_store_that_puts_at_once() {
+    let fx = local_store().await;
+    let store: std::sync::Arc<dyn exhibit_store::ObjectStore> = std::sync::Arc::new(PutsAtOnce(fx.store.clone()));
+    assert!(!store.stages_writes());
+    conformance::batch_commit_publishes_every_put(store.clone()).await;
+    conformance::batch_reports_taken_keys(store).await;
+}

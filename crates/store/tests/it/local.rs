@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use exhibit_core::digest::HashSelection;
 use exhibit_core::layout::ObjectKey;
-use exhibit_store::{LocalStore, ObjectStore, StoreErrorKind, open_store, read_small};
+use exhibit_store::{LocalStore, ObjectStore, Published, StoreErrorKind, WriteBatch, open_store, read_small};
 
 use crate::local_store;
 
@@ -88,6 +88,27 @@ async fn temporary_files_are_cleaned_up() {
     assert_eq!(failed.kind(), StoreErrorKind::Io, "{failed}");
     assert!(failed.to_string().contains("source drive went away"), "{failed}");
     assert_eq!(store.head(&key("a/failed")).await.unwrap_err().kind(), StoreErrorKind::NotFound);
+    let tmp: Vec<_> = fs::read_dir(store.root().join(".tmp")).unwrap().collect();
+    assert!(tmp.is_empty(), "left behind: {tmp:?}");
+}
+
+#[tokio::test]
+async fn write_batches_leave_no_temporary_files_committed_or_dropped() {
+    let fx = local_store().await;
+    let store = fx.store.clone();
+    let shared: std::sync::Arc<dyn ObjectStore> = store.clone();
+    let mut committed = WriteBatch::new(shared.clone());
+    committed.put_new(&key("batch/one"), body(b"one"), HashSelection::default()).await.unwrap();
+    committed.put_content("batch/c/", body(b"same"), HashSelection::default()).await.unwrap();
+    committed.put_content("batch/c/", body(b"same"), HashSelection::default()).await.unwrap();
+    let outcomes = committed.commit().await.unwrap();
+    assert_eq!(outcomes, [Published::Stored, Published::Stored, Published::Existed]);
+    let mode = fs::metadata(store.root().join("batch/one")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o444, "batched objects are read-only too");
+    let mut dropped = WriteBatch::new(shared);
+    dropped.put_new(&key("batch/never"), body(b"never"), HashSelection::default()).await.unwrap();
+    drop(dropped);
+    assert_eq!(store.head(&key("batch/never")).await.unwrap_err().kind(), StoreErrorKind::NotFound);
     let tmp: Vec<_> = fs::read_dir(store.root().join(".tmp")).unwrap().collect();
     assert!(tmp.is_empty(), "left behind: {tmp:?}");
 }
