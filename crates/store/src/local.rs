@@ -185,7 +185,7 @@ impl LocalStore {
             stopped |= stop_at_conflict && outcome == Published::Conflict;
             outcomes.push(outcome);
         }
-        if outcomes.iter().any(|o| *o == Published::Stored) {
+        if outcomes.contains(&Published::Stored) {
             self.sync_filesystem()?;
         }
         Ok(outcomes)
@@ -216,7 +216,6 @@ impl LocalStore {
     /// Flushes everything written to the store's file system.
     fn sync_filesystem(&self) -> Result<(), StoreError> {
         File::open(&self.root)
-            .map_err(io::Error::from)
             .and_then(|root| rustix::fs::syncfs(&root).map_err(io::Error::from))
             .map_err(|e| StoreError::io_at("flushing the file system of", self.root.display().to_string(), e))
     }
