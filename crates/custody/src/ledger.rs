@@ -13,7 +13,7 @@ use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
 use exhibit_core::layout::{ObjectKey, ledger_key, ledger_prefix, parse_ledger_name};
-use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, read_small};
+use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, WriteBatch, read_small};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
@@ -110,6 +110,77 @@ impl Ledger {
     /// records the key in a `key-added` entry.
     #[instrument(skip_all, fields(case = %self.case, action = ?event.action))]
     pub async fn append(&self, event: CustodyEvent) -> Result<AppendedEntry> {
+        self.check(&event)?;
+        let mut head = self.head.lock().await;
+        self.record_key(&mut head, &event).await?;
+        self.write(&mut head, &event, false).await
+    }
+
+    /// Appends `events` in order, signed, made durable together: one flush
+    /// for the whole batch instead of one per entry (group commit). Returns
+    /// where each landed. On a store that does not stage writes, appends
+    /// them one by one.
+    #[instrument(skip_all, fields(case = %self.case, events = events.len()))]
+    pub async fn append_batch(&self, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
+        for event in events {
+            self.check(event)?;
+        }
+        let Some(first) = events.first() else { return Ok(Vec::new()) };
+        let mut head = self.head.lock().await;
+        self.record_key(&mut head, first).await?;
+        if !self.store.stages_writes() {
+            let mut out = Vec::with_capacity(events.len());
+            for event in events {
+                out.push(self.write(&mut head, event, false).await?);
+            }
+            return Ok(out);
+        }
+        let mut out = Vec::with_capacity(events.len());
+        for attempt in 0..MAX_TRIES {
+            let rest = &events[out.len()..];
+            if rest.is_empty() {
+                return Ok(out);
+            }
+            let published = self.write_batch(&mut head, rest).await?;
+            debug!(published = published.len(), of = rest.len(), attempt, "appended a batch");
+            let lost_race = published.len() < rest.len();
+            out.extend(published);
+            if lost_race {
+                self.catch_up(&mut head).await?;
+            }
+        }
+        Err(CustodyError::Conflict { case: self.case.to_string(), tries: MAX_TRIES })
+    }
+
+    /// Stages `events` as the entries after `head` and publishes them in
+    /// order, up to the first sequence number another writer took.
+    async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
+        let mut batch = WriteBatch::new(self.store.clone());
+        let mut staged = Vec::with_capacity(events.len());
+        let (mut seq, mut prev) = (head.seq, head.hash);
+        for event in events {
+            seq += 1;
+            let mut entry = LedgerEntry { seq, prev, event: event.clone(), sig: String::new() };
+            let body = entry.body_bytes()?;
+            entry.sig = self.signer.sign(&body)?;
+            let file = entry.file_bytes()?;
+            batch
+                .put_new(&ledger_key(&self.case, seq), Box::new(Cursor::new(file)), HashSelection::SHA256_ONLY)
+                .await?;
+            prev = Some(Sha256Digest::of(&body));
+            staged.push(AppendedEntry { seq, body_sha256: Sha256Digest::of(&body) });
+        }
+        let published = batch.commit_until_conflict().await?;
+        staged.truncate(published);
+        if let Some(last) = staged.last() {
+            head.seq = last.seq;
+            head.hash = Some(last.body_sha256);
+        }
+        Ok(staged)
+    }
+
+    /// Refuses an event for another case or signed with another key.
+    fn check(&self, event: &CustodyEvent) -> Result<()> {
         if event.case != self.case {
             return Err(CustodyError::WrongCase {
                 event_case: event.case.to_string(),
@@ -122,13 +193,18 @@ impl Ledger {
                 signer_key: self.key.clone(),
             });
         }
-        let mut head = self.head.lock().await;
+        Ok(())
+    }
+
+    /// The first append with a key new to this ledger first records the
+    /// key in a `key-added` entry.
+    async fn record_key(&self, head: &mut Head, event: &CustodyEvent) -> Result<()> {
         if !head.key_recorded {
-            let added = self.write(&mut head, &self.key_added_event(&event), true).await?;
+            let added = self.write(head, &self.key_added_event(event), true).await?;
             info!(seq = added.seq, key = %self.key, "recorded signing key in the ledger");
             head.key_recorded = true;
         }
-        self.write(&mut head, &event, false).await
+        Ok(())
     }
 
     fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
