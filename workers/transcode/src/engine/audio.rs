@@ -225,7 +225,7 @@ impl AudioLane {
             while self.encoder.receive_packet(&mut packet).is_ok() {
                 packet.set_stream(self.ost);
                 packet.rescale_ts(self.enc_tb, self.ost_tb);
-                packet.write_interleaved(sink.octx).map_err(ff_err("write audio packet"))?;
+                sink.mux(&packet, "write audio packet")?;
             }
         }
         Ok(())
@@ -236,7 +236,7 @@ impl AudioLane {
         while self.encoder.receive_packet(&mut packet).is_ok() {
             packet.set_stream(self.ost);
             packet.rescale_ts(self.enc_tb, self.ost_tb);
-            packet.write_interleaved(sink.octx).map_err(ff_err("write audio packet"))?;
+            sink.mux(&packet, "write audio packet")?;
         }
         Ok(())
     }

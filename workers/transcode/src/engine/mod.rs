@@ -1,7 +1,9 @@
 //! The work done inside the child process: probe, then one decode-encode
-//! pass per policy rule, then a full decode of each output to validate it.
+//! pass per policy rule, decoding each output in full as it is written, then
+//! a check that the finished file holds what was decoded.
 
 mod audio;
+mod check;
 mod issues;
 mod validate;
 mod video;
@@ -57,6 +59,16 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Sink<'a> {
     octx: &'a mut ff::format::context::Output,
     issues: &'a mut Issues,
+    check: &'a check::Checker,
+}
+
+impl Sink<'_> {
+    /// Hands an encoded packet (in its output stream's time base) to the
+    /// validation decoder and to the muxer.
+    pub fn mux(&mut self, p: &ff::Packet, what: &'static str) -> Result<(), TranscodeError> {
+        self.check.send(p);
+        p.write_interleaved(self.octx).map_err(ff_err(what))
+    }
 }
 
 pub(crate) fn ff_err(what: &'static str) -> impl Fn(ff::Error) -> TranscodeError {
@@ -90,6 +102,7 @@ struct Pass {
     frame_us: Option<i64>,
     x264: Option<String>,
     settings: BTreeMap<String, String>,
+    decoded: Vec<Option<check::Decoded>>,
 }
 
 /// Runs a whole job: the child's entry point.
@@ -122,7 +135,7 @@ pub(crate) fn run_job(req: &ChildRequest) -> Result<TranscodeOutcome, TranscodeE
         let pass = encode(req, &outcome.probe, rule, &tmp).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })?;
-        let validation = validate::validate(&tmp, &pass.source, pass.frame_us);
+        let validation = validate::validate(&tmp, &pass.decoded, &pass.source, pass.frame_us);
         let (validation, decoded_sha256) = validation.inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
         })?;
@@ -228,8 +241,9 @@ fn encode(req: &ChildRequest, probe: &ProbeReport, rule: &Rule, tmp: &Path) -> R
     if let Some(a) = audio.as_mut() {
         a.after_header(&octx);
     }
+    let checker = check::Checker::start(&octx)?;
     let mut issues = Issues::default();
-    let mut sink = Sink { octx: &mut octx, issues: &mut issues };
+    let mut sink = Sink { octx: &mut octx, issues: &mut issues, check: &checker };
     demux(&mut ictx, &mut sink, &mut video, &mut audio, &req.limits, probe.start_time_us.unwrap_or(0))?;
     if let Some(v) = video.as_mut() {
         v.send(&mut sink, None)?;
@@ -238,6 +252,7 @@ fn encode(req: &ChildRequest, probe: &ProbeReport, rule: &Rule, tmp: &Path) -> R
         a.send(&mut sink, None)?;
     }
     octx.write_trailer().map_err(ff_err("write trailer"))?;
+    let decoded = checker.finish()?;
     let mut settings = BTreeMap::new();
     let mut source = Vec::new();
     if let Some(v) = &video {
@@ -250,7 +265,7 @@ fn encode(req: &ChildRequest, probe: &ProbeReport, rule: &Rule, tmp: &Path) -> R
     }
     let frame_us = video.as_ref().map(|v| v.frame_us());
     let x264 = video.and_then(|v| v.x264_version);
-    Ok(Pass { source, issues, frame_us, x264, settings })
+    Ok(Pass { source, issues, frame_us, x264, settings, decoded })
 }
 
 fn best_video(ictx: &ff::format::context::Input) -> Option<usize> {

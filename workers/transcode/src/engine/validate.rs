@@ -1,14 +1,15 @@
-//! Output validation: decode every stream of an output in full, count frames
-//! and samples, hash the decoded data, and compare durations with what was
-//! decodable in the source.
+//! Output validation. The encoders' packets were decoded in full while the
+//! output was written ([`super::check`]); here the finished file is demuxed
+//! without decoding to show that it holds exactly those packets, frame and
+//! sample counts and durations are worked out as a player would see them, and
+//! they are compared with what was decodable in the source.
 
 use std::path::Path;
 
-use ff::{Rational, Rescale, frame};
+use ff::{Rational, Rescale};
 use ffmpeg_next as ff;
-use sha2::{Digest, Sha256};
 
-use super::{ff_err, open_decoder};
+use super::check::{Decoded, combined_hash};
 use crate::error::{ErrorKind, TranscodeError};
 use crate::probe::US;
 use crate::report::{OutputStreamStats, SourceStreamStats, Validation};
@@ -16,69 +17,43 @@ use crate::report::{OutputStreamStats, SourceStreamStats, Validation};
 /// Audio duration tolerance from the issue: 20 ms.
 const AUDIO_TOLERANCE_US: i64 = 20_000;
 
-enum Dec {
-    Video(ff::decoder::Video),
-    Audio(ff::decoder::Audio),
-}
-
-struct Track {
-    dec: Dec,
+/// What the file holds for one stream, found by demuxing only.
+struct Held {
+    codec: String,
     tb: Rational,
-    stats: OutputStreamStats,
-    first: Option<i64>,
-    end: i64,
     declared_us: Option<i64>,
     frame_ticks: i64,
+    packets: u64,
+    first_pts: Option<i64>,
+    pts_span: Option<(i64, i64)>,
+    /// Samples the demuxer tells decoders to drop at the start and at the
+    /// end (encoder priming and padding).
+    skip: (u64, u64),
 }
 
-/// Decodes `path` in full; returns the checks and the decoded-data SHA-256.
+/// Checks the file at `path` against what its packets decoded to; returns
+/// the checks and the decoded-data SHA-256.
 pub(crate) fn validate(
     path: &Path,
+    decoded: &[Option<Decoded>],
     source: &[SourceStreamStats],
     frame_us: Option<i64>,
 ) -> Result<(Validation, String), TranscodeError> {
-    let mut ictx = ff::format::input(path)
-        .map_err(|e| TranscodeError::new(ErrorKind::Internal, format!("output cannot be reopened: {e}")))?;
-    let mut tracks: Vec<Option<Track>> = Vec::new();
-    for s in ictx.streams() {
-        tracks.push(open_track(&s)?);
-    }
-    let mut hash = Sha256::new();
-    loop {
-        let mut packet = ff::Packet::empty();
-        match packet.read(&mut ictx) {
-            Ok(()) => {}
-            Err(ff::Error::Eof) => break,
-            Err(e) => return Err(TranscodeError::new(ErrorKind::Internal, format!("output does not demux: {e}"))),
-        }
-        if let Some(Some(t)) = tracks.get_mut(packet.stream()) {
-            feed(t, Some(&packet), packet.stream(), &mut hash);
+    let held = demux(path)?;
+    let mut failures = Vec::new();
+    let mut streams = Vec::new();
+    for i in 0..held.len().max(decoded.len()) {
+        match (held.get(i).and_then(Option::as_ref), decoded.get(i).and_then(Option::as_ref)) {
+            (Some(h), Some(d)) => {
+                failures.extend(packet_mismatch(i, h, d));
+                streams.push(stats(h, d));
+            }
+            (None, None) => {}
+            _ => failures.push(format!("output stream {i} is not the stream that was encoded")),
         }
     }
-    for (i, t) in tracks.iter_mut().enumerate() {
-        if let Some(t) = t {
-            feed(t, None, i, &mut hash);
-        }
-    }
-    let streams: Vec<OutputStreamStats> = tracks
-        .into_iter()
-        .flatten()
-        .map(|mut t| {
-            t.stats.start_us = t.first.map_or(0, |f| f.rescale(t.tb, US));
-            t.stats.duration_us = match t.dec {
-                Dec::Video(_) => t.first.map_or(0, |f| (t.end - f).rescale(t.tb, US)),
-                // Lossy encoders pad the last frame; the container's
-                // declared duration says where presentation ends.
-                Dec::Audio(_) => {
-                    let decoded = (t.stats.samples as i64 * 1_000_000) / i64::from(t.stats.shape[0].max(1));
-                    t.declared_us.map_or(decoded, |d| d.min(decoded))
-                }
-            };
-            t.stats
-        })
-        .collect();
     let video_tol = frame_us.unwrap_or(40_000);
-    let failures = compare(source, &streams, video_tol);
+    failures.extend(compare(source, &streams, video_tol));
     let validation = Validation {
         passed: failures.is_empty(),
         failures,
@@ -86,113 +61,106 @@ pub(crate) fn validate(
         video_tolerance_us: video_tol,
         audio_tolerance_us: AUDIO_TOLERANCE_US,
     };
-    Ok((validation, hex::encode(hash.finalize())))
+    Ok((validation, combined_hash(decoded)))
 }
 
-fn open_track(s: &ff::format::stream::Stream) -> Result<Option<Track>, TranscodeError> {
+/// Reads every packet of the file without decoding it.
+fn demux(path: &Path) -> Result<Vec<Option<Held>>, TranscodeError> {
+    let mut ictx = ff::format::input(path)
+        .map_err(|e| TranscodeError::new(ErrorKind::Internal, format!("output cannot be reopened: {e}")))?;
+    let mut held: Vec<Option<Held>> = ictx.streams().map(|s| held_of(&s)).collect();
+    loop {
+        let mut packet = ff::Packet::empty();
+        match packet.read(&mut ictx) {
+            Ok(()) => {}
+            Err(ff::Error::Eof) => return Ok(held),
+            Err(e) => return Err(TranscodeError::new(ErrorKind::Internal, format!("output does not demux: {e}"))),
+        }
+        if let Some(Some(h)) = held.get_mut(packet.stream()) {
+            h.packets += 1;
+            if let Some(pts) = packet.pts().or(packet.dts()) {
+                h.first_pts.get_or_insert(pts);
+                h.pts_span = Some(h.pts_span.map_or((pts, pts), |(a, b)| (a.min(pts), b.max(pts))));
+            }
+            let (start, end) = skipped_samples(&packet);
+            h.skip = (h.skip.0 + start, h.skip.1 + end);
+        }
+    }
+}
+
+fn held_of(s: &ff::format::stream::Stream) -> Option<Held> {
     let medium = s.parameters().medium();
-    let codec = s.parameters().id().name().to_owned();
-    let dec = match medium {
-        ff::media::Type::Video => {
-            Dec::Video(open_decoder(s, 2, u64::MAX)?.video().map_err(ff_err("output video decoder"))?)
-        }
-        ff::media::Type::Audio => {
-            Dec::Audio(open_decoder(s, 1, u64::MAX)?.audio().map_err(ff_err("output audio decoder"))?)
-        }
-        _ => return Ok(None),
-    };
-    let kind = if matches!(dec, Dec::Video(_)) { "video" } else { "audio" };
-    let stats = OutputStreamStats {
-        kind: kind.into(),
-        codec,
-        frames: 0,
-        samples: 0,
-        duration_us: 0,
-        start_us: 0,
-        shape: [0, 0],
-        errors: 0,
-    };
-    let declared_us = crate::probe::known(s.duration()).map(|d| d.rescale(s.time_base(), US));
+    if !matches!(medium, ff::media::Type::Video | ff::media::Type::Audio) {
+        return None;
+    }
     let rate = s.avg_frame_rate();
     let frame_ticks =
         if rate.numerator() > 0 && rate.denominator() > 0 { 1i64.rescale(rate.invert(), s.time_base()) } else { 0 };
-    Ok(Some(Track { dec, tb: s.time_base(), stats, first: None, end: 0, declared_us, frame_ticks }))
+    Some(Held {
+        codec: s.parameters().id().name().to_owned(),
+        tb: s.time_base(),
+        declared_us: crate::probe::known(s.duration()).map(|d| d.rescale(s.time_base(), US)),
+        frame_ticks,
+        packets: 0,
+        first_pts: None,
+        pts_span: None,
+        skip: (0, 0),
+    })
 }
 
-fn feed(t: &mut Track, packet: Option<&ff::Packet>, index: usize, hash: &mut Sha256) {
-    match &mut t.dec {
-        Dec::Video(d) => {
-            let sent = match packet {
-                Some(p) => d.send_packet(p),
-                None => d.send_eof(),
-            };
-            t.stats.errors += u64::from(sent.is_err());
-            let mut f = frame::Video::empty();
-            while d.receive_frame(&mut f).is_ok() {
-                t.stats.frames += 1;
-                t.stats.errors += u64::from(f.is_corrupt() || f.has_decode_errors());
-                t.stats.shape = [f.width(), f.height()];
-                let pts = f.timestamp().unwrap_or(0);
-                t.first = Some(t.first.map_or(pts, |x| x.min(pts)));
-                let dur = if t.frame_ticks > 0 { t.frame_ticks } else { frame_duration(&f).max(1) };
-                t.end = t.end.max(pts + dur);
-                hash_video(hash, index, &f);
-            }
-        }
-        Dec::Audio(d) => {
-            let sent = match packet {
-                Some(p) => d.send_packet(p),
-                None => d.send_eof(),
-            };
-            t.stats.errors += u64::from(sent.is_err());
-            let mut f = frame::Audio::empty();
-            while d.receive_frame(&mut f).is_ok() {
-                t.stats.samples += f.samples() as u64;
-                t.stats.errors += u64::from(f.is_corrupt() || f.has_decode_errors());
-                t.stats.shape = [f.rate(), u32::from(f.channels())];
-                if t.first.is_none() {
-                    t.first = f.timestamp();
-                }
-                hash_audio(hash, index, &f);
-            }
-        }
-    }
+/// Start and end samples a packet's side data tells the decoder to drop.
+fn skipped_samples(p: &ff::Packet) -> (u64, u64) {
+    let le32 = |b: &[u8]| b.try_into().map_or(0, |b: [u8; 4]| u64::from(u32::from_le_bytes(b)));
+    p.side_data()
+        .filter(|s| s.kind() == ff::codec::packet::side_data::Type::SkipSamples)
+        .filter(|s| s.data().len() >= 8)
+        .fold((0, 0), |(a, b), s| (a + le32(&s.data()[0..4]), b + le32(&s.data()[4..8])))
 }
 
-fn frame_duration(f: &frame::Video) -> i64 {
-    // SAFETY: a decoded frame; `pkt_duration` is a plain field (`duration` in newer FFmpeg).
-    #[allow(deprecated)]
-    unsafe {
-        (*f.as_ptr()).pkt_duration
-    }
+/// The file must hold as many packets as were decoded, over the same span.
+fn packet_mismatch(i: usize, h: &Held, d: &Decoded) -> Option<String> {
+    let span = |s: Option<(i64, i64)>| s.map(|(a, b)| b - a);
+    (h.packets != d.packets || span(h.pts_span) != span(d.packet_pts)).then(|| {
+        format!(
+            "output stream {i} holds {} packets spanning {:?} ticks, but {} packets spanning {:?} were decoded",
+            h.packets,
+            span(h.pts_span),
+            d.packets,
+            span(d.packet_pts)
+        )
+    })
 }
 
-fn hash_video(hash: &mut Sha256, index: usize, f: &frame::Video) {
-    hash.update((index as u32).to_le_bytes());
-    let fmt = ff::ffi::AVPixelFormat::from(f.format());
-    for plane in 0..f.planes() {
-        // SAFETY: pure function of format and width.
-        let row = unsafe { ff::ffi::av_image_get_linesize(fmt, f.width() as i32, plane as i32) };
-        let (Ok(row), stride) = (usize::try_from(row), f.stride(plane)) else { continue };
-        let data = f.data(plane);
-        for y in 0..f.plane_height(plane) as usize {
-            if let Some(r) = data.get(y * stride..y * stride + row.min(stride)) {
-                hash.update(r);
-            }
-        }
+/// Counts and durations as decoding the file would give them.
+fn stats(h: &Held, d: &Decoded) -> OutputStreamStats {
+    let mut s = OutputStreamStats {
+        kind: if d.video { "video" } else { "audio" }.into(),
+        codec: h.codec.clone(),
+        frames: d.frames,
+        samples: 0,
+        duration_us: 0,
+        start_us: 0,
+        shape: d.shape,
+        errors: d.errors,
+    };
+    let rate = i64::from(d.shape[0].max(1));
+    if d.video {
+        let first = d.first_pts.unwrap_or(0);
+        // Where the file shifted timestamps, it shifted all of them alike.
+        let shift = h.pts_span.zip(d.packet_pts).map_or(0, |((a, _), (b, _))| a - b);
+        s.start_us = (first + shift).rescale(h.tb, US);
+        let ticks = if h.frame_ticks > 0 { h.frame_ticks } else { d.max_pts_duration.max(1) };
+        s.duration_us = if d.frames == 0 { 0 } else { (d.max_pts + ticks - first).rescale(h.tb, US) };
+    } else {
+        s.samples = d.samples.saturating_sub(h.skip.0 + h.skip.1);
+        let skip_start = i64::try_from(h.skip.0).unwrap_or(0).rescale(Rational(1, rate as i32), h.tb);
+        s.start_us = h.first_pts.map_or(0, |p| (p + skip_start).rescale(h.tb, US));
+        // Lossy encoders pad the last frame; the container's declared
+        // duration says where presentation ends.
+        let decoded = (s.samples as i64 * 1_000_000) / rate;
+        s.duration_us = h.declared_us.map_or(decoded, |d| d.min(decoded));
     }
-}
-
-fn hash_audio(hash: &mut Sha256, index: usize, f: &frame::Audio) {
-    hash.update((index as u32).to_le_bytes());
-    // SAFETY: pure function of the sample format.
-    let bps = unsafe { ff::ffi::av_get_bytes_per_sample(ff::ffi::AVSampleFormat::from(f.format())) };
-    let bps = usize::try_from(bps).unwrap_or(0);
-    let per_plane = if f.is_planar() { f.samples() * bps } else { f.samples() * bps * usize::from(f.channels()) };
-    for plane in 0..f.planes() {
-        let data = f.data(plane);
-        hash.update(&data[..per_plane.min(data.len())]);
-    }
+    s
 }
 
 /// The checks the issue asks for, as failure messages.

@@ -43,8 +43,7 @@ impl VideoLane {
         let rate =
             [stream.avg_frame_rate(), stream.rate()].into_iter().find(|r| r.numerator() > 0 && r.denominator() > 0);
         let offset = cx.start_us.rescale(US, ist_tb);
-        let decoder =
-            open_decoder(&stream, cx.threads, cx.limits.max_frame_pixels)?.video().map_err(ff_err("video decoder"))?;
+        let decoder = open_decoder(&stream, 1, cx.limits.max_frame_pixels)?.video().map_err(ff_err("video decoder"))?;
         let (w, h) = (decoder.width(), decoder.height());
         if w == 0 || h == 0 {
             return Err(TranscodeError::new(crate::ErrorKind::Corrupt, "video stream declares no frame size"));
@@ -253,7 +252,7 @@ fn write(
     }
     p.set_stream(ost);
     p.rescale_ts(from, to);
-    p.write_interleaved(sink.octx).map_err(ff_err("write video packet"))
+    sink.mux(p, "write video packet")
 }
 
 fn pix_name(p: Pixel) -> String {
