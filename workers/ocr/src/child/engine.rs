@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::ffi::{self, Api, Pix, Renderers};
-use super::input::{self, DecodedPage, Item};
+use super::input::{self, DecodedPage, Format, Item, Original};
 use super::reproducible;
 use crate::{HOCR_FILE, OcrError, OcrOutcome, OcrPolicy, PDF_FILE, PageResult, TEXT_FILE};
 
@@ -168,16 +168,10 @@ fn worker(mut engine: Engine, rx: &Mutex<Receiver<DecodedPage>>, shared: &Shared
 }
 
 fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy: &OcrPolicy) -> Result<(), OcrError> {
-    let DecodedPage { index, seq, pix, jpeg, ppi } = page;
-    let (pix, rotated) = upright(engine, pix, ppi)?;
-    // The renderer embeds this file: the original JPEG when unchanged, else lossless G4 or PNG.
-    let (file, bytes) = match jpeg {
-        Some(j) if rotated == 0 => (format!("page-{seq:05}.jpg"), j),
-        _ if pix.depth() == 1 => (format!("page-{seq:05}.tif"), pix.write_mem(true)?),
-        _ => (format!("page-{seq:05}.png"), pix.write_mem(false)?),
-    };
-    std::fs::write(&file, &bytes).map_err(|e| OcrError::io("cannot write a page image", e))?;
-    drop(bytes);
+    let DecodedPage { index, seq, pix, original, ppi } = page;
+    let (mut pix, rotated) = upright(engine, pix, ppi)?;
+    let file = write_page_image(seq, &pix, original.filter(|_| rotated == 0))?;
+    pix.clear_input_format();
     engine.api.set_page(&pix, ppi, &file)?;
     engine.api.recognize()?;
     let (word_count, mean_confidence) = engine.api.word_stats();
@@ -203,6 +197,23 @@ fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy:
         },
     );
     Ok(())
+}
+
+/// Writes the file the PDF renderer embeds and returns its name: the original
+/// when there is one (JPEG and PNG are copied into the PDF as they are), else
+/// a lossless G4 TIFF or PNG of `pix`.
+fn write_page_image(seq: u32, pix: &Pix, original: Option<Original>) -> Result<String, OcrError> {
+    let bitonal = pix.depth() == 1;
+    // A 1-bit PNG would be re-encoded as Flate: G4 is smaller.
+    let usable = |o: &Original| o.format == Format::Jpeg || (o.format == Format::Tiff) == bitonal;
+    let (format, bytes) = match original.filter(usable) {
+        Some(o) => (o.format, o.bytes),
+        None if bitonal => (Format::Tiff, pix.write_mem(true)?),
+        None => (Format::Png, pix.write_mem(false)?),
+    };
+    let file = format!("page-{seq:05}.{}", format.extension());
+    std::fs::write(&file, &bytes).map_err(|e| OcrError::io("cannot write a page image", e))?;
+    Ok(file)
 }
 
 /// Turns the page upright if OSD is confident it is not; returns the clockwise degrees turned.

@@ -99,6 +99,14 @@ impl Pix {
         unsafe { lept::pixSetResolution(self.0, x, y) };
     }
 
+    /// Forgets which file format the image was decoded from. Tesseract's PDF
+    /// renderer re-encodes a Pix read from a PNG (and marks a 1-bit one
+    /// inverted) instead of embedding the page file it is given.
+    pub fn clear_input_format(&mut self) {
+        // SAFETY: self.0 is a live Pix; this sets one field.
+        unsafe { lept::pixSetInputFormat(self.0, lept::IFF_UNKNOWN as i32) };
+    }
+
     /// A copy turned clockwise by `quads` quarter turns.
     pub fn rotate_orth(&self, quads: i32) -> Result<Self, OcrError> {
         // SAFETY: self.0 is a live Pix; the result is a new Pix we own.

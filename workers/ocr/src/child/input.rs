@@ -17,9 +17,48 @@ pub struct DecodedPage {
     /// Position among the pages that are OCRed (the render order).
     pub seq: u32,
     pub pix: Pix,
-    /// The original JPEG bytes, embedded as-is in the searchable PDF when the page is not turned.
-    pub jpeg: Option<Vec<u8>>,
+    /// The page image as the input encodes it, embedded as-is in the searchable PDF when the page is not turned.
+    pub original: Option<Original>,
     pub ppi: i32,
+}
+
+/// An encoded page image in a format the PDF renderer embeds without re-encoding
+/// (JPEG, and PNG other than 1 bit) or that stands for the lossless original (G3/G4 TIFF).
+pub struct Original {
+    pub format: Format,
+    pub bytes: Vec<u8>,
+}
+
+/// The formats of [`Original`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Jpeg,
+    Png,
+    Tiff,
+}
+
+impl Format {
+    /// The format of an encoded image, from its magic bytes.
+    pub fn sniff(data: &[u8]) -> Option<Self> {
+        if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if data.starts_with(b"II*\0") || data.starts_with(b"MM\0*") {
+            Some(Self::Tiff)
+        } else {
+            None
+        }
+    }
+
+    /// The file name extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Tiff => "tif",
+        }
+    }
 }
 
 /// What the reader hands on, in page order.
@@ -74,8 +113,8 @@ pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<De
     let pix = Pix::read_mem(&data)?;
     check_pixels(pix.width(), pix.height(), policy, index)?;
     let ppi = plausible_ppi(pix.y_res());
-    let jpeg = data.starts_with(&[0xFF, 0xD8, 0xFF]).then_some(data);
-    Ok(DecodedPage { index, seq: index, pix, jpeg, ppi })
+    let original = Format::sniff(&data).map(|format| Original { format, bytes: data });
+    Ok(DecodedPage { index, seq: index, pix, original, ppi })
 }
 
 fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
@@ -92,7 +131,7 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
             .map_err(|e| OcrError::corrupt(format!("TIFF page {}: {}", i + 1, e.message)))?;
         check_pixels(pix.width(), pix.height(), policy, i)?;
         let ppi = plausible_ppi(pix.y_res());
-        if !sink(Item::Page(DecodedPage { index: i, seq: i, pix, jpeg: None, ppi })) {
+        if !sink(Item::Page(DecodedPage { index: i, seq: i, pix, original: None, ppi })) {
             break;
         }
         if offset == 0 && i + 1 < sizes.len() as u32 {

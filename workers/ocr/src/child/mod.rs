@@ -14,6 +14,7 @@ mod ffi;
 mod input;
 mod jbig2;
 mod pdf_input;
+mod png;
 mod reproducible;
 mod tiff;
 

@@ -1,17 +1,18 @@
 //! Scanned PDFs: page enumeration and page-image extraction with the `pdf`
 //! crate. DCT images are passed on as JPEG bytes; CCITT G3/G4 streams are
-//! wrapped in a TIFF header for Leptonica; JBIG2 goes to `jbig2dec`; Flate
-//! and raw samples become a PNM. A page with text operators has a text layer.
+//! wrapped in a TIFF header for Leptonica; Flate streams with PNG predictors
+//! are wrapped as a PNG; JBIG2 goes to `jbig2dec`; other Flate and raw
+//! samples become a PNM. A page with text operators has a text layer.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use pdf::content::Op;
-use pdf::enc::{CCITTFaxDecodeParams, StreamFilter};
+use pdf::enc::{CCITTFaxDecodeParams, LZWFlateParams, StreamFilter};
 use pdf::file::FileOptions;
 use pdf::object::{ColorSpace, ImageXObject, Page, Resolve, XObject};
 
 use super::input::{DecodedPage, Item, Sink, check_pixels, decode_single, plausible_ppi};
-use super::jbig2;
+use super::{jbig2, png};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
 /// Reads every page of a PDF and sends it on; returns the page count.
@@ -97,7 +98,11 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
             let globals = p.globals.as_ref().map(|g| g.data(r)).transpose().map_err(err)?;
             jbig2::decode_to_pbm(&raw, globals.as_deref().unwrap_or_default(), index)?
         }
-        Some(StreamFilter::FlateDecode(_)) | None => {
+        Some(StreamFilter::FlateDecode(p)) => match png_page(&raw, p, img, policy, index) {
+            Some(page) => return Ok(page),
+            None => pnm(&img.image_data(r).map_err(err)?, img, index)?,
+        },
+        None => {
             let samples = img.image_data(r).map_err(err)?;
             pnm(&samples, img, index)?
         }
@@ -109,6 +114,22 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
         }
     };
     decode_single(encoded, policy, index)
+}
+
+/// A Flate image whose stream already holds PNG rows, decoded from a PNG
+/// around that stream (kept as the page's original); None to decode it as samples.
+fn png_page(raw: &[u8], p: &LZWFlateParams, img: &ImageXObject, policy: &OcrPolicy, index: u32) -> Option<DecodedPage> {
+    let identity_decode = img.decode.as_deref().is_none_or(|d| d.chunks(2).all(|pair| pair == [0.0, 1.0]));
+    if img.image_mask || img.bits_per_component != Some(8) || !identity_decode {
+        return None;
+    }
+    let layout =
+        png::Layout { width: img.width, height: img.height, components: components(img.color_space.as_ref())? };
+    if !png::is_png_predicted(p, layout) {
+        return None;
+    }
+    // A stream that libpng refuses is decoded again the long way, which reports what is wrong.
+    decode_single(png::wrap(raw, layout)?, policy, index).ok()
 }
 
 /// Number of colour components of an image colour space, if it is one we turn into a PNM.

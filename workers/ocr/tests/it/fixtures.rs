@@ -66,8 +66,23 @@ fn img2pdf_scans_give_text_and_a_searchable_pdf_with_the_original_images() {
         assert_eq!(got[1].0, "2480x1400", "{list}");
         assert_eq!(got[2], ("2480x1400".into(), "jpeg".into(), "300".into()), "{list}");
         let original = std::fs::read(fixture("letter.jpg")).unwrap();
-        assert!(std::fs::read(&pdf).unwrap().windows(original.len()).any(|w| w == original), "JPEG embedded as-is");
+        let output = std::fs::read(&pdf).unwrap();
+        assert!(output.windows(original.len()).any(|w| w == original), "JPEG embedded as-is");
+        let input = std::fs::read(fixture("scans.pdf")).unwrap();
+        let png_rows = flate_image_stream(&input);
+        assert!(output.windows(png_rows.len()).any(|w| w == png_rows), "PNG-predicted Flate stream embedded as-is");
     }
+}
+
+/// The stream bytes of the first PNG-predicted Flate image in a PDF made by img2pdf.
+fn flate_image_stream(pdf: &[u8]) -> &[u8] {
+    let find = |from: usize, what: &[u8]| from + pdf[from..].windows(what.len()).position(|w| w == what).unwrap();
+    let filter = find(0, b"/Predictor 15 >> /Filter /FlateDecode");
+    let length_at = find(filter, b"/Length ") + b"/Length ".len();
+    let digits = pdf[length_at..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let length: usize = std::str::from_utf8(&pdf[length_at..length_at + digits]).unwrap().parse().unwrap();
+    let start = find(length_at, b"stream\n") + b"stream\n".len();
+    &pdf[start..start + length]
 }
 
 #[test]
