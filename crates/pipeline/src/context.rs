@@ -111,6 +111,19 @@ impl StageContext {
         }
     }
 
+    /// Appends events to the ledger in one group commit, then notes each in
+    /// the index.
+    pub async fn record_batch(&self, events: &[CustodyEvent]) -> Result<(), StageError> {
+        self.ledger.append_batch(events).await.map_err(|e| {
+            StageError::from_kind(e.kind(), format!("cannot append to the ledger of case {}: {e}", self.case))
+        })?;
+        let mut index = self.index();
+        for event in events {
+            index.note(event);
+        }
+        Ok(())
+    }
+
     /// Appends an event to the ledger, then notes it in the index.
     pub async fn record(&self, event: CustodyEvent) -> Result<u64, StageError> {
         let appended = self.ledger.append(event.clone()).await.map_err(|e| {

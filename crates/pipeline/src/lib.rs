@@ -6,6 +6,7 @@
 //! (built from the ledger) whether that work is already recorded. That makes
 //! a re-run after a crash, or a redelivered job, harmless.
 
+mod artefact_batch;
 mod context;
 pub mod derive;
 mod error;
@@ -14,6 +15,7 @@ mod manifest_io;
 mod progress;
 mod runner;
 
+pub use artefact_batch::{ArtefactBatch, NotRecorded};
 pub use context::{StageContext, Tally};
 pub use error::{StageError, StageErrorKind};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};

@@ -20,7 +20,7 @@ pub async fn store_manifest(ctx: &StageContext, manifest: &ArtefactManifest) -> 
     }
 }
 
-async fn adopt_manifest(
+pub(crate) async fn adopt_manifest(
     ctx: &StageContext,
     manifest: &ArtefactManifest,
     key: &exhibit_core::layout::ObjectKey,

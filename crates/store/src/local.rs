@@ -169,6 +169,7 @@ impl LocalStore {
             StageTarget::New(key) => (key.clone(), true),
             StageTarget::Content(prefix) => (content_key(prefix, &digests.sha256)?, false),
         };
+        tracing::debug!(key = %key, size, "staged");
         let receipt = PutReceipt { key: key.clone(), size, digests, created: true };
         Ok(Staged { key, receipt: Some(receipt), new_key, state: StagedState::Pending(tmp.into_pending()) })
     }
@@ -188,6 +189,7 @@ impl LocalStore {
         if outcomes.contains(&Published::Stored) {
             self.sync_filesystem()?;
         }
+        tracing::debug!(puts = outcomes.len(), "published");
         Ok(outcomes)
     }
 

@@ -6,20 +6,18 @@ use std::sync::{Arc, Mutex};
 use exhibit_core::digest::Digests;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{
     ArtefactKind, ArtefactManifest, InsideInfo, MANIFEST_FORMAT, MediaType, ParentRef, RecoveryInfo, ToolInfo,
     VolumeRef,
 };
 use exhibit_media::{BytesAt, DataLayout, FsEntry, classify, open_content};
-use exhibit_pipeline::{StageContext, StageError, Tally};
+use exhibit_pipeline::{ArtefactBatch, StageContext, StageError, Tally};
 use exhibit_queue::Job;
 use serde_json::json;
 
 use super::ExploreInput;
 use crate::EXPLORE;
 use crate::identify::detect_media_type;
-use exhibit_pipeline::store_manifest;
 
 /// Bytes kept from the start of each file, to identify it.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -88,6 +86,7 @@ pub struct Place<'a> {
 /// Streams the entry's content from its volume into the store and records it.
 pub fn extract(
     ctx: &StageContext,
+    batch: &mut ArtefactBatch<'_>,
     job: &Job,
     place: &Place<'_>,
     key: &str,
@@ -95,12 +94,15 @@ pub fn extract(
     entry: &FsEntry,
 ) -> Result<Extracted, StageError> {
     let want = readable_bytes(entry);
-    extract_stream(ctx, job, place, key, entry, Box::new(open_content(vol, entry).take(want)), want)
+    extract_stream(ctx, batch, job, place, key, entry, Box::new(open_content(vol, entry).take(want)), want)
 }
 
-/// Stores `want` bytes of `body` as the content of `entry` and records it.
+/// Stages `want` bytes of `body` as the content of `entry`, with its
+/// manifest and event, in `batch`; they are recorded when it commits.
+#[allow(clippy::too_many_arguments)]
 pub fn extract_stream(
     ctx: &StageContext,
+    batch: &mut ArtefactBatch<'_>,
     job: &Job,
     place: &Place<'_>,
     key: &str,
@@ -111,14 +113,10 @@ pub fn extract_stream(
     let handle = tokio::runtime::Handle::current();
     let head = Arc::new(Mutex::new(Vec::with_capacity(HEAD_BYTES.min(want as usize))));
     let body = HeadTap { inner: body, head: head.clone() };
-    let receipt = handle
-        .block_on(ctx.store.put_content(&objects_prefix(&ctx.case), Box::new(body), ctx.hashes))
-        .map_err(|e| {
-            StageError::from_kind(
-                e.kind().into(),
-                format!("{}: content could not be read or stored: {e}", entry.path.recorded().display),
-            )
-        })?;
+    let receipt = handle.block_on(batch.put_content(Box::new(body), ctx.hashes)).map_err(|e| StageError {
+        kind: e.kind,
+        message: format!("{}: {}", entry.path.recorded().display, e.message),
+    })?;
     if receipt.size != want {
         return Err(StageError::input(format!(
             "{}: read {} of {want} bytes",
@@ -140,19 +138,17 @@ pub fn extract_stream(
     let locator = key.as_bytes();
     let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator, &receipt.digests.sha256);
     let manifest = manifest(ctx, job, place, entry, &id, receipt.digests, receipt.size, media_type.clone());
-    let manifest_sha256 = handle.block_on(store_manifest(ctx, &manifest))?;
     let mut event = ctx.event(Action::Extracted, Some(&job.exhibit), ToolInfo::exhibit(EXPLORE));
     event.artefact = Some(ArtefactRef {
         id: Some(id.clone()),
         sha256: receipt.digests.sha256,
         size: receipt.size,
-        manifest_sha256: Some(manifest_sha256),
+        manifest_sha256: None,
     });
     event.inputs = vec![InputRef { id: place.input.artefact.clone(), sha256: place.input.sha256 }];
     event.params.insert("source_key".into(), key.into());
     event.params.insert("facts".into(), json!({"digests": receipt.digests, "media_type": media_type.mime}));
-    handle.block_on(ctx.record(event))?;
-    Tally::add(&ctx.tally.stored, 1);
+    handle.block_on(batch.add(entry.path.recorded().display, manifest, event))?;
     Ok(Extracted {
         id,
         digests: receipt.digests,

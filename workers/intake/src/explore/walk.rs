@@ -11,7 +11,7 @@ use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
 use exhibit_media::{
     DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
 };
-use exhibit_pipeline::{StageContext, StageError};
+use exhibit_pipeline::{ArtefactBatch, StageContext, StageError};
 use exhibit_queue::Job;
 use serde_json::json;
 use tokio::runtime::Handle;
@@ -41,6 +41,8 @@ struct Counts {
 
 struct Walker<'a> {
     ctx: &'a StageContext,
+    /// Extracted files waiting for their group commit.
+    batch: ArtefactBatch<'a>,
     job: &'a Job,
     input: &'a ExploreInput,
     limits: &'a Limits,
@@ -64,6 +66,7 @@ pub async fn explore(
         let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
         let mut walker = Walker {
             ctx,
+            batch: ArtefactBatch::new(ctx),
             job,
             input,
             limits,
@@ -192,11 +195,14 @@ impl Walker<'_> {
             return Ok((None, Some(why)));
         }
         let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec() };
-        match extract(self.ctx, self.job, &place, &key, data.clone(), entry) {
+        match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry) {
             Ok(done) => {
                 self.counts.files += 1;
                 self.counts.bytes += done.size;
                 self.nested(&done, &entry.path.recorded().display)?;
+                if self.batch.is_full() {
+                    self.commit()?;
+                }
                 Ok((Some(done), None))
             }
             Err(e) if e.kind == exhibit_pipeline::StageErrorKind::Input => {
@@ -228,7 +234,16 @@ impl Walker<'_> {
                         .audio_track_wav(track.number)
                         .map_err(|e| StageError::input(format!("{}: {e}", self.input.path)))?;
                     let place = Place { input: self.input, volume: volume_ref, zero_filled: Vec::new() };
-                    let done = extract_stream(self.ctx, self.job, &place, &key, &entry, Box::new(body), entry.size)?;
+                    let done = extract_stream(
+                        self.ctx,
+                        &mut self.batch,
+                        self.job,
+                        &place,
+                        &key,
+                        &entry,
+                        Box::new(body),
+                        entry.size,
+                    )?;
                     self.counts.bytes += done.size;
                     Some(done)
                 }
@@ -268,6 +283,15 @@ impl Walker<'_> {
             self.ctx.tally.fail(&self.input.path, reason);
         }
         Handle::current().block_on(self.ctx.record(event)).map(|_| ())
+    }
+
+    /// Records the extracted files staged so far, and any that could not be.
+    fn commit(&mut self) -> Result<(), StageError> {
+        let failures = Handle::current().block_on(self.batch.commit())?;
+        for f in failures {
+            self.fail(&f.label, &f.reason)?;
+        }
+        Ok(())
     }
 
     /// The artefact an earlier, interrupted run already made of this entry.
@@ -323,7 +347,8 @@ impl Walker<'_> {
         Handle::current().block_on(self.ctx.record(event)).map(|_| ())
     }
 
-    fn finish(self, opened: &Opened, volumes: Vec<VolumeRow>) -> Result<Vec<Job>, StageError> {
+    fn finish(mut self, opened: &Opened, volumes: Vec<VolumeRow>) -> Result<Vec<Job>, StageError> {
+        self.commit()?;
         let file = self.listing.finish().map_err(io)?;
         let handle = Handle::current();
         let receipt = handle
