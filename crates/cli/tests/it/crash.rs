@@ -119,7 +119,7 @@ fn sigkill_during_image_explore_then_rerun_matches_a_clean_ingest() {
     assert!(clean.status.success(), "{}", stderr(&clean));
     let expected = sb.show_json("CLEAN")["artefacts"].as_array().unwrap().len();
     assert!(expected > 300, "the image, its files and its listing: {expected}");
-    let mut seed: u64 = 0xfa7_0_c0de;
+    let mut seed: u64 = 0xfa70_c0de;
     for run in 0..6 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let case = format!("IMAGE-CRASH-{run}");
