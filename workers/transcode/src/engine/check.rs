@@ -19,6 +19,10 @@ use crate::error::TranscodeError;
 /// Most compressed bytes waiting for the validation thread; the encoder
 /// waits beyond this, so a slow decode cannot grow memory without bound.
 const QUEUE_BYTES: usize = 8 << 20;
+/// Packets are handed over in batches of this many, or of
+/// [`BATCH_BYTES`], so the threads do not wake each other for every packet.
+const BATCH_PACKETS: usize = 64;
+const BATCH_BYTES: usize = 1 << 20;
 
 /// What decoding one output stream found.
 #[derive(Debug, Default)]
@@ -50,14 +54,21 @@ struct Track {
     hash: Sha256,
 }
 
+/// Packets handed over together, with their total size.
+#[derive(Default)]
+struct Batch {
+    packets: Vec<ff::Packet>,
+    bytes: usize,
+}
+
 #[derive(Default)]
 struct Queue {
-    items: VecDeque<ff::Packet>,
+    items: VecDeque<Batch>,
     bytes: usize,
     closed: bool,
 }
 
-/// A queue of packets bounded by their total size.
+/// A queue of packet batches bounded by their total size.
 #[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
@@ -65,24 +76,24 @@ struct Shared {
 }
 
 impl Shared {
-    fn push(&self, p: ff::Packet) {
+    fn push(&self, b: Batch) {
         let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        while !q.items.is_empty() && q.bytes + p.size() > QUEUE_BYTES && !q.closed {
+        while !q.items.is_empty() && q.bytes + b.bytes > QUEUE_BYTES && !q.closed {
             q = self.changed.wait(q).unwrap_or_else(PoisonError::into_inner);
         }
-        q.bytes += p.size();
-        q.items.push_back(p);
+        q.bytes += b.bytes;
+        q.items.push_back(b);
         self.changed.notify_all();
     }
 
-    /// The next packet, or `None` once closed and empty.
-    fn pop(&self) -> Option<ff::Packet> {
+    /// The next batch, or `None` once closed and empty.
+    fn pop(&self) -> Option<Batch> {
         let mut q = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if let Some(p) = q.items.pop_front() {
-                q.bytes -= p.size();
+            if let Some(b) = q.items.pop_front() {
+                q.bytes -= b.bytes;
                 self.changed.notify_all();
-                return Some(p);
+                return Some(b);
             }
             if q.closed {
                 return None;
@@ -100,6 +111,7 @@ impl Shared {
 /// The validation thread of one output.
 pub(crate) struct Checker {
     shared: Arc<Shared>,
+    batch: Batch,
     thread: Option<JoinHandle<Vec<Option<Decoded>>>>,
 }
 
@@ -116,21 +128,27 @@ impl Checker {
             .name("validate".into())
             .spawn(move || span.in_scope(|| run(&queue, tracks)))
             .map_err(|e| TranscodeError::io("cannot start the validation thread", e))?;
-        Ok(Self { shared, thread: Some(thread) })
+        Ok(Self { shared, batch: Batch::default(), thread: Some(thread) })
     }
 
     /// Queues a copy of `p` (already in its output stream's time base).
     /// Packets without payload are skipped: muxers take them as header
     /// updates (FLAC's final STREAMINFO), not as media.
-    pub fn send(&self, p: &ff::Packet) {
-        if p.size() > 0 {
-            self.shared.push(p.clone());
+    pub fn send(&mut self, p: &ff::Packet) {
+        if p.size() == 0 {
+            return;
+        }
+        self.batch.bytes += p.size();
+        self.batch.packets.push(p.clone());
+        if self.batch.packets.len() >= BATCH_PACKETS || self.batch.bytes >= BATCH_BYTES {
+            self.shared.push(std::mem::take(&mut self.batch));
         }
     }
 
     /// Flushes the decoders and returns what each output stream decoded,
     /// by stream index (`None` for streams that are neither audio nor video).
     pub fn finish(mut self) -> Result<Vec<Option<Decoded>>, TranscodeError> {
+        self.shared.push(std::mem::take(&mut self.batch));
         self.shared.close();
         let thread = self.thread.take().ok_or_else(|| TranscodeError::internal("validation", "already finished"))?;
         thread.join().map_err(|_| TranscodeError::internal("validation", "the decoding thread panicked"))
@@ -166,7 +184,7 @@ fn open_track(s: &ff::format::stream::Stream) -> Result<Option<Track>, Transcode
 }
 
 fn run(queue: &Shared, mut tracks: Vec<Option<Track>>) -> Vec<Option<Decoded>> {
-    while let Some(p) = queue.pop() {
+    for p in std::iter::from_fn(|| queue.pop()).flat_map(|b| b.packets) {
         if let Some(Some(t)) = tracks.get_mut(p.stream()) {
             t.out.packets += 1;
             if let Some(pts) = p.pts().or(p.dts()) {

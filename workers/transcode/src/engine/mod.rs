@@ -59,7 +59,7 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Sink<'a> {
     octx: &'a mut ff::format::context::Output,
     issues: &'a mut Issues,
-    check: &'a check::Checker,
+    check: &'a mut check::Checker,
 }
 
 impl Sink<'_> {
@@ -241,9 +241,9 @@ fn encode(req: &ChildRequest, probe: &ProbeReport, rule: &Rule, tmp: &Path) -> R
     if let Some(a) = audio.as_mut() {
         a.after_header(&octx);
     }
-    let checker = check::Checker::start(&octx)?;
+    let mut checker = check::Checker::start(&octx)?;
     let mut issues = Issues::default();
-    let mut sink = Sink { octx: &mut octx, issues: &mut issues, check: &checker };
+    let mut sink = Sink { octx: &mut octx, issues: &mut issues, check: &mut checker };
     demux(&mut ictx, &mut sink, &mut video, &mut audio, &req.limits, probe.start_time_us.unwrap_or(0))?;
     if let Some(v) = video.as_mut() {
         v.send(&mut sink, None)?;

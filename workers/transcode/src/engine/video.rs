@@ -43,6 +43,9 @@ impl VideoLane {
         let rate =
             [stream.avg_frame_rate(), stream.rate()].into_iter().find(|r| r.numerator() > 0 && r.denominator() > 0);
         let offset = cx.start_us.rescale(US, ist_tb);
+        // One decoding thread: the encoder's threads and the validation
+        // decoder keep the cores busy, and a second frame thread would only
+        // hold more frames in memory.
         let decoder = open_decoder(&stream, 1, cx.limits.max_frame_pixels)?.video().map_err(ff_err("video decoder"))?;
         let (w, h) = (decoder.width(), decoder.height());
         if w == 0 || h == 0 {
