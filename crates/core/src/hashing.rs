@@ -4,7 +4,6 @@
 //! three.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use md5::Md5;
@@ -55,24 +54,23 @@ impl MultiHasher {
 /// channel closes.
 struct Lane<T> {
     sender: SyncSender<Bytes>,
-    handle: JoinHandle<T>,
+    result: Receiver<T>,
 }
 
 impl<T: Send + 'static> Lane<T> {
-    /// Runs `state` over every chunk on a new thread; `finish` turns it into
-    /// the result.
-    fn spawn<S: Send + 'static>(name: &str, mut state: S, update: fn(&mut S, &[u8]), finish: fn(S) -> T) -> Self {
+    /// Runs `state` over every chunk on a pooled thread; `finish` turns it
+    /// into the result.
+    fn spawn<S: Send + 'static>(mut state: S, update: fn(&mut S, &[u8]), finish: fn(S) -> T) -> Self {
         let (sender, receiver): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(CHANNEL_DEPTH);
-        let handle = std::thread::Builder::new()
-            .name(format!("hash-{name}"))
-            .spawn(move || {
-                for chunk in receiver {
-                    update(&mut state, &chunk);
-                }
-                finish(state)
-            })
-            .unwrap_or_else(|e| panic!("cannot start hashing thread: {e}"));
-        Self { sender, handle }
+        let (result_sender, result) = sync_channel(1);
+        pool::run(Box::new(move || {
+            for chunk in receiver {
+                update(&mut state, &chunk);
+            }
+            // The lane waits for this; it is gone only if the caller panicked.
+            let _ = result_sender.send(finish(state));
+        }));
+        Self { sender, result }
     }
 
     fn send(&self, chunk: &Bytes) {
@@ -82,9 +80,61 @@ impl<T: Send + 'static> Lane<T> {
 
     fn finish(self) -> T {
         drop(self.sender);
-        match self.handle.join() {
+        match self.result.recv() {
             Ok(v) => v,
-            Err(panic) => std::panic::resume_unwind(panic),
+            Err(_) => panic!("a hashing thread stopped without a result"),
+        }
+    }
+}
+
+/// Hashing threads kept for reuse. Storing ten thousand small files would
+/// otherwise start and stop twenty thousand threads, which costs more than
+/// hashing the files.
+mod pool {
+    use std::sync::Mutex;
+    use std::sync::mpsc::{SyncSender, sync_channel};
+
+    type Task = Box<dyn FnOnce() + Send>;
+
+    /// Idle threads, each waiting on its own task channel.
+    static IDLE: Mutex<Vec<SyncSender<Task>>> = Mutex::new(Vec::new());
+    /// Idle threads kept; more end when their task is done.
+    const MAX_IDLE: usize = 8;
+
+    /// Runs `task` on an idle thread, or a new one if none is idle.
+    pub(super) fn run(task: Task) {
+        let idle = IDLE.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let task = match idle {
+            Some(worker) => match worker.send(task) {
+                Ok(()) => return,
+                Err(returned) => returned.0,
+            },
+            None => task,
+        };
+        start(task);
+    }
+
+    fn start(first: Task) {
+        let (sender, tasks) = sync_channel::<Task>(1);
+        let spawned = std::thread::Builder::new().name("hash".into()).spawn(move || {
+            let mut task = first;
+            loop {
+                task();
+                {
+                    let mut idle = IDLE.lock().unwrap_or_else(|p| p.into_inner());
+                    if idle.len() >= MAX_IDLE {
+                        return;
+                    }
+                    idle.push(sender.clone());
+                }
+                match tasks.recv() {
+                    Ok(next) => task = next,
+                    Err(_) => return,
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            panic!("cannot start hashing thread: {e}");
         }
     }
 }
@@ -118,8 +168,8 @@ impl ParallelHasher {
     pub fn new(selection: HashSelection) -> Self {
         let sha_state: ShaState = (Sha256::new(), selection.sha1.then(Sha1::new));
         Self {
-            sha: Lane::spawn("sha", sha_state, sha_update, sha_finish),
-            md5: selection.md5.then(|| Lane::spawn("md5", Md5::new(), |h, c| h.update(c), |h| h.finalize().into())),
+            sha: Lane::spawn(sha_state, sha_update, sha_finish),
+            md5: selection.md5.then(|| Lane::spawn(Md5::new(), |h, c| h.update(c), |h| h.finalize().into())),
         }
     }
 
@@ -172,6 +222,44 @@ mod tests {
             par.update(Bytes::copy_from_slice(chunk));
         }
         assert_eq!(par.finish(), seq.finish());
+    }
+
+    fn threads_in_this_process() -> usize {
+        std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
+    }
+
+    #[test]
+    fn hashing_threads_are_reused_and_concurrent_hashers_stay_correct() {
+        let mut expect = MultiHasher::new(HashSelection::default());
+        expect.update(b"abc");
+        let expect = expect.finish();
+        let before = threads_in_this_process();
+        for _ in 0..300 {
+            let mut par = ParallelHasher::new(HashSelection::default());
+            par.update(Bytes::from_static(b"abc"));
+            assert_eq!(par.finish(), expect);
+        }
+        // Other tests of this binary may hold a few threads of their own.
+        assert!(threads_in_this_process() <= before + 16, "300 hashers must not leave 600 threads");
+        let workers: Vec<_> = (0..16)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let mut par = ParallelHasher::new(HashSelection::default());
+                    for _ in 0..50 {
+                        par.update(Bytes::from_static(b"abc"));
+                    }
+                    par.finish()
+                })
+            })
+            .collect();
+        let mut fifty = MultiHasher::new(HashSelection::default());
+        for _ in 0..50 {
+            fifty.update(b"abc");
+        }
+        let fifty = fifty.finish();
+        for w in workers {
+            assert_eq!(w.join().unwrap(), fifty);
+        }
     }
 
     #[test]
