@@ -12,6 +12,9 @@ use crate::policy::{VideoCodec, VideoSettings};
 use crate::probe::US;
 use crate::report::SourceStreamStats;
 
+/// Frames x264's threaded lookahead keeps ready ahead of the encoder.
+const X264_SYNC_LOOKAHEAD: u32 = 1;
+
 /// Decoded frame geometry that the conversion graph was built for.
 type Shape = (u32, u32, Pixel);
 
@@ -86,6 +89,14 @@ impl VideoLane {
                 let preset = v.preset.clone().unwrap_or_else(|| "medium".into());
                 opts.set("crf", &crf);
                 opts.set("preset", &preset);
+                // How far x264's lookahead thread may run ahead of the
+                // encoding threads. x264's default (bframes + 1) holds three
+                // more frames (about 3 MiB each at 720p), which the validation
+                // decoder needs. Most streams encode to the same bytes either
+                // way but short ones may not, so it is recorded.
+                let sync = X264_SYNC_LOOKAHEAD.to_string();
+                opts.set("x264-params", &format!("sync-lookahead={sync}"));
+                settings.insert("x264_sync_lookahead".into(), sync);
                 settings.insert("crf".into(), crf);
                 settings.insert("preset".into(), preset);
             }
