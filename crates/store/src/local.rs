@@ -359,12 +359,13 @@ fn copy_hashing(
     let mut hasher = ParallelHasher::new(hashes);
     let mut size = 0u64;
     loop {
-        let mut buf = vec![0u8; CHUNK];
-        let n = fill(&mut body, &mut buf).map_err(|e| ("reading the body to store into", e))?;
+        // Read into spare capacity: only the bytes read are initialised, so
+        // a small file does not pay for zeroing a whole chunk.
+        let mut buf = Vec::with_capacity(CHUNK);
+        let n = (&mut body).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| ("reading the body to store into", e))?;
         if n == 0 {
             break;
         }
-        buf.truncate(n);
         let chunk = Bytes::from(buf);
         // Hashing runs on its own threads while this one writes.
         hasher.update(chunk.clone());
@@ -372,20 +373,6 @@ fn copy_hashing(
         size += n as u64;
     }
     Ok((size, hasher.finish()))
-}
-
-/// Reads until `buf` is full or the input ends.
-fn fill(body: &mut Body, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match body.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
