@@ -7,13 +7,11 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use super::ffi::{self, Api, Pix, Renderers};
 use super::input::{self, DecodedPage, Format, Item, Original};
-use super::reproducible;
+use super::{orient, reproducible};
 use crate::{HOCR_FILE, OcrError, OcrOutcome, OcrPolicy, PDF_FILE, PageResult, TEXT_FILE};
 
 /// Renderer output base name, in the work folder.
 const BASE: &str = "ocr";
-/// OSD confidence below which a page is left as it is.
-const MIN_OSD_CONFIDENCE: f32 = 2.0;
 
 /// State shared by the workers.
 struct Shared {
@@ -168,12 +166,13 @@ fn worker(mut engine: Engine, rx: &Mutex<Receiver<DecodedPage>>, shared: &Shared
 }
 
 fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy: &OcrPolicy) -> Result<(), OcrError> {
-    let DecodedPage { index, seq, pix, original, ppi } = page;
-    let (mut pix, rotated) = upright(engine, pix, ppi)?;
-    let file = write_page_image(seq, &pix, original.filter(|_| rotated == 0))?;
+    let DecodedPage { index, seq, mut pix, original, ppi } = page;
+    pix.set_resolution(ppi, ppi);
     pix.clear_input_format();
-    engine.api.set_page(&pix, ppi, &file)?;
-    engine.api.recognize()?;
+    let (pix, rotated) = orient::recognize_upright(&mut engine.api, engine.osd.as_mut(), pix, ppi)?;
+    let file = write_page_image(seq, &pix, original.filter(|_| rotated == 0))?;
+    engine.api.set_input_name(&file)?;
+    drop(pix);
     let (word_count, mean_confidence) = engine.api.word_stats();
     let reason = if word_count == 0 {
         Some("no words found".to_owned())
@@ -214,22 +213,6 @@ fn write_page_image(seq: u32, pix: &Pix, original: Option<Original>) -> Result<S
     let file = format!("page-{seq:05}.{}", format.extension());
     std::fs::write(&file, &bytes).map_err(|e| OcrError::io("cannot write a page image", e))?;
     Ok(file)
-}
-
-/// Turns the page upright if OSD is confident it is not; returns the clockwise degrees turned.
-fn upright(engine: &mut Engine, mut pix: Pix, ppi: i32) -> Result<(Pix, u32), OcrError> {
-    pix.set_resolution(ppi, ppi);
-    let Some(osd) = engine.osd.as_mut() else { return Ok((pix, 0)) };
-    osd.set_page(&pix, ppi, "osd")?;
-    let Some(o) = osd.detect_orientation() else { return Ok((pix, 0)) };
-    if o.degrees == 0 || o.confidence < MIN_OSD_CONFIDENCE {
-        return Ok((pix, 0));
-    }
-    // OSD reports how far the page is turned counter-clockwise; turning it
-    // clockwise by the rest of a full turn makes it upright.
-    let quads = (4 - (o.degrees.rem_euclid(360) / 90)) % 4;
-    let turned = pix.rotate_orth(quads)?;
-    Ok((turned, quads as u32 * 90))
 }
 
 /// Waits until pages before `seq` are rendered, then adds this one.

@@ -99,6 +99,15 @@ impl Pix {
         unsafe { lept::pixSetResolution(self.0, x, y) };
     }
 
+    /// A copy at half the width and height: 8-bit grey for a 1-bit page (so
+    /// thin strokes survive), else smoothed at the same depth.
+    pub fn half_size(&self) -> Result<Self, OcrError> {
+        // SAFETY: self.0 is a live Pix; either call returns a new Pix we own (or null).
+        let p =
+            unsafe { if self.depth() == 1 { lept::pixScaleToGray2(self.0) } else { lept::pixScale(self.0, 0.5, 0.5) } };
+        Self::from_raw(p, "half-size copy")
+    }
+
     /// Forgets which file format the image was decoded from. Tesseract's PDF
     /// renderer re-encodes a Pix read from a PNG (and marks a 1-bit one
     /// inverted) instead of embedding the page file it is given.
@@ -211,15 +220,20 @@ impl Api {
         Ok(())
     }
 
-    /// Gives the engine a page (Tesseract takes its own copy), its resolution and a file name for renderers.
-    pub fn set_page(&mut self, pix: &Pix, ppi: i32, input_name: &str) -> Result<(), OcrError> {
-        let name = cstring(input_name)?;
-        // SAFETY: handle and pix are live; SetImage2 clones the pix; name is copied.
+    /// Gives the engine a page (Tesseract takes its own copy) and its resolution.
+    pub fn set_page(&mut self, pix: &Pix, ppi: i32) {
+        // SAFETY: handle and pix are live; SetImage2 clones the pix.
         unsafe {
             tess::TessBaseAPISetImage2(self.0, pix.0);
             tess::TessBaseAPISetSourceResolution(self.0, ppi);
-            tess::TessBaseAPISetInputName(self.0, name.as_ptr());
         }
+    }
+
+    /// Names the page image file that the renderers embed (and hOCR cites).
+    pub fn set_input_name(&mut self, input_name: &str) -> Result<(), OcrError> {
+        let name = cstring(input_name)?;
+        // SAFETY: handle is live; the name is copied.
+        unsafe { tess::TessBaseAPISetInputName(self.0, name.as_ptr()) };
         Ok(())
     }
 
@@ -260,6 +274,40 @@ impl Api {
             tess::TessDeleteIntArray(arr);
             let mean = if n == 0 { 0 } else { (sum / n as u64) as u32 };
             (n, mean)
+        }
+    }
+
+    /// True when the last recognition found its blocks upright and most text
+    /// lines wider than tall. Tesseract reads a page turned 90° well by laying
+    /// its lines out sideways while the image stays turned, which the second test catches.
+    pub fn lines_upright(&mut self) -> bool {
+        // SAFETY: handle is live after a recognition; the iterator is checked for
+        // null, only read through its page-iterator view, and deleted once.
+        unsafe {
+            let it = tess::TessBaseAPIGetIterator(self.0);
+            if it.is_null() {
+                return true;
+            }
+            let page = tess::TessResultIteratorGetPageIterator(it);
+            let (mut wide, mut tall, mut turned_block) = (0u32, 0u32, false);
+            let line = tess::TessPageIteratorLevel_RIL_TEXTLINE;
+            let (mut left, mut top, mut right, mut bottom) = (0, 0, 0, 0);
+            // BoundingBox fails where there is no line (an empty page), before Orientation reads a null block.
+            while tess::TessPageIteratorBoundingBox(page, line, &mut left, &mut top, &mut right, &mut bottom) != 0 {
+                if right - left >= bottom - top {
+                    wide += 1
+                } else {
+                    tall += 1
+                }
+                let (mut orientation, mut direction, mut order, mut deskew) = (0, 0, 0, 0.0f32);
+                tess::TessPageIteratorOrientation(page, &mut orientation, &mut direction, &mut order, &mut deskew);
+                turned_block |= orientation != tess::TessOrientation_ORIENTATION_PAGE_UP;
+                if tess::TessPageIteratorNext(page, line) == 0 {
+                    break;
+                }
+            }
+            tess::TessResultIteratorDelete(it);
+            !turned_block && wide > tall
         }
     }
 

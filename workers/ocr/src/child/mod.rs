@@ -4,15 +4,17 @@
 //! Design: one producer thread reads the document and decodes pages in order
 //! into a bounded channel (so at most `threads + 1` decoded pages are in
 //! memory); one worker thread per core, each with its own Tesseract engine,
-//! runs orientation detection and recognition. Tesseract's renderers (PDF,
-//! hOCR, text) keep per-document state, so the worker that finished page `n`
-//! waits for page `n - 1` to be rendered and then adds its page; the outputs
-//! are in page order with no re-recognition and no PDF merging.
+//! runs recognition, with orientation detection for pages that do not read
+//! as upright (see `orient`). Tesseract's renderers (PDF, hOCR, text) keep
+//! per-document state, so the worker that finished page `n` waits for page
+//! `n - 1` to be rendered and then adds its page; the outputs are in page
+//! order with no PDF merging.
 
 mod engine;
 mod ffi;
 mod input;
 mod jbig2;
+mod orient;
 mod pdf_input;
 mod png;
 mod reproducible;

@@ -44,6 +44,17 @@ fn rotated_pages_are_detected_and_corrected() {
     assert_eq!(run.outcome.pages[0].rotated_degrees, 180);
 }
 
+/// Tesseract reads a page turned 90° clockwise well without turning it, so only
+/// the sideways text lines show that the image needs turning.
+#[test]
+fn a_page_turned_clockwise_is_turned_back_though_tesseract_reads_it() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rotated-270.png");
+    let run = ocr(&file, "image/png");
+    let accuracy = char_accuracy(&known_text("statement-g4.txt"), &run.text);
+    assert!(accuracy >= 0.99, "accuracy {accuracy:.4}\n--- got:\n{}", run.text);
+    assert_eq!(run.outcome.pages[0].rotated_degrees, 270);
+}
+
 #[test]
 fn img2pdf_scans_give_text_and_a_searchable_pdf_with_the_original_images() {
     let run = assert_accurate("scans", "scans.pdf", "application/pdf");
