@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # apt: ffmpeg time
 # Transcode benchmark: exhibit-transcode (FFmpeg libraries, child process,
-# full-decode validation included) against the ffmpeg CLI with the same
+# full-decode validation included; it runs beside the encode) against the ffmpeg CLI with the same
 # codec settings, in the same run, on the same inputs:
 #   1. a 60 s 1280x720 25 fps MPEG-4 Part 2 + MP3 AVI -> H.264 (libx264,
 #      preset medium, CRF 23, 2 threads, yuv420p) + AAC-LC 128k in MP4;
@@ -57,7 +57,7 @@ for case in video audio; do
     rm -rf "$work/ex-$case" "$work/cli-$case.m"*
     measure "exhibit-transcode ($case)" "$bin" "$policy" "$src" "$work/ex-$case"
     child=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["child_max_rss_kib"])' "$work/out.json")
-    echo "    child peak RSS ${child} KiB (includes the full-decode validation)"
+    echo "    child peak RSS ${child} KiB (includes the validation decode, which runs beside the encode)"
     if [[ $case == video ]]; then
         measure "ffmpeg CLI ($case)" ffmpeg -nostdin -loglevel error -y -threads 2 -i "$src" \
             -c:v libx264 -preset medium -crf 23 -pix_fmt yuv420p -threads 2 -c:a aac -b:a 128k \
