@@ -42,11 +42,12 @@ bin="$root/target/release"
 
 measure() { # name, command...
     local name="$1"; shift
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || {
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || {
         echo "$name failed:"; tail -5 "$work/err.txt"; return 0; }
-    read -r secs rss_kib < "$work/time.txt"
-    awk -v n="$name" -v s="$secs" -v r="$rss_kib" -v p="$pages" \
-        'BEGIN { printf "%-22s %7.1f s  %6.1f pages/min  peak RSS %6.0f MiB\n", n, s, p*60/s, r/1024 }'
+    read -r secs rss_kib user sys < "$work/time.txt"
+    # CPU time (user + sys) varies less than wall time when others load the machine.
+    awk -v n="$name" -v s="$secs" -v r="$rss_kib" -v p="$pages" -v u="$user" -v y="$sys" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+        'BEGIN { printf "%-22s %7.1f s  %6.1f pages/min  CPU %6.1f s  peak RSS %6.0f MiB  (load after: %s)\n", n, s, p*60/s, u+y, r/1024, l }'
 }
 
 mkdir -p "$work/ex" "$work/tess"

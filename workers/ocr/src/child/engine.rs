@@ -46,22 +46,27 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     let threads =
         if policy.threads > 0 { policy.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
     // The first engine also proves the languages load before any work starts.
-    let mut engines = vec![Engine::new(&langs, policy.rotate)?];
-    let renderers = Renderers::begin(BASE, &engines[0].api, "exhibit-ocr")?;
+    let first = Engine::new(&langs, policy.rotate)?;
+    let renderers = Renderers::begin(BASE, &first.api, "exhibit-ocr")?;
     let shared = Arc::new(Shared {
         render: Mutex::new(RenderState { next: 0, renderers: Some(renderers), error: None }),
         turn: Condvar::new(),
         results: Mutex::new(Vec::new()),
     });
-    for _ in 1..threads {
-        engines.push(Engine::new(&langs, policy.rotate)?);
-    }
     let (tx, rx) = sync_channel::<DecodedPage>(1);
     let rx = Arc::new(Mutex::new(rx));
     let page_count = std::thread::scope(|scope| {
-        for engine in engines {
-            let (rx, shared) = (Arc::clone(&rx), Arc::clone(&shared));
-            scope.spawn(move || worker(engine, &rx, &shared, policy));
+        let mut first = Some(first);
+        for _ in 0..threads {
+            let (rx, shared, langs) = (Arc::clone(&rx), Arc::clone(&shared), &langs);
+            let engine = first.take();
+            scope.spawn(move || {
+                // The other engines load while the first pages are decoded and recognised.
+                match engine.map_or_else(|| Engine::new(langs, policy.rotate), Ok) {
+                    Ok(engine) => worker(engine, &rx, &shared, policy),
+                    Err(e) => shared.fail(e),
+                }
+            });
         }
         let mut sink = |item: Item| match item {
             Item::Page(page) => !shared.failed() && tx.send(page).is_ok(),
