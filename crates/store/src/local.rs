@@ -362,7 +362,8 @@ fn copy_hashing(
         // Read into spare capacity: only the bytes read are initialised, so
         // a small file does not pay for zeroing a whole chunk.
         let mut buf = Vec::with_capacity(CHUNK);
-        let n = (&mut body).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| ("reading the body to store into", e))?;
+        let n =
+            (&mut body).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| ("reading the body to store into", e))?;
         if n == 0 {
             break;
         }
