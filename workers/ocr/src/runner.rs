@@ -5,16 +5,15 @@
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
 
 use crate::child::{CHILD_BIN, ChildReport, REPORT_FILE, STDERR_FILE, WORK_DIR};
 use crate::{OcrError, OcrErrorKind, OcrOutcome, OcrPolicy};
 
 /// Env var naming the child binary, when it is not next to the current executable.
 pub const CHILD_ENV: &str = "EXHIBIT_OCR_CHILD";
-
-/// How often the parent checks whether the child has ended.
-const POLL: Duration = Duration::from_millis(20);
 
 /// OCRs one document in a child process, writing `text.txt`, `hocr.html` and
 /// `searchable.pdf` into `out_dir` (created if missing).
@@ -102,23 +101,20 @@ fn died(status: std::process::ExitStatus, log_tail: &str) -> OcrError {
     }
 }
 
-/// Waits for the child; kills its process group at the deadline (`Ok(None)`).
+/// Waits for the child (woken by its exit, not by polling); kills its
+/// process group at the deadline (`Ok(None)`).
 fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Result<Option<std::process::ExitStatus>, OcrError> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(Some(status)),
-            Ok(None) if Instant::now() >= deadline => {
-                kill_group(child);
-                let _ = child.wait();
-                return Ok(None);
-            }
-            Ok(None) => std::thread::sleep(POLL),
-            Err(e) => {
-                kill_group(child);
-                let _ = child.wait();
-                return Err(OcrError::io("cannot wait for the OCR child", e));
-            }
+    match child.wait_timeout(timeout) {
+        Ok(Some(status)) => Ok(Some(status)),
+        Ok(None) => {
+            kill_group(child);
+            let _ = child.wait();
+            Ok(None)
+        }
+        Err(e) => {
+            kill_group(child);
+            let _ = child.wait();
+            Err(OcrError::io("cannot wait for the OCR child", e))
         }
     }
 }

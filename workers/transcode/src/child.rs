@@ -5,7 +5,9 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wait_timeout::ChildExt;
 
 use crate::engine::ChildRequest;
 use crate::error::{ErrorKind, TranscodeError};
@@ -93,24 +95,19 @@ fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result
     Ok(())
 }
 
-/// Waits up to `timeout`; kills the child and returns `None` past it.
+/// Waits up to `timeout` (woken by the child's exit, not by polling); kills
+/// the child and returns `None` past it.
 fn wait(
     child: &mut std::process::Child,
     timeout: Duration,
 ) -> Result<Option<std::process::ExitStatus>, TranscodeError> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(2);
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| TranscodeError::io("waiting for child", e))? {
-            return Ok(Some(status));
-        }
-        if Instant::now() >= deadline {
+    match child.wait_timeout(timeout).map_err(|e| TranscodeError::io("waiting for child", e))? {
+        Some(status) => Ok(Some(status)),
+        None => {
             let _ = child.kill();
             let _ = child.wait();
-            return Ok(None);
+            Ok(None)
         }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 
