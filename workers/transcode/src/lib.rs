@@ -34,7 +34,8 @@ use std::path::Path;
 pub use error::{ErrorKind, TranscodeError};
 pub use limits::Limits;
 pub use policy::{
-    AudioCodec, AudioSettings, Container, InputClass, Policy, Rule, VideoCodec, VideoSettings, When, load_policy,
+    AudioCodec, AudioSettings, Container, DecodedHash, InputClass, Policy, Rule, VideoCodec, VideoSettings, When,
+    load_policy,
 };
 pub use probe::probe;
 pub use report::{

@@ -163,6 +163,21 @@ fn yes() -> bool {
     true
 }
 
+/// Which outputs get a hash of their decoded content. Every output is
+/// decoded in full either way; the hash costs a SHA-256 over every decoded
+/// frame (about 2 GB for a minute of 720p), which only `reproduce` needs,
+/// and only for outputs whose bytes cannot be deterministic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecodedHash {
+    /// Outputs that are not byte-for-byte reproducible; the others are
+    /// re-checked by their file SHA-256.
+    #[default]
+    WhenNotDeterministic,
+    /// Every output.
+    Always,
+}
+
 /// The whole policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,6 +187,9 @@ pub struct Policy {
     /// Encoder threads; fixed so that output does not depend on the machine.
     /// 0 means "automatic", which makes x264 output machine-dependent.
     pub threads: u8,
+    /// Which outputs get a SHA-256 over their decoded frames and samples.
+    #[serde(default)]
+    pub decoded_hash: DecodedHash,
     /// The rules, in output order.
     #[serde(rename = "rule")]
     pub rules: Vec<Rule>,
@@ -200,6 +218,11 @@ impl Policy {
     pub fn deterministic(&self, rule: &Rule) -> bool {
         // x264 and FFV1 split work by thread count; "auto" varies by machine.
         self.threads != 0 || rule.video.is_none()
+    }
+
+    /// Whether `rule`'s output gets a decoded-content hash.
+    pub fn hashes_decoded(&self, rule: &Rule) -> bool {
+        self.decoded_hash == DecodedHash::Always || !self.deterministic(rule)
     }
 
     /// Checks consistency and names the bad rule or key.

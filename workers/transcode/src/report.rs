@@ -169,8 +169,10 @@ pub struct OutputReport {
     /// Size in bytes.
     pub size: u64,
     /// SHA-256 over every decoded frame and sample of the output, hex: what
-    /// `reproduce` compares when the bytes cannot be deterministic.
-    pub decoded_sha256: String,
+    /// `reproduce` compares when the bytes cannot be deterministic. Only
+    /// computed for such outputs, unless the policy asks for it always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded_sha256: Option<String>,
     /// Whether a re-run gives the same bytes (same policy and library versions).
     pub deterministic: bool,
     /// Source streams read and what decoded from them.

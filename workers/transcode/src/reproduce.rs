@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorKind, TranscodeError};
 use crate::limits::Limits;
 use crate::policy::Policy;
-use crate::report::TranscodeOutcome;
+use crate::report::{OutputReport, TranscodeOutcome};
 
 /// The comparison for one output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +64,8 @@ pub fn reproduce(
             let (compared, recorded_hash, new_hash) = if r.deterministic {
                 ("sha256", r.sha256.clone(), new.map(|o| o.sha256.clone()))
             } else {
-                ("decoded-sha256", r.decoded_sha256.clone(), new.map(|o| o.decoded_sha256.clone()))
+                let decoded = |o: &OutputReport| o.decoded_sha256.clone().unwrap_or_default();
+                ("decoded-sha256", decoded(r), new.map(decoded))
             };
             let reproduced = new_hash.unwrap_or_default();
             ReproducedOutput {

@@ -135,7 +135,9 @@ fn manifest(
     put("codecs", serde_json::to_value(&output.codecs));
     put("settings", serde_json::to_value(&output.settings));
     put("validation", serde_json::to_value(&output.validation));
-    put("decoded_sha256", serde_json::to_value(&output.decoded_sha256));
+    if let Some(decoded) = &output.decoded_sha256 {
+        put("decoded_sha256", serde_json::to_value(decoded));
+    }
     put("source_streams", serde_json::to_value(&output.source));
     put("source_probe", serde_json::to_value(&outcome.probe));
     put("damaged", serde_json::to_value(&outcome.damaged));

@@ -103,7 +103,8 @@ async fn reproduce_transcode(
         }
     } else {
         let recorded = derivation.details.get("decoded_sha256").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        Comparison { compared: "decoded-content SHA-256", recorded, reproduced: output.decoded_sha256.clone() }
+        let reproduced = output.decoded_sha256.clone().unwrap_or_default();
+        Comparison { compared: "decoded-content SHA-256", recorded, reproduced }
     })
 }
 

@@ -32,7 +32,7 @@ fn video_and_audio_get_access_copies_that_reproduce() {
     let derived = derivatives(&shown);
     let mimes: Vec<&str> = derived.iter().map(|d| d["media_type"]["mime"].as_str().unwrap()).collect();
     assert!(mimes.contains(&"video/mp4") && mimes.contains(&"audio/flac"), "{mimes:?}");
-    assert!(derived.iter().all(|d| d["parent"]["id"].is_string() && d["derivation"]["policy_version"] == "1"));
+    assert!(derived.iter().all(|d| d["parent"]["id"].is_string() && d["derivation"]["policy_version"] == "2"));
     assert!(
         derived.iter().any(|d| d["flags"].as_array().is_some_and(|f| f.contains(&"damaged".into()))),
         "the truncated source is flagged"

@@ -40,7 +40,8 @@ pub(crate) struct Decoded {
     /// Packets sent, and the span of their timestamps.
     pub packets: u64,
     pub packet_pts: Option<(i64, i64)>,
-    pub hash: Vec<u8>,
+    /// SHA-256 of the decoded data, when asked for.
+    pub hash: Option<Vec<u8>>,
 }
 
 enum Dec {
@@ -51,7 +52,7 @@ enum Dec {
 struct Track {
     dec: Dec,
     out: Decoded,
-    hash: Sha256,
+    hash: Option<Sha256>,
 }
 
 /// Packets handed over together, with their total size.
@@ -118,15 +119,18 @@ pub(crate) struct Checker {
 impl Checker {
     /// Opens a decoder for each audio and video stream of `octx` (call it
     /// after the header is written, when codec parameters are final) and
-    /// starts the thread.
-    pub fn start(octx: &ff::format::context::Output) -> Result<Self, TranscodeError> {
-        let tracks = octx.streams().map(|s| open_track(&s)).collect::<Result<Vec<_>, _>>()?;
+    /// starts the thread. With `hash`, the decoded data is hashed too.
+    pub fn start(octx: &ff::format::context::Output, hash: bool) -> Result<Self, TranscodeError> {
+        let tracks = octx.streams().map(|s| open_track(&s, hash)).collect::<Result<Vec<_>, _>>()?;
         let shared = Arc::new(Shared::default());
         let queue = Arc::clone(&shared);
         let span = tracing::info_span!("validate-decode");
         let thread = std::thread::Builder::new()
             .name("validate".into())
-            .spawn(move || span.in_scope(|| run(&queue, tracks)))
+            .spawn(move || {
+                run_when_idle();
+                span.in_scope(|| run(&queue, tracks))
+            })
             .map_err(|e| TranscodeError::io("cannot start the validation thread", e))?;
         Ok(Self { shared, batch: Batch::default(), thread: Some(thread) })
     }
@@ -164,7 +168,23 @@ impl Drop for Checker {
     }
 }
 
-fn open_track(s: &ff::format::stream::Stream) -> Result<Option<Track>, TranscodeError> {
+/// Puts the calling thread in Linux's `SCHED_IDLE` class: it runs only when
+/// no ordinary thread wants the core. The encoders' threads wait on each
+/// other often enough to leave a core idle about an eighth of the time, and
+/// the validation decode fits into those gaps instead of taking turns with
+/// the encoders. The queue bound still makes the encoder wait if it falls
+/// too far behind. Best effort: on failure it runs as an ordinary thread.
+fn run_when_idle() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: pid 0 is the calling thread; `param` is a valid, initialised
+    // struct that outlives the call.
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+    if rc != 0 {
+        tracing::debug!(error = %std::io::Error::last_os_error(), "validation thread stays in the normal class");
+    }
+}
+
+fn open_track(s: &ff::format::stream::Stream, hash: bool) -> Result<Option<Track>, TranscodeError> {
     let medium = s.parameters().medium();
     if !matches!(medium, ff::media::Type::Video | ff::media::Type::Audio) {
         return Ok(None);
@@ -180,7 +200,8 @@ fn open_track(s: &ff::format::stream::Stream) -> Result<Option<Track>, Transcode
         Dec::Audio(dec.audio().map_err(ff_err("output audio decoder"))?)
     };
     let video = matches!(dec, Dec::Video(_));
-    Ok(Some(Track { dec, out: Decoded { video, ..Default::default() }, hash: Sha256::new() }))
+    let hash = hash.then(Sha256::new);
+    Ok(Some(Track { dec, out: Decoded { video, ..Default::default() }, hash }))
 }
 
 fn run(queue: &Shared, mut tracks: Vec<Option<Track>>) -> Vec<Option<Decoded>> {
@@ -198,7 +219,7 @@ fn run(queue: &Shared, mut tracks: Vec<Option<Track>>) -> Vec<Option<Decoded>> {
         .map(|t| {
             t.map(|mut t| {
                 feed(&mut t, None);
-                t.out.hash = t.hash.finalize().to_vec();
+                t.out.hash = t.hash.take().map(|h| h.finalize().to_vec());
                 t.out
             })
         })
@@ -225,7 +246,9 @@ fn feed(t: &mut Track, packet: Option<&ff::Packet>) {
                     out.max_pts = pts;
                     out.max_pts_duration = frame_duration(&f);
                 }
-                hash_video(&mut t.hash, &f);
+                if let Some(h) = t.hash.as_mut() {
+                    hash_video(h, &f);
+                }
             }
         }
         Dec::Audio(d) => {
@@ -239,7 +262,9 @@ fn feed(t: &mut Track, packet: Option<&ff::Packet>) {
                 out.samples += f.samples() as u64;
                 out.errors += u64::from(f.is_corrupt() || f.has_decode_errors());
                 out.shape = [f.rate(), u32::from(f.channels())];
-                hash_audio(&mut t.hash, &f);
+                if let Some(h) = t.hash.as_mut() {
+                    hash_audio(h, &f);
+                }
             }
         }
     }
@@ -283,14 +308,15 @@ fn hash_audio(hash: &mut Sha256, f: &frame::Audio) {
 
 /// One SHA-256 over the outputs' streams in index order, each contributing
 /// its index and the SHA-256 of its decoded data, so the result does not
-/// depend on how the streams' packets interleaved.
-pub(crate) fn combined_hash(decoded: &[Option<Decoded>]) -> String {
+/// depend on how the streams' packets interleaved. `None` when the streams
+/// were decoded without hashing.
+pub(crate) fn combined_hash(decoded: &[Option<Decoded>]) -> Option<String> {
     let mut all = Sha256::new();
     for (i, d) in decoded.iter().enumerate() {
         if let Some(d) = d {
             all.update((i as u32).to_le_bytes());
-            all.update(&d.hash);
+            all.update(d.hash.as_ref()?);
         }
     }
-    hex::encode(all.finalize())
+    Some(hex::encode(all.finalize()))
 }

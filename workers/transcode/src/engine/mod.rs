@@ -241,7 +241,7 @@ fn encode(req: &ChildRequest, probe: &ProbeReport, rule: &Rule, tmp: &Path) -> R
     if let Some(a) = audio.as_mut() {
         a.after_header(&octx);
     }
-    let mut checker = check::Checker::start(&octx)?;
+    let mut checker = check::Checker::start(&octx, req.policy.hashes_decoded(rule))?;
     let mut issues = Issues::default();
     let mut sink = Sink { octx: &mut octx, issues: &mut issues, check: &mut checker };
     demux(&mut ictx, &mut sink, &mut video, &mut audio, &req.limits, probe.start_time_us.unwrap_or(0))?;

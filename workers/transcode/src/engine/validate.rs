@@ -38,7 +38,7 @@ pub(crate) fn validate(
     decoded: &[Option<Decoded>],
     source: &[SourceStreamStats],
     frame_us: Option<i64>,
-) -> Result<(Validation, String), TranscodeError> {
+) -> Result<(Validation, Option<String>), TranscodeError> {
     let held = demux(path)?;
     let mut failures = Vec::new();
     let mut streams = Vec::new();

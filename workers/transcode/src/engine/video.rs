@@ -46,10 +46,12 @@ impl VideoLane {
         let rate =
             [stream.avg_frame_rate(), stream.rate()].into_iter().find(|r| r.numerator() > 0 && r.denominator() > 0);
         let offset = cx.start_us.rescale(US, ist_tb);
-        // One decoding thread: the encoder's threads and the validation
-        // decoder keep the cores busy, and a second frame thread would only
-        // hold more frames in memory.
-        let decoder = open_decoder(&stream, 1, cx.limits.max_frame_pixels)?.video().map_err(ff_err("video decoder"))?;
+        // As many frame threads as the encoder, as the ffmpeg CLI's
+        // `-threads` gives both: decoding then overlaps the calls into the
+        // encoder instead of waiting for them. Decoded frames do not depend
+        // on the thread count.
+        let decoder =
+            open_decoder(&stream, cx.threads, cx.limits.max_frame_pixels)?.video().map_err(ff_err("video decoder"))?;
         let (w, h) = (decoder.width(), decoder.height());
         if w == 0 || h == 0 {
             return Err(TranscodeError::new(crate::ErrorKind::Corrupt, "video stream declares no frame size"));
@@ -75,7 +77,11 @@ impl VideoLane {
         }
         enc.set_time_base(ist_tb);
         enc.set_frame_rate(rate);
-        enc.set_flags(cx.codec_flags);
+        // libavcodec's own defaults for libx264 include closed GOPs, which
+        // setting the flags would drop; keep them, as the ffmpeg CLI does.
+        let closed_gop = v.codec == VideoCodec::Libx264;
+        let flags = if closed_gop { cx.codec_flags | codec::Flags::CLOSED_GOP } else { cx.codec_flags };
+        enc.set_flags(flags);
         enc.set_threading(codec::threading::Config {
             kind: codec::threading::Type::Frame,
             count: cx.threads,
@@ -97,6 +103,7 @@ impl VideoLane {
                 let sync = X264_SYNC_LOOKAHEAD.to_string();
                 opts.set("x264-params", &format!("sync-lookahead={sync}"));
                 settings.insert("x264_sync_lookahead".into(), sync);
+                settings.insert("closed_gop".into(), closed_gop.to_string());
                 settings.insert("crf".into(), crf);
                 settings.insert("preset".into(), preset);
             }
