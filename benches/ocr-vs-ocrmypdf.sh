@@ -9,8 +9,13 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pages="${1:-20}"
 cores="$(nproc)"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# WORK keeps the inputs and outputs for a closer look; by default they go.
+if [[ -n "${WORK:-}" ]]; then
+    work="$WORK"; mkdir -p "$work"; rm -rf "$work/ex" "$work/tess" "$work"/p*
+else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+fi
 export OMP_THREAD_LIMIT=1
 
 /usr/bin/python3 - "$work" "$pages" 2>/dev/null <<'PYEOF'

@@ -2,6 +2,7 @@
 //! worker per core, and in-order rendering (see the module docs of `child`).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -15,9 +16,13 @@ const BASE: &str = "ocr";
 
 /// State shared by the workers.
 struct Shared {
-    /// The next render sequence number, the renderers, and whether to stop.
+    /// The next render sequence number, the renderers, and the first error.
+    /// A worker holds this lock while it renders its page.
     render: Mutex<RenderState>,
     turn: Condvar,
+    /// Set with the first error; read without the render lock, so that the
+    /// reader and the other workers never wait for a page being rendered.
+    stopping: AtomicBool,
     results: Mutex<Vec<PageResult>>,
 }
 
@@ -29,13 +34,14 @@ struct RenderState {
 
 impl Shared {
     fn fail(&self, e: OcrError) {
+        self.stopping.store(true, Ordering::Release);
         let mut st = self.render.lock().unwrap_or_else(|p| p.into_inner());
         st.error.get_or_insert(e);
         self.turn.notify_all();
     }
 
     fn failed(&self) -> bool {
-        self.render.lock().map(|s| s.error.is_some()).unwrap_or(true)
+        self.stopping.load(Ordering::Acquire)
     }
 }
 
@@ -46,11 +52,13 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     let threads =
         if policy.threads > 0 { policy.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
     // The first engine also proves the languages load before any work starts.
+    // Orientation data loads when a page first needs it.
     let first = Engine::new(&langs, policy.rotate)?;
     let renderers = Renderers::begin(BASE, &first.api, "exhibit-ocr")?;
     let shared = Arc::new(Shared {
         render: Mutex::new(RenderState { next: 0, renderers: Some(renderers), error: None }),
         turn: Condvar::new(),
+        stopping: AtomicBool::new(false),
         results: Mutex::new(Vec::new()),
     });
     let (tx, rx) = sync_channel::<DecodedPage>(1);
@@ -141,7 +149,7 @@ fn push_result(shared: &Shared, r: PageResult) {
 /// A worker's engines: recognition, and orientation detection if enabled.
 struct Engine {
     api: Api,
-    osd: Option<Api>,
+    osd: Option<orient::Osd>,
 }
 
 impl Engine {
@@ -149,7 +157,7 @@ impl Engine {
         let mut api = Api::new(langs, false)?;
         // Reproducible hOCR/PDF: no timing-dependent output.
         api.set_variable("debug_file", "/dev/null")?;
-        let osd = if rotate { Some(Api::new("osd", true)?) } else { None };
+        let osd = rotate.then(orient::Osd::default);
         Ok(Self { api, osd })
     }
 }

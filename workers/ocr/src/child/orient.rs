@@ -17,9 +17,25 @@ const MIN_WORDS_UPRIGHT: u32 = 20;
 /// Upside-down or sideways Latin text reads at about 20 to 40.
 const MIN_CONFIDENCE_UPRIGHT: u32 = 70;
 
+/// An orientation-detection engine, loaded the first time a page needs it:
+/// most documents have no turned page, and each engine holds about 30 MiB.
+#[derive(Default)]
+pub struct Osd {
+    api: Option<Api>,
+}
+
+impl Osd {
+    fn api(&mut self) -> Result<&mut Api, OcrError> {
+        if self.api.is_none() {
+            self.api = Some(Api::new("osd", true)?);
+        }
+        self.api.as_mut().ok_or_else(|| OcrError::corrupt("orientation engine missing"))
+    }
+}
+
 /// Recognises `pix` with `api`, turning it upright first if `osd` (when
 /// enabled) finds it turned; returns the page recognised and the clockwise degrees turned.
-pub fn recognize_upright(api: &mut Api, osd: Option<&mut Api>, pix: Pix, ppi: i32) -> Result<(Pix, u32), OcrError> {
+pub fn recognize_upright(api: &mut Api, osd: Option<&mut Osd>, pix: Pix, ppi: i32) -> Result<(Pix, u32), OcrError> {
     let _span = tracing::debug_span!("recognize").entered();
     api.set_page(&pix, ppi);
     api.recognize()?;
@@ -43,8 +59,9 @@ fn reads_upright(api: &mut Api) -> bool {
 }
 
 /// Turns the page upright if OSD is confident it is not; returns the clockwise degrees turned.
-fn upright(osd: &mut Api, pix: Pix, ppi: i32) -> Result<(Pix, u32), OcrError> {
+fn upright(osd: &mut Osd, pix: Pix, ppi: i32) -> Result<(Pix, u32), OcrError> {
     let _span = tracing::debug_span!("osd").entered();
+    let osd = osd.api()?;
     if ppi >= MIN_PPI_TO_HALVE_FOR_OSD {
         // A quarter of the pixels makes OSD's page layout analysis 4x cheaper.
         osd.set_page(&pix.half_size()?, ppi / 2);
