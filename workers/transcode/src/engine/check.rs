@@ -127,10 +127,7 @@ impl Checker {
         let span = tracing::info_span!("validate-decode");
         let thread = std::thread::Builder::new()
             .name("validate".into())
-            .spawn(move || {
-                run_when_idle();
-                span.in_scope(|| run(&queue, tracks))
-            })
+            .spawn(move || span.in_scope(|| run(&queue, tracks)))
             .map_err(|e| TranscodeError::io("cannot start the validation thread", e))?;
         Ok(Self { shared, batch: Batch::default(), thread: Some(thread) })
     }
@@ -165,22 +162,6 @@ impl Drop for Checker {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-}
-
-/// Puts the calling thread in Linux's `SCHED_IDLE` class: it runs only when
-/// no ordinary thread wants the core. The encoders' threads wait on each
-/// other often enough to leave a core idle about an eighth of the time, and
-/// the validation decode fits into those gaps instead of taking turns with
-/// the encoders. The queue bound still makes the encoder wait if it falls
-/// too far behind. Best effort: on failure it runs as an ordinary thread.
-fn run_when_idle() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: pid 0 is the calling thread; `param` is a valid, initialised
-    // struct that outlives the call.
-    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
-    if rc != 0 {
-        tracing::debug!(error = %std::io::Error::last_os_error(), "validation thread stays in the normal class");
     }
 }
 
