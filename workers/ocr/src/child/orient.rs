@@ -26,10 +26,11 @@ pub struct Osd {
 
 impl Osd {
     fn api(&mut self) -> Result<&mut Api, OcrError> {
-        if self.api.is_none() {
-            self.api = Some(Api::new("osd", true)?);
-        }
-        self.api.as_mut().ok_or_else(|| OcrError::corrupt("orientation engine missing"))
+        let api = match self.api.take() {
+            Some(api) => api,
+            None => Api::new("osd", true)?,
+        };
+        Ok(self.api.insert(api))
     }
 }
 

@@ -74,7 +74,7 @@ impl AudioLane {
         enc.set_channels(layout.channels());
         enc.set_format(format);
         enc.set_time_base(Rational(1, rate as i32));
-        enc.set_flags(cx.codec_flags);
+        super::add_codec_flags(&mut enc, cx.codec_flags);
         let mut settings = BTreeMap::new();
         let mut opts = ff::Dictionary::new();
         if let Some(b) = a.bitrate.filter(|_| a.codec != AudioCodec::Flac) {

@@ -75,6 +75,18 @@ pub(crate) fn ff_err(what: &'static str) -> impl Fn(ff::Error) -> TranscodeError
     move |e| TranscodeError::internal(what, e)
 }
 
+/// Adds `flags` to those the codec context already has. libavcodec gives a
+/// context its codec's own defaults when it is made (libx264's closed GOPs,
+/// for one), as the ffmpeg CLI keeps them; replacing them would quietly
+/// change the encode. Returns the flags now set.
+pub(crate) fn add_codec_flags(ctx: &mut ff::codec::Context, flags: ff::codec::Flags) -> ff::codec::Flags {
+    // SAFETY: `ctx` owns a valid AVCodecContext; `flags` is a plain int field.
+    let defaults = unsafe { (*ctx.as_ptr()).flags };
+    let all = ff::codec::Flags::from_bits_retain(defaults as u32) | flags;
+    ctx.set_flags(all);
+    all
+}
+
 /// Opens a decoder with the pixel limit set inside libavcodec, so oversized
 /// frames are refused before they are allocated.
 pub(crate) fn open_decoder(

@@ -77,11 +77,7 @@ impl VideoLane {
         }
         enc.set_time_base(ist_tb);
         enc.set_frame_rate(rate);
-        // libavcodec's own defaults for libx264 include closed GOPs, which
-        // setting the flags would drop; keep them, as the ffmpeg CLI does.
-        let closed_gop = v.codec == VideoCodec::Libx264;
-        let flags = if closed_gop { cx.codec_flags | codec::Flags::CLOSED_GOP } else { cx.codec_flags };
-        enc.set_flags(flags);
+        let closed_gop = super::add_codec_flags(&mut enc, cx.codec_flags).contains(codec::Flags::CLOSED_GOP);
         enc.set_threading(codec::threading::Config {
             kind: codec::threading::Type::Frame,
             count: cx.threads,
