@@ -24,6 +24,8 @@ EXHIBIT_APT_PACKAGES=(
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     tesseract-ocr-osd tesseract-ocr-cym poppler-utils img2pdf ocrmypdf
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
+    # cli: `script` for the pseudo-terminal test, man and groff for the man page
+    bsdutils man-db groff-base
 )
 
 setup_log() {

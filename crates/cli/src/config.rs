@@ -86,6 +86,8 @@ pub struct TranscodeConfig {
 pub struct LogConfig {
     /// A tracing filter such as `warn` or `exhibit=debug`.
     pub level: String,
+    /// `text` or `json` (one JSON object per line).
+    pub format: crate::logging::LogFormat,
 }
 
 impl Default for QueueConfig {
@@ -102,7 +104,7 @@ impl Default for IngestConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "warn".into() }
+        Self { level: "warn".into(), format: crate::logging::LogFormat::Text }
     }
 }
 
@@ -148,6 +150,47 @@ mod tests {
         assert_eq!(config.queue.capacity, defaults.queue.capacity);
         assert_eq!(config.ingest.workers, defaults.ingest.workers);
         assert_eq!(config.hashing, defaults.hashing);
+    }
+
+    /// Every section and key the config struct has is in the shipped file,
+    /// set (to its default) or shown commented out where the default
+    /// depends on the machine, and nothing else is there.
+    #[test]
+    fn shipped_config_file_documents_every_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/exhibit.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let shipped: toml::Table = text.parse().unwrap();
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let commented = |section: &str, key: &str| {
+            let header = format!("[{section}]");
+            let body = text.split(&header).nth(1).unwrap_or_default().split("\n[").next().unwrap_or_default();
+            body.lines().any(|l| {
+                l.trim_start().strip_prefix('#').is_some_and(|r| r.trim_start().starts_with(&format!("{key} =")))
+            })
+        };
+        // [transcode] has only optional keys, so it serialises as nothing.
+        let mut sections: Vec<String> = defaults.keys().cloned().collect();
+        sections.extend((!defaults.contains_key("transcode")).then(|| "transcode".to_owned()));
+        for section in &sections {
+            let Some(shipped_section) = shipped.get(section.as_str()).and_then(toml::Value::as_table) else {
+                panic!("config/exhibit.toml has no [{section}] section");
+            };
+            let default_section =
+                defaults.get(section.as_str()).and_then(toml::Value::as_table).cloned().unwrap_or_default();
+            for (key, value) in &default_section {
+                match shipped_section.get(key) {
+                    Some(shipped) => assert_eq!(shipped, value, "[{section}] {key} differs from the default"),
+                    None => assert!(commented(section, key), "[{section}] {key} is not documented"),
+                }
+            }
+            for key in shipped_section.keys() {
+                assert!(default_section.contains_key(key), "[{section}] {key} is not a key the program accepts");
+            }
+        }
+        for section in shipped.keys() {
+            assert!(sections.contains(section), "[{section}] is not a section");
+        }
+        assert!(commented("transcode", "policy_file"));
     }
 
     #[test]

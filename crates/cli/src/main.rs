@@ -5,8 +5,13 @@
 
 mod commands;
 mod config;
+mod help;
+mod logging;
 mod progress;
+mod progress_stage;
 mod session;
+mod signing_notice;
+mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +24,13 @@ pub const EXIT_VERIFY_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "exhibit", version, about = "Ingest legacy evidence media with a verifiable chain of custody")]
+#[command(
+    name = "exhibit",
+    version,
+    propagate_version = true,
+    about = "Ingest legacy evidence media with a verifiable chain of custody",
+    after_help = help::MAIN
+)]
 struct Cli {
     /// Configuration file (TOML); see config/exhibit.toml for every key.
     #[arg(long, global = true, value_name = "FILE")]
@@ -27,6 +38,11 @@ struct Cli {
     /// Object store URI, overriding the configuration (e.g. file:///srv/exhibit).
     #[arg(long, global = true, value_name = "URI")]
     store: Option<String>,
+    #[command(flatten)]
+    verbosity: logging::Verbosity,
+    /// Log format on stderr (overrides [log] format).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    log_format: Option<logging::LogFormat>,
     #[command(subcommand)]
     command: commands::Command,
 }
@@ -37,7 +53,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => {
             eprintln!(
-                "exhibit: configuration error: {e}. Fix or remove that key; config/exhibit.toml lists every valid key."
+                "exhibit: configuration error: {}. Fix or remove that key; config/exhibit.toml lists every valid key.",
+                terminal::escape_message(&e.to_string())
             );
             return ExitCode::from(EXIT_USAGE);
         }
@@ -45,7 +62,7 @@ fn main() -> ExitCode {
     if let Some(store) = cli.store {
         config.store.uri = store;
     }
-    init_tracing(&config.log.level);
+    logging::init(cli.verbosity, &config.log.level, cli.log_format.unwrap_or(config.log.format));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -56,17 +73,10 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli.command, config)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("exhibit: {e:#}");
+            eprintln!("exhibit: {}", terminal::escape_message(&format!("{e:#}")));
             ExitCode::from(EXIT_USAGE)
         }
     }
-}
-
-fn init_tracing(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EXHIBIT_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 #[cfg(test)]
@@ -77,5 +87,40 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Splits an example line as a shell would (double quotes only), up to
+    /// its first redirection or pipe.
+    fn example_words(line: &str) -> Vec<String> {
+        let (mut words, mut word, mut quoted) = (Vec::new(), String::new(), false);
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ' ' if !quoted => words.extend((!word.is_empty()).then(|| std::mem::take(&mut word))),
+                c => word.push(c),
+            }
+        }
+        words.push(word);
+        words.into_iter().take_while(|w| !matches!(w.as_str(), ">" | "|" | "&&")).collect()
+    }
+
+    #[test]
+    fn help_examples_parse() {
+        let mut seen = 0;
+        for text in help::ALL {
+            for line in text.lines().filter_map(|l| l.trim().strip_prefix("exhibit ")) {
+                let words = example_words(&format!("exhibit {line}"));
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("example `{line}` does not parse: {e}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen} examples");
+        // Every subcommand shows examples.
+        for sub in Cli::command().get_subcommands() {
+            let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(help.contains(&format!("exhibit {}", sub.get_name())), "{} has no example", sub.get_name());
+        }
     }
 }

@@ -19,8 +19,12 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
 
 /// Loads (or on first use creates) the signing key.
 pub fn open_signer(config: &Config) -> anyhow::Result<Arc<Signer>> {
+    let existed = config.signing.key_file.symlink_metadata().is_ok();
     let signer = Signer::load_or_create(&config.signing.key_file)
         .with_context(|| format!("cannot use the signing key {}", config.signing.key_file.display()))?;
+    if !existed {
+        crate::signing_notice::announce_new_key(&signer);
+    }
     Ok(Arc::new(signer))
 }
 

@@ -13,9 +13,10 @@ use exhibit_core::layout::{manifest_key, object_key};
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
 use exhibit_pipeline::{CaseIndex, StageContext};
 
-use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+use crate::terminal::{escape_message, escape_name};
+use crate::{EXIT_USAGE, EXIT_VERIFY_FAILED};
 
 #[derive(Debug, clap::Args)]
 pub struct GetArgs {
@@ -31,9 +32,24 @@ pub struct GetArgs {
     /// Who is accessing it (default: $USER).
     #[arg(long)]
     operator: Option<String>,
+    /// Replace the -o file if it exists (without this, an existing file is
+    /// a usage error, exit 2).
+    #[arg(long)]
+    force: bool,
+}
+
+/// Why a copy did not finish.
+enum CopyError {
+    /// The output file exists and --force was not given.
+    Exists(PathBuf),
+    /// The hash check failed or the output could not be written.
+    Failed(anyhow::Error),
 }
 
 pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
+    if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
+        return Ok(refuse_existing(path));
+    }
     let store = open_store(&config)?;
     let key = manifest_key(&args.case, &args.artefact);
     let bytes = exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await.with_context(|| {
@@ -45,29 +61,48 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     let manifest: ArtefactManifest =
         serde_json::from_slice(&bytes).with_context(|| format!("manifest {key} is damaged; run `exhibit verify`"))?;
     let reader = store.get(&object_key(&args.case, &manifest.digests.sha256), Some(manifest.digests.sha256)).await?;
-    let output = args.output.clone();
-    let copied = tokio::task::spawn_blocking(move || copy_out(reader, output)).await?;
-    if let Err(e) = copied {
-        eprintln!("exhibit: artefact {} failed its hash check or could not be written: {e:#}", args.artefact);
-        return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
+    let (output, force) = (args.output.clone(), args.force);
+    match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
+        Ok(()) => {}
+        Err(CopyError::Exists(path)) => return Ok(refuse_existing(&path)),
+        Err(CopyError::Failed(e)) => {
+            eprintln!(
+                "exhibit: artefact {} failed its hash check or could not be written: {}",
+                args.artefact,
+                escape_message(&format!("{e:#}"))
+            );
+            return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
+        }
     }
     record_access(args, config, manifest).await?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn copy_out(mut reader: impl std::io::Read, output: Option<PathBuf>) -> anyhow::Result<()> {
+fn refuse_existing(path: &std::path::Path) -> ExitCode {
+    eprintln!(
+        "exhibit: {} already exists; choose another -o path, or add --force to replace it",
+        escape_name(&path.display().to_string())
+    );
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn copy_out(mut reader: impl std::io::Read, output: Option<PathBuf>, force: bool) -> Result<(), CopyError> {
+    let failed = |e: std::io::Error| CopyError::Failed(e.into());
     let Some(path) = output else {
         let mut stdout = std::io::stdout().lock();
-        std::io::copy(&mut reader, &mut stdout)?;
-        return Ok(stdout.flush()?);
+        std::io::copy(&mut reader, &mut stdout).map_err(failed)?;
+        return stdout.flush().map_err(failed);
     };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let mut temp = tempfile_in(dir)?;
-    std::io::copy(&mut reader, temp.as_file_mut())?;
-    temp.as_file().sync_all()?;
-    temp.persist_noclobber(&path)
-        .with_context(|| format!("{} already exists; choose another -o path", path.display()))?;
-    Ok(())
+    let mut temp = tempfile_in(dir).map_err(CopyError::Failed)?;
+    std::io::copy(&mut reader, temp.as_file_mut()).map_err(failed)?;
+    temp.as_file().sync_all().map_err(failed)?;
+    let persisted = if force { temp.persist(&path) } else { temp.persist_noclobber(&path) };
+    match persisted {
+        Ok(_) => Ok(()),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Err(CopyError::Exists(path)),
+        Err(e) => Err(failed(e.error)),
+    }
 }
 
 fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<tempfile::NamedTempFile> {

@@ -1,11 +1,17 @@
 //! `exhibit hash`: digests of files, in one read pass with every algorithm
-//! on its own thread. One algorithm prints `HEX  PATH` (what `sha256sum -c`
-//! reads); several print tagged lines `SHA256 (PATH) = HEX`, which
-//! `sha256sum -c`, `md5sum -c` and `sha1sum -c` each read, skipping the
-//! other algorithms' lines.
+//! on its own thread. One algorithm (SHA-256 by default) prints `HEX  PATH`,
+//! which `sha256sum -c` (or `md5sum -c`, `sha1sum -c`) reads without a
+//! warning. Several print tagged lines `SHA256 (PATH) = HEX`, which
+//! `cksum -c` reads; `sha256sum -c` would count the other algorithms' lines
+//! as improperly formatted, so they are only printed when asked for.
+//!
+//! Names holding `\`, a newline or a carriage return are written in
+//! coreutils' escaped form (a leading `\` on the line). On a terminal,
+//! names are shown through [`crate::terminal::escape_name`] instead.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -17,6 +23,7 @@ use walkdir::WalkDir;
 
 use crate::EXIT_USAGE;
 use crate::config::Config;
+use crate::terminal::{escape_message, escape_name};
 
 /// Bytes read per chunk.
 const CHUNK: usize = 4 << 20;
@@ -30,7 +37,8 @@ enum Algorithm {
 
 #[derive(Debug, clap::Args)]
 pub struct HashArgs {
-    /// Algorithms to compute (default: sha256 plus those enabled in [hashing]).
+    /// Algorithms to compute (default: sha256). With more than one, lines
+    /// are tagged (`SHA256 (PATH) = HEX`) for `cksum -c`.
     #[arg(long, value_delimiter = ',')]
     algorithms: Vec<Algorithm>,
     /// Files or folders (walked; symlinks not followed).
@@ -38,15 +46,18 @@ pub struct HashArgs {
     paths: Vec<PathBuf>,
 }
 
-pub async fn run(args: HashArgs, config: Config) -> anyhow::Result<ExitCode> {
-    let algorithms = if args.algorithms.is_empty() {
-        let mut all = vec![Algorithm::Sha256];
-        all.extend(config.hashing.md5.then_some(Algorithm::Md5));
-        all.extend(config.hashing.sha1.then_some(Algorithm::Sha1));
-        all
-    } else {
-        args.algorithms
-    };
+pub async fn run(args: HashArgs, _config: Config) -> anyhow::Result<ExitCode> {
+    let mut algorithms = args.algorithms;
+    if algorithms.is_empty() {
+        algorithms.push(Algorithm::Sha256);
+    }
+    let mut seen = Vec::new();
+    algorithms.retain(|a| {
+        !seen.contains(a) && {
+            seen.push(*a);
+            true
+        }
+    });
     let paths = args.paths;
     tokio::task::spawn_blocking(move || hash_all(&paths, &algorithms)).await?
 }
@@ -55,6 +66,7 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
     let selection =
         HashSelection { md5: algorithms.contains(&Algorithm::Md5), sha1: algorithms.contains(&Algorithm::Sha1) };
     let mut out = std::io::stdout().lock();
+    let names = if out.is_terminal() { NameStyle::Terminal } else { NameStyle::Coreutils };
     let mut failed = false;
     for root in paths {
         for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
@@ -62,15 +74,16 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
                 Ok(entry) if entry.file_type().is_file() => entry,
                 Ok(_) => continue,
                 Err(e) => {
-                    eprintln!("exhibit: {}: {e}; check the path", e.path().unwrap_or(root).display());
+                    let path = e.path().unwrap_or(root).display().to_string();
+                    eprintln!("exhibit: {}: {}; check the path", escape_name(&path), escape_message(&e.to_string()));
                     failed = true;
                     continue;
                 }
             };
             match hash_file(entry.path(), selection) {
-                Ok(digests) => write_lines(&mut out, entry.path(), &digests, algorithms)?,
+                Ok(digests) => write_lines(&mut out, names, entry.path(), &digests, algorithms)?,
                 Err(e) => {
-                    eprintln!("exhibit: {e:#}");
+                    eprintln!("exhibit: {}", escape_message(&format!("{e:#}")));
                     failed = true;
                 }
             }
@@ -98,24 +111,51 @@ pub fn hash_file(path: &Path, selection: HashSelection) -> anyhow::Result<Digest
     Ok(hasher.finish())
 }
 
-/// GNU checksum files escape a name holding `\` or a newline and mark the
-/// line with a leading `\`.
-fn escaped(path: &Path) -> (bool, String) {
-    let name = path.to_string_lossy();
-    let needs = name.contains('\\') || name.contains('\n');
-    (needs, if needs { name.replace('\\', "\\\\").replace('\n', "\\n") } else { name.into_owned() })
+/// How names are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameStyle {
+    /// Raw bytes, with coreutils' escapes for `\\`, newline and CR.
+    Coreutils,
+    /// Escaped for a person at a terminal.
+    Terminal,
 }
 
-fn write_lines(out: &mut impl Write, path: &Path, d: &Digests, algorithms: &[Algorithm]) -> std::io::Result<()> {
-    let (mark, name) = escaped(path);
-    let mark = if mark { "\\" } else { "" };
+/// The name as written, and whether the line needs coreutils' leading `\\`.
+fn name_bytes(path: &Path, style: NameStyle) -> (bool, Vec<u8>) {
+    if style == NameStyle::Terminal {
+        return (false, escape_name(&path.to_string_lossy()).into_owned().into_bytes());
+    }
+    let raw = path.as_os_str().as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
+    for &b in raw {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b => out.push(b),
+        }
+    }
+    (out.len() != raw.len(), out)
+}
+
+fn write_lines(
+    out: &mut impl Write,
+    style: NameStyle,
+    path: &Path,
+    d: &Digests,
+    algorithms: &[Algorithm],
+) -> std::io::Result<()> {
+    let (escaped, name) = name_bytes(path, style);
+    let mark = if escaped { "\\" } else { "" };
     let hex = |a: Algorithm| match a {
         Algorithm::Sha256 => Some(d.sha256.to_hex()),
         Algorithm::Md5 => d.md5.map(|h| h.to_hex()),
         Algorithm::Sha1 => d.sha1.map(|h| h.to_hex()),
     };
     if let [only] = algorithms {
-        return writeln!(out, "{mark}{}  {name}", hex(*only).unwrap_or_default());
+        write!(out, "{mark}{}  ", hex(*only).unwrap_or_default())?;
+        out.write_all(&name)?;
+        return out.write_all(b"\n");
     }
     for a in algorithms {
         let tag = match a {
@@ -123,7 +163,9 @@ fn write_lines(out: &mut impl Write, path: &Path, d: &Digests, algorithms: &[Alg
             Algorithm::Md5 => "MD5",
             Algorithm::Sha1 => "SHA1",
         };
-        writeln!(out, "{mark}{tag} ({name}) = {}", hex(*a).unwrap_or_default())?;
+        write!(out, "{mark}{tag} (")?;
+        out.write_all(&name)?;
+        writeln!(out, ") = {}", hex(*a).unwrap_or_default())?;
     }
     Ok(())
 }

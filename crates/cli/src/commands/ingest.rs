@@ -14,8 +14,9 @@ use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
 use crate::EXIT_USAGE;
 use crate::config::Config;
-use crate::progress::Bar;
+use crate::progress::{Phase, Progress};
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+use crate::terminal::{escape_message, escape_name};
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -51,10 +52,10 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let (ledger, index) = open_case(store.clone(), &args.case, signer.clone()).await?;
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
-    let bar = Arc::new(Bar::new(plan.items.len() as u64, plan.total_bytes));
+    let progress = Arc::new(Progress::new());
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
-    ctx.progress = bar.clone();
+    ctx.progress = progress.clone();
     let ctx = Arc::new(ctx);
     let workers = args.workers.unwrap_or(config.ingest.workers);
     let started = Instant::now();
@@ -65,7 +66,8 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(OcrStage { policy: config.ocr.clone() })];
     let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
-    for stages in [acquire, explore, derive] {
+    for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
+        let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
         let queue =
             exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
         let summary = Runner::new(ctx.clone(), queue, stages, workers)
@@ -73,10 +75,10 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
             .run(jobs)
             .await
             .context("ingest stopped; rerun the same command to resume")?;
+        progress.end();
         tracing::info!(jobs = summary.jobs, retries = summary.retries, "phase finished");
         jobs = summary.deferred;
     }
-    bar.finish();
     if let Some(expected) = args.pages {
         super::bundle::reconcile_pages(&ctx, &args.exhibit, expected).await?;
     }
@@ -111,11 +113,13 @@ fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: I
         files as f64 / secs,
     );
     if failures.is_empty() {
-        println!("next: exhibit verify --case {}", args.case);
+        if !crate::logging::quiet() {
+            println!("next: exhibit verify --case {}", args.case);
+        }
         return ExitCode::SUCCESS;
     }
     for (what, reason) in &failures {
-        eprintln!("failed: {what}: {reason}");
+        eprintln!("failed: {}: {}", escape_name(what), escape_message(reason));
     }
     eprintln!(
         "{} file(s) failed and are recorded as failed in the ledger; fix the cause and rerun the same command to retry them.",

@@ -51,8 +51,7 @@ pub async fn run(args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> 
             args.case
         );
     }
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut out = std::io::BufWriter::new(crate::terminal::stdout_for_people());
     let mut renderer: Box<dyn Renderer> = match args.format {
         Format::Dfxml => Box::new(Dfxml::default()),
         Format::Csv => Box::new(Csv),

@@ -2,6 +2,7 @@
 
 mod bundle;
 mod cases;
+mod completions;
 mod get;
 mod hash;
 mod ingest;
@@ -16,25 +17,40 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::config::Config;
+use crate::help;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Acquire files and folders into a case, stamped with custody events.
+    #[command(after_help = help::INGEST)]
     Ingest(ingest::IngestArgs),
     /// Re-hash every object and check every manifest, ledger link and signature.
+    #[command(after_help = help::VERIFY)]
     Verify(verify::VerifyArgs),
     /// List the artefacts of a case or exhibit.
+    #[command(after_help = help::SHOW)]
     Show(show::ShowArgs),
     /// Stream an artefact out, checking its hash on the way.
+    #[command(after_help = help::GET)]
     Get(get::GetArgs),
     /// Print digests in the format `sha256sum -c` and `md5sum -c` read.
+    #[command(after_help = help::HASH)]
     Hash(hash::HashArgs),
     /// List every entry found on an exhibit's images (DFXML, CSV or JSON).
+    #[command(after_help = help::LISTING)]
     Listing(listing::ListingArgs),
     /// Re-run the derivation that made an artefact and compare the result.
+    #[command(after_help = help::REPRODUCE)]
     Reproduce(reproduce::ReproduceArgs),
     /// List the cases in the store.
+    #[command(after_help = help::CASES)]
     Cases,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = help::COMPLETIONS)]
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), for `man -l -` or a man1 folder.
+    #[command(after_help = help::MAN)]
+    Man(completions::ManArgs),
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -47,5 +63,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Listing(args) => listing::run(args, config).await,
         Command::Reproduce(args) => reproduce::run(args, config).await,
         Command::Cases => cases::run(config).await,
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }

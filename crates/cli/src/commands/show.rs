@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::session::{case_events, open_store};
+use crate::terminal::{escape_message, escape_name};
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
@@ -53,8 +54,10 @@ pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
             Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) => artefacts.push(m),
             Ok(_) => {}
             Err(e) => eprintln!(
-                "exhibit: manifest {} does not parse ({e}); run `exhibit verify --case {}`",
-                meta.key, args.case
+                "exhibit: manifest {} does not parse ({}); run `exhibit verify --case {}`",
+                meta.key,
+                escape_message(&e.to_string()),
+                args.case
             ),
         }
     }
@@ -101,7 +104,7 @@ fn print_text(listing: &Listing) {
             (_, _, Some(d)) => format!("(rule {}, policy {})", d.rule, d.policy_version),
             _ => "-".to_owned(),
         };
-        println!("{}  {:?}  {}  {}", m.id, m.kind, m.exhibit, path);
+        println!("{}  {:?}  {}  {}", m.id, m.kind, m.exhibit, escape_name(&path));
         println!("    size {}  type {}", m.size, m.media_type.mime);
         println!("    sha256 {}", m.digests.sha256);
         if let Some(md5) = m.digests.md5 {
@@ -118,6 +121,6 @@ fn print_text(listing: &Listing) {
         }
     }
     for f in &listing.failures {
-        println!("failed: {}", f.reason);
+        println!("failed: {}", escape_message(&f.reason));
     }
 }

@@ -67,9 +67,9 @@ fn hash_output_is_checked_by_coreutils() {
     let src = sb.sources();
     for (args, checker) in [
         (vec!["hash"], "sha256sum"),
-        (vec!["hash"], "md5sum"),
-        (vec!["hash"], "sha1sum"),
-        (vec!["hash", "--algorithms", "sha256"], "sha256sum"),
+        (vec!["hash", "--algorithms", "md5"], "md5sum"),
+        (vec!["hash", "--algorithms", "sha1"], "sha1sum"),
+        (vec!["hash", "--algorithms", "sha256,md5,sha1"], "cksum"),
     ] {
         let mut full = args.clone();
         full.push(src.to_str().unwrap());

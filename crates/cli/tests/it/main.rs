@@ -3,9 +3,11 @@
 
 mod bad_input;
 mod common;
+mod conventions;
 mod crash;
 mod explore;
 mod get_show_hash;
 mod ocr;
 mod tamper;
+mod terminal;
 mod transcode;

@@ -1,0 +1,77 @@
+//! Examples shown after `--help`, one block per command. Each names a real
+//! flag; `help_examples_parse` in the tests runs every example line through
+//! the parser, so they cannot drift from the flags.
+
+pub const MAIN: &str = "\
+Examples:
+  exhibit ingest --case 42AB1234520 --exhibit JS/1 --operator \"DC Jane Smith\" /media/usb-stick
+  exhibit verify --case 42AB1234520
+  exhibit show --case 42AB1234520 --exhibit JS/1
+  exhibit completions bash > /etc/bash_completion.d/exhibit
+  exhibit man > exhibit.1 && man -l exhibit.1
+
+Exit codes: 0 ok, 1 verification failed, 2 usage or input error.
+Data lives in ./exhibit-data (or $EXHIBIT_DATA, or --store); settings in config/exhibit.toml.";
+
+pub const INGEST: &str = "\
+Examples:
+  exhibit ingest --case 42AB1234520 --exhibit JS/1 --operator \"DC Jane Smith\" /media/usb-stick
+  exhibit ingest --case 42AB1234520 --exhibit JS/2 --operator \"DC Jane Smith\" interview.E01 interview.E02
+  exhibit ingest --case 42AB1234520 --exhibit JS/3 --operator \"DC Jane Smith\" /dev/sr0
+  exhibit ingest --case 42AB1234520 --exhibit JS/4 --operator \"DC Jane Smith\" --pages 12 scans/
+
+An interrupted ingest resumes when the same command is run again.";
+
+pub const VERIFY: &str = "\
+Examples:
+  exhibit verify --case 42AB1234520
+  exhibit verify --case 42AB1234520 --json > report.json
+
+Exit 0 when every artefact is intact, 1 when problems were found.";
+
+pub const SHOW: &str = "\
+Examples:
+  exhibit show --case 42AB1234520
+  exhibit show --case 42AB1234520 --exhibit JS/1 --json";
+
+pub const GET: &str = "\
+Examples:
+  exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o copy.bin
+  exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o copy.bin --force
+
+Every access is recorded in the case's ledger. An existing -o file needs --force.";
+
+pub const HASH: &str = "\
+Examples:
+  exhibit hash disc.iso > disc.iso.sha256 && sha256sum -c disc.iso.sha256
+  exhibit hash --algorithms md5 disc.iso | md5sum -c
+  exhibit hash --algorithms sha256,md5,sha1 evidence/ > SUMS && cksum -c SUMS";
+
+pub const LISTING: &str = "\
+Examples:
+  exhibit listing --case 42AB1234520 --exhibit JS/2 --format dfxml > JS2.dfxml
+  exhibit listing --case 42AB1234520 --exhibit JS/2 --format csv";
+
+pub const REPRODUCE: &str = "\
+Examples:
+  exhibit reproduce --case 42AB1234520 --artefact 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e";
+
+pub const CASES: &str = "\
+Examples:
+  exhibit cases
+  exhibit --store file:///srv/exhibit cases";
+
+pub const COMPLETIONS: &str = "\
+Examples:
+  exhibit completions bash > /etc/bash_completion.d/exhibit
+  exhibit completions zsh > \"${fpath[1]}/_exhibit\"
+  exhibit completions fish > ~/.config/fish/completions/exhibit.fish";
+
+pub const MAN: &str = "\
+Examples:
+  exhibit man > /usr/local/share/man/man1/exhibit.1
+  exhibit man | man -l -";
+
+/// Every help text, for the test that parses the examples.
+#[cfg(test)]
+pub const ALL: &[&str] = &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, COMPLETIONS, MAN];

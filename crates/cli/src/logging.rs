@@ -1,0 +1,83 @@
+//! Logs on stderr: how much (`-q`, `-v`, `$EXHIBIT_LOG`, `[log] level`), in
+//! which format (`--log-format`, `[log] format`), and in colour only when
+//! stderr is a terminal and `NO_COLOR` is not set.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::terminal;
+
+/// Set once by `-q`: progress bars and informational lines are dropped.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Whether `-q` was given.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line (tracing-subscriber's JSON formatter).
+    Json,
+}
+
+/// The global `-q` and `-v` flags.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct Verbosity {
+    /// Print more: -v info, -vv debug, -vvv trace (overrides $EXHIBIT_LOG and [log] level).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Print only results, warnings and errors: no progress bars, no hints.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+}
+
+impl Verbosity {
+    /// The tracing filter the flags ask for, if they ask for one.
+    fn filter(self) -> Option<&'static str> {
+        match (self.quiet, self.verbose) {
+            (true, _) => Some("error"),
+            (false, 0) => None,
+            (false, 1) => Some("info"),
+            (false, 2) => Some("debug"),
+            (false, _) => Some("trace"),
+        }
+    }
+}
+
+/// Installs the subscriber. `level` is `[log] level`.
+pub fn init(verbosity: Verbosity, level: &str, format: LogFormat) {
+    QUIET.store(verbosity.quiet, Ordering::Relaxed);
+    let filter = match verbosity.filter() {
+        Some(flag) => tracing_subscriber::EnvFilter::new(flag),
+        None => tracing_subscriber::EnvFilter::try_from_env("EXHIBIT_LOG")
+            .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(terminal::stderr_colour()).init(),
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_map_to_levels() {
+        let v = |verbose, quiet| Verbosity { verbose, quiet }.filter();
+        assert_eq!(v(0, false), None);
+        assert_eq!(v(1, false), Some("info"));
+        assert_eq!(v(2, false), Some("debug"));
+        assert_eq!(v(5, false), Some("trace"));
+        assert_eq!(v(0, true), Some("error"));
+    }
+}

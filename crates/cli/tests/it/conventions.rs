@@ -1,0 +1,215 @@
+//! The command-line conventions people expect: checksum lines coreutils
+//! reads without a warning, `get` that will not overwrite silently, `-q`,
+//! `-v` and JSON logs, no colour codes in pipes, a signing key announced
+//! when it is made, shell completions and a man page.
+
+use std::process::{Command, Stdio};
+
+use crate::common::{Sandbox, stderr};
+
+const CASE: &str = "42AB1234520";
+
+/// Names coreutils must escape in a checksum line, and an ordinary one.
+fn awkward_sources(sb: &Sandbox) -> std::path::PathBuf {
+    let src = sb.dir.path().join("awkward");
+    std::fs::create_dir_all(&src).unwrap();
+    for (name, body) in [("plain.txt", "a"), ("back\\slash", "b"), ("new\nline", "c"), ("carriage\rreturn", "d")] {
+        std::fs::write(src.join(name), body).unwrap();
+    }
+    src
+}
+
+fn check_sums(sb: &Sandbox, checker: &str, sums: &[u8]) -> (bool, String, String) {
+    let file = sb.dir.path().join(format!("{checker}.sums"));
+    std::fs::write(&file, sums).unwrap();
+    let out = Command::new(checker).arg("-c").arg(&file).current_dir(sb.dir.path()).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+}
+
+#[test]
+fn hash_lines_are_read_by_coreutils_without_a_warning() {
+    let sb = Sandbox::new();
+    awkward_sources(&sb);
+    for (algorithms, checker) in
+        [(None, "sha256sum"), (Some("md5"), "md5sum"), (Some("sha1"), "sha1sum"), (Some("sha256,md5,sha1"), "cksum")]
+    {
+        let mut cmd = sb.exhibit();
+        cmd.current_dir(sb.dir.path()).arg("hash");
+        if let Some(list) = algorithms {
+            cmd.args(["--algorithms", list]);
+        }
+        let out = cmd.arg("awkward").output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let (ok, stdout, warnings) = check_sums(&sb, checker, &out.stdout);
+        assert!(ok, "{checker} -c failed: {stdout}{warnings}");
+        assert_eq!(warnings, "", "{checker} -c warned");
+        let per_file = algorithms.map_or(1, |a| a.split(',').count());
+        assert_eq!(stdout.matches(": OK").count(), 4 * per_file, "{checker}: {stdout}");
+        // coreutils' escaped form: a leading backslash, then \\, \n or \r.
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.lines().filter(|l| l.starts_with('\\')).count() >= 3, "{text}");
+    }
+}
+
+#[test]
+fn get_onto_an_existing_file_needs_force() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    assert!(sb.ingest(CASE, &src).status.success());
+    let listing = sb.show_json(CASE);
+    let statement = listing["artefacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["source"]["name"]["display"] == "statement.txt")
+        .unwrap();
+    let id = statement["id"].as_str().unwrap();
+    let target = sb.dir.path().join("existing.txt");
+    std::fs::write(&target, "do not lose me").unwrap();
+    let entries_before = sb.ledger(CASE).len();
+    let out = sb.run(&["get", "--case", CASE, id, "-o", target.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("verification"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "do not lose me");
+    assert_eq!(sb.ledger(CASE).len(), entries_before, "a refused get records no access");
+    let out = sb.run(&["get", "--case", CASE, id, "-o", target.to_str().unwrap(), "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(src.join("statement.txt")).unwrap());
+    assert_eq!(sb.ledger(CASE).last().unwrap().1["action"], "accessed");
+}
+
+#[test]
+fn quiet_verbose_and_json_logs() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let run = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend([
+            "ingest",
+            "--case",
+            CASE,
+            "--exhibit",
+            "JS/1",
+            "--operator",
+            "Test Officer",
+            src.to_str().unwrap(),
+        ]);
+        let out = sb.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        (String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+    };
+    let (_, first) = run(&[]);
+    assert!(first.contains("created a new signing key"), "{first}");
+    let (stdout, quiet) = run(&["-q"]);
+    assert_eq!(quiet, "", "-q prints nothing on stderr for a clean run");
+    assert!(!stdout.contains("next:"), "-q drops hints: {stdout}");
+    assert!(stdout.contains("already recorded"), "the result itself stays: {stdout}");
+    let (_, plain) = run(&[]);
+    assert!(!plain.contains("INFO"), "default level is warn: {plain}");
+    let (_, verbose) = run(&["-v"]);
+    assert!(verbose.contains("INFO") && verbose.contains("phase finished"), "{verbose}");
+    assert!(!verbose.contains('\u{1b}'), "no colour codes into a pipe: {verbose:?}");
+    let (_, json) = run(&["-vv", "--log-format", "json"]);
+    let lines: Vec<&str> = json.lines().collect();
+    assert!(lines.iter().any(|l| l.contains("phase finished")), "{json}");
+    for line in lines {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value["level"].is_string() && value["timestamp"].is_string(), "{line}");
+    }
+    let both = sb.run(&["-q", "-v", "cases"]);
+    assert_eq!(both.status.code(), Some(2), "-q and -v conflict");
+}
+
+#[test]
+fn a_new_signing_key_is_announced_with_its_fingerprint() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let out = sb.ingest(CASE, &src);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stderr(&out);
+    let key = sb.key_file();
+    assert!(text.contains(&format!("created a new signing key {}", key.display())), "{text}");
+    assert!(text.contains("back this key up"), "{text}");
+    let keygen = Command::new("ssh-keygen").arg("-lf").arg(&key).output().unwrap();
+    assert!(keygen.status.success(), "{}", stderr(&keygen));
+    let fingerprint = String::from_utf8_lossy(&keygen.stdout).split_whitespace().nth(1).unwrap().to_owned();
+    assert!(fingerprint.starts_with("SHA256:"));
+    assert!(text.contains(&format!("fingerprint {fingerprint}")), "ssh-keygen says {fingerprint}: {text}");
+    let again = sb.ingest(CASE, &src);
+    assert!(!stderr(&again).contains("signing key"), "said once: {}", stderr(&again));
+}
+
+#[test]
+fn bash_completion_loads_and_knows_the_commands() {
+    let sb = Sandbox::new();
+    let out = sb.run(&["completions", "bash"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = sb.dir.path().join("exhibit.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    // Load it, then ask bash what it would complete after `exhibit ing` and
+    // `exhibit ingest --log-`.
+    let probe = r#"source "$1"
+complete -p exhibit
+for line in "exhibit ing" "exhibit ingest --log-"; do
+  COMP_WORDS=($line); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE="$line"; COMP_POINT=${#line}
+  _exhibit exhibit "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "${COMPREPLY[@]}"
+done"#;
+    let bash = Command::new("bash").args(["-c", probe, "probe"]).arg(&script).output().unwrap();
+    let text = String::from_utf8_lossy(&bash.stdout);
+    assert!(bash.status.success(), "{}{}", text, stderr(&bash));
+    assert!(text.contains("-F _exhibit"), "{text}");
+    assert!(text.lines().any(|l| l.trim() == "ingest"), "{text}");
+    assert!(text.contains("--log-format"), "{text}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = sb.run(&["completions", shell]);
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ingest"), "{shell}");
+    }
+    assert_eq!(sb.run(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn the_man_page_renders_without_warnings() {
+    let sb = Sandbox::new();
+    for page in [&["man"][..], &["man", "ingest"][..]] {
+        let out = sb.run(page);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let roff = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(roff.starts_with(".ie") || roff.contains(".TH"), "{roff}");
+        let file = sb.dir.path().join("exhibit.1");
+        std::fs::write(&file, &out.stdout).unwrap();
+        let man = Command::new("man")
+            .args(["-l", "--warnings"])
+            .arg(&file)
+            .env("MANWIDTH", "100")
+            .env_remove("MAN_KEEP_FORMATTING")
+            .stdin(Stdio::null())
+            .output();
+        let Ok(man) = man else {
+            // Without man-db, check the roff structure directly.
+            for section in [".TH", ".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS"] {
+                assert!(roff.contains(section), "{section} missing");
+            }
+            continue;
+        };
+        assert!(man.status.success(), "{}", stderr(&man));
+        assert_eq!(stderr(&man), "", "groff warned");
+        let text = String::from_utf8_lossy(&man.stdout).replace(['\u{2010}', '\u{2212}'], "-");
+        for needle in ["NAME", "SYNOPSIS", "--quiet", "--log-format", "Examples:", "exhibit ingest"] {
+            assert!(text.contains(needle), "{needle} missing from {page:?}: {text}");
+        }
+    }
+    assert_eq!(sb.run(&["man", "nosuch"]).status.code(), Some(2));
+}
+
+#[test]
+fn every_subcommand_help_shows_examples() {
+    let sb = Sandbox::new();
+    for sub in ["ingest", "verify", "show", "get", "hash", "listing", "reproduce", "cases", "completions", "man"] {
+        let out = sb.run(&[sub, "--help"]);
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Examples:") && text.contains(&format!("exhibit {sub}")), "{sub}: {text}");
+    }
+}

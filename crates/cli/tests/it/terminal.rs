@@ -1,0 +1,133 @@
+//! At a real terminal (a pseudo-terminal from util-linux `script`): the
+//! progress bars draw, colour follows `NO_COLOR`, and evidence file names
+//! holding escape sequences are shown escaped by `ingest`, `show` and
+//! `hash`. Through a pipe, nothing writes an escape byte.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::common::{Sandbox, stderr};
+
+const CASE: &str = "42AB1234520";
+/// Sets the window title, then clears the screen, if printed raw.
+const TITLE: &str = "evil\u{1b}]0;pwned\u{7}.txt";
+const CLEAR: &str = "clear\u{1b}[2J.txt";
+const RTL: &str = "invoice\u{202e}fdp.exe";
+
+/// Hostile names, a FIFO (recorded as failed, so the failure lines name
+/// it) and enough ordinary files for the bar to move.
+fn hostile_sources(sb: &Sandbox) -> PathBuf {
+    let src = sb.dir.path().join("hostile");
+    std::fs::create_dir_all(&src).unwrap();
+    for name in [TITLE, CLEAR, RTL] {
+        std::fs::write(src.join(name), name).unwrap();
+    }
+    for n in 0..40 {
+        std::fs::write(src.join(format!("page{n:02}.bin")), vec![n as u8; 64 * 1024]).unwrap();
+    }
+    let fifo = src.join("fifo\u{1b}[31mred");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    src
+}
+
+fn quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// Runs `exhibit ARGS` in a pseudo-terminal; returns what the terminal got.
+fn in_terminal(sb: &Sandbox, args: &str, env: &[(&str, &str)]) -> String {
+    let line = format!("{} {args}", quote(Path::new(env!("CARGO_BIN_EXE_exhibit"))));
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env("EXHIBIT_DATA", sb.data())
+        .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
+        .env("TERM", "xterm")
+        .env_remove("NO_COLOR")
+        .env_remove("EXHIBIT_CONFIG")
+        .env_remove("EXHIBIT_LOG")
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("script (bsdutils) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn assert_nothing_raw(screen: &str) {
+    for raw in ["\u{1b}]0;pwned", "\u{1b}[2J", "\u{202e}", "\u{1b}[31mred"] {
+        assert!(!screen.contains(raw), "{raw:?} reached the terminal raw: {screen:?}");
+    }
+}
+
+/// SGR (colour) sequences: ESC [ digits/semicolons m.
+fn has_colour(screen: &str) -> bool {
+    screen.split('\u{1b}').skip(1).any(|rest| {
+        rest.strip_prefix('[').is_some_and(|r| {
+            let end = r.find(|c: char| !c.is_ascii_digit() && c != ';').unwrap_or(r.len());
+            r[end..].starts_with('m')
+        })
+    })
+}
+
+#[test]
+fn bars_draw_and_hostile_names_are_escaped_at_a_terminal() {
+    let sb = Sandbox::new();
+    let src = hostile_sources(&sb);
+    let ingest = format!("ingest --case {CASE} --exhibit JS/1 --operator Tester {}", quote(&src));
+    let screen = in_terminal(&sb, &ingest, &[]);
+    assert!(screen.contains("acquire [") && screen.contains("/44 files"), "no progress bar: {screen:?}");
+    assert!(screen.contains("acquire done: "), "{screen:?}");
+    assert!(screen.contains("fifo\\x1b[31mred"), "the failure names the FIFO, escaped: {screen:?}");
+    assert_nothing_raw(&screen);
+
+    let show = in_terminal(&sb, &format!("show --case {CASE}"), &[]);
+    for escaped in ["evil\\x1b]0;pwned\\x07.txt", "clear\\x1b[2J.txt", "invoice\\u{202e}fdp.exe"] {
+        assert!(show.contains(escaped), "show: {escaped} missing: {show:?}");
+    }
+    assert_nothing_raw(&show);
+
+    let hash = in_terminal(&sb, &format!("hash {}", quote(&src)), &[]);
+    assert!(hash.contains("evil\\x1b]0;pwned\\x07.txt") && hash.contains("clear\\x1b[2J.txt"), "hash: {hash:?}");
+    assert_nothing_raw(&hash);
+}
+
+#[test]
+fn colour_only_at_a_terminal_and_never_with_no_color() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let ingest = format!("-v ingest --case {CASE} --exhibit JS/1 --operator Tester {}", quote(&src));
+    let coloured = in_terminal(&sb, &ingest, &[]);
+    assert!(coloured.contains("INFO"), "{coloured:?}");
+    assert!(has_colour(&coloured), "a terminal gets coloured log levels: {coloured:?}");
+    let plain = in_terminal(&sb, &ingest, &[("NO_COLOR", "1")]);
+    assert!(plain.contains("INFO"), "{plain:?}");
+    assert!(!has_colour(&plain), "NO_COLOR: {plain:?}");
+}
+
+#[test]
+fn through_a_pipe_nothing_writes_an_escape_byte() {
+    let sb = Sandbox::new();
+    let src = hostile_sources(&sb);
+    let mut seen = Vec::new();
+    for args in [
+        vec!["-vv", "ingest", "--case", CASE, "--exhibit", "JS/1", "--operator", "Tester", src.to_str().unwrap()],
+        vec!["-v", "show", "--case", CASE],
+        vec!["-v", "verify", "--case", CASE],
+        vec!["-v", "listing", "--case", CASE, "--exhibit", "JS/1"],
+        vec!["hash", &format!("{}/{TITLE}", src.display())],
+        vec!["hash", &format!("{}/missing{CLEAR}", src.display())],
+    ] {
+        let out = sb.run(&args);
+        assert!(!out.stderr.contains(&0x1b), "{args:?} stderr: {}", stderr(&out));
+        // `hash` writes names raw into a pipe, as sha256sum does, so the
+        // checksum file names the real file.
+        if args[0] != "hash" {
+            assert!(!out.stdout.contains(&0x1b), "{args:?} stdout: {}", String::from_utf8_lossy(&out.stdout));
+        }
+        seen.push(stderr(&out) + &String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(seen[0].contains("fifo\\x1b[31mred"), "{}", seen[0]);
+    assert!(seen[1].contains("evil\\x1b]0;pwned\\x07.txt"), "{}", seen[1]);
+    assert!(seen[5].contains("missingclear\\x1b[2J.txt"), "the error names the file escaped: {}", seen[5]);
+}
