@@ -10,6 +10,8 @@ use crate::terminal;
 
 /// Set once by `-q`: progress bars and informational lines are dropped.
 static QUIET: AtomicBool = AtomicBool::new(false);
+/// Set once by `--log-format json`: lines for people become JSON too.
+static JSON: AtomicBool = AtomicBool::new(false);
 
 /// Whether `-q` was given.
 pub fn quiet() -> bool {
@@ -54,6 +56,7 @@ impl Verbosity {
 /// Installs the subscriber. `level` is `[log] level`.
 pub fn init(verbosity: Verbosity, level: &str, format: LogFormat) {
     QUIET.store(verbosity.quiet, Ordering::Relaxed);
+    JSON.store(format == LogFormat::Json, Ordering::Relaxed);
     let filter = match verbosity.filter() {
         Some(flag) => tracing_subscriber::EnvFilter::new(flag),
         None => tracing_subscriber::EnvFilter::try_from_env("EXHIBIT_LOG")
@@ -65,6 +68,27 @@ pub fn init(verbosity: Verbosity, level: &str, format: LogFormat) {
         LogFormat::Text => builder.with_ansi(terminal::stderr_colour()).init(),
         LogFormat::Json => builder.json().with_ansi(false).init(),
     }
+}
+
+/// A line for the operator on stderr (a failure, a new key): `exhibit:
+/// LINE`, escaped for the terminal; with `--log-format json`, an object
+/// shaped like tracing's (`timestamp`, `level` WARN, `fields.message`,
+/// `target`), so stderr stays one JSON object per line. Printed even with
+/// `-q`.
+pub fn notice(line: &str) {
+    if !JSON.load(Ordering::Relaxed) {
+        eprintln!("exhibit: {}", terminal::escape_message(line));
+        return;
+    }
+    let timestamp =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let object = serde_json::json!({
+        "timestamp": timestamp,
+        "level": "WARN",
+        "fields": {"message": line},
+        "target": "exhibit",
+    });
+    eprintln!("{object}");
 }
 
 #[cfg(test)]

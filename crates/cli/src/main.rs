@@ -73,7 +73,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli.command, config)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("exhibit: {}", terminal::escape_message(&format!("{e:#}")));
+            logging::notice(&format!("{e:#}"));
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -11,8 +11,8 @@ use exhibit_pipeline::{ProgressSink, Stage};
 use exhibit_queue::Job;
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
+use crate::logging::notice;
 use crate::progress_stage::CountedStage;
-use crate::terminal::escape_message;
 
 /// Resolution of a bar's position (parts per million of the work).
 const SCALE: u64 = 1_000_000;
@@ -112,10 +112,9 @@ impl ProgressSink for Progress {
     }
 
     fn message(&self, line: &str) {
-        let line = escape_message(line);
         match self.current.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            Some(bar) => bar.bar.suspend(|| eprintln!("exhibit: {line}")),
-            None => eprintln!("exhibit: {line}"),
+            Some(bar) => bar.bar.suspend(|| notice(line)),
+            None => notice(line),
         }
     }
 }
@@ -177,7 +176,8 @@ impl PhaseBar {
         let files = self.files[0].load(Ordering::Relaxed);
         let bytes = self.bytes[0].load(Ordering::Relaxed);
         let took = indicatif::HumanDuration(self.bar.elapsed());
-        eprintln!("{:>8} done: {files} files, {} in {took}", self.phase.label(), HumanBytes(bytes));
+        let plural = if files == 1 { "" } else { "s" };
+        eprintln!("{:>8} done: {files} file{plural}, {} in {took}", self.phase.label(), HumanBytes(bytes));
     }
 }
 

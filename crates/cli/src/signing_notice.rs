@@ -6,6 +6,7 @@
 use exhibit_custody::Signer;
 use ssh_key::{HashAlg, PublicKey};
 
+use crate::logging::notice;
 use crate::terminal::escape_name;
 
 /// The SHA-256 fingerprint of the signer's public key, `SHA256:...`.
@@ -19,11 +20,11 @@ pub fn fingerprint(signer: &Signer) -> Option<String> {
 pub fn announce_new_key(signer: &Signer) {
     let path = escape_name(&signer.path().display().to_string()).into_owned();
     let fingerprint = fingerprint(signer).unwrap_or_else(|| "unknown".into());
-    eprintln!(
-        "exhibit: created a new signing key {path}\n\
-         exhibit: fingerprint {fingerprint} (check it with `ssh-keygen -lf {path}`)\n\
-         exhibit: back this key up now (an offline copy kept as securely as the evidence). \
+    notice(&format!("created a new signing key {path}"));
+    notice(&format!("fingerprint {fingerprint} (check it with `ssh-keygen -lf {path}`)"));
+    notice(
+        "back this key up now (an offline copy kept as securely as the evidence). \
          Entries it signed stay checkable without it, but a lost key cannot sign again as the same identity, \
-         and anyone who copies it can sign as you."
+         and anyone who copies it can sign as you.",
     );
 }

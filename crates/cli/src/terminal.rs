@@ -27,17 +27,31 @@ pub fn no_colour_requested() -> bool {
 /// becomes a visible escape (`\x1b`, `\u{202e}`), and `\` becomes `\\` so the
 /// escaped form cannot be mistaken for a name that holds those characters.
 pub fn escape_name(name: &str) -> Cow<'_, str> {
-    escape(name, false)
+    escape(name, Style::Name)
 }
 
-/// Like [`escape_name`] for a whole message, but line breaks and tabs stay,
-/// and `\` is left alone (messages are read, not parsed).
+/// Like [`escape_name`] for a whole one-line message, which may hold names:
+/// tabs stay, and `\` is left alone (messages are read, not parsed). A
+/// newline is escaped, so a name cannot forge a second message line.
 pub fn escape_message(message: &str) -> Cow<'_, str> {
-    escape(message, true)
+    escape(message, Style::Message)
 }
 
-fn escape(text: &str, message: bool) -> Cow<'_, str> {
-    let keep = |c: char| !(is_unsafe(c) || (c == '\\' && !message)) || (message && matches!(c, '\n' | '\t'));
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Name,
+    Message,
+    /// Lines of a machine format: tabs and line ends stay.
+    Stream,
+}
+
+fn escape(text: &str, style: Style) -> Cow<'_, str> {
+    let keep = |c: char| match c {
+        '\\' => style != Style::Name,
+        '\t' => style != Style::Name,
+        '\n' => style == Style::Stream,
+        c => !is_unsafe(c),
+    };
     if text.chars().all(keep) {
         return Cow::Borrowed(text);
     }
@@ -75,12 +89,13 @@ fn push_escape(out: &mut String, c: char) {
     };
 }
 
-/// Bytes for a terminal: valid UTF-8 is escaped as by [`escape_message`]
-/// with `\r` escaped too; each byte that is not UTF-8 is shown as `\xNN`.
+/// Lines of bytes for a terminal: valid UTF-8 is escaped as by
+/// [`escape_message`] but line ends stay; each byte that is not UTF-8 is
+/// shown as `\xNN`.
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
-        out.push_str(&escape_message(chunk.valid()));
+        out.push_str(&escape(chunk.valid(), Style::Stream));
         for b in chunk.invalid() {
             let _ = write!(out, "\\x{b:02x}");
         }
@@ -157,8 +172,8 @@ mod tests {
     }
 
     #[test]
-    fn messages_keep_lines_but_not_escapes() {
-        assert_eq!(escape_message("failed: a\x1b[2J\n  hint\\x"), "failed: a\\x1b[2J\n  hint\\x");
+    fn messages_stay_one_line_and_keep_backslashes() {
+        assert_eq!(escape_message("failed: a\x1b[2J\n  hint\\x\t"), "failed: a\\x1b[2J\\n  hint\\x\t");
         assert_eq!(escape_message("over\rwrite"), "over\\rwrite");
     }
 

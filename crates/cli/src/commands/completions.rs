@@ -42,7 +42,7 @@ pub fn man(args: ManArgs) -> anyhow::Result<ExitCode> {
             // build() named it exhibit-NAME, as man(1) expects.
             Some(sub) => sub.clone(),
             None => {
-                eprintln!("exhibit: no command {}; `exhibit --help` lists them", crate::terminal::escape_name(name));
+                crate::logging::notice(&format!("no command {name}; `exhibit --help` lists them"));
                 return Ok(ExitCode::from(EXIT_USAGE));
             }
         },

@@ -14,8 +14,8 @@ use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
 use exhibit_pipeline::{CaseIndex, StageContext};
 
 use crate::config::Config;
+use crate::logging::notice;
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
-use crate::terminal::{escape_message, escape_name};
 use crate::{EXIT_USAGE, EXIT_VERIFY_FAILED};
 
 #[derive(Debug, clap::Args)]
@@ -66,11 +66,7 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
         Ok(()) => {}
         Err(CopyError::Exists(path)) => return Ok(refuse_existing(&path)),
         Err(CopyError::Failed(e)) => {
-            eprintln!(
-                "exhibit: artefact {} failed its hash check or could not be written: {}",
-                args.artefact,
-                escape_message(&format!("{e:#}"))
-            );
+            notice(&format!("artefact {} failed its hash check or could not be written: {e:#}", args.artefact));
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
@@ -79,10 +75,7 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
 }
 
 fn refuse_existing(path: &std::path::Path) -> ExitCode {
-    eprintln!(
-        "exhibit: {} already exists; choose another -o path, or add --force to replace it",
-        escape_name(&path.display().to_string())
-    );
+    notice(&format!("{} already exists; choose another -o path, or add --force to replace it", path.display()));
     ExitCode::from(EXIT_USAGE)
 }
 

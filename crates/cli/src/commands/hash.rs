@@ -23,7 +23,8 @@ use walkdir::WalkDir;
 
 use crate::EXIT_USAGE;
 use crate::config::Config;
-use crate::terminal::{escape_message, escape_name};
+use crate::logging::notice;
+use crate::terminal::escape_name;
 
 /// Bytes read per chunk.
 const CHUNK: usize = 4 << 20;
@@ -75,7 +76,7 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
                 Ok(_) => continue,
                 Err(e) => {
                     let path = e.path().unwrap_or(root).display().to_string();
-                    eprintln!("exhibit: {}: {}; check the path", escape_name(&path), escape_message(&e.to_string()));
+                    notice(&format!("{path}: {e}; check the path"));
                     failed = true;
                     continue;
                 }
@@ -83,7 +84,7 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
             match hash_file(entry.path(), selection) {
                 Ok(digests) => write_lines(&mut out, names, entry.path(), &digests, algorithms)?,
                 Err(e) => {
-                    eprintln!("exhibit: {}", escape_message(&format!("{e:#}")));
+                    notice(&format!("{e:#}"));
                     failed = true;
                 }
             }

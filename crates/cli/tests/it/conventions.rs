@@ -121,6 +121,43 @@ fn quiet_verbose_and_json_logs() {
     assert_eq!(both.status.code(), Some(2), "-q and -v conflict");
 }
 
+/// With `--log-format json` every stderr line is a JSON object: logs, the
+/// new-key notice, failures and the final error alike.
+#[test]
+fn json_logs_keep_stderr_one_object_per_line() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    std::fs::write(src.join("bad\u{1b}[2Jname"), "x").unwrap();
+    let fifo = src.join("a-fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let ingest = sb.run(&[
+        "--log-format",
+        "json",
+        "-v",
+        "ingest",
+        "--case",
+        CASE,
+        "--exhibit",
+        "JS/1",
+        "--operator",
+        "T",
+        src.to_str().unwrap(),
+    ]);
+    let missing = sb.run(&["--log-format", "json", "hash", "/no/such/file"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let text = stderr(&ingest) + &stderr(&missing);
+    let mut messages = Vec::new();
+    for line in text.lines().filter(|l| !l.starts_with("failed: ") && !l.contains("file(s) failed")) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value["level"].is_string() && value["timestamp"].is_string(), "{line}");
+        messages.push(value["fields"]["message"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(messages.iter().any(|m| m.starts_with("created a new signing key")), "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("a-fifo")), "the failure: {messages:?}");
+    assert!(messages.iter().any(|m| m.contains("/no/such/file")), "the error: {messages:?}");
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+}
+
 #[test]
 fn a_new_signing_key_is_announced_with_its_fingerprint() {
     let sb = Sandbox::new();

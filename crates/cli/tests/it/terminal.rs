@@ -93,6 +93,25 @@ fn bars_draw_and_hostile_names_are_escaped_at_a_terminal() {
 }
 
 #[test]
+fn every_phase_draws_a_bar() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("mixed");
+    std::fs::create_dir_all(&src).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    for (from, to) in [("iso/iso.iso", "disc.iso"), ("ocr/memo.png", "memo.png")] {
+        std::fs::copy(fixtures.join(from), src.join(to)).unwrap();
+    }
+    let ingest = format!("ingest --case {CASE} --exhibit JS/1 --operator Tester {}", quote(&src));
+    let screen = in_terminal(&sb, &ingest, &[]);
+    for phase in ["acquire", "explore", "derive"] {
+        assert!(screen.contains(&format!("{phase} [")), "no {phase} bar: {screen:?}");
+        assert!(screen.contains(&format!("{phase} done: ")), "{phase} did not finish: {screen:?}");
+    }
+    assert!(screen.contains("acquire done: 2 files"), "{screen:?}");
+    assert!(screen.contains("explore done: 1 file,"), "one image explored: {screen:?}");
+}
+
+#[test]
 fn colour_only_at_a_terminal_and_never_with_no_color() {
     let sb = Sandbox::new();
     let src = sb.sources();
