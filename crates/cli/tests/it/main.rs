@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod completions_man;
 mod conventions;
 mod crash;
 mod explore;

@@ -109,6 +109,9 @@ fn every_phase_draws_a_bar() {
     }
     assert!(screen.contains("acquire done: 2 files"), "{screen:?}");
     assert!(screen.contains("explore done: 1 file,"), "one image explored: {screen:?}");
+    let quiet = in_terminal(&sb, &ingest.replace("ingest --case", "-q ingest --case"), &[]);
+    assert!(!quiet.contains(" [") && !quiet.contains("done: "), "-q draws no bars: {quiet:?}");
+    assert!(quiet.contains("already recorded"), "{quiet:?}");
 }
 
 #[test]
