@@ -114,6 +114,34 @@ fn every_phase_draws_a_bar() {
     assert!(quiet.contains("already recorded"), "{quiet:?}");
 }
 
+/// Names inside a disk image (ext4 keeps any byte but `/` and NUL) reach
+/// `show` and `listing` escaped at a terminal, in every listing format.
+#[test]
+fn names_inside_an_image_are_escaped_by_show_and_listing() {
+    let sb = Sandbox::new();
+    let tree = sb.dir.path().join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    for name in ["del\u{7f}name", CLEAR, RTL] {
+        std::fs::write(tree.join(name), "x").unwrap();
+    }
+    let image = sb.dir.path().join("disk.img");
+    let made =
+        Command::new("mke2fs").args(["-q", "-t", "ext4", "-d"]).arg(&tree).arg(&image).arg("2M").output().unwrap();
+    assert!(made.status.success(), "{}", stderr(&made));
+    let out = sb.run(&["ingest", "--case", CASE, "--exhibit", "JS/1", "--operator", "T", image.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut screens = vec![in_terminal(&sb, &format!("show --case {CASE}"), &[])];
+    for format in ["json", "csv", "dfxml"] {
+        screens.push(in_terminal(&sb, &format!("listing --case {CASE} --exhibit JS/1 --format {format}"), &[]));
+    }
+    for screen in &screens {
+        assert!(screen.contains("del\\x7fname") || screen.contains("del\\u007fname"), "{screen:?}");
+        assert!(screen.contains("\\u{202e}") || screen.contains("\\u202e"), "{screen:?}");
+        assert!(!screen.contains('\u{7f}'), "raw DEL: {screen:?}");
+        assert_nothing_raw(screen);
+    }
+}
+
 #[test]
 fn colour_only_at_a_terminal_and_never_with_no_color() {
     let sb = Sandbox::new();
