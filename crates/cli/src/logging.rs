@@ -44,7 +44,7 @@ impl Verbosity {
     /// The tracing filter the flags ask for, if they ask for one.
     fn filter(self) -> Option<&'static str> {
         match (self.quiet, self.verbose) {
-            (true, _) => Some("error"),
+            (true, _) => Some("warn"),
             (false, 0) => None,
             (false, 1) => Some("info"),
             (false, 2) => Some("debug"),
@@ -102,6 +102,6 @@ mod tests {
         assert_eq!(v(1, false), Some("info"));
         assert_eq!(v(2, false), Some("debug"));
         assert_eq!(v(5, false), Some("trace"));
-        assert_eq!(v(0, true), Some("error"));
+        assert_eq!(v(0, true), Some("warn"));
     }
 }
