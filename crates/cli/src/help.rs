@@ -72,6 +72,48 @@ Examples:
   exhibit man > /usr/local/share/man/man1/exhibit.1
   exhibit man | man -l -";
 
-/// Every help text, for the test that parses the examples.
 #[cfg(test)]
-pub const ALL: &[&str] = &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, COMPLETIONS, MAN];
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+    use crate::Cli;
+
+    /// Every help text.
+    const ALL: &[&str] = &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, COMPLETIONS, MAN];
+
+    /// Splits an example line as a shell would (double quotes only), up to
+    /// its first redirection or pipe.
+    fn example_words(line: &str) -> Vec<String> {
+        let (mut words, mut word, mut quoted) = (Vec::new(), String::new(), false);
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                ' ' if !quoted => words.extend((!word.is_empty()).then(|| std::mem::take(&mut word))),
+                c => word.push(c),
+            }
+        }
+        words.push(word);
+        words.into_iter().take_while(|w| !matches!(w.as_str(), ">" | "|" | "&&")).collect()
+    }
+
+    #[test]
+    fn help_examples_parse() {
+        let mut seen = 0;
+        for text in ALL {
+            for line in text.lines().filter_map(|l| l.trim().strip_prefix("exhibit ")) {
+                let words = example_words(&format!("exhibit {line}"));
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("example `{line}` does not parse: {e}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen} examples");
+        // Every subcommand shows examples.
+        for sub in Cli::command().get_subcommands() {
+            let help = sub.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+            assert!(help.contains(&format!("exhibit {}", sub.get_name())), "{} has no example", sub.get_name());
+        }
+    }
+}
