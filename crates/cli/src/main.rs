@@ -1,12 +1,14 @@
 //! `exhibit`: ingest legacy media into a case with a signed chain of
 //! custody, and prove later that nothing changed.
 //!
-//! Exit codes: 0 ok, 1 verification failed, 2 usage or input error.
+//! Exit codes: 0 ok, 1 verification failed, 2 usage or input error, 3
+//! (verify) intact but signers not checked against trusted keys.
 
 mod commands;
 mod config;
 mod progress;
 mod session;
+mod trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +19,9 @@ use clap::Parser;
 pub const EXIT_VERIFY_FAILED: u8 = 1;
 /// Exit code for bad usage or bad input.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a case found intact whose signers were not checked
+/// against trusted keys: not a failure, but not a trusted result either.
+pub const EXIT_SIGNERS_UNCHECKED: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(name = "exhibit", version, about = "Ingest legacy evidence media with a verifiable chain of custody")]

@@ -50,10 +50,15 @@ mod entry;
 mod error;
 mod ledger;
 mod signer;
+mod trust;
 mod verify;
 
 pub use entry::{EntryError, LedgerEntry, body_of_file};
 pub use error::{CustodyError, Result};
 pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
-pub use verify::{EntryFault, Problem, VerifyReport, verify_case};
+pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
+pub use verify::{
+    EntryFault, HeadReceipt, Problem, ReceiptSyntaxError, SignerSummary, VerifyOptions, VerifyReport, verify_case,
+    verify_case_with,
+};

@@ -9,3 +9,4 @@ mod get_show_hash;
 mod ocr;
 mod tamper;
 mod transcode;
+mod trust;
