@@ -45,6 +45,14 @@ pub enum TrustError {
         /// What is wrong.
         detail: String,
     },
+    /// Not a regular file (a FIFO would hang the read), or over the size limit.
+    #[error("trusted keys file {} is {detail}; give a regular allowed_signers file", path.display())]
+    Unusable {
+        /// The file.
+        path: PathBuf,
+        /// What it is.
+        detail: String,
+    },
     /// No line admits a key for the ledger's namespace.
     #[error("trusted keys file {} holds no key for namespace {NAMESPACE}, so it would reject every entry", path.display())]
     Empty {
@@ -59,7 +67,7 @@ impl TrustError {
         match self {
             Self::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
             Self::Read { .. } => ErrorKind::Io,
-            Self::Syntax { .. } | Self::Empty { .. } => ErrorKind::Invalid,
+            Self::Syntax { .. } | Self::Empty { .. } | Self::Unusable { .. } => ErrorKind::Invalid,
         }
     }
 }
@@ -92,13 +100,22 @@ pub struct TrustedKeys {
 }
 
 impl TrustedKeys {
-    /// Reads and parses an `allowed_signers` file.
+    /// Reads and parses an `allowed_signers` file. Anything but a regular
+    /// file of at most 1 MiB is refused before it is opened for reading.
     pub fn load(path: &Path) -> Result<Self, TrustError> {
         use std::io::Read;
         let read = |e| TrustError::Read { path: path.to_owned(), source: e };
+        let unusable = |detail: &str| TrustError::Unusable { path: path.to_owned(), detail: detail.to_owned() };
+        let meta = std::fs::metadata(path).map_err(read)?;
+        if !meta.is_file() {
+            return Err(unusable("not a regular file"));
+        }
         let file = std::fs::File::open(path).map_err(read)?;
         let mut text = String::new();
-        file.take(FILE_LIMIT).read_to_string(&mut text).map_err(read)?;
+        file.take(FILE_LIMIT + 1).read_to_string(&mut text).map_err(read)?;
+        if text.len() as u64 > FILE_LIMIT {
+            return Err(unusable("over 1 MiB"));
+        }
         Self::parse(&text, path)
     }
 

@@ -327,3 +327,54 @@ fn ssh_keygen_trusts_the_organisations_file_and_not_the_ledgers_own_key() {
     std::fs::write(&forged, allowed_signers_line("officer@force.example", &mallory)).unwrap();
     assert_eq!(check(&forged), (false, false, String::new()));
 }
+
+#[test]
+fn a_new_case_with_a_key_outside_the_trusted_keys_is_refused() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let other = attacker_key(&sb);
+    let trusted = sb.dir.path().join("org_signers");
+    std::fs::write(&trusted, allowed_signers_line("other@force.example", &other)).unwrap();
+    let ingest = |flags: &[&str]| {
+        sb.exhibit()
+            .env("EXHIBIT__VERIFY__TRUSTED_KEYS", &trusted)
+            .args(["ingest", "--case", CASE, "--exhibit", "JS/1", "--operator", "T"])
+            .args(flags)
+            .arg(&src)
+            .output()
+            .unwrap()
+    };
+    let out = ingest(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is not in the trusted keys file"), "{}", stderr(&out));
+    assert!(!sb.case_dir(CASE).exists(), "nothing recorded");
+    let out = ingest(&["--introduce-key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn get_with_a_key_new_to_the_case_hands_nothing_out() {
+    let sb = ingested();
+    let listing = sb.show_json(CASE);
+    let id = listing["artefacts"][0]["id"].as_str().unwrap().to_owned();
+    let other = attacker_key(&sb);
+    let copy = sb.dir.path().join("copy.bin");
+    let get = |flags: &[&str]| {
+        sb.exhibit()
+            .env("EXHIBIT__SIGNING__KEY_FILE", &other)
+            .args(["get", "--case", CASE, &id, "-o"])
+            .arg(&copy)
+            .args(flags)
+            .output()
+            .unwrap()
+    };
+    let before = sb.ledger(CASE).len();
+    let out = get(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!copy.exists(), "the copy is handed out only when its access can be recorded");
+    assert_eq!(sb.ledger(CASE).len(), before);
+    let out = get(&["--introduce-key"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(copy.exists());
+    assert_eq!(sb.ledger(CASE).len(), before + 2, "key-added and accessed");
+}

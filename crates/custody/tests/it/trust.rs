@@ -198,3 +198,18 @@ async fn an_unknown_case_is_not_found() {
     assert!(err.to_string().contains("case NOPE not found"), "{err}");
     assert!(fx.store.list(&format!("cases/{other}/")).await.unwrap().is_empty());
 }
+
+#[test]
+fn a_trusted_keys_file_that_is_a_fifo_a_folder_or_huge_is_refused_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let huge = dir.path().join("huge");
+    std::fs::write(&huge, "# padding\n".repeat(200_000)).unwrap();
+    for path in [fifo, dir.path().to_owned(), huge] {
+        let err = TrustedKeys::load(&path).unwrap_err();
+        assert!(matches!(err, exhibit_custody::TrustError::Unusable { .. }), "{}: {err}", path.display());
+    }
+    let err = TrustedKeys::load(&dir.path().join("absent")).unwrap_err();
+    assert_eq!(err.kind(), exhibit_core::ErrorKind::NotFound);
+}
