@@ -5,6 +5,7 @@ mod cases;
 mod get;
 mod hash;
 mod ingest;
+mod introduce_key;
 mod listing;
 mod listing_formats;
 mod reproduce;
@@ -35,6 +36,8 @@ pub enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// List the cases in the store.
     Cases,
+    /// Key rotation: the configured key records another public key in the case.
+    IntroduceKey(introduce_key::IntroduceKeyArgs),
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -47,5 +50,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Listing(args) => listing::run(args, config).await,
         Command::Reproduce(args) => reproduce::run(args, config).await,
         Command::Cases => cases::run(config).await,
+        Command::IntroduceKey(args) => introduce_key::run(args, config).await,
     }
 }

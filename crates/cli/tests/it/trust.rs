@@ -378,3 +378,41 @@ fn get_with_a_key_new_to_the_case_hands_nothing_out() {
     assert!(copy.exists());
     assert_eq!(sb.ledger(CASE).len(), before + 2, "key-added and accessed");
 }
+
+/// The control: a rotation signed by the old key verifies clean against a
+/// file that lists only the old key.
+#[test]
+fn a_rotation_signed_by_the_trusted_key_verifies_clean() {
+    let sb = ingested();
+    let new = attacker_key(&sb);
+    let public = new.with_extension("pub");
+    let rotate = |key: &Path| {
+        sb.exhibit()
+            .env("EXHIBIT__SIGNING__KEY_FILE", key)
+            .args(["introduce-key", "--case", CASE, "--operator", "DC Admin", "--public-key"])
+            .arg(&public)
+            .output()
+            .unwrap()
+    };
+    // The new key cannot introduce itself.
+    let out = rotate(&new);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = rotate(&sb.key_file());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&ssh_fingerprint(&new)));
+
+    let extra = sb.dir.path().join("after-rotation");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("new.txt"), "signed by the new key\n").unwrap();
+    let out = sb
+        .exhibit()
+        .env("EXHIBIT__SIGNING__KEY_FILE", &new)
+        .args(["ingest", "--case", CASE, "--exhibit", "JS/5", "--operator", "DC Jones"])
+        .arg(&extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "no --introduce-key needed after a rotation: {}", stderr(&out));
+    let (code, report) = sb.verify_json(CASE);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["signers"].as_array().unwrap().len(), 2, "{report:#}");
+}
