@@ -6,6 +6,7 @@ mod common;
 mod crash;
 mod explore;
 mod get_show_hash;
+mod keys;
 mod ocr;
 mod tamper;
 mod transcode;

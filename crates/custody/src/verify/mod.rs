@@ -5,6 +5,7 @@
 mod chain;
 mod content;
 mod receipt;
+mod report;
 mod signers;
 
 use std::fmt;
@@ -246,49 +247,6 @@ impl fmt::Display for Problem {
     }
 }
 
-impl fmt::Display for VerifyReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let counts = format!("{} entries, {} artefacts, {} objects", self.entries, self.artefacts, self.objects);
-        match (self.is_clean(), &self.trusted_keys) {
-            (true, Some(file)) => write!(f, "OK: {counts} intact, every signer trusted by {file}")?,
-            (true, None) => write!(f, "INTACT, SIGNERS NOT CHECKED: {counts} intact")?,
-            (false, _) => {
-                let n = self.problems.len();
-                write!(
-                    f,
-                    "FAILED: case {}: {n} problem{} ({counts} checked)",
-                    self.case,
-                    if n == 1 { "" } else { "s" }
-                )?;
-                for p in &self.problems {
-                    write!(f, "\n  {p}")?;
-                }
-            }
-        }
-        for s in &self.signers {
-            let by = s.principals.as_deref().map(|p| format!(" = {p}")).unwrap_or_default();
-            write!(f, "\nsigner: {}{by} ({} entries from entry {})", s.fingerprint, s.entries, s.first_seq)?;
-        }
-        if let Some(expected) = &self.expected_head {
-            let held = !self
-                .problems
-                .iter()
-                .any(|p| matches!(p, Problem::ReceiptMismatch { .. } | Problem::ReceiptBeyondHead { .. }));
-            write!(f, "\nreceipt: {expected}: {}", if held { "held by the chain" } else { "NOT held by the chain" })?;
-        }
-        if let Some(head) = &self.head {
-            write!(f, "\nhead: {head}")?;
-        }
-        if !self.signers_checked {
-            write!(
-                f,
-                "\nwarning: signers were not checked: anyone who can write the store can re-sign a case with a key of their own; pass --trusted-keys FILE (the organisation's allowed_signers) or set [verify] trusted_keys"
-            )?;
-        }
-        Ok(())
-    }
-}
-
 /// Checks the whole case with no pinned keys and no receipt; see
 /// [`verify_case_with`].
 pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<VerifyReport> {
@@ -314,7 +272,7 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
     problems.extend(options.expect_head.as_ref().and_then(|r| receipt::check(r, &chain.hashes)));
     let mut content = content::check_objects(store, case, &refs).await?;
     content.extend(content::check_manifests(store, case, &refs).await?);
-    problems.extend(tail_missing(head.map_or(0, |h| h.seq), &content));
+    problems.extend(content::tail_missing(head.map_or(0, |h| h.seq), &content));
     problems.extend(content);
     let report = VerifyReport {
         case: case.clone(),
@@ -331,19 +289,4 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
     };
     info!(entries = report.entries, problems = report.problems.len(), "verified case");
     Ok(report)
-}
-
-/// Names the entries after the head as missing when stored files that only
-/// a later entry would record are there.
-fn tail_missing(after: u64, content: &[Problem]) -> Option<Problem> {
-    let mut manifests = Vec::new();
-    let mut objects = Vec::new();
-    for p in content {
-        match p {
-            Problem::ManifestNotInLedger { artefact } => manifests.push(artefact.clone()),
-            Problem::ObjectNotInLedger { key } => objects.push(key.clone()),
-            _ => {}
-        }
-    }
-    (!manifests.is_empty() || !objects.is_empty()).then_some(Problem::TailMissing { after, manifests, objects })
 }
