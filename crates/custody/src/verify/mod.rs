@@ -238,7 +238,12 @@ impl fmt::Display for Problem {
                 let (are, them) = if evidence.len() == 1 { ("is", "it") } else { ("are", "them") };
                 write!(
                     f,
-                    "entries after {after}: missing (the ledger ends at entry {after}, but {} {are} stored with no entry recording {them}: later entries were deleted, unless an interrupted ingest left {them} (rerunning it records {them}) or someone planted {them})",
+                    "entries after {after}: missing ({}, but {} {are} stored with no entry recording {them}: later entries were deleted, unless an interrupted ingest left {them} (rerunning it records {them}) or someone planted {them})",
+                    if *after == 0 {
+                        "the ledger is empty".to_owned()
+                    } else {
+                        format!("the ledger ends at entry {after}")
+                    },
                     evidence.join(", ")
                 )
             }

@@ -4,6 +4,7 @@
 //! key trusted at that point introduced it (rotation). A key that
 //! introduces itself gains nothing.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -40,13 +41,17 @@ pub(super) fn check(signed: &[Signed], trusted: Option<&TrustedKeys>) -> SignerC
     let mut signers: Vec<SignerSummary> = Vec::new();
     let mut rotated: Vec<String> = Vec::new();
     let mut untrusted: Vec<(String, Vec<u64>)> = Vec::new();
+    // Entries repeat a handful of keys; parse each key text once.
+    let mut parsed: HashMap<&str, Option<String>> = HashMap::new();
     for entry in signed {
-        let Some(key) = normalise_public_key(&entry.signer) else { continue };
+        let normalised = parsed.entry(&entry.signer).or_insert_with(|| normalise_public_key(&entry.signer));
+        let Some(key) = normalised.clone() else { continue };
         let pinned = trusted.and_then(|t| t.admits(&key, entry.at));
         summarise(&mut signers, &key, entry.seq, pinned.map(|p| p.principals.clone()));
-        let Some(trusted) = trusted else { continue };
-        let is_trusted = trusted.admits(&key, entry.at).is_some() || rotated.contains(&key);
-        if !is_trusted {
+        if trusted.is_none() {
+            continue;
+        }
+        if pinned.is_none() && !rotated.contains(&key) {
             match untrusted.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, seqs)) => seqs.push(entry.seq),
                 None => untrusted.push((key, vec![entry.seq])),
