@@ -32,6 +32,17 @@ pub struct Config {
     pub ocr: exhibit_ocr::OcrPolicy,
     /// Log output.
     pub log: LogConfig,
+    /// Which signing keys verify (and ingest) trust.
+    pub verify: VerifyConfig,
+}
+
+/// `[verify]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifyConfig {
+    /// The organisation's pinned keys, in OpenSSH allowed_signers format.
+    /// Unset: verify lists signers but cannot say whether they are trusted.
+    pub trusted_keys: Option<PathBuf>,
 }
 
 /// `[store]`

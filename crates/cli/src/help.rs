@@ -10,7 +10,8 @@ Examples:
   exhibit completions bash > /etc/bash_completion.d/exhibit
   exhibit man > exhibit.1 && man -l exhibit.1
 
-Exit codes: 0 ok, 1 verification failed, 2 usage or input error.
+Exit codes: 0 ok, 1 verification failed, 2 usage or input error,
+3 intact but the signers were not checked against trusted keys (verify).
 Data lives in ./exhibit-data (or $EXHIBIT_DATA, or --store); settings in config/exhibit.toml.";
 
 pub const INGEST: &str = "\
@@ -25,9 +26,13 @@ An interrupted ingest resumes when the same command is run again.";
 pub const VERIFY: &str = "\
 Examples:
   exhibit verify --case 42AB1234520
+  exhibit verify --case 42AB1234520 --trusted-keys /etc/exhibit/allowed_signers
+  exhibit verify --case 42AB1234520 --trusted-keys allowed_signers --expect-head 42:5f0c9a1e2b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f
   exhibit verify --case 42AB1234520 --json > report.json
 
-Exit 0 when every artefact is intact, 1 when problems were found.";
+Exit 0 when every artefact is intact and every signer is trusted, 1 when
+problems were found, 2 for an unknown case or store, 3 when intact but no
+trusted-keys file was given, so the signers were not checked.";
 
 pub const SHOW: &str = "\
 Examples:
@@ -61,6 +66,13 @@ Examples:
   exhibit cases
   exhibit --store file:///srv/exhibit cases";
 
+pub const INTRODUCE_KEY: &str = "\
+Examples:
+  exhibit introduce-key --case 42AB1234520 --public-key new_key.pub --operator \"DC Jane Smith\"
+
+The configured (already trusted) key signs the key-added entry: that is a
+key rotation that verify accepts with a trust file listing only the old key.";
+
 pub const COMPLETIONS: &str = "\
 Examples:
   exhibit completions bash > /etc/bash_completion.d/exhibit
@@ -80,7 +92,7 @@ mod tests {
     use crate::Cli;
 
     /// Every help text.
-    const ALL: &[&str] = &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, COMPLETIONS, MAN];
+    const ALL: &[&str] = &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, INTRODUCE_KEY, COMPLETIONS, MAN];
 
     /// Splits an example line as a shell would (double quotes only), up to
     /// its first redirection or pipe.

@@ -1,7 +1,8 @@
 //! `exhibit`: ingest legacy media into a case with a signed chain of
 //! custody, and prove later that nothing changed.
 //!
-//! Exit codes: 0 ok, 1 verification failed, 2 usage or input error.
+//! Exit codes: 0 ok, 1 verification failed, 2 usage or input error, 3
+//! (verify) intact but signers not checked against trusted keys.
 
 mod commands;
 mod config;
@@ -12,6 +13,7 @@ mod progress_stage;
 mod session;
 mod signing_notice;
 mod terminal;
+mod trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +24,9 @@ use clap::Parser;
 pub const EXIT_VERIFY_FAILED: u8 = 1;
 /// Exit code for bad usage or bad input.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a case found intact whose signers were not checked
+/// against trusted keys: not a failure, but not a trusted result either.
+pub const EXIT_SIGNERS_UNCHECKED: u8 = 3;
 
 #[derive(Debug, Parser)]
 #[command(

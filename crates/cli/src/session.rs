@@ -11,10 +11,18 @@ use exhibit_pipeline::CaseIndex;
 use exhibit_store::ObjectStore;
 
 use crate::config::Config;
+use crate::trust::{KeyArgs, admit_signer};
 
-/// Opens the configured object store.
+/// Opens the configured object store, creating it if needed (ingest).
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
     exhibit_store::open_store(&config.store.uri).with_context(|| format!("cannot open the store {}", config.store.uri))
+}
+
+/// Opens the configured object store only if it exists: every command but
+/// ingest, so a mistyped `--store` creates nothing.
+pub fn open_existing_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    exhibit_store::open_existing_store(&config.store.uri)
+        .with_context(|| format!("cannot open the store {}", config.store.uri))
 }
 
 /// Loads (or on first use creates) the signing key.
@@ -58,16 +66,19 @@ pub async fn case_events(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Resu
     Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| entry.event)).collect())
 }
 
-/// Opens a case's ledger for appending, with the index of what it records.
+/// Opens a case's ledger for appending, with the index of what it records,
+/// once the signing key is admitted to the case ([`admit_signer`]).
 pub async fn open_case(
     store: Arc<dyn ObjectStore>,
     case: &CaseId,
     signer: Arc<Signer>,
+    keys: (&KeyArgs, &Config),
 ) -> anyhow::Result<(Arc<Ledger>, CaseIndex)> {
     let events = case_events(store.as_ref(), case).await?;
     let index = CaseIndex::from_events(&events);
     let ledger = Ledger::open(store, case.clone(), signer)
         .await
         .with_context(|| format!("cannot open the ledger of case {case}"))?;
+    admit_signer(&ledger, keys.0, keys.1).await?;
     Ok((Arc::new(ledger), index))
 }

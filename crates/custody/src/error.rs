@@ -106,6 +106,19 @@ pub enum CustodyError {
         tries: u32,
     },
 
+    /// A string meant to be an OpenSSH public key is not one.
+    #[error("{0:?} is not an OpenSSH public key line (ssh-ed25519 AAAA...)")]
+    InvalidPublicKey(String),
+
+    /// Nothing is stored under the case.
+    #[error("case {case} not found in the store {store}; `exhibit cases` lists the cases there")]
+    CaseNotFound {
+        /// Case.
+        case: String,
+        /// The store's URI.
+        store: String,
+    },
+
     /// A background task failed.
     #[error("background task failed: {0}")]
     Join(String),
@@ -123,6 +136,8 @@ impl CustodyError {
             }
             Self::KeyFormat { .. } | Self::DamagedEntry { .. } => ErrorKind::Corrupt,
             Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::CaseNotFound { .. } => ErrorKind::NotFound,
+            Self::InvalidPublicKey(_) => ErrorKind::Invalid,
         }
     }
 

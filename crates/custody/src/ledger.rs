@@ -105,6 +105,32 @@ impl Ledger {
         self.head.lock().await.seq
     }
 
+    /// Whether appending would add this signer's key to a case that already
+    /// has entries: no `key-added` entry records it yet.
+    pub async fn would_add_key(&self) -> bool {
+        let head = self.head.lock().await;
+        head.seq > 0 && !head.key_recorded
+    }
+
+    /// Key rotation: records `new_key` (an OpenSSH public key line) in a
+    /// `key-added` entry signed by this ledger's key, so a verifier that
+    /// trusts this key trusts the new one from here on. `template` supplies
+    /// the actor and tool, as for [`Ledger::append`].
+    #[instrument(skip_all, fields(case = %self.case))]
+    pub async fn introduce_key(&self, new_key: &str, template: &CustodyEvent) -> Result<AppendedEntry> {
+        self.check(template)?;
+        let Some(new_key) = normalise_public_key(new_key) else {
+            return Err(CustodyError::InvalidPublicKey(new_key.chars().take(200).collect()));
+        };
+        let mut head = self.head.lock().await;
+        self.record_key(&mut head, template).await?;
+        let mut event = self.key_added_event(template);
+        event.params.insert("public_key".to_owned(), Value::String(new_key.clone()));
+        let added = self.write(&mut head, &event, false).await?;
+        info!(seq = added.seq, key = %new_key, "introduced a key signed by this ledger's key");
+        Ok(added)
+    }
+
     /// Appends `event`, signed. `event.actor.public_key` must be the
     /// signer's key. The first append with a key new to this ledger first
     /// records the key in a `key-added` entry.
@@ -288,13 +314,14 @@ fn link_hash(case: &CaseId, seq: u64, bytes: &[u8], parse_error: Option<&EntryEr
     }
 }
 
-/// Whether `entry` is a validly signed `key-added` entry for `key`.
+/// Whether `entry` is a validly signed `key-added` entry for `key`, signed
+/// by that key or (rotation) by another key. Whether the signer is trusted
+/// is verify's question, not the appender's.
 fn records_key(entry: &LedgerEntry, key: &str) -> bool {
     let added = entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
     entry.event.action == Action::KeyAdded
         && added.as_deref() == Some(key)
-        && normalise_public_key(&entry.event.actor.public_key).as_deref() == Some(key)
-        && entry.body_bytes().is_ok_and(|body| verify_signature(key, &body, &entry.sig))
+        && entry.body_bytes().is_ok_and(|body| verify_signature(&entry.event.actor.public_key, &body, &entry.sig))
 }
 
 /// Every ledger file of `case` in sequence order, each with its raw bytes

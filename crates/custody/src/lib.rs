@@ -22,27 +22,44 @@
 //! ```
 //!
 //! `sig` is an armored SSH signature (`-----BEGIN SSH SIGNATURE-----`) over
-//! the body in namespace [`NAMESPACE`], checkable with OpenSSH:
+//! the body in namespace [`NAMESPACE`], checkable with OpenSSH against the
+//! organisation's `allowed_signers` file. Take that file from the
+//! organisation's own record of its keys, never from the entry's
+//! `actor.public_key`: whoever rewrites a ledger writes that field too.
 //!
 //! ```text
-//! echo "exhibit namespaces=\"exhibit-ledger\" $(jq -r .actor.public_key 00000000000000000001.json)" > allowed
+//! ssh-keygen -y -f signing_ed25519 | sed 's/^/jane@force.example namespaces="exhibit-ledger" /' > allowed_signers
 //! jq -r .sig 00000000000000000001.json > body.sig
-//! ssh-keygen -Y verify -f allowed -I exhibit -n exhibit-ledger -s body.sig < body
+//! ssh-keygen -Y verify -f allowed_signers -I jane@force.example -n exhibit-ledger -s body.sig < body
 //! ```
+//!
+//! # Trust
+//!
+//! [`verify_case_with`] takes the same file as [`TrustedKeys`]: an entry
+//! signed by a key it does not list, and that no listed key introduced in
+//! a `key-added` entry, is a [`Problem::UntrustedKey`] naming the key's
+//! fingerprint. Without it the report lists signers and says they were not
+//! checked ([`VerifyReport::signers_checked`]). The report's
+//! [`VerifyReport::head`] is a receipt: a later run given it
+//! ([`VerifyOptions::expect_head`]) fails if the chain no longer holds
+//! that entry, rewritten or cut back.
 //!
 //! # Example
 //!
 //! ```no_run
 //! # async fn demo(store: std::sync::Arc<dyn exhibit_store::ObjectStore>, event: exhibit_core::event::CustodyEvent) -> Result<(), exhibit_custody::CustodyError> {
 //! use std::sync::Arc;
-//! use exhibit_custody::{Ledger, Signer, verify_case};
+//! use exhibit_custody::{Ledger, Signer, TrustedKeys, VerifyOptions, verify_case_with};
 //! let signer = Arc::new(Signer::load_or_create("/var/lib/exhibit/keys/worker".as_ref())?);
 //! let case = "42AB1234520".parse().expect("valid case ID");
 //! let ledger = Ledger::open(store.clone(), case, signer).await?;
 //! let appended = ledger.append(event).await?;
 //! println!("entry {} ({})", appended.seq, appended.body_sha256);
-//! let report = verify_case(store.as_ref(), ledger.case()).await?;
-//! println!("{report}");
+//! let trusted = TrustedKeys::load("/etc/exhibit/allowed_signers".as_ref()).expect("pinned keys");
+//! let options = VerifyOptions { trusted_keys: Some(trusted), expect_head: None };
+//! let report = verify_case_with(store.as_ref(), ledger.case(), &options).await?;
+//! println!("{report}"); // ends with `head: seq N sha256 H`: keep it as a receipt
+//! assert!(report.is_trusted());
 //! # Ok(()) }
 //! ```
 
@@ -50,10 +67,15 @@ mod entry;
 mod error;
 mod ledger;
 mod signer;
+mod trust;
 mod verify;
 
 pub use entry::{EntryError, LedgerEntry, body_of_file};
 pub use error::{CustodyError, Result};
 pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
-pub use verify::{EntryFault, Problem, VerifyReport, verify_case};
+pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
+pub use verify::{
+    EntryFault, HeadReceipt, Problem, ReceiptSyntaxError, SignerSummary, VerifyOptions, VerifyReport, verify_case,
+    verify_case_with,
+};

@@ -110,6 +110,12 @@ pub enum StoreError {
         /// The caller's limit.
         limit: u64,
     },
+    /// A command that only reads found no store folder.
+    #[error("no store at {path}: nothing was ever ingested there; check --store, $EXHIBIT_DATA or [store] uri")]
+    NoStore {
+        /// The folder named.
+        path: String,
+    },
     /// See [`StoreErrorKind::Unsupported`].
     #[error(
         "store URI {uri:?} uses the {scheme:?} scheme, which this build does not support; use file:///path or a plain path"
@@ -126,7 +132,7 @@ impl StoreError {
     /// What kind of failure this is.
     pub fn kind(&self) -> StoreErrorKind {
         match self {
-            Self::NotFound { .. } => StoreErrorKind::NotFound,
+            Self::NotFound { .. } | Self::NoStore { .. } => StoreErrorKind::NotFound,
             Self::AlreadyExists { .. } => StoreErrorKind::AlreadyExists,
             Self::Corrupt { .. } => StoreErrorKind::Corrupt,
             Self::Io { .. } | Self::Task { .. } => StoreErrorKind::Io,

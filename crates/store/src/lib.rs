@@ -136,3 +136,14 @@ pub fn open_store(uri: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
         None => Ok(Arc::new(LocalStore::open(uri)?)),
     }
 }
+
+/// Opens the store a URI names only if it exists, creating nothing: for
+/// commands that only read (a mistyped `--store` must not leave a folder).
+/// A missing store is [`StoreErrorKind::NotFound`].
+pub fn open_existing_store(uri: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    match uri.split_once("://") {
+        Some(("file", path)) => Ok(Arc::new(LocalStore::open_existing(path)?)),
+        Some((scheme, _)) => Err(StoreError::unsupported_uri(uri, scheme)),
+        None => Ok(Arc::new(LocalStore::open_existing(uri)?)),
+    }
+}

@@ -46,6 +46,19 @@ impl LocalStore {
         Ok(Self { root })
     }
 
+    /// Opens the store rooted at `path` if that folder exists; creates
+    /// nothing. Writes still work, but a store that never had one has no
+    /// temporary folder until `open` makes it.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let shown = path.as_ref().display().to_string();
+        match fs::canonicalize(path.as_ref()) {
+            Ok(root) if root.is_dir() => Ok(Self { root }),
+            Ok(_) => Err(StoreError::NoStore { path: shown }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::NoStore { path: shown }),
+            Err(e) => Err(StoreError::io_at("opening the store folder", shown, e)),
+        }
+    }
+
     /// The folder the store lives in.
     pub fn root(&self) -> &Path {
         &self.root

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use exhibit_core::layout::parse_case_from_key;
 
 use crate::config::Config;
-use crate::session::open_store;
+use crate::session::open_existing_store;
 
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
-    let store = open_store(&config)?;
+    let store = open_existing_store(&config)?;
     let cases: BTreeSet<String> = store
         .list("cases/")
         .await?

@@ -15,7 +15,8 @@ use exhibit_pipeline::{CaseIndex, StageContext};
 
 use crate::config::Config;
 use crate::logging::notice;
-use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
+use crate::trust::KeyArgs;
 use crate::{EXIT_USAGE, EXIT_VERIFY_FAILED};
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +37,8 @@ pub struct GetArgs {
     /// a usage error, exit 2).
     #[arg(long)]
     force: bool,
+    #[command(flatten)]
+    keys: KeyArgs,
 }
 
 /// Why a copy did not finish.
@@ -50,7 +53,7 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
         return Ok(refuse_existing(path));
     }
-    let store = open_store(&config)?;
+    let store = open_existing_store(&config)?;
     let key = manifest_key(&args.case, &args.artefact);
     let bytes = exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await.with_context(|| {
         format!(
@@ -60,6 +63,13 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     })?;
     let manifest: ArtefactManifest =
         serde_json::from_slice(&bytes).with_context(|| format!("manifest {key} is damaged; run `exhibit verify`"))?;
+    // The access is recorded after the copy, so the key must be admitted first.
+    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let operator = check_operator(&operator)?;
+    let signer = open_signer(&config)?;
+    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let ctx =
+        StageContext::new(args.case.clone(), store.clone(), ledger, actor(&operator, &signer), CaseIndex::default());
     let reader = store.get(&object_key(&args.case, &manifest.digests.sha256), Some(manifest.digests.sha256)).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
@@ -70,7 +80,7 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
-    record_access(args, config, manifest).await?;
+    record_access(&ctx, args, manifest).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -105,13 +115,7 @@ fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<tempfile::NamedTempFile>
         .with_context(|| format!("cannot write in {}", dir.display()))
 }
 
-async fn record_access(args: GetArgs, config: Config, manifest: ArtefactManifest) -> anyhow::Result<()> {
-    let operator = args.operator.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-    let operator = check_operator(&operator)?;
-    let store = open_store(&config)?;
-    let signer = open_signer(&config)?;
-    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone()).await?;
-    let ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), CaseIndex::default());
+async fn record_access(ctx: &StageContext, args: GetArgs, manifest: ArtefactManifest) -> anyhow::Result<()> {
     let mut event = ctx.event(Action::Accessed, Some(&manifest.exhibit), ToolInfo::exhibit("get"));
     event.artefact = Some(ArtefactRef {
         id: Some(manifest.id),

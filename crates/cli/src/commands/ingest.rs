@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::progress::{Phase, Progress};
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
 use crate::terminal::{escape_message, escape_name};
+use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
@@ -36,6 +37,8 @@ pub struct IngestArgs {
     /// Files acquired at once (overrides ingest.workers).
     #[arg(long)]
     workers: Option<usize>,
+    #[command(flatten)]
+    keys: KeyArgs,
     /// Files and folders to acquire. Folders are walked; symlinks are
     /// recorded, not followed.
     #[arg(required = true, value_name = "PATH")]
@@ -49,7 +52,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
-    let (ledger, index) = open_case(store.clone(), &args.case, signer.clone()).await?;
+    let (ledger, index) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());

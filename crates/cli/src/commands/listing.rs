@@ -12,7 +12,7 @@ use exhibit_intake::explore::listing::ListingLine;
 
 use super::listing_formats::{Csv, Dfxml, Json, Renderer};
 use crate::config::Config;
-use crate::session::{case_events, open_store};
+use crate::session::{case_events, open_existing_store};
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Format {
@@ -41,7 +41,7 @@ struct Stored {
 }
 
 pub async fn run(args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> {
-    let store = open_store(&config)?;
+    let store = open_existing_store(&config)?;
     let events = case_events(store.as_ref(), &args.case).await?;
     let stored = listings(&events, &args.exhibit);
     if stored.is_empty() {

@@ -6,6 +6,7 @@ mod completions;
 mod get;
 mod hash;
 mod ingest;
+mod introduce_key;
 mod listing;
 mod listing_formats;
 mod reproduce;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Print the manual page (roff), for `man -l -` or a man1 folder.
     #[command(after_help = help::MAN)]
     Man(completions::ManArgs),
+    /// Key rotation: the configured key records another public key in the case.
+    #[command(after_help = help::INTRODUCE_KEY)]
+    IntroduceKey(introduce_key::IntroduceKeyArgs),
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -65,5 +69,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Cases => cases::run(config).await,
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::IntroduceKey(args) => introduce_key::run(args, config).await,
     }
 }

@@ -14,7 +14,8 @@ use exhibit_pipeline::{CaseIndex, StageContext};
 use super::ingest::transcode_stage;
 use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
-use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
+use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
 pub struct ReproduceArgs {
@@ -27,6 +28,8 @@ pub struct ReproduceArgs {
     /// Who is checking (default: $USER).
     #[arg(long)]
     operator: Option<String>,
+    #[command(flatten)]
+    keys: KeyArgs,
 }
 
 /// What the re-run produced, against what was recorded.
@@ -37,7 +40,7 @@ struct Comparison {
 }
 
 pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
-    let store = open_store(&config)?;
+    let store = open_existing_store(&config)?;
     let bytes = exhibit_store::read_small(store.as_ref(), &manifest_key(&args.case, &args.artefact), 16 << 20)
         .await
         .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;
@@ -117,9 +120,9 @@ async fn record(
 ) -> anyhow::Result<()> {
     let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
     let operator = check_operator(&operator)?;
-    let store = open_store(config)?;
+    let store = open_existing_store(config)?;
     let signer = open_signer(config)?;
-    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone()).await?;
+    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, config)).await?;
     let ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), CaseIndex::default());
     let mut event = ctx.event(Action::Verified, Some(&manifest.exhibit), ToolInfo::exhibit("reproduce"));
     event.artefact = Some(ArtefactRef {

@@ -10,7 +10,7 @@ use exhibit_core::manifest::ArtefactManifest;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::session::{case_events, open_store};
+use crate::session::{case_events, open_existing_store};
 use crate::terminal::{escape_message, escape_name};
 
 #[derive(Debug, clap::Args)]
@@ -42,7 +42,7 @@ struct Listing {
 }
 
 pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
-    let store = open_store(&config)?;
+    let store = open_existing_store(&config)?;
     let mut artefacts = Vec::new();
     for meta in store.list(&manifests_prefix(&args.case)).await? {
         let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();

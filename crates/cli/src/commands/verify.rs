@@ -2,16 +2,22 @@
 //! integrity problems (exit 1), it lists notes that need a person but are
 //! not damage: OCR pages flagged for review, and paper bundles whose page
 //! count differs from the count the operator gave.
+//!
+//! Exit 0 only when the case is intact and every signer is pinned by the
+//! trusted keys; exit 3 when it is intact but no trusted keys were given, so
+//! nobody checked who signed it; exit 2 when the case or store is not there.
 
 use std::process::ExitCode;
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
+use exhibit_custody::{HeadReceipt, VerifyOptions};
 use serde_json::{Value, json};
 
-use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
-use crate::session::{case_events, open_store};
+use crate::session::{case_events, open_existing_store};
+use crate::trust::{TrustArgs, load_trusted};
+use crate::{EXIT_SIGNERS_UNCHECKED, EXIT_VERIFY_FAILED};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
@@ -21,11 +27,18 @@ pub struct VerifyArgs {
     /// Write the report as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// A head an earlier run printed (`head: seq N sha256 H`), given as
+    /// N:H: the chain must still hold that entry.
+    #[arg(long, value_name = "N:SHA256")]
+    expect_head: Option<HeadReceipt>,
 }
 
 pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
-    let store = open_store(&config)?;
-    let report = exhibit_custody::verify_case(store.as_ref(), &args.case).await?;
+    let options = VerifyOptions { trusted_keys: load_trusted(&args.trust, &config)?, expect_head: args.expect_head };
+    let store = open_existing_store(&config)?;
+    let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
     let notes = notes(&case_events(store.as_ref(), &args.case).await?);
     if args.json {
         let mut value = serde_json::to_value(&report)?;
@@ -39,7 +52,11 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
             println!("note: {}", note["text"].as_str().unwrap_or_default());
         }
     }
-    Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
+    Ok(match (report.is_clean(), report.signers_checked) {
+        (false, _) => ExitCode::from(EXIT_VERIFY_FAILED),
+        (true, false) => ExitCode::from(EXIT_SIGNERS_UNCHECKED),
+        (true, true) => ExitCode::SUCCESS,
+    })
 }
 
 /// Things a person should look at that are not damage.

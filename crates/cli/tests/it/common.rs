@@ -58,8 +58,25 @@ impl Sandbox {
         serde_json::from_slice(&out.stdout).expect("show --json output")
     }
 
+    /// The organisation's `allowed_signers`, made from the sandbox key as
+    /// the README shows: `ssh-keygen -y` prints the public half.
+    pub fn trusted_keys(&self) -> PathBuf {
+        let path = self.dir.path().join("allowed_signers");
+        std::fs::write(&path, allowed_signers_line("officer@force.example", &self.key_file())).unwrap();
+        path
+    }
+
+    /// Verify with the sandbox key pinned.
     pub fn verify_json(&self, case: &str) -> (i32, Value) {
-        let out = self.run(&["verify", "--case", case, "--json"]);
+        let trusted = self.trusted_keys();
+        self.verify_json_with(case, &["--trusted-keys", trusted.to_str().unwrap()])
+    }
+
+    /// Verify with extra flags, as JSON.
+    pub fn verify_json_with(&self, case: &str, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["verify", "--case", case, "--json"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
         let report =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("verify --json: {e}: {}", stderr(&out)));
         (out.status.code().unwrap_or(-1), report)
@@ -76,6 +93,13 @@ impl Sandbox {
         files.sort();
         files.into_iter().map(|p| (p.clone(), serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap())).collect()
     }
+}
+
+/// One `allowed_signers` line for the key in `private_key_file`.
+pub fn allowed_signers_line(principal: &str, private_key_file: &Path) -> String {
+    let out = Command::new("ssh-keygen").arg("-y").arg("-f").arg(private_key_file).output().expect("ssh-keygen -y");
+    assert!(out.status.success(), "ssh-keygen -y: {}", stderr(&out));
+    format!("{principal} namespaces=\"exhibit-ledger\" {}", String::from_utf8_lossy(&out.stdout))
 }
 
 pub fn stderr(out: &Output) -> String {

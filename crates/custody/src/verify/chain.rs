@@ -25,6 +25,18 @@ pub(super) struct Chain {
     pub keys: Vec<String>,
     /// Ledger problems, in sequence order.
     pub problems: Vec<Problem>,
+    /// Intact entries with a valid signature, in chain order: who signed.
+    pub signed: Vec<Signed>,
+    /// Body SHA-256 of each entry, by the sequence number its body claims.
+    pub hashes: BTreeMap<u64, Sha256Digest>,
+}
+
+/// Who signed one intact, validly signed entry, and the key it introduces.
+pub(super) struct Signed {
+    pub seq: u64,
+    pub at: time::OffsetDateTime,
+    pub signer: String,
+    pub added: Option<String>,
 }
 
 /// A parsed entry with what was computed about it.
@@ -135,11 +147,15 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
     problems.extend(reordered);
     problems.extend(by_seq.into_values());
     problems.sort_by_key(problem_seq);
+    let signed = trusted.iter().filter(|p| p.sig_ok).map(|p| signed_by(p)).collect();
+    let hashes = by_body.iter().map(|(&seq, &i)| (seq, parsed[i].hash)).collect();
     Ok(Chain {
         entries: present.len() as u64,
         trusted: trusted.into_iter().map(|p| p.entry.clone()).collect(),
         keys,
         problems,
+        signed,
+        hashes,
     })
 }
 
@@ -164,6 +180,15 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
         }
     }
     (known, unknown)
+}
+
+fn signed_by(p: &Parsed) -> Signed {
+    let event = &p.entry.event;
+    let added = match event.action {
+        Action::KeyAdded => event.params.get("public_key").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    };
+    Signed { seq: p.file_seq, at: event.at, signer: event.actor.public_key.clone(), added }
 }
 
 /// Sort key: ledger-wide problems first, then by entry.

@@ -184,3 +184,18 @@ async fn check_manifest(
         Ok(Some(Problem::ManifestAltered { artefact: id.clone() }))
     }
 }
+
+/// Names the entries after the head as missing when stored files that only
+/// a later entry would record are there.
+pub(super) fn tail_missing(after: u64, content: &[Problem]) -> Option<Problem> {
+    let mut manifests = Vec::new();
+    let mut objects = Vec::new();
+    for p in content {
+        match p {
+            Problem::ManifestNotInLedger { artefact } => manifests.push(artefact.clone()),
+            Problem::ObjectNotInLedger { key } => objects.push(key.clone()),
+            _ => {}
+        }
+    }
+    (!manifests.is_empty() || !objects.is_empty()).then_some(Problem::TailMissing { after, manifests, objects })
+}

@@ -4,16 +4,34 @@
 
 mod chain;
 mod content;
+mod receipt;
+mod report;
+mod signers;
 
 use std::fmt;
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId};
+use exhibit_core::layout::case_prefix;
 use exhibit_store::ObjectStore;
 use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
-use crate::error::Result;
+use crate::error::{CustodyError, Result};
+use crate::trust::TrustedKeys;
+pub use receipt::{HeadReceipt, ReceiptSyntaxError};
+use signers::Seqs;
+pub use signers::SignerSummary;
+
+/// What a verify run checks beyond the case's own content.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The organisation's pinned keys; without them signers are listed
+    /// but not checked.
+    pub trusted_keys: Option<TrustedKeys>,
+    /// A head an earlier run printed, which the chain must still hold.
+    pub expect_head: Option<HeadReceipt>,
+}
 
 /// What `verify` found in one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,12 +49,30 @@ pub struct VerifyReport {
     pub keys: Vec<String>,
     /// Everything wrong, ledger problems first, each in sequence order.
     pub problems: Vec<Problem>,
+    /// The last entry of the chain: keep it as a receipt for `--expect-head`.
+    pub head: Option<HeadReceipt>,
+    /// Every key that signed entries, in the order they first signed.
+    pub signers: Vec<SignerSummary>,
+    /// Whether signers were checked against a trusted-keys file. When
+    /// false, anyone who can write the store could have re-signed the case.
+    pub signers_checked: bool,
+    /// The trusted-keys file used, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_keys: Option<String>,
+    /// The receipt checked, if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_head: Option<HeadReceipt>,
 }
 
 impl VerifyReport {
     /// True when nothing is wrong.
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// True when nothing is wrong and every signer is pinned.
+    pub fn is_trusted(&self) -> bool {
+        self.is_clean() && self.signers_checked
     }
 }
 
@@ -92,6 +128,18 @@ pub enum Problem {
     BadSignature { seq: u64 },
     /// An entry is signed by a key no earlier `key-added` entry introduced.
     UnknownKey { seq: u64 },
+    /// Entries are signed by a key the trusted-keys file does not admit and
+    /// no trusted key introduced.
+    UntrustedKey { fingerprint: String, public_key: String, entries: Vec<u64> },
+    /// The entry a receipt names has another body now (or is gone from
+    /// the middle of the chain): the ledger was rewritten.
+    ReceiptMismatch { seq: u64, expected: Sha256Digest, found: Option<Sha256Digest> },
+    /// A receipt names an entry past the ledger's end: it was cut back.
+    ReceiptBeyondHead { seq: u64, head: u64 },
+    /// Stored manifests or objects that no entry records: the trace of
+    /// entries after the ledger's last one, deleted (or of an interrupted
+    /// ingest, or of planted files; the report says all three).
+    TailMissing { after: u64, manifests: Vec<ArtefactId>, objects: Vec<String> },
     /// A file under the case that exhibit never writes there.
     UnexpectedFile { key: String },
 }
@@ -166,36 +214,71 @@ impl fmt::Display for Problem {
             Self::UnknownKey { seq } => {
                 write!(f, "entry {seq}: unknown key (signed by a key no earlier key-added entry introduced)")
             }
+            Self::UntrustedKey { fingerprint, entries, .. } => write!(
+                f,
+                "key {fingerprint}: untrusted key (not in the trusted keys file, nor introduced by a trusted key; it signed entr{} {})",
+                if entries.len() == 1 { "y" } else { "ies" },
+                Seqs(entries)
+            ),
+            Self::ReceiptMismatch { seq, expected, found: Some(found) } => write!(
+                f,
+                "entry {seq}: differs from the receipt (receipt sha256 {expected}, ledger now sha256 {found}): the ledger was rewritten at or before entry {seq}"
+            ),
+            Self::ReceiptMismatch { seq, expected, found: None } => {
+                write!(f, "entry {seq}: missing, but the receipt shows it existed (sha256 {expected})")
+            }
+            Self::ReceiptBeyondHead { seq, head } => write!(
+                f,
+                "entries {}-{seq}: missing (the ledger ends at entry {head}, but the receipt shows entry {seq} existed: the ledger was cut back)",
+                head + 1
+            ),
+            Self::TailMissing { after, manifests, objects } => {
+                let mut evidence: Vec<String> = manifests.iter().map(|a| format!("artefact {a}'s manifest")).collect();
+                evidence.extend(objects.iter().map(|o| format!("object {o}")));
+                let (are, them) = if evidence.len() == 1 { ("is", "it") } else { ("are", "them") };
+                write!(
+                    f,
+                    "entries after {after}: missing ({}, but {} {are} stored with no entry recording {them}: later entries were deleted, unless an interrupted ingest left {them} (rerunning it records {them}) or someone planted {them})",
+                    if *after == 0 {
+                        "the ledger is empty".to_owned()
+                    } else {
+                        format!("the ledger ends at entry {after}")
+                    },
+                    evidence.join(", ")
+                )
+            }
             Self::UnexpectedFile { key } => write!(f, "file {key}: unexpected (exhibit never writes it there)"),
         }
     }
 }
 
-impl fmt::Display for VerifyReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let counts = format!("{} entries, {} artefacts, {} objects", self.entries, self.artefacts, self.objects);
-        if self.is_clean() {
-            return write!(f, "OK: {counts} intact");
-        }
-        let n = self.problems.len();
-        write!(f, "FAILED: case {}: {n} problem{} ({counts} checked)", self.case, if n == 1 { "" } else { "s" })?;
-        for p in &self.problems {
-            write!(f, "\n  {p}")?;
-        }
-        Ok(())
-    }
+/// Checks the whole case with no pinned keys and no receipt; see
+/// [`verify_case_with`].
+pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<VerifyReport> {
+    verify_case_with(store, case, &VerifyOptions::default()).await
 }
 
 /// Checks the whole case: every ledger entry, link and signature, every
 /// object (re-hashed) and every manifest the ledger names, and flags
-/// anything stored that the ledger does not name.
-#[instrument(skip(store), fields(case = %case))]
-pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<VerifyReport> {
+/// anything stored that the ledger does not name. With trusted keys, every
+/// signer must be pinned; with a receipt, the chain must still hold it. A
+/// case with nothing stored under it is [`CustodyError::CaseNotFound`].
+#[instrument(skip(store, options), fields(case = %case))]
+pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &VerifyOptions) -> Result<VerifyReport> {
     let chain = chain::check(store, case).await?;
+    if chain.entries == 0 && store.list(&case_prefix(case)).await?.is_empty() {
+        return Err(CustodyError::CaseNotFound { case: case.to_string(), store: store.uri() });
+    }
     let refs = content::Refs::collect(&chain.trusted);
+    let head = receipt::head(&chain.hashes);
+    let signers = signers::check(&chain.signed, options.trusted_keys.as_ref());
     let mut problems = chain.problems;
-    problems.extend(content::check_objects(store, case, &refs).await?);
-    problems.extend(content::check_manifests(store, case, &refs).await?);
+    problems.extend(signers.problems);
+    problems.extend(options.expect_head.as_ref().and_then(|r| receipt::check(r, &chain.hashes)));
+    let mut content = content::check_objects(store, case, &refs).await?;
+    content.extend(content::check_manifests(store, case, &refs).await?);
+    problems.extend(content::tail_missing(head.map_or(0, |h| h.seq), &content));
+    problems.extend(content);
     let report = VerifyReport {
         case: case.clone(),
         entries: chain.entries,
@@ -203,6 +286,11 @@ pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<Verif
         objects: refs.objects.len() as u64,
         keys: chain.keys,
         problems,
+        head,
+        signers: signers.signers,
+        signers_checked: options.trusted_keys.is_some(),
+        trusted_keys: options.trusted_keys.as_ref().map(|t| t.source().display().to_string()),
+        expected_head: options.expect_head,
     };
     info!(entries = report.entries, problems = report.problems.len(), "verified case");
     Ok(report)

@@ -64,7 +64,9 @@ async fn problems(fx: &Fixture) -> Vec<Problem> {
 async fn a_clean_case_verifies() {
     let (fx, _, _) = stored().await;
     let report = verify_case(fx.store.as_ref(), &fx.case).await.unwrap();
-    assert_eq!(report.to_string(), "OK: 2 entries, 1 artefacts, 1 objects intact");
+    assert!(report.is_clean());
+    let text = report.to_string();
+    assert!(text.starts_with("INTACT, SIGNERS NOT CHECKED: 2 entries, 1 artefacts, 1 objects intact\n"), "{text}");
 }
 
 #[tokio::test]
@@ -94,7 +96,9 @@ async fn an_extra_object_is_not_in_the_ledger() {
     let (fx, _, _) = stored().await;
     let body = Box::new(Cursor::new(b"planted".to_vec()));
     let receipt = fx.store.put_content(&objects_prefix(&fx.case), body, HashSelection::SHA256_ONLY).await.unwrap();
-    assert_eq!(problems(&fx).await, vec![Problem::ObjectNotInLedger { key: receipt.key.to_string() }]);
+    let key = receipt.key.to_string();
+    let tail = Problem::TailMissing { after: 2, manifests: vec![], objects: vec![key.clone()] };
+    assert_eq!(problems(&fx).await, vec![tail, Problem::ObjectNotInLedger { key }]);
 }
 
 #[tokio::test]
@@ -115,6 +119,22 @@ async fn a_deleted_manifest_is_missing_and_an_extra_one_is_flagged() {
     fx.store.put_new(&manifest_key(&fx.case, &other), body, HashSelection::SHA256_ONLY).await.unwrap();
     assert_eq!(
         problems(&fx).await,
-        vec![Problem::ManifestNotInLedger { artefact: other }, Problem::ManifestMissing { artefact: id }]
+        vec![
+            Problem::TailMissing { after: 2, manifests: vec![other.clone()], objects: vec![] },
+            Problem::ManifestNotInLedger { artefact: other },
+            Problem::ManifestMissing { artefact: id }
+        ]
     );
+}
+
+#[tokio::test]
+async fn a_deleted_newest_entry_is_named_as_missing() {
+    let (fx, id, sha256) = stored().await;
+    std::fs::remove_file(fx.entry_path(2)).unwrap();
+    let report = verify_case(fx.store.as_ref(), &fx.case).await.unwrap();
+    let key = object_key(&fx.case, &sha256).to_string();
+    assert_eq!(report.problems[0], Problem::TailMissing { after: 1, manifests: vec![id.clone()], objects: vec![key] });
+    let text = report.problems[0].to_string();
+    assert!(text.starts_with("entries after 1: missing (the ledger ends at entry 1, but artefact "), "{text}");
+    assert!(text.contains(&format!("artefact {id}'s manifest, object cases/")), "{text}");
 }

@@ -5,3 +5,4 @@ mod common;
 mod content;
 mod signing;
 mod tamper;
+mod trust;

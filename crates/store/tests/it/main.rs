@@ -3,6 +3,7 @@
 
 mod conformance;
 mod local;
+mod open_existing;
 
 use std::any::Any;
 use std::sync::{Arc, LazyLock};

@@ -1,0 +1,50 @@
+//! The text form of a verify report: the verdict line, the problems, the
+//! signers, the receipt checked and the head to keep, and the warning when
+//! no trusted keys were given.
+
+use std::fmt;
+
+use super::{Problem, VerifyReport};
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts = format!("{} entries, {} artefacts, {} objects", self.entries, self.artefacts, self.objects);
+        match (self.is_clean(), &self.trusted_keys) {
+            (true, Some(file)) => write!(f, "OK: {counts} intact, every signer trusted by {file}")?,
+            (true, None) => write!(f, "INTACT, SIGNERS NOT CHECKED: {counts} intact")?,
+            (false, _) => {
+                let n = self.problems.len();
+                write!(
+                    f,
+                    "FAILED: case {}: {n} problem{} ({counts} checked)",
+                    self.case,
+                    if n == 1 { "" } else { "s" }
+                )?;
+                for p in &self.problems {
+                    write!(f, "\n  {p}")?;
+                }
+            }
+        }
+        for s in &self.signers {
+            let by = s.principals.as_deref().map(|p| format!(" = {p}")).unwrap_or_default();
+            write!(f, "\nsigner: {}{by} ({} entries from entry {})", s.fingerprint, s.entries, s.first_seq)?;
+        }
+        if let Some(expected) = &self.expected_head {
+            let held = !self
+                .problems
+                .iter()
+                .any(|p| matches!(p, Problem::ReceiptMismatch { .. } | Problem::ReceiptBeyondHead { .. }));
+            write!(f, "\nreceipt: {expected}: {}", if held { "held by the chain" } else { "NOT held by the chain" })?;
+        }
+        if let Some(head) = &self.head {
+            write!(f, "\nhead: {head}")?;
+        }
+        if !self.signers_checked {
+            write!(
+                f,
+                "\nwarning: signers were not checked: anyone who can write the store can re-sign a case with a key of their own; pass --trusted-keys FILE (the organisation's allowed_signers) or set [verify] trusted_keys"
+            )?;
+        }
+        Ok(())
+    }
+}
