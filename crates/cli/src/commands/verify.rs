@@ -26,7 +26,9 @@ pub struct VerifyArgs {
 pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
     let report = exhibit_custody::verify_case(store.as_ref(), &args.case).await?;
-    let notes = notes(&case_events(store.as_ref(), &args.case).await?);
+    let events = case_events(store.as_ref(), &args.case).await?;
+    let mut notes = notes(&events);
+    notes.extend(super::truncation::truncation_notes(&events));
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Value::Object(map) = &mut value {
