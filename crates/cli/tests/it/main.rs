@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod crash;
+mod damaged;
 mod explore;
 mod get_show_hash;
 mod ocr;
