@@ -154,3 +154,28 @@ fn directory_loop_is_reported_and_the_rest_listed() {
     assert!(err.message.contains("loop"), "{}", err.message);
     assert_eq!(after.len(), entries.len() - 3, "deep/er, still and leaf.bin are behind the loop");
 }
+
+/// `fixtures/damaged/fat-loop.img` (scripts/fixtures/damaged.sh): LOOP.BIN's
+/// chain loops over two clusters and its size says 0xFFFFFFFF. That record
+/// alone is damaged; the walk is clean and its siblings read in full.
+#[test]
+fn a_looping_chain_with_a_huge_size_damages_its_record_only() {
+    let path = crate::common::root().join("fixtures/damaged/fat-loop.img");
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::FileAt::open(&path).unwrap());
+    let fs = open_fat(vol, &limits()).unwrap();
+    let (entries, result) = list(fs.as_ref(), &limits());
+    result.expect("one bad record does not end the walk");
+    let files: Vec<&FsEntry> = entries.iter().filter(|e| e.size > 0).collect();
+    assert_eq!(files.len(), 5, "{entries:?}");
+    for e in files {
+        let name = crate::common::path(e);
+        if name == "/LOOP.BIN" {
+            let damage = e.damage.as_deref().expect("the record is marked damaged");
+            assert!(damage.contains("4294967295"), "{damage}");
+        } else {
+            assert!(e.damage.is_none(), "{name}");
+            let body = crate::common::content(fs.as_ref(), e).unwrap();
+            assert!(body.starts_with(b"fat file "), "{name}");
+        }
+    }
+}
