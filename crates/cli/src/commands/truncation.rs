@@ -18,12 +18,11 @@ pub fn truncation_notes(events: &[CustodyEvent]) -> Vec<Value> {
                 fact[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
             };
             let (media, files) = (strings("media"), strings("files"));
-            let text = format!(
-                "image {image} is truncated ({}); {} file(s) cut short, kept with their missing ranges: {}",
-                media.join("; "),
-                files.len(),
-                files.join(", ")
-            );
+            let cut = match files.len() {
+                0 => "no file is cut short".to_owned(),
+                n => format!("{n} file(s) cut short, kept with their missing ranges: {}", files.join(", ")),
+            };
+            let text = format!("image {image} is truncated ({}); {cut}", media.join("; "));
             let id = e.inputs.first().map(|i| i.id.to_string());
             Some(json!({"kind": "truncated", "exhibit": e.exhibit, "image": image, "artefact": id, "files": files, "text": text}))
         })

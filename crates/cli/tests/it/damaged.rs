@@ -265,3 +265,25 @@ fn deleted_ext2_names_are_listed_with_the_content_icat_reads() {
     let (code, report) = sb.verify_json("EXT-DEL");
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// A `.bin` shorter than its cue sheet (cut with `head -c` inside the data
+/// track) is truncated evidence: ingest exits 0 with a warning naming the
+/// cut, and verify is clean and notes it.
+#[test]
+fn a_bin_shorter_than_its_cue_sheet_is_a_warning_not_a_failure() {
+    let sb = Sandbox::new();
+    let cue = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sources/cue");
+    let src = sb.dir.path().join("disc");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(cue.join("one-file.cue"), src.join("one-file.cue")).unwrap();
+    let bin = std::fs::read(cue.join("disc image.bin")).unwrap();
+    std::fs::write(src.join("disc image.bin"), &bin[..100 * 2352 + 1000]).unwrap();
+    let out = sb.ingest("CUE-CUT", &src);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_no_disk_advice(&out);
+    let err = stderr(&out);
+    assert!(err.contains("warning: ") && err.contains("TRACK 02") && err.contains("by the cue sheet"), "{err}");
+    let (code, report) = sb.verify_json("CUE-CUT");
+    assert_eq!(code, 0, "{report:#}");
+    assert!(report["notes"].as_array().unwrap().iter().any(|n| n["kind"] == "truncated"), "{report:#}");
+}

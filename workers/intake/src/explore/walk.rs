@@ -98,6 +98,7 @@ pub async fn explore(
             }
         }
         if let Some(cue) = &opened.cue {
+            walker.truncation.media.extend(cue.truncation());
             walker.audio_tracks(cue)?;
         }
         if let Some(ewf) = &opened.ewf {
@@ -435,12 +436,11 @@ impl Truncation {
         if self.media.is_empty() && self.files.is_empty() {
             return None;
         }
-        let note = format!(
-            "the image is truncated ({}); {} file(s) cut short, recorded with their missing ranges: {}",
-            self.media.join("; "),
-            self.files.len(),
-            self.files.join(", ")
-        );
+        let cut = match self.files.len() {
+            0 => "no file is cut short".to_owned(),
+            n => format!("{n} file(s) cut short, recorded with their missing ranges: {}", self.files.join(", ")),
+        };
+        let note = format!("the image is truncated ({}); {cut}", self.media.join("; "));
         ctx.tally.warn(image, &note);
         Some(json!({"image": image, "media": self.media, "files": self.files}))
     }
