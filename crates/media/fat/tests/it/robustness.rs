@@ -179,3 +179,37 @@ fn a_looping_chain_with_a_huge_size_damages_its_record_only() {
         }
     }
 }
+
+/// exFAT: one live file's entry set says it is 1 TiB (checksum redone, so
+/// the set is well formed). That record alone is damaged; its siblings are
+/// listed and read as before.
+#[test]
+fn an_exfat_size_past_the_heap_damages_its_record_only() {
+    let mut bytes = std::fs::read(crate::common::fixture("exfat.img")).unwrap();
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::BytesAt::new(bytes.clone()));
+    let fs = open_exfat(vol, &limits()).unwrap();
+    let (before, _) = list(fs.as_ref(), &limits());
+    let files: Vec<&FsEntry> = before.iter().filter(|e| e.allocated && e.size > 0 && e.damage.is_none()).collect();
+    assert!(files.len() >= 2, "the fixture has live files");
+    let victim = files[0].address.unwrap() as usize;
+    let secondaries = usize::from(bytes[victim + 1]);
+    bytes[victim + 32 + 24..victim + 32 + 32].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let mut sum = 0u16;
+    for (i, &b) in bytes[victim..victim + 32 * (secondaries + 1)].iter().enumerate() {
+        if i != 2 && i != 3 {
+            sum = sum.rotate_right(1).wrapping_add(u16::from(b));
+        }
+    }
+    bytes[victim + 2..victim + 4].copy_from_slice(&sum.to_le_bytes());
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::BytesAt::new(bytes));
+    let fs = open_exfat(vol, &limits()).unwrap();
+    let (after, _) = list(fs.as_ref(), &limits());
+    for e in after.iter().filter(|e| e.allocated && e.size > 0) {
+        if e.address == Some(victim as u64) {
+            assert!(e.damage.as_deref().is_some_and(|d| d.contains("exceeds")), "{e:?}");
+        } else if files.iter().any(|f| f.path == e.path) {
+            assert!(e.damage.is_none(), "{e:?}");
+            crate::common::content(fs.as_ref(), e).unwrap();
+        }
+    }
+}
