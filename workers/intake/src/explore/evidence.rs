@@ -3,6 +3,8 @@
 //! budget, measured against the media the container declares.
 
 use exhibit_media::{ContentMap, FileSystem, FsEntry, Limits, ReadAt, content_map};
+use exhibit_pipeline::StageContext;
+use serde_json::json;
 
 use super::extract::readable_bytes;
 
@@ -70,6 +72,33 @@ pub fn map_content(entry: &FsEntry, data: &dyn ReadAt, fs_declared: Option<u64>)
     let held = data.size();
     content_map(entry, readable_bytes(entry), held, fs_declared.unwrap_or(held))
         .map_err(|e| format!("a corrupt record: {e}"))
+}
+
+/// Media of this image that hold less than they declare, and the files
+/// with bytes past their end.
+#[derive(Debug, Default)]
+pub struct Truncation {
+    /// Each medium or volume that is cut, and by how much.
+    pub media: Vec<String>,
+    /// Files with bytes past the end.
+    pub files: Vec<String>,
+}
+
+impl Truncation {
+    /// The `truncated` fact for the `explored` event, also noted as a
+    /// warning for the run's summary; `None` for a whole image.
+    pub fn recorded(&self, ctx: &StageContext, image: &str) -> Option<serde_json::Value> {
+        if self.media.is_empty() && self.files.is_empty() {
+            return None;
+        }
+        let cut = match self.files.len() {
+            0 => "no file is cut short".to_owned(),
+            n => format!("{n} file(s) cut short, recorded with their missing ranges: {}", self.files.join(", ")),
+        };
+        let note = format!("the image is truncated ({}); {cut}", self.media.join("; "));
+        ctx.tally.warn(image, &note);
+        Some(json!({"image": image, "media": self.media, "files": self.files}))
+    }
 }
 
 #[cfg(test)]

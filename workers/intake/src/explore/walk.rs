@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::runtime::Handle;
 use tracing::{info, info_span};
 
-use super::evidence::{Budget, map_content, volume_truncation};
+use super::evidence::{Budget, Truncation, map_content, volume_truncation};
 use super::extract::{Extracted, Place, extract, extract_stream, source_key};
 use super::listing::{EntryRow, LISTING_MIME, ListingLine, ListingWriter, VolumeRow};
 use super::medium::{self, Opened};
@@ -53,14 +53,6 @@ struct Walker<'a> {
     /// What the image is missing: truncated media and the files they cut.
     truncation: Truncation,
     follow_ups: Vec<Job>,
-}
-
-/// Media of this image that hold less than they declare, and the files
-/// with bytes past their end.
-#[derive(Debug, Default)]
-struct Truncation {
-    media: Vec<String>,
-    files: Vec<String>,
 }
 
 fn io(e: std::io::Error) -> StageError {
@@ -426,23 +418,6 @@ impl Walker<'_> {
         handle.block_on(self.ctx.record(event))?;
         info!(entries = c.entries, files = c.files, deleted = c.deleted, failed = c.failed, "explored");
         Ok(self.follow_ups)
-    }
-}
-
-impl Truncation {
-    /// The `truncated` fact for the `explored` event, also noted as a
-    /// warning for the run's summary; `None` for a whole image.
-    fn recorded(&self, ctx: &StageContext, image: &str) -> Option<serde_json::Value> {
-        if self.media.is_empty() && self.files.is_empty() {
-            return None;
-        }
-        let cut = match self.files.len() {
-            0 => "no file is cut short".to_owned(),
-            n => format!("{n} file(s) cut short, recorded with their missing ranges: {}", self.files.join(", ")),
-        };
-        let note = format!("the image is truncated ({}); {cut}", self.media.join("; "));
-        ctx.tally.warn(image, &note);
-        Some(json!({"image": image, "media": self.media, "files": self.files}))
     }
 }
 
