@@ -33,6 +33,13 @@ impl Budget {
         Self { base, ratio: limits.max_expansion_ratio, used: 0 }
     }
 
+    /// Widens the base to a volume's declared size: a truncated volume's
+    /// files are measured by the volume it was, and their missing runs
+    /// (stored as zeros) fit that measure.
+    pub fn widen(&mut self, declared_volume: Option<u64>) {
+        self.base = self.base.max(declared_volume.unwrap_or(0));
+    }
+
     /// Takes `map`'s share of a file of `logical` bytes from the budget, or
     /// says why the file is refused.
     pub fn admit(&mut self, logical: u64, map: &ContentMap) -> Result<(), String> {
@@ -121,5 +128,8 @@ mod tests {
         assert!(refused.contains("limits.max_expansion_ratio"), "{refused}");
         let huge = budget.admit(33 << 20, &sparse).expect_err("a file longer than 4x the media");
         assert!(huge.contains("declares 34603008 bytes"), "{huge}");
+        // A truncated volume that declares 16 MiB widens the measure to it.
+        budget.widen(Some(16 << 20));
+        budget.admit(16 << 20, &dense).expect("within 4x the declared volume");
     }
 }

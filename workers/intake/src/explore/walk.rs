@@ -133,6 +133,7 @@ impl Walker<'_> {
             ));
         }
         let fs_declared = fs.declared_size();
+        self.budget.widen(fs_declared);
         let mut fatal = None;
         let walked =
             fs.walk(self.limits, &mut |entry| match self.entry(index, &volume_ref, &data, fs_declared, entry) {
