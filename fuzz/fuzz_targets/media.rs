@@ -1,11 +1,12 @@
 //! Fuzzes the whole opening path: classify a medium, find its volumes, open
-//! each file system, walk it and read every entry's content, as explore does.
+//! each file system, walk it, map every entry's content (sparse, missing and
+//! outside ranges) and read it, zero-filling missing runs, as explore does.
 #![no_main]
 
 use std::io::Read;
 use std::sync::Arc;
 
-use exhibit_media::{BytesAt, Limits, ReadAt, classify, open_content, open_volumes};
+use exhibit_media::{BytesAt, Limits, ReadAt, classify, content_map, open_content, open_volumes};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let medium: Arc<dyn ReadAt> = Arc::new(BytesAt::new(data.to_vec()));
@@ -15,8 +16,13 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for volume in open_volumes(medium, &limits).into_iter().flatten() {
         let fs = volume.fs;
         let _ = fs.walk(&limits, &mut |entry| {
-            if entry.has_content() && budget > 0 {
-                let mut reader = open_content(fs.volume(), &entry).take(entry.size.min(budget));
+            let held = fs.volume().size();
+            let map = content_map(&entry, entry.size, held, fs.declared_size().unwrap_or(held));
+            if entry.has_content() && entry.damage.is_none() && budget > 0 {
+                let Ok(map) = map else { return Ok(()) };
+                let content = open_content(fs.volume(), &entry);
+                let content = if map.missing.is_empty() { content } else { content.filling_missing() };
+                let mut reader = content.take(entry.size.min(budget));
                 let copied = std::io::copy(&mut reader, &mut std::io::sink()).unwrap_or(0);
                 budget = budget.saturating_sub(copied.max(1));
             }

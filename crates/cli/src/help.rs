@@ -92,7 +92,8 @@ mod tests {
     use crate::Cli;
 
     /// Every help text.
-    const ALL: &[&str] = &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, INTRODUCE_KEY, COMPLETIONS, MAN];
+    const ALL: &[&str] =
+        &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, INTRODUCE_KEY, COMPLETIONS, MAN];
 
     /// Splits an example line as a shell would (double quotes only), up to
     /// its first redirection or pipe.

@@ -160,6 +160,14 @@ pub struct InsideInfo {
     /// sectors under them could not be read during acquisition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zero_filled: Vec<[u64; 2]>,
+    /// File byte ranges `[start, end)` the file system marks sparse: zeros
+    /// that were never on the medium.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sparse: Vec<[u64; 2]>,
+    /// File byte ranges `[start, end)` that lie past the end of a truncated
+    /// medium: they were not in the evidence, and read as zeros.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<[u64; 2]>,
 }
 
 /// How a derivative was made, so a third party can re-run it.

@@ -26,12 +26,24 @@ pub struct Tally {
     /// Bytes read from sources.
     pub bytes: AtomicU64,
     failures: Mutex<Vec<(String, String)>>,
+    warnings: Mutex<Vec<(String, String)>>,
 }
 
 impl Tally {
     /// Notes a failure: what failed and why.
     pub fn fail(&self, what: &str, reason: &str) {
         lock(&self.failures).push((what.to_owned(), reason.to_owned()));
+    }
+
+    /// Notes a fact about the evidence the operator must see (a truncated
+    /// image) that is not a failure: a rerun cannot change it.
+    pub fn warn(&self, what: &str, note: &str) {
+        lock(&self.warnings).push((what.to_owned(), note.to_owned()));
+    }
+
+    /// Every warning noted so far.
+    pub fn warnings(&self) -> Vec<(String, String)> {
+        lock(&self.warnings).clone()
     }
 
     /// Every failure noted so far.

@@ -115,6 +115,7 @@ fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: I
         bytes as f64 / secs / 1e6,
         files as f64 / secs,
     );
+    print_warnings(tally);
     if failures.is_empty() {
         if !crate::logging::quiet() {
             println!("next: exhibit verify --case {}", args.case);
@@ -129,4 +130,12 @@ fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: I
         failures.len()
     );
     ExitCode::from(EXIT_USAGE)
+}
+
+/// Facts about the evidence that a rerun cannot change (a truncated image):
+/// shown, recorded in the ledger, and no reason to fail the run.
+fn print_warnings(tally: &Tally) {
+    for (what, note) in tally.warnings() {
+        eprintln!("warning: {what}: {note}");
+    }
 }

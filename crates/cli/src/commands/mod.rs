@@ -11,6 +11,7 @@ mod listing;
 mod listing_formats;
 mod reproduce;
 mod show;
+mod truncation;
 mod verify;
 
 use std::process::ExitCode;

@@ -39,6 +39,8 @@ struct Listing {
     case: CaseId,
     artefacts: Vec<ArtefactManifest>,
     failures: Vec<Failure>,
+    /// Images that hold less than they declare, and the files they cut.
+    truncated: Vec<serde_json::Value>,
 }
 
 pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
@@ -66,7 +68,8 @@ pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
             .cmp(&(&b.exhibit, &b.source.as_ref().map(|s| &s.path.display)))
     });
     let failures = failures(store.as_ref(), &args).await?;
-    let listing = Listing { case: args.case, artefacts, failures };
+    let truncated = truncated(store.as_ref(), &args).await?;
+    let listing = Listing { case: args.case, artefacts, failures, truncated };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listing)?);
     } else {
@@ -93,6 +96,12 @@ async fn failures(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> an
             Outcome::Ok => None,
         })
         .collect())
+}
+
+async fn truncated(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut events = case_events(store, &args.case).await?;
+    events.retain(|e| args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x)));
+    Ok(super::truncation::truncation_notes(&events))
 }
 
 fn print_text(listing: &Listing) {
@@ -122,5 +131,8 @@ fn print_text(listing: &Listing) {
     }
     for f in &listing.failures {
         println!("failed: {}", escape_message(&f.reason));
+    }
+    for t in &listing.truncated {
+        println!("truncated: {}", t["text"].as_str().unwrap_or_default());
     }
 }

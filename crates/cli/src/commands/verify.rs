@@ -39,7 +39,9 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let options = VerifyOptions { trusted_keys: load_trusted(&args.trust, &config)?, expect_head: args.expect_head };
     let store = open_existing_store(&config)?;
     let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
-    let notes = notes(&case_events(store.as_ref(), &args.case).await?);
+    let events = case_events(store.as_ref(), &args.case).await?;
+    let mut notes = notes(&events);
+    notes.extend(super::truncation::truncation_notes(&events));
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Value::Object(map) = &mut value {

@@ -6,6 +6,7 @@ mod common;
 mod completions_man;
 mod conventions;
 mod crash;
+mod damaged;
 mod explore;
 mod get_show_hash;
 mod keys;

@@ -1,5 +1,8 @@
 //! Streams an entry's bytes from its volume, zero-filling sparse runs, and
 //! fails on a short read: a file is never silently shorter than declared.
+//! A reader made with [`ContentReader::filling_missing`] reads the runs past
+//! the end of a truncated medium as zeros instead; its caller records those
+//! runs ([`crate::content_map`]) so the file is never silently filled.
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -16,6 +19,7 @@ pub struct ContentReader {
     within: u64,
     pos: u64,
     size: u64,
+    fill_missing: bool,
 }
 
 /// A reader over `entry`'s content on `volume`.
@@ -25,7 +29,25 @@ pub fn open_content(volume: Arc<dyn ReadAt>, entry: &FsEntry) -> ContentReader {
         DataLayout::Inline(bytes) => (Some(bytes.clone()), Vec::new()),
         DataLayout::Extents(extents) => (None, extents.clone()),
     };
-    ContentReader { volume, inline, extents, next_extent: 0, within: 0, pos: 0, size: entry.size }
+    ContentReader { volume, inline, extents, next_extent: 0, within: 0, pos: 0, size: entry.size, fill_missing: false }
+}
+
+impl ContentReader {
+    /// Reads the runs that lie past the end of the medium as zeros.
+    pub fn filling_missing(mut self) -> Self {
+        self.fill_missing = true;
+        self
+    }
+
+    /// Reads up to `buf.len()` bytes at `at` on the volume; past its end,
+    /// zeros when filling missing runs.
+    fn read_volume(&self, at: u64, buf: &mut [u8]) -> io::Result<usize> {
+        if self.fill_missing && at >= self.volume.size() {
+            buf.fill(0);
+            return Ok(buf.len());
+        }
+        self.volume.read_at(at, buf)
+    }
 }
 
 fn short(pos: u64, size: u64) -> io::Error {
@@ -65,7 +87,7 @@ impl Read for ContentReader {
                 buf[..n].fill(0);
                 n
             }
-            Some(base) => self.volume.read_at(base + self.within, &mut buf[..n])?,
+            Some(base) => self.read_volume(base + self.within, &mut buf[..n])?,
         };
         if got == 0 {
             return Err(short(self.pos, self.size));
@@ -107,7 +129,10 @@ mod tests {
         let mut out = Vec::new();
         open_content(vol.clone(), &e).read_to_end(&mut out).unwrap();
         assert_eq!(out, b"ab\0\0gh");
-        let e = entry(10, vec![Extent { file_offset: 0, len: 4, volume_offset: Some(6) }]);
-        assert!(open_content(vol, &e).read_to_end(&mut Vec::new()).is_err());
+        let e = entry(10, vec![Extent { file_offset: 0, len: 10, volume_offset: Some(6) }]);
+        assert!(open_content(vol.clone(), &e).read_to_end(&mut Vec::new()).is_err());
+        let mut out = Vec::new();
+        open_content(vol, &e).filling_missing().read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"gh\0\0\0\0\0\0\0\0");
     }
 }

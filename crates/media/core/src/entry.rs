@@ -145,6 +145,10 @@ pub struct FsEntry {
     pub address: Option<u64>,
     /// Where its bytes are.
     pub data: DataLayout,
+    /// Why this record's content cannot be read (a looping chain, a size the
+    /// volume cannot hold): the entry is still listed, its content is not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
 }
 
 impl FsEntry {
@@ -161,6 +165,7 @@ impl FsEntry {
             recovery: None,
             address: None,
             data: DataLayout::None,
+            damage: None,
         }
     }
 

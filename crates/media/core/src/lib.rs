@@ -16,6 +16,7 @@ mod content;
 mod entry;
 mod error;
 mod limits;
+mod ranges;
 mod read_at;
 
 pub use adapters::{ReadOnlyWriter, ReadSeekAt};
@@ -23,6 +24,7 @@ pub use content::{ContentReader, open_content};
 pub use entry::{DataLayout, EntryKind, Extent, FsEntry, NamePath, Recovery};
 pub use error::{MediaError, MediaErrorKind};
 pub use limits::Limits;
+pub use ranges::{ContentMap, content_map};
 pub use read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at};
 
 /// A parsed file system.
@@ -43,4 +45,10 @@ pub trait FileSystem: Send + Sync {
 
     /// The medium the extents of this file system's entries refer to.
     fn volume(&self) -> std::sync::Arc<dyn ReadAt>;
+
+    /// Bytes the file system says its volume spans, when it records that.
+    /// More than `volume().size()` means the medium is truncated.
+    fn declared_size(&self) -> Option<u64> {
+        None
+    }
 }

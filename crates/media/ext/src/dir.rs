@@ -1,6 +1,10 @@
 //! Directory blocks: linear `ext2_dir_entry` records. Hash-tree (dir_index)
 //! directories read the same way: their index nodes hide inside records
 //! with inode 0, which are skipped, as are `.`, `..` and checksum tails.
+//!
+//! Deleting a name merges its record into the one before it, so the name
+//! stays in that record's slack until it is overwritten. Records that still
+//! parse there are returned as deleted names, as sleuthkit's `fls` lists them.
 
 use exhibit_media_core::{Extent, Limits, MediaError, ReadAt, read_exact_at};
 
@@ -13,6 +17,8 @@ pub(crate) struct DirEntry {
     pub name: Vec<u8>,
     /// Where the record is, for messages.
     pub offset: u64,
+    /// Found in the slack of another record: a deleted name.
+    pub deleted: bool,
 }
 
 /// Reads the entries of a directory whose data is `extents`, one block at a
@@ -60,11 +66,42 @@ fn parse_block(block: &[u8], at: u64, sb: &Superblock, out: &mut Vec<DirEntry>) 
         }
         let name = block.get(pos + 8..pos + 8 + name_len).unwrap_or_default();
         if inode != 0 && name != b"." && name != b".." {
-            out.push(DirEntry { inode, name: name.to_vec(), offset });
+            out.push(DirEntry { inode, name: name.to_vec(), offset, deleted: false });
         }
+        let used = (8 + name_len).next_multiple_of(4);
+        deleted_in_slack(block.get(pos + used..pos + rec_len).unwrap_or_default(), offset + used as u64, sb, out);
         pos += rec_len;
     }
     Ok(())
+}
+
+/// Records that still parse in `slack` (the unused tail of a live record,
+/// at volume byte `at`): names deleted from this directory.
+fn deleted_in_slack(slack: &[u8], at: u64, sb: &Superblock, out: &mut Vec<DirEntry>) {
+    let typed = sb.incompat & INCOMPAT_FILETYPE != 0;
+    let mut pos = 0usize;
+    while pos + 8 <= slack.len() {
+        let inode = le32(slack, pos);
+        let rec_len = (le32(slack, pos + 4) & 0xFFFF) as usize;
+        let (name_len, file_type) = if typed {
+            ((le32(slack, pos + 4) >> 16 & 0xFF) as usize, le32(slack, pos + 4) >> 24)
+        } else {
+            ((le32(slack, pos + 4) >> 16) as usize, 0)
+        };
+        let name = slack.get(pos + 8..pos + 8 + name_len).filter(|n| !n.is_empty());
+        let plausible = (1..=sb.inodes_count).contains(&inode)
+            && rec_len >= 8 + name_len
+            && rec_len % 4 == 0
+            && file_type <= 7
+            && name.is_some_and(|n| !n.contains(&0) && !n.contains(&b'/') && n != b"." && n != b"..");
+        match name.filter(|_| plausible) {
+            Some(name) => {
+                out.push(DirEntry { inode, name: name.to_vec(), offset: at + pos as u64, deleted: true });
+                pos += (8 + name_len).next_multiple_of(4);
+            }
+            None => pos += 4,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -89,9 +126,26 @@ mod tests {
         block.extend(record(0, 1024 - 40, b""));
         let mut out = Vec::new();
         parse_block(&block, 0, &sb, &mut out).unwrap();
-        assert_eq!(out, [DirEntry { inode: 12, name: b"a/\xff".to_vec(), offset: 24 }]);
+        assert_eq!(out, [DirEntry { inode: 12, name: b"a/\xff".to_vec(), offset: 24, deleted: false }]);
         block[28] = 0; // rec_len 0 must not loop
         block[29] = 0;
         assert!(parse_block(&block, 0, &sb, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn names_in_record_slack_are_deleted_entries() {
+        let sb = crate::superblock::tests_support::tiny();
+        // "." then ".." whose record swallowed a deleted "old.txt" (inode 5)
+        // and a run of garbage that must not parse as a name.
+        let mut block = record(2, 12, b".");
+        let mut dotdot = record(2, 1012, b"..");
+        dotdot.truncate(12);
+        dotdot.extend(&record(5, 16, b"old.txt")[..16]);
+        dotdot.extend([0xFFu8; 8]);
+        dotdot.resize(1012, 0);
+        block.extend(dotdot);
+        let mut out = Vec::new();
+        parse_block(&block, 0, &sb, &mut out).unwrap();
+        assert_eq!(out, [DirEntry { inode: 5, name: b"old.txt".to_vec(), offset: 24, deleted: true }]);
     }
 }

@@ -92,6 +92,10 @@ impl FileSystem for ExtFs {
     fn volume(&self) -> Arc<dyn ReadAt> {
         self.volume.clone()
     }
+
+    fn declared_size(&self) -> Option<u64> {
+        self.sb.blocks_count.checked_mul(self.sb.block_size)
+    }
 }
 
 /// Fuzzing entry: opens `data` as ext, walks it and reads every file's content.

@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, ReadAt, read_exact_at};
+use exhibit_media_core::{
+    DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, ReadAt, Recovery, read_exact_at,
+};
 
 use crate::blocks;
 use crate::dir::{DirEntry, read_entries};
@@ -83,6 +85,10 @@ impl<'a> Walker<'a> {
             )));
         }
         let path = parent.join(&name.name);
+        if name.deleted {
+            visit(self.deleted_entry(path, name))?;
+            return Ok(None);
+        }
         let inode = match Inode::read(self.volume, self.sb, name.inode) {
             Ok(inode) => inode,
             Err(e) => {
@@ -113,6 +119,45 @@ impl<'a> Walker<'a> {
             return Ok(None);
         }
         Ok(Some((path, inode)))
+    }
+
+    /// A name found in directory slack. Its inode's data is offered only
+    /// while no live name links the inode (a freed inode, not reused); it is
+    /// never descended into, and damage here is not the volume's.
+    fn deleted_entry(&self, path: NamePath, name: &DirEntry) -> FsEntry {
+        let mut entry = FsEntry::new(path, EntryKind::File);
+        entry.allocated = false;
+        entry.address = Some(name.inode);
+        entry.attributes.insert("ext.dirent".into(), format!("slack at byte {}", name.offset));
+        let inode = match Inode::read(self.volume, self.sb, name.inode) {
+            Ok(inode) if inode.links == 0 => inode,
+            Ok(_) => {
+                entry.attributes.insert("ext.inode".into(), "reallocated to another file".into());
+                return entry;
+            }
+            Err(e) => {
+                entry.attributes.insert("data-error".into(), e.message);
+                return entry;
+            }
+        };
+        entry.size = inode.size;
+        entry.timestamps = inode.timestamps.clone();
+        entry.attributes.insert("mode".into(), format!("0o{:o}", inode.mode));
+        if inode.dtime != 0 {
+            entry.attributes.insert("ext.inode.dtime".into(), inode.dtime.to_string());
+        }
+        match self.kind_and_data(&inode) {
+            Ok((kind, data)) => {
+                let recoverable = if matches!(data, DataLayout::None) { 0 } else { inode.size };
+                let complete = recoverable == inode.size;
+                (entry.kind, entry.data) = (kind, data);
+                entry.recovery = Some(Recovery { recoverable_bytes: recoverable, complete });
+            }
+            Err(e) => {
+                entry.attributes.insert("data-error".into(), e.message);
+            }
+        }
+        entry
     }
 
     fn entry(&mut self, path: NamePath, inode: &Inode) -> FsEntry {

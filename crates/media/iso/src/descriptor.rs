@@ -34,6 +34,8 @@ pub(crate) struct Tree {
     pub block_size: u64,
     /// The root directory.
     pub root: DirExtent,
+    /// Bytes the descriptor says the volume spans (volume space size).
+    pub declared: u64,
 }
 
 /// The trees this volume offers.
@@ -101,5 +103,6 @@ fn parse_tree(desc: &[u8], offset: u64, joliet: bool) -> Result<Tree, MediaError
         label: (!label.is_empty()).then_some(label),
         block_size,
         root: DirExtent { lba: root.lba, len: root.data_len },
+        declared: desc.get(80..84).map_or(0, |b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))) * block_size,
     })
 }

@@ -109,6 +109,10 @@ impl FileSystem for IsoFs {
     fn volume(&self) -> Arc<dyn ReadAt> {
         self.volume.clone()
     }
+
+    fn declared_size(&self) -> Option<u64> {
+        Some(self.tree.declared).filter(|&d| d > 0)
+    }
 }
 
 /// Whether `volume` carries an ISO 9660 volume descriptor at sector 16.

@@ -84,8 +84,29 @@ impl<'a> Walker<'a> {
         u64::from(lba) * self.fs.tree.block_size
     }
 
+    /// `dir` cut to the size its own `.` record gives when that is shorter
+    /// than the size its parent (or the volume descriptor) claims: bytes past
+    /// a directory are other structures, never its entries.
+    fn own_length(&self, dir: DirExtent, offset: u64) -> DirExtent {
+        let head = record_head(&*self.fs.volume, offset);
+        let dot = DirRecord::parse(&head).filter(|r| r.is_dot_or_dotdot() && r.lba == dir.lba);
+        match dot.map(|r| r.data_len).filter(|&own| own > 0 && own < dir.len) {
+            Some(own) => {
+                tracing::warn!(
+                    at = offset,
+                    claimed = dir.len,
+                    own,
+                    "iso9660: directory is shorter than its record says"
+                );
+                DirExtent { lba: dir.lba, len: own }
+            }
+            None => dir,
+        }
+    }
+
     fn read_dir(&mut self, dir: DirExtent) -> Result<Vec<u8>, MediaError> {
         let (offset, size) = (self.block_offset(dir.lba), self.fs.volume.size());
+        let dir = self.own_length(dir, offset);
         if offset >= size {
             return Err(MediaError::corrupt(format!(
                 "directory at block {} (byte {offset}) lies beyond the medium's {size} bytes",
@@ -257,9 +278,10 @@ impl<'a> Walker<'a> {
             Some(left) => self.data_left = left,
             None => {
                 let at = e.address.unwrap_or_default();
-                self.defer(MediaError::limit(format!(
-                    "file record at byte {at}: extents repeat data past limits.max_expansion_ratio; data not listed"
-                )));
+                e.damage = Some(format!(
+                    "file record at byte {at}: its extents repeat data past limits.max_expansion_ratio \
+                     (the files of this volume claim more than the medium holds); its content is not read"
+                ));
                 e.data = DataLayout::None;
             }
         }

@@ -182,4 +182,8 @@ impl FileSystem for NtfsFs {
     fn volume(&self) -> Arc<dyn ReadAt> {
         self.mft.volume.clone()
     }
+
+    fn declared_size(&self) -> Option<u64> {
+        self.mft.geo.total_clusters.checked_mul(self.mft.geo.cluster_size)
+    }
 }

@@ -10,7 +10,7 @@ use exhibit_core::manifest::{
     ArtefactKind, ArtefactManifest, InsideInfo, MANIFEST_FORMAT, MediaType, ParentRef, RecoveryInfo, ToolInfo,
     VolumeRef,
 };
-use exhibit_media::{BytesAt, DataLayout, FsEntry, classify, open_content};
+use exhibit_media::{BytesAt, ContentMap, DataLayout, FsEntry, classify, open_content};
 use exhibit_pipeline::{ArtefactBatch, StageContext, StageError, Tally};
 use exhibit_queue::Job;
 use serde_json::json;
@@ -81,6 +81,37 @@ pub struct Place<'a> {
     pub input: &'a ExploreInput,
     pub volume: VolumeRef,
     pub zero_filled: Vec<[u64; 2]>,
+    /// Sparse runs and runs past the end of a truncated medium.
+    pub map: ContentMap,
+}
+
+/// Keeps the first error the entry's source gave, so a failed put can tell
+/// damaged evidence apart from a failing store.
+struct SourceTap<R> {
+    inner: R,
+    error: Arc<Mutex<Option<std::io::Error>>>,
+}
+
+impl<R: Read> Read for SourceTap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|e| {
+            let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+            slot.get_or_insert_with(|| std::io::Error::new(e.kind(), e.to_string()));
+        })
+    }
+}
+
+/// Why a put failed: the evidence's own damage (a record whose data runs
+/// off the image or does not hold together) is the input's fault and is
+/// never retried; anything else is the store's.
+fn put_failed(entry: &FsEntry, source: Option<std::io::Error>, store: StageError) -> StageError {
+    let path = entry.path.recorded().display;
+    match source {
+        Some(e) if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData) => {
+            StageError::input(format!("{path}: a damaged record; its data cannot be read from the image: {e}"))
+        }
+        _ => StageError { kind: store.kind, message: format!("{path}: {}", store.message) },
+    }
 }
 
 /// Streams the entry's content from its volume into the store and records it.
@@ -94,7 +125,9 @@ pub fn extract(
     entry: &FsEntry,
 ) -> Result<Extracted, StageError> {
     let want = readable_bytes(entry);
-    extract_stream(ctx, batch, job, place, key, entry, Box::new(open_content(vol, entry).take(want)), want)
+    let content = open_content(vol, entry);
+    let content = if place.map.missing.is_empty() { content } else { content.filling_missing() };
+    extract_stream(ctx, batch, job, place, key, entry, Box::new(content.take(want)), want)
 }
 
 /// Stages `want` bytes of `body` as the content of `entry`, with its
@@ -112,11 +145,11 @@ pub fn extract_stream(
 ) -> Result<Extracted, StageError> {
     let handle = tokio::runtime::Handle::current();
     let head = Arc::new(Mutex::new(Vec::with_capacity(HEAD_BYTES.min(want as usize))));
-    let body = HeadTap { inner: body, head: head.clone() };
-    let receipt = handle.block_on(batch.put_content(Box::new(body), ctx.hashes)).map_err(|e| StageError {
-        kind: e.kind,
-        message: format!("{}: {}", entry.path.recorded().display, e.message),
-    })?;
+    let source_error = Arc::new(Mutex::new(None));
+    let body = SourceTap { inner: HeadTap { inner: body, head: head.clone() }, error: source_error.clone() };
+    let receipt = handle
+        .block_on(batch.put_content(Box::new(body), ctx.hashes))
+        .map_err(|e| put_failed(entry, source_error.lock().unwrap_or_else(|p| p.into_inner()).take(), e))?;
     if receipt.size != want {
         return Err(StageError::input(format!(
             "{}: read {} of {want} bytes",
@@ -158,7 +191,7 @@ pub fn extract_stream(
     })
 }
 
-fn flags(entry: &FsEntry, zero_filled: &[[u64; 2]]) -> Vec<String> {
+fn flags(entry: &FsEntry, zero_filled: &[[u64; 2]], map: &ContentMap) -> Vec<String> {
     let mut flags = Vec::new();
     if !entry.allocated {
         flags.push(FLAG_DELETED.to_owned());
@@ -168,6 +201,12 @@ fn flags(entry: &FsEntry, zero_filled: &[[u64; 2]]) -> Vec<String> {
     }
     if !zero_filled.is_empty() {
         flags.push(FLAG_BAD_SECTORS.to_owned());
+    }
+    if !map.sparse.is_empty() {
+        flags.push(super::evidence::FLAG_SPARSE.to_owned());
+    }
+    if !map.missing.is_empty() {
+        flags.push(super::evidence::FLAG_TRUNCATED.to_owned());
     }
     flags
 }
@@ -211,10 +250,12 @@ fn manifest(
                 .map(|r| RecoveryInfo { recovered_bytes: size, complete: r.complete }),
             attributes: entry.attributes.clone(),
             zero_filled: place.zero_filled.clone(),
+            sparse: place.map.sparse.clone(),
+            missing: place.map.missing.clone(),
         }),
         derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(EXPLORE),
-        flags: flags(entry, &place.zero_filled),
+        flags: flags(entry, &place.zero_filled, &place.map),
     }
 }

@@ -72,6 +72,12 @@ pub struct EntryRow {
     pub digests: Option<Digests>,
     /// File byte ranges zero-filled over unreadable sectors.
     pub zero_filled: Vec<[u64; 2]>,
+    /// File byte ranges the file system marks sparse.
+    #[serde(default)]
+    pub sparse: Vec<[u64; 2]>,
+    /// File byte ranges past the end of a truncated medium.
+    #[serde(default)]
+    pub missing: Vec<[u64; 2]>,
     /// Why its content was not extracted.
     pub error: Option<String>,
 }

@@ -4,6 +4,7 @@
 //! artefact linked to the image, plus a listing of every entry.
 
 mod bad_sectors;
+mod evidence;
 mod extract;
 pub mod listing;
 mod medium;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 pub use bad_sectors::zero_filled_ranges;
+pub use evidence::{FLAG_SPARSE, FLAG_TRUNCATED};
 pub use extract::{FLAG_BAD_SECTORS, FLAG_DELETED, FLAG_PARTIAL};
 
 use crate::{EXPLORE, POLICY_VERSION};

@@ -9,7 +9,7 @@ use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{ArtefactManifest, MediaType, ParentRef, ToolInfo, VolumeRef};
 use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
 use exhibit_media::{
-    DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
+    ContentMap, DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
 };
 use exhibit_pipeline::{ArtefactBatch, StageContext, StageError};
 use exhibit_queue::Job;
@@ -17,7 +17,8 @@ use serde_json::json;
 use tokio::runtime::Handle;
 use tracing::{info, info_span};
 
-use super::extract::{Extracted, Place, extract, extract_stream, readable_bytes, source_key};
+use super::evidence::{Budget, Truncation, map_content, volume_truncation};
+use super::extract::{Extracted, Place, extract, extract_stream, source_key};
 use super::listing::{EntryRow, LISTING_MIME, ListingLine, ListingWriter, VolumeRow};
 use super::medium::{self, Opened};
 use super::{ExploreInput, explore_job, zero_filled_ranges};
@@ -48,6 +49,9 @@ struct Walker<'a> {
     limits: &'a Limits,
     listing: ListingWriter,
     counts: Counts,
+    budget: Budget,
+    /// What the image is missing: truncated media and the files they cut.
+    truncation: Truncation,
     follow_ups: Vec<Job>,
 }
 
@@ -64,6 +68,8 @@ pub async fn explore(
 ) -> Result<Vec<Job>, StageError> {
     tokio::task::block_in_place(|| {
         let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
+        let declared: Vec<u64> =
+            opened.media.iter().map(|m| m.disk.size()).chain(opened.ewf.as_ref().map(|e| e.declared_size())).collect();
         let mut walker = Walker {
             ctx,
             batch: ArtefactBatch::new(ctx),
@@ -72,6 +78,8 @@ pub async fn explore(
             limits,
             listing: ListingWriter::new().map_err(io)?,
             counts: Counts::default(),
+            budget: Budget::new(limits, input.size, &declared),
+            truncation: Truncation::default(),
             follow_ups: Vec::new(),
         };
         let mut volumes = Vec::new();
@@ -82,6 +90,7 @@ pub async fn explore(
             }
         }
         if let Some(cue) = &opened.cue {
+            walker.truncation.media.extend(cue.truncation());
             walker.audio_tracks(cue)?;
         }
         if let Some(ewf) = &opened.ewf {
@@ -116,22 +125,40 @@ impl Walker<'_> {
             fs: fs.kind().to_owned(),
         };
         let data = fs.volume();
+        let truncated = volume_truncation(fs.as_ref());
+        if let Some((declared, held)) = truncated {
+            self.truncation.media.push(format!(
+                "volume {index} ({}) at byte {} declares {declared} bytes; the image holds {held} of them",
+                fs.kind(),
+                place.offset
+            ));
+        }
+        let fs_declared = fs.declared_size();
+        self.budget.widen(fs_declared);
         let mut fatal = None;
-        let walked = fs.walk(self.limits, &mut |entry| match self.entry(index, &volume_ref, &data, entry) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let message = e.message.clone();
-                fatal = Some(e);
-                Err(MediaError::limit(message))
-            }
-        });
+        let walked =
+            fs.walk(self.limits, &mut |entry| match self.entry(index, &volume_ref, &data, fs_declared, entry) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let message = e.message.clone();
+                    fatal = Some(e);
+                    Err(MediaError::limit(message))
+                }
+            });
         if let Some(e) = fatal {
             if e.kind == exhibit_pipeline::StageErrorKind::Transient {
                 return Err(e);
             }
         }
         if let Err(e) = walked {
-            self.fail(&format!("volume {index} ({})", fs.kind()), &format!("the walk ended early: {e}"))?;
+            let what = format!("volume {index} ({})", fs.kind());
+            // On a volume cut short, structures past the cut are missing
+            // evidence, not a fault a rerun could fix; limits still fail.
+            if truncated.is_some() && e.kind != exhibit_media::MediaErrorKind::LimitExceeded {
+                self.truncation.media.push(format!("{what}: the walk ended early: {e}"));
+            } else {
+                self.fail(&what, &format!("the walk ended early: {e}"))?;
+            }
             row.error = Some(e.to_string());
         }
         Ok(row)
@@ -142,6 +169,7 @@ impl Walker<'_> {
         volume: u32,
         volume_ref: &VolumeRef,
         data: &Arc<dyn exhibit_media::ReadAt>,
+        fs_declared: Option<u64>,
         entry: FsEntry,
     ) -> Result<(), StageError> {
         self.counts.entries += 1;
@@ -156,12 +184,13 @@ impl Walker<'_> {
             DataLayout::Extents(extents) => zero_filled_ranges(extents, volume_ref.offset, &self.input.bad_ranges),
             _ => Vec::new(),
         };
-        let (extracted, error) = if entry.has_content() {
-            self.content(volume, volume_ref, data, &entry, &zero_filled)?
+        let (extracted, error, map) = if entry.has_content() {
+            self.content(volume, volume_ref, data, fs_declared, &entry, &zero_filled)?
         } else {
-            (None, None)
+            (None, entry.damage.clone(), ContentMap::default())
         };
-        let row = entry_row(self.input.artefact.clone(), volume, entry, extracted, zero_filled, error);
+        let mut row = entry_row(self.input.artefact.clone(), volume, entry, extracted, zero_filled, error);
+        (row.sparse, row.missing) = (map.sparse, map.missing);
         self.listing.write(&ListingLine::Entry(Box::new(row))).map_err(io)
     }
 
@@ -170,44 +199,50 @@ impl Walker<'_> {
         volume: u32,
         volume_ref: &VolumeRef,
         data: &Arc<dyn exhibit_media::ReadAt>,
+        fs_declared: Option<u64>,
         entry: &FsEntry,
         zero_filled: &[[u64; 2]],
-    ) -> Result<(Option<Extracted>, Option<String>), StageError> {
+    ) -> Result<(Option<Extracted>, Option<String>, ContentMap), StageError> {
+        let path = entry.path.recorded().display;
+        let refused = |walker: &mut Self, why: String| {
+            walker.fail(&path, &why).map(|()| (None, Some(why), ContentMap::default()))
+        };
+        if let Some(damage) = &entry.damage {
+            return refused(self, format!("a damaged record: {damage}"));
+        }
+        if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
+            return refused(self, format!("its content is {note}"));
+        }
+        let map = match map_content(entry, data.as_ref(), fs_declared) {
+            Ok(map) => map,
+            Err(why) => return refused(self, why),
+        };
+        if !map.missing.is_empty() {
+            self.truncation.files.push(path.clone());
+        }
         let key = source_key(&self.input.artefact, volume, entry);
         if let Some(done) = self.already(&key) {
             self.counts.files += 1;
-            self.nested(&done, &entry.path.recorded().display)?;
-            return Ok((Some(done), None));
+            self.nested(&done, &path)?;
+            return Ok((Some(done), None, map));
         }
-        if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
-            let why = format!("its content is {note}");
-            self.fail(&entry.path.recorded().display, &why)?;
-            return Ok((None, Some(why)));
+        if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
+            return refused(self, why);
         }
-        let want = readable_bytes(entry);
-        let budget = self.limits.max_expansion_ratio.saturating_mul(self.input.size.max(1 << 20));
-        if self.counts.bytes.saturating_add(want) > budget {
-            let why = format!(
-                "extracting it would pass {budget} bytes, {}x the image (limits.max_expansion_ratio)",
-                self.limits.max_expansion_ratio
-            );
-            self.fail(&entry.path.recorded().display, &why)?;
-            return Ok((None, Some(why)));
-        }
-        let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec() };
+        let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec(), map };
         match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry) {
             Ok(done) => {
                 self.counts.files += 1;
                 self.counts.bytes += done.size;
-                self.nested(&done, &entry.path.recorded().display)?;
+                self.nested(&done, &path)?;
                 if self.batch.is_full() {
                     self.commit()?;
                 }
-                Ok((Some(done), None))
+                Ok((Some(done), None, place.map))
             }
             Err(e) if e.kind == exhibit_pipeline::StageErrorKind::Input => {
-                self.fail(&entry.path.recorded().display, &e.message)?;
-                Ok((None, Some(e.message)))
+                self.fail(&path, &e.message)?;
+                Ok((None, Some(e.message), ContentMap::default()))
             }
             Err(e) => Err(e),
         }
@@ -233,7 +268,12 @@ impl Walker<'_> {
                     let body = cue
                         .audio_track_wav(track.number)
                         .map_err(|e| StageError::input(format!("{}: {e}", self.input.path)))?;
-                    let place = Place { input: self.input, volume: volume_ref, zero_filled: Vec::new() };
+                    let place = Place {
+                        input: self.input,
+                        volume: volume_ref,
+                        zero_filled: Vec::new(),
+                        map: ContentMap::default(),
+                    };
                     let done = extract_stream(
                         self.ctx,
                         &mut self.batch,
@@ -265,6 +305,13 @@ impl Walker<'_> {
         event.params.insert("segments".into(), ewf.segment_names().into());
         let stored = json!({"md5": ewf.stored_md5().map(hex::encode), "sha1": ewf.stored_sha1().map(hex::encode)});
         event.params.insert("stored".into(), stored);
+        if let Some(why) = ewf.truncation() {
+            let (declared, held) = (ewf.declared_size(), exhibit_media::ReadAt::size(ewf));
+            event.params.insert("truncated".into(), json!({"declared": declared, "held": held, "reason": why}));
+            self.truncation
+                .media
+                .push(format!("the E01 set declares {declared} bytes of media and holds {held}: {why}"));
+        }
         match ewf.verify() {
             Ok(v) => {
                 event.params.insert("computed".into(), json!({"md5": hex::encode(v.md5), "sha1": hex::encode(v.sha1)}));
@@ -369,6 +416,9 @@ impl Walker<'_> {
         event.params.insert(PARAM_JOB_ID.into(), self.job.job_id.0.clone().into());
         event.params.insert("medium".into(), opened.class.mime().into());
         event.params.insert("volumes".into(), serde_json::to_value(&volumes).unwrap_or_default());
+        if let Some(truncated) = self.truncation.recorded(self.ctx, &self.input.path) {
+            event.params.insert("truncated".into(), truncated);
+        }
         let c = &self.counts;
         event.params.insert(
             "counts".into(),
@@ -428,6 +478,8 @@ fn entry_row(
         artefact: extracted.as_ref().map(|e| e.id.clone()),
         digests: extracted.map(|e| e.digests),
         zero_filled,
+        sparse: Vec::new(),
+        missing: Vec::new(),
         error,
     }
 }

@@ -3,5 +3,6 @@
 
 mod common;
 mod corpus;
+mod deleted;
 mod fixtures;
 mod robustness;

@@ -15,6 +15,8 @@ pub(crate) struct Boot {
     pub fat_offset: u64,
     pub root_cluster: u32,
     pub serial: u32,
+    /// Bytes the boot sector says the volume spans.
+    pub declared: u64,
 }
 
 /// Whether sector 0 names exFAT.
@@ -102,5 +104,6 @@ fn parse(b: &[u8], bps: u64, medium: u64) -> Result<Boot, MediaError> {
         return Err(bad(format!("root directory cluster {root_cluster} is outside 2..={last}")));
     }
     let active = if fats == 2 && le16(b, 106) & 1 == 1 { 1 } else { 0 };
-    Ok(Boot { geo, fat_offset: (fat_off + active * fat_len) * bps, root_cluster, serial: le32(b, 100) })
+    let declared = volume_len.saturating_mul(bps);
+    Ok(Boot { geo, fat_offset: (fat_off + active * fat_len) * bps, root_cluster, serial: le32(b, 100), declared })
 }

@@ -166,4 +166,8 @@ impl FileSystem for ExfatFs {
     fn volume(&self) -> Arc<dyn ReadAt> {
         self.volume.clone()
     }
+
+    fn declared_size(&self) -> Option<u64> {
+        Some(self.boot.declared)
+    }
 }

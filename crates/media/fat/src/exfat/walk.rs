@@ -150,6 +150,7 @@ impl Walker<'_, '_> {
         e.size = set.data_len;
         self.st.charge(div_ceil(set.valid_len.min(e.size), self.fs.boot.geo.cluster_size) * 4)?;
         (e.data, e.recovery) = self.file_data(&set, deleted, offset);
+        e.damage = (!deleted).then(|| damage(&set, &e.data, offset, self.fs.boot.geo)).flatten();
         self.st.emit(self.visit, e)
     }
 
@@ -193,9 +194,12 @@ impl Walker<'_, '_> {
         let heap = geo.count() * geo.cluster_size;
         let plausible = size <= heap;
         if !plausible {
-            self.st.problem(MediaError::corrupt(format!(
-                "exFAT entry set at byte {offset}: size {size} exceeds the {heap} byte heap"
-            )));
+            // A live file's record carries this as its damage (see `damage`).
+            if deleted {
+                self.st.problem(MediaError::corrupt(format!(
+                    "exFAT entry set at byte {offset}: size {size} exceeds the {heap} byte heap"
+                )));
+            }
             valid = valid.min(heap);
         }
         let clusters = div_ceil(valid, geo.cluster_size);
@@ -217,12 +221,22 @@ impl Walker<'_, '_> {
             extents.push(Extent { file_offset: valid, len: size - valid, volume_offset: None });
         }
         let readable: u64 = extents.iter().map(|x| x.len).sum();
-        if !deleted && readable < size {
-            self.st.problem(MediaError::corrupt(format!(
-                "exFAT entry set at byte {offset}: clusters end before {size} bytes"
-            )));
-        }
         let recovery = deleted.then_some(Recovery { recoverable_bytes: readable, complete: readable == size });
         (DataLayout::Extents(extents), recovery)
     }
+}
+
+/// What is wrong with a live file's record when its extents cannot hold
+/// its size: a fault of this record only, listed on it while the walk goes on.
+fn damage(set: &FileSet, data: &DataLayout, offset: u64, geo: chain::Geometry) -> Option<String> {
+    let size = set.data_len;
+    let heap = geo.count() * geo.cluster_size;
+    if size > heap {
+        return Some(format!("exFAT entry set at byte {offset}: size {size} exceeds the {heap} byte heap"));
+    }
+    let readable: u64 = match data {
+        DataLayout::Extents(extents) => extents.iter().map(|x| x.len).sum(),
+        _ => 0,
+    };
+    (size > 0 && readable < size).then(|| format!("exFAT entry set at byte {offset}: clusters end before {size} bytes"))
 }

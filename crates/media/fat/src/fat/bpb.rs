@@ -31,6 +31,8 @@ pub(crate) struct Bpb {
     pub root_cluster: u32,
     pub volume_id: Option<u32>,
     pub label: Option<Vec<u8>>,
+    /// Bytes the boot sector says the volume spans.
+    pub declared: u64,
 }
 
 fn bad(msg: String) -> MediaError {
@@ -114,6 +116,7 @@ pub(crate) fn parse(b: &[u8; 512], medium: u64) -> Result<Bpb, MediaError> {
         root_cluster,
         volume_id: id,
         label,
+        declared: total * bps,
     })
 }
 

@@ -122,4 +122,8 @@ impl FileSystem for FatFs {
     fn volume(&self) -> Arc<dyn ReadAt> {
         self.volume.clone()
     }
+
+    fn declared_size(&self) -> Option<u64> {
+        Some(self.bpb.declared)
+    }
 }

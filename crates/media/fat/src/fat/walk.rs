@@ -123,12 +123,15 @@ impl Walker<'_, '_> {
             return Ok(());
         }
         e.size = u64::from(le32(slot, 28));
-        self.st.charge(div_ceil(e.size, self.fs.bpb.geo.cluster_size) * 4)?;
+        let geo = &self.fs.bpb.geo;
+        // A chain can visit each cluster once, whatever size the record claims.
+        self.st.charge(div_ceil(e.size, geo.cluster_size).min(geo.count()) * 4)?;
         if deleted {
             let (data, recovery) = self.fs.recover(cluster, e.size);
             (e.data, e.recovery) = (data, Some(recovery));
         } else {
-            e.data = self.file_data(cluster, e.size, offset);
+            let (data, damage) = self.file_data(cluster, e.size, offset);
+            (e.data, e.damage) = (data, damage.map(|d| d.message));
         }
         self.st.emit(self.visit, e)
     }
@@ -158,13 +161,21 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn file_data(&mut self, start: u32, size: u64, offset: u64) -> DataLayout {
+    /// The file's extents, and what is wrong with its record if its chain
+    /// does not hold its size: a fault of this record only, so it goes on
+    /// the entry and the walk carries on.
+    fn file_data(&mut self, start: u32, size: u64, offset: u64) -> (DataLayout, Option<MediaError>) {
         if size == 0 {
-            return DataLayout::None;
+            return (DataLayout::None, None);
         }
         let geo = &self.fs.bpb.geo;
         let needed = div_ceil(size, geo.cluster_size);
         let what = format!("file of directory entry at byte {offset}");
+        if needed > geo.count() {
+            let msg =
+                format!("{what} declares {size} bytes, more than the volume's {} data clusters hold", geo.count());
+            return (DataLayout::None, Some(MediaError::corrupt(msg)));
+        }
         let table = &self.fs.table;
         let (runs, problem) = match chain::follow(geo, start, needed, self.st.limits, &what, &|c| table.link(c)) {
             Ok((runs, Ended::Full)) => (runs, None),
@@ -174,10 +185,7 @@ impl Walker<'_, '_> {
             }
             Err((runs, e)) => (runs, Some(e)),
         };
-        if let Some(e) = problem {
-            self.st.problem(e);
-        }
-        DataLayout::Extents(chain::extents(geo, &runs, size, 0))
+        (DataLayout::Extents(chain::extents(geo, &runs, size, 0)), problem)
     }
 }
 

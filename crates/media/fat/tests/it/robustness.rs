@@ -154,3 +154,62 @@ fn directory_loop_is_reported_and_the_rest_listed() {
     assert!(err.message.contains("loop"), "{}", err.message);
     assert_eq!(after.len(), entries.len() - 3, "deep/er, still and leaf.bin are behind the loop");
 }
+
+/// `fixtures/damaged/fat-loop.img` (scripts/fixtures/damaged.sh): LOOP.BIN's
+/// chain loops over two clusters and its size says 0xFFFFFFFF. That record
+/// alone is damaged; the walk is clean and its siblings read in full.
+#[test]
+fn a_looping_chain_with_a_huge_size_damages_its_record_only() {
+    let path = crate::common::root().join("fixtures/damaged/fat-loop.img");
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::FileAt::open(&path).unwrap());
+    let fs = open_fat(vol, &limits()).unwrap();
+    let (entries, result) = list(fs.as_ref(), &limits());
+    result.expect("one bad record does not end the walk");
+    let files: Vec<&FsEntry> = entries.iter().filter(|e| e.size > 0).collect();
+    assert_eq!(files.len(), 5, "{entries:?}");
+    for e in files {
+        let name = crate::common::path(e);
+        if name == "/LOOP.BIN" {
+            let damage = e.damage.as_deref().expect("the record is marked damaged");
+            assert!(damage.contains("4294967295"), "{damage}");
+        } else {
+            assert!(e.damage.is_none(), "{name}");
+            let body = crate::common::content(fs.as_ref(), e).unwrap();
+            assert!(body.starts_with(b"fat file "), "{name}");
+        }
+    }
+}
+
+/// exFAT: one live file's entry set says it is 1 TiB (checksum redone, so
+/// the set is well formed). That record alone is damaged; its siblings are
+/// listed and read as before.
+#[test]
+fn an_exfat_size_past_the_heap_damages_its_record_only() {
+    let mut bytes = std::fs::read(crate::common::fixture("exfat.img")).unwrap();
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::BytesAt::new(bytes.clone()));
+    let fs = open_exfat(vol, &limits()).unwrap();
+    let (before, _) = list(fs.as_ref(), &limits());
+    let files: Vec<&FsEntry> = before.iter().filter(|e| e.allocated && e.size > 0 && e.damage.is_none()).collect();
+    assert!(files.len() >= 2, "the fixture has live files");
+    let victim = files[0].address.unwrap() as usize;
+    let secondaries = usize::from(bytes[victim + 1]);
+    bytes[victim + 32 + 24..victim + 32 + 32].copy_from_slice(&(1u64 << 40).to_le_bytes());
+    let mut sum = 0u16;
+    for (i, &b) in bytes[victim..victim + 32 * (secondaries + 1)].iter().enumerate() {
+        if i != 2 && i != 3 {
+            sum = sum.rotate_right(1).wrapping_add(u16::from(b));
+        }
+    }
+    bytes[victim + 2..victim + 4].copy_from_slice(&sum.to_le_bytes());
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::BytesAt::new(bytes));
+    let fs = open_exfat(vol, &limits()).unwrap();
+    let (after, _) = list(fs.as_ref(), &limits());
+    for e in after.iter().filter(|e| e.allocated && e.size > 0) {
+        if e.address == Some(victim as u64) {
+            assert!(e.damage.as_deref().is_some_and(|d| d.contains("exceeds")), "{e:?}");
+        } else if files.iter().any(|f| f.path == e.path) {
+            assert!(e.damage.is_none(), "{e:?}");
+            crate::common::content(fs.as_ref(), e).unwrap();
+        }
+    }
+}

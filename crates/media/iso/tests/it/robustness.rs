@@ -189,3 +189,18 @@ fn long_fuzz_through_fuzz_one() {
         exhibit_media_iso::fuzz_one(&damaged);
     }
 }
+
+/// `fixtures/damaged/iso-big-root.iso`: the volume descriptor says the root
+/// is 0xFFFFFFFF bytes. Only the root's own entries are listed (its `.`
+/// record gives the true size), nothing read from past it.
+#[test]
+fn an_oversized_root_lists_only_its_own_entries() {
+    let path = crate::common::workspace_root().join("fixtures/damaged/iso-big-root.iso");
+    let fs = exhibit_media_iso::open(crate::common::medium(&path), &exhibit_media_core::Limits::default()).unwrap();
+    let mut names: Vec<String> = crate::common::entries(fs.as_ref()).iter().map(crate::common::path_of).collect();
+    names.sort_unstable();
+    let mut expected: Vec<String> = (0..9).map(|i| format!("/GOOD{i}.TXT")).collect();
+    expected.extend(["/BAD.TXT", "/SUB", "/SUB/INNER.TXT"].map(str::to_owned));
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+}

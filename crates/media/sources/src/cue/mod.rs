@@ -43,6 +43,8 @@ pub struct CueImage {
     tracks: Vec<CueTrack>,
     files: Vec<Arc<FileAt>>,
     track_file: Vec<usize>,
+    /// Tracks the `.bin` files are too short for, as the sheet places them.
+    cut: Vec<String>,
 }
 
 /// Opens a cue sheet; `FILE` names are resolved relative to its folder.
@@ -59,7 +61,7 @@ pub fn open_cue(cue_path: &Path, limits: &Limits) -> Result<CueImage, MediaError
 
 impl CueImage {
     fn resolve(sheet: Vec<SheetFile>, folder: &Path) -> Result<Self, MediaError> {
-        let mut image = Self { tracks: Vec::new(), files: Vec::new(), track_file: Vec::new() };
+        let mut image = Self { tracks: Vec::new(), files: Vec::new(), track_file: Vec::new(), cut: Vec::new() };
         let mut lba = 0u64;
         for file in sheet.iter().filter(|f| !f.tracks.is_empty()) {
             if file.kind != "BINARY" {
@@ -95,8 +97,18 @@ impl CueImage {
         }
         for (k, t) in file.tracks.iter().enumerate() {
             let (_, offset) = starts.get(k).copied().unwrap_or_default();
-            let end = starts.get(k + 1).map_or(file_len, |s| s.0).min(file_len);
-            let length = end.checked_sub(offset).ok_or_else(|| bad(t.number, "starts past the file's end"))?;
+            let declared_end = starts.get(k + 1).map_or(file_len, |s| s.0);
+            let end = declared_end.min(file_len);
+            // A `.bin` shorter than the sheet says is truncated evidence:
+            // the track keeps what the file holds, and the cut is recorded.
+            if declared_end > file_len || offset > file_len {
+                self.cut.push(format!(
+                    "TRACK {:02} of {} ends at byte {declared_end} by the cue sheet; the file holds {file_len}",
+                    t.number,
+                    path.display()
+                ));
+            }
+            let length = end.saturating_sub(offset);
             let in_file_gap = t.index1.unwrap_or(0) - t.index0.unwrap_or(t.index1.unwrap_or(0));
             lba = lba.saturating_add(t.pregap).saturating_add(in_file_gap);
             let sectors = length / t.mode.sector_size();
@@ -119,6 +131,12 @@ impl CueImage {
     /// The tracks, in order.
     pub fn tracks(&self) -> &[CueTrack] {
         &self.tracks
+    }
+
+    /// Why the `.bin` files hold less than the sheet places in them, or
+    /// `None` when every track is whole.
+    pub fn truncation(&self) -> Option<String> {
+        (!self.cut.is_empty()).then(|| self.cut.join("; "))
     }
 
     fn find(&self, number: u8) -> Result<(&CueTrack, Arc<FileAt>), MediaError> {

@@ -48,7 +48,9 @@ impl EwfImage {
         Ok(bytes)
     }
 
-    /// Hashes all media through verified chunk reads.
+    /// Hashes all media through verified chunk reads. A truncated set is
+    /// hashed as far as it goes and compared with nothing: its stored hashes
+    /// cover media it no longer holds.
     pub fn verify(&self) -> Result<EwfVerification, MediaError> {
         let (mut md5, mut sha1) = (Md5::new(), Sha1::new());
         for index in 0..self.chunk_count() {
@@ -58,8 +60,8 @@ impl EwfImage {
         }
         let (md5, sha1): ([u8; 16], [u8; 20]) = (md5.finalize().into(), sha1.finalize().into());
         Ok(EwfVerification {
-            md5_matches: self.md5.map(|m| m == md5),
-            sha1_matches: self.sha1.map(|s| s == sha1),
+            md5_matches: self.md5.filter(|_| self.truncation.is_none()).map(|m| m == md5),
+            sha1_matches: self.sha1.filter(|_| self.truncation.is_none()).map(|s| s == sha1),
             md5,
             sha1,
         })
@@ -179,7 +181,7 @@ impl ReadAt for EwfImage {
         let mut done = 0usize;
         while done < buf.len() {
             let pos = offset.saturating_add(done as u64);
-            if pos >= self.media_size {
+            if pos >= self.available {
                 break;
             }
             let chunk = self.chunk(pos / self.chunk_size).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
@@ -196,6 +198,6 @@ impl ReadAt for EwfImage {
     }
 
     fn size(&self) -> u64 {
-        self.media_size
+        self.available
     }
 }

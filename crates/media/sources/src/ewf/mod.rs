@@ -13,7 +13,7 @@ mod segment;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use exhibit_media_core::{FileAt, Limits, MediaError, ReadAt};
+use exhibit_media_core::{FileAt, Limits, MediaError, MediaErrorKind, ReadAt};
 
 use crate::lru::Lru;
 pub use chunk::EwfVerification;
@@ -46,6 +46,10 @@ pub struct EwfImage {
     first_chunk: Vec<u64>,
     chunk_size: u64,
     media_size: u64,
+    /// Bytes of media the surviving segments hold (`media_size` unless the
+    /// set is truncated).
+    available: u64,
+    truncation: Option<String>,
     bytes_per_sector: u32,
     md5: Option<[u8; 16]>,
     sha1: Option<[u8; 20]>,
@@ -68,7 +72,11 @@ pub fn open_ewf(first_segment: &Path, limits: &Limits) -> Result<EwfImage, Media
             )));
         };
         let file = FileAt::open(&path).map_err(|e| {
-            MediaError::io(format!("EWF segment {number} is missing or unreadable: expected {}", path.display()), e)
+            let context = format!("EWF segment {number} is missing or unreadable: expected {}", path.display());
+            match e.kind() {
+                std::io::ErrorKind::NotFound => MediaError::corrupt(format!("{context}: {e}")),
+                _ => MediaError::io(context, e),
+            }
         })?;
         Ok((path.display().to_string(), Arc::new(file)))
     };
@@ -116,25 +124,33 @@ impl EwfImage {
         let mut segments = Vec::new();
         let mut all = SegmentScan::default();
         for number in 1..=MAX_SEGMENTS {
-            let (name, data) = open(number)?;
-            let ctx = ParseCtx { limits, name: &name };
-            let found = segment::segment_number(data.as_ref(), &ctx)?;
-            if found != number {
-                return Err(MediaError::corrupt(format!("{name} says it is EWF segment {found}, expected {number}")));
-            }
-            let scan = segment::scan(data.as_ref(), segments.len(), &ctx)?;
+            let (name, data, scan) = match open_segment(open, number, segments.len(), limits) {
+                Ok(found) => found,
+                // A later segment that is missing or cut short truncates the
+                // media; the segments before it still hold their chunks.
+                Err(e) if number > 1 && all.volume.is_some() && e.kind == MediaErrorKind::Corrupt => {
+                    tracing::warn!(segment = number, error = %e, "EWF set is truncated");
+                    return Self::assemble(segments, all, limits, Some(format!("segment {number}: {e}")));
+                }
+                Err(e) => return Err(e),
+            };
             tracing::debug!(segment = %name, tables = scan.tables.len(), "EWF segment scanned");
             segments.push(Segment { name, data });
             let last = scan.last;
             merge(&mut all, scan);
             if last {
-                return Self::assemble(segments, all, limits);
+                return Self::assemble(segments, all, limits, None);
             }
         }
         Err(MediaError::limit(format!("EWF set has more than {MAX_SEGMENTS} segments")))
     }
 
-    fn assemble(segments: Vec<Segment>, all: SegmentScan, limits: &Limits) -> Result<Self, MediaError> {
+    fn assemble(
+        segments: Vec<Segment>,
+        all: SegmentScan,
+        limits: &Limits,
+        truncation: Option<String>,
+    ) -> Result<Self, MediaError> {
         let first = segments.first().map_or("", |s| s.name.as_str());
         let vol = all.volume.ok_or_else(|| MediaError::corrupt(format!("EWF set {first} has no volume section")))?;
         let (chunk_size, media_size) = geometry(&vol, first)?;
@@ -146,7 +162,7 @@ impl EwfImage {
             first_chunk.push(total);
             total += u64::from(t.count);
         }
-        if total < needed {
+        if total < needed && truncation.is_none() {
             return Err(MediaError::corrupt(format!(
                 "EWF set {first}: tables list {total} chunks, but the volume section's {media_size} bytes need {needed}"
             )));
@@ -158,6 +174,8 @@ impl EwfImage {
             first_chunk,
             chunk_size,
             media_size,
+            available: total.saturating_mul(chunk_size).min(media_size),
+            truncation,
             bytes_per_sector: vol.bytes_per_sector,
             md5: all.md5,
             sha1: all.sha1,
@@ -193,9 +211,21 @@ impl EwfImage {
         self.chunk_size
     }
 
-    /// Number of chunks holding the media.
+    /// Number of chunks holding the media that the set still has.
     pub fn chunk_count(&self) -> u64 {
-        self.media_size.div_ceil(self.chunk_size)
+        self.available.div_ceil(self.chunk_size)
+    }
+
+    /// Bytes of media the set declares (its volume section), which is what
+    /// was acquired; [`ReadAt::size`] is what the segments at hand hold.
+    pub fn declared_size(&self) -> u64 {
+        self.media_size
+    }
+
+    /// Why the set holds less media than it declares (a missing or cut
+    /// segment), or `None` for a whole set.
+    pub fn truncation(&self) -> Option<&str> {
+        self.truncation.as_deref()
     }
 
     /// Names of the segment files, in order.
@@ -212,6 +242,23 @@ pub(crate) fn read_failed(context: impl std::fmt::Display, e: std::io::Error) ->
     } else {
         MediaError::io(context, e)
     }
+}
+
+/// Opens segment `number` and scans its sections.
+fn open_segment(
+    open: &mut dyn FnMut(u16) -> Result<(String, Arc<dyn ReadAt>), MediaError>,
+    number: u16,
+    index: usize,
+    limits: &Limits,
+) -> Result<(String, Arc<dyn ReadAt>, SegmentScan), MediaError> {
+    let (name, data) = open(number)?;
+    let ctx = ParseCtx { limits, name: &name };
+    let found = segment::segment_number(data.as_ref(), &ctx)?;
+    if found != number {
+        return Err(MediaError::corrupt(format!("{name} says it is EWF segment {found}, expected {number}")));
+    }
+    let scan = segment::scan(data.as_ref(), index, &ctx)?;
+    Ok((name, data, scan))
 }
 
 fn merge(all: &mut SegmentScan, scan: SegmentScan) {

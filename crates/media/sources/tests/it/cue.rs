@@ -78,3 +78,25 @@ fn a_missing_bin_file_is_named() {
     let err = open_cue(&cue, &Limits::default()).err().expect("missing file");
     assert!(err.message.contains("gone.bin"), "{err}");
 }
+
+/// A `.bin` cut short (`head -c`) inside the data track: the sheet still
+/// opens, the data track keeps the sectors the file holds, the audio track
+/// the sheet places past the end is empty, and the cut is named.
+#[test]
+fn a_bin_shorter_than_its_sheet_is_truncated_not_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixture("cue/one-file.cue"), dir.path().join("one-file.cue")).expect("copy");
+    let bin = std::fs::read(fixture("cue/disc image.bin")).expect("bin");
+    let keep = 100 * 2352 + 1000;
+    std::fs::write(dir.path().join("disc image.bin"), &bin[..keep]).expect("write");
+    let image = open_cue(&dir.path().join("one-file.cue"), &Limits::default()).expect("opens truncated");
+    let why = image.truncation().expect("the cut is recorded");
+    assert!(why.contains("TRACK 01") && why.contains("TRACK 02") && why.contains(&keep.to_string()), "{why}");
+    let t = image.tracks();
+    assert_eq!((t[0].length, t[1].length), (100, 0));
+    let view = image.data_track_view(1).expect("data view");
+    let mut head = vec![0u8; 2048];
+    read_exact_at(view.as_ref(), 0, &mut head).expect("the sectors that exist read");
+    assert_eq!(head, bin[16..16 + 2048], "user data of sector 0");
+    assert!(open("cue/one-file.cue").truncation().is_none(), "a whole set is not truncated");
+}

@@ -99,15 +99,46 @@ fn a_changed_byte_in_a_compressed_chunk_fails() {
     assert!(err.message.contains("EWF chunk 1 (media offset 32768; "), "{}", err.message);
 }
 
+/// The first `len` bytes of the whole fixture set.
+fn whole_prefix(len: u64) -> Vec<u8> {
+    let whole = open("ewf/split.E01");
+    let mut buf = vec![0u8; usize::try_from(len).expect("small")];
+    exhibit_media_core::read_exact_at(&whole, 0, &mut buf).expect("whole set reads");
+    buf
+}
+
+/// A set that lost segments opens as truncated media: what the surviving
+/// segments hold reads exactly as the whole set does, and nothing past it.
+fn assert_truncated_prefix(image: &EwfImage, segment: &str) {
+    let why = image.truncation().expect("the set is marked truncated");
+    assert!(why.contains(segment), "{why}");
+    assert_eq!(image.declared_size(), 2_622_976);
+    assert!(image.size() > 0 && image.size() < image.declared_size(), "{}", image.size());
+    let mut got = vec![0u8; usize::try_from(image.size()).expect("small")];
+    exhibit_media_core::read_exact_at(image, 0, &mut got).expect("the surviving media reads");
+    assert!(got == whole_prefix(image.size()), "surviving media differs from the whole set's");
+    assert_eq!(image.read_at(image.size(), &mut [0u8; 16]).expect("past the end"), 0);
+    let check = image.verify().expect("hashes what survives");
+    assert_eq!((check.md5_matches, check.sha1_matches), (None, None), "stored hashes cover lost media");
+}
+
 #[test]
-fn a_missing_segment_is_named() {
+fn a_missing_segment_truncates_the_media() {
     let dir = tempfile::tempdir().expect("tempdir");
     for name in ["split.E01", "split.E03"] {
         std::fs::copy(fixture(&format!("ewf/{name}")), dir.path().join(name)).expect("copy");
     }
-    let err = open_ewf(&dir.path().join("split.E01"), &Limits::default()).err().expect("missing");
-    assert_eq!(err.kind, MediaErrorKind::Io);
-    assert!(err.message.contains("EWF segment 2 is missing") && err.message.contains("split.E02"), "{err}");
+    let image = open_ewf(&dir.path().join("split.E01"), &Limits::default()).expect("opens truncated");
+    assert_truncated_prefix(&image, "split.E02");
+    assert_eq!(image.segment_names().len(), 1);
+}
+
+#[test]
+fn a_missing_first_segment_is_still_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(fixture("ewf/split.E02"), dir.path().join("split.E01")).expect("copy");
+    let err = open_ewf(&dir.path().join("split.E01"), &Limits::default()).err().expect("not a first segment");
+    assert_eq!(err.kind, MediaErrorKind::Corrupt, "{err}");
 }
 
 #[test]
@@ -132,14 +163,14 @@ fn segment_names_follow_the_ewf_sequence() {
 }
 
 #[test]
-fn a_truncated_segment_is_corrupt() {
+fn a_cut_last_segment_truncates_the_media() {
     let dir = tempfile::tempdir().expect("tempdir");
     for name in ["split.E01", "split.E02", "split.E03"] {
         let bytes = std::fs::read(fixture(&format!("ewf/{name}"))).expect("segment");
         let keep = if name == "split.E03" { bytes.len() - 100 } else { bytes.len() };
         std::fs::write(dir.path().join(name), &bytes[..keep]).expect("write");
     }
-    let err = open_ewf(&dir.path().join("split.E01"), &Limits::default()).err().expect("truncated");
-    assert_eq!(err.kind, MediaErrorKind::Corrupt, "{err}");
-    assert!(err.message.contains("split.E03"), "{err}");
+    let image = open_ewf(&dir.path().join("split.E01"), &Limits::default()).expect("opens truncated");
+    assert_truncated_prefix(&image, "split.E03");
+    assert_eq!(image.segment_names().len(), 2);
 }

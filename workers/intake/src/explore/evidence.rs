@@ -1,0 +1,135 @@
+//! Facts about the evidence that explore records instead of failing on:
+//! sparse runs, media cut short, and damaged records; and the expansion
+//! budget, measured against the media the container declares.
+
+use exhibit_media::{ContentMap, FileSystem, FsEntry, Limits, ReadAt, content_map};
+use exhibit_pipeline::StageContext;
+use serde_json::json;
+
+use super::extract::readable_bytes;
+
+/// Flag on an extracted file some of whose bytes lie past the end of a
+/// truncated medium (recorded as `missing` ranges, read as zeros).
+pub const FLAG_TRUNCATED: &str = "truncated";
+/// Flag on an extracted file with sparse runs (recorded as `sparse` ranges).
+pub const FLAG_SPARSE: &str = "sparse";
+
+/// Bytes the files of one image may make explore read, as a multiple of
+/// the media it holds. Sparse runs cost nothing; they are zeros by the file
+/// system's own account and never read from the medium.
+#[derive(Debug)]
+pub struct Budget {
+    base: u64,
+    ratio: u64,
+    used: u64,
+}
+
+impl Budget {
+    /// A budget for an image of `image_size` stored bytes whose container
+    /// declares `declared_media` bytes of media (an E01's media size; the
+    /// largest wins, so a well-compressed E01 is measured by its disk).
+    pub fn new(limits: &Limits, image_size: u64, declared_media: &[u64]) -> Self {
+        let base = declared_media.iter().copied().fold(image_size, u64::max).max(1 << 20);
+        Self { base, ratio: limits.max_expansion_ratio, used: 0 }
+    }
+
+    /// Widens the base to a volume's declared size: a truncated volume's
+    /// files are measured by the volume it was, and their missing runs
+    /// (stored as zeros) fit that measure.
+    pub fn widen(&mut self, declared_volume: Option<u64>) {
+        self.base = self.base.max(declared_volume.unwrap_or(0));
+    }
+
+    /// Takes `map`'s share of a file of `logical` bytes from the budget, or
+    /// says why the file is refused.
+    pub fn admit(&mut self, logical: u64, map: &ContentMap) -> Result<(), String> {
+        let cap = self.ratio.saturating_mul(self.base);
+        if logical > cap {
+            return Err(format!(
+                "it declares {logical} bytes, more than {}x the {} bytes of media the image holds \
+                 (limits.max_expansion_ratio); a crafted record, not extracted",
+                self.ratio, self.base
+            ));
+        }
+        let counted = logical.saturating_sub(map.sparse_bytes());
+        let used = self.used.saturating_add(counted);
+        if used > cap {
+            return Err(format!(
+                "the files of this image claim more than {}x its {} bytes of media (limits.max_expansion_ratio): \
+                 extents that repeat the same data? not extracted",
+                self.ratio, self.base
+            ));
+        }
+        self.used = used;
+        Ok(())
+    }
+}
+
+/// What the file system says its volume spans, when the medium holds less:
+/// `(declared, held)`.
+pub fn volume_truncation(fs: &dyn FileSystem) -> Option<(u64, u64)> {
+    let held = fs.volume().size();
+    fs.declared_size().filter(|&declared| declared > held).map(|declared| (declared, held))
+}
+
+/// Where `entry`'s readable bytes do not come from `data`: sparse runs, and
+/// runs past the end of a truncated volume. An extent outside the volume
+/// the file system declares is a corrupt record.
+pub fn map_content(entry: &FsEntry, data: &dyn ReadAt, fs_declared: Option<u64>) -> Result<ContentMap, String> {
+    let held = data.size();
+    content_map(entry, readable_bytes(entry), held, fs_declared.unwrap_or(held))
+        .map_err(|e| format!("a corrupt record: {e}"))
+}
+
+/// Media of this image that hold less than they declare, and the files
+/// with bytes past their end.
+#[derive(Debug, Default)]
+pub struct Truncation {
+    /// Each medium or volume that is cut, and by how much.
+    pub media: Vec<String>,
+    /// Files with bytes past the end.
+    pub files: Vec<String>,
+}
+
+impl Truncation {
+    /// The `truncated` fact for the `explored` event, also noted as a
+    /// warning for the run's summary; `None` for a whole image.
+    pub fn recorded(&self, ctx: &StageContext, image: &str) -> Option<serde_json::Value> {
+        if self.media.is_empty() && self.files.is_empty() {
+            return None;
+        }
+        let cut = match self.files.len() {
+            0 => "no file is cut short".to_owned(),
+            n => format!("{n} file(s) cut short, recorded with their missing ranges: {}", self.files.join(", ")),
+        };
+        let note = format!("the image is truncated ({}); {cut}", self.media.join("; "));
+        ctx.tally.warn(image, &note);
+        Some(json!({"image": image, "media": self.media, "files": self.files}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_runs_are_free_and_repeated_data_is_refused() {
+        let limits = Limits { max_expansion_ratio: 4, ..Limits::default() };
+        // A 100 KiB E01 declaring 8 MiB of media: measured by the media.
+        let mut budget = Budget::new(&limits, 100 << 10, &[8 << 20]);
+        let sparse = ContentMap { sparse: vec![[0, 8 << 20]], missing: Vec::new() };
+        for _ in 0..100 {
+            budget.admit(8 << 20, &sparse).expect("a volume-long sparse file costs nothing");
+        }
+        let dense = ContentMap::default();
+        budget.admit(16 << 20, &dense).expect("half the budget");
+        budget.admit(16 << 20, &dense).expect("the rest of it");
+        let refused = budget.admit(1, &dense).expect_err("over 4x");
+        assert!(refused.contains("limits.max_expansion_ratio"), "{refused}");
+        let huge = budget.admit(33 << 20, &sparse).expect_err("a file longer than 4x the media");
+        assert!(huge.contains("declares 34603008 bytes"), "{huge}");
+        // A truncated volume that declares 16 MiB widens the measure to it.
+        budget.widen(Some(16 << 20));
+        budget.admit(16 << 20, &dense).expect("within 4x the declared volume");
+    }
+}
