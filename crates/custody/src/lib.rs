@@ -46,14 +46,16 @@
 //! # Ok(()) }
 //! ```
 
+mod anchor;
 mod entry;
 mod error;
 mod ledger;
 mod signer;
 mod verify;
 
+pub use anchor::{AnchorError, AnchorOutcome, Anchorer, anchor_head};
 pub use entry::{EntryError, LedgerEntry, body_of_file};
 pub use error::{CustodyError, Result};
 pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
-pub use verify::{EntryFault, Problem, VerifyReport, verify_case};
+pub use verify::{AnchorSummary, EntryFault, Problem, VerifyOptions, VerifyReport, verify_case, verify_case_with};

@@ -2,8 +2,11 @@
 //! signature, then re-hashes every object and manifest the ledger names.
 //! Each problem names exactly which entry, artefact or object it is.
 
+mod anchors;
 mod chain;
 mod content;
+
+pub use anchors::AnchorSummary;
 
 use std::fmt;
 
@@ -31,6 +34,17 @@ pub struct VerifyReport {
     pub keys: Vec<String>,
     /// Everything wrong, ledger problems first, each in sequence order.
     pub problems: Vec<Problem>,
+    /// The RFC 3161 anchors found, and whether they were checked.
+    #[serde(default)]
+    pub anchors: AnchorSummary,
+}
+
+/// What `verify` checks against beyond the case itself.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The CA that anchors' TSA certificates must chain to. Without it,
+    /// anchors are reported as not checked.
+    pub tsa_trust: Option<exhibit_timestamp::TsaTrust>,
 }
 
 impl VerifyReport {
@@ -94,6 +108,18 @@ pub enum Problem {
     UnknownKey { seq: u64 },
     /// A file under the case that exhibit never writes there.
     UnexpectedFile { key: String },
+    /// A timestamp anchor is not a valid token from the configured TSA.
+    AnchorInvalid { file: String, seq: u64, reason: String },
+    /// An anchored entry's body no longer has the SHA-256 the TSA signed.
+    AnchorMismatch {
+        file: String,
+        seq: u64,
+        anchored: Sha256Digest,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found: Option<Sha256Digest>,
+    },
+    /// An anchored entry is not in the ledger: it was cut off.
+    AnchorEntryMissing { file: String, seq: u64 },
 }
 
 impl Problem {
@@ -167,6 +193,17 @@ impl fmt::Display for Problem {
                 write!(f, "entry {seq}: unknown key (signed by a key no earlier key-added entry introduced)")
             }
             Self::UnexpectedFile { key } => write!(f, "file {key}: unexpected (exhibit never writes it there)"),
+            Self::AnchorInvalid { file, seq, reason } => {
+                write!(f, "anchor {file} (entry {seq}): invalid timestamp ({reason})")
+            }
+            Self::AnchorMismatch { file, seq, anchored, found } => {
+                write!(f, "entry {seq} altered: anchor {file} timestamped sha256 {anchored}, but ")?;
+                match found {
+                    Some(found) => write!(f, "the entry's body now hashes to {found}"),
+                    None => f.write_str("the entry is no longer readable"),
+                }
+            }
+            Self::AnchorEntryMissing { file, seq } => write!(f, "entry {seq} missing: anchor {file} shows it existed"),
         }
     }
 }
@@ -175,25 +212,39 @@ impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let counts = format!("{} entries, {} artefacts, {} objects", self.entries, self.artefacts, self.objects);
         if self.is_clean() {
-            return write!(f, "OK: {counts} intact");
+            write!(f, "OK: {counts} intact")?;
+            return write_anchor_line(f, &self.anchors);
         }
         let n = self.problems.len();
         write!(f, "FAILED: case {}: {n} problem{} ({counts} checked)", self.case, if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }
-        Ok(())
+        write_anchor_line(f, &self.anchors)
     }
+}
+
+fn write_anchor_line(f: &mut fmt::Formatter<'_>, anchors: &AnchorSummary) -> fmt::Result {
+    let line = anchors.to_string();
+    if line.is_empty() { Ok(()) } else { write!(f, "\n{line}") }
 }
 
 /// Checks the whole case: every ledger entry, link and signature, every
 /// object (re-hashed) and every manifest the ledger names, and flags
-/// anything stored that the ledger does not name.
-#[instrument(skip(store), fields(case = %case))]
+/// anything stored that the ledger does not name. Anchors are reported
+/// as not checked; see [`verify_case_with`].
 pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<VerifyReport> {
+    verify_case_with(store, case, &VerifyOptions::default()).await
+}
+
+/// [`verify_case`], and every RFC 3161 anchor against `options.tsa_trust`.
+#[instrument(skip(store, options), fields(case = %case))]
+pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &VerifyOptions) -> Result<VerifyReport> {
     let chain = chain::check(store, case).await?;
+    let (anchors, anchor_problems) = anchors::check(store, case, options.tsa_trust.as_ref()).await?;
     let refs = content::Refs::collect(&chain.trusted);
     let mut problems = chain.problems;
+    problems.extend(anchor_problems);
     problems.extend(content::check_objects(store, case, &refs).await?);
     problems.extend(content::check_manifests(store, case, &refs).await?);
     let report = VerifyReport {
@@ -203,6 +254,7 @@ pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<Verif
         objects: refs.objects.len() as u64,
         keys: chain.keys,
         problems,
+        anchors,
     };
     info!(entries = report.entries, problems = report.problems.len(), "verified case");
     Ok(report)
