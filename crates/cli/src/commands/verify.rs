@@ -25,7 +25,8 @@ pub struct VerifyArgs {
 
 pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
-    let report = exhibit_custody::verify_case(store.as_ref(), &args.case).await?;
+    let options = exhibit_custody::VerifyOptions { tsa_trust: super::anchor::tsa_trust(&config.anchoring)? };
+    let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
     let notes = notes(&case_events(store.as_ref(), &args.case).await?);
     if args.json {
         let mut value = serde_json::to_value(&report)?;
