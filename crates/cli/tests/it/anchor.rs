@@ -63,10 +63,13 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The README's recipe: the body hash of an entry, with python3 and sha256sum.
+/// The README's recipe, word for word: the body hash of an entry with
+/// python3 and sha256sum.
 fn body_sha256(entry: &Path) -> String {
-    let script = r#"import json,sys,hashlib; d=json.load(open(sys.argv[1])); d.pop("sig"); print(hashlib.sha256(json.dumps(d,sort_keys=True,separators=(",",":"),ensure_ascii=False).encode()).hexdigest())"#;
-    let out = std::process::Command::new("python3").args(["-c", script]).arg(entry).output().unwrap();
+    let recipe = r#"python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("sig"); sys.stdout.buffer.write(json.dumps(d,sort_keys=True,separators=(",",":"),ensure_ascii=False).encode())' "$1" | sha256sum | cut -d" " -f1"#;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(readme.contains(&recipe.replace("\"$1\"", "cases/C1/ledger/$n.json")), "README recipe changed");
+    let out = std::process::Command::new("bash").args(["-c", recipe, "recipe"]).arg(entry).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out).trim().to_owned()
 }
