@@ -209,3 +209,12 @@ async fn hostile_anchor_files_are_invalid_not_fatal() {
     assert!(matches!(&report.problems[0], Problem::AnchorInvalid { seq: 1, .. }), "{report}");
     assert!(matches!(&report.problems[1], Problem::UnexpectedFile { key } if key.ends_with("notes.txt")), "{report}");
 }
+
+#[tokio::test]
+async fn with_a_ca_and_no_anchors_verify_warns() {
+    let (fx, tsa) = (Fixture::new(), Tsa::start());
+    fx.append_n(1).await;
+    let report = verify_with(&fx, &tsa).await;
+    assert!(report.is_clean());
+    assert!(report.to_string().contains("warning: no timestamp anchors"), "{report}");
+}
