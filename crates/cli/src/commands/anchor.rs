@@ -42,6 +42,8 @@ pub fn tsa_trust(config: &AnchoringConfig) -> anyhow::Result<Option<TsaTrust>> {
 pub struct AnchorLog {
     lines: Mutex<Vec<String>>,
     failures: Mutex<Vec<String>>,
+    /// Woken after each attempt, for whoever waits on the next one.
+    attempted: Notify,
 }
 
 impl AnchorLog {
@@ -77,12 +79,14 @@ pub async fn anchor_now(ctx: &StageContext, anchorer: &Anchorer, exhibit: &Exhib
             if let Ok(mut f) = log.failures.lock() {
                 f.push(format!("{reason}{}", note.unwrap_or_default()));
             }
+            log.attempted.notify_one();
             return;
         }
     };
     if let Ok(mut l) = log.lines.lock() {
         l.push(line);
     }
+    log.attempted.notify_one();
 }
 
 /// A task that anchors the head every `every` until stopped.
@@ -107,8 +111,9 @@ impl Periodic {
             ticks.tick().await; // The first tick is immediate; the run has only begun.
             loop {
                 tokio::select! {
-                    _ = ticks.tick() => anchor_now(&ctx, &anchorer, &exhibit, &log).await,
+                    biased;
                     _ = stopped.notified() => break,
+                    _ = ticks.tick() => anchor_now(&ctx, &anchorer, &exhibit, &log).await,
                 }
             }
         });
@@ -119,5 +124,58 @@ impl Periodic {
     pub async fn stop(self) {
         self.stop.notify_one();
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use exhibit_core::event::Action;
+    use exhibit_custody::{Ledger, Signer};
+    use exhibit_pipeline::CaseIndex;
+    use exhibit_timestamp::loopback::{KeyKind, LoopbackTsa};
+
+    use super::*;
+
+    /// Waits (event-driven, bounded) until the log has a line containing `text`.
+    async fn wait_for(log: &AnchorLog, text: &str) {
+        let found = || log.lines.lock().map(|l| l.iter().any(|line| line.contains(text))).unwrap_or(false);
+        let wait = async {
+            while !found() {
+                log.attempted.notified().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), wait).await.unwrap_or_else(|_| panic!("no line {text:?}"));
+    }
+
+    #[tokio::test]
+    async fn a_long_run_anchors_each_new_head_every_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let tsa_dir = dir.path().join("tsa");
+        std::fs::create_dir(&tsa_dir).unwrap();
+        let tsa = LoopbackTsa::start(&tsa_dir, KeyKind::EcP256).unwrap();
+        let store = exhibit_store::open_store(dir.path().join("data").to_str().unwrap()).unwrap();
+        let signer = Arc::new(Signer::load_or_create(&dir.path().join("key")).unwrap());
+        let case: exhibit_core::ids::CaseId = "C1".parse().unwrap();
+        let ledger = Arc::new(Ledger::open(store.clone(), case.clone(), signer.clone()).await.unwrap());
+        let actor = crate::session::actor("T", &signer);
+        let ctx = Arc::new(StageContext::new(case, store, ledger, actor, CaseIndex::default()));
+        let exhibit: ExhibitRef = "JS/1".parse().unwrap();
+        let record = |n: u64| {
+            let mut event = ctx.event(Action::Accessed, Some(&exhibit), ToolInfo::exhibit("test"));
+            event.params.insert("n".into(), json!(n));
+            event
+        };
+        ctx.record(record(1)).await.unwrap();
+        let client = TsaClient::new(&tsa.url(), Duration::from_secs(10), None).unwrap();
+        let anchorer = Arc::new(Anchorer::new(client, None));
+        let log = Arc::new(AnchorLog::default());
+        let every = Duration::from_millis(50);
+        let periodic = Periodic::start(ctx.clone(), anchorer, exhibit.clone(), log.clone(), every);
+        wait_for(&log, "anchored: ledger entry 2 (sha256").await;
+        ctx.record(record(2)).await.unwrap();
+        wait_for(&log, "anchored: ledger entry 3 (sha256").await;
+        wait_for(&log, "ledger entry 3 already has a timestamp").await;
+        periodic.stop().await;
+        assert_eq!(tsa.tokens_issued(), 2, "one token per new head, none for an unchanged one");
     }
 }
