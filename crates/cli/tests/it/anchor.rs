@@ -99,6 +99,11 @@ fn ingest_anchors_the_head_once_and_both_exhibit_and_openssl_verify_it() {
     assert!(verify.status.success(), "{}", stdout(&verify));
     assert!(stdout(&verify).contains(&format!("anchors: 1 checked against {}", a.tsa.ca_file().display())));
 
+    let (code, report) = a.sb.verify_json("C1");
+    assert_eq!(code, 0);
+    assert_eq!(report["anchors"]["found"], 1);
+    assert_eq!(report["anchors"]["checked_against"], serde_json::Value::Null, "the sandbox's verify has no CA");
+
     // Nothing new: no new token.
     let again = a.ingest(&src);
     assert!(again.status.success(), "{}", stderr(&again));

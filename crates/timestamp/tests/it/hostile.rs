@@ -80,3 +80,16 @@ fn every_truncation_and_byte_flip_of_a_real_response_is_refused_without_panic() 
     let sig_tail = good.len() - 70..good.len();
     assert!(passed.iter().all(|i| !sig_tail.contains(i)), "a flipped signature byte verifies: {passed:?}");
 }
+
+#[test]
+fn a_tsa_that_never_answers_times_out() {
+    use std::time::{Duration, Instant};
+    // The kernel completes the handshake into the backlog; nobody answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tsr", silent.local_addr().unwrap());
+    let started = Instant::now();
+    let err = TsaClient::new(&url, Duration::from_secs(1), None).unwrap().timestamp([0; 32], None).unwrap_err();
+    assert_eq!(err.kind(), TimestampErrorKind::Unreachable, "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30), "the timeout did not bound the exchange");
+    drop(silent);
+}
