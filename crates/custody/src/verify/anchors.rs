@@ -57,6 +57,33 @@ impl fmt::Display for AnchorSummary {
     }
 }
 
+impl AnchorSummary {
+    /// Writes the summary as a line of its own, if it has anything to say.
+    pub(super) fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.to_string();
+        if line.is_empty() { Ok(()) } else { write!(f, "\n{line}") }
+    }
+}
+
+/// The text of an anchor problem.
+pub(super) fn describe(problem: &Problem, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match problem {
+        Problem::AnchorInvalid { file, seq, reason } => {
+            write!(f, "anchor {file} (entry {seq}): invalid timestamp ({reason})")
+        }
+        Problem::AnchorMismatch { file, seq, anchored, found } => {
+            write!(f, "entry {seq} altered: anchor {file} timestamped sha256 {anchored}, but ")?;
+            match found {
+                Some(found) => write!(f, "the entry's body now hashes to {found}"),
+                None => f.write_str("the entry is no longer readable"),
+            }
+        }
+        Problem::AnchorEntryMissing { file, seq } => write!(f, "entry {seq} missing: anchor {file} shows it existed"),
+        // Other problems describe themselves; mod.rs sends only these here.
+        _ => Ok(()),
+    }
+}
+
 /// Checks every anchor of `case`. Without `trust`, tokens are parsed and
 /// compared but their signatures are not checked, and the summary says so.
 #[instrument(skip_all, fields(case = %case, checked = trust.is_some()))]

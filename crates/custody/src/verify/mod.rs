@@ -193,17 +193,9 @@ impl fmt::Display for Problem {
                 write!(f, "entry {seq}: unknown key (signed by a key no earlier key-added entry introduced)")
             }
             Self::UnexpectedFile { key } => write!(f, "file {key}: unexpected (exhibit never writes it there)"),
-            Self::AnchorInvalid { file, seq, reason } => {
-                write!(f, "anchor {file} (entry {seq}): invalid timestamp ({reason})")
+            Self::AnchorInvalid { .. } | Self::AnchorMismatch { .. } | Self::AnchorEntryMissing { .. } => {
+                anchors::describe(self, f)
             }
-            Self::AnchorMismatch { file, seq, anchored, found } => {
-                write!(f, "entry {seq} altered: anchor {file} timestamped sha256 {anchored}, but ")?;
-                match found {
-                    Some(found) => write!(f, "the entry's body now hashes to {found}"),
-                    None => f.write_str("the entry is no longer readable"),
-                }
-            }
-            Self::AnchorEntryMissing { file, seq } => write!(f, "entry {seq} missing: anchor {file} shows it existed"),
         }
     }
 }
@@ -213,20 +205,15 @@ impl fmt::Display for VerifyReport {
         let counts = format!("{} entries, {} artefacts, {} objects", self.entries, self.artefacts, self.objects);
         if self.is_clean() {
             write!(f, "OK: {counts} intact")?;
-            return write_anchor_line(f, &self.anchors);
+            return self.anchors.write_line(f);
         }
         let n = self.problems.len();
         write!(f, "FAILED: case {}: {n} problem{} ({counts} checked)", self.case, if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }
-        write_anchor_line(f, &self.anchors)
+        self.anchors.write_line(f)
     }
-}
-
-fn write_anchor_line(f: &mut fmt::Formatter<'_>, anchors: &AnchorSummary) -> fmt::Result {
-    let line = anchors.to_string();
-    if line.is_empty() { Ok(()) } else { write!(f, "\n{line}") }
 }
 
 /// Checks the whole case: every ledger entry, link and signature, every
