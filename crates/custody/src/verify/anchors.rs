@@ -29,8 +29,8 @@ pub struct AnchorSummary {
     /// Anchor files found.
     pub found: u64,
     /// The CA file tokens were checked against; `None` when no CA was
-    /// configured, so signatures were NOT checked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// configured, so signatures were NOT checked (`null` in JSON).
+    #[serde(default)]
     pub checked_against: Option<String>,
     /// The highest entry a valid, matching anchor vouches for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
