@@ -3,8 +3,9 @@
 //! every object and manifest they name.
 //!
 //! This crate owns the entry format, the Ed25519 signing key of a worker,
-//! appending under concurrency (create-only puts, retry on conflict), and
-//! verification.
+//! appending under concurrency (create-only puts, retry on conflict),
+//! anchoring the head with an RFC 3161 timestamp ([`anchor_head`], tokens
+//! at `cases/<case>/anchors/<seq>.tsr`), and verification.
 //!
 //! # Entry format
 //!
