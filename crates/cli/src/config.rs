@@ -30,6 +30,8 @@ pub struct Config {
     pub transcode: TranscodeConfig,
     /// OCR of scans: languages, review threshold, limits.
     pub ocr: exhibit_ocr::OcrPolicy,
+    /// RFC 3161 timestamps of ledger heads.
+    pub anchoring: AnchoringConfig,
     /// Log output.
     pub log: LogConfig,
     /// Which signing keys verify (and ingest) trust.
@@ -43,6 +45,41 @@ pub struct VerifyConfig {
     /// The organisation's pinned keys, in OpenSSH allowed_signers format.
     /// Unset: verify lists signers but cannot say whether they are trusted.
     pub trusted_keys: Option<PathBuf>,
+}
+
+/// `[anchoring]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnchoringConfig {
+    /// The TSA's `http://` URL; unset turns anchoring off.
+    pub tsa_url: Option<String>,
+    /// PEM CA certificate(s) the TSA's certificate must chain to; verify
+    /// checks anchors only when this is set.
+    pub ca_file: Option<PathBuf>,
+    /// PEM intermediates to build the chain with, never trusted as roots.
+    pub untrusted_file: Option<PathBuf>,
+    /// TSA policy OID to ask for; unset takes the TSA's default.
+    pub policy: Option<String>,
+    /// Seconds one TSA exchange may take.
+    pub timeout_secs: u64,
+    /// Largest TSA response accepted, in bytes.
+    pub max_response_bytes: u64,
+    /// During a long ingest, anchor the head again after this many seconds.
+    pub interval_secs: u64,
+}
+
+impl Default for AnchoringConfig {
+    fn default() -> Self {
+        Self {
+            tsa_url: None,
+            ca_file: None,
+            untrusted_file: None,
+            policy: None,
+            timeout_secs: 10,
+            max_response_bytes: exhibit_timestamp::DEFAULT_MAX_RESPONSE,
+            interval_secs: 300,
+        }
+    }
 }
 
 /// `[store]`

@@ -11,7 +11,7 @@ Examples:
   exhibit man > exhibit.1 && man -l exhibit.1
 
 Exit codes: 0 ok, 1 verification failed, 2 usage or input error,
-3 intact but the signers were not checked against trusted keys (verify).
+3 intact but not fully checked: no trusted keys, or anchors without a TSA CA (verify).
 Data lives in ./exhibit-data (or $EXHIBIT_DATA, or --store); settings in config/exhibit.toml.";
 
 pub const INGEST: &str = "\
@@ -32,7 +32,8 @@ Examples:
 
 Exit 0 when every artefact is intact and every signer is trusted, 1 when
 problems were found, 2 for an unknown case or store, 3 when intact but no
-trusted-keys file was given, so the signers were not checked.";
+trusted-keys file was given (signers not checked) or anchors were found and
+no TSA CA is configured (anchors not checked).";
 
 pub const SHOW: &str = "\
 Examples:

@@ -24,8 +24,9 @@ use clap::Parser;
 pub const EXIT_VERIFY_FAILED: u8 = 1;
 /// Exit code for bad usage or bad input.
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code for a case found intact whose signers were not checked
-/// against trusted keys: not a failure, but not a trusted result either.
+/// Exit code for a case found intact but not fully checked (signers
+/// without trusted keys, anchors without a TSA CA): not a failure, but not
+/// a trusted result either.
 pub const EXIT_SIGNERS_UNCHECKED: u8 = 3;
 
 #[derive(Debug, Parser)]

@@ -4,6 +4,7 @@
 //! cases/<case>/objects/sha256/<hex>         content, create-only
 //! cases/<case>/artefacts/<artefact-id>.json manifest
 //! cases/<case>/ledger/<seq, 20 digits>.json custody entries
+//! cases/<case>/anchors/<seq, 20 digits>.tsr RFC 3161 timestamp of entry seq
 //! ```
 
 use std::fmt;
@@ -75,6 +76,22 @@ pub fn ledger_prefix(case: &CaseId) -> String {
     format!("cases/{case}/ledger/")
 }
 
+/// The prefix of every timestamp anchor of `case`.
+pub fn anchors_prefix(case: &CaseId) -> String {
+    format!("cases/{case}/anchors/")
+}
+
+/// The key of the RFC 3161 timestamp response over ledger entry `seq`.
+pub fn anchor_key(case: &CaseId, seq: u64) -> ObjectKey {
+    ObjectKey::join(&anchors_prefix(case), &format!("{seq:020}.tsr"))
+}
+
+/// The sequence number in an anchor key's file name, if it is one.
+pub fn parse_anchor_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".tsr")?;
+    (digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
+}
+
 /// The key of the content object with this SHA-256.
 pub fn object_key(case: &CaseId, sha256: &Sha256Digest) -> ObjectKey {
     ObjectKey::join(&objects_prefix(case), &sha256.to_hex())
@@ -125,6 +142,10 @@ mod tests {
         assert_eq!(key.as_str(), "cases/C1/ledger/00000000000000000042.json");
         assert_eq!(parse_ledger_name("00000000000000000042.json"), Some(42));
         assert_eq!(parse_ledger_name("42.json"), None);
+        let anchor = anchor_key(&case, 42);
+        assert_eq!(anchor.as_str(), "cases/C1/anchors/00000000000000000042.tsr");
+        assert_eq!(parse_anchor_name("00000000000000000042.tsr"), Some(42));
+        assert_eq!(parse_anchor_name("00000000000000000042.json"), None);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! every object and manifest they name.
 //!
 //! This crate owns the entry format, the Ed25519 signing key of a worker,
-//! appending under concurrency (create-only puts, retry on conflict), and
-//! verification.
+//! appending under concurrency (create-only puts, retry on conflict),
+//! anchoring the head with an RFC 3161 timestamp ([`anchor_head`], tokens
+//! at `cases/<case>/anchors/<seq>.tsr`), and verification.
 //!
 //! # Entry format
 //!
@@ -56,13 +57,14 @@
 //! let appended = ledger.append(event).await?;
 //! println!("entry {} ({})", appended.seq, appended.body_sha256);
 //! let trusted = TrustedKeys::load("/etc/exhibit/allowed_signers".as_ref()).expect("pinned keys");
-//! let options = VerifyOptions { trusted_keys: Some(trusted), expect_head: None };
+//! let options = VerifyOptions { trusted_keys: Some(trusted), ..Default::default() };
 //! let report = verify_case_with(store.as_ref(), ledger.case(), &options).await?;
 //! println!("{report}"); // ends with `head: seq N sha256 H`: keep it as a receipt
 //! assert!(report.is_trusted());
 //! # Ok(()) }
 //! ```
 
+mod anchor;
 mod entry;
 mod error;
 mod ledger;
@@ -70,12 +72,13 @@ mod signer;
 mod trust;
 mod verify;
 
+pub use anchor::{AnchorError, AnchorOutcome, Anchorer, anchor_head};
 pub use entry::{EntryError, LedgerEntry, body_of_file};
 pub use error::{CustodyError, Result};
 pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
 pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
 pub use verify::{
-    EntryFault, HeadReceipt, Problem, ReceiptSyntaxError, SignerSummary, VerifyOptions, VerifyReport, verify_case,
-    verify_case_with,
+    AnchorSummary, EntryFault, HeadReceipt, Problem, ReceiptSyntaxError, SignerSummary, VerifyOptions, VerifyReport,
+    verify_case, verify_case_with,
 };

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
@@ -49,6 +49,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
     let transcode = transcode_stage(&config)?;
     config.ocr.validate()?;
+    let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
@@ -62,6 +63,11 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let ctx = Arc::new(ctx);
     let workers = args.workers.unwrap_or(config.ingest.workers);
     let started = Instant::now();
+    let anchor_log = Arc::new(super::anchor::AnchorLog::default());
+    let periodic = anchorer.clone().map(|a| {
+        let every = Duration::from_secs(config.anchoring.interval_secs.max(1));
+        super::anchor::Periodic::start(ctx.clone(), a, args.exhibit.clone(), anchor_log.clone(), every)
+    });
     // Phase 1 acquires and identifies every source; phase 2 explores the
     // media among them, once every member of a set (E01 segments, the .bin
     // files of a cue sheet) is in the store.
@@ -85,7 +91,13 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(expected) = args.pages {
         super::bundle::reconcile_pages(&ctx, &args.exhibit, expected).await?;
     }
-    Ok(print_summary(&ctx, &args, plan.items.len(), started))
+    if let (Some(periodic), Some(anchorer)) = (periodic, &anchorer) {
+        periodic.stop().await;
+        super::anchor::anchor_now(&ctx, anchorer, &args.exhibit, &anchor_log).await;
+    }
+    let code = print_summary(&ctx, &args, plan.items.len(), started);
+    anchor_log.print();
+    Ok(code)
 }
 
 /// The transcode stage with the configured (or built-in) policy.

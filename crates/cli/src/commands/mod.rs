@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod anchor;
 mod bundle;
 mod cases;
 mod completions;

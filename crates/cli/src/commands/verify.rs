@@ -36,7 +36,11 @@ pub struct VerifyArgs {
 }
 
 pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
-    let options = VerifyOptions { trusted_keys: load_trusted(&args.trust, &config)?, expect_head: args.expect_head };
+    let options = VerifyOptions {
+        trusted_keys: load_trusted(&args.trust, &config)?,
+        expect_head: args.expect_head,
+        tsa_trust: super::anchor::tsa_trust(&config.anchoring)?,
+    };
     let store = open_existing_store(&config)?;
     let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
@@ -54,7 +58,10 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
             println!("note: {}", note["text"].as_str().unwrap_or_default());
         }
     }
-    Ok(match (report.is_clean(), report.signers_checked) {
+    // Intact but not fully checked (signers without a trust file, or
+    // anchors without a TSA CA) is not a clean, trusted result.
+    let anchors_unchecked = report.anchors.found > 0 && report.anchors.checked_against.is_none();
+    Ok(match (report.is_clean(), report.signers_checked && !anchors_unchecked) {
         (false, _) => ExitCode::from(EXIT_VERIFY_FAILED),
         (true, false) => ExitCode::from(EXIT_SIGNERS_UNCHECKED),
         (true, true) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `exhibit` binary on the embedded default (local
 //! folder store, in-process queue).
 
+mod anchor;
 mod bad_input;
 mod common;
 mod completions_man;

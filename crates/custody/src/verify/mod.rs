@@ -2,11 +2,14 @@
 //! signature, then re-hashes every object and manifest the ledger names.
 //! Each problem names exactly which entry, artefact or object it is.
 
+mod anchors;
 mod chain;
 mod content;
 mod receipt;
 mod report;
 mod signers;
+
+pub use anchors::AnchorSummary;
 
 use std::fmt;
 
@@ -31,6 +34,9 @@ pub struct VerifyOptions {
     pub trusted_keys: Option<TrustedKeys>,
     /// A head an earlier run printed, which the chain must still hold.
     pub expect_head: Option<HeadReceipt>,
+    /// The CA that anchors' TSA certificates must chain to. Without it,
+    /// anchors are reported as not checked.
+    pub tsa_trust: Option<exhibit_timestamp::TsaTrust>,
 }
 
 /// What `verify` found in one case.
@@ -62,6 +68,9 @@ pub struct VerifyReport {
     /// The receipt checked, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_head: Option<HeadReceipt>,
+    /// The RFC 3161 anchors found, and whether they were checked.
+    #[serde(default)]
+    pub anchors: AnchorSummary,
 }
 
 impl VerifyReport {
@@ -142,6 +151,18 @@ pub enum Problem {
     TailMissing { after: u64, manifests: Vec<ArtefactId>, objects: Vec<String> },
     /// A file under the case that exhibit never writes there.
     UnexpectedFile { key: String },
+    /// A timestamp anchor is not a valid token from the configured TSA.
+    AnchorInvalid { file: String, seq: u64, reason: String },
+    /// An anchored entry's body no longer has the SHA-256 the TSA signed.
+    AnchorMismatch {
+        file: String,
+        seq: u64,
+        anchored: Sha256Digest,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        found: Option<Sha256Digest>,
+    },
+    /// An anchored entry is not in the ledger: it was cut off.
+    AnchorEntryMissing { file: String, seq: u64 },
 }
 
 impl Problem {
@@ -248,6 +269,9 @@ impl fmt::Display for Problem {
                 )
             }
             Self::UnexpectedFile { key } => write!(f, "file {key}: unexpected (exhibit never writes it there)"),
+            Self::AnchorInvalid { .. } | Self::AnchorMismatch { .. } | Self::AnchorEntryMissing { .. } => {
+                anchors::describe(self, f)
+            }
         }
     }
 }
@@ -269,11 +293,13 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
     if chain.entries == 0 && store.list(&case_prefix(case)).await?.is_empty() {
         return Err(CustodyError::CaseNotFound { case: case.to_string(), store: store.uri() });
     }
+    let (anchors, anchor_problems) = anchors::check(store, case, options.tsa_trust.as_ref()).await?;
     let refs = content::Refs::collect(&chain.trusted);
     let head = receipt::head(&chain.hashes);
     let signers = signers::check(&chain.signed, options.trusted_keys.as_ref());
     let mut problems = chain.problems;
     problems.extend(signers.problems);
+    problems.extend(anchor_problems);
     problems.extend(options.expect_head.as_ref().and_then(|r| receipt::check(r, &chain.hashes)));
     let mut content = content::check_objects(store, case, &refs).await?;
     content.extend(content::check_manifests(store, case, &refs).await?);
@@ -291,6 +317,7 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
         signers_checked: options.trusted_keys.is_some(),
         trusted_keys: options.trusted_keys.as_ref().map(|t| t.source().display().to_string()),
         expected_head: options.expect_head,
+        anchors,
     };
     info!(entries = report.entries, problems = report.problems.len(), "verified case");
     Ok(report)

@@ -36,6 +36,7 @@ impl fmt::Display for VerifyReport {
                 .any(|p| matches!(p, Problem::ReceiptMismatch { .. } | Problem::ReceiptBeyondHead { .. }));
             write!(f, "\nreceipt: {expected}: {}", if held { "held by the chain" } else { "NOT held by the chain" })?;
         }
+        self.anchors.write_line(f)?;
         if let Some(head) = &self.head {
             write!(f, "\nhead: {head}")?;
         }

@@ -1,5 +1,6 @@
 //! Integration tests of exhibit-custody against a real `LocalStore`.
 
+mod anchor;
 mod append;
 mod common;
 mod content;

@@ -23,7 +23,7 @@ fn trust(fx: &Fixture, keys: &[&Signer]) -> TrustedKeys {
 }
 
 async fn verify(fx: &Fixture, trusted: Option<TrustedKeys>, receipt: Option<HeadReceipt>) -> VerifyReport {
-    let options = VerifyOptions { trusted_keys: trusted, expect_head: receipt };
+    let options = VerifyOptions { trusted_keys: trusted, expect_head: receipt, ..Default::default() };
     verify_case_with(fx.store.as_ref(), &fx.case, &options).await.unwrap()
 }
 

@@ -1,0 +1,190 @@
+//! `exhibit ingest` anchors the ledger head with a loopback TSA (made from
+//! `openssl ts -reply`), `exhibit verify` checks the anchors, and a TSA
+//! outage loses nothing.
+
+use std::path::Path;
+use std::process::Output;
+
+use exhibit_timestamp::loopback::{KeyKind, LoopbackTsa, Mode, unreachable_url};
+
+use crate::common::{Sandbox, stderr};
+
+struct Anchored {
+    sb: Sandbox,
+    tsa: LoopbackTsa,
+    _tsa_dir: tempfile::TempDir,
+}
+
+impl Anchored {
+    fn new() -> Self {
+        let tsa_dir = tempfile::tempdir().unwrap();
+        let tsa = LoopbackTsa::start(tsa_dir.path(), KeyKind::EcP256).unwrap();
+        Self { sb: Sandbox::new(), tsa, _tsa_dir: tsa_dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_at(&self.tsa.url(), args)
+    }
+
+    fn run_at(&self, tsa_url: &str, args: &[&str]) -> Output {
+        self.sb
+            .exhibit()
+            .env("EXHIBIT__ANCHORING__TSA_URL", tsa_url)
+            .env("EXHIBIT__ANCHORING__CA_FILE", self.tsa.ca_file())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ingest(&self, src: &Path) -> Output {
+        self.ingest_at(&self.tsa.url(), src)
+    }
+
+    fn ingest_at(&self, tsa_url: &str, src: &Path) -> Output {
+        let args = ["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "Test Officer", src.to_str().unwrap()];
+        self.run_at(tsa_url, &args)
+    }
+
+    fn anchors(&self) -> Vec<String> {
+        let dir = self.sb.case_dir("C1").join("anchors");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.sb.ledger("C1").last().unwrap().1["seq"].as_u64().unwrap()
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The README's recipe, word for word: the body hash of an entry with
+/// python3 and sha256sum.
+fn body_sha256(entry: &Path) -> String {
+    let recipe = r#"python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("sig"); sys.stdout.buffer.write(json.dumps(d,sort_keys=True,separators=(",",":"),ensure_ascii=False).encode())' "$1" | sha256sum | cut -d" " -f1"#;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(readme.contains(&recipe.replace("\"$1\"", "cases/C1/ledger/$n.json")), "README recipe changed");
+    let out = std::process::Command::new("bash").args(["-c", recipe, "recipe"]).arg(entry).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+#[test]
+fn ingest_anchors_the_head_once_and_both_exhibit_and_openssl_verify_it() {
+    let a = Anchored::new();
+    let src = a.sb.sources();
+    let out = a.ingest(&src);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head = a.last_seq();
+    assert!(stdout(&out).contains(&format!("anchored: ledger entry {head} (sha256 ")), "{}", stdout(&out));
+    assert_eq!(a.anchors(), vec![format!("{head:020}.tsr")]);
+
+    let (entry, _) = a.sb.ledger("C1").pop().unwrap();
+    let token = a.sb.case_dir("C1").join("anchors").join(format!("{head:020}.tsr"));
+    let check = std::process::Command::new("openssl")
+        .args(["ts", "-verify", "-digest", &body_sha256(&entry), "-in"])
+        .arg(&token)
+        .arg("-CAfile")
+        .arg(a.tsa.ca_file())
+        .output()
+        .unwrap();
+    assert!(stdout(&check).contains("Verification: OK"), "{}{}", stdout(&check), stderr(&check));
+
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains(&format!("anchors: 1 checked against {}", a.tsa.ca_file().display())));
+
+    let (code, report) = a.sb.verify_json("C1");
+    assert_eq!(code, 3, "anchors found but not checked is not a clean result");
+    assert_eq!(report["anchors"]["found"], 1);
+    assert!(report["anchors"]["checked_against"].is_null(), "the sandbox's verify has no CA: {report}");
+    assert!(report["anchors"].as_object().unwrap().contains_key("checked_against"), "said explicitly");
+
+    // Nothing new: no new token.
+    let again = a.ingest(&src);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stdout(&again).contains(&format!("ledger entry {head} already has a timestamp")), "{}", stdout(&again));
+    assert_eq!((a.anchors().len(), a.tsa.tokens_issued()), (1, 1));
+
+    // Without a CA, verify says loudly that the anchors were not checked.
+    let unchecked = a.sb.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    assert_eq!(unchecked.status.code(), Some(3), "intact but not fully checked: {}", stdout(&unchecked));
+    assert!(stdout(&unchecked).contains("WARNING: 1 timestamp anchor(s) were NOT checked"), "{}", stdout(&unchecked));
+}
+
+#[test]
+fn a_tsa_outage_during_ingest_loses_nothing_and_the_next_run_anchors_the_head() {
+    let a = Anchored::new();
+    let src = a.sb.sources();
+    let down = unreachable_url().unwrap();
+    for (url, mode) in [(&down, Mode::Sign), (&a.tsa.url(), Mode::HttpStatus(500)), (&a.tsa.url(), Mode::Garbage)] {
+        a.tsa.set_mode(mode);
+        std::fs::write(src.join(format!("new-{mode:?}.txt")), format!("{mode:?}")).unwrap();
+        let out = a.ingest_at(url, &src);
+        assert!(out.status.success(), "{mode:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("WARNING: the ledger head was NOT timestamped"), "{}", stderr(&out));
+        assert!(a.anchors().is_empty());
+    }
+    let ledger = a.sb.ledger("C1");
+    let failures: Vec<_> =
+        ledger.iter().filter(|(_, e)| e["tool"]["name"].as_str().is_some_and(|n| n.ends_with("/anchor"))).collect();
+    assert_eq!(failures.len(), 3, "each failure is on record");
+    assert!(failures[0].1["outcome"]["reason"].as_str().unwrap().contains(&format!("cannot reach the TSA at {down}")));
+    assert!(failures[1].1["outcome"]["reason"].as_str().unwrap().contains("HTTP status 500"));
+    let shown = a.sb.show_json("C1").to_string();
+    for name in ["new-Sign.txt", "new-HttpStatus(500).txt", "new-Garbage.txt"] {
+        assert!(shown.contains(name), "{name} was not stored");
+    }
+
+    a.tsa.set_mode(Mode::Sign);
+    let head = a.last_seq();
+    let out = a.ingest(&src);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(a.anchors(), vec![format!("{head:020}.tsr")], "the newer head (the failure record) is anchored");
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[test]
+fn cutting_the_ledger_back_past_an_anchor_fails_verify_and_names_the_entry() {
+    let a = Anchored::new();
+    let out = a.ingest(&a.sb.sources());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ledger = a.sb.ledger("C1");
+    let head = ledger.len() as u64;
+    std::fs::remove_file(&ledger.last().unwrap().0).unwrap();
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stdout(&verify));
+    let anchor = format!("cases/C1/anchors/{head:020}.tsr");
+    assert!(
+        stdout(&verify).contains(&format!("entry {head} missing: anchor {anchor} shows it existed")),
+        "{}",
+        stdout(&verify)
+    );
+}
+
+#[test]
+fn a_bad_anchoring_config_is_refused_before_anything_is_written() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    for (key, value) in [("TSA_URL", "https://tsa.example/"), ("CA_FILE", "/nonexistent/ca.pem")] {
+        let out = sb
+            .exhibit()
+            .env("EXHIBIT__ANCHORING__TSA_URL", "http://127.0.0.1:9/")
+            .env(format!("EXHIBIT__ANCHORING__{key}"), value)
+            .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", stderr(&out));
+        assert!(stderr(&out).contains("[anchoring]"), "{}", stderr(&out));
+        assert!(!sb.case_dir("C1").exists(), "{key}: something was written");
+    }
+}
