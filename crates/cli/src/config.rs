@@ -128,6 +128,12 @@ pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     let file = file.map(Path::to_owned).or_else(|| std::env::var_os("EXHIBIT_CONFIG").map(PathBuf::from));
     if let Some(file) = file {
+        if file.is_dir() {
+            return Err(Box::new(figment::Error::from(format!(
+                "config file {} is a directory; name a TOML file",
+                file.display()
+            ))));
+        }
         if !file.is_file() {
             return Err(Box::new(figment::Error::from(format!("config file {} does not exist", file.display()))));
         }

@@ -7,6 +7,7 @@ mod commands;
 mod config;
 mod progress;
 mod session;
+mod sigpipe;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    sigpipe::restore_default();
     let cli = Cli::parse();
     let mut config = match config::load(cli.config.as_deref()) {
         Ok(config) => config,

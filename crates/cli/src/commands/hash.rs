@@ -62,7 +62,13 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
                 Ok(entry) if entry.file_type().is_file() => entry,
                 Ok(_) => continue,
                 Err(e) => {
-                    eprintln!("exhibit: {}: {e}; check the path", e.path().unwrap_or(root).display());
+                    let path = e.path().unwrap_or(root).display();
+                    match e.io_error().map(std::io::Error::kind) {
+                        Some(std::io::ErrorKind::NotFound) => {
+                            eprintln!("exhibit: {path}: does not exist; check the path")
+                        }
+                        _ => eprintln!("exhibit: {path}: {e}; check the path"),
+                    }
                     failed = true;
                     continue;
                 }

@@ -17,6 +17,11 @@ use crate::config::Config;
 use crate::progress::Bar;
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
 
+/// Most workers one ingest runs per stage. Each holds read buffers and
+/// hashing threads, so an unbounded count exhausts memory long before it
+/// helps: `--workers 1000000` used 10.6 GB.
+pub const MAX_WORKERS: usize = 64;
+
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
     /// Case ID, e.g. 42AB1234520 or T20247001.
@@ -29,11 +34,11 @@ pub struct IngestArgs {
     #[arg(long)]
     operator: String,
     /// Pages the paper bundle should have; a different count of scanned
-    /// pages is flagged on the exhibit.
-    #[arg(long, value_name = "N")]
+    /// pages is flagged on the exhibit. At least 1.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pages: Option<u32>,
-    /// Files acquired at once (overrides ingest.workers).
-    #[arg(long)]
+    /// Files acquired at once (overrides ingest.workers), 1 to 64.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WORKERS as u64))]
     workers: Option<usize>,
     /// Files and folders to acquire. Folders are walked; symlinks are
     /// recorded, not followed.
@@ -43,6 +48,10 @@ pub struct IngestArgs {
 
 pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
+    let workers = args.workers.unwrap_or(config.ingest.workers);
+    if !(1..=MAX_WORKERS).contains(&workers) {
+        anyhow::bail!("ingest.workers is {workers}; it must be from 1 to {MAX_WORKERS}");
+    }
     let transcode = transcode_stage(&config)?;
     config.ocr.validate()?;
     let plan = plan_sources(&args.paths)?;
@@ -56,7 +65,6 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     ctx.hashes = config.hashing;
     ctx.progress = bar.clone();
     let ctx = Arc::new(ctx);
-    let workers = args.workers.unwrap_or(config.ingest.workers);
     let started = Instant::now();
     // Phase 1 acquires and identifies every source; phase 2 explores the
     // media among them, once every member of a set (E01 segments, the .bin
