@@ -5,6 +5,7 @@ use std::io::Write;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::manifest::SourcedTime;
 use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
+use exhibit_intake::explore::name_text::{csv_cell, escape as name_text};
 use exhibit_media_core::EntryKind;
 use time::format_description::well_known::Rfc3339;
 
@@ -69,7 +70,7 @@ impl Renderer for Json {
                     out.write_all(b",")?;
                 }
                 out.write_all(b"\n")?;
-                serde_json::to_writer(&mut *out, e)?;
+                serde_json::to_writer(&mut *out, &json_entry(e)?)?;
                 self.entries += 1;
             }
         }
@@ -82,7 +83,19 @@ impl Renderer for Json {
     }
 }
 
-/// CSV: one row per entry.
+/// An entry as JSON, plus its path and stream in the escaped name form
+/// that DFXML and CSV use, so all three formats read back the same way.
+fn json_entry(e: &EntryRow) -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(e)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("path_text".into(), name_text(&e.path.to_bytes()).into());
+        map.insert("stream_text".into(), e.stream.as_ref().map(|s| name_text(&s.to_bytes())).into());
+    }
+    Ok(value)
+}
+
+/// CSV: one row per entry. Every cell is escaped text
+/// ([`exhibit_intake::explore::name_text`]) guarded against formulas.
 #[derive(Default)]
 pub struct Csv;
 
@@ -119,7 +132,7 @@ impl Renderer for Csv {
     fn line(&mut self, out: &mut dyn Write, line: &ListingLine) -> anyhow::Result<()> {
         let ListingLine::Entry(e) = line else { return Ok(()) };
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(csv_record(e))?;
+        w.write_record(csv_record(e).into_iter().map(csv_cell))?;
         w.flush()?;
         Ok(())
     }
@@ -129,14 +142,16 @@ impl Renderer for Csv {
     }
 }
 
+/// The cells of an entry; free text (path, stream, error) already in the
+/// escaped name form, the rest digits, hex and RFC 3339 times.
 fn csv_record(e: &EntryRow) -> Vec<String> {
     let t = &e.timestamps;
     let digest = |f: fn(&exhibit_core::Digests) -> Option<String>| e.digests.as_ref().and_then(f).unwrap_or_default();
     vec![
         e.image.to_string(),
         e.volume.to_string(),
-        e.path.display.clone(),
-        e.stream.as_ref().map(|s| s.display.clone()).unwrap_or_default(),
+        name_text(&e.path.to_bytes()),
+        e.stream.as_ref().map(|s| name_text(&s.to_bytes())).unwrap_or_default(),
         type_letter(&e.kind).to_owned(),
         e.size.to_string(),
         u8::from(e.allocated).to_string(),
@@ -151,7 +166,7 @@ fn csv_record(e: &EntryRow) -> Vec<String> {
         digest(|d| Some(d.sha256.to_hex())),
         e.artefact.as_ref().map(|a| a.to_string()).unwrap_or_default(),
         e.zero_filled.iter().map(|[a, b]| format!("{a}-{b}")).collect::<Vec<_>>().join(" "),
-        e.error.clone().unwrap_or_default(),
+        name_text(e.error.as_deref().unwrap_or_default().as_bytes()),
     ]
 }
 
@@ -165,16 +180,27 @@ pub struct Dfxml {
     partition: u32,
 }
 
+/// Namespace of exhibit's own DFXML attributes.
+const EXHIBIT_NS: &str = "urn:x-exhibit:dfxml:1";
+
+/// Free text as XML: first the escaped name form, which leaves no character
+/// that XML 1.0 cannot carry (U+FFFE, C0 controls...), then XML's own
+/// escapes. [`exhibit_intake::explore::name_text::unescape`] of the parsed
+/// text gives back the exact bytes.
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    esc_bytes(s.as_bytes())
+}
+
+fn esc_bytes(bytes: &[u8]) -> String {
+    let text = name_text(bytes);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\'' => out.push_str("&apos;"),
             '"' => out.push_str("&quot;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -214,13 +240,18 @@ impl Dfxml {
 
     fn entry(&mut self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
         self.next_id += 1;
-        let name = e.path.display.trim_start_matches('/');
-        let name = match &e.stream {
-            Some(s) => format!("{name}:{}", s.display),
-            None => name.to_owned(),
-        };
+        let path = e.path.to_bytes();
+        let path = esc_bytes(path.strip_prefix(b"/").unwrap_or(&path));
         writeln!(out, "    <fileobject>")?;
-        writeln!(out, "      <filename>{}</filename>", esc(&name))?;
+        // fiwalk writes a stream as `name:stream`; the attribute says where
+        // the stream starts, since a hostile name may hold `:` too.
+        match &e.stream {
+            Some(s) => {
+                let stream = esc_bytes(&s.to_bytes());
+                writeln!(out, "      <filename exhibit:stream='{stream}'>{path}:{stream}</filename>")?
+            }
+            None => writeln!(out, "      <filename>{path}</filename>")?,
+        }
         writeln!(out, "      <partition>{}</partition>", self.partition)?;
         writeln!(out, "      <id>{}</id>", self.next_id)?;
         writeln!(out, "      <name_type>{}</name_type>", type_letter(&e.kind))?;
@@ -284,7 +315,11 @@ impl Renderer for Dfxml {
         writeln!(out, "<?xml version='1.0' encoding='UTF-8'?>")?;
         writeln!(
             out,
-            "<dfxml\n  xmlns='http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML'\n  xmlns:dc='http://purl.org/dc/elements/1.1/'\n  version='1.0'>"
+            "<dfxml\n  xmlns='http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML'\n  xmlns:dc='http://purl.org/dc/elements/1.1/'\n  xmlns:exhibit='{EXHIBIT_NS}'\n  version='1.0'>"
+        )?;
+        writeln!(
+            out,
+            "  <!-- Names are escaped reversibly: \\\\ is a backslash, \\xHH a byte that is not UTF-8, \\u{{H}} a control or other character XML cannot carry. -->"
         )?;
         writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>\n  </metadata>")?;
         writeln!(
@@ -320,3 +355,7 @@ impl Renderer for Dfxml {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "listing_formats_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ mod bad_sectors;
 mod extract;
 pub mod listing;
 mod medium;
+pub mod name_text;
 mod sets;
 mod walk;
 
