@@ -10,6 +10,7 @@
 mod batch;
 mod error;
 mod local;
+pub mod temp_area;
 mod verify_read;
 
 pub mod conformance;

@@ -1,14 +1,17 @@
 //! The local folder store: each key is a file under the root, at the key's
-//! relative path. Writes go to `<root>/.tmp/`, are fsynced and made
+//! relative path. Writes go to this process's own folder under
+//! `<root>/.tmp/` (see [`crate::temp_area`]), are fsynced and made
 //! read-only, then hard-linked into place. A hard link never replaces an
 //! existing file, so concurrent writers to one key have exactly one winner,
-//! and a crash leaves at worst a stray temporary file, never a partial object.
+//! and a crash leaves at worst a stray temporary file, never a partial object;
+//! the next writer removes it.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -19,19 +22,27 @@ use exhibit_core::layout::ObjectKey;
 use tracing::Span;
 
 use crate::batch::{PendingFile, Published, StageTarget, Staged, StagedState};
+use crate::temp_area::{TempArea, remove_stale};
 use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
 
 /// Bytes read from a body at a time; large enough for the parallel hasher.
 const CHUNK: usize = 1 << 20;
 /// The root-level directory for temporary files. No key may start with it.
 const TMP_DIR: &str = ".tmp";
-/// Stored objects are read-only for everyone.
-const OBJECT_MODE: u32 = 0o444;
+/// Stored objects are read-only, and only for the owner: evidence is not
+/// for every local user to read.
+const OBJECT_MODE: u32 = 0o400;
+/// Folders the store creates (the data folder itself, when new, included)
+/// are the owner's alone.
+const FOLDER_MODE: u32 = 0o700;
 
 /// An [`ObjectStore`] in a local folder.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    /// This process's own folder under `.tmp/`, claimed on the first write
+    /// (so a read-only copy of a store can still be verified).
+    temp: Arc<Mutex<Option<Arc<TempArea>>>>,
 }
 
 impl LocalStore {
@@ -39,11 +50,29 @@ impl LocalStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        fs::create_dir_all(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
+        private_folders().create(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
         let root = fs::canonicalize(path).map_err(|e| StoreError::io_at("resolving the store folder", &shown, e))?;
         let tmp = root.join(TMP_DIR);
-        fs::create_dir_all(&tmp).map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
-        Ok(Self { root })
+        private_folders().create(&tmp).map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
+        Ok(Self { root, temp: Arc::default() })
+    }
+
+    /// This process's temporary folder. The first call also removes what
+    /// killed writers left in `.tmp/`, never touching a live writer's files.
+    fn temp_area(&self) -> Result<Arc<TempArea>, StoreError> {
+        let mut slot = self.temp.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(area) = slot.as_ref() {
+            return Ok(area.clone());
+        }
+        let parent = self.root.join(TMP_DIR);
+        match remove_stale(&parent) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(folders = n, "removed temporary files of killed writers"),
+            Err(e) => tracing::warn!(error = %e, "could not clear stale temporary files"),
+        }
+        let area = TempArea::claim(&parent)
+            .map_err(|e| StoreError::io_at("claiming a temporary folder in", parent.display().to_string(), e))?;
+        Ok(slot.insert(Arc::new(area)).clone())
     }
 
     /// The folder the store lives in.
@@ -77,7 +106,8 @@ impl LocalStore {
         hashes: HashSelection,
         sync: bool,
     ) -> Result<(TempFile, u64, Digests), StoreError> {
-        let mut tmp = TempFile::create(&self.root.join(TMP_DIR))?;
+        let area = self.temp_area()?;
+        let mut tmp = TempFile::create(area.path())?;
         let (size, digests) = copy_hashing(body, &mut tmp.file, hashes)
             .map_err(|(action, e)| StoreError::io_at(action, tmp.path.display().to_string(), e))?;
         if sync {
@@ -122,7 +152,7 @@ impl LocalStore {
         for seg in &segments[..segments.len().saturating_sub(1)] {
             let above = dir.clone();
             dir.push(seg);
-            match fs::create_dir(&dir) {
+            match fs::DirBuilder::new().mode(FOLDER_MODE).create(&dir) {
                 Ok(()) if sync => sync_dir(&above)?,
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
@@ -295,6 +325,13 @@ impl LocalStore {
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
+}
+
+/// Creates missing folders with [`FOLDER_MODE`]; existing ones keep theirs.
+fn private_folders() -> fs::DirBuilder {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true).mode(FOLDER_MODE);
+    builder
 }
 
 /// Adds `path` (named `key`) to `out` if it is a file, or everything below it

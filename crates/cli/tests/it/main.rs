@@ -7,5 +7,7 @@ mod crash;
 mod explore;
 mod get_show_hash;
 mod ocr;
+mod permissions;
+mod quiet_exit;
 mod tamper;
 mod transcode;

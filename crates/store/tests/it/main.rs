@@ -3,6 +3,7 @@
 
 mod conformance;
 mod local;
+mod stale_temp;
 
 use std::any::Any;
 use std::sync::{Arc, LazyLock};
