@@ -6,6 +6,7 @@ mod common;
 mod crash;
 mod explore;
 mod get_show_hash;
+mod hostile_listing;
 mod ocr;
 mod permissions;
 mod quiet_exit;
