@@ -41,6 +41,9 @@ pub struct StoreConfig {
     /// `file://PATH` (or a bare path). Default: `$EXHIBIT_DATA`, else
     /// `./exhibit-data`.
     pub uri: String,
+    /// A group that may read the evidence (folders 0750, files 0440);
+    /// unset, only the owner can (0700, 0400).
+    pub group: Option<String>,
 }
 
 /// `[queue]`
@@ -109,7 +112,7 @@ impl Default for LogConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         let dir = std::env::var("EXHIBIT_DATA").unwrap_or_else(|_| "./exhibit-data".into());
-        Self { uri: format!("file://{dir}") }
+        Self { uri: format!("file://{dir}"), group: None }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod commands;
 mod config;
+mod group;
 mod progress;
 mod session;
 mod sigpipe;

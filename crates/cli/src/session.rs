@@ -8,13 +8,21 @@ use exhibit_core::event::{Actor, CustodyEvent};
 use exhibit_core::ids::CaseId;
 use exhibit_custody::{Ledger, Signer};
 use exhibit_pipeline::CaseIndex;
-use exhibit_store::ObjectStore;
+use exhibit_store::{Access, ObjectStore};
 
 use crate::config::Config;
 
 /// Opens the configured object store.
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    exhibit_store::open_store(&config.store.uri).with_context(|| format!("cannot open the store {}", config.store.uri))
+    let access = match &config.store.group {
+        None => Access::owner_only(),
+        Some(name) => match crate::group::group_id(name).context("cannot look up [store] group")? {
+            Some(gid) => Access::with_group(gid),
+            None => anyhow::bail!("[store] group {name:?} is not a group on this system; check the name or unset it"),
+        },
+    };
+    exhibit_store::open_store_with(&config.store.uri, access)
+        .with_context(|| format!("cannot open the store {}", config.store.uri))
 }
 
 /// Loads (or on first use creates) the signing key.

@@ -6,9 +6,9 @@
 //! and a crash leaves at worst a stray temporary file, never a partial object;
 //! the next writer removes it.
 
-use std::fs::{self, File, OpenOptions, Permissions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,6 +21,7 @@ use exhibit_core::hashing::ParallelHasher;
 use exhibit_core::layout::ObjectKey;
 use tracing::Span;
 
+use crate::access::Access;
 use crate::batch::{PendingFile, Published, StageTarget, Staged, StagedState};
 use crate::temp_area::{TempArea, remove_stale};
 use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
@@ -29,32 +30,38 @@ use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingRead
 const CHUNK: usize = 1 << 20;
 /// The root-level directory for temporary files. No key may start with it.
 const TMP_DIR: &str = ".tmp";
-/// Stored objects are read-only, and only for the owner: evidence is not
-/// for every local user to read.
-const OBJECT_MODE: u32 = 0o400;
-/// Folders the store creates (the data folder itself, when new, included)
-/// are the owner's alone.
-const FOLDER_MODE: u32 = 0o700;
 
 /// An [`ObjectStore`] in a local folder.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    /// Modes (and group) of what the store creates: see [`Access`].
+    access: Access,
     /// This process's own folder under `.tmp/`, claimed on the first write
     /// (so a read-only copy of a store can still be verified).
     temp: Arc<Mutex<Option<Arc<TempArea>>>>,
 }
 
 impl LocalStore {
-    /// Opens (creating if needed) the store rooted at `path`.
+    /// Opens (creating if needed) the store rooted at `path`; only its
+    /// owner can read what it creates.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, Access::owner_only())
+    }
+
+    /// Opens (creating if needed) the store rooted at `path`, giving what it
+    /// creates `access`. An existing data folder keeps its own mode.
+    pub fn open_with(path: impl AsRef<Path>, access: Access) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        private_folders().create(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
+        access.create_root(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
         let root = fs::canonicalize(path).map_err(|e| StoreError::io_at("resolving the store folder", &shown, e))?;
         let tmp = root.join(TMP_DIR);
-        private_folders().create(&tmp).map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
-        Ok(Self { root, temp: Arc::default() })
+        // Temporary files are the writer's alone, whatever the access.
+        Access::owner_only()
+            .create_root(&tmp)
+            .map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
+        Ok(Self { root, access, temp: Arc::default() })
     }
 
     /// This process's temporary folder. The first call also removes what
@@ -113,8 +120,8 @@ impl LocalStore {
         if sync {
             tmp.file.sync_all().map_err(|e| StoreError::io_at("syncing", tmp.path.display().to_string(), e))?;
         }
-        tmp.file
-            .set_permissions(Permissions::from_mode(OBJECT_MODE))
+        self.access
+            .finish_file(&tmp.file)
             .map_err(|e| StoreError::io_at("making read-only", tmp.path.display().to_string(), e))?;
         Ok((tmp, size, digests))
     }
@@ -152,7 +159,7 @@ impl LocalStore {
         for seg in &segments[..segments.len().saturating_sub(1)] {
             let above = dir.clone();
             dir.push(seg);
-            match fs::DirBuilder::new().mode(FOLDER_MODE).create(&dir) {
+            match self.access.create_folder(&dir) {
                 Ok(()) if sync => sync_dir(&above)?,
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
@@ -325,13 +332,6 @@ impl LocalStore {
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
-}
-
-/// Creates missing folders with [`FOLDER_MODE`]; existing ones keep theirs.
-fn private_folders() -> fs::DirBuilder {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true).mode(FOLDER_MODE);
-    builder
 }
 
 /// Adds `path` (named `key`) to `out` if it is a file, or everything below it

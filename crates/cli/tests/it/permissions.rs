@@ -48,3 +48,59 @@ fn another_local_user_cannot_read_the_evidence() {
     let out = cat_as_nobody(&ledger[0].0);
     assert!(!out.status.success() && out.stdout.is_empty(), "nobody read {}", ledger[0].0.display());
 }
+
+/// `cat FILE` as `nobody` with `daemon` (gid 1, on every Debian system) as
+/// its only supplementary group.
+fn cat_as_nobody_in_daemon(file: &Path) -> std::process::Output {
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--groups=1", "cat"])
+        .arg(file)
+        .output()
+        .expect("setpriv (util-linux)")
+}
+
+#[test]
+fn a_configured_group_can_read_and_others_still_cannot() {
+    use std::os::unix::fs::MetadataExt;
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = sb
+        .exhibit()
+        .env("EXHIBIT__STORE__GROUP", "daemon")
+        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(sb.sources())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for entry in walkdir::WalkDir::new(sb.data()) {
+        let entry = entry.unwrap();
+        let meta = entry.metadata().unwrap();
+        if entry.path() == sb.data().join(".tmp") {
+            assert_eq!(mode(entry.path()), 0o700, "temporary files stay the writer's");
+            continue;
+        }
+        let want = if meta.is_dir() { 0o750 } else { 0o440 };
+        assert_eq!((mode(entry.path()), meta.gid()), (want, 1), "{}", entry.path().display());
+    }
+    let ledger = sb.ledger("C1");
+    let out = cat_as_nobody_in_daemon(&ledger[0].0);
+    assert!(out.status.success(), "a group member reads the ledger: {}", stderr(&out));
+    assert_eq!(out.stdout, std::fs::read(&ledger[0].0).unwrap());
+    let out = cat_as_nobody(&ledger[0].0);
+    assert!(!out.status.success() && out.stdout.is_empty(), "a non-member read {}", ledger[0].0.display());
+}
+
+#[test]
+fn an_unknown_group_is_refused_before_anything_is_written() {
+    let sb = Sandbox::new();
+    let out = sb
+        .exhibit()
+        .env("EXHIBIT__STORE__GROUP", "no-such-group-exhibit")
+        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(sb.sources())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a group"), "{}", stderr(&out));
+    assert!(!sb.data().exists(), "nothing may be created");
+}
