@@ -1,5 +1,6 @@
-//! Hostile names on a real image, end to end: an ext file system made by
-//! `mkfs.ext4 -d` from files whose names are formulas, hold U+FFFE, a
+//! Hostile names on real images, end to end: an ext file system made by
+//! `mkfs.ext4 -d` and an ISO 9660 image with Rock Ridge and Joliet made by
+//! `xorriso`, from files whose names are formulas, hold U+FFFE, a
 //! newline, a tab, a right-to-left override, bytes that are not UTF-8 and a
 //! literal `\x00`. After ingest, `exhibit listing` writes DFXML that
 //! `xmllint` parses, CSV that Python's `csv` reads with no formula cell, and
@@ -54,30 +55,57 @@ fn piped(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-fn listing(sb: &Sandbox, format: &str) -> Vec<u8> {
-    let out = sb.run(&["listing", "--case", "EXT-1", "--exhibit", "JS/1", "--format", format]);
+fn listing(sb: &Sandbox, case: &str, format: &str) -> Vec<u8> {
+    let out = sb.run(&["listing", "--case", case, "--exhibit", "JS/1", "--format", format]);
     assert!(out.status.success(), "{}", stderr(&out));
     out.stdout
 }
 
-#[test]
-fn hostile_ext_names_survive_dfxml_csv_and_json() {
-    let sb = Sandbox::new();
+/// A folder holding one file per hostile name.
+fn hostile_folder(sb: &Sandbox) -> std::path::PathBuf {
     let src = sb.dir.path().join("names");
     std::fs::create_dir(&src).unwrap();
     for name in NAMES {
         std::fs::write(src.join(OsStr::from_bytes(name)), name).unwrap();
     }
+    src
+}
+
+fn run_tool(program: &str, args: &[&OsStr]) {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(out.status.success(), "{program}: {}", stderr(&out));
+}
+
+#[test]
+fn hostile_ext_names_survive_dfxml_csv_and_json() {
+    let sb = Sandbox::new();
+    let src = hostile_folder(&sb);
     let image = sb.dir.path().join("names.ext4");
-    let made = Command::new("mkfs.ext4").arg("-q").arg("-d").arg(&src).arg(&image).arg("4M").output().unwrap();
-    assert!(made.status.success(), "mkfs.ext4 (e2fsprogs): {}", stderr(&made));
-    let out = sb.ingest("EXT-1", &image);
+    run_tool("mkfs.ext4", &["-q".as_ref(), "-d".as_ref(), src.as_os_str(), image.as_os_str(), "4M".as_ref()]);
+    check_listings(&sb, "EXT-1", &image);
+}
+
+#[test]
+fn hostile_iso_names_survive_dfxml_csv_and_json() {
+    let sb = Sandbox::new();
+    let src = hostile_folder(&sb);
+    let image = sb.dir.path().join("names.iso");
+    let args = ["-as", "mkisofs", "-quiet", "-R", "-J", "-joliet-long", "-o"];
+    let mut args: Vec<&OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    args.extend([image.as_os_str(), src.as_os_str()]);
+    run_tool("xorriso", &args);
+    check_listings(&sb, "ISO-1", &image);
+}
+
+/// Ingests `image` into `case` and checks every listing format.
+fn check_listings(sb: &Sandbox, case: &str, image: &std::path::Path) {
+    let out = sb.ingest(case, image);
     assert!(out.status.success(), "{}", stderr(&out));
     let expected: BTreeSet<Vec<u8>> = NAMES.iter().map(|n| recorded(n)).collect();
     let only_ours =
         |found: BTreeSet<Vec<u8>>| -> BTreeSet<Vec<u8>> { found.intersection(&expected).cloned().collect() };
 
-    let dfxml = listing(&sb, "dfxml");
+    let dfxml = listing(sb, case, "dfxml");
     piped("xmllint", &["--noout", "-"], &dfxml);
     let text = String::from_utf8(dfxml).unwrap();
     let doc = roxmltree::Document::parse(&text).unwrap();
@@ -90,7 +118,7 @@ fn hostile_ext_names_survive_dfxml_csv_and_json() {
 
     let script = "import csv,io,json,sys; json.dump(list(csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding='utf-8', newline=''))), sys.stdout)";
     let rows: Vec<Vec<String>> =
-        serde_json::from_slice(&piped("python3", &["-c", script], &listing(&sb, "csv"))).unwrap();
+        serde_json::from_slice(&piped("python3", &["-c", script], &listing(sb, case, "csv"))).unwrap();
     for cell in rows.iter().flatten() {
         assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "formula cell {cell:?}");
         assert!(!cell.chars().any(char::is_control), "control character in {cell:?}");
@@ -98,7 +126,7 @@ fn hostile_ext_names_survive_dfxml_csv_and_json() {
     let from_csv = rows[1..].iter().map(|r| unescape(from_csv_cell(&r[2])).unwrap()).collect();
     assert_eq!(only_ours(from_csv), expected, "CSV names read back");
 
-    let json: serde_json::Value = serde_json::from_slice(&listing(&sb, "json")).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&listing(sb, case, "json")).unwrap();
     let from_json = json["entries"]
         .as_array()
         .unwrap()
