@@ -6,6 +6,7 @@ mod get;
 mod hash;
 mod ingest;
 mod listing;
+mod listing_dfxml;
 mod listing_formats;
 mod reproduce;
 mod show;
