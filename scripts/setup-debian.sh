@@ -13,6 +13,8 @@ EXHIBIT_APT_PACKAGES=(
     # build and core tests
     build-essential pkg-config ca-certificates curl git openssh-client
     openssl jq time python3 util-linux
+    # listing tests: xmllint parses the DFXML
+    libxml2-utils
     # media: reference tools used by tests and by scripts/fixtures/*.sh
     sleuthkit xorriso udftools genisoimage python3-pycdlib dosfstools mtools
     exfatprogs exfat-fuse fuse3 ntfs-3g ewf-tools p7zip-full fdisk gdisk attr

@@ -89,6 +89,9 @@ pub struct StoreConfig {
     /// `file://PATH` (or a bare path). Default: `$EXHIBIT_DATA`, else
     /// `./exhibit-data`.
     pub uri: String,
+    /// A group that may read the evidence (folders 0750, files 0440);
+    /// unset, only the owner can (0700, 0400).
+    pub group: Option<String>,
 }
 
 /// `[queue]`
@@ -159,7 +162,7 @@ impl Default for LogConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         let dir = std::env::var("EXHIBIT_DATA").unwrap_or_else(|_| "./exhibit-data".into());
-        Self { uri: format!("file://{dir}") }
+        Self { uri: format!("file://{dir}"), group: None }
     }
 }
 
@@ -178,6 +181,12 @@ pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     let file = file.map(Path::to_owned).or_else(|| std::env::var_os("EXHIBIT_CONFIG").map(PathBuf::from));
     if let Some(file) = file {
+        if file.is_dir() {
+            return Err(Box::new(figment::Error::from(format!(
+                "config file {} is a directory; name a TOML file",
+                file.display()
+            ))));
+        }
         if !file.is_file() {
             return Err(Box::new(figment::Error::from(format!("config file {} does not exist", file.display()))));
         }

@@ -6,12 +6,14 @@
 
 mod commands;
 mod config;
+mod group;
 mod help;
 mod logging;
 mod progress;
 mod progress_stage;
 mod session;
 mod signing_notice;
+mod sigpipe;
 mod terminal;
 mod trust;
 
@@ -54,6 +56,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    sigpipe::restore_default();
     let cli = Cli::parse();
     let mut config = match config::load(cli.config.as_deref()) {
         Ok(config) => config,

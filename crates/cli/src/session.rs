@@ -8,20 +8,32 @@ use exhibit_core::event::{Actor, CustodyEvent};
 use exhibit_core::ids::CaseId;
 use exhibit_custody::{Ledger, Signer};
 use exhibit_pipeline::CaseIndex;
-use exhibit_store::ObjectStore;
+use exhibit_store::{Access, ObjectStore};
 
 use crate::config::Config;
 use crate::trust::{KeyArgs, admit_signer};
 
 /// Opens the configured object store, creating it if needed (ingest).
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    exhibit_store::open_store(&config.store.uri).with_context(|| format!("cannot open the store {}", config.store.uri))
+    exhibit_store::open_store_with(&config.store.uri, store_access(config)?)
+        .with_context(|| format!("cannot open the store {}", config.store.uri))
+}
+
+/// The modes (and group) what the store creates gets, from `[store] group`.
+fn store_access(config: &Config) -> anyhow::Result<Access> {
+    Ok(match &config.store.group {
+        None => Access::owner_only(),
+        Some(name) => match crate::group::group_id(name).context("cannot look up [store] group")? {
+            Some(gid) => Access::with_group(gid),
+            None => anyhow::bail!("[store] group {name:?} is not a group on this system; check the name or unset it"),
+        },
+    })
 }
 
 /// Opens the configured object store only if it exists: every command but
 /// ingest, so a mistyped `--store` creates nothing.
 pub fn open_existing_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    exhibit_store::open_existing_store(&config.store.uri)
+    exhibit_store::open_existing_store(&config.store.uri, store_access(config)?)
         .with_context(|| format!("cannot open the store {}", config.store.uri))
 }
 

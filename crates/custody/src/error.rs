@@ -44,6 +44,16 @@ pub enum CustodyError {
         mode: u32,
     },
 
+    /// The key path names a FIFO, device, folder or socket: refused
+    /// unopened, since opening a FIFO blocks and opening a device acts on it.
+    #[error("signing key path {} is {what}, not a key file; point [signing] key_file at the key file", path.display())]
+    KeyNotAFile {
+        /// The key path.
+        path: PathBuf,
+        /// What it is instead.
+        what: &'static str,
+    },
+
     /// The key file is not a usable key.
     #[error(
         "signing key file {} is not an unencrypted OpenSSH Ed25519 private key ({detail}); move it aside so exhibit creates a new key, or point the config at the right file",
@@ -138,6 +148,7 @@ impl CustodyError {
             Self::Conflict { .. } => ErrorKind::Conflict,
             Self::CaseNotFound { .. } => ErrorKind::NotFound,
             Self::InvalidPublicKey(_) => ErrorKind::Invalid,
+            Self::KeyNotAFile { .. } => ErrorKind::Invalid,
         }
     }
 

@@ -70,7 +70,7 @@ pub fn start(
     let source = ctx.store.local_path(&key).ok_or_else(|| {
         StageError::input(format!("{} needs a local copy of {key}; the store {} has none", job.stage, ctx.store.uri()))
     })?;
-    let scratch = tempfile::tempdir().map_err(|e| StageError::transient(format!("no scratch space: {e}")))?;
+    let scratch = crate::scratch::scratch_dir()?;
     Ok(Some((input, source, scratch)))
 }
 

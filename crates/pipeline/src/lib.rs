@@ -14,6 +14,7 @@ mod index;
 mod manifest_io;
 mod progress;
 mod runner;
+mod scratch;
 
 pub use artefact_batch::{ArtefactBatch, NotRecorded};
 pub use context::{StageContext, Tally};
@@ -22,6 +23,7 @@ pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
 pub use runner::{RunSummary, Runner};
+pub use scratch::{scratch_dir, scratch_file};
 
 use async_trait::async_trait;
 use exhibit_queue::Job;

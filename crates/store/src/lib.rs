@@ -7,9 +7,11 @@
 //! Backends are chosen once, from a URI, by [`open_store`]:
 //! `file:///path` (or a bare path) for the local folder store.
 
+mod access;
 mod batch;
 mod error;
 mod local;
+pub mod temp_area;
 mod verify_read;
 
 pub mod conformance;
@@ -21,6 +23,7 @@ use async_trait::async_trait;
 use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
 use exhibit_core::layout::ObjectKey;
 
+pub use access::Access;
 pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
@@ -130,20 +133,25 @@ pub async fn read_small(store: &dyn ObjectStore, key: &ObjectKey, limit: u64) ->
 /// Opens the store a URI names: `file:///abs/path`, `file://rel/path`, or a
 /// plain path.
 pub fn open_store(uri: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    open_store_with(uri, Access::owner_only())
+}
+
+/// [`open_store`], with the access a local store gives what it creates.
+pub fn open_store_with(uri: &str, access: Access) -> Result<Arc<dyn ObjectStore>, StoreError> {
     match uri.split_once("://") {
-        Some(("file", path)) => Ok(Arc::new(LocalStore::open(path)?)),
+        Some(("file", path)) => Ok(Arc::new(LocalStore::open_with(path, access)?)),
         Some((scheme, _)) => Err(StoreError::unsupported_uri(uri, scheme)),
-        None => Ok(Arc::new(LocalStore::open(uri)?)),
+        None => Ok(Arc::new(LocalStore::open_with(uri, access)?)),
     }
 }
 
 /// Opens the store a URI names only if it exists, creating nothing: for
 /// commands that only read (a mistyped `--store` must not leave a folder).
 /// A missing store is [`StoreErrorKind::NotFound`].
-pub fn open_existing_store(uri: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
+pub fn open_existing_store(uri: &str, access: Access) -> Result<Arc<dyn ObjectStore>, StoreError> {
     match uri.split_once("://") {
-        Some(("file", path)) => Ok(Arc::new(LocalStore::open_existing(path)?)),
+        Some(("file", path)) => Ok(Arc::new(LocalStore::open_existing(path, access)?)),
         Some((scheme, _)) => Err(StoreError::unsupported_uri(uri, scheme)),
-        None => Ok(Arc::new(LocalStore::open_existing(uri)?)),
+        None => Ok(Arc::new(LocalStore::open_existing(uri, access)?)),
     }
 }

@@ -1,14 +1,17 @@
 //! The local folder store: each key is a file under the root, at the key's
-//! relative path. Writes go to `<root>/.tmp/`, are fsynced and made
+//! relative path. Writes go to this process's own folder under
+//! `<root>/.tmp/` (see [`crate::temp_area`]), are fsynced and made
 //! read-only, then hard-linked into place. A hard link never replaces an
 //! existing file, so concurrent writers to one key have exactly one winner,
-//! and a crash leaves at worst a stray temporary file, never a partial object.
+//! and a crash leaves at worst a stray temporary file, never a partial object;
+//! the next writer removes it.
 
-use std::fs::{self, File, OpenOptions, Permissions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -18,41 +21,74 @@ use exhibit_core::hashing::ParallelHasher;
 use exhibit_core::layout::ObjectKey;
 use tracing::Span;
 
+use crate::access::Access;
 use crate::batch::{PendingFile, Published, StageTarget, Staged, StagedState};
+use crate::temp_area::{TempArea, remove_stale};
 use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
 
 /// Bytes read from a body at a time; large enough for the parallel hasher.
 const CHUNK: usize = 1 << 20;
 /// The root-level directory for temporary files. No key may start with it.
 const TMP_DIR: &str = ".tmp";
-/// Stored objects are read-only for everyone.
-const OBJECT_MODE: u32 = 0o444;
 
 /// An [`ObjectStore`] in a local folder.
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
+    /// Modes (and group) of what the store creates: see [`Access`].
+    access: Access,
+    /// This process's own folder under `.tmp/`, claimed on the first write
+    /// (so a read-only copy of a store can still be verified).
+    temp: Arc<Mutex<Option<Arc<TempArea>>>>,
 }
 
 impl LocalStore {
-    /// Opens (creating if needed) the store rooted at `path`.
+    /// Opens (creating if needed) the store rooted at `path`; only its
+    /// owner can read what it creates.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, Access::owner_only())
+    }
+
+    /// Opens (creating if needed) the store rooted at `path`, giving what it
+    /// creates `access`. An existing data folder keeps its own mode.
+    pub fn open_with(path: impl AsRef<Path>, access: Access) -> Result<Self, StoreError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
-        fs::create_dir_all(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
+        access.create_root(path).map_err(|e| StoreError::io_at("creating the store folder", &shown, e))?;
         let root = fs::canonicalize(path).map_err(|e| StoreError::io_at("resolving the store folder", &shown, e))?;
         let tmp = root.join(TMP_DIR);
-        fs::create_dir_all(&tmp).map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
-        Ok(Self { root })
+        // Temporary files are the writer's alone, whatever the access.
+        Access::owner_only()
+            .create_root(&tmp)
+            .map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
+        Ok(Self { root, access, temp: Arc::default() })
+    }
+
+    /// This process's temporary folder. The first call also removes what
+    /// killed writers left in `.tmp/`, never touching a live writer's files.
+    fn temp_area(&self) -> Result<Arc<TempArea>, StoreError> {
+        let mut slot = self.temp.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(area) = slot.as_ref() {
+            return Ok(area.clone());
+        }
+        let parent = self.root.join(TMP_DIR);
+        match remove_stale(&parent) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(folders = n, "removed temporary files of killed writers"),
+            Err(e) => tracing::warn!(error = %e, "could not clear stale temporary files"),
+        }
+        let area = TempArea::claim(&parent)
+            .map_err(|e| StoreError::io_at("claiming a temporary folder in", parent.display().to_string(), e))?;
+        Ok(slot.insert(Arc::new(area)).clone())
     }
 
     /// Opens the store rooted at `path` if that folder exists; creates
     /// nothing. Writes still work, but a store that never had one has no
     /// temporary folder until `open` makes it.
-    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+    pub fn open_existing(path: impl AsRef<Path>, access: Access) -> Result<Self, StoreError> {
         let shown = path.as_ref().display().to_string();
         match fs::canonicalize(path.as_ref()) {
-            Ok(root) if root.is_dir() => Ok(Self { root }),
+            Ok(root) if root.is_dir() => Ok(Self { root, access, temp: Arc::default() }),
             Ok(_) => Err(StoreError::NoStore { path: shown }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::NoStore { path: shown }),
             Err(e) => Err(StoreError::io_at("opening the store folder", shown, e)),
@@ -90,14 +126,15 @@ impl LocalStore {
         hashes: HashSelection,
         sync: bool,
     ) -> Result<(TempFile, u64, Digests), StoreError> {
-        let mut tmp = TempFile::create(&self.root.join(TMP_DIR))?;
+        let area = self.temp_area()?;
+        let mut tmp = TempFile::create(area.path())?;
         let (size, digests) = copy_hashing(body, &mut tmp.file, hashes)
             .map_err(|(action, e)| StoreError::io_at(action, tmp.path.display().to_string(), e))?;
         if sync {
             tmp.file.sync_all().map_err(|e| StoreError::io_at("syncing", tmp.path.display().to_string(), e))?;
         }
-        tmp.file
-            .set_permissions(Permissions::from_mode(OBJECT_MODE))
+        self.access
+            .finish_file(&tmp.file)
             .map_err(|e| StoreError::io_at("making read-only", tmp.path.display().to_string(), e))?;
         Ok((tmp, size, digests))
     }
@@ -135,7 +172,7 @@ impl LocalStore {
         for seg in &segments[..segments.len().saturating_sub(1)] {
             let above = dir.clone();
             dir.push(seg);
-            match fs::create_dir(&dir) {
+            match self.access.create_folder(&dir) {
                 Ok(()) if sync => sync_dir(&above)?,
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}

@@ -76,7 +76,12 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
                 Ok(_) => continue,
                 Err(e) => {
                     let path = e.path().unwrap_or(root).display().to_string();
-                    notice(&format!("{path}: {e}; check the path"));
+                    match e.io_error().map(std::io::Error::kind) {
+                        Some(std::io::ErrorKind::NotFound) => {
+                            notice(&format!("{path}: does not exist; check the path"))
+                        }
+                        _ => notice(&format!("{path}: {e}; check the path")),
+                    }
                     failed = true;
                     continue;
                 }

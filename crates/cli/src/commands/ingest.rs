@@ -19,6 +19,11 @@ use crate::session::{actor, check_operator, open_case, open_signer, open_store};
 use crate::terminal::{escape_message, escape_name};
 use crate::trust::KeyArgs;
 
+/// Most workers one ingest runs per stage. Each holds read buffers and
+/// hashing threads, so an unbounded count exhausts memory long before it
+/// helps: `--workers 1000000` used 10.6 GB.
+pub const MAX_WORKERS: usize = 64;
+
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
     /// Case ID, e.g. 42AB1234520 or T20247001.
@@ -31,11 +36,11 @@ pub struct IngestArgs {
     #[arg(long)]
     operator: String,
     /// Pages the paper bundle should have; a different count of scanned
-    /// pages is flagged on the exhibit.
-    #[arg(long, value_name = "N")]
+    /// pages is flagged on the exhibit. At least 1.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pages: Option<u32>,
-    /// Files acquired at once (overrides ingest.workers).
-    #[arg(long)]
+    /// Files acquired at once (overrides ingest.workers), 1 to 64.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WORKERS as u64))]
     workers: Option<usize>,
     #[command(flatten)]
     keys: KeyArgs,
@@ -47,6 +52,10 @@ pub struct IngestArgs {
 
 pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
+    let workers = args.workers.unwrap_or(config.ingest.workers);
+    if !(1..=MAX_WORKERS).contains(&workers) {
+        anyhow::bail!("ingest.workers is {workers}; it must be from 1 to {MAX_WORKERS}");
+    }
     let transcode = transcode_stage(&config)?;
     config.ocr.validate()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
@@ -61,7 +70,6 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     ctx.hashes = config.hashing;
     ctx.progress = progress.clone();
     let ctx = Arc::new(ctx);
-    let workers = args.workers.unwrap_or(config.ingest.workers);
     let started = Instant::now();
     let anchor_log = Arc::new(super::anchor::AnchorLog::default());
     let periodic = anchorer.clone().map(|a| {

@@ -5,8 +5,11 @@ use std::io::Write;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::manifest::SourcedTime;
 use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
+use exhibit_intake::explore::name_text::{csv_cell, escape as name_text};
 use exhibit_media_core::EntryKind;
 use time::format_description::well_known::Rfc3339;
+
+pub use super::listing_dfxml::Dfxml;
 
 /// Writes listing lines in one format.
 pub trait Renderer {
@@ -21,11 +24,11 @@ pub trait Renderer {
     fn end(&mut self, out: &mut dyn Write) -> anyhow::Result<()>;
 }
 
-fn when(t: &Option<SourcedTime>) -> String {
+pub(super) fn when(t: &Option<SourcedTime>) -> String {
     t.as_ref().and_then(|t| t.at.format(&Rfc3339).ok()).unwrap_or_default()
 }
 
-fn type_letter(kind: &EntryKind) -> &'static str {
+pub(super) fn type_letter(kind: &EntryKind) -> &'static str {
     match kind {
         EntryKind::File => "r",
         EntryKind::Directory => "d",
@@ -69,7 +72,7 @@ impl Renderer for Json {
                     out.write_all(b",")?;
                 }
                 out.write_all(b"\n")?;
-                serde_json::to_writer(&mut *out, e)?;
+                serde_json::to_writer(&mut *out, &json_entry(e)?)?;
                 self.entries += 1;
             }
         }
@@ -82,7 +85,19 @@ impl Renderer for Json {
     }
 }
 
-/// CSV: one row per entry.
+/// An entry as JSON, plus its path and stream in the escaped name form
+/// that DFXML and CSV use, so all three formats read back the same way.
+fn json_entry(e: &EntryRow) -> anyhow::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(e)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("path_text".into(), name_text(&e.path.to_bytes()).into());
+        map.insert("stream_text".into(), e.stream.as_ref().map(|s| name_text(&s.to_bytes())).into());
+    }
+    Ok(value)
+}
+
+/// CSV: one row per entry. Every cell is escaped text
+/// ([`exhibit_intake::explore::name_text`]) guarded against formulas.
 #[derive(Default)]
 pub struct Csv;
 
@@ -119,7 +134,7 @@ impl Renderer for Csv {
     fn line(&mut self, out: &mut dyn Write, line: &ListingLine) -> anyhow::Result<()> {
         let ListingLine::Entry(e) = line else { return Ok(()) };
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(csv_record(e))?;
+        w.write_record(csv_record(e).into_iter().map(csv_cell))?;
         w.flush()?;
         Ok(())
     }
@@ -129,14 +144,16 @@ impl Renderer for Csv {
     }
 }
 
+/// The cells of an entry; free text (path, stream, error) already in the
+/// escaped name form, the rest digits, hex and RFC 3339 times.
 fn csv_record(e: &EntryRow) -> Vec<String> {
     let t = &e.timestamps;
     let digest = |f: fn(&exhibit_core::Digests) -> Option<String>| e.digests.as_ref().and_then(f).unwrap_or_default();
     vec![
         e.image.to_string(),
         e.volume.to_string(),
-        e.path.display.clone(),
-        e.stream.as_ref().map(|s| s.display.clone()).unwrap_or_default(),
+        name_text(&e.path.to_bytes()),
+        e.stream.as_ref().map(|s| name_text(&s.to_bytes())).unwrap_or_default(),
         type_letter(&e.kind).to_owned(),
         e.size.to_string(),
         u8::from(e.allocated).to_string(),
@@ -151,172 +168,10 @@ fn csv_record(e: &EntryRow) -> Vec<String> {
         digest(|d| Some(d.sha256.to_hex())),
         e.artefact.as_ref().map(|a| a.to_string()).unwrap_or_default(),
         e.zero_filled.iter().map(|[a, b]| format!("{a}-{b}")).collect::<Vec<_>>().join(" "),
-        e.error.clone().unwrap_or_default(),
+        name_text(e.error.as_deref().unwrap_or_default().as_bytes()),
     ]
 }
 
-/// DFXML in the layout fiwalk writes: `<volume>` elements holding
-/// `<fileobject>`s with `<byte_runs>` and `<hashdigest>`s.
-#[derive(Default)]
-pub struct Dfxml {
-    open_volume: bool,
-    next_id: u64,
-    volume_offset: u64,
-    partition: u32,
-}
-
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\'' => out.push_str("&apos;"),
-            '"' => out.push_str("&quot;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-impl Dfxml {
-    fn close_volume(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        if self.open_volume {
-            writeln!(out, "  </volume>")?;
-            self.open_volume = false;
-        }
-        Ok(())
-    }
-
-    fn volume(&mut self, out: &mut dyn Write, v: &VolumeRow) -> std::io::Result<()> {
-        self.close_volume(out)?;
-        let Some(fs) = &v.fs else {
-            return writeln!(
-                out,
-                "<!-- volume at {}: {} -->",
-                v.offset,
-                esc(v.error.as_deref().unwrap_or("no file system")).replace("--", "- -")
-            );
-        };
-        self.volume_offset = v.offset;
-        self.partition = v.index + 1;
-        writeln!(out, "  <volume offset='{}'>", v.offset)?;
-        writeln!(out, "    <partition_offset>{}</partition_offset>", v.offset)?;
-        writeln!(out, "    <ftype_str>{}</ftype_str>", esc(fs))?;
-        if let Some(label) = &v.label {
-            writeln!(out, "    <volume_label>{}</volume_label>", esc(label))?;
-        }
-        self.open_volume = true;
-        Ok(())
-    }
-
-    fn entry(&mut self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
-        self.next_id += 1;
-        let name = e.path.display.trim_start_matches('/');
-        let name = match &e.stream {
-            Some(s) => format!("{name}:{}", s.display),
-            None => name.to_owned(),
-        };
-        writeln!(out, "    <fileobject>")?;
-        writeln!(out, "      <filename>{}</filename>", esc(&name))?;
-        writeln!(out, "      <partition>{}</partition>", self.partition)?;
-        writeln!(out, "      <id>{}</id>", self.next_id)?;
-        writeln!(out, "      <name_type>{}</name_type>", type_letter(&e.kind))?;
-        writeln!(out, "      <filesize>{}</filesize>", e.size)?;
-        writeln!(out, "      <alloc>{}</alloc>", u8::from(e.allocated))?;
-        if let Some(inode) = e.address {
-            writeln!(out, "      <inode>{inode}</inode>")?;
-        }
-        for (tag, t) in [
-            ("mtime", &e.timestamps.modified),
-            ("ctime", &e.timestamps.changed),
-            ("atime", &e.timestamps.accessed),
-            ("crtime", &e.timestamps.created),
-        ] {
-            if t.is_some() {
-                writeln!(out, "      <{tag}>{}</{tag}>", when(t))?;
-            }
-        }
-        self.byte_runs(out, e)?;
-        if let Some(d) = &e.digests {
-            if let Some(md5) = d.md5 {
-                writeln!(out, "      <hashdigest type='md5'>{md5}</hashdigest>")?;
-            }
-            if let Some(sha1) = d.sha1 {
-                writeln!(out, "      <hashdigest type='sha1'>{sha1}</hashdigest>")?;
-            }
-            writeln!(out, "      <hashdigest type='sha256'>{}</hashdigest>", d.sha256)?;
-        }
-        writeln!(out, "    </fileobject>")
-    }
-
-    fn byte_runs(&self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
-        if e.extents.is_empty() {
-            return Ok(());
-        }
-        writeln!(out, "      <byte_runs>")?;
-        for x in &e.extents {
-            match x.volume_offset {
-                Some(fs) => writeln!(
-                    out,
-                    "        <byte_run file_offset='{}' fs_offset='{fs}' img_offset='{}' len='{}'/>",
-                    x.file_offset,
-                    fs + self.volume_offset,
-                    x.len
-                )?,
-                None => writeln!(out, "        <byte_run file_offset='{}' fill='0' len='{}'/>", x.file_offset, x.len)?,
-            }
-        }
-        writeln!(out, "      </byte_runs>")
-    }
-}
-
-impl Renderer for Dfxml {
-    fn begin(
-        &mut self,
-        out: &mut dyn Write,
-        case: &CaseId,
-        exhibit: &ExhibitRef,
-        images: &[String],
-    ) -> anyhow::Result<()> {
-        writeln!(out, "<?xml version='1.0' encoding='UTF-8'?>")?;
-        writeln!(
-            out,
-            "<dfxml\n  xmlns='http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML'\n  xmlns:dc='http://purl.org/dc/elements/1.1/'\n  version='1.0'>"
-        )?;
-        writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>\n  </metadata>")?;
-        writeln!(
-            out,
-            "  <creator version='1.0'>\n    <program>exhibit</program>\n    <version>{}</version>",
-            exhibit_core::TOOL_VERSION
-        )?;
-        writeln!(
-            out,
-            "    <execution_environment>\n      <command_line>exhibit listing --case {} --exhibit {} --format dfxml</command_line>\n    </execution_environment>\n  </creator>",
-            esc(case.as_str()),
-            esc(exhibit.as_str())
-        )?;
-        writeln!(out, "  <source>")?;
-        for image in images {
-            writeln!(out, "    <image_filename>{}</image_filename>", esc(image))?;
-        }
-        writeln!(out, "  </source>")?;
-        Ok(())
-    }
-
-    fn line(&mut self, out: &mut dyn Write, line: &ListingLine) -> anyhow::Result<()> {
-        match line {
-            ListingLine::Volume(v) => self.volume(out, v)?,
-            ListingLine::Entry(e) => self.entry(out, e)?,
-        }
-        Ok(())
-    }
-
-    fn end(&mut self, out: &mut dyn Write) -> anyhow::Result<()> {
-        self.close_volume(out)?;
-        writeln!(out, "</dfxml>")?;
-        Ok(())
-    }
-}
+#[cfg(test)]
+#[path = "listing_formats_tests.rs"]
+mod tests;

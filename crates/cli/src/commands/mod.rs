@@ -9,6 +9,7 @@ mod hash;
 mod ingest;
 mod introduce_key;
 mod listing;
+mod listing_dfxml;
 mod listing_formats;
 mod reproduce;
 mod show;

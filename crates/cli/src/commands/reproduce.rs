@@ -88,7 +88,7 @@ async fn reproduce_transcode(
             stage.policy.version
         );
     }
-    let scratch = tempfile::tempdir()?;
+    let scratch = exhibit_pipeline::scratch_dir()?;
     let (policy, limits, src, out) =
         (stage.policy.clone(), stage.limits.clone(), source.to_owned(), scratch.path().to_owned());
     let outcome =

@@ -124,3 +124,64 @@ fn unreadable_file() {
         .unwrap();
     assert_refused(&sb, &out, "secret.txt: cannot be read");
 }
+
+#[test]
+fn zero_pages_is_a_usage_error() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let out = sb
+        .exhibit()
+        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith", "--pages", "0"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_refused(&sb, &out, "--pages");
+}
+
+#[test]
+fn workers_are_capped_on_the_flag_in_config_and_in_help() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    for bad in ["1000000", "0"] {
+        let out = sb
+            .exhibit()
+            .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith", "--workers", bad])
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert_refused(&sb, &out, "1..=64");
+    }
+    let out = sb
+        .exhibit()
+        .env("EXHIBIT__INGEST__WORKERS", "100000")
+        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_refused(&sb, &out, "from 1 to 64");
+    let help = sb.run(&["ingest", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("1 to 64"), "--help names the cap");
+}
+
+#[test]
+fn a_folder_given_as_config_is_called_a_directory() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let out = sb
+        .exhibit()
+        .args(["--config", sb.dir.path().to_str().unwrap(), "ingest", "--case", "C1", "--exhibit", "JS/1"])
+        .args(["--operator", "PC Smith"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_refused(&sb, &out, "is a directory");
+    assert!(!stderr(&out).contains("does not exist"), "{}", stderr(&out));
+}
+
+#[test]
+fn hashing_a_missing_path_says_it_does_not_exist() {
+    let sb = Sandbox::new();
+    let missing = sb.dir.path().join("no-such-disc");
+    let out = sb.run(&["hash", missing.to_str().unwrap()]);
+    assert_refused(&sb, &out, "no-such-disc: does not exist");
+}

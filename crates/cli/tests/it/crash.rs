@@ -74,6 +74,9 @@ fn sigkill_then_rerun_verifies_clean_without_duplicates() {
         let (code, report) = sb.verify_json(&case);
         assert_eq!(code, 0, "run {run} (kills at lines {first}, {second}): {report:#}");
         check_no_duplicates(&sb, &case, files);
+        // The rerun removed the killed runs' temporary files, and its own.
+        let left: Vec<_> = std::fs::read_dir(sb.data().join(".tmp")).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(left.is_empty(), "run {run}: temporary files left: {left:?}");
     }
 }
 

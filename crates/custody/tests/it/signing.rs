@@ -103,6 +103,38 @@ fn a_damaged_key_file_is_refused_and_not_replaced() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key");
 }
 
+/// Loads the key at `path` on another thread and gives up after 20 s, so a
+/// load that blocks fails the test instead of hanging it.
+fn load_with_deadline(path: &std::path::Path) -> Result<Signer, CustodyError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let path = path.to_owned();
+    std::thread::spawn(move || {
+        let _ = tx.send(Signer::load_or_create(&path));
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20)).expect("loading the key blocked instead of refusing")
+}
+
+#[test]
+fn a_fifo_or_device_as_key_path_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo-key");
+    let made = Command::new("mkfifo").arg("-m").arg("600").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let link = dir.path().join("link-to-fifo");
+    std::os::unix::fs::symlink(&fifo, &link).unwrap();
+    let device = std::path::PathBuf::from("/dev/null");
+    for (path, what) in [(&fifo, "named pipe"), (&link, "named pipe"), (&device, "device")] {
+        let err = load_with_deadline(path).unwrap_err();
+        assert!(matches!(err, CustodyError::KeyNotAFile { .. }), "{}: {err}", path.display());
+        assert!(err.to_string().contains(what), "{err}");
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+    }
+    let err = load_with_deadline(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("is a folder"), "{err}");
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&kind), "the FIFO is left in place");
+}
+
 #[tokio::test]
 async fn append_refuses_an_event_attributed_to_another_key() {
     let fx = Fixture::new();

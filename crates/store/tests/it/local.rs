@@ -65,7 +65,12 @@ async fn objects_are_files_at_their_key_under_the_root_only() {
     expect.sort();
     // Everything in the temporary folder's parent is inside the root, and
     // every file in the root is an object at its key's path.
-    assert_eq!(files_under(dir.path()), expect);
+    // (This process's lock file in `.tmp/` aside.)
+    let files: Vec<PathBuf> =
+        files_under(dir.path()).into_iter().filter(|p| !p.starts_with(root.join(".tmp"))).collect();
+    assert_eq!(files, expect);
+    let temp = files_under(&root.join(".tmp"));
+    assert!(temp.len() == 1 && temp[0].extension().is_some_and(|e| e == "lock"), "{temp:?}");
     for k in keys {
         assert_eq!(fs::read(root.join(k)).unwrap(), k.as_bytes());
         assert_eq!(store.path_of(&key(k)).unwrap(), root.join(k));
@@ -88,8 +93,12 @@ async fn temporary_files_are_cleaned_up() {
     assert_eq!(failed.kind(), StoreErrorKind::Io, "{failed}");
     assert!(failed.to_string().contains("source drive went away"), "{failed}");
     assert_eq!(store.head(&key("a/failed")).await.unwrap_err().kind(), StoreErrorKind::NotFound);
-    let tmp: Vec<_> = fs::read_dir(store.root().join(".tmp")).unwrap().collect();
-    assert!(tmp.is_empty(), "left behind: {tmp:?}");
+    // Only this process's own (empty) folder and its lock file remain.
+    let left: Vec<_> = files_under(&store.root().join(".tmp"))
+        .into_iter()
+        .filter(|p| p.extension().is_none_or(|e| e != "lock"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[tokio::test]
@@ -104,13 +113,17 @@ async fn write_batches_leave_no_temporary_files_committed_or_dropped() {
     let outcomes = committed.commit().await.unwrap();
     assert_eq!(outcomes, [Published::Stored, Published::Stored, Published::Existed]);
     let mode = fs::metadata(store.root().join("batch/one")).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o444, "batched objects are read-only too");
+    assert_eq!(mode & 0o777, 0o400, "batched objects are read-only too");
     let mut dropped = WriteBatch::new(shared);
     dropped.put_new(&key("batch/never"), body(b"never"), HashSelection::default()).await.unwrap();
     drop(dropped);
     assert_eq!(store.head(&key("batch/never")).await.unwrap_err().kind(), StoreErrorKind::NotFound);
-    let tmp: Vec<_> = fs::read_dir(store.root().join(".tmp")).unwrap().collect();
-    assert!(tmp.is_empty(), "left behind: {tmp:?}");
+    // Only this process's own (empty) folder and its lock file remain.
+    let left: Vec<_> = files_under(&store.root().join(".tmp"))
+        .into_iter()
+        .filter(|p| p.extension().is_none_or(|e| e != "lock"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[tokio::test]
@@ -121,8 +134,26 @@ async fn stored_files_are_read_only() {
     store.put_new(&key("x/plain"), body(b""), HashSelection::default()).await.unwrap();
     for k in [receipt.key, key("x/plain")] {
         let mode = fs::metadata(store.path_of(&k).unwrap()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o444, "{k} has mode {mode:o}");
+        assert_eq!(mode & 0o777, 0o400, "{k} has mode {mode:o}");
     }
+}
+
+#[tokio::test]
+async fn a_new_store_and_its_folders_are_private_to_the_owner() {
+    let fx = local_store().await;
+    let store = fx.store.clone();
+    let receipt = store.put_content("x/objects/sha256/", body(b"abc"), HashSelection::default()).await.unwrap();
+    let object = store.path_of(&receipt.key).unwrap();
+    let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for folder in [store.root().to_path_buf(), store.root().join(".tmp"), object.parent().unwrap().to_path_buf()] {
+        assert_eq!(mode(&folder), 0o700, "{}", folder.display());
+    }
+    // An existing folder keeps the mode its owner gave it.
+    let shared = fx.dir.path().join("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o750)).unwrap();
+    LocalStore::open(&shared).unwrap();
+    assert_eq!(mode(&shared), 0o750);
 }
 
 #[tokio::test]

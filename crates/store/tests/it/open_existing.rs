@@ -1,13 +1,13 @@
 //! Read-only commands open a store without creating it.
 
-use exhibit_store::{StoreErrorKind, open_existing_store, open_store};
+use exhibit_store::{Access, StoreErrorKind, open_existing_store, open_store};
 
 #[tokio::test]
 async fn a_missing_store_is_not_found_and_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("mistyped/store");
     for uri in [missing.display().to_string(), format!("file://{}", missing.display())] {
-        let err = open_existing_store(&uri).unwrap_err();
+        let err = open_existing_store(&uri, Access::owner_only()).unwrap_err();
         assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
         assert!(err.to_string().contains("no store at"), "{err}");
     }
@@ -15,8 +15,14 @@ async fn a_missing_store_is_not_found_and_not_created() {
 
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
-    assert_eq!(open_existing_store(file.to_str().unwrap()).unwrap_err().kind(), StoreErrorKind::NotFound);
-    assert_eq!(open_existing_store("s3://bucket").unwrap_err().kind(), StoreErrorKind::Unsupported);
+    assert_eq!(
+        open_existing_store(file.to_str().unwrap(), Access::owner_only()).unwrap_err().kind(),
+        StoreErrorKind::NotFound
+    );
+    assert_eq!(
+        open_existing_store("s3://bucket", Access::owner_only()).unwrap_err().kind(),
+        StoreErrorKind::Unsupported
+    );
 }
 
 #[tokio::test]
@@ -25,7 +31,7 @@ async fn an_existing_store_opens_and_reads_without_writing_anything() {
     let path = dir.path().join("store");
     open_store(path.to_str().unwrap()).unwrap();
     let before: Vec<_> = walk(&path);
-    let store = open_existing_store(path.to_str().unwrap()).unwrap();
+    let store = open_existing_store(path.to_str().unwrap(), Access::owner_only()).unwrap();
     assert!(store.list("cases/").await.unwrap().is_empty());
     assert_eq!(walk(&path), before);
 }

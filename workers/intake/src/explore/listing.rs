@@ -100,7 +100,7 @@ pub struct ListingWriter {
 impl ListingWriter {
     /// A writer to a new temporary file.
     pub fn new() -> std::io::Result<Self> {
-        Ok(Self { out: BufWriter::new(tempfile::NamedTempFile::new()?) })
+        Ok(Self { out: BufWriter::new(exhibit_pipeline::scratch_file()?) })
     }
 
     /// Appends one line.

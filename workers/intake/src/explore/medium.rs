@@ -77,7 +77,7 @@ pub fn link_siblings(
     member: &SourceRecord,
 ) -> Result<(tempfile::TempDir, PathBuf), StageError> {
     let io = |e: std::io::Error| StageError::transient(format!("cannot prepare set members: {e}"));
-    let dir = tempfile::tempdir().map_err(io)?;
+    let dir = exhibit_pipeline::scratch_dir()?;
     let index = ctx.index();
     let member_path = member_path(index.originals(&job.exhibit), &member.artefact);
     let folder = member_path.as_deref().and_then(Path::parent).map(Path::to_owned);

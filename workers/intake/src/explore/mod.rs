@@ -8,6 +8,7 @@ mod evidence;
 mod extract;
 pub mod listing;
 mod medium;
+pub mod name_text;
 mod sets;
 mod walk;
 

@@ -1,0 +1,195 @@
+//! DFXML rendering for `exhibit listing`, in the layout fiwalk writes.
+
+use std::io::Write;
+
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
+use exhibit_intake::explore::name_text::escape as name_text;
+
+use super::listing_formats::{Renderer, type_letter, when};
+
+/// DFXML in the layout fiwalk writes: `<volume>` elements holding
+/// `<fileobject>`s with `<byte_runs>` and `<hashdigest>`s.
+#[derive(Default)]
+pub struct Dfxml {
+    open_volume: bool,
+    next_id: u64,
+    volume_offset: u64,
+    partition: u32,
+}
+
+/// Namespace of exhibit's own DFXML attributes.
+const EXHIBIT_NS: &str = "urn:x-exhibit:dfxml:1";
+
+/// Free text as XML: first the escaped name form, which leaves no character
+/// that XML 1.0 cannot carry (U+FFFE, C0 controls...), then XML's own
+/// escapes. [`exhibit_intake::explore::name_text::unescape`] of the parsed
+/// text gives back the exact bytes.
+fn esc(s: &str) -> String {
+    esc_bytes(s.as_bytes())
+}
+
+fn esc_bytes(bytes: &[u8]) -> String {
+    let text = name_text(bytes);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\'' => out.push_str("&apos;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Dfxml {
+    fn close_volume(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.open_volume {
+            writeln!(out, "  </volume>")?;
+            self.open_volume = false;
+        }
+        Ok(())
+    }
+
+    fn volume(&mut self, out: &mut dyn Write, v: &VolumeRow) -> std::io::Result<()> {
+        self.close_volume(out)?;
+        let Some(fs) = &v.fs else {
+            return writeln!(
+                out,
+                "<!-- volume at {}: {} -->",
+                v.offset,
+                esc(v.error.as_deref().unwrap_or("no file system")).replace("--", "- -")
+            );
+        };
+        self.volume_offset = v.offset;
+        self.partition = v.index + 1;
+        writeln!(out, "  <volume offset='{}'>", v.offset)?;
+        writeln!(out, "    <partition_offset>{}</partition_offset>", v.offset)?;
+        writeln!(out, "    <ftype_str>{}</ftype_str>", esc(fs))?;
+        if let Some(label) = &v.label {
+            writeln!(out, "    <volume_label>{}</volume_label>", esc(label))?;
+        }
+        self.open_volume = true;
+        Ok(())
+    }
+
+    fn entry(&mut self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
+        self.next_id += 1;
+        let path = e.path.to_bytes();
+        let path = esc_bytes(path.strip_prefix(b"/").unwrap_or(&path));
+        writeln!(out, "    <fileobject>")?;
+        // fiwalk writes a stream as `name:stream`; the attribute says where
+        // the stream starts, since a hostile name may hold `:` too.
+        match &e.stream {
+            Some(s) => {
+                let stream = esc_bytes(&s.to_bytes());
+                writeln!(out, "      <filename exhibit:stream='{stream}'>{path}:{stream}</filename>")?
+            }
+            None => writeln!(out, "      <filename>{path}</filename>")?,
+        }
+        writeln!(out, "      <partition>{}</partition>", self.partition)?;
+        writeln!(out, "      <id>{}</id>", self.next_id)?;
+        writeln!(out, "      <name_type>{}</name_type>", type_letter(&e.kind))?;
+        writeln!(out, "      <filesize>{}</filesize>", e.size)?;
+        writeln!(out, "      <alloc>{}</alloc>", u8::from(e.allocated))?;
+        if let Some(inode) = e.address {
+            writeln!(out, "      <inode>{inode}</inode>")?;
+        }
+        for (tag, t) in [
+            ("mtime", &e.timestamps.modified),
+            ("ctime", &e.timestamps.changed),
+            ("atime", &e.timestamps.accessed),
+            ("crtime", &e.timestamps.created),
+        ] {
+            if t.is_some() {
+                writeln!(out, "      <{tag}>{}</{tag}>", when(t))?;
+            }
+        }
+        self.byte_runs(out, e)?;
+        if let Some(d) = &e.digests {
+            if let Some(md5) = d.md5 {
+                writeln!(out, "      <hashdigest type='md5'>{md5}</hashdigest>")?;
+            }
+            if let Some(sha1) = d.sha1 {
+                writeln!(out, "      <hashdigest type='sha1'>{sha1}</hashdigest>")?;
+            }
+            writeln!(out, "      <hashdigest type='sha256'>{}</hashdigest>", d.sha256)?;
+        }
+        writeln!(out, "    </fileobject>")
+    }
+
+    fn byte_runs(&self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
+        if e.extents.is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "      <byte_runs>")?;
+        for x in &e.extents {
+            match x.volume_offset {
+                Some(fs) => writeln!(
+                    out,
+                    "        <byte_run file_offset='{}' fs_offset='{fs}' img_offset='{}' len='{}'/>",
+                    x.file_offset,
+                    fs + self.volume_offset,
+                    x.len
+                )?,
+                None => writeln!(out, "        <byte_run file_offset='{}' fill='0' len='{}'/>", x.file_offset, x.len)?,
+            }
+        }
+        writeln!(out, "      </byte_runs>")
+    }
+}
+
+impl Renderer for Dfxml {
+    fn begin(
+        &mut self,
+        out: &mut dyn Write,
+        case: &CaseId,
+        exhibit: &ExhibitRef,
+        images: &[String],
+    ) -> anyhow::Result<()> {
+        writeln!(out, "<?xml version='1.0' encoding='UTF-8'?>")?;
+        writeln!(
+            out,
+            "<dfxml\n  xmlns='http://www.forensicswiki.org/wiki/Category:Digital_Forensics_XML'\n  xmlns:dc='http://purl.org/dc/elements/1.1/'\n  xmlns:exhibit='{EXHIBIT_NS}'\n  version='1.0'>"
+        )?;
+        writeln!(
+            out,
+            "  <!-- Names are escaped reversibly: \\\\ is a backslash, \\xHH a byte that is not UTF-8, \\u{{H}} a control or other character XML cannot carry. -->"
+        )?;
+        writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>\n  </metadata>")?;
+        writeln!(
+            out,
+            "  <creator version='1.0'>\n    <program>exhibit</program>\n    <version>{}</version>",
+            exhibit_core::TOOL_VERSION
+        )?;
+        writeln!(
+            out,
+            "    <execution_environment>\n      <command_line>exhibit listing --case {} --exhibit {} --format dfxml</command_line>\n    </execution_environment>\n  </creator>",
+            esc(case.as_str()),
+            esc(exhibit.as_str())
+        )?;
+        writeln!(out, "  <source>")?;
+        for image in images {
+            writeln!(out, "    <image_filename>{}</image_filename>", esc(image))?;
+        }
+        writeln!(out, "  </source>")?;
+        Ok(())
+    }
+
+    fn line(&mut self, out: &mut dyn Write, line: &ListingLine) -> anyhow::Result<()> {
+        match line {
+            ListingLine::Volume(v) => self.volume(out, v)?,
+            ListingLine::Entry(e) => self.entry(out, e)?,
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, out: &mut dyn Write) -> anyhow::Result<()> {
+        self.close_volume(out)?;
+        writeln!(out, "</dfxml>")?;
+        Ok(())
+    }
+}
