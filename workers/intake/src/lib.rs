@@ -26,8 +26,5 @@ pub const ACQUIRE: &str = "acquire";
 pub const EXPLORE: &str = "explore";
 /// Name of the identify stage and its queue lane.
 pub const IDENTIFY: &str = "identify";
-/// Part of every derivation job ID; the deriving stages record their own
-/// policy versions in their events.
-pub const DERIVE_POLICY: &str = "derive-1";
 /// Version of the intake policy, part of every job ID.
 pub const POLICY_VERSION: &str = "intake-1";

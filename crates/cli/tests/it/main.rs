@@ -6,6 +6,7 @@ mod common;
 mod completions_man;
 mod conventions;
 mod crash;
+mod derive_policy;
 mod explore;
 mod get_show_hash;
 mod ocr;
