@@ -7,6 +7,7 @@
 //! type from content signatures and writes the artefact's manifest.
 
 mod acquire;
+mod companions;
 pub mod device;
 pub mod explore;
 mod facts;
@@ -15,10 +16,11 @@ mod plan;
 mod source_file;
 
 pub use acquire::AcquireStage;
+pub use companions::SetKind;
 pub use explore::{ExploreInput, ExploreStage};
 pub use facts::AcquiredFacts;
 pub use identify::{IdentifyStage, detect_media_type};
-pub use plan::{Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
+pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
 
 /// Name of the acquire stage and its queue lane.
 pub const ACQUIRE: &str = "acquire";

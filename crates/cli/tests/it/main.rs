@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod common;
+mod companions;
 mod completions_man;
 mod conventions;
 mod crash;
