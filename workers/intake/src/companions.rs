@@ -159,6 +159,24 @@ mod tests {
         assert_eq!(SetKind::of(Path::new("disc.CUE")), Some(SetKind::CueSheet));
     }
 
+    fn ewf_fixture(name: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sources/ewf").join(name)).unwrap()
+    }
+
+    #[test]
+    fn a_truncated_single_segment_e01_is_not_taken_for_a_missing_segment() {
+        // Damaged evidence is still ingested and flagged by explore; only a
+        // set that asks for an absent segment fails the plan.
+        let dir = tempfile::tempdir().unwrap();
+        let whole = ewf_fixture("stream.E01");
+        for keep in [whole.len() / 2, whole.len() - 100, 4096] {
+            let first = dir.path().join("cut.E01");
+            std::fs::write(&first, &whole[..keep]).unwrap();
+            let got = members(&first, SetKind::Ewf);
+            assert!(got.as_ref().is_ok_and(Vec::is_empty), "kept {keep} bytes: {got:?}");
+        }
+    }
+
     #[test]
     fn a_cue_naming_a_file_outside_its_folder_is_refused() {
         let dir = tempfile::tempdir().unwrap();
