@@ -1,7 +1,8 @@
 //! Streaming multi-hash. SHA-256 always, MD5 and SHA-1 when selected, in one
 //! read pass. [`ParallelHasher`] runs MD5 on one thread and the SHA family
 //! on another, so the slowest (MD5) sets the pace instead of the sum of all
-//! three.
+//! three. A hashing thread that cannot start or stops early is an error
+//! from [`ParallelHasher::finish`], never a panic.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -11,6 +12,33 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
 use crate::digest::{Digests, HashSelection, HexDigest};
+use crate::error::ErrorKind;
+
+/// Why parallel hashing gave no digests.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The operating system refused a hashing thread.
+    #[error("cannot start a {lane} hashing thread: {source}")]
+    ThreadStart {
+        /// Which algorithms the thread was for.
+        lane: &'static str,
+        /// The OS's reason.
+        source: std::io::Error,
+    },
+    /// A hashing thread ended before it returned its digest.
+    #[error("the {lane} hashing thread stopped before it returned a digest")]
+    LaneStopped {
+        /// Which algorithms the thread was for.
+        lane: &'static str,
+    },
+}
+
+impl HashError {
+    /// Both are failures of the machine, not of the data: a rerun may pass.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Io
+    }
+}
 
 /// Chunks in flight per hashing thread; bounds memory to a few buffers.
 const CHANNEL_DEPTH: usize = 4;
@@ -53,24 +81,36 @@ impl MultiHasher {
 /// One hashing thread: receives chunks, returns its result when the
 /// channel closes.
 struct Lane<T> {
+    /// Which algorithms, for messages.
+    name: &'static str,
     sender: SyncSender<Bytes>,
     result: Receiver<T>,
+    /// Why the thread did not start, if it did not.
+    start_error: Option<std::io::Error>,
 }
 
 impl<T: Send + 'static> Lane<T> {
     /// Runs `state` over every chunk on a pooled thread; `finish` turns it
     /// into the result.
-    fn spawn<S: Send + 'static>(mut state: S, update: fn(&mut S, &[u8]), finish: fn(S) -> T) -> Self {
+    fn spawn<S: Send + 'static>(
+        name: &'static str,
+        mut state: S,
+        update: fn(&mut S, &[u8]),
+        finish: fn(S) -> T,
+    ) -> Self {
         let (sender, receiver): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(CHANNEL_DEPTH);
         let (result_sender, result) = sync_channel(1);
-        pool::run(Box::new(move || {
+        let started = pool::run(Box::new(move || {
             for chunk in receiver {
                 update(&mut state, &chunk);
             }
-            // The lane waits for this; it is gone only if the caller panicked.
+            // The receiver is gone only if the hasher was dropped unfinished,
+            // e.g. when the reader feeding it failed; nobody wants the digest.
             let _ = result_sender.send(finish(state));
         }));
-        Self { sender, result }
+        // A task that never started was dropped with its channels, so sends
+        // fail quietly and `finish` reports why.
+        Self { name, sender, result, start_error: started.err() }
     }
 
     fn send(&self, chunk: &Bytes) {
@@ -78,12 +118,14 @@ impl<T: Send + 'static> Lane<T> {
         let _ = self.sender.send(chunk.clone());
     }
 
-    fn finish(self) -> T {
+    fn finish(self) -> Result<T, HashError> {
         drop(self.sender);
-        match self.result.recv() {
-            Ok(v) => v,
-            Err(_) => panic!("a hashing thread stopped without a result"),
+        if let Some(source) = self.start_error {
+            return Err(HashError::ThreadStart { lane: self.name, source });
         }
+        // The result channel closes without a value only if the thread
+        // ended early (a panic in a hash update).
+        self.result.recv().map_err(|_| HashError::LaneStopped { lane: self.name })
     }
 }
 
@@ -101,20 +143,21 @@ mod pool {
     /// Idle threads kept; more end when their task is done.
     const MAX_IDLE: usize = 8;
 
-    /// Runs `task` on an idle thread, or a new one if none is idle.
-    pub(super) fn run(task: Task) {
+    /// Runs `task` on an idle thread, or a new one if none is idle. Fails
+    /// only if the OS refuses a new thread; the task is then dropped.
+    pub(super) fn run(task: Task) -> std::io::Result<()> {
         let idle = IDLE.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let task = match idle {
             Some(worker) => match worker.send(task) {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
                 Err(returned) => returned.0,
             },
             None => task,
         };
-        start(task);
+        start(task)
     }
 
-    fn start(first: Task) {
+    fn start(first: Task) -> std::io::Result<()> {
         let (sender, tasks) = sync_channel::<Task>(1);
         let spawned = std::thread::Builder::new().name("hash".into()).spawn(move || {
             let mut task = first;
@@ -133,9 +176,7 @@ mod pool {
                 }
             }
         });
-        if let Err(e) = spawned {
-            panic!("cannot start hashing thread: {e}");
-        }
+        spawned.map(drop)
     }
 }
 
@@ -168,8 +209,8 @@ impl ParallelHasher {
     pub fn new(selection: HashSelection) -> Self {
         let sha_state: ShaState = (Sha256::new(), selection.sha1.then(Sha1::new));
         Self {
-            sha: Lane::spawn(sha_state, sha_update, sha_finish),
-            md5: selection.md5.then(|| Lane::spawn(Md5::new(), |h, c| h.update(c), |h| h.finalize().into())),
+            sha: Lane::spawn("SHA", sha_state, sha_update, sha_finish),
+            md5: selection.md5.then(|| Lane::spawn("MD5", Md5::new(), |h, c| h.update(c), |h| h.finalize().into())),
         }
     }
 
@@ -182,14 +223,16 @@ impl ParallelHasher {
         self.sha.send(&chunk);
     }
 
-    /// Waits for every thread and returns the digests.
-    pub fn finish(self) -> Digests {
-        let (sha256, sha1) = self.sha.finish();
-        Digests {
+    /// Waits for every thread and returns the digests, or why a thread
+    /// gave none.
+    pub fn finish(self) -> Result<Digests, HashError> {
+        let (sha256, sha1) = self.sha.finish()?;
+        let md5 = self.md5.map(Lane::finish).transpose()?;
+        Ok(Digests {
             sha256: HexDigest::from_bytes(sha256),
-            md5: self.md5.map(|l| HexDigest::from_bytes(l.finish())),
+            md5: md5.map(HexDigest::from_bytes),
             sha1: sha1.map(HexDigest::from_bytes),
-        }
+        })
     }
 }
 
@@ -221,7 +264,7 @@ mod tests {
         for chunk in data.chunks(65_536) {
             par.update(Bytes::copy_from_slice(chunk));
         }
-        assert_eq!(par.finish(), seq.finish());
+        assert_eq!(par.finish().unwrap(), seq.finish());
     }
 
     fn threads_in_this_process() -> usize {
@@ -237,7 +280,7 @@ mod tests {
         for _ in 0..300 {
             let mut par = ParallelHasher::new(HashSelection::default());
             par.update(Bytes::from_static(b"abc"));
-            assert_eq!(par.finish(), expect);
+            assert_eq!(par.finish().unwrap(), expect);
         }
         // Other tests of this binary may hold a few threads of their own.
         assert!(threads_in_this_process() <= before + 16, "300 hashers must not leave 600 threads");
@@ -248,7 +291,7 @@ mod tests {
                     for _ in 0..50 {
                         par.update(Bytes::from_static(b"abc"));
                     }
-                    par.finish()
+                    par.finish().unwrap()
                 })
             })
             .collect();
@@ -262,11 +305,74 @@ mod tests {
         }
     }
 
+    /// A hash update that panics on one chunk, as a broken hasher would.
+    fn panic_on_boom(seen: &mut usize, chunk: &[u8]) {
+        assert_ne!(chunk, b"boom", "hash update failed");
+        *seen += chunk.len();
+    }
+
+    #[test]
+    fn a_hashing_thread_that_dies_is_an_error_not_a_panic() {
+        let lane = Lane::spawn("test", 0usize, panic_on_boom, |n| n);
+        lane.send(&Bytes::from_static(b"abc"));
+        lane.send(&Bytes::from_static(b"boom"));
+        // Sends after the thread died are dropped; finish reports it.
+        lane.send(&Bytes::from_static(b"more"));
+        let err = lane.finish().unwrap_err();
+        assert!(matches!(err, HashError::LaneStopped { lane: "test" }), "{err}");
+        assert_eq!(err.kind(), ErrorKind::Io);
+        // The pool still hashes correctly afterwards.
+        let mut par = ParallelHasher::new(HashSelection::default());
+        par.update(Bytes::from_static(b"abc"));
+        assert_eq!(par.finish().unwrap().sha256.to_hex(), ABC_SHA256);
+    }
+
+    #[test]
+    fn a_hasher_dropped_midway_by_a_failing_reader_leaves_the_pool_working() {
+        let data = b"abc".repeat(100_000);
+        let mut reader = FailingReader { data: &data, fail_at: 150_000 };
+        let mut par = ParallelHasher::new(HashSelection::default());
+        let mut buf = vec![0u8; 65_536];
+        let err = loop {
+            match std::io::Read::read(&mut reader, &mut buf) {
+                Ok(n) => par.update(Bytes::copy_from_slice(&buf[..n])),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+        drop(par);
+        for _ in 0..20 {
+            let mut par = ParallelHasher::new(HashSelection::default());
+            par.update(Bytes::from_static(b"abc"));
+            let d = par.finish().unwrap();
+            assert_eq!((d.sha256.to_hex(), d.md5.unwrap().to_hex()), (ABC_SHA256.into(), ABC_MD5.into()));
+        }
+    }
+
+    /// Gives its bytes until `fail_at`, then fails, as a pulled USB disk does.
+    struct FailingReader<'a> {
+        data: &'a [u8],
+        fail_at: usize,
+    }
+
+    impl std::io::Read for FailingReader<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.fail_at == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "device went away"));
+            }
+            let n = buf.len().min(self.fail_at).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.fail_at -= n;
+            Ok(n)
+        }
+    }
+
     #[test]
     fn sha256_only_omits_legacy_digests() {
         let mut par = ParallelHasher::new(HashSelection::SHA256_ONLY);
         par.update(Bytes::from_static(b"abc"));
-        let d = par.finish();
+        let d = par.finish().unwrap();
         assert_eq!(d.sha256.to_hex(), ABC_SHA256);
         assert!(d.md5.is_none() && d.sha1.is_none());
     }

@@ -84,6 +84,8 @@ pub struct StageContext {
     pub progress: Arc<dyn ProgressSink>,
     /// What the run did.
     pub tally: Tally,
+    /// The identity of each derivation policy, part of derive job IDs.
+    pub derive_policies: crate::derive::DerivePolicies,
     index: Mutex<CaseIndex>,
 }
 
@@ -98,6 +100,7 @@ impl StageContext {
             hashes: HashSelection::default(),
             progress: Arc::new(crate::progress::NoProgress),
             tally: Tally::default(),
+            derive_policies: crate::derive::DerivePolicies::default(),
             index: Mutex::new(index),
         }
     }

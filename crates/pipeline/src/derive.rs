@@ -37,15 +37,53 @@ pub fn stage_for(mime: &str) -> Option<&'static str> {
     matches!(mime, "image/tiff" | "image/png" | "image/jpeg" | "application/pdf").then_some(OCR)
 }
 
+/// Identity of a derivation policy in use before policies were hashed into
+/// job IDs; jobs recorded under it keep their IDs.
+pub const LEGACY_DERIVE_POLICY: &str = "derive-1";
+
+/// The identity of each derivation stage's policy. It is part of every
+/// derive job ID, so a changed policy makes new jobs (and new outputs
+/// beside the old ones), while an unchanged policy reruns nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivePolicies {
+    /// Identity of the transcode policy (`normalisation.toml`).
+    pub transcode: String,
+    /// Identity of the OCR policy (`[ocr]`).
+    pub ocr: String,
+}
+
+impl Default for DerivePolicies {
+    /// The legacy constant for both stages, for contexts that derive
+    /// nothing (get, reproduce) and for tests.
+    fn default() -> Self {
+        Self { transcode: LEGACY_DERIVE_POLICY.into(), ocr: LEGACY_DERIVE_POLICY.into() }
+    }
+}
+
+impl DerivePolicies {
+    /// The identity for a derivation stage's lane.
+    pub fn for_stage(&self, stage: &str) -> &str {
+        if stage == OCR { &self.ocr } else { &self.transcode }
+    }
+}
+
+/// The identity of a parsed policy: `<version>+sha256:<hex>` over its
+/// JSON form, so comments and layout in its file do not count, but every
+/// setting does.
+pub fn policy_identity<P: Serialize>(version: &str, policy: &P) -> Result<String, serde_json::Error> {
+    let json = serde_json::to_vec(policy)?;
+    Ok(format!("{version}+sha256:{}", Sha256Digest::of(&json).to_hex()))
+}
+
 /// The derivation job for an artefact, if its media type has one. The job
-/// ID depends on the stage, the content and `policy_version`, so the same
-/// content under the same policy is derived once.
-pub fn derive_job(template: &Job, input: &DeriveInput, policy_version: &str) -> Option<Job> {
+/// ID depends on the stage, the content and that stage's policy identity,
+/// so the same content under the same policy is derived once.
+pub fn derive_job(template: &Job, input: &DeriveInput, policies: &DerivePolicies) -> Option<Job> {
     let stage = stage_for(&input.mime)?;
     let mut id = input.sha256.as_bytes().to_vec();
     id.extend_from_slice(input.artefact.as_str().as_bytes());
     Some(Job {
-        job_id: JobId::derive(stage, &id, policy_version),
+        job_id: JobId::derive(stage, &id, policies.for_stage(stage)),
         case: template.case.clone(),
         exhibit: template.exhibit.clone(),
         stage: stage.to_owned(),

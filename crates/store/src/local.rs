@@ -423,7 +423,8 @@ fn copy_hashing(
         out.write_all(&chunk).map_err(|e| ("writing", e))?;
         size += n as u64;
     }
-    Ok((size, hasher.finish()))
+    let digests = hasher.finish().map_err(|e| ("hashing", io::Error::other(e)))?;
+    Ok((size, digests))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {

@@ -184,6 +184,9 @@ async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &Acqui
     event.params.insert("job_id".into(), job.job_id.0.clone().into());
     event.params.insert("source_key".into(), key.into());
     event.params.insert("facts".into(), serde_json::to_value(facts).map_err(|e| StageError::input(e.to_string()))?);
+    if let Some(named) = job.input.get(crate::plan::FOUND_BESIDE) {
+        event.params.insert(crate::plan::FOUND_BESIDE.into(), named.clone());
+    }
     ctx.record(event).await?;
     Tally::add(&ctx.tally.stored, 1);
     ctx.progress.file_done();

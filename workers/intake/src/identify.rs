@@ -13,7 +13,6 @@ use exhibit_pipeline::{Stage, StageContext, StageError};
 use exhibit_queue::{Job, JobId};
 use tracing::instrument;
 
-use crate::DERIVE_POLICY;
 use crate::acquire::FLAG_SYMLINK;
 use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
@@ -106,7 +105,9 @@ impl Stage for IdentifyStage {
         if medium.is_some() {
             return Ok(vec![explore_job(job, &explore_input(&facts))]);
         }
-        Ok(derive_job(job, &derive_input(&facts, &manifest.media_type.mime), DERIVE_POLICY).into_iter().collect())
+        Ok(derive_job(job, &derive_input(&facts, &manifest.media_type.mime), &ctx.derive_policies)
+            .into_iter()
+            .collect())
     }
 }
 
@@ -143,7 +144,7 @@ fn explore_if_pending(ctx: &StageContext, job: &Job, facts: &AcquiredFacts) -> O
     let mime = index.media_type(&facts.artefact)?;
     let next = match MediumClass::from_mime(mime) {
         Some(_) => explore_job(job, &explore_input(facts)),
-        None => derive_job(job, &derive_input(facts, mime), DERIVE_POLICY)?,
+        None => derive_job(job, &derive_input(facts, mime), &ctx.derive_policies)?,
     };
     (!index.job_done(&next.job_id)).then_some(next)
 }

@@ -7,6 +7,7 @@
 //! type from content signatures and writes the artefact's manifest.
 
 mod acquire;
+mod companions;
 pub mod device;
 pub mod explore;
 mod facts;
@@ -15,10 +16,11 @@ mod plan;
 mod source_file;
 
 pub use acquire::AcquireStage;
+pub use companions::SetKind;
 pub use explore::{ExploreInput, ExploreStage};
 pub use facts::AcquiredFacts;
 pub use identify::{IdentifyStage, detect_media_type};
-pub use plan::{Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
+pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
 
 /// Name of the acquire stage and its queue lane.
 pub const ACQUIRE: &str = "acquire";
@@ -26,8 +28,5 @@ pub const ACQUIRE: &str = "acquire";
 pub const EXPLORE: &str = "explore";
 /// Name of the identify stage and its queue lane.
 pub const IDENTIFY: &str = "identify";
-/// Part of every derivation job ID; the deriving stages record their own
-/// policy versions in their events.
-pub const DERIVE_POLICY: &str = "derive-1";
 /// Version of the intake policy, part of every job ID.
 pub const POLICY_VERSION: &str = "intake-1";

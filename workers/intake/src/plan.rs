@@ -2,6 +2,7 @@
 //! before anything is written: a bad path fails the whole ingest with a
 //! clear message and records nothing.
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::FileType;
 use std::os::unix::ffi::OsStrExt;
@@ -13,8 +14,13 @@ use serde_json::json;
 use thiserror::Error;
 use walkdir::WalkDir;
 
+use crate::companions::{self, SetKind};
 use crate::source_file::open_source;
 use crate::{ACQUIRE, POLICY_VERSION};
+
+/// Job input and `acquired` event param: the named file a set member was
+/// found beside, when the operator did not name it.
+pub const FOUND_BESIDE: &str = "found_beside";
 
 /// Why a set of sources cannot be ingested.
 #[derive(Debug, Error)]
@@ -36,6 +42,36 @@ pub enum PlanError {
     /// No paths were given.
     #[error("no paths given; name at least one file or folder")]
     NoPaths,
+    /// A set (E01 segments, a cue sheet's files) lacks a member it needs.
+    #[error("{named}: the {set} needs {expected}, which is missing; put it beside {named} and rerun")]
+    MissingMember {
+        /// The file that was named (or found in a folder).
+        named: PathBuf,
+        /// Which kind of set.
+        set: &'static str,
+        /// The member expected, by its full path.
+        expected: PathBuf,
+    },
+    /// A cue sheet names a file that is not beside it.
+    #[error("{named}: names FILE {name:?}, which is not a file beside it; only names in its own folder are followed")]
+    MemberOutside {
+        /// The cue sheet.
+        named: PathBuf,
+        /// The name it gave.
+        name: PathBuf,
+    },
+}
+
+impl PlanError {
+    /// Every plan error is the operator's input; a rerun of the same
+    /// command fails the same way.
+    pub fn kind(&self) -> exhibit_core::ErrorKind {
+        match self {
+            Self::NotFound(_) | Self::MissingMember { .. } => exhibit_core::ErrorKind::NotFound,
+            Self::Unreadable { .. } => exhibit_core::ErrorKind::Io,
+            Self::EmptyFolder(_) | Self::NoPaths | Self::MemberOutside { .. } => exhibit_core::ErrorKind::Invalid,
+        }
+    }
 }
 
 /// What a source is.
@@ -60,6 +96,9 @@ pub struct SourceItem {
     pub kind: SourceKind,
     /// Its size when planned (regular files).
     pub size: u64,
+    /// For a set member the operator did not name: the named file it was
+    /// found beside (`x.E01` for `x.E02`, the cue sheet for a `.bin`).
+    pub found_beside: Option<PathBuf>,
 }
 
 /// Everything to acquire, in a stable order.
@@ -109,7 +148,35 @@ pub fn plan_sources(paths: &[PathBuf]) -> Result<Plan, PlanError> {
             return Err(PlanError::EmptyFolder(root.clone()));
         }
     }
+    add_companions(&mut plan)?;
     Ok(plan)
+}
+
+/// Plans the unnamed members of every set among the planned files, each
+/// after the files already planned and marked with the file it was found
+/// beside.
+fn add_companions(plan: &mut Plan) -> Result<(), PlanError> {
+    let heads: Vec<(PathBuf, SetKind)> = plan
+        .items
+        .iter()
+        .filter(|i| i.kind == SourceKind::File)
+        .filter_map(|i| Some((i.path.clone(), SetKind::of(&i.path)?)))
+        .collect();
+    let mut planned: HashSet<PathBuf> = plan.items.iter().map(|i| i.path.clone()).collect();
+    for (head, set) in heads {
+        for member in companions::members(&head, set)? {
+            if !planned.insert(member.clone()) {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&member).map_err(|e| unreadable(&member, e))?;
+            add(plan, member, kind_of(meta.file_type()), meta.len())?;
+            if let Some(item) = plan.items.last_mut() {
+                item.found_beside = Some(head.clone());
+            }
+            tracing::info!(set = set.label(), named = %head.display(), "found a set member that was not named");
+        }
+    }
+    Ok(())
 }
 
 fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {
@@ -140,7 +207,7 @@ fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<()
         }
         SourceKind::Symlink | SourceKind::Special => {}
     }
-    plan.items.push(SourceItem { path, kind, size });
+    plan.items.push(SourceItem { path, kind, size, found_beside: None });
     Ok(())
 }
 
@@ -164,15 +231,22 @@ pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job
             let mut id_input = exhibit.as_str().as_bytes().to_vec();
             id_input.push(0);
             id_input.extend_from_slice(bytes);
+            let mut input = json!({
+                "path": item.path.to_string_lossy(),
+                "path_hex": hex::encode(bytes),
+            });
+            if let Some(named) = &item.found_beside {
+                // Found, not named: the acquired event says so.
+                input[FOUND_BESIDE] = named.to_string_lossy().into();
+            }
+            // The ID does not depend on how the file was found, so naming
+            // it on a rerun does not acquire it again.
             Job {
                 job_id: JobId::derive(ACQUIRE, &id_input, POLICY_VERSION),
                 case: case.clone(),
                 exhibit: exhibit.clone(),
                 stage: ACQUIRE.to_owned(),
-                input: json!({
-                    "path": item.path.to_string_lossy(),
-                    "path_hex": hex::encode(bytes),
-                }),
+                input,
                 attempt: 0,
             }
         })

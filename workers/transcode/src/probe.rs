@@ -133,22 +133,27 @@ fn stream_info(s: &ff::format::stream::Stream) -> StreamInfo {
     }
 }
 
-pub(crate) fn pixel_name(raw: i32) -> Option<String> {
-    if raw < 0 {
-        return None;
-    }
-    // SAFETY: av_get_pix_fmt_name accepts any value and returns NULL for unknown ones.
-    let name = unsafe { ff::ffi::av_get_pix_fmt_name(std::mem::transmute::<i32, ff::ffi::AVPixelFormat>(raw)) };
-    c_name(name)
+// libavutil's name look-ups, declared over a plain C `int`. A C enum is an
+// `int` in the ABI, and both functions bounds-check it and return NULL for
+// values they do not know. ffmpeg-sys declares them over Rust enums, and
+// turning a value read from the media into a Rust enum that lacks it is
+// undefined behaviour, so these declarations keep the raw value raw.
+unsafe extern "C" {
+    fn av_get_pix_fmt_name(pix_fmt: std::ffi::c_int) -> *const std::ffi::c_char;
+    fn av_get_sample_fmt_name(sample_fmt: std::ffi::c_int) -> *const std::ffi::c_char;
 }
 
+/// The name libavutil gives a pixel format number, or `None` for a number
+/// it does not know (any value is safe to ask about).
+pub(crate) fn pixel_name(raw: i32) -> Option<String> {
+    // SAFETY: the function takes any int and returns NULL when out of range.
+    c_name(unsafe { av_get_pix_fmt_name(raw) })
+}
+
+/// The name libavutil gives a sample format number, or `None`.
 pub(crate) fn sample_name(raw: i32) -> Option<String> {
-    if raw < 0 {
-        return None;
-    }
     // SAFETY: as above, for sample formats.
-    let name = unsafe { ff::ffi::av_get_sample_fmt_name(std::mem::transmute::<i32, ff::ffi::AVSampleFormat>(raw)) };
-    c_name(name)
+    c_name(unsafe { av_get_sample_fmt_name(raw) })
 }
 
 fn c_name(p: *const std::ffi::c_char) -> Option<String> {
@@ -220,4 +225,28 @@ pub(crate) fn check_limits(report: &ProbeReport, limits: &Limits) -> Result<(), 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_format_numbers_have_their_libavutil_names() {
+        let yuv420p = ff::ffi::AVPixelFormat::AV_PIX_FMT_YUV420P as i32;
+        let s16 = ff::ffi::AVSampleFormat::AV_SAMPLE_FMT_S16 as i32;
+        assert_eq!(pixel_name(yuv420p).as_deref(), Some("yuv420p"));
+        assert_eq!(sample_name(s16).as_deref(), Some("s16"));
+    }
+
+    #[test]
+    fn format_numbers_outside_the_enums_are_unknown_not_undefined_behaviour() {
+        // A stream's format field is whatever the demuxer stored; hostile
+        // media can leave any int there.
+        for raw in [-1, -2, 1_000, 0x7fff, i32::MAX, i32::MIN] {
+            assert_eq!(pixel_name(raw), None, "pixel format {raw}");
+            assert_eq!(sample_name(raw), None, "sample format {raw}");
+        }
+        assert_eq!(sample_name(ff::ffi::AVSampleFormat::AV_SAMPLE_FMT_NB as i32), None);
+    }
 }

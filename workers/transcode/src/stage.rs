@@ -40,6 +40,16 @@ fn mime_of(container: &Container) -> (&'static str, &'static str) {
     }
 }
 
+impl TranscodeStage {
+    /// The policy's identity in derive job IDs: its version plus a SHA-256
+    /// of every setting, so any change to `normalisation.toml` that shapes
+    /// the outputs gives new jobs.
+    pub fn policy_identity(&self) -> Result<String, crate::TranscodeError> {
+        exhibit_pipeline::derive::policy_identity(&self.policy.version, &self.policy)
+            .map_err(|e| crate::TranscodeError::new(ErrorKind::Internal, format!("cannot serialise the policy: {e}")))
+    }
+}
+
 fn stage_error(path: &str, e: crate::TranscodeError) -> StageError {
     let message = format!("{path}: {e}");
     match e.kind {

@@ -114,7 +114,7 @@ pub fn hash_file(path: &Path, selection: HashSelection) -> anyhow::Result<Digest
         }
         hasher.update(Bytes::from(buf));
     }
-    Ok(hasher.finish())
+    hasher.finish().with_context(|| format!("{}: hashing failed", path.display()))
 }
 
 /// How names are written.

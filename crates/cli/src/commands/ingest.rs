@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
 use exhibit_ocr::OcrStage;
+use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
@@ -69,6 +70,8 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
     ctx.progress = progress.clone();
+    let ocr = OcrStage { policy: config.ocr.clone() };
+    ctx.derive_policies = DerivePolicies { transcode: transcode.policy_identity()?, ocr: ocr.policy_version() };
     let ctx = Arc::new(ctx);
     let started = Instant::now();
     let anchor_log = Arc::new(super::anchor::AnchorLog::default());
@@ -81,7 +84,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     // files of a cue sheet) is in the store.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
     let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
-    let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(OcrStage { policy: config.ocr.clone() })];
+    let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));

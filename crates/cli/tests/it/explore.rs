@@ -192,14 +192,8 @@ fn cue_sheet_data_track_is_explored_and_audio_becomes_wav() {
 /// checked and `/passwords.txt` comes out byte for byte.
 #[test]
 fn corpus_split_e01_with_ext2() {
-    let corpus = std::env::var_os("EXHIBIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
+    let Some(corpus) = exhibit_testkit::corpus_dir() else { return };
     let dir = corpus.join("dfvfs");
-    if !dir.join("ext2.split.E01").exists() {
-        eprintln!("skipping: corpus not found at {}", corpus.display());
-        return;
-    }
     let sb = Sandbox::new();
     let out = sb.run(&[
         "ingest",

@@ -4,10 +4,12 @@
 mod anchor;
 mod bad_input;
 mod common;
+mod companions;
 mod completions_man;
 mod conventions;
 mod crash;
 mod damaged;
+mod derive_policy;
 mod explore;
 mod get_show_hash;
 mod hostile_listing;

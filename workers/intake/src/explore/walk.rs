@@ -361,7 +361,7 @@ impl Walker<'_> {
                 size: done.size,
                 mime: done.mime.clone(),
             };
-            self.follow_ups.extend(derive_job(self.job, &input, crate::DERIVE_POLICY));
+            self.follow_ups.extend(derive_job(self.job, &input, &self.ctx.derive_policies));
             return Ok(());
         }
         if self.input.depth + 1 > self.limits.max_depth {

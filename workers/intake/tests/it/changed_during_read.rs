@@ -47,7 +47,7 @@ async fn growing_file_is_recorded_as_failed() {
     ctx.progress = Arc::new(AppendOnFirstRead { path: source.clone(), done: AtomicBool::new(false) });
 
     let plan = Plan {
-        items: vec![SourceItem { path: source.clone(), kind: SourceKind::File, size: 3 << 20 }],
+        items: vec![SourceItem { path: source.clone(), kind: SourceKind::File, size: 3 << 20, found_beside: None }],
         total_bytes: 3 << 20,
     };
     let job = acquire_jobs(&plan, &case, &exhibit).remove(0);

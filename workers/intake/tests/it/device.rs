@@ -67,7 +67,7 @@ async fn bad_sectors_map_to_files() {
     let (ctx, store) = context(dir.path()).await;
     let exhibit: ExhibitRef = "JS/1".parse().unwrap();
     let plan = Plan {
-        items: vec![SourceItem { path: "/dev/fake0".into(), kind: SourceKind::Device, size }],
+        items: vec![SourceItem { path: "/dev/fake0".into(), kind: SourceKind::Device, size, found_beside: None }],
         total_bytes: size,
     };
     let job = acquire_jobs(&plan, &ctx.case, &exhibit).remove(0);

@@ -15,15 +15,7 @@ pub fn known_text(name: &str) -> String {
 
 /// The corpus folder, or None (with a message) when it is absent.
 pub fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXHIBIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: corpus not found at {} (set EXHIBIT_CORPUS)", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 pub struct Run {

@@ -14,13 +14,7 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 pub fn corpus() -> Option<PathBuf> {
-    let p = root().join("../shared/corpus");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: conformance corpus not found at {} (it lives outside the repository)", p.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 pub fn policy() -> Policy {

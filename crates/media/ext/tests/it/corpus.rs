@@ -3,11 +3,9 @@
 //! [T] expectations are asserted here on `fixtures/volumes/ext2.img`, whose
 //! tree mirrors it, and the E01 path is checked for presence only.
 
-use std::path::PathBuf;
-
 use exhibit_media_core::Limits;
 
-use crate::common::{content, fixture, slash_path, volume, walk, workspace};
+use crate::common::{content, fixture, slash_path, volume, walk};
 
 const PASSWORDS: &[u8] = b"place,user,password\nbank,joesmith,superrich\nalarm system,-,1234\n\
 treasure chest,-,1111\nuber secret laire,admin,admin\n";
@@ -26,11 +24,7 @@ fn dfvfs_ext2_expectations_hold_on_the_mirror_fixture() {
 
 #[test]
 fn corpus_ext2_container_is_present() {
-    let dir = std::env::var_os("EXHIBIT_CORPUS").map_or_else(|| workspace().join("../shared/corpus"), PathBuf::from);
-    if !dir.is_dir() {
-        println!("skipping: corpus not found at {}", dir.display());
-        return;
-    }
+    let Some(dir) = exhibit_testkit::corpus_dir() else { return };
     assert!(dir.join("dfvfs/ext2.E01").is_file(), "dfvfs/ext2.E01 missing from the corpus");
     println!("dfvfs/ext2.E01 needs the EWF reader: wired by the lead (E01 + ext)");
 }

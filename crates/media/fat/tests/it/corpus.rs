@@ -7,16 +7,10 @@ use exhibit_media_core::{FileAt, FileSystem, FsEntry, Limits, ReadAt};
 use exhibit_media_fat::{ExfatFs, FatFs};
 use sha1::{Digest, Sha1};
 
-use crate::common::{content, list, path, root};
+use crate::common::{content, list, path};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXHIBIT_CORPUS").map_or_else(|| root().join("../shared/corpus"), PathBuf::from);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 fn file(dir: &std::path::Path, rel: &str) -> Arc<dyn ReadAt> {

@@ -8,15 +8,7 @@ use exhibit_media_iso::{IsoOptions, Namespace, open, open_iso};
 use crate::common::{content, entries, find, medium, path_of};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXHIBIT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::common::workspace_root().join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 fn open_as(path: &Path, options: IsoOptions) -> (Box<dyn FileSystem>, Vec<FsEntry>, Namespace) {

@@ -5,17 +5,10 @@ use std::sync::Arc;
 
 use exhibit_media_core::{DataLayout, FileAt, Limits, ReadAt};
 
-use crate::common::{collect, content, find, workspace};
+use crate::common::{collect, content, find};
 
 fn corpus() -> Option<PathBuf> {
-    let dir =
-        std::env::var_os("EXHIBIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| workspace().join("../shared/corpus"));
-    if dir.join("ntfs-rs/testfs1").exists() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 #[test]

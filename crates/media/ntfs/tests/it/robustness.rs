@@ -94,14 +94,9 @@ fn truncations_and_flips_never_panic_or_run_away() {
     let mut image = vec![0u8; volume.size() as usize];
     exhibit_media_core::read_exact_at(&*volume, 0, &mut image).unwrap();
     assert_eq!(hammer(&image, flip_cases(), 0x9E37_79B9_7F4A_7C15), 10 + flip_cases());
-    let corpus = std::env::var_os("EXHIBIT_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| crate::common::workspace().join("../shared/corpus"))
-        .join("ntfs-rs/testfs1");
-    match std::fs::read(&corpus) {
-        Ok(testfs1) => assert_eq!(hammer(&testfs1, flip_cases() / 4, 0x2545_F491_4F6C_DD1D), 10 + flip_cases() / 4),
-        Err(_) => println!("skipping testfs1: corpus not found at {}", corpus.display()),
-    }
+    let Some(corpus) = exhibit_testkit::corpus_dir() else { return };
+    let testfs1 = std::fs::read(corpus.join("ntfs-rs/testfs1")).expect("ntfs-rs/testfs1 in the corpus");
+    assert_eq!(hammer(&testfs1, flip_cases() / 4, 0x2545_F491_4F6C_DD1D), 10 + flip_cases() / 4);
 }
 
 #[test]

@@ -5,19 +5,13 @@ use std::path::PathBuf;
 use exhibit_media_core::{Limits, ReadAt, read_exact_at};
 use exhibit_media_sources::{EwfImage, SourceFormat, detect, open_ewf};
 
-use crate::support::{md5, workspace};
+use crate::support::md5;
 
 const MEDIA_MD5: &str = "196066add11fb71c4c49cf1bb50d6d24";
 const PASSWORDS: &[u8] = b"place,user,password\nbank,joesmith,superrich\nalarm system,-,1234\ntreasure chest,-,1111\nuber secret laire,admin,admin\n";
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXHIBIT_CORPUS").map_or_else(|| workspace().join("../shared/corpus"), PathBuf::from);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 /// Whether `needle` occurs in the media (read in overlapping windows).

@@ -4,17 +4,10 @@ use std::path::PathBuf;
 
 use exhibit_media_core::{EntryKind, Limits};
 
-use crate::{entries, open_bytes, workspace};
+use crate::{entries, open_bytes};
 
 fn corpus() -> Option<PathBuf> {
-    let dir =
-        std::env::var_os("EXHIBIT_CORPUS").map(PathBuf::from).unwrap_or_else(|| workspace().join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 #[test]

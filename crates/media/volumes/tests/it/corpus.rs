@@ -6,16 +6,10 @@ use std::path::PathBuf;
 use exhibit_media_core::Limits;
 use exhibit_media_volumes::{Scheme, VolumeSystem, partitions};
 
-use crate::common::{disk, workspace};
+use crate::common::disk;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("EXHIBIT_CORPUS").map_or_else(|| workspace().join("../shared/corpus"), PathBuf::from);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipping: corpus not found at {}", dir.display());
-        None
-    }
+    exhibit_testkit::corpus_dir()
 }
 
 fn read(rel: &str) -> Option<VolumeSystem> {

@@ -1,0 +1,138 @@
+//! Companion discovery end to end: the operator names `x.E01` or a `.cue`
+//! alone, and ingest finds the other members beside it, records that they
+//! were found rather than named, and explores the complete set. A missing
+//! member fails the ingest as an input error (exit 2) naming the file
+//! expected, before anything is recorded.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{Sandbox, stderr};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sources").join(rel)
+}
+
+/// Copies fixture files into a fresh folder of the sandbox.
+fn folder_with(sb: &Sandbox, name: &str, set: &str, files: &[&str]) -> PathBuf {
+    let dir = sb.dir.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    for file in files {
+        std::fs::copy(fixture(set).join(file), dir.join(file)).unwrap();
+    }
+    dir
+}
+
+/// Every event of one action, in ledger order.
+fn events(sb: &Sandbox, case: &str, action: &str) -> Vec<Value> {
+    sb.ledger(case).into_iter().map(|(_, e)| e).filter(|e| e["action"] == action).collect()
+}
+
+/// Acquired file name -> the named file it was found beside, if any.
+fn acquired(sb: &Sandbox, case: &str) -> Vec<(String, Option<String>)> {
+    let mut found: Vec<(String, Option<String>)> = events(sb, case, "acquired")
+        .iter()
+        .map(|e| {
+            let path = e["params"]["facts"]["source"]["path"]["display"].as_str().unwrap_or_default();
+            let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
+            let beside = e["params"]["found_beside"].as_str().map(|p| p.rsplit('/').next().unwrap_or(p).to_owned());
+            (name, beside)
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn no_ledger(sb: &Sandbox, case: &str) -> bool {
+    !sb.case_dir(case).join("ledger").exists() || sb.ledger(case).iter().all(|(_, e)| e["action"] != "acquired")
+}
+
+#[test]
+fn an_e01_named_alone_brings_its_segments_and_is_explored() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "ewf", "ewf", &["split.E01", "split.E02", "split.E03"]);
+    let out = sb.ingest("E01-ALONE", &dir.join("split.E01"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let named = Some("split.E01".to_owned());
+    assert_eq!(
+        acquired(&sb, "E01-ALONE"),
+        [("split.E01".into(), None), ("split.E02".into(), named.clone()), ("split.E03".into(), named)]
+    );
+    let verified = events(&sb, "E01-ALONE", "verified");
+    assert_eq!(verified.len(), 1, "{verified:#?}");
+    assert_eq!(verified[0]["params"]["segments"].as_array().map(Vec::len), Some(3));
+    assert_eq!(verified[0]["params"]["md5_matches"], true);
+    let (code, report) = sb.verify_json("E01-ALONE");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn an_e01_set_missing_a_segment_is_an_input_error_naming_it() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "ewf", "ewf", &["split.E01", "split.E02"]);
+    let out = sb.ingest("E01-GAP", &dir.join("split.E01"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&dir.join("split.E03").display().to_string()) && err.contains("missing"), "{err}");
+    assert!(!err.contains("retr"), "a missing file is not retried: {err}");
+    assert!(no_ledger(&sb, "E01-GAP"), "nothing is acquired before the set is complete");
+}
+
+#[test]
+fn a_single_segment_e01_needs_no_companions() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "ewf", "ewf", &["stream.E01"]);
+    let out = sb.ingest("E01-ONE", &dir.join("stream.E01"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(acquired(&sb, "E01-ONE"), [("stream.E01".into(), None)]);
+}
+
+#[test]
+fn a_cue_named_alone_brings_its_bins_and_is_explored() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "disc", "cue", &["two-files.cue", "data track.bin", "audio.bin"]);
+    let out = sb.ingest("CUE-ALONE", &dir.join("two-files.cue"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cue = Some("two-files.cue".to_owned());
+    assert_eq!(
+        acquired(&sb, "CUE-ALONE"),
+        [("audio.bin".into(), cue.clone()), ("data track.bin".into(), cue), ("two-files.cue".into(), None)]
+    );
+    let out = sb.run(&["listing", "--case", "CUE-ALONE", "--exhibit", "JS/1", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = listing["entries"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["path"]["display"] == "/track02.wav"), "the audio track is extracted");
+    let (code, report) = sb.verify_json("CUE-ALONE");
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn a_cue_whose_bin_is_missing_is_an_input_error_naming_it() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "disc", "cue", &["two-files.cue", "data track.bin"]);
+    let out = sb.ingest("CUE-GAP", &dir.join("two-files.cue"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&dir.join("audio.bin").display().to_string()) && err.contains("missing"), "{err}");
+    let sandbox = sb.dir.path().to_str().unwrap();
+    assert_eq!(err.matches("/tmp/").count(), err.matches(sandbox).count(), "only the operator's paths: {err}");
+    assert!(!err.contains("retr"), "a missing file is not retried: {err}");
+    assert!(no_ledger(&sb, "CUE-GAP"));
+}
+
+#[test]
+fn a_cue_naming_a_file_outside_its_folder_is_refused() {
+    let sb = Sandbox::new();
+    let dir = sb.dir.path().join("hostile");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(sb.dir.path().join("secret.bin"), [0u8; 2352]).unwrap();
+    std::fs::write(dir.join("evil.cue"), "FILE \"../secret.bin\" BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\n")
+        .unwrap();
+    let out = sb.ingest("CUE-EVIL", &dir.join("evil.cue"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a file beside it"), "{err}");
+    assert!(no_ledger(&sb, "CUE-EVIL"));
+}
