@@ -5,6 +5,7 @@
 //! set is complete in the store before explore. A member the set needs but
 //! that is not there is an input error naming the file expected.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use exhibit_core::ErrorKind;
@@ -46,17 +47,19 @@ impl SetKind {
 
 /// The other members of the set `named` heads, in set order: every one
 /// exists. Fails with [`PlanError::MissingMember`] when one is needed but
-/// absent.
-pub fn members(named: &Path, kind: SetKind) -> Result<Vec<PathBuf>, PlanError> {
+/// absent, except where the operator named every member present (the set
+/// as they hold it): an EWF set whose last segment is lost is then truncated
+/// evidence, which explore records.
+pub fn members(named: &Path, kind: SetKind, operator_named: &HashSet<PathBuf>) -> Result<Vec<PathBuf>, PlanError> {
     let _span = tracing::info_span!("companions", path = %named.display(), set = kind.label()).entered();
     match kind {
-        SetKind::Ewf => ewf_members(named),
+        SetKind::Ewf => ewf_members(named, operator_named),
         SetKind::CueSheet => cue_members(named),
     }
 }
 
 /// `.E02` onwards while they exist; then whether the set asks for more.
-fn ewf_members(first: &Path) -> Result<Vec<PathBuf>, PlanError> {
+fn ewf_members(first: &Path, operator_named: &HashSet<PathBuf>) -> Result<Vec<PathBuf>, PlanError> {
     let mut found = Vec::new();
     let mut number = 2u16;
     let next = loop {
@@ -70,9 +73,13 @@ fn ewf_members(first: &Path) -> Result<Vec<PathBuf>, PlanError> {
     // The set's sections say whether it ends at the segments present. An
     // I/O failure while segment `number` is absent means the set needs it;
     // any other failure (not EWF, damaged) is explore's to report.
+    let missing = || PlanError::MissingMember { named: first.to_owned(), set: SetKind::Ewf.label(), expected: next };
     match open_ewf(first, &Limits::default()) {
-        Err(e) if e.core_kind() == ErrorKind::Io => {
-            Err(PlanError::MissingMember { named: first.to_owned(), set: SetKind::Ewf.label(), expected: next })
+        Err(e) if e.core_kind() == ErrorKind::Io => Err(missing()),
+        // Every present segment opened whole and the set wants more: the
+        // next file is absent (a cut segment opens short and is explore's).
+        Ok(image) if image.truncation().is_some() && image.segment_count() == found.len() + 1 => {
+            if found.iter().all(|f| operator_named.contains(f)) { Ok(found) } else { Err(missing()) }
         }
         _ => Ok(found),
     }
@@ -172,7 +179,7 @@ mod tests {
         for keep in [whole.len() / 2, whole.len() - 100, 4096] {
             let first = dir.path().join("cut.E01");
             std::fs::write(&first, &whole[..keep]).unwrap();
-            let got = members(&first, SetKind::Ewf);
+            let got = members(&first, SetKind::Ewf, &HashSet::new());
             assert!(got.as_ref().is_ok_and(Vec::is_empty), "kept {keep} bytes: {got:?}");
         }
     }
@@ -183,7 +190,7 @@ mod tests {
         for name in ["../secret.bin", "/etc/passwd", "sub/x.bin", ".."] {
             let cue = dir.path().join("hostile.cue");
             std::fs::write(&cue, format!("FILE \"{name}\" BINARY\n  TRACK 01 AUDIO\n")).unwrap();
-            let err = members(&cue, SetKind::CueSheet).unwrap_err();
+            let err = members(&cue, SetKind::CueSheet, &HashSet::new()).unwrap_err();
             assert!(matches!(err, PlanError::MemberOutside { .. }), "{name}: {err}");
         }
     }

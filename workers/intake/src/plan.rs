@@ -43,7 +43,9 @@ pub enum PlanError {
     #[error("no paths given; name at least one file or folder")]
     NoPaths,
     /// A set (E01 segments, a cue sheet's files) lacks a member it needs.
-    #[error("{named}: the {set} needs {expected}, which is missing; put it beside {named} and rerun")]
+    #[error(
+        "{named}: the {set} needs {expected}, which is missing; put it beside {named} and rerun (if it is lost, name every segment you have, e.g. `x.E01 x.E02`, to record the set as truncated evidence)"
+    )]
     MissingMember {
         /// The file that was named (or found in a folder).
         named: PathBuf,
@@ -163,8 +165,9 @@ fn add_companions(plan: &mut Plan) -> Result<(), PlanError> {
         .filter_map(|i| Some((i.path.clone(), SetKind::of(&i.path)?)))
         .collect();
     let mut planned: HashSet<PathBuf> = plan.items.iter().map(|i| i.path.clone()).collect();
+    let operator_named = planned.clone();
     for (head, set) in heads {
-        for member in companions::members(&head, set)? {
+        for member in companions::members(&head, set, &operator_named)? {
             if !planned.insert(member.clone()) {
                 continue;
             }

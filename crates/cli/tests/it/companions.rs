@@ -68,6 +68,23 @@ fn an_e01_named_alone_brings_its_segments_and_is_explored() {
 }
 
 #[test]
+fn an_e01_set_whose_every_present_segment_is_named_is_recorded_as_truncated() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "ewf", "ewf", &["split.E01", "split.E02"]);
+    let out = sb
+        .exhibit()
+        .args(["ingest", "--case", "E01-LOST", "--exhibit", "JS/1", "--operator", "Test"])
+        .arg(dir.join("split.E01"))
+        .arg(dir.join("split.E02"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(2), "the operator named the set as they hold it: {err}");
+    assert!(err.contains("truncated"), "the lost segment is reported: {err}");
+    assert_eq!(acquired(&sb, "E01-LOST").len(), 2, "both segments are acquired");
+}
+
+#[test]
 fn an_e01_set_missing_a_segment_is_an_input_error_naming_it() {
     let sb = Sandbox::new();
     let dir = folder_with(&sb, "ewf", "ewf", &["split.E01", "split.E02"]);

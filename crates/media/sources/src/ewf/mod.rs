@@ -228,6 +228,11 @@ impl EwfImage {
         self.truncation.as_deref()
     }
 
+    /// How many segments were opened whole (a cut segment is not counted).
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
     /// Names of the segment files, in order.
     pub fn segment_names(&self) -> Vec<String> {
         self.segments.iter().map(|s| s.name.clone()).collect()
