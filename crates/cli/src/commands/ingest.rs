@@ -12,11 +12,11 @@ use exhibit_ocr::OcrStage;
 use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
-use crate::EXIT_USAGE;
+use super::summary::Summary;
+use super::summary_print;
 use crate::config::Config;
 use crate::progress::{Phase, Progress};
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
-use crate::terminal::{escape_message, escape_name};
 use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
@@ -37,6 +37,11 @@ pub struct IngestArgs {
     /// Files acquired at once (overrides ingest.workers).
     #[arg(long)]
     workers: Option<usize>,
+    /// Print one JSON document on stdout instead of the table: every
+    /// artefact ID of the exhibit with its path, the counts, what needs
+    /// attention and the exit status.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     keys: KeyArgs,
     /// Files and folders to acquire. Folders are walked; symlinks are
@@ -85,7 +90,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(expected) = args.pages {
         super::bundle::reconcile_pages(&ctx, &args.exhibit, expected).await?;
     }
-    Ok(print_summary(&ctx, &args, plan.items.len(), started))
+    report(&ctx, &args, plan.items.len(), started).await
 }
 
 /// The transcode stage with the configured (or built-in) policy.
@@ -97,11 +102,27 @@ pub fn transcode_stage(config: &Config) -> anyhow::Result<TranscodeStage> {
     Ok(TranscodeStage { policy, limits: exhibit_transcode::Limits::default() })
 }
 
-fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) -> ExitCode {
+/// Prints the run's line, then the summary (table or JSON), and picks the
+/// exit code: 0 clean, 3 needs attention, 2 failures a rerun could fix.
+async fn report(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) -> anyhow::Result<ExitCode> {
+    let summary = Summary::gather(ctx, &args.exhibit, args.paths.len()).await?;
+    if args.json {
+        summary_print::print_json(&summary)?;
+    } else {
+        print_run_line(ctx, args, files, started);
+        summary_print::print_table(&summary);
+    }
+    summary_print::print_failures(&summary);
+    if summary.exit == 0 && !args.json && !crate::logging::quiet() {
+        println!("next: exhibit verify --case {}", args.case);
+    }
+    Ok(ExitCode::from(summary.exit))
+}
+
+fn print_run_line(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) {
     let tally = &ctx.tally;
     let secs = started.elapsed().as_secs_f64().max(1e-6);
     let bytes = Tally::get(&tally.bytes);
-    let failures = tally.failures();
     println!(
         "case {} exhibit {}: {} files: {} stored, {} already recorded, {} failed; {} bytes in {:.1} s ({:.1} MB/s, {:.0} files/s)",
         args.case,
@@ -109,33 +130,10 @@ fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: I
         files,
         Tally::get(&tally.stored),
         Tally::get(&tally.skipped),
-        failures.len(),
+        tally.failures().len(),
         bytes,
         secs,
         bytes as f64 / secs / 1e6,
         files as f64 / secs,
     );
-    print_warnings(tally);
-    if failures.is_empty() {
-        if !crate::logging::quiet() {
-            println!("next: exhibit verify --case {}", args.case);
-        }
-        return ExitCode::SUCCESS;
-    }
-    for (what, reason) in &failures {
-        eprintln!("failed: {}: {}", escape_name(what), escape_message(reason));
-    }
-    eprintln!(
-        "{} file(s) failed and are recorded as failed in the ledger; fix the cause and rerun the same command to retry them.",
-        failures.len()
-    );
-    ExitCode::from(EXIT_USAGE)
-}
-
-/// Facts about the evidence that a rerun cannot change (a truncated image):
-/// shown, recorded in the ledger, and no reason to fail the run.
-fn print_warnings(tally: &Tally) {
-    for (what, note) in tally.warnings() {
-        eprintln!("warning: {what}: {note}");
-    }
 }

@@ -11,6 +11,9 @@ mod listing;
 mod listing_formats;
 mod reproduce;
 mod show;
+mod summary;
+mod summary_attention;
+mod summary_print;
 mod truncation;
 mod verify;
 

@@ -11,6 +11,7 @@ mod explore;
 mod get_show_hash;
 mod keys;
 mod ocr;
+mod summary;
 mod tamper;
 mod terminal;
 mod transcode;
