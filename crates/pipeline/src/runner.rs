@@ -169,10 +169,11 @@ pub(crate) async fn record_failure(
     // Content no decoder accepts is unconverted, not a failed run.
     if error.kind == StageErrorKind::Input && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage) {
         event.params.insert(crate::error::PARAM_FAULT.into(), crate::error::FAULT_UNCONVERTED.into());
+        ctx.progress.message(&format!("unconverted: {}", error.message));
     } else {
         ctx.tally.fail(&describe(job), &error.message);
+        ctx.progress.message(&format!("failed: {}", error.message));
     }
-    ctx.progress.message(&format!("failed: {}", error.message));
     ctx.record(event).await.map(|_| ())
 }
 

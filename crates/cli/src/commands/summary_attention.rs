@@ -34,7 +34,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         push("truncated", note["image"].as_str().unwrap_or_default().to_owned(), text, TRUNCATED);
     }
     for e in events {
-        let input = label(e.inputs.first().map(|i| &i.id));
+        let input = subject(e, &label);
         match (&e.action, &e.outcome) {
             (Action::Failed, Outcome::Failed { reason }) => match e.params.get(PARAM_FAULT).and_then(|f| f.as_str()) {
                 Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
@@ -64,6 +64,26 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         }
     }
     out
+}
+
+/// What an event is about: the artefact it read (with the path inside it
+/// for a failed record), else the job input it names (a failed derive
+/// job), by path where the exhibit knows it.
+fn subject(e: &CustodyEvent, label: &impl Fn(Option<&ArtefactId>) -> String) -> String {
+    let input = e.params.get("input");
+    let path = input.and_then(|i| i.get("path")).and_then(|p| p.as_str());
+    if let Some(first) = e.inputs.first() {
+        // A record inside an image: the image, then the path inside it.
+        let image = label(Some(&first.id));
+        return path.filter(|_| e.action == Action::Failed).map_or(image.clone(), |p| format!("{image} > {p}"));
+    }
+    let artefact = input.and_then(|i| i.get("artefact")).and_then(|a| a.as_str());
+    let from_id = artefact.and_then(|a| serde_json::from_value::<ArtefactId>(a.into()).ok());
+    match (from_id, path) {
+        (Some(id), _) => label(Some(&id)),
+        (None, Some(path)) => path.to_owned(),
+        (None, None) => String::new(),
+    }
 }
 
 fn flagged(e: &CustodyEvent, flag: &str) -> bool {

@@ -81,6 +81,11 @@ fn a_damaged_record_in_an_image_exits_3_and_is_not_sent_to_a_rerun() {
     let lines = attention(&out);
     let line = lines.iter().find(|l| l.contains("/BAD.TXT")).unwrap_or_else(|| panic!("{all}"));
     assert!(line.contains("damaged") && line.contains("iso-bad-extent.iso"), "{line}");
+    let json = ingest(&sb, "SUM-DAMAGED", &["--json"], &src);
+    assert_eq!(json.status.code(), Some(3), "a rerun still reports it");
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["attention"][0]["kind"], "damaged-record", "{doc:#}");
+    assert!(doc["attention"][0]["what"].as_str().unwrap().ends_with("iso-bad-extent.iso > /BAD.TXT"), "{doc:#}");
     // The ledger still records the record as failed, with its fault named.
     let failed: Vec<Value> =
         sb.ledger("SUM-DAMAGED").into_iter().map(|(_, e)| e).filter(|e| e["action"] == "failed").collect();
@@ -187,4 +192,50 @@ fn an_unreadable_source_is_an_input_error_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
     assert!(stderr(&out).contains("secret.txt: cannot be read"), "{}", stderr(&out));
+}
+
+/// Random bytes behind an ID3 tag are typed audio, and no decoder accepts
+/// them: unconverted media that needs a look (exit 3), not a failed run.
+#[test]
+fn media_no_decoder_accepts_is_unconverted_exit_3_not_a_failure() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("phone");
+    std::fs::create_dir(&src).unwrap();
+    let code = "import random,sys; sys.stdout.buffer.write(b'ID3\\x03' + bytes(6) + random.Random(5).randbytes(4000))";
+    let bytes = std::process::Command::new("python3").args(["-c", code]).output().expect("python3").stdout;
+    std::fs::write(src.join("voice.mp3"), bytes).unwrap();
+    let out = ingest(&sb, "SUM-UNCONV", &["--json"], &src);
+    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
+    assert!(!stderr(&out).contains("failed: "), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["exit"], 3);
+    assert_eq!(doc["counts"]["failed"], 0);
+    let items = doc["attention"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{doc:#}");
+    assert_eq!(items[0]["kind"], "unconverted");
+    assert!(items[0]["what"].as_str().unwrap().ends_with("voice.mp3"), "{doc:#}");
+    assert!(!items[0]["advice"].as_str().unwrap().is_empty());
+    let original = doc["artefacts"].as_array().unwrap().iter().find(|a| a["kind"] == "original").cloned();
+    assert!(original.is_some_and(|a| a["media_type"].as_str().unwrap().starts_with("audio/")), "{doc:#}");
+}
+
+/// A blank scan: OCR finds no words and marks the page for review; the
+/// table names the file and the page.
+#[test]
+fn a_page_for_review_is_named_by_file_and_page_exit_3() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("scans");
+    std::fs::create_dir(&src).unwrap();
+    // A white 800x600 greyscale PNG, written with zlib alone.
+    let code = "import struct,sys,zlib\n\
+        def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))\n\
+        raw = b''.join(b'\\x00' + b'\\xff' * 800 for _ in range(600))\n\
+        sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 800, 600, 8, 0, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))";
+    let png = std::process::Command::new("python3").args(["-c", code]).output().expect("python3");
+    assert!(png.status.success(), "{}", String::from_utf8_lossy(&png.stderr));
+    std::fs::write(src.join("blank page.png"), png.stdout).unwrap();
+    let out = ingest(&sb, "SUM-REVIEW", &[], &src);
+    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
+    let lines = attention(&out);
+    assert!(lines.iter().any(|l| l.contains("needs-review") && l.contains("blank page.png page 1")), "{lines:#?}");
 }
