@@ -7,8 +7,6 @@ use exhibit_core::manifest::ToolInfo;
 use exhibit_pipeline::StageContext;
 use serde_json::json;
 
-use crate::session::case_events;
-
 /// Pages found by OCR in the exhibit: one count per scanned document (from
 /// its text output's event).
 fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
@@ -28,9 +26,15 @@ fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
 /// A comparison equal to the exhibit's latest one (same expected and found
 /// pages) is not recorded again, so rerunning with `--pages` adds nothing,
 /// and the latest check is always the one that stands.
-pub async fn reconcile_pages(ctx: &StageContext, exhibit: &ExhibitRef, expected: u32) -> anyhow::Result<()> {
-    let events = case_events(ctx.store.as_ref(), &ctx.case).await?;
-    let found = pages_found(&events, exhibit);
+/// `events` are the exhibit's events so far, in ledger order (the summary's
+/// facts, caught up after the run).
+pub async fn reconcile_pages(
+    ctx: &StageContext,
+    events: &[CustodyEvent],
+    exhibit: &ExhibitRef,
+    expected: u32,
+) -> anyhow::Result<()> {
+    let found = pages_found(events, exhibit);
     let check = json!({"expected_pages": expected, "found_pages": found});
     let latest = events.iter().rev().find(|e| {
         e.action == Action::Verified && e.exhibit.as_ref() == Some(exhibit) && e.params.contains_key("bundle")

@@ -13,10 +13,11 @@ use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
 use super::summary::Summary;
+use super::summary_facts::LedgerFacts;
 use super::summary_print;
 use crate::config::Config;
 use crate::progress::{Phase, Progress};
-use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+use crate::session::{actor, check_operator, open_case_reading, open_signer, open_store};
 use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
@@ -57,7 +58,9 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
-    let (ledger, index) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let (ledger, index, entries) =
+        open_case_reading(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let mut facts = LedgerFacts::new(&args.exhibit, entries);
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());
@@ -87,10 +90,12 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
         tracing::info!(jobs = summary.jobs, retries = summary.retries, "phase finished");
         jobs = summary.deferred;
     }
+    facts.catch_up(&ctx).await?;
     if let Some(expected) = args.pages {
-        super::bundle::reconcile_pages(&ctx, &args.exhibit, expected).await?;
+        super::bundle::reconcile_pages(&ctx, &facts.events, &args.exhibit, expected).await?;
+        facts.catch_up(&ctx).await?;
     }
-    report(&ctx, &args, plan.items.len(), started).await
+    report(&ctx, &args, &facts, (plan.items.len(), started)).await
 }
 
 /// The transcode stage with the configured (or built-in) policy.
@@ -104,8 +109,13 @@ pub fn transcode_stage(config: &Config) -> anyhow::Result<TranscodeStage> {
 
 /// Prints the run's line, then the summary (table or JSON), and picks the
 /// exit code: 0 clean, 3 needs attention, 2 failures a rerun could fix.
-async fn report(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) -> anyhow::Result<ExitCode> {
-    let summary = Summary::gather(ctx, &args.exhibit, args.paths.len()).await?;
+async fn report(
+    ctx: &StageContext,
+    args: &IngestArgs,
+    facts: &LedgerFacts,
+    (files, started): (usize, Instant),
+) -> anyhow::Result<ExitCode> {
+    let summary = Summary::gather(ctx, facts, args.paths.len()).await?;
     if args.json {
         summary_print::print_json(&summary)?;
     } else {

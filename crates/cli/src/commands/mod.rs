@@ -13,6 +13,7 @@ mod reproduce;
 mod show;
 mod summary;
 mod summary_attention;
+mod summary_facts;
 mod summary_print;
 mod truncation;
 mod verify;

@@ -10,14 +10,13 @@
 
 use std::collections::HashMap;
 
-use exhibit_core::event::{Action, CustodyEvent};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
 use exhibit_pipeline::{StageContext, Tally};
 use serde::Serialize;
 
-use crate::session::case_events;
+use super::summary_facts::LedgerFacts;
 
 /// Exit code of an ingest that finished but needs a person's attention.
 pub const EXIT_NEEDS_ATTENTION: u8 = 3;
@@ -88,12 +87,12 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Gathers the exhibit's facts after a run over `items` named paths.
-    pub async fn gather(ctx: &StageContext, exhibit: &ExhibitRef, items: usize) -> anyhow::Result<Self> {
-        let events = case_events(ctx.store.as_ref(), &ctx.case).await?;
+    /// Gathers the exhibit's summary after a run over `items` named paths,
+    /// from its manifests and the ledger facts caught up after the run.
+    pub async fn gather(ctx: &StageContext, facts: &LedgerFacts, items: usize) -> anyhow::Result<Self> {
+        let exhibit = facts.exhibit();
         let manifests = exhibit_manifests(ctx, exhibit).await?;
-        let artefacts = rows(&manifests, &first_holders(&events));
-        let mine: Vec<CustodyEvent> = events.into_iter().filter(|e| e.exhibit.as_ref() == Some(exhibit)).collect();
+        let artefacts = rows(&manifests, &facts.first_holder);
         let labels: HashMap<String, String> = artefacts.iter().map(|a| (a.id.clone(), a.path.clone())).collect();
         let mut summary = Self {
             case: ctx.case.clone(),
@@ -101,7 +100,7 @@ impl Summary {
             exit: 0,
             counts: counts(&artefacts, items, &ctx.tally),
             artefacts,
-            attention: super::summary_attention::from_events(&mine, &labels),
+            attention: super::summary_attention::from_events(&facts.events, &labels),
             failures: ctx.tally.failures().into_iter().map(|(what, reason)| Failure { what, reason }).collect(),
         };
         for (what, note) in ctx.tally.warnings() {
@@ -152,20 +151,6 @@ async fn exhibit_manifests(ctx: &StageContext, exhibit: &ExhibitRef) -> anyhow::
         }
     }
     Ok(out)
-}
-
-/// For each content SHA-256, the first artefact (in ledger order) that
-/// brought it into the case as an original or a file found in an image.
-fn first_holders(events: &[CustodyEvent]) -> HashMap<String, String> {
-    let mut first = HashMap::new();
-    for e in events.iter().filter(|e| matches!(e.action, Action::Acquired | Action::Extracted)) {
-        if let Some(a) = &e.artefact {
-            if let (Some(id), true) = (&a.id, a.size > 0) {
-                first.entry(a.sha256.to_string()).or_insert_with(|| id.to_string());
-            }
-        }
-    }
-    first
 }
 
 fn rows(manifests: &[ArtefactManifest], first: &HashMap<String, String>) -> Vec<ArtefactRow> {
