@@ -239,3 +239,24 @@ fn a_page_for_review_is_named_by_file_and_page_exit_3() {
     let lines = attention(&out);
     assert!(lines.iter().any(|l| l.contains("needs-review") && l.contains("blank page.png page 1")), "{lines:#?}");
 }
+
+/// An evidence name holding an escape sequence reaches the table escaped,
+/// and the JSON keeps it exactly (JSON escapes it itself).
+#[test]
+fn hostile_names_are_escaped_in_the_table_and_exact_in_json() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("a.txt"), "same content\n").unwrap();
+    std::fs::write(src.join("b\u{1b}[2Jclear.txt"), "same content\n").unwrap();
+    let out = ingest(&sb, "SUM-HOSTILE", &[], &src);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains('\u{1b}'), "raw escape on the terminal: {text:?}");
+    assert!(text.contains("is a duplicate of") && text.contains("\\x1b[2Jclear.txt"), "{text}");
+    let json = ingest(&sb, "SUM-HOSTILE", &["--json"], &src);
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let paths: Vec<&str> = doc["artefacts"].as_array().unwrap().iter().map(|a| a["path"].as_str().unwrap()).collect();
+    assert!(paths.iter().any(|p| p.ends_with("b\u{1b}[2Jclear.txt")), "{paths:?}");
+    assert_eq!(doc["counts"]["duplicates"], 1);
+}
