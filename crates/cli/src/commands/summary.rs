@@ -89,6 +89,7 @@ pub struct Summary {
 impl Summary {
     /// Gathers the exhibit's summary after a run over `items` named paths,
     /// from its manifests and the ledger facts caught up after the run.
+    #[tracing::instrument(skip_all, fields(exhibit = %facts.exhibit()))]
     pub async fn gather(ctx: &StageContext, facts: &LedgerFacts, items: usize) -> anyhow::Result<Self> {
         let exhibit = facts.exhibit();
         let manifests = exhibit_manifests(ctx, exhibit).await?;

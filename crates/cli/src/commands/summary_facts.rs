@@ -40,6 +40,7 @@ impl LedgerFacts {
     }
 
     /// Reads and folds in the entries appended after the last one seen.
+    #[tracing::instrument(skip_all, fields(case = %ctx.case, after = self.seen))]
     pub async fn catch_up(&mut self, ctx: &StageContext) -> anyhow::Result<()> {
         let prefix = ledger_prefix(&ctx.case);
         let mut newer: Vec<u64> = Vec::new();
