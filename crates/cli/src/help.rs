@@ -10,8 +10,12 @@ Examples:
   exhibit completions bash > /etc/bash_completion.d/exhibit
   exhibit man > exhibit.1 && man -l exhibit.1
 
-Exit codes: 0 ok, 1 verification failed, 2 usage or input error,
-3 intact but not fully checked: no trusted keys, or anchors without a TSA CA (verify).
+Exit codes: 0 ok, 1 verification failed, 2 usage or input error (for
+ingest also: a file failed in a way a rerun could fix), 3 done but needs a
+person: verify found the case intact but could not check everything (no
+trusted keys, or anchors without a TSA CA); ingest finished but the
+evidence needs attention (damaged or truncated media, media nothing could
+convert, pages to review, a page count that does not match).
 Data lives in ./exhibit-data (or $EXHIBIT_DATA, or --store); settings in config/exhibit.toml.";
 
 pub const INGEST: &str = "\
@@ -20,8 +24,17 @@ Examples:
   exhibit ingest --case 42AB1234520 --exhibit JS/2 --operator \"DC Jane Smith\" interview.E01 interview.E02
   exhibit ingest --case 42AB1234520 --exhibit JS/3 --operator \"DC Jane Smith\" /dev/sr0
   exhibit ingest --case 42AB1234520 --exhibit JS/4 --operator \"DC Jane Smith\" --pages 12 scans/
+  exhibit ingest --case 42AB1234520 --exhibit JS/5 --operator \"DC Jane Smith\" --json phone/ > result.json
 
-An interrupted ingest resumes when the same command is run again.";
+Ends with a table of the exhibit (items, originals, files found inside
+images, derivatives, duplicates) and what needs attention, each line with
+what to do; --json prints the same as one JSON document with every
+artefact ID and its path. Exit 0 clean; 3 done, but something needs a
+person (damaged or truncated evidence, media nothing could convert, pages
+to review, a page count that does not match); 2 bad usage or input, or a
+file failed in a way a rerun could fix (fix the cause, run the same
+command again). An interrupted ingest resumes when the same command is
+run again.";
 
 pub const VERIFY: &str = "\
 Examples:

@@ -1,8 +1,12 @@
 //! `exhibit`: ingest legacy media into a case with a signed chain of
 //! custody, and prove later that nothing changed.
 //!
-//! Exit codes: 0 ok, 1 verification failed, 2 usage or input error, 3
-//! (verify) intact but signers not checked against trusted keys.
+//! Exit codes: 0 ok; 1 verification failed; 2 usage or input error, and for
+//! `ingest` a file that failed in a way a rerun could fix; 3 done but not
+//! clean, a person must look: `verify` found the case intact but did not
+//! check its signers against trusted keys, or `ingest` finished but the
+//! evidence needs attention (damaged or truncated media, unconverted media,
+//! pages for review, a bundle page count mismatch).
 
 mod commands;
 mod config;

@@ -72,10 +72,15 @@ pub fn check_operator(operator: &str) -> anyhow::Result<String> {
 /// The case's events, in ledger order, skipping entries that do not parse
 /// (`exhibit verify` reports those).
 pub async fn case_events(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Result<Vec<CustodyEvent>> {
+    Ok(case_entries(store, case).await?.into_iter().map(|(_, event)| event).collect())
+}
+
+/// The case's events with their sequence numbers, as [`case_events`].
+pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Result<Vec<(u64, CustodyEvent)>> {
     let entries = exhibit_custody::read_entries(store, case)
         .await
         .with_context(|| format!("cannot read the ledger of case {case}"))?;
-    Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| entry.event)).collect())
+    Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| (e.seq, entry.event))).collect())
 }
 
 /// Opens a case's ledger for appending, with the index of what it records,
@@ -86,11 +91,23 @@ pub async fn open_case(
     signer: Arc<Signer>,
     keys: (&KeyArgs, &Config),
 ) -> anyhow::Result<(Arc<Ledger>, CaseIndex)> {
-    let events = case_events(store.as_ref(), case).await?;
-    let index = CaseIndex::from_events(&events);
+    let (ledger, index, _) = open_case_reading(store, case, signer, keys).await?;
+    Ok((ledger, index))
+}
+
+/// [`open_case`], also handing back the entries it read, as (seq, event),
+/// for a caller that needs them too (ingest's summary).
+pub async fn open_case_reading(
+    store: Arc<dyn ObjectStore>,
+    case: &CaseId,
+    signer: Arc<Signer>,
+    keys: (&KeyArgs, &Config),
+) -> anyhow::Result<(Arc<Ledger>, CaseIndex, Vec<(u64, CustodyEvent)>)> {
+    let entries = case_entries(store.as_ref(), case).await?;
+    let index = CaseIndex::from_events(entries.iter().map(|(_, e)| e));
     let ledger = Ledger::open(store, case.clone(), signer)
         .await
         .with_context(|| format!("cannot open the ledger of case {case}"))?;
     admit_signer(&ledger, keys.0, keys.1).await?;
-    Ok((Arc::new(ledger), index))
+    Ok((Arc::new(ledger), index, entries))
 }

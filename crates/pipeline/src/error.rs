@@ -4,6 +4,15 @@
 use exhibit_core::ErrorKind;
 use thiserror::Error;
 
+/// The param of a `failed` event that names an evidence fault: the
+/// evidence itself is at fault, a rerun cannot mend it, and the run is not
+/// counted as failed for it (ingest reports it as needing attention).
+pub const PARAM_FAULT: &str = "fault";
+/// Fault: a record inside an image is damaged (its data cannot be read).
+pub const FAULT_DAMAGED: &str = "damaged-record";
+/// Fault: no decoder accepts the content, so nothing could be derived.
+pub const FAULT_UNCONVERTED: &str = "unconverted";
+
 /// Whether a failed job is worth another try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageErrorKind {

@@ -18,7 +18,7 @@ mod scratch;
 
 pub use artefact_batch::{ArtefactBatch, NotRecorded};
 pub use context::{StageContext, Tally};
-pub use error::{StageError, StageErrorKind};
+pub use error::{FAULT_DAMAGED, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};

@@ -166,8 +166,14 @@ pub(crate) async fn record_failure(
     event.params.insert("stage".into(), stage.into());
     event.params.insert("input".into(), job.input.clone());
     event.outcome = Outcome::Failed { reason: error.message.clone() };
-    ctx.tally.fail(&describe(job), &error.message);
-    ctx.progress.message(&format!("failed: {}", error.message));
+    // Content no decoder accepts is unconverted, not a failed run.
+    if error.kind == StageErrorKind::Input && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage) {
+        event.params.insert(crate::error::PARAM_FAULT.into(), crate::error::FAULT_UNCONVERTED.into());
+        ctx.progress.message(&format!("unconverted: {}", error.message));
+    } else {
+        ctx.tally.fail(&describe(job), &error.message);
+        ctx.progress.message(&format!("failed: {}", error.message));
+    }
     ctx.record(event).await.map(|_| ())
 }
 

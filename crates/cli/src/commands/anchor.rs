@@ -47,10 +47,11 @@ pub struct AnchorLog {
 }
 
 impl AnchorLog {
-    /// Prints what happened: anchors to stdout, failures as loud warnings.
-    pub fn print(&self) {
+    /// Prints what happened: anchors to stdout (stderr when stdout carries
+    /// a JSON document), failures as loud warnings.
+    pub fn print(&self, json: bool) {
         for line in self.lines.lock().map(|l| l.clone()).unwrap_or_default() {
-            println!("{line}");
+            if json { eprintln!("{line}") } else { println!("{line}") }
         }
         for failure in self.failures.lock().map(|f| f.clone()).unwrap_or_default() {
             eprintln!(

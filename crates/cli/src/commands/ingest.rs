@@ -13,11 +13,12 @@ use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
-use crate::EXIT_USAGE;
+use super::summary::Summary;
+use super::summary_facts::LedgerFacts;
+use super::summary_print;
 use crate::config::Config;
 use crate::progress::{Phase, Progress};
-use crate::session::{actor, check_operator, open_case, open_signer, open_store};
-use crate::terminal::{escape_message, escape_name};
+use crate::session::{actor, check_operator, open_case_reading, open_signer, open_store};
 use crate::trust::KeyArgs;
 
 /// Most workers one ingest runs per stage. Each holds read buffers and
@@ -43,6 +44,11 @@ pub struct IngestArgs {
     /// Files acquired at once (overrides ingest.workers), 1 to 64.
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WORKERS as u64))]
     workers: Option<usize>,
+    /// Print one JSON document on stdout instead of the table: every
+    /// artefact ID of the exhibit with its path, the counts, what needs
+    /// attention and the exit status.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     keys: KeyArgs,
     /// Files and folders to acquire. Folders are walked; symlinks are
@@ -63,7 +69,9 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
-    let (ledger, index) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let (ledger, index, entries) =
+        open_case_reading(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let mut facts = LedgerFacts::new(&args.exhibit, entries);
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());
@@ -99,15 +107,17 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
         tracing::info!(jobs = summary.jobs, retries = summary.retries, "phase finished");
         jobs = summary.deferred;
     }
+    facts.catch_up(&ctx).await?;
     if let Some(expected) = args.pages {
-        super::bundle::reconcile_pages(&ctx, &args.exhibit, expected).await?;
+        super::bundle::reconcile_pages(&ctx, &facts.events, &args.exhibit, expected).await?;
+        facts.catch_up(&ctx).await?;
     }
     if let (Some(periodic), Some(anchorer)) = (periodic, &anchorer) {
         periodic.stop().await;
         super::anchor::anchor_now(&ctx, anchorer, &args.exhibit, &anchor_log).await;
     }
-    let code = print_summary(&ctx, &args, plan.items.len(), started);
-    anchor_log.print();
+    let code = report(&ctx, &args, &facts, (plan.items.len(), started)).await?;
+    anchor_log.print(args.json);
     Ok(code)
 }
 
@@ -120,11 +130,32 @@ pub fn transcode_stage(config: &Config) -> anyhow::Result<TranscodeStage> {
     Ok(TranscodeStage { policy, limits: exhibit_transcode::Limits::default() })
 }
 
-fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) -> ExitCode {
+/// Prints the run's line, then the summary (table or JSON), and picks the
+/// exit code: 0 clean, 3 needs attention, 2 failures a rerun could fix.
+async fn report(
+    ctx: &StageContext,
+    args: &IngestArgs,
+    facts: &LedgerFacts,
+    (files, started): (usize, Instant),
+) -> anyhow::Result<ExitCode> {
+    let summary = Summary::gather(ctx, facts, args.paths.len()).await?;
+    if args.json {
+        summary_print::print_json(&summary)?;
+    } else {
+        print_run_line(ctx, args, files, started);
+        summary_print::print_table(&summary);
+    }
+    summary_print::print_failures(&summary);
+    if summary.exit == 0 && !args.json && !crate::logging::quiet() {
+        println!("next: exhibit verify --case {}", args.case);
+    }
+    Ok(ExitCode::from(summary.exit))
+}
+
+fn print_run_line(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) {
     let tally = &ctx.tally;
     let secs = started.elapsed().as_secs_f64().max(1e-6);
     let bytes = Tally::get(&tally.bytes);
-    let failures = tally.failures();
     println!(
         "case {} exhibit {}: {} files: {} stored, {} already recorded, {} failed; {} bytes in {:.1} s ({:.1} MB/s, {:.0} files/s)",
         args.case,
@@ -132,33 +163,10 @@ fn print_summary(ctx: &StageContext, args: &IngestArgs, files: usize, started: I
         files,
         Tally::get(&tally.stored),
         Tally::get(&tally.skipped),
-        failures.len(),
+        tally.failures().len(),
         bytes,
         secs,
         bytes as f64 / secs / 1e6,
         files as f64 / secs,
     );
-    print_warnings(tally);
-    if failures.is_empty() {
-        if !crate::logging::quiet() {
-            println!("next: exhibit verify --case {}", args.case);
-        }
-        return ExitCode::SUCCESS;
-    }
-    for (what, reason) in &failures {
-        eprintln!("failed: {}: {}", escape_name(what), escape_message(reason));
-    }
-    eprintln!(
-        "{} file(s) failed and are recorded as failed in the ledger; fix the cause and rerun the same command to retry them.",
-        failures.len()
-    );
-    ExitCode::from(EXIT_USAGE)
-}
-
-/// Facts about the evidence that a rerun cannot change (a truncated image):
-/// shown, recorded in the ledger, and no reason to fail the run.
-fn print_warnings(tally: &Tally) {
-    for (what, note) in tally.warnings() {
-        eprintln!("warning: {what}: {note}");
-    }
 }

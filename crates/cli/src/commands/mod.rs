@@ -13,6 +13,10 @@ mod listing_dfxml;
 mod listing_formats;
 mod reproduce;
 mod show;
+mod summary;
+mod summary_attention;
+mod summary_facts;
+mod summary_print;
 mod truncation;
 mod verify;
 

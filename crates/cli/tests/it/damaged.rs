@@ -59,6 +59,16 @@ fn intact(list: &str) -> Vec<String> {
     std::fs::read_to_string(damaged(list)).unwrap().lines().map(|l| format!("/{l}")).collect()
 }
 
+/// What the operator saw: the summary table (stdout), then stderr.
+fn seen(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out))
+}
+
+/// Truncated or damaged evidence is done but needs a person: exit 3.
+fn assert_needs_attention(out: &Output) {
+    assert_eq!(out.status.code(), Some(3), "{}", seen(out));
+}
+
 /// No evidence fault may be retried as transient or sent to the disk.
 fn assert_no_disk_advice(out: &Output) {
     let err = stderr(out);
@@ -110,10 +120,10 @@ fn a_cut_fat16_image_keeps_what_exists_and_records_what_is_missing() {
     let sb = Sandbox::new();
     let src = sources(&sb, &["fat16-cut.img"]);
     let out = sb.ingest("FAT-CUT", &src);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_needs_attention(&out);
     assert_no_disk_advice(&out);
-    let err = stderr(&out);
-    assert!(err.contains("warning: ") && err.contains("fat16-cut.img") && err.contains("/big.bin"), "{err}");
+    let err = seen(&out);
+    assert!(err.contains("- truncated: ") && err.contains("fat16-cut.img") && err.contains("/big.bin"), "{err}");
     let entries = listing(&sb, "FAT-CUT");
     for name in intact("fat16-cut.img.files") {
         let e = entry(&entries, &name);
@@ -157,9 +167,9 @@ fn an_e01_set_with_its_last_segment_cut_is_read_as_far_as_it_goes() {
     let sb = Sandbox::new();
     let src = sources(&sb, &["ewf-cut.E01", "ewf-cut.E02", "ewf-cut.E03"]);
     let out = sb.ingest("EWF-CUT", &src);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_needs_attention(&out);
     assert_no_disk_advice(&out);
-    assert!(stderr(&out).contains("the E01 set declares 3145728 bytes of media"), "{}", stderr(&out));
+    assert!(seen(&out).contains("the E01 set declares 3145728 bytes of media"), "{}", seen(&out));
     let entries = listing(&sb, "EWF-CUT");
     assert_eq!(entry(&entries, "/early.txt")["digests"]["sha256"], sha256_hex(b"first file\n"));
     for cut in ["/random.bin", "/late.txt"] {
@@ -191,7 +201,8 @@ fn crafted(name: &str, bad: &str) -> Vec<Value> {
     let bad_entry = entry(&entries, bad);
     assert!(bad_entry["artefact"].is_null(), "{bad_entry:#}");
     let why = bad_entry["error"].as_str().expect("the bad record has a reason");
-    assert!(stderr(&out).contains(why), "{}", stderr(&out));
+    assert!(seen(&out).contains(why), "{}", seen(&out));
+    assert_needs_attention(&out);
     let (code, report) = sb.verify_json("CRAFTED");
     assert_eq!(code, 0, "{report:#}");
     entries
@@ -230,8 +241,15 @@ fn a_bomb_of_repeated_extents_is_still_refused() {
     let src = sources(&sb, &["iso-bomb.iso"]);
     let image = std::fs::metadata(src.join("iso-bomb.iso")).unwrap().len();
     let out = sb.ingest("BOMB", &src);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("limits.max_expansion_ratio"), "{}", stderr(&out));
+    // The reader marks each record whose extents repeat data as damaged:
+    // hostile evidence a rerun cannot change, so it needs a person (exit
+    // 3), with the limit named.
+    assert_needs_attention(&out);
+    assert!(
+        seen(&out).contains("- damaged-record: ") && seen(&out).contains("limits.max_expansion_ratio"),
+        "{}",
+        seen(&out)
+    );
     let entries = listing(&sb, "BOMB");
     let stored: u64 = entries.iter().filter(|e| e["artefact"].is_string()).map(|e| e["size"].as_u64().unwrap()).sum();
     assert!(stored <= 4 * image.max(1 << 20), "{stored} bytes stored from a {image}-byte image");
@@ -271,8 +289,8 @@ fn deleted_ext2_names_are_listed_with_the_content_icat_reads() {
 }
 
 /// A `.bin` shorter than its cue sheet (cut with `head -c` inside the data
-/// track) is truncated evidence: ingest exits 0 with a warning naming the
-/// cut, and verify is clean and notes it.
+/// track) is truncated evidence: ingest exits 3 with an attention line
+/// naming the cut, and verify is clean and notes it.
 #[test]
 fn a_bin_shorter_than_its_cue_sheet_is_a_warning_not_a_failure() {
     let sb = Sandbox::new();
@@ -283,10 +301,10 @@ fn a_bin_shorter_than_its_cue_sheet_is_a_warning_not_a_failure() {
     let bin = std::fs::read(cue.join("disc image.bin")).unwrap();
     std::fs::write(src.join("disc image.bin"), &bin[..100 * 2352 + 1000]).unwrap();
     let out = sb.ingest("CUE-CUT", &src);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_needs_attention(&out);
     assert_no_disk_advice(&out);
-    let err = stderr(&out);
-    assert!(err.contains("warning: ") && err.contains("TRACK 02") && err.contains("by the cue sheet"), "{err}");
+    let err = seen(&out);
+    assert!(err.contains("- truncated: ") && err.contains("TRACK 02") && err.contains("by the cue sheet"), "{err}");
     let (code, report) = sb.verify_json("CUE-CUT");
     assert_eq!(code, 0, "{report:#}");
     assert!(report["notes"].as_array().unwrap().iter().any(|n| n["kind"] == "truncated"), "{report:#}");

@@ -17,6 +17,7 @@ mod keys;
 mod ocr;
 mod permissions;
 mod quiet_exit;
+mod summary;
 mod tamper;
 mod terminal;
 mod transcode;

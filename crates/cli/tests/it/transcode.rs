@@ -27,7 +27,13 @@ fn video_and_audio_get_access_copies_that_reproduce() {
     let sb = Sandbox::new();
     let src = media(&sb, &["mpeg4_mp3.avi", "cdda.wav", "truncated_mpeg4_mp3.avi"]);
     let out = sb.ingest("AV-1", &src);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // The damaged source's copy needs a person's attention: exit 3.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("damaged-media: the access copy of") && table.contains("truncated_mpeg4_mp3.avi"),
+        "{table}"
+    );
     let shown = sb.show_json("AV-1");
     let derived = derivatives(&shown);
     let mimes: Vec<&str> = derived.iter().map(|d| d["media_type"]["mime"].as_str().unwrap()).collect();

@@ -11,7 +11,7 @@ use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
 use exhibit_media::{
     ContentMap, DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
 };
-use exhibit_pipeline::{ArtefactBatch, StageContext, StageError};
+use exhibit_pipeline::{ArtefactBatch, FAULT_DAMAGED, FAULT_UNCONVERTED, StageContext, StageError};
 use exhibit_queue::Job;
 use serde_json::json;
 use tokio::runtime::Handle;
@@ -157,7 +157,8 @@ impl Walker<'_> {
             if truncated.is_some() && e.kind != exhibit_media::MediaErrorKind::LimitExceeded {
                 self.truncation.media.push(format!("{what}: the walk ended early: {e}"));
             } else {
-                self.fail(&what, &format!("the walk ended early: {e}"))?;
+                let limit = e.kind == exhibit_media::MediaErrorKind::LimitExceeded;
+                self.fail_with(&what, &format!("the walk ended early: {e}"), (!limit).then_some(FAULT_DAMAGED))?;
             }
             row.error = Some(e.to_string());
         }
@@ -204,18 +205,18 @@ impl Walker<'_> {
         zero_filled: &[[u64; 2]],
     ) -> Result<(Option<Extracted>, Option<String>, ContentMap), StageError> {
         let path = entry.path.recorded().display;
-        let refused = |walker: &mut Self, why: String| {
-            walker.fail(&path, &why).map(|()| (None, Some(why), ContentMap::default()))
+        let refused = |walker: &mut Self, why: String, fault: Option<&str>| {
+            walker.fail_with(&path, &why, fault).map(|()| (None, Some(why), ContentMap::default()))
         };
         if let Some(damage) = &entry.damage {
-            return refused(self, format!("a damaged record: {damage}"));
+            return refused(self, format!("a damaged record: {damage}"), Some(FAULT_DAMAGED));
         }
         if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
-            return refused(self, format!("its content is {note}"));
+            return refused(self, format!("its content is {note}"), Some(FAULT_UNCONVERTED));
         }
         let map = match map_content(entry, data.as_ref(), fs_declared) {
             Ok(map) => map,
-            Err(why) => return refused(self, why),
+            Err(why) => return refused(self, why, Some(FAULT_DAMAGED)),
         };
         if !map.missing.is_empty() {
             self.truncation.files.push(path.clone());
@@ -227,7 +228,7 @@ impl Walker<'_> {
             return Ok((Some(done), None, map));
         }
         if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
-            return refused(self, why);
+            return refused(self, why, None);
         }
         let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec(), map };
         match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry) {
@@ -241,7 +242,7 @@ impl Walker<'_> {
                 Ok((Some(done), None, place.map))
             }
             Err(e) if e.kind == exhibit_pipeline::StageErrorKind::Input => {
-                self.fail(&path, &e.message)?;
+                self.fail_with(&path, &e.message, Some(FAULT_DAMAGED))?;
                 Ok((None, Some(e.message), ContentMap::default()))
             }
             Err(e) => Err(e),
@@ -384,13 +385,26 @@ impl Walker<'_> {
 
     /// Records that one item failed; the walk goes on.
     fn fail(&mut self, what: &str, reason: &str) -> Result<(), StageError> {
+        self.fail_with(what, reason, None)
+    }
+
+    /// Records that one item failed. With a `fault`, the evidence itself is
+    /// at fault (a rerun cannot mend it): the event names the fault and the
+    /// run's tally of failures leaves it out; the summary reads it from the
+    /// ledger as needing attention.
+    fn fail_with(&mut self, what: &str, reason: &str, fault: Option<&str>) -> Result<(), StageError> {
         self.counts.failed += 1;
         let reason = format!("{} > {what}: {reason}", self.input.path);
         let mut event = self.ctx.event(Action::Failed, Some(&self.job.exhibit), ToolInfo::exhibit(EXPLORE));
         event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
         event.params.insert("input".into(), json!({"path": what}));
         event.outcome = Outcome::Failed { reason: reason.clone() };
-        self.ctx.tally.fail(what, &reason);
+        match fault {
+            Some(fault) => {
+                event.params.insert(exhibit_pipeline::PARAM_FAULT.into(), fault.into());
+            }
+            None => self.ctx.tally.fail(what, &reason),
+        }
         Handle::current().block_on(self.ctx.record(event)).map(|_| ())
     }
 

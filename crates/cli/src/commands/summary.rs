@@ -1,0 +1,206 @@
+//! What ingest ends with: the exhibit's artefacts and counts, what needs a
+//! person's attention, and the exit code, all read back from the ledger
+//! and the manifests (so a resumed or repeated run reports the whole
+//! exhibit, not only the files it touched this time).
+//!
+//! Exit codes: 0 clean; 3 done, but something needs a person (damaged or
+//! truncated evidence, media nothing could convert, pages to review, a
+//! page count that does not match); 2 some job failed in a way a rerun
+//! could fix (the tally of this run).
+
+use std::collections::HashMap;
+
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+use exhibit_pipeline::{StageContext, Tally};
+use serde::Serialize;
+
+use super::summary_facts::LedgerFacts;
+
+/// Exit code of an ingest that finished but needs a person's attention.
+pub const EXIT_NEEDS_ATTENTION: u8 = 3;
+
+/// One artefact of the exhibit, as `ingest --json` returns it.
+#[derive(Debug, Serialize)]
+pub struct ArtefactRow {
+    /// The artefact ID, for `exhibit get`.
+    pub id: String,
+    /// `original`, `extracted` (found inside an image) or `derivative`.
+    pub kind: &'static str,
+    /// Where it came from: the source path, the path inside its image, or
+    /// what it was derived from.
+    pub path: String,
+    /// Its media type.
+    pub media_type: String,
+    /// The artefact that first brought the same content into the case.
+    pub duplicate_of: Option<String>,
+}
+
+/// The table's numbers.
+#[derive(Debug, Default, Serialize)]
+pub struct Counts {
+    /// Files, folders and devices named on the command line.
+    pub items: usize,
+    pub originals: usize,
+    pub found_inside_images: usize,
+    pub derivatives: usize,
+    /// Originals and files found inside images whose content the case held already.
+    pub duplicates: usize,
+    /// Artefacts this run recorded, and sources it found already recorded.
+    pub stored_this_run: u64,
+    pub already_recorded: u64,
+    /// Jobs of this run that failed in a way a rerun could fix.
+    pub failed: usize,
+}
+
+/// One thing a person should look at, and what to do about it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attention {
+    /// What kind of problem (`truncated`, `damaged-record`, ...).
+    pub kind: &'static str,
+    /// The file, image or bundle it is about.
+    pub what: String,
+    /// What was found.
+    pub text: String,
+    /// What to do.
+    pub advice: String,
+}
+
+/// A job of this run that failed.
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    pub what: String,
+    pub reason: String,
+}
+
+/// Everything the end of an ingest reports.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub case: CaseId,
+    pub exhibit: ExhibitRef,
+    pub exit: u8,
+    pub counts: Counts,
+    pub artefacts: Vec<ArtefactRow>,
+    pub attention: Vec<Attention>,
+    pub failures: Vec<Failure>,
+}
+
+impl Summary {
+    /// Gathers the exhibit's summary after a run over `items` named paths,
+    /// from its manifests and the ledger facts caught up after the run.
+    #[tracing::instrument(skip_all, fields(exhibit = %facts.exhibit()))]
+    pub async fn gather(ctx: &StageContext, facts: &LedgerFacts, items: usize) -> anyhow::Result<Self> {
+        let exhibit = facts.exhibit();
+        let manifests = exhibit_manifests(ctx, exhibit).await?;
+        let artefacts = rows(&manifests, &facts.first_holder);
+        let labels: HashMap<String, String> = artefacts.iter().map(|a| (a.id.clone(), a.path.clone())).collect();
+        let mut summary = Self {
+            case: ctx.case.clone(),
+            exhibit: exhibit.clone(),
+            exit: 0,
+            counts: counts(&artefacts, items, &ctx.tally),
+            artefacts,
+            attention: super::summary_attention::from_events(&facts.events, &labels),
+            failures: ctx.tally.failures().into_iter().map(|(what, reason)| Failure { what, reason }).collect(),
+        };
+        for (what, note) in ctx.tally.warnings() {
+            if !summary.attention.iter().any(|a| a.what == what) {
+                summary.attend(
+                    "warning",
+                    what,
+                    note,
+                    "read the warning and decide whether the evidence needs another look",
+                );
+            }
+        }
+        summary.settle_exit();
+        Ok(summary)
+    }
+
+    /// Adds a line that needs attention (other parts of a run, such as
+    /// anchoring, add theirs here), and settles the exit code again.
+    pub fn attend(&mut self, kind: &'static str, what: String, text: String, advice: &str) {
+        self.attention.push(Attention { kind, what, text, advice: advice.to_owned() });
+        self.settle_exit();
+    }
+
+    fn settle_exit(&mut self) {
+        self.counts.failed = self.failures.len();
+        self.exit = match (self.failures.is_empty(), self.attention.is_empty()) {
+            (false, _) => crate::EXIT_USAGE,
+            (true, false) => EXIT_NEEDS_ATTENTION,
+            (true, true) => 0,
+        };
+    }
+}
+
+/// The manifests of one exhibit, in ledger-independent but stable order.
+async fn exhibit_manifests(ctx: &StageContext, exhibit: &ExhibitRef) -> anyhow::Result<Vec<ArtefactManifest>> {
+    let mut out = Vec::new();
+    for meta in ctx.store.list(&manifests_prefix(&ctx.case)).await? {
+        let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();
+        if parse_manifest_name(name).is_none() {
+            continue;
+        }
+        let bytes = exhibit_store::read_small(ctx.store.as_ref(), &meta.key, 1 << 20).await?;
+        // A manifest that does not parse is `verify`'s to report.
+        if let Ok(m) = serde_json::from_slice::<ArtefactManifest>(&bytes) {
+            if m.exhibit == *exhibit {
+                out.push(m);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn rows(manifests: &[ArtefactManifest], first: &HashMap<String, String>) -> Vec<ArtefactRow> {
+    let base: HashMap<String, String> = manifests
+        .iter()
+        .filter_map(|m| {
+            let path = m.source.as_ref().map(|s| &s.path).or(m.inside.as_ref().map(|i| &i.path))?;
+            Some((m.id.to_string(), path.display.clone()))
+        })
+        .collect();
+    let parent_label = |m: &ArtefactManifest| {
+        m.parent.as_ref().map(|p| base.get(&p.id.to_string()).cloned().unwrap_or_else(|| p.id.to_string()))
+    };
+    let mut rows: Vec<ArtefactRow> = manifests
+        .iter()
+        .map(|m| {
+            let id = m.id.to_string();
+            let (kind, path) = match m.kind {
+                ArtefactKind::Original => ("original", base.get(&id).cloned().unwrap_or_default()),
+                ArtefactKind::Extracted => {
+                    let inside = base.get(&id).cloned().unwrap_or_default();
+                    ("extracted", parent_label(m).map_or(inside.clone(), |p| format!("{p} > {inside}")))
+                }
+                ArtefactKind::Derivative => {
+                    let rule = m.derivation.as_ref().map_or("derivative", |d| d.rule.as_str());
+                    ("derivative", format!("{rule} of {}", parent_label(m).unwrap_or_default()))
+                }
+            };
+            let duplicate_of = (kind != "derivative")
+                .then(|| first.get(&m.digests.sha256.to_string()).filter(|f| **f != id).cloned())
+                .flatten();
+            ArtefactRow { id, kind, path, media_type: m.media_type.mime.clone(), duplicate_of }
+        })
+        .collect();
+    let order = |k: &str| ["original", "extracted", "derivative"].iter().position(|x| *x == k);
+    rows.sort_by(|a, b| (order(a.kind), &a.path).cmp(&(order(b.kind), &b.path)));
+    rows
+}
+
+fn counts(rows: &[ArtefactRow], items: usize, tally: &Tally) -> Counts {
+    let of = |kind: &str| rows.iter().filter(|r| r.kind == kind).count();
+    Counts {
+        items,
+        originals: of("original"),
+        found_inside_images: of("extracted"),
+        derivatives: of("derivative"),
+        duplicates: rows.iter().filter(|r| r.duplicate_of.is_some()).count(),
+        stored_this_run: Tally::get(&tally.stored),
+        already_recorded: Tally::get(&tally.skipped),
+        failed: 0,
+    }
+}

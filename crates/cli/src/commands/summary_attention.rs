@@ -1,0 +1,100 @@
+//! The ledger facts of an exhibit that need a person: damaged or truncated
+//! evidence, media nothing could convert, pages OCR was unsure of, and a
+//! bundle whose page count does not match. Each comes with what to do.
+
+use std::collections::HashMap;
+
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::ids::ArtefactId;
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_UNCONVERTED, PARAM_FAULT};
+
+use super::summary::Attention;
+
+const TRUNCATED: &str = "the image holds less than it declares; what it holds is stored. Look for a fuller copy of the media (a missing segment, a better read) and ingest it as well; tell the examiner which files are cut short";
+const DAMAGED_RECORD: &str = "the record is damaged on the evidence itself and cannot be read from this copy; the rest of the image is stored. Note it for the examiner, or ingest a better copy of the media if one exists";
+const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what could be decoded. Compare it with the original before relying on it";
+const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
+const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
+const PAGES: &str =
+    "count the paper bundle; scan any page that is missing and ingest it, or rerun with the right --pages";
+
+/// Every attention item the exhibit's events hold, without repeats.
+pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) -> Vec<Attention> {
+    let label = |id: Option<&ArtefactId>| {
+        id.map(|id| labels.get(&id.to_string()).cloned().unwrap_or_else(|| id.to_string())).unwrap_or_default()
+    };
+    let mut out: Vec<Attention> = Vec::new();
+    let mut push = |kind, what: String, text: String, advice: &str| {
+        if !out.iter().any(|a| a.kind == kind && a.text == text) {
+            out.push(Attention { kind, what, text, advice: advice.to_owned() });
+        }
+    };
+    for note in super::truncation::truncation_notes(events) {
+        let text = note["text"].as_str().unwrap_or_default().to_owned();
+        push("truncated", note["image"].as_str().unwrap_or_default().to_owned(), text, TRUNCATED);
+    }
+    for e in events {
+        let input = subject(e, &label);
+        match (&e.action, &e.outcome) {
+            (Action::Failed, Outcome::Failed { reason }) => match e.params.get(PARAM_FAULT).and_then(|f| f.as_str()) {
+                Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
+                Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
+                _ => {}
+            },
+            // An E01 set whose media no longer matches the hash it stores.
+            (Action::Verified, Outcome::Failed { reason }) if e.params.contains_key("segments") => {
+                push("damaged-media", input, reason.clone(), DAMAGED_MEDIA);
+            }
+            (Action::Transcoded, Outcome::Ok) if flagged(e, "damaged") => {
+                let text = format!("the access copy of {input} is flagged damaged");
+                push("damaged-media", input, text, DAMAGED_MEDIA);
+            }
+            (Action::Ocr, Outcome::Ok) => {
+                for page in review_pages(e) {
+                    push("needs-review", input.clone(), format!("{input} page {page}: needs review"), REVIEW);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(check) = events.iter().rev().find(|e| e.action == Action::Verified && e.params.contains_key("bundle")) {
+        if let Outcome::Failed { reason } = &check.outcome {
+            let what = check.exhibit.as_ref().map(|x| format!("exhibit {x}")).unwrap_or_default();
+            push("page-count-mismatch", what, reason.clone(), PAGES);
+        }
+    }
+    out
+}
+
+/// What an event is about: the artefact it read (with the path inside it
+/// for a failed record), else the job input it names (a failed derive
+/// job), by path where the exhibit knows it.
+fn subject(e: &CustodyEvent, label: &impl Fn(Option<&ArtefactId>) -> String) -> String {
+    let input = e.params.get("input");
+    let path = input.and_then(|i| i.get("path")).and_then(|p| p.as_str());
+    if let Some(first) = e.inputs.first() {
+        // A record inside an image: the image, then the path inside it.
+        let image = label(Some(&first.id));
+        return path.filter(|_| e.action == Action::Failed).map_or(image.clone(), |p| format!("{image} > {p}"));
+    }
+    let artefact = input.and_then(|i| i.get("artefact")).and_then(|a| a.as_str());
+    let from_id = artefact.and_then(|a| serde_json::from_value::<ArtefactId>(a.into()).ok());
+    match (from_id, path) {
+        (Some(id), _) => label(Some(&id)),
+        (None, Some(path)) => path.to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
+fn flagged(e: &CustodyEvent, flag: &str) -> bool {
+    e.params.get("flags").and_then(|f| f.as_array()).is_some_and(|f| f.iter().any(|x| x == flag))
+}
+
+/// Pages (from 1) an `ocr-text` event marks for review.
+fn review_pages(e: &CustodyEvent) -> Vec<u64> {
+    if e.params.get("rule").and_then(|r| r.as_str()) != Some("ocr-text") {
+        return Vec::new();
+    }
+    let pages = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array());
+    pages.map(|p| p.iter().filter_map(|v| v["page"].as_u64()).map(|n| n + 1).collect()).unwrap_or_default()
+}
