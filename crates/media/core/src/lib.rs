@@ -24,7 +24,7 @@ pub use content::{ContentReader, open_content};
 pub use entry::{DataLayout, EntryKind, Extent, FsEntry, NamePath, Recovery};
 pub use error::{MediaError, MediaErrorKind};
 pub use limits::Limits;
-pub use ranges::{ContentMap, content_map};
+pub use ranges::{ContentMap, content_map, push_merged};
 pub use read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at};
 
 /// A parsed file system.

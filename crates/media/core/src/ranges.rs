@@ -58,7 +58,9 @@ pub fn content_map(entry: &FsEntry, len: u64, available: u64, declared: u64) -> 
     Ok(map)
 }
 
-fn push_merged(out: &mut Vec<[u64; 2]>, range: [u64; 2]) {
+/// Appends `range` (`[start, end)`) to ranges sorted by start, merging it
+/// into the last one where they touch or overlap.
+pub fn push_merged(out: &mut Vec<[u64; 2]>, range: [u64; 2]) {
     match out.last_mut() {
         Some(last) if last[1] >= range[0] => last[1] = last[1].max(range[1]),
         _ => out.push(range),

@@ -1,7 +1,7 @@
 //! Maps unreadable, zero-filled ranges of an acquired image onto the files
 //! whose data lies over them.
 
-use exhibit_media::Extent;
+use exhibit_media::{Extent, push_merged};
 
 /// File byte ranges `[start, end)` of a file with `extents` (volume
 /// relative, the volume at `volume_offset` on the image) that overlap the
@@ -22,13 +22,6 @@ pub fn zero_filled_ranges(extents: &[Extent], volume_offset: u64, bad: &[[u64; 2
         }
     }
     out
-}
-
-fn push_merged(out: &mut Vec<[u64; 2]>, range: [u64; 2]) {
-    match out.last_mut() {
-        Some(last) if last[1] >= range[0] => last[1] = last[1].max(range[1]),
-        _ => out.push(range),
-    }
 }
 
 #[cfg(test)]
