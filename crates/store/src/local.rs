@@ -61,6 +61,7 @@ impl LocalStore {
         Access::owner_only()
             .create_root(&tmp)
             .map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
+        refuse_symlinked_folder(&tmp)?;
         Ok(Self { root, access, temp: Arc::default() })
     }
 
@@ -72,6 +73,7 @@ impl LocalStore {
             return Ok(area.clone());
         }
         let parent = self.root.join(TMP_DIR);
+        refuse_symlinked_folder(&parent)?;
         match remove_stale(&parent) {
             Ok(0) => {}
             Ok(n) => tracing::info!(folders = n, "removed temporary files of killed writers"),
@@ -345,6 +347,21 @@ impl LocalStore {
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
+}
+
+/// Refuses a store folder that is a symbolic link (or not a folder):
+/// staged writes would land wherever it points, outside the data folder.
+fn refuse_symlinked_folder(path: &Path) -> Result<(), StoreError> {
+    let shown = path.display().to_string();
+    let meta = fs::symlink_metadata(path).map_err(|e| StoreError::io_at("checking", shown.clone(), e))?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(StoreError::invalid(
+            "store folder",
+            &shown,
+            "it is a symbolic link or not a folder; the store writes only inside its own folder, so remove it",
+        ));
+    }
+    Ok(())
 }
 
 /// Adds `path` (named `key`) to `out` if it is a file, or everything below it

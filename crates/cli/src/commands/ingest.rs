@@ -63,7 +63,8 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
-    let (ledger, index) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());

@@ -21,3 +21,4 @@ mod tamper;
 mod terminal;
 mod transcode;
 mod trust;
+mod trust_gate;
