@@ -184,3 +184,48 @@ fn a_listed_rotated_in_key_is_held_to_its_own_line() {
     assert_eq!(untrusted.len(), 1, "{report:#}");
     assert_eq!(untrusted[0]["fingerprint"], crate::trust::ssh_fingerprint(&new));
 }
+
+#[test]
+fn introduce_key_refuses_a_key_exhibit_cannot_sign_with() {
+    let sb = ingested();
+    let rsa = sb.dir.path().join("rsa_key");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+        .arg(&rsa)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let before = sb.ledger(CASE).len();
+    let out = sb
+        .exhibit()
+        .args(["introduce-key", "--case", CASE, "--operator", "DC Admin", "--public-key"])
+        .arg(rsa.with_extension("pub"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not an Ed25519 key"), "{}", stderr(&out));
+    assert_eq!(sb.ledger(CASE).len(), before);
+}
+
+/// An altered entry's manifest and object are its own, not the trace of a
+/// deleted tail.
+#[test]
+fn an_altered_entry_is_not_also_reported_as_a_missing_tail() {
+    let sb = ingested();
+    let ledger = sb.ledger(CASE);
+    let (path, mut entry) = ledger
+        .iter()
+        .find(|(_, e)| e["artefact"]["manifest_sha256"].is_string() && e["seq"] != ledger.len() as u64)
+        .cloned()
+        .unwrap();
+    let key = entry["actor"]["public_key"].as_str().unwrap().to_owned();
+    let without_comment: Vec<&str> = key.split_whitespace().take(2).collect();
+    entry["actor"]["public_key"] = format!("{} edited-comment", without_comment.join(" ")).into();
+    let entry = LedgerEntry::parse(&serde_json::to_vec(&entry).unwrap()).unwrap();
+    overwrite(&path, &entry.file_bytes().unwrap());
+
+    let (code, report) = sb.verify_json(CASE);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(problems(&report, "entry-altered").len(), 1, "{report:#}");
+    assert!(problems(&report, "tail-missing").is_empty(), "{report:#}");
+}

@@ -333,7 +333,8 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
     problems.extend(options.expect_head.as_ref().and_then(|r| receipt::check(r, &chain.hashes)));
     let mut content = content::check_objects(store, case, &refs).await?;
     content.extend(content::check_manifests(store, case, &refs).await?);
-    problems.extend(content::tail_missing(head.map_or(0, |h| h.seq), &content));
+    let named_by_altered = content::Refs::collect(&chain.altered);
+    problems.extend(content::tail_missing(head.map_or(0, |h| h.seq), &content, &named_by_altered));
     problems.extend(content);
     let report = VerifyReport {
         case: case.clone(),
