@@ -292,17 +292,29 @@ impl LocalStore {
 
     fn head_blocking(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
         let meta = fs::metadata(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
-        if !meta.is_file() {
+        if meta.is_dir() {
             return Err(StoreError::not_found(key));
+        }
+        if !meta.is_file() {
+            return Err(StoreError::corrupt(key, "it is not a regular file (a FIFO, socket or device)"));
         }
         Ok(ObjectMeta { key: key.clone(), size: meta.len() })
     }
 
     fn get_blocking(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
-        let file = File::open(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
+        // Non-blocking, so a FIFO planted at a key cannot hang the open;
+        // reads of a regular file ignore the flag.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(self.path_of(key)?)
+            .map_err(|e| StoreError::io(key, e))?;
         let meta = file.metadata().map_err(|e| StoreError::io(key, e))?;
-        if !meta.is_file() {
+        if meta.is_dir() {
             return Err(StoreError::not_found(key));
+        }
+        if !meta.is_file() {
+            return Err(StoreError::corrupt(key, "it is not a regular file (a FIFO, socket or device)"));
         }
         let expect = expect.or_else(|| key.content_sha256());
         Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(meta.len())))
@@ -381,6 +393,12 @@ fn walk(path: &Path, key: &str, out: &mut Vec<ObjectMeta>) -> Result<(), StoreEr
                 None => {
                     tracing::warn!(path = %path.display(), "skipping a file whose name is not a valid key")
                 }
+            }
+        } else if !meta.is_dir() && !meta.file_type().is_symlink() {
+            // A FIFO, socket or device: listed (size 0) so that callers
+            // report it; reading it fails as corrupt without blocking.
+            if let Some(key) = ObjectKey::new(key.as_str()) {
+                out.push(ObjectMeta { key, size: 0 });
             }
         } else if meta.is_dir() {
             let entries =

@@ -229,3 +229,22 @@ fn an_altered_entry_is_not_also_reported_as_a_missing_tail() {
     assert_eq!(problems(&report, "entry-altered").len(), 1, "{report:#}");
     assert!(problems(&report, "tail-missing").is_empty(), "{report:#}");
 }
+
+/// A FIFO in the ledger folder is reported, not skipped, and never opened
+/// for a blocking read (which would hang verify).
+#[test]
+fn a_fifo_in_the_ledger_is_reported_without_hanging() {
+    let sb = ingested();
+    let ledger = sb.case_dir(CASE).join("ledger");
+    let next = sb.ledger(CASE).len() + 1;
+    for name in ["stray".to_owned(), format!("{next:020}.json")] {
+        let made = std::process::Command::new("mkfifo").arg(ledger.join(&name)).output().unwrap();
+        assert!(made.status.success());
+    }
+    let (code, report) = sb.verify_json(CASE);
+    assert_eq!(code, 1, "{report:#}");
+    let stray = problems(&report, "unexpected-file");
+    assert!(stray.iter().any(|p| p["key"].as_str().unwrap().ends_with("ledger/stray")), "{report:#}");
+    let altered = problems(&report, "entry-altered");
+    assert!(altered.iter().any(|p| p["seq"] == next as u64 && p["cause"] == "unreadable"), "{report:#}");
+}
