@@ -12,6 +12,7 @@ mod commands;
 mod config;
 mod group;
 mod help;
+mod ledger_gate;
 mod logging;
 mod progress;
 mod progress_stage;
@@ -87,7 +88,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             logging::notice(&format!("{e:#}"));
-            ExitCode::from(EXIT_USAGE)
+            // A ledger or manifest that fails its check is a verify
+            // failure, not a usage error.
+            match e.downcast_ref::<ledger_gate::Refused>() {
+                Some(_) => ExitCode::from(EXIT_VERIFY_FAILED),
+                None => ExitCode::from(EXIT_USAGE),
+            }
         }
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use exhibit_core::event::{Actor, CustodyEvent};
 use exhibit_core::ids::CaseId;
-use exhibit_custody::{Ledger, Signer};
+use exhibit_custody::{Ledger, LedgerEntry, Signer};
 use exhibit_pipeline::CaseIndex;
 use exhibit_store::{Access, ObjectStore};
 
 use crate::config::Config;
-use crate::trust::{KeyArgs, admit_signer};
+use crate::ledger_gate::checked_entries;
+use crate::trust::{KeyArgs, admit_signer, load_trusted};
 
 /// Opens the configured object store, creating it if needed (ingest).
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
@@ -83,31 +84,33 @@ pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Res
     Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| (e.seq, entry.event))).collect())
 }
 
-/// Opens a case's ledger for appending, with the index of what it records,
-/// once the signing key is admitted to the case ([`admit_signer`]).
+/// A case's ledger opened for appending, with what its checked entries
+/// record.
+pub struct OpenCase {
+    /// The ledger, for appending.
+    pub ledger: Arc<Ledger>,
+    /// The work the checked entries record.
+    pub index: CaseIndex,
+    /// The intact, checked entries, in chain order.
+    pub entries: Vec<LedgerEntry>,
+}
+
+/// Opens a case's ledger for appending once its chain checks out
+/// ([`checked_entries`]: refused, exit 1, otherwise), with the index of
+/// what it records, once the signing key is admitted ([`admit_signer`]).
 pub async fn open_case(
     store: Arc<dyn ObjectStore>,
     case: &CaseId,
     signer: Arc<Signer>,
     keys: (&KeyArgs, &Config),
-) -> anyhow::Result<(Arc<Ledger>, CaseIndex)> {
-    let (ledger, index, _) = open_case_reading(store, case, signer, keys).await?;
-    Ok((ledger, index))
-}
-
-/// [`open_case`], also handing back the entries it read, as (seq, event),
-/// for a caller that needs them too (ingest's summary).
-pub async fn open_case_reading(
-    store: Arc<dyn ObjectStore>,
-    case: &CaseId,
-    signer: Arc<Signer>,
-    keys: (&KeyArgs, &Config),
-) -> anyhow::Result<(Arc<Ledger>, CaseIndex, Vec<(u64, CustodyEvent)>)> {
-    let entries = case_entries(store.as_ref(), case).await?;
-    let index = CaseIndex::from_events(entries.iter().map(|(_, e)| e));
+) -> anyhow::Result<OpenCase> {
+    let trusted = load_trusted(&keys.0.trust, keys.1)?;
+    let entries = checked_entries(store.as_ref(), case, trusted.as_ref()).await?;
+    let events: Vec<CustodyEvent> = entries.iter().map(|e| e.event.clone()).collect();
+    let index = CaseIndex::from_events(&events);
     let ledger = Ledger::open(store, case.clone(), signer)
         .await
         .with_context(|| format!("cannot open the ledger of case {case}"))?;
     admit_signer(&ledger, keys.0, keys.1).await?;
-    Ok((Arc::new(ledger), index, entries))
+    Ok(OpenCase { ledger: Arc::new(ledger), index, entries })
 }

@@ -32,6 +32,9 @@ pub enum EntryError {
     /// A value has no canonical form (e.g. a float).
     #[error("{0}")]
     Canonical(String),
+    /// The file cannot be read as an entry (e.g. it is a FIFO).
+    #[error("cannot be read: {0}")]
+    Unreadable(String),
     /// Bigger than any entry exhibit writes.
     #[error("{size} bytes, more than the {limit}-byte limit for an entry")]
     TooLarge {

@@ -339,9 +339,17 @@ pub(crate) async fn read_listed(store: &dyn ObjectStore, files: Vec<(u64, Object
         let (bytes, parsed) = if meta.size > ENTRY_LIMIT {
             (Vec::new(), Err(EntryError::TooLarge { size: meta.size, limit: ENTRY_LIMIT }))
         } else {
-            let bytes = read_small(store, &meta.key, ENTRY_LIMIT).await?;
-            let parsed = LedgerEntry::parse(&bytes);
-            (bytes, parsed)
+            match read_small(store, &meta.key, ENTRY_LIMIT).await {
+                Ok(bytes) => {
+                    let parsed = LedgerEntry::parse(&bytes);
+                    (bytes, parsed)
+                }
+                // Not a regular file (a FIFO), or over the limit since listed.
+                Err(e) if matches!(e.kind(), StoreErrorKind::Corrupt | StoreErrorKind::TooLarge) => {
+                    (Vec::new(), Err(EntryError::Unreadable(e.to_string())))
+                }
+                Err(e) => return Err(e.into()),
+            }
         };
         out.push(StoredEntry { seq, key: meta.key, bytes, parsed });
     }

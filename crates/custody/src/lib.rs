@@ -79,6 +79,7 @@ pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
 pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
 pub use verify::{
-    AnchorSummary, EntryFault, HeadReceipt, Problem, ReceiptSyntaxError, SignerSummary, VerifyOptions, VerifyReport,
-    verify_case, verify_case_with,
+    AnchorSummary, CheckedLedger, EntryFault, HashClaim, HeadReceipt, Problem, ReceiptSyntaxError, RecordLookup,
+    RecordedArtefact, SignerSummary, VerifyOptions, VerifyReport, check_ledger, recorded_artefact, verify_case,
+    verify_case_with,
 };

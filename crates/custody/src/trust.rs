@@ -6,14 +6,13 @@
 //! `exhibit-ledger`, or the line is for something else and skipped),
 //! `valid-after`/`valid-before` (UTC times, `YYYYMMDD[HHMM[SS]]Z`), and
 //! `cert-authority` (skipped: exhibit signs with plain keys, which a CA line
-//! never admits). The key and the options list are parsed by `ssh-key` (its public-key
-//! and `authorized_keys` option parsers); the principals token, the split
-//! before the key and the option values are read here.
+//! never admits). The key is parsed by `ssh-key`; the principals token, the
+//! options (which may quote values holding spaces, which `ssh-key`'s
+//! option parser refuses) and their values are read here.
 
 use std::path::{Path, PathBuf};
 
 use exhibit_core::ErrorKind;
-use ssh_key::authorized_keys::ConfigOpts;
 use ssh_key::{Algorithm, HashAlg, PublicKey};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -201,14 +200,48 @@ fn split_principals(line: &str) -> Result<(&str, &str), String> {
 /// Splits off the options, present when the next token is not a key type.
 /// (`authorized_keys::Entry` guesses by counting spaces, and so misreads
 /// `namespaces="x" ssh-ed25519 AAAA` without a comment.)
-fn split_options(rest: &str) -> Result<(ConfigOpts, &str), String> {
+fn split_options(rest: &str) -> Result<(Vec<&str>, &str), String> {
     let first = rest.split([' ', '\t']).next().unwrap_or_default();
     if first.parse::<Algorithm>().is_ok() {
-        return Ok((ConfigOpts::default(), rest));
+        return Ok((Vec::new(), rest));
     }
-    let (options, key) = rest.split_once([' ', '\t']).ok_or("a line needs a key after its options")?;
-    let options = ConfigOpts::new(options).map_err(|e| format!("options `{options}` do not parse ({e})"))?;
-    Ok((options, key.trim_start()))
+    // The options end at the first blank outside double quotes, as in
+    // OpenSSH, so a quoted value may hold spaces.
+    let mut quoted = false;
+    let end = rest.find(|c: char| {
+        quoted ^= c == '"';
+        !quoted && (c == ' ' || c == '\t')
+    });
+    let (options, key) = rest.split_at(end.ok_or("a line needs a key after its options")?);
+    if options.matches('"').count() % 2 == 1 {
+        return Err(format!("options `{options}` have an unclosed double quote"));
+    }
+    Ok((split_option_list(options)?, key.trim_start()))
+}
+
+/// Splits `a,b="x, y",c` at the commas outside double quotes. (`ssh-key`'s
+/// `ConfigOpts` refuses any space, even quoted, with a message about
+/// character encoding.)
+fn split_option_list(options: &str) -> Result<Vec<&str>, String> {
+    let mut quoted = false;
+    let mut list = Vec::new();
+    let mut start = 0;
+    for (i, c) in options.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                list.push(&options[start..i]);
+                start = i + 1;
+            }
+            c if c.is_control() => return Err(format!("options `{options}` hold a control character")),
+            _ => {}
+        }
+    }
+    list.push(&options[start..]);
+    if list.iter().any(|o| o.is_empty()) {
+        return Err(format!("options `{options}` hold an empty option"));
+    }
+    Ok(list)
 }
 
 /// OpenSSH's `match_pattern_list`: comma-separated `*`/`?` globs, where a
@@ -286,6 +319,15 @@ mod tests {
         }
         assert!(matches!(parse("# only comments\n"), Err(TrustError::Empty { .. })));
         assert!(matches!(parse(&format!("p namespaces=\"!exhibit-ledger,*\" {KEY}")), Err(TrustError::Empty { .. })));
+    }
+
+    #[test]
+    fn a_quoted_option_may_hold_a_space() {
+        let keys =
+            parse(&format!("p namespaces=\"exhibit-ledger,git hub\",valid-after=\"20240101Z\" {KEY} c")).unwrap();
+        assert_eq!(keys.keys.len(), 1);
+        let err = parse(&format!("p namespaces=\"exhibit-ledger {KEY}")).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
     }
 
     #[test]

@@ -61,6 +61,7 @@ impl LocalStore {
         Access::owner_only()
             .create_root(&tmp)
             .map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
+        refuse_symlinked_folder(&tmp)?;
         Ok(Self { root, access, temp: Arc::default() })
     }
 
@@ -72,6 +73,7 @@ impl LocalStore {
             return Ok(area.clone());
         }
         let parent = self.root.join(TMP_DIR);
+        refuse_symlinked_folder(&parent)?;
         match remove_stale(&parent) {
             Ok(0) => {}
             Ok(n) => tracing::info!(folders = n, "removed temporary files of killed writers"),
@@ -290,17 +292,29 @@ impl LocalStore {
 
     fn head_blocking(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
         let meta = fs::metadata(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
-        if !meta.is_file() {
+        if meta.is_dir() {
             return Err(StoreError::not_found(key));
+        }
+        if !meta.is_file() {
+            return Err(StoreError::corrupt(key, "it is not a regular file (a FIFO, socket or device)"));
         }
         Ok(ObjectMeta { key: key.clone(), size: meta.len() })
     }
 
     fn get_blocking(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
-        let file = File::open(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
+        // Non-blocking, so a FIFO planted at a key cannot hang the open;
+        // reads of a regular file ignore the flag.
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(self.path_of(key)?)
+            .map_err(|e| StoreError::io(key, e))?;
         let meta = file.metadata().map_err(|e| StoreError::io(key, e))?;
-        if !meta.is_file() {
+        if meta.is_dir() {
             return Err(StoreError::not_found(key));
+        }
+        if !meta.is_file() {
+            return Err(StoreError::corrupt(key, "it is not a regular file (a FIFO, socket or device)"));
         }
         let expect = expect.or_else(|| key.content_sha256());
         Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(meta.len())))
@@ -347,6 +361,21 @@ impl LocalStore {
     }
 }
 
+/// Refuses a store folder that is a symbolic link (or not a folder):
+/// staged writes would land wherever it points, outside the data folder.
+fn refuse_symlinked_folder(path: &Path) -> Result<(), StoreError> {
+    let shown = path.display().to_string();
+    let meta = fs::symlink_metadata(path).map_err(|e| StoreError::io_at("checking", shown.clone(), e))?;
+    if meta.file_type().is_symlink() || !meta.is_dir() {
+        return Err(StoreError::invalid(
+            "store folder",
+            &shown,
+            "it is a symbolic link or not a folder; the store writes only inside its own folder, so remove it",
+        ));
+    }
+    Ok(())
+}
+
 /// Adds `path` (named `key`) to `out` if it is a file, or everything below it
 /// if it is a folder. Walks with an explicit stack, so depth costs no stack.
 fn walk(path: &Path, key: &str, out: &mut Vec<ObjectMeta>) -> Result<(), StoreError> {
@@ -364,6 +393,12 @@ fn walk(path: &Path, key: &str, out: &mut Vec<ObjectMeta>) -> Result<(), StoreEr
                 None => {
                     tracing::warn!(path = %path.display(), "skipping a file whose name is not a valid key")
                 }
+            }
+        } else if !meta.is_dir() && !meta.file_type().is_symlink() {
+            // A FIFO, socket or device: listed (size 0) so that callers
+            // report it; reading it fails as corrupt without blocking.
+            if let Some(key) = ObjectKey::new(key.as_str()) {
+                out.push(ObjectMeta { key, size: 0 });
             }
         } else if meta.is_dir() {
             let entries =

@@ -11,9 +11,11 @@ use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::{manifest_key, object_key};
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_custody::RecordedArtefact;
 use exhibit_pipeline::{CaseIndex, StageContext};
 
 use crate::config::Config;
+use crate::ledger_gate::recorded_manifest;
 use crate::logging::notice;
 use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
 use crate::trust::KeyArgs;
@@ -67,10 +69,18 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
     let operator = check_operator(&operator)?;
     let signer = open_signer(&config)?;
-    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    let ctx =
-        StageContext::new(args.case.clone(), store.clone(), ledger, actor(&operator, &signer), CaseIndex::default());
-    let reader = store.get(&object_key(&args.case, &manifest.digests.sha256), Some(manifest.digests.sha256)).await?;
+    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    // The content hash and size come from the ledger, never the manifest
+    // alone: anyone who can write the store can rewrite a manifest.
+    let record = recorded_manifest(&case.entries, &args.artefact, &bytes, &manifest)?;
+    let ctx = StageContext::new(
+        args.case.clone(),
+        store.clone(),
+        case.ledger,
+        actor(&operator, &signer),
+        CaseIndex::default(),
+    );
+    let reader = store.get(&object_key(&args.case, &record.sha256), Some(record.sha256)).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
         Ok(()) => {}
@@ -80,7 +90,7 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
-    record_access(&ctx, args, manifest).await?;
+    record_access(&ctx, args, manifest, &record).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -115,14 +125,15 @@ fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<tempfile::NamedTempFile>
         .with_context(|| format!("cannot write in {}", dir.display()))
 }
 
-async fn record_access(ctx: &StageContext, args: GetArgs, manifest: ArtefactManifest) -> anyhow::Result<()> {
+async fn record_access(
+    ctx: &StageContext,
+    args: GetArgs,
+    manifest: ArtefactManifest,
+    record: &RecordedArtefact,
+) -> anyhow::Result<()> {
     let mut event = ctx.event(Action::Accessed, Some(&manifest.exhibit), ToolInfo::exhibit("get"));
-    event.artefact = Some(ArtefactRef {
-        id: Some(manifest.id),
-        sha256: manifest.digests.sha256,
-        size: manifest.size,
-        manifest_sha256: None,
-    });
+    event.artefact =
+        Some(ArtefactRef { id: Some(manifest.id), sha256: record.sha256, size: record.size, manifest_sha256: None });
     let target = args.output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
     event.params.insert("output".into(), target.into());
     ctx.record(event).await?;

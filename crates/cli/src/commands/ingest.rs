@@ -18,7 +18,7 @@ use super::summary_facts::LedgerFacts;
 use super::summary_print;
 use crate::config::Config;
 use crate::progress::{Phase, Progress};
-use crate::session::{actor, check_operator, open_case_reading, open_signer, open_store};
+use crate::session::{actor, check_operator, open_case, open_signer, open_store};
 use crate::trust::KeyArgs;
 
 /// Most workers one ingest runs per stage. Each holds read buffers and
@@ -69,9 +69,10 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     let signer = open_signer(&config)?;
-    let (ledger, index, entries) =
-        open_case_reading(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    let entries = case.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
     let mut facts = LedgerFacts::new(&args.exhibit, entries);
+    let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());

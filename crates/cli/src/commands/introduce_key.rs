@@ -15,7 +15,9 @@ use exhibit_custody::{Ledger, fingerprint};
 use time::OffsetDateTime;
 
 use crate::config::Config;
+use crate::ledger_gate::checked_entries;
 use crate::session::{actor, check_operator, open_existing_store, open_signer};
+use crate::trust::{TrustArgs, load_trusted};
 
 /// Largest public key file read; an Ed25519 line is under 100 bytes.
 const PUBLIC_KEY_LIMIT: u64 = 16 * 1024;
@@ -31,6 +33,8 @@ pub struct IntroduceKeyArgs {
     /// Name of the person responsible for the rotation.
     #[arg(long)]
     operator: String,
+    #[command(flatten)]
+    trust: TrustArgs,
 }
 
 pub async fn run(args: IntroduceKeyArgs, config: Config) -> anyhow::Result<ExitCode> {
@@ -38,6 +42,8 @@ pub async fn run(args: IntroduceKeyArgs, config: Config) -> anyhow::Result<ExitC
     let new_key = read_public_key(&args.public_key)?;
     let store = open_existing_store(&config)?;
     let signer = open_signer(&config)?;
+    let trusted = load_trusted(&args.trust, &config)?;
+    checked_entries(store.as_ref(), &args.case, trusted.as_ref()).await?;
     let ledger = Ledger::open(store, args.case.clone(), signer.clone())
         .await
         .with_context(|| format!("cannot open the ledger of case {}", args.case))?;
@@ -80,6 +86,13 @@ fn read_public_key(path: &std::path::Path) -> anyhow::Result<String> {
     anyhow::ensure!(
         fingerprint(line).is_some(),
         "{} does not hold an OpenSSH public key line (ssh-ed25519 AAAA...)",
+        path.display()
+    );
+    // exhibit signs only with Ed25519; a key of another type could never
+    // sign an entry of this case.
+    anyhow::ensure!(
+        line.split_whitespace().next() == Some("ssh-ed25519"),
+        "{} is not an Ed25519 key: exhibit signs ledgers only with ssh-ed25519 keys (make one with `ssh-keygen -t ed25519`)",
         path.display()
     );
     Ok(line.to_owned())

@@ -14,6 +14,7 @@ use exhibit_pipeline::{CaseIndex, StageContext};
 use super::ingest::transcode_stage;
 use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
+use crate::ledger_gate::recorded_manifest;
 use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
 use crate::trust::KeyArgs;
 
@@ -46,6 +47,20 @@ pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode
         .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;
     let manifest: ArtefactManifest =
         serde_json::from_slice(&bytes).context("the manifest is damaged; run `exhibit verify`")?;
+    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let operator = check_operator(&operator)?;
+    let signer = open_signer(&config)?;
+    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    // Only a manifest the ledger recorded names the source and the
+    // derivation to re-run: a rewritten one could point anywhere.
+    recorded_manifest(&case.entries, &args.artefact, &bytes, &manifest)?;
+    let ctx = StageContext::new(
+        args.case.clone(),
+        store.clone(),
+        case.ledger,
+        actor(&operator, &signer),
+        CaseIndex::default(),
+    );
     let (Some(derivation), Some(parent)) = (&manifest.derivation, &manifest.parent) else {
         bail!("artefact {} is not a derivative; only derivatives can be reproduced", args.artefact);
     };
@@ -70,7 +85,7 @@ pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode
             format!("{} reproduced {}", comparison.recorded, comparison.reproduced)
         },
     );
-    record(&args, &config, &manifest, &comparison, same).await?;
+    record(&ctx, &manifest, &comparison, same).await?;
     Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
 }
 
@@ -111,19 +126,7 @@ async fn reproduce_transcode(
     })
 }
 
-async fn record(
-    args: &ReproduceArgs,
-    config: &Config,
-    manifest: &ArtefactManifest,
-    c: &Comparison,
-    same: bool,
-) -> anyhow::Result<()> {
-    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-    let operator = check_operator(&operator)?;
-    let store = open_existing_store(config)?;
-    let signer = open_signer(config)?;
-    let (ledger, _) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, config)).await?;
-    let ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), CaseIndex::default());
+async fn record(ctx: &StageContext, manifest: &ArtefactManifest, c: &Comparison, same: bool) -> anyhow::Result<()> {
     let mut event = ctx.event(Action::Verified, Some(&manifest.exhibit), ToolInfo::exhibit("reproduce"));
     event.artefact = Some(ArtefactRef {
         id: Some(manifest.id.clone()),

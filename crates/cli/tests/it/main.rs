@@ -22,3 +22,4 @@ mod tamper;
 mod terminal;
 mod transcode;
 mod trust;
+mod trust_gate;

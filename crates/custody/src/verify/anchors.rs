@@ -35,6 +35,9 @@ pub struct AnchorSummary {
     /// The highest entry a valid, matching anchor vouches for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest: Option<u64>,
+    /// When the TSA signed that anchor, if its signature was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub latest_time: Option<time::OffsetDateTime>,
 }
 
 impl fmt::Display for AnchorSummary {
@@ -103,13 +106,18 @@ pub(super) async fn check(
         };
         summary.found += 1;
         match check_one(store, case, seq, &meta.key, trust).await? {
-            Some(problem) => {
+            Err(problem) => {
                 warn!(seq, file = %meta.key, "anchor check failed");
                 problems.push(problem);
             }
-            None => {
+            Ok(signed_at) => {
                 debug!(seq, "anchor holds");
-                summary.latest = summary.latest.max(Some(seq));
+                if summary.latest.is_none_or(|latest| seq > latest) {
+                    summary.latest = Some(seq);
+                    // Only a checked signature makes the TSA's time worth
+                    // holding entries to.
+                    summary.latest_time = trust.map(|_| signed_at);
+                }
             }
         }
     }
@@ -122,9 +130,9 @@ async fn check_one(
     seq: u64,
     key: &ObjectKey,
     trust: Option<&TsaTrust>,
-) -> Result<Option<Problem>> {
+) -> Result<std::result::Result<time::OffsetDateTime, Problem>> {
     let file = key.to_string();
-    let invalid = |reason: String| Some(Problem::AnchorInvalid { file: file.clone(), seq, reason });
+    let invalid = |reason: String| Err(Problem::AnchorInvalid { file: file.clone(), seq, reason });
     let bytes = match read_small(store, key, ANCHOR_LIMIT).await {
         Ok(b) => b,
         Err(e) if matches!(e.kind(), StoreErrorKind::TooLarge | StoreErrorKind::Corrupt) => {
@@ -132,33 +140,34 @@ async fn check_one(
         }
         Err(e) => return Err(e.into()),
     };
-    let imprint = match imprint_of(&bytes, trust) {
-        Ok(imprint) => imprint,
+    let (imprint, signed_at) = match imprint_of(&bytes, trust) {
+        Ok(found) => found,
         Err(reason) => return Ok(invalid(reason)),
     };
     let entry = match read_small(store, &ledger_key(case, seq), ENTRY_LIMIT).await {
         Ok(b) => b,
         Err(e) if e.kind() == StoreErrorKind::NotFound => {
-            return Ok(Some(Problem::AnchorEntryMissing { file, seq }));
+            return Ok(Err(Problem::AnchorEntryMissing { file, seq }));
         }
         Err(e) if matches!(e.kind(), StoreErrorKind::TooLarge | StoreErrorKind::Corrupt) => Vec::new(),
         Err(e) => return Err(e.into()),
     };
     let found = body_of_file(&entry).ok().map(|body| Sha256Digest::of(&body));
     if found == Some(imprint) {
-        Ok(None)
+        Ok(Ok(signed_at))
     } else {
-        Ok(Some(Problem::AnchorMismatch { file, seq, anchored: imprint, found }))
+        Ok(Err(Problem::AnchorMismatch { file, seq, anchored: imprint, found }))
     }
 }
 
-/// The digest a stored response vouches for, after checking it against
-/// `trust` when there is one.
-fn imprint_of(bytes: &[u8], trust: Option<&TsaTrust>) -> Result<Sha256Digest, String> {
+/// The digest a stored response vouches for and when the TSA says it
+/// signed, after checking it against `trust` when there is one.
+fn imprint_of(bytes: &[u8], trust: Option<&TsaTrust>) -> Result<(Sha256Digest, time::OffsetDateTime), String> {
     let token = ParsedToken::from_response(bytes).map_err(|e| e.to_string())?;
+    let signed_at = time::OffsetDateTime::UNIX_EPOCH + token.gen_time();
     let imprint = match trust {
         Some(trust) => trust.verify(&token).map_err(|e| e.to_string())?.imprint,
         None => token.imprint_sha256().map_err(|e| e.to_string())?,
     };
-    Ok(Sha256Digest::from_bytes(imprint))
+    Ok((Sha256Digest::from_bytes(imprint), signed_at))
 }

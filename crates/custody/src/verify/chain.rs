@@ -21,6 +21,9 @@ pub(super) struct Chain {
     pub entries: u64,
     /// Entries whose content is intact, in chain order.
     pub trusted: Vec<LedgerEntry>,
+    /// Entries that parse but were altered: what they name is not trace of
+    /// a deleted tail.
+    pub altered: Vec<LedgerEntry>,
     /// Keys introduced by `key-added` entries.
     pub keys: Vec<String>,
     /// Ledger problems, in sequence order.
@@ -135,6 +138,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
 
     let altered: HashSet<u64> =
         by_seq.iter().filter(|(_, p)| matches!(p, Problem::EntryAltered { .. })).map(|(seq, _)| *seq).collect();
+    let altered_entries = parsed.iter().filter(|p| altered.contains(&p.file_seq)).map(|p| p.entry.clone()).collect();
     let mut trusted: Vec<&Parsed> = by_body.values().map(|&i| &parsed[i]).collect();
     trusted.retain(|p| !altered.contains(&p.file_seq));
     let (keys, unknown) = check_keys(&trusted);
@@ -152,6 +156,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
     Ok(Chain {
         entries: present.len() as u64,
         trusted: trusted.into_iter().map(|p| p.entry.clone()).collect(),
+        altered: altered_entries,
         keys,
         problems,
         signed,

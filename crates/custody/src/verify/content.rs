@@ -186,14 +186,19 @@ async fn check_manifest(
 }
 
 /// Names the entries after the head as missing when stored files that only
-/// a later entry would record are there.
-pub(super) fn tail_missing(after: u64, content: &[Problem]) -> Option<Problem> {
+/// a later entry would record are there. Files that an existing but
+/// altered entry names (`altered`) are that entry's, not a deleted tail's.
+pub(super) fn tail_missing(after: u64, content: &[Problem], altered: &Refs) -> Option<Problem> {
     let mut manifests = Vec::new();
     let mut objects = Vec::new();
+    let altered_object =
+        |key: &str| altered.objects.keys().any(|d| key.ends_with(&d.to_hex()) && key.contains("/objects/sha256/"));
     for p in content {
         match p {
-            Problem::ManifestNotInLedger { artefact } => manifests.push(artefact.clone()),
-            Problem::ObjectNotInLedger { key } => objects.push(key.clone()),
+            Problem::ManifestNotInLedger { artefact } if !altered.manifests.contains_key(artefact) => {
+                manifests.push(artefact.clone())
+            }
+            Problem::ObjectNotInLedger { key } if !altered_object(key) => objects.push(key.clone()),
             _ => {}
         }
     }

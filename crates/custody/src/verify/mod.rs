@@ -4,12 +4,17 @@
 
 mod anchors;
 mod chain;
+mod clock;
 mod content;
+mod gate;
 mod receipt;
+mod recorded;
 mod report;
 mod signers;
 
 pub use anchors::AnchorSummary;
+pub use gate::{CheckedLedger, check_ledger};
+pub use recorded::{HashClaim, RecordLookup, RecordedArtefact, recorded_artefact};
 
 use std::fmt;
 
@@ -163,6 +168,15 @@ pub enum Problem {
     },
     /// An anchored entry is not in the ledger: it was cut off.
     AnchorEntryMissing { file: String, seq: u64 },
+    /// Entries name different SHA-256s for one artefact: one of them
+    /// recorded content that is not the artefact's.
+    ArtefactHashConflict { artefact: ArtefactId, claims: Vec<HashClaim> },
+    /// An entry's own time is more than an hour before the previous
+    /// entry's: it may be back-dated (its signer chose `at`).
+    EntryBackdated { seq: u64, at: String, after: u64, after_at: String },
+    /// An entry after an anchor claims a time more than an hour before the
+    /// TSA signed that anchor: it is back-dated.
+    EntryBeforeAnchor { seq: u64, at: String, anchor: u64, anchor_at: String },
 }
 
 impl Problem {
@@ -237,7 +251,7 @@ impl fmt::Display for Problem {
             }
             Self::UntrustedKey { fingerprint, entries, .. } => write!(
                 f,
-                "key {fingerprint}: untrusted key (not in the trusted keys file, nor introduced by a trusted key; it signed entr{} {})",
+                "key {fingerprint}: untrusted key (no line of the trusted keys file admits it at the entry's time, nor did a trusted key introduce a key the file does not list; it signed entr{} {})",
                 if entries.len() == 1 { "y" } else { "ies" },
                 Seqs(entries)
             ),
@@ -269,6 +283,19 @@ impl fmt::Display for Problem {
                 )
             }
             Self::UnexpectedFile { key } => write!(f, "file {key}: unexpected (exhibit never writes it there)"),
+            Self::ArtefactHashConflict { artefact, claims } => {
+                let claims: Vec<String> =
+                    claims.iter().map(|c| format!("entry {} sha256 {}", c.seq, c.sha256)).collect();
+                write!(f, "artefact {artefact}: entries disagree on its content ({})", claims.join(", "))
+            }
+            Self::EntryBackdated { seq, at, after, after_at } => write!(
+                f,
+                "entry {seq}: back-dated? (its time {at} is over an hour before entry {after}'s {after_at}; the signer chooses an entry's time, so a retired key could sign entries dated inside its validity)"
+            ),
+            Self::EntryBeforeAnchor { seq, at, anchor, anchor_at } => write!(
+                f,
+                "entry {seq}: back-dated (its time {at} is over an hour before the TSA timestamped entry {anchor} at {anchor_at}, yet it comes after it)"
+            ),
             Self::AnchorInvalid { .. } | Self::AnchorMismatch { .. } | Self::AnchorEntryMissing { .. } => {
                 anchors::describe(self, f)
             }
@@ -299,11 +326,15 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
     let signers = signers::check(&chain.signed, options.trusted_keys.as_ref());
     let mut problems = chain.problems;
     problems.extend(signers.problems);
+    problems.extend(recorded::hash_conflicts(&chain.trusted));
+    let anchored = anchors.latest.zip(anchors.latest_time);
+    problems.extend(clock::backdated(&chain.trusted, anchored));
     problems.extend(anchor_problems);
     problems.extend(options.expect_head.as_ref().and_then(|r| receipt::check(r, &chain.hashes)));
     let mut content = content::check_objects(store, case, &refs).await?;
     content.extend(content::check_manifests(store, case, &refs).await?);
-    problems.extend(content::tail_missing(head.map_or(0, |h| h.seq), &content));
+    let named_by_altered = content::Refs::collect(&chain.altered);
+    problems.extend(content::tail_missing(head.map_or(0, |h| h.seq), &content, &named_by_altered));
     problems.extend(content);
     let report = VerifyReport {
         case: case.clone(),

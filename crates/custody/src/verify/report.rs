@@ -8,7 +8,12 @@ use super::{Problem, VerifyReport};
 
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let counts = format!("{} entries, {} artefacts, {} objects", self.entries, self.artefacts, self.objects);
+        let counts = format!(
+            "{}, {}, {}",
+            count(self.entries, "entry", "entries"),
+            count(self.artefacts, "artefact", "artefacts"),
+            count(self.objects, "object", "objects")
+        );
         match (self.is_clean(), &self.trusted_keys) {
             (true, Some(file)) => write!(f, "OK: {counts} intact, every signer trusted by {file}")?,
             (true, None) => write!(f, "INTACT, SIGNERS NOT CHECKED: {counts} intact")?,
@@ -27,7 +32,8 @@ impl fmt::Display for VerifyReport {
         }
         for s in &self.signers {
             let by = s.principals.as_deref().map(|p| format!(" = {p}")).unwrap_or_default();
-            write!(f, "\nsigner: {}{by} ({} entries from entry {})", s.fingerprint, s.entries, s.first_seq)?;
+            let entries = count(s.entries, "entry", "entries");
+            write!(f, "\nsigner: {}{by} ({entries} from entry {})", s.fingerprint, s.first_seq)?;
         }
         if let Some(expected) = &self.expected_head {
             let held = !self
@@ -48,4 +54,9 @@ impl fmt::Display for VerifyReport {
         }
         Ok(())
     }
+}
+
+/// `1 entry`, `2 entries`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -1,8 +1,10 @@
 //! Who signed the ledger, and whether the organisation's pinned keys cover
 //! them. A key counts as trusted for an entry when the trusted-keys file
 //! admits it at the entry's time, or when a `key-added` entry signed by a
-//! key trusted at that point introduced it (rotation). A key that
-//! introduces itself gains nothing.
+//! key trusted at that point introduced it (rotation) and the file does
+//! not list it: a listed key is held to its own line, so `valid-before`
+//! revokes a rotated-in key too. A key that introduces itself gains
+//! nothing.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -51,7 +53,10 @@ pub(super) fn check(signed: &[Signed], trusted: Option<&TrustedKeys>) -> SignerC
         if trusted.is_none() {
             continue;
         }
-        if pinned.is_none() && !rotated.contains(&key) {
+        // A key the file lists is held to its own line (valid-before
+        // revokes it) even when a trusted key introduced it.
+        let listed = trusted.is_some_and(|t| t.lists(&key));
+        if pinned.is_none() && (listed || !rotated.contains(&key)) {
             match untrusted.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, seqs)) => seqs.push(entry.seq),
                 None => untrusted.push((key, vec![entry.seq])),

@@ -218,3 +218,35 @@ async fn with_a_ca_and_no_anchors_verify_warns() {
     assert!(report.is_clean());
     assert!(report.to_string().contains("warning: no timestamp anchors"), "{report}");
 }
+
+/// A case idle since before a key was retired: a back-dated entry is in
+/// order with its predecessor, but not with the anchor before it.
+#[tokio::test]
+async fn an_entry_dated_before_the_anchor_it_follows_is_flagged() {
+    let (fx, tsa) = (Fixture::new(), Tsa::start());
+    let ledger = fx.ledger().await;
+    let dated = |n: u64, back: time::Duration| {
+        let mut e = crate::common::event(&fx.case, &fx.signer, Action::Accessed, n);
+        e.at -= back;
+        e
+    };
+    ledger.append(dated(1, time::Duration::days(3))).await.unwrap();
+    let outcome = anchor_head(&fx.store, &fx.case, &tsa.anchorer()).await.unwrap();
+    let AnchorOutcome::Anchored { seq: anchored, .. } = outcome else { panic!("{outcome:?}") };
+    let ledger = fx.ledger().await;
+    let late = ledger.append(dated(2, time::Duration::days(2))).await.unwrap().seq;
+
+    let report = verify_with(&fx, &tsa).await;
+    let flagged: Vec<&Problem> =
+        report.problems.iter().filter(|p| matches!(p, Problem::EntryBeforeAnchor { .. })).collect();
+    assert_eq!(flagged.len(), 1, "{report}");
+    assert!(
+        matches!(flagged[0], Problem::EntryBeforeAnchor { seq, anchor, .. } if *seq == late && *anchor == anchored)
+    );
+    // (Entry 2 is flagged against the key-added entry 1, stamped now.)
+    let in_order = !report.problems.iter().any(|p| matches!(p, Problem::EntryBackdated { seq, .. } if *seq == late));
+    assert!(in_order, "{report}");
+    // Without a CA the TSA's time is not trusted, so nothing is held to it.
+    let unchecked = verify_case(fx.store.as_ref(), &fx.case).await.unwrap();
+    assert!(!unchecked.problems.iter().any(|p| matches!(p, Problem::EntryBeforeAnchor { .. })), "{unchecked}");
+}

@@ -66,7 +66,7 @@ async fn a_clean_case_verifies() {
     let report = verify_case(fx.store.as_ref(), &fx.case).await.unwrap();
     assert!(report.is_clean());
     let text = report.to_string();
-    assert!(text.starts_with("INTACT, SIGNERS NOT CHECKED: 2 entries, 1 artefacts, 1 objects intact\n"), "{text}");
+    assert!(text.starts_with("INTACT, SIGNERS NOT CHECKED: 2 entries, 1 artefact, 1 object intact\n"), "{text}");
 }
 
 #[tokio::test]

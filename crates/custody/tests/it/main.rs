@@ -2,6 +2,7 @@
 
 mod anchor;
 mod append;
+mod clock;
 mod common;
 mod content;
 mod signing;

@@ -222,3 +222,24 @@ fn open_creates_the_root_and_its_temporary_folder() {
     assert!(store.root().join(".tmp").is_dir());
     assert!(store.uri().starts_with("file:///"));
 }
+
+/// A `.tmp` planted as a symlink would take staged writes outside the data
+/// folder: opening refuses it, and so does the first write of a store
+/// opened read-only before the link appeared.
+#[tokio::test]
+async fn a_symlinked_temp_folder_is_refused_and_nothing_lands_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("data"), dir.path().join("outside"));
+    fs::create_dir_all(&root).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join(".tmp")).unwrap();
+    let err = LocalStore::open(&root).unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Invalid, "{err}");
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+
+    let store = LocalStore::open_existing(&root, exhibit_store::Access::owner_only()).unwrap();
+    let err =
+        store.put_content("cases/C1/objects/sha256/", body(b"abc"), HashSelection::SHA256_ONLY).await.unwrap_err();
+    assert_eq!(err.kind(), StoreErrorKind::Invalid, "{err}");
+    assert!(files_under(&outside).is_empty() && fs::read_dir(&outside).unwrap().next().is_none());
+}
