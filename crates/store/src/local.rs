@@ -297,10 +297,25 @@ impl LocalStore {
     }
 
     fn get_blocking(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
-        let file = File::open(self.path_of(key)?).map_err(|e| StoreError::io(key, e))?;
+        // Without blocking or following a symlink: opening a planted FIFO
+        // would wait for a writer for ever.
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32 | rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(self.path_of(key)?);
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(StoreError::corrupt(key, "it is a symlink, not a stored file"));
+            }
+            Err(e) => return Err(StoreError::io(key, e)),
+        };
         let meta = file.metadata().map_err(|e| StoreError::io(key, e))?;
-        if !meta.is_file() {
+        if meta.is_dir() {
             return Err(StoreError::not_found(key));
+        }
+        if !meta.is_file() {
+            return Err(StoreError::corrupt(key, "it is not a regular file (a FIFO, socket or device)"));
         }
         let expect = expect.or_else(|| key.content_sha256());
         Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(meta.len())))
