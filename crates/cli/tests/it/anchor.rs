@@ -188,3 +188,30 @@ fn a_bad_anchoring_config_is_refused_before_anything_is_written() {
         assert!(!sb.case_dir("C1").exists(), "{key}: something was written");
     }
 }
+
+#[test]
+fn a_fifo_as_ca_file_or_untrusted_file_is_refused_not_opened() {
+    let a = Anchored::new();
+    let src = a.sb.sources();
+    assert_eq!(a.ingest(&src).status.code(), Some(0));
+    let fifo = a.sb.dir.path().join("planted.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for key in ["CA_FILE", "UNTRUSTED_FILE"] {
+        for args in [
+            &["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()][..],
+            &["verify", "--case", "C1"][..],
+        ] {
+            // Before the fix, each of these blocked for ever opening the FIFO.
+            let out =
+                a.sb.exhibit()
+                    .env("EXHIBIT__ANCHORING__TSA_URL", a.tsa.url())
+                    .env("EXHIBIT__ANCHORING__CA_FILE", a.tsa.ca_file())
+                    .env(format!("EXHIBIT__ANCHORING__{key}"), &fifo)
+                    .args(args)
+                    .output()
+                    .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{key} {args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains("named pipe"), "{key} {args:?}: {}", stderr(&out));
+        }
+    }
+}
