@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::manifest::ToolInfo;
-use exhibit_custody::{AnchorOutcome, Anchorer, anchor_head};
+use exhibit_custody::{AnchorError, AnchorOutcome, Anchorer, anchor_head};
 use exhibit_pipeline::StageContext;
 use exhibit_timestamp::{TsaClient, TsaTrust};
 use serde_json::json;
@@ -61,31 +61,55 @@ impl AnchorLog {
     }
 }
 
-/// Timestamps the head once; on failure records a `failed` event.
+/// Timestamps the head once; on failure records a `failed` event. A stored
+/// token for the head that does not check out is recorded the same way, and
+/// the new head (that record) is then timestamped.
 pub async fn anchor_now(ctx: &StageContext, anchorer: &Anchorer, exhibit: &ExhibitRef, log: &AnchorLog) {
-    let line = match anchor_head(&ctx.store, &ctx.case, anchorer).await {
-        Ok(AnchorOutcome::Anchored { seq, body_sha256, key }) => {
-            format!("anchored: ledger entry {seq} (sha256 {body_sha256}) timestamped by {} in {key}", anchorer.url())
-        }
-        Ok(AnchorOutcome::AlreadyAnchored { seq }) => format!("anchored: ledger entry {seq} already has a timestamp"),
-        Ok(AnchorOutcome::EmptyLedger) => return,
-        Err(e) => {
-            let reason = e.to_string();
-            tracing::info!(error = %reason, "anchoring failed");
-            let mut event = ctx.event(Action::Failed, Some(exhibit), ToolInfo::exhibit("anchor"));
-            event.params.insert("anchor".into(), json!({"tsa_url": anchorer.url(), "seq": e.seq()}));
-            event.outcome = Outcome::Failed { reason: reason.clone() };
-            let recorded = ctx.record(event).await;
-            let note = recorded.err().map(|e| format!(" (and recording the failure failed too: {e:#})"));
-            if let Ok(mut f) = log.failures.lock() {
-                f.push(format!("{reason}{}", note.unwrap_or_default()));
+    for _attempt in 0..2 {
+        let line = match anchor_head(&ctx.store, &ctx.case, anchorer).await {
+            Ok(AnchorOutcome::Anchored { seq, body_sha256, key }) => {
+                format!(
+                    "anchored: ledger entry {seq} (sha256 {body_sha256}) timestamped by {} in {key}",
+                    anchorer.url()
+                )
             }
-            log.attempted.notify_one();
-            return;
+            Ok(AnchorOutcome::AlreadyAnchored { seq }) => {
+                format!("anchored: ledger entry {seq} already has a timestamp")
+            }
+            Ok(AnchorOutcome::EmptyLedger) => return,
+            Err(e) => {
+                let invalid_existing = matches!(e, AnchorError::InvalidExisting { .. });
+                record_failure(ctx, anchorer, exhibit, log, e).await;
+                if invalid_existing {
+                    continue;
+                }
+                return;
+            }
+        };
+        if let Ok(mut l) = log.lines.lock() {
+            l.push(line);
         }
-    };
-    if let Ok(mut l) = log.lines.lock() {
-        l.push(line);
+        log.attempted.notify_one();
+        return;
+    }
+}
+
+async fn record_failure(
+    ctx: &StageContext,
+    anchorer: &Anchorer,
+    exhibit: &ExhibitRef,
+    log: &AnchorLog,
+    e: AnchorError,
+) {
+    let reason = e.to_string();
+    tracing::info!(error = %reason, "anchoring failed");
+    let mut event = ctx.event(Action::Failed, Some(exhibit), ToolInfo::exhibit("anchor"));
+    event.params.insert("anchor".into(), json!({"tsa_url": anchorer.url(), "seq": e.seq()}));
+    event.outcome = Outcome::Failed { reason: reason.clone() };
+    let recorded = ctx.record(event).await;
+    let note = recorded.err().map(|e| format!(" (and recording the failure failed too: {e:#})"));
+    if let Ok(mut f) = log.failures.lock() {
+        f.push(format!("{reason}{}", note.unwrap_or_default()));
     }
     log.attempted.notify_one();
 }

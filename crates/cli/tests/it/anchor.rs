@@ -215,3 +215,29 @@ fn a_fifo_as_ca_file_or_untrusted_file_is_refused_not_opened() {
         }
     }
 }
+
+#[test]
+fn a_planted_anchor_file_for_the_next_head_is_noticed_and_a_newer_head_anchored() {
+    let ingest_two = |a: &Anchored, plant_at: Option<u64>| {
+        let src = a.sb.sources();
+        assert_eq!(a.ingest(&src).status.code(), Some(0));
+        if let Some(seq) = plant_at {
+            std::fs::write(a.sb.case_dir("C1").join(format!("anchors/{seq:020}.tsr")), b"junk\n").unwrap();
+        }
+        a.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()])
+    };
+    // Where the second ingest's head lands, learnt from an untouched run.
+    let control = Anchored::new();
+    assert_eq!(ingest_two(&control, None).status.code(), Some(0));
+    let head = control.last_seq();
+
+    let a = Anchored::new();
+    let out = ingest_two(&a, Some(head));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("ledger entry {head} is NOT valid")), "{err}");
+    assert!(!stdout(&out).contains("already has a timestamp"), "{}", stdout(&out));
+    let last = a.last_seq();
+    assert!(last > head, "the failure is recorded in the ledger");
+    assert!(a.anchors().contains(&format!("{last:020}.tsr")), "the newer head is anchored: {:?}", a.anchors());
+    assert_eq!(a.tsa.tokens_issued(), 2, "the TSA was asked for the newer head");
+}

@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::ledger::ENTRY_LIMIT;
 
 /// Largest anchor file read: a response with a long chain is a few KiB.
-const ANCHOR_LIMIT: u64 = 1 << 20;
+pub(crate) const ANCHOR_LIMIT: u64 = 1 << 20;
 
 /// What the anchor check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +154,8 @@ async fn check_one(
 
 /// The digest a stored response vouches for, after checking it against
 /// `trust` when there is one.
-fn imprint_of(bytes: &[u8], trust: Option<&TsaTrust>) -> Result<Sha256Digest, String> {
+/// The imprint of a stored response, its signature checked when `trust` is set.
+pub(crate) fn imprint_of(bytes: &[u8], trust: Option<&TsaTrust>) -> Result<Sha256Digest, String> {
     let token = ParsedToken::from_response(bytes).map_err(|e| e.to_string())?;
     let imprint = match trust {
         Some(trust) => trust.verify(&token).map_err(|e| e.to_string())?.imprint,

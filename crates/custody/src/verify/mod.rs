@@ -2,7 +2,7 @@
 //! signature, then re-hashes every object and manifest the ledger names.
 //! Each problem names exactly which entry, artefact or object it is.
 
-mod anchors;
+pub(crate) mod anchors;
 mod chain;
 mod content;
 mod receipt;
