@@ -241,3 +241,37 @@ fn a_planted_anchor_file_for_the_next_head_is_noticed_and_a_newer_head_anchored(
     assert!(a.anchors().contains(&format!("{last:020}.tsr")), "the newer head is anchored: {:?}", a.anchors());
     assert_eq!(a.tsa.tokens_issued(), 2, "the TSA was asked for the newer head");
 }
+
+#[test]
+fn an_anchors_path_that_is_a_regular_file_is_reported() {
+    let a = Anchored::new();
+    assert!(a.ingest(&a.sb.sources()).status.success());
+    let anchors = a.sb.case_dir("C1").join("anchors");
+    std::fs::remove_dir_all(&anchors).unwrap();
+    std::fs::write(&anchors, b"x\n").unwrap();
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("cases/C1/anchors"), "{}", stdout(&verify));
+}
+
+#[test]
+fn verify_warns_when_the_latest_anchor_is_below_the_head() {
+    let a = Anchored::new();
+    let src = a.sb.sources();
+    assert!(a.ingest(&src).status.success());
+    let anchored = a.last_seq();
+    // Entries recorded without a TSA leave the tail unanchored.
+    let out =
+        a.sb.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head = a.last_seq();
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    let text = stdout(&verify);
+    let want = format!("warning: entries {}..{head} are not anchored", anchored + 1);
+    assert!(text.contains(&want), "{text}");
+    let json = a.run(&["verify", "--case", "C1", "--json", "--trusted-keys", trusted.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["anchors"]["unanchored_from"], anchored + 1, "{value}");
+}

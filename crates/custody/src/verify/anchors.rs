@@ -35,6 +35,14 @@ pub struct AnchorSummary {
     /// The highest entry a valid, matching anchor vouches for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latest: Option<u64>,
+    /// The first entry after the latest valid anchor, when that anchor is
+    /// below the head: entries from here to `unanchored_to` are vouched for
+    /// by nothing outside the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanchored_from: Option<u64>,
+    /// The head, when `unanchored_from` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanchored_to: Option<u64>,
 }
 
 impl fmt::Display for AnchorSummary {
@@ -61,7 +69,27 @@ impl AnchorSummary {
     /// Writes the summary as a line of its own, if it has anything to say.
     pub(super) fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let line = self.to_string();
-        if line.is_empty() { Ok(()) } else { write!(f, "\n{line}") }
+        if !line.is_empty() {
+            write!(f, "\n{line}")?;
+        }
+        if let (Some(from), Some(to)) = (self.unanchored_from, self.unanchored_to) {
+            write!(
+                f,
+                "\nwarning: entries {from}..{to} are not anchored: a cut back to entry {} combined with deleting anchors would go unnoticed without a receipt kept outside the data folder",
+                from - 1
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Notes the entries after the latest valid anchor, up to `head`.
+    pub(super) fn note_head(&mut self, head: Option<u64>) {
+        if let (Some(latest), Some(head)) = (self.latest, head)
+            && latest < head
+        {
+            self.unanchored_from = Some(latest + 1);
+            self.unanchored_to = Some(head);
+        }
     }
 }
 
@@ -95,6 +123,12 @@ pub(super) async fn check(
     let prefix = anchors_prefix(case);
     let mut summary = AnchorSummary { checked_against: trust.map(|t| t.source().to_owned()), ..Default::default() };
     let mut problems = Vec::new();
+    // A regular file where the anchors folder belongs hides every anchor.
+    if let Some(folder) = ObjectKey::new(prefix.trim_end_matches('/'))
+        && store.head(&folder).await.is_ok()
+    {
+        problems.push(Problem::UnexpectedFile { key: folder.to_string() });
+    }
     for meta in store.list(&prefix).await? {
         let name = meta.key.as_str().strip_prefix(prefix.as_str()).unwrap_or_default();
         let Some(seq) = parse_anchor_name(name) else {
