@@ -20,11 +20,23 @@ use tokio::task::JoinHandle;
 
 use crate::config::AnchoringConfig;
 
+/// The TSA timeouts allowed, in seconds.
+const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=600;
+
 /// The anchorer the config describes; `None` when no `tsa_url` is set.
 /// Checks the URL, policy and CA file before anything is written.
 pub fn anchorer(config: &AnchoringConfig) -> anyhow::Result<Option<Arc<Anchorer>>> {
     let Some(url) = &config.tsa_url else { return Ok(None) };
-    let client = TsaClient::new(url, Duration::from_secs(config.timeout_secs.max(1)), config.policy.as_deref())
+    // Bounded: a huge timeout overflows inside the HTTP client (it panicked).
+    if !TIMEOUT_SECS.contains(&config.timeout_secs) {
+        anyhow::bail!(
+            "[anchoring] timeout_secs is {}; it must be {}..={} seconds",
+            config.timeout_secs,
+            TIMEOUT_SECS.start(),
+            TIMEOUT_SECS.end()
+        );
+    }
+    let client = TsaClient::new(url, Duration::from_secs(config.timeout_secs), config.policy.as_deref())
         .context("[anchoring] is not usable")?
         .with_max_response(config.max_response_bytes);
     Ok(Some(Arc::new(Anchorer::new(client, tsa_trust(config)?))))

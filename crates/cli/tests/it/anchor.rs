@@ -175,7 +175,13 @@ fn cutting_the_ledger_back_past_an_anchor_fails_verify_and_names_the_entry() {
 fn a_bad_anchoring_config_is_refused_before_anything_is_written() {
     let sb = Sandbox::new();
     let src = sb.sources();
-    for (key, value) in [("TSA_URL", "https://tsa.example/"), ("CA_FILE", "/nonexistent/ca.pem")] {
+    let huge = u64::MAX.to_string();
+    for (key, value) in [
+        ("TSA_URL", "https://tsa.example/"),
+        ("CA_FILE", "/nonexistent/ca.pem"),
+        ("TIMEOUT_SECS", huge.as_str()),
+        ("TIMEOUT_SECS", "0"),
+    ] {
         let out = sb
             .exhibit()
             .env("EXHIBIT__ANCHORING__TSA_URL", "http://127.0.0.1:9/")
