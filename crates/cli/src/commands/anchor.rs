@@ -67,7 +67,7 @@ impl AnchorLog {
         }
         for failure in self.failures.lock().map(|f| f.clone()).unwrap_or_default() {
             eprintln!(
-                "WARNING: the ledger head was NOT timestamped: {failure}. Nothing is lost: the failure is recorded in the ledger, and the next run timestamps the head."
+                "WARNING: the ledger head was NOT timestamped: {failure}. Nothing is lost: the failure is recorded in the ledger, and the next command that records in this case (ingest, get, reproduce) timestamps the head."
             );
         }
     }
@@ -124,6 +124,15 @@ async fn record_failure(
         f.push(format!("{reason}{}", note.unwrap_or_default()));
     }
     log.attempted.notify_one();
+}
+
+/// Anchors the head after a single record (`get`, `reproduce`), and prints
+/// the outcome on stderr so that stdout stays the command's own output.
+pub async fn anchor_after_record(ctx: &StageContext, anchorer: Option<&Anchorer>, exhibit: &ExhibitRef) {
+    let Some(anchorer) = anchorer else { return };
+    let log = AnchorLog::default();
+    anchor_now(ctx, anchorer, exhibit, &log).await;
+    log.print(true);
 }
 
 /// A task that anchors the head every `every` until stopped.

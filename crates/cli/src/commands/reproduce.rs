@@ -14,7 +14,7 @@ use exhibit_pipeline::{CaseIndex, StageContext};
 use super::ingest::transcode_stage;
 use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
-use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
+use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
 use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
@@ -118,8 +118,8 @@ async fn record(
     c: &Comparison,
     same: bool,
 ) -> anyhow::Result<()> {
-    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-    let operator = check_operator(&operator)?;
+    let operator = operator_or_user(args.operator.as_deref())?;
+    let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let store = open_existing_store(config)?;
     let signer = open_signer(config)?;
     let (ledger, _) = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, config)).await?;
@@ -143,5 +143,6 @@ async fn record(
         };
     }
     ctx.record(event).await?;
+    super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), &manifest.exhibit).await;
     Ok(())
 }

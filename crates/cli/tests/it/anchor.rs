@@ -281,3 +281,22 @@ fn verify_warns_when_the_latest_anchor_is_below_the_head() {
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["anchors"]["unanchored_from"], anchored + 1, "{value}");
 }
+
+#[test]
+fn get_anchors_the_access_it_records_and_refuses_an_unknown_operator() {
+    let a = Anchored::new();
+    assert!(a.ingest(&a.sb.sources()).status.success());
+    let artefact = a.sb.show_json("C1")["artefacts"][0]["id"].as_str().unwrap().to_owned();
+    let before = a.last_seq();
+    let out = a.sb.exhibit().env_remove("USER").args(["get", "--case", "C1", &artefact]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--operator"), "{}", stderr(&out));
+    assert_eq!(a.last_seq(), before, "nothing recorded for an unknown operator");
+
+    let out = a.run(&["get", "--case", "C1", "--operator", "Test Officer", &artefact]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head = a.last_seq();
+    assert_eq!(head, before + 1, "the access is recorded");
+    assert!(a.anchors().contains(&format!("{head:020}.tsr")), "the access is anchored: {:?}", a.anchors());
+    assert!(stderr(&out).contains(&format!("anchored: ledger entry {head}")), "{}", stderr(&out));
+}
