@@ -45,7 +45,8 @@ pub fn anchorer(config: &AnchoringConfig) -> anyhow::Result<Option<Arc<Anchorer>
 /// The TSA CA to check tokens against; `None` when no `ca_file` is set.
 pub fn tsa_trust(config: &AnchoringConfig) -> anyhow::Result<Option<TsaTrust>> {
     let Some(ca) = &config.ca_file else { return Ok(None) };
-    let trust = TsaTrust::load(ca, config.untrusted_file.as_deref()).context("[anchoring] ca_file is not usable")?;
+    let trust = TsaTrust::load(ca, config.untrusted_file.as_deref())
+        .context("[anchoring] ca_file or untrusted_file is not usable")?;
     Ok(Some(trust))
 }
 
