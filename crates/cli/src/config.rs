@@ -168,31 +168,48 @@ impl Default for StoreConfig {
 
 impl Default for SigningConfig {
     fn default() -> Self {
+        // The XDG spec: an empty or relative XDG_CONFIG_HOME is ignored, so a
+        // private key never lands under the current folder.
         let base = std::env::var_os("XDG_CONFIG_HOME")
             .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))
             .unwrap_or_else(|| PathBuf::from("."));
         Self { key_file: base.join("exhibit").join("signing_ed25519") }
     }
 }
 
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file path itself is unusable.
+    #[error("{0}")]
+    Path(String),
+    /// A key or value in a layer is wrong.
+    #[error(transparent)]
+    Keys(Box<figment::Error>),
+}
+
 /// Loads the layers. `file` is the `--config` flag.
-pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     let file = file.map(Path::to_owned).or_else(|| std::env::var_os("EXHIBIT_CONFIG").map(PathBuf::from));
     if let Some(file) = file {
         if file.is_dir() {
-            return Err(Box::new(figment::Error::from(format!(
-                "config file {} is a directory; name a TOML file",
-                file.display()
-            ))));
+            return Err(ConfigError::Path(format!("config file {} is a directory; name a TOML file", file.display())));
+        }
+        if !file.exists() {
+            return Err(ConfigError::Path(format!("config file {} does not exist", file.display())));
         }
         if !file.is_file() {
-            return Err(Box::new(figment::Error::from(format!("config file {} does not exist", file.display()))));
+            return Err(ConfigError::Path(format!(
+                "config file {} is not a regular file (a FIFO, socket or device); name a TOML file",
+                file.display()
+            )));
         }
         figment = figment.merge(Toml::file_exact(file));
     }
-    figment.merge(Env::prefixed("EXHIBIT__").split("__")).extract().map_err(Box::new)
+    figment.merge(Env::prefixed("EXHIBIT__").split("__")).extract().map_err(|e| ConfigError::Keys(Box::new(e)))
 }
 
 #[cfg(test)]

@@ -65,6 +65,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut config = match config::load(cli.config.as_deref()) {
         Ok(config) => config,
+        Err(e @ config::ConfigError::Path(_)) => {
+            eprintln!("exhibit: configuration error: {}.", terminal::escape_message(&e.to_string()));
+            return ExitCode::from(EXIT_USAGE);
+        }
         Err(e) => {
             eprintln!(
                 "exhibit: configuration error: {}. Fix or remove that key; config/exhibit.toml lists every valid key.",

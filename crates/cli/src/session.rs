@@ -60,6 +60,17 @@ pub fn actor(operator: &str, signer: &Signer) -> Actor {
 }
 
 /// Checks an operator name: not blank, one line, at most 200 characters.
+/// The operator from `--operator`, else `$USER`; refused when neither is
+/// set, rather than recording an anonymous "unknown".
+pub fn operator_or_user(flag: Option<&str>) -> anyhow::Result<String> {
+    match flag.map(str::to_owned).or_else(|| std::env::var("USER").ok()) {
+        Some(operator) => check_operator(&operator),
+        None => {
+            anyhow::bail!("no operator: give --operator with the name of the person responsible ($USER is not set)")
+        }
+    }
+}
+
 pub fn check_operator(operator: &str) -> anyhow::Result<String> {
     let trimmed = operator.trim();
     if trimmed.is_empty() || trimmed.len() > 200 || trimmed.chars().any(char::is_control) {

@@ -1,6 +1,7 @@
 //! The vocabulary of exhibit: identifiers, digests, manifests and custody
-//! events, plus the storage key layout. This crate does no I/O so that every
-//! other crate can share it cheaply.
+//! events, plus the storage key layout. This crate does no I/O (beyond
+//! [`regular_file`], the one safe way to open an operator-named file) so
+//! that every other crate can share it cheaply.
 //!
 //! ```
 //! use exhibit_core::ids::{CaseId, ExhibitRef};
@@ -18,6 +19,7 @@ pub mod hashing;
 pub mod ids;
 pub mod layout;
 pub mod manifest;
+pub mod regular_file;
 
 pub use digest::{Digests, HashSelection, Sha256Digest};
 pub use error::{ErrorKind, IdError};

@@ -23,6 +23,7 @@ use tracing::{info, instrument};
 use crate::entry::body_of_file;
 use crate::error::CustodyError;
 use crate::ledger::{ENTRY_LIMIT, list_ledger};
+use crate::verify::anchors::{ANCHOR_LIMIT, imprint_of};
 
 /// Where heads are timestamped, and the CA the tokens must chain to.
 #[derive(Debug, Clone)]
@@ -67,6 +68,17 @@ pub enum AnchorError {
         /// What went wrong.
         source: TimestampError,
     },
+    /// A token is stored for the head but does not check out (planted or
+    /// damaged): the head is unanchored, and the file cannot be replaced.
+    #[error("the stored timestamp {key} for ledger entry {seq} is NOT valid ({detail}); the entry is not anchored")]
+    InvalidExisting {
+        /// The head's sequence number.
+        seq: u64,
+        /// The stored token.
+        key: ObjectKey,
+        /// Why it fails.
+        detail: String,
+    },
     /// Reading the head or storing the token failed.
     #[error(transparent)]
     Custody(#[from] CustodyError),
@@ -81,6 +93,7 @@ impl AnchorError {
                 exhibit_timestamp::TimestampErrorKind::Config => ErrorKind::Invalid,
                 _ => ErrorKind::Corrupt,
             },
+            Self::InvalidExisting { .. } => ErrorKind::Corrupt,
             Self::Custody(e) => e.kind(),
         }
     }
@@ -88,7 +101,7 @@ impl AnchorError {
     /// The sequence number of the head that was to be anchored, if known.
     pub fn seq(&self) -> Option<u64> {
         match self {
-            Self::Tsa { seq, .. } => Some(*seq),
+            Self::Tsa { seq, .. } | Self::InvalidExisting { seq, .. } => Some(*seq),
             Self::Custody(_) => None,
         }
     }
@@ -119,15 +132,13 @@ pub async fn anchor_head(
     let Some((seq, meta)) = files.last() else { return Ok(AnchorOutcome::EmptyLedger) };
     let seq = *seq;
     let key = anchor_key(case, seq);
-    match store.head(&key).await {
-        Ok(_) => return Ok(AnchorOutcome::AlreadyAnchored { seq }),
-        Err(e) if e.kind() == StoreErrorKind::NotFound => {}
-        Err(e) => return Err(CustodyError::from(e).into()),
-    }
     let bytes = read_small(store.as_ref(), &meta.key, ENTRY_LIMIT).await.map_err(CustodyError::from)?;
     let body =
         body_of_file(&bytes).map_err(|source| CustodyError::DamagedEntry { case: case.to_string(), seq, source })?;
     let body_sha256 = Sha256Digest::of(&body);
+    if check_existing(store.as_ref(), &key, seq, body_sha256, anchorer.trust.as_ref()).await? {
+        return Ok(AnchorOutcome::AlreadyAnchored { seq });
+    }
     let anchorer_copy = anchorer.clone();
     let digest = *body_sha256.as_bytes();
     let issued =
@@ -143,5 +154,30 @@ pub async fn anchor_head(
         // Another writer anchored the same head first: that token serves.
         Err(e) if e.kind() == StoreErrorKind::AlreadyExists => Ok(AnchorOutcome::AlreadyAnchored { seq }),
         Err(e) => Err(CustodyError::from(e).into()),
+    }
+}
+
+/// Whether a valid token is already stored for the head. A stored token is
+/// trusted only if its imprint is the head's body hash (and, with a CA, its
+/// signature checks out): a planted file must not stop the head from being
+/// anchored unnoticed.
+async fn check_existing(
+    store: &dyn ObjectStore,
+    key: &ObjectKey,
+    seq: u64,
+    body_sha256: Sha256Digest,
+    trust: Option<&TsaTrust>,
+) -> Result<bool, AnchorError> {
+    let invalid = |detail: String| AnchorError::InvalidExisting { seq, key: key.clone(), detail };
+    let bytes = match read_small(store, key, ANCHOR_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == StoreErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == StoreErrorKind::Io => return Err(CustodyError::from(e).into()),
+        Err(e) => return Err(invalid(e.to_string())),
+    };
+    match imprint_of(&bytes, trust) {
+        Ok((imprint, _)) if imprint == body_sha256 => Ok(true),
+        Ok((imprint, _)) => Err(invalid(format!("it timestamps sha256 {imprint}, the entry is sha256 {body_sha256}"))),
+        Err(detail) => Err(invalid(detail)),
     }
 }

@@ -3,11 +3,11 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use exhibit_core::regular_file::{self, OpenRegularError};
 use rand_core::OsRng;
-use rustix::fs::{Mode, OFlags};
 use ssh_key::{Algorithm, HashAlg, LineEnding, PrivateKey, PublicKey, SshSig};
 use tracing::info;
 
@@ -151,38 +151,13 @@ pub(crate) fn normalise_public_key(line: &str) -> Option<String> {
     PublicKey::from_openssh(line).ok().and_then(|k| public_key_line(&k).ok())
 }
 
-/// Opens `path` only if it is a regular file. Its type is checked before
-/// opening, because opening a FIFO blocks until a writer comes (a named pipe
-/// as key file hung ingest) and opening a device can act on the device. The
-/// open is non-blocking and the type is checked again on the opened file, so
-/// a swap between the two checks is caught too.
+/// Opens `path` only if it is a regular file, without blocking on a FIFO
+/// (a named pipe as key file hung ingest).
 fn open_regular(path: &Path) -> Result<File> {
-    let before = fs::metadata(path).map_err(|e| CustodyError::key_file("read", path, e))?;
-    refuse_special(path, before.file_type())?;
-    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = rustix::fs::open(path, flags, Mode::empty())
-        .map_err(|e| CustodyError::key_file("read", path, std::io::Error::from(e)))?;
-    let file = File::from(fd);
-    let after = file.metadata().map_err(|e| CustodyError::key_file("inspect", path, e))?;
-    refuse_special(path, after.file_type())?;
-    Ok(file)
-}
-
-fn refuse_special(path: &Path, kind: fs::FileType) -> Result<()> {
-    let what = if kind.is_file() {
-        return Ok(());
-    } else if kind.is_dir() {
-        "a folder"
-    } else if kind.is_fifo() {
-        "a named pipe (FIFO)"
-    } else if kind.is_block_device() || kind.is_char_device() {
-        "a device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    };
-    Err(CustodyError::KeyNotAFile { path: path.to_owned(), what })
+    regular_file::open_regular(path).map_err(|e| match e {
+        OpenRegularError::Io(e) => CustodyError::key_file("read", path, e),
+        OpenRegularError::NotRegular { what } => CustodyError::KeyNotAFile { path: path.to_owned(), what },
+    })
 }
 
 fn file_name(path: &Path) -> String {

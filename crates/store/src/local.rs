@@ -302,13 +302,19 @@ impl LocalStore {
     }
 
     fn get_blocking(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
-        // Non-blocking, so a FIFO planted at a key cannot hang the open;
-        // reads of a regular file ignore the flag.
-        let file = OpenOptions::new()
+        // Without blocking or following a symlink: opening a planted FIFO
+        // would wait for a writer for ever.
+        let opened = fs::OpenOptions::new()
             .read(true)
-            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-            .open(self.path_of(key)?)
-            .map_err(|e| StoreError::io(key, e))?;
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32 | rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(self.path_of(key)?);
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                return Err(StoreError::corrupt(key, "it is a symlink, not a stored file"));
+            }
+            Err(e) => return Err(StoreError::io(key, e)),
+        };
         let meta = file.metadata().map_err(|e| StoreError::io(key, e))?;
         if meta.is_dir() {
             return Err(StoreError::not_found(key));

@@ -68,6 +68,30 @@ fn ignore_not_found(e: io::Error) -> io::Result<()> {
     if e.kind() == io::ErrorKind::NotFound { Ok(()) } else { Err(e) }
 }
 
+/// Opens a lock file without blocking and without following a symlink, and
+/// only if it is a regular file: a FIFO planted under the lock name would
+/// otherwise block the open for ever. `None` for anything to skip.
+fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32 | rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(lock_path);
+    let lock = match opened {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            tracing::warn!(path = %lock_path.display(), "skipping a lock file that is a symlink");
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    if !lock.metadata()?.is_file() {
+        tracing::warn!(path = %lock_path.display(), "skipping a lock file that is not a regular file");
+        return Ok(None);
+    }
+    Ok(Some(lock))
+}
+
 /// Removes the folders under `parent` whose writer has died, and their lock
 /// files. Folders of live writers are left alone. Returns how many were
 /// removed.
@@ -78,11 +102,7 @@ pub fn remove_stale(parent: &Path) -> io::Result<usize> {
         let name = entry.file_name();
         let Some(token) = name.to_str().and_then(|n| n.strip_suffix(LOCK_SUFFIX)) else { continue };
         let lock_path = entry.path();
-        let lock = match File::open(&lock_path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
+        let Some(lock) = open_lock_file(&lock_path)? else { continue };
         match flock(&lock, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
             Err(e) if e == rustix::io::Errno::WOULDBLOCK => continue,

@@ -33,10 +33,18 @@ pub enum TimestampError {
         detail: String,
     },
     /// The TSA answered with a rejection.
-    #[error("the TSA refused the request: status {status}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    #[error(
+        "the TSA refused the request: status {status} ({status_name}){}{}",
+        if fail_info.is_empty() { String::new() } else { format!(", failInfo {}", fail_info.join(", ")) },
+        text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default()
+    )]
     Refused {
         /// The PKIStatus number.
         status: u8,
+        /// Its RFC 3161 name (`rejection`, `waiting`, ...).
+        status_name: &'static str,
+        /// The PKIFailureInfo bits set, by RFC name (`badAlg`, ...).
+        fail_info: Vec<String>,
         /// The TSA's status text, if any.
         text: Option<String>,
     },

@@ -38,7 +38,14 @@ impl ParsedToken {
             let text = resp.status.status_string.as_ref().map(|parts| {
                 parts.iter().map(|p| p.as_str().chars().take(200).collect::<String>()).collect::<Vec<_>>().join("; ")
             });
-            return Err(TimestampError::Refused { status: resp.status.status as u8, text });
+            let fail_info = resp.status.fail_info.map(fail_info_names).unwrap_or_default();
+            let status = resp.status.status;
+            return Err(TimestampError::Refused {
+                status: status as u8,
+                status_name: status_name(status),
+                fail_info,
+                text,
+            });
         }
         let token = resp.time_stamp_token.ok_or_else(|| TimestampError::Malformed("granted but no token".into()))?;
         Self::from_content_info(token)
@@ -104,4 +111,43 @@ impl ParsedToken {
     pub fn serial_hex(&self) -> String {
         self.tst_info.serial_number.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The RFC 3161 name of a PKIStatus.
+fn status_name(status: PkiStatus) -> &'static str {
+    match status {
+        PkiStatus::Accepted => "granted",
+        PkiStatus::GrantedWithMods => "grantedWithMods",
+        PkiStatus::Rejection => "rejection",
+        PkiStatus::Waiting => "waiting",
+        PkiStatus::RevocationWarning => "revocationWarning",
+        PkiStatus::RevocationNotification => "revocationNotification",
+        PkiStatus::KeyUpdateWarning => "keyUpdateWarning",
+    }
+}
+
+/// The RFC 4210 names of the failInfo bits set. Read from the raw bits:
+/// cmpv2 0.2 declares its flags with bit numbers as masks, so iterating its
+/// set names the wrong failures.
+fn fail_info_names(info: cmpv2::status::PkiFailureInfo) -> Vec<String> {
+    const NAMES: [&str; 16] = [
+        "badAlg",
+        "badMessageCheck",
+        "badRequest",
+        "badTime",
+        "badCertId",
+        "badDataFormat",
+        "wrongAuthority",
+        "incorrectData",
+        "missingTimeStamp",
+        "badPOP",
+        "certRevoked",
+        "certConfirmed",
+        "wrongIntegrity",
+        "badRecipientNonce",
+        "timeNotAvailable",
+        "unacceptedPolicy",
+    ];
+    let bits = info.bits();
+    NAMES.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, name)| (*name).to_owned()).collect()
 }

@@ -198,7 +198,7 @@ fn hash(alg: &ObjectIdentifier, data: &[u8]) -> Result<Vec<u8>> {
 
 fn read_pem_certs(path: &Path) -> Result<Vec<Certificate>> {
     use std::io::Read;
-    let file = std::fs::File::open(path)
+    let file = exhibit_core::regular_file::open_regular(path)
         .map_err(|e| TimestampError::Config(format!("cannot read certificate file {}: {e}", path.display())))?;
     let mut pem = Vec::new();
     file.take(PEM_LIMIT + 1)

@@ -11,7 +11,8 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::manifest::ToolInfo;
-use exhibit_custody::{AnchorOutcome, Anchorer, anchor_head};
+pub use exhibit_custody::Anchorer;
+use exhibit_custody::{AnchorError, AnchorOutcome, anchor_head};
 use exhibit_pipeline::StageContext;
 use exhibit_timestamp::{TsaClient, TsaTrust};
 use serde_json::json;
@@ -20,11 +21,23 @@ use tokio::task::JoinHandle;
 
 use crate::config::AnchoringConfig;
 
+/// The TSA timeouts allowed, in seconds.
+const TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=600;
+
 /// The anchorer the config describes; `None` when no `tsa_url` is set.
 /// Checks the URL, policy and CA file before anything is written.
 pub fn anchorer(config: &AnchoringConfig) -> anyhow::Result<Option<Arc<Anchorer>>> {
     let Some(url) = &config.tsa_url else { return Ok(None) };
-    let client = TsaClient::new(url, Duration::from_secs(config.timeout_secs.max(1)), config.policy.as_deref())
+    // Bounded: a huge timeout overflows inside the HTTP client (it panicked).
+    if !TIMEOUT_SECS.contains(&config.timeout_secs) {
+        anyhow::bail!(
+            "[anchoring] timeout_secs is {}; it must be {}..={} seconds",
+            config.timeout_secs,
+            TIMEOUT_SECS.start(),
+            TIMEOUT_SECS.end()
+        );
+    }
+    let client = TsaClient::new(url, Duration::from_secs(config.timeout_secs), config.policy.as_deref())
         .context("[anchoring] is not usable")?
         .with_max_response(config.max_response_bytes);
     Ok(Some(Arc::new(Anchorer::new(client, tsa_trust(config)?))))
@@ -33,7 +46,8 @@ pub fn anchorer(config: &AnchoringConfig) -> anyhow::Result<Option<Arc<Anchorer>
 /// The TSA CA to check tokens against; `None` when no `ca_file` is set.
 pub fn tsa_trust(config: &AnchoringConfig) -> anyhow::Result<Option<TsaTrust>> {
     let Some(ca) = &config.ca_file else { return Ok(None) };
-    let trust = TsaTrust::load(ca, config.untrusted_file.as_deref()).context("[anchoring] ca_file is not usable")?;
+    let trust = TsaTrust::load(ca, config.untrusted_file.as_deref())
+        .context("[anchoring] ca_file or untrusted_file is not usable")?;
     Ok(Some(trust))
 }
 
@@ -55,39 +69,72 @@ impl AnchorLog {
         }
         for failure in self.failures.lock().map(|f| f.clone()).unwrap_or_default() {
             eprintln!(
-                "WARNING: the ledger head was NOT timestamped: {failure}. Nothing is lost: the failure is recorded in the ledger, and the next run timestamps the head."
+                "WARNING: the ledger head was NOT timestamped: {failure}. Nothing is lost: the failure is recorded in the ledger, and the next command that records in this case (ingest, get, reproduce) timestamps the head."
             );
         }
     }
 }
 
-/// Timestamps the head once; on failure records a `failed` event.
+/// Timestamps the head once; on failure records a `failed` event. A stored
+/// token for the head that does not check out is recorded the same way, and
+/// the new head (that record) is then timestamped.
 pub async fn anchor_now(ctx: &StageContext, anchorer: &Anchorer, exhibit: &ExhibitRef, log: &AnchorLog) {
-    let line = match anchor_head(&ctx.store, &ctx.case, anchorer).await {
-        Ok(AnchorOutcome::Anchored { seq, body_sha256, key }) => {
-            format!("anchored: ledger entry {seq} (sha256 {body_sha256}) timestamped by {} in {key}", anchorer.url())
-        }
-        Ok(AnchorOutcome::AlreadyAnchored { seq }) => format!("anchored: ledger entry {seq} already has a timestamp"),
-        Ok(AnchorOutcome::EmptyLedger) => return,
-        Err(e) => {
-            let reason = e.to_string();
-            tracing::info!(error = %reason, "anchoring failed");
-            let mut event = ctx.event(Action::Failed, Some(exhibit), ToolInfo::exhibit("anchor"));
-            event.params.insert("anchor".into(), json!({"tsa_url": anchorer.url(), "seq": e.seq()}));
-            event.outcome = Outcome::Failed { reason: reason.clone() };
-            let recorded = ctx.record(event).await;
-            let note = recorded.err().map(|e| format!(" (and recording the failure failed too: {e:#})"));
-            if let Ok(mut f) = log.failures.lock() {
-                f.push(format!("{reason}{}", note.unwrap_or_default()));
+    for _attempt in 0..2 {
+        let line = match anchor_head(&ctx.store, &ctx.case, anchorer).await {
+            Ok(AnchorOutcome::Anchored { seq, body_sha256, key }) => {
+                format!(
+                    "anchored: ledger entry {seq} (sha256 {body_sha256}) timestamped by {} in {key}",
+                    anchorer.url()
+                )
             }
-            log.attempted.notify_one();
-            return;
+            Ok(AnchorOutcome::AlreadyAnchored { seq }) => {
+                format!("anchored: ledger entry {seq} already has a timestamp")
+            }
+            Ok(AnchorOutcome::EmptyLedger) => return,
+            Err(e) => {
+                let invalid_existing = matches!(e, AnchorError::InvalidExisting { .. });
+                record_failure(ctx, anchorer, exhibit, log, e).await;
+                if invalid_existing {
+                    continue;
+                }
+                return;
+            }
+        };
+        if let Ok(mut l) = log.lines.lock() {
+            l.push(line);
         }
-    };
-    if let Ok(mut l) = log.lines.lock() {
-        l.push(line);
+        log.attempted.notify_one();
+        return;
+    }
+}
+
+async fn record_failure(
+    ctx: &StageContext,
+    anchorer: &Anchorer,
+    exhibit: &ExhibitRef,
+    log: &AnchorLog,
+    e: AnchorError,
+) {
+    let reason = e.to_string();
+    tracing::info!(error = %reason, "anchoring failed");
+    let mut event = ctx.event(Action::Failed, Some(exhibit), ToolInfo::exhibit("anchor"));
+    event.params.insert("anchor".into(), json!({"tsa_url": anchorer.url(), "seq": e.seq()}));
+    event.outcome = Outcome::Failed { reason: reason.clone() };
+    let recorded = ctx.record(event).await;
+    let note = recorded.err().map(|e| format!(" (and recording the failure failed too: {e:#})"));
+    if let Ok(mut f) = log.failures.lock() {
+        f.push(format!("{reason}{}", note.unwrap_or_default()));
     }
     log.attempted.notify_one();
+}
+
+/// Anchors the head after a single record (`get`, `reproduce`), and prints
+/// the outcome on stderr so that stdout stays the command's own output.
+pub async fn anchor_after_record(ctx: &StageContext, anchorer: Option<&Anchorer>, exhibit: &ExhibitRef) {
+    let Some(anchorer) = anchorer else { return };
+    let log = AnchorLog::default();
+    anchor_now(ctx, anchorer, exhibit, &log).await;
+    log.print(true);
 }
 
 /// A task that anchors the head every `every` until stopped.

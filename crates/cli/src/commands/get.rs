@@ -17,7 +17,7 @@ use exhibit_pipeline::{CaseIndex, StageContext};
 use crate::config::Config;
 use crate::ledger_gate::recorded_manifest;
 use crate::logging::notice;
-use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
+use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
 use crate::trust::KeyArgs;
 use crate::{EXIT_USAGE, EXIT_VERIFY_FAILED};
 
@@ -66,8 +66,8 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     let manifest: ArtefactManifest =
         serde_json::from_slice(&bytes).with_context(|| format!("manifest {key} is damaged; run `exhibit verify`"))?;
     // The access is recorded after the copy, so the key must be admitted first.
-    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-    let operator = check_operator(&operator)?;
+    let operator = operator_or_user(args.operator.as_deref())?;
+    let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     // The content hash and size come from the ledger, never the manifest
@@ -90,7 +90,9 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
+    let exhibit = manifest.exhibit.clone();
     record_access(&ctx, args, manifest, &record).await?;
+    super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), &exhibit).await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,7 +15,7 @@ use super::ingest::transcode_stage;
 use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
 use crate::ledger_gate::recorded_manifest;
-use crate::session::{actor, check_operator, open_case, open_existing_store, open_signer};
+use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
 use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
@@ -47,8 +47,8 @@ pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode
         .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;
     let manifest: ArtefactManifest =
         serde_json::from_slice(&bytes).context("the manifest is damaged; run `exhibit verify`")?;
-    let operator = args.operator.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-    let operator = check_operator(&operator)?;
+    let operator = operator_or_user(args.operator.as_deref())?;
+    let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     // Only a manifest the ledger recorded names the source and the
@@ -85,7 +85,7 @@ pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode
             format!("{} reproduced {}", comparison.recorded, comparison.reproduced)
         },
     );
-    record(&ctx, &manifest, &comparison, same).await?;
+    record(&ctx, anchorer.as_deref(), &manifest, &comparison, same).await?;
     Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
 }
 
@@ -126,7 +126,13 @@ async fn reproduce_transcode(
     })
 }
 
-async fn record(ctx: &StageContext, manifest: &ArtefactManifest, c: &Comparison, same: bool) -> anyhow::Result<()> {
+async fn record(
+    ctx: &StageContext,
+    anchorer: Option<&super::anchor::Anchorer>,
+    manifest: &ArtefactManifest,
+    c: &Comparison,
+    same: bool,
+) -> anyhow::Result<()> {
     let mut event = ctx.event(Action::Verified, Some(&manifest.exhibit), ToolInfo::exhibit("reproduce"));
     event.artefact = Some(ArtefactRef {
         id: Some(manifest.id.clone()),
@@ -146,5 +152,6 @@ async fn record(ctx: &StageContext, manifest: &ArtefactManifest, c: &Comparison,
         };
     }
     ctx.record(event).await?;
+    super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), &manifest.exhibit).await;
     Ok(())
 }

@@ -175,7 +175,13 @@ fn cutting_the_ledger_back_past_an_anchor_fails_verify_and_names_the_entry() {
 fn a_bad_anchoring_config_is_refused_before_anything_is_written() {
     let sb = Sandbox::new();
     let src = sb.sources();
-    for (key, value) in [("TSA_URL", "https://tsa.example/"), ("CA_FILE", "/nonexistent/ca.pem")] {
+    let huge = u64::MAX.to_string();
+    for (key, value) in [
+        ("TSA_URL", "https://tsa.example/"),
+        ("CA_FILE", "/nonexistent/ca.pem"),
+        ("TIMEOUT_SECS", huge.as_str()),
+        ("TIMEOUT_SECS", "0"),
+    ] {
         let out = sb
             .exhibit()
             .env("EXHIBIT__ANCHORING__TSA_URL", "http://127.0.0.1:9/")
@@ -187,4 +193,110 @@ fn a_bad_anchoring_config_is_refused_before_anything_is_written() {
         assert!(stderr(&out).contains("[anchoring]"), "{}", stderr(&out));
         assert!(!sb.case_dir("C1").exists(), "{key}: something was written");
     }
+}
+
+#[test]
+fn a_fifo_as_ca_file_or_untrusted_file_is_refused_not_opened() {
+    let a = Anchored::new();
+    let src = a.sb.sources();
+    assert_eq!(a.ingest(&src).status.code(), Some(0));
+    let fifo = a.sb.dir.path().join("planted.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for key in ["CA_FILE", "UNTRUSTED_FILE"] {
+        for args in [
+            &["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()][..],
+            &["verify", "--case", "C1"][..],
+        ] {
+            // Before the fix, each of these blocked for ever opening the FIFO.
+            let out =
+                a.sb.exhibit()
+                    .env("EXHIBIT__ANCHORING__TSA_URL", a.tsa.url())
+                    .env("EXHIBIT__ANCHORING__CA_FILE", a.tsa.ca_file())
+                    .env(format!("EXHIBIT__ANCHORING__{key}"), &fifo)
+                    .args(args)
+                    .output()
+                    .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{key} {args:?}: {}", stderr(&out));
+            assert!(stderr(&out).contains("named pipe"), "{key} {args:?}: {}", stderr(&out));
+        }
+    }
+}
+
+#[test]
+fn a_planted_anchor_file_for_the_next_head_is_noticed_and_a_newer_head_anchored() {
+    let ingest_two = |a: &Anchored, plant_at: Option<u64>| {
+        let src = a.sb.sources();
+        assert_eq!(a.ingest(&src).status.code(), Some(0));
+        if let Some(seq) = plant_at {
+            std::fs::write(a.sb.case_dir("C1").join(format!("anchors/{seq:020}.tsr")), b"junk\n").unwrap();
+        }
+        a.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()])
+    };
+    // Where the second ingest's head lands, learnt from an untouched run.
+    let control = Anchored::new();
+    assert_eq!(ingest_two(&control, None).status.code(), Some(0));
+    let head = control.last_seq();
+
+    let a = Anchored::new();
+    let out = ingest_two(&a, Some(head));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("ledger entry {head} is NOT valid")), "{err}");
+    assert!(!stdout(&out).contains("already has a timestamp"), "{}", stdout(&out));
+    let last = a.last_seq();
+    assert!(last > head, "the failure is recorded in the ledger");
+    assert!(a.anchors().contains(&format!("{last:020}.tsr")), "the newer head is anchored: {:?}", a.anchors());
+    assert_eq!(a.tsa.tokens_issued(), 2, "the TSA was asked for the newer head");
+}
+
+#[test]
+fn an_anchors_path_that_is_a_regular_file_is_reported() {
+    let a = Anchored::new();
+    assert!(a.ingest(&a.sb.sources()).status.success());
+    let anchors = a.sb.case_dir("C1").join("anchors");
+    std::fs::remove_dir_all(&anchors).unwrap();
+    std::fs::write(&anchors, b"x\n").unwrap();
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("cases/C1/anchors"), "{}", stdout(&verify));
+}
+
+#[test]
+fn verify_warns_when_the_latest_anchor_is_below_the_head() {
+    let a = Anchored::new();
+    let src = a.sb.sources();
+    assert!(a.ingest(&src).status.success());
+    let anchored = a.last_seq();
+    // Entries recorded without a TSA leave the tail unanchored.
+    let out =
+        a.sb.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head = a.last_seq();
+    let trusted = a.sb.trusted_keys();
+    let verify = a.run(&["verify", "--case", "C1", "--trusted-keys", trusted.to_str().unwrap()]);
+    let text = stdout(&verify);
+    let want = format!("warning: entries {}..{head} are not anchored", anchored + 1);
+    assert!(text.contains(&want), "{text}");
+    let json = a.run(&["verify", "--case", "C1", "--json", "--trusted-keys", trusted.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["anchors"]["unanchored_from"], anchored + 1, "{value}");
+}
+
+#[test]
+fn get_anchors_the_access_it_records_and_refuses_an_unknown_operator() {
+    let a = Anchored::new();
+    assert!(a.ingest(&a.sb.sources()).status.success());
+    let artefact = a.sb.show_json("C1")["artefacts"][0]["id"].as_str().unwrap().to_owned();
+    let before = a.last_seq();
+    let out = a.sb.exhibit().env_remove("USER").args(["get", "--case", "C1", &artefact]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--operator"), "{}", stderr(&out));
+    assert_eq!(a.last_seq(), before, "nothing recorded for an unknown operator");
+
+    let out = a.run(&["get", "--case", "C1", "--operator", "Test Officer", &artefact]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let head = a.last_seq();
+    assert_eq!(head, before + 1, "the access is recorded");
+    assert!(a.anchors().contains(&format!("{head:020}.tsr")), "the access is anchored: {:?}", a.anchors());
+    assert!(stderr(&out).contains(&format!("anchored: ledger entry {head}")), "{}", stderr(&out));
 }

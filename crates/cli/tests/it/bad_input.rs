@@ -185,3 +185,40 @@ fn hashing_a_missing_path_says_it_does_not_exist() {
     let out = sb.run(&["hash", missing.to_str().unwrap()]);
     assert_refused(&sb, &out, "no-such-disc: does not exist");
 }
+
+#[test]
+fn a_fifo_given_as_config_is_called_not_a_regular_file_without_key_advice() {
+    let sb = Sandbox::new();
+    let fifo = sb.dir.path().join("config.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = sb.exhibit().args(["--config", fifo.to_str().unwrap(), "verify", "--case", "C1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is not a regular file"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("Fix or remove that key"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_empty_or_relative_xdg_config_home_does_not_put_the_key_in_the_current_folder() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    let home = sb.dir.path().join("home");
+    let cwd = sb.dir.path().join("cwd");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    for (n, xdg) in ["", "relative"].into_iter().enumerate() {
+        let out = sb
+            .exhibit()
+            .env_remove("EXHIBIT__SIGNING__KEY_FILE")
+            .env("XDG_CONFIG_HOME", xdg)
+            .env("HOME", &home)
+            .current_dir(&cwd)
+            .args(["ingest", "--case", "C1", "--exhibit", &format!("JS/{}", n + 1), "--operator", "PC Smith"])
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{xdg:?}: {}", stderr(&out));
+        assert!(home.join(".config/exhibit/signing_ed25519").is_file(), "{xdg:?}: key under $HOME/.config");
+        assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "{xdg:?}: nothing written under the current folder");
+    }
+}

@@ -27,6 +27,8 @@ impl Sandbox {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_exhibit"));
         cmd.env("EXHIBIT_DATA", self.data())
             .env("EXHIBIT__SIGNING__KEY_FILE", self.key_file())
+            // get and reproduce take the operator from $USER when no flag names one.
+            .env("USER", "sandbox-user")
             .env_remove("EXHIBIT_CONFIG")
             .env_remove("EXHIBIT_LOG");
         cmd

@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::ledger::ENTRY_LIMIT;
 
 /// Largest anchor file read: a response with a long chain is a few KiB.
-const ANCHOR_LIMIT: u64 = 1 << 20;
+pub(crate) const ANCHOR_LIMIT: u64 = 1 << 20;
 
 /// What the anchor check found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,14 @@ pub struct AnchorSummary {
     /// When the TSA signed that anchor, if its signature was checked.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     pub latest_time: Option<time::OffsetDateTime>,
+    /// The first entry after the latest valid anchor, when that anchor is
+    /// below the head: entries from here to `unanchored_to` are vouched for
+    /// by nothing outside the data folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanchored_from: Option<u64>,
+    /// The head, when `unanchored_from` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanchored_to: Option<u64>,
 }
 
 impl fmt::Display for AnchorSummary {
@@ -64,7 +72,27 @@ impl AnchorSummary {
     /// Writes the summary as a line of its own, if it has anything to say.
     pub(super) fn write_line(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let line = self.to_string();
-        if line.is_empty() { Ok(()) } else { write!(f, "\n{line}") }
+        if !line.is_empty() {
+            write!(f, "\n{line}")?;
+        }
+        if let (Some(from), Some(to)) = (self.unanchored_from, self.unanchored_to) {
+            write!(
+                f,
+                "\nwarning: entries {from}..{to} are not anchored: a cut back to entry {} combined with deleting anchors would go unnoticed without a receipt kept outside the data folder",
+                from - 1
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Notes the entries after the latest valid anchor, up to `head`.
+    pub(super) fn note_head(&mut self, head: Option<u64>) {
+        if let (Some(latest), Some(head)) = (self.latest, head)
+            && latest < head
+        {
+            self.unanchored_from = Some(latest + 1);
+            self.unanchored_to = Some(head);
+        }
     }
 }
 
@@ -98,6 +126,12 @@ pub(super) async fn check(
     let prefix = anchors_prefix(case);
     let mut summary = AnchorSummary { checked_against: trust.map(|t| t.source().to_owned()), ..Default::default() };
     let mut problems = Vec::new();
+    // A regular file where the anchors folder belongs hides every anchor.
+    if let Some(folder) = ObjectKey::new(prefix.trim_end_matches('/'))
+        && store.head(&folder).await.is_ok()
+    {
+        problems.push(Problem::UnexpectedFile { key: folder.to_string() });
+    }
     for meta in store.list(&prefix).await? {
         let name = meta.key.as_str().strip_prefix(prefix.as_str()).unwrap_or_default();
         let Some(seq) = parse_anchor_name(name) else {
@@ -162,7 +196,10 @@ async fn check_one(
 
 /// The digest a stored response vouches for and when the TSA says it
 /// signed, after checking it against `trust` when there is one.
-fn imprint_of(bytes: &[u8], trust: Option<&TsaTrust>) -> Result<(Sha256Digest, time::OffsetDateTime), String> {
+pub(crate) fn imprint_of(
+    bytes: &[u8],
+    trust: Option<&TsaTrust>,
+) -> Result<(Sha256Digest, time::OffsetDateTime), String> {
     let token = ParsedToken::from_response(bytes).map_err(|e| e.to_string())?;
     let signed_at = time::OffsetDateTime::UNIX_EPOCH + token.gen_time();
     let imprint = match trust {

@@ -2,7 +2,7 @@
 //! signature, then re-hashes every object and manifest the ledger names.
 //! Each problem names exactly which entry, artefact or object it is.
 
-mod anchors;
+pub(crate) mod anchors;
 mod chain;
 mod clock;
 mod content;
@@ -320,9 +320,10 @@ pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &
     if chain.entries == 0 && store.list(&case_prefix(case)).await?.is_empty() {
         return Err(CustodyError::CaseNotFound { case: case.to_string(), store: store.uri() });
     }
-    let (anchors, anchor_problems) = anchors::check(store, case, options.tsa_trust.as_ref()).await?;
+    let (mut anchors, anchor_problems) = anchors::check(store, case, options.tsa_trust.as_ref()).await?;
     let refs = content::Refs::collect(&chain.trusted);
     let head = receipt::head(&chain.hashes);
+    anchors.note_head(head.map(|h| h.seq));
     let signers = signers::check(&chain.signed, options.trusted_keys.as_ref());
     let mut problems = chain.problems;
     problems.extend(signers.problems);

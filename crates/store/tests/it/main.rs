@@ -4,6 +4,7 @@
 mod conformance;
 mod local;
 mod open_existing;
+mod special_files;
 mod stale_temp;
 
 use std::any::Any;

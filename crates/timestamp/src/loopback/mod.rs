@@ -144,7 +144,8 @@ impl Server {
         let mode = self.mode.lock().map(|m| *m).unwrap_or(Mode::Sign);
         let (status, body) = match mode {
             Mode::HttpStatus(code) => (code, b"TSA unavailable".to_vec()),
-            Mode::Reject => (200, vec![0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x02]),
+            // status rejection (2), failInfo badRequest (bit 2).
+            Mode::Reject => (200, vec![0x30, 0x09, 0x30, 0x07, 0x02, 0x01, 0x02, 0x03, 0x02, 0x05, 0x20]),
             Mode::Garbage => (200, b"this is not DER at all".to_vec()),
             Mode::Huge => (200, vec![0x30; 4 << 20]),
             Mode::Truncated => {

@@ -12,7 +12,7 @@ fn each_bad_answer_is_refused_with_its_kind() {
     let trust = TsaTrust::load(&tsa.ca_file(), None).unwrap();
     let cases = [
         (Mode::HttpStatus(500), TimestampErrorKind::Unreachable, "500"),
-        (Mode::Reject, TimestampErrorKind::Refused, "status 2"),
+        (Mode::Reject, TimestampErrorKind::Refused, "status 2 (rejection), failInfo badRequest"),
         (Mode::Garbage, TimestampErrorKind::Malformed, "TimeStampResp"),
         (Mode::Huge, TimestampErrorKind::Malformed, "limit"),
         (Mode::Truncated, TimestampErrorKind::Malformed, "TimeStampResp"),
