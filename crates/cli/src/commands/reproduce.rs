@@ -152,6 +152,6 @@ async fn record(
         };
     }
     ctx.record(event).await?;
-    super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), &manifest.exhibit).await;
+    super::anchor::anchor_after_record(ctx, anchorer, &manifest.exhibit).await;
     Ok(())
 }
