@@ -22,6 +22,7 @@
 
 mod client;
 mod error;
+mod ess;
 mod request;
 mod signature;
 mod token;

@@ -19,6 +19,7 @@ use x509_cert::Certificate;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
 
 use crate::error::{Result, TimestampError};
+use crate::ess::{check_signing_certificate, check_tsa_eku};
 use crate::signature::algorithms_for;
 use crate::token::{ID_CT_TST_INFO, ParsedToken};
 
@@ -70,12 +71,15 @@ impl TsaTrust {
         &self.source
     }
 
-    /// Checks `token` fully: signed attributes, signature, chain to a CA
-    /// at the token's own time, the timeStamping key usage, and a SHA-256
-    /// imprint.
+    /// Checks `token` fully: signed attributes, the signing certificate's
+    /// critical timeStamping-only key usage and its ESS signingCertificate
+    /// attribute, signature, chain to a CA at the token's own time, and a
+    /// SHA-256 imprint.
     pub fn verify(&self, token: &ParsedToken) -> Result<VerifiedToken> {
         let signer_info = single_signer(token)?;
         let signer = self.find_signer(token, &signer_info.sid)?;
+        check_tsa_eku(signer)?;
+        check_signing_certificate(signer_info, signer)?;
         let attrs_der = check_signed_attrs(signer_info, &token.tst_der)?;
         let signer_der = CertificateDer::from(signer.to_der().map_err(|e| TimestampError::malformed("signer", e))?);
         let end_entity = EndEntityCert::try_from(&signer_der)

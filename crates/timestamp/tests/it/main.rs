@@ -1,6 +1,7 @@
 //! Integration tests of exhibit-timestamp against a loopback TSA made from
 //! `openssl ts -reply`, and checks of its tokens with `openssl ts -verify`.
 
+mod ess_eku;
 mod hostile;
 mod roundtrip;
 
