@@ -5,6 +5,7 @@ mod append;
 mod clock;
 mod common;
 mod content;
+mod older_release;
 mod signing;
 mod tamper;
 mod trust;
