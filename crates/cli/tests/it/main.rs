@@ -15,6 +15,7 @@ mod get_show_hash;
 mod hostile_listing;
 mod keys;
 mod ocr;
+mod oracle;
 mod permissions;
 mod quiet_exit;
 mod summary;

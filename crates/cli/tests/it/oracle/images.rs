@@ -1,0 +1,195 @@
+//! One test per fixture image (or E01 set), each against its oracle.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::compare::{self, Outcome, compare};
+use super::exhibit::Ingested;
+use super::{OracleVolume, tool_missing, tree, tsk};
+use crate::common::{Sandbox, stderr};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+/// How the ingest of a fixture must end.
+#[derive(Clone, Copy, PartialEq)]
+enum Health {
+    /// Exit 0 and no entry in error.
+    Intact,
+    /// Damaged on purpose (`fixtures/damaged/`): a record in error or cut
+    /// short has no oracle bytes to equal; its name must still be listed.
+    Damaged,
+}
+
+/// Ingests `source`, compares each oracle volume, and fails naming every
+/// difference.
+fn check(sb: Sandbox, source: &Path, oracles: Vec<OracleVolume>, fs_hint: Option<&str>, health: Health) -> Outcome {
+    let ex = Ingested::new(sb, source);
+    if health == Health::Intact {
+        let failed: Vec<_> = ex.entries.iter().filter(|e| !e["error"].is_null()).collect();
+        let unsupported = failed.iter().all(|e| compare::unsupported(e).is_some());
+        // Exit 3 (needs attention) only for content this release cannot
+        // decode, each named in the listing.
+        let code = ex.out.status.code();
+        assert!(
+            code == Some(0) || (code == Some(3) && unsupported),
+            "ingest {}: {}",
+            source.display(),
+            stderr(&ex.out)
+        );
+        assert!(unsupported, "{failed:#?}");
+    }
+    let mut out = Outcome { damaged: health == Health::Damaged, ..Outcome::default() };
+    for volume in &oracles {
+        compare(&ex, volume, fs_hint, &mut out);
+    }
+    assert!(out.faults.is_empty(), "{}:\n{}\nleft out: {:#?}", source.display(), out.faults.join("\n"), out.excluded);
+    if oracles.is_empty() {
+        // The tool found no file system: exhibit must not list one either.
+        assert!(ex.entries.is_empty() && ex.volumes.iter().all(|v| v["fs"].is_null()), "{:#?}", ex.volumes);
+    }
+    eprintln!("{}: {} names, {} contents; left out: {:?}", source.display(), out.names, out.contents, out.excluded);
+    out
+}
+
+/// Sleuthkit over an image exhibit ingests as it is.
+fn with_sleuthkit(rel: &str, health: Health) -> Option<Outcome> {
+    if tool_missing(tsk::available(), "fls (sleuthkit)") {
+        return None;
+    }
+    let image = fixture(rel);
+    let volumes = tsk::volumes(&image);
+    Some(check(Sandbox::new(), &image, volumes, None, health))
+}
+
+/// An E01 set copied into a folder of its own, so that only it is ingested.
+fn e01_set(rel_dir: &str, stem: &str, health: Health) -> Option<Outcome> {
+    if tool_missing(tsk::available(), "fls (sleuthkit)") {
+        return None;
+    }
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("evidence");
+    std::fs::create_dir_all(&src).unwrap();
+    for entry in std::fs::read_dir(fixture(rel_dir)).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.starts_with(&format!("{stem}.E")) {
+            std::fs::copy(&path, src.join(&name)).unwrap();
+        }
+    }
+    // Sleuthkit opens the first segment and finds the others itself.
+    let volumes = tsk::volumes(&src.join(format!("{stem}.E01")));
+    Some(check(sb, &src, volumes, None, health))
+}
+
+#[test]
+fn fat12_matches_sleuthkit() {
+    with_sleuthkit("fat/fat12.img", Health::Intact);
+}
+
+#[test]
+fn fat16_on_mbr_matches_sleuthkit() {
+    with_sleuthkit("fat/fat16-mbr.img", Health::Intact);
+}
+
+#[test]
+fn fat32_matches_sleuthkit() {
+    if tool_missing(tsk::available(), "fls (sleuthkit)") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let image = sb.dir.path().join("fat32.img");
+    let out = Command::new("gzip").arg("-dc").arg(fixture("fat/fat32.img.gz")).output().expect("gzip");
+    assert!(out.status.success());
+    std::fs::write(&image, out.stdout).unwrap();
+    let volumes = tsk::volumes(&image);
+    check(sb, &image, volumes, None, Health::Intact);
+}
+
+#[test]
+fn exfat_matches_sleuthkit() {
+    with_sleuthkit("fat/exfat.img", Health::Intact);
+}
+
+#[test]
+fn ntfs_matches_sleuthkit() {
+    with_sleuthkit("ntfs/disk.img", Health::Intact);
+}
+
+#[test]
+fn mbr_volumes_match_sleuthkit() {
+    with_sleuthkit("volumes/mbr.img", Health::Intact);
+}
+
+#[test]
+fn gpt_volumes_match_sleuthkit() {
+    with_sleuthkit("volumes/gpt.img", Health::Intact);
+}
+
+#[test]
+fn fat12_superfloppy_matches_sleuthkit() {
+    with_sleuthkit("volumes/floppy.img", Health::Intact);
+}
+
+#[test]
+fn ext2_matches_sleuthkit() {
+    with_sleuthkit("volumes/ext2.img", Health::Intact);
+}
+
+#[test]
+fn ext4_matches_sleuthkit() {
+    with_sleuthkit("volumes/ext4.img", Health::Intact);
+}
+
+#[test]
+fn split_e01_matches_sleuthkit() {
+    e01_set("sources/ewf", "split", Health::Intact);
+}
+
+#[test]
+fn stream_e01_matches_sleuthkit() {
+    e01_set("sources/ewf", "stream", Health::Intact);
+}
+
+#[test]
+fn iso_rock_ridge_matches_xorriso() {
+    iso_with_xorriso("iso/iso.iso");
+}
+
+#[test]
+fn relocated_iso_tree_matches_xorriso() {
+    iso_with_xorriso("iso/deep.iso");
+}
+
+fn iso_with_xorriso(rel: &str) {
+    if tool_missing(tree::available("xorriso", &["-version"]), "xorriso") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let volume = tree::xorriso(&fixture(rel), &sb.dir.path().join("xorriso"));
+    check(sb, &fixture(rel), vec![volume], Some("iso9660"), Health::Intact);
+}
+
+#[test]
+fn udf_bridge_matches_7z() {
+    if tool_missing(tree::available("7z", &["i"]), "7z (p7zip-full)") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let image = fixture("udf/udf102-genisoimage.iso");
+    let volume = tree::seven_zip_udf(&image, &sb.dir.path().join("7z"));
+    check(sb, &image, vec![volume], Some("udf"), Health::Intact);
+}
+
+#[test]
+fn udf_260_matches_pycdlib() {
+    let python = tree::pycdlib_python();
+    if tool_missing(python.is_some(), "python3-pycdlib") {
+        return;
+    }
+    let sb = Sandbox::new();
+    let image = fixture("udf/udf260-pycdlib.iso");
+    let volume = tree::pycdlib_udf(python.unwrap(), &image, &sb.dir.path().join("pycdlib"));
+    check(sb, &image, vec![volume], Some("udf"), Health::Intact);
+}
