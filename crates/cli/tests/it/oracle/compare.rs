@@ -155,8 +155,8 @@ pub fn compare(ex: &Ingested, volume: &OracleVolume, fs_hint: Option<&str>, out:
         if matched.iter().any(|m| std::ptr::eq(*m, e)) {
             continue;
         }
-        match only_exhibit(volume, e) {
-            Some(why) => out.excluded.push(format!("{}: {why}", e["path"]["display"])),
+        match only_exhibit(volume, e, out.damaged) {
+            Some(why) => out.excluded.push(format!("{}: {why}", e["path"]["display"].as_str().unwrap_or_default())),
             None => {
                 out.faults.push(format!("exhibit lists {} {}, which {} does not", e["path"], e["stream"], volume.tool))
             }
@@ -166,7 +166,12 @@ pub fn compare(ex: &Ingested, volume: &OracleVolume, fs_hint: Option<&str>, out:
 
 /// Why exhibit lists a live entry the oracle does not name, when that is
 /// by design.
-fn only_exhibit(volume: &OracleVolume, e: &Value) -> Option<&'static str> {
+fn only_exhibit(volume: &OracleVolume, e: &Value, damaged: bool) -> Option<&'static str> {
+    if damaged && e["error"].is_string() {
+        // A FAT entry whose size is past the volume (fat-loop.img's
+        // LOOP.BIN): sleuthkit drops it unsaid, exhibit lists it with why.
+        return Some("damaged record the oracle drops; exhibit lists it with its reason");
+    }
     let path = unescape(&path_bytes(&e["path"])?);
     let rel = path.strip_prefix(b"/").unwrap_or(&path);
     if e["stream"].is_null() && volume.entries.iter().any(|n| n.path == rel && n.stream.is_some()) {

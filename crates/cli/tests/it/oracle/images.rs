@@ -8,13 +8,13 @@ use super::exhibit::Ingested;
 use super::{OracleVolume, tool_missing, tree, tsk};
 use crate::common::{Sandbox, stderr};
 
-fn fixture(rel: &str) -> PathBuf {
+pub(super) fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
 }
 
 /// How the ingest of a fixture must end.
 #[derive(Clone, Copy, PartialEq)]
-enum Health {
+pub(super) enum Health {
     /// Exit 0 and no entry in error.
     Intact,
     /// Damaged on purpose (`fixtures/damaged/`): a record in error or cut
@@ -24,7 +24,13 @@ enum Health {
 
 /// Ingests `source`, compares each oracle volume, and fails naming every
 /// difference.
-fn check(sb: Sandbox, source: &Path, oracles: Vec<OracleVolume>, fs_hint: Option<&str>, health: Health) -> Outcome {
+pub(super) fn check(
+    sb: Sandbox,
+    source: &Path,
+    oracles: Vec<OracleVolume>,
+    fs_hint: Option<&str>,
+    health: Health,
+) -> Outcome {
     let ex = Ingested::new(sb, source);
     if health == Health::Intact {
         let failed: Vec<_> = ex.entries.iter().filter(|e| !e["error"].is_null()).collect();
@@ -54,7 +60,7 @@ fn check(sb: Sandbox, source: &Path, oracles: Vec<OracleVolume>, fs_hint: Option
 }
 
 /// Sleuthkit over an image exhibit ingests as it is.
-fn with_sleuthkit(rel: &str, health: Health) -> Option<Outcome> {
+pub(super) fn with_sleuthkit(rel: &str, health: Health) -> Option<Outcome> {
     if tool_missing(tsk::available(), "fls (sleuthkit)") {
         return None;
     }
@@ -64,7 +70,7 @@ fn with_sleuthkit(rel: &str, health: Health) -> Option<Outcome> {
 }
 
 /// An E01 set copied into a folder of its own, so that only it is ingested.
-fn e01_set(rel_dir: &str, stem: &str, health: Health) -> Option<Outcome> {
+pub(super) fn e01_set(rel_dir: &str, stem: &str, health: Health) -> Option<Outcome> {
     if tool_missing(tsk::available(), "fls (sleuthkit)") {
         return None;
     }
@@ -163,12 +169,16 @@ fn relocated_iso_tree_matches_xorriso() {
 }
 
 fn iso_with_xorriso(rel: &str) {
+    xorriso_check(rel, Health::Intact);
+}
+
+pub(super) fn xorriso_check(rel: &str, health: Health) -> Option<Outcome> {
     if tool_missing(tree::available("xorriso", &["-version"]), "xorriso") {
-        return;
+        return None;
     }
     let sb = Sandbox::new();
     let volume = tree::xorriso(&fixture(rel), &sb.dir.path().join("xorriso"));
-    check(sb, &fixture(rel), vec![volume], Some("iso9660"), Health::Intact);
+    Some(check(sb, &fixture(rel), vec![volume], Some("iso9660"), health))
 }
 
 #[test]
@@ -192,4 +202,57 @@ fn udf_260_matches_pycdlib() {
     let image = fixture("udf/udf260-pycdlib.iso");
     let volume = tree::pycdlib_udf(python.unwrap(), &image, &sb.dir.path().join("pycdlib"));
     check(sb, &image, vec![volume], Some("udf"), Health::Intact);
+}
+
+/// `udfinfo` counts the files and folders of the mkudffs images, which no
+/// other tool here opens: exhibit must list as many (the root not counted).
+#[test]
+fn empty_mkudffs_images_match_udfinfo_counts() {
+    if tool_missing(tree::available("udfinfo", &["--help"]), "udfinfo (udftools)") {
+        return;
+    }
+    for rel in [
+        "udf/udf201-empty.img",
+        "udf/udf201-512.img",
+        "udf/udf201-cdrw.img",
+        "udf/udf250-bdr.img",
+        "udf/udf260-bdr.img",
+    ] {
+        let (files, dirs) = tree::udfinfo_counts(&fixture(rel));
+        let ex = Ingested::new(Sandbox::new(), &fixture(rel));
+        assert!(ex.out.status.success(), "{rel}: {}", stderr(&ex.out));
+        let udf = ex.volumes.iter().find(|v| v["fs"] == "udf").unwrap_or_else(|| panic!("{rel}: {:#?}", ex.volumes));
+        let listed =
+            |kind: &str| ex.entries_of(udf["index"].as_u64().unwrap()).filter(|e| e["kind"]["type"] == kind).count();
+        assert_eq!((listed("file"), listed("directory") + 1), (files, dirs), "{rel}: {:#?}", ex.entries);
+    }
+}
+
+/// The data track of a cue sheet: xorriso reads the 2048 user bytes of
+/// each MODE1/2352 sector, cut out here as a plain ISO.
+#[test]
+fn cue_data_tracks_match_xorriso() {
+    if tool_missing(tree::available("xorriso", &["-version"]), "xorriso") {
+        return;
+    }
+    // (cue sheet, its files, the data track's file and its sectors)
+    let sets: [(&str, &[&str], &str, usize); 2] = [
+        ("two-files.cue", &["data track.bin", "audio.bin"], "data track.bin", 190),
+        ("one-file.cue", &["disc image.bin"], "disc image.bin", 190),
+    ];
+    for (cue, files, data, sectors) in sets {
+        let sb = Sandbox::new();
+        let src = sb.dir.path().join("disc");
+        std::fs::create_dir_all(&src).unwrap();
+        for name in files.iter().chain([&cue]) {
+            std::fs::copy(fixture("sources/cue").join(name), src.join(name)).unwrap();
+        }
+        let raw = std::fs::read(src.join(data)).unwrap();
+        let user: Vec<u8> = raw.chunks_exact(2352).take(sectors).flat_map(|s| s[16..16 + 2048].to_vec()).collect();
+        let iso = sb.dir.path().join("track01.iso");
+        std::fs::write(&iso, user).unwrap();
+        let volume = tree::xorriso(&iso, &sb.dir.path().join("xorriso"));
+        assert!(!volume.entries.is_empty(), "{cue}: the data track holds files");
+        check(sb, &src, vec![volume], Some("iso9660"), Health::Intact);
+    }
 }

@@ -11,6 +11,7 @@
 //! [`compare`], each with its reason.
 
 mod compare;
+mod damaged;
 mod exhibit;
 mod images;
 mod tree;
