@@ -7,8 +7,8 @@ use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, NamePath};
 use crate::bytes::{name_bytes, sourced, time_text};
 use crate::mft::Mft;
 use crate::record::{ATTR_COMPRESSED, ATTR_ENCRYPTED, Attr, Body, Record, ty};
-use crate::runs;
 use crate::values::{FILE_ATTRIBUTE_NAMES, FileName, attribute_list, std_info};
+use crate::{compressed, runs};
 
 /// Extension records one file may spread over.
 const MAX_EXTENSION_RECORDS: usize = 64;
@@ -139,11 +139,9 @@ fn lowest_vcn(a: &Attr) -> u64 {
     }
 }
 
-/// Extents of a non-resident stream, or why its content is not extracted.
+/// Extents of a non-resident stream (a compressed one decoded into
+/// memory), or why its content is not extracted.
 fn non_resident(e: &mut FsEntry, flags: u16, pieces: &[&Attr], mft: &Mft, limits: &Limits) -> Result<(), String> {
-    if flags & ATTR_COMPRESSED != 0 {
-        return Err("compressed (not extracted)".into());
-    }
     if flags & ATTR_ENCRYPTED != 0 {
         return Err("encrypted (not extracted)".into());
     }
@@ -158,15 +156,24 @@ fn non_resident(e: &mut FsEntry, flags: u16, pieces: &[&Attr], mft: &Mft, limits
     sorted.sort_by_key(|a| lowest_vcn(a));
     let mut all_runs = Vec::new();
     let mut initialized = e.size;
+    let mut unit = 0;
     for a in sorted {
         if let Body::NonResident(nr) = &a.body {
             if nr.lowest_vcn == 0 {
                 initialized = nr.initialized_size.min(e.size);
+                unit = nr.compression_unit;
             }
             let runs = runs::decode(&nr.mapping_pairs, nr.lowest_vcn, mft.geo.total_clusters, nr.pairs_at)
                 .map_err(|err| format!("{err} (not extracted)"))?;
             all_runs.extend(runs);
         }
+    }
+    if flags & ATTR_COMPRESSED != 0 {
+        let bytes = compressed::decode(mft, &all_runs, unit, e.size, initialized, limits)
+            .map_err(|why| format!("compressed: {why} (not extracted)"))?;
+        e.attributes.insert("compression".into(), "lznt1".into());
+        e.data = if bytes.is_empty() { DataLayout::None } else { DataLayout::Inline(bytes) };
+        return Ok(());
     }
     let extents = runs::extents(&all_runs, mft.geo.cluster_size, e.size, initialized);
     e.data = if extents.is_empty() { DataLayout::None } else { DataLayout::Extents(extents) };

@@ -190,19 +190,11 @@ fn only_exhibit(volume: &OracleVolume, e: &Value, damaged: bool) -> Option<&'sta
     None
 }
 
-/// Why exhibit does not extract content it lists, when that is a known
-/// gap rather than a fault: NTFS compression (LZNT1) is not decoded yet;
-/// the entry is listed with that reason and the ingest asks for attention.
-pub fn unsupported(e: &Value) -> Option<&'static str> {
-    let error = e["error"].as_str()?;
-    error.ends_with("compressed (not extracted)").then_some("NTFS compression is not decoded yet")
-}
-
 /// A deleted file whose content exhibit recovered must hold what `icat`
 /// recovers from the same inode.
 fn recovered(ex: &Ingested, e: &Value, shown: &str, want: &str, out: &mut Outcome) {
     if e["artefact"].is_null() {
-        out.faults.push(format!("{shown}: deleted; icat recovers {want}, exhibit nothing ({:#})", e));
+        out.faults.push(format!("{shown}: deleted; icat recovers {want}, exhibit nothing ({e:#})"));
         return;
     }
     out.contents += 1;
@@ -211,10 +203,6 @@ fn recovered(ex: &Ingested, e: &Value, shown: &str, want: &str, out: &mut Outcom
 
 /// The listing's digest and `exhibit get` both equal the oracle's bytes.
 fn content(ex: &Ingested, e: &Value, shown: &str, want: &str, out: &mut Outcome) {
-    if let Some(why) = unsupported(e) {
-        out.excluded.push(format!("{shown}: bytes not compared: {why}"));
-        return;
-    }
     let cut = e["missing"].as_array().is_some_and(|m| !m.is_empty());
     if out.damaged && (!e["error"].is_null() || cut) {
         out.excluded.push(format!("{shown}: damaged record ({})", e["error"].as_str().unwrap_or("cut short")));
