@@ -121,4 +121,26 @@ mod tests {
             let _ = run(&ABC[..len], 100);
         }
     }
+
+    #[test]
+    fn seeded_garbage_never_panics_or_passes_max() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..5000 {
+            let len = (next() % 600) as usize;
+            let mut input: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if len >= 2 {
+                input[1] |= 0x80; // mostly compressed chunks
+            }
+            let max = (next() % 20_000) as usize;
+            let mut out = Vec::new();
+            let _ = decompress(&input, max, &mut out);
+            assert!(out.len() <= max);
+        }
+    }
 }

@@ -126,3 +126,18 @@ fn deleted_entries_are_recoverable() {
     let orphan = entries.iter().find(|e| display(e) == b"gone-dir/orphan.txt").unwrap();
     assert!(!orphan.allocated);
 }
+
+/// Decoding a compressed stream holds it in memory: one over what the
+/// limits allow is listed with the limit named, never decoded.
+#[test]
+fn compressed_streams_past_the_limits_are_not_decoded() {
+    let size = 65536;
+    let limits = Limits { max_alloc: size - 1, ..Limits::default() };
+    let fs = exhibit_media_ntfs::open(fixture_volume(), &limits).unwrap();
+    let (entries, _) = collect(&*fs, &limits);
+    let packed = find(&entries, "compressed/packed.txt");
+    assert_eq!(packed.size, size);
+    let why = &packed.attributes["content"];
+    assert!(why.contains("limits.max_alloc") && why.contains("not extracted"), "{why}");
+    assert!(matches!(packed.data, DataLayout::None));
+}
