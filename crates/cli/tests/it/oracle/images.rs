@@ -124,6 +124,12 @@ fn gpt_volumes_match_sleuthkit() {
     with_sleuthkit("volumes/gpt.img", Health::Intact);
 }
 
+/// Three empty partitions in 4096-byte sectors: no file system for either.
+#[test]
+fn gpt_4k_sectors_match_sleuthkit() {
+    with_sleuthkit("volumes/gpt4k.img", Health::Intact);
+}
+
 #[test]
 fn fat12_superfloppy_matches_sleuthkit() {
     with_sleuthkit("volumes/floppy.img", Health::Intact);
