@@ -41,9 +41,14 @@ impl std::ops::Deref for Recorded {
     }
 }
 
-/// The PDF title: the exhibit and the scanned file.
+/// The PDF title: the exhibit and the scanned file's name.
 pub fn pdf_title(exhibit: &str, path: &str) -> String {
-    format!("Exhibit {exhibit}: {path}")
+    format!("Exhibit {exhibit}: {}", file_name(path))
+}
+
+/// The last component of a display path (the operator's own folders say nothing about the evidence).
+fn file_name(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
 fn now_utc() -> time::OffsetDateTime {
@@ -194,7 +199,7 @@ fn label(rule: &str, path: &str, pages: usize) -> String {
         _ => "OCR text",
     };
     let plural = if pages == 1 { "" } else { "s" };
-    format!("{what} of {path} ({pages} page{plural})")
+    format!("{what} of {} ({pages} page{plural})", file_name(path))
 }
 
 fn flags(outcome: &OcrOutcome) -> Vec<String> {
