@@ -18,6 +18,15 @@ use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
 /// Reads every page of a PDF and sends it on; returns the page count.
 pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
+    // Stream lengths are checked first: a wrong one fails a page only after
+    // earlier pages have been handed on.
+    let data = match repair::fix_stream_lengths(&data) {
+        Some(fixed) => {
+            tracing::info!("PDF stream lengths fixed");
+            fixed
+        }
+        None => data,
+    };
     let fixed;
     let file = match load(&data) {
         Ok(file) => file,

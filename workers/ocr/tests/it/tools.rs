@@ -37,11 +37,14 @@ fn every_tools_scan_pdf_is_read_accurately() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-/// tiff2pdf's JPEG pass-through writes a stream `/Length` that is a few
-/// bytes short; qpdf finds `endstream` and reads on, exhibit does not yet.
-/// This test records that gap: when it starts to fail, move the file up.
+/// tiff2pdf's JPEG pass-through: wrong xref offsets and a short stream
+/// `/Length` are repaired (as qpdf does), and its "JPEG" (one JPEG per strip
+/// end to end, which Ghostscript renders blank) is reported as corrupt,
+/// with a reason, instead of an empty page.
 #[test]
-fn tiff2pdf_jpeg_pass_through_is_a_known_gap() {
-    let (_d, r) = try_ocr(&fixture("tools/known-unread/tiff2pdf-jpeg-passthrough.pdf"), "application/pdf", &policy());
-    assert_eq!(r.unwrap_err().kind, exhibit_ocr::OcrErrorKind::Corrupt);
+fn tiff2pdf_jpeg_pass_through_is_repaired_then_its_image_reported() {
+    let (_d, r) = try_ocr(&fixture("tools/broken/tiff2pdf-jpeg-passthrough.pdf"), "application/pdf", &policy());
+    let err = r.unwrap_err();
+    assert_eq!(err.kind, exhibit_ocr::OcrErrorKind::Corrupt);
+    assert!(err.message.contains("image header"), "{err}");
 }
