@@ -57,9 +57,11 @@ pub fn fix_stream_lengths(data: &[u8]) -> Option<Vec<u8>> {
             None => Some(value),
         };
         let declared = declared.unwrap_or(usize::MAX);
-        let fits =
-            start.checked_add(declared).is_some_and(|e| e <= end && data[e..end].iter().all(u8::is_ascii_whitespace));
-        if fits {
+        // A stream's data may hold the word endstream: a declared length that
+        // ends at whitespace and `endstream` is right wherever the first one is.
+        let declared_end = start.checked_add(declared).filter(|e| *e <= data.len());
+        if let Some(e) = declared_end.filter(|e| ends_stream(&data[*e..])) {
+            at = e;
             continue;
         }
         let actual = trim_eol(&data[start..end]).len();
@@ -117,6 +119,12 @@ fn length_value(data: &[u8], from: usize) -> Option<(usize, Option<u32>)> {
         return Some((0, Some(u32::try_from(first).ok()?)));
     }
     Some((first, None))
+}
+
+/// True when `rest` is optional whitespace then `endstream`.
+fn ends_stream(rest: &[u8]) -> bool {
+    let skip = rest.iter().take(4).take_while(|b| b.is_ascii_whitespace()).count();
+    rest[skip..].starts_with(b"endstream")
 }
 
 fn trim_eol(data: &[u8]) -> &[u8] {
@@ -192,6 +200,8 @@ mod tests {
         assert!(text.contains("4 0 obj\n3\nendobj"), "{text}");
         assert!(text.contains("/Root 1 0 R"), "{text}");
         assert!(fix_stream_lengths(&fixed[..]).is_none(), "nothing left to fix");
+        let inner = b"%PDF-1.4\n1 0 obj\n<< /Length 16 >>\nstream\nab endstream cd\nendstream\nendobj\n";
+        assert!(fix_stream_lengths(inner).is_none(), "a right length past an inner endstream is kept");
     }
 
     #[test]
