@@ -28,7 +28,6 @@ fn context(case: &str) -> Value {
         "uco-observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
         "uco-tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
         "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
-        "uco-vocabulary": "https://ontology.unifiedcyberontology.org/uco/vocabulary/",
         "xsd": "http://www.w3.org/2001/XMLSchema#",
     })
 }
@@ -128,7 +127,7 @@ fn action(graph: &mut Graph, snap: &CaseSnapshot, seq: u64, e: &CustodyEvent) ->
         "@type": "case-investigation:InvestigativeAction",
         "uco-core:name": verb,
         "uco-core:description": description,
-        "uco-action:actionStatus": {"@type": "uco-vocabulary:ActionStatusTypeVocab", "@value": status},
+        "uco-action:actionStatus": status,
         "uco-action:performer": {"@id": iri("identity", &e.actor.operator)},
         "uco-action:instrument": {"@id": iri("tool", &format!("{}/{}", e.tool.name, e.tool.version))},
         "uco-action:object": objects,

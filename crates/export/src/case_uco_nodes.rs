@@ -5,13 +5,21 @@
 use exhibit_core::digest::Digests;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use sha1::{Digest, Sha1};
 
-/// A stable IRI for `kind`/`key`: `kb:<kind>-<UUID>`, the UUID made from
-/// SHA-256 of both (RFC 9562 version 8 layout).
+/// The UUIDv5 namespace of exhibit's CASE/UCO node names.
+const NAMESPACE: [u8; 16] =
+    [0x6b, 0x1f, 0x0e, 0x52, 0x8d, 0x3a, 0x4c, 0x61, 0x9e, 0x07, 0x2d, 0x5c, 0x41, 0xa8, 0x93, 0x17];
+
+/// A stable IRI for `kind`/`key`: `kb:<kind>-<UUID>`, a name-based UUID
+/// (RFC 9562 version 5) of both, so the same case always exports to the
+/// same graph and CASE's "ends with a UUID" rule holds.
 pub fn iri(kind: &str, key: &str) -> String {
-    let mut bytes: [u8; 16] = Sha256::digest(format!("exhibit/{kind}/{key}"))[..16].try_into().unwrap_or([0; 16]);
-    bytes[6] = (bytes[6] & 0x0F) | 0x80;
+    let mut hasher = Sha1::new();
+    hasher.update(NAMESPACE);
+    hasher.update(format!("{kind}/{key}"));
+    let mut bytes: [u8; 16] = hasher.finalize()[..16].try_into().unwrap_or([0; 16]);
+    bytes[6] = (bytes[6] & 0x0F) | 0x50;
     bytes[8] = (bytes[8] & 0x3F) | 0x80;
     let h = hex::encode(bytes);
     format!("kb:{kind}-{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
@@ -25,7 +33,7 @@ fn hash(owner: &str, method: &str, hex: String) -> Value {
     json!({
         "@id": iri("hash", &format!("{owner}/{method}")),
         "@type": "uco-types:Hash",
-        "uco-types:hashMethod": {"@type": "uco-vocabulary:HashNameVocab", "@value": method},
+        "uco-types:hashMethod": method,
         "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": hex},
     })
 }
@@ -121,18 +129,14 @@ pub fn performer(operator: &str) -> Value {
 }
 
 /// A link from `child` to the artefact it was found inside or made from.
-/// A kind outside UCO's open vocabulary (`Derived_From`) is a plain string.
+/// Vocabulary values are plain `xsd:string`s, as UCO 1.4 and later ask.
 pub fn relationship(child: &str, parent: &str, kind: &str) -> Value {
-    let kind_value = match kind {
-        "Contained_Within" => json!({"@type": "uco-vocabulary:ObservableObjectRelationshipVocab", "@value": kind}),
-        other => json!(other),
-    };
     json!({
         "@id": iri("relationship", &format!("{child}/{parent}/{kind}")),
         "@type": "uco-core:Relationship",
         "uco-core:source": [{"@id": iri("file", child)}],
         "uco-core:target": {"@id": iri("file", parent)},
-        "uco-core:kindOfRelationship": kind_value,
+        "uco-core:kindOfRelationship": kind,
         "uco-core:isDirectional": true,
     })
 }
