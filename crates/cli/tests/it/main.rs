@@ -11,6 +11,7 @@ mod crash;
 mod damaged;
 mod derive_policy;
 mod explore;
+mod export;
 mod get_show_hash;
 mod hostile_listing;
 mod keys;
