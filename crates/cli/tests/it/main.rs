@@ -12,6 +12,7 @@ mod damaged;
 mod derive_policy;
 mod explore;
 mod export;
+mod export_demo;
 mod get_show_hash;
 mod hostile_listing;
 mod keys;
