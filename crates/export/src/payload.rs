@@ -1,6 +1,9 @@
 //! Copying artefact content into the bag: every byte is read once, through
-//! the [`ContentSource`] (which checks the SHA-256), and MD5-hashed on the
-//! way to the file. Memory is one buffer per worker; workers copy
+//! the [`ContentSource`] (which checks the SHA-256 on the way), and written
+//! once. The MD5 is the one the manifest recorded at ingest (the manifest
+//! is one a ledger entry recorded, and the SHA-256 check proves the bytes
+//! are the ones ingested); it is computed while copying only when the
+//! manifest has none. Memory is one buffer per worker; workers copy
 //! different files at once.
 
 use std::io::{Read, Write};
@@ -60,7 +63,7 @@ fn copy_one(
     let mut reader = source.open(m).map_err(content_error)?;
     let mut file = bag.create_file(bag_path)?;
     let target = bag.root().join(bag_path);
-    let mut md5 = Md5::new();
+    let mut md5 = m.digests.md5.is_none().then(Md5::new);
     let mut size = 0u64;
     loop {
         let n = match reader.read(buffer) {
@@ -69,7 +72,9 @@ fn copy_one(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(content_error(e)),
         };
-        md5.update(&buffer[..n]);
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&buffer[..n]);
+        }
         file.write_all(&buffer[..n]).map_err(|e| ExportError::io(&target, e))?;
         size += n as u64;
     }
@@ -78,5 +83,9 @@ fn copy_one(
         return Err(content_error(std::io::Error::new(std::io::ErrorKind::InvalidData, message)));
     }
     debug!(artefact = %m.id, bag_path, size, "copied");
-    Ok(BagFile { path: bag_path.to_owned(), sha256: m.digests.sha256.to_hex(), md5: hex::encode(md5.finalize()), size })
+    let md5 = match md5 {
+        Some(computed) => hex::encode(computed.finalize()),
+        None => m.digests.md5.map(|recorded| recorded.to_hex()).unwrap_or_default(),
+    };
+    Ok(BagFile { path: bag_path.to_owned(), sha256: m.digests.sha256.to_hex(), md5, size })
 }

@@ -289,3 +289,48 @@ fn case_uco_export_passes_case_validate() {
     assert!(out.status.success(), "case_validate: {}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("Conforms: True"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_damaged_object_fails_the_export_leaves_no_manifests_and_is_recorded() {
+    let e = Exported::new();
+    let src = e.sb.sources();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let shown = e.sb.show_json("C1");
+    let statement = shown["artefacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["source"]["name"]["display"] == "statement.txt")
+        .unwrap()
+        .clone();
+    let object = e.sb.case_dir("C1").join("objects/sha256").join(statement["digests"]["sha256"].as_str().unwrap());
+    let mut bytes = std::fs::read(&object).unwrap();
+    bytes[3] ^= 0x20;
+    crate::common::overwrite(&object, &bytes);
+    let bag = e.sb.dir.path().join("bag");
+    let out = e.run(&["export", "--case", "C1", "--bagit", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains(statement["id"].as_str().unwrap()), "names the artefact: {}", stderr(&out));
+    assert!(!bag.join("manifest-sha256.txt").exists() && !bag.join("bagit.txt").exists());
+    let last = e.sb.ledger("C1").into_iter().rfind(|(_, v)| v["action"] == "exported").unwrap().1;
+    assert_eq!(last["outcome"]["status"], "failed", "{last}");
+}
+
+#[test]
+fn a_rewritten_manifest_is_refused_before_anything_is_written() {
+    let e = Exported::new();
+    let src = e.sb.sources();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let dir = e.sb.case_dir("C1").join("artefacts");
+    let manifest = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    let mut value: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    value["operator"] = "Someone Else".into();
+    crate::common::overwrite(&manifest, &serde_json::to_vec(&value).unwrap());
+    let bag = e.sb.dir.path().join("bag");
+    let out = e.run(&["export", "--case", "C1", "--bagit", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the manifest was altered"), "{}", stderr(&out));
+    assert!(!bag.exists(), "nothing written");
+}
