@@ -72,6 +72,23 @@ pub fn original_path(m: &ArtefactManifest) -> Vec<u8> {
     Vec::new()
 }
 
+/// The components of a path inside a volume as manifests record it:
+/// `/`-separated, with `\/` and `\\` standing for a `/` or `\` inside a
+/// component.
+pub fn inside_components(recorded: &[u8]) -> Vec<Vec<u8>> {
+    let mut parts = vec![Vec::new()];
+    let mut bytes = recorded.iter();
+    while let Some(&b) = bytes.next() {
+        match b {
+            b'\\' => parts.last_mut().into_iter().for_each(|p| p.push(*bytes.next().unwrap_or(&b'\\'))),
+            b'/' => parts.push(Vec::new()),
+            _ => parts.last_mut().into_iter().for_each(|p| p.push(b)),
+        }
+    }
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
 fn place_one(paths: &mut BagPaths, root: &str, m: &ArtefactManifest) -> String {
     let parent = m.parent.as_ref().map(|p| p.id.to_string()).unwrap_or_else(|| "unknown".to_owned());
     match (&m.source, &m.inside, &m.derivation) {
@@ -82,14 +99,14 @@ fn place_one(paths: &mut BagPaths, root: &str, m: &ArtefactManifest) -> String {
             paths.file(root, &parts)
         }
         (None, Some(inside), _) => {
-            let raw = original_path(m);
+            let components = inside_components(&original_path(m));
             let volume = format!("vol-{}", inside.volume.offset);
             let mut parts: Vec<&[u8]> = vec![b"inside", parent.as_bytes()];
             if !inside.allocated {
                 parts.push(b"deleted");
             }
             parts.push(volume.as_bytes());
-            parts.extend(raw.split(|b| *b == b'/'));
+            parts.extend(components.iter().map(Vec::as_slice));
             paths.file(root, &parts)
         }
         (None, None, derivation) => {
@@ -100,5 +117,18 @@ fn place_one(paths: &mut BagPaths, root: &str, m: &ArtefactManifest) -> String {
             };
             paths.file(root, &[b"derived", parent.as_bytes(), leaf.as_bytes()])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_paths_split_on_unescaped_slashes_only() {
+        let parts = inside_components(br"/dir/a\/b\\c/d");
+        assert_eq!(parts, vec![b"dir".to_vec(), b"a/b\\c".to_vec(), b"d".to_vec()]);
+        assert_eq!(inside_components(b"/"), Vec::<Vec<u8>>::new());
+        assert_eq!(inside_components(b"/x\\"), vec![b"x\\".to_vec()]);
     }
 }

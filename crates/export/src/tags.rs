@@ -46,7 +46,8 @@ fn set_executable(path: &std::path::Path) -> Result<(), ExportError> {
 }
 
 /// `bag_path`, artefact ID, the original path as a JSON string (exact when
-/// it is UTF-8), and its bytes in hex when it is not.
+/// it is UTF-8), and its bytes in hex when it is not. Paths inside a volume
+/// are in their recorded form (`\/` and `\\` inside a component).
 fn path_map(snap: &CaseSnapshot, placed: &[Placed]) -> String {
     let mut text = String::from("bag_path\tartefact_id\toriginal_json\toriginal_hex\n");
     for p in placed {
