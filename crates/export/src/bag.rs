@@ -90,6 +90,30 @@ impl BagWriter {
         Ok(())
     }
 
+    /// Writes a tag file from `reader`, streaming and hashing it (a
+    /// listing may be large).
+    pub fn add_tag_from(&mut self, rel: &str, reader: &mut dyn std::io::Read) -> Result<(), ExportError> {
+        let path = self.root.join(rel);
+        let mut file = self.create_file(rel)?;
+        let (mut sha, mut md5, mut size) = (Sha256::new(), Md5::new(), 0u64);
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ExportError::io(&path, e)),
+            };
+            sha.update(&buffer[..n]);
+            md5.update(&buffer[..n]);
+            file.write_all(&buffer[..n]).map_err(|e| ExportError::io(&path, e))?;
+            size += n as u64;
+        }
+        let (sha256, md5) = (hex::encode(sha.finalize()), hex::encode(md5.finalize()));
+        self.tags.push(BagFile { path: rel.to_owned(), sha256, md5, size });
+        Ok(())
+    }
+
     /// Total payload bytes and files: the `Payload-Oxum`.
     pub fn oxum(&self) -> (u64, u64) {
         (self.payload.iter().map(|f| f.size).sum(), self.payload.len() as u64)

@@ -47,6 +47,9 @@ pub struct CaseSnapshot {
     pub head: Option<(u64, String)>,
     /// The integrity report (`exhibit verify --report`), when one is given.
     pub report: Option<Vec<u8>>,
+    /// The DFXML listing of each exhibit's images (every entry found,
+    /// extracted or not), as files to copy in: they can be large.
+    pub listings: Vec<(ExhibitRef, std::path::PathBuf)>,
 }
 
 /// Who made the export and for whom: the `bag-info.txt` facts that are

@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::bag::{BagFile, BagWriter};
 use crate::error::ExportError;
 use crate::layout::{Placed, original_path};
+use crate::safe_name::safe_component;
 use crate::snapshot::{CaseSnapshot, ExportFacts};
 
 /// The offline checker, run as `verify.sh ALLOWED_SIGNERS [TSA_CA]`.
@@ -31,6 +32,11 @@ pub fn write_tags(bag: &mut BagWriter, snap: &CaseSnapshot, placed: &[Placed]) -
     bag.add_tag("exhibit/listing.tsv", listing(snap, placed).as_bytes())?;
     if let Some((seq, sha)) = &snap.head {
         bag.add_tag("exhibit/head.txt", format!("head: seq {seq} sha256 {sha}\n").as_bytes())?;
+    }
+    for (exhibit, file) in &snap.listings {
+        let parts: Vec<String> = exhibit.as_str().split('/').map(|p| safe_component(p.as_bytes())).collect();
+        let mut reader = std::fs::File::open(file).map_err(|e| ExportError::io(file, e))?;
+        bag.add_tag_from(&format!("exhibit/listings/{}.dfxml", parts.join("/")), &mut reader)?;
     }
     if let Some(report) = &snap.report {
         bag.add_tag("exhibit/report.html", report)?;

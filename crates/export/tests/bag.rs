@@ -47,6 +47,7 @@ fn snapshot(artefacts: Vec<StoredManifest>) -> CaseSnapshot {
         anchors: vec![],
         head: None,
         report: Some(b"<html></html>".to_vec()),
+        listings: vec![],
     }
 }
 

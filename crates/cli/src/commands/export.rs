@@ -19,7 +19,7 @@ use exhibit_pipeline::{CaseIndex, StageContext};
 use exhibit_store::ObjectStore;
 use serde_json::json;
 
-use super::export_snapshot::read_snapshot;
+use super::export_snapshot::{read_snapshot, write_listings};
 use crate::config::Config;
 use crate::logging::notice;
 use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
@@ -85,8 +85,10 @@ pub async fn run(args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     let report = args.report.as_deref().map(read_report).transpose()?;
-    let (snapshot, records) =
+    let (mut snapshot, records) =
         read_snapshot(store.as_ref(), &args.case, args.exhibit.as_ref(), &case.entries, report).await?;
+    let listing_files = write_listings(store.as_ref(), &snapshot).await?;
+    snapshot.listings = listing_files.iter().map(|(e, f)| (e.clone(), f.path().to_owned())).collect();
     let ctx = StageContext::new(
         args.case.clone(),
         store.clone(),

@@ -60,6 +60,7 @@ pub async fn read_snapshot(
         anchors: read_anchors(store, case).await?,
         head,
         report,
+        listings: Vec::new(),
     };
     Ok((snapshot, records))
 }
@@ -75,4 +76,27 @@ async fn read_anchors(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Result<
         anchors.push(StoredRecord { seq, bytes });
     }
     Ok(anchors)
+}
+
+/// The DFXML listing of each exported exhibit that has explored images,
+/// each in a temporary file that lives as long as the result.
+pub async fn write_listings(
+    store: &dyn ObjectStore,
+    snapshot: &CaseSnapshot,
+) -> anyhow::Result<Vec<(ExhibitRef, tempfile::NamedTempFile)>> {
+    let events: Vec<_> = snapshot.events.iter().map(|(_, e)| e.clone()).collect();
+    let exhibits: std::collections::BTreeSet<&ExhibitRef> =
+        snapshot.artefacts.iter().map(|a| &a.manifest.exhibit).collect();
+    let mut files = Vec::new();
+    for exhibit in exhibits {
+        let mut file = tempfile::NamedTempFile::new().context("cannot make a temporary file for a listing")?;
+        let mut out = std::io::BufWriter::new(file.as_file_mut());
+        let written = super::listing::write_dfxml(store, &events, &snapshot.case, exhibit, &mut out).await?;
+        std::io::Write::flush(&mut out)?;
+        drop(out);
+        if written {
+            files.push((exhibit.clone(), file));
+        }
+    }
+    Ok(files)
 }

@@ -401,4 +401,9 @@ fn files_inside_an_image_get_safe_bag_paths_and_the_map_gives_back_their_names()
     let lower: Vec<String> = map.lines().skip(1).map(|l| l.split('\t').next().unwrap().to_lowercase()).collect();
     assert_eq!(lower.len(), lower.iter().collect::<std::collections::BTreeSet<_>>().len(), "a case collision is left");
     assert!(map.contains("/long-paths/"), "the deep file moved under long-paths: {map}");
+    // The image's full listing rides along as DFXML that xmllint parses.
+    let dfxml = bag.join("exhibit/listings/JS/1.dfxml");
+    let out = Command::new("xmllint").arg("--noout").arg(&dfxml).output().unwrap();
+    assert!(out.status.success(), "xmllint: {}", stderr(&out));
+    assert!(std::fs::read_to_string(&dfxml).unwrap().contains("deep.txt"));
 }

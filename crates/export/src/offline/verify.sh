@@ -179,7 +179,7 @@ echo "== anchors: openssl ts -verify"
 unchecked=0
 for tsr in exhibit/anchors/*.tsr; do
     [ -e "$tsr" ] || continue
-    seq=$(basename "$tsr" .tsr | sed 's/^0*//')
+    seq=$(expr "$(basename "$tsr" .tsr)" + 0)
     if [ ! -f "$work/$seq.body" ]; then
         fail "$tsr stamps entry $seq, which the ledger does not hold"
     elif [ -z "$ca" ]; then
