@@ -407,3 +407,50 @@ fn files_inside_an_image_get_safe_bag_paths_and_the_map_gives_back_their_names()
     assert!(out.status.success(), "xmllint: {}", stderr(&out));
     assert!(std::fs::read_to_string(&dfxml).unwrap().contains("deep.txt"));
 }
+
+#[test]
+fn verify_sh_trusts_a_rotated_key_only_after_its_verified_introduction() {
+    let e = Exported::new();
+    let src = e.sb.sources();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let new = e.sb.dir.path().join("new_key");
+    let keygen = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&new).output().unwrap();
+    assert!(keygen.status.success(), "{}", stderr(&keygen));
+    let public = new.with_extension("pub");
+    let out =
+        e.run(&["introduce-key", "--case", "C1", "--operator", "Admin", "--public-key", public.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let extra = e.sb.dir.path().join("later");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("later.txt"), "signed by the rotated key\n").unwrap();
+    let bag = e.sb.dir.path().join("bag");
+    for args in [
+        vec!["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "T", extra.to_str().unwrap()],
+        vec!["export", "--case", "C1", "--bagit", bag.to_str().unwrap()],
+    ] {
+        let mut cmd = e.sb.exhibit();
+        cmd.env("EXHIBIT__SIGNING__KEY_FILE", &new).env("EXHIBIT__ANCHORING__TSA_URL", e.tsa.url());
+        let out = cmd.env("EXHIBIT__ANCHORING__CA_FILE", e.tsa.ca_file()).args(&args).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{args:?}: {}", stderr(&out));
+    }
+    // The organisation's file lists only the old key.
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // An introduction whose signature fails introduces nothing: the entries
+    // the rotated key signed are then untrusted.
+    let ledger = bag.join("exhibit/ledger");
+    let added = std::fs::read_dir(&ledger)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).unwrap().contains("\"action\":\"key-added\""))
+        .unwrap();
+    let text = std::fs::read_to_string(&added).unwrap();
+    std::fs::write(&added, text.replace("\"operator\":\"Admin\"", "\"operator\":\"Admim\"")).unwrap();
+    retag(&bag);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("the signature does not verify"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("signed by a key that ALLOWED_SIGNERS does not list"), "{}", stdout(&out));
+}
