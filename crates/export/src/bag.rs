@@ -53,6 +53,9 @@ impl BagWriter {
                 }
             }
         }
+        // RFC 8493 requires the payload folder even when it is empty.
+        let data = dir.join("data");
+        std::fs::create_dir(&data).map_err(|e| ExportError::io(&data, e))?;
         Ok(Self { root: dir.to_owned(), payload: Vec::new(), tags: Vec::new() })
     }
 

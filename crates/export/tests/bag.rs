@@ -87,3 +87,13 @@ fn content_that_fails_its_hash_leaves_an_unfinished_bag_naming_it() {
     assert!(err.to_string().contains("00000000000000000000000000000001"), "{err}");
     assert!(!dir.path().join("bag/bagit.txt").exists() && !dir.path().join("bag/manifest-sha256.txt").exists());
 }
+
+#[test]
+fn an_exhibit_without_artefacts_still_makes_a_complete_bag() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = export_bag(&dir.path().join("bag"), &snapshot(vec![]), &facts(), &Memory(vec![]), 1).unwrap();
+    assert_eq!((summary.files, summary.bytes), (0, 0));
+    assert!(dir.path().join("bag/data").is_dir());
+    let info = std::fs::read_to_string(dir.path().join("bag/bag-info.txt")).unwrap();
+    assert!(info.contains("Payload-Oxum: 0.0\n"), "{info}");
+}
