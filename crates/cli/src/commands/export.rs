@@ -79,7 +79,7 @@ pub async fn run(args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let operator = operator_or_user(args.operator.as_deref())?;
-    let organisation = args.organisation.as_deref().map(crate::session::check_operator).transpose()?;
+    let organisation = args.organisation.as_deref().map(check_organisation).transpose()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let store = open_existing_store(&config)?;
     let signer = open_signer(&config)?;
@@ -169,6 +169,18 @@ fn write_case_uco(path: &Path, snapshot: &CaseSnapshot) -> anyhow::Result<String
     temp.as_file().sync_all()?;
     temp.persist_noclobber(path).map_err(|e| e.error).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(exhibit_core::Sha256Digest::of(&bytes).to_hex())
+}
+
+/// The organisation's name goes into `bag-info.txt`: one line, 1 to 200
+/// printable characters.
+fn check_organisation(name: &str) -> anyhow::Result<String> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 200 || trimmed.chars().any(char::is_control) {
+        anyhow::bail!(
+            "--organisation {name:?} is not allowed: give the organisation's name, 1 to 200 printable characters"
+        );
+    }
+    Ok(trimmed.to_owned())
 }
 
 /// The report file, bounded: it goes into the bag as a tag file.

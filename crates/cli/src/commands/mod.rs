@@ -61,7 +61,7 @@ pub enum Command {
     /// Print the manual page (roff), for `man -l -` or a man1 folder.
     #[command(after_help = help::MAN)]
     Man(completions::ManArgs),
-    /// Export a case or exhibit as a BagIt bag (with an offline checker) or CASE/UCO JSON-LD.
+    /// Export a case or exhibit: a BagIt bag with an offline checker, or CASE/UCO JSON-LD.
     #[command(after_help = help::EXPORT)]
     Export(export::ExportArgs),
     /// Key rotation: the configured key records another public key in the case.

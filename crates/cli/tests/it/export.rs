@@ -128,6 +128,10 @@ fn the_export_is_recorded_and_a_non_empty_folder_is_refused() {
     let again = e.run(&["export", "--case", "C1", "--bagit", bag.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(stderr(&again).contains("not an empty folder"), "{}", stderr(&again));
+    let other = e.sb.dir.path().join("other");
+    let bad = e.run(&["export", "--case", "C1", "--bagit", other.to_str().unwrap(), "--organisation", "a\nb"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(!other.exists(), "nothing written for a refused organisation");
 }
 
 #[test]
