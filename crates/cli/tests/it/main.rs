@@ -13,6 +13,8 @@ mod derive_policy;
 mod explore;
 mod export;
 mod export_demo;
+mod export_names;
+mod export_tamper;
 mod get_show_hash;
 mod hostile_listing;
 mod keys;
