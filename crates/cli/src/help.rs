@@ -98,6 +98,17 @@ Examples:
   exhibit man > /usr/local/share/man/man1/exhibit.1
   exhibit man | man -l -";
 
+pub const EXPORT: &str = "\
+Examples:
+  exhibit export --case 42AB1234520 --bagit /media/out/42AB1234520 --organisation \"Example Police\"
+  exhibit export --case 42AB1234520 --exhibit JS/2 --bagit JS2-bag --case-uco JS2.jsonld
+  sh /media/out/42AB1234520/verify.sh allowed_signers tsa-ca.pem    # anyone, without exhibit
+
+The bag holds the payload (SHA-256 and MD5 manifests), the whole signed
+ledger, its anchors, the manifests and a path map as tag files, and
+verify.sh with VERIFYING.md. The folder must be new or empty. The export is
+recorded in the case's ledger.";
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};
