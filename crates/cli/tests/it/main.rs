@@ -3,6 +3,7 @@
 
 mod anchor;
 mod bad_input;
+mod cdda;
 mod common;
 mod companions;
 mod completions_man;
