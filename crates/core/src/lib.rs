@@ -16,6 +16,7 @@ pub mod digest;
 pub mod error;
 pub mod event;
 pub mod hashing;
+mod id_text;
 pub mod ids;
 pub mod layout;
 pub mod manifest;

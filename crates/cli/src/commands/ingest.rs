@@ -57,7 +57,7 @@ pub struct IngestArgs {
     paths: Vec<PathBuf>,
 }
 
-pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
     let workers = args.workers.unwrap_or(config.ingest.workers);
     if !(1..=MAX_WORKERS).contains(&workers) {
@@ -68,8 +68,10 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    args.exhibit = crate::spelling::resolve_exhibit(case.entries.iter().map(|e| &e.event), &args.exhibit);
     let entries = case.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
     let mut facts = LedgerFacts::new(&args.exhibit, entries);
     let (ledger, index) = (case.ledger, case.index);

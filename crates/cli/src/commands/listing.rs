@@ -40,8 +40,9 @@ struct Stored {
     sha256: exhibit_core::Sha256Digest,
 }
 
-pub async fn run(args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
     let stored = listings(&events, &args.exhibit);
     if stored.is_empty() {

@@ -43,8 +43,9 @@ struct Listing {
     truncated: Vec<serde_json::Value>,
 }
 
-pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let mut artefacts = Vec::new();
     for meta in store.list(&manifests_prefix(&args.case)).await? {
         let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();

@@ -14,6 +14,7 @@ mod derive_policy;
 mod explore;
 mod get_show_hash;
 mod hostile_listing;
+mod ids;
 mod keys;
 mod ocr;
 mod permissions;
