@@ -18,6 +18,7 @@ pub mod event;
 pub mod hashing;
 mod id_text;
 pub mod ids;
+pub mod item;
 pub mod layout;
 pub mod manifest;
 pub mod regular_file;

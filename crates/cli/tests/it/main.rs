@@ -16,6 +16,7 @@ mod get_show_hash;
 mod hostile_listing;
 mod ids;
 mod keys;
+mod manifest;
 mod ocr;
 mod permissions;
 mod quiet_exit;
