@@ -64,8 +64,11 @@ pub fn read(manifest: &Path) -> anyhow::Result<(exhibit_core::Sha256Digest, Vec<
     if bytes.len() as u64 > MANIFEST_LIMIT {
         anyhow::bail!("the manifest {} is more than the {MANIFEST_LIMIT} bytes allowed", manifest.display());
     }
-    let folder = manifest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let inside = folder.canonicalize().with_context(|| format!("cannot resolve {}", folder.display()))?;
+    // Rows are joined to the folder as given (so recorded paths read as
+    // the operator wrote them) and checked against its resolved form.
+    let folder = manifest.parent().unwrap_or(Path::new(""));
+    let resolvable = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+    let inside = resolvable.canonicalize().with_context(|| format!("cannot resolve {}", resolvable.display()))?;
     let cells = if manifest.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
         json_cells(&bytes)?
     } else {

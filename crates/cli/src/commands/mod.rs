@@ -15,6 +15,7 @@ mod listing_formats;
 mod manifest_rows;
 mod reproduce;
 mod show;
+mod show_tree;
 mod summary;
 mod summary_attention;
 mod summary_facts;

@@ -46,3 +46,25 @@ fn cd_audio_tracks_from_bin_cue_get_flac_and_aac_copies() {
     let shown = sb.show_json("CDDA-1");
     assert_eq!(shown["artefacts"].as_array().unwrap().len(), artefacts.len());
 }
+
+/// What a person sees: a tree with the originals first, the files found
+/// in the image under the cue sheet, and each copy named by what it is.
+#[test]
+fn show_draws_the_disc_as_a_tree_with_named_copies() {
+    let sb = Sandbox::new();
+    let src = cue_folder(&sb);
+    assert!(sb.ingest("CDDA-2", &src).status.success());
+    let out = sb.run(&["show", "--case", "CDDA-2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("case CDDA-2: 1 exhibit(s), 9 artefact(s): 3 original(s)"), "{text}");
+    assert_eq!(lines[1], "exhibit JS/1");
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}\n{text}"));
+    assert!(lines[at("two-files.cue")].starts_with("  └─ "), "the cue sheet is the last original: {text}");
+    assert!(lines[at("/track02.wav")].starts_with("     ├─ /track02.wav  audio/x-wav"), "{text}");
+    assert!(lines[at("FLAC preservation copy (cdda-preservation)")].starts_with("     │  ├─ "), "{text}");
+    assert!(lines[at("M4A access copy (cdda-access)")].starts_with("     │  └─ "), "{text}");
+    assert!(at("audio.bin") < at("two-files.cue") && at("two-files.cue") < at("/track02.wav"));
+    assert_eq!(*lines.last().unwrap(), "  totals: 3 original(s), 3 file(s) found inside, 3 derivative(s)");
+}

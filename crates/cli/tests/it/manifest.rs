@@ -156,3 +156,41 @@ fn a_json_manifest_takes_the_same_keys() {
     let bundle = sb.ledger("MAN-1").into_iter().map(|(_, e)| e).find(|e| e["params"]["bundle"].is_object()).unwrap();
     assert_eq!(bundle["params"]["bundle"]["expected_pages"], 3);
 }
+
+/// `show` puts the manifest's metadata above each exhibit's tree, and
+/// `--flag` keeps only flagged artefacts.
+#[test]
+fn show_prints_each_exhibit_with_its_metadata_and_filters_by_flag() {
+    let sb = Sandbox::new();
+    let desk = desk(&sb);
+    std::os::unix::fs::symlink("letter.txt", desk.join("usb/link")).unwrap();
+    let csv = format!(
+        "{HEADER}JS/1,usb,\"USB stick, blue\",PC 123 Smith,2024-03-01,Leeds,SEAL-0042,SanDisk,Cruzer,SN123,,off,\"bag \x1b[2J torn\"\n"
+    );
+    std::fs::write(desk.join("items.csv"), csv).unwrap();
+    let out = ingest_manifest(&sb, &desk.join("items.csv"), &[]);
+    assert_eq!(out.status.code(), Some(2), "a control character in notes refuses the row: {}", stderr(&out));
+    let csv = format!(
+        "{HEADER}JS/1,usb,\"USB stick, blue\",PC 123 Smith,2024-03-01,Leeds,SEAL-0042,SanDisk,Cruzer,SN123,,off,\n"
+    );
+    std::fs::write(desk.join("items.csv"), csv).unwrap();
+    let out = ingest_manifest(&sb, &desk.join("items.csv"), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&sb.run(&["show", "--case", "MAN-1"]).stdout).into_owned();
+    for line in [
+        "exhibit JS/1: USB stick, blue",
+        "  seized by PC 123 Smith, at 2024-03-01, in Leeds",
+        "  seal or bag SEAL-0042",
+        "  device SanDisk Cruzer serial SN123",
+        "  OCR off",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line}\n{text}");
+    }
+    assert!(text.contains("letter.txt") && text.contains("link"), "{text}");
+    let flagged =
+        String::from_utf8_lossy(&sb.run(&["show", "--case", "MAN-1", "--flag", "symlink"]).stdout).into_owned();
+    assert!(flagged.contains("usb/link") && !flagged.contains("letter.txt  "), "{flagged}");
+    let shown = sb.show_json("MAN-1");
+    assert_eq!(shown["items"][0]["exhibit"], "JS/1");
+    assert_eq!(shown["items"][0]["item"]["device_serial"], "SN123");
+}
