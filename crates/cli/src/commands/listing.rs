@@ -45,12 +45,14 @@ pub async fn run(mut args: ListingArgs, config: Config) -> anyhow::Result<ExitCo
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
     let stored = listings(&events, &args.exhibit);
-    if stored.is_empty() {
-        anyhow::bail!(
-            "exhibit {} of case {} has no explored images; ingest a disk or disc image first",
-            args.exhibit,
-            args.case
-        );
+    // An exhibit of files and folders has no image listing: its originals
+    // are its entries.
+    let folder = match stored.is_empty() {
+        true => super::listing_folder::originals_as_listing(store.as_ref(), &args.case, &args.exhibit).await?,
+        false => Vec::new(),
+    };
+    if stored.is_empty() && folder.is_empty() {
+        anyhow::bail!("exhibit {} of case {} holds nothing; ingest its files or images first", args.exhibit, args.case);
     }
     let mut out = std::io::BufWriter::new(crate::terminal::stdout_for_people());
     let mut renderer: Box<dyn Renderer> = match args.format {
@@ -64,6 +66,9 @@ pub async fn run(mut args: ListingArgs, config: Config) -> anyhow::Result<ExitCo
         &args.exhibit,
         &stored.iter().map(|s| s.image_path.clone()).collect::<Vec<_>>(),
     )?;
+    for line in &folder {
+        renderer.line(&mut out, line)?;
+    }
     for listing in &stored {
         let reader = store.get(&object_key(&args.case, &listing.sha256), Some(listing.sha256)).await?;
         for line in BufReader::new(reader).lines() {

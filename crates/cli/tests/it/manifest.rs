@@ -194,3 +194,32 @@ fn show_prints_each_exhibit_with_its_metadata_and_filters_by_flag() {
     assert_eq!(shown["items"][0]["exhibit"], "JS/1");
     assert_eq!(shown["items"][0]["item"]["device_serial"], "SN123");
 }
+
+/// `listing` works for an exhibit of files and folders: its originals are
+/// the entries, in every format.
+#[test]
+fn listing_works_for_a_folder_exhibit() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    assert!(sb.ingest("MAN-L", &src).status.success());
+    let out = sb.run(&["listing", "--case", "MAN-L", "--exhibit", "JS/1", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entries = listing["entries"].as_array().unwrap();
+    let paths: Vec<&str> = entries.iter().map(|e| e["path"]["display"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 4, "{paths:?}");
+    assert!(paths.iter().any(|p| p.ends_with("src/statement.txt")), "{paths:?}");
+    let statement = entries.iter().find(|e| e["path"]["display"].as_str().unwrap().ends_with("statement.txt")).unwrap();
+    assert_eq!(
+        statement["digests"]["sha256"],
+        exhibit_core::Sha256Digest::of(b"I saw the defendant at 10pm.\n").to_hex()
+    );
+    for format in ["csv", "dfxml"] {
+        let out = sb.run(&["listing", "--case", "MAN-L", "--exhibit", "JS/1", "--format", format]);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("statement.txt"), "{format}");
+    }
+    let out = sb.run(&["listing", "--case", "MAN-L", "--exhibit", "JS/9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("holds nothing"), "{}", stderr(&out));
+}
