@@ -34,7 +34,7 @@ pub async fn originals_as_listing(
     if originals.is_empty() {
         return Ok(Vec::new());
     }
-    originals.sort_by(|a, b| path_of(a).cmp(&path_of(b)));
+    originals.sort_by_cached_key(path_of);
     let volume = VolumeRow {
         medium: "folder".into(),
         index: 0,
