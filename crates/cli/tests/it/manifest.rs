@@ -84,6 +84,8 @@ JS/4,usb,,,last tuesday,,,,,,,,\n"
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let rows = described(&sb);
     assert_eq!(rows.len(), 3, "only JS/3 is new: {rows:#?}");
+    let js3 = docs_text(&out);
+    assert!(js3.contains("\"duplicate_of\""), "JS/3 holds SB 1's file: {js3}");
     let docs: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout).into_iter().map(Result::unwrap).collect();
     let last = docs.last().unwrap();
     assert_eq!(last["exit"], 0);
@@ -222,4 +224,28 @@ fn listing_works_for_a_folder_exhibit() {
     let out = sb.run(&["listing", "--case", "MAN-L", "--exhibit", "JS/9"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("holds nothing"), "{}", stderr(&out));
+}
+
+fn docs_text(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The same file under two rows: the second exhibit's summary names it as
+/// a duplicate of the first exhibit's artefact, and still records it.
+#[test]
+fn a_file_already_in_another_exhibit_is_reported_as_a_duplicate() {
+    let sb = Sandbox::new();
+    let desk = desk(&sb);
+    std::fs::create_dir(desk.join("copy")).unwrap();
+    std::fs::write(desk.join("copy/phone-again.bin"), vec![7u8; 4096]).unwrap();
+    std::fs::write(desk.join("items.csv"), "exhibit,path\nJS/1,phone.bin\nJS/2,copy\n").unwrap();
+    let out = ingest_manifest(&sb, &desk.join("items.csv"), &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("phone-again.bin is a duplicate of") && text.contains("(in another exhibit of this case)"),
+        "{text}"
+    );
+    let shown = sb.show_json("MAN-1");
+    assert_eq!(shown["artefacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "original").count(), 2);
 }
