@@ -69,10 +69,12 @@ pub fn read(manifest: &Path) -> anyhow::Result<(exhibit_core::Sha256Digest, Vec<
     let folder = manifest.parent().unwrap_or(Path::new(""));
     let resolvable = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
     let inside = resolvable.canonicalize().with_context(|| format!("cannot resolve {}", resolvable.display()))?;
+    // Spreadsheets save UTF-8 CSV with a byte-order mark.
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
     let cells = if manifest.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-        json_cells(&bytes)?
+        json_cells(text)?
     } else {
-        csv_cells(&bytes)?
+        csv_cells(text)?
     };
     let mut first_line: HashMap<ExhibitRef, String> = HashMap::new();
     let rows = cells

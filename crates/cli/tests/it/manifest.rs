@@ -238,7 +238,8 @@ fn a_file_already_in_another_exhibit_is_reported_as_a_duplicate() {
     let desk = desk(&sb);
     std::fs::create_dir(desk.join("copy")).unwrap();
     std::fs::write(desk.join("copy/phone-again.bin"), vec![7u8; 4096]).unwrap();
-    std::fs::write(desk.join("items.csv"), "exhibit,path\nJS/1,phone.bin\nJS/2,copy\n").unwrap();
+    // As a spreadsheet saves it: a byte-order mark and CRLF line ends.
+    std::fs::write(desk.join("items.csv"), "\u{feff}Exhibit,Path\r\nJS/1,phone.bin\r\nJS/2,copy\r\n").unwrap();
     let out = ingest_manifest(&sb, &desk.join("items.csv"), &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
