@@ -255,3 +255,41 @@ fn row_path(given: &str, folder: &Path, inside: &Path) -> Result<PathBuf, String
     }
     Ok(joined)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &[u8] = b"exhibit,path,description,pages,ocr\nJS/1,a,\"x, y\",3,on\nSB 1,a,\"multi\nline\",,off\n";
+
+    /// Every single-byte change of a manifest, and every cut of it, reads
+    /// as rows or as a header error: never a panic, and a row that names
+    /// the folder itself or outside it is never good.
+    #[test]
+    fn mutated_manifests_never_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        let manifest = dir.path().join("m.csv");
+        let mut seen_rows = 0;
+        for i in 0..SAMPLE.len() {
+            for byte in [b'"', b',', b'\n', b'/', b'.', 0xff, 0x00, 0x1b] {
+                let mut bytes = SAMPLE.to_vec();
+                bytes[i] = byte;
+                for body in [bytes.clone(), SAMPLE[..i].to_vec()] {
+                    std::fs::write(&manifest, &body).unwrap();
+                    if let Ok((_, rows)) = read(&manifest) {
+                        for row in rows.into_iter().flatten() {
+                            seen_rows += 1;
+                            let resolved = row.path.canonicalize().unwrap();
+                            assert!(resolved.starts_with(dir.path().canonicalize().unwrap()), "{row:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(seen_rows > 100, "{seen_rows}");
+        std::fs::write(dir.path().join("m.json"), b"[{\"exhibit\": [1], \"path\": {}}, 7, null]").unwrap();
+        let (_, rows) = read(&dir.path().join("m.json")).unwrap();
+        assert!(rows.iter().all(Result::is_err));
+    }
+}
