@@ -58,7 +58,7 @@ pub async fn run(mut args: ListingArgs, config: Config) -> anyhow::Result<ExitCo
     let mut renderer: Box<dyn Renderer> = match args.format {
         Format::Dfxml => Box::new(Dfxml::default()),
         Format::Csv => Box::new(Csv),
-        Format::Json => Box::new(Json::default()),
+        Format::Json => Box::new(Json::with_item(latest_item(&events, &args.exhibit))),
     };
     renderer.begin(
         &mut out,
@@ -83,6 +83,18 @@ pub async fn run(mut args: ListingArgs, config: Config) -> anyhow::Result<ExitCo
     renderer.end(&mut out)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exhibit's metadata from the latest item manifest row describing it.
+fn latest_item(
+    events: &[exhibit_core::event::CustodyEvent],
+    exhibit: &ExhibitRef,
+) -> Option<exhibit_core::item::ItemRecord> {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.action == Action::Described && e.outcome == Outcome::Ok && e.exhibit.as_ref() == Some(exhibit))
+        .find_map(|e| serde_json::from_value(e.params.get("item")?.clone()).ok())
 }
 
 /// Listings recorded by successful `explored` events of this exhibit, with

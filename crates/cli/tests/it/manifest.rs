@@ -192,6 +192,9 @@ fn show_prints_each_exhibit_with_its_metadata_and_filters_by_flag() {
     let flagged =
         String::from_utf8_lossy(&sb.run(&["show", "--case", "MAN-1", "--flag", "symlink"]).stdout).into_owned();
     assert!(flagged.contains("usb/link") && !flagged.contains("letter.txt  "), "{flagged}");
+    let out = sb.run(&["listing", "--case", "MAN-1", "--exhibit", "js/01", "--format", "json"]);
+    let listing: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listing["item"]["seal"], "SEAL-0042", "listing carries the exhibit's metadata");
     let shown = sb.show_json("MAN-1");
     assert_eq!(shown["items"][0]["exhibit"], "JS/1");
     assert_eq!(shown["items"][0]["item"]["device_serial"], "SN123");
