@@ -51,11 +51,12 @@ enum CopyError {
     Failed(anyhow::Error),
 }
 
-pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
         return Ok(refuse_existing(path));
     }
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let key = manifest_key(&args.case, &args.artefact);
     let bytes = exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await.with_context(|| {
         format!(

@@ -40,8 +40,9 @@ struct Comparison {
     reproduced: String,
 }
 
-pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let bytes = exhibit_store::read_small(store.as_ref(), &manifest_key(&args.case, &args.artefact), 16 << 20)
         .await
         .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;

@@ -35,13 +35,14 @@ pub struct VerifyArgs {
     expect_head: Option<HeadReceipt>,
 }
 
-pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let options = VerifyOptions {
         trusted_keys: load_trusted(&args.trust, &config)?,
         expect_head: args.expect_head,
         tsa_trust: super::anchor::tsa_trust(&config.anchoring)?,
     };
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
     let mut notes = notes(&events);

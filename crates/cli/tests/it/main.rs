@@ -3,6 +3,7 @@
 
 mod anchor;
 mod bad_input;
+mod cdda;
 mod common;
 mod companions;
 mod completions_man;
@@ -17,7 +18,9 @@ mod export_names;
 mod export_tamper;
 mod get_show_hash;
 mod hostile_listing;
+mod ids;
 mod keys;
+mod manifest;
 mod ocr;
 mod oracle;
 mod permissions;
