@@ -142,7 +142,12 @@ impl Stage for OcrStage {
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
         let version = self.policy_version();
-        let item = job.input.get(JOB_INPUT_OCR).and_then(serde_json::Value::as_bool);
+        // The job's own setting wins; else the item manifest row's for the exhibit.
+        let item = job
+            .input
+            .get(JOB_INPUT_OCR)
+            .and_then(serde_json::Value::as_bool)
+            .or_else(|| ctx.index().ocr_setting(&job.exhibit));
         let head = read_head(&source)?;
         if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
             return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());

@@ -150,3 +150,34 @@ fn ocr_is_off_for_photos_by_default_and_off_entirely_by_config() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(derivatives(&sb.show_json("OCR-OFF")).is_empty());
 }
+
+/// An item manifest's `ocr` column switches OCR off for its exhibit only.
+#[test]
+fn an_item_manifest_row_switches_ocr_off_for_its_exhibit() {
+    let scan = ocr_fixture("letter.jpg");
+    let sb = Sandbox::new();
+    let desk = sb.dir.path().join("desk");
+    for dir in ["off", "on"] {
+        std::fs::create_dir_all(desk.join(dir)).unwrap();
+        std::fs::write(desk.join(dir).join("scan.jpg"), &scan).unwrap();
+    }
+    let csv = "exhibit,path,ocr\nJS/OFF,off,off\nJS/ON,on,\n";
+    std::fs::write(desk.join("items.csv"), csv).unwrap();
+    let manifest = desk.join("items.csv");
+    let out = sb.run(&["ingest", "--case", "OCR-M", "--operator", "T", "--manifest", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = sb.show_json("OCR-M");
+    let texts: Vec<&str> = derivatives(&shown)
+        .into_iter()
+        .filter(|d| d["media_type"]["mime"] == "text/plain")
+        .map(|d| d["exhibit"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["JS/ON"], "only the exhibit whose row leaves OCR on is OCRed");
+    let skipped: Vec<(String, String)> = sb
+        .ledger("OCR-M")
+        .iter()
+        .filter_map(|(_, e)| Some((e["exhibit"].as_str()?.to_owned(), e["params"]["skipped"].as_str()?.to_owned())))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, "JS/OFF", "{skipped:?}");
+}
