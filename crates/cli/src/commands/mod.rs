@@ -19,6 +19,7 @@ mod summary_facts;
 mod summary_print;
 mod truncation;
 mod verify;
+mod verify_all;
 
 use std::process::ExitCode;
 
