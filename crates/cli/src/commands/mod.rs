@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod anchor;
+mod audit;
 mod bundle;
 mod cases;
 mod completions;
@@ -36,6 +37,9 @@ pub enum Command {
     /// Re-hash every object and check every manifest, ledger link and signature.
     #[command(after_help = help::VERIFY)]
     Verify(verify::VerifyArgs),
+    /// Fixity audit: re-hash stored objects (or a sample, oldest checks first) and record it.
+    #[command(after_help = help::AUDIT)]
+    Audit(audit::AuditArgs),
     /// List the artefacts of a case or exhibit.
     #[command(after_help = help::SHOW)]
     Show(show::ShowArgs),
@@ -69,6 +73,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Ingest(args) => ingest::run(args, config).await,
         Command::Verify(args) => verify::run(args, config).await,
+        Command::Audit(args) => audit::run(args, config).await,
         Command::Show(args) => show::run(args, config).await,
         Command::Get(args) => get::run(args, config).await,
         Command::Hash(args) => hash::run(args, config).await,
