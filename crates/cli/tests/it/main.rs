@@ -2,6 +2,7 @@
 //! folder store, in-process queue).
 
 mod anchor;
+mod audit;
 mod bad_input;
 mod common;
 mod companions;
@@ -17,6 +18,7 @@ mod keys;
 mod ocr;
 mod permissions;
 mod quiet_exit;
+mod report;
 mod summary;
 mod tamper;
 mod terminal;
