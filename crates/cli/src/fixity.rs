@@ -5,19 +5,15 @@
 //! and the schedule and the ledger record stay as they are.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::object_key;
 use exhibit_custody::LedgerEntry;
 use exhibit_report::fixity::last_audits;
-use exhibit_store::{ObjectStore, StoreError, StoreErrorKind};
-use tracing::{debug, instrument, warn};
-
-/// Read size for re-hashing: large reads keep the hash, not the system
-/// calls, the bottleneck.
-const READ_CHUNK: usize = 1 << 20;
+pub use exhibit_store::Fixity;
+use exhibit_store::{ObjectStore, StoreError, rehash_object};
+use tracing::instrument;
 
 /// One thing an audit re-hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,52 +84,10 @@ pub fn schedule(
     ordered.into_iter().take(take).map(|(_, t)| t).collect()
 }
 
-/// What re-hashing found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fixity {
-    /// The content still has its hash.
-    Intact,
-    /// The content differs.
-    Altered,
-    /// Nothing is stored there.
-    Missing,
-}
-
 /// Re-hashes one target in full.
 #[instrument(skip(store), fields(target = %target.sha256()))]
 pub async fn rehash(store: &dyn ObjectStore, case: &CaseId, target: &AuditTarget) -> Result<Fixity, StoreError> {
     match target {
-        AuditTarget::Object { sha256, .. } => rehash_object(store, case, sha256).await,
+        AuditTarget::Object { sha256, .. } => rehash_object(store, &object_key(case, sha256)).await,
     }
-}
-
-async fn rehash_object(store: &dyn ObjectStore, case: &CaseId, sha256: &Sha256Digest) -> Result<Fixity, StoreError> {
-    let key = object_key(case, sha256);
-    let reader = match store.get(&key, None).await {
-        Ok(r) => r,
-        Err(e) if e.kind() == StoreErrorKind::NotFound => return Ok(Fixity::Missing),
-        Err(e) if e.kind() == StoreErrorKind::Corrupt => return Ok(Fixity::Altered),
-        Err(e) => return Err(e),
-    };
-    // The store's reader re-hashes what it returns and fails with
-    // InvalidData at the end when the SHA-256 its key names differs.
-    tokio::task::spawn_blocking(move || {
-        let mut reader = reader;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) => return Ok(Fixity::Intact),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    warn!(%key, "object content does not match its hash");
-                    return Ok(Fixity::Altered);
-                }
-                Err(e) => return Err(StoreError::io(&key, e)),
-            }
-        }
-    })
-    .await
-    .map_err(StoreError::join)?
-    .inspect(|f| debug!(?f, "re-hashed"))
 }
