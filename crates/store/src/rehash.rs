@@ -102,3 +102,43 @@ fn rehash_file(path: &Path, expected: &Sha256Digest) -> io::Result<Fixity> {
         Ok(Fixity::Altered)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::LocalStore;
+
+    async fn stored(data: &'static [u8]) -> (tempfile::TempDir, LocalStore, ObjectKey, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(dir.path().join("data")).unwrap();
+        let receipt =
+            store.put_content("cases/C1/objects/sha256/", Box::new(data), HashSelection::SHA256_ONLY).await.unwrap();
+        let path = store.local_path(&receipt.key).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        (dir, store, receipt.key, path)
+    }
+
+    #[tokio::test]
+    async fn intact_altered_missing_and_planted_files_are_told_apart() {
+        let big: &'static [u8] = Box::leak(vec![7u8; 3 * READ_CHUNK + 5].into_boxed_slice());
+        let (_dir, store, key, path) = stored(big).await;
+        assert_eq!(rehash_object(&store, &key).await.unwrap(), Fixity::Intact);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[2 * READ_CHUNK] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(rehash_object(&store, &key).await.unwrap(), Fixity::Altered);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(rehash_object(&store, &key).await.unwrap(), Fixity::Missing);
+        // A FIFO is never opened for a blocking read, and a symlink is not
+        // followed, even to a file with the right content.
+        rustix::fs::mkfifoat(rustix::fs::CWD, &path, rustix::fs::Mode::from_raw_mode(0o600)).unwrap();
+        assert_eq!(rehash_object(&store, &key).await.unwrap(), Fixity::Altered);
+        std::fs::remove_file(&path).unwrap();
+        let elsewhere = path.with_extension("copy");
+        std::fs::write(&elsewhere, big).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert_eq!(rehash_object(&store, &key).await.unwrap(), Fixity::Altered);
+    }
+}
