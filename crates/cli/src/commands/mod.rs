@@ -37,7 +37,7 @@ pub enum Command {
     /// Re-hash every object and check every manifest, ledger link and signature.
     #[command(after_help = help::VERIFY)]
     Verify(verify::VerifyArgs),
-    /// Fixity audit: re-hash stored objects (or a sample, oldest checks first) and record it.
+    /// Fixity audit: re-hash stored objects, oldest checks first, and record it.
     #[command(after_help = help::AUDIT)]
     Audit(audit::AuditArgs),
     /// List the artefacts of a case or exhibit.
