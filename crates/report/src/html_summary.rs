@@ -93,7 +93,12 @@ fn anchors(p: &mut Page, r: &IntegrityReport) {
     open(p, "anchors", "Timestamp anchors (RFC 3161)");
     let a = &r.verify.anchors;
     p.raw("<dl class=\"facts\">").pair("Anchors found", &a.found.to_string());
-    p.pair("Checked against", a.checked_against.as_deref().unwrap_or("nothing: no TSA CA configured, NOT checked"));
+    let against = match (&a.checked_against, a.found) {
+        (Some(ca), _) => ca.as_str(),
+        (None, 0) => "no TSA CA configured (no anchors to check)",
+        (None, _) => "nothing: no TSA CA configured, so the anchors were NOT checked",
+    };
+    p.pair("Checked against", against);
     let latest = a.latest.map_or_else(|| "none".to_owned(), |s| format!("entry {s}"));
     p.pair("Latest valid anchor vouches for", &latest);
     if let Some(at) = a.latest_time {
