@@ -61,6 +61,7 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let Some(case) = &args.case else {
         return super::verify_all::run(store.as_ref(), &options, args.json).await;
     };
+    let case = &crate::spelling::resolve_case(store.as_ref(), case).await?;
     let report = exhibit_custody::verify_case_with(store.as_ref(), case, &options).await?;
     let verdict = Verdict::of(&report);
     let entries = case_entries(store.as_ref(), case).await?;
@@ -120,9 +121,12 @@ fn notes(events: &[CustodyEvent]) -> Vec<Value> {
             if let Some(pages) = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array()) {
                 let list: Vec<String> =
                     pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| (p + 1).to_string()).collect();
+                // Ledgers since the bundle PDF/A work name the scanned file in each page entry.
+                let file = pages.iter().find_map(|p| p["file"].as_str()).map(|f| format!("{f}, "));
                 let text = format!(
-                    "artefact {}: needs-review (page {})",
+                    "artefact {}: needs-review ({}page {})",
                     artefact.clone().unwrap_or_default(),
+                    file.unwrap_or_default(),
                     list.join(", ")
                 );
                 out.push(json!({"kind": "needs-review", "artefact": artefact, "pages": pages, "text": text}));
