@@ -28,6 +28,9 @@ EXHIBIT_APT_PACKAGES=(
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
     bsdutils man-db groff-base
+    # report: headless Chromium loads the integrity report in its test;
+    # node runs npm, which installs axe-core (below)
+    chromium nodejs
     # export: a virtual environment for the Python validators below
     python3-venv
 )
@@ -42,6 +45,11 @@ EXHIBIT_PIP_PACKAGES=(
     bagit==1.9.0
     case-utils==0.18.0
 )
+
+# axe-core checks the report's accessibility; installed from npm into a
+# fixed folder so the test needs no network. Override with EXHIBIT_AXE_CORE.
+EXHIBIT_NODE_PREFIX=/opt/exhibit-node
+EXHIBIT_AXE_CORE_VERSION=4.11.1
 
 setup_log() {
     printf 'setup-debian: %s\n' "$*"
@@ -113,6 +121,24 @@ setup_rust() {
     setup_log "rust: $(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
 }
 
+setup_npm() {
+    local installed
+    installed=$(node -p "require('$EXHIBIT_NODE_PREFIX/node_modules/axe-core/package.json').version" \
+        2>/dev/null || true)
+    if [[ "$installed" == "$EXHIBIT_AXE_CORE_VERSION" ]]; then
+        setup_log "npm: axe-core $installed already installed, skipped npm"
+        return 0
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        # Debian's nodejs has no npm of its own; a NodeSource nodejs does.
+        setup_as_root apt-get install -y -q --no-install-recommends npm
+    fi
+    setup_log "npm: installing axe-core $EXHIBIT_AXE_CORE_VERSION into $EXHIBIT_NODE_PREFIX"
+    setup_as_root mkdir -p "$EXHIBIT_NODE_PREFIX"
+    setup_as_root npm install --no-audit --no-fund --prefix "$EXHIBIT_NODE_PREFIX" \
+        "axe-core@$EXHIBIT_AXE_CORE_VERSION"
+}
+
 setup_python_tools() {
     local venv="$EXHIBIT_PYTHON_TOOLS" stamp="$EXHIBIT_PYTHON_TOOLS/exhibit-packages.txt"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "${EXHIBIT_PIP_PACKAGES[*]}" ]]; then
@@ -126,6 +152,7 @@ setup_python_tools() {
 }
 
 setup_apt
+setup_npm
 setup_python_tools
 setup_rust
 setup_log "done"

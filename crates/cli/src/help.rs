@@ -52,11 +52,24 @@ Examples:
   exhibit verify --case 42AB1234520 --trusted-keys /etc/exhibit/allowed_signers
   exhibit verify --case 42AB1234520 --trusted-keys allowed_signers --expect-head 42:5f0c9a1e2b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f
   exhibit verify --case 42AB1234520 --json > report.json
+  exhibit verify --case 42AB1234520 --trusted-keys allowed_signers --report report.html
+  exhibit verify --all --trusted-keys /etc/exhibit/allowed_signers
 
 Exit 0 when every artefact is intact and every signer is trusted, 1 when
 problems were found, 2 for an unknown case or store, 3 when intact but no
 trusted-keys file was given (signers not checked) or anchors were found and
 no TSA CA is configured (anchors not checked).";
+
+pub const AUDIT: &str = "\
+Examples:
+  exhibit audit --case 42AB1234520
+  exhibit audit --all --sample 20 --operator \"Jane Smith\"
+  exhibit audit --case 42AB1234520 --json
+
+Each run records a `verified` event per 1,000 objects checked. With
+--sample, the objects checked longest ago go first, so five runs at 20 cover
+everything. Exit 0 when every object checked is intact, 1 when any is
+altered or missing (each is named), 2 for an unknown case or store.";
 
 pub const SHOW: &str = "\
 Examples:
@@ -135,7 +148,7 @@ mod tests {
 
     /// Every help text.
     const ALL: &[&str] =
-        &[MAIN, INGEST, VERIFY, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, INTRODUCE_KEY, COMPLETIONS, MAN];
+        &[MAIN, INGEST, VERIFY, AUDIT, SHOW, GET, HASH, LISTING, REPRODUCE, CASES, INTRODUCE_KEY, COMPLETIONS, MAN];
 
     /// Splits an example line as a shell would (double quotes only), up to
     /// its first redirection or pipe.

@@ -10,6 +10,7 @@
 
 mod commands;
 mod config;
+mod fixity;
 mod group;
 mod help;
 mod ledger_gate;

@@ -11,6 +11,7 @@ mod access;
 mod batch;
 mod error;
 mod local;
+mod rehash;
 pub mod temp_area;
 mod verify_read;
 
@@ -27,6 +28,7 @@ pub use access::Access;
 pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
+pub use rehash::{Fixity, rehash_object};
 pub use verify_read::VerifyingReader;
 
 /// A body to store: any blocking reader. Backends read it in fixed-size

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod anchor;
+mod audit;
 mod bundle;
 mod cases;
 mod completions;
@@ -25,6 +26,7 @@ mod summary_facts;
 mod summary_print;
 mod truncation;
 mod verify;
+mod verify_all;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,9 @@ pub enum Command {
     /// Re-hash every object and check every manifest, ledger link and signature.
     #[command(after_help = help::VERIFY)]
     Verify(verify::VerifyArgs),
+    /// Fixity audit: re-hash stored objects, oldest checks first, and record it.
+    #[command(after_help = help::AUDIT)]
+    Audit(audit::AuditArgs),
     /// List the artefacts of a case or exhibit.
     #[command(after_help = help::SHOW)]
     Show(show::ShowArgs),
@@ -77,6 +82,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Ingest(args) => ingest::run(args, config).await,
         Command::Verify(args) => verify::run(args, config).await,
+        Command::Audit(args) => audit::run(args, config).await,
         Command::Show(args) => show::run(args, config).await,
         Command::Get(args) => get::run(args, config).await,
         Command::Hash(args) => hash::run(args, config).await,

@@ -6,67 +6,110 @@
 //! Exit 0 only when the case is intact and every signer is pinned by the
 //! trusted keys; exit 3 when it is intact but no trusted keys were given, so
 //! nobody checked who signed it; exit 2 when the case or store is not there.
+//!
+//! `--report FILE` writes the integrity report (`exhibit_report`) as HTML;
+//! `--json` prints the same data. `--all` checks every case in the store,
+//! for scheduled runs, and exits with the worst case's code.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
-use exhibit_custody::{HeadReceipt, VerifyOptions};
+use exhibit_custody::{HeadReceipt, VerifyOptions, VerifyReport};
+use exhibit_report::Verdict;
+use exhibit_store::ObjectStore;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::session::{case_events, open_existing_store};
+use crate::session::{case_entries, open_existing_store};
 use crate::trust::{TrustArgs, load_trusted};
 use crate::{EXIT_SIGNERS_UNCHECKED, EXIT_VERIFY_FAILED};
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// Case ID.
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    case: Option<CaseId>,
+    /// Check every case in the store (for scheduled runs); exits with the
+    /// worst case's code.
     #[arg(long)]
-    case: CaseId,
-    /// Write the report as JSON.
+    all: bool,
+    /// Write the report as JSON: the integrity report's data (with
+    /// `--all`, one verify summary per case).
     #[arg(long)]
     json: bool,
+    /// Write the integrity report to FILE as self-contained HTML.
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    report: Option<PathBuf>,
     #[command(flatten)]
     trust: TrustArgs,
     /// A head an earlier run printed (`head: seq N sha256 H`), given as
     /// N:H: the chain must still hold that entry.
-    #[arg(long, value_name = "N:SHA256")]
+    #[arg(long, value_name = "N:SHA256", conflicts_with = "all")]
     expect_head: Option<HeadReceipt>,
 }
 
-pub async fn run(mut args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let options = VerifyOptions {
         trusted_keys: load_trusted(&args.trust, &config)?,
         expect_head: args.expect_head,
         tsa_trust: super::anchor::tsa_trust(&config.anchoring)?,
     };
     let store = open_existing_store(&config)?;
-    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
-    let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
-    let events = case_events(store.as_ref(), &args.case).await?;
+    let Some(case) = &args.case else {
+        return super::verify_all::run(store.as_ref(), &options, args.json).await;
+    };
+    let case = &crate::spelling::resolve_case(store.as_ref(), case).await?;
+    let report = exhibit_custody::verify_case_with(store.as_ref(), case, &options).await?;
+    let verdict = Verdict::of(&report);
+    let entries = case_entries(store.as_ref(), case).await?;
+    let events: Vec<CustodyEvent> = entries.iter().map(|(_, e)| e.clone()).collect();
     let mut notes = notes(&events);
     notes.extend(super::truncation::truncation_notes(&events));
-    if args.json {
-        let mut value = serde_json::to_value(&report)?;
-        if let Value::Object(map) = &mut value {
-            map.insert("notes".into(), Value::Array(notes));
+    if args.json || args.report.is_some() {
+        let full = integrity_report(store.as_ref(), case, report.clone(), notes.clone(), &entries).await?;
+        if let Some(path) = &args.report {
+            std::fs::write(path, exhibit_report::render_report(&full))
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&full)?);
+        }
+    }
+    if !args.json {
         println!("{report}");
         for note in &notes {
             println!("note: {}", note["text"].as_str().unwrap_or_default());
         }
+        if let Some(path) = &args.report {
+            println!("report: {}", path.display());
+        }
     }
-    // Intact but not fully checked (signers without a trust file, or
-    // anchors without a TSA CA) is not a clean, trusted result.
-    let anchors_unchecked = report.anchors.found > 0 && report.anchors.checked_against.is_none();
-    Ok(match (report.is_clean(), report.signers_checked && !anchors_unchecked) {
-        (false, _) => ExitCode::from(EXIT_VERIFY_FAILED),
-        (true, false) => ExitCode::from(EXIT_SIGNERS_UNCHECKED),
-        (true, true) => ExitCode::SUCCESS,
-    })
+    Ok(exit_code(verdict))
+}
+
+/// The integrity report of a verified case.
+async fn integrity_report(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    report: VerifyReport,
+    notes: Vec<Value>,
+    entries: &[(u64, CustodyEvent)],
+) -> anyhow::Result<exhibit_report::IntegrityReport> {
+    let manifests = exhibit_report::read_manifests(store, case).await?;
+    Ok(exhibit_report::build_report(report, notes, entries, manifests))
+}
+
+/// Intact but not fully checked (signers without a trust file, or anchors
+/// without a TSA CA) is not a clean, trusted result.
+pub(super) fn exit_code(verdict: Verdict) -> ExitCode {
+    match verdict {
+        Verdict::Failed => ExitCode::from(EXIT_VERIFY_FAILED),
+        Verdict::IntactUnchecked => ExitCode::from(EXIT_SIGNERS_UNCHECKED),
+        Verdict::Trusted => ExitCode::SUCCESS,
+    }
 }
 
 /// Things a person should look at that are not damage.

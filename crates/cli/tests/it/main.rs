@@ -2,6 +2,7 @@
 //! folder store, in-process queue).
 
 mod anchor;
+mod audit;
 mod bad_input;
 mod cdda;
 mod common;
@@ -25,6 +26,7 @@ mod ocr;
 mod oracle;
 mod permissions;
 mod quiet_exit;
+mod report;
 mod summary;
 mod tamper;
 mod terminal;

@@ -2,7 +2,6 @@
 //! manifests (hash and fields against the recording entry).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io;
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId};
@@ -10,7 +9,7 @@ use exhibit_core::layout::{
     ObjectKey, manifest_key, manifests_prefix, object_key, objects_prefix, parse_manifest_name,
 };
 use exhibit_core::manifest::ArtefactManifest;
-use exhibit_store::{ObjectStore, StoreError, StoreErrorKind, read_small};
+use exhibit_store::{Fixity, ObjectStore, StoreErrorKind, read_small};
 use tracing::{debug, instrument, warn};
 
 use super::Problem;
@@ -87,43 +86,18 @@ pub(super) async fn check_objects(store: &dyn ObjectStore, case: &CaseId, refs: 
             continue;
         }
         match rehash(store, object_key(case, sha256)).await? {
-            Rehash::Intact => debug!(%sha256, "object intact"),
-            Rehash::Altered => problems.push(Problem::ObjectAltered { sha256: *sha256, artefacts }),
-            Rehash::Missing => problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts }),
+            Fixity::Intact => debug!(%sha256, "object intact"),
+            Fixity::Altered => problems.push(Problem::ObjectAltered { sha256: *sha256, artefacts }),
+            Fixity::Missing => problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts }),
         }
     }
     Ok(problems)
 }
 
-enum Rehash {
-    Intact,
-    Altered,
-    Missing,
-}
-
-/// Streams an object to its end; the store's reader checks the SHA-256 its
-/// key names and fails with `InvalidData` when it differs.
-async fn rehash(store: &dyn ObjectStore, key: ObjectKey) -> Result<Rehash> {
-    let reader = match store.get(&key, None).await {
-        Ok(r) => r,
-        Err(e) if e.kind() == StoreErrorKind::NotFound => return Ok(Rehash::Missing),
-        Err(e) if e.kind() == StoreErrorKind::Corrupt => return Ok(Rehash::Altered),
-        Err(e) => return Err(e.into()),
-    };
-    let result = tokio::task::spawn_blocking(move || {
-        let mut reader = reader;
-        match io::copy(&mut reader, &mut io::sink()) {
-            Ok(_) => Ok(Rehash::Intact),
-            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                warn!(%key, "object content does not match its hash");
-                Ok(Rehash::Altered)
-            }
-            Err(e) => Err(StoreError::io(&key, e)),
-        }
-    })
-    .await
-    .map_err(StoreError::join)??;
-    Ok(result)
+/// Re-hashes an object in full ([`exhibit_store::rehash_object`]: on the
+/// local store, read and hashed on two threads).
+async fn rehash(store: &dyn ObjectStore, key: ObjectKey) -> Result<Fixity> {
+    Ok(exhibit_store::rehash_object(store, &key).await?)
 }
 
 /// Checks every recorded manifest; reports altered, missing and extra ones.

@@ -1,0 +1,93 @@
+//! What a fixity audit re-hashes, in which order, and how. Everything
+//! stored is enumerated by [`audit_targets`] as an [`AuditTarget`]: today
+//! each content object; a file described as ranges of a stored image (a
+//! view) becomes another variant there, with its own arm in [`rehash`],
+//! and the schedule and the ledger record stay as they are.
+
+use std::collections::BTreeMap;
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::ids::{ArtefactId, CaseId};
+use exhibit_core::layout::object_key;
+use exhibit_custody::LedgerEntry;
+use exhibit_report::fixity::last_audits;
+pub use exhibit_store::Fixity;
+use exhibit_store::{ObjectStore, StoreError, rehash_object};
+use tracing::instrument;
+
+/// One thing an audit re-hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditTarget {
+    /// A content object, stored under its SHA-256.
+    Object {
+        /// The SHA-256 it must still have.
+        sha256: Sha256Digest,
+        /// The artefacts whose content it is.
+        artefacts: Vec<ArtefactId>,
+    },
+}
+
+impl AuditTarget {
+    /// The SHA-256 the audit record names it by.
+    pub fn sha256(&self) -> Sha256Digest {
+        match self {
+            Self::Object { sha256, .. } => *sha256,
+        }
+    }
+
+    /// What to call it when it fails.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Object { sha256, artefacts } => {
+                let ids: Vec<&str> = artefacts.iter().map(ArtefactId::as_str).collect();
+                match ids.len() {
+                    0 => format!("object {sha256}"),
+                    _ => format!("object {sha256} (artefact {})", ids.join(", ")),
+                }
+            }
+        }
+    }
+}
+
+/// Everything the intact ledger names that is stored, with the entry
+/// that first named it (its first check: the hash was computed when it
+/// was stored).
+pub fn audit_targets(entries: &[LedgerEntry]) -> Vec<(AuditTarget, u64)> {
+    let mut objects: BTreeMap<Sha256Digest, (Vec<ArtefactId>, u64)> = BTreeMap::new();
+    for entry in entries {
+        let event = &entry.event;
+        let named = event.artefact.iter().map(|a| (a.sha256, a.id.clone()));
+        let inputs = event.inputs.iter().map(|i| (i.sha256, Some(i.id.clone())));
+        for (sha256, id) in named.chain(inputs) {
+            let (ids, _) = objects.entry(sha256).or_insert_with(|| (Vec::new(), entry.seq));
+            if let Some(id) = id.filter(|id| !ids.contains(id)) {
+                ids.push(id);
+            }
+        }
+    }
+    objects.into_iter().map(|(sha256, (artefacts, seq))| (AuditTarget::Object { sha256, artefacts }, seq)).collect()
+}
+
+/// The targets to check now: the `percent` of them checked longest ago
+/// (rounded up, so five 20% runs cover everything), oldest first. A
+/// target's last check is its latest audit, or the entry that stored it.
+pub fn schedule(
+    targets: Vec<(AuditTarget, u64)>,
+    entries: &[(u64, exhibit_core::event::CustodyEvent)],
+    percent: u64,
+) -> Vec<AuditTarget> {
+    let audited = last_audits(entries);
+    let mut ordered: Vec<(u64, AuditTarget)> =
+        targets.into_iter().map(|(t, stored)| (audited.get(&t.sha256()).map_or(stored, |(seq, _)| *seq), t)).collect();
+    ordered.sort_by_key(|(seq, t)| (*seq, t.sha256()));
+    let take = (ordered.len() as u64 * percent.min(100)).div_ceil(100) as usize;
+    ordered.into_iter().take(take).map(|(_, t)| t).collect()
+}
+
+/// Re-hashes one target in full.
+#[instrument(skip(store), fields(target = %target.sha256()))]
+pub async fn rehash(store: &dyn ObjectStore, case: &CaseId, target: &AuditTarget) -> Result<Fixity, StoreError> {
+    match target {
+        AuditTarget::Object { sha256, .. } => rehash_object(store, &object_key(case, sha256)).await,
+    }
+}

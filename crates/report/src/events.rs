@@ -1,0 +1,145 @@
+//! What the ledger's events say about one exhibit: acquisitions, E01
+//! checks, truncation, OCR pages for review, reproductions and failures.
+
+use std::collections::BTreeMap;
+
+use exhibit_core::digest::Digests;
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::ids::{ArtefactId, ExhibitRef};
+use serde_json::{Map, Value};
+use time::format_description::well_known::Rfc3339;
+
+use crate::model::{Acquisition, ImageCheck, RecordedFailure, Reproduction, ReviewPages};
+
+/// The params key OCR uses for pages that need a person.
+const NEEDS_REVIEW: &str = "needs-review";
+
+pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+fn artefact_id(event: &CustodyEvent) -> Option<&ArtefactId> {
+    event.artefact.as_ref()?.id.as_ref()
+}
+
+fn object(value: Option<&Value>) -> Map<String, Value> {
+    value.and_then(Value::as_object).cloned().unwrap_or_default()
+}
+
+/// Events about `exhibit`, with their sequence numbers.
+pub(crate) fn of_exhibit<'a>(entries: &'a [(u64, CustodyEvent)], exhibit: &ExhibitRef) -> Vec<&'a (u64, CustodyEvent)> {
+    entries.iter().filter(|(_, e)| e.exhibit.as_ref() == Some(exhibit)).collect()
+}
+
+/// Each `acquired` event of the exhibit.
+pub(crate) fn acquisitions(events: &[&(u64, CustodyEvent)]) -> Vec<Acquisition> {
+    let mut out = Vec::new();
+    for (seq, e) in events.iter().map(|p| (&p.0, &p.1)) {
+        let (Action::Acquired, Some(a)) = (e.action, &e.artefact) else { continue };
+        let Some(id) = &a.id else { continue };
+        let facts = e.params.get("facts");
+        let source = facts.and_then(|f| f.pointer("/source/path/display")).and_then(Value::as_str);
+        let digests: Option<Digests> = facts.and_then(|f| serde_json::from_value(f.get("digests")?.clone()).ok());
+        let bad_ranges: Vec<[u64; 2]> =
+            facts.and_then(|f| serde_json::from_value(f.get("bad_ranges")?.clone()).ok()).unwrap_or_default();
+        out.push(Acquisition {
+            seq: *seq,
+            artefact: id.clone(),
+            operator: e.actor.operator.clone(),
+            host: e.actor.host.clone(),
+            at: rfc3339(e.at),
+            source: source.unwrap_or_default().to_owned(),
+            size: a.size,
+            digests: digests.filter(|d| d.sha256 == a.sha256),
+            bad_ranges,
+            device: e.params.get("acquisition").cloned(),
+        });
+    }
+    out
+}
+
+/// Each E01 check explore recorded.
+pub(crate) fn image_checks(events: &[&(u64, CustodyEvent)]) -> Vec<ImageCheck> {
+    let mut out = Vec::new();
+    for (seq, e) in events.iter().map(|p| (&p.0, &p.1)) {
+        if e.action != Action::Verified || !e.params.contains_key("segments") {
+            continue;
+        }
+        let Some(input) = e.inputs.first() else { continue };
+        let segments = e.params.get("segments").and_then(Value::as_array).cloned().unwrap_or_default();
+        out.push(ImageCheck {
+            seq: *seq,
+            artefact: input.id.clone(),
+            segments: segments.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect(),
+            metadata: object(e.params.get("metadata")),
+            stored: object(e.params.get("stored")),
+            computed: object(e.params.get("computed")),
+            md5_matches: e.params.get("md5_matches").and_then(Value::as_bool),
+            sha1_matches: e.params.get("sha1_matches").and_then(Value::as_bool),
+            failed: failure_reason(e),
+        });
+    }
+    out
+}
+
+fn failure_reason(e: &CustodyEvent) -> Option<String> {
+    match &e.outcome {
+        Outcome::Ok => None,
+        Outcome::Failed { reason } => Some(reason.clone()),
+    }
+}
+
+/// The `truncated` facts of the exhibit's `explored` events.
+pub(crate) fn truncations(events: &[&(u64, CustodyEvent)]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|(_, e)| e.action == Action::Explored)
+        .filter_map(|(_, e)| e.params.get("truncated").cloned())
+        .collect()
+}
+
+/// OCR outputs with pages flagged for review; `name` names an artefact.
+pub(crate) fn review(events: &[&(u64, CustodyEvent)], name: impl Fn(&ArtefactId) -> String) -> Vec<ReviewPages> {
+    let mut out = Vec::new();
+    for (_, e) in events.iter().map(|p| (&p.0, &p.1)) {
+        if e.action != Action::Ocr {
+            continue;
+        }
+        let (Some(id), Some(pages)) = (artefact_id(e), e.params.get(NEEDS_REVIEW).and_then(Value::as_array)) else {
+            continue;
+        };
+        let pages: Vec<u64> = pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| p.saturating_add(1)).collect();
+        if !pages.is_empty() {
+            out.push(ReviewPages { artefact: id.clone(), name: name(id), pages });
+        }
+    }
+    out
+}
+
+/// The latest `reproduce` check of each artefact.
+pub(crate) fn reproductions(entries: &[(u64, CustodyEvent)]) -> BTreeMap<ArtefactId, Reproduction> {
+    let mut out = BTreeMap::new();
+    for (seq, e) in entries {
+        let Some(matched) = e.params.get("reproduced").and_then(Value::as_bool) else { continue };
+        let Some(id) = artefact_id(e).filter(|_| e.action == Action::Verified) else { continue };
+        let compared = e.params.get("compared").and_then(Value::as_str).unwrap_or_default().to_owned();
+        out.insert(id.clone(), Reproduction { seq: *seq, at: rfc3339(e.at), matched, compared });
+    }
+    out
+}
+
+/// Every event whose outcome is a failure.
+pub(crate) fn failures(entries: &[(u64, CustodyEvent)]) -> Vec<RecordedFailure> {
+    let mut out = Vec::new();
+    for (seq, e) in entries {
+        let Some(reason) = failure_reason(e) else { continue };
+        let action = serde_json::to_value(e.action).ok().and_then(|v| v.as_str().map(str::to_owned));
+        out.push(RecordedFailure {
+            seq: *seq,
+            at: rfc3339(e.at),
+            exhibit: e.exhibit.clone(),
+            reason: format!("{}: {reason}", action.unwrap_or_default()),
+        });
+    }
+    out
+}

@@ -1,0 +1,67 @@
+//! The fixity-audit record: what one `verified` event written by `exhibit
+//! audit` holds in `params.audit`. It is additive (a new key in a
+//! `verified` event's params), so ledgers written before audits existed
+//! still parse and verify, and older readers ignore it.
+
+use std::collections::BTreeMap;
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::event::{Action, CustodyEvent};
+use serde::{Deserialize, Serialize};
+
+/// The params key that marks a `verified` event as a fixity audit.
+pub const PARAM_AUDIT: &str = "audit";
+
+/// Objects one audit entry covers at most, so an entry stays far below
+/// the ledger's 1 MiB entry limit (about 70 bytes per object).
+pub const OBJECTS_PER_ENTRY: usize = 1_000;
+
+/// What one audit entry checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditRecord {
+    /// The share of the case the run was asked to check, in percent.
+    pub sample_percent: u64,
+    /// Objects re-hashed and found intact, by SHA-256.
+    #[serde(default)]
+    pub intact: Vec<Sha256Digest>,
+    /// Objects that failed, with why.
+    #[serde(default)]
+    pub failed: Vec<AuditFailure>,
+}
+
+/// One object an audit found altered or missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFailure {
+    /// What was checked (the object's SHA-256).
+    pub sha256: Sha256Digest,
+    /// `altered` or `missing`.
+    pub fault: String,
+}
+
+impl AuditRecord {
+    /// The audit record of an event, if it is one.
+    pub fn of(event: &CustodyEvent) -> Option<Self> {
+        if event.action != Action::Verified {
+            return None;
+        }
+        serde_json::from_value(event.params.get(PARAM_AUDIT)?.clone()).ok()
+    }
+}
+
+/// The latest audit of each object: the sequence number of the entry that
+/// checked it, and whether it was intact.
+pub fn last_audits(entries: &[(u64, CustodyEvent)]) -> BTreeMap<Sha256Digest, (u64, bool)> {
+    let mut last = BTreeMap::new();
+    for (seq, event) in entries {
+        let Some(record) = AuditRecord::of(event) else { continue };
+        for sha256 in record.intact {
+            last.insert(sha256, (*seq, true));
+        }
+        for failure in record.failed {
+            last.insert(failure.sha256, (*seq, false));
+        }
+    }
+    last
+}
