@@ -1,0 +1,3 @@
+//! Integration tests of the PRONOM matcher.
+
+mod bundled;
