@@ -28,7 +28,14 @@ EXHIBIT_APT_PACKAGES=(
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
     bsdutils man-db groff-base
+    # pronom: fido (opf-fido on PyPI, not packaged by Debian) is the oracle
+    # the PUID tests compare with; it goes into its own venv
+    python3-venv
 )
+
+# fido, pinned: its signature file (v109) is the one crates/pronom bundles.
+EXHIBIT_FIDO_VERSION=1.6.1
+EXHIBIT_FIDO_VENV=/opt/exhibit-fido
 
 setup_log() {
     printf 'setup-debian: %s\n' "$*"
@@ -100,6 +107,21 @@ setup_rust() {
     setup_log "rust: $(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
 }
 
+# Installs fido into its own venv (Debian's python3 refuses system-wide pip
+# installs) and puts it on PATH as /usr/local/bin/fido. Skipped when a fido
+# of the pinned version already runs.
+setup_fido() {
+    if command -v fido >/dev/null 2>&1 && fido -v 2>&1 | grep -q "v${EXHIBIT_FIDO_VERSION}"; then
+        setup_log "fido: ${EXHIBIT_FIDO_VERSION} already installed, skipped pip"
+        return 0
+    fi
+    setup_log "fido: installing opf-fido ${EXHIBIT_FIDO_VERSION} into ${EXHIBIT_FIDO_VENV}"
+    setup_as_root python3 -m venv "$EXHIBIT_FIDO_VENV"
+    setup_as_root "$EXHIBIT_FIDO_VENV/bin/pip" install -q "opf-fido==${EXHIBIT_FIDO_VERSION}"
+    setup_as_root ln -sf "$EXHIBIT_FIDO_VENV/bin/fido" /usr/local/bin/fido
+}
+
 setup_apt
+setup_fido
 setup_rust
 setup_log "done"

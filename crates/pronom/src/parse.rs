@@ -16,8 +16,8 @@ pub struct FileFormat {
     pub name: String,
     /// Its version, when PRONOM gives one.
     pub version: Option<String>,
-    /// Its first MIME type, when PRONOM gives one.
-    pub mime: Option<String>,
+    /// Its MIME types, in PRONOM's order (often none).
+    pub mimes: Vec<String>,
     /// Extensions, lower case, without the dot.
     pub extensions: Vec<String>,
     /// Internal signatures that identify it.
@@ -115,12 +115,14 @@ fn file_format(node: Node) -> Result<FileFormat, PronomError> {
         puid: node.attribute("PUID").unwrap_or_default().to_owned(),
         name: node.attribute("Name").unwrap_or_default().to_owned(),
         version: node.attribute("Version").filter(|v| !v.is_empty()).map(str::to_owned),
-        mime: node
+        mimes: node
             .attribute("MIMEType")
-            .and_then(|m| m.split(',').next())
+            .unwrap_or_default()
+            .split(',')
             .map(str::trim)
             .filter(|m| !m.is_empty())
-            .map(str::to_owned),
+            .map(str::to_owned)
+            .collect(),
         extensions: children(node, "Extension").map(|e| text(e).to_ascii_lowercase()).collect(),
         signatures: ids("InternalSignatureID")?,
         priority_over: ids("HasPriorityOverFileFormatID")?,

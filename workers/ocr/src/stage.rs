@@ -132,8 +132,12 @@ async fn record_output(
     details.insert("pages".into(), serde_json::to_value(&outcome.pages).unwrap_or_default());
     details.insert("languages".into(), outcome.languages.clone().into());
     details.insert("pages_ocred".into(), outcome.pages_ocred.into());
-    let media_type =
-        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-ocr".into() };
+    let media_type = MediaType {
+        mime: mime.into(),
+        extension: Some(extension.into()),
+        detected_by: "exhibit-ocr".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), &receipt, media_type, parent, tool(outcome));
     manifest.derivation =

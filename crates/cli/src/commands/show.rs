@@ -114,7 +114,7 @@ fn print_text(listing: &Listing) {
             _ => "-".to_owned(),
         };
         println!("{}  {:?}  {}  {}", m.id, m.kind, m.exhibit, escape_name(&path));
-        println!("    size {}  type {}", m.size, m.media_type.mime);
+        println!("    size {}  type {}{}", m.size, m.media_type.mime, pronom_text(&m.media_type));
         println!("    sha256 {}", m.digests.sha256);
         if let Some(md5) = m.digests.md5 {
             println!("    md5    {md5}");
@@ -135,4 +135,18 @@ fn print_text(listing: &Listing) {
     for t in &listing.truncated {
         println!("truncated: {}", t["text"].as_str().unwrap_or_default());
     }
+}
+
+/// `  PRONOM fmt/43 (JPEG File Interchange Format 1.01)`, and a note when the
+/// name's extension does not fit, or nothing.
+fn pronom_text(media: &exhibit_core::manifest::MediaType) -> String {
+    let mut out = String::new();
+    if let Some(p) = &media.pronom {
+        let version = p.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+        out.push_str(&format!("  PRONOM {} ({}{version})", p.puid, p.name));
+    }
+    if let Some(text) = &media.extension_mismatch {
+        out.push_str(&format!("  extension mismatch: {}", escape_name(text)));
+    }
+    out
 }

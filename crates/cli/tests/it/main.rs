@@ -13,6 +13,7 @@ mod derive_policy;
 mod explore;
 mod get_show_hash;
 mod hostile_listing;
+mod identify;
 mod keys;
 mod ocr;
 mod permissions;
