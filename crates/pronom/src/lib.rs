@@ -25,6 +25,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
 pub use error::{ErrorKind, PronomError};
 pub use parse::{Anchor, FileFormat, SignatureFile, parse};
 use sequence::CompiledSequence;
@@ -42,6 +44,8 @@ static BUNDLED: &[u8] = include_bytes!("../data/DROID_SignatureFile_V109.xml.gz"
 #[derive(Debug)]
 struct Signature {
     sequences: Vec<CompiledSequence>,
+    /// Patterns of `Registry::wide` that must occur in the sample.
+    wide: Vec<usize>,
     /// Indexes into `Registry::formats`.
     formats: Vec<usize>,
 }
@@ -54,6 +58,13 @@ pub struct Registry {
     signatures: Vec<Signature>,
     /// Lower-case extension → formats that list it.
     by_extension: HashMap<String, Vec<usize>>,
+    /// The wide-window literals, found in one pass over the sample.
+    wide: AhoCorasick,
+    /// Signatures with a BOF literal at one exact offset, by (offset, first
+    /// byte); `offsets` lists the offsets. The rest are always tried.
+    exact: HashMap<(u64, u8), Vec<usize>>,
+    offsets: Vec<u64>,
+    others: Vec<usize>,
 }
 
 /// The bundled signature file, parsed once per process.
@@ -83,18 +94,49 @@ impl Registry {
             m
         });
         let mut signatures = Vec::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
         for sig in &file.signatures {
             let Some(formats) = index.get(&sig.id) else { continue };
             let sequences = sig.sequences.iter().map(CompiledSequence::new).collect::<Result<Vec<_>, _>>()?;
+            let mut wide = Vec::new();
+            for lit in sequences.iter().filter_map(CompiledSequence::wide_literal) {
+                wide.push(literals.len());
+                literals.push(lit.to_vec());
+            }
             if !sequences.is_empty() {
-                signatures.push(Signature { sequences, formats: formats.clone() });
+                signatures.push(Signature { sequences, wide, formats: formats.clone() });
             }
         }
+        // A full DFA: some 300 literals, and the fastest overlapping scan.
+        let wide = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&literals)
+            .map_err(|e| PronomError::corrupt(format!("literal automaton: {e}")))?;
+        let mut exact: HashMap<(u64, u8), Vec<usize>> = HashMap::new();
+        let mut others = Vec::new();
+        for (i, sig) in signatures.iter().enumerate() {
+            match sig.sequences.iter().find_map(CompiledSequence::exact_bof) {
+                Some(key) => exact.entry(key).or_default().push(i),
+                None => others.push(i),
+            }
+        }
+        let mut offsets: Vec<u64> = exact.keys().map(|(o, _)| *o).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
         let mut by_extension: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, f) in file.formats.iter().enumerate() {
             f.extensions.iter().for_each(|e| by_extension.entry(e.clone()).or_default().push(i));
         }
-        Ok(Self { version: file.version, formats: file.formats, signatures, by_extension })
+        Ok(Self {
+            version: file.version,
+            formats: file.formats,
+            signatures,
+            by_extension,
+            wide,
+            exact,
+            offsets,
+            others,
+        })
     }
 
     /// The signature file's version.
@@ -108,13 +150,14 @@ impl Registry {
     /// [`SAMPLE_BYTES`] (or fewer) of the content; for content that fits,
     /// pass it as both.
     pub fn identify(&self, head: &[u8], tail: &[u8]) -> Vec<&FileFormat> {
-        let sample = Sample {
-            head: &head[..head.len().min(SAMPLE_BYTES)],
-            tail: &tail[tail.len().saturating_sub(SAMPLE_BYTES)..],
-        };
+        let head = &head[..head.len().min(SAMPLE_BYTES)];
+        let tail = &tail[tail.len().saturating_sub(SAMPLE_BYTES)..];
+        // Content that fits is scanned once, whoever copied it.
+        let sample = Sample { head, tail: if head == tail { head } else { tail } };
+        let present = self.wide_literals_in(sample);
         let mut hits: Vec<usize> = Vec::new();
-        for sig in &self.signatures {
-            if sig.formats.iter().all(|f| hits.contains(f)) {
+        for sig in self.candidates(sample.head).into_iter().map(|i| &self.signatures[i]) {
+            if !sig.wide.iter().all(|p| present[*p]) || sig.formats.iter().all(|f| hits.contains(f)) {
                 continue;
             }
             if sig.sequences.iter().all(|s| s.may_match(sample)) && sig.sequences.iter().all(|s| s.matches(sample)) {
@@ -129,6 +172,30 @@ impl Registry {
         let mut found: Vec<&FileFormat> = hits.iter().map(|i| &self.formats[*i]).filter(|f| !beaten(f)).collect();
         found.sort_by(|a, b| puid_key(&a.puid).cmp(&puid_key(&b.puid)));
         found
+    }
+
+    /// Signatures worth trying: those whose exact BOF literal starts with
+    /// the byte at its offset, and all the others.
+    fn candidates(&self, head: &[u8]) -> Vec<usize> {
+        let mut out = self.others.clone();
+        for offset in &self.offsets {
+            let Some(byte) = usize::try_from(*offset).ok().and_then(|o| head.get(o)) else { break };
+            out.extend(self.exact.get(&(*offset, *byte)).into_iter().flatten());
+        }
+        out
+    }
+
+    /// Which wide-window literals occur anywhere in the sample.
+    fn wide_literals_in(&self, sample: Sample) -> Vec<bool> {
+        let mut present = vec![false; self.wide.patterns_len()];
+        let mut mark = |hay: &[u8]| {
+            self.wide.find_overlapping_iter(hay).for_each(|m| present[m.pattern().as_usize()] = true);
+        };
+        mark(sample.head);
+        if !sample.whole() {
+            mark(sample.tail);
+        }
+        present
     }
 
     /// Formats that list `extension` (any case, no dot).

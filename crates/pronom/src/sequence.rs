@@ -15,6 +15,9 @@ use crate::pattern::{self, REPEAT_CAP, gap};
 /// sample can make one regex hold.
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
 const DFA_SIZE_LIMIT: usize = 2 << 20;
+/// A literal window wider than this is checked through the one
+/// Aho-Corasick pass over the sample first.
+const WIDE_WINDOW: u64 = 256;
 
 /// The bytes a sequence is matched against.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +26,13 @@ pub struct Sample<'a> {
     pub head: &'a [u8],
     /// The last bytes of the content (the same as `head` when it all fits).
     pub tail: &'a [u8],
+}
+
+impl Sample<'_> {
+    /// Whether head and tail are the same bytes (content that fits).
+    pub fn whole(&self) -> bool {
+        std::ptr::eq(self.head, self.tail)
+    }
 }
 
 /// A byte sequence ready to match.
@@ -84,12 +94,30 @@ impl CompiledSequence {
         })
     }
 
+    /// The anchor literal of a sequence whose window is wide (variable, or
+    /// more than [`WIDE_WINDOW`] bytes), long enough to look for all at once
+    /// with the others before any window is searched.
+    pub fn wide_literal(&self) -> Option<&[u8]> {
+        let width = self.literal_max.map(|m| m.saturating_sub(self.literal_min));
+        let wide = self.anchor == Anchor::Variable || width.is_none_or(|w| w > WIDE_WINDOW);
+        (wide && self.literal.len() >= 3).then_some(self.literal.as_slice())
+    }
+
+    /// `(offset, first byte)` when the anchor literal of a BOF sequence has
+    /// one exact place: the key a signature is indexed by.
+    pub fn exact_bof(&self) -> Option<(u64, u8)> {
+        let first = *self.literal.first()?;
+        (self.anchor == Anchor::Bof && self.literal_max == Some(self.literal_min)).then_some((self.literal_min, first))
+    }
+
     /// The cheap check: can the anchor literal be where the sequence needs it?
     pub fn may_match(&self, sample: Sample) -> bool {
         let lit = self.literal.len() as u64;
         match self.anchor {
             Anchor::Variable => {
-                self.literal.is_empty() || contains(sample.head, &self.literal) || contains(sample.tail, &self.literal)
+                self.literal.is_empty()
+                    || contains(sample.head, &self.literal)
+                    || (!sample.whole() && contains(sample.tail, &self.literal))
             }
             Anchor::Bof => {
                 let hi = self.literal_max.map_or(u64::MAX, |m| m.saturating_add(lit));
@@ -109,7 +137,7 @@ impl CompiledSequence {
     pub fn matches(&self, sample: Sample) -> bool {
         let Some(regex) = self.regex() else { return false };
         match self.anchor {
-            Anchor::Variable => regex.is_match(sample.head) || regex.is_match(sample.tail),
+            Anchor::Variable => regex.is_match(sample.head) || (!sample.whole() && regex.is_match(sample.tail)),
             Anchor::Bof => {
                 let Some(hay) = sample.head.get(to_index(self.min)..) else { return false };
                 match self.max.map(|m| m - self.min.min(m)) {
@@ -200,5 +228,13 @@ fn window(bytes: &[u8], start: u64, end: u64) -> &[u8] {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || memmem::find(hay, needle).is_some()
+    if needle.is_empty() {
+        return true;
+    }
+    // Most windows are a few bytes wide: comparing in place beats building
+    // a searcher.
+    if hay.len() <= needle.len() + 16 {
+        return hay.windows(needle.len()).any(|w| w == needle);
+    }
+    memmem::find(hay, needle).is_some()
 }
