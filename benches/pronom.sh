@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What PRONOM identification adds to a folder ingest of many small files:
-# the matching time over the same 10,000 files of 1-8 KiB that
+# the CPU time of matching the same 10,000 files of 1-8 KiB that
 # benches/ingest.sh writes (same generator and seed), in one thread of a
 # release build, against the wall time of that ingest. Goal: <= 3%.
+# CPU time, not wall time, because on a shared machine the wall time of a
+# step mostly measures waiting for a core.
 #
 # Env: FILES (default 10000), BENCH_DIR (reuse a folder and its inputs),
 # INGEST_SECS (the ingest wall time to compare with; default: run
@@ -32,8 +34,10 @@ for run in 1 2 3; do
     find "$small" -type f | sort | "$identify" - 2>"$BENCH_DIR/pronom-$run.txt" >/dev/null
     cat "$BENCH_DIR/pronom-$run.txt"
 done
-matching_ms=$(sed -n 's/.*matching \([0-9.]*\) ms.*/\1/p' "$BENCH_DIR"/pronom-*.txt | sort -n | sed -n 2p)
-awk -v m="$matching_ms" -v s="$INGEST_SECS" 'BEGIN {
-    share = m / 1000 / s * 100
-    printf "pronom: median matching %.1f ms over an ingest of %.2f s: %.2f%% (goal <= 3%%) %s\n", m, s, share, (share <= 3 ? "PASS" : "MISS")
+cpu_ms=$(sed -n 's/.*cpu \([0-9.]*\) ms.*/\1/p' "$BENCH_DIR"/pronom-*.txt | sort -n | sed -n 2p)
+# Loading the signature file happens once per ingest, and counts.
+load_ms=$(sed -n 's/.*load \([0-9.]*\) ms.*/\1/p' "$BENCH_DIR"/pronom-*.txt | sort -n | sed -n 2p)
+awk -v m="$cpu_ms" -v l="$load_ms" -v s="$INGEST_SECS" 'BEGIN {
+    share = (m + l) / 1000 / s * 100
+    printf "pronom: median matching CPU %.1f ms + load %.1f ms over an ingest of %.2f s: %.2f%% (goal <= 3%%) %s\n", m, l, s, share, (share <= 3 ? "PASS" : "MISS")
 }'
