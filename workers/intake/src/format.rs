@@ -47,7 +47,10 @@ pub fn identify_bytes(head: &[u8], tail: &[u8], total_size: u64) -> MediaType {
 /// a mismatch).
 pub fn extension_mismatch(file_name: &str, media: &MediaType) -> Option<String> {
     let ext = extension_of(file_name)?;
-    if media.mime == "application/x-empty" || media.extension.as_deref().is_some_and(|e| same_extension(e, &ext)) {
+    // Content nothing recognises cannot be said to be something else.
+    let unknown = ["application/x-empty", "application/octet-stream"].contains(&media.mime.as_str());
+    if unknown || GENERIC.contains(&ext.as_str()) || media.extension.as_deref().is_some_and(|e| same_extension(e, &ext))
+    {
         return None;
     }
     let registry = exhibit_pronom::bundled().ok()?;
@@ -67,6 +70,12 @@ pub fn extension_mismatch(file_name: &str, media: &MediaType) -> Option<String> 
     Some(format!("named .{ext}, but the content is {content}"))
 }
 
+/// Extensions that name a kind of container rather than one format:
+/// `.img` is any raw disk or floppy image (PRONOM ties it to a few
+/// specific ones), `.vob` any MPEG-2 program stream from a DVD (PRONOM
+/// ties it to one signature of that family).
+const GENERIC: &[&str] = &["img", "vob"];
+
 /// The lower-case extension of a file name, when it has a plausible one.
 fn extension_of(file_name: &str) -> Option<String> {
     let (stem, ext) = file_name.rsplit_once('.')?;
@@ -74,15 +83,22 @@ fn extension_of(file_name: &str) -> Option<String> {
     plausible.then(|| ext.to_ascii_lowercase())
 }
 
+/// The same extension, a spelling of it (`jpeg`/`jpg`), or a numbered
+/// sibling of it: segment `e02` of a format PRONOM lists as `e01`.
 fn same_extension(a: &str, b: &str) -> bool {
-    let canon = |e: &str| match e.to_ascii_lowercase().as_str() {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    let numbered = |e: &str| e.len() >= 3 && e.bytes().rev().take(2).all(|c| c.is_ascii_digit());
+    if a.len() == b.len() && numbered(&a) && numbered(&b) && a[..a.len() - 2] == b[..b.len() - 2] {
+        return true;
+    }
+    let canon = |e: &str| match e {
         "jpeg" | "jpe" => "jpg".to_owned(),
         "tiff" => "tif".to_owned(),
         "html" => "htm".to_owned(),
         "mpeg" => "mpg".to_owned(),
         other => other.to_owned(),
     };
-    canon(a) == canon(b)
+    canon(&a) == canon(&b)
 }
 
 /// The MIME type a PRONOM format routes by: a video type over an audio one
@@ -141,6 +157,12 @@ mod tests {
             assert_eq!(extension_mismatch(name, &text), None, "{name}");
         }
         assert!(extension_mismatch("a.png", &media).unwrap().contains("Graphics Interchange Format (fmt/4)"));
+        // PRONOM lists EWF as `.e01` only (`.e02` is also ESRI's Arc/Info
+        // export); a later segment of the set is not a mismatch.
+        let ewf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/sources/ewf/split.E02")).unwrap();
+        let media = identify_bytes(&ewf[..SAMPLE_BYTES], &ewf[ewf.len() - SAMPLE_BYTES..], ewf.len() as u64);
+        assert_eq!(media.pronom.as_ref().unwrap().puid, "fmt/803");
+        assert_eq!(extension_mismatch("split.E02", &media), None);
     }
 
     #[test]
