@@ -283,6 +283,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn media_types_written_before_pronom_still_read_and_write_the_same() {
+        let old = r#"{"mime":"image/gif","extension":"gif","detected_by":"infer 0.16"}"#;
+        let media: MediaType = serde_json::from_str(old).unwrap();
+        assert_eq!((media.pronom.as_ref(), media.extension_mismatch.as_ref()), (None, None));
+        assert_eq!(serde_json::to_string(&media).unwrap(), old);
+        let new = MediaType {
+            pronom: Some(PronomFormat {
+                puid: "fmt/4".into(),
+                name: "Graphics Interchange Format".into(),
+                version: Some("89a".into()),
+                also: Vec::new(),
+                signatures: "PRONOM v109".into(),
+            }),
+            ..media
+        };
+        let back: MediaType = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
+    }
+
+    #[test]
     fn invalid_utf8_paths_are_kept_exactly() {
         let raw = b"dir/\xff\xfename";
         let p = RecordedPath::from_bytes(raw);
