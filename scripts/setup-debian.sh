@@ -28,14 +28,24 @@ EXHIBIT_APT_PACKAGES=(
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
     bsdutils man-db groff-base
-    # pronom: fido (opf-fido on PyPI, not packaged by Debian) is the oracle
-    # the PUID tests compare with; it goes into its own venv
+    # export and pronom: a virtual environment for the Python tools below
     python3-venv
 )
 
-# fido, pinned: its signature file (v109) is the one crates/pronom bundles.
-EXHIBIT_FIDO_VERSION=1.6.1
-EXHIBIT_FIDO_VENV=/opt/exhibit-fido
+# Python tools that are not packaged for Debian, pinned, installed with pip
+# into their own virtual environment (Debian's Python refuses system-wide
+# pip installs): the export tests validate bags with bagit.py and CASE/UCO
+# JSON-LD with case_validate; the PRONOM tests compare PUIDs with fido
+# (opf-fido 1.6.1 ships signature file v109, the one crates/pronom bundles).
+# Tests find them in $EXHIBIT_PYTHON_TOOLS/bin.
+EXHIBIT_PYTHON_TOOLS="${EXHIBIT_PYTHON_TOOLS:-/opt/exhibit-python}"
+export EXHIBIT_PYTHON_TOOLS
+EXHIBIT_PIP_PACKAGES=(
+    bagit==1.9.0
+    case-utils==0.18.0
+    opf-fido==1.6.1
+)
+
 
 setup_log() {
     printf 'setup-debian: %s\n' "$*"
@@ -107,21 +117,19 @@ setup_rust() {
     setup_log "rust: $(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
 }
 
-# Installs fido into its own venv (Debian's python3 refuses system-wide pip
-# installs) and puts it on PATH as /usr/local/bin/fido. Skipped when a fido
-# of the pinned version already runs.
-setup_fido() {
-    if command -v fido >/dev/null 2>&1 && fido -v 2>&1 | grep -q "v${EXHIBIT_FIDO_VERSION}"; then
-        setup_log "fido: ${EXHIBIT_FIDO_VERSION} already installed, skipped pip"
+setup_python_tools() {
+    local venv="$EXHIBIT_PYTHON_TOOLS" stamp="$EXHIBIT_PYTHON_TOOLS/exhibit-packages.txt"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "${EXHIBIT_PIP_PACKAGES[*]}" ]]; then
+        setup_log "python tools: ${EXHIBIT_PIP_PACKAGES[*]} already in $venv"
         return 0
     fi
-    setup_log "fido: installing opf-fido ${EXHIBIT_FIDO_VERSION} into ${EXHIBIT_FIDO_VENV}"
-    setup_as_root python3 -m venv "$EXHIBIT_FIDO_VENV"
-    setup_as_root "$EXHIBIT_FIDO_VENV/bin/pip" install -q "opf-fido==${EXHIBIT_FIDO_VERSION}"
-    setup_as_root ln -sf "$EXHIBIT_FIDO_VENV/bin/fido" /usr/local/bin/fido
+    setup_log "python tools: installing ${EXHIBIT_PIP_PACKAGES[*]} into $venv"
+    setup_as_root /usr/bin/python3 -m venv "$venv"
+    setup_as_root "$venv/bin/pip" install -q --disable-pip-version-check "${EXHIBIT_PIP_PACKAGES[@]}"
+    printf '%s' "${EXHIBIT_PIP_PACKAGES[*]}" | setup_as_root tee "$stamp" >/dev/null
 }
 
 setup_apt
-setup_fido
+setup_python_tools
 setup_rust
 setup_log "done"

@@ -105,16 +105,26 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// fido on `PATH` (or `$EXHIBIT_FIDO`); absent, the test is skipped with a
-/// message, or fails under CI, where `scripts/setup-debian.sh` installs it.
+/// fido: `$EXHIBIT_FIDO`, else in the Python tools venv that
+/// `scripts/setup-debian.sh` makes (`$EXHIBIT_PYTHON_TOOLS`, default
+/// `/opt/exhibit-python`), else on `PATH`. Absent, the test is skipped with
+/// a message, or fails under CI.
 fn fido() -> Option<PathBuf> {
-    let candidate = std::env::var_os("EXHIBIT_FIDO").map_or_else(|| PathBuf::from("fido"), PathBuf::from);
-    let works = Command::new(&candidate).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if works.is_ok_and(|s| s.success()) {
-        return Some(candidate);
+    let tools =
+        std::env::var_os("EXHIBIT_PYTHON_TOOLS").map_or_else(|| PathBuf::from("/opt/exhibit-python"), PathBuf::from);
+    let candidates = [
+        std::env::var_os("EXHIBIT_FIDO").map(PathBuf::from),
+        Some(tools.join("bin/fido")),
+        Some(PathBuf::from("fido")),
+    ];
+    for candidate in candidates.into_iter().flatten() {
+        let works = Command::new(&candidate).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status();
+        if works.is_ok_and(|s| s.success()) {
+            return Some(candidate);
+        }
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     assert!(!ci, "fido is not installed (scripts/setup-debian.sh installs opf-fido)");
-    println!("skipped: fido is not installed (pip install opf-fido==1.6.1)");
+    println!("skipped: fido is not installed (scripts/setup-debian.sh installs opf-fido 1.6.1)");
     None
 }
