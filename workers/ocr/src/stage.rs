@@ -249,8 +249,12 @@ async fn record_output(
         let created = outcome.info.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         details.insert(DETAIL_PDF_CREATED.into(), created.into());
     }
-    let media_type =
-        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-ocr".into() };
+    let media_type = MediaType {
+        mime: mime.into(),
+        extension: Some(extension.into()),
+        detected_by: "exhibit-ocr".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), &receipt, media_type, parent, tool(outcome));
     manifest.derivation =

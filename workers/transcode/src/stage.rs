@@ -154,8 +154,12 @@ fn manifest(
     put("issues", serde_json::to_value(&outcome.issues));
     let mut tool = ToolInfo::exhibit(TRANSCODE);
     tool.libraries = outcome.libraries.clone();
-    let media_type =
-        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-transcode".into() };
+    let media_type = MediaType {
+        mime: mime.into(),
+        extension: Some(extension.into()),
+        detected_by: "exhibit-transcode".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), receipt, media_type, parent, tool);
     manifest.derivation = Some(Derivation {

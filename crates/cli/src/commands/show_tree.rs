@@ -119,7 +119,14 @@ impl Printer<'_, '_> {
     fn node(&self, m: &ArtefactManifest, prefix: &str, last: bool) {
         let (branch, below) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
         let flags = if m.flags.is_empty() { String::new() } else { format!("  [{}]", m.flags.join(", ")) };
-        println!("{prefix}{branch}{}  {}, {}  {}{flags}", escape_name(&name(m)), m.media_type.mime, size(m.size), m.id);
+        let pronom = pronom_text(&m.media_type);
+        println!(
+            "{prefix}{branch}{}  {}, {}  {}{flags}{pronom}",
+            escape_name(&name(m)),
+            m.media_type.mime,
+            size(m.size),
+            m.id
+        );
         let kids = sorted(self.children.get(m.id.as_str()).cloned().unwrap_or_default(), self.keep);
         let prefix = format!("{prefix}{below}");
         for (i, child) in kids.iter().enumerate() {
@@ -190,4 +197,18 @@ pub fn totals(artefacts: &[&ArtefactManifest]) -> String {
         text.push_str(&format!("; {n} {flag}"));
     }
     text
+}
+
+/// `  PRONOM fmt/43 (JPEG File Interchange Format 1.01)`, and a note when the
+/// name's extension does not fit, or nothing.
+fn pronom_text(media: &exhibit_core::manifest::MediaType) -> String {
+    let mut out = String::new();
+    if let Some(p) = &media.pronom {
+        let version = p.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+        out.push_str(&format!("  PRONOM {} ({}{version})", p.puid, p.name));
+    }
+    if let Some(text) = &media.extension_mismatch {
+        out.push_str(&format!("  extension mismatch: {}", escape_name(text)));
+    }
+    out
 }

@@ -19,6 +19,7 @@ mod export_names;
 mod export_tamper;
 mod get_show_hash;
 mod hostile_listing;
+mod identify;
 mod ids;
 mod keys;
 mod manifest;

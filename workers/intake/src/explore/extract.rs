@@ -165,6 +165,7 @@ pub fn extract_stream(
             mime: class.mime().into(),
             extension: Some(class.extension().into()),
             detected_by: "exhibit-media".into(),
+            ..Default::default()
         },
         None => detect_media_type(&head, receipt.size),
     };

@@ -510,8 +510,12 @@ fn listing_manifest(
     id: &ArtefactId,
     receipt: &exhibit_store::PutReceipt,
 ) -> ArtefactManifest {
-    let media_type =
-        MediaType { mime: LISTING_MIME.into(), extension: Some("jsonl".into()), detected_by: "exhibit".into() };
+    let media_type = MediaType {
+        mime: LISTING_MIME.into(),
+        extension: Some("jsonl".into()),
+        detected_by: "exhibit".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest =
         derivative_manifest(ctx, &job.exhibit, id.clone(), receipt, media_type, parent, ToolInfo::exhibit(EXPLORE));
