@@ -53,8 +53,8 @@ pub struct StoredEntry {
 
 /// The last entry this instance knows of.
 #[derive(Debug)]
-struct Head {
-    seq: u64,
+pub(crate) struct Head {
+    pub(crate) seq: u64,
     hash: Option<Sha256Digest>,
     key_recorded: bool,
 }
@@ -62,11 +62,11 @@ struct Head {
 /// An open ledger of one case, signing with one key.
 #[derive(Debug)]
 pub struct Ledger {
-    store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
     case: CaseId,
     signer: Arc<Signer>,
     key: String,
-    head: Mutex<Head>,
+    pub(crate) head: Mutex<Head>,
 }
 
 impl Ledger {
@@ -180,7 +180,7 @@ impl Ledger {
 
     /// Stages `events` as the entries after `head` and publishes them in
     /// order, up to the first sequence number another writer took.
-    async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
+    pub(crate) async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
         let mut batch = WriteBatch::new(self.store.clone());
         let mut staged = Vec::with_capacity(events.len());
         let (mut seq, mut prev) = (head.seq, head.hash);
@@ -206,7 +206,7 @@ impl Ledger {
     }
 
     /// Refuses an event for another case or signed with another key.
-    fn check(&self, event: &CustodyEvent) -> Result<()> {
+    pub(crate) fn check(&self, event: &CustodyEvent) -> Result<()> {
         if event.case != self.case {
             return Err(CustodyError::WrongCase {
                 event_case: event.case.to_string(),
@@ -224,7 +224,7 @@ impl Ledger {
 
     /// The first append with a key new to this ledger first records the
     /// key in a `key-added` entry.
-    async fn record_key(&self, head: &mut Head, event: &CustodyEvent) -> Result<()> {
+    pub(crate) async fn record_key(&self, head: &mut Head, event: &CustodyEvent) -> Result<()> {
         if !head.key_recorded {
             let added = self.write(head, &self.key_added_event(event), true).await?;
             info!(seq = added.seq, key = %self.key, "recorded signing key in the ledger");
@@ -283,6 +283,15 @@ impl Ledger {
     /// Advances `head` over every entry other writers have added. Returns
     /// the entry that records this signer's key, if one was passed.
     async fn catch_up(&self, head: &mut Head) -> Result<Option<AppendedEntry>> {
+        self.catch_up_seeing(head, &mut |_| {}).await
+    }
+
+    /// As [`Ledger::catch_up`], handing each entry read to `seen`.
+    pub(crate) async fn catch_up_seeing(
+        &self,
+        head: &mut Head,
+        seen: &mut (dyn FnMut(&CustodyEvent) + Send),
+    ) -> Result<Option<AppendedEntry>> {
         let mut found = None;
         loop {
             let seq = head.seq + 1;
@@ -295,7 +304,9 @@ impl Ledger {
             let hash = link_hash(&self.case, seq, &bytes, parsed.as_ref().err())?;
             head.seq = seq;
             head.hash = Some(hash);
-            if parsed.is_ok_and(|entry| records_key(&entry, &self.key)) {
+            let Ok(entry) = parsed else { continue };
+            seen(&entry.event);
+            if records_key(&entry, &self.key) {
                 head.key_recorded = true;
                 found = Some(AppendedEntry { seq, body_sha256: hash });
             }
