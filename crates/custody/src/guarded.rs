@@ -40,17 +40,18 @@ impl Ledger {
             self.check(event)?;
         }
         let mut head = self.head.lock().await;
+        let mut remaining = events.to_vec();
         let mut out = Vec::new();
         for attempt in 0..MAX_TRIES {
             self.catch_up_seeing(&mut head, &mut |e| guard.seen(e)).await?;
-            let todo: Vec<CustodyEvent> = events.iter().filter(|e| guard.keep(e)).cloned().collect();
-            let Some(first) = todo.first() else { return Ok(out) };
+            remaining.retain(|e| guard.keep(e));
+            let Some(first) = remaining.first() else { return Ok(out) };
             self.record_key(&mut head, first).await?;
-            let chunk = if self.store.stages_writes() { &todo[..] } else { &todo[..1] };
-            let published = self.write_batch(&mut head, chunk).await?;
-            debug!(published = published.len(), of = todo.len(), attempt, "appended a guarded batch");
-            for event in &chunk[..published.len()] {
-                guard.seen(event);
+            let chunk = if self.store.stages_writes() { remaining.len() } else { 1 };
+            let published = self.write_batch(&mut head, &remaining[..chunk]).await?;
+            debug!(published = published.len(), of = remaining.len(), attempt, "appended a guarded batch");
+            for event in remaining.drain(..published.len()) {
+                guard.seen(&event);
             }
             out.extend(published);
         }

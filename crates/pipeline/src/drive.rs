@@ -114,19 +114,20 @@ pub async fn wait_for_completion(
 }
 
 /// Runs `roots` to completion with workers in this process: publishes the
-/// roots of `config`'s stages, starts one [`Worker`], waits for the
-/// completion records, then stops the worker.
+/// roots of `config`'s stages unless they are `queued` already (the
+/// deferred jobs of an earlier phase are), starts one [`Worker`], waits for
+/// the completion records, then stops the worker.
 pub async fn run_in_process(
     ctx: Arc<StageContext>,
     queue: Arc<dyn JobQueue>,
     completions: Arc<Completions>,
     config: WorkerConfig,
-    roots: Vec<Job>,
+    (roots, queued): (Vec<Job>, bool),
 ) -> Result<RunSummary, StageError> {
     let stages: Vec<&'static str> = config.stages.iter().map(|s| s.name()).collect();
     let (tx, news) = mpsc::unbounded_channel();
     completions.listen(tx);
-    for job in roots.iter().filter(|j| stages.contains(&j.stage.as_str())) {
+    for job in roots.iter().filter(|j| !queued && stages.contains(&j.stage.as_str())) {
         queue.publish(job.clone()).await.map_err(|e| StageError::transient(format!("job queue failed: {e}")))?;
     }
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -78,7 +78,7 @@ async fn bad_sectors_map_to_files() {
     let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(IdentifyStage), Arc::new(ExploreStage::default())];
     let queue = exhibit_queue::open_queue("memory://").unwrap();
     let completions = Arc::new(Completions::new(ctx.store.clone(), &ctx.case, RunId::new()));
-    run_in_process(ctx.clone(), queue, completions, WorkerConfig::new(stages), next).await.unwrap();
+    run_in_process(ctx.clone(), queue, completions, WorkerConfig::new(stages), (next, false)).await.unwrap();
     assert!(ctx.tally.failures().is_empty(), "{:?}", ctx.tally.failures());
 
     let mut zeroed = image.clone();
