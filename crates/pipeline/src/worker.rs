@@ -181,7 +181,7 @@ impl Loop {
     /// may block its thread, as explore does).
     async fn run_leased(&self, delivery: &Delivery) -> Result<Vec<Job>, StageError> {
         let (queue, tag, lease) = (self.worker.queue.clone(), delivery.tag, self.config.lease);
-        let keeper = tokio::spawn(async move {
+        let _keeper = AbortOnDrop(tokio::spawn(async move {
             let mut every = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
             every.tick().await;
             loop {
@@ -191,10 +191,8 @@ impl Loop {
                     return;
                 }
             }
-        });
-        let result = self.stage.run(&self.worker.ctx, &delivery.job).await;
-        keeper.abort();
-        result
+        }));
+        self.stage.run(&self.worker.ctx, &delivery.job).await
     }
 
     async fn finish(&self, delivery: &Delivery, outcome: JobOutcome, next: Vec<Job>) -> Result<(), StageError> {
@@ -212,6 +210,16 @@ impl Loop {
 
     fn completions(&self) -> &Completions {
         &self.worker.completions
+    }
+}
+
+/// Stops the lease keeper however the job ends, even if the worker is
+/// aborted mid-job (then the lease must run out, so the job comes back).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

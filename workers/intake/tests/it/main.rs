@@ -2,3 +2,4 @@
 
 mod changed_during_read;
 mod device;
+mod faults;
