@@ -24,15 +24,15 @@ mod scratch;
 mod worker;
 
 pub use artefact_batch::{ArtefactBatch, NotRecorded};
+pub use completion::{Completion, Completions, JobOutcome, RunId};
 pub use context::{StageContext, Tally};
+pub use drive::{RunSummary, run_in_process, wait_for_completion};
 pub use error::{FAULT_DAMAGED, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
-pub use completion::{Completion, Completions, JobOutcome, RunId};
-pub use drive::{RunSummary, run_in_process, wait_for_completion};
-pub use worker::{Worker, WorkerConfig, WorkerSummary};
 pub use scratch::{scratch_dir, scratch_file};
+pub use worker::{Worker, WorkerConfig, WorkerSummary};
 
 use async_trait::async_trait;
 use exhibit_queue::Job;

@@ -23,12 +23,12 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::{Instrument, info_span, warn};
 
+use crate::Stage;
 use crate::completion::{Completion, Completions, JobOutcome};
 use crate::context::StageContext;
 use crate::error::{StageError, StageErrorKind};
 use crate::index::PARAM_JOB_ID;
 use crate::record_key::PARAM_RUN;
-use crate::Stage;
 
 /// What a worker runs and how.
 #[derive(Clone)]

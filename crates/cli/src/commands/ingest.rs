@@ -100,10 +100,15 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
-        let worker = WorkerConfig { concurrency: workers, max_attempts: config.ingest.max_attempts, ..WorkerConfig::new(stages) };
-        let summary = run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (jobs, phase != Phase::Acquire))
-            .await
-            .context("ingest stopped; rerun the same command to resume")?;
+        let worker = WorkerConfig {
+            concurrency: workers,
+            max_attempts: config.ingest.max_attempts,
+            ..WorkerConfig::new(stages)
+        };
+        let summary =
+            run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (jobs, phase != Phase::Acquire))
+                .await
+                .context("ingest stopped; rerun the same command to resume")?;
         progress.end();
         tracing::info!(jobs = summary.jobs, retries = summary.workers.retries, "phase finished");
         jobs = summary.deferred;

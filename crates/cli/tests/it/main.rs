@@ -6,6 +6,7 @@ mod bad_input;
 mod common;
 mod companions;
 mod completions_man;
+mod concurrent;
 mod conventions;
 mod crash;
 mod damaged;
