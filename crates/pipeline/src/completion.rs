@@ -142,3 +142,64 @@ impl Completions {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use exhibit_queue::conformance::sample_job;
+    use exhibit_store::LocalStore;
+
+    use super::*;
+
+    fn completions(dir: &std::path::Path) -> (Completions, Arc<dyn ObjectStore>) {
+        let store: Arc<dyn ObjectStore> = Arc::new(LocalStore::open(dir).unwrap());
+        let case = "42AB1234520".parse().unwrap();
+        (Completions::new(store.clone(), &case, RunId::parse("run-1").unwrap()), store)
+    }
+
+    fn record(n: u32, outcome: JobOutcome) -> Completion {
+        let job = sample_job("identify", n);
+        Completion { job_id: job.job_id, stage: job.stage, outcome, follow_ups: vec![sample_job("explore", n)] }
+    }
+
+    #[tokio::test]
+    async fn a_record_is_create_only_and_the_first_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, _) = completions(dir.path());
+        let first = record(1, JobOutcome::Done);
+        assert_eq!(c.get(&first.job_id).await.unwrap(), None);
+        c.put(&first).await.unwrap();
+        let mut second = first.clone();
+        second.outcome = JobOutcome::Failed;
+        c.put(&second).await.unwrap();
+        assert_eq!(c.get(&first.job_id).await.unwrap(), Some(first));
+    }
+
+    #[tokio::test]
+    async fn a_damaged_record_is_an_input_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, store) = completions(dir.path());
+        let damaged = [&b"{\"job_id\":"[..], b"\xff\xfe", b"[]", b"{\"job_id\":\"x\",\"stage\":1}"];
+        for (n, bytes) in (10..).zip(damaged) {
+            let job = sample_job("identify", n).job_id;
+            let key = c.key(&job).unwrap();
+            store
+                .put_new(&key, Box::new(std::io::Cursor::new(bytes.to_vec())), HashSelection::SHA256_ONLY)
+                .await
+                .unwrap();
+            let err = c.get(&job).await.expect_err("a damaged record is refused");
+            assert_eq!(err.kind, crate::StageErrorKind::Input, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn run_ids_are_one_safe_key_segment() {
+        assert!(RunId::parse("18ee8f5217d2591f-6fbf").is_some());
+        for bad in ["", "..", ".hidden", "a/b", "a b", &"x".repeat(65)] {
+            assert!(RunId::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(RunId::parse(RunId::new().as_str()).is_some());
+        assert!(ObjectKey::new(format!("cases/X/runs/{}/jobs/j", RunId::new().as_str())).is_some());
+    }
+}
