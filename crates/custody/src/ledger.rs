@@ -56,7 +56,7 @@ pub struct StoredEntry {
 pub(crate) struct Head {
     pub(crate) seq: u64,
     hash: Option<Sha256Digest>,
-    key_recorded: bool,
+    pub(crate) key_recorded: bool,
 }
 
 /// An open ledger of one case, signing with one key.
@@ -233,7 +233,7 @@ impl Ledger {
         Ok(())
     }
 
-    fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
+    pub(crate) fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
         CustodyEvent {
             at: OffsetDateTime::now_utc(),
             case: self.case.clone(),
@@ -278,6 +278,27 @@ impl Ledger {
             }
         }
         Err(CustodyError::Conflict { case: self.case.to_string(), tries: MAX_TRIES })
+    }
+
+    /// Writes `event` at `head + 1` with one durable put, or returns `None`
+    /// when another writer took that number first.
+    pub(crate) async fn try_write_one(&self, head: &mut Head, event: &CustodyEvent) -> Result<Option<AppendedEntry>> {
+        let seq = head.seq + 1;
+        let mut entry = LedgerEntry { seq, prev: head.hash, event: event.clone(), sig: String::new() };
+        let body = entry.body_bytes()?;
+        entry.sig = self.signer.sign(&body)?;
+        let file = entry.file_bytes()?;
+        let key = ledger_key(&self.case, seq);
+        match self.store.put_new(&key, Box::new(Cursor::new(file)), HashSelection::SHA256_ONLY).await {
+            Ok(_) => {
+                let body_sha256 = Sha256Digest::of(&body);
+                head.seq = seq;
+                head.hash = Some(body_sha256);
+                Ok(Some(AppendedEntry { seq, body_sha256 }))
+            }
+            Err(e) if e.kind() == StoreErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Advances `head` over every entry other writers have added. Returns

@@ -10,6 +10,7 @@
 //! Whether the *work* is recorded is the ledger's business (see
 //! [`record_key`](crate::record_key::record_key)), across runs.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use exhibit_core::digest::HashSelection;
@@ -81,19 +82,32 @@ pub struct Completion {
 }
 
 /// Reads and writes the completion records of one run of one case.
+///
+/// Records are as durable as the queue they go with: in the store (one
+/// durable create-only put each) when the queue outlives the process, as a
+/// broker does; in this process's memory when the queue lives there too
+/// (the embedded `memory://` default), since a crash then loses the queue
+/// and the run with it, and a flush per job would buy nothing.
 #[derive(Debug)]
 pub struct Completions {
     store: std::sync::Arc<dyn ObjectStore>,
     prefix: String,
     run: RunId,
     listener: Mutex<Option<UnboundedSender<JobId>>>,
+    in_process: Option<Mutex<HashMap<JobId, Completion>>>,
 }
 
 impl Completions {
     /// The records of `run` in `case`.
     pub fn new(store: std::sync::Arc<dyn ObjectStore>, case: &CaseId, run: RunId) -> Self {
         let prefix = format!("{}runs/{}/jobs/", exhibit_core::layout::case_prefix(case), run.as_str());
-        Self { store, prefix, run, listener: Mutex::new(None) }
+        Self { store, prefix, run, listener: Mutex::new(None), in_process: None }
+    }
+
+    /// The records of `run` in `case`, kept in this process only: for a
+    /// queue that lives in this process too.
+    pub fn in_process(store: std::sync::Arc<dyn ObjectStore>, case: &CaseId, run: RunId) -> Self {
+        Self { in_process: Some(Mutex::new(HashMap::new())), ..Self::new(store, case, run) }
     }
 
     /// The run.
@@ -104,7 +118,7 @@ impl Completions {
     /// Sends the ID of every job this instance records complete to `tx`
     /// (a waiter in the same process; others find the records by reading).
     pub fn listen(&self, tx: UnboundedSender<JobId>) {
-        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *lock(&self.listener) = Some(tx);
     }
 
     fn key(&self, job: &JobId) -> Result<ObjectKey, StageError> {
@@ -114,6 +128,9 @@ impl Completions {
 
     /// The record of `job`, if it is complete in this run.
     pub async fn get(&self, job: &JobId) -> Result<Option<Completion>, StageError> {
+        if let Some(records) = &self.in_process {
+            return Ok(lock(records).get(job).cloned());
+        }
         let key = self.key(job)?;
         let bytes = match read_small(self.store.as_ref(), &key, RECORD_LIMIT).await {
             Ok(bytes) => bytes,
@@ -128,6 +145,19 @@ impl Completions {
     /// Records `completion`, durably and create-only. A record already
     /// there (a duplicate delivery finished first) is kept.
     pub async fn put(&self, completion: &Completion) -> Result<(), StageError> {
+        if let Some(records) = &self.in_process {
+            lock(records).entry(completion.job_id.clone()).or_insert_with(|| completion.clone());
+        } else {
+            self.put_in_store(completion).await?;
+        }
+        if let Some(tx) = lock(&self.listener).as_ref() {
+            // A waiter that has gone needs no news.
+            let _gone = tx.send(completion.job_id.clone());
+        }
+        Ok(())
+    }
+
+    async fn put_in_store(&self, completion: &Completion) -> Result<(), StageError> {
         let key = self.key(&completion.job_id)?;
         let bytes = serde_json::to_vec(completion).map_err(|e| StageError::input(e.to_string()))?;
         match self.store.put_new(&key, Box::new(std::io::Cursor::new(bytes)), HashSelection::SHA256_ONLY).await {
@@ -135,12 +165,13 @@ impl Completions {
             Err(e) if e.kind() == StoreErrorKind::AlreadyExists => {}
             Err(e) => return Err(StageError::from_kind(e.kind().into(), format!("cannot record {key}: {e}"))),
         }
-        if let Some(tx) = self.listener.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            // A waiter that has gone needs no news.
-            let _gone = tx.send(completion.job_id.clone());
-        }
         Ok(())
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another thread panicked; records stay valid.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]

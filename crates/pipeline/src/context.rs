@@ -132,6 +132,10 @@ impl StageContext {
     /// dropped: the append first reads every entry added since this
     /// context last looked. Returns how many were appended.
     pub async fn record_batch(&self, events: &[CustodyEvent]) -> Result<usize, StageError> {
+        Ok(self.append(events).await?.len())
+    }
+
+    async fn append(&self, events: &[CustodyEvent]) -> Result<Vec<exhibit_custody::AppendedEntry>, StageError> {
         let mut guard = IndexGuard { index: &self.index };
         let appended = self.ledger.append_guarded(events, &mut guard).await.map_err(|e| {
             StageError::from_kind(e.kind(), format!("cannot append to the ledger of case {}: {e}", self.case))
@@ -139,15 +143,14 @@ impl StageContext {
         if appended.len() < events.len() {
             tracing::debug!(dropped = events.len() - appended.len(), "already recorded; not recorded again");
         }
-        Ok(appended.len())
+        Ok(appended)
     }
 
     /// Appends an event to the ledger (unless it already records the same
-    /// fact), and notes it in the index. Returns the sequence number of the
-    /// last entry after the append.
-    pub async fn record(&self, event: CustodyEvent) -> Result<u64, StageError> {
-        self.record_batch(std::slice::from_ref(&event)).await?;
-        Ok(self.ledger.head_seq().await)
+    /// fact), and notes it in the index. Returns its sequence number, or
+    /// `None` when an entry already records it.
+    pub async fn record(&self, event: CustodyEvent) -> Result<Option<u64>, StageError> {
+        Ok(self.append(std::slice::from_ref(&event)).await?.last().map(|a| a.seq))
     }
 }
 

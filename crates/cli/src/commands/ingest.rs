@@ -76,7 +76,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     // Fail on a bad queue URI before anything is written.
     let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());
-    let completions = Arc::new(Completions::new(store.clone(), &args.case, RunId::new()));
+    let completions = Arc::new(Completions::in_process(store.clone(), &args.case, RunId::new()));
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
     ctx.progress = progress.clone();
