@@ -46,10 +46,14 @@ impl Ledger {
         let mut head = self.head.lock().await;
         let mut remaining = events.to_vec();
         let mut out = Vec::new();
+        // The key first: recording it may read entries of other writers,
+        // which the filter below must see.
+        if let Some(template) = events.first() {
+            self.record_key_seeing(&mut head, template, guard).await?;
+        }
         for attempt in 0..MAX_TRIES {
             remaining.retain(|e| guard.keep(e));
             let Some(first) = remaining.first() else { return Ok(out) };
-            self.record_key_seeing(&mut head, first, guard).await?;
             // One event is one durable put; a batch is one group commit
             // (on stores that stage writes), cheaper only for many.
             let one = remaining.len() == 1 || !self.store.stages_writes();
