@@ -100,7 +100,9 @@ pub struct StoreConfig {
 pub struct QueueConfig {
     /// `memory://` runs every stage in this process.
     pub uri: String,
-    /// Jobs waiting per stage before publishers wait.
+    /// Unused since the queue became long-running (issue 12): the
+    /// in-process queue holds every job, since jobs of a later phase wait
+    /// in it. Still read, so that existing config files load.
     pub capacity: usize,
 }
 

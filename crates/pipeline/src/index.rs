@@ -1,6 +1,7 @@
 //! What the ledger already records for a case, so stages can skip work that
-//! is done. Built once from the ledger when a run starts and updated as the
-//! run appends.
+//! is done. Built from the ledger when a run starts, then kept current from
+//! the ledger itself: every guarded append first reads the entries other
+//! workers and processes added (see `StageContext::record_batch`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,6 +35,7 @@ pub struct SourceRecord {
 #[derive(Debug, Default)]
 pub struct CaseIndex {
     jobs_done: HashSet<JobId>,
+    recorded: HashSet<Sha256Digest>,
     artefact_actions: HashSet<(ArtefactId, Action)>,
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
@@ -62,6 +64,9 @@ impl CaseIndex {
     /// Records one more event. Failed events are ignored: that work is not
     /// done and may be tried again.
     pub fn note(&mut self, event: &CustodyEvent) {
+        if let Some(key) = crate::record_key::record_key(event) {
+            self.recorded.insert(key);
+        }
         if event.outcome != Outcome::Ok {
             return;
         }
@@ -92,6 +97,12 @@ impl CaseIndex {
             }
             self.sources.insert((exhibit.clone(), source.to_owned()), record);
         }
+    }
+
+    /// Whether an event recording the same fact as `event` is noted (see
+    /// [`record_key`](crate::record_key::record_key)).
+    pub fn records(&self, event: &CustodyEvent) -> bool {
+        crate::record_key::record_key(event).is_some_and(|key| self.recorded.contains(&key))
     }
 
     /// Whether a job with this ID has completed.

@@ -6,10 +6,9 @@
 use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_pipeline::derive::{DeriveInput, OCR};
-use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, derivative_manifest, store_manifest};
+use exhibit_pipeline::{ArtefactBatch, PARAM_JOB_ID, Stage, StageContext, StageError, derivative_manifest};
 use exhibit_queue::Job;
 use serde_json::json;
 use tracing::instrument;
@@ -167,11 +166,19 @@ impl Stage for OcrStage {
         if made.is_empty() {
             return record_nothing_to_do(ctx, job, &input, &outcome, &version).await.map(|()| Vec::new());
         }
+        // Every output through one batch: a redelivered or duplicated job
+        // skips outputs already recorded, and the ledger guard drops any
+        // that another worker records meanwhile.
+        let mut batch = ArtefactBatch::new(ctx);
         for (i, output) in made.iter().enumerate() {
             let last = i + 1 == made.len();
-            record_output(ctx, job, &input, &outcome, &version, **output, &scratch.path().join(output.0), last).await?;
+            let path = scratch.path().join(output.0);
+            stage_output(&mut batch, ctx, job, &input, &outcome, &version, **output, &path, last).await?;
         }
-        Ok(Vec::new())
+        match batch.commit().await?.into_iter().next() {
+            Some(failed) => Err(StageError::input(format!("{}: {}", failed.label, failed.reason))),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
@@ -218,8 +225,12 @@ fn tool(outcome: &OcrOutcome) -> ToolInfo {
     tool
 }
 
+/// Stages one output, its manifest and its `ocr` event, unless the ledger
+/// already records that output. The last output's event carries the job
+/// ID, which marks the job done.
 #[allow(clippy::too_many_arguments)]
-async fn record_output(
+async fn stage_output(
+    batch: &mut ArtefactBatch<'_>,
     ctx: &StageContext,
     job: &Job,
     input: &DeriveInput,
@@ -229,14 +240,16 @@ async fn record_output(
     path: &std::path::Path,
     last: bool,
 ) -> Result<(), StageError> {
+    let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
+    event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
+    event.params.insert("rule".into(), rule.into());
+    event.params.insert("policy_version".into(), version.into());
+    if ctx.index().records(&event) {
+        return Ok(());
+    }
     let file = std::fs::File::open(path)
         .map_err(|e| StageError::transient(format!("cannot read OCR output {}: {e}", path.display())))?;
-    let receipt = ctx
-        .store
-        .put_content(&objects_prefix(&ctx.case), Box::new(file), ctx.hashes)
-        .await
-        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot store OCR output {rule}: {e}")))?;
-    Tally::add(&ctx.tally.stored, 1);
+    let receipt = batch.put_content(Box::new(file), ctx.hashes).await?;
     let locator = format!("ocr:{}:{version}:{rule}", input.artefact);
     let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
     let mut details = serde_json::Map::new();
@@ -260,17 +273,8 @@ async fn record_output(
     manifest.derivation =
         Some(Derivation { rule: rule.into(), policy_version: version.into(), deterministic: true, details });
     manifest.flags = flags(outcome);
-    let manifest_sha256 = store_manifest(ctx, &manifest).await?;
-    let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
-    event.artefact = Some(ArtefactRef {
-        id: Some(id),
-        sha256: receipt.digests.sha256,
-        size: receipt.size,
-        manifest_sha256: Some(manifest_sha256),
-    });
-    event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
-    event.params.insert("rule".into(), rule.into());
-    event.params.insert("policy_version".into(), version.into());
+    event.artefact =
+        Some(ArtefactRef { id: Some(id), sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
     event.params.insert("pages".into(), (outcome.pages.len() as u64).into());
     let review: Vec<serde_json::Value> = outcome
         .pages_needing_review()
@@ -282,6 +286,5 @@ async fn record_output(
     if last {
         event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
     }
-    ctx.record(event).await?;
-    Ok(())
+    batch.add(rule.to_owned(), manifest, event).await
 }

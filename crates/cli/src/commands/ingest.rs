@@ -10,7 +10,7 @@ use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
 use exhibit_ocr::OcrStage;
 use exhibit_pipeline::derive::DerivePolicies;
-use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
+use exhibit_pipeline::{Completions, RunId, Stage, StageContext, Tally, WorkerConfig, run_in_process};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
 use super::summary::Summary;
@@ -87,8 +87,9 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let mut facts = LedgerFacts::new(&exhibit, entries);
     let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
-    exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
+    let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());
+    let completions = Arc::new(Completions::in_process(store.clone(), &args.case, RunId::new()));
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
     ctx.progress = progress.clone();
@@ -106,22 +107,26 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     });
     // Phase 1 acquires and identifies every source; phase 2 explores the
     // media among them, once every member of a set (E01 segments, the .bin
-    // files of a cue sheet) is in the store.
+    // files of a cue sheet) is in the store. A phase ends when every job of
+    // its stages has a completion record; later phases' jobs wait on the
+    // queue meanwhile.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
     let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
-        let queue =
-            exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
-        let summary = Runner::new(ctx.clone(), queue, stages, workers)
-            .with_max_attempts(config.ingest.max_attempts)
-            .run(jobs)
-            .await
-            .context("ingest stopped; rerun the same command to resume")?;
+        let worker = WorkerConfig {
+            concurrency: workers,
+            max_attempts: config.ingest.max_attempts,
+            ..WorkerConfig::new(stages)
+        };
+        let summary =
+            run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (jobs, phase != Phase::Acquire))
+                .await
+                .context("ingest stopped; rerun the same command to resume")?;
         progress.end();
-        tracing::info!(jobs = summary.jobs, retries = summary.retries, "phase finished");
+        tracing::info!(jobs = summary.jobs, retries = summary.workers.retries, "phase finished");
         jobs = summary.deferred;
     }
     facts.catch_up(&ctx).await?;

@@ -8,6 +8,7 @@ mod cdda;
 mod common;
 mod companions;
 mod completions_man;
+mod concurrent;
 mod conventions;
 mod crash;
 mod damaged;

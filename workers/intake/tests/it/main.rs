@@ -3,3 +3,4 @@
 mod changed_during_read;
 mod device;
 mod extension_mismatch;
+mod faults;
