@@ -4,6 +4,7 @@
 mod conformance;
 mod local;
 mod open_existing;
+mod ranged;
 mod special_files;
 mod stale_temp;
 
