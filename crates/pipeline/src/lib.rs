@@ -7,6 +7,7 @@
 //! a re-run after a crash, or a redelivered job, harmless.
 
 mod artefact_batch;
+pub mod content;
 mod context;
 pub mod derive;
 mod error;

@@ -17,7 +17,7 @@ mod source_file;
 
 pub use acquire::AcquireStage;
 pub use companions::SetKind;
-pub use explore::{ExploreInput, ExploreStage};
+pub use explore::{ExploreInput, ExplorePolicy, ExploreStage, StoreMode};
 pub use facts::AcquiredFacts;
 pub use identify::{IdentifyStage, detect_media_type};
 pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};

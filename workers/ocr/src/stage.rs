@@ -53,7 +53,9 @@ impl Stage for OcrStage {
 
     #[instrument(name = "ocr", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
+        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
+            return Ok(Vec::new());
+        };
         let (policy, out, mime) = (self.policy.clone(), scratch.path().to_owned(), input.mime.clone());
         let outcome = tokio::task::spawn_blocking(move || ocr_document(&source, &mime, &policy, &out))
             .await

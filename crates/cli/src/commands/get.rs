@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::ids::{ArtefactId, CaseId};
-use exhibit_core::layout::{manifest_key, object_key};
+use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
 use exhibit_custody::RecordedArtefact;
 use exhibit_pipeline::{CaseIndex, StageContext};
@@ -80,7 +80,9 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
         actor(&operator, &signer),
         CaseIndex::default(),
     );
-    let reader = store.get(&object_key(&args.case, &record.sha256), Some(record.sha256)).await?;
+    // Stored objects and views into an image are read by one reader,
+    // re-hashed against the ledger's SHA-256 as they stream.
+    let reader = exhibit_store::view::open_content(&store, &args.case, &manifest, record.sha256).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
         Ok(()) => {}

@@ -92,7 +92,8 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     // media among them, once every member of a set (E01 segments, the .bin
     // files of a cue sheet) is in the store.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
-    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
+    let explore: Vec<Arc<dyn Stage>> =
+        vec![Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone() })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
