@@ -23,3 +23,5 @@ mod terminal;
 mod transcode;
 mod trust;
 mod trust_gate;
+mod views;
+mod views_dd;

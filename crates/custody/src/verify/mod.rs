@@ -121,13 +121,7 @@ pub enum Problem {
     /// A file kept as a view into an image can no longer be read as it was
     /// recorded: its runs cover bytes of the image (`base`) that changed,
     /// or the image is gone.
-    ViewBroken {
-        artefact: ArtefactId,
-        sha256: Sha256Digest,
-        base: ArtefactId,
-        base_sha256: Sha256Digest,
-        reason: String,
-    },
+    ViewBroken { artefact: ArtefactId, base: ArtefactId, base_sha256: Sha256Digest, reason: String },
     /// An object is in the store but no ledger entry names it.
     ObjectNotInLedger { key: String },
     /// A manifest differs from what the ledger recorded.
@@ -218,10 +212,10 @@ impl fmt::Display for Problem {
             Self::ObjectMissing { sha256, artefacts } => {
                 write!(f, "{}: object missing (sha256 {sha256})", Ids(artefacts))
             }
-            Self::ViewBroken { artefact, sha256, base, base_sha256, reason } => write!(
+            Self::ViewBroken { artefact, base, base_sha256, reason } => write!(
                 f,
                 "artefact {artefact}: view broken (it reads from image artefact {base}, sha256 {base_sha256}, \
-                 and its bytes no longer have sha256 {sha256}): {reason}"
+                 and its bytes are no longer the ones recorded): {reason}"
             ),
             Self::ObjectNotInLedger { key } => write!(f, "object {key}: extra (no ledger entry names it)"),
             Self::ManifestAltered { artefact } => {

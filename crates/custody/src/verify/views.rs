@@ -136,7 +136,6 @@ async fn reread(store: &dyn ObjectStore, case: &CaseId, v: &RecordedView) -> Res
         warn!(artefact = %v.id, %reason, "view broken");
         Some(Problem::ViewBroken {
             artefact: v.id.clone(),
-            sha256: v.sha256,
             base: base.artefact.clone(),
             base_sha256: base.sha256,
             reason,
