@@ -230,3 +230,33 @@ fn an_image_inside_an_image_is_explored_through_its_view() {
     assert!(broken.contains(file["id"].as_str().unwrap()), "the file inside it: {report:#}");
     assert_eq!(broken.len(), 2, "nothing else: {report:#}");
 }
+
+#[test]
+fn derivatives_of_views_are_made_and_reproduced_through_the_view_reader() {
+    let sb = Sandbox::new();
+    let image = sb.dir.path().join("media.img");
+    let made = Command::new("mkfs.fat").args(["-C", "-i", "0badf00d"]).arg(&image).arg("4096").output().unwrap();
+    assert!(made.status.success());
+    let status = Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-i")
+        .arg(&image)
+        .arg(fixture("media/mpeg4_mp3.avi"))
+        .arg("::/CLIP.AVI")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    ingest_clean(&sb, "DERIV-1", &image);
+    let all = manifests(&sb, "DERIV-1");
+    let clip = all.iter().find(|m| m["inside"]["path"]["display"] == "/CLIP.AVI").unwrap();
+    assert!(!clip["view"].is_null(), "the video is a view");
+    let derived: Vec<&Value> =
+        all.iter().filter(|m| m["kind"] == "derivative" && m["parent"]["id"] == clip["id"]).collect();
+    let access =
+        derived.iter().find(|d| d["derivation"]["rule"] == "video-access").expect("an access copy of the view");
+    let out = sb.run(&["reproduce", "--case", "DERIV-1", "--artefact", access["id"].as_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reproduced identically"));
+    // No copy of the view was left in the store by the stages that read it.
+    assert!(!object_path(&sb, "DERIV-1", clip["digests"]["sha256"].as_str().unwrap()).exists());
+}
