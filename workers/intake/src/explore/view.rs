@@ -12,8 +12,9 @@ use exhibit_core::hashing::{MultiHasher, ParallelHasher};
 use exhibit_core::view::{Fill, MAX_VIEW_RUNS, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun};
 use exhibit_media::{DataLayout, FsEntry, ReadAt, read_exact_at};
 
-/// Files up to this size are hashed on the calling thread.
-const SMALL_FILE: u64 = 1 << 20;
+/// Files up to this size are hashed on the calling thread; larger ones on
+/// the pooled hashing threads, one algorithm group per core.
+const SMALL_FILE: u64 = 128 << 10;
 /// Bytes hashed per chunk.
 const CHUNK: usize = 1 << 20;
 
@@ -115,14 +116,23 @@ pub fn read_view(
         hasher.finish()
     } else {
         let mut hasher = ParallelHasher::new(hashes);
-        loop {
-            let mut chunk = vec![0u8; CHUNK];
+        let mut left = size;
+        while left > 0 {
+            // No bigger than what is left, so a small file zeroes no more.
+            let mut chunk = vec![0u8; usize::try_from(left).unwrap_or(CHUNK).min(CHUNK)];
             let n = fill(&mut reader, &mut chunk)?;
             if n == 0 {
                 break;
             }
             chunk.truncate(n);
+            left -= n as u64;
             hasher.update(Bytes::from(chunk));
+        }
+        if left > 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the view ends {left} bytes short"),
+            ));
         }
         hasher.finish().map_err(std::io::Error::other)?
     };
