@@ -7,6 +7,7 @@ mod open_existing;
 mod ranged;
 mod special_files;
 mod stale_temp;
+mod view;
 
 use std::any::Any;
 use std::sync::{Arc, LazyLock};

@@ -159,8 +159,12 @@ fn extract_view(
     policy: &ExplorePolicy,
 ) -> Result<Option<Extracted>, StageError> {
     let view = view::view_info(source, runs);
-    let (head, digests) = view::read_view(source, &view, want, HEAD_BYTES, ctx.hashes)
-        .map_err(|e| put_failed(entry, Some(e), StageError::input("unreadable view")))?;
+    let (head, digests) = view::read_view(source, &view, want, HEAD_BYTES, ctx.hashes).map_err(|e| {
+        // Damage to the image is the record's; any other read error may
+        // pass, so it is retried.
+        let retry = StageError::transient(format!("cannot read the stored image: {e}"));
+        put_failed(entry, Some(e), retry)
+    })?;
     let (media_type, is_medium) = identify(&head, want);
     if policy.mode_for(&media_type.mime) == StoreMode::Copy {
         return Ok(None);
