@@ -45,3 +45,21 @@ trusted="$(dirname "$EXHIBIT__SIGNING__KEY_FILE")/allowed_signers"
 printf 'demo@example namespaces="exhibit-ledger" %s\n' "$(ssh-keygen -y -f "$EXHIBIT__SIGNING__KEY_FILE")" > "$trusted"
 run "$exhibit" verify --case DEMO-1 --trusted-keys "$trusted"
 run "$exhibit" show --case DEMO-1
+
+# Hand the case over: a BagIt bag with its own offline checker, and CASE/UCO.
+# An E01 set, a disc image, scans and a video join the sample folder first.
+for spec in "JS/2 fixtures/sources/ewf/split.E01" "JS/3 fixtures/iso/iso.iso" \
+    "JS/4 fixtures/ocr/letter.jpg" "JS/5 fixtures/media/mpeg4_mp3.avi"; do
+    set -- $spec
+    status=0
+    run "$exhibit" ingest --case DEMO-1 --exhibit "$1" --operator "Demo Operator" "$2" || status=$?
+    if [[ $status -ne 0 && $status -ne 3 ]]; then
+        exit "$status"
+    fi
+done
+out=$(mktemp -d -t exhibit-demo-export.XXXXXX)
+run "$exhibit" export --case DEMO-1 --operator "Demo Operator" --organisation "Demo Force" \
+    --bagit "$out/bag" --case-uco "$out/DEMO-1.jsonld"
+run "${EXHIBIT_PYTHON_TOOLS}/bin/bagit.py" --validate --quiet "$out/bag"
+run sh "$out/bag/verify.sh" "$trusted"
+run "${EXHIBIT_PYTHON_TOOLS}/bin/case_validate" "$out/DEMO-1.jsonld"

@@ -28,6 +28,19 @@ EXHIBIT_APT_PACKAGES=(
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
     bsdutils man-db groff-base
+    # export: a virtual environment for the Python validators below
+    python3-venv
+)
+
+# Python tools that are not packaged for Debian, pinned, installed with pip
+# into their own virtual environment (Debian's Python refuses system-wide
+# pip installs): the export tests validate bags with bagit.py and CASE/UCO
+# JSON-LD with case_validate. Tests find them in $EXHIBIT_PYTHON_TOOLS/bin.
+EXHIBIT_PYTHON_TOOLS="${EXHIBIT_PYTHON_TOOLS:-/opt/exhibit-python}"
+export EXHIBIT_PYTHON_TOOLS
+EXHIBIT_PIP_PACKAGES=(
+    bagit==1.9.0
+    case-utils==0.18.0
 )
 
 setup_log() {
@@ -100,6 +113,19 @@ setup_rust() {
     setup_log "rust: $(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
 }
 
+setup_python_tools() {
+    local venv="$EXHIBIT_PYTHON_TOOLS" stamp="$EXHIBIT_PYTHON_TOOLS/exhibit-packages.txt"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "${EXHIBIT_PIP_PACKAGES[*]}" ]]; then
+        setup_log "python tools: ${EXHIBIT_PIP_PACKAGES[*]} already in $venv"
+        return 0
+    fi
+    setup_log "python tools: installing ${EXHIBIT_PIP_PACKAGES[*]} into $venv"
+    setup_as_root /usr/bin/python3 -m venv "$venv"
+    setup_as_root "$venv/bin/pip" install -q --disable-pip-version-check "${EXHIBIT_PIP_PACKAGES[@]}"
+    printf '%s' "${EXHIBIT_PIP_PACKAGES[*]}" | setup_as_root tee "$stamp" >/dev/null
+}
+
 setup_apt
+setup_python_tools
 setup_rust
 setup_log "done"

@@ -25,6 +25,16 @@ Examples:
   exhibit ingest --case 42AB1234520 --exhibit JS/3 --operator \"DC Jane Smith\" /dev/sr0
   exhibit ingest --case 42AB1234520 --exhibit JS/4 --operator \"DC Jane Smith\" --pages 12 scans/
   exhibit ingest --case 42AB1234520 --exhibit JS/5 --operator \"DC Jane Smith\" --json phone/ > result.json
+  exhibit ingest --case 2024/00123/POL --operator \"DC Jane Smith\" --manifest desk/items.csv
+
+A manifest (CSV with a header row, or a JSON array of objects) has one row
+per exhibit: exhibit, path (relative to the manifest's folder, and staying
+inside it), then any of description, seized_by, seized_at (RFC 3339 or
+YYYY-MM-DD), seized_place, seal, device_make, device_model, device_serial,
+pages, ocr (on/off), notes. A bad row is named by its line and the others
+go ahead; the exit code is the worst row's. Case IDs and exhibit refs may
+hold '/' and single spaces (2024/00123/POL, SB 1) and are compared without
+regard to case (js/1 is JS/1; in exhibit refs, JS/01 is JS/1 too).
 
 Ends with a table of the exhibit (items, originals, files found inside
 images, derivatives, duplicates) and what needs attention, each line with
@@ -51,7 +61,12 @@ no TSA CA is configured (anchors not checked).";
 pub const SHOW: &str = "\
 Examples:
   exhibit show --case 42AB1234520
-  exhibit show --case 42AB1234520 --exhibit JS/1 --json";
+  exhibit show --case 42AB1234520 --exhibit JS/1 --json
+  exhibit show --case 42AB1234520 --flag needs-review
+
+Prints a tree per exhibit: each original, the files found inside it, and
+the copies made of them, named by what they are; --flag (repeatable) keeps
+only artefacts with that flag (needs-review, damaged, deleted, truncated...).";
 
 pub const GET: &str = "\
 Examples:
@@ -69,7 +84,9 @@ Examples:
 pub const LISTING: &str = "\
 Examples:
   exhibit listing --case 42AB1234520 --exhibit JS/2 --format dfxml > JS2.dfxml
-  exhibit listing --case 42AB1234520 --exhibit JS/2 --format csv";
+  exhibit listing --case 42AB1234520 --exhibit JS/2 --format csv
+
+For an exhibit of files and folders, the entries are its originals.";
 
 pub const REPRODUCE: &str = "\
 Examples:
@@ -97,6 +114,17 @@ pub const MAN: &str = "\
 Examples:
   exhibit man > /usr/local/share/man/man1/exhibit.1
   exhibit man | man -l -";
+
+pub const EXPORT: &str = "\
+Examples:
+  exhibit export --case 42AB1234520 --bagit /media/out/42AB1234520 --organisation \"Example Police\"
+  exhibit export --case 42AB1234520 --exhibit JS/2 --bagit JS2-bag --case-uco JS2.jsonld
+  sh /media/out/42AB1234520/verify.sh allowed_signers tsa-ca.pem    # anyone, without exhibit
+
+The bag holds the payload (SHA-256 and MD5 manifests), the whole signed
+ledger, its anchors, the manifests and a path map as tag files, and
+verify.sh with VERIFYING.md. The folder must be new or empty. The export is
+recorded in the case's ledger.";
 
 #[cfg(test)]
 mod tests {

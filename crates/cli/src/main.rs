@@ -19,6 +19,7 @@ mod progress_stage;
 mod session;
 mod signing_notice;
 mod sigpipe;
+mod spelling;
 mod terminal;
 mod trust;
 

@@ -25,6 +25,8 @@ pub enum Action {
     Exported,
     Accessed,
     KeyAdded,
+    /// An item manifest described the exhibit (`params.item`).
+    Described,
 }
 
 /// An artefact an event is about, or reads.

@@ -1,44 +1,90 @@
 //! Case IDs, exhibit references and artefact IDs. Each is validated where it
 //! enters, so that later code can put it into a key or a path safely.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::digest::Sha256Digest;
 use crate::error::IdError;
+use crate::id_text::{self, Shape};
 
-const CASE_RULE: &str = "1 to 64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit";
-const EXHIBIT_RULE: &str = "1 to 8 parts separated by '/', each 1 to 32 characters from A-Z a-z 0-9 . _ - starting with a letter or digit (e.g. JS/1 or JS/1/A)";
+const CASE_RULE: &str = "1 to 64 characters: parts separated by '/', each made of A-Z a-z 0-9 . _ - and single spaces, starting with a letter or digit (e.g. 42AB1234520 or 2024/00123/POL)";
+const EXHIBIT_RULE: &str = "1 to 8 parts separated by '/', each 1 to 32 characters of A-Z a-z 0-9 . _ - and single spaces, starting with a letter or digit (e.g. JS/1, JS/1/A or SB 1)";
 const ARTEFACT_RULE: &str = "32 lowercase hexadecimal digits";
 
-fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+const CASE_SHAPE: Shape = Shape { max_len: 64, max_parts: 8, max_part_len: 64 };
+const EXHIBIT_SHAPE: Shape = Shape { max_len: 8 * 33, max_parts: 8, max_part_len: 32 };
+
+/// Equality, hashing and order by a normalised form, so a reference typed
+/// in another case (`js/1` for `JS/1`) names the same thing, while the
+/// text is kept exactly as typed.
+macro_rules! compared_by_normal_form {
+    ($t:ty) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.normalised() == other.normalised()
+            }
+        }
+        impl Eq for $t {}
+        impl Hash for $t {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.normalised().hash(state)
+            }
+        }
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $t {
+            fn cmp(&self, other: &Self) -> Ordering {
+                self.normalised().cmp(&other.normalised())
+            }
+        }
+    };
 }
 
-fn is_word(s: &str, max: usize) -> bool {
-    !s.is_empty() && s.len() <= max && s.starts_with(|c: char| c.is_ascii_alphanumeric()) && s.chars().all(is_word_char)
-}
-
-/// A case reference such as a URN (`42AB1234520`) or a court number
-/// (`T20247001`). Opaque, but safe as a single path or key component.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A case reference such as a URN (`42AB1234520`), a court number
+/// (`T20247001`) or a crime reference (`2024/00123/POL`). Kept as typed;
+/// compared without regard to letter case (leading zeros count: `00123`
+/// is a serial's fixed width, not a typing variant).
+#[derive(Debug, Clone)]
 pub struct CaseId(String);
 
 impl CaseId {
-    /// The validated text, which is also its key component.
+    /// The text as typed.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The form two case IDs are compared by: ASCII upper case.
+    pub fn normalised(&self) -> String {
+        id_text::normalise(&self.0, false)
+    }
+
+    /// The case as one key or path component: `2024/00123/POL` is
+    /// `2024%2F00123%2FPOL`; an ID of letters, digits, `.`, `_` and `-`
+    /// (every ID an older release accepted) is unchanged.
+    pub fn key_component(&self) -> String {
+        id_text::key_component(&self.0)
+    }
+
+    /// The case whose key component this is, if it is one's own encoding.
+    pub fn from_key_component(component: &str) -> Option<Self> {
+        id_text::from_key_component(component)?.parse().ok()
+    }
 }
+compared_by_normal_form!(CaseId);
 
 impl FromStr for CaseId {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
-        if is_word(s, 64) {
+        if id_text::is_valid(s, &CASE_SHAPE) {
             Ok(Self(s.to_owned()))
         } else {
             Err(IdError { what: "case ID", value: s.escape_debug().to_string(), rule: CASE_RULE })
@@ -46,12 +92,11 @@ impl FromStr for CaseId {
     }
 }
 
-/// An exhibit reference such as `JS/1` or `JS/1/A`, unique within a case.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An exhibit reference such as `JS/1`, `JS/1/A` or `SB 1`, unique within
+/// a case. Kept as typed; compared without regard to letter case or to
+/// leading zeros of a number (`js/01` is `JS/1`).
+#[derive(Debug, Clone)]
 pub struct ExhibitRef(String);
-
-/// Every byte but letters, digits, `.`, `_` and `-` is percent-encoded.
-const KEY_SAFE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'_').remove(b'-');
 
 impl ExhibitRef {
     /// The reference as the officer wrote it.
@@ -59,17 +104,23 @@ impl ExhibitRef {
         &self.0
     }
 
+    /// The form two references are compared by: ASCII upper case, numbers
+    /// without leading zeros.
+    pub fn normalised(&self) -> String {
+        id_text::normalise(&self.0, true)
+    }
+
     /// The reference as one key or path component: `JS/1` becomes `JS%2F1`.
     pub fn key_component(&self) -> String {
-        utf8_percent_encode(&self.0, KEY_SAFE).to_string()
+        id_text::key_component(&self.0)
     }
 }
+compared_by_normal_form!(ExhibitRef);
 
 impl FromStr for ExhibitRef {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
-        let parts: Vec<&str> = s.split('/').collect();
-        if parts.len() <= 8 && parts.iter().all(|p| is_word(p, 32)) {
+        if id_text::is_valid(s, &EXHIBIT_SHAPE) {
             Ok(Self(s.to_owned()))
         } else {
             Err(IdError { what: "exhibit reference", value: s.escape_debug().to_string(), rule: EXHIBIT_RULE })
@@ -150,7 +201,9 @@ mod tests {
 
     #[test]
     fn case_ids_reject_traversal_and_separators() {
-        for bad in ["", "../x", "..", ".hidden", "a/b", "a\\b", "a b", "é", &"x".repeat(65)] {
+        for bad in
+            ["", "../x", "..", ".hidden", "a//b", "/a", "a/", "a\\b", " a", "a ", "a  b", "a\tb", "é", &"x".repeat(65)]
+        {
             let err = bad.parse::<CaseId>().unwrap_err();
             assert!(err.to_string().contains("A-Z a-z 0-9"), "{err}");
         }
@@ -165,8 +218,36 @@ mod tests {
 
     #[test]
     fn exhibit_refs_reject_empty_parts_and_traversal() {
-        for bad in ["", "/JS", "JS/", "JS//1", "JS/../1", "JS/.", "J S/1", "a/b/c/d/e/f/g/h/i"] {
+        for bad in
+            ["", "/JS", "JS/", "JS//1", "JS/../1", "JS/.", "J  S/1", " JS/1", "JS/1 ", "JS/ 1", "a/b/c/d/e/f/g/h/i"]
+        {
             assert!(bad.parse::<ExhibitRef>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn forces_formats_are_kept_as_typed_and_compared_normalised() {
+        let crime: CaseId = "2024/00123/pol".parse().unwrap();
+        assert_eq!(crime.as_str(), "2024/00123/pol");
+        assert_eq!(crime, "2024/00123/POL".parse().unwrap());
+        assert_ne!(crime, "2024/123/POL".parse().unwrap(), "a case serial's zeros count");
+        assert_eq!(crime.key_component(), "2024%2F00123%2Fpol");
+        assert_eq!(CaseId::from_key_component("2024%2F00123%2Fpol").unwrap().as_str(), "2024/00123/pol");
+        let sb: ExhibitRef = "SB 1".parse().unwrap();
+        assert_eq!((sb.as_str(), sb.key_component().as_str()), ("SB 1", "SB%201"));
+        let [a, b, c]: [ExhibitRef; 3] = ["JS/1", "js/1", "JS/01"].map(|s| s.parse().unwrap());
+        assert!(a == b && b == c);
+        let hashed: std::collections::HashSet<ExhibitRef> = [a, b, c].into_iter().collect();
+        assert_eq!(hashed.len(), 1);
+        assert_ne!("JS/1".parse::<ExhibitRef>().unwrap(), "JS/1/A".parse().unwrap());
+        assert_ne!("SB 1".parse::<ExhibitRef>().unwrap(), "SB1".parse().unwrap());
+    }
+
+    #[test]
+    fn older_ids_keep_their_keys() {
+        for old in ["42AB1234520", "T20247001", "case-1.a_b"] {
+            let case: CaseId = old.parse().unwrap();
+            assert_eq!(case.key_component(), old);
         }
     }
 

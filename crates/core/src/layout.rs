@@ -6,6 +6,9 @@
 //! cases/<case>/ledger/<seq, 20 digits>.json custody entries
 //! cases/<case>/anchors/<seq, 20 digits>.tsr RFC 3161 timestamp of entry seq
 //! ```
+//!
+//! `<case>` is the case ID percent-encoded ([`CaseId::key_component`]), so
+//! `2024/00123/POL` is the one segment `2024%2F00123%2FPOL`.
 
 use std::fmt;
 
@@ -58,27 +61,27 @@ impl fmt::Display for ObjectKey {
 
 /// The prefix of everything that belongs to `case`, ending in `/`.
 pub fn case_prefix(case: &CaseId) -> String {
-    format!("cases/{case}/")
+    format!("cases/{case}/", case = case.key_component())
 }
 
 /// The prefix of every content object of `case`.
 pub fn objects_prefix(case: &CaseId) -> String {
-    format!("cases/{case}/objects/sha256/")
+    format!("cases/{case}/objects/sha256/", case = case.key_component())
 }
 
 /// The prefix of every manifest of `case`.
 pub fn manifests_prefix(case: &CaseId) -> String {
-    format!("cases/{case}/artefacts/")
+    format!("cases/{case}/artefacts/", case = case.key_component())
 }
 
 /// The prefix of every ledger entry of `case`.
 pub fn ledger_prefix(case: &CaseId) -> String {
-    format!("cases/{case}/ledger/")
+    format!("cases/{case}/ledger/", case = case.key_component())
 }
 
 /// The prefix of every timestamp anchor of `case`.
 pub fn anchors_prefix(case: &CaseId) -> String {
-    format!("cases/{case}/anchors/")
+    format!("cases/{case}/anchors/", case = case.key_component())
 }
 
 /// The key of the RFC 3161 timestamp response over ledger entry `seq`.
@@ -118,9 +121,10 @@ pub fn parse_manifest_name(name: &str) -> Option<ArtefactId> {
     name.strip_suffix(".json")?.parse().ok()
 }
 
-/// The case ID of a top-level `cases/<case>/` key, if it is one.
+/// The case ID of a top-level `cases/<case>/` key, if it is one (the
+/// case's own key component, see [`CaseId::key_component`]).
 pub fn parse_case_from_key(key: &str) -> Option<CaseId> {
-    key.strip_prefix("cases/")?.split('/').next()?.parse().ok()
+    CaseId::from_key_component(key.strip_prefix("cases/")?.split('/').next()?)
 }
 
 #[cfg(test)]
@@ -146,6 +150,17 @@ mod tests {
         assert_eq!(anchor.as_str(), "cases/C1/anchors/00000000000000000042.tsr");
         assert_eq!(parse_anchor_name("00000000000000000042.tsr"), Some(42));
         assert_eq!(parse_anchor_name("00000000000000000042.json"), None);
+    }
+
+    #[test]
+    fn a_case_with_slashes_and_spaces_is_one_key_segment() {
+        let case: CaseId = "2024/00123/POL SB".parse().unwrap();
+        let key = ledger_key(&case, 1);
+        assert_eq!(key.as_str(), "cases/2024%2F00123%2FPOL%20SB/ledger/00000000000000000001.json");
+        assert!(ObjectKey::new(key.as_str()).is_some());
+        assert_eq!(parse_case_from_key(key.as_str()).map(|c| c.as_str().to_owned()), Some(case.as_str().to_owned()));
+        assert_eq!(parse_case_from_key("cases/../x"), None);
+        assert_eq!(parse_case_from_key("cases/a%2Fb%2F..%2F/x").map(|c| c.to_string()), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
+use exhibit_core::item::ItemRecord;
 use exhibit_queue::JobId;
 
 /// Parameter naming the job an event completed.
@@ -37,6 +38,8 @@ pub struct CaseIndex {
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
     media_types: HashMap<ArtefactId, String>,
+    /// The OCR switch of each exhibit an item manifest described.
+    ocr_settings: HashMap<ExhibitRef, Option<bool>>,
 }
 
 impl SourceRecord {
@@ -64,6 +67,12 @@ impl CaseIndex {
         }
         if let Some(job) = event.params.get(PARAM_JOB_ID).and_then(|v| v.as_str()) {
             self.jobs_done.insert(JobId(job.to_owned()));
+        }
+        if let (Action::Described, Some(exhibit)) = (event.action, &event.exhibit) {
+            let item = event.params.get("item").cloned().map(serde_json::from_value::<ItemRecord>);
+            // The latest description counts: a corrected manifest row
+            // records a new one.
+            self.ocr_settings.insert(exhibit.clone(), item.and_then(Result::ok).and_then(|i| i.ocr));
         }
         let Some(artefact) = &event.artefact else { return };
         let Some(id) = &artefact.id else { return };
@@ -107,6 +116,13 @@ impl CaseIndex {
         self.media_types.get(artefact).map(String::as_str)
     }
 
+    /// Whether scans of `exhibit` are to be OCRed, as the latest item
+    /// manifest row that described it says; `None` when none said (the
+    /// OCR policy's default applies).
+    pub fn ocr_setting(&self, exhibit: &ExhibitRef) -> Option<bool> {
+        self.ocr_settings.get(exhibit).copied().flatten()
+    }
+
     /// The artefact already acquired from this source, if any.
     pub fn source(&self, exhibit: &ExhibitRef, source_key: &str) -> Option<&SourceRecord> {
         self.sources.get(&(exhibit.clone(), source_key.to_owned()))
@@ -118,4 +134,39 @@ fn original_path(facts: &serde_json::Value) -> Option<Vec<u8>> {
     let path: exhibit_core::manifest::RecordedPath =
         serde_json::from_value(facts.get("source")?.get("path")?.clone()).ok()?;
     Some(path.to_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exhibit_core::event::Actor;
+    use exhibit_core::manifest::ToolInfo;
+
+    fn described(exhibit: &str, item: serde_json::Value) -> CustodyEvent {
+        CustodyEvent {
+            at: time::OffsetDateTime::UNIX_EPOCH,
+            case: "C1".parse().unwrap(),
+            exhibit: Some(exhibit.parse().unwrap()),
+            action: Action::Described,
+            artefact: None,
+            inputs: Vec::new(),
+            tool: ToolInfo::exhibit("manifest"),
+            params: serde_json::Map::from_iter([("item".to_owned(), item)]),
+            actor: Actor { operator: "o".into(), host: "h".into(), process: 1, public_key: "k".into() },
+            outcome: Outcome::Ok,
+        }
+    }
+
+    #[test]
+    fn the_latest_description_sets_an_exhibits_ocr_switch() {
+        let events = [
+            described("JS/1", serde_json::json!({"ocr": false})),
+            described("SB 1", serde_json::json!({"ocr": true})),
+            described("SB 1", serde_json::json!({"description": "no switch"})),
+        ];
+        let index = CaseIndex::from_events(&events);
+        assert_eq!(index.ocr_setting(&"js/01".parse().unwrap()), Some(false));
+        assert_eq!(index.ocr_setting(&"SB 1".parse().unwrap()), None, "the latest row gave none");
+        assert_eq!(index.ocr_setting(&"X/1".parse().unwrap()), None);
+    }
 }

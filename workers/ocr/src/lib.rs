@@ -26,6 +26,8 @@ mod accuracy;
 pub mod child;
 mod error;
 mod outcome;
+mod pdfa;
+mod photo;
 mod policy;
 mod runner;
 mod stage;
@@ -33,6 +35,11 @@ mod stage;
 pub use accuracy::{char_accuracy, levenshtein, normalise_whitespace};
 pub use error::{OcrError, OcrErrorKind};
 pub use outcome::{HOCR_FILE, OcrOutcome, PDF_FILE, PageResult, TEXT_FILE, reconcile};
+pub use pdfa::{DocumentInfo, convert_file as make_pdfa_file, make_pdfa};
+pub use photo::is_camera_photo;
 pub use policy::OcrPolicy;
 pub use runner::{CHILD_ENV, ocr_document};
-pub use stage::{FLAG_NEEDS_REVIEW, OcrStage};
+pub use stage::{
+    DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, FLAG_NEEDS_REVIEW, JOB_INPUT_OCR, OcrStage, ocr_to_pdfa, output_file,
+    pdf_title,
+};

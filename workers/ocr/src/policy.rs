@@ -29,6 +29,16 @@ pub struct OcrPolicy {
     pub max_memory: u64,
     /// Pages recognised at once; 0 means one per available core.
     pub threads: usize,
+    /// OCR at all (a job input `"ocr": true/false`, e.g. from an item manifest, overrides it per item).
+    pub enabled: bool,
+    /// Media types that are OCRed.
+    pub media_types: Vec<String>,
+    /// OCR camera photos too (see `is_camera_photo` for the rule).
+    pub photos: bool,
+    /// Exhibit refs whose scans are not OCRed (compared ignoring case and spaces).
+    pub exhibits_off: Vec<String>,
+    /// A page with fewer words than this is flagged for review as nearly empty.
+    pub min_words: u32,
 }
 
 impl Default for OcrPolicy {
@@ -43,6 +53,11 @@ impl Default for OcrPolicy {
             ocr_pages_with_text: false,
             max_memory: 4 << 30,
             threads: 0,
+            enabled: true,
+            media_types: ["image/tiff", "image/png", "image/jpeg", "application/pdf"].map(String::from).to_vec(),
+            photos: false,
+            exhibits_off: Vec::new(),
+            min_words: 3,
         }
     }
 }
@@ -75,6 +90,30 @@ impl OcrPolicy {
             return bad("max_memory", "must be at least 256 MiB");
         }
         Ok(())
+    }
+
+    /// Why an input is not OCRed under this policy, or None to OCR it.
+    /// `item` is the per-item switch from the job input; `head` the file's first bytes.
+    pub fn skip_reason(&self, exhibit: &str, mime: &str, item: Option<bool>, head: &[u8]) -> Option<String> {
+        let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+        match item {
+            Some(false) => return Some("OCR is off for this item".into()),
+            Some(true) => return None,
+            None => {}
+        }
+        if !self.enabled {
+            return Some("OCR is off ([ocr] enabled = false)".into());
+        }
+        if self.exhibits_off.iter().any(|e| norm(e) == norm(exhibit)) {
+            return Some(format!("OCR is off for exhibit {exhibit} ([ocr] exhibits_off)"));
+        }
+        if !self.media_types.iter().any(|m| m.eq_ignore_ascii_case(mime)) {
+            return Some(format!("OCR is off for {mime} ([ocr] media_types)"));
+        }
+        if !self.photos && crate::is_camera_photo(head) {
+            return Some("a camera photo (EXIF make and exposure), not a scan ([ocr] photos = false)".into());
+        }
+        None
     }
 
     /// The Tesseract language string, e.g. `eng+cym`.

@@ -14,7 +14,88 @@ use exhibit_queue::Job;
 use serde_json::json;
 use tracing::instrument;
 
-use crate::{HOCR_FILE, OcrErrorKind, OcrOutcome, OcrPolicy, PDF_FILE, TEXT_FILE, ocr_document};
+use crate::{
+    DocumentInfo, HOCR_FILE, OcrError, OcrErrorKind, OcrOutcome, OcrPolicy, PDF_FILE, TEXT_FILE, ocr_document,
+};
+
+/// Job input key of the per-item OCR switch (`true`/`false`), set for
+/// example from an item manifest; it overrides `[ocr] enabled`, the
+/// exhibit list, media types and the photo rule for that item.
+pub const JOB_INPUT_OCR: &str = "ocr";
+
+/// Derivation detail keys that let `reproduce` rebuild the same PDF/A.
+pub const DETAIL_PDF_TITLE: &str = "pdf_title";
+/// See [`DETAIL_PDF_TITLE`]: the creation date, RFC 3339 UTC.
+pub const DETAIL_PDF_CREATED: &str = "pdf_created";
+
+/// An outcome with the document facts its PDF/A was made with.
+struct Recorded {
+    outcome: OcrOutcome,
+    info: DocumentInfo,
+}
+
+impl std::ops::Deref for Recorded {
+    type Target = OcrOutcome;
+    fn deref(&self) -> &OcrOutcome {
+        &self.outcome
+    }
+}
+
+/// The PDF title: the exhibit and the scanned file's name.
+pub fn pdf_title(exhibit: &str, path: &str) -> String {
+    format!("Exhibit {exhibit}: {}", file_name(path))
+}
+
+/// The last component of a display path (the operator's own folders say nothing about the evidence).
+fn file_name(path: &str) -> &str {
+    path.trim_end_matches('/').rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+fn now_utc() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0).unwrap_or(now)
+}
+
+/// OCRs a document and turns its searchable PDF into PDF/A-2b with `info`.
+pub fn ocr_to_pdfa(
+    source: &std::path::Path,
+    mime: &str,
+    policy: &OcrPolicy,
+    out: &std::path::Path,
+    info: &DocumentInfo,
+) -> Result<OcrOutcome, OcrError> {
+    let outcome = ocr_document(source, mime, policy, out)?;
+    if outcome.searchable_pdf {
+        crate::make_pdfa_file(&out.join(PDF_FILE), info)?;
+    }
+    Ok(outcome)
+}
+
+fn read_head(source: &std::path::Path) -> Result<Vec<u8>, StageError> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(source)
+        .and_then(|f| f.take(crate::photo::PHOTO_HEAD_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| StageError::transient(format!("cannot read {}: {e}", source.display())))?;
+    Ok(head)
+}
+
+/// Records that the input was not OCRed and why, so the job is not run again.
+async fn record_skipped(
+    ctx: &StageContext,
+    job: &Job,
+    input: &DeriveInput,
+    version: &str,
+    reason: &str,
+) -> Result<(), StageError> {
+    tracing::info!(path = %input.path, reason, "not OCRed");
+    let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), ToolInfo::exhibit(OCR));
+    event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
+    event.params.insert("policy_version".into(), version.into());
+    event.params.insert("skipped".into(), reason.into());
+    event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    ctx.record(event).await.map(|_| ())
+}
 
 /// Flag on OCR outputs with at least one page a person should check.
 pub const FLAG_NEEDS_REVIEW: &str = "needs-review";
@@ -25,6 +106,11 @@ const OUTPUTS: [(&str, &str, &str, &str); 3] = [
     (HOCR_FILE, "ocr-hocr", "text/vnd.hocr+html", "html"),
     (PDF_FILE, "ocr-searchable-pdf", "application/pdf", "pdf"),
 ];
+
+/// The output file name of an OCR rule (`ocr-text`, `ocr-hocr`, `ocr-searchable-pdf`).
+pub fn output_file(rule: &str) -> Option<&'static str> {
+    OUTPUTS.iter().find(|o| o.1 == rule).map(|o| o.0)
+}
 
 /// OCRs scans under a policy.
 #[derive(Debug, Clone, Default)]
@@ -37,10 +123,11 @@ impl OcrStage {
     /// The policy version recorded with every output: what shapes the text.
     pub fn policy_version(&self) -> String {
         format!(
-            "ocr-1:{}:rotate={}:min-confidence={}",
+            "ocr-2:{}:rotate={}:min-confidence={}:min-words={}:pdfa-2b",
             self.policy.language_string(),
             self.policy.rotate,
-            self.policy.min_confidence
+            self.policy.min_confidence,
+            self.policy.min_words
         )
     }
 }
@@ -56,15 +143,28 @@ impl Stage for OcrStage {
         let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
             return Ok(Vec::new());
         };
-        let (policy, out, mime) = (self.policy.clone(), scratch.path().to_owned(), input.mime.clone());
-        let outcome = tokio::task::spawn_blocking(move || ocr_document(&source, &mime, &policy, &out))
+        let version = self.policy_version();
+        // The job's own setting wins; else the item manifest row's for the exhibit.
+        let item = job
+            .input
+            .get(JOB_INPUT_OCR)
+            .and_then(serde_json::Value::as_bool)
+            .or_else(|| ctx.index().ocr_setting(&job.exhibit));
+        let head = read_head(&source)?;
+        if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
+            return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());
+        }
+        let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created: now_utc() };
+        let (policy, out, mime, pdf_info) =
+            (self.policy.clone(), scratch.path().to_owned(), input.mime.clone(), info.clone());
+        let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(&source, &mime, &policy, &out, &pdf_info))
             .await
             .map_err(|e| StageError::transient(format!("OCR task failed: {e}")))?
             .map_err(|e| match e.kind {
                 OcrErrorKind::Io => StageError::transient(format!("{}: {e}", input.path)),
                 _ => StageError::input(format!("{}: {e}", input.path)),
             })?;
-        let version = self.policy_version();
+        let outcome = Recorded { outcome, info };
         let made: Vec<_> = OUTPUTS.iter().filter(|o| scratch.path().join(o.0).exists()).collect();
         if made.is_empty() {
             return record_nothing_to_do(ctx, job, &input, &outcome, &version).await.map(|()| Vec::new());
@@ -98,6 +198,17 @@ async fn record_nothing_to_do(
     ctx.record(event).await.map(|_| ())
 }
 
+/// What a person calls the output, e.g. "searchable PDF of scans/ (12 pages)".
+fn label(rule: &str, path: &str, pages: usize) -> String {
+    let what = match rule {
+        "ocr-searchable-pdf" => "searchable PDF/A",
+        "ocr-hocr" => "hOCR",
+        _ => "OCR text",
+    };
+    let plural = if pages == 1 { "" } else { "s" };
+    format!("{what} of {} ({pages} page{plural})", file_name(path))
+}
+
 fn flags(outcome: &OcrOutcome) -> Vec<String> {
     if outcome.pages_needing_review().next().is_some() { vec![FLAG_NEEDS_REVIEW.to_owned()] } else { Vec::new() }
 }
@@ -114,7 +225,7 @@ async fn record_output(
     ctx: &StageContext,
     job: &Job,
     input: &DeriveInput,
-    outcome: &OcrOutcome,
+    outcome: &Recorded,
     version: &str,
     (_, rule, mime, extension): (&str, &str, &str, &str),
     path: &std::path::Path,
@@ -134,6 +245,12 @@ async fn record_output(
     details.insert("pages".into(), serde_json::to_value(&outcome.pages).unwrap_or_default());
     details.insert("languages".into(), outcome.languages.clone().into());
     details.insert("pages_ocred".into(), outcome.pages_ocred.into());
+    details.insert("label".into(), label(rule, &input.path, outcome.pages.len()).into());
+    if rule == "ocr-searchable-pdf" {
+        details.insert(DETAIL_PDF_TITLE.into(), outcome.info.title.clone().into());
+        let created = outcome.info.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        details.insert(DETAIL_PDF_CREATED.into(), created.into());
+    }
     let media_type =
         MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-ocr".into() };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
@@ -155,7 +272,7 @@ async fn record_output(
     event.params.insert("pages".into(), (outcome.pages.len() as u64).into());
     let review: Vec<serde_json::Value> = outcome
         .pages_needing_review()
-        .map(|p| json!({"page": p.index, "reason": p.reason, "mean_confidence": p.mean_confidence}))
+        .map(|p| json!({"file": input.path, "page": p.index, "reason": p.reason, "mean_confidence": p.mean_confidence}))
         .collect();
     if !review.is_empty() {
         event.params.insert(FLAG_NEEDS_REVIEW.into(), review.into());

@@ -51,11 +51,12 @@ enum CopyError {
     Failed(anyhow::Error),
 }
 
-pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
         return Ok(refuse_existing(path));
     }
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let key = manifest_key(&args.case, &args.artefact);
     let bytes = exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await.with_context(|| {
         format!(
@@ -80,9 +81,7 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
         actor(&operator, &signer),
         CaseIndex::default(),
     );
-    // Stored objects and views into an image are read by one reader,
-    // re-hashed against the ledger's SHA-256 as they stream.
-    let reader = exhibit_store::view::open_content(&store, &args.case, &manifest, record.sha256).await?;
+    let reader = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
         Ok(()) => {}
@@ -96,6 +95,22 @@ pub async fn run(args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
     record_access(&ctx, args, manifest, &record).await?;
     super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), &exhibit).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Opens an artefact's content as the ledger records it (`record`, for a
+/// `manifest` checked against it), checking its SHA-256 as it is read (the
+/// reader fails with `InvalidData` at the end otherwise). Every command
+/// that hands content out (`get`, `export`) reads it through here.
+pub(crate) async fn open_artefact(
+    store: &dyn exhibit_store::ObjectStore,
+    case: &CaseId,
+    manifest: &ArtefactManifest,
+    record: &RecordedArtefact,
+) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
+    // Stored objects and views into an image are read by the one view
+    // reader, re-hashed against the ledger's SHA-256 as they stream.
+    let reader = exhibit_store::view::open_content_in(store, case, manifest, record.sha256).await?;
+    Ok(Box::new(reader))
 }
 
 fn refuse_existing(path: &std::path::Path) -> ExitCode {

@@ -26,21 +26,28 @@ use crate::trust::KeyArgs;
 /// helps: `--workers 1000000` used 10.6 GB.
 pub const MAX_WORKERS: usize = 64;
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct IngestArgs {
     /// Case ID, e.g. 42AB1234520 or T20247001.
     #[arg(long)]
     case: CaseId,
-    /// Exhibit reference, e.g. JS/1.
-    #[arg(long)]
-    exhibit: ExhibitRef,
+    /// Exhibit reference, e.g. JS/1 or SB 1.
+    #[arg(long, required_unless_present = "manifest")]
+    pub(super) exhibit: Option<ExhibitRef>,
+    /// Item manifest (CSV, or JSON if named *.json): one row per exhibit
+    /// with its path and metadata (see `exhibit ingest --help`).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["exhibit", "paths", "pages"])]
+    pub(super) manifest: Option<PathBuf>,
+    /// The manifest row this run ingests, recorded as a `described` event.
+    #[arg(skip)]
+    pub(super) item: Option<Box<super::ingest_manifest::DescribedItem>>,
     /// Name of the person responsible for this acquisition.
     #[arg(long)]
     operator: String,
     /// Pages the paper bundle should have; a different count of scanned
     /// pages is flagged on the exhibit. At least 1.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pages: Option<u32>,
+    pub(super) pages: Option<u32>,
     /// Files acquired at once (overrides ingest.workers), 1 to 64.
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_WORKERS as u64))]
     workers: Option<usize>,
@@ -48,16 +55,20 @@ pub struct IngestArgs {
     /// artefact ID of the exhibit with its path, the counts, what needs
     /// attention and the exit status.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     #[command(flatten)]
     keys: KeyArgs,
     /// Files and folders to acquire. Folders are walked; symlinks are
     /// recorded, not followed.
-    #[arg(required = true, value_name = "PATH")]
-    paths: Vec<PathBuf>,
+    #[arg(required_unless_present = "manifest", value_name = "PATH")]
+    pub(super) paths: Vec<PathBuf>,
 }
 
-pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
+    if args.manifest.is_some() {
+        return super::ingest_manifest::run(args, config).await;
+    }
+    let mut exhibit = args.exhibit.clone().context("give --exhibit and the paths, or --manifest")?;
     let operator = check_operator(&args.operator)?;
     let workers = args.workers.unwrap_or(config.ingest.workers);
     if !(1..=MAX_WORKERS).contains(&workers) {
@@ -68,10 +79,12 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    exhibit = crate::spelling::resolve_exhibit(case.entries.iter().map(|e| &e.event), &exhibit);
     let entries = case.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
-    let mut facts = LedgerFacts::new(&args.exhibit, entries);
+    let mut facts = LedgerFacts::new(&exhibit, entries);
     let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
     exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
@@ -82,11 +95,14 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let ocr = OcrStage { policy: config.ocr.clone() };
     ctx.derive_policies = DerivePolicies { transcode: transcode.policy_identity()?, ocr: ocr.policy_version() };
     let ctx = Arc::new(ctx);
+    if let Some(item) = &args.item {
+        super::ingest_manifest::describe(&ctx, &case.entries, &exhibit, item).await?;
+    }
     let started = Instant::now();
     let anchor_log = Arc::new(super::anchor::AnchorLog::default());
     let periodic = anchorer.clone().map(|a| {
         let every = Duration::from_secs(config.anchoring.interval_secs.max(1));
-        super::anchor::Periodic::start(ctx.clone(), a, args.exhibit.clone(), anchor_log.clone(), every)
+        super::anchor::Periodic::start(ctx.clone(), a, exhibit.clone(), anchor_log.clone(), every)
     });
     // Phase 1 acquires and identifies every source; phase 2 explores the
     // media among them, once every member of a set (E01 segments, the .bin
@@ -95,7 +111,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     let explore: Vec<Arc<dyn Stage>> =
         vec![Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone() })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
-    let mut jobs = acquire_jobs(&plan, &args.case, &args.exhibit);
+    let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
         let queue =
@@ -111,14 +127,14 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     }
     facts.catch_up(&ctx).await?;
     if let Some(expected) = args.pages {
-        super::bundle::reconcile_pages(&ctx, &facts.events, &args.exhibit, expected).await?;
+        super::bundle::reconcile_pages(&ctx, &facts.events, &exhibit, expected).await?;
         facts.catch_up(&ctx).await?;
     }
     if let (Some(periodic), Some(anchorer)) = (periodic, &anchorer) {
         periodic.stop().await;
-        super::anchor::anchor_now(&ctx, anchorer, &args.exhibit, &anchor_log).await;
+        super::anchor::anchor_now(&ctx, anchorer, &exhibit, &anchor_log).await;
     }
-    let code = report(&ctx, &args, &facts, (plan.items.len(), started)).await?;
+    let code = report(&ctx, (&args, &exhibit), &facts, (plan.items.len(), started)).await?;
     anchor_log.print(args.json);
     Ok(code)
 }
@@ -136,7 +152,7 @@ pub fn transcode_stage(config: &Config) -> anyhow::Result<TranscodeStage> {
 /// exit code: 0 clean, 3 needs attention, 2 failures a rerun could fix.
 async fn report(
     ctx: &StageContext,
-    args: &IngestArgs,
+    (args, exhibit): (&IngestArgs, &ExhibitRef),
     facts: &LedgerFacts,
     (files, started): (usize, Instant),
 ) -> anyhow::Result<ExitCode> {
@@ -144,7 +160,7 @@ async fn report(
     if args.json {
         summary_print::print_json(&summary)?;
     } else {
-        print_run_line(ctx, args, files, started);
+        print_run_line(ctx, (args, exhibit), files, started);
         summary_print::print_table(&summary);
     }
     summary_print::print_failures(&summary);
@@ -154,14 +170,14 @@ async fn report(
     Ok(ExitCode::from(summary.exit))
 }
 
-fn print_run_line(ctx: &StageContext, args: &IngestArgs, files: usize, started: Instant) {
+fn print_run_line(ctx: &StageContext, (args, exhibit): (&IngestArgs, &ExhibitRef), files: usize, started: Instant) {
     let tally = &ctx.tally;
     let secs = started.elapsed().as_secs_f64().max(1e-6);
     let bytes = Tally::get(&tally.bytes);
     println!(
         "case {} exhibit {}: {} files: {} stored, {} already recorded, {} failed; {} bytes in {:.1} s ({:.1} MB/s, {:.0} files/s)",
         args.case,
-        args.exhibit,
+        exhibit,
         files,
         Tally::get(&tally.stored),
         Tally::get(&tally.skipped),

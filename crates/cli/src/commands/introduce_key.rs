@@ -37,10 +37,11 @@ pub struct IntroduceKeyArgs {
     trust: TrustArgs,
 }
 
-pub async fn run(args: IntroduceKeyArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: IntroduceKeyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let operator = check_operator(&args.operator)?;
     let new_key = read_public_key(&args.public_key)?;
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let trusted = load_trusted(&args.trust, &config)?;
     checked_entries(store.as_ref(), &args.case, trusted.as_ref()).await?;

@@ -40,43 +40,82 @@ struct Stored {
     sha256: exhibit_core::Sha256Digest,
 }
 
-pub async fn run(args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ListingArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
-    let stored = listings(&events, &args.exhibit);
-    if stored.is_empty() {
-        anyhow::bail!(
-            "exhibit {} of case {} has no explored images; ingest a disk or disc image first",
-            args.exhibit,
-            args.case
-        );
-    }
     let mut out = std::io::BufWriter::new(crate::terminal::stdout_for_people());
-    let mut renderer: Box<dyn Renderer> = match args.format {
+    if !render(store.as_ref(), &events, &args.case, &args.exhibit, args.format, &mut out).await? {
+        anyhow::bail!("exhibit {} of case {} holds nothing; ingest its files or images first", args.exhibit, args.case);
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the listing of `exhibit` to `out` as DFXML; false (and nothing
+/// written) when it holds nothing. `export` puts it into bags.
+pub async fn write_dfxml(
+    store: &dyn exhibit_store::ObjectStore,
+    events: &[exhibit_core::event::CustodyEvent],
+    case: &CaseId,
+    exhibit: &ExhibitRef,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    render(store, events, case, exhibit, Format::Dfxml, out).await
+}
+
+async fn render(
+    store: &dyn exhibit_store::ObjectStore,
+    events: &[exhibit_core::event::CustodyEvent],
+    case: &CaseId,
+    exhibit: &ExhibitRef,
+    format: Format,
+    out: &mut dyn Write,
+) -> anyhow::Result<bool> {
+    let stored = listings(events, exhibit);
+    // An exhibit of files and folders has no image listing: its originals
+    // are its entries.
+    let folder = match stored.is_empty() {
+        true => super::listing_folder::originals_as_listing(store, case, exhibit).await?,
+        false => Vec::new(),
+    };
+    if stored.is_empty() && folder.is_empty() {
+        return Ok(false);
+    }
+    let mut renderer: Box<dyn Renderer> = match format {
         Format::Dfxml => Box::new(Dfxml::default()),
         Format::Csv => Box::new(Csv),
-        Format::Json => Box::new(Json::default()),
+        Format::Json => Box::new(Json::with_item(latest_item(events, exhibit))),
     };
-    renderer.begin(
-        &mut out,
-        &args.case,
-        &args.exhibit,
-        &stored.iter().map(|s| s.image_path.clone()).collect::<Vec<_>>(),
-    )?;
+    renderer.begin(out, case, exhibit, &stored.iter().map(|s| s.image_path.clone()).collect::<Vec<_>>())?;
+    for line in &folder {
+        renderer.line(out, line)?;
+    }
     for listing in &stored {
-        let reader = store.get(&object_key(&args.case, &listing.sha256), Some(listing.sha256)).await?;
+        let reader = store.get(&object_key(case, &listing.sha256), Some(listing.sha256)).await?;
         for line in BufReader::new(reader).lines() {
             let line = line.with_context(|| {
                 format!("the stored listing {} failed its hash check or could not be read", listing.sha256)
             })?;
             let parsed: ListingLine =
                 serde_json::from_str(&line).context("a stored listing line does not parse; run `exhibit verify`")?;
-            renderer.line(&mut out, &parsed)?;
+            renderer.line(out, &parsed)?;
         }
     }
-    renderer.end(&mut out)?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    renderer.end(out)?;
+    Ok(true)
+}
+
+/// The exhibit's metadata from the latest item manifest row describing it.
+fn latest_item(
+    events: &[exhibit_core::event::CustodyEvent],
+    exhibit: &ExhibitRef,
+) -> Option<exhibit_core::item::ItemRecord> {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.action == Action::Described && e.outcome == Outcome::Ok && e.exhibit.as_ref() == Some(exhibit))
+        .find_map(|e| serde_json::from_value(e.params.get("item")?.clone()).ok())
 }
 
 /// Listings recorded by successful `explored` events of this exhibit, with

@@ -44,6 +44,15 @@ pub(super) fn type_letter(kind: &EntryKind) -> &'static str {
 pub struct Json {
     entries: usize,
     volumes: Vec<VolumeRow>,
+    /// What the exhibit's item manifest row said, written after `volumes`.
+    item: Option<exhibit_core::item::ItemRecord>,
+}
+
+impl Json {
+    /// A renderer that ends the document with the exhibit's metadata.
+    pub fn with_item(item: Option<exhibit_core::item::ItemRecord>) -> Self {
+        Self { item, ..Self::default() }
+    }
 }
 
 impl Renderer for Json {
@@ -80,7 +89,8 @@ impl Renderer for Json {
     }
 
     fn end(&mut self, out: &mut dyn Write) -> anyhow::Result<()> {
-        writeln!(out, "\n],\"volumes\":{}}}", serde_json::to_string(&self.volumes)?)?;
+        let item = serde_json::to_string(&self.item)?;
+        writeln!(out, "\n],\"volumes\":{},\"item\":{item}}}", serde_json::to_string(&self.volumes)?)?;
         Ok(())
     }
 }

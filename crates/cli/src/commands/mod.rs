@@ -4,15 +4,21 @@ mod anchor;
 mod bundle;
 mod cases;
 mod completions;
+mod export;
+mod export_snapshot;
 mod get;
 mod hash;
 mod ingest;
+mod ingest_manifest;
 mod introduce_key;
 mod listing;
 mod listing_dfxml;
+mod listing_folder;
 mod listing_formats;
+mod manifest_rows;
 mod reproduce;
 mod show;
+mod show_tree;
 mod summary;
 mod summary_attention;
 mod summary_facts;
@@ -59,6 +65,9 @@ pub enum Command {
     /// Print the manual page (roff), for `man -l -` or a man1 folder.
     #[command(after_help = help::MAN)]
     Man(completions::ManArgs),
+    /// Export a case or exhibit: a BagIt bag with an offline checker, or CASE/UCO JSON-LD.
+    #[command(after_help = help::EXPORT)]
+    Export(export::ExportArgs),
     /// Key rotation: the configured key records another public key in the case.
     #[command(after_help = help::INTRODUCE_KEY)]
     IntroduceKey(introduce_key::IntroduceKeyArgs),
@@ -77,5 +86,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         Command::IntroduceKey(args) => introduce_key::run(args, config).await,
+        Command::Export(args) => export::run(args, config).await,
     }
 }

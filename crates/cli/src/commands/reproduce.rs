@@ -40,8 +40,9 @@ struct Comparison {
     reproduced: String,
 }
 
-pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let bytes = exhibit_store::read_small(store.as_ref(), &manifest_key(&args.case, &args.artefact), 16 << 20)
         .await
         .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;
@@ -71,6 +72,7 @@ pub async fn run(args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode
         .map_err(|e| anyhow::anyhow!("cannot read the source of the derivative: {e}"))?;
     let comparison = match manifest.tool.name.as_str() {
         "exhibit/transcode" => reproduce_transcode(&config, &source, &manifest, derivation).await?,
+        "exhibit/ocr" => reproduce_ocr(&config, &source, &manifest, derivation).await?,
         other => bail!("artefacts made by {other} cannot be reproduced by this version"),
     };
     let same = comparison.recorded == comparison.reproduced;
@@ -125,6 +127,46 @@ async fn reproduce_transcode(
         let recorded = derivation.details.get("decoded_sha256").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let reproduced = output.decoded_sha256.clone().unwrap_or_default();
         Comparison { compared: "decoded-content SHA-256", recorded, reproduced }
+    })
+}
+
+/// Re-runs OCR under the configured `[ocr]` policy (which must be the
+/// recorded one) and compares the output file of the artefact's rule. The
+/// PDF/A is rebuilt with the recorded title and creation date; text, hOCR
+/// and PDF are byte-for-byte reproducible with the same Tesseract and
+/// Leptonica versions (recorded in the manifest's tool libraries).
+async fn reproduce_ocr(
+    config: &Config,
+    source: &std::path::Path,
+    manifest: &ArtefactManifest,
+    derivation: &exhibit_core::manifest::Derivation,
+) -> anyhow::Result<Comparison> {
+    let stage = exhibit_ocr::OcrStage { policy: config.ocr.clone() };
+    if stage.policy_version() != derivation.policy_version {
+        bail!(
+            "the artefact was made under OCR policy {}, the configured policy is {}; configure [ocr] as it was to reproduce it",
+            derivation.policy_version,
+            stage.policy_version()
+        );
+    }
+    let file =
+        exhibit_ocr::output_file(&derivation.rule).with_context(|| format!("unknown OCR rule {}", derivation.rule))?;
+    let detail = |key: &str| derivation.details.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let created = detail(exhibit_ocr::DETAIL_PDF_CREATED);
+    let created = time::OffsetDateTime::parse(&created, &time::format_description::well_known::Rfc3339)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let info = exhibit_ocr::DocumentInfo { title: detail(exhibit_ocr::DETAIL_PDF_TITLE), created };
+    let scratch = exhibit_pipeline::scratch_dir()?;
+    let (policy, src, out) = (stage.policy.clone(), source.to_owned(), scratch.path().to_owned());
+    tokio::task::spawn_blocking(move || {
+        exhibit_ocr::ocr_to_pdfa(&src, "application/octet-stream", &policy, &out, &info)
+    })
+    .await??;
+    let bytes = std::fs::read(scratch.path().join(file)).with_context(|| format!("OCR made no {file}"))?;
+    Ok(Comparison {
+        compared: "file SHA-256",
+        recorded: manifest.digests.sha256.to_hex(),
+        reproduced: exhibit_core::digest::Sha256Digest::of(&bytes).to_hex(),
     })
 }
 

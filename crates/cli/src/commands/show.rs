@@ -3,12 +3,16 @@
 
 use std::process::ExitCode;
 
-use exhibit_core::event::{Action, Outcome};
+use std::collections::{BTreeMap, BTreeSet};
+
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::item::ItemRecord;
 use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
 use exhibit_core::manifest::ArtefactManifest;
 use serde::Serialize;
 
+use super::show_tree;
 use crate::config::Config;
 use crate::session::{case_events, open_existing_store};
 use crate::terminal::{escape_message, escape_name};
@@ -21,9 +25,20 @@ pub struct ShowArgs {
     /// Only this exhibit.
     #[arg(long)]
     exhibit: Option<ExhibitRef>,
+    /// Only artefacts carrying this flag (e.g. needs-review, damaged,
+    /// deleted), with the artefacts they came from. Repeatable.
+    #[arg(long, value_name = "FLAG")]
+    flag: Vec<String>,
     /// Write JSON instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// What an item manifest recorded about an exhibit (its latest row).
+#[derive(Debug, Serialize)]
+struct Described {
+    exhibit: ExhibitRef,
+    item: ItemRecord,
 }
 
 #[derive(Debug, Serialize)]
@@ -38,13 +53,16 @@ struct Failure {
 struct Listing {
     case: CaseId,
     artefacts: Vec<ArtefactManifest>,
+    /// Each exhibit's metadata from an item manifest.
+    items: Vec<Described>,
     failures: Vec<Failure>,
     /// Images that hold less than they declare, and the files they cut.
     truncated: Vec<serde_json::Value>,
 }
 
-pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let mut artefacts = Vec::new();
     for meta in store.list(&manifests_prefix(&args.case)).await? {
         let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();
@@ -53,7 +71,9 @@ pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
         }
         let bytes = exhibit_store::read_small(store.as_ref(), &meta.key, 1 << 20).await?;
         match serde_json::from_slice::<ArtefactManifest>(&bytes) {
-            Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) => artefacts.push(m),
+            Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) && wanted(&m, &args.flag) => {
+                artefacts.push(m)
+            }
             Ok(_) => {}
             Err(e) => eprintln!(
                 "exhibit: manifest {} does not parse ({}); run `exhibit verify --case {}`",
@@ -67,21 +87,43 @@ pub async fn run(args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
         (&a.exhibit, &a.source.as_ref().map(|s| &s.path.display))
             .cmp(&(&b.exhibit, &b.source.as_ref().map(|s| &s.path.display)))
     });
-    let failures = failures(store.as_ref(), &args).await?;
-    let truncated = truncated(store.as_ref(), &args).await?;
-    let listing = Listing { case: args.case, artefacts, failures, truncated };
+    let events = case_events(store.as_ref(), &args.case).await?;
+    let failures = failures(&events, &args);
+    let truncated = truncated(&events, &args);
+    let items = described(&events, &args);
+    let listing = Listing { case: args.case.clone(), artefacts, items, failures, truncated };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listing)?);
     } else {
-        print_text(&listing);
+        print_text(&listing, &args);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn failures(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> anyhow::Result<Vec<Failure>> {
-    let events = case_events(store, &args.case).await?;
-    Ok(events
-        .into_iter()
+/// With `--flag`, JSON keeps only the flagged artefacts (the text tree
+/// also shows what they came from).
+fn wanted(m: &ArtefactManifest, flags: &[String]) -> bool {
+    flags.is_empty() || m.flags.iter().any(|f| flags.contains(f))
+}
+
+/// The latest description of each exhibit shown.
+fn described(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Described> {
+    let mut latest: BTreeMap<ExhibitRef, ItemRecord> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.action == Action::Described && e.outcome == Outcome::Ok) {
+        let Some(exhibit) = e.exhibit.as_ref().filter(|x| args.exhibit.as_ref().is_none_or(|a| a == *x)) else {
+            continue;
+        };
+        if let Some(item) = e.params.get("item").and_then(|i| serde_json::from_value(i.clone()).ok()) {
+            latest.insert(exhibit.clone(), item);
+        }
+    }
+    latest.into_iter().map(|(exhibit, item)| Described { exhibit, item }).collect()
+}
+
+fn failures(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Failure> {
+    events
+        .iter()
+        .cloned()
         .enumerate()
         .filter(|(_, e)| {
             e.action == Action::Failed && args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x))
@@ -95,39 +137,33 @@ async fn failures(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> an
             }),
             Outcome::Ok => None,
         })
-        .collect())
+        .collect()
 }
 
-async fn truncated(store: &dyn exhibit_store::ObjectStore, args: &ShowArgs) -> anyhow::Result<Vec<serde_json::Value>> {
-    let mut events = case_events(store, &args.case).await?;
+fn truncated(events: &[CustodyEvent], args: &ShowArgs) -> Vec<serde_json::Value> {
+    let mut events = events.to_vec();
     events.retain(|e| args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x)));
-    Ok(super::truncation::truncation_notes(&events))
+    super::truncation::truncation_notes(&events)
 }
 
-fn print_text(listing: &Listing) {
-    println!("case {}: {} artefact(s)", listing.case, listing.artefacts.len());
-    for m in &listing.artefacts {
-        let path = match (&m.source, &m.inside, &m.derivation) {
-            (Some(s), _, _) => s.path.display.clone(),
-            (_, Some(i), _) => format!("{} (in {} volume at byte {})", i.path.display, i.volume.fs, i.volume.offset),
-            (_, _, Some(d)) => format!("(rule {}, policy {})", d.rule, d.policy_version),
-            _ => "-".to_owned(),
+fn print_text(listing: &Listing, args: &ShowArgs) {
+    let exhibits: BTreeSet<&ExhibitRef> =
+        listing.artefacts.iter().map(|m| &m.exhibit).chain(listing.items.iter().map(|d| &d.exhibit)).collect();
+    let all: Vec<&ArtefactManifest> = listing.artefacts.iter().collect();
+    println!(
+        "case {}: {} exhibit(s), {} artefact(s): {}",
+        escape_name(listing.case.as_str()),
+        exhibits.len(),
+        all.len(),
+        show_tree::totals(&all)
+    );
+    for exhibit in exhibits {
+        let tree = show_tree::ExhibitTree {
+            exhibit,
+            item: listing.items.iter().find(|d| d.exhibit == *exhibit).map(|d| &d.item),
+            artefacts: all.iter().copied().filter(|m| m.exhibit == *exhibit).collect(),
         };
-        println!("{}  {:?}  {}  {}", m.id, m.kind, m.exhibit, escape_name(&path));
-        println!("    size {}  type {}", m.size, m.media_type.mime);
-        println!("    sha256 {}", m.digests.sha256);
-        if let Some(md5) = m.digests.md5 {
-            println!("    md5    {md5}");
-        }
-        if let Some(sha1) = m.digests.sha1 {
-            println!("    sha1   {sha1}");
-        }
-        if let Some(parent) = &m.parent {
-            println!("    parent {}", parent.id);
-        }
-        if !m.flags.is_empty() {
-            println!("    flags  {}", m.flags.join(", "));
-        }
+        show_tree::print_exhibit(&tree, &args.flag);
     }
     for f in &listing.failures {
         println!("failed: {}", escape_message(&f.reason));

@@ -20,8 +20,13 @@ pub fn print_table(summary: &Summary) {
     }
     for dup in summary.artefacts.iter().filter(|a| a.duplicate_of.is_some()) {
         let first = dup.duplicate_of.as_deref().unwrap_or_default();
-        let first_path = summary.artefacts.iter().find(|a| a.id == first).map_or("", |a| a.path.as_str());
-        println!("    {} is a duplicate of {first} {}", escape_name(&dup.path), escape_name(first_path));
+        let first_path = summary.artefacts.iter().find(|a| a.id == first).map_or_else(
+            // The case's first copy can belong to another exhibit (a
+            // manifest often names the same file under two items).
+            || "(in another exhibit of this case)".to_owned(),
+            |a| escape_name(&a.path).into_owned(),
+        );
+        println!("    {} is a duplicate of {first} {first_path}", escape_name(&dup.path));
     }
     if summary.attention.is_empty() {
         println!("needs attention: nothing");

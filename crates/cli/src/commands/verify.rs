@@ -35,13 +35,14 @@ pub struct VerifyArgs {
     expect_head: Option<HeadReceipt>,
 }
 
-pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     let options = VerifyOptions {
         trusted_keys: load_trusted(&args.trust, &config)?,
         expect_head: args.expect_head,
         tsa_trust: super::anchor::tsa_trust(&config.anchoring)?,
     };
     let store = open_existing_store(&config)?;
+    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let report = exhibit_custody::verify_case_with(store.as_ref(), &args.case, &options).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
     let mut notes = notes(&events);
@@ -77,9 +78,12 @@ fn notes(events: &[CustodyEvent]) -> Vec<Value> {
             if let Some(pages) = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array()) {
                 let list: Vec<String> =
                     pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| (p + 1).to_string()).collect();
+                // Ledgers since the bundle PDF/A work name the scanned file in each page entry.
+                let file = pages.iter().find_map(|p| p["file"].as_str()).map(|f| format!("{f}, "));
                 let text = format!(
-                    "artefact {}: needs-review (page {})",
+                    "artefact {}: needs-review ({}page {})",
                     artefact.clone().unwrap_or_default(),
+                    file.unwrap_or_default(),
                     list.join(", ")
                 );
                 out.push(json!({"kind": "needs-review", "artefact": artefact, "pages": pages, "text": text}));

@@ -36,7 +36,9 @@ fn empty_folder() {
 fn bad_case_ids() {
     let sb = Sandbox::new();
     let src = sb.sources();
-    for case in ["../x", "", "a/b"] {
+    // `a/b` is a valid case ID now (crime references hold slashes); empty
+    // parts, `..` and stray spaces are not.
+    for case in ["../x", "", "a//b", "/a", " a"] {
         let out = ingest(&sb, case, "PC Smith", src.to_str().unwrap());
         assert_refused(&sb, &out, "A-Z a-z 0-9");
     }

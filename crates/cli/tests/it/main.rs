@@ -3,6 +3,7 @@
 
 mod anchor;
 mod bad_input;
+mod cdda;
 mod common;
 mod companions;
 mod completions_man;
@@ -11,10 +12,17 @@ mod crash;
 mod damaged;
 mod derive_policy;
 mod explore;
+mod export;
+mod export_demo;
+mod export_names;
+mod export_tamper;
 mod get_show_hash;
 mod hostile_listing;
+mod ids;
 mod keys;
+mod manifest;
 mod ocr;
+mod oracle;
 mod permissions;
 mod quiet_exit;
 mod summary;

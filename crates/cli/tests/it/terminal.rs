@@ -184,3 +184,30 @@ fn through_a_pipe_nothing_writes_an_escape_byte() {
     assert!(seen[1].contains("evil\\x1b]0;pwned\\x07.txt"), "{}", seen[1]);
     assert!(seen[5].contains("missingclear\\x1b[2J.txt"), "the error names the file escaped: {}", seen[5]);
 }
+
+/// A manifest ingest at a terminal: the bars, each row's attention table
+/// and the manifest's table render, and hostile names from the manifest
+/// and the file system are shown escaped there and in `show`'s tree.
+#[test]
+fn a_manifest_ingest_renders_its_tables_with_names_escaped() {
+    let sb = Sandbox::new();
+    let desk = sb.dir.path().join("desk");
+    std::fs::create_dir_all(desk.join("box")).unwrap();
+    std::fs::write(desk.join("box").join(TITLE), "title").unwrap();
+    for n in 0..20 {
+        std::fs::write(desk.join("box").join(format!("page{n:02}.bin")), vec![n as u8; 32 * 1024]).unwrap();
+    }
+    let csv = format!("exhibit,path,description,pages\nJS/1,box,Box of papers,5\nJS/2,box,\"bad {CLEAR}\",\n");
+    std::fs::write(desk.join("items.csv"), csv).unwrap();
+    let ingest = format!("ingest --case {CASE} --operator Tester --manifest {}", quote(&desk.join("items.csv")));
+    let screen = in_terminal(&sb, &ingest, &[]);
+    assert!(screen.contains("acquire [") && screen.contains("acquire done: "), "no progress bar: {screen:?}");
+    assert!(screen.contains("needs attention: 1 item(s)") && screen.contains("what to do:"), "{screen:?}");
+    assert!(screen.contains("2 row(s): 0 clean, 1 need attention, 0 failed, 1 refused"), "{screen:?}");
+    assert!(screen.contains("line 3 exhibit JS/2: refused: description: holds the control character"), "{screen:?}");
+    assert_nothing_raw(&screen);
+    let show = in_terminal(&sb, &format!("show --case {CASE}"), &[]);
+    assert!(show.contains("exhibit JS/1: Box of papers") && show.contains("├─ "), "{show:?}");
+    assert!(show.contains("evil\\x1b]0;pwned\\x07.txt"), "{show:?}");
+    assert_nothing_raw(&show);
+}

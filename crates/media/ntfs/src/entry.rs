@@ -7,8 +7,8 @@ use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, NamePath};
 use crate::bytes::{name_bytes, sourced, time_text};
 use crate::mft::Mft;
 use crate::record::{ATTR_COMPRESSED, ATTR_ENCRYPTED, Attr, Body, Record, ty};
-use crate::runs;
 use crate::values::{FILE_ATTRIBUTE_NAMES, FileName, attribute_list, std_info};
+use crate::{compressed, runs};
 
 /// Extension records one file may spread over.
 const MAX_EXTENSION_RECORDS: usize = 64;
@@ -58,10 +58,13 @@ pub(crate) fn build(
     if !streams.contains(&[].as_slice()) {
         out.push(base.clone());
     }
+    // The record's entries are held together: their decoded compressed
+    // streams share one limits.max_alloc.
+    let mut decode_left = limits.max_alloc;
     for stream in streams {
         let mut e = base.clone();
         let pieces: Vec<&Attr> = attrs.iter().filter(|a| a.ty == ty::DATA && a.name == stream).collect();
-        lay_out(&mut e, &pieces, mft, limits);
+        lay_out(&mut e, &pieces, mft, limits, &mut decode_left);
         if !stream.is_empty() {
             e.stream = Some(name_bytes(stream));
             e.kind = EntryKind::File;
@@ -112,7 +115,7 @@ fn describe(e: &mut FsEntry, rec: &Record, attrs: &[Attr], name: Option<&FileNam
 }
 
 /// Sets size and data layout from the $DATA pieces of one stream.
-fn lay_out(e: &mut FsEntry, pieces: &[&Attr], mft: &Mft, limits: &Limits) {
+fn lay_out(e: &mut FsEntry, pieces: &[&Attr], mft: &Mft, limits: &Limits, decode_left: &mut u64) {
     let Some(first) = pieces.iter().find(|a| matches!(&a.body, Body::Resident(_)) || lowest_vcn(a) == 0) else {
         e.attributes.insert("content".into(), "first $DATA extent is missing (not extracted)".into());
         return;
@@ -124,7 +127,7 @@ fn lay_out(e: &mut FsEntry, pieces: &[&Attr], mft: &Mft, limits: &Limits) {
         }
         Body::NonResident(nr) => {
             e.size = nr.data_size;
-            if let Err(why) = non_resident(e, first.flags, pieces, mft, limits) {
+            if let Err(why) = non_resident(e, first.flags, pieces, mft, limits, decode_left) {
                 e.data = DataLayout::None;
                 e.attributes.insert("content".into(), why);
             }
@@ -139,11 +142,16 @@ fn lowest_vcn(a: &Attr) -> u64 {
     }
 }
 
-/// Extents of a non-resident stream, or why its content is not extracted.
-fn non_resident(e: &mut FsEntry, flags: u16, pieces: &[&Attr], mft: &Mft, limits: &Limits) -> Result<(), String> {
-    if flags & ATTR_COMPRESSED != 0 {
-        return Err("compressed (not extracted)".into());
-    }
+/// Extents of a non-resident stream (a compressed one decoded into
+/// memory), or why its content is not extracted.
+fn non_resident(
+    e: &mut FsEntry,
+    flags: u16,
+    pieces: &[&Attr],
+    mft: &Mft,
+    limits: &Limits,
+    decode_left: &mut u64,
+) -> Result<(), String> {
     if flags & ATTR_ENCRYPTED != 0 {
         return Err("encrypted (not extracted)".into());
     }
@@ -158,15 +166,32 @@ fn non_resident(e: &mut FsEntry, flags: u16, pieces: &[&Attr], mft: &Mft, limits
     sorted.sort_by_key(|a| lowest_vcn(a));
     let mut all_runs = Vec::new();
     let mut initialized = e.size;
+    let mut unit = 0;
     for a in sorted {
         if let Body::NonResident(nr) = &a.body {
             if nr.lowest_vcn == 0 {
                 initialized = nr.initialized_size.min(e.size);
+                unit = nr.compression_unit;
             }
             let runs = runs::decode(&nr.mapping_pairs, nr.lowest_vcn, mft.geo.total_clusters, nr.pairs_at)
                 .map_err(|err| format!("{err} (not extracted)"))?;
             all_runs.extend(runs);
         }
+    }
+    if flags & ATTR_COMPRESSED != 0 {
+        if e.size > *decode_left || !mft.take_decode_budget(e.size) {
+            return Err(format!(
+                "compressed: decoding {} more bytes would pass limits.max_alloc for one record or \
+                 limits.max_expansion_ratio x volume size for the volume (not extracted)",
+                e.size
+            ));
+        }
+        *decode_left -= e.size;
+        let bytes = compressed::decode(mft, &all_runs, unit, e.size, initialized, limits)
+            .map_err(|why| format!("compressed: {why} (not extracted)"))?;
+        e.attributes.insert("compression".into(), "lznt1".into());
+        e.data = if bytes.is_empty() { DataLayout::None } else { DataLayout::Inline(bytes) };
+        return Ok(());
     }
     let extents = runs::extents(&all_runs, mft.geo.cluster_size, e.size, initialized);
     e.data = if extents.is_empty() { DataLayout::None } else { DataLayout::Extents(extents) };

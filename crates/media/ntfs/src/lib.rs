@@ -23,9 +23,11 @@
 //! ```
 
 mod bytes;
+mod compressed;
 mod deleted;
 mod entry;
 mod index;
+mod lznt1;
 mod mft;
 mod record;
 mod runs;

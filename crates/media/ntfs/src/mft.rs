@@ -2,6 +2,7 @@
 //! by number through its own data runs.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use exhibit_media_core::{Extent, Limits, MediaError, ReadAt, read_exact_at};
 
@@ -26,6 +27,8 @@ pub(crate) struct Mft {
     pub geo: Geometry,
     extents: Vec<Extent>,
     pub count: u64,
+    /// Bytes compressed streams may still decode to on this volume.
+    decode_budget: AtomicU64,
 }
 
 impl Mft {
@@ -45,7 +48,13 @@ impl Mft {
         let extents = runs::extents(&runs, geo.cluster_size, size, size);
         let mapped: u64 = extents.iter().map(|e| e.len).sum();
         let count = mapped / geo.record_size;
-        Ok(Self { volume, geo, extents, count })
+        let decode_budget = AtomicU64::new(volume.size().saturating_mul(limits.max_expansion_ratio));
+        Ok(Self { volume, geo, extents, count, decode_budget })
+    }
+
+    /// Takes `bytes` from the volume's decode budget, if that many are left.
+    pub fn take_decode_budget(&self, bytes: u64) -> bool {
+        self.decode_budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(bytes)).is_ok()
     }
 
     /// Reads and fixes up record `number`, returning its raw bytes.

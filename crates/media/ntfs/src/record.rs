@@ -37,6 +37,8 @@ pub(crate) struct NonResident {
     pub lowest_vcn: u64,
     pub data_size: u64,
     pub initialized_size: u64,
+    /// Compression unit as a power of two of clusters (0: not compressed).
+    pub compression_unit: u8,
     pub mapping_pairs: Vec<u8>,
     /// Byte offset of the mapping pairs on the volume, for messages.
     pub pairs_at: u64,
@@ -176,6 +178,7 @@ fn parse_attr(buf: &[u8], pos: usize, used: usize, at: u64) -> Result<(Attr, usi
             lowest_vcn: le64(attr, 16).unwrap_or(0),
             data_size: le64(attr, 48).unwrap_or(0),
             initialized_size: le64(attr, 56).unwrap_or(0),
+            compression_unit: u8::try_from(le16(attr, 34).unwrap_or(0)).unwrap_or(u8::MAX),
             mapping_pairs: pairs.to_vec(),
             pairs_at: at + (pos + pairs_off) as u64,
         })

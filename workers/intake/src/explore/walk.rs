@@ -301,6 +301,11 @@ impl Walker<'_> {
                 }
             };
             self.counts.files += 1;
+            if let Some(done) = &extracted {
+                // The WAV goes to its derivation (the `cdda` rules), as
+                // every other extracted file of a derivable type does.
+                self.nested(done, &name)?;
+            }
             let row = entry_row(self.input.artefact.clone(), u32::MAX, entry, extracted, Vec::new(), None);
             self.listing.write(&ListingLine::Entry(Box::new(row))).map_err(io)?;
         }

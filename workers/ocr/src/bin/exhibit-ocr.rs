@@ -1,10 +1,11 @@
 //! `exhibit-ocr INPUT OUT_DIR [MEDIA_TYPE] [POLICY_JSON]`: OCRs one document
-//! the way the worker does and prints the outcome as JSON (for benchmarks and
-//! manual checks; the pipeline calls `exhibit_ocr::ocr_document`).
+//! the way the worker does (searchable PDF as PDF/A-2b, titled with the input's
+//! name and dated now) and prints the outcome as JSON (for benchmarks and
+//! manual checks; the pipeline calls `exhibit_ocr::ocr_to_pdfa`).
 
 use std::path::Path;
 
-use exhibit_ocr::{OcrPolicy, ocr_document};
+use exhibit_ocr::{DocumentInfo, OcrPolicy, ocr_to_pdfa};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,7 +22,8 @@ fn main() {
             std::process::exit(64);
         }
     };
-    match ocr_document(Path::new(&args[0]), media_type, &policy, Path::new(&args[1])) {
+    let info = DocumentInfo { title: args[0].clone(), created: time::OffsetDateTime::now_utc() };
+    match ocr_to_pdfa(Path::new(&args[0]), media_type, &policy, Path::new(&args[1]), &info) {
         Ok(outcome) => println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default()),
         Err(e) => {
             eprintln!("exhibit-ocr: {e}");

@@ -189,6 +189,8 @@ fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy:
     let (word_count, mean_confidence) = engine.api.word_stats();
     let reason = if word_count == 0 {
         Some("no words found".to_owned())
+    } else if word_count < policy.min_words {
+        Some(format!("nearly empty: {word_count} words found"))
     } else if mean_confidence < policy.min_confidence {
         Some(format!("mean confidence {mean_confidence} is below {}", policy.min_confidence))
     } else {
@@ -217,7 +219,7 @@ fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy:
 fn write_page_image(seq: u32, pix: &Pix, original: Option<Original>) -> Result<String, OcrError> {
     let bitonal = pix.depth() == 1;
     // A 1-bit PNG would be re-encoded as Flate: G4 is smaller.
-    let usable = |o: &Original| o.format == Format::Jpeg || (o.format == Format::Tiff) == bitonal;
+    let usable = |o: &Original| o.embeddable() && (o.format == Format::Jpeg || (o.format == Format::Tiff) == bitonal);
     let (format, bytes) = match original.filter(usable) {
         Some(o) => (o.format, o.bytes),
         None if bitonal => (Format::Tiff, pix.write_mem(true)?),

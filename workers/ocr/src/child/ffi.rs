@@ -116,6 +116,25 @@ impl Pix {
         unsafe { lept::pixSetInputFormat(self.0, lept::IFF_UNKNOWN as i32) };
     }
 
+    /// The image as recognition and the renderers expect it: a colormap
+    /// replaced by plain pixels (1-bit for black and white, else grey or RGB)
+    /// and 16-bit samples cut to 8.
+    pub fn plain(self) -> Result<Self, OcrError> {
+        let mut pix = self;
+        // SAFETY: pix.0 is a live Pix; GetColormap only reads it.
+        if !unsafe { lept::pixGetColormap(pix.0) }.is_null() {
+            // SAFETY: pix.0 is a live Pix; the result is a new Pix we own; the old one is dropped.
+            let p = unsafe { lept::pixRemoveColormap(pix.0, lept::REMOVE_CMAP_BASED_ON_SRC as i32) };
+            pix = Self::from_raw(p, "palette removal")?;
+        }
+        if pix.depth() == 16 {
+            // SAFETY: as above; the most significant byte of each sample is kept.
+            let p = unsafe { lept::pixConvert16To8(pix.0, lept::L_MS_BYTE as i32) };
+            pix = Self::from_raw(p, "16-bit to 8-bit conversion")?;
+        }
+        Ok(pix)
+    }
+
     /// A copy turned clockwise by `quads` quarter turns.
     pub fn rotate_orth(&self, quads: i32) -> Result<Self, OcrError> {
         // SAFETY: self.0 is a live Pix; the result is a new Pix we own.

@@ -29,6 +29,36 @@ pub struct Original {
     pub bytes: Vec<u8>,
 }
 
+impl Original {
+    /// True when Tesseract's PDF renderer can embed these bytes as they are:
+    /// not a CMYK JPEG, nor a 16-bit PNG.
+    pub fn embeddable(&self) -> bool {
+        match self.format {
+            Format::Jpeg => matches!(jpeg_components(&self.bytes), Some(1 | 3)),
+            Format::Png => self.bytes.get(24).is_some_and(|depth| *depth <= 8),
+            Format::Tiff => true,
+        }
+    }
+}
+
+/// The number of colour components in a JPEG's frame header.
+fn jpeg_components(data: &[u8]) -> Option<u8> {
+    let mut at = 2;
+    while at + 4 <= data.len() {
+        if data[at] != 0xFF {
+            return None;
+        }
+        let marker = data[at + 1];
+        let len = usize::from(u16::from_be_bytes([data[at + 2], data[at + 3]]));
+        // SOF0-SOF15, less DHT (C4), JPG (C8) and DAC (CC): length, precision, height, width, components.
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return data.get(at + 9).copied();
+        }
+        at += 2 + len;
+    }
+    None
+}
+
 /// The formats of [`Original`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -113,6 +143,7 @@ pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<De
     let pix = Pix::read_mem(&data)?;
     check_pixels(pix.width(), pix.height(), policy, index)?;
     let ppi = plausible_ppi(pix.y_res());
+    let pix = pix.plain()?;
     let original = Format::sniff(&data).map(|format| Original { format, bytes: data });
     Ok(DecodedPage { index, seq: index, pix, original, ppi })
 }
@@ -131,6 +162,7 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
             .map_err(|e| OcrError::corrupt(format!("TIFF page {}: {}", i + 1, e.message)))?;
         check_pixels(pix.width(), pix.height(), policy, i)?;
         let ppi = plausible_ppi(pix.y_res());
+        let pix = pix.plain()?;
         if !sink(Item::Page(DecodedPage { index: i, seq: i, pix, original: None, ppi })) {
             break;
         }

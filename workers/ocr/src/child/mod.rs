@@ -17,7 +17,9 @@ mod jbig2;
 mod orient;
 mod pdf_input;
 mod png;
+mod repair;
 mod reproducible;
+mod samples;
 mod tiff;
 
 use std::path::Path;

@@ -7,19 +7,35 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use pdf::content::Op;
-use pdf::enc::{CCITTFaxDecodeParams, LZWFlateParams, StreamFilter};
-use pdf::file::FileOptions;
+use pdf::enc::{CCITTFaxDecodeParams, StreamFilter};
+use pdf::file::{FileOptions, NoCache, NoLog};
 use pdf::object::{ColorSpace, ImageXObject, Page, Resolve, XObject};
 
 use super::input::{DecodedPage, Item, Sink, check_pixels, decode_single, plausible_ppi};
-use super::{jbig2, png};
+use super::samples::{self, Colour, Raster};
+use super::{jbig2, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
 /// Reads every page of a PDF and sends it on; returns the page count.
 pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
-    let file = catch_unwind(|| FileOptions::uncached().load(data))
-        .map_err(|_| OcrError::corrupt("PDF: the parser failed on this file"))?
-        .map_err(|e| OcrError::corrupt(format!("PDF: {e}")))?;
+    // Stream lengths are checked first: a wrong one fails a page only after
+    // earlier pages have been handed on.
+    let data = match repair::fix_stream_lengths(&data) {
+        Some(fixed) => {
+            tracing::info!("PDF stream lengths fixed");
+            fixed
+        }
+        None => data,
+    };
+    let fixed;
+    let file = match load(&data) {
+        Ok(file) => file,
+        Err(e) => {
+            fixed = repair::rebuild_xref(&data).ok_or_else(|| e.clone())?;
+            tracing::info!(error = %e, "PDF cross-reference table rebuilt");
+            load(&fixed).map_err(|_| e)?
+        }
+    };
     let resolver = file.resolver();
     let count = file.num_pages();
     if count == 0 {
@@ -43,6 +59,13 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
         }
     }
     Ok(count)
+}
+
+/// Opens a PDF held in memory.
+fn load(data: &[u8]) -> Result<pdf::file::File<&[u8], NoCache, NoCache, NoLog>, OcrError> {
+    catch_unwind(|| FileOptions::uncached().load(data))
+        .map_err(|_| OcrError::corrupt("PDF: the parser failed on this file"))?
+        .map_err(|e| OcrError::corrupt(format!("PDF: {e}")))
 }
 
 fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Resolve) -> Result<Item, OcrError> {
@@ -98,14 +121,18 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
             let globals = p.globals.as_ref().map(|g| g.data(r)).transpose().map_err(err)?;
             jbig2::decode_to_pbm(&raw, globals.as_deref().unwrap_or_default(), index)?
         }
-        Some(StreamFilter::FlateDecode(p)) => match png_page(&raw, p, img, policy, index) {
-            Some(page) => return Ok(page),
-            None => pnm(&img.image_data(r).map_err(err)?, img, index)?,
-        },
-        None => {
-            let samples = img.image_data(r).map_err(err)?;
-            pnm(&samples, img, index)?
+        Some(StreamFilter::FlateDecode(p)) => {
+            let raster = raster_of(img, index)?;
+            if png::is_png_predicted(p, &raster) {
+                // The stream already holds PNG rows: a PNG around it is the page's original.
+                if let Some(page) = png::wrap(&raw, &raster).and_then(|png| decode_single(png, policy, index).ok()) {
+                    return Ok(page);
+                }
+            }
+            // Otherwise (or when libpng refuses it) the samples are decoded here, which reports what is wrong.
+            samples::to_pnm(&samples::flate_samples(&raw, p, &raster, index)?, &raster, index)?
         }
+        None => samples::to_pnm(&raw, &raster_of(img, index)?, index)?,
         Some(other) => {
             return Err(OcrError::new(
                 OcrErrorKind::Unsupported,
@@ -116,68 +143,49 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
     decode_single(encoded, policy, index)
 }
 
-/// A Flate image whose stream already holds PNG rows, decoded from a PNG
-/// around that stream (kept as the page's original); None to decode it as samples.
-fn png_page(raw: &[u8], p: &LZWFlateParams, img: &ImageXObject, policy: &OcrPolicy, index: u32) -> Option<DecodedPage> {
-    let identity_decode = img.decode.as_deref().is_none_or(|d| d.chunks(2).all(|pair| pair == [0.0, 1.0]));
-    if img.image_mask || img.bits_per_component != Some(8) || !identity_decode {
-        return None;
-    }
-    let layout =
-        png::Layout { width: img.width, height: img.height, components: components(img.color_space.as_ref())? };
-    if !png::is_png_predicted(p, layout) {
-        return None;
-    }
-    // A stream that libpng refuses is decoded again the long way, which reports what is wrong.
-    decode_single(png::wrap(raw, layout)?, policy, index).ok()
+/// What an image's samples are: size, depth, colour model and decode array.
+fn raster_of(img: &ImageXObject, index: u32) -> Result<Raster, OcrError> {
+    let (colour, bpc) = if img.image_mask {
+        (Colour::Gray, 1)
+    } else {
+        let colour = colour_of(img.color_space.as_ref()).ok_or_else(|| {
+            OcrError::new(
+                OcrErrorKind::Unsupported,
+                format!("PDF page {}: image colour space {:?}", index + 1, img.color_space),
+            )
+        })?;
+        (colour, img.bits_per_component.unwrap_or(8))
+    };
+    let bpc = u32::try_from(bpc)
+        .ok()
+        .filter(|b| matches!(b, 1 | 2 | 4 | 8 | 16))
+        .ok_or_else(|| OcrError::corrupt(format!("PDF page {}: {bpc} bits per component", index + 1)))?;
+    let identity = |d: &[f32]| {
+        let max = if matches!(colour, Colour::Indexed { .. }) { ((1u32 << bpc) - 1) as f32 } else { 1.0 };
+        d.chunks(2).all(|pair| pair == [0.0, max])
+    };
+    let decode = img.decode.clone().filter(|d| !identity(d));
+    Ok(Raster { width: img.width, height: img.height, bpc, colour, decode })
 }
 
-/// Number of colour components of an image colour space, if it is one we turn into a PNM.
-fn components(cs: Option<&ColorSpace>) -> Option<u32> {
+/// The colour model of a colour space, if it is one we decode.
+fn colour_of(cs: Option<&ColorSpace>) -> Option<Colour> {
     match cs? {
-        ColorSpace::DeviceGray | ColorSpace::CalGray(_) => Some(1),
-        ColorSpace::DeviceRGB | ColorSpace::CalRGB(_) => Some(3),
+        ColorSpace::DeviceGray | ColorSpace::CalGray(_) => Some(Colour::Gray),
+        ColorSpace::DeviceRGB | ColorSpace::CalRGB(_) => Some(Colour::Rgb),
+        ColorSpace::DeviceCMYK | ColorSpace::CalCMYK(_) => Some(Colour::Cmyk),
         ColorSpace::Icc(icc) => match icc.info.components {
-            n @ (1 | 3) => Some(n),
+            1 => Some(Colour::Gray),
+            3 => Some(Colour::Rgb),
+            4 => Some(Colour::Cmyk),
             _ => None,
         },
+        ColorSpace::Indexed(base, _hival, lookup) => {
+            let base = colour_of(Some(base)).filter(|b| !matches!(b, Colour::Indexed { .. }))?;
+            Some(Colour::Indexed { base: Box::new(base), palette: lookup.to_vec() })
+        }
         _ => None,
     }
-}
-
-/// Wraps decoded samples (1 bpc grey, 8 bpc grey or RGB) as PBM/PGM/PPM.
-fn pnm(samples: &[u8], img: &ImageXObject, index: u32) -> Result<Vec<u8>, OcrError> {
-    let (w, h) = (img.width as usize, img.height as usize);
-    let bpc = img.bits_per_component.unwrap_or(if img.image_mask { 1 } else { 8 });
-    let comps = if img.image_mask { Some(1) } else { components(img.color_space.as_ref()) };
-    let unsupported = || {
-        OcrError::new(
-            OcrErrorKind::Unsupported,
-            format!("PDF page {}: image colour space {:?} at {bpc} bits", index + 1, img.color_space),
-        )
-    };
-    let comps = comps.ok_or_else(unsupported)? as usize;
-    let (magic, row_bytes) = match (bpc, comps) {
-        (1, 1) => ("P4", w.div_ceil(8)),
-        (8, 1) => ("P5", w),
-        (8, 3) => ("P6", w * 3),
-        _ => return Err(unsupported()),
-    };
-    let need = row_bytes * h;
-    if samples.len() < need {
-        return Err(OcrError::corrupt(format!("PDF page {}: image data is shorter than its size", index + 1)));
-    }
-    let header = if magic == "P4" { format!("{magic}\n{w} {h}\n") } else { format!("{magic}\n{w} {h}\n255\n") };
-    let mut out = Vec::with_capacity(header.len() + need);
-    out.extend_from_slice(header.as_bytes());
-    if magic == "P4" {
-        // PDF grey and (default) image masks paint 0 as black; PBM paints 1.
-        // image_data has already applied a Decode [1 0] inversion.
-        out.extend(samples[..need].iter().map(|b| !b));
-    } else {
-        out.extend_from_slice(&samples[..need]);
-    }
-    Ok(out)
 }
 
 /// A little-endian TIFF around a CCITT stream, so Leptonica (libtiff) decodes it.

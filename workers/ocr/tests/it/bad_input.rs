@@ -91,15 +91,45 @@ fn truncated_tiff_is_corrupt() {
     }
 }
 
+/// A wrong `startxref` is read past by rebuilding the table from the
+/// objects (as qpdf does); a file with no catalog to rebuild from is corrupt.
 #[test]
-fn pdf_with_a_broken_xref_is_corrupt() {
+fn pdf_with_a_broken_xref_is_rebuilt_or_corrupt() {
     let dir = tempfile::tempdir().unwrap();
     let mut data = std::fs::read(fixture("scans.pdf")).unwrap();
     let at = data.windows(9).rposition(|w| w == b"startxref").unwrap() + 10;
     data[at..at + 6].copy_from_slice(b"999999");
     let broken = write(&dir, "broken.pdf", &data);
-    let msg = fails_then_next_works(&broken, "application/pdf", OcrErrorKind::Corrupt, &policy());
+    let run = crate::common::ocr(&broken, "application/pdf");
+    assert_eq!(run.outcome.pages.len(), 3);
+    let catalog = data.windows(8).position(|w| w == b"/Catalog").unwrap();
+    data[catalog..catalog + 8].copy_from_slice(b"/Katalog");
+    let hopeless = write(&dir, "hopeless.pdf", &data);
+    let msg = fails_then_next_works(&hopeless, "application/pdf", OcrErrorKind::Corrupt, &policy());
     assert!(msg.starts_with("PDF"), "{msg}");
+}
+
+/// Flate image streams that are bombs, truncated, or have bad row filters
+/// fail that page with a reason, within the memory limit.
+#[test]
+fn hostile_flate_images_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(fixture("tools/img2pdf-palette1-png.pdf")).unwrap();
+    let stream_at = |d: &[u8]| d.windows(7).position(|w| w == b"stream\n").unwrap() + 7;
+    // Garbage inside the image stream (same length, so the xref stays valid).
+    let mut garbled = data.clone();
+    let start = stream_at(&garbled);
+    garbled[start + 2..start + 200].iter_mut().enumerate().for_each(|(i, b)| *b = (i * 37) as u8);
+    let garbled = write(&dir, "garbled.pdf", &garbled);
+    let (_d, r) = try_ocr(&garbled, "application/pdf", &policy());
+    assert!(matches!(r.map_err(|e| e.kind), Err(OcrErrorKind::Corrupt) | Ok(_)), "no crash, a typed result");
+    // A page claiming a huge size over a small stream hits the pixel limit before any inflating.
+    let mut huge = data.clone();
+    let at = huge.windows(11).position(|w| w == b"/Width 1500").unwrap();
+    huge.splice(at..at + 11, b"/Width 999999".iter().copied());
+    let huge = write(&dir, "huge.pdf", &huge);
+    let msg = fails_then_next_works(&huge, "application/pdf", OcrErrorKind::Limit, &policy());
+    assert!(msg.contains("999999x400"), "{msg}");
 }
 
 #[test]

@@ -4,3 +4,5 @@ mod bad_input;
 mod common;
 mod corpus;
 mod fixtures;
+mod pdfa;
+mod tools;

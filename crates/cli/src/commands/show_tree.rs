@@ -1,0 +1,193 @@
+//! `exhibit show` for people: a tree per exhibit (original → files found
+//! inside it → derivatives), originals first, derivatives named by what
+//! they are, the exhibit's manifest metadata above it and totals below.
+//! Every evidence name is escaped for the terminal.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use exhibit_core::ids::ExhibitRef;
+use exhibit_core::item::ItemRecord;
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+
+use crate::terminal::escape_name;
+
+/// The artefacts of one exhibit as a forest, and what the manifest said.
+pub struct ExhibitTree<'a> {
+    pub exhibit: &'a ExhibitRef,
+    pub item: Option<&'a ItemRecord>,
+    pub artefacts: Vec<&'a ArtefactManifest>,
+}
+
+/// Prints one exhibit's tree. With `flags`, only artefacts carrying one
+/// of them are shown, with the artefacts they came from.
+pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
+    match tree.item.and_then(|i| i.description.as_deref()) {
+        Some(d) => println!("exhibit {}: {}", escape_name(tree.exhibit.as_str()), escape_name(d)),
+        None => println!("exhibit {}", escape_name(tree.exhibit.as_str())),
+    }
+    if let Some(item) = tree.item {
+        for line in item_lines(item) {
+            println!("  {}", escape_name(&line));
+        }
+    }
+    let ids: HashSet<&str> = tree.artefacts.iter().map(|m| m.id.as_str()).collect();
+    let mut children: HashMap<&str, Vec<&ArtefactManifest>> = HashMap::new();
+    let mut roots = Vec::new();
+    for m in &tree.artefacts {
+        match m.parent.as_ref().map(|p| p.id.as_str()).filter(|p| ids.contains(p)) {
+            Some(parent) => children.entry(parent).or_default().push(m),
+            None => roots.push(*m),
+        }
+    }
+    let keep = kept(&tree.artefacts, &children, flags);
+    let printer = Printer { children: &children, keep: &keep };
+    let roots = sorted(roots, &keep);
+    for (i, m) in roots.iter().enumerate() {
+        printer.node(m, "  ", i + 1 == roots.len());
+    }
+    println!("  totals: {}", totals(&tree.artefacts));
+}
+
+fn item_lines(item: &ItemRecord) -> Vec<String> {
+    let mut seized = Vec::new();
+    seized.extend(item.seized_by.as_ref().map(|s| format!("by {s}")));
+    seized.extend(item.seized_at.as_ref().map(|s| format!("at {s}")));
+    seized.extend(item.seized_place.as_ref().map(|s| format!("in {s}")));
+    let device: Vec<&str> = [&item.device_make, &item.device_model].into_iter().filter_map(|s| s.as_deref()).collect();
+    let mut lines = Vec::new();
+    if !seized.is_empty() {
+        lines.push(format!("seized {}", seized.join(", ")));
+    }
+    lines.extend(item.seal.as_ref().map(|s| format!("seal or bag {s}")));
+    if !device.is_empty() || item.device_serial.is_some() {
+        let serial = item.device_serial.as_ref().map(|s| format!(" serial {s}")).unwrap_or_default();
+        lines.push(format!("device {}{serial}", device.join(" ")));
+    }
+    lines.extend(item.expected_pages.map(|n| format!("expected pages {n}")));
+    lines.extend(item.ocr.map(|on| format!("OCR {}", if on { "on" } else { "off" })));
+    lines.extend(item.notes.as_ref().map(|n| format!("notes: {n}")));
+    lines
+}
+
+/// IDs of the artefacts to show: all without `flags`, else those flagged
+/// and every artefact above them.
+fn kept<'a>(
+    all: &[&'a ArtefactManifest],
+    children: &HashMap<&str, Vec<&'a ArtefactManifest>>,
+    flags: &[String],
+) -> HashSet<&'a str> {
+    fn wanted<'a>(
+        m: &'a ArtefactManifest,
+        children: &HashMap<&str, Vec<&'a ArtefactManifest>>,
+        flags: &[String],
+        out: &mut HashSet<&'a str>,
+    ) -> bool {
+        let mut any = flags.is_empty() || m.flags.iter().any(|f| flags.contains(f));
+        for child in children.get(m.id.as_str()).into_iter().flatten() {
+            any |= wanted(child, children, flags, out);
+        }
+        if any {
+            out.insert(m.id.as_str());
+        }
+        any
+    }
+    let mut out = HashSet::new();
+    for m in all {
+        wanted(m, children, flags, &mut out);
+    }
+    out
+}
+
+/// Originals, then files found inside, then derivatives; by name within.
+fn sorted<'a>(mut list: Vec<&'a ArtefactManifest>, keep: &HashSet<&str>) -> Vec<&'a ArtefactManifest> {
+    list.retain(|m| keep.contains(m.id.as_str()));
+    let rank = |m: &ArtefactManifest| match m.kind {
+        ArtefactKind::Original => 0,
+        ArtefactKind::Extracted => 1,
+        ArtefactKind::Derivative => 2,
+    };
+    list.sort_by_cached_key(|m| (rank(m), name(m)));
+    list
+}
+
+struct Printer<'a, 'b> {
+    children: &'b HashMap<&'b str, Vec<&'a ArtefactManifest>>,
+    keep: &'b HashSet<&'a str>,
+}
+
+impl Printer<'_, '_> {
+    fn node(&self, m: &ArtefactManifest, prefix: &str, last: bool) {
+        let (branch, below) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
+        let flags = if m.flags.is_empty() { String::new() } else { format!("  [{}]", m.flags.join(", ")) };
+        println!("{prefix}{branch}{}  {}, {}  {}{flags}", escape_name(&name(m)), m.media_type.mime, size(m.size), m.id);
+        let kids = sorted(self.children.get(m.id.as_str()).cloned().unwrap_or_default(), self.keep);
+        let prefix = format!("{prefix}{below}");
+        for (i, child) in kids.iter().enumerate() {
+            self.node(child, &prefix, i + 1 == kids.len());
+        }
+    }
+}
+
+/// What a person calls the artefact: its path, or what a derivative is.
+pub fn name(m: &ArtefactManifest) -> String {
+    match (m.kind, &m.source, &m.inside, &m.derivation) {
+        (ArtefactKind::Original, Some(s), _, _) => s.path.display.clone(),
+        (_, _, Some(i), _) => {
+            let deleted = if i.allocated { "" } else { " (deleted)" };
+            format!("{}{deleted}", i.path.display)
+        }
+        (_, _, _, Some(d)) => {
+            let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
+            let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
+            format!("{}{pages} ({})", derivative_kind(&d.rule, &m.media_type.mime), d.rule)
+        }
+        _ if m.flags.iter().any(|f| f == "listing") => "listing of the files found (JSON lines)".into(),
+        _ => m.id.to_string(),
+    }
+}
+
+fn derivative_kind(rule: &str, mime: &str) -> String {
+    let format = match mime {
+        "video/mp4" => "MP4".to_owned(),
+        "audio/mp4" | "audio/x-m4a" | "audio/m4a" => "M4A".to_owned(),
+        "audio/flac" | "audio/x-flac" => "FLAC".to_owned(),
+        "video/x-matroska" => "Matroska".to_owned(),
+        "audio/mpeg" => "MP3".to_owned(),
+        other => other.rsplit('/').next().unwrap_or(other).to_ascii_uppercase(),
+    };
+    match rule {
+        "ocr-text" => "OCR text".into(),
+        "ocr-hocr" => "OCR text with positions (hOCR)".into(),
+        "ocr-searchable-pdf" => "searchable PDF".into(),
+        r if r.ends_with("-access") => format!("{format} access copy"),
+        r if r.ends_with("-preservation") => format!("{format} preservation copy"),
+        _ => format!("{format} copy"),
+    }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
+/// `3 originals, 5 files found inside, 4 derivatives`, then flag counts.
+pub fn totals(artefacts: &[&ArtefactManifest]) -> String {
+    let of = |k: ArtefactKind| artefacts.iter().filter(|m| m.kind == k).count();
+    let mut flags: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in artefacts.iter().flat_map(|m| &m.flags).filter(|f| *f != "listing") {
+        *flags.entry(f.as_str()).or_default() += 1;
+    }
+    let mut text = format!(
+        "{} original(s), {} file(s) found inside, {} derivative(s)",
+        of(ArtefactKind::Original),
+        of(ArtefactKind::Extracted),
+        of(ArtefactKind::Derivative)
+    );
+    for (flag, n) in flags {
+        text.push_str(&format!("; {n} {flag}"));
+    }
+    text
+}

@@ -1,0 +1,190 @@
+//! The bag's own `verify.sh`, run with stock tools on tampered exports:
+//! each tampering is a separate test, and each must fail for its own
+//! reason (the forger also fixes up what would otherwise give it away).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::stderr;
+use crate::export::{Exported, python_tool, retag, stdout};
+
+#[test]
+fn verify_sh_without_the_tsa_ca_says_the_anchors_were_not_checked() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    let out = Command::new("sh").arg(bag.join("verify.sh")).arg(e.sb.trusted_keys()).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ANCHORS NOT CHECKED"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_sh_fails_when_one_byte_of_a_payload_file_is_flipped() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    let file =
+        bag.join("data/JS-1/originals").join(e.sb.dir.path().strip_prefix("/").unwrap()).join("src/statement.txt");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&file, bytes).unwrap();
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("FAIL: a payload file differs from manifest-sha256.txt"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_sh_fails_when_a_payload_file_and_the_bag_manifests_are_rewritten() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    let rel = format!("data/JS-1/originals/{}/src/statement.txt", e.sb.dir.path().strip_prefix("/").unwrap().display());
+    std::fs::write(bag.join(&rel), "I saw nobody.\n").unwrap();
+    let script = r#"
+import hashlib, sys
+bag, rel = sys.argv[1], sys.argv[2]
+data = open(bag + "/" + rel, "rb").read()
+for algo in ("sha256", "md5"):
+    name = bag + "/manifest-%s.txt" % algo
+    lines = [l if not l.endswith("  " + rel + "\n") else "%s  %s\n" % (hashlib.new(algo, data).hexdigest(), rel) for l in open(name)]
+    open(name, "w").write("".join(lines))
+"#;
+    let fix = Command::new("python3").args(["-c", script]).arg(&bag).arg(&rel).output().unwrap();
+    assert!(fix.status.success(), "{}", stderr(&fix));
+    // Payload-Oxum still matches only if the size is unchanged; fix it too.
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    let size: u64 = walk_sizes(&bag.join("data"));
+    let files = std::fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap().lines().count();
+    let info: String =
+        info.lines()
+            .map(|l| {
+                if l.starts_with("Payload-Oxum:") {
+                    format!("Payload-Oxum: {size}.{files}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+    std::fs::write(bag.join("bag-info.txt"), info).unwrap();
+    retag(&bag);
+    let out = Command::new(python_tool("bagit.py")).arg("--validate").arg(&bag).output().unwrap();
+    assert!(out.status.success(), "the forger's bag is a valid bag: {}", stderr(&out));
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("is not content the ledger recorded"), "{}", stdout(&out));
+}
+
+fn walk_sizes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| if e.file_type().unwrap().is_dir() { walk_sizes(&e.path()) } else { e.metadata().unwrap().len() })
+        .sum()
+}
+
+#[test]
+fn verify_sh_fails_when_a_ledger_entry_is_removed() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    std::fs::remove_file(bag.join("exhibit/ledger/00000000000000000002.json")).unwrap();
+    retag(&bag);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("an entry is missing"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_sh_fails_when_the_chain_is_relinked_around_a_removed_entry() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    // Remove entry 2 and renumber the files after it, as a forger would.
+    let ledger = bag.join("exhibit/ledger");
+    let mut names: Vec<_> = std::fs::read_dir(&ledger).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    std::fs::remove_file(ledger.join("00000000000000000002.json")).unwrap();
+    for (i, name) in names.iter().enumerate().skip(2) {
+        std::fs::rename(ledger.join(name), ledger.join(format!("{:020}.json", i))).unwrap();
+    }
+    retag(&bag);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("FAIL: "), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_sh_fails_when_a_forged_entry_signed_by_an_untrusted_key_is_added() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    let forger = e.sb.dir.path().join("forger");
+    let keygen =
+        Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&forger).output().unwrap();
+    assert!(keygen.status.success(), "{}", stderr(&keygen));
+    // A well-formed next entry, linked to the head and signed by the forger,
+    // with the head receipt and tag manifests updated to match.
+    let script = r#"
+import hashlib, json, os, subprocess, sys
+bag, key = sys.argv[1], sys.argv[2]
+folder = bag + "/exhibit/ledger"
+last = sorted(os.listdir(folder))[-1]
+d = json.load(open(folder + "/" + last)); d.pop("sig")
+canon = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+prev = hashlib.sha256(canon(d)).hexdigest()
+d["seq"] += 1; d["prev"] = prev; d["action"] = "accessed"; d["actor"]["operator"] = "Forger"
+body = canon(d)
+open(key + ".body", "wb").write(body)
+subprocess.run(["ssh-keygen", "-q", "-Y", "sign", "-f", key, "-n", "exhibit-ledger", key + ".body"], check=True)
+d["sig"] = open(key + ".body.sig").read()
+open(folder + "/%020d.json" % d["seq"], "wb").write(canon(d))
+open(bag + "/exhibit/head.txt", "w").write("head: seq %d sha256 %s\n" % (d["seq"], hashlib.sha256(body).hexdigest()))
+"#;
+    let forge = Command::new("python3").args(["-c", script]).arg(&bag).arg(&forger).output().unwrap();
+    assert!(forge.status.success(), "{}", stderr(&forge));
+    retag(&bag);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("signed by a key that ALLOWED_SIGNERS does not list"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_sh_trusts_a_rotated_key_only_after_its_verified_introduction() {
+    let e = Exported::new();
+    let src = e.sb.sources();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let new = e.sb.dir.path().join("new_key");
+    let keygen = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&new).output().unwrap();
+    assert!(keygen.status.success(), "{}", stderr(&keygen));
+    let public = new.with_extension("pub");
+    let out =
+        e.run(&["introduce-key", "--case", "C1", "--operator", "Admin", "--public-key", public.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let extra = e.sb.dir.path().join("later");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("later.txt"), "signed by the rotated key\n").unwrap();
+    let bag = e.sb.dir.path().join("bag");
+    for args in [
+        vec!["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "T", extra.to_str().unwrap()],
+        vec!["export", "--case", "C1", "--bagit", bag.to_str().unwrap()],
+    ] {
+        let mut cmd = e.sb.exhibit();
+        cmd.env("EXHIBIT__SIGNING__KEY_FILE", &new).env("EXHIBIT__ANCHORING__TSA_URL", e.tsa.url());
+        let out = cmd.env("EXHIBIT__ANCHORING__CA_FILE", e.tsa.ca_file()).args(&args).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 3)), "{args:?}: {}", stderr(&out));
+    }
+    // The organisation's file lists only the old key.
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // An introduction whose signature fails introduces nothing: the entries
+    // the rotated key signed are then untrusted.
+    let ledger = bag.join("exhibit/ledger");
+    let added = std::fs::read_dir(&ledger)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).unwrap().contains("\"action\":\"key-added\""))
+        .unwrap();
+    let text = std::fs::read_to_string(&added).unwrap();
+    std::fs::write(&added, text.replace("\"operator\":\"Admin\"", "\"operator\":\"Admim\"")).unwrap();
+    retag(&bag);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("the signature does not verify"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("signed by a key that ALLOWED_SIGNERS does not list"), "{}", stdout(&out));
+}
