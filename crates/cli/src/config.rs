@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Caps against hostile media.
     pub limits: exhibit_media_core::Limits,
+    /// Whether files found in images are kept as views or copies.
+    pub explore: exhibit_intake::ExplorePolicy,
     /// Audio and video normalisation.
     pub transcode: TranscodeConfig,
     /// OCR of scans: languages, review threshold, limits.

@@ -266,6 +266,11 @@ pub struct ArtefactManifest {
     /// For extracted artefacts: where inside the parent, and in what state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inside: Option<InsideInfo>,
+    /// For extracted artefacts kept in place: the base and runs their
+    /// content is read from. Absent for content stored as its own object
+    /// (and in every manifest written before views existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<crate::view::ViewInfo>,
     /// For derivatives: the rule and settings that made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derivation: Option<Derivation>,

@@ -12,6 +12,7 @@
 
 mod artefact_batch;
 mod completion;
+pub mod content;
 mod context;
 pub mod derive;
 mod drive;

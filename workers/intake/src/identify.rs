@@ -215,6 +215,7 @@ fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type
         timestamps: facts.timestamps.clone(),
         parent: None,
         inside: None,
+        view: None,
         derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(ACQUIRE),

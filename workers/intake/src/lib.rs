@@ -18,7 +18,7 @@ mod source_file;
 
 pub use acquire::AcquireStage;
 pub use companions::SetKind;
-pub use explore::{ExploreInput, ExploreStage};
+pub use explore::{ExploreInput, ExplorePolicy, ExploreStage, StoreMode};
 pub use facts::AcquiredFacts;
 pub use format::{detect_media_type, extension_mismatch, identify_bytes};
 pub use identify::{IdentifyStage, PARAM_EXTENSION_MISMATCH};

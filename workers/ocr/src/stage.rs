@@ -139,7 +139,9 @@ impl Stage for OcrStage {
 
     #[instrument(name = "ocr", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
+        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
+            return Ok(Vec::new());
+        };
         let version = self.policy_version();
         // The job's own setting wins; else the item manifest row's for the exhibit.
         let item = job

@@ -65,7 +65,9 @@ impl Stage for TranscodeStage {
 
     #[instrument(name = "transcode", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
+        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
+            return Ok(Vec::new());
+        };
         let (policy, limits, out) = (self.policy.clone(), self.limits.clone(), scratch.path().to_owned());
         let outcome = tokio::task::spawn_blocking(move || transcode(&source, &policy, &out, &limits))
             .await

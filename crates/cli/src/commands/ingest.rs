@@ -111,7 +111,8 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     // its stages has a completion record; later phases' jobs wait on the
     // queue meanwhile.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
-    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
+    let explore: Vec<Arc<dyn Stage>> =
+        vec![Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone() })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {

@@ -122,6 +122,10 @@ fn sigkill_during_image_explore_then_rerun_matches_a_clean_ingest() {
     assert!(clean.status.success(), "{}", stderr(&clean));
     let expected = sb.show_json("CLEAN")["artefacts"].as_array().unwrap().len();
     assert!(expected > 300, "the image, its files and its listing: {expected}");
+    // The files are kept as views into the image: the kills land in
+    // view-based explore.
+    let views = crate::views::assert_views_only(&sb, "CLEAN").len();
+    assert!(views >= 300, "{views} views");
     let mut seed: u64 = 0xfa70_c0de;
     for run in 0..6 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -134,6 +138,7 @@ fn sigkill_during_image_explore_then_rerun_matches_a_clean_ingest() {
         let (code, report) = sb.verify_json(&case);
         assert_eq!(code, 0, "run {run} (kills at lines {first}, {second}): {report:#}");
         check_no_duplicates(&sb, &case, expected);
+        assert_eq!(crate::views::assert_views_only(&sb, &case).len(), views, "run {run}: the same views");
     }
 }
 

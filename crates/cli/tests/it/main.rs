@@ -35,3 +35,5 @@ mod terminal;
 mod transcode;
 mod trust;
 mod trust_gate;
+mod views;
+mod views_dd;

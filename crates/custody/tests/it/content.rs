@@ -41,6 +41,7 @@ async fn stored() -> (Fixture, ArtefactId, Sha256Digest) {
         timestamps: Default::default(),
         parent: None,
         inside: None,
+        view: None,
         derivation: None,
         operator: "DC Smith 1234".into(),
         tool: ToolInfo::exhibit("test"),
