@@ -11,8 +11,8 @@ mod access;
 mod batch;
 mod error;
 mod local;
-mod rehash;
 mod ranged;
+mod rehash;
 pub mod temp_area;
 mod verify_read;
 pub mod view;
@@ -30,8 +30,8 @@ pub use access::Access;
 pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
-pub use rehash::{Fixity, rehash_object};
 pub use ranged::{MAX_RANGE, RangedAt, open_read_at};
+pub use rehash::{Fixity, rehash_object};
 pub use verify_read::VerifyingReader;
 
 /// A body to store: any blocking reader. Backends read it in fixed-size

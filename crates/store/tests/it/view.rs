@@ -29,7 +29,12 @@ fn manifest(case: &CaseId, name: &[u8], content: &[u8], view: Option<ViewInfo>) 
         source: None,
         size: content.len() as u64,
         digests: digests.finish(),
-        media_type: MediaType { mime: "application/octet-stream".into(), extension: None, detected_by: "test".into() },
+        media_type: MediaType {
+            mime: "application/octet-stream".into(),
+            extension: None,
+            detected_by: "test".into(),
+            ..Default::default()
+        },
         timestamps: Default::default(),
         parent: None,
         inside: None,
