@@ -232,3 +232,25 @@ fn an_unknown_case_or_exhibit_and_a_bag_inside_the_store_are_refused_and_nothing
     let tags = std::fs::read_to_string(bag.join("tagmanifest-sha256.txt")).unwrap();
     assert!(tags.contains("  exhibit/report.html\n"), "{tags}");
 }
+
+#[test]
+fn an_exhibit_export_holds_that_exhibit_and_its_checker_accepts_it() {
+    let e = Exported::new();
+    let src = e.sb.sources();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let extra = e.sb.dir.path().join("second");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("note.txt"), "second exhibit\n").unwrap();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "T", extra.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let bag = e.sb.dir.path().join("bag");
+    let out = e.run(&["export", "--case", "C1", "--exhibit", "js/2", "--bagit", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains("Exhibit-Scope: exhibit\n") && info.contains("Exhibit-Exhibit: JS/2\n"), "{info}");
+    assert!(!info.contains("Exhibit-Exhibit: JS/1"), "{info}");
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("OK: case C1:"), "{}", stdout(&out));
+}

@@ -356,3 +356,18 @@ fn verify_sh_fails_on_a_tag_file_not_in_the_tag_manifest() {
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("tag file 'report.html' is not in tagmanifest-sha256.txt"), "{}", stdout(&out));
 }
+
+#[test]
+fn verify_sh_fails_clearly_on_a_ledger_entry_that_is_not_json_and_a_garbled_path_map() {
+    let script = r#"
+open("exhibit/ledger/00000000000000000001.json", "wb").write(b"\xff{not json")
+open("exhibit/path-map.tsv", "a").write("garbage\n")
+"#;
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    forge(&bag, script);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ledger check: the bag cannot be read as exhibit wrote it"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Traceback") && !stderr(&out).contains("Traceback"), "{}", stderr(&out));
+}

@@ -249,7 +249,10 @@ def check_scope(exported, exhibit_of):
         if artefact not in exported and (scope == ["case"] or exhibit in named):
             problems.append("artefact %s of exhibit %s, recorded by entry %d, is missing from the bag" % (artefact, exhibit, seq))
 
-{"bag": bag, "ledger": ledger, "recorded": recorded}[sys.argv[1]]()
+try:
+    {"bag": bag, "ledger": ledger, "recorded": recorded}[sys.argv[1]]()
+except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, StopIteration) as e:
+    problems.append("%s check: the bag cannot be read as exhibit wrote it (%s: %s)" % (sys.argv[1], type(e).__name__, e))
 for p in problems:
     print("FAIL: " + p)
 sys.exit(1 if problems else 0)
