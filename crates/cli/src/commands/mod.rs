@@ -6,6 +6,7 @@ mod bundle;
 mod cases;
 mod completions;
 mod export;
+mod export_checks;
 mod export_snapshot;
 mod get;
 mod hash;
