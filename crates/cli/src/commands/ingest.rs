@@ -77,6 +77,7 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let transcode = transcode_stage(&config)?;
     config.ocr.validate()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
+    crate::store_overlap::refuse_store_inputs(&config.store.uri, &args.paths)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
