@@ -73,7 +73,7 @@ impl ContentSource for StoreContent {
     }
 }
 
-pub async fn run(args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.case_uco.as_ref().filter(|p| p.symlink_metadata().is_ok()) {
         notice(&format!("{} already exists; choose another --case-uco path", path.display()));
         return Ok(ExitCode::from(EXIT_USAGE));
@@ -82,8 +82,15 @@ pub async fn run(args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
     let organisation = args.organisation.as_deref().map(check_organisation).transpose()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let store = open_existing_store(&config)?;
+    // An unknown case or exhibit is refused (exit 2): never an empty bag,
+    // never a new ledger.
+    args.case = crate::spelling::existing_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
+    if let Some(typed) = args.exhibit.take() {
+        let events = case.entries.iter().map(|e| &e.event);
+        args.exhibit = Some(crate::spelling::existing_exhibit(events, &args.case, &typed)?);
+    }
     let report = args.report.as_deref().map(read_report).transpose()?;
     let (mut snapshot, records) =
         read_snapshot(store.as_ref(), &args.case, args.exhibit.as_ref(), &case.entries, report).await?;

@@ -82,25 +82,10 @@ pub const KNOWN_FLAGS: [&str; 13] = [
 
 pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
-    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
+    args.case = crate::spelling::existing_case(store.as_ref(), &args.case).await?;
     let events = case_events(store.as_ref(), &args.case).await?;
-    if events.is_empty() {
-        anyhow::bail!(
-            "case {} is not in the store {}; `exhibit cases` lists the cases it holds",
-            args.case,
-            store.uri()
-        );
-    }
     if let Some(typed) = args.exhibit.take() {
-        let exhibit = crate::spelling::resolve_exhibit(&events, &typed);
-        if !events.iter().any(|e| e.exhibit.as_ref() == Some(&exhibit)) {
-            anyhow::bail!(
-                "case {} has no exhibit {typed}; `exhibit show --case {}` lists its exhibits",
-                args.case,
-                args.case
-            );
-        }
-        args.exhibit = Some(exhibit);
+        args.exhibit = Some(crate::spelling::existing_exhibit(&events, &args.case, &typed)?);
     }
     let mut all = Vec::new();
     for meta in store.list(&manifests_prefix(&args.case)).await? {

@@ -46,6 +46,17 @@ fn show_refuses_an_unknown_case_or_exhibit() {
     assert!(stdout(&out).contains("statement.txt"));
     let out = sb.run(&["listing", "--case", "NOPE", "--exhibit", "JS/1"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = sb.run(&["audit", "--case", "NOPE"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(!sb.data().join("cases/NOPE").exists(), "audit must not create the case it names");
+    let bag = sb.dir.path().join("bag");
+    let out = sb.run(&["export", "--case", "NOPE", "--exhibit", "JS/1", "--bagit", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let out = sb.run(&["export", "--case", CASE, "--exhibit", "K/9", "--bagit", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("has no exhibit K/9"), "{}", stderr(&out));
+    assert!(!bag.join("bagit.txt").exists(), "no empty bag");
+    assert!(!sb.data().join("cases/NOPE").exists());
 }
 
 #[test]
@@ -174,4 +185,17 @@ fn manifest_paths_are_recorded_in_one_normal_form() {
         .collect();
     let expected = format!("{}/m1/d1/f", desk.display());
     assert_eq!(paths.into_iter().collect::<Vec<_>>(), vec![expected.as_str()]);
+}
+
+#[test]
+fn a_new_case_may_not_take_a_windows_device_name_or_a_trailing_dot() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    for case in ["CON", "nul.txt", "A."] {
+        let out = sb.ingest(case, &src);
+        assert_eq!(out.status.code(), Some(2), "{case}: {}", stdout(&out));
+        assert!(stderr(&out).contains(&format!("case ID {case} cannot start a new case")), "{}", stderr(&out));
+    }
+    assert!(!sb.data().join("cases").join("A.").exists());
+    assert!(sb.ingest("CONTROL.1", &src).status.success());
 }
