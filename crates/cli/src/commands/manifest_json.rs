@@ -67,3 +67,40 @@ impl<'de> Visitor<'de> for ItemVisitor {
         Ok(JsonItem::Other)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Any JSON value is an item or refused as a row; only text that is
+    /// not a JSON array fails, and nothing panics on cut or changed bytes.
+    #[test]
+    fn items_keep_duplicate_keys_and_hostile_text_never_panics() {
+        let sample = br#"[{"exhibit":"J/7","path":"a","exhibit":"J/8"},[1,{"a":2}],"x",1,-2,1.5,true,null,{}]"#;
+        let items: Vec<JsonItem> = serde_json::from_slice(sample).unwrap();
+        assert_eq!(items.len(), 9);
+        match &items[0] {
+            JsonItem::Object(pairs) => assert_eq!(pairs.iter().filter(|(k, _)| k == "exhibit").count(), 2),
+            JsonItem::Other => panic!("an object"),
+        }
+        assert!(items[1..8].iter().all(|i| matches!(i, JsonItem::Other)));
+        for i in 0..sample.len() {
+            for byte in [b'"', b'{', b'[', b',', 0xff, b'\\'] {
+                let mut bytes = sample.to_vec();
+                bytes[i] = byte;
+                let _ = serde_json::from_slice::<Vec<JsonItem>>(&bytes);
+                let _ = serde_json::from_slice::<Vec<JsonItem>>(&sample[..i]);
+            }
+        }
+        // As deep as a manifest under the 16 MiB cap can nest: no stack
+        // overflow, one refused item (or a refused manifest).
+        let deep = format!("[{}{}]", "[".repeat(4_000_000), "]".repeat(4_000_000));
+        if let Ok(items) = serde_json::from_str::<Vec<JsonItem>>(&deep) {
+            assert!(matches!(items.as_slice(), [JsonItem::Other]));
+        }
+        let deep = format!("[{}{}]", "{\"a\":".repeat(1_000_000), "}".repeat(1_000_000));
+        if let Ok(items) = serde_json::from_str::<Vec<JsonItem>>(&deep) {
+            assert!(matches!(items.as_slice(), [JsonItem::Other]), "never an object with a nested value");
+        }
+    }
+}
