@@ -77,9 +77,11 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let transcode = transcode_stage(&config)?;
     config.ocr.validate()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
+    crate::store_overlap::refuse_store_inputs(&config.store.uri, &args.paths)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
+    refuse_non_portable_new_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     exhibit = crate::spelling::resolve_exhibit(case.entries.iter().map(|e| &e.event), &exhibit);
@@ -192,4 +194,14 @@ fn print_run_line(ctx: &StageContext, (args, exhibit): (&IngestArgs, &ExhibitRef
         bytes as f64 / secs / 1e6,
         files as f64 / secs,
     );
+}
+
+/// A new case may not take an ID a Windows or SMB share cannot hold as a
+/// folder; a case already in the store keeps its ID.
+async fn refuse_non_portable_new_case(store: &dyn exhibit_store::ObjectStore, case: &CaseId) -> anyhow::Result<()> {
+    let Some(why) = case.non_portable() else { return Ok(()) };
+    if store.head(&exhibit_core::layout::ledger_key(case, 1)).await.is_ok() {
+        return Ok(());
+    }
+    anyhow::bail!("case ID {case} cannot start a new case: {why}; choose another ID")
 }

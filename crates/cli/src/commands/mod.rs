@@ -17,6 +17,7 @@ mod listing;
 mod listing_dfxml;
 mod listing_folder;
 mod listing_formats;
+mod manifest_json;
 mod manifest_rows;
 mod reproduce;
 mod show;

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::item::ItemRecord;
-use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, RecordedPath};
 
-use crate::terminal::escape_name;
+use crate::terminal::{escape_name, escape_name_bytes};
 
 /// The artefacts of one exhibit as a forest, and what the manifest said.
 pub struct ExhibitTree<'a> {
@@ -122,8 +122,8 @@ impl Printer<'_, '_> {
         let pronom = pronom_text(&m.media_type);
         println!(
             "{prefix}{branch}{}  {}, {}  {}{flags}{pronom}",
-            escape_name(&name(m)),
-            m.media_type.mime,
+            name(m),
+            escape_name(&m.media_type.mime),
             size(m.size),
             m.id
         );
@@ -135,22 +135,30 @@ impl Printer<'_, '_> {
     }
 }
 
-/// What a person calls the artefact: its path, or what a derivative is.
+/// What a person calls the artefact: its path, or what a derivative is,
+/// escaped for the terminal, with bytes that are not UTF-8 as `\xNN` as
+/// `listing` shows them.
 pub fn name(m: &ArtefactManifest) -> String {
     match (m.kind, &m.source, &m.inside, &m.derivation) {
-        (ArtefactKind::Original, Some(s), _, _) => s.path.display.clone(),
+        (ArtefactKind::Original, Some(s), _, _) => path_text(&s.path),
         (_, _, Some(i), _) => {
             let deleted = if i.allocated { "" } else { " (deleted)" };
-            format!("{}{deleted}", i.path.display)
+            format!("{}{deleted}", path_text(&i.path))
         }
         (_, _, _, Some(d)) => {
             let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
             let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
-            format!("{}{pages} ({})", derivative_kind(&d.rule, &m.media_type.mime), d.rule)
+            escape_name(&format!("{}{pages} ({})", derivative_kind(&d.rule, &m.media_type.mime), d.rule)).into_owned()
         }
         _ if m.flags.iter().any(|f| f == "listing") => "listing of the files found (JSON lines)".into(),
         _ => m.id.to_string(),
     }
+}
+
+/// A recorded path as `listing` shows it: its exact bytes when the
+/// display form is lossy, escaped.
+fn path_text(path: &RecordedPath) -> String {
+    escape_name_bytes(&path.to_bytes())
 }
 
 fn derivative_kind(rule: &str, mime: &str) -> String {

@@ -13,6 +13,7 @@ mod conventions;
 mod crash;
 mod damaged;
 mod derive_policy;
+mod desk_attack;
 mod explore;
 mod export;
 mod export_demo;
