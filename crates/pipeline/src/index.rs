@@ -40,6 +40,9 @@ pub struct CaseIndex {
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
     media_types: HashMap<ArtefactId, String>,
+    /// When each artefact was first recorded: the fixed date its
+    /// derivatives carry, so a rerun derives the same bytes.
+    first_recorded: HashMap<ArtefactId, time::OffsetDateTime>,
     /// The OCR switch of each exhibit an item manifest described.
     ocr_settings: HashMap<ExhibitRef, Option<bool>>,
 }
@@ -82,6 +85,7 @@ impl CaseIndex {
         let Some(artefact) = &event.artefact else { return };
         let Some(id) = &artefact.id else { return };
         self.artefact_actions.insert((id.clone(), event.action));
+        self.first_recorded.entry(id.clone()).or_insert(event.at);
         if let Some(mime) = event.params.get("media_type").and_then(|v| v.as_str()) {
             self.media_types.insert(id.clone(), mime.to_owned());
         }
@@ -103,6 +107,11 @@ impl CaseIndex {
     /// [`record_key`](crate::record_key::record_key)).
     pub fn records(&self, event: &CustodyEvent) -> bool {
         crate::record_key::record_key(event).is_some_and(|key| self.recorded.contains(&key))
+    }
+
+    /// When `artefact` was first recorded, if it is.
+    pub fn first_recorded(&self, artefact: &ArtefactId) -> Option<time::OffsetDateTime> {
+        self.first_recorded.get(artefact).copied()
     }
 
     /// Whether a job with this ID has completed.

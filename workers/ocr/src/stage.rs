@@ -153,7 +153,11 @@ impl Stage for OcrStage {
         if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
             return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());
         }
-        let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created: now_utc() };
+        // The PDF's date is when its source was recorded, not now: a rerun after
+        // a crash then makes the same bytes, and stores nothing new.
+        let recorded = ctx.index().first_recorded(&input.artefact);
+        let created = recorded.map(|at| at.replace_nanosecond(0).unwrap_or(at)).unwrap_or_else(now_utc);
+        let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created };
         let (policy, out, mime, pdf_info) =
             (self.policy.clone(), scratch.path().to_owned(), input.mime.clone(), info.clone());
         let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(&source, &mime, &policy, &out, &pdf_info))
