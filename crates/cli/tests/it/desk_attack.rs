@@ -54,7 +54,7 @@ fn show_refuses_an_unknown_case_or_exhibit() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     let out = sb.run(&["export", "--case", CASE, "--exhibit", "K/9", "--bagit", bag.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("has no exhibit K/9"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("records no exhibit K/9"), "{}", stderr(&out));
     assert!(!bag.join("bagit.txt").exists(), "no empty bag");
     assert!(!sb.data().join("cases/NOPE").exists());
 }
