@@ -157,7 +157,7 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
         Some(other) => {
             return Err(OcrError::new(
                 OcrErrorKind::Unsupported,
-                format!("PDF page {}: image filter {}", index + 1, filter_name(&other)),
+                format!("PDF page {}: image filter {}", index + 1, filter_name(other)),
             ));
         }
     };
