@@ -68,7 +68,7 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
 fn load(data: &[u8]) -> Result<pdf::file::File<&[u8], NoCache, NoCache, NoLog>, OcrError> {
     catch_unwind(|| FileOptions::uncached().load(data))
         .map_err(|_| OcrError::corrupt("PDF: the parser failed on this file"))?
-        .map_err(|e| OcrError::corrupt(format!("not a readable PDF: {}", describe(&e))))
+        .map_err(|e| OcrError::corrupt(format!("PDF cannot be read: {}", describe(&e))))
 }
 
 fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Resolve) -> Result<Item, OcrError> {
