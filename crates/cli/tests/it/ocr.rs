@@ -226,6 +226,9 @@ fn a_born_digital_pdf_is_already_text_and_a_damaged_one_is_one_clear_line() {
     let ledger = sb.ledger("OCR-T");
     let ocr = ledger.iter().map(|(_, e)| e).find(|e| e["action"] == "ocr").expect("an OCR event");
     assert_eq!(ocr["params"]["pages_with_text_layer"], 1, "{ocr}");
+    let shown = sb.run(&["show", "--case", "OCR-T"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.lines().any(|l| l.starts_with("note: ") && l.contains("born.pdf: already text")), "{shown}");
 
     let src = scans_folder(&sb, &[("trunc.pdf", damaged)]);
     std::fs::remove_file(src.join("born.pdf")).unwrap();
