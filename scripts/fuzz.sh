@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-targets=(iso udf fat ntfs volumes ext sources media)
+targets=(iso udf fat ntfs volumes ext sources media view)
 [[ $# -ge 1 ]] && targets=("$1")
 seconds=${2:-600}
 
@@ -27,6 +27,7 @@ seed() {
         ext) cp fixtures/volumes/ext2.img fixtures/volumes/ext4.img "$dir"/ ;;
         sources) cp fixtures/sources/ewf/stream.E01 fixtures/sources/cue/*.cue "$dir"/ ;;
         media) cp fixtures/fat/fat16-mbr.img fixtures/iso/iso.iso "$dir"/ ;;
+        view) head -c 4096 fixtures/fat/fat12.img > "$dir/fat12-head" ;;
     esac
 }
 

@@ -31,19 +31,22 @@ EXHIBIT_APT_PACKAGES=(
     # report: headless Chromium loads the integrity report in its test;
     # node runs npm, which installs axe-core (below)
     chromium nodejs
-    # export: a virtual environment for the Python validators below
+    # export and pronom: a virtual environment for the Python tools below
     python3-venv
 )
 
 # Python tools that are not packaged for Debian, pinned, installed with pip
 # into their own virtual environment (Debian's Python refuses system-wide
 # pip installs): the export tests validate bags with bagit.py and CASE/UCO
-# JSON-LD with case_validate. Tests find them in $EXHIBIT_PYTHON_TOOLS/bin.
+# JSON-LD with case_validate; the PRONOM tests compare PUIDs with fido
+# (opf-fido 1.6.1 ships signature file v109, the one crates/pronom bundles).
+# Tests find them in $EXHIBIT_PYTHON_TOOLS/bin.
 EXHIBIT_PYTHON_TOOLS="${EXHIBIT_PYTHON_TOOLS:-/opt/exhibit-python}"
 export EXHIBIT_PYTHON_TOOLS
 EXHIBIT_PIP_PACKAGES=(
     bagit==1.9.0
     case-utils==0.18.0
+    opf-fido==1.6.1
 )
 
 # axe-core checks the report's accessibility; installed from npm into a

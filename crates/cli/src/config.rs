@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Caps against hostile media.
     pub limits: exhibit_media_core::Limits,
+    /// Whether files found in images are kept as views or copies.
+    pub explore: exhibit_intake::ExplorePolicy,
     /// Audio and video normalisation.
     pub transcode: TranscodeConfig,
     /// OCR of scans: languages, review threshold, limits.
@@ -100,7 +102,9 @@ pub struct StoreConfig {
 pub struct QueueConfig {
     /// `memory://` runs every stage in this process.
     pub uri: String,
-    /// Jobs waiting per stage before publishers wait.
+    /// Unused since the queue became long-running (issue 12): the
+    /// in-process queue holds every job, since jobs of a later phase wait
+    /// in it. Still read, so that existing config files load.
     pub capacity: usize,
 }
 

@@ -21,6 +21,7 @@ mod session;
 mod signing_notice;
 mod sigpipe;
 mod spelling;
+mod store_overlap;
 mod terminal;
 mod trust;
 

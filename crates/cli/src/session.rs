@@ -116,12 +116,14 @@ pub async fn open_case(
     keys: (&KeyArgs, &Config),
 ) -> anyhow::Result<OpenCase> {
     let trusted = load_trusted(&keys.0.trust, keys.1)?;
+    // The ledger's head first, then the entries: the index must hold every
+    // entry up to the head, since a guarded append trusts it that far.
+    let ledger = Ledger::open(store.clone(), case.clone(), signer)
+        .await
+        .with_context(|| format!("cannot open the ledger of case {case}"))?;
     let entries = checked_entries(store.as_ref(), case, trusted.as_ref()).await?;
     let events: Vec<CustodyEvent> = entries.iter().map(|e| e.event.clone()).collect();
     let index = CaseIndex::from_events(&events);
-    let ledger = Ledger::open(store, case.clone(), signer)
-        .await
-        .with_context(|| format!("cannot open the ledger of case {case}"))?;
     admit_signer(&ledger, keys.0, keys.1).await?;
     Ok(OpenCase { ledger: Arc::new(ledger), index, entries })
 }

@@ -43,3 +43,28 @@ pub fn resolve_exhibit<'a>(events: impl IntoIterator<Item = &'a CustodyEvent>, t
         _ => typed.clone(),
     }
 }
+
+/// [`resolve_case`] for a command that only reads or adds to an existing
+/// case: a case the store does not hold is refused (exit 2), never
+/// created.
+pub async fn existing_case(store: &dyn ObjectStore, typed: &CaseId) -> anyhow::Result<CaseId> {
+    let case = resolve_case(store, typed).await?;
+    if store.head(&ledger_key(&case, 1)).await.is_err() {
+        anyhow::bail!("case {typed} is not in the store {}; `exhibit cases` lists the cases it holds", store.uri());
+    }
+    Ok(case)
+}
+
+/// [`resolve_exhibit`] for a command that only reads: an exhibit the
+/// case's ledger never names is refused (exit 2).
+pub fn existing_exhibit<'a>(
+    events: impl IntoIterator<Item = &'a CustodyEvent> + Clone,
+    case: &CaseId,
+    typed: &ExhibitRef,
+) -> anyhow::Result<ExhibitRef> {
+    let exhibit = resolve_exhibit(events.clone(), typed);
+    if !events.into_iter().any(|e| e.exhibit.as_ref() == Some(&exhibit)) {
+        anyhow::bail!("case {case} has no exhibit {typed}; `exhibit show --case {case}` lists its exhibits");
+    }
+    Ok(exhibit)
+}

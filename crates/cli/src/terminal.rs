@@ -89,6 +89,19 @@ fn push_escape(out: &mut String, c: char) {
     };
 }
 
+/// A name recorded as bytes, escaped as [`escape_name`]; each byte that
+/// is not UTF-8 is shown as `\xNN`, as `listing` shows it.
+pub fn escape_name_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape(chunk.valid(), Style::Name));
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
 /// Lines of bytes for a terminal: valid UTF-8 is escaped as by
 /// [`escape_message`] but line ends stay; each byte that is not UTF-8 is
 /// shown as `\xNN`.

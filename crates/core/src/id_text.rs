@@ -84,6 +84,24 @@ pub(crate) fn from_key_component(component: &str) -> Option<String> {
     (key_component(&text) == component).then_some(text)
 }
 
+/// Why a key component would not survive a Windows or SMB file system, if
+/// it would not: a device name (`CON`, `nul.txt`, `COM1`) cannot be made
+/// there, and a trailing `.` is dropped, so `A.` would become the folder
+/// of another case, `A`. On the POSIX store both are ordinary names.
+pub(crate) fn non_portable(component: &str) -> Option<&'static str> {
+    const DEVICES: [&str; 6] = ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
+    let stem = component.split('.').next().unwrap_or_default().to_ascii_uppercase();
+    let numbered =
+        (stem.starts_with("COM") || stem.starts_with("LPT")) && stem.len() == 4 && stem.as_bytes()[3].is_ascii_digit();
+    if DEVICES.contains(&stem.as_str()) || numbered {
+        Some("it is a Windows device name, which a store on a Windows or SMB share cannot hold")
+    } else if component.ends_with('.') {
+        Some("it ends with `.`, which a Windows or SMB share drops (so `A.` would be case `A`)")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +125,15 @@ mod tests {
         assert_eq!(from_key_component("SB%2D1"), None, "'-' needs no encoding");
         assert_eq!(from_key_component("SB%2f1"), None, "lower-case hex is not the canonical form");
         assert_eq!(from_key_component("%FF"), None);
+    }
+
+    #[test]
+    fn device_names_and_trailing_dots_are_not_portable() {
+        for bad in ["CON", "con", "nul.txt", "COM1", "lpt9.x", "A.", "2024%2FA."] {
+            assert!(non_portable(bad).is_some(), "{bad}");
+        }
+        for good in ["CONTROL", "COM10", "A.1", "42AB1234520", "2024%2FCON", "AUXILIARY"] {
+            assert!(non_portable(good).is_none(), "{good}");
+        }
     }
 }

@@ -74,6 +74,14 @@ impl CaseId {
         id_text::key_component(&self.0)
     }
 
+    /// Why a new case may not take this ID, if it may not: its key
+    /// component is a Windows device name or ends with `.` (see
+    /// `id_text::non_portable`). Existing cases keep their IDs, so old
+    /// ledgers still open and verify.
+    pub fn non_portable(&self) -> Option<&'static str> {
+        id_text::non_portable(&self.key_component())
+    }
+
     /// The case whose key component this is, if it is one's own encoding.
     pub fn from_key_component(component: &str) -> Option<Self> {
         id_text::from_key_component(component)?.parse().ok()

@@ -49,6 +49,35 @@ pub struct ItemRecord {
     pub notes: Option<String>,
 }
 
+/// The cell text that clears a field a previous row set; an empty cell
+/// keeps it.
+pub const CLEAR: &str = "(clear)";
+
+impl ItemRecord {
+    /// This row's fields over the `previous` description: a field the row
+    /// leaves empty keeps its previous value, and a field named in
+    /// `cleared` (its cell was [`CLEAR`]) is removed.
+    pub fn merged_over(&self, previous: &ItemRecord, cleared: &[&str]) -> ItemRecord {
+        fn pick<T: Clone>(new: &Option<T>, old: &Option<T>, name: &str, cleared: &[&str]) -> Option<T> {
+            if cleared.contains(&name) { None } else { new.clone().or_else(|| old.clone()) }
+        }
+        let c = cleared;
+        ItemRecord {
+            description: pick(&self.description, &previous.description, "description", c),
+            seized_by: pick(&self.seized_by, &previous.seized_by, "seized_by", c),
+            seized_at: pick(&self.seized_at, &previous.seized_at, "seized_at", c),
+            seized_place: pick(&self.seized_place, &previous.seized_place, "seized_place", c),
+            seal: pick(&self.seal, &previous.seal, "seal", c),
+            device_make: pick(&self.device_make, &previous.device_make, "device_make", c),
+            device_model: pick(&self.device_model, &previous.device_model, "device_model", c),
+            device_serial: pick(&self.device_serial, &previous.device_serial, "device_serial", c),
+            expected_pages: pick(&self.expected_pages, &previous.expected_pages, "pages", c),
+            ocr: pick(&self.ocr, &previous.ocr, "ocr", c),
+            notes: pick(&self.notes, &previous.notes, "notes", c),
+        }
+    }
+}
+
 /// Why a field cannot be recorded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {why}")]
@@ -150,5 +179,15 @@ mod tests {
         assert!(ocr_switch("maybe").is_err());
         assert_eq!(page_count("12").unwrap(), Some(12));
         assert!(page_count("0").is_err() && page_count("-1").is_err() && page_count("1e9").is_err());
+    }
+
+    #[test]
+    fn empty_cells_keep_and_the_marker_clears() {
+        let old = ItemRecord { seal: Some("S1".into()), seized_by: Some("PC 1".into()), ..Default::default() };
+        let new = ItemRecord { description: Some("usb".into()), ..Default::default() };
+        let merged = new.merged_over(&old, &["seized_by"]);
+        assert_eq!(merged.seal.as_deref(), Some("S1"));
+        assert_eq!(merged.description.as_deref(), Some("usb"));
+        assert_eq!(merged.seized_by, None);
     }
 }

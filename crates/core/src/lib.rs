@@ -21,11 +21,14 @@ pub mod ids;
 pub mod item;
 pub mod layout;
 pub mod manifest;
+pub mod read_at;
 pub mod regular_file;
+pub mod view;
 
 pub use digest::{Digests, HashSelection, Sha256Digest};
 pub use error::{ErrorKind, IdError};
 pub use ids::{ArtefactId, CaseId, ExhibitRef};
+pub use read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at};
 
 /// Name and version of this build of exhibit, recorded in every custody event.
 pub const TOOL_NAME: &str = "exhibit";

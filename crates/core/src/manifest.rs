@@ -88,7 +88,7 @@ pub struct Timestamps {
 }
 
 /// A media type found from content signatures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MediaType {
     /// MIME type, `application/octet-stream` when nothing matched.
     pub mime: String,
@@ -97,6 +97,32 @@ pub struct MediaType {
     pub extension: Option<String>,
     /// Which detector decided, e.g. `infer 0.16`.
     pub detected_by: String,
+    /// The PRONOM format whose signature matched, when one did (manifests
+    /// written before PRONOM identification have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pronom: Option<PronomFormat>,
+    /// Why the file name's extension does not fit the content, when it names
+    /// formats the content is not (a `.jpg` that is text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension_mismatch: Option<String>,
+}
+
+/// A format in the PRONOM registry (The National Archives), as DROID,
+/// Siegfried and fido name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PronomFormat {
+    /// Persistent unique identifier, e.g. `fmt/43`.
+    pub puid: String,
+    /// Format name, e.g. `JPEG File Interchange Format`.
+    pub name: String,
+    /// Format version, when PRONOM gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Other PUIDs whose signatures matched as well, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+    /// The signature file that decided, e.g. `PRONOM v109`.
+    pub signatures: String,
 }
 
 /// The artefact this one came from.
@@ -240,6 +266,11 @@ pub struct ArtefactManifest {
     /// For extracted artefacts: where inside the parent, and in what state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inside: Option<InsideInfo>,
+    /// For extracted artefacts kept in place: the base and runs their
+    /// content is read from. Absent for content stored as its own object
+    /// (and in every manifest written before views existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<crate::view::ViewInfo>,
     /// For derivatives: the rule and settings that made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derivation: Option<Derivation>,
@@ -255,6 +286,26 @@ pub struct ArtefactManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_types_written_before_pronom_still_read_and_write_the_same() {
+        let old = r#"{"mime":"image/gif","extension":"gif","detected_by":"infer 0.16"}"#;
+        let media: MediaType = serde_json::from_str(old).unwrap();
+        assert_eq!((media.pronom.as_ref(), media.extension_mismatch.as_ref()), (None, None));
+        assert_eq!(serde_json::to_string(&media).unwrap(), old);
+        let new = MediaType {
+            pronom: Some(PronomFormat {
+                puid: "fmt/4".into(),
+                name: "Graphics Interchange Format".into(),
+                version: Some("89a".into()),
+                also: Vec::new(),
+                signatures: "PRONOM v109".into(),
+            }),
+            ..media
+        };
+        let back: MediaType = serde_json::from_str(&serde_json::to_string(&new).unwrap()).unwrap();
+        assert_eq!(back, new);
+    }
 
     #[test]
     fn invalid_utf8_paths_are_kept_exactly() {

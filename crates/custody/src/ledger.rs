@@ -53,20 +53,20 @@ pub struct StoredEntry {
 
 /// The last entry this instance knows of.
 #[derive(Debug)]
-struct Head {
-    seq: u64,
+pub(crate) struct Head {
+    pub(crate) seq: u64,
     hash: Option<Sha256Digest>,
-    key_recorded: bool,
+    pub(crate) key_recorded: bool,
 }
 
 /// An open ledger of one case, signing with one key.
 #[derive(Debug)]
 pub struct Ledger {
-    store: Arc<dyn ObjectStore>,
+    pub(crate) store: Arc<dyn ObjectStore>,
     case: CaseId,
     signer: Arc<Signer>,
     key: String,
-    head: Mutex<Head>,
+    pub(crate) head: Mutex<Head>,
 }
 
 impl Ledger {
@@ -180,7 +180,7 @@ impl Ledger {
 
     /// Stages `events` as the entries after `head` and publishes them in
     /// order, up to the first sequence number another writer took.
-    async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
+    pub(crate) async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
         let mut batch = WriteBatch::new(self.store.clone());
         let mut staged = Vec::with_capacity(events.len());
         let (mut seq, mut prev) = (head.seq, head.hash);
@@ -206,7 +206,7 @@ impl Ledger {
     }
 
     /// Refuses an event for another case or signed with another key.
-    fn check(&self, event: &CustodyEvent) -> Result<()> {
+    pub(crate) fn check(&self, event: &CustodyEvent) -> Result<()> {
         if event.case != self.case {
             return Err(CustodyError::WrongCase {
                 event_case: event.case.to_string(),
@@ -224,7 +224,7 @@ impl Ledger {
 
     /// The first append with a key new to this ledger first records the
     /// key in a `key-added` entry.
-    async fn record_key(&self, head: &mut Head, event: &CustodyEvent) -> Result<()> {
+    pub(crate) async fn record_key(&self, head: &mut Head, event: &CustodyEvent) -> Result<()> {
         if !head.key_recorded {
             let added = self.write(head, &self.key_added_event(event), true).await?;
             info!(seq = added.seq, key = %self.key, "recorded signing key in the ledger");
@@ -233,7 +233,7 @@ impl Ledger {
         Ok(())
     }
 
-    fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
+    pub(crate) fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
         CustodyEvent {
             at: OffsetDateTime::now_utc(),
             case: self.case.clone(),
@@ -280,9 +280,39 @@ impl Ledger {
         Err(CustodyError::Conflict { case: self.case.to_string(), tries: MAX_TRIES })
     }
 
+    /// Writes `event` at `head + 1` with one durable put, or returns `None`
+    /// when another writer took that number first.
+    pub(crate) async fn try_write_one(&self, head: &mut Head, event: &CustodyEvent) -> Result<Option<AppendedEntry>> {
+        let seq = head.seq + 1;
+        let mut entry = LedgerEntry { seq, prev: head.hash, event: event.clone(), sig: String::new() };
+        let body = entry.body_bytes()?;
+        entry.sig = self.signer.sign(&body)?;
+        let file = entry.file_bytes()?;
+        let key = ledger_key(&self.case, seq);
+        match self.store.put_new(&key, Box::new(Cursor::new(file)), HashSelection::SHA256_ONLY).await {
+            Ok(_) => {
+                let body_sha256 = Sha256Digest::of(&body);
+                head.seq = seq;
+                head.hash = Some(body_sha256);
+                Ok(Some(AppendedEntry { seq, body_sha256 }))
+            }
+            Err(e) if e.kind() == StoreErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Advances `head` over every entry other writers have added. Returns
     /// the entry that records this signer's key, if one was passed.
     async fn catch_up(&self, head: &mut Head) -> Result<Option<AppendedEntry>> {
+        self.catch_up_seeing(head, &mut |_| {}).await
+    }
+
+    /// As [`Ledger::catch_up`], handing each entry read to `seen`.
+    pub(crate) async fn catch_up_seeing(
+        &self,
+        head: &mut Head,
+        seen: &mut (dyn FnMut(&CustodyEvent) + Send),
+    ) -> Result<Option<AppendedEntry>> {
         let mut found = None;
         loop {
             let seq = head.seq + 1;
@@ -295,7 +325,9 @@ impl Ledger {
             let hash = link_hash(&self.case, seq, &bytes, parsed.as_ref().err())?;
             head.seq = seq;
             head.hash = Some(hash);
-            if parsed.is_ok_and(|entry| records_key(&entry, &self.key)) {
+            let Ok(entry) = parsed else { continue };
+            seen(&entry.event);
+            if records_key(&entry, &self.key) {
                 head.key_recorded = true;
                 found = Some(AppendedEntry { seq, body_sha256: hash });
             }

@@ -67,6 +67,7 @@
 mod anchor;
 mod entry;
 mod error;
+mod guarded;
 mod ledger;
 mod signer;
 mod trust;
@@ -75,6 +76,7 @@ mod verify;
 pub use anchor::{AnchorError, AnchorOutcome, Anchorer, anchor_head};
 pub use entry::{EntryError, LedgerEntry, body_of_file};
 pub use error::{CustodyError, Result};
+pub use guarded::AppendGuard;
 pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
 pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};

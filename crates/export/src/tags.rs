@@ -51,11 +51,12 @@ fn set_executable(path: &std::path::Path) -> Result<(), ExportError> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| ExportError::io(path, e))
 }
 
-/// `bag_path`, artefact ID, the original path as a JSON string (exact when
+/// `bag_path`, artefact ID, its exhibit (so `K/1` in `data/K-1~2` and an
+/// exhibit named `K-1` cannot be confused), the original path as a JSON string (exact when
 /// it is UTF-8), and its bytes in hex when it is not. Paths inside a volume
 /// are in their recorded form (`\/` and `\\` inside a component).
 fn path_map(snap: &CaseSnapshot, placed: &[Placed]) -> String {
-    let mut text = String::from("bag_path\tartefact_id\toriginal_json\toriginal_hex\n");
+    let mut text = String::from("bag_path\tartefact_id\texhibit\toriginal_json\toriginal_hex\n");
     for p in placed {
         let m = &snap.artefacts[p.index].manifest;
         let raw = original_path(m);
@@ -63,7 +64,7 @@ fn path_map(snap: &CaseSnapshot, placed: &[Placed]) -> String {
             Ok(s) => (serde_json::Value::from(s).to_string(), "-".to_owned()),
             Err(_) => (serde_json::Value::from(String::from_utf8_lossy(&raw)).to_string(), hex::encode(&raw)),
         };
-        text.push_str(&format!("{}\t{}\t{json}\t{hex}\n", p.bag_path, m.id));
+        text.push_str(&format!("{}\t{}\t{}\t{json}\t{hex}\n", p.bag_path, m.id, m.exhibit));
     }
     text
 }
@@ -113,6 +114,9 @@ pub fn bag_info(snap: &CaseSnapshot, facts: &ExportFacts, payload: &[BagFile]) -
     let bytes: u64 = payload.iter().map(|f| f.size).sum();
     add("Payload-Oxum", format!("{bytes}.{}", payload.len()));
     add("Exhibit-Case", snap.case.to_string());
+    // verify.sh requires every recorded artefact of the case (or of the
+    // named exhibits) to be in the bag.
+    add("Exhibit-Scope", if snap.exhibit.is_some() { "exhibit" } else { "case" }.to_owned());
     let exhibits: BTreeSet<&str> = snap.artefacts.iter().map(|a| a.manifest.exhibit.as_str()).collect();
     for exhibit in exhibits {
         add("Exhibit-Exhibit", exhibit.to_owned());

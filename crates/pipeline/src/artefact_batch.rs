@@ -127,8 +127,8 @@ impl<'a> ArtefactBatch<'a> {
             }
             events.push(p.event);
         }
-        self.ctx.record_batch(&events).await?;
-        Tally::add(&self.ctx.tally.stored, events.len() as u64);
+        let recorded = self.ctx.record_batch(&events).await?;
+        Tally::add(&self.ctx.tally.stored, recorded as u64);
         Ok(failures)
     }
 }

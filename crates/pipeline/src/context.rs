@@ -126,25 +126,46 @@ impl StageContext {
         }
     }
 
-    /// Appends events to the ledger in one group commit, then notes each in
-    /// the index.
-    pub async fn record_batch(&self, events: &[CustodyEvent]) -> Result<(), StageError> {
-        self.ledger.append_batch(events).await.map_err(|e| {
-            StageError::from_kind(e.kind(), format!("cannot append to the ledger of case {}: {e}", self.case))
-        })?;
-        let mut index = self.index();
-        for event in events {
-            index.note(event);
-        }
-        Ok(())
+    /// Appends events to the ledger in one group commit, and notes each in
+    /// the index. Events the ledger already records (by this or any other
+    /// worker, see [`record_key`](crate::record_key::record_key)) are
+    /// dropped: the append first reads every entry added since this
+    /// context last looked. Returns how many were appended.
+    pub async fn record_batch(&self, events: &[CustodyEvent]) -> Result<usize, StageError> {
+        Ok(self.append(events).await?.len())
     }
 
-    /// Appends an event to the ledger, then notes it in the index.
-    pub async fn record(&self, event: CustodyEvent) -> Result<u64, StageError> {
-        let appended = self.ledger.append(event.clone()).await.map_err(|e| {
+    async fn append(&self, events: &[CustodyEvent]) -> Result<Vec<exhibit_custody::AppendedEntry>, StageError> {
+        let mut guard = IndexGuard { index: &self.index };
+        let appended = self.ledger.append_guarded(events, &mut guard).await.map_err(|e| {
             StageError::from_kind(e.kind(), format!("cannot append to the ledger of case {}: {e}", self.case))
         })?;
-        self.index().note(&event);
-        Ok(appended.seq)
+        if appended.len() < events.len() {
+            tracing::debug!(dropped = events.len() - appended.len(), "already recorded; not recorded again");
+        }
+        Ok(appended)
+    }
+
+    /// Appends an event to the ledger (unless it already records the same
+    /// fact), and notes it in the index. Returns its sequence number, or
+    /// `None` when an entry already records it.
+    pub async fn record(&self, event: CustodyEvent) -> Result<Option<u64>, StageError> {
+        Ok(self.append(std::slice::from_ref(&event)).await?.last().map(|a| a.seq))
+    }
+}
+
+/// Keeps the index current with every entry the ledger reads or appends,
+/// and keeps only events it does not yet record.
+struct IndexGuard<'a> {
+    index: &'a Mutex<CaseIndex>,
+}
+
+impl exhibit_custody::AppendGuard for IndexGuard<'_> {
+    fn seen(&mut self, event: &CustodyEvent) {
+        lock(self.index).note(event);
+    }
+
+    fn keep(&self, event: &CustodyEvent) -> bool {
+        !lock(self.index).records(event)
     }
 }

@@ -3,7 +3,6 @@
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::object_key;
 use exhibit_queue::{Job, JobId};
 use serde::{Deserialize, Serialize};
 
@@ -92,10 +91,10 @@ pub fn derive_job(template: &Job, input: &DeriveInput, policies: &DerivePolicies
     })
 }
 
-/// What a derivation stage starts from: its input, the local file of the
-/// source object, and a scratch folder for outputs. `None` when the ledger
+/// What a derivation stage starts from: its input, a local file of the
+/// source's content (see [`crate::content::content_file`]), and a scratch folder for outputs. `None` when the ledger
 /// already records the job as done.
-pub fn start(
+pub async fn start(
     ctx: &StageContext,
     job: &Job,
 ) -> Result<Option<(DeriveInput, std::path::PathBuf, tempfile::TempDir)>, StageError> {
@@ -104,11 +103,8 @@ pub fn start(
     if ctx.index().job_done(&job.job_id) {
         return Ok(None);
     }
-    let key = object_key(&ctx.case, &input.sha256);
-    let source = ctx.store.local_path(&key).ok_or_else(|| {
-        StageError::input(format!("{} needs a local copy of {key}; the store {} has none", job.stage, ctx.store.uri()))
-    })?;
     let scratch = crate::scratch::scratch_dir()?;
+    let source = crate::content::content_file(ctx, &input.artefact, &input.sha256, scratch.path()).await?;
     Ok(Some((input, source, scratch)))
 }
 

@@ -1,4 +1,4 @@
-//! Stage errors carry a kind, so the runner decides on retries without
+//! Stage errors carry a kind, so the worker decides on retries without
 //! parsing messages.
 
 use exhibit_core::ErrorKind;

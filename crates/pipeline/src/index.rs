@@ -1,6 +1,7 @@
 //! What the ledger already records for a case, so stages can skip work that
-//! is done. Built once from the ledger when a run starts and updated as the
-//! run appends.
+//! is done. Built from the ledger when a run starts, then kept current from
+//! the ledger itself: every guarded append first reads the entries other
+//! workers and processes added (see `StageContext::record_batch`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,10 +35,14 @@ pub struct SourceRecord {
 #[derive(Debug, Default)]
 pub struct CaseIndex {
     jobs_done: HashSet<JobId>,
+    recorded: HashSet<Sha256Digest>,
     artefact_actions: HashSet<(ArtefactId, Action)>,
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
     media_types: HashMap<ArtefactId, String>,
+    /// When each artefact was first recorded: the fixed date its
+    /// derivatives carry, so a rerun derives the same bytes.
+    first_recorded: HashMap<ArtefactId, time::OffsetDateTime>,
     /// The OCR switch of each exhibit an item manifest described.
     ocr_settings: HashMap<ExhibitRef, Option<bool>>,
 }
@@ -62,6 +67,9 @@ impl CaseIndex {
     /// Records one more event. Failed events are ignored: that work is not
     /// done and may be tried again.
     pub fn note(&mut self, event: &CustodyEvent) {
+        if let Some(key) = crate::record_key::record_key(event) {
+            self.recorded.insert(key);
+        }
         if event.outcome != Outcome::Ok {
             return;
         }
@@ -77,6 +85,7 @@ impl CaseIndex {
         let Some(artefact) = &event.artefact else { return };
         let Some(id) = &artefact.id else { return };
         self.artefact_actions.insert((id.clone(), event.action));
+        self.first_recorded.entry(id.clone()).or_insert(event.at);
         if let Some(mime) = event.params.get("media_type").and_then(|v| v.as_str()) {
             self.media_types.insert(id.clone(), mime.to_owned());
         }
@@ -92,6 +101,17 @@ impl CaseIndex {
             }
             self.sources.insert((exhibit.clone(), source.to_owned()), record);
         }
+    }
+
+    /// Whether an event recording the same fact as `event` is noted (see
+    /// [`record_key`](crate::record_key::record_key)).
+    pub fn records(&self, event: &CustodyEvent) -> bool {
+        crate::record_key::record_key(event).is_some_and(|key| self.recorded.contains(&key))
+    }
+
+    /// When `artefact` was first recorded, if it is.
+    pub fn first_recorded(&self, artefact: &ArtefactId) -> Option<time::OffsetDateTime> {
+        self.first_recorded.get(artefact).copied()
     }
 
     /// Whether a job with this ID has completed.

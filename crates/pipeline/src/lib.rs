@@ -1,29 +1,39 @@
 //! The pipeline: a [`Stage`] consumes a job, writes objects and custody
-//! events, and returns the jobs that follow it. The [`Runner`] moves jobs
-//! through a [`JobQueue`](exhibit_queue::JobQueue) until none are left.
+//! events, and returns the jobs that follow it. A [`Worker`] takes jobs off
+//! a [`JobQueue`](exhibit_queue::JobQueue) and settles each only once its
+//! records are durable; [`run_in_process`] runs a set of jobs to completion,
+//! where completion is data (every job has a [`Completion`] record).
 //!
 //! Every stage is idempotent: before doing work it asks the [`CaseIndex`]
-//! (built from the ledger) whether that work is already recorded. That makes
-//! a re-run after a crash, or a redelivered job, harmless.
+//! (built from the ledger) whether that work is already recorded, and every
+//! append is guarded by the ledger itself (see [`record_key`]), so a job
+//! redelivered, duplicated or run by two workers at once records nothing
+//! twice.
 
 mod artefact_batch;
+mod completion;
+pub mod content;
 mod context;
 pub mod derive;
+mod drive;
 mod error;
 mod index;
 mod manifest_io;
 mod progress;
-mod runner;
+pub mod record_key;
 mod scratch;
+mod worker;
 
 pub use artefact_batch::{ArtefactBatch, NotRecorded};
+pub use completion::{Completion, Completions, JobOutcome, RunId};
 pub use context::{StageContext, Tally};
+pub use drive::{RunSummary, run_in_process, wait_for_completion};
 pub use error::{FAULT_DAMAGED, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
-pub use runner::{RunSummary, Runner};
 pub use scratch::{scratch_dir, scratch_file};
+pub use worker::{Worker, WorkerConfig, WorkerSummary};
 
 use async_trait::async_trait;
 use exhibit_queue::Job;
@@ -35,6 +45,6 @@ pub trait Stage: Send + Sync {
     fn name(&self) -> &'static str;
 
     /// Does the job's work and returns the jobs that follow it. A returned
-    /// error is recorded as a `failed` event by the runner.
+    /// error is retried or recorded as a `failed` event by the worker.
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError>;
 }

@@ -65,6 +65,7 @@ pub fn derivative_manifest(
         timestamps: Default::default(),
         parent: Some(parent),
         inside: None,
+        view: None,
         derivation: None,
         operator: ctx.actor.operator.clone(),
         tool,

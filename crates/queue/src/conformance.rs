@@ -7,32 +7,34 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::sync::Arc;
 //! use exhibit_queue::{JobQueue, MemoryQueue, conformance};
-//! conformance::run_all(|| async { Arc::new(MemoryQueue::new(8)) as Arc<dyn JobQueue> }).await;
+//! conformance::run_all(|| async { Arc::new(MemoryQueue::new()) as Arc<dyn JobQueue> }).await;
 //! # });
 //! ```
 //!
 //! The factory must hand out an isolated, empty queue each time (for a
-//! broker, its own vhost or queue-name prefix), since several checks close
-//! their queue. Checks publish up to [`MIN_CAPACITY`] jobs to one lane before
-//! receiving, so a bounded queue must hold at least that many; only
-//! [`concurrent_consumers_share_work`] runs at any capacity. Checks that
-//! spawn tasks need a Tokio runtime.
+//! broker, its own vhost or queue-name prefix). "Nothing else is delivered"
+//! is checked without waiting on a clock: a sentinel job is published
+//! after, and it must be the next delivery. Lease and delay checks wait
+//! out short real durations; checks that spawn
+//! tasks need a Tokio runtime.
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use exhibit_core::ids::{CaseId, ExhibitRef};
+use tokio::sync::Notify;
 
 use crate::{Delivery, Job, JobId, JobQueue, QueueErrorKind};
 
 /// How long a check waits for something that must happen before calling
 /// the backend broken; only reached when a check is failing.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// How many undelivered jobs per lane a queue under test must hold.
-pub const MIN_CAPACITY: usize = 5;
+/// A lease long enough never to expire during a check.
+const LONG: Duration = Duration::from_secs(600);
+/// A lease or delay short enough to wait out.
+const SHORT: Duration = Duration::from_secs(1);
 
 /// A job for `stage`, told apart from others by `n`.
 pub fn sample_job(stage: &str, n: u32) -> Job {
@@ -47,22 +49,24 @@ pub fn sample_job(stage: &str, n: u32) -> Job {
     }
 }
 
+const SENTINEL: u32 = u32::MAX;
+
 async fn publish(queue: &dyn JobQueue, job: Job) {
     let what = format!("publishing {} on {}", job.job_id.0, job.stage);
     within(&what, queue.publish(job)).await.unwrap_or_else(|e| panic!("{what}: {e}"));
 }
 
-async fn receive(queue: &dyn JobQueue, stage: &str) -> Option<Delivery> {
+async fn receive(queue: &dyn JobQueue, stage: &str, lease: Duration) -> Delivery {
     let what = format!("receiving on {stage}");
-    within(&what, queue.receive(stage)).await.unwrap_or_else(|e| panic!("{what}: {e}"))
+    within(&what, queue.receive(stage, lease)).await.unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
-async fn expect_job(queue: &dyn JobQueue, stage: &str) -> Delivery {
-    receive(queue, stage).await.unwrap_or_else(|| panic!("{stage} ended while it still had jobs"))
-}
-
-async fn pending(queue: &dyn JobQueue, stage: &str) -> usize {
-    queue.pending(stage).await.unwrap_or_else(|e| panic!("pending({stage}): {e}"))
+/// Publishes a sentinel and checks that it is the next delivery of `stage`.
+async fn next_is_sentinel(queue: &dyn JobQueue, stage: &str, rule: &str) {
+    publish(queue, sample_job(stage, SENTINEL)).await;
+    let next = receive(queue, stage, LONG).await;
+    assert_eq!(next.job, sample_job(stage, SENTINEL), "{rule}");
+    queue.ack(next.tag).await.expect("ack the sentinel");
 }
 
 async fn within<F: Future>(what: &str, future: F) -> F::Output {
@@ -77,12 +81,12 @@ pub async fn fifo_per_stage(queue: Arc<dyn JobQueue>) {
         publish(&*queue, sample_job("acquire", n)).await;
     }
     for n in 0..5 {
-        let delivery = expect_job(&*queue, "acquire").await;
+        let delivery = receive(&*queue, "acquire", LONG).await;
         assert_eq!(delivery.job, sample_job("acquire", n), "FIFO order within a stage");
         assert_eq!(delivery.delivery_count, 1, "first delivery counts 1");
         queue.ack(delivery.tag).await.expect("ack");
     }
-    assert_eq!(pending(&*queue, "acquire").await, 0);
+    next_is_sentinel(&*queue, "acquire", "acked jobs are gone").await;
 }
 
 /// A stage's receivers see only that stage's jobs, whatever the others hold.
@@ -90,119 +94,132 @@ pub async fn lanes_are_independent(queue: Arc<dyn JobQueue>) {
     publish(&*queue, sample_job("acquire", 1)).await;
     publish(&*queue, sample_job("hash", 1)).await;
     publish(&*queue, sample_job("acquire", 2)).await;
-    assert_eq!(pending(&*queue, "acquire").await, 2);
-    assert_eq!(pending(&*queue, "hash").await, 1);
-    assert_eq!(pending(&*queue, "unused").await, 0);
-
-    let hash = expect_job(&*queue, "hash").await;
+    let hash = receive(&*queue, "hash", LONG).await;
     assert_eq!(hash.job, sample_job("hash", 1), "receive(hash) skips other lanes' jobs");
     for n in [1, 2] {
-        let delivery = expect_job(&*queue, "acquire").await;
+        let delivery = receive(&*queue, "acquire", LONG).await;
         assert_eq!(delivery.job, sample_job("acquire", n), "another lane does not disturb order");
         queue.ack(delivery.tag).await.expect("ack");
     }
-    assert_eq!(pending(&*queue, "hash").await, 1, "acks on one lane leave the other");
-    queue.ack(hash.tag).await.expect("ack");
+    queue.ack(hash.tag).await.expect("acks on one lane leave the other's deliveries valid");
+    next_is_sentinel(&*queue, "hash", "an acked job of another lane is gone").await;
 }
 
 /// An ack removes the job for good, and its tag cannot be settled again.
 pub async fn ack_removes(queue: Arc<dyn JobQueue>) {
     publish(&*queue, sample_job("acquire", 1)).await;
-    let delivery = expect_job(&*queue, "acquire").await;
-    assert_eq!(pending(&*queue, "acquire").await, 1, "a delivered job is pending until acked");
+    let delivery = receive(&*queue, "acquire", LONG).await;
     queue.ack(delivery.tag).await.expect("ack");
-    assert_eq!(pending(&*queue, "acquire").await, 0, "an acked job is gone");
     let again = queue.ack(delivery.tag).await.expect_err("a second ack of one delivery fails");
     assert_eq!(again.kind(), QueueErrorKind::UnknownDelivery);
+    let late = queue.nack(delivery.tag, Duration::ZERO).await.expect_err("a nack after the ack fails");
+    assert_eq!(late.kind(), QueueErrorKind::UnknownDelivery);
+    next_is_sentinel(&*queue, "acquire", "an acked job is never redelivered").await;
 }
 
-/// A requeueing nack puts the job back first, counted as a redelivery.
-pub async fn nack_requeue_redelivers(queue: Arc<dyn JobQueue>) {
+/// A nack without delay redelivers the job, counted, under a new tag.
+pub async fn nack_redelivers(queue: Arc<dyn JobQueue>) {
     publish(&*queue, sample_job("acquire", 1)).await;
-    publish(&*queue, sample_job("acquire", 2)).await;
-    let first = expect_job(&*queue, "acquire").await;
-    queue.nack(first.tag, true).await.expect("nack with requeue");
-    assert_eq!(pending(&*queue, "acquire").await, 2, "a requeued job is still pending");
-
-    let again = expect_job(&*queue, "acquire").await;
-    assert_eq!(again.job, first.job, "a requeued job goes back to the front");
+    let first = receive(&*queue, "acquire", LONG).await;
+    queue.nack(first.tag, Duration::ZERO).await.expect("nack");
+    let again = receive(&*queue, "acquire", LONG).await;
+    assert_eq!(again.job, first.job, "a nacked job is delivered again");
     assert_eq!(again.delivery_count, 2, "a redelivery counts 2");
     assert_ne!(again.tag, first.tag, "each delivery has its own tag");
     let stale = queue.ack(first.tag).await.expect_err("the first delivery's tag is spent");
     assert_eq!(stale.kind(), QueueErrorKind::UnknownDelivery);
     queue.ack(again.tag).await.expect("ack");
-
-    let second = expect_job(&*queue, "acquire").await;
-    assert_eq!(second.job, sample_job("acquire", 2));
-    assert_eq!(second.delivery_count, 1);
-    queue.ack(second.tag).await.expect("ack");
 }
 
-/// A nack without requeue drops the job.
-pub async fn nack_drop_removes(queue: Arc<dyn JobQueue>) {
-    publish(&*queue, sample_job("acquire", 1)).await;
-    let delivery = expect_job(&*queue, "acquire").await;
-    queue.nack(delivery.tag, false).await.expect("nack without requeue");
-    assert_eq!(pending(&*queue, "acquire").await, 0, "a dropped job is gone");
-    let again = queue.nack(delivery.tag, false).await.expect_err("a dropped delivery is spent");
+/// A delayed nack holds the job back: later jobs overtake it, and it comes
+/// back no sooner than the delay.
+pub async fn nack_delay_holds_back(queue: Arc<dyn JobQueue>) {
+    publish(&*queue, sample_job("ocr", 1)).await;
+    let first = receive(&*queue, "ocr", LONG).await;
+    let nacked_at = tokio::time::Instant::now();
+    queue.nack(first.tag, SHORT).await.expect("nack with delay");
+    publish(&*queue, sample_job("ocr", 2)).await;
+    let overtaking = receive(&*queue, "ocr", LONG).await;
+    assert_eq!(overtaking.job, sample_job("ocr", 2), "a job due now overtakes a delayed one");
+    queue.ack(overtaking.tag).await.expect("ack");
+    let back = receive(&*queue, "ocr", LONG).await;
+    assert_eq!(back.job, sample_job("ocr", 1), "the delayed job comes back");
+    assert!(nacked_at.elapsed() >= SHORT, "not before its delay: {:?}", nacked_at.elapsed());
+    assert_eq!(back.delivery_count, 2);
+    queue.ack(back.tag).await.expect("ack");
+}
+
+/// A lease that runs out makes the job deliverable again; the old tag is
+/// spent.
+pub async fn expired_lease_redelivers(queue: Arc<dyn JobQueue>) {
+    publish(&*queue, sample_job("transcode", 1)).await;
+    let first = receive(&*queue, "transcode", SHORT).await;
+    let again = receive(&*queue, "transcode", LONG).await;
+    assert_eq!(again.job, first.job, "an unsettled job whose lease ran out is redelivered");
+    assert_eq!(again.delivery_count, 2);
+    let stale = queue.ack(first.tag).await.expect_err("an expired delivery cannot be acked");
+    assert_eq!(stale.kind(), QueueErrorKind::UnknownDelivery);
+    let stale = queue.extend(first.tag, LONG).await.expect_err("nor extended");
+    assert_eq!(stale.kind(), QueueErrorKind::UnknownDelivery);
+    queue.ack(again.tag).await.expect("ack");
+}
+
+/// Extending a lease keeps the job with its consumer past the first lease.
+pub async fn extend_keeps_the_lease(queue: Arc<dyn JobQueue>) {
+    publish(&*queue, sample_job("transcode", 1)).await;
+    let held = receive(&*queue, "transcode", SHORT).await;
+    queue.extend(held.tag, LONG).await.expect("extend");
+    tokio::time::sleep(SHORT * 3).await;
+    next_is_sentinel(&*queue, "transcode", "an extended lease is not redelivered").await;
+    queue.ack(held.tag).await.expect("the extended delivery can still be acked");
+}
+
+/// A dead-lettered job is never delivered again and its tag is spent.
+pub async fn dead_letter_removes(queue: Arc<dyn JobQueue>) {
+    publish(&*queue, sample_job("identify", 1)).await;
+    let delivery = receive(&*queue, "identify", LONG).await;
+    queue.dead_letter(delivery.tag, "failed 3 times").await.expect("dead_letter");
+    let again = queue.ack(delivery.tag).await.expect_err("a dead-lettered delivery is spent");
     assert_eq!(again.kind(), QueueErrorKind::UnknownDelivery);
-}
-
-/// After close, publishes fail, receivers drain what was queued, then get
-/// `None`.
-pub async fn close_drains_then_ends(queue: Arc<dyn JobQueue>) {
-    for n in 0..3 {
-        publish(&*queue, sample_job("acquire", n)).await;
-    }
-    queue.close().await.expect("close");
-    let refused = queue.publish(sample_job("acquire", 9)).await.expect_err("publish after close fails");
-    assert_eq!(refused.kind(), QueueErrorKind::Closed);
-
-    for n in 0..3 {
-        let delivery = expect_job(&*queue, "acquire").await;
-        assert_eq!(delivery.job, sample_job("acquire", n), "close keeps queued jobs");
-        queue.ack(delivery.tag).await.expect("ack");
-    }
-    assert!(receive(&*queue, "acquire").await.is_none(), "a drained closed lane ends");
-    assert!(receive(&*queue, "acquire").await.is_none(), "and stays ended");
-    assert!(receive(&*queue, "never-used").await.is_none(), "an empty closed lane ends");
+    next_is_sentinel(&*queue, "identify", "a dead-lettered job is not redelivered").await;
 }
 
 /// Consumers racing on one lane each get distinct jobs, and every job is
 /// delivered exactly once when each delivery is acked.
 pub async fn concurrent_consumers_share_work(queue: Arc<dyn JobQueue>) {
-    const JOBS: u32 = 200;
+    const JOBS: usize = 200;
     const CONSUMERS: usize = 4;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let all_seen = Arc::new(Notify::new());
     let consumers: Vec<_> = (0..CONSUMERS)
         .map(|_| {
-            let queue = Arc::clone(&queue);
+            let (queue, seen, all_seen) = (queue.clone(), seen.clone(), all_seen.clone());
             tokio::spawn(async move {
-                let mut seen = Vec::new();
-                while let Some(delivery) = receive(&*queue, "hash").await {
+                loop {
+                    let delivery = receive(&*queue, "hash", LONG).await;
                     assert_eq!(delivery.delivery_count, 1, "acked jobs are never redelivered");
-                    seen.push(delivery.job.job_id.clone());
                     queue.ack(delivery.tag).await.expect("ack");
+                    let mut seen = seen.lock().expect("no consumer panicked");
+                    seen.push(delivery.job.job_id);
+                    if seen.len() == JOBS {
+                        all_seen.notify_one();
+                    }
                 }
-                seen
             })
         })
         .collect();
-
-    for n in 0..JOBS {
+    for n in 0..JOBS as u32 {
         publish(&*queue, sample_job("hash", n)).await;
     }
-    queue.close().await.expect("close");
-
-    let mut all = BTreeSet::new();
-    for consumer in consumers {
-        let seen = within("joining a consumer", consumer).await.expect("consumer panicked");
-        for id in seen {
-            assert!(all.insert(id), "a job was delivered to two consumers");
-        }
+    within("consuming every job", all_seen.notified()).await;
+    for consumer in &consumers {
+        consumer.abort();
     }
-    let expected: BTreeSet<_> = (0..JOBS).map(|n| sample_job("hash", n).job_id).collect();
-    assert_eq!(all, expected, "every job is delivered exactly once");
-    assert_eq!(pending(&*queue, "hash").await, 0);
+    let seen = seen.lock().expect("no consumer panicked").clone();
+    let distinct: BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(distinct.len(), seen.len(), "a job was delivered to two consumers");
+    let expected: BTreeSet<_> = (0..JOBS as u32).map(|n| sample_job("hash", n).job_id).collect();
+    assert_eq!(distinct, expected, "every job is delivered exactly once");
 }
 
 /// A job survives JSON unchanged, on its own and through the queue.
@@ -220,7 +237,7 @@ pub async fn job_json_round_trips(queue: Arc<dyn JobQueue>) {
     assert_eq!(back, job, "JSON round trip");
 
     publish(&*queue, job.clone()).await;
-    let delivery = expect_job(&*queue, "extract").await;
+    let delivery = receive(&*queue, "extract", LONG).await;
     assert_eq!(delivery.job, job, "the queue delivers the job unchanged");
     queue.ack(delivery.tag).await.expect("ack");
 }
@@ -234,9 +251,11 @@ where
     fifo_per_stage(factory().await).await;
     lanes_are_independent(factory().await).await;
     ack_removes(factory().await).await;
-    nack_requeue_redelivers(factory().await).await;
-    nack_drop_removes(factory().await).await;
-    close_drains_then_ends(factory().await).await;
+    nack_redelivers(factory().await).await;
+    nack_delay_holds_back(factory().await).await;
+    expired_lease_redelivers(factory().await).await;
+    extend_keeps_the_lease(factory().await).await;
+    dead_letter_removes(factory().await).await;
     concurrent_consumers_share_work(factory().await).await;
     job_json_round_trips(factory().await).await;
 }

@@ -7,10 +7,8 @@ use thiserror::Error;
 /// What kind of failure a [`QueueError`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QueueErrorKind {
-    /// The queue was closed; it takes no more publishes.
-    Closed,
-    /// An ack or nack named a delivery the queue does not hold (already
-    /// acked, nacked, or never handed out).
+    /// A settle or extend named a delivery the queue does not hold (already
+    /// settled, its lease expired, or never handed out).
     UnknownDelivery,
     /// The queue URI names a backend this build does not have.
     Unsupported,
@@ -21,8 +19,6 @@ pub enum QueueErrorKind {
 impl From<QueueErrorKind> for ErrorKind {
     fn from(kind: QueueErrorKind) -> Self {
         match kind {
-            // Closed is a state the caller ran into, not a fault of the input.
-            QueueErrorKind::Closed => ErrorKind::Conflict,
             QueueErrorKind::UnknownDelivery => ErrorKind::NotFound,
             QueueErrorKind::Unsupported => ErrorKind::Invalid,
             QueueErrorKind::Io => ErrorKind::Io,
@@ -33,13 +29,10 @@ impl From<QueueErrorKind> for ErrorKind {
 /// A failed queue operation.
 #[derive(Debug, Error)]
 pub enum QueueError {
-    /// The queue was closed before the operation.
-    #[error("the job queue is closed")]
-    Closed,
     /// No delivery with this tag is outstanding.
     #[error("no outstanding delivery with tag {tag}")]
     UnknownDelivery {
-        /// The tag that was acked or nacked.
+        /// The tag that was settled or extended.
         tag: u64,
     },
     /// The URI does not name a backend this build has.
@@ -78,7 +71,6 @@ impl QueueError {
     /// What kind of failure this is.
     pub fn kind(&self) -> QueueErrorKind {
         match self {
-            Self::Closed => QueueErrorKind::Closed,
             Self::UnknownDelivery { .. } => QueueErrorKind::UnknownDelivery,
             Self::Unsupported { .. } => QueueErrorKind::Unsupported,
             Self::Io { .. } => QueueErrorKind::Io,
@@ -97,7 +89,6 @@ mod tests {
 
     #[test]
     fn kinds_map_to_core_kinds() {
-        assert_eq!(QueueError::Closed.error_kind(), ErrorKind::Conflict);
         assert_eq!(QueueError::UnknownDelivery { tag: 7 }.error_kind(), ErrorKind::NotFound);
         let unsupported = QueueError::unsupported_uri("sqs://x");
         assert_eq!(unsupported.kind(), QueueErrorKind::Unsupported);

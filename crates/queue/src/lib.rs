@@ -1,9 +1,22 @@
 //! Job queues for exhibit: the [`JobQueue`] trait, the in-process
 //! [`MemoryQueue`], and the conformance suite every backend must pass.
 //!
-//! Delivery is at-least-once: a job stays owned by its consumer until it is
-//! acked; a nack (or a consumer that goes away) makes it deliverable again.
-//! Workers make redelivery harmless by checking the ledger for the job's ID.
+//! Delivery is at-least-once, as on a broker: a received job is leased to
+//! its consumer until it is acked, nacked, dead-lettered, or the lease runs
+//! out; then it is delivered again. Long jobs extend their lease. Workers
+//! make redelivery harmless: a stage's records are guarded by the ledger,
+//! so a job done twice records nothing twice.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::time::Duration;
+//! use exhibit_queue::{JobQueue, MemoryQueue, conformance::sample_job};
+//! let queue = MemoryQueue::new();
+//! queue.publish(sample_job("acquire", 1)).await.unwrap();
+//! let delivery = queue.receive("acquire", Duration::from_secs(60)).await.unwrap();
+//! queue.ack(delivery.tag).await.unwrap();
+//! # });
+//! ```
 
 mod error;
 mod job;
@@ -13,57 +26,57 @@ pub mod conformance;
 
 use std::fmt::Debug;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 pub use error::{QueueError, QueueErrorKind};
 pub use job::{Job, JobId};
-pub use memory::MemoryQueue;
+pub use memory::{DeadLetter, MemoryQueue};
 
-/// Identifies one delivery of a job, for ack and nack.
+/// Identifies one delivery of a job, for settling it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DeliveryTag(pub u64);
 
-/// A job handed to a consumer, owned by it until acked or nacked.
+/// A job handed to a consumer, leased to it until settled or expired.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     /// The job.
     pub job: Job,
-    /// The handle to ack or nack it with.
+    /// The handle to ack, nack, extend or dead-letter it with.
     pub tag: DeliveryTag,
     /// 1 for the first delivery, more after redeliveries.
     pub delivery_count: u32,
 }
 
-/// A durable (or, in memory, process-lifetime) queue of jobs, one lane per
-/// stage.
+/// A queue of jobs, one lane per stage, delivering at least once.
 #[async_trait]
 pub trait JobQueue: Send + Sync + Debug {
     /// Queues a job on its stage's lane. Returns once the queue has it.
     async fn publish(&self, job: Job) -> Result<(), QueueError>;
 
-    /// Waits for the next job of `stage`. Returns `None` once the queue is
-    /// closed and that lane is drained of undelivered jobs.
-    async fn receive(&self, stage: &str) -> Result<Option<Delivery>, QueueError>;
+    /// Waits for the next due job of `stage` and leases it for `lease`.
+    /// Unless settled or extended in time, it is delivered again after.
+    async fn receive(&self, stage: &str, lease: Duration) -> Result<Delivery, QueueError>;
 
     /// The job is done; it will not be delivered again.
     async fn ack(&self, tag: DeliveryTag) -> Result<(), QueueError>;
 
-    /// The job was not done. With `requeue` it becomes deliverable again;
-    /// without it, it is dropped (the caller has recorded why).
-    async fn nack(&self, tag: DeliveryTag, requeue: bool) -> Result<(), QueueError>;
+    /// The job was not done; it is delivered again once `delay` has passed.
+    async fn nack(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError>;
 
-    /// Jobs of `stage` that are queued or delivered but not yet acked.
-    async fn pending(&self, stage: &str) -> Result<usize, QueueError>;
+    /// The job is still being worked on: its lease now ends `lease` from now.
+    async fn extend(&self, tag: DeliveryTag, lease: Duration) -> Result<(), QueueError>;
 
-    /// Stops accepting new publishes; receivers drain and then get `None`.
-    async fn close(&self) -> Result<(), QueueError>;
+    /// The job failed for good: it is moved aside with `reason`, never to be
+    /// delivered again, and kept for an operator to look at.
+    async fn dead_letter(&self, tag: DeliveryTag, reason: &str) -> Result<(), QueueError>;
 }
 
 /// Opens the queue a URI names. Only `memory://` exists so far.
-pub fn open_queue(uri: &str, capacity: usize) -> Result<Arc<dyn JobQueue>, QueueError> {
+pub fn open_queue(uri: &str) -> Result<Arc<dyn JobQueue>, QueueError> {
     match uri.split_once("://") {
-        Some(("memory", _)) => Ok(Arc::new(MemoryQueue::new(capacity))),
+        Some(("memory", _)) => Ok(Arc::new(MemoryQueue::new())),
         _ => Err(QueueError::unsupported_uri(uri)),
     }
 }

@@ -1,64 +1,76 @@
-//! The in-process queue: bounded, one FIFO lane per stage, at-least-once.
+//! The in-process queue: one lane per stage, leases that expire and
+//! redeliver, delayed nacks, and a dead-letter list.
 //!
 //! All state sits behind one mutex; a single [`Notify`] wakes every waiter
 //! whenever anything changes, and each waiter re-checks its own condition.
 //! Waiters register before they check, so no wake-up is lost between the
-//! check and the wait.
+//! check and the wait. A waiter whose lane holds a job that is not yet due
+//! (a delayed nack, or a lease that may expire) also wakes when it falls due.
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use crate::{Delivery, DeliveryTag, Job, JobQueue, QueueError};
 
-/// A bounded in-process [`JobQueue`] that lives as long as the process.
+/// A job the queue moved aside for good.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// The job.
+    pub job: Job,
+    /// Why it was given up.
+    pub reason: String,
+    /// How many times it was delivered.
+    pub deliveries: u32,
+}
+
+/// An unbounded in-process [`JobQueue`] that lives as long as the process.
 ///
-/// `publish` waits while the job's lane already holds `capacity` undelivered
-/// jobs (backpressure, not an error). Delivered jobs are held until acked;
-/// a requeueing nack puts the job back at the front of its lane.
-///
-/// `receive` returns `None` only once the queue is closed, the lane is empty
-/// and no delivery of that stage is outstanding, because a nack could still
-/// requeue one. A consumer must therefore settle what it holds before it
-/// can see the end of a closed lane.
-#[derive(Debug)]
+/// Jobs of one lane are delivered in the order they became due. A lease
+/// that expires puts the job back at the front of its lane; a nack puts it
+/// at the back, due after its delay.
+#[derive(Debug, Default)]
 pub struct MemoryQueue {
-    capacity: usize,
     state: Mutex<State>,
     changed: Notify,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    closed: bool,
-    lanes: HashMap<String, Lane>,
-    in_flight: HashMap<u64, Held>,
+    lanes: HashMap<String, VecDeque<Waiting>>,
+    leased: HashMap<u64, Leased>,
+    dead: Vec<DeadLetter>,
     next_tag: u64,
 }
 
-#[derive(Debug, Default)]
-struct Lane {
-    /// Undelivered jobs, next first.
-    ready: VecDeque<Held>,
-    /// Delivered but not yet acked or nacked.
-    in_flight: usize,
+#[derive(Debug)]
+struct Waiting {
+    job: Job,
+    deliveries: u32,
+    due: Option<Instant>,
 }
 
 #[derive(Debug)]
-struct Held {
+struct Leased {
     job: Job,
-    /// How many times it has been delivered so far.
     deliveries: u32,
+    until: Instant,
 }
 
 impl MemoryQueue {
-    /// A queue whose lanes each hold at most `capacity` undelivered jobs
-    /// (at least 1).
-    pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), state: Mutex::default(), changed: Notify::new() }
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every job dead-lettered so far, oldest first.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.lock().dead.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -67,109 +79,102 @@ impl MemoryQueue {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `attempt` under the lock until it returns `Some`, waiting for a
-    /// change of state between tries, then wakes the other waiters.
-    async fn wait_for<T>(&self, mut attempt: impl FnMut(&mut State) -> Option<T>) -> T {
-        loop {
-            let mut notified = pin!(self.changed.notified());
-            notified.as_mut().enable();
-            let outcome = {
-                let mut state = self.lock();
-                attempt(&mut state)
-            };
-            if let Some(outcome) = outcome {
-                self.changed.notify_waiters();
-                return outcome;
-            }
-            notified.await;
-        }
-    }
-
-    /// Applies a change that never waits, then wakes the waiters.
-    fn update<T>(&self, change: impl FnOnce(&mut State) -> T) -> T {
-        let outcome = change(&mut self.lock());
+    /// Takes delivery `tag` out of its lease, or names it unknown.
+    fn settle(&self, tag: DeliveryTag, then: impl FnOnce(&mut State, Leased)) -> Result<(), QueueError> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.expire(now);
+        let leased = state.leased.remove(&tag.0).ok_or(QueueError::UnknownDelivery { tag: tag.0 })?;
+        then(&mut state, leased);
+        drop(state);
         self.changed.notify_waiters();
-        outcome
-    }
-
-    /// Takes delivery `tag` out of flight, returning the job's lane with it.
-    fn settle(state: &mut State, tag: DeliveryTag) -> Result<(Held, &mut Lane), QueueError> {
-        let held = state.in_flight.remove(&tag.0).ok_or(QueueError::UnknownDelivery { tag: tag.0 })?;
-        let lane = state.lanes.get_mut(&held.job.stage).expect("an in-flight job's lane exists");
-        lane.in_flight -= 1;
-        Ok((held, lane))
+        Ok(())
     }
 }
 
 impl State {
-    fn deliver(&mut self, stage: &str) -> Option<Option<Delivery>> {
-        let Some(lane) = self.lanes.get_mut(stage) else {
-            return self.closed.then_some(None);
-        };
-        match lane.ready.pop_front() {
-            Some(mut held) => {
-                held.deliveries += 1;
-                lane.in_flight += 1;
-                self.next_tag += 1;
-                let tag = DeliveryTag(self.next_tag);
-                let delivery = Delivery { job: held.job.clone(), tag, delivery_count: held.deliveries };
-                self.in_flight.insert(tag.0, held);
-                Some(Some(delivery))
+    /// Puts every job whose lease ran out back at the front of its lane.
+    fn expire(&mut self, now: Instant) {
+        let expired: Vec<u64> = self.leased.iter().filter(|(_, l)| l.until <= now).map(|(tag, _)| *tag).collect();
+        for tag in expired {
+            if let Some(l) = self.leased.remove(&tag) {
+                tracing::debug!(job = %l.job.job_id.0, stage = %l.job.stage, "lease expired; redelivering");
+                let lane = self.lanes.entry(l.job.stage.clone()).or_default();
+                lane.push_front(Waiting { job: l.job, deliveries: l.deliveries, due: None });
             }
-            None if self.closed && lane.in_flight == 0 => Some(None),
-            None => None,
         }
+    }
+
+    /// The next due job of `stage`, leased; or else when to look again.
+    fn deliver(&mut self, stage: &str, lease: Duration, now: Instant) -> Result<Delivery, Option<Instant>> {
+        self.expire(now);
+        let lane = self.lanes.entry(stage.to_owned()).or_default();
+        let Some(at) = lane.iter().position(|w| w.due.is_none_or(|due| due <= now)) else {
+            let next_due = lane.iter().filter_map(|w| w.due).min();
+            let next_expiry = self.leased.values().filter(|l| l.job.stage == stage).map(|l| l.until).min();
+            return Err(next_due.into_iter().chain(next_expiry).min());
+        };
+        let Some(waiting) = lane.remove(at) else { return Err(None) };
+        self.next_tag += 1;
+        let tag = DeliveryTag(self.next_tag);
+        let deliveries = waiting.deliveries + 1;
+        let delivery = Delivery { job: waiting.job.clone(), tag, delivery_count: deliveries };
+        self.leased.insert(tag.0, Leased { job: waiting.job, deliveries, until: now + lease });
+        Ok(delivery)
     }
 }
 
 #[async_trait]
 impl JobQueue for MemoryQueue {
     async fn publish(&self, job: Job) -> Result<(), QueueError> {
-        let mut job = Some(job);
-        self.wait_for(|state| {
-            if state.closed {
-                return Some(Err(QueueError::Closed));
-            }
-            let stage = &job.as_ref().expect("the job is published once").stage;
-            let lane = state.lanes.entry(stage.clone()).or_default();
-            if lane.ready.len() >= self.capacity {
-                return None;
-            }
-            let job = job.take().expect("the job is published once");
-            lane.ready.push_back(Held { job, deliveries: 0 });
-            Some(Ok(()))
-        })
-        .await
+        let mut state = self.lock();
+        state.lanes.entry(job.stage.clone()).or_default().push_back(Waiting { job, deliveries: 0, due: None });
+        drop(state);
+        self.changed.notify_waiters();
+        Ok(())
     }
 
-    async fn receive(&self, stage: &str) -> Result<Option<Delivery>, QueueError> {
-        Ok(self.wait_for(|state| state.deliver(stage)).await)
+    async fn receive(&self, stage: &str, lease: Duration) -> Result<Delivery, QueueError> {
+        loop {
+            let mut notified = pin!(self.changed.notified());
+            notified.as_mut().enable();
+            let wake_at = match self.lock().deliver(stage, lease, Instant::now()) {
+                Ok(delivery) => return Ok(delivery),
+                Err(wake_at) => wake_at,
+            };
+            match wake_at {
+                Some(at) => drop(tokio::time::timeout_at(at, notified).await),
+                None => notified.await,
+            }
+        }
     }
 
     async fn ack(&self, tag: DeliveryTag) -> Result<(), QueueError> {
-        self.update(|state| Self::settle(state, tag).map(drop))
+        self.settle(tag, |_, _| {})
     }
 
-    async fn nack(&self, tag: DeliveryTag, requeue: bool) -> Result<(), QueueError> {
-        self.update(|state| {
-            let (held, lane) = Self::settle(state, tag)?;
-            tracing::debug!(job = %held.job.job_id.0, stage = %held.job.stage, requeue, "job nacked");
-            if requeue {
-                // Ahead of everything, and past the capacity bound: the job
-                // was already admitted once, and a nack must never wait.
-                lane.ready.push_front(held);
-            }
-            Ok(())
+    async fn nack(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError> {
+        self.settle(tag, |state, l| {
+            tracing::debug!(job = %l.job.job_id.0, stage = %l.job.stage, ?delay, "job nacked");
+            let due = Some(Instant::now() + delay);
+            let lane = state.lanes.entry(l.job.stage.clone()).or_default();
+            lane.push_back(Waiting { job: l.job, deliveries: l.deliveries, due });
         })
     }
 
-    async fn pending(&self, stage: &str) -> Result<usize, QueueError> {
-        let state = self.lock();
-        Ok(state.lanes.get(stage).map_or(0, |lane| lane.ready.len() + lane.in_flight))
+    async fn extend(&self, tag: DeliveryTag, lease: Duration) -> Result<(), QueueError> {
+        let mut state = self.lock();
+        let now = Instant::now();
+        state.expire(now);
+        let leased = state.leased.get_mut(&tag.0).ok_or(QueueError::UnknownDelivery { tag: tag.0 })?;
+        leased.until = now + lease;
+        Ok(())
     }
 
-    async fn close(&self) -> Result<(), QueueError> {
-        self.update(|state| state.closed = true);
-        Ok(())
+    async fn dead_letter(&self, tag: DeliveryTag, reason: &str) -> Result<(), QueueError> {
+        self.settle(tag, |state, l| {
+            tracing::warn!(job = %l.job.job_id.0, stage = %l.job.stage, reason, "job dead-lettered");
+            state.dead.push(DeadLetter { job: l.job, reason: reason.to_owned(), deliveries: l.deliveries });
+        })
     }
 }

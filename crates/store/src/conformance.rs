@@ -26,6 +26,9 @@ use exhibit_core::layout::ObjectKey;
 
 use crate::{ObjectMeta, ObjectStore, Published, StoreErrorKind, VerifyingReader, WriteBatch};
 
+mod ranged;
+pub use ranged::ranged_reads_match_the_object;
+
 /// Size of the object [`large_object_streams_at_constant_memory`] stores.
 pub const LARGE_OBJECT_BYTES: u64 = 2 << 30;
 /// How much the peak resident memory may grow while storing and reading back
@@ -53,6 +56,7 @@ pub async fn run_quick(store: Arc<dyn ObjectStore>) {
     put_content_dedupes(store.clone()).await;
     list_by_prefix(store.clone()).await;
     missing_objects_are_not_found(store.clone()).await;
+    ranged_reads_match_the_object(store.clone()).await;
     batch_commit_publishes_every_put(store.clone()).await;
     batch_reports_taken_keys(store.clone()).await;
     in_order_commit_stops_at_a_taken_key(store).await;

@@ -11,9 +11,11 @@ mod access;
 mod batch;
 mod error;
 mod local;
+mod ranged;
 mod rehash;
 pub mod temp_area;
 mod verify_read;
+pub mod view;
 
 pub mod conformance;
 
@@ -28,6 +30,7 @@ pub use access::Access;
 pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
+pub use ranged::{MAX_RANGE, RangedAt, open_read_at};
 pub use rehash::{Fixity, rehash_object};
 pub use verify_read::VerifyingReader;
 
@@ -78,6 +81,25 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// SHA-256 is not `expect` (or, when `expect` is `None`, the SHA-256 the
     /// key names, for content-addressed keys).
     async fn get(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError>;
+
+    /// Bytes `[offset, offset + len)` of an object, fewer where it ends
+    /// first (none at or past its end). Not re-hashed: see
+    /// [`ObjectStore::get`]. A `len` over [`MAX_RANGE`] is
+    /// [`StoreErrorKind::TooLarge`]. The default streams the object from its
+    /// start; backends with ranged reads override it.
+    async fn get_range(&self, key: &ObjectKey, offset: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        ranged::get_range_by_streaming(self, key, offset, len).await
+    }
+
+    /// The backend's own positional reader over an object (`pread` on the
+    /// local store), or `None` when it has none; [`open_read_at`] then
+    /// serves positional reads by [`ObjectStore::get_range`].
+    async fn open_positional(
+        &self,
+        _key: &ObjectKey,
+    ) -> Result<Option<std::sync::Arc<dyn exhibit_core::ReadAt>>, StoreError> {
+        Ok(None)
+    }
 
     /// Size of an object, or [`StoreErrorKind::NotFound`].
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError>;

@@ -302,6 +302,13 @@ impl LocalStore {
     }
 
     fn get_blocking(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
+        let (file, size) = self.open_regular(key)?;
+        let expect = expect.or_else(|| key.content_sha256());
+        Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(size)))
+    }
+
+    /// Opens the regular file stored under `key`, with its size.
+    fn open_regular(&self, key: &ObjectKey) -> Result<(File, u64), StoreError> {
         // Without blocking or following a symlink: opening a planted FIFO
         // would wait for a writer for ever.
         let opened = fs::OpenOptions::new()
@@ -322,8 +329,21 @@ impl LocalStore {
         if !meta.is_file() {
             return Err(StoreError::corrupt(key, "it is not a regular file (a FIFO, socket or device)"));
         }
-        let expect = expect.or_else(|| key.content_sha256());
-        Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(meta.len())))
+        Ok((file, meta.len()))
+    }
+
+    fn get_range_blocking(&self, key: &ObjectKey, offset: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        let len = crate::ranged::check_len(key, len)?;
+        let (file, size) = self.open_regular(key)?;
+        let len = len.min(size.saturating_sub(offset));
+        let mut out = vec![0u8; len as usize];
+        exhibit_core::read_exact_at(
+            &exhibit_core::FileAt::new(file).map_err(|e| StoreError::io(key, e))?,
+            offset,
+            &mut out,
+        )
+        .map_err(|e| StoreError::io(key, e))?;
+        Ok(out)
     }
 
     fn list_blocking(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
@@ -563,6 +583,22 @@ impl ObjectStore for LocalStore {
     async fn get(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
         let (store, key) = (self.clone(), key.clone());
         blocking(move || store.get_blocking(&key, expect)).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn get_range(&self, key: &ObjectKey, offset: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || store.get_range_blocking(&key, offset, len)).await
+    }
+
+    async fn open_positional(&self, key: &ObjectKey) -> Result<Option<Arc<dyn exhibit_core::ReadAt>>, StoreError> {
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || {
+            let (file, _) = store.open_regular(&key)?;
+            let at = exhibit_core::FileAt::new(file).map_err(|e| StoreError::io(&key, e))?;
+            Ok(Some(Arc::new(at) as Arc<dyn exhibit_core::ReadAt>))
+        })
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]

@@ -161,6 +161,7 @@ async fn store_mapfile(
         mime: "text/x-ddrescue-mapfile".into(),
         extension: Some("map".into()),
         detected_by: "exhibit".into(),
+        ..Default::default()
     };
     let parent = ParentRef { id: image.artefact.clone(), sha256: image.digests.sha256, offset: None };
     let mut manifest =

@@ -21,11 +21,6 @@ use exhibit_media::{BytesAt, FileAt, MediumClass, classify};
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
 
-/// How many leading bytes the signature check reads.
-const SNIFF_BYTES: u64 = 64 * 1024;
-/// Name and version of the signature detector, recorded in manifests.
-const DETECTOR: &str = "infer 0.16 + exhibit text check";
-
 /// Identifies media types and writes manifests.
 #[derive(Debug, Default)]
 pub struct IdentifyStage;
@@ -42,30 +37,12 @@ pub(crate) fn identify_job(acquire: &Job, facts: &AcquiredFacts) -> Job {
     }
 }
 
-/// The media type of content that starts with `head`.
-pub fn detect_media_type(head: &[u8], total_size: u64) -> MediaType {
-    let (mime, extension) = if total_size == 0 {
-        ("application/x-empty".to_owned(), None)
-    } else if let Some(kind) = infer::get(head) {
-        (kind.mime_type().to_owned(), Some(kind.extension().to_owned()))
-    } else if looks_like_text(head) {
-        ("text/plain".to_owned(), Some("txt".to_owned()))
-    } else {
-        ("application/octet-stream".to_owned(), None)
-    };
-    MediaType { mime, extension, detected_by: DETECTOR.to_owned() }
-}
+pub(crate) use crate::format::detect_media_type;
+use crate::format::{SNIFF_BYTES, extension_mismatch, identify_bytes};
 
-/// UTF-8 (allowing a character cut at the end of the sample) with no NULs.
-fn looks_like_text(head: &[u8]) -> bool {
-    if head.contains(&0) {
-        return false;
-    }
-    match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none() && head.len() - e.valid_up_to() < 4,
-    }
-}
+/// Event param of an `identified` event: why the file name's extension
+/// does not fit the content.
+pub const PARAM_EXTENSION_MISMATCH: &str = "extension_mismatch";
 
 #[async_trait]
 impl Stage for IdentifyStage {
@@ -85,10 +62,20 @@ impl Stage for IdentifyStage {
             return Ok(explore_if_pending(ctx, job, &facts).into_iter().collect());
         }
         let (media_type, medium) = if facts.flags.iter().any(|f| f == FLAG_SYMLINK) {
-            (MediaType { mime: "inode/symlink".into(), extension: None, detected_by: "lstat".into() }, None)
+            (
+                MediaType {
+                    mime: "inode/symlink".into(),
+                    extension: None,
+                    detected_by: "lstat".into(),
+                    ..Default::default()
+                },
+                None,
+            )
         } else {
             let head = read_head(ctx, &facts.digests.sha256).await?;
-            identify_content(ctx, &facts.digests.sha256, &head, facts.size)
+            let (mut media_type, medium) = identify_content(ctx, &facts.digests.sha256, &head, facts.size);
+            media_type.extension_mismatch = extension_mismatch(&facts.source.name.display, &media_type);
+            (media_type, medium)
         };
         let manifest = manifest_for(ctx, job, &facts, media_type);
         let manifest_sha256 = store_manifest(ctx, &manifest).await?;
@@ -101,6 +88,12 @@ impl Stage for IdentifyStage {
         });
         event.params.insert("job_id".into(), job.job_id.0.clone().into());
         event.params.insert("media_type".into(), manifest.media_type.mime.clone().into());
+        if let Some(pronom) = &manifest.media_type.pronom {
+            event.params.insert("puid".into(), pronom.puid.clone().into());
+        }
+        if let Some(text) = &manifest.media_type.extension_mismatch {
+            event.params.insert(PARAM_EXTENSION_MISMATCH.into(), text.clone().into());
+        }
         ctx.record(event).await?;
         if medium.is_some() {
             return Ok(vec![explore_job(job, &explore_input(&facts))]);
@@ -120,6 +113,12 @@ fn identify_content(
     size: u64,
 ) -> (MediaType, Option<MediumClass>) {
     let local = ctx.store.local_path(&object_key(&ctx.case, sha256)).and_then(|p| FileAt::open(&p).ok());
+    let tail = match &local {
+        Some(file) if size > head.len() as u64 => read_tail(file, size),
+        _ if size > head.len() as u64 => Vec::new(),
+        _ => head.to_vec(),
+    };
+    let sniffed = identify_bytes(head, &tail, size);
     let medium = match local {
         Some(file) => classify(&file),
         None => classify(&BytesAt::new(head.to_vec())),
@@ -130,10 +129,26 @@ fn identify_content(
                 mime: class.mime().into(),
                 extension: Some(class.extension().into()),
                 detected_by: "exhibit-media".into(),
+                pronom: sniffed.pronom,
+                ..Default::default()
             };
             (mime, Some(class))
         }
-        None => (detect_media_type(head, size), None),
+        None => (sniffed, None),
+    }
+}
+
+/// The last [`SNIFF_BYTES`] of a stored file; empty when it cannot be read
+/// (end-of-file signatures then do not match, which only costs a PUID).
+fn read_tail(file: &FileAt, size: u64) -> Vec<u8> {
+    let start = size.saturating_sub(SNIFF_BYTES);
+    let mut tail = vec![0; usize::try_from(size - start).unwrap_or(0)];
+    match exhibit_media::read_exact_at(file, start, &mut tail) {
+        Ok(()) => tail,
+        Err(e) => {
+            tracing::debug!("cannot read the tail of a stored object: {e}");
+            Vec::new()
+        }
     }
 }
 
@@ -200,6 +215,7 @@ fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type
         timestamps: facts.timestamps.clone(),
         parent: None,
         inside: None,
+        view: None,
         derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(ACQUIRE),

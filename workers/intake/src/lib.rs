@@ -11,15 +11,17 @@ mod companions;
 pub mod device;
 pub mod explore;
 mod facts;
+mod format;
 mod identify;
 mod plan;
 mod source_file;
 
 pub use acquire::AcquireStage;
 pub use companions::SetKind;
-pub use explore::{ExploreInput, ExploreStage};
+pub use explore::{ExploreInput, ExplorePolicy, ExploreStage, StoreMode};
 pub use facts::AcquiredFacts;
-pub use identify::{IdentifyStage, detect_media_type};
+pub use format::{detect_media_type, extension_mismatch, identify_bytes};
+pub use identify::{IdentifyStage, PARAM_EXTENSION_MISMATCH};
 pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
 
 /// Name of the acquire stage and its queue lane.

@@ -6,10 +6,9 @@
 use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_pipeline::derive::{DeriveInput, OCR};
-use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, derivative_manifest, store_manifest};
+use exhibit_pipeline::{ArtefactBatch, PARAM_JOB_ID, Stage, StageContext, StageError, derivative_manifest};
 use exhibit_queue::Job;
 use serde_json::json;
 use tracing::instrument;
@@ -140,7 +139,9 @@ impl Stage for OcrStage {
 
     #[instrument(name = "ocr", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
+        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
+            return Ok(Vec::new());
+        };
         let version = self.policy_version();
         // The job's own setting wins; else the item manifest row's for the exhibit.
         let item = job
@@ -152,7 +153,11 @@ impl Stage for OcrStage {
         if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
             return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());
         }
-        let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created: now_utc() };
+        // The PDF's date is when its source was recorded, not now: a rerun after
+        // a crash then makes the same bytes, and stores nothing new.
+        let recorded = ctx.index().first_recorded(&input.artefact);
+        let created = recorded.map(|at| at.replace_nanosecond(0).unwrap_or(at)).unwrap_or_else(now_utc);
+        let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created };
         let (policy, out, mime, pdf_info) =
             (self.policy.clone(), scratch.path().to_owned(), input.mime.clone(), info.clone());
         let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(&source, &mime, &policy, &out, &pdf_info))
@@ -167,11 +172,19 @@ impl Stage for OcrStage {
         if made.is_empty() {
             return record_nothing_to_do(ctx, job, &input, &outcome, &version).await.map(|()| Vec::new());
         }
+        // Every output through one batch: a redelivered or duplicated job
+        // skips outputs already recorded, and the ledger guard drops any
+        // that another worker records meanwhile.
+        let mut batch = ArtefactBatch::new(ctx);
         for (i, output) in made.iter().enumerate() {
             let last = i + 1 == made.len();
-            record_output(ctx, job, &input, &outcome, &version, **output, &scratch.path().join(output.0), last).await?;
+            let path = scratch.path().join(output.0);
+            stage_output(&mut batch, ctx, job, &input, &outcome, &version, **output, &path, last).await?;
         }
-        Ok(Vec::new())
+        match batch.commit().await?.into_iter().next() {
+            Some(failed) => Err(StageError::input(format!("{}: {}", failed.label, failed.reason))),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
@@ -230,8 +243,12 @@ fn tool(outcome: &OcrOutcome) -> ToolInfo {
     tool
 }
 
+/// Stages one output, its manifest and its `ocr` event, unless the ledger
+/// already records that output. The last output's event carries the job
+/// ID, which marks the job done.
 #[allow(clippy::too_many_arguments)]
-async fn record_output(
+async fn stage_output(
+    batch: &mut ArtefactBatch<'_>,
     ctx: &StageContext,
     job: &Job,
     input: &DeriveInput,
@@ -241,14 +258,16 @@ async fn record_output(
     path: &std::path::Path,
     last: bool,
 ) -> Result<(), StageError> {
+    let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
+    event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
+    event.params.insert("rule".into(), rule.into());
+    event.params.insert("policy_version".into(), version.into());
+    if ctx.index().records(&event) {
+        return Ok(());
+    }
     let file = std::fs::File::open(path)
         .map_err(|e| StageError::transient(format!("cannot read OCR output {}: {e}", path.display())))?;
-    let receipt = ctx
-        .store
-        .put_content(&objects_prefix(&ctx.case), Box::new(file), ctx.hashes)
-        .await
-        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot store OCR output {rule}: {e}")))?;
-    Tally::add(&ctx.tally.stored, 1);
+    let receipt = batch.put_content(Box::new(file), ctx.hashes).await?;
     let locator = format!("ocr:{}:{version}:{rule}", input.artefact);
     let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
     let mut details = serde_json::Map::new();
@@ -261,24 +280,19 @@ async fn record_output(
         let created = outcome.info.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         details.insert(DETAIL_PDF_CREATED.into(), created.into());
     }
-    let media_type =
-        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-ocr".into() };
+    let media_type = MediaType {
+        mime: mime.into(),
+        extension: Some(extension.into()),
+        detected_by: "exhibit-ocr".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), &receipt, media_type, parent, tool(outcome));
     manifest.derivation =
         Some(Derivation { rule: rule.into(), policy_version: version.into(), deterministic: true, details });
     manifest.flags = flags(outcome);
-    let manifest_sha256 = store_manifest(ctx, &manifest).await?;
-    let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
-    event.artefact = Some(ArtefactRef {
-        id: Some(id),
-        sha256: receipt.digests.sha256,
-        size: receipt.size,
-        manifest_sha256: Some(manifest_sha256),
-    });
-    event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
-    event.params.insert("rule".into(), rule.into());
-    event.params.insert("policy_version".into(), version.into());
+    event.artefact =
+        Some(ArtefactRef { id: Some(id), sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
     event.params.insert("pages".into(), (outcome.pages.len() as u64).into());
     let review: Vec<serde_json::Value> = outcome
         .pages_needing_review()
@@ -290,6 +304,5 @@ async fn record_output(
     if last {
         event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
     }
-    ctx.record(event).await?;
-    Ok(())
+    batch.add(rule.to_owned(), manifest, event).await
 }

@@ -5,10 +5,9 @@
 use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{ArtefactManifest, Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_pipeline::derive::{DeriveInput, TRANSCODE};
-use exhibit_pipeline::{PARAM_JOB_ID, Stage, StageContext, StageError, Tally, derivative_manifest, store_manifest};
+use exhibit_pipeline::{ArtefactBatch, PARAM_JOB_ID, Stage, StageContext, StageError, derivative_manifest};
 use exhibit_queue::Job;
 use tracing::instrument;
 
@@ -66,24 +65,35 @@ impl Stage for TranscodeStage {
 
     #[instrument(name = "transcode", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job)? else { return Ok(Vec::new()) };
+        let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
+            return Ok(Vec::new());
+        };
         let (policy, limits, out) = (self.policy.clone(), self.limits.clone(), scratch.path().to_owned());
         let outcome = tokio::task::spawn_blocking(move || transcode(&source, &policy, &out, &limits))
             .await
             .map_err(|e| StageError::transient(format!("transcode task failed: {e}")))?
             .map_err(|e| stage_error(&input.path, e))?;
+        // Every output through one batch: a redelivered or duplicated job
+        // skips outputs already recorded, and the ledger guard drops any
+        // that another worker records meanwhile.
+        let mut batch = ArtefactBatch::new(ctx);
         let count = outcome.outputs.len();
         for (i, output) in outcome.outputs.iter().enumerate() {
             let last = i + 1 == count;
-            record_output(ctx, job, &input, &outcome, output, last).await?;
+            stage_output(&mut batch, ctx, job, &input, &outcome, output, last).await?;
         }
-        Ok(Vec::new())
+        match batch.commit().await?.into_iter().next() {
+            Some(failed) => Err(StageError::input(format!("{}: {}", failed.label, failed.reason))),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
-/// Stores one output, its manifest and its `transcoded` event. The last
-/// output's event carries the job ID, which marks the job done.
-async fn record_output(
+/// Stages one output, its manifest and its `transcoded` event, unless the
+/// ledger already records that output. The last output's event carries the
+/// job ID, which marks the job done.
+async fn stage_output(
+    batch: &mut ArtefactBatch<'_>,
     ctx: &StageContext,
     job: &Job,
     input: &DeriveInput,
@@ -91,39 +101,31 @@ async fn record_output(
     output: &OutputReport,
     last: bool,
 ) -> Result<(), StageError> {
-    let file = std::fs::File::open(&output.path)
-        .map_err(|e| StageError::transient(format!("cannot read output {}: {e}", output.path.display())))?;
-    let receipt = ctx
-        .store
-        .put_content(&objects_prefix(&ctx.case), Box::new(file), ctx.hashes)
-        .await
-        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot store output {}: {e}", output.rule)))?;
-    if receipt.digests.sha256.to_hex() != output.sha256 {
-        return Err(StageError::transient(format!("output {} changed between hashing and storing", output.rule)));
-    }
-    Tally::add(&ctx.tally.stored, 1);
-    let locator = format!("transcode:{}:{}:{}", input.artefact, outcome.policy_version, output.rule);
-    let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
-    let manifest = manifest(ctx, job, input, outcome, output, &id, &receipt);
-    let manifest_sha256 = store_manifest(ctx, &manifest).await?;
     let mut tool = ToolInfo::exhibit(TRANSCODE);
     tool.libraries = outcome.libraries.clone();
     let mut event = ctx.event(Action::Transcoded, Some(&job.exhibit), tool);
-    event.artefact = Some(ArtefactRef {
-        id: Some(id),
-        sha256: receipt.digests.sha256,
-        size: receipt.size,
-        manifest_sha256: Some(manifest_sha256),
-    });
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
     event.params.insert("rule".into(), output.rule.clone().into());
     event.params.insert("policy_version".into(), outcome.policy_version.clone().into());
+    if ctx.index().records(&event) {
+        return Ok(());
+    }
+    let file = std::fs::File::open(&output.path)
+        .map_err(|e| StageError::transient(format!("cannot read output {}: {e}", output.path.display())))?;
+    let receipt = batch.put_content(Box::new(file), ctx.hashes).await?;
+    if receipt.digests.sha256.to_hex() != output.sha256 {
+        return Err(StageError::transient(format!("output {} changed between hashing and storing", output.rule)));
+    }
+    let locator = format!("transcode:{}:{}:{}", input.artefact, outcome.policy_version, output.rule);
+    let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator.as_bytes(), &receipt.digests.sha256);
+    let manifest = manifest(ctx, job, input, outcome, output, &id, &receipt);
+    event.artefact =
+        Some(ArtefactRef { id: Some(id), sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
     event.params.insert("flags".into(), outcome.flags.clone().into());
     if last {
         event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
     }
-    ctx.record(event).await?;
-    Ok(())
+    batch.add(output.rule.clone(), manifest, event).await
 }
 
 fn manifest(
@@ -154,8 +156,12 @@ fn manifest(
     put("issues", serde_json::to_value(&outcome.issues));
     let mut tool = ToolInfo::exhibit(TRANSCODE);
     tool.libraries = outcome.libraries.clone();
-    let media_type =
-        MediaType { mime: mime.into(), extension: Some(extension.into()), detected_by: "exhibit-transcode".into() };
+    let media_type = MediaType {
+        mime: mime.into(),
+        extension: Some(extension.into()),
+        detected_by: "exhibit-transcode".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest = derivative_manifest(ctx, &job.exhibit, id.clone(), receipt, media_type, parent, tool);
     manifest.derivation = Some(Derivation {

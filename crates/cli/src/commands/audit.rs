@@ -54,7 +54,8 @@ pub async fn run(args: AuditArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
     let operator = operator_or_user(args.operator.as_deref())?;
     let cases = match &args.case {
-        Some(case) => vec![case.clone()],
+        // Auditing must never create the case it names.
+        Some(case) => vec![crate::spelling::existing_case(store.as_ref(), case).await?],
         None => super::verify_all::all_cases(store.as_ref()).await?,
     };
     let mut results = Vec::new();

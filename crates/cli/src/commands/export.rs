@@ -44,7 +44,8 @@ pub struct ExportArgs {
     /// The organisation the evidence comes from (the bag's Source-Organization).
     #[arg(long, value_name = "NAME")]
     organisation: Option<String>,
-    /// An integrity report (`exhibit verify --report`) to put into the bag.
+    /// An integrity report (`exhibit verify --report`) to put into the bag
+    /// instead of the one export renders itself.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
     /// Who is exporting (default: $USER).
@@ -73,7 +74,7 @@ impl ContentSource for StoreContent {
     }
 }
 
-pub async fn run(args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
     if let Some(path) = args.case_uco.as_ref().filter(|p| p.symlink_metadata().is_ok()) {
         notice(&format!("{} already exists; choose another --case-uco path", path.display()));
         return Ok(ExitCode::from(EXIT_USAGE));
@@ -82,11 +83,29 @@ pub async fn run(args: ExportArgs, config: Config) -> anyhow::Result<ExitCode> {
     let organisation = args.organisation.as_deref().map(check_organisation).transpose()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let store = open_existing_store(&config)?;
+    args.case = super::export_checks::existing_case(store.as_ref(), &args.case).await?;
+    if let Some(dir) = &args.bagit {
+        super::export_checks::outside_store(store.as_ref(), dir)?;
+    }
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    let report = args.report.as_deref().map(read_report).transpose()?;
+    if let Some(typed) = &args.exhibit {
+        let events = case.entries.iter().map(|e| &e.event);
+        args.exhibit = Some(super::export_checks::recorded_exhibit(events, &args.case, typed)?);
+    }
+    let report = match args.report.as_deref() {
+        Some(path) => read_report(path)?,
+        None => {
+            let options = exhibit_custody::VerifyOptions {
+                trusted_keys: crate::trust::load_trusted(&args.keys.trust, &config)?,
+                expect_head: None,
+                tsa_trust: super::anchor::tsa_trust(&config.anchoring)?,
+            };
+            super::verify::report_html(store.as_ref(), &args.case, &options).await?
+        }
+    };
     let (mut snapshot, records) =
-        read_snapshot(store.as_ref(), &args.case, args.exhibit.as_ref(), &case.entries, report).await?;
+        read_snapshot(store.as_ref(), &args.case, args.exhibit.as_ref(), &case.entries, Some(report)).await?;
     let listing_files = write_listings(store.as_ref(), &snapshot).await?;
     snapshot.listings = listing_files.iter().map(|(e, f)| (e.clone(), f.path().to_owned())).collect();
     let ctx = StageContext::new(

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::ids::{ArtefactId, CaseId};
-use exhibit_core::layout::{manifest_key, object_key};
+use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
 use exhibit_custody::RecordedArtefact;
 use exhibit_pipeline::{CaseIndex, StageContext};
@@ -104,10 +104,12 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
 pub(crate) async fn open_artefact(
     store: &dyn exhibit_store::ObjectStore,
     case: &CaseId,
-    _manifest: &ArtefactManifest,
+    manifest: &ArtefactManifest,
     record: &RecordedArtefact,
 ) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
-    let reader = store.get(&object_key(case, &record.sha256), Some(record.sha256)).await?;
+    // Stored objects and views into an image are read by the one view
+    // reader, re-hashed against the ledger's SHA-256 as they stream.
+    let reader = exhibit_store::view::open_content_in(store, case, manifest, record.sha256).await?;
     Ok(Box::new(reader))
 }
 

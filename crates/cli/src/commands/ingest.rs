@@ -10,7 +10,7 @@ use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
 use exhibit_ocr::OcrStage;
 use exhibit_pipeline::derive::DerivePolicies;
-use exhibit_pipeline::{Runner, Stage, StageContext, Tally};
+use exhibit_pipeline::{Completions, RunId, Stage, StageContext, Tally, WorkerConfig, run_in_process};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
 use super::summary::Summary;
@@ -77,9 +77,11 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let transcode = transcode_stage(&config)?;
     config.ocr.validate()?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
+    crate::store_overlap::refuse_store_inputs(&config.store.uri, &args.paths)?;
     let plan = plan_sources(&args.paths)?;
     let store = open_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
+    refuse_non_portable_new_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     exhibit = crate::spelling::resolve_exhibit(case.entries.iter().map(|e| &e.event), &exhibit);
@@ -87,8 +89,9 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let mut facts = LedgerFacts::new(&exhibit, entries);
     let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
-    exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
+    let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
     let progress = Arc::new(Progress::new());
+    let completions = Arc::new(Completions::in_process(store.clone(), &args.case, RunId::new()));
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
     ctx.progress = progress.clone();
@@ -106,22 +109,27 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     });
     // Phase 1 acquires and identifies every source; phase 2 explores the
     // media among them, once every member of a set (E01 segments, the .bin
-    // files of a cue sheet) is in the store.
+    // files of a cue sheet) is in the store. A phase ends when every job of
+    // its stages has a completion record; later phases' jobs wait on the
+    // queue meanwhile.
     let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
-    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage { limits: config.limits })];
+    let explore: Vec<Arc<dyn Stage>> =
+        vec![Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone() })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
-        let queue =
-            exhibit_queue::open_queue(&config.queue.uri, config.queue.capacity).context("cannot open the job queue")?;
-        let summary = Runner::new(ctx.clone(), queue, stages, workers)
-            .with_max_attempts(config.ingest.max_attempts)
-            .run(jobs)
-            .await
-            .context("ingest stopped; rerun the same command to resume")?;
+        let worker = WorkerConfig {
+            concurrency: workers,
+            max_attempts: config.ingest.max_attempts,
+            ..WorkerConfig::new(stages)
+        };
+        let summary =
+            run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (jobs, phase != Phase::Acquire))
+                .await
+                .context("ingest stopped; rerun the same command to resume")?;
         progress.end();
-        tracing::info!(jobs = summary.jobs, retries = summary.retries, "phase finished");
+        tracing::info!(jobs = summary.jobs, retries = summary.workers.retries, "phase finished");
         jobs = summary.deferred;
     }
     facts.catch_up(&ctx).await?;
@@ -186,4 +194,14 @@ fn print_run_line(ctx: &StageContext, (args, exhibit): (&IngestArgs, &ExhibitRef
         bytes as f64 / secs / 1e6,
         files as f64 / secs,
     );
+}
+
+/// A new case may not take an ID a Windows or SMB share cannot hold as a
+/// folder; a case already in the store keeps its ID.
+async fn refuse_non_portable_new_case(store: &dyn exhibit_store::ObjectStore, case: &CaseId) -> anyhow::Result<()> {
+    let Some(why) = case.non_portable() else { return Ok(()) };
+    if store.head(&exhibit_core::layout::ledger_key(case, 1)).await.is_ok() {
+        return Ok(());
+    }
+    anyhow::bail!("case ID {case} cannot start a new case: {why}; choose another ID")
 }

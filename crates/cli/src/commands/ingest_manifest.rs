@@ -35,6 +35,8 @@ pub struct DescribedItem {
     pub manifest_sha256: Sha256Digest,
     /// `line 4` or `item 3`.
     pub place: String,
+    /// Columns the row cleared with `(clear)`.
+    pub cleared: Vec<&'static str>,
 }
 
 /// How one row ended, for the closing table and `--json`.
@@ -77,7 +79,7 @@ fn refused(bad: BadRow) -> RowResult {
 /// Runs the ordinary ingest for one row. A ledger that fails its check
 /// stops the whole manifest (exit 1); any other error fails the row only.
 async fn ingest_row(args: &IngestArgs, config: &Config, row: Row, sha256: Sha256Digest) -> anyhow::Result<RowResult> {
-    let Row { place, exhibit, path, item } = row;
+    let Row { place, exhibit, path, item, cleared } = row;
     if !args.json && !crate::logging::quiet() {
         println!("{place}: exhibit {exhibit}");
     }
@@ -86,7 +88,7 @@ async fn ingest_row(args: &IngestArgs, config: &Config, row: Row, sha256: Sha256
     one.exhibit = Some(exhibit.clone());
     one.paths = vec![path];
     one.pages = item.expected_pages;
-    one.item = Some(Box::new(DescribedItem { item, manifest_sha256: sha256, place: place.clone() }));
+    one.item = Some(Box::new(DescribedItem { item, manifest_sha256: sha256, place: place.clone(), cleared }));
     let exhibit = Some(exhibit.to_string());
     Ok(match Box::pin(super::ingest::run(one, config.clone())).await {
         Ok(code) if code == ExitCode::SUCCESS => RowResult { place, exhibit, status: "clean", reason: None },
@@ -134,20 +136,25 @@ fn print_table(manifest: &std::path::Path, results: &[RowResult]) {
     }
 }
 
-/// Records the row's metadata on the exhibit, unless its latest
-/// description is the same.
+/// Records the row's metadata on the exhibit, merged over its latest
+/// description (an empty cell keeps the previous value, `(clear)` removes
+/// it), unless the result is the same.
 pub async fn describe(
     ctx: &StageContext,
     entries: &[LedgerEntry],
     exhibit: &ExhibitRef,
     item: &DescribedItem,
 ) -> anyhow::Result<()> {
-    let value = serde_json::to_value(&item.item)?;
     let latest = entries
         .iter()
         .rev()
         .map(|e| &e.event)
         .find(|e| e.action == Action::Described && e.exhibit.as_ref() == Some(exhibit));
+    let previous: ItemRecord = latest
+        .and_then(|e| e.params.get("item"))
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let value = serde_json::to_value(item.item.merged_over(&previous, &item.cleared))?;
     if latest.is_some_and(|e| e.params.get("item") == Some(&value)) {
         return Ok(());
     }

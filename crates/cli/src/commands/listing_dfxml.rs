@@ -121,25 +121,66 @@ impl Dfxml {
         writeln!(out, "    </fileobject>")
     }
 
+    /// The file's runs in file order, clipped to its size: `img_offset`
+    /// is where its bytes are in the image, so `dd` can cut them out;
+    /// `fill='0'` runs are zeros that are not in the image (sparse runs, and
+    /// runs past the end of a truncated image, marked `exhibit:missing`).
     fn byte_runs(&self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
         if e.extents.is_empty() {
             return Ok(());
         }
         writeln!(out, "      <byte_runs>")?;
         for x in &e.extents {
-            match x.volume_offset {
-                Some(fs) => writeln!(
-                    out,
-                    "        <byte_run file_offset='{}' fs_offset='{fs}' img_offset='{}' len='{}'/>",
-                    x.file_offset,
-                    fs + self.volume_offset,
-                    x.len
-                )?,
-                None => writeln!(out, "        <byte_run file_offset='{}' fill='0' len='{}'/>", x.file_offset, x.len)?,
+            let end = x.file_offset.saturating_add(x.len).min(e.size);
+            let Some(fs) = x.volume_offset else {
+                if x.file_offset < end {
+                    writeln!(
+                        out,
+                        "        <byte_run file_offset='{}' fill='0' len='{}'/>",
+                        x.file_offset,
+                        end - x.file_offset
+                    )?;
+                }
+                continue;
+            };
+            for (start, stop, missing) in split_missing(x.file_offset, end, &e.missing) {
+                let fs = fs + (start - x.file_offset);
+                if missing {
+                    writeln!(
+                        out,
+                        "        <byte_run file_offset='{start}' fill='0' exhibit:missing='1' len='{}'/>",
+                        stop - start
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "        <byte_run file_offset='{start}' fs_offset='{fs}' img_offset='{}' len='{}'/>",
+                        fs.saturating_add(self.volume_offset),
+                        stop - start
+                    )?;
+                }
             }
         }
         writeln!(out, "      </byte_runs>")
     }
+}
+
+/// `[start, end)` cut where it meets the `missing` ranges (sorted): each
+/// piece with whether it is missing.
+fn split_missing(start: u64, end: u64, missing: &[[u64; 2]]) -> Vec<(u64, u64, bool)> {
+    let mut pieces = Vec::new();
+    let mut pos = start;
+    for &[a, b] in missing.iter().filter(|[a, b]| *a < end && *b > start) {
+        if a > pos {
+            pieces.push((pos, a, false));
+        }
+        pieces.push((a.max(pos), b.min(end), true));
+        pos = b.min(end);
+    }
+    if pos < end {
+        pieces.push((pos, end, false));
+    }
+    pieces
 }
 
 impl Renderer for Dfxml {
@@ -191,5 +232,18 @@ impl Renderer for Dfxml {
         self.close_volume(out)?;
         writeln!(out, "</dfxml>")?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_missing;
+
+    #[test]
+    fn runs_are_cut_where_the_image_ends() {
+        assert_eq!(split_missing(0, 100, &[]), vec![(0, 100, false)]);
+        assert_eq!(split_missing(0, 100, &[[60, 200]]), vec![(0, 60, false), (60, 100, true)]);
+        assert_eq!(split_missing(50, 100, &[[0, 70]]), vec![(50, 70, true), (70, 100, false)]);
+        assert_eq!(split_missing(0, 10, &[[20, 30]]), vec![(0, 10, false)]);
     }
 }

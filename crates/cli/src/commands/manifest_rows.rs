@@ -44,6 +44,8 @@ pub struct Row {
     /// The path to ingest: the manifest's folder joined with the row's path.
     pub path: PathBuf,
     pub item: ItemRecord,
+    /// Columns whose cell was `(clear)`: a previous value is removed.
+    pub cleared: Vec<&'static str>,
 }
 
 /// A row that cannot be ingested, and why.
@@ -118,12 +120,12 @@ fn csv_cells(bytes: &[u8]) -> anyhow::Result<Vec<(String, Cells)>> {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_at(bytes, p.byte()));
                 rows.push((format!("line {line}"), Err(bad(&format!("line {line}"), None, format!("not CSV: {e}")))));
                 continue;
             }
         };
-        let place = format!("line {}", record.position().map_or(0, |p| p.line()));
+        let place = format!("line {}", record.position().map_or(0, |p| line_at(bytes, p.byte())));
         let cells = if record.len() != header.len() {
             Err(bad(&place, None, format!("{} cells where the header has {}", record.len(), header.len())))
         } else {
@@ -141,46 +143,65 @@ fn csv_cells(bytes: &[u8]) -> anyhow::Result<Vec<(String, Cells)>> {
     Ok(rows)
 }
 
+/// The 1-based line where the record at byte `at` starts. With CRLF the
+/// csv crate places a record at the `\n` that ends the line before (and
+/// its own line count is one short), so line ends at `at` are skipped
+/// first; a record never starts with one, as blank lines are skipped.
+fn line_at(bytes: &[u8], at: u64) -> u64 {
+    let mut at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
+    while bytes.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        at += 1;
+    }
+    bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
 /// JSON: an array of objects; values are strings (numbers and booleans
 /// are taken as their text).
 fn json_cells(bytes: &[u8]) -> anyhow::Result<Vec<(String, Cells)>> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).context("the manifest is not JSON")?;
-    let items = value.as_array().context("a JSON manifest is an array of objects, one per exhibit")?;
+    let items: Vec<super::manifest_json::JsonItem> =
+        serde_json::from_slice(bytes).context("the manifest is not a JSON array of objects, one per exhibit")?;
     Ok(items
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, item)| {
             let place = format!("item {}", i + 1);
-            let cells = match item.as_object() {
-                None => Err(bad(&place, None, "not a JSON object".into())),
-                Some(object) => object
-                    .iter()
-                    .map(|(k, v)| {
-                        let name = k.to_ascii_lowercase();
-                        if !COLUMNS.contains(&name.as_str()) {
-                            return Err(bad(
-                                &place,
-                                None,
-                                format!(
-                                    "unknown key {:?}; the keys are {}",
-                                    k.escape_debug().to_string(),
-                                    COLUMNS.join(", ")
-                                ),
-                            ));
-                        }
-                        let text = match v {
-                            serde_json::Value::String(s) => s.clone(),
-                            serde_json::Value::Null => String::new(),
-                            serde_json::Value::Bool(_) | serde_json::Value::Number(_) => v.to_string(),
-                            _ => return Err(bad(&place, None, format!("{name}: give text, not a list or object"))),
+            let cells = match item {
+                super::manifest_json::JsonItem::Other => Err(bad(&place, None, "not a JSON object".into())),
+                super::manifest_json::JsonItem::Object(pairs) => {
+                    let mut cells = HashMap::new();
+                    for (k, v) in pairs {
+                        let (name, text) = match json_cell(&place, &k, &v) {
+                            Ok(cell) => cell,
+                            Err(e) => return (place, Err(e)),
                         };
-                        Ok((name, text))
-                    })
-                    .collect(),
+                        if cells.insert(name.clone(), text).is_some() {
+                            return (place.clone(), Err(bad(&place, None, format!("the key {name:?} is given twice"))));
+                        }
+                    }
+                    Ok(cells)
+                }
             };
             (place, cells)
         })
         .collect())
+}
+
+fn json_cell(place: &str, k: &str, v: &serde_json::Value) -> Result<(String, String), BadRow> {
+    let name = k.to_ascii_lowercase();
+    if !COLUMNS.contains(&name.as_str()) {
+        return Err(bad(
+            place,
+            None,
+            format!("unknown key {:?}; the keys are {}", k.escape_debug().to_string(), COLUMNS.join(", ")),
+        ));
+    }
+    let text = match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => v.to_string(),
+        _ => return Err(bad(place, None, format!("{name}: give text, not a list or object"))),
+    };
+    Ok((name, text))
 }
 
 fn check_header(header: &[String]) -> anyhow::Result<()> {
@@ -207,8 +228,12 @@ fn row(place: &str, cells: &HashMap<String, String>, folder: &Path, inside: &Pat
     let exhibit: ExhibitRef = typed.parse().map_err(|e: exhibit_core::IdError| bad(place, None, e.to_string()))?;
     let shown = Some(exhibit.as_str());
     let path = row_path(cell("path"), folder, inside).map_err(|why| bad(place, shown, why))?;
-    let item = item_record(cells).map_err(|e| bad(place, shown, e.to_string()))?;
-    Ok(Row { place: place.to_owned(), exhibit, path, item })
+    let cleared: Vec<&'static str> =
+        COLUMNS[2..].iter().copied().filter(|c| cell(c).trim().eq_ignore_ascii_case(item::CLEAR)).collect();
+    let kept: HashMap<String, String> =
+        cells.iter().filter(|(k, _)| !cleared.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let item = item_record(&kept).map_err(|e| bad(place, shown, e.to_string()))?;
+    Ok(Row { place: place.to_owned(), exhibit, path, item, cleared })
 }
 
 fn cell<'a>(cells: &'a HashMap<String, String>, name: &str) -> &'a str {
@@ -243,7 +268,10 @@ fn row_path(given: &str, folder: &Path, inside: &Path) -> Result<PathBuf, String
     if given.contains('\0') || !relative.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
         return Err(format!("path {shown:?}: give a path relative to the manifest's folder, without `..`"));
     }
-    let joined = folder.join(relative);
+    // `a/./b`, `a//b` and `a/b` are one path: record it once, one way.
+    let normal: PathBuf = relative.components().filter(|c| matches!(c, Component::Normal(_))).collect();
+    let joined = if normal.as_os_str().is_empty() { folder.to_path_buf() } else { folder.join(normal) };
+    let joined = if joined.as_os_str().is_empty() { PathBuf::from(".") } else { joined };
     let resolved = joined.canonicalize().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => format!("path {shown:?} does not exist beside the manifest"),
         _ => format!("path {shown:?} cannot be read: {e}"),

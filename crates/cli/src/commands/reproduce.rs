@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
 use exhibit_core::ids::{ArtefactId, CaseId};
-use exhibit_core::layout::{manifest_key, object_key};
+use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
 use exhibit_pipeline::{CaseIndex, StageContext};
 
@@ -65,9 +65,11 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
     let (Some(derivation), Some(parent)) = (&manifest.derivation, &manifest.parent) else {
         bail!("artefact {} is not a derivative; only derivatives can be reproduced", args.artefact);
     };
-    let source = store
-        .local_path(&object_key(&args.case, &parent.sha256))
-        .context("reproducing needs a local copy of the source object")?;
+    // The source may be a view into an image: then a verified copy of it.
+    let scratch = exhibit_pipeline::scratch_dir()?;
+    let source = exhibit_pipeline::content::content_file(&ctx, &parent.id, &parent.sha256, scratch.path())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot read the source of the derivative: {e}"))?;
     let comparison = match manifest.tool.name.as_str() {
         "exhibit/transcode" => reproduce_transcode(&config, &source, &manifest, derivation).await?,
         "exhibit/ocr" => reproduce_ocr(&config, &source, &manifest, derivation).await?,

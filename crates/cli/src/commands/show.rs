@@ -26,7 +26,8 @@ pub struct ShowArgs {
     #[arg(long)]
     exhibit: Option<ExhibitRef>,
     /// Only artefacts carrying this flag (e.g. needs-review, damaged,
-    /// deleted), with the artefacts they came from. Repeatable.
+    /// deleted), with the artefacts they came from. Repeatable; an
+    /// unknown flag is refused (exit 2) with the list of flags.
     #[arg(long, value_name = "FLAG")]
     flag: Vec<String>,
     /// Write JSON instead of text.
@@ -62,10 +63,33 @@ struct Listing {
     notes: Vec<String>,
 }
 
+/// Flags the stages set (intake, explore, device, transcode, OCR). A flag
+/// found on an artefact of the case is accepted too, so a newer stage's
+/// flag is never refused.
+pub const KNOWN_FLAGS: [&str; 13] = [
+    "bad-sectors",
+    "damaged",
+    "deleted",
+    "device",
+    "listing",
+    "mapfile",
+    "needs-review",
+    "not-deterministic",
+    "partially-recovered",
+    "sparse",
+    "symlink",
+    "truncated",
+    "validation-failed",
+];
+
 pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
-    args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
-    let mut artefacts = Vec::new();
+    args.case = crate::spelling::existing_case(store.as_ref(), &args.case).await?;
+    let events = case_events(store.as_ref(), &args.case).await?;
+    if let Some(typed) = args.exhibit.take() {
+        args.exhibit = Some(crate::spelling::existing_exhibit(&events, &args.case, &typed)?);
+    }
+    let mut all = Vec::new();
     for meta in store.list(&manifests_prefix(&args.case)).await? {
         let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();
         if parse_manifest_name(name).is_none() {
@@ -73,9 +97,7 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
         }
         let bytes = exhibit_store::read_small(store.as_ref(), &meta.key, 1 << 20).await?;
         match serde_json::from_slice::<ArtefactManifest>(&bytes) {
-            Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) && wanted(&m, &args.flag) => {
-                artefacts.push(m)
-            }
+            Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) => all.push(m),
             Ok(_) => {}
             Err(e) => eprintln!(
                 "exhibit: manifest {} does not parse ({}); run `exhibit verify --case {}`",
@@ -85,11 +107,12 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
             ),
         }
     }
+    args.flag = checked_flags(&args.flag, &all)?;
+    let mut artefacts = with_sources(all, &args.flag);
     artefacts.sort_by(|a, b| {
         (&a.exhibit, &a.source.as_ref().map(|s| &s.path.display))
             .cmp(&(&b.exhibit, &b.source.as_ref().map(|s| &s.path.display)))
     });
-    let events = case_events(store.as_ref(), &args.case).await?;
     let failures = failures(&events, &args);
     let truncated = truncated(&events, &args);
     let items = described(&events, &args);
@@ -103,10 +126,42 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// With `--flag`, JSON keeps only the flagged artefacts (the text tree
-/// also shows what they came from).
-fn wanted(m: &ArtefactManifest, flags: &[String]) -> bool {
-    flags.is_empty() || m.flags.iter().any(|f| flags.contains(f))
+/// The flags asked for, in lower case; an unknown one is refused with the
+/// list of those that exist.
+fn checked_flags(asked: &[String], all: &[ArtefactManifest]) -> anyhow::Result<Vec<String>> {
+    let mut valid: BTreeSet<&str> = KNOWN_FLAGS.into_iter().collect();
+    valid.extend(all.iter().flat_map(|m| m.flags.iter().map(String::as_str)));
+    asked
+        .iter()
+        .map(|flag| {
+            let lower = flag.trim().to_ascii_lowercase();
+            if valid.contains(lower.as_str()) {
+                Ok(lower)
+            } else {
+                let list: Vec<&str> = valid.iter().copied().collect();
+                anyhow::bail!("--flag {}: no such flag; the flags are {}", escape_message(flag), list.join(", "))
+            }
+        })
+        .collect()
+}
+
+/// With `flags`, the flagged artefacts and every artefact they came from
+/// (the original, the image they were found in); without, all of them.
+fn with_sources(all: Vec<ArtefactManifest>, flags: &[String]) -> Vec<ArtefactManifest> {
+    if flags.is_empty() {
+        return all;
+    }
+    let by_id: BTreeMap<&str, &ArtefactManifest> = all.iter().map(|m| (m.id.as_str(), m)).collect();
+    let mut keep: BTreeSet<&str> = BTreeSet::new();
+    for m in all.iter().filter(|m| m.flags.iter().any(|f| flags.contains(f))) {
+        let mut next = Some(m);
+        // Bounded by the number of artefacts, so a parent loop cannot spin.
+        while let Some(m) = next.filter(|m| keep.insert(m.id.as_str())) {
+            next = m.parent.as_ref().and_then(|p| by_id.get(p.id.as_str()).copied());
+        }
+    }
+    let keep: BTreeSet<String> = keep.into_iter().map(str::to_owned).collect();
+    all.into_iter().filter(|m| keep.contains(m.id.as_str())).collect()
 }
 
 /// The latest description of each exhibit shown.
@@ -161,8 +216,9 @@ fn truncated(events: &[CustodyEvent], args: &ShowArgs) -> Vec<serde_json::Value>
 }
 
 fn print_text(listing: &Listing, args: &ShowArgs) {
-    let exhibits: BTreeSet<&ExhibitRef> =
-        listing.artefacts.iter().map(|m| &m.exhibit).chain(listing.items.iter().map(|d| &d.exhibit)).collect();
+    // With --flag, only exhibits that hold a flagged artefact.
+    let described = listing.items.iter().map(|d| &d.exhibit).filter(|_| args.flag.is_empty());
+    let exhibits: BTreeSet<&ExhibitRef> = listing.artefacts.iter().map(|m| &m.exhibit).chain(described).collect();
     let all: Vec<&ArtefactManifest> = listing.artefacts.iter().collect();
     println!(
         "case {}: {} exhibit(s), {} artefact(s): {}",

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::item::ItemRecord;
-use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, RecordedPath};
 
-use crate::terminal::escape_name;
+use crate::terminal::{escape_name, escape_name_bytes};
 
 /// The artefacts of one exhibit as a forest, and what the manifest said.
 pub struct ExhibitTree<'a> {
@@ -119,7 +119,14 @@ impl Printer<'_, '_> {
     fn node(&self, m: &ArtefactManifest, prefix: &str, last: bool) {
         let (branch, below) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
         let flags = if m.flags.is_empty() { String::new() } else { format!("  [{}]", m.flags.join(", ")) };
-        println!("{prefix}{branch}{}  {}, {}  {}{flags}", escape_name(&name(m)), m.media_type.mime, size(m.size), m.id);
+        let pronom = pronom_text(&m.media_type);
+        println!(
+            "{prefix}{branch}{}  {}, {}  {}{flags}{pronom}",
+            name(m),
+            escape_name(&m.media_type.mime),
+            size(m.size),
+            m.id
+        );
         let kids = sorted(self.children.get(m.id.as_str()).cloned().unwrap_or_default(), self.keep);
         let prefix = format!("{prefix}{below}");
         for (i, child) in kids.iter().enumerate() {
@@ -128,22 +135,30 @@ impl Printer<'_, '_> {
     }
 }
 
-/// What a person calls the artefact: its path, or what a derivative is.
+/// What a person calls the artefact: its path, or what a derivative is,
+/// escaped for the terminal, with bytes that are not UTF-8 as `\xNN` as
+/// `listing` shows them.
 pub fn name(m: &ArtefactManifest) -> String {
     match (m.kind, &m.source, &m.inside, &m.derivation) {
-        (ArtefactKind::Original, Some(s), _, _) => s.path.display.clone(),
+        (ArtefactKind::Original, Some(s), _, _) => path_text(&s.path),
         (_, _, Some(i), _) => {
             let deleted = if i.allocated { "" } else { " (deleted)" };
-            format!("{}{deleted}", i.path.display)
+            format!("{}{deleted}", path_text(&i.path))
         }
         (_, _, _, Some(d)) => {
             let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
             let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
-            format!("{}{pages} ({})", derivative_kind(&d.rule, &m.media_type.mime), d.rule)
+            escape_name(&format!("{}{pages} ({})", derivative_kind(&d.rule, &m.media_type.mime), d.rule)).into_owned()
         }
         _ if m.flags.iter().any(|f| f == "listing") => "listing of the files found (JSON lines)".into(),
         _ => m.id.to_string(),
     }
+}
+
+/// A recorded path as `listing` shows it: its exact bytes when the
+/// display form is lossy, escaped.
+fn path_text(path: &RecordedPath) -> String {
+    escape_name_bytes(&path.to_bytes())
 }
 
 fn derivative_kind(rule: &str, mime: &str) -> String {
@@ -190,4 +205,18 @@ pub fn totals(artefacts: &[&ArtefactManifest]) -> String {
         text.push_str(&format!("; {n} {flag}"));
     }
     text
+}
+
+/// `  PRONOM fmt/43 (JPEG File Interchange Format 1.01)`, and a note when the
+/// name's extension does not fit, or nothing.
+fn pronom_text(media: &exhibit_core::manifest::MediaType) -> String {
+    let mut out = String::new();
+    if let Some(p) = &media.pronom {
+        let version = p.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+        out.push_str(&format!("  PRONOM {} ({}{version})", p.puid, p.name));
+    }
+    if let Some(text) = &media.extension_mismatch {
+        out.push_str(&format!("  extension mismatch: {}", escape_name(text)));
+    }
+    out
 }

@@ -33,6 +33,9 @@ pub struct ArtefactRow {
     pub path: String,
     /// Its media type.
     pub media_type: String,
+    /// Its PRONOM format (PUID), when a PRONOM signature matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub puid: Option<String>,
     /// The artefact that first brought the same content into the case.
     pub duplicate_of: Option<String>,
 }
@@ -186,7 +189,8 @@ fn rows(manifests: &[ArtefactManifest], first: &HashMap<String, String>) -> Vec<
             let duplicate_of = (kind != "derivative")
                 .then(|| first.get(&m.digests.sha256.to_string()).filter(|f| **f != id).cloned())
                 .flatten();
-            ArtefactRow { id, kind, path, media_type: m.media_type.mime.clone(), duplicate_of }
+            let puid = m.media_type.pronom.as_ref().map(|p| p.puid.clone());
+            ArtefactRow { id, kind, path, media_type: m.media_type.mime.clone(), puid, duplicate_of }
         })
         .collect();
     let order = |k: &str| ["original", "extracted", "derivative"].iter().position(|x| *x == k);

@@ -1,6 +1,7 @@
 //! The ledger facts of an exhibit that need a person: damaged or truncated
-//! evidence, media nothing could convert, pages OCR was unsure of, and a
-//! bundle whose page count does not match. Each comes with what to do.
+//! evidence, media nothing could convert, pages OCR was unsure of, a
+//! bundle whose page count does not match, and a file whose name's
+//! extension does not fit its content. Each comes with what to do.
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ const DAMAGED_RECORD: &str = "the record is damaged on the evidence itself and c
 const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what could be decoded. Compare it with the original before relying on it";
 const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
+const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
 const PAGES: &str =
     "count the paper bundle; scan any page that is missing and ingest it, or rerun with the right --pages";
 
@@ -48,6 +50,12 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
             (Action::Transcoded, Outcome::Ok) if flagged(e, "damaged") => {
                 let text = format!("the access copy of {input} is flagged damaged");
                 push("damaged-media", input, text, DAMAGED_MEDIA);
+            }
+            (Action::Identified, Outcome::Ok) => {
+                if let Some(text) = e.params.get(exhibit_intake::PARAM_EXTENSION_MISMATCH).and_then(|t| t.as_str()) {
+                    let what = label(e.artefact.as_ref().and_then(|a| a.id.as_ref()));
+                    push("extension-mismatch", what.clone(), format!("{what}: {text}"), EXTENSION);
+                }
             }
             (Action::Ocr, Outcome::Ok) => {
                 for page in review_pages(e) {

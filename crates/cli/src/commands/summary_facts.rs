@@ -85,6 +85,7 @@ fn may_need_attention(e: &CustodyEvent) -> bool {
     match e.action {
         Action::Explored => e.params.contains_key("truncated"),
         Action::Failed | Action::Verified | Action::Transcoded => true,
+        Action::Identified => e.params.contains_key(exhibit_intake::PARAM_EXTENSION_MISMATCH),
         Action::Ocr => {
             e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text")
                 || e.params.contains_key(exhibit_ocr::PARAM_NOT_OCRED)

@@ -90,6 +90,22 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     Ok(exit_code(verdict))
 }
 
+/// The HTML integrity report of `case`, as `verify --report` writes it:
+/// `export` puts it into every bag.
+pub(super) async fn report_html(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    options: &VerifyOptions,
+) -> anyhow::Result<Vec<u8>> {
+    let report = exhibit_custody::verify_case_with(store, case, options).await?;
+    let entries = case_entries(store, case).await?;
+    let events: Vec<CustodyEvent> = entries.iter().map(|(_, e)| e.clone()).collect();
+    let mut notes = notes(&events);
+    notes.extend(super::truncation::truncation_notes(&events));
+    let full = integrity_report(store, case, report, notes, &entries).await?;
+    Ok(exhibit_report::render_report(&full).into_bytes())
+}
+
 /// The integrity report of a verified case.
 async fn integrity_report(
     store: &dyn ObjectStore,

@@ -122,6 +122,10 @@ fn sigkill_during_image_explore_then_rerun_matches_a_clean_ingest() {
     assert!(clean.status.success(), "{}", stderr(&clean));
     let expected = sb.show_json("CLEAN")["artefacts"].as_array().unwrap().len();
     assert!(expected > 300, "the image, its files and its listing: {expected}");
+    // The files are kept as views into the image: the kills land in
+    // view-based explore.
+    let views = crate::views::assert_views_only(&sb, "CLEAN").len();
+    assert!(views >= 300, "{views} views");
     let mut seed: u64 = 0xfa70_c0de;
     for run in 0..6 {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -134,6 +138,7 @@ fn sigkill_during_image_explore_then_rerun_matches_a_clean_ingest() {
         let (code, report) = sb.verify_json(&case);
         assert_eq!(code, 0, "run {run} (kills at lines {first}, {second}): {report:#}");
         check_no_duplicates(&sb, &case, expected);
+        assert_eq!(crate::views::assert_views_only(&sb, &case).len(), views, "run {run}: the same views");
     }
 }
 
@@ -149,5 +154,80 @@ fn check_no_duplicates(sb: &Sandbox, case: &str, files: usize) {
     }
     for ((id, action), n) in counts {
         assert_eq!(n, 1, "artefact {id} has {n} {action} events");
+    }
+}
+
+/// Each derivation output as (action, input, rule), counted.
+fn derived_outputs(sb: &Sandbox, case: &str) -> HashMap<(String, String, String), usize> {
+    let mut counts = HashMap::new();
+    for (_, entry) in sb.ledger(case) {
+        let Some(rule) = entry["params"]["rule"].as_str() else { continue };
+        let input = entry["inputs"][0]["id"].as_str().unwrap_or_default().to_owned();
+        *counts.entry((entry["action"].as_str().unwrap().to_owned(), input, rule.to_owned())).or_default() += 1;
+    }
+    counts
+}
+
+/// How many lines a full ingest logs at debug level, to aim kills at the
+/// derive phase, which comes last.
+fn debug_lines_of_a_full_ingest(sb: &Sandbox, src: &std::path::Path) -> u64 {
+    let out = sb
+        .exhibit()
+        .env(
+            "EXHIBIT_LOG",
+            "exhibit=debug,exhibit_store=debug,exhibit_custody=debug,exhibit_intake=debug,exhibit_pipeline=debug",
+        )
+        .args(["ingest", "--case", "LINES", "--exhibit", "JS/1", "--operator", "PC Crash"])
+        .arg(src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    out.stderr.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// SIGKILL during transcode and OCR (seeded points in the second half of
+/// the run, where the derive phase is), then a rerun: the case verifies
+/// clean, every output of a multi-output job is recorded exactly once, and
+/// the outputs are those of an uninterrupted ingest.
+#[test]
+fn sigkill_during_transcode_and_ocr_then_rerun_records_each_output_once() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("derive-src");
+    std::fs::create_dir_all(&src).unwrap();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    for (from, to) in [
+        ("media/mpeg4_mp3.avi", "video.avi"),
+        ("media/cdda.wav", "audio.wav"),
+        ("ocr/memo.png", "memo.png"),
+        ("ocr/letter.jpg", "letter.jpg"),
+    ] {
+        std::fs::copy(fixtures.join(from), src.join(to)).unwrap();
+    }
+    let clean = sb.ingest("DERIVE-CLEAN", &src);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    let expected = derived_outputs(&sb, "DERIVE-CLEAN");
+    let keys = |m: &HashMap<(String, String, String), usize>| {
+        let mut k: Vec<(String, String)> = m.keys().map(|(a, _, r)| (a.clone(), r.clone())).collect();
+        k.sort();
+        k
+    };
+    assert!(expected.keys().any(|k| k.0 == "transcoded") && expected.keys().any(|k| k.0 == "ocr"), "{expected:?}");
+    let lines = debug_lines_of_a_full_ingest(&sb, &src);
+    let mut seed: u64 = 0xde21_0ce5;
+    for run in 0..5 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let case = format!("DERIVE-CRASH-{run}");
+        let (first, second) = (lines / 2 + (seed >> 33) % (lines / 2), lines / 2 + (seed >> 13) % (lines / 2));
+        ingest_and_kill(&sb, &case, &src, first);
+        ingest_and_kill(&sb, &case, &src, second);
+        let out = sb.ingest(&case, &src);
+        assert!(out.status.success(), "run {run}: rerun after kills at lines {first}, {second}: {}", stderr(&out));
+        let (code, report) = sb.verify_json(&case);
+        assert_eq!(code, 0, "run {run} (kills at lines {first}, {second}): {report:#}");
+        let outputs = derived_outputs(&sb, &case);
+        for (output, n) in &outputs {
+            assert_eq!(*n, 1, "run {run} (kills at lines {first}, {second}): {output:?} recorded {n} times");
+        }
+        assert_eq!(keys(&outputs), keys(&expected), "run {run}: the outputs of a clean ingest");
     }
 }

@@ -244,6 +244,9 @@ fn hostile_names_never_reach_the_host_file_system() {
             }
             ["cases", "NAMES-1", "artefacts", name] => name.len() == 37 && name.ends_with(".json"),
             ["cases", "NAMES-1", "ledger", name] => name.len() == 25 && name.ends_with(".json"),
+            ["cases", "NAMES-1", "runs", run, "jobs", job] => {
+                run.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') && job.len() == 64
+            }
             _ => false,
         }
     };

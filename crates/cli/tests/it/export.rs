@@ -204,3 +204,53 @@ fn a_rewritten_manifest_is_refused_before_anything_is_written() {
     assert!(stderr(&out).contains("the manifest was altered"), "{}", stderr(&out));
     assert!(!bag.exists(), "nothing written");
 }
+
+#[test]
+fn an_unknown_case_or_exhibit_and_a_bag_inside_the_store_are_refused_and_nothing_is_made() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    let cases = |sb: &Sandbox| walk_files(&sb.data());
+    let before = cases(&e.sb);
+    let other = e.sb.dir.path().join("other");
+    let nope = e.run(&["export", "--case", "NOPE", "--bagit", other.to_str().unwrap()]);
+    assert_eq!(nope.status.code(), Some(2), "{}", stderr(&nope));
+    assert!(stderr(&nope).contains("holds no case NOPE"), "{}", stderr(&nope));
+    let exhibit = e.run(&["export", "--case", "C1", "--exhibit", "JS/9", "--bagit", other.to_str().unwrap()]);
+    assert_eq!(exhibit.status.code(), Some(2), "{}", stderr(&exhibit));
+    assert!(stderr(&exhibit).contains("records no exhibit JS/9"), "{}", stderr(&exhibit));
+    let children = std::fs::read_dir(e.sb.data()).unwrap().map(|d| d.unwrap().path());
+    let store = std::iter::once(e.sb.data()).chain(children).find(|p| p.join("cases").is_dir());
+    let inside = store.expect("a store folder holding cases/").join("cases/bag");
+    let refused = e.run(&["export", "--case", "C1", "--bagit", inside.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("is inside the store"), "{}", stderr(&refused));
+    assert!(!other.exists() && !inside.exists(), "no bag folder was made");
+    assert_eq!(cases(&e.sb), before, "nothing was added to the store");
+    // The bag made earlier carries its integrity report without --report.
+    let report = std::fs::read_to_string(bag.join("exhibit/report.html")).unwrap();
+    assert!(report.contains("C1") && report.contains("<html"), "{report}");
+    let tags = std::fs::read_to_string(bag.join("tagmanifest-sha256.txt")).unwrap();
+    assert!(tags.contains("  exhibit/report.html\n"), "{tags}");
+}
+
+#[test]
+fn an_exhibit_export_holds_that_exhibit_and_its_checker_accepts_it() {
+    let e = Exported::new();
+    let src = e.sb.sources();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let extra = e.sb.dir.path().join("second");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::write(extra.join("note.txt"), "second exhibit\n").unwrap();
+    let out = e.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "T", extra.to_str().unwrap()]);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{}", stderr(&out));
+    let bag = e.sb.dir.path().join("bag");
+    let out = e.run(&["export", "--case", "C1", "--exhibit", "js/2", "--bagit", bag.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains("Exhibit-Scope: exhibit\n") && info.contains("Exhibit-Exhibit: JS/2\n"), "{info}");
+    assert!(!info.contains("Exhibit-Exhibit: JS/1"), "{info}");
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("OK: case C1:"), "{}", stdout(&out));
+}

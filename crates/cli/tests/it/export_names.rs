@@ -55,8 +55,9 @@ fn files_inside_an_image_get_safe_bag_paths_and_the_map_gives_back_their_names()
         assert!(!bag_path.contains(['%', ':', '\\', '\n', '*', '?', '"', '<', '>', '|']), "{bag_path}");
         assert!(bag_path.split('/').all(|c| c.len() <= 120 && c != ".." && !c.ends_with(['.', ' '])), "{bag_path}");
         assert!(bag.join(bag_path).is_file(), "{bag_path}");
-        let original: Vec<u8> = match cols[3] {
-            "-" => serde_json::from_str::<String>(cols[2]).unwrap().into_bytes(),
+        assert_eq!(cols[2], "JS/1", "the exhibit column: {line}");
+        let original: Vec<u8> = match cols[4] {
+            "-" => serde_json::from_str::<String>(cols[3]).unwrap().into_bytes(),
             hex => hex::decode(hex).unwrap(),
         };
         originals.insert(original);

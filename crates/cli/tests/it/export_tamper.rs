@@ -188,3 +188,186 @@ fn verify_sh_trusts_a_rotated_key_only_after_its_verified_introduction() {
     assert!(stdout(&out).contains("the signature does not verify"), "{}", stdout(&out));
     assert!(stdout(&out).contains("signed by a key that ALLOWED_SIGNERS does not list"), "{}", stdout(&out));
 }
+
+// The attacker's findings (issue 15): each forgery below rewrites the bag
+// manifests, the payload oxum and the tag manifests, so that bagit.py
+// would call the bag valid, and verify.sh must still fail for its reason.
+
+/// Runs `script` (Python, cwd = the bag) and then makes every bag manifest
+/// match the forged content, as the attacker's `rebag.py` does.
+fn forge(bag: &Path, script: &str) {
+    let rebag = r#"
+import hashlib, os
+def h(p, a): return hashlib.new(a, open(p, "rb").read()).hexdigest()
+files = sorted(os.path.join(r, f) for r, _, fs in os.walk("data") for f in fs)
+for a in ("sha256", "md5"):
+    open("manifest-%s.txt" % a, "w").write("".join("%s  %s\n" % (h(p, a), p) for p in files))
+size = sum(os.path.getsize(p) for p in files)
+info = [("Payload-Oxum: %d.%d" % (size, len(files)) if l.startswith("Payload-Oxum") else l)
+        for l in open("bag-info.txt").read().splitlines()]
+open("bag-info.txt", "w").write("\n".join(info) + "\n")
+tags = sorted(os.path.relpath(os.path.join(r, f)) for r, _, fs in os.walk(".") for f in fs)
+tags = [p for p in tags if not p.startswith("data/") and not p.startswith("tagmanifest-")]
+for a in ("sha256", "md5"):
+    open("tagmanifest-%s.txt" % a, "w").write("".join("%s  %s\n" % (h(p, a), p) for p in tags))
+"#;
+    let code = format!("import hashlib, json, os\n{script}\n{rebag}");
+    let out = Command::new("python3").args(["-c", &code]).current_dir(bag).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Exports a clean bag, forges it with `script`, and expects verify.sh to
+/// fail naming `reason`.
+fn forged_fails(script: &str, reason: &str) {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    forge(&bag, script);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(reason), "expected {reason:?}: {}", stdout(&out));
+}
+
+/// Python: `row` is the path-map row of the payload file ending in `leaf`.
+const ROW_OF: &str = r#"
+rows = open("exhibit/path-map.tsv").read().splitlines()
+def row_of(leaf): return next(r.split("\t") for r in rows if r.split("\t")[0].endswith("/" + leaf))
+"#;
+
+#[test]
+fn verify_sh_fails_on_an_unsigned_file_in_the_ledger_folder() {
+    let script = format!(
+        "{ROW_OF}
+path, aid = row_of('statement.txt')[:2]
+open(path, 'w').write('EVIL CONTENT\\n')
+sha = hashlib.sha256(open(path, 'rb').read()).hexdigest()
+m = hashlib.sha256(open('exhibit/artefacts/%s.json' % aid, 'rb').read()).hexdigest()
+entry = {{'artefact': {{'id': aid, 'sha256': sha, 'manifest_sha256': m}}, 'outcome': {{'status': 'ok'}}}}
+json.dump(entry, open('exhibit/ledger/zz-forged', 'w'))"
+    );
+    forged_fails(&script, "exhibit/ledger/zz-forged in the ledger folder is not a signed ledger entry");
+}
+
+#[test]
+fn verify_sh_fails_on_a_payload_file_planted_outside_the_path_map() {
+    forged_fails("open('data/JS-1/planted.txt', 'w').write('planted\\n')", "data/JS-1/planted.txt is not in");
+}
+
+#[test]
+fn verify_sh_fails_when_recorded_evidence_is_deleted_with_its_rows() {
+    let script = r#"
+gone = [l.split("\t")[0] for l in open("exhibit/path-map.tsv") if l.split("\t")[0].endswith("/statement.txt")]
+os.remove(gone[0])
+for name in ("exhibit/path-map.tsv", "exhibit/listing.tsv"):
+    lines = [l for l in open(name) if l.split("\t")[0] != gone[0]]
+    open(name, "w").write("".join(lines))
+"#;
+    forged_fails(script, "is missing from the bag");
+}
+
+#[test]
+fn verify_sh_fails_on_an_empty_ledger() {
+    let script = r#"
+import shutil
+for folder in ("exhibit/ledger", "exhibit/anchors"):
+    for name in os.listdir(folder): os.remove(os.path.join(folder, name))
+os.remove("exhibit/head.txt")
+"#;
+    forged_fails(script, "the ledger holds no entries");
+}
+
+#[test]
+fn verify_sh_fails_when_two_payload_files_swap_names_in_the_path_map() {
+    let script = format!(
+        "{ROW_OF}
+a, b = row_of('statement.txt'), row_of('photo.gif')
+data = {{p: open(p, 'rb').read() for p in (a[0], b[0])}}
+open(a[0], 'wb').write(data[b[0]]); open(b[0], 'wb').write(data[a[0]])
+swapped = {{a[0]: [a[0]] + b[1:], b[0]: [b[0]] + a[1:]}}
+text = ''.join('\\t'.join(swapped.get(r.split('\\t')[0], r.split('\\t'))) + '\\n' for r in rows)
+open('exhibit/path-map.tsv', 'w').write(text)
+listing = [l.split('\\t') for l in open('exhibit/listing.tsv').read().splitlines()]
+by_id = {{l[1]: l for l in listing}}
+fixed = [[l[0]] + by_id[swapped[l[0]][1]][1:] if l[0] in swapped else l for l in listing]
+open('exhibit/listing.tsv', 'w').write(''.join('\\t'.join(l) + '\\n' for l in fixed))"
+    );
+    forged_fails(&script, "is not named as the recorded original");
+}
+
+#[test]
+fn verify_sh_fails_when_listing_tsv_is_edited() {
+    let script = r#"
+lines = open("exhibit/listing.tsv").read().splitlines()
+cells = lines[1].split("\t"); cells[4] = "999"; lines[1] = "\t".join(cells)
+open("exhibit/listing.tsv", "w").write("\n".join(lines) + "\n")
+"#;
+    forged_fails(script, "listing.tsv row");
+}
+
+#[test]
+fn verify_sh_fails_when_the_tail_is_cut_and_head_txt_removed() {
+    let script = r#"
+last = sorted(os.listdir("exhibit/ledger"))[-1]
+os.remove("exhibit/ledger/" + last)
+if os.path.exists("exhibit/anchors/" + last[:-5] + ".tsr"): os.remove("exhibit/anchors/" + last[:-5] + ".tsr")
+os.remove("exhibit/head.txt")
+"#;
+    forged_fails(script, "exhibit/head.txt is missing");
+}
+
+#[test]
+fn verify_sh_fails_when_the_head_in_bag_info_is_not_the_verified_head() {
+    let script = r#"
+last = sorted(os.listdir("exhibit/ledger"))[-1]
+os.remove("exhibit/ledger/" + last)
+seq = int(last[:-5]) - 1
+body = json.load(open("exhibit/ledger/%020d.json" % seq)); body.pop("sig")
+canon = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+open("exhibit/head.txt", "w").write("head: seq %d sha256 %s\n" % (seq, hashlib.sha256(canon).hexdigest()))
+"#;
+    forged_fails(script, "Exhibit-Ledger-Head");
+}
+
+#[test]
+fn verify_sh_fails_on_a_relabelled_case_and_prints_the_verified_case() {
+    let script = r#"
+text = open("bag-info.txt").read().replace(": C1\n", ": C2\n")
+open("bag-info.txt", "w").write(text)
+"#;
+    forged_fails(script, "bag-info.txt names case ['C2'], but the signed ledger is of case 'C1'");
+}
+
+#[test]
+fn verify_sh_fails_on_a_symlink_in_the_payload() {
+    let script = format!(
+        "{ROW_OF}
+path = row_of('statement.txt')[0]
+os.rename(path, 'exhibit/moved')
+os.symlink(os.path.relpath('exhibit/moved', os.path.dirname(path)), path)"
+    );
+    forged_fails(&script, "is a symbolic link");
+}
+
+#[test]
+fn verify_sh_fails_on_a_tag_file_not_in_the_tag_manifest() {
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    std::fs::write(bag.join("report.html"), "<p>All verified.</p>").unwrap();
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("tag file 'report.html' is not in tagmanifest-sha256.txt"), "{}", stdout(&out));
+}
+
+#[test]
+fn verify_sh_fails_clearly_on_a_ledger_entry_that_is_not_json_and_a_garbled_path_map() {
+    let script = r#"
+open("exhibit/ledger/00000000000000000001.json", "wb").write(b"\xff{not json")
+open("exhibit/path-map.tsv", "a").write("garbage\n")
+"#;
+    let e = Exported::new();
+    let bag = e.bag_of(&e.sb.sources());
+    forge(&bag, script);
+    let out = e.verify_sh(&bag);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ledger check: the bag cannot be read as exhibit wrote it"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Traceback") && !stderr(&out).contains("Traceback"), "{}", stderr(&out));
+}

@@ -39,8 +39,9 @@ fn a_crime_reference_and_an_exhibit_with_a_space_are_one_case_and_one_exhibit_ho
     assert_eq!(code, 0, "{report:#}");
 
     // A case serial's zeros count: 2024/123/POL is another case.
-    let other = sb.show_json("2024/123/POL");
-    assert_eq!(other["artefacts"].as_array().unwrap().len(), 0);
+    let other = sb.run(&["show", "--case", "2024/123/POL", "--json"]);
+    assert_eq!(other.status.code(), Some(2), "an unknown case");
+    assert!(stderr(&other).contains("case 2024/123/POL is not in the store"), "{}", stderr(&other));
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::ledger::ENTRY_LIMIT;
 /// What an entry recorded about a manifest it wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct RecordedManifest {
-    manifest_sha256: Sha256Digest,
+    pub(super) manifest_sha256: Sha256Digest,
     sha256: Sha256Digest,
     size: u64,
 }
@@ -79,18 +79,30 @@ pub(super) async fn check_objects(store: &dyn ObjectStore, case: &CaseId, refs: 
             _ => problems.push(Problem::UnexpectedFile { key: meta.key.to_string() }),
         }
     }
+    let mut intact = BTreeSet::new();
+    let mut unlisted = Vec::new();
     for (sha256, ids) in &refs.objects {
         let artefacts: Vec<ArtefactId> = ids.iter().cloned().collect();
         if !listed.contains(sha256) {
-            problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts });
+            unlisted.push(*sha256);
             continue;
         }
         match rehash(store, object_key(case, sha256)).await? {
-            Fixity::Intact => debug!(%sha256, "object intact"),
+            Fixity::Intact => {
+                debug!(%sha256, "object intact");
+                intact.insert(*sha256);
+            }
             Fixity::Altered => problems.push(Problem::ObjectAltered { sha256: *sha256, artefacts }),
             Fixity::Missing => problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts }),
         }
     }
+    // Content with no object of its own is a view into an image, or missing.
+    let (views, missing) = super::views::find_views(store, case, refs, unlisted).await?;
+    for sha256 in missing {
+        let artefacts = refs.objects.get(&sha256).map(|ids| ids.iter().cloned().collect()).unwrap_or_default();
+        problems.push(Problem::ObjectMissing { sha256, artefacts });
+    }
+    problems.extend(super::views::check_views(store, case, views, &intact).await?);
     Ok(problems)
 }
 

@@ -11,6 +11,7 @@ mod receipt;
 mod recorded;
 mod report;
 mod signers;
+mod views;
 
 pub use anchors::AnchorSummary;
 pub use gate::{CheckedLedger, check_ledger};
@@ -117,6 +118,10 @@ pub enum Problem {
     ObjectAltered { sha256: Sha256Digest, artefacts: Vec<ArtefactId> },
     /// An object the ledger names is not in the store.
     ObjectMissing { sha256: Sha256Digest, artefacts: Vec<ArtefactId> },
+    /// A file kept as a view into an image can no longer be read as it was
+    /// recorded: its runs cover bytes of the image (`base`) that changed,
+    /// or the image is gone.
+    ViewBroken { artefact: ArtefactId, base: ArtefactId, base_sha256: Sha256Digest, reason: String },
     /// An object is in the store but no ledger entry names it.
     ObjectNotInLedger { key: String },
     /// A manifest differs from what the ledger recorded.
@@ -207,6 +212,11 @@ impl fmt::Display for Problem {
             Self::ObjectMissing { sha256, artefacts } => {
                 write!(f, "{}: object missing (sha256 {sha256})", Ids(artefacts))
             }
+            Self::ViewBroken { artefact, base, base_sha256, reason } => write!(
+                f,
+                "artefact {artefact}: view broken (it reads from image artefact {base}, sha256 {base_sha256}, \
+                 and its bytes are no longer the ones recorded): {reason}"
+            ),
             Self::ObjectNotInLedger { key } => write!(f, "object {key}: extra (no ledger entry names it)"),
             Self::ManifestAltered { artefact } => {
                 write!(f, "artefact {artefact}: manifest altered (it differs from what the ledger recorded)")

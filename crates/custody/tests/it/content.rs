@@ -32,10 +32,16 @@ async fn stored() -> (Fixture, ArtefactId, Sha256Digest) {
         source: None,
         size: receipt.size,
         digests: receipt.digests,
-        media_type: MediaType { mime: "application/octet-stream".into(), extension: None, detected_by: "test".into() },
+        media_type: MediaType {
+            mime: "application/octet-stream".into(),
+            extension: None,
+            detected_by: "test".into(),
+            ..Default::default()
+        },
         timestamps: Default::default(),
         parent: None,
         inside: None,
+        view: None,
         derivation: None,
         operator: "DC Smith 1234".into(),
         tool: ToolInfo::exhibit("test"),

@@ -33,10 +33,13 @@ failures=0
 fail() { printf 'FAIL: %s\n' "$*"; failures=$((failures + 1)); }
 
 cat > "$work/check.py" <<'PY'
-import hashlib, json, os, sys, urllib.parse
+import hashlib, json, os, re, sys, urllib.parse
 
 work = sys.argv[2]
 problems = []
+ENTRY = re.compile(r"[0-9]{20}\.json")
+PLAIN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+DEVICE = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.I)
 
 def manifest(name):
     """Lines of a BagIt manifest as (digest, path), paths percent-decoded."""
@@ -45,6 +48,15 @@ def manifest(name):
         for line in f:
             digest, _, path = line.rstrip("\n").partition("  ")
             out.append((digest, urllib.parse.unquote(path)))
+    return out
+
+def info():
+    """bag-info.txt as label -> list of values."""
+    out = {}
+    with open("bag-info.txt", encoding="utf-8") as f:
+        for line in f:
+            label, _, value = line.partition(":")
+            out.setdefault(label.strip(), []).append(value.strip())
     return out
 
 def write_sums(src, dst):
@@ -56,43 +68,65 @@ def write_sums(src, dst):
                 continue
             out.write("%s  %s\n" % (digest, path))
 
+def walk_bag():
+    """Every file of the bag; symlinks and special files are problems."""
+    files = []
+    for root, dirs, names in os.walk("."):
+        for name in dirs + names:
+            p = os.path.relpath(os.path.join(root, name))
+            if os.path.islink(p):
+                problems.append("%r is a symbolic link: a bag holds none" % p)
+            elif name in names and not os.path.isfile(p):
+                problems.append("%r is not a regular file" % p)
+            elif name in names:
+                files.append(p)
+    return files
+
 def bag():
     write_sums("manifest-sha256.txt", os.path.join(work, "payload.sha256"))
     write_sums("tagmanifest-sha256.txt", os.path.join(work, "tags.sha256"))
+    files = walk_bag()
+    found = {p for p in files if p.startswith("data/")}
+    tags = {p for p in files if not p.startswith("data/") and not p.startswith("tagmanifest-")}
     listed = {p for _, p in manifest("manifest-sha256.txt")}
-    found = set()
-    for root, _, files in os.walk("data"):
-        for name in files:
-            found.add(os.path.join(root, name))
     for extra in sorted(found - listed):
         problems.append("payload file %r is not in manifest-sha256.txt" % extra)
     for missing in sorted(listed - found):
         problems.append("payload file %r is missing" % missing)
-    info = {}
-    with open("bag-info.txt", encoding="utf-8") as f:
-        for line in f:
-            label, _, value = line.partition(":")
-            info.setdefault(label.strip(), value.strip())
+    for extra in sorted(tags - {p for _, p in manifest("tagmanifest-sha256.txt")}):
+        problems.append("tag file %r is not in tagmanifest-sha256.txt" % extra)
     size = sum(os.path.getsize(p) for p in found)
-    if info.get("Payload-Oxum") != "%d.%d" % (size, len(found)):
-        problems.append("Payload-Oxum %s does not match %d.%d" % (info.get("Payload-Oxum"), size, len(found)))
+    oxum = info().get("Payload-Oxum", [None])[0]
+    if oxum != "%d.%d" % (size, len(found)):
+        problems.append("Payload-Oxum %s does not match %d.%d" % (oxum, size, len(found)))
 
 def ledger():
     """Writes N.body and N.sig for every entry, and ledger.list: seq prev action."""
     folder = "exhibit/ledger"
-    names = sorted(n for n in os.listdir(folder) if n.endswith(".json"))
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        problems.append("the bag holds no ledger folder %s" % folder)
+        return
+    names = sorted(os.listdir(folder))
+    for name in names:
+        path = os.path.join(folder, name)
+        if not ENTRY.fullmatch(name) or os.path.islink(path) or not os.path.isfile(path):
+            problems.append("%s in the ledger folder is not a signed ledger entry" % path)
+    names = [n for n in names if ENTRY.fullmatch(n)]
+    if not names:
+        problems.append("the ledger holds no entries: nothing in this bag is signed")
     case = None
     with open(os.path.join(work, "ledger.list"), "w") as listing:
         for i, name in enumerate(names, start=1):
-            seq = int(name[:-5]) if name[:-5].isdigit() and len(name) == 25 else None
+            seq = int(name[:-5])
             if seq != i:
                 problems.append("ledger file %s is not entry %d: an entry is missing or misnamed" % (name, i))
                 return
             with open(os.path.join(folder, name), encoding="utf-8") as f:
                 d = json.load(f)
-            sig = d.pop("sig", None)
-            if d.get("seq") != seq or not isinstance(sig, str):
-                problems.append("ledger file %s holds entry %r, or no signature" % (name, d.get("seq")))
+            sig = d.pop("sig", None) if isinstance(d, dict) else None
+            if not isinstance(d, dict) or d.get("seq") != seq or not isinstance(sig, str):
+                problems.append("ledger file %s holds no entry %d, or no signature" % (name, seq))
+                return
             case = case or d.get("case")
             if d.get("case") != case:
                 problems.append("entry %d belongs to case %r, not %r" % (seq, d.get("case"), case))
@@ -100,37 +134,125 @@ def ledger():
                 problems.append("entry %d: prev must be null for entry 1 only" % seq)
             body = json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
             open(os.path.join(work, "%d.body" % seq), "wb").write(body)
-            open(os.path.join(work, "%d.sig" % seq), "w").write(sig or "")
+            open(os.path.join(work, "%d.sig" % seq), "w").write(sig)
             action = d.get("action", "-")
             if action == "key-added":
                 key = " ".join(str(d.get("params", {}).get("public_key", "")).split()[:2])
                 open(os.path.join(work, "%d.newkey" % seq), "w").write(key)
             listing.write("%d %s %s\n" % (seq, d.get("prev") or "null", action))
+    open(os.path.join(work, "case"), "w").write(str(case))
+
+def signed_entries():
+    """The entry bodies the shell checked the signatures of, in order."""
+    with open(os.path.join(work, "ledger.list")) as f:
+        seqs = [line.split()[0] for line in f]
+    for seq in seqs:
+        with open(os.path.join(work, seq + ".body"), encoding="utf-8") as f:
+            yield int(seq), json.load(f)
+
+def original_of(m):
+    """The original path the path map must show, from a signed manifest."""
+    if m.get("source"):
+        return m["source"]["path"].get("display")
+    inside = m.get("inside") or {}
+    if inside:
+        path = inside.get("path", {}).get("display")
+        stream = (inside.get("stream") or {}).get("display")
+        return path + ":" + stream if stream and path is not None else path
+    return ""
+
+def check_row(bag_path, artefact, exhibit, original, m):
+    """A path-map row must say what the signed manifest says."""
+    if m.get("id") != artefact or m.get("exhibit") != exhibit:
+        problems.append("path-map row %s: artefact %s of exhibit %r is not what its manifest says" % (bag_path, artefact, exhibit))
+    if original is not None and original != original_of(m):
+        problems.append("path-map row %s: original path %r is not the recorded %r" % (bag_path, original, original_of(m)))
+    folder = {"original": "originals", "extracted": "inside", "derivative": "derived"}.get(m.get("kind"))
+    parts = bag_path.split("/")
+    if len(parts) < 4 or parts[2] != folder and parts[2] != "long-paths":
+        problems.append("path-map row %s: a %s artefact is not under %s/" % (bag_path, m.get("kind"), folder))
+    leaf = (original_of(m) or "").rsplit("/", 1)[-1]
+    name = re.sub(r"~[0-9]+(?=\.[^.]*$|$)", "", parts[-1])
+    if m.get("kind") == "derivative" and m.get("id") not in parts[-1]:
+        problems.append("path-map row %s does not name derivative %s" % (bag_path, artefact))
+    elif m.get("kind") != "derivative" and PLAIN.fullmatch(leaf) and not DEVICE.fullmatch(leaf) and leaf not in (name, parts[-1]):
+        problems.append("path-map row %s is not named as the recorded original %r" % (bag_path, leaf))
 
 def recorded():
-    """Each payload file and manifest must be content a signed entry recorded."""
-    content, manifests = {}, {}
-    for name in sorted(os.listdir("exhibit/ledger")):
-        with open(os.path.join("exhibit/ledger", name), encoding="utf-8") as f:
-            d = json.load(f)
+    """Payload, path map, listing and bag-info against what signed entries recorded."""
+    content, manifests, exhibit_of = {}, {}, {}
+    for seq, d in signed_entries():
         a = d.get("artefact") or {}
-        if a.get("id") and d.get("outcome", {}).get("status") == "ok":
+        if a.get("id") and (d.get("outcome") or {}).get("status") == "ok":
             content.setdefault(a["id"], set()).add(a.get("sha256"))
+            exhibit_of.setdefault(a["id"], (d.get("exhibit"), seq))
             if a.get("manifest_sha256"):
                 manifests.setdefault(a["id"], set()).add(a["manifest_sha256"])
     sums = dict((p, h) for h, p in manifest("manifest-sha256.txt"))
+    rows, exported = {}, {}
     with open("exhibit/path-map.tsv", encoding="utf-8") as f:
         next(f)
         for line in f:
-            bag_path, artefact = line.split("\t")[:2]
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) != 5 or cells[0] in rows:
+                problems.append("path-map row %r is malformed or repeated" % line.rstrip("\n"))
+                continue
+            bag_path, artefact, exhibit, original_json, original_hex = cells
+            rows[bag_path] = artefact
             if sums.get(bag_path) not in content.get(artefact, ()):
                 problems.append("%s (artefact %s) is not content the ledger recorded" % (bag_path, artefact))
             m = os.path.join("exhibit/artefacts", artefact + ".json")
-            digest = hashlib.sha256(open(m, "rb").read()).hexdigest() if os.path.exists(m) else None
-            if digest not in manifests.get(artefact, ()):
+            raw = open(m, "rb").read() if re.fullmatch(r"[0-9a-f]{32}", artefact) and os.path.isfile(m) else None
+            if raw is None or hashlib.sha256(raw).hexdigest() not in manifests.get(artefact, ()):
                 problems.append("manifest of artefact %s is not one the ledger recorded" % artefact)
+                continue
+            exported[artefact] = json.loads(raw)
+            original = json.loads(original_json) if original_hex == "-" else None
+            check_row(bag_path, artefact, exhibit, original, exported[artefact])
+    for extra in sorted(set(sums) - set(rows)):
+        problems.append("payload file %s is not in exhibit/path-map.tsv" % extra)
+    check_listing(rows, exported)
+    check_scope(exported, exhibit_of)
 
-{"bag": bag, "ledger": ledger, "recorded": recorded}[sys.argv[1]]()
+def check_listing(rows, exported):
+    """Each listing.tsv row must repeat its signed manifest."""
+    seen = set()
+    with open("exhibit/listing.tsv", encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            c = line.rstrip("\n").split("\t")
+            m = exported.get(c[1]) if len(c) == 10 and rows.get(c[0]) == c[1] else None
+            dg = (m or {}).get("digests", {})
+            want = m and [m.get("exhibit"), m.get("kind"), str(m.get("size")), dg.get("sha256"),
+                          dg.get("md5") or "-", dg.get("sha1") or "-"]
+            parent = m and ((m.get("parent") or {}).get("id") or "-")
+            if not m or c[2:8] != want or c[9] != parent:
+                problems.append("listing.tsv row %r is not what the signed manifest records" % line[:200])
+            seen.add(c[0])
+    for missing in sorted(set(rows) - seen):
+        problems.append("listing.tsv has no row for %s" % missing)
+
+def check_scope(exported, exhibit_of):
+    """bag-info's case and exhibits, and every recorded artefact of them present."""
+    bi, case = info(), open(os.path.join(work, "case")).read()
+    print("case: %s" % case)
+    if bi.get("Exhibit-Case") != [case] or bi.get("External-Identifier") != [case]:
+        problems.append("bag-info.txt names case %s, but the signed ledger is of case %r" % (bi.get("Exhibit-Case"), case))
+    named = set(bi.get("Exhibit-Exhibit", []))
+    held = {m.get("exhibit") for m in exported.values()}
+    if named != held:
+        problems.append("bag-info.txt names exhibits %s, but the bag holds %s" % (sorted(named), sorted(held)))
+    scope = bi.get("Exhibit-Scope", [None])
+    if scope not in (["case"], ["exhibit"]):
+        problems.append("bag-info.txt has no Exhibit-Scope of case or exhibit")
+    for artefact, (exhibit, seq) in sorted(exhibit_of.items()):
+        if artefact not in exported and (scope == ["case"] or exhibit in named):
+            problems.append("artefact %s of exhibit %s, recorded by entry %d, is missing from the bag" % (artefact, exhibit, seq))
+
+try:
+    {"bag": bag, "ledger": ledger, "recorded": recorded}[sys.argv[1]]()
+except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError, StopIteration) as e:
+    problems.append("%s check: the bag cannot be read as exhibit wrote it (%s: %s)" % (sys.argv[1], type(e).__name__, e))
 for p in problems:
     print("FAIL: " + p)
 sys.exit(1 if problems else 0)
@@ -168,12 +290,22 @@ if [ -f "$work/ledger.list" ]; then
     done < "$work/ledger.list"
 fi
 echo "head: seq $head_seq sha256 $head_sha"
-if [ -f exhibit/head.txt ] && [ "$(cat exhibit/head.txt)" != "head: seq $head_seq sha256 $head_sha" ]; then
+recorded_head=$(grep '^Exhibit-Ledger-Head:' bag-info.txt | sed 's/^Exhibit-Ledger-Head: *//')
+if [ ! -f exhibit/head.txt ] || [ -L exhibit/head.txt ]; then
+    fail "exhibit/head.txt is missing: the head the export recorded cannot be checked"
+elif [ "$(cat exhibit/head.txt)" != "head: seq $head_seq sha256 $head_sha" ]; then
     fail "the ledger's head is not the one the export recorded ($(cat exhibit/head.txt)): entries were cut or added"
+fi
+if [ "$recorded_head" != "seq $head_seq sha256 $head_sha" ]; then
+    fail "bag-info.txt's Exhibit-Ledger-Head ($recorded_head) is not the verified head"
 fi
 
 echo "== payload and manifests against the ledger"
-python3 "$work/check.py" recorded "$work" || failures=$((failures + 1))
+if [ -f "$work/case" ]; then
+    python3 "$work/check.py" recorded "$work" || failures=$((failures + 1))
+else
+    fail "the evidence was not checked: the ledger could not be read"
+fi
 
 echo "== anchors: openssl ts -verify"
 unchecked=0
@@ -196,6 +328,10 @@ for tsr in exhibit/anchors/*.tsr; do
     fi
 done
 
+if [ -n "$ca" ] && [ ! -f "exhibit/anchors/$(printf '%020d' "$head_seq").tsr" ]; then
+    fail "no anchor stamps the head entry $head_seq: entries cut from the end could not be noticed"
+fi
+
 if [ "$failures" -gt 0 ]; then
     echo "FAILED: $failures check(s) failed"
     exit 1
@@ -204,5 +340,5 @@ if [ "$unchecked" -gt 0 ]; then
     echo "INTACT, ANCHORS NOT CHECKED: $unchecked anchor(s); give the TSA's CA certificate as the second argument"
     exit 3
 fi
-echo "OK: bag intact, $head_seq entries signed by trusted keys, chain intact, $verified anchor(s) verified"
+echo "OK: case $(cat "$work/case"): bag intact, $head_seq entries signed by trusted keys, chain intact, $verified anchor(s) verified"
 exit 0

@@ -5,7 +5,7 @@
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
-use crate::read_at::ReadAt;
+use exhibit_core::read_at::ReadAt;
 
 /// A cursor over a [`ReadAt`].
 #[derive(Clone)]

@@ -8,7 +8,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 use crate::entry::{DataLayout, Extent, FsEntry};
-use crate::read_at::ReadAt;
+use exhibit_core::read_at::ReadAt;
 
 /// Reads one entry's content in file order.
 pub struct ContentReader {
@@ -106,7 +106,7 @@ impl Read for ContentReader {
 mod tests {
     use super::*;
     use crate::entry::{EntryKind, NamePath};
-    use crate::read_at::BytesAt;
+    use exhibit_core::read_at::BytesAt;
 
     fn entry(size: u64, extents: Vec<Extent>) -> FsEntry {
         let mut e = FsEntry::new(NamePath::root().join(b"f"), EntryKind::File);

@@ -17,15 +17,14 @@ mod entry;
 mod error;
 mod limits;
 mod ranges;
-mod read_at;
 
 pub use adapters::{ReadOnlyWriter, ReadSeekAt};
 pub use content::{ContentReader, open_content};
 pub use entry::{DataLayout, EntryKind, Extent, FsEntry, NamePath, Recovery};
 pub use error::{MediaError, MediaErrorKind};
+pub use exhibit_core::read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at};
 pub use limits::Limits;
 pub use ranges::{ContentMap, content_map, push_merged};
-pub use read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at};
 
 /// A parsed file system.
 pub trait FileSystem: Send + Sync {

@@ -1,5 +1,5 @@
-//! The conformance suite on [`MemoryQueue`], plus what only it promises:
-//! backpressure at its capacity.
+//! The conformance suite on [`MemoryQueue`], plus what only it offers: a
+//! readable dead-letter list.
 
 use std::future::{Future, ready};
 use std::sync::Arc;
@@ -8,9 +8,7 @@ use std::time::Duration;
 use exhibit_queue::conformance::{self, sample_job};
 use exhibit_queue::{JobQueue, MemoryQueue, QueueErrorKind, open_queue};
 
-fn queue(capacity: usize) -> Arc<dyn JobQueue> {
-    Arc::new(MemoryQueue::new(capacity))
-}
+const LONG: Duration = Duration::from_secs(600);
 
 /// Polls `future` once: true if it finished.
 async fn completes_now<F: Future + Unpin>(future: &mut F) -> bool {
@@ -21,99 +19,52 @@ async fn completes_now<F: Future + Unpin>(future: &mut F) -> bool {
     }
 }
 
-/// Awaits something that must already be able to finish.
-async fn soon<F: Future>(future: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(10), future).await.expect("did not finish")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_suite() {
-    conformance::run_all(|| async { queue(16) }).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conformance_suite_at_min_capacity() {
-    conformance::run_all(|| async { queue(conformance::MIN_CAPACITY) }).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_consumers_at_capacity_one() {
-    // The smallest bound makes publishers and consumers interleave hardest.
-    conformance::concurrent_consumers_share_work(queue(1)).await;
+    conformance::run_all(|| async { Arc::new(MemoryQueue::new()) as Arc<dyn JobQueue> }).await;
 }
 
 #[tokio::test]
-async fn publish_waits_at_capacity_until_a_receive() {
-    let q = queue(2);
-    q.publish(sample_job("acquire", 1)).await.unwrap();
-    q.publish(sample_job("acquire", 2)).await.unwrap();
-
-    let mut third = Box::pin(q.publish(sample_job("acquire", 3)));
-    assert!(!completes_now(&mut third).await, "the third publish waits at capacity 2");
-    assert!(!completes_now(&mut third).await, "and keeps waiting");
-
-    // Other lanes and requeues are not held up by a full lane.
-    q.publish(sample_job("hash", 1)).await.unwrap();
-
-    let first = q.receive("acquire").await.unwrap().unwrap();
-    soon(third).await.unwrap();
-    assert_eq!(q.pending("acquire").await.unwrap(), 3);
-
-    q.nack(first.tag, true).await.unwrap();
-    assert_eq!(q.pending("acquire").await.unwrap(), 3, "a requeue past capacity is kept");
-    for n in [1, 2, 3] {
-        let d = q.receive("acquire").await.unwrap().unwrap();
-        assert_eq!(d.job, sample_job("acquire", n));
-        q.ack(d.tag).await.unwrap();
-    }
-}
-
-#[tokio::test]
-async fn close_releases_a_waiting_publisher_with_an_error() {
-    let q = queue(1);
-    q.publish(sample_job("acquire", 1)).await.unwrap();
-    let mut blocked = Box::pin(q.publish(sample_job("acquire", 2)));
-    assert!(!completes_now(&mut blocked).await);
-    q.close().await.unwrap();
-    let err = soon(blocked).await.expect_err("a publish that waited past close fails");
-    assert_eq!(err.kind(), QueueErrorKind::Closed);
-    assert_eq!(q.pending("acquire").await.unwrap(), 1);
+async fn dead_letters_are_kept_with_their_reason() {
+    let q = MemoryQueue::new();
+    q.publish(sample_job("identify", 1)).await.unwrap();
+    let first = q.receive("identify", LONG).await.unwrap();
+    q.nack(first.tag, Duration::ZERO).await.unwrap();
+    let second = q.receive("identify", LONG).await.unwrap();
+    q.dead_letter(second.tag, "gave up after 2 tries").await.unwrap();
+    let dead = q.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].job, sample_job("identify", 1));
+    assert_eq!(dead[0].reason, "gave up after 2 tries");
+    assert_eq!(dead[0].deliveries, 2);
 }
 
 #[tokio::test]
 async fn receive_waits_for_a_publish() {
-    let q = queue(4);
-    let mut waiting = Box::pin(q.receive("acquire"));
+    let q = MemoryQueue::new();
+    let mut waiting = Box::pin(q.receive("acquire", LONG));
     assert!(!completes_now(&mut waiting).await, "nothing to receive yet");
+    q.publish(sample_job("hash", 1)).await.unwrap();
+    assert!(!completes_now(&mut waiting).await, "another lane's job does not wake it");
     q.publish(sample_job("acquire", 1)).await.unwrap();
-    let d = soon(waiting).await.unwrap().expect("the published job");
+    let d = tokio::time::timeout(Duration::from_secs(10), waiting).await.expect("woken").unwrap();
     assert_eq!(d.job, sample_job("acquire", 1));
 }
 
 #[tokio::test]
-async fn closed_lane_waits_while_a_delivery_could_come_back() {
-    let q = queue(4);
-    q.publish(sample_job("acquire", 1)).await.unwrap();
-    let d = q.receive("acquire").await.unwrap().unwrap();
-    q.close().await.unwrap();
-
-    let mut next = Box::pin(q.receive("acquire"));
-    assert!(!completes_now(&mut next).await, "a nack could still requeue the held job");
-    q.nack(d.tag, true).await.unwrap();
-    let again = soon(next).await.unwrap().expect("the requeued job");
-    assert_eq!(again.delivery_count, 2);
-
-    let mut end = Box::pin(q.receive("acquire"));
-    assert!(!completes_now(&mut end).await);
-    q.ack(again.tag).await.unwrap();
-    assert!(soon(end).await.unwrap().is_none(), "settled and drained: the lane ends");
+async fn unknown_tags_are_refused() {
+    let q = MemoryQueue::new();
+    let tag = exhibit_queue::DeliveryTag(99);
+    assert_eq!(q.ack(tag).await.unwrap_err().kind(), QueueErrorKind::UnknownDelivery);
+    assert_eq!(q.extend(tag, LONG).await.unwrap_err().kind(), QueueErrorKind::UnknownDelivery);
+    assert_eq!(q.dead_letter(tag, "x").await.unwrap_err().kind(), QueueErrorKind::UnknownDelivery);
 }
 
 #[test]
 fn open_queue_picks_backend_by_uri() {
-    assert!(open_queue("memory://", 8).is_ok());
-    let err = open_queue("amqp://localhost", 8).expect_err("no AMQP backend yet");
+    assert!(open_queue("memory://").is_ok());
+    let err = open_queue("amqp://localhost").expect_err("no AMQP backend yet");
     assert_eq!(err.kind(), QueueErrorKind::Unsupported);
     assert_eq!(err.error_kind(), exhibit_core::ErrorKind::Invalid);
-    assert!(open_queue("no-scheme", 8).is_err());
+    assert!(open_queue("no-scheme").is_err());
 }

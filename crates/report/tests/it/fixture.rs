@@ -66,11 +66,17 @@ fn manifest(case: &CaseId, exhibit: &ExhibitRef, id: &ArtefactId, kind: Artefact
         source: None,
         size: data.len() as u64,
         digests: Digests { sha256: sha(data), md5: Some(HexDigest::from_bytes([7; 16])), sha1: None },
-        media_type: MediaType { mime: "text/plain".into(), extension: None, detected_by: "test".into() },
+        media_type: MediaType {
+            mime: "text/plain".into(),
+            extension: None,
+            detected_by: "test".into(),
+            ..Default::default()
+        },
         timestamps: Timestamps::default(),
         parent: None,
         inside: None,
         derivation: None,
+        view: None,
         operator: "Jane".into(),
         tool: ToolInfo::exhibit("test"),
         flags: Vec::new(),

@@ -4,8 +4,10 @@
 mod conformance;
 mod local;
 mod open_existing;
+mod ranged;
 mod special_files;
 mod stale_temp;
+mod view;
 
 use std::any::Any;
 use std::sync::{Arc, LazyLock};

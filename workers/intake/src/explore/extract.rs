@@ -16,6 +16,8 @@ use exhibit_queue::Job;
 use serde_json::json;
 
 use super::ExploreInput;
+use super::policy::{ExplorePolicy, StoreMode};
+use super::view::{self, ViewSource};
 use crate::EXPLORE;
 use crate::identify::detect_media_type;
 
@@ -114,7 +116,10 @@ fn put_failed(entry: &FsEntry, source: Option<std::io::Error>, store: StageError
     }
 }
 
-/// Streams the entry's content from its volume into the store and records it.
+/// Records the entry's content: as a view into the image when `source` is
+/// given, its content is plain runs on it and `policy` wants a view for its
+/// media type; else streamed from its volume into the store as a copy.
+#[allow(clippy::too_many_arguments)]
 pub fn extract(
     ctx: &StageContext,
     batch: &mut ArtefactBatch<'_>,
@@ -123,11 +128,76 @@ pub fn extract(
     key: &str,
     vol: Arc<dyn exhibit_media::ReadAt>,
     entry: &FsEntry,
+    source: Option<(&ViewSource, &ExplorePolicy)>,
 ) -> Result<Extracted, StageError> {
     let want = readable_bytes(entry);
+    if let Some((source, policy)) = source {
+        if let Some(runs) = view::runs_of(entry, want, place.volume.offset, vol.size()) {
+            if let Some(done) = extract_view(ctx, batch, job, place, key, entry, source, runs, want, policy)? {
+                return Ok(done);
+            }
+        }
+    }
     let content = open_content(vol, entry);
     let content = if place.map.missing.is_empty() { content } else { content.filling_missing() };
     extract_stream(ctx, batch, job, place, key, entry, Box::new(content.take(want)), want)
+}
+
+/// Records `entry` as a view of `want` bytes on `source`, or `None` when
+/// the policy wants a copy of its media type.
+#[allow(clippy::too_many_arguments)]
+fn extract_view(
+    ctx: &StageContext,
+    batch: &mut ArtefactBatch<'_>,
+    job: &Job,
+    place: &Place<'_>,
+    key: &str,
+    entry: &FsEntry,
+    source: &ViewSource,
+    runs: Vec<exhibit_core::view::ViewRun>,
+    want: u64,
+    policy: &ExplorePolicy,
+) -> Result<Option<Extracted>, StageError> {
+    let view = view::view_info(source, runs);
+    let (head, digests) = view::read_view(source, &view, want, HEAD_BYTES, ctx.hashes).map_err(|e| {
+        // Damage to the image is the record's; any other read error may
+        // pass, so it is retried.
+        let retry = StageError::transient(format!("cannot read the stored image: {e}"));
+        put_failed(entry, Some(e), retry)
+    })?;
+    let (media_type, is_medium) = identify(&head, want);
+    if policy.mode_for(&media_type.mime) == StoreMode::Copy {
+        return Ok(None);
+    }
+    Tally::add(&ctx.tally.bytes, want);
+    let found = Found { digests, size: want, media_type, is_medium, view: Some(view) };
+    record(ctx, batch, job, place, key, entry, found).map(Some)
+}
+
+/// What reading an entry's content found.
+struct Found {
+    digests: Digests,
+    size: u64,
+    media_type: MediaType,
+    is_medium: bool,
+    view: Option<exhibit_core::view::ViewInfo>,
+}
+
+/// The media type of content that starts with `head`, and whether it is a
+/// medium to explore.
+fn identify(head: &[u8], size: u64) -> (MediaType, bool) {
+    match classify(&BytesAt::new(head.to_vec())) {
+        Some(class) => (
+            MediaType {
+                mime: class.mime().into(),
+                extension: Some(class.extension().into()),
+                detected_by: "exhibit-media".into(),
+                ..Default::default()
+            },
+            true,
+        ),
+        None => (detect_media_type(head, size), false),
+    }
 }
 
 /// Stages `want` bytes of `body` as the content of `entry`, with its
@@ -159,36 +229,32 @@ pub fn extract_stream(
     }
     Tally::add(&ctx.tally.bytes, receipt.size);
     let head = head.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let medium = classify(&BytesAt::new(head.clone()));
-    let media_type = match medium {
-        Some(class) => MediaType {
-            mime: class.mime().into(),
-            extension: Some(class.extension().into()),
-            detected_by: "exhibit-media".into(),
-        },
-        None => detect_media_type(&head, receipt.size),
-    };
-    let locator = key.as_bytes();
-    let id = ArtefactId::derive(&ctx.case, &job.exhibit, locator, &receipt.digests.sha256);
-    let manifest = manifest(ctx, job, place, entry, &id, receipt.digests, receipt.size, media_type.clone());
+    let (media_type, is_medium) = identify(&head, receipt.size);
+    let found = Found { digests: receipt.digests, size: receipt.size, media_type, is_medium, view: None };
+    record(ctx, batch, job, place, key, entry, found)
+}
+
+/// Stages the manifest and event of an entry whose content was read.
+fn record(
+    ctx: &StageContext,
+    batch: &mut ArtefactBatch<'_>,
+    job: &Job,
+    place: &Place<'_>,
+    key: &str,
+    entry: &FsEntry,
+    found: Found,
+) -> Result<Extracted, StageError> {
+    let Found { digests, size, media_type, is_medium, view } = found;
+    let id = ArtefactId::derive(&ctx.case, &job.exhibit, key.as_bytes(), &digests.sha256);
+    let mut manifest = manifest(ctx, job, place, entry, &id, digests, size, media_type.clone());
+    manifest.view = view;
     let mut event = ctx.event(Action::Extracted, Some(&job.exhibit), ToolInfo::exhibit(EXPLORE));
-    event.artefact = Some(ArtefactRef {
-        id: Some(id.clone()),
-        sha256: receipt.digests.sha256,
-        size: receipt.size,
-        manifest_sha256: None,
-    });
+    event.artefact = Some(ArtefactRef { id: Some(id.clone()), sha256: digests.sha256, size, manifest_sha256: None });
     event.inputs = vec![InputRef { id: place.input.artefact.clone(), sha256: place.input.sha256 }];
     event.params.insert("source_key".into(), key.into());
-    event.params.insert("facts".into(), json!({"digests": receipt.digests, "media_type": media_type.mime}));
-    handle.block_on(batch.add(entry.path.recorded().display, manifest, event))?;
-    Ok(Extracted {
-        id,
-        digests: receipt.digests,
-        size: receipt.size,
-        mime: media_type.mime,
-        is_medium: medium.is_some(),
-    })
+    event.params.insert("facts".into(), json!({"digests": digests, "media_type": media_type.mime}));
+    tokio::runtime::Handle::current().block_on(batch.add(entry.path.recorded().display, manifest, event))?;
+    Ok(Extracted { id, digests, size, mime: media_type.mime, is_medium })
 }
 
 fn flags(entry: &FsEntry, zero_filled: &[[u64; 2]], map: &ContentMap) -> Vec<String> {
@@ -253,6 +319,7 @@ fn manifest(
             sparse: place.map.sparse.clone(),
             missing: place.map.missing.clone(),
         }),
+        view: None,
         derivation: None,
         operator: ctx.actor.operator.clone(),
         tool: ToolInfo::exhibit(EXPLORE),

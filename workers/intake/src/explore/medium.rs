@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exhibit_core::layout::object_key;
-use exhibit_media::{FileAt, Limits, MediumClass, ReadAt, classify};
+use exhibit_core::view::ViewBase;
+use exhibit_media::{Limits, MediumClass, ReadAt, classify};
 use exhibit_pipeline::{SourceRecord, StageContext, StageError};
 use exhibit_queue::Job;
 
 use super::ExploreInput;
+use super::view::ViewSource;
 
 /// One medium to look for volumes on.
 pub struct Medium {
@@ -18,6 +20,9 @@ pub struct Medium {
     pub label: String,
     /// Its bytes.
     pub disk: Arc<dyn ReadAt>,
+    /// The stored artefact whose bytes `disk` is, one to one, so files on
+    /// it can be kept as views; `None` for decoded media (E01, cue tracks).
+    pub view: Option<ViewSource>,
 }
 
 /// An opened artefact.
@@ -53,18 +58,48 @@ pub fn open(
     input: &ExploreInput,
     limits: &Limits,
 ) -> Result<Option<Opened>, StageError> {
-    let path = object_file(ctx, &input.sha256)?;
-    let file = FileAt::open(&path)
-        .map_err(|e| StageError::transient(format!("cannot open stored object {}: {e}", path.display())))?;
-    let Some(class) = classify(&file) else { return Ok(None) };
+    let disk = open_input(ctx, input)?;
+    let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
         MediumClass::OpticalImage | MediumClass::DiskImage => {
-            let media = vec![Medium { label: "image".into(), disk: Arc::new(file) }];
+            let base = ViewBase { artefact: input.artefact.clone(), sha256: input.sha256, size: disk.size() };
+            let view = Some(ViewSource { base, disk: disk.clone() });
+            let media = vec![Medium { label: "image".into(), disk, view }];
             Ok(Some(Opened { class, media, ewf: None, cue: None, _members: None }))
         }
         MediumClass::Ewf => super::sets::open_ewf_set(ctx, job, input, limits),
         MediumClass::CueSheet => super::sets::open_cue_set(ctx, job, input, limits),
     }
+}
+
+/// The bytes of the artefact to explore: its stored object, or, for a file
+/// kept as a view (an image inside an image), the view, re-hashed in full
+/// against the recorded SHA-256 before any of it is parsed.
+fn open_input(ctx: &StageContext, input: &ExploreInput) -> Result<Arc<dyn ReadAt>, StageError> {
+    let key = object_key(&ctx.case, &input.sha256);
+    let handle = tokio::runtime::Handle::current();
+    let store_error = |what: &str, e: exhibit_store::StoreError| {
+        StageError::from_kind(e.kind().into(), format!("cannot open {what} {}: {e}", input.path))
+    };
+    match handle.block_on(exhibit_store::open_read_at(&ctx.store, &key)) {
+        Ok(at) => return Ok(at),
+        Err(e) if e.kind() != exhibit_store::StoreErrorKind::NotFound => return Err(store_error("stored object", e)),
+        Err(_) => {}
+    }
+    let manifest = handle
+        .block_on(exhibit_store::view::read_manifest(ctx.store.as_ref(), &ctx.case, &input.artefact))
+        .map_err(|e| store_error("the manifest of", e))?;
+    if manifest.view.is_none() || manifest.digests.sha256 != input.sha256 {
+        return Err(StageError::transient(format!("{}: its content {key} is not in the store", input.path)));
+    }
+    let mut check = handle
+        .block_on(exhibit_store::view::open_content(&ctx.store, &ctx.case, &manifest, input.sha256))
+        .map_err(|e| store_error("the view", e))?;
+    std::io::copy(&mut check, &mut std::io::sink())
+        .map_err(|e| StageError::input(format!("{}: the view failed its hash check: {e}", input.path)))?;
+    handle
+        .block_on(exhibit_store::view::open_content_at(&ctx.store, &ctx.case, &manifest))
+        .map_err(|e| store_error("the view", e))
 }
 
 /// Links every original of the exhibit that sits in the same source folder

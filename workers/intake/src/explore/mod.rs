@@ -9,7 +9,9 @@ mod extract;
 pub mod listing;
 mod medium;
 pub mod name_text;
+mod policy;
 mod sets;
+mod view;
 mod walk;
 
 use async_trait::async_trait;
@@ -24,6 +26,7 @@ use tracing::instrument;
 pub use bad_sectors::zero_filled_ranges;
 pub use evidence::{FLAG_SPARSE, FLAG_TRUNCATED};
 pub use extract::{FLAG_BAD_SECTORS, FLAG_DELETED, FLAG_PARTIAL};
+pub use policy::{ExplorePolicy, StoreMode};
 
 use crate::{EXPLORE, POLICY_VERSION};
 
@@ -50,6 +53,8 @@ pub struct ExploreInput {
 pub struct ExploreStage {
     /// Caps against hostile media.
     pub limits: Limits,
+    /// Views or copies.
+    pub policy: ExplorePolicy,
 }
 
 /// The explore job for an artefact.
@@ -77,6 +82,6 @@ impl Stage for ExploreStage {
         if ctx.index().job_done(&job.job_id) {
             return Ok(Vec::new());
         }
-        walk::explore(ctx, job, &input, &self.limits).await
+        walk::explore(ctx, job, &input, &self.limits, &self.policy).await
     }
 }

@@ -49,7 +49,7 @@ pub fn open_ewf_set(
         segments.push((path.display().to_string(), Arc::new(file)));
     }
     let image = Arc::new(EwfImage::from_segments(segments, limits).map_err(|e| media_error(&input.path, e))?);
-    let media = vec![Medium { label: "media".into(), disk: image.clone() }];
+    let media = vec![Medium { label: "media".into(), disk: image.clone(), view: None }];
     Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None, _members: None }))
 }
 
@@ -74,7 +74,7 @@ pub fn open_cue_set(
     for track in cue.tracks() {
         if track.mode.user_data_offset().is_some() {
             let view = cue.data_track_view(track.number).map_err(|e| media_error(&input.path, e))?;
-            media.push(Medium { label: format!("track {:02}", track.number), disk: view });
+            media.push(Medium { label: format!("track {:02}", track.number), disk: view, view: None });
         }
     }
     Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue), _members: Some(members) }))

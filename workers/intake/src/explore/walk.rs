@@ -21,6 +21,8 @@ use super::evidence::{Budget, Truncation, map_content, volume_truncation};
 use super::extract::{Extracted, Place, extract, extract_stream, source_key};
 use super::listing::{EntryRow, LISTING_MIME, ListingLine, ListingWriter, VolumeRow};
 use super::medium::{self, Opened};
+use super::policy::ExplorePolicy;
+use super::view::ViewSource;
 use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
@@ -53,6 +55,10 @@ struct Walker<'a> {
     /// What the image is missing: truncated media and the files they cut.
     truncation: Truncation,
     follow_ups: Vec<Job>,
+    /// Views or copies.
+    policy: &'a ExplorePolicy,
+    /// The image the medium being walked is, when files on it can be views.
+    view: Option<ViewSource>,
 }
 
 fn io(e: std::io::Error) -> StageError {
@@ -65,6 +71,7 @@ pub async fn explore(
     job: &Job,
     input: &ExploreInput,
     limits: &Limits,
+    policy: &ExplorePolicy,
 ) -> Result<Vec<Job>, StageError> {
     tokio::task::block_in_place(|| {
         let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
@@ -81,9 +88,12 @@ pub async fn explore(
             budget: Budget::new(limits, input.size, &declared),
             truncation: Truncation::default(),
             follow_ups: Vec::new(),
+            policy,
+            view: None,
         };
         let mut volumes = Vec::new();
         for m in &opened.media {
+            walker.view = m.view.clone();
             for volume in open_volumes(m.disk.clone(), limits) {
                 let index = u32::try_from(volumes.len()).unwrap_or(u32::MAX);
                 volumes.push(walker.volume(&m.label, index, volume)?);
@@ -231,7 +241,8 @@ impl Walker<'_> {
             return refused(self, why, None);
         }
         let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec(), map };
-        match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry) {
+        let source = self.view.as_ref().map(|v| (v, self.policy));
+        match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry, source) {
             Ok(done) => {
                 self.counts.files += 1;
                 self.counts.bytes += done.size;
@@ -510,8 +521,12 @@ fn listing_manifest(
     id: &ArtefactId,
     receipt: &exhibit_store::PutReceipt,
 ) -> ArtefactManifest {
-    let media_type =
-        MediaType { mime: LISTING_MIME.into(), extension: Some("jsonl".into()), detected_by: "exhibit".into() };
+    let media_type = MediaType {
+        mime: LISTING_MIME.into(),
+        extension: Some("jsonl".into()),
+        detected_by: "exhibit".into(),
+        ..Default::default()
+    };
     let parent = ParentRef { id: input.artefact.clone(), sha256: input.sha256, offset: None };
     let mut manifest =
         derivative_manifest(ctx, &job.exhibit, id.clone(), receipt, media_type, parent, ToolInfo::exhibit(EXPLORE));

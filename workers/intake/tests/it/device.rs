@@ -14,7 +14,7 @@ use exhibit_intake::device::acquire_device;
 use exhibit_intake::{ExploreStage, IdentifyStage, Plan, SourceItem, SourceKind, acquire_jobs};
 use exhibit_media::sources::{FaultyDevice, RetryPolicy};
 use exhibit_media::{BytesAt, DataLayout, EntryKind, FsEntry, Limits, ReadAt, open_volumes};
-use exhibit_pipeline::{CaseIndex, Runner, Stage, StageContext};
+use exhibit_pipeline::{CaseIndex, Completions, RunId, Stage, StageContext, WorkerConfig, run_in_process};
 use exhibit_store::{LocalStore, ObjectStore, read_small};
 
 const SECTOR: u64 = 512;
@@ -76,8 +76,9 @@ async fn bad_sectors_map_to_files() {
             .await
             .unwrap();
     let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(IdentifyStage), Arc::new(ExploreStage::default())];
-    let queue = exhibit_queue::open_queue("memory://", 16).unwrap();
-    Runner::new(ctx.clone(), queue, stages, 1).run(next).await.unwrap();
+    let queue = exhibit_queue::open_queue("memory://").unwrap();
+    let completions = Arc::new(Completions::new(ctx.store.clone(), &ctx.case, RunId::new()));
+    run_in_process(ctx.clone(), queue, completions, WorkerConfig::new(stages), (next, false)).await.unwrap();
     assert!(ctx.tally.failures().is_empty(), "{:?}", ctx.tally.failures());
 
     let mut zeroed = image.clone();

@@ -2,3 +2,5 @@
 
 mod changed_during_read;
 mod device;
+mod extension_mismatch;
+mod faults;

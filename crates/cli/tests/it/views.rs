@@ -1,0 +1,262 @@
+//! Files inside images kept as views into the stored image: read back by
+//! `get` with the bytes the file system holds, no second copy stored, a
+//! flipped image byte breaking exactly the views over it, nested images,
+//! the copy policy, and `dd` + `sha256sum` from the DFXML listing alone.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{Sandbox, overwrite, problems, stderr};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    exhibit_core::Sha256Digest::of(bytes).to_hex()
+}
+
+/// Every manifest of a case, parsed.
+pub fn manifests(sb: &Sandbox, case: &str) -> Vec<Value> {
+    let dir = sb.case_dir(case).join("artefacts");
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
+        .collect()
+}
+
+fn object_path(sb: &Sandbox, case: &str, sha256: &str) -> PathBuf {
+    sb.case_dir(case).join("objects/sha256").join(sha256)
+}
+
+/// The extracted artefacts of a case kept as views; asserts that none of
+/// them has an object of its own and that there is at least one.
+pub fn assert_views_only(sb: &Sandbox, case: &str) -> Vec<Value> {
+    let views: Vec<Value> =
+        manifests(sb, case).into_iter().filter(|m| m["kind"] == "extracted" && !m["view"].is_null()).collect();
+    assert!(!views.is_empty(), "{case}: files in the image are views");
+    for v in &views {
+        let sha = v["digests"]["sha256"].as_str().unwrap();
+        assert!(!object_path(sb, case, sha).exists() || v["size"] == 0, "{case}: view {} has a copy too", v["id"]);
+    }
+    views
+}
+
+fn get(sb: &Sandbox, case: &str, id: &str) -> std::process::Output {
+    let out = sb.dir.path().join(format!("get-{id}"));
+    let _ = std::fs::remove_file(&out);
+    let res = sb.run(&["get", "--case", case, id, "-o", out.to_str().unwrap()]);
+    if res.status.success() {
+        let bytes = std::fs::read(&out).unwrap();
+        return std::process::Output { stdout: bytes, ..res };
+    }
+    res
+}
+
+fn ingest_clean(sb: &Sandbox, case: &str, image: &Path) {
+    let out = sb.ingest(case, image);
+    assert!(out.status.success(), "ingest {}: {}", image.display(), stderr(&out));
+    let (code, report) = sb.verify_json(case);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn files_in_an_image_are_views_and_get_returns_their_bytes() {
+    let sb = Sandbox::new();
+    let image = fixture("fat/fat16-mbr.img");
+    ingest_clean(&sb, "VIEW-1", &image);
+    let views = assert_views_only(&sb, "VIEW-1");
+    let sources: BTreeSet<String> = std::fs::read_to_string(fixture("fat/fat16-mbr.img.sha256"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    let mut from_sources = 0;
+    for v in &views {
+        let out = get(&sb, "VIEW-1", v["id"].as_str().unwrap());
+        assert!(out.status.success(), "get {}: {}", v["id"], stderr(&out));
+        let sha = sha256_hex(&out.stdout);
+        assert_eq!(sha, v["digests"]["sha256"].as_str().unwrap(), "get of view {}", v["inside"]["path"]);
+        from_sources += usize::from(sources.contains(&sha));
+    }
+    assert!(from_sources >= 3, "the source files come back byte for byte: {from_sources}");
+    // Stored: the image, the listing and manifests; never the files again.
+    let objects: u64 = std::fs::read_dir(sb.case_dir("VIEW-1").join("objects/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let image_len = std::fs::metadata(&image).unwrap().len();
+    assert!(objects < image_len + image_len / 100, "{objects} bytes stored for a {image_len}-byte image");
+}
+
+#[test]
+fn the_copy_policy_stores_files_as_objects() {
+    let sb = Sandbox::new();
+    let out = sb
+        .exhibit()
+        .env("EXHIBIT__EXPLORE__STORE", "copy")
+        .args(["ingest", "--case", "COPY-1", "--exhibit", "JS/1", "--operator", "T"])
+        .arg(fixture("fat/fat12.img"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let extracted: Vec<Value> = manifests(&sb, "COPY-1").into_iter().filter(|m| m["kind"] == "extracted").collect();
+    assert!(!extracted.is_empty());
+    for m in &extracted {
+        assert!(m["view"].is_null(), "copy policy: {m:#}");
+        assert!(object_path(&sb, "COPY-1", m["digests"]["sha256"].as_str().unwrap()).exists());
+    }
+    assert_eq!(sb.verify_json("COPY-1").0, 0);
+}
+
+/// Image byte offsets `[start, end)` a view's runs read.
+fn base_ranges(view: &Value) -> Vec<(u64, u64)> {
+    view["view"]["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["base_offset"].as_u64().map(|b| (b, b + r["len"].as_u64().unwrap())))
+        .collect()
+}
+
+fn covers(view: &Value, byte: u64) -> bool {
+    base_ranges(view).iter().any(|&(a, b)| a <= byte && byte < b)
+}
+
+/// Flips `byte` of the stored object `sha256`.
+fn flip(sb: &Sandbox, case: &str, sha256: &str, byte: u64) {
+    let path = object_path(sb, case, sha256);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[byte as usize] ^= 0x5a;
+    overwrite(&path, &bytes);
+}
+
+fn broken_views(report: &Value) -> BTreeSet<String> {
+    problems(report, "view-broken").iter().map(|p| p["artefact"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn a_flipped_image_byte_breaks_exactly_the_views_over_it() {
+    let sb = Sandbox::new();
+    ingest_clean(&sb, "FLIP-1", &fixture("fat/fat12.img"));
+    let views = assert_views_only(&sb, "FLIP-1");
+    let image = manifests(&sb, "FLIP-1").into_iter().find(|m| m["kind"] == "original").unwrap();
+    let image_sha = image["digests"]["sha256"].as_str().unwrap().to_owned();
+    let target = views.iter().find(|v| !base_ranges(v).is_empty() && v["size"].as_u64() > Some(16)).unwrap();
+    let byte = base_ranges(target)[0].0 + 7;
+    flip(&sb, "FLIP-1", &image_sha, byte);
+    let (code, report) = sb.verify_json("FLIP-1");
+    assert_ne!(code, 0, "{report:#}");
+    let altered = problems(&report, "object-altered");
+    assert_eq!(altered.len(), 1, "{report:#}");
+    assert_eq!(altered[0]["sha256"], image_sha.as_str(), "the image is named");
+    let expected: BTreeSet<String> =
+        views.iter().filter(|v| covers(v, byte)).map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    assert!(expected.contains(target["id"].as_str().unwrap()));
+    assert_eq!(broken_views(&report), expected, "exactly the views over byte {byte}: {report:#}");
+    for p in problems(&report, "view-broken") {
+        assert_eq!(p["base_sha256"], image_sha.as_str(), "each names the image");
+    }
+    // get refuses the broken view and still serves the others.
+    assert!(!get(&sb, "FLIP-1", target["id"].as_str().unwrap()).status.success());
+    let intact = views.iter().find(|v| !covers(v, byte)).unwrap();
+    assert!(get(&sb, "FLIP-1", intact["id"].as_str().unwrap()).status.success());
+}
+
+/// A FAT image holding the ISO fixture: an image inside an image.
+fn fat_with_iso(sb: &Sandbox) -> PathBuf {
+    let image = sb.dir.path().join("outer.img");
+    let status =
+        Command::new("mkfs.fat").args(["-C", "-i", "0badcafe"]).arg(&image).arg("4096").output().expect("mkfs.fat");
+    assert!(status.status.success());
+    let status = Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-i")
+        .arg(&image)
+        .arg(fixture("iso/iso.iso"))
+        .arg("::/INNER.ISO")
+        .status()
+        .expect("mcopy");
+    assert!(status.success());
+    image
+}
+
+#[test]
+fn an_image_inside_an_image_is_explored_through_its_view() {
+    let sb = Sandbox::new();
+    ingest_clean(&sb, "NEST-1", &fat_with_iso(&sb));
+    let all = manifests(&sb, "NEST-1");
+    let inner = all.iter().find(|m| m["inside"]["path"]["display"] == "/INNER.ISO").expect("the ISO is extracted");
+    assert!(!inner["view"].is_null(), "the nested image is a view");
+    let inner_id = inner["id"].as_str().unwrap();
+    // Empty files have no runs; they are stored as the empty object.
+    let nested: Vec<&Value> =
+        all.iter().filter(|m| m["parent"]["id"] == inner_id && m["kind"] == "extracted" && m["size"] != 0).collect();
+    assert!(!nested.is_empty(), "files of the nested ISO are extracted");
+    let expected: BTreeSet<String> = String::from_utf8_lossy(&std::fs::read(fixture("iso/iso.sha256")).unwrap())
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    let mut matched = 0;
+    for m in &nested {
+        assert_eq!(m["view"]["base"]["artefact"], inner_id, "a view on the nested view: {m:#}");
+        let out = get(&sb, "NEST-1", m["id"].as_str().unwrap());
+        assert!(out.status.success(), "{}", stderr(&out));
+        matched += usize::from(expected.contains(&sha256_hex(&out.stdout)));
+    }
+    assert!(matched >= 3, "the ISO's files come back byte for byte: {matched}");
+    // A byte of the outer image under a nested file breaks the ISO's view
+    // and that file's view.
+    let outer = all.iter().find(|m| m["kind"] == "original").unwrap();
+    let file = nested.iter().find(|m| !base_ranges(m).is_empty()).unwrap();
+    let in_iso = base_ranges(file)[0].0;
+    let runs = inner["view"]["runs"].as_array().unwrap();
+    let run = runs
+        .iter()
+        .find(|r| {
+            let (f, l) = (r["file_offset"].as_u64().unwrap(), r["len"].as_u64().unwrap());
+            f <= in_iso && in_iso < f + l && r["base_offset"].is_u64()
+        })
+        .unwrap();
+    let byte = run["base_offset"].as_u64().unwrap() + (in_iso - run["file_offset"].as_u64().unwrap());
+    flip(&sb, "NEST-1", outer["digests"]["sha256"].as_str().unwrap(), byte);
+    let (code, report) = sb.verify_json("NEST-1");
+    assert_ne!(code, 0);
+    let broken = broken_views(&report);
+    assert!(broken.contains(inner_id), "the nested image's view: {report:#}");
+    assert!(broken.contains(file["id"].as_str().unwrap()), "the file inside it: {report:#}");
+    assert_eq!(broken.len(), 2, "nothing else: {report:#}");
+}
+
+#[test]
+fn derivatives_of_views_are_made_and_reproduced_through_the_view_reader() {
+    let sb = Sandbox::new();
+    let image = sb.dir.path().join("media.img");
+    let made = Command::new("mkfs.fat").args(["-C", "-i", "0badf00d"]).arg(&image).arg("4096").output().unwrap();
+    assert!(made.status.success());
+    let status = Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-i")
+        .arg(&image)
+        .arg(fixture("media/mpeg4_mp3.avi"))
+        .arg("::/CLIP.AVI")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    ingest_clean(&sb, "DERIV-1", &image);
+    let all = manifests(&sb, "DERIV-1");
+    let clip = all.iter().find(|m| m["inside"]["path"]["display"] == "/CLIP.AVI").unwrap();
+    assert!(!clip["view"].is_null(), "the video is a view");
+    let derived: Vec<&Value> =
+        all.iter().filter(|m| m["kind"] == "derivative" && m["parent"]["id"] == clip["id"]).collect();
+    let access =
+        derived.iter().find(|d| d["derivation"]["rule"] == "video-access").expect("an access copy of the view");
+    let out = sb.run(&["reproduce", "--case", "DERIV-1", "--artefact", access["id"].as_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reproduced identically"));
+    // No copy of the view was left in the store by the stages that read it.
+    assert!(!object_path(&sb, "DERIV-1", clip["digests"]["sha256"].as_str().unwrap()).exists());
+}

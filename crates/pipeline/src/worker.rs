@@ -1,0 +1,275 @@
+//! The long-running worker loop: takes jobs of its stages off the queue,
+//! runs them, and settles each delivery only once what it did is durable.
+//!
+//! For each delivery:
+//! 1. a job this run already completed (a duplicate) only has its
+//!    follow-ups published again, then is acked;
+//! 2. otherwise the stage runs, its lease extended while it does;
+//! 3. done: the follow-ups are published, the completion record written,
+//!    then the delivery acked. A crash before the ack redelivers the job;
+//!    the ledger guard makes the repeat record nothing twice;
+//! 4. a transient failure is nacked with a delay that grows per delivery;
+//! 5. a failure for good, or a transient one at `max_attempts`, gets a
+//!    `failed` event and a failed completion record, and is dead-lettered.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use exhibit_core::event::{Action, Outcome};
+use exhibit_core::manifest::ToolInfo;
+use exhibit_queue::{Delivery, Job, JobQueue, QueueError, QueueErrorKind};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::{Instrument, info_span, warn};
+
+use crate::Stage;
+use crate::completion::{Completion, Completions, JobOutcome};
+use crate::context::StageContext;
+use crate::error::{StageError, StageErrorKind};
+use crate::index::PARAM_JOB_ID;
+use crate::record_key::PARAM_RUN;
+
+/// What a worker runs and how.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// The stages it takes jobs for.
+    pub stages: Vec<Arc<dyn Stage>>,
+    /// Jobs run at once per stage.
+    pub concurrency: usize,
+    /// Deliveries of a transiently failing job before it is given up.
+    pub max_attempts: u32,
+    /// How long a delivery is leased; extended every third of it.
+    pub lease: Duration,
+    /// Delay before a transiently failed job is tried again, times the
+    /// number of deliveries so far.
+    pub retry_delay: Duration,
+}
+
+impl WorkerConfig {
+    /// `stages` with one job at a time each, 3 attempts, a 5-minute lease.
+    pub fn new(stages: Vec<Arc<dyn Stage>>) -> Self {
+        Self {
+            stages,
+            concurrency: 1,
+            max_attempts: 3,
+            lease: Duration::from_secs(300),
+            retry_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+/// What a worker did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkerSummary {
+    /// Deliveries settled.
+    pub deliveries: u64,
+    /// Of those, jobs this run had already completed.
+    pub duplicates: u64,
+    /// Transient failures nacked for another try.
+    pub retries: u64,
+    /// Jobs given up and dead-lettered.
+    pub dead_lettered: u64,
+}
+
+/// One worker: a context of its own, sharing only the store (through the
+/// ledger and completion records) and the queue with other workers.
+pub struct Worker {
+    ctx: Arc<StageContext>,
+    queue: Arc<dyn JobQueue>,
+    completions: Arc<Completions>,
+}
+
+struct Loop {
+    worker: Arc<Worker>,
+    stage: Arc<dyn Stage>,
+    config: WorkerConfig,
+}
+
+impl Worker {
+    /// A worker recording into `ctx` and `completions`, fed by `queue`.
+    pub fn new(ctx: Arc<StageContext>, queue: Arc<dyn JobQueue>, completions: Arc<Completions>) -> Self {
+        Self { ctx, queue, completions }
+    }
+
+    /// Runs until `shutdown` resolves, then lets the jobs in hand finish.
+    /// Fails only when the queue itself fails.
+    pub async fn run(
+        self,
+        config: WorkerConfig,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<WorkerSummary, StageError> {
+        let (stop_tx, stop) = watch::channel(false);
+        let stopper = tokio::spawn(async move {
+            shutdown.await;
+            let _none_left = stop_tx.send(true);
+        });
+        let worker = Arc::new(self);
+        let mut loops = JoinSet::new();
+        for stage in &config.stages {
+            for n in 0..config.concurrency.max(1) {
+                let one = Loop { worker: worker.clone(), stage: stage.clone(), config: config.clone() };
+                let span = info_span!("worker", stage = stage.name(), n);
+                loops.spawn(one.run(stop.clone()).instrument(span));
+            }
+        }
+        let mut summary = WorkerSummary::default();
+        let mut failed = None;
+        while let Some(done) = loops.join_next().await {
+            match done.map_err(|e| StageError::transient(format!("a worker loop stopped: {e}")))? {
+                Ok(part) => summary.add(&part),
+                Err(e) => failed = Some(e),
+            }
+        }
+        stopper.abort();
+        failed.map_or(Ok(summary), Err)
+    }
+}
+
+impl WorkerSummary {
+    fn add(&mut self, other: &Self) {
+        self.deliveries += other.deliveries;
+        self.duplicates += other.duplicates;
+        self.retries += other.retries;
+        self.dead_lettered += other.dead_lettered;
+    }
+}
+
+impl Loop {
+    async fn run(self, mut stop: watch::Receiver<bool>) -> Result<WorkerSummary, StageError> {
+        let mut summary = WorkerSummary::default();
+        loop {
+            let delivery = tokio::select! {
+                biased;
+                _ = stop.wait_for(|stop| *stop) => return Ok(summary),
+                d = self.worker.queue.receive(self.stage.name(), self.config.lease) => d.map_err(queue_error)?,
+            };
+            let span = info_span!("job", job = %delivery.job.job_id.0, delivery = delivery.delivery_count);
+            self.handle(&delivery, &mut summary).instrument(span).await?;
+            summary.deliveries += 1;
+        }
+    }
+
+    async fn handle(&self, delivery: &Delivery, summary: &mut WorkerSummary) -> Result<(), StageError> {
+        let (queue, job) = (&self.worker.queue, &delivery.job);
+        if let Some(done) = self.completions().get(&job.job_id).await? {
+            self.publish_all(&done.follow_ups).await?;
+            summary.duplicates += 1;
+            return settled(queue.ack(delivery.tag).await);
+        }
+        let error = match self.run_leased(delivery).await {
+            Ok(next) => return self.finish(delivery, JobOutcome::Done, next).await,
+            Err(error) => error,
+        };
+        if error.kind == StageErrorKind::Transient && delivery.delivery_count < self.config.max_attempts {
+            warn!(%error, "transient failure; trying again later");
+            summary.retries += 1;
+            let delay = self.config.retry_delay * delivery.delivery_count;
+            return settled(queue.nack(delivery.tag, delay).await);
+        }
+        if let Err(e) = record_failure(&self.worker.ctx, self.stage.name(), job, &error, self.completions()).await {
+            // Not even the failure is recorded: leave it for another try.
+            warn!(error = %e, "cannot record the failure; trying again later");
+            return settled(queue.nack(delivery.tag, self.config.retry_delay).await);
+        }
+        summary.dead_lettered += 1;
+        self.completions().put(&completion(job, JobOutcome::Failed, Vec::new())).await?;
+        settled(queue.dead_letter(delivery.tag, &error.message).await)
+    }
+
+    /// Runs the stage while a separate task keeps the lease alive (a stage
+    /// may block its thread, as explore does).
+    async fn run_leased(&self, delivery: &Delivery) -> Result<Vec<Job>, StageError> {
+        let (queue, tag, lease) = (self.worker.queue.clone(), delivery.tag, self.config.lease);
+        let _keeper = AbortOnDrop(tokio::spawn(async move {
+            let mut every = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                if let Err(e) = queue.extend(tag, lease).await {
+                    warn!(error = %e, "cannot extend the lease; another worker may take the job");
+                    return;
+                }
+            }
+        }));
+        self.stage.run(&self.worker.ctx, &delivery.job).await
+    }
+
+    async fn finish(&self, delivery: &Delivery, outcome: JobOutcome, next: Vec<Job>) -> Result<(), StageError> {
+        self.publish_all(&next).await?;
+        self.completions().put(&completion(&delivery.job, outcome, next)).await?;
+        settled(self.worker.queue.ack(delivery.tag).await)
+    }
+
+    async fn publish_all(&self, jobs: &[Job]) -> Result<(), StageError> {
+        for job in jobs {
+            self.worker.queue.publish(job.clone()).await.map_err(queue_error)?;
+        }
+        Ok(())
+    }
+
+    fn completions(&self) -> &Completions {
+        &self.worker.completions
+    }
+}
+
+/// Stops the lease keeper however the job ends, even if the worker is
+/// aborted mid-job (then the lease must run out, so the job comes back).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn completion(job: &Job, outcome: JobOutcome, follow_ups: Vec<Job>) -> Completion {
+    Completion { job_id: job.job_id.clone(), stage: job.stage.clone(), outcome, follow_ups }
+}
+
+/// A settle that names a delivery the queue no longer holds lost its lease
+/// to a redelivery; that one will find the work recorded. Anything else is
+/// a broken queue.
+fn settled(result: Result<(), QueueError>) -> Result<(), StageError> {
+    match result {
+        Err(e) if e.kind() == QueueErrorKind::UnknownDelivery => {
+            warn!(error = %e, "the lease was lost before the job was settled");
+            Ok(())
+        }
+        other => other.map_err(queue_error),
+    }
+}
+
+/// Appends a `failed` event naming the job, its input, the run and the
+/// reason.
+pub(crate) async fn record_failure(
+    ctx: &StageContext,
+    stage: &str,
+    job: &Job,
+    error: &StageError,
+    completions: &Completions,
+) -> Result<(), StageError> {
+    let mut event = ctx.event(Action::Failed, Some(&job.exhibit), ToolInfo::exhibit(stage));
+    event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    event.params.insert("stage".into(), stage.into());
+    event.params.insert("input".into(), job.input.clone());
+    event.params.insert(PARAM_RUN.into(), completions.run().as_str().into());
+    event.outcome = Outcome::Failed { reason: error.message.clone() };
+    // Content no decoder accepts is unconverted, not a failed run.
+    if error.kind == StageErrorKind::Input && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage) {
+        event.params.insert(crate::error::PARAM_FAULT.into(), crate::error::FAULT_UNCONVERTED.into());
+        ctx.progress.message(&format!("unconverted: {}", error.message));
+    } else {
+        ctx.tally.fail(&describe(job), &error.message);
+        ctx.progress.message(&format!("failed: {}", error.message));
+    }
+    ctx.record(event).await.map(|_| ())
+}
+
+fn describe(job: &Job) -> String {
+    job.input.get("path").and_then(|p| p.as_str()).map_or_else(|| job.job_id.0.clone(), str::to_owned)
+}
+
+fn queue_error(e: QueueError) -> StageError {
+    StageError::transient(format!("job queue failed: {e}"))
+}

@@ -1,0 +1,3 @@
+//! Integration tests for exhibit-pipeline, in one binary so linking stays fast.
+
+mod worker;

@@ -1,0 +1,121 @@
+//! The worker loop against a real local store and ledger: retries with a
+//! delay, dead-letters with a `failed` event, and keeps a long job's lease.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use exhibit_core::event::{Action, Actor, Outcome};
+use exhibit_custody::{Ledger, Signer, read_entries};
+use exhibit_pipeline::{
+    CaseIndex, Completions, JobOutcome, RunId, Stage, StageContext, StageError, WorkerConfig, run_in_process,
+};
+use exhibit_queue::conformance::sample_job;
+use exhibit_queue::{Job, JobQueue, MemoryQueue};
+use exhibit_store::{LocalStore, ObjectStore};
+
+/// A stage that fails as told, or sleeps, and counts its runs.
+struct Scripted {
+    runs: AtomicU32,
+    fail: Option<fn() -> StageError>,
+    sleep: Duration,
+}
+
+#[async_trait]
+impl Stage for Scripted {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    async fn run(&self, _ctx: &StageContext, _job: &Job) -> Result<Vec<Job>, StageError> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(self.sleep).await;
+        self.fail.map_or(Ok(Vec::new()), |fail| Err(fail()))
+    }
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    ctx: Arc<StageContext>,
+    store: Arc<dyn ObjectStore>,
+    completions: Arc<Completions>,
+}
+
+async fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalStore::open(dir.path().join("data")).unwrap());
+    let signer = Arc::new(Signer::load_or_create(&dir.path().join("key")).unwrap());
+    let case: exhibit_core::ids::CaseId = "42AB1234520".parse().unwrap();
+    let ledger = Arc::new(Ledger::open(store.clone(), case.clone(), signer.clone()).await.unwrap());
+    let actor = Actor { operator: "T".into(), host: "h".into(), process: 1, public_key: signer.public_key_openssh() };
+    let ctx = Arc::new(StageContext::new(case.clone(), store.clone(), ledger, actor, CaseIndex::default()));
+    let completions = Arc::new(Completions::new(store.clone(), &case, RunId::new()));
+    Env { _dir: dir, ctx, store, completions }
+}
+
+async fn run(env: &Env, queue: Arc<MemoryQueue>, stage: Arc<Scripted>, lease: Duration) -> usize {
+    let config = WorkerConfig {
+        // Two loops: a redelivery while the job runs would run it again.
+        concurrency: 2,
+        max_attempts: 3,
+        lease,
+        retry_delay: Duration::from_millis(5),
+        ..WorkerConfig::new(vec![stage as Arc<dyn Stage>])
+    };
+    let roots = vec![sample_job("scripted", 1)];
+    let queue: Arc<dyn JobQueue> = queue;
+    run_in_process(env.ctx.clone(), queue, env.completions.clone(), config, (roots, false)).await.unwrap().failed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_is_retried_then_dead_lettered_with_a_failed_event() {
+    let env = env().await;
+    let queue = Arc::new(MemoryQueue::new());
+    let stage = Arc::new(Scripted {
+        runs: AtomicU32::new(0),
+        fail: Some(|| StageError::transient("disk full")),
+        sleep: Duration::ZERO,
+    });
+    assert_eq!(run(&env, queue.clone(), stage.clone(), Duration::from_secs(60)).await, 1);
+    assert_eq!(stage.runs.load(Ordering::SeqCst), 3, "tried max_attempts times");
+    let dead = queue.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].deliveries, dead[0].reason.as_str()), (3, "disk full"));
+    let record = env.completions.get(&sample_job("scripted", 1).job_id).await.unwrap().unwrap();
+    assert_eq!(record.outcome, JobOutcome::Failed);
+    let failed: Vec<_> = read_entries(env.store.as_ref(), &env.ctx.case)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.parsed.unwrap().event)
+        .filter(|e| e.action == Action::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1, "one failed event");
+    assert_eq!(failed[0].outcome, Outcome::Failed { reason: "disk full".into() });
+    assert_eq!(failed[0].params["run"], env.completions.run().as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_failure_is_dead_lettered_at_once() {
+    let env = env().await;
+    let queue = Arc::new(MemoryQueue::new());
+    let stage = Arc::new(Scripted {
+        runs: AtomicU32::new(0),
+        fail: Some(|| StageError::input("not a disc")),
+        sleep: Duration::ZERO,
+    });
+    assert_eq!(run(&env, queue.clone(), stage.clone(), Duration::from_secs(60)).await, 1);
+    assert_eq!(stage.runs.load(Ordering::SeqCst), 1, "a retry would give the same result");
+    assert_eq!(queue.dead_letters().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_longer_than_its_lease_keeps_it_by_extending() {
+    let env = env().await;
+    let queue = Arc::new(MemoryQueue::new());
+    let stage = Arc::new(Scripted { runs: AtomicU32::new(0), fail: None, sleep: Duration::from_millis(1500) });
+    assert_eq!(run(&env, queue.clone(), stage.clone(), Duration::from_millis(300)).await, 0);
+    assert_eq!(stage.runs.load(Ordering::SeqCst), 1, "never redelivered while it ran five leases long");
+    assert!(queue.dead_letters().is_empty());
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the PRONOM matcher.
+
+mod bundled;
+mod fido;
+mod hostile;

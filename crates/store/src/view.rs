@@ -1,0 +1,194 @@
+//! One reader for artefact content, whether it is stored as its own object
+//! or kept as a view into a stored image ([`exhibit_core::view`]). Every
+//! command and stage that reads an artefact's bytes goes through here, so
+//! views are read the same way everywhere and re-hashed as they are read.
+
+use std::sync::Arc;
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::ids::{ArtefactId, CaseId};
+use exhibit_core::layout::{ObjectKey, manifest_key, object_key};
+use exhibit_core::manifest::ArtefactManifest;
+use exhibit_core::read_at::ReadAt;
+use exhibit_core::view::{SequentialReader, ViewAt, ViewInfo};
+use tracing::instrument;
+
+use crate::{ObjectStore, StoreError, StoreErrorKind, VerifyingReader, open_read_at, read_small};
+
+/// How deep views may stand on views (a file in an image in an image...).
+pub const MAX_VIEW_DEPTH: u32 = 8;
+/// The largest manifest read while resolving a view's bases.
+const MANIFEST_LIMIT: u64 = 1 << 20;
+
+/// Opens the content of the artefact `manifest` describes, re-hashed as it
+/// is read: the reader fails with `InvalidData` at its end unless the bytes
+/// have SHA-256 `expect` (take it from the ledger, not the manifest).
+#[instrument(level = "debug", skip_all, fields(artefact = %manifest.id, view = manifest.view.is_some()))]
+pub async fn open_content(
+    store: &Arc<dyn ObjectStore>,
+    case: &CaseId,
+    manifest: &ArtefactManifest,
+    expect: Sha256Digest,
+) -> Result<VerifyingReader, StoreError> {
+    Resolver { store: store.as_ref(), shared: Some(store) }.content(case, manifest, expect).await
+}
+
+/// [`open_content`] for a caller that holds the store by reference: bases
+/// must then be readable in place ([`ObjectStore::open_positional`]).
+pub async fn open_content_in(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    manifest: &ArtefactManifest,
+    expect: Sha256Digest,
+) -> Result<VerifyingReader, StoreError> {
+    Resolver { store, shared: None }.content(case, manifest, expect).await
+}
+
+/// Opens objects and the bases of views.
+#[derive(Clone, Copy)]
+struct Resolver<'a> {
+    store: &'a dyn ObjectStore,
+    /// The store as shared, for ranged reads where it has no local files.
+    shared: Option<&'a Arc<dyn ObjectStore>>,
+}
+
+impl Resolver<'_> {
+    async fn content(
+        self,
+        case: &CaseId,
+        manifest: &ArtefactManifest,
+        expect: Sha256Digest,
+    ) -> Result<VerifyingReader, StoreError> {
+        let Some(view) = &manifest.view else {
+            return self.store.get(&object_key(case, &expect), Some(expect)).await;
+        };
+        let at = open_view_at(self, case, &manifest.id, view, manifest.size, 0).await?;
+        let key = manifest_key(case, &manifest.id);
+        Ok(VerifyingReader::new(key, Box::new(SequentialReader::new(at)))
+            .expect_sha256(Some(expect))
+            .expect_size(Some(manifest.size)))
+    }
+
+    async fn object(self, key: &ObjectKey) -> Result<Arc<dyn ReadAt>, StoreError> {
+        match self.shared {
+            Some(shared) => open_read_at(shared, key).await,
+            None => self.store.open_positional(key).await?.ok_or_else(|| {
+                StoreError::invalid("store", &self.store.uri(), "this check needs a store with local files")
+            }),
+        }
+    }
+}
+
+/// Positional reads over an artefact's content (a nested disk image, say).
+/// Not re-hashed: callers that need the bytes checked read them once through
+/// [`open_content`] first.
+pub async fn open_content_at(
+    store: &Arc<dyn ObjectStore>,
+    case: &CaseId,
+    manifest: &ArtefactManifest,
+) -> Result<Arc<dyn ReadAt>, StoreError> {
+    match &manifest.view {
+        None => open_read_at(store, &object_key(case, &manifest.digests.sha256)).await,
+        Some(view) => {
+            let resolver = Resolver { store: store.as_ref(), shared: Some(store) };
+            open_view_at(resolver, case, &manifest.id, view, manifest.size, 0).await
+        }
+    }
+}
+
+/// Reads the manifest of `id` (at most 1 MiB).
+pub async fn read_manifest(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    id: &ArtefactId,
+) -> Result<ArtefactManifest, StoreError> {
+    let key = manifest_key(case, id);
+    let bytes = read_small(store, &key, MANIFEST_LIMIT).await?;
+    serde_json::from_slice(&bytes).map_err(|e| StoreError::corrupt(&key, format!("not a manifest: {e}")))
+}
+
+/// A base being opened: boxed, because bases recurse.
+type BoxedOpen<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Arc<dyn ReadAt>, StoreError>> + Send + 'a>>;
+
+/// A view over its base: the base's object when it has one, else the
+/// base's own view, resolved through its manifest.
+fn open_view_at<'a>(
+    resolver: Resolver<'a>,
+    case: &'a CaseId,
+    id: &'a ArtefactId,
+    view: &'a ViewInfo,
+    size: u64,
+    depth: u32,
+) -> BoxedOpen<'a> {
+    Box::pin(async move {
+        let key = manifest_key(case, id);
+        let bad = |e: exhibit_core::view::ViewError| StoreError::corrupt(&key, e.to_string());
+        view.check(size).map_err(bad)?;
+        let base = open_base(resolver, case, view, depth).await?;
+        Ok(Arc::new(ViewAt::new(base, view, size).map_err(bad)?) as Arc<dyn ReadAt>)
+    })
+}
+
+async fn open_base(
+    resolver: Resolver<'_>,
+    case: &CaseId,
+    view: &ViewInfo,
+    depth: u32,
+) -> Result<Arc<dyn ReadAt>, StoreError> {
+    let object = object_key(case, &view.base.sha256);
+    match resolver.object(&object).await {
+        Ok(at) => return Ok(at),
+        Err(e) if e.kind() != StoreErrorKind::NotFound => return Err(e),
+        Err(_) => {}
+    }
+    let manifest = read_manifest(resolver.store, case, &view.base.artefact).await?;
+    let key = manifest_key(case, &view.base.artefact);
+    let Some(inner) = manifest.view.as_ref().filter(|_| manifest.digests.sha256 == view.base.sha256) else {
+        return Err(StoreError::not_found(&object));
+    };
+    if depth + 1 >= MAX_VIEW_DEPTH {
+        return Err(StoreError::corrupt(&key, format!("views nested more than {MAX_VIEW_DEPTH} deep")));
+    }
+    open_view_at(resolver, case, &manifest.id, inner, manifest.size, depth + 1).await
+}
+
+/// The object key or manifest key an artefact's content is read from, for
+/// messages.
+pub fn content_key(case: &CaseId, manifest: &ArtefactManifest) -> ObjectKey {
+    match manifest.view {
+        Some(_) => manifest_key(case, &manifest.id),
+        None => object_key(case, &manifest.digests.sha256),
+    }
+}
+
+/// Writes an artefact's content to a new file in `dir`, re-hashed against
+/// `expect` as it is written, for tools that need a path (FFmpeg, OCR).
+/// The file is removed again if the check fails.
+pub async fn materialise(
+    store: &Arc<dyn ObjectStore>,
+    case: &CaseId,
+    manifest: &ArtefactManifest,
+    expect: Sha256Digest,
+    dir: &std::path::Path,
+) -> Result<std::path::PathBuf, StoreError> {
+    let reader = open_content(store, case, manifest, expect).await?;
+    let path = dir.join(format!("content-{}", expect.to_hex()));
+    let (target, key) = (path.clone(), content_key(case, manifest));
+    tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
+        let written = std::fs::File::create_new(&target).and_then(|mut file| {
+            std::io::copy(&mut reader, &mut file)?;
+            file.sync_all()
+        });
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&target);
+            match e.kind() {
+                std::io::ErrorKind::InvalidData => StoreError::corrupt(&key, e.to_string()),
+                _ => StoreError::io(&key, e),
+            }
+        })
+    })
+    .await
+    .map_err(StoreError::join)??;
+    Ok(path)
+}

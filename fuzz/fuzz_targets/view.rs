@@ -1,0 +1,78 @@
+//! The view read path: arbitrary runs over arbitrary base bytes. A view
+//! either is refused by its check, or reads exactly its size, never
+//! panicking and never asking its base for a byte outside it.
+
+#![no_main]
+
+use std::io::Read;
+use std::sync::Arc;
+
+use exhibit_core::digest::Sha256Digest;
+use exhibit_core::ids::{ArtefactId, CaseId, ExhibitRef};
+use exhibit_core::read_at::ReadAt;
+use exhibit_core::view::{Fill, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun};
+use libfuzzer_sys::fuzz_target;
+
+/// A base that fails the run if a read reaches outside it.
+struct Bounded(Vec<u8>);
+
+impl ReadAt for Bounded {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let end = offset.checked_add(buf.len() as u64).expect("a read whose end overflows");
+        assert!(end <= self.0.len() as u64, "read [{offset}, {end}) outside a {}-byte base", self.0.len());
+        let start = offset as usize;
+        buf.copy_from_slice(&self.0[start..start + buf.len()]);
+        Ok(buf.len())
+    }
+
+    fn size(&self) -> u64 {
+        self.0.len() as u64
+    }
+}
+
+fn word(data: &mut &[u8]) -> u64 {
+    let (head, rest) = data.split_at(data.len().min(4));
+    *data = rest;
+    head.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut data = data;
+    let count = (word(&mut data) % 16) as usize;
+    let mut runs = Vec::new();
+    let mut pos = 0u64;
+    for _ in 0..count {
+        let (shape, len, at) = (word(&mut data), word(&mut data) % 4096, word(&mut data));
+        // Mostly well-formed runs, sometimes gaps, overlaps and garbage.
+        let file_offset = if shape & 0x100 == 0 { pos } else { word(&mut data) };
+        let (base_offset, fill) = match shape % 4 {
+            0 => (None, Some(Fill::Sparse)),
+            1 => (None, Some(Fill::Missing)),
+            2 => (Some(at), Some(Fill::Sparse)),
+            _ => (Some(at), None),
+        };
+        runs.push(ViewRun { file_offset, len, base_offset, fill });
+        pos = pos.wrapping_add(len);
+    }
+    let size = if word(&mut data) & 1 == 0 { pos } else { word(&mut data) };
+    let base = Bounded(data.to_vec());
+    let case: CaseId = "FUZZ".parse().expect("case");
+    let exhibit: ExhibitRef = "F/1".parse().expect("exhibit");
+    let artefact = ArtefactId::derive(&case, &exhibit, b"base", &Sha256Digest::of(data));
+    let view = ViewInfo {
+        format: VIEW_FORMAT.into(),
+        base: ViewBase { artefact, sha256: Sha256Digest::of(data), size: base.size() },
+        runs,
+        transform: None,
+    };
+    let Ok(at) = ViewAt::new(Arc::new(base), &view, size) else { return };
+    let mut out = Vec::new();
+    SequentialReader::new(Arc::new(at.clone())).read_to_end(&mut out).expect("a checked view reads to its end");
+    assert_eq!(out.len() as u64, size);
+    let mut buf = [0u8; 37];
+    let _ = at.read_at(size / 2, &mut buf);
+    // The same view as JSON, possibly mangled, never panics its check.
+    if let Ok(text) = serde_json::to_vec(&view) {
+        let _ = serde_json::from_slice::<ViewInfo>(&text).map(|v| v.check(size));
+    }
+});

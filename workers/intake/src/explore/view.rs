@@ -1,0 +1,195 @@
+//! Keeping an extracted file as a view into the stored image: its runs on
+//! the image are recorded in its manifest, its digests are computed by
+//! reading through the same reader every later read uses, and no second
+//! copy of its bytes is written.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use exhibit_core::digest::{Digests, HashSelection};
+use exhibit_core::hashing::{MultiHasher, ParallelHasher};
+use exhibit_core::view::{Fill, MAX_VIEW_RUNS, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun};
+use exhibit_media::{DataLayout, FsEntry, ReadAt, read_exact_at};
+
+/// Files up to this size are hashed on the calling thread; larger ones on
+/// the pooled hashing threads, one algorithm group per core.
+const SMALL_FILE: u64 = 128 << 10;
+/// Bytes hashed per chunk.
+const CHUNK: usize = 1 << 20;
+
+/// A stored image that files can be views into: its identity, and its
+/// bytes as the explore pass reads them.
+#[derive(Clone)]
+pub struct ViewSource {
+    /// The image artefact.
+    pub base: ViewBase,
+    /// Its content.
+    pub disk: Arc<dyn ReadAt>,
+}
+
+/// The runs of `entry`'s first `want` bytes on the image, for a volume at
+/// `volume_offset` of which `available` bytes exist (runs past them are
+/// missing). `None` when the content is not plain runs (resident data, gaps
+/// or overlaps), or is too fragmented: such files are copied, and a damaged
+/// layout then fails the way a copy does.
+pub fn runs_of(entry: &FsEntry, want: u64, volume_offset: u64, available: u64) -> Option<Vec<ViewRun>> {
+    let DataLayout::Extents(extents) = &entry.data else { return None };
+    let mut runs: Vec<ViewRun> = Vec::new();
+    let mut pos = 0u64;
+    for extent in extents {
+        if pos == want {
+            break;
+        }
+        if extent.file_offset != pos || extent.len == 0 {
+            return None;
+        }
+        let len = extent.len.min(want - pos);
+        match extent.volume_offset {
+            None => push(&mut runs, ViewRun { file_offset: pos, len, base_offset: None, fill: Some(Fill::Sparse) }),
+            Some(at) => {
+                let held = available.saturating_sub(at).min(len);
+                if held > 0 {
+                    let base = volume_offset.checked_add(at)?;
+                    push(&mut runs, ViewRun { file_offset: pos, len: held, base_offset: Some(base), fill: None });
+                }
+                if held < len {
+                    let missing = ViewRun {
+                        file_offset: pos + held,
+                        len: len - held,
+                        base_offset: None,
+                        fill: Some(Fill::Missing),
+                    };
+                    push(&mut runs, missing);
+                }
+            }
+        }
+        pos += len;
+        if runs.len() > MAX_VIEW_RUNS {
+            return None;
+        }
+    }
+    (pos == want).then_some(runs)
+}
+
+/// Appends `run`, merging it into the last run where it continues it.
+fn push(runs: &mut Vec<ViewRun>, run: ViewRun) {
+    if let Some(last) = runs.last_mut() {
+        let continues = match (last.base_offset, run.base_offset) {
+            (Some(a), Some(b)) => a.checked_add(last.len) == Some(b),
+            (None, None) => last.fill == run.fill,
+            _ => false,
+        };
+        if continues {
+            last.len += run.len;
+            return;
+        }
+    }
+    runs.push(run);
+}
+
+/// The view record for `runs` on `source`.
+pub fn view_info(source: &ViewSource, runs: Vec<ViewRun>) -> ViewInfo {
+    ViewInfo { format: VIEW_FORMAT.into(), base: source.base.clone(), runs, transform: None }
+}
+
+/// Reads a view once: its first `head` bytes, for identification, and the
+/// digests of all of it. Errors are the image's (`UnexpectedEof` where it
+/// ends too soon) or the view's (`InvalidData`).
+pub fn read_view(
+    source: &ViewSource,
+    view: &ViewInfo,
+    size: u64,
+    head: usize,
+    hashes: HashSelection,
+) -> std::io::Result<(Vec<u8>, Digests)> {
+    let at = ViewAt::new(source.disk.clone(), view, size)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    let mut first = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).min(head)];
+    read_exact_at(&at, 0, &mut first)?;
+    let mut reader = SequentialReader::new(Arc::new(at));
+    let digests = if size <= SMALL_FILE {
+        let mut hasher = MultiHasher::new(hashes);
+        let mut buf = Vec::with_capacity(size as usize);
+        reader.read_to_end(&mut buf)?;
+        hasher.update(&buf);
+        hasher.finish()
+    } else {
+        let mut hasher = ParallelHasher::new(hashes);
+        let mut left = size;
+        while left > 0 {
+            // No bigger than what is left, so a small file zeroes no more.
+            let mut chunk = vec![0u8; usize::try_from(left).unwrap_or(CHUNK).min(CHUNK)];
+            let n = fill(&mut reader, &mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            chunk.truncate(n);
+            left -= n as u64;
+            hasher.update(Bytes::from(chunk));
+        }
+        if left > 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the view ends {left} bytes short"),
+            ));
+        }
+        hasher.finish().map_err(std::io::Error::other)?
+    };
+    Ok((first, digests))
+}
+
+/// Reads until `buf` is full or the stream ends.
+fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match reader.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exhibit_media::{EntryKind, Extent, NamePath};
+
+    fn file(extents: Vec<Extent>) -> FsEntry {
+        let mut e = FsEntry::new(NamePath::root().join(b"f"), EntryKind::File);
+        e.size = extents.iter().map(|x| x.len).sum();
+        e.data = DataLayout::Extents(extents);
+        e
+    }
+
+    #[test]
+    fn runs_map_extents_onto_the_image() {
+        let e = file(vec![
+            Extent { file_offset: 0, len: 100, volume_offset: Some(0) },
+            Extent { file_offset: 100, len: 50, volume_offset: Some(100) },
+            Extent { file_offset: 150, len: 50, volume_offset: None },
+            Extent { file_offset: 200, len: 100, volume_offset: Some(950) },
+        ]);
+        let runs = runs_of(&e, 300, 512, 1000).unwrap();
+        let shape: Vec<_> = runs.iter().map(|r| (r.file_offset, r.len, r.base_offset, r.fill)).collect();
+        assert_eq!(
+            shape,
+            vec![
+                (0, 150, Some(512), None),
+                (150, 50, None, Some(Fill::Sparse)),
+                (200, 50, Some(1462), None),
+                (250, 50, None, Some(Fill::Missing)),
+            ]
+        );
+        // Only the readable part of a deleted file.
+        assert_eq!(runs_of(&e, 120, 0, 1000).unwrap().iter().map(|r| r.len).sum::<u64>(), 120);
+        // A gap, resident data and a short layout are not views.
+        let gap = file(vec![Extent { file_offset: 10, len: 10, volume_offset: Some(0) }]);
+        assert!(runs_of(&gap, 10, 0, 1000).is_none());
+        assert!(runs_of(&e, 400, 0, 1000).is_none());
+        let mut inline = file(Vec::new());
+        inline.data = DataLayout::Inline(b"abc".to_vec());
+        assert!(runs_of(&inline, 3, 0, 1000).is_none());
+    }
+}
