@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Longest message kept: a reason for people, not a dump.
+const MAX_MESSAGE: usize = 400;
+
 /// What went wrong with one document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,7 +38,7 @@ pub struct OcrError {
 impl OcrError {
     /// An error of `kind` with `message`.
     pub fn new(kind: OcrErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self { kind, message: one_line(&message.into(), MAX_MESSAGE) }
     }
 
     pub(crate) fn corrupt(message: impl Into<String>) -> Self {
@@ -49,4 +52,26 @@ impl OcrError {
     pub(crate) fn io(context: &str, e: std::io::Error) -> Self {
         Self::new(OcrErrorKind::Io, format!("{context}: {e}"))
     }
+}
+
+/// One line: control characters (newlines included) escaped or dropped,
+/// runs of spaces collapsed, and the length bounded.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max + 4));
+    for c in text.chars() {
+        if out.chars().count() >= max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' | '\r' | '\t' | ' ' => {
+                if !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out.trim_end().to_owned()
 }

@@ -201,12 +201,24 @@ async fn record_nothing_to_do(
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
     event.params.insert("policy_version".into(), version.into());
     event.params.insert("pages".into(), (outcome.pages.len() as u64).into());
-    event.params.insert(
-        "pages_with_text_layer".into(),
-        (outcome.pages.iter().filter(|p| p.had_text_layer).count() as u64).into(),
-    );
+    let text_layer = outcome.pages.iter().filter(|p| p.had_text_layer).count();
+    event.params.insert("pages_with_text_layer".into(), (text_layer as u64).into());
+    event.params.insert(PARAM_NOT_OCRED.into(), not_ocred_reason(text_layer, outcome.pages.len()).into());
     event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    tracing::info!(path = %input.path, "not OCRed: every page has a text layer");
     ctx.record(event).await.map(|_| ())
+}
+
+/// Ledger key of the reason a scan got no OCR outputs.
+pub const PARAM_NOT_OCRED: &str = "not_ocred";
+
+/// Why no page was OCRed, for the ledger and `show`.
+fn not_ocred_reason(text_layer: usize, pages: usize) -> String {
+    if text_layer == pages {
+        format!("already text: every page ({pages}) has a text layer (born-digital or already searchable); not OCRed")
+    } else {
+        format!("{text_layer} of {pages} pages have a text layer and no page was OCRed")
+    }
 }
 
 /// What a person calls the output, e.g. "searchable PDF of scans/ (12 pages)".

@@ -59,6 +59,8 @@ struct Listing {
     failures: Vec<Failure>,
     /// Images that hold less than they declare, and the files they cut.
     truncated: Vec<serde_json::Value>,
+    /// Facts that need no action, e.g. a PDF already text, so not OCRed.
+    notes: Vec<String>,
 }
 
 /// Flags the stages set (intake, explore, device, transcode, OCR). A flag
@@ -114,7 +116,8 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     let failures = failures(&events, &args);
     let truncated = truncated(&events, &args);
     let items = described(&events, &args);
-    let listing = Listing { case: args.case.clone(), artefacts, items, failures, truncated };
+    let notes = notes(&events, &args, &artefacts);
+    let listing = Listing { case: args.case.clone(), artefacts, items, failures, truncated, notes };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listing)?);
     } else {
@@ -195,6 +198,17 @@ fn failures(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Failure> {
         .collect()
 }
 
+/// The notes of the exhibits shown, naming each input by its path.
+fn notes(events: &[CustodyEvent], args: &ShowArgs, artefacts: &[ArtefactManifest]) -> Vec<String> {
+    let labels = artefacts
+        .iter()
+        .filter_map(|m| m.source.as_ref().map(|s| (m.id.to_string(), s.path.display.clone())))
+        .collect();
+    let mut events = events.to_vec();
+    events.retain(|e| args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x)));
+    super::summary_attention::notes_from_events(&events, &labels)
+}
+
 fn truncated(events: &[CustodyEvent], args: &ShowArgs) -> Vec<serde_json::Value> {
     let mut events = events.to_vec();
     events.retain(|e| args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x)));
@@ -226,5 +240,8 @@ fn print_text(listing: &Listing, args: &ShowArgs) {
     }
     for t in &listing.truncated {
         println!("truncated: {}", t["text"].as_str().unwrap_or_default());
+    }
+    for note in &listing.notes {
+        println!("note: {}", escape_message(note));
     }
 }

@@ -86,6 +86,8 @@ pub struct Summary {
     pub counts: Counts,
     pub artefacts: Vec<ArtefactRow>,
     pub attention: Vec<Attention>,
+    /// Facts that need no action (e.g. a PDF already text, so not OCRed).
+    pub notes: Vec<String>,
     pub failures: Vec<Failure>,
 }
 
@@ -105,6 +107,7 @@ impl Summary {
             counts: counts(&artefacts, items, &ctx.tally),
             artefacts,
             attention: super::summary_attention::from_events(&facts.events, &labels),
+            notes: super::summary_attention::notes_from_events(&facts.events, &labels),
             failures: ctx.tally.failures().into_iter().map(|(what, reason)| Failure { what, reason }).collect(),
         };
         for (what, note) in ctx.tally.warnings() {

@@ -106,3 +106,21 @@ fn review_pages(e: &CustodyEvent) -> Vec<u64> {
     let pages = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array());
     pages.map(|p| p.iter().filter_map(|v| v["page"].as_u64()).map(|n| n + 1).collect()).unwrap_or_default()
 }
+
+/// Facts a person should know that need no action, e.g. a PDF that is
+/// already text and so was not OCRed (`[ocr] ocr_pages_with_text`).
+pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) -> Vec<String> {
+    let label = |id: Option<&ArtefactId>| {
+        id.map(|id| labels.get(&id.to_string()).cloned().unwrap_or_else(|| id.to_string())).unwrap_or_default()
+    };
+    let mut out: Vec<String> = Vec::new();
+    for e in events.iter().filter(|e| e.action == Action::Ocr && matches!(e.outcome, Outcome::Ok)) {
+        if let Some(reason) = e.params.get(exhibit_ocr::PARAM_NOT_OCRED).and_then(|r| r.as_str()) {
+            let note = format!("{}: {reason}", subject(e, &label));
+            if !out.contains(&note) {
+                out.push(note);
+            }
+        }
+    }
+    out
+}

@@ -21,7 +21,7 @@ pub struct LedgerFacts {
     seen: u64,
     /// Content SHA-256 → the first original or extracted artefact holding it.
     pub first_holder: HashMap<String, String>,
-    /// The exhibit's events that can need attention or count pages, in
+    /// The exhibit's events that can need attention, count pages or hold a note, in
     /// ledger order.
     pub events: Vec<CustodyEvent>,
 }
@@ -86,7 +86,10 @@ fn may_need_attention(e: &CustodyEvent) -> bool {
         Action::Explored => e.params.contains_key("truncated"),
         Action::Failed | Action::Verified | Action::Transcoded => true,
         Action::Identified => e.params.contains_key(exhibit_intake::PARAM_EXTENSION_MISMATCH),
-        Action::Ocr => e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text"),
+        Action::Ocr => {
+            e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text")
+                || e.params.contains_key(exhibit_ocr::PARAM_NOT_OCRED)
+        }
         _ => false,
     }
 }

@@ -28,6 +28,9 @@ pub fn print_table(summary: &Summary) {
         );
         println!("    {} is a duplicate of {first} {first_path}", escape_name(&dup.path));
     }
+    for note in &summary.notes {
+        println!("    {}", escape_message(note));
+    }
     if summary.attention.is_empty() {
         println!("needs attention: nothing");
         return;

@@ -181,3 +181,64 @@ fn an_item_manifest_row_switches_ocr_off_for_its_exhibit() {
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0].0, "JS/OFF", "{skipped:?}");
 }
+
+/// A one-page PDF drawing `content` in Helvetica, with a correct xref.
+fn text_pdf(content: &str) -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+    out
+}
+
+/// Issue 13: a born-digital PDF is reported as already text (no empty OCR
+/// outputs, the reason in the ledger and the summary), and a damaged PDF's
+/// reason is one line for people, without the parser's source paths.
+#[test]
+fn a_born_digital_pdf_is_already_text_and_a_damaged_one_is_one_clear_line() {
+    let sb = Sandbox::new();
+    let born = text_pdf("BT /F1 24 Tf 72 700 Td (Born digital text page) Tj ET");
+    let damaged = born[..born.len() / 2].to_vec();
+    let src = scans_folder(&sb, &[("born.pdf", born)]);
+    let args = ["ingest", "--case", "OCR-T", "--exhibit", "T/1", "--operator", "T", src.to_str().unwrap()];
+    let out = sb.run(&args);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}{}", stderr(&out));
+    assert!(table.contains("born.pdf: already text: every page (1) has a text layer"), "{table}");
+    assert!(table.contains("needs attention: nothing"), "{table}");
+    assert!(derivatives(&sb.show_json("OCR-T")).is_empty(), "no empty OCR outputs");
+    let ledger = sb.ledger("OCR-T");
+    let ocr = ledger.iter().map(|(_, e)| e).find(|e| e["action"] == "ocr").expect("an OCR event");
+    assert_eq!(ocr["params"]["pages_with_text_layer"], 1, "{ocr}");
+    let shown = sb.run(&["show", "--case", "OCR-T"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.lines().any(|l| l.starts_with("note: ") && l.contains("born.pdf: already text")), "{shown}");
+
+    let src = scans_folder(&sb, &[("trunc.pdf", damaged)]);
+    std::fs::remove_file(src.join("born.pdf")).unwrap();
+    let args = ["ingest", "--case", "OCR-T", "--exhibit", "T/2", "--operator", "T", src.to_str().unwrap()];
+    let out = sb.run(&args);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{table}{}", stderr(&out));
+    let line = table.lines().find(|l| l.contains("unconverted:")).unwrap_or_else(|| panic!("{table}"));
+    assert!(line.contains("trunc.pdf") && line.contains("PDF page 1"), "{line}");
+    for leak in ["\\n", ".rs:", ".cargo", "Try at", "caused by"] {
+        assert!(!line.contains(leak), "{leak} in {line}");
+    }
+}

@@ -113,22 +113,29 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     })
 }
 
-/// Moves the renderer outputs into `out_dir` under their final names.
-fn finish_outputs(out_dir: &Path, with_pdf: bool) -> Result<(), OcrError> {
+/// Moves the renderer outputs into `out_dir` under their final names. When
+/// no page was OCRed (every page has a text layer) there are none: an empty
+/// text file would read as "OCR found nothing".
+fn finish_outputs(out_dir: &Path, any_page_ocred: bool) -> Result<(), OcrError> {
     fn io(what: &'static str) -> impl Fn(std::io::Error) -> OcrError {
         move |e| OcrError::io(&format!("cannot write {what}"), e)
     }
-    std::fs::rename(format!("{BASE}.txt"), out_dir.join(TEXT_FILE)).map_err(io(TEXT_FILE))?;
-    std::fs::rename(format!("{BASE}.hocr"), out_dir.join(HOCR_FILE)).map_err(io(HOCR_FILE))?;
-    let pdf_name = format!("{BASE}.pdf");
-    if with_pdf {
+    let (text, hocr, pdf_name) = (format!("{BASE}.txt"), format!("{BASE}.hocr"), format!("{BASE}.pdf"));
+    if any_page_ocred {
+        std::fs::rename(&text, out_dir.join(TEXT_FILE)).map_err(io(TEXT_FILE))?;
+        std::fs::rename(&hocr, out_dir.join(HOCR_FILE)).map_err(io(HOCR_FILE))?;
         let mut pdf = std::fs::read(&pdf_name).map_err(io(PDF_FILE))?;
         reproducible::fix_dates(&mut pdf);
         std::fs::write(out_dir.join(PDF_FILE), pdf).map_err(io(PDF_FILE))?;
     }
-    let _ = std::fs::remove_file(pdf_name);
+    for name in [text, hocr, pdf_name] {
+        let _ = std::fs::remove_file(name);
+    }
     Ok(())
 }
+
+/// Why a page with a text layer was not OCRed.
+pub const TEXT_LAYER_REASON: &str = "the page already has a text layer (born-digital or already searchable); not OCRed";
 
 fn text_layer_result(index: u32) -> PageResult {
     PageResult {
@@ -138,7 +145,7 @@ fn text_layer_result(index: u32) -> PageResult {
         rotated_degrees: 0,
         had_text_layer: true,
         needs_review: false,
-        reason: Some("page has a text layer; not OCRed".into()),
+        reason: Some(TEXT_LAYER_REASON.into()),
     }
 }
 

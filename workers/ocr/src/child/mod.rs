@@ -15,6 +15,7 @@ mod ffi;
 mod input;
 mod jbig2;
 mod orient;
+mod pdf_error;
 mod pdf_input;
 mod png;
 mod repair;

@@ -12,6 +12,7 @@ use pdf::file::{FileOptions, NoCache, NoLog};
 use pdf::object::{ColorSpace, ImageXObject, Page, Resolve, XObject};
 
 use super::input::{DecodedPage, Item, Sink, check_pixels, decode_single, plausible_ppi};
+use super::pdf_error::describe;
 use super::samples::{self, Colour, Raster};
 use super::{jbig2, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
@@ -47,7 +48,9 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     let mut seq = 0;
     for index in 0..count {
         let item = catch_unwind(AssertUnwindSafe(|| {
-            let page = file.get_page(index).map_err(|e| OcrError::corrupt(format!("PDF page {}: {e}", index + 1)))?;
+            let page = file
+                .get_page(index)
+                .map_err(|e| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e))))?;
             page_item(&page, index, seq, policy, &resolver)
         }))
         .map_err(|_| OcrError::corrupt(format!("PDF page {}: the parser failed", index + 1)))??;
@@ -65,16 +68,16 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
 fn load(data: &[u8]) -> Result<pdf::file::File<&[u8], NoCache, NoCache, NoLog>, OcrError> {
     catch_unwind(|| FileOptions::uncached().load(data))
         .map_err(|_| OcrError::corrupt("PDF: the parser failed on this file"))?
-        .map_err(|e| OcrError::corrupt(format!("PDF: {e}")))
+        .map_err(|e| OcrError::corrupt(format!("PDF cannot be read: {}", describe(&e))))
 }
 
 fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Resolve) -> Result<Item, OcrError> {
-    let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {}: {e}", index + 1));
+    let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e)));
     let ops = match &page.contents {
         Some(c) => c.operations(r).map_err(err)?,
         None => Vec::new(),
     };
-    let has_text = ops.iter().any(|op| matches!(op, Op::TextDraw { .. } | Op::TextDrawAdjusted { .. }));
+    let has_text = ops.iter().any(draws_text);
     if has_text && !policy.ocr_pages_with_text {
         return Ok(Item::TextLayer(index));
     }
@@ -111,8 +114,26 @@ fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Res
     Ok(Item::Page(page_out))
 }
 
+/// A filter's name without its parameters (which hold data from the file).
+fn filter_name(filter: &StreamFilter) -> String {
+    let debug = format!("{filter:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or_default().to_owned()
+}
+
+/// Whether an operator draws text: an empty string draws nothing, so a scan
+/// page cannot dodge OCR with `() Tj`.
+fn draws_text(op: &Op) -> bool {
+    match op {
+        Op::TextDraw { text } => !text.data.is_empty(),
+        Op::TextDrawAdjusted { array } => {
+            array.iter().any(|t| matches!(t, pdf::content::TextDrawAdjusted::Text(s) if !s.data.is_empty()))
+        }
+        _ => false,
+    }
+}
+
 fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Resolve) -> Result<DecodedPage, OcrError> {
-    let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {} image: {e}", index + 1));
+    let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {} image: {}", index + 1, describe(&e)));
     let (raw, filter) = img.raw_image_data(r).map_err(err)?;
     let encoded = match filter {
         Some(StreamFilter::DCTDecode(_)) | Some(StreamFilter::JPXDecode) => raw.to_vec(),
@@ -136,7 +157,7 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
         Some(other) => {
             return Err(OcrError::new(
                 OcrErrorKind::Unsupported,
-                format!("PDF page {}: image filter {other:?}", index + 1),
+                format!("PDF page {}: image filter {}", index + 1, filter_name(other)),
             ));
         }
     };
@@ -151,7 +172,7 @@ fn raster_of(img: &ImageXObject, index: u32) -> Result<Raster, OcrError> {
         let colour = colour_of(img.color_space.as_ref()).ok_or_else(|| {
             OcrError::new(
                 OcrErrorKind::Unsupported,
-                format!("PDF page {}: image colour space {:?}", index + 1, img.color_space),
+                format!("PDF page {}: image colour space {}", index + 1, colour_space_name(img.color_space.as_ref())),
             )
         })?;
         (colour, img.bits_per_component.unwrap_or(8))
@@ -166,6 +187,14 @@ fn raster_of(img: &ImageXObject, index: u32) -> Result<Raster, OcrError> {
     };
     let decode = img.decode.clone().filter(|d| !identity(d));
     Ok(Raster { width: img.width, height: img.height, bpc, colour, decode })
+}
+
+/// A colour space's kind, without its tables (an Indexed lookup is file data).
+fn colour_space_name(cs: Option<&ColorSpace>) -> String {
+    cs.map_or_else(
+        || "none".to_owned(),
+        |cs| format!("{cs:?}").split(['(', ' ', '{']).next().unwrap_or_default().to_owned(),
+    )
 }
 
 /// The colour model of a colour space, if it is one we decode.

@@ -5,4 +5,5 @@ mod common;
 mod corpus;
 mod fixtures;
 mod pdfa;
+mod text_layer;
 mod tools;
