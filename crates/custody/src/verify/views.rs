@@ -36,26 +36,27 @@ impl RecordedView {
     }
 }
 
-/// Of the content hashes with no object, those that intact manifests
-/// describe as views; the rest are missing objects.
+/// Every view intact manifests describe, whether or not an object with
+/// the same SHA-256 exists (a copy elsewhere says nothing about the view),
+/// and the hashes in `unlisted` (no object stored) that no view holds:
+/// those objects are missing.
 pub(super) async fn find_views(
     store: &dyn ObjectStore,
     case: &CaseId,
     refs: &Refs,
-    unlisted: Vec<Sha256Digest>,
+    unlisted: &BTreeSet<Sha256Digest>,
 ) -> Result<(Vec<RecordedView>, Vec<Sha256Digest>)> {
     let (mut views, mut missing) = (Vec::new(), Vec::new());
-    for sha256 in unlisted {
-        let mut found = None;
-        for id in refs.objects.get(&sha256).into_iter().flatten() {
-            if let Some(manifest) = recorded_view_manifest(store, case, refs, id, &sha256).await? {
-                found = Some(RecordedView { id: id.clone(), sha256, manifest });
-                break;
+    for (sha256, ids) in &refs.objects {
+        let mut found = false;
+        for id in ids {
+            if let Some(manifest) = recorded_view_manifest(store, case, refs, id, sha256).await? {
+                views.push(RecordedView { id: id.clone(), sha256: *sha256, manifest });
+                found = true;
             }
         }
-        match found {
-            Some(view) => views.push(view),
-            None => missing.push(sha256),
+        if !found && unlisted.contains(sha256) {
+            missing.push(*sha256);
         }
     }
     Ok((views, missing))
