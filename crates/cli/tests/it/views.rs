@@ -350,3 +350,23 @@ fn a_view_broken_by_its_image_is_named_even_when_a_copy_shares_its_hash() {
         failed.iter().filter(|f| f["target"] == "object").map(|f| f["sha256"].as_str().unwrap()).collect();
     assert_eq!(failed_objects, vec![image_sha.as_str()], "the image, and not the intact copy: {report:#}");
 }
+
+#[test]
+fn a_tampered_view_manifest_is_named_without_blaming_a_missing_object() {
+    let sb = Sandbox::new();
+    ingest_clean(&sb, "AUDV-3", &fixture("fat/fat12.img"));
+    let views = assert_views_only(&sb, "AUDV-3");
+    let target = views.iter().find(|v| !base_ranges(v).is_empty() && v["size"].as_u64() > Some(16)).unwrap();
+    let id = target["id"].as_str().unwrap();
+    let mut edited = target.clone();
+    let run = &mut edited["view"]["runs"][0]["base_offset"];
+    *run = Value::from(run.as_u64().unwrap() + 512);
+    let path = sb.case_dir("AUDV-3").join("artefacts").join(format!("{id}.json"));
+    overwrite(&path, &serde_json::to_vec_pretty(&edited).unwrap());
+    let (code, report) = sb.verify_json("AUDV-3");
+    assert_ne!(code, 0, "{report:#}");
+    let altered = problems(&report, "manifest-altered");
+    assert_eq!(altered.len(), 1, "{report:#}");
+    assert_eq!(altered[0]["artefact"], id, "{report:#}");
+    assert!(problems(&report, "object-missing").is_empty(), "no object was ever stored for a view: {report:#}");
+}

@@ -48,18 +48,34 @@ pub(super) async fn find_views(
 ) -> Result<(Vec<RecordedView>, Vec<Sha256Digest>)> {
     let (mut views, mut missing) = (Vec::new(), Vec::new());
     for (sha256, ids) in &refs.objects {
-        let mut found = false;
+        let (mut found, mut unconfirmed) = (false, false);
         for id in ids {
-            if let Some(manifest) = recorded_view_manifest(store, case, refs, id, sha256).await? {
-                views.push(RecordedView { id: id.clone(), sha256: *sha256, manifest });
-                found = true;
+            match recorded_view_manifest(store, case, refs, id, sha256).await? {
+                Described::View(manifest) => {
+                    views.push(RecordedView { id: id.clone(), sha256: *sha256, manifest });
+                    found = true;
+                }
+                // The manifest is reported as altered or missing; whether the
+                // content was a view cannot be told, so no object is blamed.
+                Described::Unconfirmed => unconfirmed = true,
+                Described::NotAView => {}
             }
         }
-        if !found && unlisted.contains(sha256) {
+        if !found && !unconfirmed && unlisted.contains(sha256) {
             missing.push(*sha256);
         }
     }
     Ok((views, missing))
+}
+
+/// What the manifest of an artefact says of its content.
+enum Described {
+    /// The recorded manifest describes a view with that content.
+    View(ArtefactManifest),
+    /// The recorded manifest is no view (or for other content).
+    NotAView,
+    /// The manifest was recorded but is missing or not the recorded one.
+    Unconfirmed,
 }
 
 /// The manifest of `id`, if it is the one the ledger recorded and it
@@ -70,21 +86,24 @@ async fn recorded_view_manifest(
     refs: &Refs,
     id: &ArtefactId,
     sha256: &Sha256Digest,
-) -> Result<Option<ArtefactManifest>> {
-    let Some(recorded) = refs.manifests.get(id) else { return Ok(None) };
+) -> Result<Described> {
+    let Some(recorded) = refs.manifests.get(id) else { return Ok(Described::NotAView) };
     let bytes = match read_small(store, &manifest_key(case, id), ENTRY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(e) if matches!(e.kind(), StoreErrorKind::NotFound | StoreErrorKind::Corrupt | StoreErrorKind::TooLarge) => {
-            return Ok(None);
+            return Ok(Described::Unconfirmed);
         }
         Err(e) => return Err(e.into()),
     };
     let hash = Sha256Digest::of(&bytes);
     if !recorded.iter().any(|r| r.manifest_sha256 == hash) {
-        return Ok(None);
+        return Ok(Described::Unconfirmed);
     }
     let manifest = serde_json::from_slice::<ArtefactManifest>(&bytes).ok();
-    Ok(manifest.filter(|m| m.view.is_some() && m.digests.sha256 == *sha256))
+    Ok(match manifest.filter(|m| m.view.is_some() && m.digests.sha256 == *sha256) {
+        Some(m) => Described::View(m),
+        None => Described::NotAView,
+    })
 }
 
 /// Checks every view. `intact` holds the objects that re-hashed clean;
