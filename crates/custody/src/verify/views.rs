@@ -52,7 +52,7 @@ pub(super) async fn find_views(
         for id in ids {
             match recorded_view_manifest(store, case, refs, id, sha256).await? {
                 Described::View(manifest) => {
-                    views.push(RecordedView { id: id.clone(), sha256: *sha256, manifest });
+                    views.push(RecordedView { id: id.clone(), sha256: *sha256, manifest: *manifest });
                     found = true;
                 }
                 // The manifest is reported as altered or missing; whether the
@@ -71,7 +71,7 @@ pub(super) async fn find_views(
 /// What the manifest of an artefact says of its content.
 enum Described {
     /// The recorded manifest describes a view with that content.
-    View(ArtefactManifest),
+    View(Box<ArtefactManifest>),
     /// The recorded manifest is no view (or for other content).
     NotAView,
     /// The manifest was recorded but is missing or not the recorded one.
@@ -101,7 +101,7 @@ async fn recorded_view_manifest(
     }
     let manifest = serde_json::from_slice::<ArtefactManifest>(&bytes).ok();
     Ok(match manifest.filter(|m| m.view.is_some() && m.digests.sha256 == *sha256) {
-        Some(m) => Described::View(m),
+        Some(m) => Described::View(Box::new(m)),
         None => Described::NotAView,
     })
 }
