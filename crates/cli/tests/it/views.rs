@@ -161,7 +161,11 @@ fn a_flipped_image_byte_breaks_exactly_the_views_over_it() {
         assert_eq!(p["base_sha256"], image_sha.as_str(), "each names the image");
     }
     // get refuses the broken view and still serves the others.
-    assert!(!get(&sb, "FLIP-1", target["id"].as_str().unwrap()).status.success());
+    let refused = get(&sb, "FLIP-1", target["id"].as_str().unwrap());
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(message.contains(&image_sha) && message.contains(target["id"].as_str().unwrap()), "{message}");
+    assert!(!message.contains("artefacts/"), "the manifest is not to blame: {message}");
     let intact = views.iter().find(|v| !covers(v, byte)).unwrap();
     assert!(get(&sb, "FLIP-1", intact["id"].as_str().unwrap()).status.success());
 }
