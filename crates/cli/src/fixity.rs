@@ -1,8 +1,8 @@
 //! What a fixity audit re-hashes, in which order, and how. Everything
-//! stored is enumerated by [`audit_targets`] as an [`AuditTarget`]: today
-//! each content object; a file described as ranges of a stored image (a
-//! view) becomes another variant there, with its own arm in [`rehash`],
-//! and the schedule and the ledger record stay as they are.
+//! stored is enumerated by [`audit_targets`] as an [`AuditTarget`]: each
+//! content object, and each file kept as a view into a stored image (see
+//! [`crate::fixity_views`]). A view is its own target, named by artefact:
+//! a copy elsewhere with the same SHA-256 says nothing about the view.
 
 use std::collections::BTreeMap;
 
@@ -10,9 +10,9 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::object_key;
 use exhibit_custody::LedgerEntry;
-use exhibit_report::fixity::last_audits;
+use exhibit_report::fixity::{last_audits, last_view_audits};
 pub use exhibit_store::Fixity;
-use exhibit_store::{ObjectStore, StoreError, rehash_object};
+use exhibit_store::{ObjectStore, StoreError};
 use tracing::instrument;
 
 /// One thing an audit re-hashes.
@@ -25,6 +25,8 @@ pub enum AuditTarget {
         /// The artefacts whose content it is.
         artefacts: Vec<ArtefactId>,
     },
+    /// A file kept as runs of a stored image, read through the image.
+    View(Box<crate::fixity_views::ViewTarget>),
 }
 
 impl AuditTarget {
@@ -32,6 +34,15 @@ impl AuditTarget {
     pub fn sha256(&self) -> Sha256Digest {
         match self {
             Self::Object { sha256, .. } => *sha256,
+            Self::View(v) => v.sha256,
+        }
+    }
+
+    /// What the schedule tells targets apart by.
+    fn key(&self) -> (Option<&ArtefactId>, Sha256Digest) {
+        match self {
+            Self::Object { sha256, .. } => (None, *sha256),
+            Self::View(v) => (Some(&v.id), v.sha256),
         }
     }
 
@@ -45,6 +56,7 @@ impl AuditTarget {
                     _ => format!("object {sha256} (artefact {})", ids.join(", ")),
                 }
             }
+            Self::View(v) => format!("view {} (sha256 {}) into image {}", v.id, v.sha256, v.base_sha256()),
         }
     }
 }
@@ -77,17 +89,29 @@ pub fn schedule(
     percent: u64,
 ) -> Vec<AuditTarget> {
     let audited = last_audits(entries);
+    let audited_views = last_view_audits(entries);
+    let last_check = |t: &AuditTarget| match t {
+        AuditTarget::Object { sha256, .. } => audited.get(sha256).map(|(seq, _)| *seq),
+        AuditTarget::View(v) => audited_views.get(&v.id).map(|(seq, _)| *seq),
+    };
     let mut ordered: Vec<(u64, AuditTarget)> =
-        targets.into_iter().map(|(t, stored)| (audited.get(&t.sha256()).map_or(stored, |(seq, _)| *seq), t)).collect();
-    ordered.sort_by_key(|(seq, t)| (*seq, t.sha256()));
+        targets.into_iter().map(|(t, stored)| (last_check(&t).unwrap_or(stored), t)).collect();
+    ordered.sort_by(|(a, x), (b, y)| (a, x.key()).cmp(&(b, y.key())));
     let take = (ordered.len() as u64 * percent.min(100)).div_ceil(100) as usize;
     ordered.into_iter().take(take).map(|(_, t)| t).collect()
 }
 
-/// Re-hashes one target in full.
-#[instrument(skip(store), fields(target = %target.sha256()))]
-pub async fn rehash(store: &dyn ObjectStore, case: &CaseId, target: &AuditTarget) -> Result<Fixity, StoreError> {
+/// Re-hashes one target in full. `images` remembers each image's fixity,
+/// so an image is read once for all of its views.
+#[instrument(skip(store, images), fields(target = %target.sha256()))]
+pub async fn rehash(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    target: &AuditTarget,
+    images: &mut crate::fixity_views::ImageFixity,
+) -> Result<Fixity, StoreError> {
     match target {
-        AuditTarget::Object { sha256, .. } => rehash_object(store, &object_key(case, sha256)).await,
+        AuditTarget::Object { sha256, .. } => images.object(store, &object_key(case, sha256)).await,
+        AuditTarget::View(v) => crate::fixity_views::rehash_view(store, case, v, images).await,
     }
 }

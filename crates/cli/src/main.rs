@@ -11,6 +11,7 @@
 mod commands;
 mod config;
 mod fixity;
+mod fixity_views;
 mod group;
 mod help;
 mod ledger_gate;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, CustodyEvent};
+use exhibit_core::ids::ArtefactId;
 use serde::{Deserialize, Serialize};
 
 /// The params key that marks a `verified` event as a fixity audit.
@@ -28,6 +29,11 @@ pub struct AuditRecord {
     /// Objects that failed, with why.
     #[serde(default)]
     pub failed: Vec<AuditFailure>,
+    /// Files kept as views into a stored image, read through the image and
+    /// found intact, by artefact (a view has no object of its own, and a
+    /// copy elsewhere may share its SHA-256).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intact_views: Vec<ArtefactId>,
 }
 
 /// One object an audit found altered or missing.
@@ -38,6 +44,9 @@ pub struct AuditFailure {
     pub sha256: Sha256Digest,
     /// `altered` or `missing`.
     pub fault: String,
+    /// Set when what failed is a view: the artefact whose bytes changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<ArtefactId>,
 }
 
 impl AuditRecord {
@@ -59,8 +68,23 @@ pub fn last_audits(entries: &[(u64, CustodyEvent)]) -> BTreeMap<Sha256Digest, (u
         for sha256 in record.intact {
             last.insert(sha256, (*seq, true));
         }
-        for failure in record.failed {
+        for failure in record.failed.into_iter().filter(|f| f.view.is_none()) {
             last.insert(failure.sha256, (*seq, false));
+        }
+    }
+    last
+}
+
+/// The latest audit of each view, by artefact, as [`last_audits`].
+pub fn last_view_audits(entries: &[(u64, CustodyEvent)]) -> BTreeMap<ArtefactId, (u64, bool)> {
+    let mut last = BTreeMap::new();
+    for (seq, event) in entries {
+        let Some(record) = AuditRecord::of(event) else { continue };
+        for id in record.intact_views {
+            last.insert(id, (*seq, true));
+        }
+        for id in record.failed.into_iter().filter_map(|f| f.view) {
+            last.insert(id, (*seq, false));
         }
     }
     last

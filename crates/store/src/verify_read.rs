@@ -16,6 +16,8 @@ use exhibit_core::layout::ObjectKey;
 pub struct VerifyingReader {
     inner: Box<dyn Read + Send>,
     key: ObjectKey,
+    /// What the messages call the bytes (default `object <key>`).
+    subject: Option<String>,
     expect_sha256: Option<Sha256Digest>,
     expect_size: Option<u64>,
     read: u64,
@@ -35,6 +37,7 @@ impl VerifyingReader {
         Self {
             inner,
             key,
+            subject: None,
             expect_sha256: None,
             expect_size: None,
             read: 0,
@@ -46,6 +49,17 @@ impl VerifyingReader {
     pub fn expect_sha256(mut self, sha256: Option<Sha256Digest>) -> Self {
         self.expect_sha256 = sha256;
         self
+    }
+
+    /// Names the bytes in messages as `subject` (a view into an image, say)
+    /// rather than as `object <key>`.
+    pub fn describe_as(mut self, subject: String) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    fn subject(&self) -> String {
+        self.subject.clone().unwrap_or_else(|| format!("object {}", self.key))
     }
 
     /// Fails unless exactly `size` bytes are read (if given).
@@ -96,15 +110,16 @@ impl VerifyingReader {
         self.state = State::Done(actual);
         if let Some(size) = self.expect_size.filter(|&s| s != self.read) {
             let msg = format!(
-                "object {} is {} bytes long but {size} bytes were expected; it was truncated or altered after storing",
-                self.key, self.read
+                "{} is {} bytes long but {size} bytes were expected; it was truncated or altered after storing",
+                self.subject(),
+                self.read
             );
             return Err(self.fail(Some(actual), msg));
         }
         if let Some(expect) = self.expect_sha256.filter(|&e| e != actual) {
             let msg = format!(
-                "object {} has SHA-256 {actual} but {expect} was expected; the stored bytes were altered or damaged",
-                self.key
+                "{} has SHA-256 {actual} but {expect} was expected; the stored bytes were altered or damaged",
+                self.subject()
             );
             return Err(self.fail(Some(actual), msg));
         }

@@ -63,8 +63,11 @@ impl Resolver<'_> {
             return self.store.get(&object_key(case, &expect), Some(expect)).await;
         };
         let at = open_view_at(self, case, &manifest.id, view, manifest.size, 0).await?;
-        let key = manifest_key(case, &manifest.id);
+        // A mismatch is damage to the image under the view: name both.
+        let key = object_key(case, &view.base.sha256);
+        let subject = format!("view {} read through image {} ({key})", manifest.id, view.base.artefact);
         Ok(VerifyingReader::new(key, Box::new(SequentialReader::new(at)))
+            .describe_as(subject)
             .expect_sha256(Some(expect))
             .expect_size(Some(manifest.size)))
     }
@@ -152,11 +155,11 @@ async fn open_base(
     open_view_at(resolver, case, &manifest.id, inner, manifest.size, depth + 1).await
 }
 
-/// The object key or manifest key an artefact's content is read from, for
-/// messages.
+/// The object key an artefact's content is read from, for messages: for a
+/// view, its image's.
 pub fn content_key(case: &CaseId, manifest: &ArtefactManifest) -> ObjectKey {
-    match manifest.view {
-        Some(_) => manifest_key(case, &manifest.id),
+    match &manifest.view {
+        Some(view) => object_key(case, &view.base.sha256),
         None => object_key(case, &manifest.digests.sha256),
     }
 }

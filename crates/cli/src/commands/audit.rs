@@ -94,12 +94,14 @@ async fn audit_case(
     let signer = open_signer(config)?;
     let opened = open_case(store.clone(), case, signer.clone(), (&args.keys, config)).await?;
     let pairs: Vec<(u64, CustodyEvent)> = opened.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
-    let targets = audit_targets(&opened.entries);
+    let targets =
+        crate::fixity_views::with_views(store.as_ref(), case, &opened.entries, audit_targets(&opened.entries)).await?;
     let total = targets.len();
     let chosen = schedule(targets, &pairs, args.sample);
     let mut results = Vec::with_capacity(chosen.len());
+    let mut images = crate::fixity_views::ImageFixity::default();
     for target in chosen {
-        let fixity = rehash(store.as_ref(), case, &target).await?;
+        let fixity = rehash(store.as_ref(), case, &target, &mut images).await?;
         results.push((target, fixity));
     }
     record(&opened, case, &actor(operator, &signer), args.sample, &results).await?;
@@ -122,12 +124,17 @@ async fn record(
         let mut record = AuditRecord { sample_percent: sample, ..Default::default() };
         let mut reasons = Vec::new();
         for (target, fixity) in chunk {
-            match fixity {
-                Fixity::Intact => record.intact.push(target.sha256()),
-                Fixity::Altered | Fixity::Missing => {
+            let view = match target {
+                AuditTarget::View(v) => Some(v.id.clone()),
+                AuditTarget::Object { .. } => None,
+            };
+            match (fixity, view) {
+                (Fixity::Intact, None) => record.intact.push(target.sha256()),
+                (Fixity::Intact, Some(id)) => record.intact_views.push(id),
+                (Fixity::Altered | Fixity::Missing, view) => {
                     let fault = fault_name(*fixity);
                     reasons.push(format!("{}: {fault}", target.describe()));
-                    record.failed.push(AuditFailure { sha256: target.sha256(), fault: fault.to_owned() });
+                    record.failed.push(AuditFailure { sha256: target.sha256(), fault: fault.to_owned(), view });
                 }
             }
         }
@@ -170,7 +177,7 @@ fn print_text(args: &AuditArgs, a: &CaseAudit) {
         println!("FAILED: case {}: {}: {}", a.case, target.describe(), fault_name(*fixity));
     }
     println!(
-        "audit: case {}: re-hashed {} of {} objects ({}% sample, longest unchecked first): {}",
+        "audit: case {}: re-hashed {} of {} objects and views ({}% sample, longest unchecked first): {}",
         a.case,
         a.checked,
         a.total,
@@ -187,6 +194,10 @@ fn to_json(a: &CaseAudit) -> Value {
             AuditTarget::Object { sha256, artefacts } => {
                 json!({"target": "object", "sha256": sha256, "artefacts": artefacts, "fault": fault_name(*f)})
             }
+            AuditTarget::View(v) => json!({
+                "target": "view", "sha256": v.sha256, "artefact": v.id, "image_sha256": v.base_sha256(),
+                "fault": fault_name(*f)
+            }),
         })
         .collect();
     json!({"case": a.case, "total": a.total, "checked": a.checked, "failed": failed})

@@ -161,7 +161,11 @@ fn a_flipped_image_byte_breaks_exactly_the_views_over_it() {
         assert_eq!(p["base_sha256"], image_sha.as_str(), "each names the image");
     }
     // get refuses the broken view and still serves the others.
-    assert!(!get(&sb, "FLIP-1", target["id"].as_str().unwrap()).status.success());
+    let refused = get(&sb, "FLIP-1", target["id"].as_str().unwrap());
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(message.contains(&image_sha) && message.contains(target["id"].as_str().unwrap()), "{message}");
+    assert!(!message.contains("artefacts/"), "the manifest is not to blame: {message}");
     let intact = views.iter().find(|v| !covers(v, byte)).unwrap();
     assert!(get(&sb, "FLIP-1", intact["id"].as_str().unwrap()).status.success());
 }
@@ -259,4 +263,114 @@ fn derivatives_of_views_are_made_and_reproduced_through_the_view_reader() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("reproduced identically"));
     // No copy of the view was left in the store by the stages that read it.
     assert!(!object_path(&sb, "DERIV-1", clip["digests"]["sha256"].as_str().unwrap()).exists());
+}
+
+/// Runs `exhibit audit --json` on `case` with `args`.
+fn audit(sb: &Sandbox, case: &str, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["audit", "--json", "--operator", "Auditor", "--case", case];
+    all.extend_from_slice(args);
+    let out = sb.run(&all);
+    let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("audit --json: {e}: {}", stderr(&out)));
+    (out.status.code().unwrap_or(-1), value)
+}
+
+/// The artefacts each audit entry names as intact views, per entry.
+fn audited_views(sb: &Sandbox, case: &str) -> Vec<BTreeSet<String>> {
+    sb.ledger(case)
+        .into_iter()
+        .filter(|(_, e)| e["action"] == "verified" && e["params"]["audit"].is_object())
+        .map(|(_, e)| {
+            let ids = e["params"]["audit"]["intact_views"].as_array().cloned().unwrap_or_default();
+            ids.iter().map(|h| h.as_str().unwrap().to_owned()).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn sampled_audits_of_a_pristine_image_find_every_view_intact_and_cover_them_all() {
+    let sb = Sandbox::new();
+    ingest_clean(&sb, "AUDV-1", &fixture("fat/fat12.img"));
+    let views: BTreeSet<String> =
+        assert_views_only(&sb, "AUDV-1").iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    for _ in 0..5 {
+        let (code, report) = audit(&sb, "AUDV-1", &["--sample", "20"]);
+        assert_eq!(code, 0, "a pristine case audits clean: {report:#}");
+        assert_eq!(report["failed"].as_array().unwrap().len(), 0, "{report:#}");
+    }
+    let runs = audited_views(&sb, "AUDV-1");
+    let mut seen = BTreeSet::new();
+    for id in runs.iter().flatten() {
+        // Oldest checked first: a view comes round again only once all were checked.
+        assert!(seen.insert(id.clone()) || seen == views, "{id} re-checked before every view was: {runs:?}");
+    }
+    assert_eq!(seen, views, "five 20% runs cover every view");
+    let (code, report) = sb.verify_json("AUDV-1");
+    assert_eq!(code, 0, "audit entries keep the case clean: {report:#}");
+}
+
+#[test]
+fn a_view_broken_by_its_image_is_named_even_when_a_copy_shares_its_hash() {
+    let sb = Sandbox::new();
+    ingest_clean(&sb, "AUDV-2", &fixture("fat/fat12.img"));
+    let views = assert_views_only(&sb, "AUDV-2");
+    let image = manifests(&sb, "AUDV-2").into_iter().find(|m| m["kind"] == "original").unwrap();
+    let image_sha = image["digests"]["sha256"].as_str().unwrap().to_owned();
+    let target = views.iter().find(|v| !base_ranges(v).is_empty() && v["size"].as_u64() > Some(16)).unwrap();
+    let target_id = target["id"].as_str().unwrap().to_owned();
+    // Another exhibit holds a plain copy of the same bytes.
+    let bytes = get(&sb, "AUDV-2", &target_id).stdout;
+    let src = sb.sources();
+    std::fs::write(src.join("copy.bin"), &bytes).unwrap();
+    let out = sb.run(&[
+        "ingest",
+        "--case",
+        "AUDV-2",
+        "--exhibit",
+        "JS/2",
+        "--operator",
+        "Test Officer",
+        src.join("copy.bin").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "ingest copy: {}", stderr(&out));
+    let copy_sha = target["digests"]["sha256"].as_str().unwrap();
+    assert!(object_path(&sb, "AUDV-2", copy_sha).exists(), "the copy is an object");
+    let byte = base_ranges(target)[0].0 + 7;
+    flip(&sb, "AUDV-2", &image_sha, byte);
+    let expected: BTreeSet<String> =
+        views.iter().filter(|v| covers(v, byte)).map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    assert!(expected.contains(&target_id));
+
+    let (code, report) = sb.verify_json("AUDV-2");
+    assert_ne!(code, 0, "{report:#}");
+    assert_eq!(broken_views(&report), expected, "verify names the views over byte {byte}: {report:#}");
+
+    let (code, report) = audit(&sb, "AUDV-2", &[]);
+    assert_eq!(code, 1, "{report:#}");
+    let failed = report["failed"].as_array().unwrap();
+    let failed_views: BTreeSet<String> =
+        failed.iter().filter(|f| f["target"] == "view").map(|f| f["artefact"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(failed_views, expected, "audit names exactly the views over byte {byte}: {report:#}");
+    let failed_objects: Vec<&str> =
+        failed.iter().filter(|f| f["target"] == "object").map(|f| f["sha256"].as_str().unwrap()).collect();
+    assert_eq!(failed_objects, vec![image_sha.as_str()], "the image, and not the intact copy: {report:#}");
+}
+
+#[test]
+fn a_tampered_view_manifest_is_named_without_blaming_a_missing_object() {
+    let sb = Sandbox::new();
+    ingest_clean(&sb, "AUDV-3", &fixture("fat/fat12.img"));
+    let views = assert_views_only(&sb, "AUDV-3");
+    let target = views.iter().find(|v| !base_ranges(v).is_empty() && v["size"].as_u64() > Some(16)).unwrap();
+    let id = target["id"].as_str().unwrap();
+    let mut edited = target.clone();
+    let run = &mut edited["view"]["runs"][0]["base_offset"];
+    *run = Value::from(run.as_u64().unwrap() + 512);
+    let path = sb.case_dir("AUDV-3").join("artefacts").join(format!("{id}.json"));
+    overwrite(&path, &serde_json::to_vec_pretty(&edited).unwrap());
+    let (code, report) = sb.verify_json("AUDV-3");
+    assert_ne!(code, 0, "{report:#}");
+    let altered = problems(&report, "manifest-altered");
+    assert_eq!(altered.len(), 1, "{report:#}");
+    assert_eq!(altered[0]["artefact"], id, "{report:#}");
+    assert!(problems(&report, "object-missing").is_empty(), "no object was ever stored for a view: {report:#}");
 }

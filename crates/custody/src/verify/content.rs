@@ -80,11 +80,11 @@ pub(super) async fn check_objects(store: &dyn ObjectStore, case: &CaseId, refs: 
         }
     }
     let mut intact = BTreeSet::new();
-    let mut unlisted = Vec::new();
+    let mut unlisted = BTreeSet::new();
     for (sha256, ids) in &refs.objects {
         let artefacts: Vec<ArtefactId> = ids.iter().cloned().collect();
         if !listed.contains(sha256) {
-            unlisted.push(*sha256);
+            unlisted.insert(*sha256);
             continue;
         }
         match rehash(store, object_key(case, sha256)).await? {
@@ -96,8 +96,8 @@ pub(super) async fn check_objects(store: &dyn ObjectStore, case: &CaseId, refs: 
             Fixity::Missing => problems.push(Problem::ObjectMissing { sha256: *sha256, artefacts }),
         }
     }
-    // Content with no object of its own is a view into an image, or missing.
-    let (views, missing) = super::views::find_views(store, case, refs, unlisted).await?;
+    // Views are checked as views; content with no object and no view is missing.
+    let (views, missing) = super::views::find_views(store, case, refs, &unlisted).await?;
     for sha256 in missing {
         let artefacts = refs.objects.get(&sha256).map(|ids| ids.iter().cloned().collect()).unwrap_or_default();
         problems.push(Problem::ObjectMissing { sha256, artefacts });

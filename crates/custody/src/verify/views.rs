@@ -36,29 +36,46 @@ impl RecordedView {
     }
 }
 
-/// Of the content hashes with no object, those that intact manifests
-/// describe as views; the rest are missing objects.
+/// Every view intact manifests describe, whether or not an object with
+/// the same SHA-256 exists (a copy elsewhere says nothing about the view),
+/// and the hashes in `unlisted` (no object stored) that no view holds:
+/// those objects are missing.
 pub(super) async fn find_views(
     store: &dyn ObjectStore,
     case: &CaseId,
     refs: &Refs,
-    unlisted: Vec<Sha256Digest>,
+    unlisted: &BTreeSet<Sha256Digest>,
 ) -> Result<(Vec<RecordedView>, Vec<Sha256Digest>)> {
     let (mut views, mut missing) = (Vec::new(), Vec::new());
-    for sha256 in unlisted {
-        let mut found = None;
-        for id in refs.objects.get(&sha256).into_iter().flatten() {
-            if let Some(manifest) = recorded_view_manifest(store, case, refs, id, &sha256).await? {
-                found = Some(RecordedView { id: id.clone(), sha256, manifest });
-                break;
+    for (sha256, ids) in &refs.objects {
+        let (mut found, mut unconfirmed) = (false, false);
+        for id in ids {
+            match recorded_view_manifest(store, case, refs, id, sha256).await? {
+                Described::View(manifest) => {
+                    views.push(RecordedView { id: id.clone(), sha256: *sha256, manifest: *manifest });
+                    found = true;
+                }
+                // The manifest is reported as altered or missing; whether the
+                // content was a view cannot be told, so no object is blamed.
+                Described::Unconfirmed => unconfirmed = true,
+                Described::NotAView => {}
             }
         }
-        match found {
-            Some(view) => views.push(view),
-            None => missing.push(sha256),
+        if !found && !unconfirmed && unlisted.contains(sha256) {
+            missing.push(*sha256);
         }
     }
     Ok((views, missing))
+}
+
+/// What the manifest of an artefact says of its content.
+enum Described {
+    /// The recorded manifest describes a view with that content.
+    View(Box<ArtefactManifest>),
+    /// The recorded manifest is no view (or for other content).
+    NotAView,
+    /// The manifest was recorded but is missing or not the recorded one.
+    Unconfirmed,
 }
 
 /// The manifest of `id`, if it is the one the ledger recorded and it
@@ -69,21 +86,24 @@ async fn recorded_view_manifest(
     refs: &Refs,
     id: &ArtefactId,
     sha256: &Sha256Digest,
-) -> Result<Option<ArtefactManifest>> {
-    let Some(recorded) = refs.manifests.get(id) else { return Ok(None) };
+) -> Result<Described> {
+    let Some(recorded) = refs.manifests.get(id) else { return Ok(Described::NotAView) };
     let bytes = match read_small(store, &manifest_key(case, id), ENTRY_LIMIT).await {
         Ok(bytes) => bytes,
         Err(e) if matches!(e.kind(), StoreErrorKind::NotFound | StoreErrorKind::Corrupt | StoreErrorKind::TooLarge) => {
-            return Ok(None);
+            return Ok(Described::Unconfirmed);
         }
         Err(e) => return Err(e.into()),
     };
     let hash = Sha256Digest::of(&bytes);
     if !recorded.iter().any(|r| r.manifest_sha256 == hash) {
-        return Ok(None);
+        return Ok(Described::Unconfirmed);
     }
     let manifest = serde_json::from_slice::<ArtefactManifest>(&bytes).ok();
-    Ok(manifest.filter(|m| m.view.is_some() && m.digests.sha256 == *sha256))
+    Ok(match manifest.filter(|m| m.view.is_some() && m.digests.sha256 == *sha256) {
+        Some(m) => Described::View(Box::new(m)),
+        None => Described::NotAView,
+    })
 }
 
 /// Checks every view. `intact` holds the objects that re-hashed clean;
