@@ -134,3 +134,35 @@ fn reproduce_after_a_flipped_source_byte_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("exhibit verify"), "{}", stderr(&out));
 }
+
+/// An ext4 image holding a sparse file far larger than the image.
+fn ext4_with_sparse_file(sb: &Sandbox) -> PathBuf {
+    let root = sb.dir.path().join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::File::create(root.join("huge.sparse")).unwrap().set_len(1 << 30).unwrap();
+    let image = sb.dir.path().join("sparse.img");
+    let made = Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-E", "root_owner=0:0", "-d"])
+        .arg(&root)
+        .arg(&image)
+        .arg("4M")
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    image
+}
+
+#[test]
+fn a_record_refused_by_a_limit_needs_attention_on_every_run() {
+    let sb = Sandbox::new();
+    let image = ext4_with_sparse_file(&sb);
+    for run in ["first", "rerun"] {
+        let out = sb.ingest("LIMIT-1", &image);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(3), "{run}: {stdout}{}", stderr(&out));
+        assert!(stdout.contains("limits.max_expansion_ratio"), "{run}: the limit is named: {stdout}");
+        assert!(stdout.contains("raise that limits.* key"), "{run}: what to do: {stdout}");
+        assert!(!stdout.contains("rerun the same command to retry"), "{run}: {stdout}");
+        assert!(!stdout.contains("crafted"), "{run}: a sparse file is not called crafted: {stdout}");
+    }
+}
