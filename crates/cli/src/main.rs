@@ -23,6 +23,7 @@ mod signing_notice;
 mod sigpipe;
 mod spelling;
 mod store_overlap;
+mod stored_damage;
 mod terminal;
 mod trust;
 
@@ -98,8 +99,11 @@ fn main() -> ExitCode {
             logging::notice(&format!("{e:#}"));
             // A ledger or manifest that fails its check is a verify
             // failure, not a usage error.
+            // So is recorded content that changed or vanished.
+            let damaged = e.downcast_ref::<stored_damage::StoredDamage>().is_some();
             match e.downcast_ref::<ledger_gate::Refused>() {
                 Some(_) => ExitCode::from(EXIT_VERIFY_FAILED),
+                None if damaged => ExitCode::from(EXIT_VERIFY_FAILED),
                 None => ExitCode::from(EXIT_USAGE),
             }
         }

@@ -139,14 +139,18 @@ pub struct ViewAt {
 
 impl ViewAt {
     /// A reader over `view` (which must pass [`ViewInfo::check`] for
-    /// `size`) on `base`, whose size must be the one the view records.
+    /// `size`) on `base`. A base that is not the size the view records
+    /// (a cut image) is still read when every run lies within it: the
+    /// content is re-hashed by the caller, so intact runs come back intact.
     pub fn new(base: Arc<dyn ReadAt>, view: &ViewInfo, size: u64) -> Result<Self, ViewError> {
         view.check(size)?;
-        if base.size() != view.base.size {
+        let reads_to = view.runs.iter().filter_map(|r| r.base_offset.map(|at| at.saturating_add(r.len))).max();
+        if base.size() != view.base.size && reads_to.unwrap_or(0) > base.size() {
             return Err(ViewError(format!(
-                "the base holds {} bytes; the view expects {}",
+                "the base holds {} bytes; the view expects {} and reads up to byte {}",
                 base.size(),
-                view.base.size
+                view.base.size,
+                reads_to.unwrap_or(0)
             )));
         }
         Ok(Self { base, runs: view.runs.clone().into(), size })

@@ -57,8 +57,14 @@ fn views_that_do_not_hold_together_are_refused() {
     let mut v = view(10, vec![at(0, 1, 0)]);
     v.transform = Some("zisofs".into());
     assert!(v.check(1).is_err());
-    let base: Arc<dyn ReadAt> = Arc::new(BytesAt::new(vec![0; 9]));
-    assert!(ViewAt::new(base, &view(10, vec![at(0, 1, 0)]), 1).is_err(), "a base of the wrong size");
+    // A base cut short still serves runs within what remains (the caller
+    // re-hashes them), and refuses a view that reads past the cut.
+    let cut: Arc<dyn ReadAt> = Arc::new(BytesAt::new(vec![7; 9]));
+    let within = ViewAt::new(cut.clone(), &view(10, vec![at(0, 2, 7)]), 2).unwrap();
+    let mut buf = [0u8; 2];
+    assert_eq!(within.read_at(0, &mut buf).unwrap(), 2);
+    assert_eq!(buf, [7, 7]);
+    assert!(ViewAt::new(cut, &view(10, vec![at(0, 2, 8)]), 2).is_err(), "a view past the cut");
 }
 
 #[test]

@@ -12,6 +12,9 @@ pub const PARAM_FAULT: &str = "fault";
 pub const FAULT_DAMAGED: &str = "damaged-record";
 /// Fault: no decoder accepts the content, so nothing could be derived.
 pub const FAULT_UNCONVERTED: &str = "unconverted";
+/// Fault: a configured limit (`limits.*`) refused it. A rerun with the same
+/// configuration gives the same result, so it needs a person, not a retry.
+pub const FAULT_LIMIT: &str = "limit";
 
 /// Whether a failed job is worth another try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,7 +28,7 @@ pub use artefact_batch::{ArtefactBatch, NotRecorded};
 pub use completion::{Completion, Completions, JobOutcome, RunId};
 pub use context::{StageContext, Tally};
 pub use drive::{RunSummary, run_in_process, wait_for_completion};
-pub use error::{FAULT_DAMAGED, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
+pub use error::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};

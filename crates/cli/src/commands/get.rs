@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::ledger_gate::recorded_manifest;
 use crate::logging::notice;
 use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
+use crate::stored_damage::classify;
 use crate::trust::KeyArgs;
 use crate::{EXIT_USAGE, EXIT_VERIFY_FAILED};
 
@@ -58,12 +59,20 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
     let key = manifest_key(&args.case, &args.artefact);
-    let bytes = exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await.with_context(|| {
-        format!(
-            "no artefact {} in case {}; list them with `exhibit show --case {}`",
-            args.artefact, args.case, args.case
-        )
-    })?;
+    let bytes = match exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await {
+        Ok(bytes) => bytes,
+        // Only the ledger can say whether a missing manifest was ever
+        // recorded; a manifest grown past any size exhibit writes was.
+        Err(e) if e.kind() == exhibit_store::StoreErrorKind::TooLarge => {
+            return Err(classify(e, &format!("the manifest of artefact {} is damaged", args.artefact)));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!(
+                "no artefact {} in case {}; list them with `exhibit show --case {}`",
+                args.artefact, args.case, args.case
+            )));
+        }
+    };
     let manifest: ArtefactManifest =
         serde_json::from_slice(&bytes).with_context(|| format!("manifest {key} is damaged; run `exhibit verify`"))?;
     // The access is recorded after the copy, so the key must be admitted first.
@@ -109,7 +118,9 @@ pub(crate) async fn open_artefact(
 ) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
     // Stored objects and views into an image are read by the one view
     // reader, re-hashed against the ledger's SHA-256 as they stream.
-    let reader = exhibit_store::view::open_content_in(store, case, manifest, record.sha256).await?;
+    let reader = exhibit_store::view::open_content_in(store, case, manifest, record.sha256)
+        .await
+        .map_err(|e| classify(e, &format!("cannot read the content of artefact {}", manifest.id)))?;
     Ok(Box::new(reader))
 }
 

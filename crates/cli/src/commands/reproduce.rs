@@ -16,6 +16,7 @@ use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
 use crate::ledger_gate::recorded_manifest;
 use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
+use crate::stored_damage::classify;
 use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
@@ -67,9 +68,7 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
     };
     // The source may be a view into an image: then a verified copy of it.
     let scratch = exhibit_pipeline::scratch_dir()?;
-    let source = exhibit_pipeline::content::content_file(&ctx, &parent.id, &parent.sha256, scratch.path())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot read the source of the derivative: {e}"))?;
+    let source = source_file(&ctx, &parent.id, &parent.sha256, scratch.path()).await?;
     let comparison = match manifest.tool.name.as_str() {
         "exhibit/transcode" => reproduce_transcode(&config, &source, &manifest, derivation).await?,
         "exhibit/ocr" => reproduce_ocr(&config, &source, &manifest, derivation).await?,
@@ -198,4 +197,21 @@ async fn record(
     ctx.record(event).await?;
     super::anchor::anchor_after_record(ctx, anchorer, &manifest.exhibit).await;
     Ok(())
+}
+
+/// A verified copy of the derivative's source in `dir`, re-hashed against
+/// `sha256` (from the derivative's recorded manifest). A source that is
+/// missing or fails its hash is stored damage (exit 1), not bad input.
+async fn source_file(
+    ctx: &StageContext,
+    id: &ArtefactId,
+    sha256: &exhibit_core::digest::Sha256Digest,
+    dir: &std::path::Path,
+) -> anyhow::Result<std::path::PathBuf> {
+    let what = "cannot read the source of the derivative";
+    let manifest =
+        exhibit_store::view::read_manifest(ctx.store.as_ref(), &ctx.case, id).await.map_err(|e| classify(e, what))?;
+    exhibit_store::view::materialise(&ctx.store, &ctx.case, &manifest, *sha256, dir)
+        .await
+        .map_err(|e| classify(e, what))
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
-use exhibit_pipeline::{FAULT_DAMAGED, FAULT_UNCONVERTED, PARAM_FAULT};
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT};
 
 use super::summary::Attention;
 
@@ -15,6 +15,7 @@ const TRUNCATED: &str = "the image holds less than it declares; what it holds is
 const DAMAGED_RECORD: &str = "the record is damaged on the evidence itself and cannot be read from this copy; the rest of the image is stored. Note it for the examiner, or ingest a better copy of the media if one exists";
 const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what could be decoded. Compare it with the original before relying on it";
 const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
+const LIMIT: &str = "a configured limit refused it (named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that limits.* key in the configuration (see config/exhibit.toml)";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
 const PAGES: &str =
@@ -41,6 +42,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
             (Action::Failed, Outcome::Failed { reason }) => match e.params.get(PARAM_FAULT).and_then(|f| f.as_str()) {
                 Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
                 Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
+                Some(FAULT_LIMIT) => push("limit", input, reason.clone(), LIMIT),
                 _ => {}
             },
             // An E01 set whose media no longer matches the hash it stores.

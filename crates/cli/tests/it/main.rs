@@ -30,6 +30,7 @@ mod oracle;
 mod permissions;
 mod quiet_exit;
 mod report;
+mod stored_damage;
 mod summary;
 mod tamper;
 mod terminal;

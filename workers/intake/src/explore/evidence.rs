@@ -44,14 +44,18 @@ impl Budget {
     /// says why the file is refused.
     pub fn admit(&mut self, logical: u64, map: &ContentMap) -> Result<(), String> {
         let cap = self.ratio.saturating_mul(self.base);
+        // Sparse runs cost no reads, but a file's SHA-256 still runs over
+        // every logical byte, so its whole length is held to the cap too.
+        let counted = logical.saturating_sub(map.sparse_bytes());
         if logical > cap {
             return Err(format!(
-                "it declares {logical} bytes, more than {}x the {} bytes of media the image holds \
-                 (limits.max_expansion_ratio); a crafted record, not extracted",
-                self.ratio, self.base
+                "it declares {logical} bytes ({} of them sparse), more than {}x the {} bytes of media the image \
+                 holds (limits.max_expansion_ratio); hashing it would read them all, so it is not extracted",
+                map.sparse_bytes(),
+                self.ratio,
+                self.base
             ));
         }
-        let counted = logical.saturating_sub(map.sparse_bytes());
         let used = self.used.saturating_add(counted);
         if used > cap {
             return Err(format!(

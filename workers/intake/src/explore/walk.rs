@@ -11,7 +11,7 @@ use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
 use exhibit_media::{
     ContentMap, DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
 };
-use exhibit_pipeline::{ArtefactBatch, FAULT_DAMAGED, FAULT_UNCONVERTED, StageContext, StageError};
+use exhibit_pipeline::{ArtefactBatch, FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, StageContext, StageError};
 use exhibit_queue::Job;
 use serde_json::json;
 use tokio::runtime::Handle;
@@ -168,7 +168,8 @@ impl Walker<'_> {
                 self.truncation.media.push(format!("{what}: the walk ended early: {e}"));
             } else {
                 let limit = e.kind == exhibit_media::MediaErrorKind::LimitExceeded;
-                self.fail_with(&what, &format!("the walk ended early: {e}"), (!limit).then_some(FAULT_DAMAGED))?;
+                let fault = if limit { FAULT_LIMIT } else { FAULT_DAMAGED };
+                self.fail_with(&what, &format!("the walk ended early: {e}"), Some(fault))?;
             }
             row.error = Some(e.to_string());
         }
@@ -238,7 +239,7 @@ impl Walker<'_> {
             return Ok((Some(done), None, map));
         }
         if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
-            return refused(self, why, None);
+            return refused(self, why, Some(FAULT_LIMIT));
         }
         let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec(), map };
         let source = self.view.as_ref().map(|v| (v, self.policy));
@@ -382,10 +383,12 @@ impl Walker<'_> {
             return Ok(());
         }
         if self.input.depth + 1 > self.limits.max_depth {
-            return self.fail(
-                path,
-                &format!("a medium nested {} deep is not explored (limits.max_depth)", self.input.depth + 1),
+            let why = format!(
+                "a medium nested {} deep is not explored (limits.max_depth is {})",
+                self.input.depth + 1,
+                self.limits.max_depth
             );
+            return self.fail_with(path, &why, Some(FAULT_LIMIT));
         }
         let input = ExploreInput {
             path: format!("{} > {path}", self.input.path),
