@@ -252,29 +252,15 @@ impl Ledger {
     /// With `key_added`, stops early if another writer records this key.
     async fn write(&self, head: &mut Head, event: &CustodyEvent, key_added: bool) -> Result<AppendedEntry> {
         for attempt in 0..MAX_TRIES {
-            let seq = head.seq + 1;
-            let mut entry = LedgerEntry { seq, prev: head.hash, event: event.clone(), sig: String::new() };
-            let body = entry.body_bytes()?;
-            entry.sig = self.signer.sign(&body)?;
-            let file = entry.file_bytes()?;
-            let key = ledger_key(&self.case, seq);
-            match self.store.put_new(&key, Box::new(Cursor::new(file)), HashSelection::SHA256_ONLY).await {
-                Ok(_) => {
-                    let body_sha256 = Sha256Digest::of(&body);
-                    head.seq = seq;
-                    head.hash = Some(body_sha256);
-                    debug!(seq, attempt, "appended");
-                    return Ok(AppendedEntry { seq, body_sha256 });
+            if let Some(appended) = self.try_write_one(head, event).await? {
+                debug!(seq = appended.seq, attempt, "appended");
+                return Ok(appended);
+            }
+            debug!(seq = head.seq + 1, attempt, "lost the race for this entry; catching up");
+            if let Some(found) = self.catch_up(head).await? {
+                if key_added {
+                    return Ok(found);
                 }
-                Err(e) if e.kind() == StoreErrorKind::AlreadyExists => {
-                    debug!(seq, attempt, "lost the race for this entry; catching up");
-                    if let Some(found) = self.catch_up(head).await? {
-                        if key_added {
-                            return Ok(found);
-                        }
-                    }
-                }
-                Err(e) => return Err(e.into()),
             }
         }
         Err(CustodyError::Conflict { case: self.case.to_string(), tries: MAX_TRIES })
