@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
-use anyhow::Context as _;
 use exhibit_core::item::ItemRecord;
 use exhibit_core::manifest::ArtefactManifest;
 use serde::Serialize;
@@ -16,7 +16,6 @@ use super::show_tree;
 use crate::config::Config;
 use crate::session::{case_reader, open_existing_store};
 use crate::terminal::{escape_message, escape_name};
-
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {

@@ -27,7 +27,8 @@ pub async fn run(mut args: StatusArgs, config: Config) -> anyhow::Result<ExitCod
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::existing_case(store.as_ref(), &args.case).await?;
     let reader = case_reader(&config, store).await?;
-    let status = reader.status(&args.case).await.with_context(|| format!("cannot read the ledger of case {}", args.case))?;
+    let status =
+        reader.status(&args.case).await.with_context(|| format!("cannot read the ledger of case {}", args.case))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
