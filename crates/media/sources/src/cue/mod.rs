@@ -14,10 +14,10 @@ use std::sync::Arc;
 use exhibit_media_core::{FileAt, Limits, MediaError, ReadAt};
 use serde::{Deserialize, Serialize};
 
+use exhibit_core::view::CdSectorsAt;
 use sheet::SheetFile;
 pub(crate) use sheet::parse_sheet;
 pub use sheet::{MAX_CUE_BYTES, TrackMode};
-use exhibit_core::view::CdSectorsAt;
 use view::wav_stream;
 
 /// One track, resolved against its file.
