@@ -108,6 +108,18 @@ fn files_on_an_e01_are_views_and_a_damaged_chunk_breaks_exactly_its_views() {
     assert_eq!(sb.verify_json("E01-VIEW").0, 0);
     let views = decoded_views(&sb, "E01-VIEW", "ewf");
     let photo = views.iter().find(|v| v["inside"]["path"]["display"] == "/photo.bin").expect("photo.bin is a view");
+    // $BadClus:$Bad, sparse and as long as the volume, is one sparse fill:
+    // nothing read, nothing stored.
+    let bad = views.iter().find(|v| v["inside"]["stream"]["display"] == "$Bad").expect("$BadClus:$Bad is a view");
+    let len = bad["size"].as_u64().unwrap();
+    assert!(len >= (8 << 20) - 4096, "{len}");
+    assert_eq!(bad["view"]["runs"], serde_json::json!([{"file_offset": 0, "len": len, "fill": "sparse"}]));
+    let stored: u64 = std::fs::read_dir(sb.case_dir("E01-VIEW").join("objects/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    let set_len = std::fs::metadata(src.join("ntfs-best.E01")).unwrap().len();
+    assert!(stored < set_len + (64 << 10), "{stored} bytes stored for a {set_len}-byte set");
     let e01 = original(&sb, "E01-VIEW", "ntfs-best.E01");
     let e01_sha = e01["digests"]["sha256"].as_str().unwrap();
     assert_eq!(photo["view"]["base"]["sha256"], e01_sha, "the base is the E01 segment");
