@@ -127,3 +127,20 @@ pub async fn open_case(
     admit_signer(&ledger, keys.0, keys.1).await?;
     Ok(OpenCase { ledger: Arc::new(ledger), index, entries })
 }
+
+/// A reader of cases through the configured read model (`[read_model]`,
+/// by default the file beside a local store). A read model that cannot be
+/// opened is replaced by one in memory, rebuilt from the ledger, with a
+/// warning: it is a cache, and the ledger has the answer.
+pub async fn case_reader(config: &Config, store: Arc<dyn ObjectStore>) -> anyhow::Result<exhibit_app::CaseReader> {
+    let uri = config.read_model.uri.as_deref();
+    let model = match exhibit_app::readmodel::open_read_model(uri, &config.store.uri).await {
+        Ok(model) => model,
+        Err(e) if uri.is_none() => {
+            crate::logging::notice(&format!("{e}; reading the ledger into memory instead"));
+            exhibit_app::readmodel::open_read_model(Some("sqlite::memory:"), &config.store.uri).await?
+        }
+        Err(e) => return Err(e).context("cannot open the read model ([read_model] uri)"),
+    };
+    Ok(exhibit_app::CaseReader::new(store, model))
+}

@@ -22,6 +22,7 @@ mod manifest_rows;
 mod reproduce;
 mod show;
 mod show_tree;
+mod status;
 mod summary;
 mod summary_attention;
 mod summary_facts;
@@ -51,6 +52,9 @@ pub enum Command {
     /// List the artefacts of a case or exhibit.
     #[command(after_help = help::SHOW)]
     Show(show::ShowArgs),
+    /// Each exhibit's jobs, done or failed, as the ledger records them.
+    #[command(after_help = help::STATUS)]
+    Status(status::StatusArgs),
     /// Stream an artefact out, checking its hash on the way.
     #[command(after_help = help::GET)]
     Get(get::GetArgs),
@@ -86,6 +90,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args, config).await,
         Command::Audit(args) => audit::run(args, config).await,
         Command::Show(args) => show::run(args, config).await,
+        Command::Status(args) => status::run(args, config).await,
         Command::Get(args) => get::run(args, config).await,
         Command::Hash(args) => hash::run(args, config).await,
         Command::Listing(args) => listing::run(args, config).await,
