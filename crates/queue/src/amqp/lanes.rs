@@ -118,7 +118,8 @@ async fn hold(inner: &Inner, stage: &str, message: AmqpDelivery, lease: Duration
     let job = match serde_json::from_slice::<Job>(&message.data) {
         Ok(job) if job.stage == stage => job,
         Ok(job) => {
-            return refuse(inner, stage, message, &format!("a job of stage {:?} on the {stage} queue", job.stage)).await;
+            return refuse(inner, stage, message, &format!("a job of stage {:?} on the {stage} queue", job.stage))
+                .await;
         }
         Err(e) => return refuse(inner, stage, message, &format!("not a job: {e}")).await,
     };

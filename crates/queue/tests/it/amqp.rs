@@ -142,3 +142,49 @@ async fn a_cut_connection_is_reopened_and_held_jobs_come_back() {
     queue.publish(sample_job("transcode", 2)).await.expect("publish works on the new connection");
     queue.delete_queues().await.unwrap();
 }
+
+/// Publishes raw bytes to a stage's queue, as a foreign or hostile
+/// publisher could.
+async fn publish_raw(prefix: &str, stage: &str, bytes: &[u8]) {
+    use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+    let connection = lapin::Connection::connect(&broker_uri(), lapin::ConnectionProperties::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    let queue = format!("{prefix}.{stage}");
+    let confirm = channel
+        .basic_publish(
+            "".into(),
+            queue.as_str().into(),
+            BasicPublishOptions::default(),
+            bytes,
+            lapin::BasicProperties::default(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(confirm.is_ack());
+    connection.close(200, "done".into()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_messages_are_dead_lettered_and_the_lane_goes_on() {
+    let config = scratch_config();
+    let prefix = config.prefix.clone();
+    let queue = scratch_queue(config).await;
+    // Declares the stage's queues.
+    queue.publish(sample_job("explore", 1)).await.unwrap();
+    let first = queue.receive("explore", LONG).await.unwrap();
+    queue.ack(first.tag).await.unwrap();
+    let mut other_stage = serde_json::to_value(sample_job("ocr", 2)).unwrap();
+    other_stage["attempt"] = 0.into();
+    for bytes in [&b"\xff\xfe not json"[..], b"{\"job_id\": 7}", b"", other_stage.to_string().as_bytes()] {
+        publish_raw(&prefix, "explore", bytes).await;
+    }
+    queue.publish(sample_job("explore", 3)).await.unwrap();
+    let next = queue.receive("explore", LONG).await.expect("the lane goes on past hostile messages");
+    assert_eq!(next.job, sample_job("explore", 3));
+    queue.ack(next.tag).await.unwrap();
+    assert_eq!(queue.dead_letter_count("explore").await.unwrap(), 4, "each hostile message is kept aside");
+    queue.delete_queues().await.unwrap();
+}
