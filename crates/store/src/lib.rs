@@ -5,7 +5,8 @@
 //! as they go and fail loudly when the bytes are not what was stored.
 //!
 //! Backends are chosen once, from a URI, by [`open_store`]:
-//! `file:///path` (or a bare path) for the local folder store.
+//! `file:///path` (or a bare path) for the local folder store, and (with
+//! the `s3` feature) `s3://BUCKET[/PREFIX]` for S3-compatible storage.
 
 mod access;
 mod batch;
@@ -13,6 +14,8 @@ mod error;
 mod local;
 mod ranged;
 mod rehash;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod temp_area;
 mod verify_read;
 pub mod view;
@@ -164,6 +167,8 @@ pub fn open_store(uri: &str) -> Result<Arc<dyn ObjectStore>, StoreError> {
 pub fn open_store_with(uri: &str, access: Access) -> Result<Arc<dyn ObjectStore>, StoreError> {
     match uri.split_once("://") {
         Some(("file", path)) => Ok(Arc::new(LocalStore::open_with(path, access)?)),
+        #[cfg(feature = "s3")]
+        Some(("s3", _)) => Ok(Arc::new(s3::S3Store::open(uri)?)),
         Some((scheme, _)) => Err(StoreError::unsupported_uri(uri, scheme)),
         None => Ok(Arc::new(LocalStore::open_with(uri, access)?)),
     }
@@ -175,6 +180,8 @@ pub fn open_store_with(uri: &str, access: Access) -> Result<Arc<dyn ObjectStore>
 pub fn open_existing_store(uri: &str, access: Access) -> Result<Arc<dyn ObjectStore>, StoreError> {
     match uri.split_once("://") {
         Some(("file", path)) => Ok(Arc::new(LocalStore::open_existing(path, access)?)),
+        #[cfg(feature = "s3")]
+        Some(("s3", _)) => Ok(Arc::new(s3::S3Store::open(uri)?)),
         Some((scheme, _)) => Err(StoreError::unsupported_uri(uri, scheme)),
         None => Ok(Arc::new(LocalStore::open_existing(uri, access)?)),
     }

@@ -5,6 +5,8 @@ mod conformance;
 mod local;
 mod open_existing;
 mod ranged;
+#[cfg(feature = "s3")]
+mod s3;
 mod special_files;
 mod stale_temp;
 mod view;
