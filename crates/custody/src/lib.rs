@@ -65,6 +65,7 @@
 //! ```
 
 mod anchor;
+mod batch_faults;
 mod entry;
 mod error;
 mod guarded;
@@ -74,10 +75,12 @@ mod trust;
 mod verify;
 
 pub use anchor::{AnchorError, AnchorOutcome, Anchorer, anchor_head};
-pub use entry::{EntryError, LedgerEntry, body_of_file};
+pub use entry::{BATCH_FIELD, BatchFault, EVENT_SHA256_FIELD, EntryBody, EntryError, LedgerEntry, body_of_file, event_sha256,
+    events_of,
+};
 pub use error::{CustodyError, Result};
 pub use guarded::AppendGuard;
-pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
+pub use ledger::{AppendedEntry, BATCH_BYTES, BATCH_EVENTS, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
 pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
 pub use verify::{
