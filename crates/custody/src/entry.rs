@@ -255,7 +255,7 @@ fn parse_batch(mut map: Map<String, Value>) -> Result<EntryBody, EntryError> {
 
 /// Every event of `entries` with the sequence number of the entry that
 /// holds it, in ledger order (events of one batch share it).
-pub fn events_of(entries: &[LedgerEntry]) -> impl Iterator<Item = (u64, &CustodyEvent)> {
+pub fn events_of(entries: &[LedgerEntry]) -> impl Iterator<Item = (u64, &CustodyEvent)> + Clone {
     entries.iter().flat_map(|e| e.events().iter().map(move |event| (e.seq, event)))
 }
 
