@@ -93,7 +93,9 @@ pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Res
         .await
         .with_context(|| format!("cannot read the ledger of case {case}"))?;
     let parsed = entries.into_iter().filter_map(|e| e.parsed.ok());
-    Ok(parsed.flat_map(|entry| entry.events().iter().map(|event| (entry.seq, event.clone())).collect::<Vec<_>>()).collect())
+    Ok(parsed
+        .flat_map(|entry| entry.events().iter().map(|event| (entry.seq, event.clone())).collect::<Vec<_>>())
+        .collect())
 }
 
 /// A case's ledger opened for appending, with what its checked entries

@@ -104,18 +104,22 @@ mod tests {
         let listed = [h(1), h(2), h(3), h(4)];
         let same: Vec<_> = listed.iter().map(|x| Some(*x)).collect();
         assert_eq!(compare(&listed, &same), vec![]);
-        assert_eq!(compare(&listed, &[Some(h(1)), Some(h(9)), Some(h(3)), Some(h(4))]), vec![BatchFault::Altered {
-            event: 2
-        }]);
+        assert_eq!(
+            compare(&listed, &[Some(h(1)), Some(h(9)), Some(h(3)), Some(h(4))]),
+            vec![BatchFault::Altered { event: 2 }]
+        );
         assert_eq!(compare(&listed, &[Some(h(1)), Some(h(2)), Some(h(4))]), vec![BatchFault::Removed { event: 3 }]);
-        assert_eq!(compare(&listed, &[Some(h(1)), Some(h(2)), Some(h(3)), Some(h(4)), Some(h(5))]), vec![
-            BatchFault::Added { event: 5 }
-        ]);
-        assert_eq!(compare(&listed, &[Some(h(1)), Some(h(3)), Some(h(2)), Some(h(4))]), vec![
-            BatchFault::Reordered { event: 2 }
-        ]);
-        assert_eq!(compare(&listed, &[Some(h(1)), None, Some(h(3)), Some(h(4))]), vec![BatchFault::Altered {
-            event: 2
-        }]);
+        assert_eq!(
+            compare(&listed, &[Some(h(1)), Some(h(2)), Some(h(3)), Some(h(4)), Some(h(5))]),
+            vec![BatchFault::Added { event: 5 }]
+        );
+        assert_eq!(
+            compare(&listed, &[Some(h(1)), Some(h(3)), Some(h(2)), Some(h(4))]),
+            vec![BatchFault::Reordered { event: 2 }]
+        );
+        assert_eq!(
+            compare(&listed, &[Some(h(1)), None, Some(h(3)), Some(h(4))]),
+            vec![BatchFault::Altered { event: 2 }]
+        );
     }
 }

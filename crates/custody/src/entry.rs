@@ -224,9 +224,7 @@ fn parse_single(map: Map<String, Value>) -> Result<EntryBody, EntryError> {
 
 fn parse_batch(mut map: Map<String, Value>) -> Result<EntryBody, EntryError> {
     let events: Vec<CustodyEvent> = match map.remove(BATCH_FIELD) {
-        Some(value @ Value::Array(_)) => {
-            serde_json::from_value(value).map_err(|e| EntryError::Event(e.to_string()))?
-        }
+        Some(value @ Value::Array(_)) => serde_json::from_value(value).map_err(|e| EntryError::Event(e.to_string()))?,
         _ => return Err(EntryError::Field(BATCH_FIELD)),
     };
     let Some(Value::Array(hashes)) = map.remove(EVENT_SHA256_FIELD) else {
@@ -304,7 +302,12 @@ pub(crate) mod tests {
 
     #[test]
     fn file_round_trips_and_body_drops_sig() {
-        let entry = LedgerEntry { seq: 2, prev: Some(Sha256Digest::of(b"x")), body: EntryBody::Single(sample_event()), sig: "S".into() };
+        let entry = LedgerEntry {
+            seq: 2,
+            prev: Some(Sha256Digest::of(b"x")),
+            body: EntryBody::Single(sample_event()),
+            sig: "S".into(),
+        };
         let file = entry.file_bytes().unwrap();
         assert_eq!(LedgerEntry::parse(&file).unwrap(), entry);
         assert_eq!(body_of_file(&file).unwrap(), entry.body_bytes().unwrap());

@@ -184,11 +184,8 @@ impl Ledger {
     pub(crate) async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
         let mut out = Vec::with_capacity(events.len());
         for chunk in batch_chunks(events)? {
-            let body = if chunk.len() == 1 {
-                EntryBody::Single(chunk[0].clone())
-            } else {
-                EntryBody::batch(chunk.to_vec())?
-            };
+            let body =
+                if chunk.len() == 1 { EntryBody::Single(chunk[0].clone()) } else { EntryBody::batch(chunk.to_vec())? };
             let Some(appended) = self.try_write_entry(head, body).await? else { break };
             out.extend(std::iter::repeat_n(appended, chunk.len()));
         }

@@ -96,11 +96,10 @@ impl StageContext {
     /// durable by a [`Commit`]. The receipt's digests are final.
     pub async fn stage_content(&self, body: Body, hashes: HashSelection) -> Result<(PutReceipt, Staged), StageError> {
         let target = StageTarget::Content(objects_prefix(&self.case));
-        let staged = self
-            .store
-            .stage(target, body, hashes)
-            .await
-            .map_err(|e| StageError::from_kind(e.kind().into(), format!("content could not be read or stored: {e}")))?;
+        let staged =
+            self.store.stage(target, body, hashes).await.map_err(|e| {
+                StageError::from_kind(e.kind().into(), format!("content could not be read or stored: {e}"))
+            })?;
         let receipt = staged
             .receipt()
             .cloned()

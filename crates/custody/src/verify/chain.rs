@@ -111,10 +111,9 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
         if p.sig_ok {
             continue;
         }
-        batch_changes.extend(p.entry.batch_faults().into_iter().map(|fault| Problem::BatchEventChanged {
-            seq: p.file_seq,
-            fault,
-        }));
+        batch_changes.extend(
+            p.entry.batch_faults().into_iter().map(|fault| Problem::BatchEventChanged { seq: p.file_seq, fault }),
+        );
         let next_links = by_body.get(&(p.entry.seq + 1)).map(|&j| parsed[j].entry.prev == Some(p.hash));
         let problem = match next_links {
             Some(true) => Problem::BadSignature { seq: p.file_seq },

@@ -67,10 +67,13 @@ async fn an_altered_event_inside_a_batch_is_named() {
     let fx = batched().await;
     tamper(&fx, 2, |events| events[2].actor.operator = "someone else".into());
     let report = verify(&fx).await;
-    assert_eq!(report.problems, vec![
-        Problem::EntryAltered { seq: 2, cause: EntryFault::SignatureAndLink, detail: None },
-        changed(2, BatchFault::Altered { event: 3 }),
-    ]);
+    assert_eq!(
+        report.problems,
+        vec![
+            Problem::EntryAltered { seq: 2, cause: EntryFault::SignatureAndLink, detail: None },
+            changed(2, BatchFault::Altered { event: 3 }),
+        ]
+    );
     assert!(report.to_string().contains("entry 2: event 3 altered"), "{report}");
 }
 
@@ -91,7 +94,9 @@ async fn reordered_events_inside_a_batch_are_named() {
     tamper(&fx, 2, |events| events.swap(1, 3));
     let problems = verify(&fx).await.problems;
     assert!(problems.contains(&changed(2, BatchFault::Reordered { event: 2 })), "{problems:?}");
-    assert!(!problems.iter().any(|p| matches!(p, Problem::BatchEventChanged { fault: BatchFault::Altered { .. }, .. })));
+    assert!(
+        !problems.iter().any(|p| matches!(p, Problem::BatchEventChanged { fault: BatchFault::Altered { .. }, .. }))
+    );
 }
 
 #[tokio::test]
@@ -103,10 +108,10 @@ async fn an_altered_last_batch_is_a_bad_signature_and_names_the_event() {
     tamper(&fx, 2, |events| {
         events[0].params.insert("n".into(), 99.into());
     });
-    assert_eq!(verify(&fx).await.problems, vec![
-        Problem::BadSignature { seq: 2 },
-        changed(2, BatchFault::Altered { event: 1 })
-    ]);
+    assert_eq!(
+        verify(&fx).await.problems,
+        vec![Problem::BadSignature { seq: 2 }, changed(2, BatchFault::Altered { event: 1 })]
+    );
 }
 
 #[tokio::test]
@@ -139,7 +144,8 @@ async fn ssh_keygen_verifies_a_batch_entry_rederived_by_python() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(out.stdout, entry.body_bytes().unwrap(), "python derives the signed body of a batch");
-    std::fs::write(dir.join("allowed"), format!("exhibit namespaces=\"{NAMESPACE}\" {}\n", entry.signer_key())).unwrap();
+    std::fs::write(dir.join("allowed"), format!("exhibit namespaces=\"{NAMESPACE}\" {}\n", entry.signer_key()))
+        .unwrap();
     std::fs::write(dir.join("entry.sig"), &entry.sig).unwrap();
     let mut child = Command::new("/usr/bin/ssh-keygen")
         .args(["-Y", "verify", "-f", "allowed", "-I", "exhibit", "-n", NAMESPACE, "-s", "entry.sig"])
@@ -160,7 +166,11 @@ async fn a_batch_with_an_event_of_another_case_does_not_parse() {
     batch_events(&mut entry)[1].case = "OTHER1".parse().unwrap();
     let bytes = entry.file_bytes().unwrap();
     assert!(LedgerEntry::parse(&bytes).is_err());
-    for hostile in [&br#"{"batch":[],"case":"C","event_sha256":[],"prev":null,"seq":1,"sig":"s"}"#[..], br#"{"batch":{},"case":"C","event_sha256":[],"prev":null,"seq":1,"sig":"s"}"#, br#"{"batch":[1],"case":"C","event_sha256":["zz"],"prev":null,"seq":1,"sig":"s"}"#] {
+    for hostile in [
+        &br#"{"batch":[],"case":"C","event_sha256":[],"prev":null,"seq":1,"sig":"s"}"#[..],
+        br#"{"batch":{},"case":"C","event_sha256":[],"prev":null,"seq":1,"sig":"s"}"#,
+        br#"{"batch":[1],"case":"C","event_sha256":["zz"],"prev":null,"seq":1,"sig":"s"}"#,
+    ] {
         assert!(LedgerEntry::parse(hostile).is_err(), "{}", String::from_utf8_lossy(hostile));
     }
 }
