@@ -53,6 +53,9 @@ impl From<CanonicalError> for EntryError {
 
 /// What one entry records: one event (every entry before batches, and a
 /// lone event still), or a batch of events signed together.
+// A single event inline keeps the common reader path free of a box; an
+// entry is built once per append or read, so the size difference is moot.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryBody {
     /// One event; its fields are the entry's top-level fields.
