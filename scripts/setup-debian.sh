@@ -35,6 +35,8 @@ EXHIBIT_APT_PACKAGES=(
     chromium nodejs
     # export and pronom: a virtual environment for the Python tools below
     python3-venv
+    # benches/ingest.sh: the durable peer (cp -r + hashdeep + sync -f)
+    hashdeep
 )
 
 # Python tools that are not packaged for Debian, pinned, installed with pip

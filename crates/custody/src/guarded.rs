@@ -54,9 +54,9 @@ impl Ledger {
         for attempt in 0..MAX_TRIES {
             remaining.retain(|e| guard.keep(e));
             let Some(first) = remaining.first() else { return Ok(out) };
-            // One event is one durable put; a batch is one group commit
-            // (on stores that stage writes), cheaper only for many.
-            let one = remaining.len() == 1 || !self.store.stages_writes();
+            // One event is a plain entry; more are batch entries, each
+            // signed once and put durably once.
+            let one = remaining.len() == 1;
             let tried = if one { 1 } else { remaining.len() };
             let published = if one {
                 self.try_write_one(&mut head, first).await?.into_iter().collect()

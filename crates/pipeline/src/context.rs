@@ -87,6 +87,7 @@ pub struct StageContext {
     /// The identity of each derivation policy, part of derive job IDs.
     pub derive_policies: crate::derive::DerivePolicies,
     index: Mutex<CaseIndex>,
+    pub(crate) group: crate::group_commit::GroupCommit,
 }
 
 impl StageContext {
@@ -102,6 +103,7 @@ impl StageContext {
             tally: Tally::default(),
             derive_policies: crate::derive::DerivePolicies::default(),
             index: Mutex::new(index),
+            group: Default::default(),
         }
     }
 

@@ -37,6 +37,9 @@ pub struct WorkerConfig {
     pub stages: Vec<Arc<dyn Stage>>,
     /// Jobs run at once per stage.
     pub concurrency: usize,
+    /// Jobs run at once per stage whose jobs share group commits
+    /// ([`Stage::group_commits`]): how many can wait on one flush.
+    pub group_concurrency: usize,
     /// Deliveries of a transiently failing job before it is given up.
     pub max_attempts: u32,
     /// How long a delivery is leased; extended every third of it.
@@ -52,6 +55,7 @@ impl WorkerConfig {
         Self {
             stages,
             concurrency: 1,
+            group_concurrency: 32,
             max_attempts: 3,
             lease: Duration::from_secs(300),
             retry_delay: Duration::from_millis(200),
@@ -107,7 +111,12 @@ impl Worker {
         let worker = Arc::new(self);
         let mut loops = JoinSet::new();
         for stage in &config.stages {
-            for n in 0..config.concurrency.max(1) {
+            let count = if stage.group_commits() {
+                config.group_concurrency.max(config.concurrency)
+            } else {
+                config.concurrency
+            };
+            for n in 0..count.max(1) {
                 let one = Loop { worker: worker.clone(), stage: stage.clone(), config: config.clone() };
                 let span = info_span!("worker", stage = stage.name(), n);
                 loops.spawn(one.run(stop.clone()).instrument(span));

@@ -30,7 +30,7 @@ use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
 use exhibit_core::layout::ObjectKey;
 
 pub use access::Access;
-pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
+pub use batch::{Published, StageTarget, Staged, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
 pub use ranged::{MAX_RANGE, RangedAt, open_read_at};
@@ -117,24 +117,21 @@ pub trait ObjectStore: Send + Sync + Debug {
         None
     }
 
-    /// Whether [`ObjectStore::stage`] defers publishing to
-    /// [`ObjectStore::publish`]. When false, staging puts at once, and an
-    /// in-order commit cannot hold back the puts after a conflict.
-    fn stages_writes(&self) -> bool {
-        false
-    }
-
-    /// Writes and hashes `body` for a later [`ObjectStore::publish`]; see
-    /// [`WriteBatch`], the way callers use it. The default puts at once.
+    /// Group commit, first half: reads and hashes `body` for a later
+    /// [`ObjectStore::publish`], which makes many such puts durable with one
+    /// flush. Callers use it through [`WriteBatch`]. The [`Staged`] handle
+    /// is opaque: a backend may hold the bytes where it likes (the local
+    /// store: an unflushed temporary file). The default puts at once, which
+    /// suits a backend whose every put is durable anyway (S3).
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         batch::stage_immediately(self, target, body, hashes).await
     }
 
-    /// Makes staged puts durable, then visible under their keys, in order.
-    /// With `stop_at_conflict`, the first create-only put whose key is taken
-    /// and every put after it are dropped.
-    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
-        Ok(batch::publish_done(staged, stop_at_conflict))
+    /// Group commit, second half: makes the staged puts durable, then
+    /// visible under their keys. A key is then absent or complete, never
+    /// torn. Returns what happened to each, in order.
+    async fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
+        Ok(batch::publish_done(staged))
     }
 }
 

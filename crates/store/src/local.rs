@@ -229,14 +229,11 @@ impl LocalStore {
     /// One flush makes every staged file durable; then each is linked under
     /// its key; a second flush makes the links durable. A crash leaves each
     /// key absent or complete.
-    fn publish_blocking(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+    fn publish_blocking(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
         self.sync_filesystem()?;
         let mut outcomes = Vec::with_capacity(staged.len());
-        let mut stopped = false;
         for item in staged {
-            let outcome = if stopped { Published::Skipped } else { self.publish_one(item)? };
-            stopped |= stop_at_conflict && outcome == Published::Conflict;
-            outcomes.push(outcome);
+            outcomes.push(self.publish_one(item)?);
         }
         if outcomes.contains(&Published::Stored) {
             self.sync_filesystem()?;
@@ -559,10 +556,6 @@ impl ObjectStore for LocalStore {
         blocking(move || store.put_blocking(StageTarget::Content(prefix), body, hashes)).await
     }
 
-    fn stages_writes(&self) -> bool {
-        true
-    }
-
     #[tracing::instrument(level = "debug", skip(self, body))]
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         match &target {
@@ -574,9 +567,9 @@ impl ObjectStore for LocalStore {
     }
 
     #[tracing::instrument(skip(self, staged), fields(puts = staged.len()))]
-    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+    async fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
         let store = self.clone();
-        blocking(move || store.publish_blocking(staged, stop_at_conflict)).await
+        blocking(move || store.publish_blocking(staged)).await
     }
 
     #[tracing::instrument(skip(self), fields(key = %key))]

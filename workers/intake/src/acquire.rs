@@ -11,11 +11,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, Outcome};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{RecordedPath, SourceInfo, ToolInfo};
-use exhibit_pipeline::{ProgressSink, Stage, StageContext, StageError, Tally};
+use exhibit_pipeline::{Commit, Committed, ProgressSink, Stage, StageContext, StageError, Tally};
 use exhibit_queue::Job;
-use exhibit_store::{Body, PutReceipt};
+use exhibit_store::{Body, PutReceipt, Staged};
 use serde_json::json;
 use tracing::{info, instrument};
 
@@ -65,14 +64,18 @@ impl Stage for AcquireStage {
                 path.display()
             )));
         }
-        let (receipt, after) = store_source(ctx, &path, &before).await?;
+        let (receipt, staged, after) = store_source(ctx, &path, &before).await?;
         if let Some(reason) = after.as_ref().and_then(|after| changed(&before, after)) {
-            record_changed(ctx, job, &path, &key, &receipt, &reason).await?;
+            record_changed(ctx, job, (&path, &key), (&receipt, staged), &reason).await?;
             return Ok(Vec::new());
         }
         let facts = facts_for(ctx, job, &path, &before, &receipt);
-        record_acquired(ctx, job, &key, &facts).await?;
+        record_acquired(ctx, job, &key, &facts, staged).await?;
         Ok(vec![identify_job(job, &facts)])
+    }
+
+    fn group_commits(&self) -> bool {
+        true
     }
 }
 
@@ -125,13 +128,14 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Streams the source into the store. Returns the receipt and, for a
-/// regular file, its metadata after the read.
+/// Streams the source into the store, staged for a group commit. Returns
+/// the receipt, the staged put and, for a regular file, its metadata after
+/// the read.
 async fn store_source(
     ctx: &StageContext,
     path: &Path,
     before: &Metadata,
-) -> Result<(PutReceipt, Option<Metadata>), StageError> {
+) -> Result<(PutReceipt, Staged, Option<Metadata>), StageError> {
     let unreadable = |e: std::io::Error| {
         StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", path.display()))
     };
@@ -143,10 +147,10 @@ async fn store_source(
         let probe = file.try_clone().map_err(unreadable)?;
         (Box::new(Counted { inner: file, progress: ctx.progress.clone() }), Some(probe))
     };
-    let receipt =
-        ctx.store.put_content(&objects_prefix(&ctx.case), body, ctx.hashes).await.map_err(|e| {
-            StageError::from_kind(e.kind().into(), format!("{}: could not be stored: {e}", path.display()))
-        })?;
+    let (receipt, staged) = ctx
+        .stage_content(body, ctx.hashes)
+        .await
+        .map_err(|e| StageError { kind: e.kind, message: format!("{}: {}", path.display(), e.message) })?;
     Tally::add(&ctx.tally.bytes, receipt.size);
     let after = match file {
         Some(f) => Some(f.metadata().map_err(unreadable)?),
@@ -156,7 +160,7 @@ async fn store_source(
         (Some(fd_meta), Ok(path_meta)) if changed(&fd_meta, &path_meta).is_some() => Some(path_meta),
         (after, _) => after,
     };
-    Ok((receipt, after))
+    Ok((receipt, staged, after))
 }
 
 fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, receipt: &PutReceipt) -> AcquiredFacts {
@@ -173,7 +177,13 @@ fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, rece
     }
 }
 
-async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &AcquiredFacts) -> Result<(), StageError> {
+async fn record_acquired(
+    ctx: &StageContext,
+    job: &Job,
+    key: &str,
+    facts: &AcquiredFacts,
+    staged: Staged,
+) -> Result<(), StageError> {
     let mut event = ctx.event(Action::Acquired, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
     event.artefact = Some(ArtefactRef {
         id: Some(facts.artefact.clone()),
@@ -187,11 +197,20 @@ async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &Acqui
     if let Some(named) = job.input.get(crate::plan::FOUND_BESIDE) {
         event.params.insert(crate::plan::FOUND_BESIDE.into(), named.clone());
     }
-    ctx.record(event).await?;
+    commit(ctx, Commit::new().put(staged).event(event)).await?;
     Tally::add(&ctx.tally.stored, 1);
     ctx.progress.file_done();
     info!(artefact = %facts.artefact, sha256 = %facts.digests.sha256, "acquired");
     Ok(())
+}
+
+/// Commits content puts and their event; a content put cannot find its key
+/// taken, so anything but recorded is a fault of the store.
+async fn commit(ctx: &StageContext, commit: Commit) -> Result<(), StageError> {
+    match ctx.commit(commit).await? {
+        Committed::Recorded => Ok(()),
+        Committed::KeyTaken(key) => Err(StageError::transient(format!("the store reported {key} taken"))),
+    }
 }
 
 /// Records content read from a file that changed during the read: the
@@ -199,9 +218,8 @@ async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &Acqui
 async fn record_changed(
     ctx: &StageContext,
     job: &Job,
-    path: &Path,
-    key: &str,
-    receipt: &PutReceipt,
+    (path, key): (&Path, &str),
+    (receipt, staged): (&PutReceipt, Staged),
     reason: &str,
 ) -> Result<(), StageError> {
     let reason = format!("{}: {reason}; make sure nothing writes to it and rerun the same command", path.display());
@@ -212,7 +230,7 @@ async fn record_changed(
     event.params.insert("source_key".into(), key.into());
     event.params.insert("input".into(), json!({"path": path.to_string_lossy()}));
     event.outcome = Outcome::Failed { reason: reason.clone() };
-    ctx.record(event).await?;
+    commit(ctx, Commit::new().put(staged).event(event)).await?;
     ctx.tally.fail(&path.to_string_lossy(), &reason);
     ctx.progress.file_done();
     ctx.progress.message(&format!("failed: {reason}"));

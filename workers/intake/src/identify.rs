@@ -9,7 +9,7 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::layout::object_key;
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ToolInfo};
-use exhibit_pipeline::{Stage, StageContext, StageError};
+use exhibit_pipeline::{Commit, Committed, Stage, StageContext, StageError};
 use exhibit_queue::{Job, JobId};
 use tracing::instrument;
 
@@ -50,6 +50,10 @@ impl Stage for IdentifyStage {
         IDENTIFY
     }
 
+    fn group_commits(&self) -> bool {
+        true
+    }
+
     #[instrument(name = "identify", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let facts: AcquiredFacts = job
@@ -78,7 +82,7 @@ impl Stage for IdentifyStage {
             (media_type, medium)
         };
         let manifest = manifest_for(ctx, job, &facts, media_type);
-        let manifest_sha256 = store_manifest(ctx, &manifest).await?;
+        let (manifest_sha256, staged) = ctx.stage_manifest(&manifest).await?;
         let mut event = ctx.event(Action::Identified, Some(&job.exhibit), ToolInfo::exhibit(IDENTIFY));
         event.artefact = Some(ArtefactRef {
             id: Some(facts.artefact.clone()),
@@ -94,7 +98,15 @@ impl Stage for IdentifyStage {
         if let Some(text) = &manifest.media_type.extension_mismatch {
             event.params.insert(PARAM_EXTENSION_MISMATCH.into(), text.clone().into());
         }
-        ctx.record(event).await?;
+        if let Committed::KeyTaken(_) = ctx.commit(Commit::new().put(staged).event(event.clone())).await? {
+            // An interrupted run stored this manifest: keep it if it
+            // describes the same artefact, and record that one.
+            let adopted = store_manifest(ctx, &manifest).await?;
+            if let Some(artefact) = event.artefact.as_mut() {
+                artefact.manifest_sha256 = Some(adopted);
+            }
+            ctx.record(event).await?;
+        }
         if medium.is_some() {
             return Ok(vec![explore_job(job, &explore_input(&facts))]);
         }

@@ -29,7 +29,12 @@ pub async fn project_entries(store: &dyn ObjectStore, case: &CaseId, entries: &[
     for stored in entries {
         out.entries += 1;
         match &stored.parsed {
-            Ok(entry) => project_event(store, case, stored.seq, 0, &entry.event, &mut out).await?,
+            Ok(entry) => {
+                for (pos, event) in entry.events().iter().enumerate() {
+                    let pos = u32::try_from(pos).unwrap_or(u32::MAX);
+                    project_event(store, case, stored.seq, pos, event, &mut out).await?;
+                }
+            }
             Err(e) => out.problems.push(Problem {
                 seq: stored.seq,
                 text: format!("ledger entry {} does not parse ({e}); run `exhibit verify --case {case}`", stored.seq),

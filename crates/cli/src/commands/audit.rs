@@ -93,7 +93,8 @@ async fn audit_case(
 ) -> anyhow::Result<CaseAudit> {
     let signer = open_signer(config)?;
     let opened = open_case(store.clone(), case, signer.clone(), (&args.keys, config)).await?;
-    let pairs: Vec<(u64, CustodyEvent)> = opened.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
+    let pairs: Vec<(u64, CustodyEvent)> =
+        exhibit_custody::events_of(&opened.entries).map(|(seq, e)| (seq, e.clone())).collect();
     let targets =
         crate::fixity_views::with_views(store.as_ref(), case, &opened.entries, audit_targets(&opened.entries)).await?;
     let total = targets.len();

@@ -90,7 +90,7 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     if let Some(typed) = &args.exhibit {
-        let events = case.entries.iter().map(|e| &e.event);
+        let events = exhibit_custody::events_of(&case.entries).map(|(_, e)| e);
         args.exhibit = Some(super::export_checks::recorded_exhibit(events, &args.case, typed)?);
     }
     let report = match args.report.as_deref() {

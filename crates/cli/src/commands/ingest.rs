@@ -84,8 +84,8 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     refuse_non_portable_new_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    exhibit = crate::spelling::resolve_exhibit(case.entries.iter().map(|e| &e.event), &exhibit);
-    let entries = case.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
+    exhibit = crate::spelling::resolve_exhibit(exhibit_custody::events_of(&case.entries).map(|(_, e)| e), &exhibit);
+    let entries = exhibit_custody::events_of(&case.entries).map(|(seq, e)| (seq, e.clone())).collect();
     let mut facts = LedgerFacts::new(&exhibit, entries);
     let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.

@@ -148,7 +148,7 @@ pub async fn describe(
     let latest = entries
         .iter()
         .rev()
-        .map(|e| &e.event)
+        .flat_map(|e| e.events().iter().rev())
         .find(|e| e.action == Action::Described && e.exhibit.as_ref() == Some(exhibit));
     let previous: ItemRecord = latest
         .and_then(|e| e.params.get("item"))

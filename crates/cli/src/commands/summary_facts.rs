@@ -57,7 +57,7 @@ impl LedgerFacts {
                 .with_context(|| format!("cannot read ledger entry {seq} of case {}", ctx.case))?;
             // An entry that does not parse is `verify`'s to report.
             if let Ok(entry) = LedgerEntry::parse(&bytes) {
-                entries.push((seq, entry.event));
+                entries.extend(entry.events().iter().map(|event| (seq, event.clone())));
             }
         }
         self.fold(entries);

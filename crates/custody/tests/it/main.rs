@@ -2,6 +2,7 @@
 
 mod anchor;
 mod append;
+mod batch;
 mod clock;
 mod common;
 mod content;
