@@ -4,7 +4,7 @@
 use std::io::{self, Cursor, Read};
 use std::sync::Arc;
 
-use exhibit_media_core::{FileAt, MediaError, ReadAt, ReadSeekAt, SliceAt};
+use exhibit_media_core::{MediaError, ReadAt, ReadSeekAt, SliceAt};
 
 use super::CueTrack;
 
@@ -14,7 +14,7 @@ const USER: u64 = 2048;
 /// A data track's user data: sector `i` of the view is bytes
 /// `[user, user + 2048)` of raw sector `i` of the track.
 pub(crate) struct TrackView {
-    file: Arc<FileAt>,
+    file: Arc<dyn ReadAt>,
     base: u64,
     sector_size: u64,
     user: u64,
@@ -22,7 +22,7 @@ pub(crate) struct TrackView {
 }
 
 impl TrackView {
-    pub(crate) fn new(file: Arc<FileAt>, track: &CueTrack, user: u64) -> Self {
+    pub(crate) fn new(file: Arc<dyn ReadAt>, track: &CueTrack, user: u64) -> Self {
         let sector_size = track.mode.sector_size();
         Self { file, base: track.file_offset, sector_size, user, size: track.length.saturating_mul(USER) }
     }
@@ -80,7 +80,7 @@ pub(crate) fn wav_header(data_len: u32) -> [u8; 44] {
 
 /// A WAV stream of an audio track: the header, then its sectors as stored
 /// (CD-DA is already 16-bit little-endian interleaved stereo).
-pub(crate) fn wav_stream(file: Arc<FileAt>, track: &CueTrack) -> Result<impl Read + Send + use<>, MediaError> {
+pub(crate) fn wav_stream(file: Arc<dyn ReadAt>, track: &CueTrack) -> Result<impl Read + Send + use<>, MediaError> {
     let len = track.length.saturating_mul(track.mode.sector_size());
     let data_len = u32::try_from(len)
         .ok()
