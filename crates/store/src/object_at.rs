@@ -222,8 +222,7 @@ impl ObjectAt {
     /// Hashes every held block the cursor reaches, in order; at the end,
     /// compares the digest.
     fn advance_check(&self, state: &mut CacheState) -> io::Result<()> {
-        loop {
-            let Check::Hashing { hasher, hashed, .. } = &mut state.check else { break };
+        while let Check::Hashing { hasher, hashed, .. } = &mut state.check {
             let index = *hashed / self.config.block_size;
             let Some((bytes, _)) = state.blocks.get(&index) else { break };
             if bytes.len() as u64 != self.block_len(index) {
