@@ -23,8 +23,8 @@ pub struct Medium {
     pub label: String,
     /// Its bytes.
     pub disk: Arc<dyn ReadAt>,
-    /// The stored artefact whose bytes `disk` is, one to one, so files on
-    /// it can be kept as views; `None` for decoded media (E01, cue tracks).
+    /// The stored artefact `disk` is read from (as stored, or decoded: E01
+    /// media, a cue track's user data), so files on it can be kept as views.
     pub view: Option<ViewSource>,
 }
 
@@ -62,7 +62,7 @@ pub fn open(
     let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
         MediumClass::OpticalImage | MediumClass::DiskImage => {
-            let base = ViewBase { artefact: input.artefact.clone(), sha256: input.sha256, size: disk.size() };
+            let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
             let view = Some(ViewSource { base, disk: disk.clone() });
             let media = vec![Medium { label: "image".into(), disk, view }];
             Ok(Some(Opened { class, media, ewf: None, cue: None }))

@@ -7,13 +7,15 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use exhibit_media::sources::{EwfImage, MAX_CUE_BYTES, open_cue_with, segment_path};
+use exhibit_core::view::{BaseDecode, BaseMember, ViewBase};
+use exhibit_media::sources::{CueTrack, EwfImage, MAX_CUE_BYTES, open_cue_with, segment_path};
 use exhibit_media::{Limits, MediaError, MediumClass, ReadAt};
 use exhibit_pipeline::{SourceRecord, StageContext, StageError};
 use exhibit_queue::Job;
 
 use super::ExploreInput;
 use super::medium::{Medium, Opened, siblings, stored_object};
+use super::view::ViewSource;
 
 fn media_error(what: &str, e: exhibit_media::MediaError) -> StageError {
     StageError::from_kind(e.core_kind(), format!("{what}: {e}"))
@@ -43,14 +45,41 @@ pub fn open_ewf_set(
         return Ok(None);
     }
     let mut segments: Vec<(String, Arc<dyn ReadAt>)> = Vec::new();
+    let mut members = Vec::new();
     for number in 1..=u16::MAX {
         let Some(expected) = segment_path(first, number) else { break };
         let Some((path, record)) = all.iter().find(|(p, _)| *p == expected) else { break };
         segments.push((path.display().to_string(), stored_object(ctx, &record.sha256)?));
+        members.push(BaseMember { artefact: record.artefact.clone(), sha256: record.sha256, size: record.size });
     }
     let image = Arc::new(EwfImage::from_segments(segments, limits).map_err(|e| media_error(&input.path, e))?);
-    let media = vec![Medium { label: "media".into(), disk: image.clone(), view: None }];
+    // Files on the media are views over the set: the runs are media
+    // offsets, read back through the same verified chunk reads.
+    let decode = BaseDecode::Ewf { segments: members.split_off(1.min(members.len())), media_size: image.size() };
+    let base = ViewBase { decode: Some(decode), ..ViewBase::stored(input.artefact.clone(), input.sha256, input.size) };
+    let view = Some(ViewSource { base, disk: image.clone() });
+    let media = vec![Medium { label: "media".into(), disk: image.clone(), view }];
     Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None }))
+}
+
+/// A data track as a view base: the stored `.bin` it is in, decoded to
+/// its sectors' user data. `None` if the `.bin` is not among the links
+/// (then the track's files are copied).
+fn track_view_source(
+    track: &CueTrack,
+    user_offset: u64,
+    links: &[(PathBuf, SourceRecord)],
+    disk: Arc<dyn ReadAt>,
+) -> Option<ViewSource> {
+    let (_, bin) = links.iter().find(|(link, _)| *link == track.file)?;
+    let decode = BaseDecode::CdSectors {
+        start: track.file_offset,
+        sector_size: track.mode.sector_size(),
+        user_offset,
+        sectors: track.length,
+    };
+    let base = ViewBase { decode: Some(decode), ..ViewBase::stored(bin.artefact.clone(), bin.sha256, bin.size) };
+    Some(ViewSource { base, disk })
 }
 
 fn is_first_segment(path: &Path) -> bool {
@@ -72,6 +101,9 @@ pub fn open_cue_set(
     let text = cue_text(ctx, &record, limits)?;
     let members = siblings(ctx, job, &record);
     let folder = path.parent().map(Path::to_owned).unwrap_or_default();
+    // Each `.bin` as the sheet names it, with its original: track views
+    // are based on the stored `.bin` they read.
+    let mut links: Vec<(PathBuf, SourceRecord)> = Vec::new();
     let cue = open_cue_with(&text, |name| {
         let name = OsStr::from_bytes(name);
         let shown = folder.join(name);
@@ -84,15 +116,16 @@ pub fn open_cue_set(
         let at = stored_object(ctx, &member.sha256).map_err(|e| {
             MediaError::io(format!("cue FILE {}", shown.display()), std::io::Error::other(e.to_string()))
         })?;
+        links.push((shown.clone(), member.clone()));
         Ok((shown, at))
     })
     .map_err(|e| media_error(&input.path, e))?;
     let mut media = Vec::new();
     for track in cue.tracks() {
-        if track.mode.user_data_offset().is_some() {
-            let view = cue.data_track_view(track.number).map_err(|e| media_error(&input.path, e))?;
-            media.push(Medium { label: format!("track {:02}", track.number), disk: view, view: None });
-        }
+        let Some(user_offset) = track.mode.user_data_offset() else { continue };
+        let disk = cue.data_track_view(track.number).map_err(|e| media_error(&input.path, e))?;
+        let view = track_view_source(track, user_offset, &links, disk.clone());
+        media.push(Medium { label: format!("track {:02}", track.number), disk, view });
     }
     Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue) }))
 }
