@@ -91,13 +91,13 @@ pub fn derive_job(template: &Job, input: &DeriveInput, policies: &DerivePolicies
     })
 }
 
-/// What a derivation stage starts from: its input, a local file of the
-/// source's content (see [`crate::content::content_file`]), and a scratch folder for outputs. `None` when the ledger
+/// What a derivation stage starts from: its input, a checked local copy of
+/// the source's content (see [`crate::content::content_file`]), and a scratch folder for outputs. `None` when the ledger
 /// already records the job as done.
 pub async fn start(
     ctx: &StageContext,
     job: &Job,
-) -> Result<Option<(DeriveInput, std::path::PathBuf, tempfile::TempDir)>, StageError> {
+) -> Result<Option<(DeriveInput, exhibit_store::LocalCopy, tempfile::TempDir)>, StageError> {
     let input: DeriveInput = serde_json::from_value(job.input.clone())
         .map_err(|e| StageError::input(format!("{} job {} is malformed: {e}", job.stage, job.job_id.0)))?;
     if ctx.index().job_done(&job.job_id) {

@@ -26,7 +26,11 @@ use exhibit_core::layout::ObjectKey;
 
 use crate::{ObjectMeta, ObjectStore, Published, StoreErrorKind, VerifyingReader, WriteBatch};
 
+mod copies;
+mod no_local_path;
 mod ranged;
+pub use copies::materialise_gives_a_checked_copy;
+pub use no_local_path::NoLocalPathStore;
 pub use ranged::ranged_reads_match_the_object;
 
 /// Size of the object [`large_object_streams_at_constant_memory`] stores.
@@ -57,6 +61,7 @@ pub async fn run_quick(store: Arc<dyn ObjectStore>) {
     list_by_prefix(store.clone()).await;
     missing_objects_are_not_found(store.clone()).await;
     ranged_reads_match_the_object(store.clone()).await;
+    materialise_gives_a_checked_copy(store.clone()).await;
     batch_commit_publishes_every_put(store.clone()).await;
     batch_reports_taken_keys(store).await;
 }
@@ -373,6 +378,7 @@ pub async fn corrupt_object_fails_read(store: Arc<dyn ObjectStore>, corrupt: imp
             }
         }
     }
+    copies::damaged_object_fails_whole_reads_and_copies(&store, &content.key).await;
 }
 
 /// A deterministic stream of pseudo-random bytes of a given length, made on

@@ -12,6 +12,8 @@ mod access;
 mod batch;
 mod error;
 mod local;
+mod materialise;
+mod object_at;
 mod ranged;
 mod rehash;
 #[cfg(feature = "s3")]
@@ -33,7 +35,9 @@ pub use access::Access;
 pub use batch::{Published, StageTarget, Staged, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
-pub use ranged::{MAX_RANGE, RangedAt, open_read_at};
+pub use materialise::{LocalCopy, download, materialise};
+pub use object_at::{CacheConfig, CacheStats, ObjectAt};
+pub use ranged::{MAX_RANGE, RangedAt, open_object_at, open_read_at};
 pub use rehash::{Fixity, rehash_object};
 pub use verify_read::VerifyingReader;
 
@@ -110,11 +114,13 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// Every object whose key starts with `prefix`, sorted by key.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
 
-    /// The object's file on this machine, for readers that need random
-    /// access (disk images). `None` for remote backends, which serve random
-    /// access by ranged reads instead.
-    fn local_path(&self, _key: &ObjectKey) -> Option<std::path::PathBuf> {
-        None
+    /// A new hard link to the object's file in this store's own temporary
+    /// area, for [`materialise`] to hand a child process a path without a
+    /// copy; the caller removes it. `None` when the store keeps no local
+    /// files (then [`materialise`] downloads through a verifying reader).
+    /// Readers never need this: they read through [`open_read_at`].
+    async fn link_local(&self, _key: &ObjectKey) -> Result<Option<std::path::PathBuf>, StoreError> {
+        Ok(None)
     }
 
     /// Group commit, first half: reads and hashes `body` for a later

@@ -304,6 +304,37 @@ impl LocalStore {
         Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(size)))
     }
 
+    /// Hard-links the regular file under `key` into this process's
+    /// temporary folder. `None` when no link can be made there (a read-only
+    /// store): the caller then copies instead.
+    fn link_local_blocking(&self, key: &ObjectKey) -> Result<Option<PathBuf>, StoreError> {
+        use std::os::unix::fs::MetadataExt;
+        static COPIES: AtomicU64 = AtomicU64::new(0);
+        let (file, _) = self.open_regular(key)?;
+        let inode = file.metadata().map_err(|e| StoreError::io(key, e))?.ino();
+        let area = match self.temp_area() {
+            Ok(area) => area,
+            Err(e) => {
+                tracing::debug!(error = %e, "no temporary folder for a hard link; copying instead");
+                return Ok(None);
+            }
+        };
+        let link = area.path().join(format!("copy-{}", COPIES.fetch_add(1, Ordering::Relaxed)));
+        if let Err(e) = fs::hard_link(self.path_of(key)?, &link) {
+            tracing::debug!(error = %e, "cannot hard-link the object; copying instead");
+            return Ok(None);
+        }
+        // A symlink or another file swapped in after the open would be
+        // linked instead (link(2) does not follow symlinks): refuse it.
+        match fs::symlink_metadata(&link) {
+            Ok(meta) if meta.is_file() && meta.ino() == inode => Ok(Some(link)),
+            _ => {
+                let _ = fs::remove_file(&link);
+                Err(StoreError::corrupt(key, "it was replaced while a local copy was being made"))
+            }
+        }
+    }
+
     /// Opens the regular file stored under `key`, with its size.
     fn open_regular(&self, key: &ObjectKey) -> Result<(File, u64), StoreError> {
         // Without blocking or following a symlink: opening a planted FIFO
@@ -538,10 +569,6 @@ impl ObjectStore for LocalStore {
         format!("file://{}", self.root.display())
     }
 
-    fn local_path(&self, key: &ObjectKey) -> Option<PathBuf> {
-        self.path_of(key).ok()
-    }
-
     #[tracing::instrument(skip(self, body), fields(key = %key))]
     async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
         self.path_of(key)?;
@@ -592,6 +619,12 @@ impl ObjectStore for LocalStore {
             Ok(Some(Arc::new(at) as Arc<dyn exhibit_core::ReadAt>))
         })
         .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn link_local(&self, key: &ObjectKey) -> Result<Option<PathBuf>, StoreError> {
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || store.link_local_blocking(&key)).await
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]

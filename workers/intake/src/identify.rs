@@ -1,8 +1,7 @@
-//! The identify stage: finds an artefact's media type from its first bytes
-//! (content signatures, never the file name), writes its manifest, and
+//! The identify stage: finds an artefact's media type from its content
+//! (signatures at its start and end, and media structures; never the file
+//! name), writes its manifest, and
 //! records an `identified` event.
-
-use std::io::Read;
 
 use async_trait::async_trait;
 use exhibit_core::digest::Sha256Digest;
@@ -17,7 +16,7 @@ use crate::acquire::FLAG_SYMLINK;
 use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
 use crate::{ACQUIRE, IDENTIFY, POLICY_VERSION};
-use exhibit_media::{BytesAt, FileAt, MediumClass, classify};
+use exhibit_media::{MediumClass, ReadAt, classify};
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
 
@@ -76,8 +75,7 @@ impl Stage for IdentifyStage {
                 None,
             )
         } else {
-            let head = read_head(ctx, &facts.digests.sha256).await?;
-            let (mut media_type, medium) = identify_content(ctx, &facts.digests.sha256, &head, facts.size);
+            let (mut media_type, medium) = identify_content(ctx, &facts.digests.sha256).await?;
             media_type.extension_mismatch = extension_mismatch(&facts.source.name.display, &media_type);
             (media_type, medium)
         };
@@ -118,24 +116,43 @@ impl Stage for IdentifyStage {
 
 /// The media type of stored content; media that exhibit can open (disk and
 /// optical images, E01, cue sheets) are recognised by their structures.
-fn identify_content(
+/// Reads through the store's positional reader, so every backend sees the
+/// same bytes (the start, the end, and whatever structures classification
+/// follows) and gives the same answer.
+async fn identify_content(
     ctx: &StageContext,
     sha256: &Sha256Digest,
-    head: &[u8],
-    size: u64,
-) -> (MediaType, Option<MediumClass>) {
-    let local = ctx.store.local_path(&object_key(&ctx.case, sha256)).and_then(|p| FileAt::open(&p).ok());
-    let tail = match &local {
-        Some(file) if size > head.len() as u64 => read_tail(file, size),
-        _ if size > head.len() as u64 => Vec::new(),
-        _ => head.to_vec(),
+) -> Result<(MediaType, Option<MediumClass>), StageError> {
+    let key = object_key(&ctx.case, sha256);
+    let at = exhibit_store::open_read_at(&ctx.store, &key)
+        .await
+        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read stored object {key}: {e}")))?;
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(|| classify_stored(at.as_ref())))
+        .await
+        .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                StageError::input(format!("stored object {key} failed its hash check: {e}"))
+            }
+            _ => StageError::transient(format!("cannot read stored object {key}: {e}")),
+        })
+}
+
+/// Sniffs the first and last [`SNIFF_BYTES`] of `at` and classifies it as
+/// a medium; on a blocking thread (ranged reads block).
+fn classify_stored(at: &dyn ReadAt) -> std::io::Result<(MediaType, Option<MediumClass>)> {
+    let size = at.size();
+    let head = read_span(at, 0, size.min(SNIFF_BYTES))?;
+    let tail = if size > SNIFF_BYTES {
+        let start = size - SNIFF_BYTES.min(size);
+        read_span(at, start, size - start)?
+    } else {
+        head.clone()
     };
-    let sniffed = identify_bytes(head, &tail, size);
-    let medium = match local {
-        Some(file) => classify(&file),
-        None => classify(&BytesAt::new(head.to_vec())),
-    };
-    match medium {
+    let sniffed = identify_bytes(&head, &tail, size);
+    let medium = classify(at);
+    Ok(match medium {
         Some(class) => {
             let mime = MediaType {
                 mime: class.mime().into(),
@@ -147,21 +164,14 @@ fn identify_content(
             (mime, Some(class))
         }
         None => (sniffed, None),
-    }
+    })
 }
 
-/// The last [`SNIFF_BYTES`] of a stored file; empty when it cannot be read
-/// (end-of-file signatures then do not match, which only costs a PUID).
-fn read_tail(file: &FileAt, size: u64) -> Vec<u8> {
-    let start = size.saturating_sub(SNIFF_BYTES);
-    let mut tail = vec![0; usize::try_from(size - start).unwrap_or(0)];
-    match exhibit_media::read_exact_at(file, start, &mut tail) {
-        Ok(()) => tail,
-        Err(e) => {
-            tracing::debug!("cannot read the tail of a stored object: {e}");
-            Vec::new()
-        }
-    }
+/// `len` bytes (at most [`SNIFF_BYTES`]) at `offset`.
+fn read_span(at: &dyn ReadAt, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0; usize::try_from(len.min(SNIFF_BYTES)).unwrap_or(0)];
+    exhibit_media::read_exact_at(at, offset, &mut buf)?;
+    Ok(buf)
 }
 
 /// For an artefact identified earlier: its explore job, if it is a medium
@@ -195,22 +205,6 @@ fn explore_input(facts: &AcquiredFacts) -> ExploreInput {
         depth: 0,
         bad_ranges: facts.bad_ranges.clone(),
     }
-}
-
-async fn read_head(ctx: &StageContext, sha256: &Sha256Digest) -> Result<Vec<u8>, StageError> {
-    let key = object_key(&ctx.case, sha256);
-    let reader = ctx
-        .store
-        .get(&key, None)
-        .await
-        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read stored object {key}: {e}")))?;
-    tokio::task::spawn_blocking(move || {
-        let mut head = Vec::with_capacity(SNIFF_BYTES as usize);
-        reader.take(SNIFF_BYTES).read_to_end(&mut head).map(|_| head)
-    })
-    .await
-    .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
-    .map_err(|e| StageError::transient(format!("cannot read stored object {key}: {e}")))
 }
 
 fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type: MediaType) -> ArtefactManifest {

@@ -149,7 +149,7 @@ impl Stage for OcrStage {
             .get(JOB_INPUT_OCR)
             .and_then(serde_json::Value::as_bool)
             .or_else(|| ctx.index().ocr_setting(&job.exhibit));
-        let head = read_head(&source)?;
+        let head = read_head(source.path())?;
         if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
             return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());
         }
@@ -160,7 +160,7 @@ impl Stage for OcrStage {
         let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created };
         let (policy, out, mime, pdf_info) =
             (self.policy.clone(), scratch.path().to_owned(), input.mime.clone(), info.clone());
-        let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(&source, &mime, &policy, &out, &pdf_info))
+        let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(source.path(), &mime, &policy, &out, &pdf_info))
             .await
             .map_err(|e| StageError::transient(format!("OCR task failed: {e}")))?
             .map_err(|e| match e.kind {

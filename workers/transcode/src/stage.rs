@@ -69,7 +69,7 @@ impl Stage for TranscodeStage {
             return Ok(Vec::new());
         };
         let (policy, limits, out) = (self.policy.clone(), self.limits.clone(), scratch.path().to_owned());
-        let outcome = tokio::task::spawn_blocking(move || transcode(&source, &policy, &out, &limits))
+        let outcome = tokio::task::spawn_blocking(move || transcode(source.path(), &policy, &out, &limits))
             .await
             .map_err(|e| StageError::transient(format!("transcode task failed: {e}")))?
             .map_err(|e| stage_error(&input.path, e))?;

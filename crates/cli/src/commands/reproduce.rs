@@ -66,12 +66,13 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
     let (Some(derivation), Some(parent)) = (&manifest.derivation, &manifest.parent) else {
         bail!("artefact {} is not a derivative; only derivatives can be reproduced", args.artefact);
     };
-    // The source may be a view into an image: then a verified copy of it.
+    // A checked local copy of the source: a hard link where the store is
+    // local, else (and for a view into an image) a verified download.
     let scratch = exhibit_pipeline::scratch_dir()?;
     let source = source_file(&ctx, &parent.id, &parent.sha256, scratch.path()).await?;
     let comparison = match manifest.tool.name.as_str() {
-        "exhibit/transcode" => reproduce_transcode(&config, &source, &manifest, derivation).await?,
-        "exhibit/ocr" => reproduce_ocr(&config, &source, &manifest, derivation).await?,
+        "exhibit/transcode" => reproduce_transcode(&config, source.path(), &manifest, derivation).await?,
+        "exhibit/ocr" => reproduce_ocr(&config, source.path(), &manifest, derivation).await?,
         other => bail!("artefacts made by {other} cannot be reproduced by this version"),
     };
     let same = comparison.recorded == comparison.reproduced;
@@ -199,7 +200,7 @@ async fn record(
     Ok(())
 }
 
-/// A verified copy of the derivative's source in `dir`, re-hashed against
+/// A checked local copy of the derivative's source, re-hashed against
 /// `sha256` (from the derivative's recorded manifest). A source that is
 /// missing or fails its hash is stored damage (exit 1), not bad input.
 async fn source_file(
@@ -207,7 +208,7 @@ async fn source_file(
     id: &ArtefactId,
     sha256: &exhibit_core::digest::Sha256Digest,
     dir: &std::path::Path,
-) -> anyhow::Result<std::path::PathBuf> {
+) -> anyhow::Result<exhibit_store::LocalCopy> {
     let what = "cannot read the source of the derivative";
     let manifest =
         exhibit_store::view::read_manifest(ctx.store.as_ref(), &ctx.case, id).await.map_err(|e| classify(e, what))?;

@@ -4,3 +4,4 @@ mod changed_during_read;
 mod device;
 mod extension_mismatch;
 mod faults;
+mod no_local_path;
