@@ -131,8 +131,8 @@ impl ObjectStore for CountingStore {
         }
         self.inner.list(prefix).await
     }
-    fn local_path(&self, key: &ObjectKey) -> Option<PathBuf> {
-        self.inner.local_path(key)
+    async fn link_local(&self, key: &ObjectKey) -> Result<Option<PathBuf>, StoreError> {
+        self.inner.link_local(key).await
     }
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         self.inner.stage(target, body, hashes).await

@@ -69,15 +69,11 @@ impl ObjectStore for NoLocalPathStore {
         Ok(None)
     }
 
-    fn stages_writes(&self) -> bool {
-        self.inner.stages_writes()
-    }
-
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         self.inner.stage(target, body, hashes).await
     }
 
-    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
-        self.inner.publish(staged, stop_at_conflict).await
+    async fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
+        self.inner.publish(staged).await
     }
 }
