@@ -12,6 +12,7 @@ use std::sync::Arc;
 use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
+use exhibit_core::params::EventParams;
 use exhibit_core::layout::{ObjectKey, ledger_key, ledger_prefix, parse_ledger_name};
 use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, WriteBatch, read_small};
 use serde_json::{Map, Value};
@@ -336,10 +337,18 @@ fn link_hash(case: &CaseId, seq: u64, bytes: &[u8], parse_error: Option<&EntryEr
 /// by that key or (rotation) by another key. Whether the signer is trusted
 /// is verify's question, not the appender's.
 fn records_key(entry: &LedgerEntry, key: &str) -> bool {
-    let added = entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+    let added = added_key(&entry.event).as_deref().and_then(normalise_public_key);
     entry.event.action == Action::KeyAdded
         && added.as_deref() == Some(key)
         && entry.body_bytes().is_ok_and(|body| verify_signature(&entry.event.actor.public_key, &body, &entry.sig))
+}
+
+/// The key a `key-added` event introduces, read through its typed params.
+pub(crate) fn added_key(event: &CustodyEvent) -> Option<String> {
+    match event.typed_params() {
+        Ok(EventParams::KeyAdded(p)) => p.public_key,
+        _ => None,
+    }
 }
 
 /// Every ledger file of `case` in sequence order, each with its raw bytes

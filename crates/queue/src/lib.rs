@@ -19,6 +19,7 @@
 //! ```
 
 mod error;
+pub mod input;
 mod job;
 mod memory;
 
@@ -31,6 +32,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use error::{QueueError, QueueErrorKind};
+pub use input::{JobInput, JobInputError, StageInput};
 pub use job::{Job, JobId};
 pub use memory::{DeadLetter, MemoryQueue};
 

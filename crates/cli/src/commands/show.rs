@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::item::ItemRecord;
+use exhibit_core::params::DescribedParams;
 use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
 use exhibit_core::manifest::ArtefactManifest;
 use serde::Serialize;
@@ -171,7 +172,7 @@ fn described(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Described> {
         let Some(exhibit) = e.exhibit.as_ref().filter(|x| args.exhibit.as_ref().is_none_or(|a| a == *x)) else {
             continue;
         };
-        if let Some(item) = e.params.get("item").and_then(|i| serde_json::from_value(i.clone()).ok()) {
+        if let Some(item) = e.described_params().as_ref().and_then(DescribedParams::item_record) {
             latest.insert(exhibit.clone(), item);
         }
     }
@@ -191,7 +192,7 @@ fn failures(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Failure> {
                 seq_hint: i + 1,
                 exhibit: e.exhibit,
                 reason,
-                input: e.params.get("input").cloned().unwrap_or_default(),
+                input: e.failed_params().and_then(|p| p.input).unwrap_or_default(),
             }),
             Outcome::Ok => None,
         })

@@ -10,9 +10,8 @@ use serde_json::{Value, json};
 pub fn truncation_notes(events: &[CustodyEvent]) -> Vec<Value> {
     events
         .iter()
-        .filter(|e| e.action == Action::Explored)
         .filter_map(|e| {
-            let fact = e.params.get("truncated")?;
+            let fact = &e.explored_params()?.truncated?;
             let image = fact["image"].as_str().unwrap_or_default();
             let strings = |key: &str| -> Vec<String> {
                 fact[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()

@@ -237,5 +237,39 @@ impl CustodyEvent {
     }
 }
 
+/// One getter per action: the event's params when it is that action and
+/// they read; `None` otherwise (a newer schema or a damaged entry is
+/// [`CustodyEvent::typed_params`]'s error to report).
+macro_rules! typed_getters {
+    ($($getter:ident => $variant:ident($ty:ty)),* $(,)?) => {
+        impl CustodyEvent {
+            $(
+                #[doc = concat!("This event's params if it is `", stringify!($variant), "`.")]
+                pub fn $getter(&self) -> Option<$ty> {
+                    match self.typed_params() {
+                        Ok(EventParams::$variant(p)) => Some(p),
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+typed_getters! {
+    acquired_params => Acquired(AcquiredParams),
+    identified_params => Identified(IdentifiedParams),
+    explored_params => Explored(ExploredParams),
+    extracted_params => Extracted(ExtractedParams),
+    verified_params => Verified(VerifiedParams),
+    transcoded_params => Transcoded(TranscodedParams),
+    ocr_params => Ocr(OcrParams),
+    failed_params => Failed(FailedParams),
+    exported_params => Exported(ExportedParams),
+    accessed_params => Accessed(AccessedParams),
+    key_added_params => KeyAdded(KeyAddedParams),
+    described_params => Described(DescribedParams),
+}
+
 #[cfg(test)]
 mod tests;

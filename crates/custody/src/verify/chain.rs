@@ -173,7 +173,7 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
     for p in trusted.iter().filter(|p| p.sig_ok) {
         let signer = normalise_public_key(&p.entry.event.actor.public_key);
         if p.entry.event.action == Action::KeyAdded {
-            let added = p.entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+            let added = crate::ledger::added_key(&p.entry.event).as_deref().and_then(normalise_public_key);
             if let (Some(added), Some(signer)) = (added, &signer) {
                 if (&added == signer || known.contains(signer)) && !known.contains(&added) {
                     known.push(added);
@@ -190,7 +190,7 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
 fn signed_by(p: &Parsed) -> Signed {
     let event = &p.entry.event;
     let added = match event.action {
-        Action::KeyAdded => event.params.get("public_key").and_then(Value::as_str).map(str::to_owned),
+        Action::KeyAdded => crate::ledger::added_key(event),
         _ => None,
     };
     Signed { seq: p.file_seq, at: event.at, signer: event.actor.public_key.clone(), added }
