@@ -12,10 +12,9 @@ use std::sync::Arc;
 use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
-use exhibit_core::params::EventParams;
 use exhibit_core::layout::{ObjectKey, ledger_key, ledger_prefix, parse_ledger_name};
+use exhibit_core::params::{EventParams, KeyAddedParams};
 use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, WriteBatch, read_small};
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tracing::{debug, info, instrument};
@@ -126,7 +125,7 @@ impl Ledger {
         let mut head = self.head.lock().await;
         self.record_key(&mut head, template).await?;
         let mut event = self.key_added_event(template);
-        event.params.insert("public_key".to_owned(), Value::String(new_key.clone()));
+        event.set_params(EventParams::KeyAdded(KeyAddedParams { public_key: Some(new_key.clone()) }));
         let added = self.write(&mut head, &event, false).await?;
         info!(seq = added.seq, key = %new_key, "introduced a key signed by this ledger's key");
         Ok(added)
@@ -243,7 +242,7 @@ impl Ledger {
             artefact: None,
             inputs: Vec::new(),
             tool: event.tool.clone(),
-            params: Map::from_iter([("public_key".to_owned(), Value::String(self.key.clone()))]),
+            params: EventParams::KeyAdded(KeyAddedParams { public_key: Some(self.key.clone()) }).to_map(),
             actor: event.actor.clone(),
             outcome: Outcome::Ok,
         }

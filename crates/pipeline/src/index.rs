@@ -38,6 +38,7 @@ pub struct CaseIndex {
     recorded: HashSet<Sha256Digest>,
     artefact_actions: HashSet<(ArtefactId, Action)>,
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
+    acquired: HashMap<ArtefactId, SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
     media_types: HashMap<ArtefactId, String>,
     /// When each artefact was first recorded: the fixed date its
@@ -100,6 +101,7 @@ impl CaseIndex {
         let facts = facts_value.map(|f| f.to_string()).unwrap_or_default().into();
         let record = SourceRecord { artefact: id.clone(), sha256: artefact.sha256, size: artefact.size, facts };
         if let EventParams::Acquired(acquired) = &params {
+            self.acquired.entry(id.clone()).or_insert_with(|| record.clone());
             if let Some(path) = acquired.source_path_bytes() {
                 self.originals.entry(exhibit.clone()).or_default().push((path, record.clone()));
             }
@@ -145,6 +147,11 @@ impl CaseIndex {
     /// OCR policy's default applies).
     pub fn ocr_setting(&self, exhibit: &ExhibitRef) -> Option<bool> {
         self.ocr_settings.get(exhibit).copied().flatten()
+    }
+
+    /// How `artefact` was acquired, if the ledger seen so far records it.
+    pub fn acquired(&self, artefact: &ArtefactId) -> Option<&SourceRecord> {
+        self.acquired.get(artefact)
     }
 
     /// The artefact already acquired from this source, if any.

@@ -35,7 +35,9 @@ pub fn record_key(event: &CustodyEvent) -> Option<Sha256Digest> {
     } else {
         let artefact = event.artefact.as_ref().and_then(|a| a.id.as_ref()).map(|id| id.as_str().to_owned());
         let (input, run) = match &params {
-            EventParams::Failed(f) => (f.input.as_ref().map(|i| i.to_string()).unwrap_or_default(), text(f.run.as_deref())),
+            EventParams::Failed(f) => {
+                (f.input.as_ref().map(|i| i.to_string()).unwrap_or_default(), text(f.run.as_deref()))
+            }
             _ => (String::new(), String::new()),
         };
         let placing = [text(params.job_id()), text(params.source_key()), input, run];

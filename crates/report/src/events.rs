@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use exhibit_core::digest::Digests;
-use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::event::{CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
 use exhibit_core::params::EventParams;
 use serde_json::{Map, Value};

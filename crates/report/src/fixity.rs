@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use exhibit_core::digest::Sha256Digest;
-use exhibit_core::event::{Action, CustodyEvent};
+use exhibit_core::event::CustodyEvent;
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::params::EventParams;
 use serde::{Deserialize, Serialize};

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::item::ItemRecord;
-use exhibit_core::params::DescribedParams;
 use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
 use exhibit_core::manifest::ArtefactManifest;
+use exhibit_core::params::DescribedParams;
 use serde::Serialize;
 
 use super::show_tree;
@@ -188,11 +188,11 @@ fn failures(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Failure> {
             e.action == Action::Failed && args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x))
         })
         .filter_map(|(i, e)| match e.outcome {
-            Outcome::Failed { reason } => Some(Failure {
+            Outcome::Failed { ref reason } => Some(Failure {
                 seq_hint: i + 1,
-                exhibit: e.exhibit,
-                reason,
                 input: e.failed_params().and_then(|p| p.input).unwrap_or_default(),
+                exhibit: e.exhibit,
+                reason: reason.clone(),
             }),
             Outcome::Ok => None,
         })

@@ -47,7 +47,9 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
                 _ => {}
             },
             // An E01 set whose media no longer matches the hash it stores.
-            (Action::Verified, Outcome::Failed { reason }) if e.verified_params().is_some_and(|v| v.segments.is_some()) => {
+            (Action::Verified, Outcome::Failed { reason })
+                if e.verified_params().is_some_and(|v| v.segments.is_some()) =>
+            {
                 push("damaged-media", input, reason.clone(), DAMAGED_MEDIA);
             }
             (Action::Transcoded, Outcome::Ok) if flagged(e, "damaged") => {

@@ -3,7 +3,7 @@
 //! Not a failure (a rerun cannot change it), so `show` and `verify` name
 //! it as a note and ingest as a line that needs attention (exit 3).
 
-use exhibit_core::event::{Action, CustodyEvent};
+use exhibit_core::event::CustodyEvent;
 use serde_json::{Value, json};
 
 /// One note per explored image that was truncated.

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::event::{CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
 use exhibit_custody::{HeadReceipt, VerifyOptions, VerifyReport};
 use exhibit_report::Verdict;

@@ -27,9 +27,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 pub use derived::{OcrParams, TranscodedParams};
-pub use intake::{
-    AcquiredParams, ExploredParams, ExtractedParams, IdentifiedParams, MapfileRef, VerifiedParams,
-};
+pub use intake::{AcquiredParams, ExploredParams, ExtractedParams, IdentifiedParams, MapfileRef, VerifiedParams};
 pub use other::{AccessedParams, DescribedParams, ExportedParams, FailedParams, KeyAddedParams};
 
 use crate::event::{Action, CustodyEvent};

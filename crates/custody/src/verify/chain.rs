@@ -6,7 +6,6 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::Action;
 use exhibit_core::ids::CaseId;
 use exhibit_store::ObjectStore;
-use serde_json::Value;
 use tracing::{Instrument, debug, info_span};
 
 use super::{EntryFault, Problem};
