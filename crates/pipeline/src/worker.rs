@@ -191,10 +191,10 @@ impl Loop {
                 }
             }
         }));
-        // A message this build cannot read, or one sent to the wrong
-        // stage, fails for good: no retry makes it readable.
+        // A message this build cannot read fails for good: no retry makes
+        // it readable. (Each stage checks that the kind is its own.)
         let job = &delivery.job;
-        job.input.for_stage(&job.stage).map_err(|e| StageError::input(format!("job {}: {e}", job.job_id.0)))?;
+        job.input.readable().map_err(|e| StageError::input(format!("job {}: {e}", job.job_id.0)))?;
         self.stage.run(&self.worker.ctx, job).await
     }
 
@@ -262,7 +262,7 @@ pub(crate) async fn record_failure(
     };
     event.outcome = Outcome::Failed { reason: error.message.clone() };
     // Content no decoder accepts is unconverted, not a failed run.
-    let readable = job.input.for_stage(&job.stage).is_ok();
+    let readable = job.input.readable().is_ok();
     if readable
         && error.kind == StageErrorKind::Input
         && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage)

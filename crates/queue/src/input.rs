@@ -186,6 +186,14 @@ impl JobInput {
         }
     }
 
+    /// The input, whatever its stage, or why it cannot be read.
+    pub fn readable(&self) -> Result<&StageInput, JobInputError> {
+        match self {
+            Self::V1(input) => Ok(input),
+            Self::Unreadable(raw) => Err(JobInputError::Unreadable(truncated(raw))),
+        }
+    }
+
     /// The input for `stage`, or why there is none.
     pub fn for_stage(&self, stage: &str) -> Result<&StageInput, JobInputError> {
         match self {
