@@ -99,7 +99,7 @@ impl Progress {
 
 /// The bytes a job reads, from its input's `size`.
 pub fn job_size(job: &Job) -> u64 {
-    job.input.get("size").and_then(serde_json::Value::as_u64).unwrap_or(0)
+    job.input.for_stage(&job.stage).ok().and_then(exhibit_queue::StageInput::size).unwrap_or(0)
 }
 
 impl ProgressSink for Progress {

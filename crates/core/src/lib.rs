@@ -21,6 +21,7 @@ pub mod ids;
 pub mod item;
 pub mod layout;
 pub mod manifest;
+pub mod params;
 pub mod read_at;
 pub mod regular_file;
 pub mod view;

@@ -30,6 +30,15 @@ pub trait AppendGuard: Send {
 }
 
 impl Ledger {
+    /// Hands `guard` every entry other writers added since this ledger
+    /// last looked, so a reader with a stale view (a job recorded by
+    /// another worker) catches up without appending.
+    #[instrument(skip_all, fields(case = %self.case()))]
+    pub async fn catch_up_guarded(&self, guard: &mut dyn AppendGuard) -> Result<()> {
+        let mut head = self.head.lock().await;
+        self.catch_up_seeing(&mut head, &mut |e| guard.seen(e)).await.map(|_| ())
+    }
+
     /// Appends, in order and signed, those of `events` that `guard` still
     /// keeps once every entry other writers added is seen: one group
     /// commit on stores that stage writes, one put each elsewhere. Returns

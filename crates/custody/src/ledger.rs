@@ -13,8 +13,8 @@ use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
 use exhibit_core::layout::{ObjectKey, ledger_key, ledger_prefix, parse_ledger_name};
+use exhibit_core::params::{EventParams, KeyAddedParams};
 use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, read_small};
-use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tracing::{debug, info, instrument};
@@ -132,7 +132,7 @@ impl Ledger {
         let mut head = self.head.lock().await;
         self.record_key(&mut head, template).await?;
         let mut event = self.key_added_event(template);
-        event.params.insert("public_key".to_owned(), Value::String(new_key.clone()));
+        event.set_params(EventParams::KeyAdded(KeyAddedParams { public_key: Some(new_key.clone()) }));
         let added = self.write(&mut head, &event, false).await?;
         info!(seq = added.seq, key = %new_key, "introduced a key signed by this ledger's key");
         Ok(added)
@@ -228,7 +228,7 @@ impl Ledger {
             artefact: None,
             inputs: Vec::new(),
             tool: event.tool.clone(),
-            params: Map::from_iter([("public_key".to_owned(), Value::String(self.key.clone()))]),
+            params: EventParams::KeyAdded(KeyAddedParams { public_key: Some(self.key.clone()) }).to_map(),
             actor: event.actor.clone(),
             outcome: Outcome::Ok,
         }
@@ -351,11 +351,19 @@ fn link_hash(case: &CaseId, seq: u64, bytes: &[u8], parse_error: Option<&EntryEr
 /// is verify's question, not the appender's.
 fn records_key(entry: &LedgerEntry, key: &str) -> bool {
     let adds = |event: &CustodyEvent| {
-        let added = event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+        let added = added_key(event).as_deref().and_then(normalise_public_key);
         event.action == Action::KeyAdded && added.as_deref() == Some(key)
     };
     entry.events().iter().any(adds)
         && entry.body_bytes().is_ok_and(|body| verify_signature(entry.signer_key(), &body, &entry.sig))
+}
+
+/// The key a `key-added` event introduces, read through its typed params.
+pub(crate) fn added_key(event: &CustodyEvent) -> Option<String> {
+    match event.typed_params() {
+        Ok(EventParams::KeyAdded(p)) => p.public_key,
+        _ => None,
+    }
 }
 
 /// Every ledger file of `case` in sequence order, each with its raw bytes

@@ -148,6 +148,17 @@ impl StageContext {
         Ok(appended)
     }
 
+    /// Reads the entries other workers appended since this context last
+    /// looked into the index: for a job whose input another worker
+    /// recorded (input not ready yet, or ready and unseen).
+    pub async fn catch_up(&self) -> Result<(), StageError> {
+        let mut guard = IndexGuard { index: &self.index };
+        self.ledger
+            .catch_up_guarded(&mut guard)
+            .await
+            .map_err(|e| StageError::from_kind(e.kind(), format!("cannot read the ledger of case {}: {e}", self.case)))
+    }
+
     /// Appends an event to the ledger (unless it already records the same
     /// fact), and notes it in the index. Returns its sequence number, or
     /// `None` when an entry already records it.

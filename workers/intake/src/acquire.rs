@@ -12,8 +12,10 @@ use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, Outcome};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::manifest::{RecordedPath, SourceInfo, ToolInfo};
+use exhibit_core::params::{AcquiredParams, EventParams, FailedParams};
 use exhibit_pipeline::{Commit, Committed, ProgressSink, Stage, StageContext, StageError, Tally};
-use exhibit_queue::Job;
+use exhibit_queue::input::SourceInput;
+use exhibit_queue::{Job, StageInput};
 use exhibit_store::{Body, PutReceipt, Staged};
 use serde_json::json;
 use tracing::{info, instrument};
@@ -37,7 +39,7 @@ impl Stage for AcquireStage {
         ACQUIRE
     }
 
-    #[instrument(name = "acquire", skip_all, fields(path = job.input.get("path").and_then(|p| p.as_str()).unwrap_or("")))]
+    #[instrument(name = "acquire", skip_all, fields(path = job.input.path().unwrap_or("")))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let path = job_path(job)?;
         let before = std::fs::symlink_metadata(&path).map_err(|e| {
@@ -93,8 +95,17 @@ async fn acquire_block_device(ctx: &StageContext, job: &Job, path: &Path) -> Res
     crate::device::acquire_device(ctx, job, path_bytes(path), Box::new(device), RetryPolicy::default()).await
 }
 
+/// The source an acquire job names.
+fn source_input(job: &Job) -> Result<&SourceInput, StageError> {
+    match job.input.for_stage(ACQUIRE) {
+        Ok(StageInput::Acquire(source)) => Ok(source),
+        Ok(other) => Err(StageError::input(format!("acquire job {} has a {} input", job.job_id.0, other.kind()))),
+        Err(e) => Err(StageError::input(format!("acquire job {}: {e}", job.job_id.0))),
+    }
+}
+
 fn job_path(job: &Job) -> Result<PathBuf, StageError> {
-    let hex = job.input.get("path_hex").and_then(|v| v.as_str()).unwrap_or_default();
+    let hex = &source_input(job)?.path_hex;
     let bytes =
         hex::decode(hex).map_err(|e| StageError::input(format!("acquire job {} has a bad path: {e}", job.job_id.0)))?;
     Ok(path_from_bytes(&bytes))
@@ -191,12 +202,13 @@ async fn record_acquired(
         size: facts.size,
         manifest_sha256: None,
     });
-    event.params.insert("job_id".into(), job.job_id.0.clone().into());
-    event.params.insert("source_key".into(), key.into());
-    event.params.insert("facts".into(), serde_json::to_value(facts).map_err(|e| StageError::input(e.to_string()))?);
-    if let Some(named) = job.input.get(crate::plan::FOUND_BESIDE) {
-        event.params.insert(crate::plan::FOUND_BESIDE.into(), named.clone());
-    }
+    event.set_params(EventParams::Acquired(AcquiredParams {
+        job_id: Some(job.job_id.0.clone()),
+        source_key: Some(key.into()),
+        facts: Some(serde_json::to_value(facts).map_err(|e| StageError::input(e.to_string()))?),
+        found_beside: source_input(job)?.found_beside.clone(),
+        ..Default::default()
+    }));
     commit(ctx, Commit::new().put(staged).event(event)).await?;
     Tally::add(&ctx.tally.stored, 1);
     ctx.progress.file_done();
@@ -226,9 +238,12 @@ async fn record_changed(
     let mut event = ctx.event(Action::Failed, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
     event.artefact =
         Some(ArtefactRef { id: None, sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
-    event.params.insert("job_id".into(), job.job_id.0.clone().into());
-    event.params.insert("source_key".into(), key.into());
-    event.params.insert("input".into(), json!({"path": path.to_string_lossy()}));
+    event.set_params(EventParams::Failed(FailedParams {
+        job_id: Some(job.job_id.0.clone()),
+        source_key: Some(key.into()),
+        input: Some(json!({"path": path.to_string_lossy()})),
+        ..Default::default()
+    }));
     event.outcome = Outcome::Failed { reason: reason.clone() };
     commit(ctx, Commit::new().put(staged).event(event)).await?;
     ctx.tally.fail(&path.to_string_lossy(), &reason);

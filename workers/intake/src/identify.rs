@@ -8,8 +8,10 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::layout::object_key;
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ToolInfo};
+use exhibit_core::params::{EventParams, IdentifiedParams};
 use exhibit_pipeline::{Commit, Committed, Stage, StageContext, StageError};
-use exhibit_queue::{Job, JobId};
+use exhibit_queue::input::ArtefactInput;
+use exhibit_queue::{Job, JobId, JobInput, StageInput};
 use tracing::instrument;
 
 use crate::acquire::FLAG_SYMLINK;
@@ -31,7 +33,12 @@ pub(crate) fn identify_job(acquire: &Job, facts: &AcquiredFacts) -> Job {
         case: acquire.case.clone(),
         exhibit: acquire.exhibit.clone(),
         stage: IDENTIFY.to_owned(),
-        input: serde_json::json!({ "path": facts.source.path.display, "facts": facts }),
+        input: JobInput::from(StageInput::Identify(ArtefactInput {
+            path: facts.source.path.display.clone(),
+            artefact: facts.artefact.clone(),
+            sha256: facts.digests.sha256,
+            size: facts.size,
+        })),
         attempt: 0,
     }
 }
@@ -55,12 +62,7 @@ impl Stage for IdentifyStage {
 
     #[instrument(name = "identify", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let facts: AcquiredFacts = job
-            .input
-            .get("facts")
-            .cloned()
-            .and_then(|f| serde_json::from_value(f).ok())
-            .ok_or_else(|| StageError::input(format!("identify job {} has no acquisition facts", job.job_id.0)))?;
+        let facts = acquired_facts(ctx, job).await?;
         if ctx.index().has_action(&facts.artefact, Action::Identified) {
             return Ok(explore_if_pending(ctx, job, &facts).into_iter().collect());
         }
@@ -88,14 +90,12 @@ impl Stage for IdentifyStage {
             size: facts.size,
             manifest_sha256: Some(manifest_sha256),
         });
-        event.params.insert("job_id".into(), job.job_id.0.clone().into());
-        event.params.insert("media_type".into(), manifest.media_type.mime.clone().into());
-        if let Some(pronom) = &manifest.media_type.pronom {
-            event.params.insert("puid".into(), pronom.puid.clone().into());
-        }
-        if let Some(text) = &manifest.media_type.extension_mismatch {
-            event.params.insert(PARAM_EXTENSION_MISMATCH.into(), text.clone().into());
-        }
+        event.set_params(EventParams::Identified(IdentifiedParams {
+            job_id: Some(job.job_id.0.clone()),
+            media_type: Some(manifest.media_type.mime.clone()),
+            puid: manifest.media_type.pronom.as_ref().map(|p| p.puid.clone()),
+            extension_mismatch: manifest.media_type.extension_mismatch.clone(),
+        }));
         if let Committed::KeyTaken(_) = ctx.commit(Commit::new().put(staged).event(event.clone())).await? {
             // An interrupted run stored this manifest: keep it if it
             // describes the same artefact, and record that one.
@@ -112,6 +112,43 @@ impl Stage for IdentifyStage {
             .into_iter()
             .collect())
     }
+}
+
+/// The facts the `acquired` event of the job's artefact records: from the
+/// index, or, when another worker recorded it, from the ledger caught up.
+/// Not there at all: the input is not ready (retried later).
+async fn acquired_facts(ctx: &StageContext, job: &Job) -> Result<AcquiredFacts, StageError> {
+    let input = match job.input.for_stage(IDENTIFY) {
+        Ok(StageInput::Identify(input)) => input,
+        Ok(other) => return Err(StageError::input(format!("identify job {}: a {} input", job.job_id.0, other.kind()))),
+        Err(e) => return Err(StageError::input(format!("identify job {}: {e}", job.job_id.0))),
+    };
+    let recorded = |ctx: &StageContext| ctx.index().acquired(&input.artefact).cloned();
+    let record = match recorded(ctx) {
+        Some(record) => record,
+        None => {
+            ctx.catch_up().await?;
+            recorded(ctx).ok_or_else(|| {
+                StageError::transient(format!(
+                    "{}: input not ready: no acquired event for artefact {} yet",
+                    input.path, input.artefact
+                ))
+            })?
+        }
+    };
+    let facts: AcquiredFacts = record.facts().ok_or_else(|| {
+        StageError::input(format!(
+            "{}: the acquired event of artefact {} has unreadable facts",
+            input.path, input.artefact
+        ))
+    })?;
+    if facts.digests.sha256 != input.sha256 || record.sha256 != input.sha256 {
+        return Err(StageError::input(format!(
+            "{}: the job names content {} but artefact {} was acquired as {}",
+            input.path, input.sha256, input.artefact, facts.digests.sha256
+        )));
+    }
+    Ok(facts)
 }
 
 /// The media type of stored content; media that exhibit can open (disk and

@@ -40,6 +40,6 @@ pub use photo::is_camera_photo;
 pub use policy::OcrPolicy;
 pub use runner::{CHILD_ENV, ocr_document};
 pub use stage::{
-    DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, FLAG_NEEDS_REVIEW, JOB_INPUT_OCR, OcrStage, PARAM_NOT_OCRED, ocr_to_pdfa,
-    output_file, pdf_title,
+    DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, FLAG_NEEDS_REVIEW, OcrStage, PARAM_NOT_OCRED, ocr_to_pdfa, output_file,
+    pdf_title,
 };

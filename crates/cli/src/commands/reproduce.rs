@@ -9,6 +9,7 @@ use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_core::params::{EventParams, VerifiedParams};
 use exhibit_pipeline::{CaseIndex, StageContext};
 
 use super::ingest::transcode_stage;
@@ -187,9 +188,12 @@ async fn record(
     if let Some(parent) = &manifest.parent {
         event.inputs = vec![InputRef { id: parent.id.clone(), sha256: parent.sha256 }];
     }
-    event.params.insert("reproduced".into(), same.into());
-    event.params.insert("compared".into(), c.compared.into());
-    event.params.insert("reproduced_hash".into(), c.reproduced.clone().into());
+    event.set_params(EventParams::Verified(VerifiedParams {
+        reproduced: Some(same),
+        compared: Some(c.compared.into()),
+        reproduced_hash: Some(c.reproduced.clone()),
+        ..Default::default()
+    }));
     if !same {
         event.outcome = Outcome::Failed {
             reason: format!("re-running the derivation gave {} instead of {}", c.reproduced, c.recorded),

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
-use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT};
+use exhibit_core::params::FailedParams;
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED};
 
 use super::summary::Attention;
 
@@ -39,14 +40,16 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
     for e in events {
         let input = subject(e, &label);
         match (&e.action, &e.outcome) {
-            (Action::Failed, Outcome::Failed { reason }) => match e.params.get(PARAM_FAULT).and_then(|f| f.as_str()) {
+            (Action::Failed, Outcome::Failed { reason }) => match e.failed_params().and_then(|p| p.fault).as_deref() {
                 Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
                 Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
                 Some(FAULT_LIMIT) => push("limit", input, reason.clone(), LIMIT),
                 _ => {}
             },
             // An E01 set whose media no longer matches the hash it stores.
-            (Action::Verified, Outcome::Failed { reason }) if e.params.contains_key("segments") => {
+            (Action::Verified, Outcome::Failed { reason })
+                if e.verified_params().is_some_and(|v| v.segments.is_some()) =>
+            {
                 push("damaged-media", input, reason.clone(), DAMAGED_MEDIA);
             }
             (Action::Transcoded, Outcome::Ok) if flagged(e, "damaged") => {
@@ -54,7 +57,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
                 push("damaged-media", input, text, DAMAGED_MEDIA);
             }
             (Action::Identified, Outcome::Ok) => {
-                if let Some(text) = e.params.get(exhibit_intake::PARAM_EXTENSION_MISMATCH).and_then(|t| t.as_str()) {
+                if let Some(text) = e.identified_params().and_then(|p| p.extension_mismatch) {
                     let what = label(e.artefact.as_ref().and_then(|a| a.id.as_ref()));
                     push("extension-mismatch", what.clone(), format!("{what}: {text}"), EXTENSION);
                 }
@@ -67,7 +70,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
             _ => {}
         }
     }
-    if let Some(check) = events.iter().rev().find(|e| e.action == Action::Verified && e.params.contains_key("bundle")) {
+    if let Some(check) = events.iter().rev().find(|e| e.verified_params().is_some_and(|v| v.bundle.is_some())) {
         if let Outcome::Failed { reason } = &check.outcome {
             let what = check.exhibit.as_ref().map(|x| format!("exhibit {x}")).unwrap_or_default();
             push("page-count-mismatch", what, reason.clone(), PAGES);
@@ -80,8 +83,9 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
 /// for a failed record), else the job input it names (a failed derive
 /// job), by path where the exhibit knows it.
 fn subject(e: &CustodyEvent, label: &impl Fn(Option<&ArtefactId>) -> String) -> String {
-    let input = e.params.get("input");
-    let path = input.and_then(|i| i.get("path")).and_then(|p| p.as_str());
+    let failed = e.failed_params();
+    let input = failed.as_ref().and_then(|f| f.input.as_ref());
+    let path = failed.as_ref().and_then(FailedParams::input_path);
     if let Some(first) = e.inputs.first() {
         // A record inside an image: the image, then the path inside it.
         let image = label(Some(&first.id));
@@ -97,15 +101,15 @@ fn subject(e: &CustodyEvent, label: &impl Fn(Option<&ArtefactId>) -> String) -> 
 }
 
 fn flagged(e: &CustodyEvent, flag: &str) -> bool {
-    e.params.get("flags").and_then(|f| f.as_array()).is_some_and(|f| f.iter().any(|x| x == flag))
+    e.transcoded_params().and_then(|p| p.flags).is_some_and(|f| f.iter().any(|x| x == flag))
 }
 
 /// Pages (from 1) an `ocr-text` event marks for review.
 fn review_pages(e: &CustodyEvent) -> Vec<u64> {
-    if e.params.get("rule").and_then(|r| r.as_str()) != Some("ocr-text") {
+    let Some(ocr) = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text")) else {
         return Vec::new();
-    }
-    let pages = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array());
+    };
+    let pages = ocr.needs_review.as_ref();
     pages.map(|p| p.iter().filter_map(|v| v["page"].as_u64()).map(|n| n + 1).collect()).unwrap_or_default()
 }
 
@@ -117,7 +121,7 @@ pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, Strin
     };
     let mut out: Vec<String> = Vec::new();
     for e in events.iter().filter(|e| e.action == Action::Ocr && matches!(e.outcome, Outcome::Ok)) {
-        if let Some(reason) = e.params.get(exhibit_ocr::PARAM_NOT_OCRED).and_then(|r| r.as_str()) {
+        if let Some(reason) = e.ocr_params().and_then(|p| p.not_ocred) {
             let note = format!("{}: {reason}", subject(e, &label));
             if !out.contains(&note) {
                 out.push(note);

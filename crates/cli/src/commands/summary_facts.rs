@@ -83,13 +83,10 @@ impl LedgerFacts {
 
 fn may_need_attention(e: &CustodyEvent) -> bool {
     match e.action {
-        Action::Explored => e.params.contains_key("truncated"),
+        Action::Explored => e.explored_params().is_some_and(|p| p.truncated.is_some()),
         Action::Failed | Action::Verified | Action::Transcoded => true,
-        Action::Identified => e.params.contains_key(exhibit_intake::PARAM_EXTENSION_MISMATCH),
-        Action::Ocr => {
-            e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text")
-                || e.params.contains_key(exhibit_ocr::PARAM_NOT_OCRED)
-        }
+        Action::Identified => e.identified_params().is_some_and(|p| p.extension_mismatch.is_some()),
+        Action::Ocr => e.ocr_params().is_some_and(|p| p.rule.as_deref() == Some("ocr-text") || p.not_ocred.is_some()),
         _ => false,
     }
 }

@@ -6,7 +6,6 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::Action;
 use exhibit_core::ids::CaseId;
 use exhibit_store::ObjectStore;
-use serde_json::Value;
 use tracing::{Instrument, debug, info_span};
 
 use super::{EntryFault, Problem};
@@ -178,7 +177,7 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
     for p in trusted.iter().filter(|p| p.sig_ok) {
         let signer = normalise_public_key(p.entry.signer_key());
         for event in p.entry.events().iter().filter(|e| e.action == Action::KeyAdded) {
-            let added = event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+            let added = crate::ledger::added_key(event).as_deref().and_then(normalise_public_key);
             if let (Some(added), Some(signer)) = (added, &signer) {
                 if (&added == signer || known.contains(signer)) && !known.contains(&added) {
                     known.push(added);
@@ -198,7 +197,7 @@ fn signed_by(p: &Parsed) -> Signed {
         .events()
         .iter()
         .filter(|e| e.action == Action::KeyAdded)
-        .find_map(|e| e.params.get("public_key").and_then(Value::as_str).map(str::to_owned));
+        .find_map(crate::ledger::added_key);
     let at = p.entry.at().unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Signed { seq: p.file_seq, at, signer: p.entry.signer_key().to_owned(), added }
 }

@@ -10,3 +10,4 @@ mod older_release;
 mod signing;
 mod tamper;
 mod trust;
+mod typed_params;

@@ -10,6 +10,7 @@ use exhibit_core::manifest::{
     ArtefactKind, ArtefactManifest, InsideInfo, MANIFEST_FORMAT, MediaType, ParentRef, RecoveryInfo, ToolInfo,
     VolumeRef,
 };
+use exhibit_core::params::{EventParams, ExtractedParams};
 use exhibit_media::{BytesAt, ContentMap, DataLayout, FsEntry, classify, open_content};
 use exhibit_pipeline::{ArtefactBatch, StageContext, StageError, Tally};
 use exhibit_queue::Job;
@@ -251,8 +252,10 @@ fn record(
     let mut event = ctx.event(Action::Extracted, Some(&job.exhibit), ToolInfo::exhibit(EXPLORE));
     event.artefact = Some(ArtefactRef { id: Some(id.clone()), sha256: digests.sha256, size, manifest_sha256: None });
     event.inputs = vec![InputRef { id: place.input.artefact.clone(), sha256: place.input.sha256 }];
-    event.params.insert("source_key".into(), key.into());
-    event.params.insert("facts".into(), json!({"digests": digests, "media_type": media_type.mime}));
+    event.set_params(EventParams::Extracted(ExtractedParams {
+        source_key: Some(key.into()),
+        facts: Some(json!({"digests": digests, "media_type": media_type.mime})),
+    }));
     tokio::runtime::Handle::current().block_on(batch.add(entry.path.recorded().display, manifest, event))?;
     Ok(Extracted { id, digests, size, mime: media_type.mime, is_medium })
 }
