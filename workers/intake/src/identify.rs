@@ -14,16 +14,21 @@ use exhibit_queue::{Job, JobId};
 use tracing::instrument;
 
 use crate::acquire::FLAG_SYMLINK;
+use crate::av::{av_candidate, confirm_av};
 use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
+use crate::identify_policy::IdentifyPolicy;
 use crate::{ACQUIRE, IDENTIFY, POLICY_VERSION};
 use exhibit_media::{BytesAt, FileAt, MediumClass, classify};
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
 
 /// Identifies media types and writes manifests.
-#[derive(Debug, Default)]
-pub struct IdentifyStage;
+#[derive(Debug, Default, Clone)]
+pub struct IdentifyStage {
+    /// What identification runs (`[identify]` in config).
+    pub policy: IdentifyPolicy,
+}
 
 /// The identify job that follows an acquisition.
 pub(crate) fn identify_job(acquire: &Job, facts: &AcquiredFacts) -> Job {
@@ -43,6 +48,9 @@ use crate::format::{SNIFF_BYTES, extension_mismatch, identify_bytes};
 /// Event param of an `identified` event: why the file name's extension
 /// does not fit the content.
 pub const PARAM_EXTENSION_MISMATCH: &str = "extension_mismatch";
+/// Event param of an `identified` event: why content whose signature
+/// claims audio or video is left unidentified.
+pub const PARAM_UNIDENTIFIED: &str = "unidentified";
 
 #[async_trait]
 impl Stage for IdentifyStage {
@@ -73,7 +81,11 @@ impl Stage for IdentifyStage {
             )
         } else {
             let head = read_head(ctx, &facts.digests.sha256).await?;
-            let (mut media_type, medium) = identify_content(ctx, &facts.digests.sha256, &head, facts.size);
+            let (mut media_type, medium) =
+                identify_content(ctx, &facts.digests.sha256, &head, facts.size, &self.policy);
+            if medium.is_none() {
+                media_type = confirm_media(ctx, &facts, &head, media_type).await?;
+            }
             media_type.extension_mismatch = extension_mismatch(&facts.source.name.display, &media_type);
             (media_type, medium)
         };
@@ -94,6 +106,9 @@ impl Stage for IdentifyStage {
         if let Some(text) = &manifest.media_type.extension_mismatch {
             event.params.insert(PARAM_EXTENSION_MISMATCH.into(), text.clone().into());
         }
+        if let Some(text) = &manifest.media_type.unidentified {
+            event.params.insert(PARAM_UNIDENTIFIED.into(), text.clone().into());
+        }
         ctx.record(event).await?;
         if medium.is_some() {
             return Ok(vec![explore_job(job, &explore_input(&facts))]);
@@ -111,6 +126,7 @@ fn identify_content(
     sha256: &Sha256Digest,
     head: &[u8],
     size: u64,
+    policy: &IdentifyPolicy,
 ) -> (MediaType, Option<MediumClass>) {
     let local = ctx.store.local_path(&object_key(&ctx.case, sha256)).and_then(|p| FileAt::open(&p).ok());
     let tail = match &local {
@@ -118,7 +134,7 @@ fn identify_content(
         _ if size > head.len() as u64 => Vec::new(),
         _ => head.to_vec(),
     };
-    let sniffed = identify_bytes(head, &tail, size);
+    let sniffed = identify_bytes(head, &tail, size, policy);
     let medium = match local {
         Some(file) => classify(&file),
         None => classify(&BytesAt::new(head.to_vec())),
@@ -136,6 +152,58 @@ fn identify_content(
         }
         None => (sniffed, None),
     }
+}
+
+/// Audio and video typed by what libavformat finds in the stored content
+/// (see [`crate::av`]); other types are returned as they are.
+#[instrument(name = "identify.av", skip_all, fields(mime = %media.mime))]
+async fn confirm_media(
+    ctx: &StageContext,
+    facts: &AcquiredFacts,
+    head: &[u8],
+    media: MediaType,
+) -> Result<MediaType, StageError> {
+    let Some(candidate) = av_candidate(&media, head) else {
+        return Ok(media);
+    };
+    let scratch = exhibit_pipeline::scratch_dir()?;
+    let path = local_content(ctx, &facts.digests.sha256, scratch.path()).await?;
+    let name = facts.source.path.display.clone();
+    tokio::task::spawn_blocking(move || {
+        let typed = confirm_av(media, candidate, &path);
+        drop(scratch);
+        typed
+    })
+    .await
+    .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
+    .map_err(|e| StageError::transient(format!("{name}: cannot probe it with libavformat: {e}")))
+}
+
+/// A local file of a stored object: the store's own, else a copy in `scratch`.
+async fn local_content(
+    ctx: &StageContext,
+    sha256: &Sha256Digest,
+    scratch: &std::path::Path,
+) -> Result<std::path::PathBuf, StageError> {
+    let key = object_key(&ctx.case, sha256);
+    if let Some(path) = ctx.store.local_path(&key).filter(|p| p.is_file()) {
+        return Ok(path);
+    }
+    let mut reader = ctx
+        .store
+        .get(&key, Some(*sha256))
+        .await
+        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read stored object {key}: {e}")))?;
+    let path = scratch.join("content");
+    let target = path.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::create_new(&target)?;
+        std::io::copy(&mut reader, &mut file).map(|_| ())
+    })
+    .await
+    .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
+    .map_err(|e| StageError::transient(format!("cannot copy stored object {key} for probing: {e}")))?;
+    Ok(path)
 }
 
 /// The last [`SNIFF_BYTES`] of a stored file; empty when it cannot be read
