@@ -102,16 +102,16 @@ fn open_input(ctx: &StageContext, input: &ExploreInput) -> Result<Arc<dyn ReadAt
         .map_err(|e| store_error("the view", e))
 }
 
+/// A folder of links, the link of the member asked for, and each link with
+/// the original it stands for.
+pub type LinkedSiblings = (tempfile::TempDir, PathBuf, Vec<(PathBuf, SourceRecord)>);
+
 /// Links every original of the exhibit that sits in the same source folder
 /// as `member` into a fresh folder under its original name, so set readers
 /// that find siblings by name (E01 segments, cue `FILE` entries) see the
 /// stored, verified copies and never the operator's originals. Returns
 /// the folder, the link of `member`, and each link with its original.
-pub fn link_siblings(
-    ctx: &StageContext,
-    job: &Job,
-    member: &SourceRecord,
-) -> Result<(tempfile::TempDir, PathBuf, Vec<(PathBuf, SourceRecord)>), StageError> {
+pub fn link_siblings(ctx: &StageContext, job: &Job, member: &SourceRecord) -> Result<LinkedSiblings, StageError> {
     let io = |e: std::io::Error| StageError::transient(format!("cannot prepare set members: {e}"));
     let dir = exhibit_pipeline::scratch_dir()?;
     let index = ctx.index();
