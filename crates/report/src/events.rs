@@ -29,6 +29,16 @@ pub(crate) fn of_exhibit<'a>(entries: &'a [(u64, CustodyEvent)], exhibit: &Exhib
     entries.iter().filter(|(_, e)| e.exhibit.as_ref() == Some(exhibit)).collect()
 }
 
+/// The exhibit's latest description (`described` events, the latest
+/// counts); one that does not parse is `verify`'s to report.
+pub(crate) fn latest_item(events: &[&(u64, CustodyEvent)]) -> Option<exhibit_core::item::ItemRecord> {
+    events
+        .iter()
+        .rev()
+        .filter(|(_, e)| e.action == Action::Described && e.outcome == Outcome::Ok)
+        .find_map(|(_, e)| serde_json::from_value(e.params.get("item")?.clone()).ok())
+}
+
 /// Each `acquired` event of the exhibit.
 pub(crate) fn acquisitions(events: &[&(u64, CustodyEvent)]) -> Vec<Acquisition> {
     let mut out = Vec::new();

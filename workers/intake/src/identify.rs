@@ -15,16 +15,21 @@ use exhibit_queue::{Job, JobId, JobInput, StageInput};
 use tracing::instrument;
 
 use crate::acquire::FLAG_SYMLINK;
+use crate::av::{av_candidate, confirm_av};
 use crate::explore::{ExploreInput, explore_job};
 use crate::facts::AcquiredFacts;
+use crate::identify_policy::IdentifyPolicy;
 use crate::{ACQUIRE, IDENTIFY, POLICY_VERSION};
 use exhibit_media::{MediumClass, ReadAt, classify};
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
 
 /// Identifies media types and writes manifests.
-#[derive(Debug, Default)]
-pub struct IdentifyStage;
+#[derive(Debug, Default, Clone)]
+pub struct IdentifyStage {
+    /// What identification runs (`[identify]` in config).
+    pub policy: IdentifyPolicy,
+}
 
 /// The identify job that follows an acquisition.
 pub(crate) fn identify_job(acquire: &Job, facts: &AcquiredFacts) -> Job {
@@ -49,6 +54,9 @@ use crate::format::{SNIFF_BYTES, extension_mismatch, identify_bytes};
 /// Event param of an `identified` event: why the file name's extension
 /// does not fit the content.
 pub const PARAM_EXTENSION_MISMATCH: &str = "extension_mismatch";
+/// Event param of an `identified` event: why content whose signature
+/// claims audio or video is left unidentified.
+pub const PARAM_UNIDENTIFIED: &str = "unidentified";
 
 #[async_trait]
 impl Stage for IdentifyStage {
@@ -77,7 +85,10 @@ impl Stage for IdentifyStage {
                 None,
             )
         } else {
-            let (mut media_type, medium) = identify_content(ctx, &facts.digests.sha256).await?;
+            let (mut media_type, medium, head) = identify_content(ctx, &facts.digests.sha256, &self.policy).await?;
+            if medium.is_none() {
+                media_type = confirm_media(ctx, &facts, &head, media_type).await?;
+            }
             media_type.extension_mismatch = extension_mismatch(&facts.source.name.display, &media_type);
             (media_type, medium)
         };
@@ -95,6 +106,7 @@ impl Stage for IdentifyStage {
             media_type: Some(manifest.media_type.mime.clone()),
             puid: manifest.media_type.pronom.as_ref().map(|p| p.puid.clone()),
             extension_mismatch: manifest.media_type.extension_mismatch.clone(),
+            unidentified: manifest.media_type.unidentified.clone(),
         }));
         if let Committed::KeyTaken(_) = ctx.commit(Commit::new().put(staged).event(event.clone())).await? {
             // An interrupted run stored this manifest: keep it if it
@@ -159,13 +171,15 @@ async fn acquired_facts(ctx: &StageContext, job: &Job) -> Result<AcquiredFacts, 
 async fn identify_content(
     ctx: &StageContext,
     sha256: &Sha256Digest,
-) -> Result<(MediaType, Option<MediumClass>), StageError> {
+    policy: &IdentifyPolicy,
+) -> Result<(MediaType, Option<MediumClass>, Vec<u8>), StageError> {
     let key = object_key(&ctx.case, sha256);
     let at = exhibit_store::open_read_at(&ctx.store, &key)
         .await
         .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read stored object {key}: {e}")))?;
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(|| classify_stored(at.as_ref())))
+    let policy = policy.clone();
+    tokio::task::spawn_blocking(move || span.in_scope(|| classify_stored(at.as_ref(), &policy)))
         .await
         .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
         .map_err(|e| match e.kind() {
@@ -178,7 +192,7 @@ async fn identify_content(
 
 /// Sniffs the first and last [`SNIFF_BYTES`] of `at` and classifies it as
 /// a medium; on a blocking thread (ranged reads block).
-fn classify_stored(at: &dyn ReadAt) -> std::io::Result<(MediaType, Option<MediumClass>)> {
+fn classify_stored(at: &dyn ReadAt, policy: &IdentifyPolicy) -> std::io::Result<(MediaType, Option<MediumClass>, Vec<u8>)> {
     let size = at.size();
     let head = read_span(at, 0, size.min(SNIFF_BYTES))?;
     let tail = if size > SNIFF_BYTES {
@@ -187,7 +201,7 @@ fn classify_stored(at: &dyn ReadAt) -> std::io::Result<(MediaType, Option<Medium
     } else {
         head.clone()
     };
-    let sniffed = identify_bytes(&head, &tail, size);
+    let sniffed = identify_bytes(&head, &tail, size, policy);
     let medium = classify(at);
     Ok(match medium {
         Some(class) => {
@@ -198,9 +212,9 @@ fn classify_stored(at: &dyn ReadAt) -> std::io::Result<(MediaType, Option<Medium
                 pronom: sniffed.pronom,
                 ..Default::default()
             };
-            (mime, Some(class))
+            (mime, Some(class), head)
         }
-        None => (sniffed, None),
+        None => (sniffed, None, head),
     })
 }
 
@@ -209,6 +223,35 @@ fn read_span(at: &dyn ReadAt, offset: u64, len: u64) -> std::io::Result<Vec<u8>>
     let mut buf = vec![0; usize::try_from(len.min(SNIFF_BYTES)).unwrap_or(0)];
     exhibit_media::read_exact_at(at, offset, &mut buf)?;
     Ok(buf)
+}
+
+/// Audio and video typed by what libavformat finds in the stored content
+/// (see [`crate::av`]); other types are returned as they are.
+#[instrument(name = "identify.av", skip_all, fields(mime = %media.mime))]
+async fn confirm_media(
+    ctx: &StageContext,
+    facts: &AcquiredFacts,
+    head: &[u8],
+    media: MediaType,
+) -> Result<MediaType, StageError> {
+    let Some(candidate) = av_candidate(&media, head) else {
+        return Ok(media);
+    };
+    let scratch = exhibit_pipeline::scratch_dir()?;
+    let key = object_key(&ctx.case, &facts.digests.sha256);
+    let copy = exhibit_store::materialise(ctx.store.as_ref(), &key, facts.digests.sha256, scratch.path())
+        .await
+        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read stored object {key}: {e}")))?;
+    let name = facts.source.path.display.clone();
+    tokio::task::spawn_blocking(move || {
+        let typed = confirm_av(media, candidate, copy.path());
+        drop(copy);
+        drop(scratch);
+        typed
+    })
+    .await
+    .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
+    .map_err(|e| StageError::transient(format!("{name}: cannot probe it with libavformat: {e}")))
 }
 
 /// For an artefact identified earlier: its explore job, if it is a medium

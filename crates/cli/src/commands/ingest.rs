@@ -112,9 +112,13 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     // files of a cue sheet) is in the store. A phase ends when every job of
     // its stages has a completion record; later phases' jobs wait on the
     // queue meanwhile.
-    let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
-    let explore: Vec<Arc<dyn Stage>> =
-        vec![Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone() })];
+    let identify = IdentifyStage { policy: config.identify };
+    let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(identify)];
+    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage {
+        limits: config.limits,
+        policy: config.explore.clone(),
+        identify: config.identify,
+    })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {

@@ -84,7 +84,7 @@ async fn render(
         return Ok(false);
     }
     let mut renderer: Box<dyn Renderer> = match format {
-        Format::Dfxml => Box::new(Dfxml::default()),
+        Format::Dfxml => Box::new(Dfxml::with_item(latest_item(events, exhibit))),
         Format::Csv => Box::new(Csv),
         Format::Json => Box::new(Json::with_item(latest_item(events, exhibit))),
     };

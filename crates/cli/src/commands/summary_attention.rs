@@ -16,6 +16,7 @@ const TRUNCATED: &str = "the image holds less than it declares; what it holds is
 const DAMAGED_RECORD: &str = "the record is damaged on the evidence itself and cannot be read from this copy; the rest of the image is stored. Note it for the examiner, or ingest a better copy of the media if one exists";
 const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what could be decoded. Compare it with the original before relying on it";
 const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
+const UNIDENTIFIED: &str = "its signature claims audio or video, but libavformat opens no stream of it that decodes: it is typed application/octet-stream and gets no access copy; the original is stored intact. It may be damaged, or not media at all; open it with a tool that knows the claimed format";
 const LIMIT: &str = "a configured limit refused it (named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that limits.* key in the configuration (see config/exhibit.toml)";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
@@ -57,9 +58,13 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
                 push("damaged-media", input, text, DAMAGED_MEDIA);
             }
             (Action::Identified, Outcome::Ok) => {
-                if let Some(text) = e.identified_params().and_then(|p| p.extension_mismatch) {
-                    let what = label(e.artefact.as_ref().and_then(|a| a.id.as_ref()));
+                let what = label(e.artefact.as_ref().and_then(|a| a.id.as_ref()));
+                let params = e.identified_params().unwrap_or_default();
+                if let Some(text) = params.extension_mismatch {
                     push("extension-mismatch", what.clone(), format!("{what}: {text}"), EXTENSION);
+                }
+                if let Some(text) = params.unidentified {
+                    push("unidentified", what.clone(), format!("{what}: {text}"), UNIDENTIFIED);
                 }
             }
             (Action::Ocr, Outcome::Ok) => {

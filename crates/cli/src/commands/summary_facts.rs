@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent};
 use exhibit_core::ids::ExhibitRef;
+use exhibit_core::item::ItemRecord;
 use exhibit_core::layout::{ledger_key, ledger_prefix, parse_ledger_name};
 use exhibit_custody::{ENTRY_LIMIT, LedgerEntry};
 use exhibit_pipeline::StageContext;
@@ -24,12 +25,15 @@ pub struct LedgerFacts {
     /// The exhibit's events that can need attention, count pages or hold a note, in
     /// ledger order.
     pub events: Vec<CustodyEvent>,
+    /// The exhibit's latest description from an item manifest.
+    pub item: Option<ItemRecord>,
 }
 
 impl LedgerFacts {
     /// Facts of `exhibit` from entries read already, as (seq, event).
     pub fn new(exhibit: &ExhibitRef, entries: Vec<(u64, CustodyEvent)>) -> Self {
-        let mut facts = Self { exhibit: exhibit.clone(), seen: 0, first_holder: HashMap::new(), events: Vec::new() };
+        let mut facts =
+            Self { exhibit: exhibit.clone(), seen: 0, first_holder: HashMap::new(), events: Vec::new(), item: None };
         facts.fold(entries);
         facts
     }
@@ -74,7 +78,15 @@ impl LedgerFacts {
                     }
                 }
             }
-            if event.exhibit.as_ref() == Some(&self.exhibit) && may_need_attention(&event) {
+            if event.exhibit.as_ref() != Some(&self.exhibit) {
+                continue;
+            }
+            if event.action == Action::Described {
+                // A description that does not parse is `verify`'s to report.
+                let item = event.params.get("item").and_then(|i| serde_json::from_value(i.clone()).ok());
+                self.item = item.or(self.item.take());
+            }
+            if may_need_attention(&event) {
                 self.events.push(event);
             }
         }
@@ -85,7 +97,9 @@ fn may_need_attention(e: &CustodyEvent) -> bool {
     match e.action {
         Action::Explored => e.explored_params().is_some_and(|p| p.truncated.is_some()),
         Action::Failed | Action::Verified | Action::Transcoded => true,
-        Action::Identified => e.identified_params().is_some_and(|p| p.extension_mismatch.is_some()),
+        Action::Identified => {
+            e.identified_params().is_some_and(|p| p.extension_mismatch.is_some() || p.unidentified.is_some())
+        }
         Action::Ocr => e.ocr_params().is_some_and(|p| p.rule.as_deref() == Some("ocr-text") || p.not_ocred.is_some()),
         _ => false,
     }

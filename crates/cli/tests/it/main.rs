@@ -23,6 +23,7 @@ mod get_show_hash;
 mod hostile_listing;
 mod identify;
 mod ids;
+mod item_everywhere;
 mod keys;
 mod manifest;
 mod ocr;

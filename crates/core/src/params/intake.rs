@@ -79,6 +79,10 @@ pub struct IdentifiedParams {
     /// Why the name's extension does not fit the content.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub extension_mismatch: Option<String>,
+    /// Why content whose signature claims audio or video is left
+    /// unidentified (no demuxer or decoder accepts it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unidentified: Option<String>,
 }
 
 /// `explored`: a medium walked, its listing stored.

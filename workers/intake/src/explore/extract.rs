@@ -86,6 +86,8 @@ pub struct Place<'a> {
     pub zero_filled: Vec<[u64; 2]>,
     /// Sparse runs and runs past the end of a truncated medium.
     pub map: ContentMap,
+    /// How the files found are identified.
+    pub identify: crate::IdentifyPolicy,
 }
 
 /// Keeps the first error the entry's source gave, so a failed put can tell
@@ -166,7 +168,7 @@ fn extract_view(
         let retry = StageError::transient(format!("cannot read the stored image: {e}"));
         put_failed(entry, Some(e), retry)
     })?;
-    let (media_type, is_medium) = identify(&head, want);
+    let (media_type, is_medium) = identify(&head, want, &place.identify);
     if policy.mode_for(&media_type.mime) == StoreMode::Copy {
         return Ok(None);
     }
@@ -186,7 +188,7 @@ struct Found {
 
 /// The media type of content that starts with `head`, and whether it is a
 /// medium to explore.
-fn identify(head: &[u8], size: u64) -> (MediaType, bool) {
+fn identify(head: &[u8], size: u64, policy: &crate::IdentifyPolicy) -> (MediaType, bool) {
     match classify(&BytesAt::new(head.to_vec())) {
         Some(class) => (
             MediaType {
@@ -197,7 +199,7 @@ fn identify(head: &[u8], size: u64) -> (MediaType, bool) {
             },
             true,
         ),
-        None => (detect_media_type(head, size), false),
+        None => (detect_media_type(head, size, policy), false),
     }
 }
 
@@ -230,7 +232,7 @@ pub fn extract_stream(
     }
     Tally::add(&ctx.tally.bytes, receipt.size);
     let head = head.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let (media_type, is_medium) = identify(&head, receipt.size);
+    let (media_type, is_medium) = identify(&head, receipt.size, &place.identify);
     let found = Found { digests: receipt.digests, size: receipt.size, media_type, is_medium, view: None };
     record(ctx, batch, job, place, key, entry, found)
 }

@@ -37,6 +37,8 @@ pub struct ExploreStage {
     pub limits: Limits,
     /// Views or copies.
     pub policy: ExplorePolicy,
+    /// How files found inside images are identified.
+    pub identify: crate::IdentifyPolicy,
 }
 
 /// The explore job for an artefact.
@@ -69,6 +71,6 @@ impl Stage for ExploreStage {
         if ctx.index().job_done(&job.job_id) {
             return Ok(Vec::new());
         }
-        walk::explore(ctx, job, &input, &self.limits, &self.policy).await
+        walk::explore(ctx, job, &input, &self.limits, (&self.policy, self.identify)).await
     }
 }

@@ -27,6 +27,7 @@ use super::view::ViewSource;
 use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
 use exhibit_pipeline::derivative_manifest;
+use crate::IdentifyPolicy;
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
 
@@ -58,6 +59,8 @@ struct Walker<'a> {
     follow_ups: Vec<Job>,
     /// Views or copies.
     policy: &'a ExplorePolicy,
+    /// How files found are identified.
+    identify: IdentifyPolicy,
     /// The image the medium being walked is, when files on it can be views.
     view: Option<ViewSource>,
 }
@@ -72,7 +75,7 @@ pub async fn explore(
     job: &Job,
     input: &ExploreInput,
     limits: &Limits,
-    policy: &ExplorePolicy,
+    (policy, identify): (&ExplorePolicy, IdentifyPolicy),
 ) -> Result<Vec<Job>, StageError> {
     tokio::task::block_in_place(|| {
         let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
@@ -90,6 +93,7 @@ pub async fn explore(
             truncation: Truncation::default(),
             follow_ups: Vec::new(),
             policy,
+            identify,
             view: None,
         };
         let mut volumes = Vec::new();
@@ -242,7 +246,13 @@ impl Walker<'_> {
         if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
             return refused(self, why, Some(FAULT_LIMIT));
         }
-        let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec(), map };
+        let place = Place {
+            input: self.input,
+            volume: volume_ref.clone(),
+            zero_filled: zero_filled.to_vec(),
+            map,
+            identify: self.identify,
+        };
         let source = self.view.as_ref().map(|v| (v, self.policy));
         match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry, source) {
             Ok(done) => {
@@ -287,6 +297,7 @@ impl Walker<'_> {
                         volume: volume_ref,
                         zero_filled: Vec::new(),
                         map: ContentMap::default(),
+                        identify: self.identify,
                     };
                     let done = extract_stream(
                         self.ctx,

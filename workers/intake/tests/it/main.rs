@@ -1,5 +1,6 @@
 //! Intake stages run directly against a real local store and ledger.
 
+mod av_identify;
 mod changed_during_read;
 mod device;
 mod extension_mismatch;
