@@ -24,12 +24,20 @@ pub struct LedgerFacts {
     /// The exhibit's events that can need attention, count pages or hold a note, in
     /// ledger order.
     pub events: Vec<CustodyEvent>,
+    /// What the exhibit's scan bundles need from its events.
+    pub bundles: exhibit_ocr::BundleFacts,
 }
 
 impl LedgerFacts {
     /// Facts of `exhibit` from entries read already, as (seq, event).
     pub fn new(exhibit: &ExhibitRef, entries: Vec<(u64, CustodyEvent)>) -> Self {
-        let mut facts = Self { exhibit: exhibit.clone(), seen: 0, first_holder: HashMap::new(), events: Vec::new() };
+        let mut facts = Self {
+            exhibit: exhibit.clone(),
+            seen: 0,
+            first_holder: HashMap::new(),
+            events: Vec::new(),
+            bundles: exhibit_ocr::BundleFacts::new(exhibit),
+        };
         facts.fold(entries);
         facts
     }
@@ -74,6 +82,7 @@ impl LedgerFacts {
                     }
                 }
             }
+            self.bundles.note(&event);
             if event.exhibit.as_ref() == Some(&self.exhibit) && may_need_attention(&event) {
                 self.events.push(event);
             }
@@ -87,7 +96,9 @@ fn may_need_attention(e: &CustodyEvent) -> bool {
         Action::Failed | Action::Verified | Action::Transcoded => true,
         Action::Identified => e.params.contains_key(exhibit_intake::PARAM_EXTENSION_MISMATCH),
         Action::Ocr => {
-            e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text")
+            let rule = e.params.get("rule").and_then(|r| r.as_str());
+            rule == Some("ocr-text")
+                || rule == Some(exhibit_ocr::BUNDLE_RULE)
                 || e.params.contains_key(exhibit_ocr::PARAM_NOT_OCRED)
         }
         _ => false,

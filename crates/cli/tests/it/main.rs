@@ -26,6 +26,7 @@ mod ids;
 mod keys;
 mod manifest;
 mod ocr;
+mod ocr_bundle;
 mod oracle;
 mod permissions;
 mod quiet_exit;
