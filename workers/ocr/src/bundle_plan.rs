@@ -23,7 +23,7 @@ pub const BUNDLE_LANE: &str = "ocr-bundle";
 /// Rule of a bundle's searchable PDF/A.
 pub const BUNDLE_RULE: &str = "ocr-bundle-pdf";
 /// Event param and derivation detail describing a bundle's pages.
-pub const PARAM_BUNDLE: &str = "bundle";
+pub const PARAM_BUNDLE: &str = "bundle_files";
 /// Flag on a bundle PDF that lacks a page file of its folder.
 pub const FLAG_INCOMPLETE: &str = "incomplete-bundle";
 

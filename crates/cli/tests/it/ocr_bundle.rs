@@ -90,7 +90,7 @@ fn a_folder_of_page_images_gives_one_pdfa_in_page_order_that_verifies_and_reprod
     let details = &bundle["derivation"]["details"];
     assert_eq!(details["label"], "searchable PDF of scans/ (5 pages)");
     let order: Vec<&str> =
-        details["bundle"]["inputs"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+        details["bundle_files"]["inputs"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
     let names: Vec<&str> = order.iter().map(|p| p.rsplit('/').next().unwrap()).collect();
     assert_eq!(names, PAGES.iter().map(|p| p.0).collect::<Vec<_>>(), "natural order of names");
     // The ledger names every page PDF as an input, in page order, with its hash.
@@ -98,7 +98,7 @@ fn a_folder_of_page_images_gives_one_pdfa_in_page_order_that_verifies_and_reprod
     let event = ledger.iter().map(|(_, e)| e).find(|e| e["artefact"]["id"] == bundle["id"]).unwrap();
     let inputs: Vec<&Value> = event["inputs"].as_array().unwrap().iter().collect();
     assert_eq!(inputs.len(), 5);
-    for (input, recorded) in inputs.iter().zip(details["bundle"]["inputs"].as_array().unwrap()) {
+    for (input, recorded) in inputs.iter().zip(details["bundle_files"]["inputs"].as_array().unwrap()) {
         assert_eq!((&input["id"], &input["sha256"]), (&recorded["pdf"], &recorded["pdf_sha256"]));
     }
     let pdf = get(&sb, "BND-1", bundle, "bundle.pdf");
@@ -152,7 +152,7 @@ fn a_page_that_is_not_an_image_is_left_out_loudly_and_the_bundle_is_flagged() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["derivation"]["details"]["label"], "searchable PDF of scans/ (3 pages)");
     assert!(found[0]["flags"].as_array().unwrap().iter().any(|f| f == "incomplete-bundle"), "{}", found[0]);
-    let missing = &found[0]["derivation"]["details"]["bundle"]["missing"];
+    let missing = &found[0]["derivation"]["details"]["bundle_files"]["missing"];
     assert!(missing[0]["why"].as_str().unwrap().contains("not a page image"), "{missing}");
     let flagged = sb.run(&["show", "--case", "BND-2", "--flag", "incomplete-bundle"]);
     assert!(String::from_utf8_lossy(&flagged.stdout).contains("searchable PDF of scans/ (3 pages)"));
