@@ -305,13 +305,13 @@ mod tests {
 
     #[test]
     fn names_sort_as_people_read_them() {
-        let mut names = vec!["page10.png", "page2.tif", "Page1.jpg", "page-3.tif", "page02b.png", "page0002.png"];
+        let mut names = ["page10.png", "page2.tif", "Page1.jpg", "page-3.tif", "page02b.png", "page0002.png"];
         names.sort_by(|a, b| natural_cmp(a, b));
         // Equal numbers go by what follows ('.' before 'b'); "page-" follows "page".
-        assert_eq!(names, vec!["Page1.jpg", "page0002.png", "page2.tif", "page02b.png", "page10.png", "page-3.tif"]);
-        let mut scans = vec!["page-012.png", "page-002.tif", "page-010.jpg", "page-001.tif"];
+        assert_eq!(names, ["Page1.jpg", "page0002.png", "page2.tif", "page02b.png", "page10.png", "page-3.tif"]);
+        let mut scans = ["page-012.png", "page-002.tif", "page-010.jpg", "page-001.tif"];
         scans.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(scans, vec!["page-001.tif", "page-002.tif", "page-010.jpg", "page-012.png"]);
+        assert_eq!(scans, ["page-001.tif", "page-002.tif", "page-010.jpg", "page-012.png"]);
         assert_eq!(natural_cmp("a99999999999999999999999", "a100000000000000000000000"), Ordering::Less);
     }
 }
