@@ -1,6 +1,7 @@
-//! The view read path: arbitrary runs over arbitrary base bytes. A view
-//! either is refused by its check, or reads exactly its size, never
-//! panicking and never asking its base for a byte outside it.
+//! The view read path: arbitrary runs over arbitrary base bytes, stored or
+//! decoded as a CD track's sectors. A view either is refused by its check,
+//! or reads exactly its size, never panicking and never asking its base for
+//! a byte outside it.
 
 #![no_main]
 
@@ -10,7 +11,9 @@ use std::sync::Arc;
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId, ExhibitRef};
 use exhibit_core::read_at::ReadAt;
-use exhibit_core::view::{Fill, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun};
+use exhibit_core::view::{
+    BaseDecode, CdSectorsAt, Fill, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// A base that fails the run if a read reaches outside it.
@@ -55,17 +58,35 @@ fuzz_target!(|data: &[u8]| {
         pos = pos.wrapping_add(len);
     }
     let size = if word(&mut data) & 1 == 0 { pos } else { word(&mut data) };
-    let base = Bounded(data.to_vec());
+    // Sometimes a CD data track's user data over the bytes: sector sizes
+    // and offsets from the input, often ones that do not fit.
+    let sectors = (word(&mut data) & 1 == 1).then(|| {
+        let sector_size = [2048, 2336, 2352, word(&mut data) % 4096][(word(&mut data) % 4) as usize];
+        BaseDecode::CdSectors {
+            start: word(&mut data) % 8192,
+            sector_size,
+            user_offset: [0, 16, 24, word(&mut data)][(word(&mut data) % 4) as usize],
+            sectors: word(&mut data) % 8,
+        }
+    });
+    let stored = data.len() as u64;
+    let raw: Arc<dyn ReadAt> = Arc::new(Bounded(data.to_vec()));
+    let base: Arc<dyn ReadAt> = match &sectors {
+        Some(BaseDecode::CdSectors { start, sector_size, user_offset, sectors }) => {
+            Arc::new(CdSectorsAt::new(raw, *start, *sector_size, *user_offset, *sectors))
+        }
+        _ => raw,
+    };
     let case: CaseId = "FUZZ".parse().expect("case");
     let exhibit: ExhibitRef = "F/1".parse().expect("exhibit");
     let artefact = ArtefactId::derive(&case, &exhibit, b"base", &Sha256Digest::of(data));
     let view = ViewInfo {
         format: VIEW_FORMAT.into(),
-        base: ViewBase { artefact, sha256: Sha256Digest::of(data), size: base.size() },
+        base: ViewBase { decode: sectors, ..ViewBase::stored(artefact, Sha256Digest::of(data), stored) },
         runs,
         transform: None,
     };
-    let Ok(at) = ViewAt::new(Arc::new(base), &view, size) else { return };
+    let Ok(at) = ViewAt::new(base, &view, size) else { return };
     let mut out = Vec::new();
     SequentialReader::new(Arc::new(at.clone())).read_to_end(&mut out).expect("a checked view reads to its end");
     assert_eq!(out.len() as u64, size);

@@ -113,6 +113,23 @@ async fn recorded_views(
     Ok(views)
 }
 
+/// Whether every stored object the view's base reads (the image; each
+/// segment of an E01 set) re-hashes clean.
+async fn members_intact(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    v: &ViewTarget,
+    images: &mut ImageFixity,
+) -> Result<bool, StoreError> {
+    let Some(view) = &v.manifest.view else { return Ok(false) };
+    for member in view.base.members() {
+        if images.object(store, &object_key(case, &member.sha256)).await? != Fixity::Intact {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Checks one view: intact when its image re-hashes clean and its runs
 /// are sound, else read in full through the view reader.
 pub async fn rehash_view(
@@ -121,9 +138,8 @@ pub async fn rehash_view(
     v: &ViewTarget,
     images: &mut ImageFixity,
 ) -> Result<Fixity, StoreError> {
-    let image = object_key(case, &v.base_sha256());
     let sound = v.manifest.view.as_ref().is_some_and(|view| view.check(v.manifest.size).is_ok());
-    if sound && images.object(store, &image).await? == Fixity::Intact {
+    if sound && members_intact(store, case, v, images).await? {
         return Ok(Fixity::Intact);
     }
     let reader = match exhibit_store::view::open_content_in(store, case, &v.manifest, v.sha256).await {

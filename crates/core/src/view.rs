@@ -14,6 +14,10 @@ use crate::error::ErrorKind;
 use crate::ids::ArtefactId;
 use crate::read_at::ReadAt;
 
+#[path = "view_decode.rs"]
+pub mod decode;
+pub use decode::{BaseDecode, BaseMember, CD_USER_BYTES, CdSectorsAt};
+
 /// Format tag of the view record in a manifest.
 pub const VIEW_FORMAT: &str = "exhibit-view/1";
 /// The most runs one view may have; more fragmented files are stored as
@@ -37,16 +41,46 @@ pub struct ViewInfo {
 }
 
 /// The base of a view: a stored image, or another view (a file inside an
-/// image inside an image).
+/// image inside an image), read as stored or decoded (E01 media, a CD
+/// data track's user data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ViewBase {
-    /// The base artefact.
+    /// The base artefact (for an E01 set, its first segment).
     pub artefact: ArtefactId,
     /// Its content hash.
     pub sha256: Sha256Digest,
     /// Its size in bytes.
     pub size: u64,
+    /// How its bytes are decoded before the runs address them; absent when
+    /// the runs address the stored bytes themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decode: Option<BaseDecode>,
+}
+
+impl ViewBase {
+    /// A base whose stored bytes the runs address one to one.
+    pub fn stored(artefact: ArtefactId, sha256: Sha256Digest, size: u64) -> Self {
+        Self { artefact, sha256, size, decode: None }
+    }
+
+    /// Bytes the runs may address: the stored size, or the decoded size.
+    pub fn addressable(&self) -> Result<u64, ViewError> {
+        match &self.decode {
+            None => Ok(self.size),
+            Some(decode) => decode.decoded_size(self.size).map_err(ViewError),
+        }
+    }
+
+    /// Every stored artefact the base reads, base artefact first.
+    pub fn members(&self) -> Vec<BaseMember> {
+        let first = BaseMember { artefact: self.artefact.clone(), sha256: self.sha256, size: self.size };
+        let later = match &self.decode {
+            Some(BaseDecode::Ewf { segments, .. }) => segments.as_slice(),
+            _ => &[],
+        };
+        std::iter::once(first).chain(later.iter().cloned()).collect()
+    }
 }
 
 /// Zeros that do not come from the base.
@@ -102,6 +136,7 @@ impl ViewInfo {
         if self.runs.len() > MAX_VIEW_RUNS {
             return bad(format!("{} runs, more than {MAX_VIEW_RUNS}", self.runs.len()));
         }
+        let addressable = self.base.addressable()?;
         let mut pos = 0u64;
         for (i, run) in self.runs.iter().enumerate() {
             if run.file_offset != pos || run.len == 0 {
@@ -111,9 +146,9 @@ impl ViewInfo {
                 ));
             }
             match (run.base_offset, run.fill) {
-                (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= self.base.size) => {}
+                (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= addressable) => {}
                 (None, Some(_)) => {}
-                _ => return bad(format!("run {i} is neither inside the {}-byte base nor a fill", self.base.size)),
+                _ => return bad(format!("run {i} is neither inside the {addressable}-byte base nor a fill")),
             }
             pos = pos.checked_add(run.len).ok_or_else(|| ViewError(format!("run {i} ends past 2^64")))?;
         }
@@ -139,17 +174,18 @@ pub struct ViewAt {
 
 impl ViewAt {
     /// A reader over `view` (which must pass [`ViewInfo::check`] for
-    /// `size`) on `base`. A base that is not the size the view records
-    /// (a cut image) is still read when every run lies within it: the
-    /// content is re-hashed by the caller, so intact runs come back intact.
+    /// `size`) on `base`, the base's bytes as the runs address them
+    /// (decoded, for a decoded base). A base that is not the size the view
+    /// records (a cut image) is still read when every run lies within it:
+    /// the content is re-hashed by the caller, so intact runs come back intact.
     pub fn new(base: Arc<dyn ReadAt>, view: &ViewInfo, size: u64) -> Result<Self, ViewError> {
         view.check(size)?;
+        let expected = view.base.addressable()?;
         let reads_to = view.runs.iter().filter_map(|r| r.base_offset.map(|at| at.saturating_add(r.len))).max();
-        if base.size() != view.base.size && reads_to.unwrap_or(0) > base.size() {
+        if base.size() != expected && reads_to.unwrap_or(0) > base.size() {
             return Err(ViewError(format!(
-                "the base holds {} bytes; the view expects {} and reads up to byte {}",
+                "the base holds {} bytes; the view expects {expected} and reads up to byte {}",
                 base.size(),
-                view.base.size,
                 reads_to.unwrap_or(0)
             )));
         }

@@ -10,7 +10,9 @@ use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::{ObjectKey, manifest_key, object_key};
 use exhibit_core::manifest::ArtefactManifest;
 use exhibit_core::read_at::ReadAt;
-use exhibit_core::view::{SequentialReader, ViewAt, ViewInfo};
+use exhibit_core::view::{BaseDecode, CdSectorsAt, SequentialReader, ViewAt, ViewInfo};
+use exhibit_media_core::Limits;
+use exhibit_media_sources::EwfImage;
 use tracing::instrument;
 
 use crate::{ObjectStore, StoreError, StoreErrorKind, VerifyingReader, open_read_at, read_small};
@@ -138,15 +140,51 @@ async fn open_base(
     view: &ViewInfo,
     depth: u32,
 ) -> Result<Arc<dyn ReadAt>, StoreError> {
-    let object = object_key(case, &view.base.sha256);
+    let base = &view.base;
+    let stored = open_member(resolver, case, &base.artefact, &base.sha256, depth).await?;
+    match &base.decode {
+        None => Ok(stored),
+        Some(BaseDecode::CdSectors { start, sector_size, user_offset, sectors }) => {
+            Ok(Arc::new(CdSectorsAt::new(stored, *start, *sector_size, *user_offset, *sectors)))
+        }
+        Some(BaseDecode::Ewf { segments, .. }) => {
+            let mut all = vec![(member_name(case, 1, &base.artefact, &base.sha256), stored)];
+            for (i, s) in segments.iter().enumerate() {
+                let at = open_member(resolver, case, &s.artefact, &s.sha256, depth).await?;
+                all.push((member_name(case, i + 2, &s.artefact, &s.sha256), at));
+            }
+            let key = object_key(case, &base.sha256);
+            let opened = tokio::task::spawn_blocking(move || EwfImage::from_segments(all, &Limits::default()))
+                .await
+                .map_err(StoreError::join)?;
+            Ok(Arc::new(opened.map_err(|e| StoreError::corrupt(&key, format!("the E01 set does not open: {e}")))?))
+        }
+    }
+}
+
+/// How an E01 segment is named in read errors: its number, artefact and object.
+fn member_name(case: &CaseId, number: usize, artefact: &ArtefactId, sha256: &Sha256Digest) -> String {
+    format!("E01 segment {number} (artefact {artefact}, {})", object_key(case, sha256))
+}
+
+/// A stored artefact's bytes: its object, or, for one kept as a view
+/// (an image inside an image), that view.
+async fn open_member(
+    resolver: Resolver<'_>,
+    case: &CaseId,
+    artefact: &ArtefactId,
+    sha256: &Sha256Digest,
+    depth: u32,
+) -> Result<Arc<dyn ReadAt>, StoreError> {
+    let object = object_key(case, sha256);
     match resolver.object(&object).await {
         Ok(at) => return Ok(at),
         Err(e) if e.kind() != StoreErrorKind::NotFound => return Err(e),
         Err(_) => {}
     }
-    let manifest = read_manifest(resolver.store, case, &view.base.artefact).await?;
-    let key = manifest_key(case, &view.base.artefact);
-    let Some(inner) = manifest.view.as_ref().filter(|_| manifest.digests.sha256 == view.base.sha256) else {
+    let manifest = read_manifest(resolver.store, case, artefact).await?;
+    let key = manifest_key(case, artefact);
+    let Some(inner) = manifest.view.as_ref().filter(|_| manifest.digests.sha256 == *sha256) else {
         return Err(StoreError::not_found(&object));
     };
     if depth + 1 >= MAX_VIEW_DEPTH {

@@ -142,6 +142,52 @@ fn sigkill_during_image_explore_then_rerun_matches_a_clean_ingest() {
     }
 }
 
+/// The FAT image of [`make_fat_image`] acquired into an E01 set by
+/// `ewfacquire`, in a folder of its own.
+fn make_e01(sb: &Sandbox, files: usize) -> std::path::PathBuf {
+    let raw = make_fat_image(sb, files);
+    let dir = sb.dir.path().join("e01");
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = std::process::Command::new("ewfacquire")
+        .args(["-u", "-q", "-c", "fast", "-f", "encase6", "-t"])
+        .arg(dir.join("crash"))
+        .arg(&raw)
+        .stdout(Stdio::null())
+        .status()
+        .expect("ewfacquire (ewf-tools) must be installed");
+    assert!(status.success());
+    dir
+}
+
+/// SIGKILL during view-based explore of an E01 set (files kept as views
+/// over the set's media), then a rerun: clean verify, no duplicates, and
+/// the views of an uninterrupted ingest.
+#[test]
+fn sigkill_during_e01_explore_then_rerun_matches_a_clean_ingest() {
+    let sb = Sandbox::new();
+    let e01 = make_e01(&sb, 200);
+    let clean = sb.ingest("E01-CLEAN", &e01);
+    assert!(clean.status.success(), "{}", stderr(&clean));
+    let expected = sb.show_json("E01-CLEAN")["artefacts"].as_array().unwrap().len();
+    let views = crate::views::assert_views_only(&sb, "E01-CLEAN");
+    assert!(views.len() >= 200, "{} views", views.len());
+    assert!(views.iter().all(|v| v["view"]["base"]["decode"]["kind"] == "ewf"), "views over the E01 media");
+    let mut seed: u64 = 0xe01_c0de;
+    for run in 0..4 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let case = format!("E01-CRASH-{run}");
+        let (first, second) = (40 + (seed >> 33) % 700, 40 + (seed >> 13) % 700);
+        ingest_and_kill(&sb, &case, &e01, first);
+        ingest_and_kill(&sb, &case, &e01, second);
+        let out = sb.ingest(&case, &e01);
+        assert!(out.status.success(), "run {run}: rerun after kills at lines {first}, {second}: {}", stderr(&out));
+        let (code, report) = sb.verify_json(&case);
+        assert_eq!(code, 0, "run {run} (kills at lines {first}, {second}): {report:#}");
+        check_no_duplicates(&sb, &case, expected);
+        assert_eq!(crate::views::assert_views_only(&sb, &case).len(), views.len(), "run {run}: the same views");
+    }
+}
+
 fn check_no_duplicates(sb: &Sandbox, case: &str, files: usize) {
     let listing = sb.show_json(case);
     let artefacts = listing["artefacts"].as_array().unwrap();

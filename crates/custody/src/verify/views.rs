@@ -123,14 +123,13 @@ pub(super) async fn check_views(
         let before = pending.len();
         let mut waiting = Vec::new();
         for v in pending {
-            let base = v.view().base.sha256;
-            match status.get(&base).copied() {
-                None if view_shas.contains(&base) => waiting.push(v),
+            match members_status(&status, &view_shas, v.view()) {
+                None => waiting.push(v),
                 Some(true) if v.view().check(v.manifest.size).is_ok() => {
                     status.insert(v.sha256, true);
                 }
                 _ => {
-                    let problem = reread(store, case, &v).await?;
+                    let problem = reread(store, case, &v, &status).await?;
                     status.insert(v.sha256, problem.is_none());
                     problems.extend(problem);
                 }
@@ -139,7 +138,7 @@ pub(super) async fn check_views(
         if waiting.len() == before {
             // Views that stand on each other in a loop: read each in full.
             for v in &waiting {
-                problems.extend(reread(store, case, v).await?);
+                problems.extend(reread(store, case, v, &status).await?);
             }
             break;
         }
@@ -148,10 +147,38 @@ pub(super) async fn check_views(
     Ok(problems)
 }
 
+/// Whether every stored artefact a view's base reads (an image; every
+/// segment of an E01 set) is intact: `None` while one of them is a view
+/// not yet checked.
+fn members_status(
+    status: &BTreeMap<Sha256Digest, bool>,
+    view_shas: &BTreeSet<Sha256Digest>,
+    view: &ViewInfo,
+) -> Option<bool> {
+    let mut intact = true;
+    for member in view.base.members() {
+        match status.get(&member.sha256) {
+            Some(ok) => intact &= ok,
+            None if view_shas.contains(&member.sha256) => return None,
+            None => intact = false,
+        }
+    }
+    Some(intact)
+}
+
 /// Reads a view in full through the view reader; a problem when its bytes
-/// are no longer the ones recorded or can no longer be read.
-async fn reread(store: &dyn ObjectStore, case: &CaseId, v: &RecordedView) -> Result<Option<Problem>> {
-    let base = v.view().base.clone();
+/// are no longer the ones recorded or can no longer be read. The problem
+/// names the member of the base that is damaged (the E01 segment, the
+/// `.bin`, the image), or the base artefact when none is known to be.
+async fn reread(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    v: &RecordedView,
+    status: &BTreeMap<Sha256Digest, bool>,
+) -> Result<Option<Problem>> {
+    let members = v.view().base.members();
+    let damaged = members.iter().find(|m| status.get(&m.sha256) != Some(&true)).or(members.first()).cloned();
+    let Some(base) = damaged else { return Ok(None) };
     let broken = |reason: String| {
         warn!(artefact = %v.id, %reason, "view broken");
         Some(Problem::ViewBroken {

@@ -56,6 +56,8 @@ pub(crate) struct RockRidge {
     pub relocated: bool,
     /// Set by the walk: marked RE, but no CL led to it.
     pub unreached_relocation: bool,
+    /// ZF: the file's data is zisofs-compressed; its decoded size.
+    pub zisofs: Option<u64>,
 }
 
 /// Where SUSP areas are read from.
@@ -138,6 +140,9 @@ fn apply(sig: &[u8], data: &[u8], rr: &mut RockRidge) {
         b"TF" => times(data, rr),
         b"CL" => rr.child_link = le_u32(data, 0),
         b"RE" => rr.relocated = true,
+        // ZF: algorithm `pz`, header size, log2 block size, then the
+        // decoded size in both byte orders.
+        b"ZF" if data.get(..2) == Some(b"pz") => rr.zisofs = le_u32(data, 4).map(u64::from),
         _ => {}
     }
 }

@@ -251,7 +251,17 @@ impl<'a> Walker<'a> {
             (EntryKind::Directory, None) => Some(DirExtent { lba: g.lba, len: g.data_len }),
             _ => None,
         };
+        let zisofs = g.rr.zisofs;
         let mut e = entry(g, child.clone(), kind, self.fs.namespace);
+        if let Some(decoded) = zisofs {
+            // Never the compressed bytes as if they were the file: listed,
+            // and refused loudly until a zisofs view transform exists.
+            e.attributes.insert("compression".into(), "zisofs".into());
+            e.attributes.insert(
+                "content".into(),
+                format!("zisofs-compressed ({decoded} bytes decoded), not extracted: no zisofs decoder yet"),
+            );
+        }
         match (&e.kind, dir) {
             (EntryKind::Symlink { target }, _) => e.size = target.len() as u64,
             (EntryKind::Directory, Some(d)) => e.size = u64::from(d.len),

@@ -55,7 +55,7 @@ async fn put_manifest(store: &Arc<dyn ObjectStore>, m: &ArtefactManifest) {
 }
 
 fn view_of(base: &ArtefactManifest, runs: Vec<ViewRun>) -> ViewInfo {
-    let base = ViewBase { artefact: base.id.clone(), sha256: base.digests.sha256, size: base.size };
+    let base = ViewBase::stored(base.id.clone(), base.digests.sha256, base.size);
     ViewInfo { format: VIEW_FORMAT.into(), base, runs, transform: None }
 }
 
@@ -125,7 +125,7 @@ async fn views_and_views_of_views_read_back_and_hostile_ones_fail() {
     let mut looping = manifest(&case, b"loop", &[1; 4], None);
     looping.view = Some(ViewInfo {
         format: VIEW_FORMAT.into(),
-        base: ViewBase { artefact: looping.id.clone(), sha256: looping.digests.sha256, size: 4 },
+        base: ViewBase::stored(looping.id.clone(), looping.digests.sha256, 4),
         runs: vec![run(0, 4, Some(0))],
         transform: None,
     });

@@ -20,8 +20,8 @@ pub struct Medium {
     pub label: String,
     /// Its bytes.
     pub disk: Arc<dyn ReadAt>,
-    /// The stored artefact whose bytes `disk` is, one to one, so files on
-    /// it can be kept as views; `None` for decoded media (E01, cue tracks).
+    /// The stored artefact `disk` is read from (as stored, or decoded: E01
+    /// media, a cue track's user data), so files on it can be kept as views.
     pub view: Option<ViewSource>,
 }
 
@@ -62,7 +62,7 @@ pub fn open(
     let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
         MediumClass::OpticalImage | MediumClass::DiskImage => {
-            let base = ViewBase { artefact: input.artefact.clone(), sha256: input.sha256, size: disk.size() };
+            let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
             let view = Some(ViewSource { base, disk: disk.clone() });
             let media = vec![Medium { label: "image".into(), disk, view }];
             Ok(Some(Opened { class, media, ewf: None, cue: None, _members: None }))
@@ -105,18 +105,20 @@ fn open_input(ctx: &StageContext, input: &ExploreInput) -> Result<Arc<dyn ReadAt
 /// Links every original of the exhibit that sits in the same source folder
 /// as `member` into a fresh folder under its original name, so set readers
 /// that find siblings by name (E01 segments, cue `FILE` entries) see the
-/// stored, verified copies and never the operator's originals.
+/// stored, verified copies and never the operator's originals. Returns
+/// the folder, the link of `member`, and each link with its original.
 pub fn link_siblings(
     ctx: &StageContext,
     job: &Job,
     member: &SourceRecord,
-) -> Result<(tempfile::TempDir, PathBuf), StageError> {
+) -> Result<(tempfile::TempDir, PathBuf, Vec<(PathBuf, SourceRecord)>), StageError> {
     let io = |e: std::io::Error| StageError::transient(format!("cannot prepare set members: {e}"));
     let dir = exhibit_pipeline::scratch_dir()?;
     let index = ctx.index();
     let member_path = member_path(index.originals(&job.exhibit), &member.artefact);
     let folder = member_path.as_deref().and_then(Path::parent).map(Path::to_owned);
     let mut linked_member = None;
+    let mut links = Vec::new();
     for (path_bytes, record) in index.originals(&job.exhibit) {
         let path = crate::plan::path_from_bytes(path_bytes);
         if path.parent() != folder.as_deref() {
@@ -129,12 +131,13 @@ pub fn link_siblings(
         }
         std::os::unix::fs::symlink(object_file(ctx, &record.sha256)?, &link).map_err(io)?;
         if record.artefact == member.artefact {
-            linked_member = Some(link);
+            linked_member = Some(link.clone());
         }
+        links.push((link, record.clone()));
     }
     let linked = linked_member
         .ok_or_else(|| StageError::input("the set's first member is not among the exhibit's originals"))?;
-    Ok((dir, linked))
+    Ok((dir, linked, links))
 }
 
 fn member_path(originals: &[(Vec<u8>, SourceRecord)], id: &exhibit_core::ids::ArtefactId) -> Option<PathBuf> {

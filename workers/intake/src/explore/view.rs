@@ -93,9 +93,15 @@ pub fn view_info(source: &ViewSource, runs: Vec<ViewRun>) -> ViewInfo {
     ViewInfo { format: VIEW_FORMAT.into(), base: source.base.clone(), runs, transform: None }
 }
 
+/// Zeros fed to the hashers for sparse and missing runs: nothing is read
+/// or allocated for them.
+static ZEROS: [u8; CHUNK] = [0; CHUNK];
+
 /// Reads a view once: its first `head` bytes, for identification, and the
-/// digests of all of it. Errors are the image's (`UnexpectedEof` where it
-/// ends too soon) or the view's (`InvalidData`).
+/// digests of all of it. Runs from the base are read through the view
+/// reader every later read uses; fills are hashed as zeros without
+/// reading. Errors are the image's (`UnexpectedEof` where it ends too
+/// soon) or the view's (`InvalidData`).
 pub fn read_view(
     source: &ViewSource,
     view: &ViewInfo,
@@ -107,48 +113,45 @@ pub fn read_view(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let mut first = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).min(head)];
     read_exact_at(&at, 0, &mut first)?;
-    let mut reader = SequentialReader::new(Arc::new(at));
     let digests = if size <= SMALL_FILE {
         let mut hasher = MultiHasher::new(hashes);
         let mut buf = Vec::with_capacity(size as usize);
-        reader.read_to_end(&mut buf)?;
+        SequentialReader::new(Arc::new(at)).read_to_end(&mut buf)?;
         hasher.update(&buf);
         hasher.finish()
     } else {
         let mut hasher = ParallelHasher::new(hashes);
-        let mut left = size;
-        while left > 0 {
-            // No bigger than what is left, so a small file zeroes no more.
-            let mut chunk = vec![0u8; usize::try_from(left).unwrap_or(CHUNK).min(CHUNK)];
-            let n = fill(&mut reader, &mut chunk)?;
-            if n == 0 {
-                break;
+        for run in &view.runs {
+            match run.base_offset {
+                None => hash_zeros(&mut hasher, run.len),
+                Some(_) => hash_read(&at, run.file_offset, run.len, &mut hasher)?,
             }
-            chunk.truncate(n);
-            left -= n as u64;
-            hasher.update(Bytes::from(chunk));
-        }
-        if left > 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("the view ends {left} bytes short"),
-            ));
         }
         hasher.finish().map_err(std::io::Error::other)?
     };
     Ok((first, digests))
 }
 
-/// Reads until `buf` is full or the stream ends.
-fn fill(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
+/// Feeds `len` zeros to the hashers from the static zero buffer.
+fn hash_zeros(hasher: &mut ParallelHasher, mut len: u64) {
+    while len > 0 {
+        let n = usize::try_from(len).unwrap_or(CHUNK).min(CHUNK);
+        hasher.update(Bytes::from_static(&ZEROS[..n]));
+        len -= n as u64;
     }
-    Ok(n)
+}
+
+/// Reads `len` bytes of the view from `offset` and feeds them to the hashers.
+fn hash_read(at: &ViewAt, mut offset: u64, len: u64, hasher: &mut ParallelHasher) -> std::io::Result<()> {
+    let end = offset.saturating_add(len);
+    while offset < end {
+        // No bigger than what is left, so a small run zeroes no more.
+        let mut chunk = vec![0u8; usize::try_from(end - offset).unwrap_or(CHUNK).min(CHUNK)];
+        read_exact_at(at, offset, &mut chunk)?;
+        offset += chunk.len() as u64;
+        hasher.update(Bytes::from(chunk));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,3 +5,4 @@ mod common;
 mod corpus;
 mod fixture;
 mod robustness;
+mod zisofs;

@@ -14,10 +14,11 @@ use std::sync::Arc;
 use exhibit_media_core::{FileAt, Limits, MediaError, ReadAt};
 use serde::{Deserialize, Serialize};
 
+use exhibit_core::view::CdSectorsAt;
 use sheet::SheetFile;
 pub(crate) use sheet::parse_sheet;
 pub use sheet::{MAX_CUE_BYTES, TrackMode};
-use view::{TrackView, wav_stream};
+use view::wav_stream;
 
 /// One track, resolved against its file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,7 +156,7 @@ impl CueImage {
             .mode
             .user_data_offset()
             .ok_or_else(|| MediaError::unsupported(format!("track {number} is audio; read it with audio_track_wav")))?;
-        Ok(Arc::new(TrackView::new(file, track, user)))
+        Ok(Arc::new(CdSectorsAt::new(file, track.file_offset, track.mode.sector_size(), user, track.length)))
     }
 
     /// An audio track as a WAV stream (44.1 kHz, 16-bit, stereo PCM).

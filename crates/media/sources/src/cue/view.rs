@@ -1,57 +1,12 @@
-//! Track views: user data of data sectors as a flat medium, and audio
-//! sectors wrapped in a WAV header.
+//! Audio tracks as WAV streams. Data tracks are read through
+//! [`exhibit_core::view::CdSectorsAt`], the reader views over a `.bin` use.
 
-use std::io::{self, Cursor, Read};
+use std::io::{Cursor, Read};
 use std::sync::Arc;
 
-use exhibit_media_core::{FileAt, MediaError, ReadAt, ReadSeekAt, SliceAt};
+use exhibit_media_core::{FileAt, MediaError, ReadSeekAt, SliceAt};
 
 use super::CueTrack;
-
-/// User bytes per data sector (mode 1 and mode 2 form 1).
-const USER: u64 = 2048;
-
-/// A data track's user data: sector `i` of the view is bytes
-/// `[user, user + 2048)` of raw sector `i` of the track.
-pub(crate) struct TrackView {
-    file: Arc<FileAt>,
-    base: u64,
-    sector_size: u64,
-    user: u64,
-    size: u64,
-}
-
-impl TrackView {
-    pub(crate) fn new(file: Arc<FileAt>, track: &CueTrack, user: u64) -> Self {
-        let sector_size = track.mode.sector_size();
-        Self { file, base: track.file_offset, sector_size, user, size: track.length.saturating_mul(USER) }
-    }
-}
-
-impl ReadAt for TrackView {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset.saturating_add(done as u64);
-            if pos >= self.size {
-                break;
-            }
-            let (sector, within) = (pos / USER, pos % USER);
-            let n = usize::try_from(USER - within).unwrap_or(usize::MAX).min(buf.len() - done);
-            let at = self.base + sector * self.sector_size + self.user + within;
-            let got = self.file.read_at(at, &mut buf[done..done + n])?;
-            if got == 0 {
-                break;
-            }
-            done += got;
-        }
-        Ok(done)
-    }
-
-    fn size(&self) -> u64 {
-        self.size
-    }
-}
 
 /// The 44-byte RIFF/WAVE header for `data_len` bytes of CD audio.
 pub(crate) fn wav_header(data_len: u32) -> [u8; 44] {

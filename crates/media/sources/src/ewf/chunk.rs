@@ -67,6 +67,14 @@ impl EwfImage {
         })
     }
 
+    /// Where chunk `index` is stored: the segment's index in the set, the
+    /// byte offset in it and the stored length (with checksum or zlib
+    /// trailer), for tools and tests that point at a chunk's bytes.
+    pub fn chunk_location(&self, index: u64) -> Result<(usize, u64, u64), MediaError> {
+        let loc = self.locate(index)?;
+        Ok((loc.segment, loc.offset, loc.stored_len))
+    }
+
     fn table_entries(&self, table: usize) -> Result<Arc<[u32]>, MediaError> {
         let key = table as u64;
         if let Some(hit) = self.table_cache.lock().unwrap_or_else(PoisonError::into_inner).get(key) {
