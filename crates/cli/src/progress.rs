@@ -26,6 +26,8 @@ pub enum Phase {
     Explore,
     /// Transcode and OCR; counted per input file.
     Derive,
+    /// One searchable PDF per scan bundle; counted per bundle.
+    Bundle,
 }
 
 impl Phase {
@@ -34,6 +36,7 @@ impl Phase {
             Phase::Acquire => "acquire",
             Phase::Explore => "explore",
             Phase::Derive => "derive",
+            Phase::Bundle => "bundle",
         }
     }
 }

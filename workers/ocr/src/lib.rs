@@ -22,6 +22,9 @@
 //! ```
 
 mod accuracy;
+mod bundle_pdf;
+mod bundle_plan;
+mod bundle_stage;
 #[doc(hidden)]
 pub mod child;
 mod error;
@@ -33,6 +36,11 @@ mod runner;
 mod stage;
 
 pub use accuracy::{char_accuracy, levenshtein, normalise_whitespace};
+pub use bundle_plan::{
+    BUNDLE_LANE, BUNDLE_RULE, BundleFacts, BundleInput, BundlePage, FLAG_INCOMPLETE, MissingPage, PARAM_BUNDLE,
+    bundle_job, natural_cmp,
+};
+pub use bundle_stage::{OcrBundleStage, bundle_pdf, bundle_title};
 pub use error::{OcrError, OcrErrorKind};
 pub use outcome::{HOCR_FILE, OcrOutcome, PDF_FILE, PageResult, TEXT_FILE, reconcile};
 pub use pdfa::{DocumentInfo, convert_file as make_pdfa_file, make_pdfa};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
-use exhibit_ocr::OcrStage;
+use exhibit_ocr::{OcrBundleStage, OcrStage};
 use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{Completions, RunId, Stage, StageContext, Tally, WorkerConfig, run_in_process};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
@@ -137,6 +137,18 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
         jobs = summary.deferred;
     }
     facts.catch_up(&ctx).await?;
+    let bundles = super::bundle::bundle_jobs(&ctx, &facts, &exhibit, args.pages, &config);
+    if !bundles.is_empty() {
+        let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(OcrBundleStage { policy: config.ocr.clone() })];
+        let stages = progress.begin(Phase::Bundle, stages, &bundles, (0, 0));
+        let worker =
+            WorkerConfig { concurrency: 1, max_attempts: config.ingest.max_attempts, ..WorkerConfig::new(stages) };
+        run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (bundles, false))
+            .await
+            .context("ingest stopped; rerun the same command to resume")?;
+        progress.end();
+        facts.catch_up(&ctx).await?;
+    }
     if let Some(expected) = args.pages {
         super::bundle::reconcile_pages(&ctx, &facts.events, &exhibit, expected).await?;
         facts.catch_up(&ctx).await?;

@@ -34,7 +34,9 @@ pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
     let mut children: HashMap<&str, Vec<&ArtefactManifest>> = HashMap::new();
     let mut roots = Vec::new();
     for m in &tree.artefacts {
-        match m.parent.as_ref().map(|p| p.id.as_str()).filter(|p| ids.contains(p)) {
+        // A bundle's PDF comes from many page files: it stands beside them, not under the first.
+        let parent = m.parent.as_ref().map(|p| p.id.as_str()).filter(|p| ids.contains(p) && !is_bundle(m));
+        match parent {
             Some(parent) => children.entry(parent).or_default().push(m),
             None => roots.push(*m),
         }
@@ -147,6 +149,10 @@ pub fn name(m: &ArtefactManifest) -> String {
             let deleted = if i.allocated { "" } else { " (deleted)" };
             format!("{}{deleted}", path_text(&i.path))
         }
+        (_, _, _, Some(d)) if d.rule == exhibit_ocr::BUNDLE_RULE => {
+            let label = d.details.get("label").and_then(|l| l.as_str()).unwrap_or("searchable PDF of a bundle");
+            escape_name(&format!("{label} ({})", d.rule)).into_owned()
+        }
         (_, _, _, Some(d)) => {
             let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
             let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
@@ -155,6 +161,10 @@ pub fn name(m: &ArtefactManifest) -> String {
         _ if m.flags.iter().any(|f| f == "listing") => "listing of the files found (JSON lines)".into(),
         _ => m.id.to_string(),
     }
+}
+
+fn is_bundle(m: &ArtefactManifest) -> bool {
+    m.derivation.as_ref().is_some_and(|d| d.rule == exhibit_ocr::BUNDLE_RULE)
 }
 
 /// A recorded path as `listing` shows it: its exact bytes when the

@@ -20,6 +20,7 @@ const UNIDENTIFIED: &str = "its signature claims audio or video, but libavformat
 const LIMIT: &str = "a configured limit refused it (named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that limits.* key in the configuration (see config/exhibit.toml)";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
+const BUNDLE_MISSING: &str = "a page file of the bundle's folder is not in its searchable PDF (reason above). Rescan or replace that page and ingest the folder again: a new bundle PDF is made beside this one";
 const PAGES: &str =
     "count the paper bundle; scan any page that is missing and ingest it, or rerun with the right --pages";
 
@@ -74,6 +75,9 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
             }
             _ => {}
         }
+    }
+    for (folder, text) in incomplete_bundles(events) {
+        push("page-count-mismatch", folder, text, BUNDLE_MISSING);
     }
     if let Some(check) = events.iter().rev().find(|e| e.verified_params().is_some_and(|v| v.bundle.is_some())) {
         if let Outcome::Failed { reason } = &check.outcome {
@@ -132,6 +136,35 @@ pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, Strin
                 out.push(note);
             }
         }
+    }
+    out
+}
+
+/// The latest bundle PDF of each folder that lacks page files, as
+/// (folder, "bundle scans/: 4 of 5 page files ...; missing: ...").
+fn incomplete_bundles(events: &[CustodyEvent]) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let bundles = events.iter().rev().filter(|e| {
+        e.action == Action::Ocr && e.params.get("rule").and_then(|r| r.as_str()) == Some(exhibit_ocr::BUNDLE_RULE)
+    });
+    for bundle in bundles.filter_map(|e| e.params.get(exhibit_ocr::PARAM_BUNDLE)) {
+        let folder = bundle["folder"].as_str().unwrap_or_default().to_owned();
+        let missing = bundle["missing"].as_array().cloned().unwrap_or_default();
+        if !seen.insert(folder.clone()) || missing.is_empty() {
+            continue;
+        }
+        let files = bundle["page_files"].as_u64().unwrap_or_default();
+        let named: Vec<String> = missing
+            .iter()
+            .map(|m| format!("{} ({})", m["path"].as_str().unwrap_or_default(), m["why"].as_str().unwrap_or_default()))
+            .collect();
+        let text = format!(
+            "bundle {folder}: page count mismatch: {} of {files} page files are in its searchable PDF; missing: {}",
+            files.saturating_sub(missing.len() as u64),
+            named.join("; ")
+        );
+        out.push((format!("bundle {folder}"), text));
     }
     out
 }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::item::ItemRecord;
+use exhibit_core::params::DescribedParams;
 use exhibit_core::layout::{ledger_key, ledger_prefix, parse_ledger_name};
 use exhibit_custody::{ENTRY_LIMIT, LedgerEntry};
 use exhibit_pipeline::StageContext;
@@ -27,13 +28,21 @@ pub struct LedgerFacts {
     pub events: Vec<CustodyEvent>,
     /// The exhibit's latest description from an item manifest.
     pub item: Option<ItemRecord>,
+    /// What the exhibit's scan bundles need from its events.
+    pub bundles: exhibit_ocr::BundleFacts,
 }
 
 impl LedgerFacts {
     /// Facts of `exhibit` from entries read already, as (seq, event).
     pub fn new(exhibit: &ExhibitRef, entries: Vec<(u64, CustodyEvent)>) -> Self {
-        let mut facts =
-            Self { exhibit: exhibit.clone(), seen: 0, first_holder: HashMap::new(), events: Vec::new(), item: None };
+        let mut facts = Self {
+            exhibit: exhibit.clone(),
+            seen: 0,
+            first_holder: HashMap::new(),
+            events: Vec::new(),
+            item: None,
+            bundles: exhibit_ocr::BundleFacts::new(exhibit),
+        };
         facts.fold(entries);
         facts
     }
@@ -78,12 +87,13 @@ impl LedgerFacts {
                     }
                 }
             }
+            self.bundles.note(&event);
             if event.exhibit.as_ref() != Some(&self.exhibit) {
                 continue;
             }
             if event.action == Action::Described {
                 // A description that does not parse is `verify`'s to report.
-                let item = event.params.get("item").and_then(|i| serde_json::from_value(i.clone()).ok());
+                let item = event.described_params().as_ref().and_then(DescribedParams::item_record);
                 self.item = item.or(self.item.take());
             }
             if may_need_attention(&event) {
@@ -100,7 +110,10 @@ fn may_need_attention(e: &CustodyEvent) -> bool {
         Action::Identified => {
             e.identified_params().is_some_and(|p| p.extension_mismatch.is_some() || p.unidentified.is_some())
         }
-        Action::Ocr => e.ocr_params().is_some_and(|p| p.rule.as_deref() == Some("ocr-text") || p.not_ocred.is_some()),
+        Action::Ocr => e.ocr_params().is_some_and(|p| {
+            let rule = p.rule.as_deref();
+            rule == Some("ocr-text") || rule == Some(exhibit_ocr::BUNDLE_RULE) || p.not_ocred.is_some()
+        }),
         _ => false,
     }
 }

@@ -27,6 +27,7 @@ mod item_everywhere;
 mod keys;
 mod manifest;
 mod ocr;
+mod ocr_bundle;
 mod oracle;
 mod permissions;
 mod quiet_exit;
