@@ -39,6 +39,8 @@ pub enum StageInput {
     Transcode(DeriveInput),
     /// OCR a scan.
     Ocr(DeriveInput),
+    /// Join the searchable PDFs of a folder's pages into one PDF/A.
+    OcrBundle(BundleInput),
 }
 
 /// An acquire job's source: the path's raw bytes, hex, and their display.
@@ -131,6 +133,7 @@ impl StageInput {
             Self::Explore(_) => "explore",
             Self::Transcode(_) => "transcode",
             Self::Ocr(_) => "ocr",
+            Self::OcrBundle(_) => "ocr-bundle",
         }
     }
 
@@ -141,6 +144,7 @@ impl StageInput {
             Self::Identify(a) => &a.path,
             Self::Explore(e) => &e.path,
             Self::Transcode(d) | Self::Ocr(d) => &d.path,
+            Self::OcrBundle(b) => &b.folder,
         }
     }
 
@@ -151,7 +155,55 @@ impl StageInput {
             Self::Identify(a) => Some(a.size),
             Self::Explore(e) => Some(e.size),
             Self::Transcode(d) | Self::Ocr(d) => Some(d.size),
+            Self::OcrBundle(_) => None,
         }
+    }
+}
+
+/// One page file of a bundle and the searchable PDF OCR made of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundlePage {
+    /// The page file's recorded path.
+    pub path: String,
+    /// The page file (an original).
+    pub original: ArtefactId,
+    /// Its content hash.
+    pub original_sha256: Sha256Digest,
+    /// Its searchable PDF/A.
+    pub pdf: ArtefactId,
+    /// That PDF's content hash.
+    pub pdf_sha256: Sha256Digest,
+    /// Pages in that PDF.
+    pub pages: u64,
+    /// Its pages OCR flagged for review (zero-based).
+    #[serde(default)]
+    pub review: Vec<u64>,
+}
+
+/// A page file of the folder that is not in the bundle PDF, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingPage {
+    /// The file's recorded path.
+    pub path: String,
+    /// Why it has no searchable PDF.
+    pub why: String,
+}
+
+/// The input of a bundle job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleInput {
+    /// The folder's name, with a trailing `/` (`scans/`).
+    pub folder: String,
+    /// The page files with a searchable PDF, in page order.
+    pub pages: Vec<BundlePage>,
+    /// Page files without one.
+    pub missing: Vec<MissingPage>,
+}
+
+impl BundleInput {
+    /// What a person calls the bundle's PDF: "searchable PDF of scans/ (12 pages)".
+    pub fn label(&self, pages: u64) -> String {
+        format!("searchable PDF of {} ({pages} page{})", self.folder, if pages == 1 { "" } else { "s" })
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use exhibit_core::digest::Digests;
-use exhibit_core::event::{CustodyEvent, Outcome};
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
 use exhibit_core::params::EventParams;
 use serde_json::{Map, Value};
@@ -36,7 +36,7 @@ pub(crate) fn latest_item(events: &[&(u64, CustodyEvent)]) -> Option<exhibit_cor
         .iter()
         .rev()
         .filter(|(_, e)| e.action == Action::Described && e.outcome == Outcome::Ok)
-        .find_map(|(_, e)| serde_json::from_value(e.params.get("item")?.clone()).ok())
+        .find_map(|(_, e)| e.described_params().as_ref().and_then(exhibit_core::params::DescribedParams::item_record))
 }
 
 /// Each `acquired` event of the exhibit.

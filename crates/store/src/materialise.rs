@@ -28,6 +28,12 @@ pub struct LocalCopy {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl AsRef<Path> for LocalCopy {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl LocalCopy {
     /// Where the copy is.
     pub fn path(&self) -> &Path {

@@ -192,7 +192,10 @@ async fn identify_content(
 
 /// Sniffs the first and last [`SNIFF_BYTES`] of `at` and classifies it as
 /// a medium; on a blocking thread (ranged reads block).
-fn classify_stored(at: &dyn ReadAt, policy: &IdentifyPolicy) -> std::io::Result<(MediaType, Option<MediumClass>, Vec<u8>)> {
+fn classify_stored(
+    at: &dyn ReadAt,
+    policy: &IdentifyPolicy,
+) -> std::io::Result<(MediaType, Option<MediumClass>, Vec<u8>)> {
     let size = at.size();
     let head = read_span(at, 0, size.min(SNIFF_BYTES))?;
     let tail = if size > SNIFF_BYTES {

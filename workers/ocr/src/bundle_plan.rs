@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
-use exhibit_queue::{Job, JobId};
-use serde::{Deserialize, Serialize};
+use exhibit_core::params::OcrParams;
+pub use exhibit_queue::input::{BundleInput, BundlePage, MissingPage};
+use exhibit_queue::{Job, JobId, JobInput, StageInput};
 
 /// Lane of the bundle stage.
 pub const BUNDLE_LANE: &str = "ocr-bundle";
@@ -29,53 +30,6 @@ pub const FLAG_INCOMPLETE: &str = "incomplete-bundle";
 
 const PAGE_TYPES: [&str; 3] = ["image/tiff", "image/png", "image/jpeg"];
 const PAGE_EXTENSIONS: [&str; 5] = ["tif", "tiff", "png", "jpg", "jpeg"];
-
-/// One page file of a bundle and the searchable PDF OCR made of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundlePage {
-    /// The page file's recorded path.
-    pub path: String,
-    /// The page file (an original).
-    pub original: ArtefactId,
-    /// Its content hash.
-    pub original_sha256: Sha256Digest,
-    /// Its searchable PDF/A.
-    pub pdf: ArtefactId,
-    /// That PDF's content hash.
-    pub pdf_sha256: Sha256Digest,
-    /// Pages in that PDF.
-    pub pages: u64,
-    /// Its pages OCR flagged for review (zero-based).
-    #[serde(default)]
-    pub review: Vec<u64>,
-}
-
-/// A page file of the folder that is not in the bundle PDF, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MissingPage {
-    /// The file's recorded path.
-    pub path: String,
-    /// Why it has no searchable PDF.
-    pub why: String,
-}
-
-/// The input of a bundle job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundleInput {
-    /// The folder's name, with a trailing `/` (`scans/`).
-    pub folder: String,
-    /// The page files with a searchable PDF, in page order.
-    pub pages: Vec<BundlePage>,
-    /// Page files without one.
-    pub missing: Vec<MissingPage>,
-}
-
-impl BundleInput {
-    /// What a person calls the bundle's PDF: "searchable PDF of scans/ (12 pages)".
-    pub fn label(&self, pages: u64) -> String {
-        format!("searchable PDF of {} ({pages} page{})", self.folder, if pages == 1 { "" } else { "s" })
-    }
-}
 
 /// What the ledger says about one original of the exhibit.
 #[derive(Debug, Default)]
@@ -121,22 +75,23 @@ impl BundleFacts {
         let artefact = e.artefact.as_ref().and_then(|a| a.id.clone());
         match (&e.action, &e.outcome) {
             (Action::Acquired, Outcome::Ok) => {
-                let path =
-                    e.params.get("facts").and_then(|f| f.pointer("/source/path/display")).and_then(|p| p.as_str());
+                let facts = e.acquired_params().and_then(|p| p.facts);
+                let path = facts.as_ref().and_then(|f| f.pointer("/source/path/display")).and_then(|p| p.as_str());
                 if let (Some(id), Some(path), Some(a)) = (artefact, path, &e.artefact) {
                     let o = self.originals.entry(id.clone()).or_default();
                     (o.id, o.path, o.sha256) = (Some(id), path.to_owned(), Some(a.sha256));
                 }
             }
             (Action::Identified, Outcome::Ok) => {
-                if let (Some(id), Some(mime)) = (artefact, e.params.get("media_type").and_then(|m| m.as_str())) {
-                    self.originals.entry(id).or_default().mime = Some(mime.to_owned());
+                if let (Some(id), Some(mime)) = (artefact, e.identified_params().and_then(|p| p.media_type)) {
+                    self.originals.entry(id).or_default().mime = Some(mime);
                 }
             }
             (Action::Ocr, Outcome::Ok) => self.note_ocr(e, artefact),
             (Action::Failed, Outcome::Failed { reason }) => {
-                let job_input = e.params.get("input").and_then(|i| i.get("artefact")).and_then(|a| a.as_str());
-                if let Some(id) = job_input.and_then(|a| a.parse::<ArtefactId>().ok()) {
+                let job_input = e.failed_params().and_then(|p| p.input);
+                let artefact = job_input.as_ref().and_then(|i| i.get("artefact")).and_then(|a| a.as_str());
+                if let Some(id) = artefact.and_then(|a| a.parse::<ArtefactId>().ok()) {
                     self.originals.entry(id).or_default().failure = Some(reason.clone());
                 }
             }
@@ -145,18 +100,18 @@ impl BundleFacts {
     }
 
     fn note_ocr(&mut self, e: &CustodyEvent, artefact: Option<ArtefactId>) {
-        let (Some(input), Some(version)) = (e.inputs.first(), e.params.get("policy_version").and_then(|v| v.as_str()))
-        else {
+        let params = e.ocr_params().unwrap_or_default();
+        let (Some(input), Some(version)) = (e.inputs.first(), params.policy_version.clone()) else {
             return;
         };
         let o = self.originals.entry(input.id.clone()).or_default();
-        if e.params.contains_key("skipped") || e.params.contains_key(crate::PARAM_NOT_OCRED) {
-            o.skipped.insert(version.to_owned());
-        } else if e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-searchable-pdf") {
-            let pages = e.params.get("pages").and_then(|p| p.as_u64()).unwrap_or(0);
+        if params.skipped.is_some() || params.not_ocred.is_some() {
+            o.skipped.insert(version);
+        } else if params.rule.as_deref() == Some("ocr-searchable-pdf") {
+            let pages = params.pages.unwrap_or(0);
             if let (Some(id), Some(a)) = (artefact, &e.artefact) {
-                let pdf = PagePdf { id, sha256: a.sha256, pages, review: review_pages(e) };
-                o.pdfs.insert(version.to_owned(), pdf);
+                let pdf = PagePdf { id, sha256: a.sha256, pages, review: review_pages(&params) };
+                o.pdfs.insert(version, pdf);
             }
         }
     }
@@ -227,9 +182,9 @@ fn file_name(path: &str) -> &str {
 }
 
 /// The pages an OCR output event flags for review.
-fn review_pages(e: &CustodyEvent) -> Vec<u64> {
-    let list = e.params.get(crate::FLAG_NEEDS_REVIEW).and_then(|r| r.as_array());
-    list.map(|l| l.iter().filter_map(|p| p.get("page").and_then(|n| n.as_u64())).collect()).unwrap_or_default()
+fn review_pages(params: &OcrParams) -> Vec<u64> {
+    let list = params.needs_review.as_deref().unwrap_or_default();
+    list.iter().filter_map(|p| p.get("page").and_then(|n| n.as_u64())).collect()
 }
 
 /// The job that makes `bundle`'s PDF/A. Its ID comes from the folder, the
@@ -254,7 +209,7 @@ pub fn bundle_job(
         case: case.clone(),
         exhibit: exhibit.clone(),
         stage: BUNDLE_LANE.to_owned(),
-        input: serde_json::to_value(bundle).ok()?,
+        input: JobInput::from(StageInput::OcrBundle(bundle.clone())),
         attempt: 0,
     })
 }

@@ -7,8 +7,9 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
-use exhibit_pipeline::{ArtefactBatch, PARAM_JOB_ID, Stage, StageContext, StageError, derivative_manifest};
-use exhibit_queue::Job;
+use exhibit_core::params::{EventParams, OcrParams};
+use exhibit_pipeline::{ArtefactBatch, Stage, StageContext, StageError, derivative_manifest};
+use exhibit_queue::{Job, StageInput};
 use serde_json::json;
 use tracing::instrument;
 
@@ -41,8 +42,13 @@ impl Stage for OcrBundleStage {
 
     #[instrument(name = "ocr-bundle", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let input: BundleInput = serde_json::from_value(job.input.clone())
-            .map_err(|e| StageError::input(format!("bundle job {} is malformed: {e}", job.job_id.0)))?;
+        let input = match job.input.for_stage(BUNDLE_LANE) {
+            Ok(StageInput::OcrBundle(input)) => input.clone(),
+            Ok(other) => {
+                return Err(StageError::input(format!("bundle job {}: a {} input", job.job_id.0, other.kind())));
+            }
+            Err(e) => return Err(StageError::input(format!("bundle job {}: {e}", job.job_id.0))),
+        };
         if ctx.index().job_done(&job.job_id) {
             return Ok(Vec::new());
         }
@@ -77,7 +83,7 @@ async fn read_verified(
     path: &str,
 ) -> Result<Vec<u8>, StageError> {
     let file = exhibit_pipeline::content::content_file(ctx, id, sha256, scratch).await?;
-    let bytes = tokio::fs::read(&file)
+    let bytes = tokio::fs::read(file.path())
         .await
         .map_err(|e| StageError::transient(format!("cannot read the searchable PDF of {path}: {e}")))?;
     if Sha256Digest::of(&bytes) != *sha256 {
@@ -98,8 +104,9 @@ async fn record(
 ) -> Result<Vec<Job>, StageError> {
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), ToolInfo::exhibit(BUNDLE_LANE));
     event.inputs = input.pages.iter().map(|p| InputRef { id: p.pdf.clone(), sha256: p.pdf_sha256 }).collect();
-    event.params.insert("rule".into(), BUNDLE_RULE.into());
-    event.params.insert("policy_version".into(), version.into());
+    let mut params =
+        OcrParams { rule: Some(BUNDLE_RULE.into()), policy_version: Some(version.into()), ..Default::default() };
+    event.set_params(EventParams::Ocr(params.clone()));
     let (Some(first), false) = (input.pages.first(), ctx.index().records(&event)) else {
         return Ok(Vec::new());
     };
@@ -128,9 +135,10 @@ async fn record(
         Some(Derivation { rule: BUNDLE_RULE.into(), policy_version: version.into(), deterministic: true, details });
     manifest.flags = flags(input);
     event.artefact = Some(ArtefactRef { id: Some(id), sha256: receipt.digests.sha256, size, manifest_sha256: None });
-    event.params.insert("pages".into(), pages.into());
-    event.params.insert(PARAM_BUNDLE.into(), bundle);
-    event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    params.pages = Some(pages);
+    params.bundle_files = Some(bundle);
+    params.job_id = Some(job.job_id.0.clone());
+    event.set_params(EventParams::Ocr(params));
     batch.add(BUNDLE_RULE.to_owned(), manifest, event).await?;
     match batch.commit().await?.into_iter().next() {
         Some(failed) => Err(StageError::input(format!("{}: {}", failed.label, failed.reason))),

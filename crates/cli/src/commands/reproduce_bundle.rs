@@ -44,7 +44,7 @@ pub(super) async fn reproduce(
         let dir = scratch.join(i.to_string());
         std::fs::create_dir_all(&dir)?;
         let file = source_file(ctx, &input.id, &input.sha256, &dir).await?;
-        docs.push(std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?);
+        docs.push(std::fs::read(&file).with_context(|| format!("cannot read {}", file.path().display()))?);
     }
     let detail = |key: &str| derivation.details.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     let created = time::OffsetDateTime::parse(

@@ -145,10 +145,12 @@ pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, Strin
 fn incomplete_bundles(events: &[CustodyEvent]) -> Vec<(String, String)> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    let bundles = events.iter().rev().filter(|e| {
-        e.action == Action::Ocr && e.params.get("rule").and_then(|r| r.as_str()) == Some(exhibit_ocr::BUNDLE_RULE)
-    });
-    for bundle in bundles.filter_map(|e| e.params.get(exhibit_ocr::PARAM_BUNDLE)) {
+    let bundle_files = |e: &CustodyEvent| {
+        let params = e.ocr_params().filter(|p| p.rule.as_deref() == Some(exhibit_ocr::BUNDLE_RULE))?;
+        params.bundle_files
+    };
+    let bundles = events.iter().rev().filter(|e| e.action == Action::Ocr);
+    for bundle in bundles.filter_map(bundle_files) {
         let folder = bundle["folder"].as_str().unwrap_or_default().to_owned();
         let missing = bundle["missing"].as_array().cloned().unwrap_or_default();
         if !seen.insert(folder.clone()) || missing.is_empty() {

@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::item::ItemRecord;
-use exhibit_core::params::DescribedParams;
 use exhibit_core::layout::{ledger_key, ledger_prefix, parse_ledger_name};
+use exhibit_core::params::DescribedParams;
 use exhibit_custody::{ENTRY_LIMIT, LedgerEntry};
 use exhibit_pipeline::StageContext;
 

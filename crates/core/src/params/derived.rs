@@ -49,4 +49,8 @@ pub struct OcrParams {
     /// The job, on its last output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
+    /// A bundle PDF's pages: each page file and its searchable PDF, in
+    /// order, and the files left out with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle_files: Option<Value>,
 }

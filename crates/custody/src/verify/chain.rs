@@ -192,12 +192,7 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
 }
 
 fn signed_by(p: &Parsed) -> Signed {
-    let added = p
-        .entry
-        .events()
-        .iter()
-        .filter(|e| e.action == Action::KeyAdded)
-        .find_map(crate::ledger::added_key);
+    let added = p.entry.events().iter().filter(|e| e.action == Action::KeyAdded).find_map(crate::ledger::added_key);
     let at = p.entry.at().unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     Signed { seq: p.file_seq, at, signer: p.entry.signer_key().to_owned(), added }
 }

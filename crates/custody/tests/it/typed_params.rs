@@ -25,7 +25,7 @@ fn entries() -> Vec<(PathBuf, Vec<u8>, LedgerEntry)> {
 }
 
 fn events(action: Action) -> Vec<CustodyEvent> {
-    entries().into_iter().map(|(_, _, e)| e.event).filter(|e| e.action == action).collect()
+    entries().into_iter().flat_map(|(_, _, e)| e.events().to_vec()).filter(|e| e.action == action).collect()
 }
 
 #[test]
@@ -35,14 +35,15 @@ fn every_entry_written_before_typing_still_verifies_and_reads_into_its_typed_par
     for (path, bytes, entry) in &all {
         let body = entry.body_bytes().unwrap();
         assert_eq!(body, body_of_file(bytes).unwrap(), "{}", path.display());
-        assert!(verify_signature(&entry.event.actor.public_key, &body, &entry.sig), "{}", path.display());
-        assert!(!entry.event.params.contains_key(PARAM_SCHEMA), "written before schemas");
-        let typed = entry.event.typed_params().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(verify_signature(entry.signer_key(), &body, &entry.sig), "{}", path.display());
+        let [event] = entry.events() else { panic!("{}: written before batches, one event an entry", path.display()) };
+        assert!(!event.params.contains_key(PARAM_SCHEMA), "written before schemas");
+        let typed = event.typed_params().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         // Every key of the old shape has a typed home: writing the typed
         // form gives the same params, plus the schema version.
         let mut again = typed.to_map();
         assert_eq!(again.remove(PARAM_SCHEMA), Some(1.into()));
-        assert_eq!(again, entry.event.params, "{}", path.display());
+        assert_eq!(again, event.params, "{}", path.display());
     }
 }
 

@@ -88,7 +88,7 @@ async fn a_transient_failure_is_retried_then_dead_lettered_with_a_failed_event()
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.parsed.unwrap().event)
+        .flat_map(|e| e.parsed.unwrap().events().to_vec())
         .filter(|e| e.action == Action::Failed)
         .collect();
     assert_eq!(failed.len(), 1, "one failed event");
@@ -152,7 +152,8 @@ async fn a_job_with_an_unknown_input_version_or_kind_is_dead_lettered_with_a_fai
             .await
             .unwrap()
             .into_iter()
-            .filter_map(|e| e.parsed.unwrap().event.failed_params())
+            .flat_map(|e| e.parsed.unwrap().events().to_vec())
+            .filter_map(|e| e.failed_params())
             .collect();
         assert_eq!(failed.len(), 1, "one failed event");
         assert_eq!(failed[0].input.as_ref(), Some(&raw), "the failed event keeps the input as received");

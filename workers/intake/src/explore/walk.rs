@@ -26,8 +26,8 @@ use super::policy::ExplorePolicy;
 use super::view::ViewSource;
 use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
-use exhibit_pipeline::derivative_manifest;
 use crate::IdentifyPolicy;
+use exhibit_pipeline::derivative_manifest;
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
 

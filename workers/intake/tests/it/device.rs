@@ -85,8 +85,12 @@ async fn bad_sectors_map_to_files() {
     for [at, len] in bad {
         zeroed[at as usize..(at + len) as usize].fill(0);
     }
-    let events: Vec<_> =
-        read_entries(store.as_ref(), &ctx.case).await.unwrap().into_iter().map(|e| e.parsed.unwrap().event).collect();
+    let events: Vec<_> = read_entries(store.as_ref(), &ctx.case)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|e| e.parsed.unwrap().events().to_vec())
+        .collect();
     let acquired = events.iter().find(|e| e.action == Action::Acquired).unwrap();
     assert_eq!(
         acquired.artefact.as_ref().unwrap().sha256,
