@@ -136,25 +136,7 @@ impl ViewInfo {
         if self.format != VIEW_FORMAT {
             return bad(format!("format {:?} is not {VIEW_FORMAT}", self.format));
         }
-        if self.runs.len() > MAX_VIEW_RUNS {
-            return bad(format!("{} runs, more than {MAX_VIEW_RUNS}", self.runs.len()));
-        }
-        let addressable = self.base.addressable()?;
-        let mut pos = 0u64;
-        for (i, run) in self.runs.iter().enumerate() {
-            if run.file_offset != pos || run.len == 0 {
-                return bad(format!(
-                    "run {i} starts at {} with {} bytes; expected a run at {pos}",
-                    run.file_offset, run.len
-                ));
-            }
-            match (run.base_offset, run.fill) {
-                (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= addressable) => {}
-                (None, Some(_)) => {}
-                _ => return bad(format!("run {i} is neither inside the {addressable}-byte base nor a fill")),
-            }
-            pos = pos.checked_add(run.len).ok_or_else(|| ViewError(format!("run {i} ends past 2^64")))?;
-        }
+        let pos = check_runs(&self.runs, self.base.addressable()?)?;
         match &self.transform {
             Some(t) => t.check(pos, size),
             None if pos != size => bad(format!("the runs cover {pos} bytes of a {size}-byte file")),
@@ -171,6 +153,43 @@ impl ViewInfo {
     pub fn base_bytes(&self) -> u64 {
         self.runs.iter().filter(|r| r.base_offset.is_some()).map(|r| r.len).fold(0, u64::saturating_add)
     }
+}
+
+/// Checks that `runs` follow each other from byte 0, each inside an
+/// `addressable`-byte base or a fill, and returns the bytes they cover.
+pub fn check_runs(runs: &[ViewRun], addressable: u64) -> Result<u64, ViewError> {
+    let bad = |why: String| Err(ViewError(why));
+    if runs.len() > MAX_VIEW_RUNS {
+        return bad(format!("{} runs, more than {MAX_VIEW_RUNS}", runs.len()));
+    }
+    let mut pos = 0u64;
+    for (i, run) in runs.iter().enumerate() {
+        if run.file_offset != pos || run.len == 0 {
+            return bad(format!("run {i} starts at {} with {} bytes; expected a run at {pos}", run.file_offset, run.len));
+        }
+        match (run.base_offset, run.fill) {
+            (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= addressable) => {}
+            (None, Some(_)) => {}
+            _ => return bad(format!("run {i} is neither inside the {addressable}-byte base nor a fill")),
+        }
+        pos = pos.checked_add(run.len).ok_or_else(|| ViewError(format!("run {i} ends past 2^64")))?;
+    }
+    Ok(pos)
+}
+
+/// The `size` decoded bytes of a compressed stream whose `runs` lie on
+/// `base` (a volume, say), for readers that have runs but no view record.
+pub fn decoded(
+    base: Arc<dyn ReadAt>,
+    runs: Vec<ViewRun>,
+    transform: Transform,
+    size: u64,
+) -> Result<Arc<dyn ReadAt>, ViewError> {
+    let encoded = check_runs(&runs, base.size())?;
+    transform.check(encoded, size)?;
+    let runs: Arc<[ViewRun]> = runs.into();
+    let at = ViewAt { base, runs: runs.clone(), size: encoded };
+    Ok(Arc::new(TransformAt::new(Arc::new(at), runs, transform, size)))
 }
 
 /// Positional reads of a checked view over its base.
