@@ -40,3 +40,4 @@ mod trust_gate;
 mod views;
 mod views_dd;
 mod views_sets;
+mod views_transform;
