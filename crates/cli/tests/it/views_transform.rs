@@ -94,3 +94,44 @@ fn zisofs_files_are_transformed_views_and_a_flipped_block_byte_breaks_only_them(
     let other = named(&views, "other.txt")["id"].as_str().unwrap().to_owned();
     assert!(get(&sb, "ZF-1", &other).status.success(), "other views still read");
 }
+
+/// The NTFS fixture's LZNT1 file (written by ntfs-3g) is a view with an
+/// `lznt1` transform over its stored compression units, `get` equals
+/// `icat` (which decompresses), and a flipped byte in a compressed unit
+/// breaks that view alone.
+#[test]
+fn lznt1_files_are_transformed_views_equal_to_icat() {
+    if tool_missing(crate::oracle::tsk::available(), "icat (sleuthkit)") {
+        return;
+    }
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ntfs/disk.img");
+    let sb = Sandbox::new();
+    let out = sb.ingest("LZ-1", &image);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let views = assert_views_only(&sb, "LZ-1");
+    let packed = named(&views, "packed.txt");
+    assert_eq!(packed["view"]["transform"]["kind"], "lznt1", "{packed:#}");
+    let icat_sha = crate::oracle::tsk::volumes(&image)
+        .into_iter()
+        .flat_map(|v| v.entries)
+        .find(|n| n.path == b"compressed/packed.txt" && n.stream.is_none())
+        .and_then(|n| n.sha256)
+        .expect("icat reads compressed/packed.txt");
+    let id = packed["id"].as_str().unwrap();
+    let got = get(&sb, "LZ-1", id);
+    assert!(got.status.success(), "{}", stderr(&got));
+    assert_eq!(crate::oracle::sha256_hex(&got.stdout), icat_sha, "get equals icat");
+    let (start, end) = base_ranges(packed)[0];
+    let byte = start + (end - start) / 2;
+    let image_sha = manifests(&sb, "LZ-1").into_iter().find(|m| m["kind"] == "original").unwrap()["digests"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    flip(&sb, "LZ-1", &image_sha, byte);
+    let (code, report) = sb.verify_json("LZ-1");
+    assert_ne!(code, 0, "{report:#}");
+    let want: std::collections::BTreeSet<String> =
+        views.iter().filter(|v| covers(v, byte)).map(|v| v["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(broken_views(&report), want, "{report:#}");
+    assert!(want.contains(id));
+}
