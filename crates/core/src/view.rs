@@ -165,7 +165,10 @@ pub fn check_runs(runs: &[ViewRun], addressable: u64) -> Result<u64, ViewError> 
     let mut pos = 0u64;
     for (i, run) in runs.iter().enumerate() {
         if run.file_offset != pos || run.len == 0 {
-            return bad(format!("run {i} starts at {} with {} bytes; expected a run at {pos}", run.file_offset, run.len));
+            return bad(format!(
+                "run {i} starts at {} with {} bytes; expected a run at {pos}",
+                run.file_offset, run.len
+            ));
         }
         match (run.base_offset, run.fill) {
             (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= addressable) => {}

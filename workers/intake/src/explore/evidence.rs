@@ -88,8 +88,8 @@ pub fn map_content(entry: &FsEntry, data: &dyn ReadAt, fs_declared: Option<u64>)
         return content_map(entry, readable_bytes(entry), held, fs_declared.unwrap_or(held))
             .map_err(|e| format!("a corrupt record: {e}"));
     };
-    let map = content_map(entry, stored, held, fs_declared.unwrap_or(held))
-        .map_err(|e| format!("a corrupt record: {e}"))?;
+    let map =
+        content_map(entry, stored, held, fs_declared.unwrap_or(held)).map_err(|e| format!("a corrupt record: {e}"))?;
     if !map.missing.is_empty() {
         return Err("its compressed stream runs past the end of the medium; it cannot be decoded".into());
     }
