@@ -26,13 +26,19 @@ EXHIBIT_APT_PACKAGES=(
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     tesseract-ocr-osd tesseract-ocr-cym poppler-utils img2pdf ocrmypdf
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
+    # benches/ocr-vs-ocrmypdf.sh mix: Ghostscript renders the groff pages
+    ghostscript
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
     bsdutils man-db groff-base
+    # queue: the AMQP backend's tests run against RabbitMQ on loopback
+    rabbitmq-server
     # report: headless Chromium loads the integrity report in its test;
     # node runs npm, which installs axe-core (below)
     chromium nodejs
     # export and pronom: a virtual environment for the Python tools below
     python3-venv
+    # benches/ingest.sh: the durable peer (cp -r + hashdeep + sync -f)
+    hashdeep
 )
 
 # Python tools that are not packaged for Debian, pinned, installed with pip
@@ -47,6 +53,8 @@ EXHIBIT_PIP_PACKAGES=(
     bagit==1.9.0
     case-utils==0.18.0
     opf-fido==1.6.1
+    # the S3 store's tests run against moto's server on loopback
+    'moto[server]==5.2.5'
 )
 
 # axe-core checks the report's accessibility; installed from npm into a

@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Caps against hostile media.
     pub limits: exhibit_media_core::Limits,
+    /// Which identification steps run.
+    pub identify: exhibit_intake::IdentifyPolicy,
     /// Whether files found in images are kept as views or copies.
     pub explore: exhibit_intake::ExplorePolicy,
     /// Audio and video normalisation.
@@ -38,6 +40,18 @@ pub struct Config {
     pub log: LogConfig,
     /// Which signing keys verify (and ingest) trust.
     pub verify: VerifyConfig,
+    /// Where `show` and `status` keep their projection of the ledgers.
+    pub read_model: ReadModelConfig,
+}
+
+/// `[read_model]`
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadModelConfig {
+    /// `sqlite://PATH` or `sqlite::memory:`. Unset: the file
+    /// `.exhibit/readmodel.sqlite` inside a local store. A cache of the
+    /// ledger: delete it and it is rebuilt.
+    pub uri: Option<String>,
 }
 
 /// `[verify]`

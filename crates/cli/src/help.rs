@@ -79,7 +79,20 @@ Examples:
 
 Prints a tree per exhibit: each original, the files found inside it, and
 the copies made of them, named by what they are; --flag (repeatable) keeps
-only artefacts with that flag (needs-review, damaged, deleted, truncated...).";
+only artefacts with that flag (needs-review, damaged, deleted, truncated...).
+It reads the read model ([read_model], by default .exhibit/readmodel.sqlite
+in the store), brought up to the ledger's head first; delete it and it is
+rebuilt. Exit 3 when the ledger has a damaged entry or a manifest it does
+not record (run verify).";
+
+pub const STATUS: &str = "\
+Examples:
+  exhibit status --case 42AB1234520
+  exhibit status --case 42AB1234520 --json
+
+Prints, per exhibit and recorded action, how many jobs the ledger records
+as done and as failed. Exit 0 when none failed, 1 when any did, 3 when the
+ledger has a damaged entry (run verify).";
 
 pub const GET: &str = "\
 Examples:

@@ -92,7 +92,10 @@ pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Res
     let entries = exhibit_custody::read_entries(store, case)
         .await
         .with_context(|| format!("cannot read the ledger of case {case}"))?;
-    Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| (e.seq, entry.event))).collect())
+    let parsed = entries.into_iter().filter_map(|e| e.parsed.ok());
+    Ok(parsed
+        .flat_map(|entry| entry.events().iter().map(|event| (entry.seq, event.clone())).collect::<Vec<_>>())
+        .collect())
 }
 
 /// A case's ledger opened for appending, with what its checked entries
@@ -122,8 +125,25 @@ pub async fn open_case(
         .await
         .with_context(|| format!("cannot open the ledger of case {case}"))?;
     let entries = checked_entries(store.as_ref(), case, trusted.as_ref()).await?;
-    let events: Vec<CustodyEvent> = entries.iter().map(|e| e.event.clone()).collect();
+    let events: Vec<CustodyEvent> = exhibit_custody::events_of(&entries).map(|(_, e)| e.clone()).collect();
     let index = CaseIndex::from_events(&events);
     admit_signer(&ledger, keys.0, keys.1).await?;
     Ok(OpenCase { ledger: Arc::new(ledger), index, entries })
+}
+
+/// A reader of cases through the configured read model (`[read_model]`,
+/// by default the file beside a local store). A read model that cannot be
+/// opened is replaced by one in memory, rebuilt from the ledger, with a
+/// warning: it is a cache, and the ledger has the answer.
+pub async fn case_reader(config: &Config, store: Arc<dyn ObjectStore>) -> anyhow::Result<exhibit_app::CaseReader> {
+    let uri = config.read_model.uri.as_deref();
+    let model = match exhibit_app::readmodel::open_read_model(uri, &config.store.uri).await {
+        Ok(model) => model,
+        Err(e) if uri.is_none() => {
+            crate::logging::notice(&format!("{e}; reading the ledger into memory instead"));
+            exhibit_app::readmodel::open_read_model(Some("sqlite::memory:"), &config.store.uri).await?
+        }
+        Err(e) => return Err(e).context("cannot open the read model ([read_model] uri)"),
+    };
+    Ok(exhibit_app::CaseReader::new(store, model))
 }

@@ -44,6 +44,15 @@ pub fn resolve_exhibit<'a>(events: impl IntoIterator<Item = &'a CustodyEvent>, t
     }
 }
 
+/// The recorded spelling of an exhibit found for `typed`, announced when
+/// it differs.
+pub fn announce_recorded(typed: &ExhibitRef, recorded: ExhibitRef) -> ExhibitRef {
+    if recorded.as_str() != typed.as_str() {
+        crate::logging::notice(&format!("exhibit {typed} is recorded in this case as {recorded}; using {recorded}"));
+    }
+    recorded
+}
+
 /// [`resolve_case`] for a command that only reads or adds to an existing
 /// case: a case the store does not hold is refused (exit 2), never
 /// created.

@@ -22,6 +22,7 @@ pub mod item;
 pub mod layout;
 pub mod lznt1;
 pub mod manifest;
+pub mod params;
 pub mod read_at;
 pub mod regular_file;
 pub mod view;

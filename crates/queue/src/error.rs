@@ -14,6 +14,9 @@ pub enum QueueErrorKind {
     Unsupported,
     /// The broker or its connection failed.
     Io,
+    /// The caller asked for something the backend cannot give (a lease
+    /// past the broker's consumer timeout).
+    Invalid,
 }
 
 impl From<QueueErrorKind> for ErrorKind {
@@ -22,6 +25,7 @@ impl From<QueueErrorKind> for ErrorKind {
             QueueErrorKind::UnknownDelivery => ErrorKind::NotFound,
             QueueErrorKind::Unsupported => ErrorKind::Invalid,
             QueueErrorKind::Io => ErrorKind::Io,
+            QueueErrorKind::Invalid => ErrorKind::Invalid,
         }
     }
 }
@@ -43,8 +47,18 @@ pub enum QueueError {
         /// Why it was refused, in words.
         reason: &'static str,
     },
+    /// A lease or extension would outlast the broker's consumer timeout.
+    #[error(
+        "a lease of {requested:?} is over the {limit:?} the broker allows (its consumer timeout less a margin); extend the lease more often, or raise the broker's consumer_timeout and the queue's setting to match"
+    )]
+    LeaseTooLong {
+        /// The lease asked for.
+        requested: std::time::Duration,
+        /// The longest allowed.
+        limit: std::time::Duration,
+    },
     /// The broker or its connection failed.
-    #[error("job queue I/O failed: {context}")]
+    #[error("job queue I/O failed: {context}: {source}")]
     Io {
         /// What the queue was doing.
         context: String,
@@ -57,7 +71,12 @@ pub enum QueueError {
 impl QueueError {
     /// A URI whose scheme names no backend of this build.
     pub fn unsupported_uri(uri: &str) -> Self {
-        Self::Unsupported { uri: uri.to_owned(), reason: "known schemes: memory://" }
+        let reason = if cfg!(feature = "amqp") {
+            "known schemes: memory://, amqp://"
+        } else {
+            "known schemes: memory:// (amqp:// needs the amqp feature)"
+        };
+        Self::Unsupported { uri: uri.to_owned(), reason }
     }
 
     /// An I/O failure while doing `context`.
@@ -74,6 +93,7 @@ impl QueueError {
             Self::UnknownDelivery { .. } => QueueErrorKind::UnknownDelivery,
             Self::Unsupported { .. } => QueueErrorKind::Unsupported,
             Self::Io { .. } => QueueErrorKind::Io,
+            Self::LeaseTooLong { .. } => QueueErrorKind::Invalid,
         }
     }
 

@@ -18,7 +18,10 @@
 //! # });
 //! ```
 
+#[cfg(feature = "amqp")]
+mod amqp;
 mod error;
+pub mod input;
 mod job;
 mod memory;
 
@@ -30,7 +33,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "amqp")]
+pub use amqp::{AmqpConfig, AmqpQueue, Backoff};
 pub use error::{QueueError, QueueErrorKind};
+pub use input::{JobInput, JobInputError, StageInput};
 pub use job::{Job, JobId};
 pub use memory::{DeadLetter, MemoryQueue};
 
@@ -73,10 +79,14 @@ pub trait JobQueue: Send + Sync + Debug {
     async fn dead_letter(&self, tag: DeliveryTag, reason: &str) -> Result<(), QueueError>;
 }
 
-/// Opens the queue a URI names. Only `memory://` exists so far.
+/// Opens the queue a URI names: `memory://`, or (with the `amqp` feature)
+/// `amqp://USER:PASS@HOST:PORT/VHOST` with queues named `exhibit.STAGE`.
+/// An AMQP queue connects on first use.
 pub fn open_queue(uri: &str) -> Result<Arc<dyn JobQueue>, QueueError> {
     match uri.split_once("://") {
         Some(("memory", _)) => Ok(Arc::new(MemoryQueue::new())),
+        #[cfg(feature = "amqp")]
+        Some(("amqp" | "amqps", _)) => Ok(Arc::new(AmqpQueue::open(AmqpConfig::new(uri)))),
         _ => Err(QueueError::unsupported_uri(uri)),
     }
 }

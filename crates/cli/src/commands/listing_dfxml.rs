@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::item::ItemRecord;
 use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
 use exhibit_intake::explore::name_text::escape as name_text;
 
@@ -12,6 +13,8 @@ use super::listing_formats::{Renderer, type_letter, when};
 /// `<fileobject>`s with `<byte_runs>` and `<hashdigest>`s.
 #[derive(Default)]
 pub struct Dfxml {
+    /// What the exhibit's item manifest row said, written in `<metadata>`.
+    item: Option<ItemRecord>,
     open_volume: bool,
     next_id: u64,
     volume_offset: u64,
@@ -46,6 +49,25 @@ fn esc_bytes(bytes: &[u8]) -> String {
 }
 
 impl Dfxml {
+    /// DFXML whose `<metadata>` carries the exhibit's item record.
+    pub fn with_item(item: Option<ItemRecord>) -> Self {
+        Self { item, ..Self::default() }
+    }
+
+    /// `<exhibit:item>` with one element per recorded field, named as in
+    /// the item manifest's JSON (`seized_by`, `device_serial`...).
+    fn item(&self, out: &mut dyn Write, exhibit: &ExhibitRef) -> anyhow::Result<()> {
+        let Some(item) = &self.item else { return Ok(()) };
+        let serde_json::Value::Object(fields) = serde_json::to_value(item)? else { return Ok(()) };
+        writeln!(out, "    <exhibit:item exhibit='{}'>", esc(exhibit.as_str()))?;
+        for (name, value) in &fields {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            writeln!(out, "      <exhibit:{name}>{}</exhibit:{name}>", esc(&text))?;
+        }
+        writeln!(out, "    </exhibit:item>")?;
+        Ok(())
+    }
+
     fn close_volume(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.open_volume {
             writeln!(out, "  </volume>")?;
@@ -210,7 +232,9 @@ impl Renderer for Dfxml {
             out,
             "  <!-- Names are escaped reversibly: \\\\ is a backslash, \\xHH a byte that is not UTF-8, \\u{{H}} a control or other character XML cannot carry. -->"
         )?;
-        writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>\n  </metadata>")?;
+        writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>")?;
+        self.item(out, exhibit)?;
+        writeln!(out, "  </metadata>")?;
         writeln!(
             out,
             "  <creator version='1.0'>\n    <program>exhibit</program>\n    <version>{}</version>",

@@ -20,8 +20,10 @@ mod listing_formats;
 mod manifest_json;
 mod manifest_rows;
 mod reproduce;
+mod reproduce_bundle;
 mod show;
 mod show_tree;
+mod status;
 mod summary;
 mod summary_attention;
 mod summary_facts;
@@ -51,6 +53,9 @@ pub enum Command {
     /// List the artefacts of a case or exhibit.
     #[command(after_help = help::SHOW)]
     Show(show::ShowArgs),
+    /// Each exhibit's jobs, done or failed, as the ledger records them.
+    #[command(after_help = help::STATUS)]
+    Status(status::StatusArgs),
     /// Stream an artefact out, checking its hash on the way.
     #[command(after_help = help::GET)]
     Get(get::GetArgs),
@@ -86,6 +91,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => verify::run(args, config).await,
         Command::Audit(args) => audit::run(args, config).await,
         Command::Show(args) => show::run(args, config).await,
+        Command::Status(args) => status::run(args, config).await,
         Command::Get(args) => get::run(args, config).await,
         Command::Hash(args) => hash::run(args, config).await,
         Command::Listing(args) => listing::run(args, config).await,

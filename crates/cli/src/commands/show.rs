@@ -5,16 +5,16 @@ use std::process::ExitCode;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::item::ItemRecord;
-use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
 use exhibit_core::manifest::ArtefactManifest;
 use serde::Serialize;
 
 use super::show_tree;
 use crate::config::Config;
-use crate::session::{case_events, open_existing_store};
+use crate::session::{case_reader, open_existing_store};
 use crate::terminal::{escape_message, escape_name};
 
 #[derive(Debug, clap::Args)]
@@ -44,7 +44,7 @@ struct Described {
 
 #[derive(Debug, Serialize)]
 struct Failure {
-    seq_hint: usize,
+    seq_hint: u64,
     exhibit: Option<ExhibitRef>,
     reason: String,
     input: serde_json::Value,
@@ -61,6 +61,9 @@ struct Listing {
     truncated: Vec<serde_json::Value>,
     /// Facts that need no action, e.g. a PDF already text, so not OCRed.
     notes: Vec<String>,
+    /// Damaged ledger entries and manifests the ledger does not record,
+    /// found while reading the case (`exhibit verify` says more).
+    problems: Vec<exhibit_app::readmodel::Problem>,
 }
 
 /// Flags the stages set (intake, explore, device, transcode, OCR). A flag
@@ -85,52 +88,46 @@ pub const KNOWN_FLAGS: [&str; 13] = [
 pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::existing_case(store.as_ref(), &args.case).await?;
-    let events = case_events(store.as_ref(), &args.case).await?;
+    let reader = case_reader(&config, store).await?;
+    reader.refresh(&args.case).await.with_context(|| format!("cannot read the ledger of case {}", args.case))?;
     if let Some(typed) = args.exhibit.take() {
-        args.exhibit = Some(crate::spelling::existing_exhibit(&events, &args.case, &typed)?);
-    }
-    let mut all = Vec::new();
-    for meta in store.list(&manifests_prefix(&args.case)).await? {
-        let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();
-        if parse_manifest_name(name).is_none() {
-            continue;
-        }
-        let bytes = exhibit_store::read_small(store.as_ref(), &meta.key, 1 << 20).await?;
-        match serde_json::from_slice::<ArtefactManifest>(&bytes) {
-            Ok(m) if args.exhibit.as_ref().is_none_or(|e| *e == m.exhibit) => all.push(m),
-            Ok(_) => {}
-            Err(e) => eprintln!(
-                "exhibit: manifest {} does not parse ({}); run `exhibit verify --case {}`",
-                meta.key,
-                escape_message(&e.to_string()),
+        match reader.recorded_exhibit(&args.case, &typed).await? {
+            Some(recorded) => args.exhibit = Some(crate::spelling::announce_recorded(&typed, recorded)),
+            None => anyhow::bail!(
+                "case {} has no exhibit {typed}; `exhibit show --case {}` lists its exhibits",
+                args.case,
                 args.case
             ),
         }
     }
-    args.flag = checked_flags(&args.flag, &all)?;
-    let mut artefacts = with_sources(all, &args.flag);
-    artefacts.sort_by(|a, b| {
-        (&a.exhibit, &a.source.as_ref().map(|s| &s.path.display))
-            .cmp(&(&b.exhibit, &b.source.as_ref().map(|s| &s.path.display)))
-    });
-    let failures = failures(&events, &args);
-    let truncated = truncated(&events, &args);
-    let items = described(&events, &args);
-    let notes = notes(&events, &args, &artefacts);
-    let listing = Listing { case: args.case.clone(), artefacts, items, failures, truncated, notes };
+    let view = reader.show(&args.case, args.exhibit.as_ref()).await?;
+    args.flag = checked_flags(&args.flag, &view.flags)?;
+    let artefacts = with_sources(view.artefacts, &args.flag);
+    let events: Vec<CustodyEvent> = view.notable.iter().map(|(_, e)| e.clone()).collect();
+    let failures = failures(&view.notable);
+    let truncated = super::truncation::truncation_notes(&events);
+    let items = described(&view.exhibits);
+    let notes = notes(&events, &artefacts);
+    for problem in &view.problems {
+        crate::logging::notice(&problem.text);
+    }
+    let problems = view.problems;
+    let listing = Listing { case: args.case.clone(), artefacts, items, failures, truncated, notes, problems };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listing)?);
     } else {
         print_text(&listing, &args);
     }
-    Ok(ExitCode::SUCCESS)
+    // A damaged entry or a manifest the ledger does not record needs a
+    // person: done, but not clean.
+    Ok(if listing.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
 /// The flags asked for, in lower case; an unknown one is refused with the
 /// list of those that exist.
-fn checked_flags(asked: &[String], all: &[ArtefactManifest]) -> anyhow::Result<Vec<String>> {
+fn checked_flags(asked: &[String], in_case: &[(String, u64)]) -> anyhow::Result<Vec<String>> {
     let mut valid: BTreeSet<&str> = KNOWN_FLAGS.into_iter().collect();
-    valid.extend(all.iter().flat_map(|m| m.flags.iter().map(String::as_str)));
+    valid.extend(in_case.iter().map(|(flag, _)| flag.as_str()));
     asked
         .iter()
         .map(|flag| {
@@ -165,33 +162,26 @@ fn with_sources(all: Vec<ArtefactManifest>, flags: &[String]) -> Vec<ArtefactMan
 }
 
 /// The latest description of each exhibit shown.
-fn described(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Described> {
-    let mut latest: BTreeMap<ExhibitRef, ItemRecord> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.action == Action::Described && e.outcome == Outcome::Ok) {
-        let Some(exhibit) = e.exhibit.as_ref().filter(|x| args.exhibit.as_ref().is_none_or(|a| a == *x)) else {
-            continue;
-        };
-        if let Some(item) = e.params.get("item").and_then(|i| serde_json::from_value(i.clone()).ok()) {
-            latest.insert(exhibit.clone(), item);
-        }
-    }
-    latest.into_iter().map(|(exhibit, item)| Described { exhibit, item }).collect()
+fn described(exhibits: &[exhibit_app::readmodel::ExhibitRow]) -> Vec<Described> {
+    exhibits
+        .iter()
+        .filter_map(|row| {
+            let item = serde_json::from_value(row.item.clone()?).ok()?;
+            Some(Described { exhibit: row.exhibit.clone(), item })
+        })
+        .collect()
 }
 
-fn failures(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Failure> {
-    events
+fn failures(notable: &[(u64, CustodyEvent)]) -> Vec<Failure> {
+    notable
         .iter()
-        .cloned()
-        .enumerate()
-        .filter(|(_, e)| {
-            e.action == Action::Failed && args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x))
-        })
-        .filter_map(|(i, e)| match e.outcome {
+        .filter(|(_, e)| e.action == Action::Failed)
+        .filter_map(|(seq, e)| match &e.outcome {
             Outcome::Failed { reason } => Some(Failure {
-                seq_hint: i + 1,
-                exhibit: e.exhibit,
-                reason,
-                input: e.params.get("input").cloned().unwrap_or_default(),
+                seq_hint: *seq,
+                exhibit: e.exhibit.clone(),
+                reason: reason.clone(),
+                input: e.failed_params().and_then(|p| p.input).unwrap_or_default(),
             }),
             Outcome::Ok => None,
         })
@@ -199,20 +189,12 @@ fn failures(events: &[CustodyEvent], args: &ShowArgs) -> Vec<Failure> {
 }
 
 /// The notes of the exhibits shown, naming each input by its path.
-fn notes(events: &[CustodyEvent], args: &ShowArgs, artefacts: &[ArtefactManifest]) -> Vec<String> {
+fn notes(events: &[CustodyEvent], artefacts: &[ArtefactManifest]) -> Vec<String> {
     let labels = artefacts
         .iter()
         .filter_map(|m| m.source.as_ref().map(|s| (m.id.to_string(), s.path.display.clone())))
         .collect();
-    let mut events = events.to_vec();
-    events.retain(|e| args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x)));
-    super::summary_attention::notes_from_events(&events, &labels)
-}
-
-fn truncated(events: &[CustodyEvent], args: &ShowArgs) -> Vec<serde_json::Value> {
-    let mut events = events.to_vec();
-    events.retain(|e| args.exhibit.as_ref().is_none_or(|x| e.exhibit.as_ref() == Some(x)));
-    super::truncation::truncation_notes(&events)
+    super::summary_attention::notes_from_events(events, &labels)
 }
 
 fn print_text(listing: &Listing, args: &ShowArgs) {

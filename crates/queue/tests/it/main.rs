@@ -1,3 +1,4 @@
 //! Integration tests for exhibit-queue, in one binary so linking stays fast.
 
+mod amqp;
 mod memory;

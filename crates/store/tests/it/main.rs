@@ -3,8 +3,11 @@
 
 mod conformance;
 mod local;
+mod no_local_path;
 mod open_existing;
 mod ranged;
+#[cfg(feature = "s3")]
+mod s3;
 mod special_files;
 mod stale_temp;
 mod view;

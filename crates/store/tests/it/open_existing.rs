@@ -20,7 +20,7 @@ async fn a_missing_store_is_not_found_and_not_created() {
         StoreErrorKind::NotFound
     );
     assert_eq!(
-        open_existing_store("s3://bucket", Access::owner_only()).unwrap_err().kind(),
+        open_existing_store("gs://bucket", Access::owner_only()).unwrap_err().kind(),
         StoreErrorKind::Unsupported
     );
 }

@@ -1,0 +1,102 @@
+//! The `show` and `status` use cases: what a case holds, from the read
+//! model, after bringing it up to the ledger's head.
+
+use std::sync::Arc;
+
+use exhibit_core::event::CustodyEvent;
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::manifest::ArtefactManifest;
+use exhibit_store::ObjectStore;
+use serde::Serialize;
+use tracing::instrument;
+
+use crate::error::Result;
+use crate::readmodel::{ExhibitRow, JobCount, Problem, ReadModel, RefreshReport, refresh};
+
+/// What `show` prints: the artefacts of a case (or one exhibit), its
+/// exhibits with their item rows, the events it reports on, and problems
+/// the projection found.
+#[derive(Debug, Clone)]
+pub struct CaseView {
+    /// Artefacts, by exhibit and source path.
+    pub artefacts: Vec<ArtefactManifest>,
+    /// Exhibits, with their latest item-manifest row.
+    pub exhibits: Vec<ExhibitRow>,
+    /// Failures, descriptions, truncation and OCR notes, in ledger order,
+    /// with the sequence number of the entry that holds each.
+    pub notable: Vec<(u64, CustodyEvent)>,
+    /// Every flag in the case, with how many artefacts carry it.
+    pub flags: Vec<(String, u64)>,
+    /// Damaged entries, manifests that do not match the ledger.
+    pub problems: Vec<Problem>,
+}
+
+/// What `status` prints: each exhibit's jobs, by action and outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseStatus {
+    /// The case.
+    pub case: CaseId,
+    /// The last ledger entry read.
+    pub head_seq: u64,
+    /// Jobs by exhibit, action and outcome.
+    pub jobs: Vec<JobCount>,
+    /// Problems the projection found.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads a case through the read model.
+#[derive(Debug, Clone)]
+pub struct CaseReader {
+    store: Arc<dyn ObjectStore>,
+    model: Arc<dyn ReadModel>,
+}
+
+impl CaseReader {
+    /// A reader over `store`'s ledgers, projected into `model`.
+    pub fn new(store: Arc<dyn ObjectStore>, model: Arc<dyn ReadModel>) -> Self {
+        Self { store, model }
+    }
+
+    /// The read model.
+    pub fn model(&self) -> &Arc<dyn ReadModel> {
+        &self.model
+    }
+
+    /// Brings the case's projection up to its ledger's head.
+    pub async fn refresh(&self, case: &CaseId) -> Result<RefreshReport> {
+        refresh(self.store.as_ref(), self.model.as_ref(), case).await
+    }
+
+    /// The exhibit as the case records it (`js/1` finds `JS/1`), or `None`
+    /// when the case never names it. Call after [`refresh`](Self::refresh).
+    pub async fn recorded_exhibit(&self, case: &CaseId, typed: &ExhibitRef) -> Result<Option<ExhibitRef>> {
+        Ok(self.model.exhibits(case).await?.into_iter().map(|row| row.exhibit).find(|e| e == typed))
+    }
+
+    /// The case (or one exhibit, as recorded) for `show`.
+    #[instrument(skip(self), fields(case = %case))]
+    pub async fn show(&self, case: &CaseId, exhibit: Option<&ExhibitRef>) -> Result<CaseView> {
+        self.refresh(case).await?;
+        let mut exhibits = self.model.exhibits(case).await?;
+        exhibits.retain(|row| exhibit.is_none_or(|e| row.exhibit == *e));
+        Ok(CaseView {
+            artefacts: self.model.artefacts(case, exhibit).await?,
+            exhibits,
+            notable: self.model.notable_events(case, exhibit).await?.into_iter().map(|n| (n.seq, n.event)).collect(),
+            flags: self.model.flags(case).await?,
+            problems: self.model.problems(case).await?,
+        })
+    }
+
+    /// The case's jobs for `status`.
+    #[instrument(skip(self), fields(case = %case))]
+    pub async fn status(&self, case: &CaseId) -> Result<CaseStatus> {
+        let report = self.refresh(case).await?;
+        Ok(CaseStatus {
+            case: case.clone(),
+            head_seq: report.head,
+            jobs: self.model.job_counts(case).await?,
+            problems: self.model.problems(case).await?,
+        })
+    }
+}

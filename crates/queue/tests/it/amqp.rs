@@ -1,0 +1,190 @@
+//! The AMQP queue against the real RabbitMQ on loopback
+//! (`EXHIBIT_TEST_AMQP`, default `amqp://guest:guest@127.0.0.1:5672/%2f`).
+//! Each queue handle gets its own queue-name prefix, and its queues are
+//! deleted afterwards.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use exhibit_queue::conformance::{self, sample_job};
+use exhibit_queue::{AmqpConfig, AmqpQueue, JobQueue, QueueErrorKind};
+
+const LONG: Duration = Duration::from_secs(600);
+
+fn broker_uri() -> String {
+    std::env::var("EXHIBIT_TEST_AMQP").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+}
+
+/// A config with a prefix no other test or run shares.
+fn scratch_config() -> AmqpConfig {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let mut config = AmqpConfig::new(broker_uri());
+    config.prefix = format!("exhibit-test-{}-{nanos}-{n}", std::process::id());
+    config
+}
+
+async fn scratch_queue(config: AmqpConfig) -> Arc<AmqpQueue> {
+    Arc::new(
+        AmqpQueue::connect(config)
+            .await
+            .expect("RabbitMQ on 127.0.0.1:5672 (guest/guest) must be running; .ci/run starts it"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn amqp_passes_the_conformance_suite() {
+    let made: Arc<Mutex<Vec<Arc<AmqpQueue>>>> = Arc::default();
+    let handles = made.clone();
+    conformance::run_all(move || {
+        let handles = handles.clone();
+        async move {
+            let queue = scratch_queue(scratch_config()).await;
+            handles.lock().unwrap().push(queue.clone());
+            queue as Arc<dyn JobQueue>
+        }
+    })
+    .await;
+    let made = made.lock().unwrap().clone();
+    for queue in made {
+        queue.delete_queues().await.expect("delete the scratch queues");
+    }
+}
+
+#[tokio::test]
+async fn a_dead_lettered_job_lands_in_the_dead_letter_queue() {
+    let queue = scratch_queue(scratch_config()).await;
+    queue.publish(sample_job("ocr", 1)).await.unwrap();
+    let delivery = queue.receive("ocr", LONG).await.unwrap();
+    assert_eq!(queue.dead_letter_count("ocr").await.unwrap(), 0);
+    queue.dead_letter(delivery.tag, "failed 3 times").await.unwrap();
+    assert_eq!(queue.dead_letter_count("ocr").await.unwrap(), 1, "kept for an operator, not dropped");
+    queue.delete_queues().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_publish_the_broker_refuses_is_an_error() {
+    let mut config = scratch_config();
+    config.max_length = Some(1);
+    let queue = scratch_queue(config).await;
+    queue.publish(sample_job("hash", 1)).await.expect("the first job fits");
+    // A quorum queue checks its length before it appends, so it may take
+    // one over the limit; the one after must be refused.
+    let mut refused = None;
+    for n in 2..=3 {
+        if let Err(e) = queue.publish(sample_job("hash", n)).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let err = refused.expect("a publish over max-length is nacked, and must not look queued");
+    assert_eq!(err.kind(), QueueErrorKind::Io);
+    assert!(err.to_string().contains("nack"), "{err}");
+    queue.delete_queues().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_lease_past_the_consumer_timeout_is_refused() {
+    let mut config = scratch_config();
+    config.consumer_timeout = Duration::from_secs(120);
+    let queue = scratch_queue(config).await;
+    let err = queue.receive("hash", Duration::from_secs(90)).await.expect_err("over timeout less margin");
+    assert_eq!(err.kind(), QueueErrorKind::Invalid);
+    queue.publish(sample_job("hash", 1)).await.unwrap();
+    let delivery = queue.receive("hash", Duration::from_secs(30)).await.unwrap();
+    let err = queue.extend(delivery.tag, Duration::from_secs(90)).await.expect_err("extension past the timeout");
+    assert_eq!(err.kind(), QueueErrorKind::Invalid);
+    queue.extend(delivery.tag, Duration::from_secs(50)).await.expect("an extension within it");
+    queue.ack(delivery.tag).await.unwrap();
+    queue.delete_queues().await.unwrap();
+}
+
+/// Closes this test's connections from the broker's side, as a broker
+/// restart or a network cut would.
+fn close_connections_named(prefix: &str) {
+    let out = Command::new("rabbitmqctl")
+        .args(["-q", "list_connections", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl runs");
+    assert!(out.status.success(), "rabbitmqctl list_connections: {}", String::from_utf8_lossy(&out.stderr));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let pids: Vec<&str> =
+        listing.lines().filter(|l| l.contains(prefix)).filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(!pids.is_empty(), "no connection named {prefix} in:\n{listing}");
+    for pid in pids {
+        let status = Command::new("rabbitmqctl")
+            .args(["-q", "close_connection", pid, "exhibit test: cut"])
+            .status()
+            .expect("rabbitmqctl runs");
+        assert!(status.success());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_connection_is_reopened_and_held_jobs_come_back() {
+    let config = scratch_config();
+    let prefix = config.prefix.clone();
+    let queue = scratch_queue(config).await;
+    queue.publish(sample_job("transcode", 1)).await.unwrap();
+    let held = queue.receive("transcode", LONG).await.unwrap();
+    close_connections_named(&prefix);
+    // The ack may fail at once or vanish with the closed connection; either
+    // way the broker has not taken it, and the job comes back.
+    let _ = queue.ack(held.tag).await;
+    let again = queue.receive("transcode", LONG).await.expect("receive reconnects");
+    assert_eq!(again.job, held.job, "the broker put the unacked job back");
+    assert!(again.delivery_count >= 2, "counted as a redelivery: {}", again.delivery_count);
+    queue.ack(again.tag).await.unwrap();
+    queue.publish(sample_job("transcode", 2)).await.expect("publish works on the new connection");
+    queue.delete_queues().await.unwrap();
+}
+
+/// Publishes raw bytes to a stage's queue, as a foreign or hostile
+/// publisher could.
+async fn publish_raw(prefix: &str, stage: &str, bytes: &[u8]) {
+    use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+    let connection = lapin::Connection::connect(&broker_uri(), lapin::ConnectionProperties::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    let queue = format!("{prefix}.{stage}");
+    let confirm = channel
+        .basic_publish(
+            "".into(),
+            queue.as_str().into(),
+            BasicPublishOptions::default(),
+            bytes,
+            lapin::BasicProperties::default(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert!(confirm.is_ack());
+    connection.close(200, "done".into()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_messages_are_dead_lettered_and_the_lane_goes_on() {
+    let config = scratch_config();
+    let prefix = config.prefix.clone();
+    let queue = scratch_queue(config).await;
+    // Declares the stage's queues.
+    queue.publish(sample_job("explore", 1)).await.unwrap();
+    let first = queue.receive("explore", LONG).await.unwrap();
+    queue.ack(first.tag).await.unwrap();
+    let mut other_stage = serde_json::to_value(sample_job("ocr", 2)).unwrap();
+    other_stage["attempt"] = 0.into();
+    for bytes in [&b"\xff\xfe not json"[..], b"{\"job_id\": 7}", b"", other_stage.to_string().as_bytes()] {
+        publish_raw(&prefix, "explore", bytes).await;
+    }
+    queue.publish(sample_job("explore", 3)).await.unwrap();
+    let next = queue.receive("explore", LONG).await.expect("the lane goes on past hostile messages");
+    assert_eq!(next.job, sample_job("explore", 3));
+    queue.ack(next.tag).await.unwrap();
+    assert_eq!(queue.dead_letter_count("explore").await.unwrap(), 4, "each hostile message is kept aside");
+    queue.delete_queues().await.unwrap();
+}

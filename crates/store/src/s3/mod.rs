@@ -1,0 +1,158 @@
+//! The S3 [`ObjectStore`]: path-style addressing, create-only writes with
+//! `If-None-Match: *`, streaming multipart uploads with a SHA-256 per part,
+//! content-addressed puts by staging and conditional copy (see
+//! `content.rs`), ranged GETs, paginated lists, Object Lock retention on
+//! everything it keeps, and a capability probe that refuses a server which
+//! silently overwrites (see `probe.rs`).
+
+mod config;
+mod content;
+mod errors;
+mod probe;
+mod read;
+mod upload;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::primitives::DateTime;
+use aws_sdk_s3::types::ObjectLockMode;
+use exhibit_core::digest::{HashSelection, Sha256Digest};
+use exhibit_core::layout::ObjectKey;
+use tokio::sync::OnceCell;
+
+pub use config::{Retention, S3Location};
+pub use probe::probe_create_only;
+
+use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
+use upload::{PartReader, Written};
+
+/// Objects in an S3 bucket, under a prefix.
+pub struct S3Store {
+    location: S3Location,
+    /// Built on first use from the SDK's standard configuration (loading it
+    /// is async), or given by [`S3Store::with_client`].
+    client: OnceCell<Client>,
+    /// The create-only probe's verdict, run before the first create-only
+    /// write (ledger entries, manifests).
+    probed: OnceCell<()>,
+}
+
+impl fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Store").field("location", &self.location).finish_non_exhaustive()
+    }
+}
+
+impl S3Store {
+    /// A store at `location`, configured from the environment on first use.
+    pub fn new(location: S3Location) -> Self {
+        Self { location, client: OnceCell::new(), probed: OnceCell::new() }
+    }
+
+    /// Opens `s3://BUCKET[/PREFIX][?retention=MODE&retention_days=N]`.
+    pub fn open(uri: &str) -> Result<Self, StoreError> {
+        Ok(Self::new(S3Location::parse(uri)?))
+    }
+
+    /// A store at `location` using `config` (endpoint, region, credentials)
+    /// instead of the environment; addressing is made path-style.
+    pub fn with_config(location: S3Location, config: &aws_config::SdkConfig) -> Self {
+        Self { location, client: OnceCell::new_with(Some(client_from(config))), probed: OnceCell::new() }
+    }
+
+    async fn client(&self) -> Result<&Client, StoreError> {
+        self.client
+            .get_or_try_init(|| async {
+                let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+                if config.region().is_none() {
+                    return Err(StoreError::invalid(
+                        "S3 region",
+                        "",
+                        "set AWS_REGION (or a profile's region) for the S3 store",
+                    ));
+                }
+                Ok(client_from(&config))
+            })
+            .await
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        format!("{}{key}", self.location.prefix)
+    }
+
+    fn retention_until(&self) -> Option<(ObjectLockMode, DateTime)> {
+        let retention = self.location.retention.as_ref()?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let until = i64::try_from(now + u64::from(retention.days) * 86_400).unwrap_or(i64::MAX);
+        Some((retention.mode.clone(), DateTime::from_secs(until)))
+    }
+
+    async fn ensure_probed(&self) -> Result<(), StoreError> {
+        self.probed.get_or_try_init(|| probe::probe_create_only(self)).await.map(drop)
+    }
+}
+
+/// An S3 client from `config`, path-style, computing and checking only the
+/// checksums exhibit sets itself (SHA-256, per part).
+fn client_from(config: &aws_config::SdkConfig) -> Client {
+    let s3 = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    Client::from_conf(s3)
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    fn uri(&self) -> String {
+        format!("s3://{}/{}", self.location.bucket, self.location.prefix)
+    }
+
+    #[tracing::instrument(skip(self, body), fields(key = %key))]
+    async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
+        self.ensure_probed().await?;
+        let mut reader = PartReader::new(body, hashes, key.as_str());
+        let first = reader.next_part().await?;
+        match self.upload(key.as_str(), first, &mut reader, true, true).await? {
+            Written::Created => {
+                let (size, digests) = reader.finish();
+                Ok(PutReceipt { key: key.clone(), size, digests, created: true })
+            }
+            Written::Taken => Err(StoreError::already_exists(key)),
+        }
+    }
+
+    #[tracing::instrument(skip(self, body))]
+    async fn put_content(&self, prefix: &str, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
+        if !prefix.ends_with('/') || ObjectKey::new(prefix.trim_end_matches('/')).is_none() {
+            return Err(StoreError::invalid("content prefix", prefix, "a valid key prefix ending in /"));
+        }
+        self.put_content_streaming(prefix, body, hashes).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn get(&self, key: &ObjectKey, expect: Option<Sha256Digest>) -> Result<VerifyingReader, StoreError> {
+        let (body, size) = self.download(key, None).await?;
+        let expect = expect.or_else(|| key.content_sha256());
+        Ok(VerifyingReader::new(key.clone(), read::blocking_reader(body)).expect_sha256(expect).expect_size(Some(size)))
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn get_range(&self, key: &ObjectKey, offset: u64, len: u64) -> Result<Vec<u8>, StoreError> {
+        self.range(key, offset, len).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
+        self.head_object(key).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        self.list_objects(prefix).await
+    }
+}
