@@ -20,6 +20,7 @@ mod id_text;
 pub mod ids;
 pub mod item;
 pub mod layout;
+pub mod lznt1;
 pub mod manifest;
 pub mod params;
 pub mod read_at;

@@ -130,7 +130,7 @@ fn open_view_at<'a>(
         let bad = |e: exhibit_core::view::ViewError| StoreError::corrupt(&key, e.to_string());
         view.check(size).map_err(bad)?;
         let base = open_base(resolver, case, view, depth).await?;
-        Ok(Arc::new(ViewAt::new(base, view, size).map_err(bad)?) as Arc<dyn ReadAt>)
+        ViewAt::open(base, view, size).map_err(bad)
     })
 }
 

@@ -147,13 +147,23 @@ impl Dfxml {
     /// is where its bytes are in the image, so `dd` can cut them out;
     /// `fill='0'` runs are zeros that are not in the image (sparse runs, and
     /// runs past the end of a truncated image, marked `exhibit:missing`).
+    /// A compressed file's runs (`exhibit:transform`, e.g. `zisofs`) are
+    /// its stored, encoded stream, not clipped to its decoded size: `dd`
+    /// rebuilds that stream, which must then be decoded.
     fn byte_runs(&self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
         if e.extents.is_empty() {
             return Ok(());
         }
-        writeln!(out, "      <byte_runs>")?;
+        // Only kinds this version decodes; the attribute is the reader's.
+        let transform =
+            e.attributes.get("compression").map(String::as_str).filter(|k| matches!(*k, "zisofs" | "lznt1"));
+        match transform {
+            Some(kind) => writeln!(out, "      <byte_runs exhibit:transform='{kind}'>")?,
+            None => writeln!(out, "      <byte_runs>")?,
+        }
         for x in &e.extents {
-            let end = x.file_offset.saturating_add(x.len).min(e.size);
+            let whole = x.file_offset.saturating_add(x.len);
+            let end = if transform.is_some() { whole } else { whole.min(e.size) };
             let Some(fs) = x.volume_offset else {
                 if x.file_offset < end {
                     writeln!(

@@ -42,3 +42,4 @@ mod trust_gate;
 mod views;
 mod views_dd;
 mod views_sets;
+mod views_transform;

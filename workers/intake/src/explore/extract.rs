@@ -135,7 +135,9 @@ pub fn extract(
 ) -> Result<Extracted, StageError> {
     let want = readable_bytes(entry);
     if let Some((source, policy)) = source {
-        if let Some(runs) = view::runs_of(entry, want, place.volume.offset, vol.size()) {
+        // A compressed file's runs are its stored stream, not `want` bytes.
+        let stored = view::stored_len(entry).unwrap_or(want);
+        if let Some(runs) = view::runs_of(entry, stored, place.volume.offset, vol.size()) {
             if let Some(done) = extract_view(ctx, batch, job, place, key, entry, source, runs, want, policy)? {
                 return Ok(done);
             }
@@ -161,7 +163,7 @@ fn extract_view(
     want: u64,
     policy: &ExplorePolicy,
 ) -> Result<Option<Extracted>, StageError> {
-    let view = view::view_info(source, runs);
+    let view = view::view_info(source, runs, entry.transform);
     let (head, digests) = view::read_view(source, &view, want, HEAD_BYTES, ctx.hashes).map_err(|e| {
         // Damage to the image is the record's; any other read error may
         // pass, so it is retried.
