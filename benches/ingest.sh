@@ -3,6 +3,11 @@
 # small files and on one large file, each into a fresh data directory.
 # Target: peak RSS < 100 MiB for both.
 #
+# The small files are also copied by the durable peer a force would use
+# instead, in the same run: `cp -r` + `hashdeep -r -c md5,sha1,sha256` +
+# `sync -f` (copy, hash with the same three digests, make durable). Goal
+# (issue 12): exhibit at >= 0.5x the peer's speed, flat memory.
+#
 # Env: FILES (default 10000 files of 1-8 KiB), BIG_GIB (default 4; 0 skips
 # the large file), BENCH_DIR (reuse a folder and its inputs; default a temp
 # folder that is removed afterwards).
@@ -72,7 +77,7 @@ seconds() {
 
 # ingest LABEL DIR: ingests DIR into a fresh data directory and reports.
 ingest() {
-    local label=$1 dir=$2 count bytes wall elapsed rss
+    local label=$1 dir=$2 count bytes wall rss
     count=$(find "$dir" -type f | wc -l)
     bytes=$(find "$dir" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
     EXHIBIT_DATA=$(mktemp -d -p "$BENCH_DIR" data.XXXXXX)
@@ -96,7 +101,40 @@ ingest() {
     rm -rf -- "$EXHIBIT_DATA" "$(dirname -- "$EXHIBIT__SIGNING__KEY_FILE")"
 }
 
+# peer DIR: the durable peer on DIR into a fresh folder; prints its time
+# and peak RSS (the larger of cp's and hashdeep's), and sets peer_s.
+peer() {
+    local dir=$1 out wall_cp wall_hd rss_cp rss_hd start end
+    out=$(mktemp -d -p "$BENCH_DIR" peer.XXXXXX)
+    sync
+    start=$(date +%s.%N)
+    /usr/bin/time -v -o "$timing.cp" cp -r -- "$dir" "$out/copy"
+    /usr/bin/time -v -o "$timing.hd" hashdeep -r -c md5,sha1,sha256 "$out/copy" >"$out/hashes.txt"
+    sync -f "$out/copy"
+    end=$(date +%s.%N)
+    rss_cp=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$timing.cp")
+    rss_hd=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$timing.hd")
+    peer_s=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')
+    awk -v s="$peer_s" -v n="$count_small" -v r1="$rss_cp" -v r2="$rss_hd" 'BEGIN {
+        printf "%-12s %8.2fs %10.1f files/s  (cp -r + hashdeep -r -c md5,sha1,sha256 + sync -f)\n", "peer", s, n / s
+        printf "%-12s Maximum resident set size: cp %d KiB, hashdeep %d KiB\n", "peer", r1, r2
+    }'
+    rm -rf -- "$out" "$timing.cp" "$timing.hd"
+}
+
+count_small=$(find "$small" -type f | wc -l)
+if command -v hashdeep >/dev/null; then
+    peer "$small"
+else
+    echo "bench: hashdeep is missing (scripts/setup-debian.sh installs it); no peer comparison" >&2
+    peer_s=""
+fi
 ingest "small-files" "$small"
+if [[ -n "$peer_s" ]]; then
+    awk -v p="$peer_s" -v e="$elapsed" 'BEGIN {
+        printf "small-files  exhibit at %.2fx the durable peer (goal >= 0.5x) %s\n", p / e, (p / e >= 0.5 ? "PASS" : "MISS")
+    }'
+fi
 if [[ "$big_gib" -gt 0 ]]; then
     ingest "big-file" "$big"
 fi

@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# Benchmark: a 20-page 300 dpi scanned PDF (G4 TIFF pages and grey PNG pages,
-# as scanners make them) to a searchable PDF, with exhibit-ocr, with OCRmyPDF
-# (--output-type pdf --jobs = cores) and with bare tesseract page by page in
-# parallel over the cores. Prints wall time, pages/min and peak RSS of each.
-# Needs: python3-pil, fonts-dejavu-core, img2pdf, poppler-utils, ocrmypdf,
-# tesseract-ocr-eng, /usr/bin/time. Usage: benches/ocr-vs-ocrmypdf.sh [PAGES]
+# Benchmark: a scanned PDF to a searchable PDF, with exhibit-ocr (PDF/A-2b,
+# as the pipeline makes it), with OCRmyPDF (--output-type pdf --jobs =
+# cores) and with bare tesseract page by page, as many at once as cores,
+# OMP_THREAD_LIMIT=1, PDF output, on the same page images. Prints wall time,
+# pages/min, CPU and peak RSS of each, all in one run.
+#
+# Two inputs:
+#   benches/ocr-vs-ocrmypdf.sh [PAGES]  PAGES (default 20) clean synthetic
+#       pages, alternating G4 TIFF and grey PNG.
+#   benches/ocr-vs-ocrmypdf.sh mix      the issue-13 mix: 15 pages typeset by
+#       groff (real prose: the GPL-3, Apache-2.0 and GFDL texts), rendered by
+#       Ghostscript at 300 dpi, then skewed (up to 1.2 degrees), blurred and
+#       speckled like a sheet-fed scan: 14 as CCITT G4 TIFF and one as an RGB
+#       PNG photographed under uneven light. UNLV pages are not available
+#       here, so these stand in for them.
+# Needs: python3-pil, fonts-dejavu-core, groff, ghostscript, img2pdf,
+# poppler-utils, ocrmypdf, tesseract-ocr-eng, /usr/bin/time.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-pages="${1:-20}"
+mode="${1:-20}"
+if [[ "$mode" == mix ]]; then pages=15; else pages="$mode"; fi
 cores="$(nproc)"
 # WORK keeps the inputs and outputs for a closer look; by default they go.
 if [[ -n "${WORK:-}" ]]; then
-    work="$WORK"; mkdir -p "$work"; rm -rf "$work/ex" "$work/tess" "$work"/p*
+    work="$WORK"; mkdir -p "$work"; rm -rf "$work/ex" "$work/tess" "$work"/p* "$work"/raw-*
 else
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
 fi
 export OMP_THREAD_LIMIT=1
 
+clean_pages() {
 /usr/bin/python3 - "$work" "$pages" 2>/dev/null <<'PYEOF'
 import sys, random
 from PIL import Image, ImageDraw, ImageFont
@@ -39,11 +52,51 @@ for i in range(n):
     else:
         img.save("%s/p%02d.png" % (out, i), dpi=(300, 300), optimize=True)
 PYEOF
+}
+
+mix_pages() {
+    # Real prose typeset by groff on A4, rendered at 300 dpi.
+    local text="$work/mix.tr"
+    { printf '.pl 11.69i\n.ll 6.3i\n.po 1i\n.ps 11\n.vs 13.5p\n'
+      cat /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0 /usr/share/common-licenses/GFDL-1.3 \
+          | sed "s/^[.']/\\\\\&&/"; } > "$text"
+    groff -Tps "$text" > "$work/mix.ps"
+    gs -q -dNOPAUSE -dBATCH -sDEVICE=pgmraw -r300 -dFirstPage=1 -dLastPage=15 -sOutputFile="$work/raw-%02d.pgm" "$work/mix.ps"
+    /usr/bin/python3 - "$work" 2>/dev/null <<'PYEOF'
+import sys, random, glob
+from PIL import Image, ImageFilter
+out = sys.argv[1]
+rnd = random.Random(13)
+raws = sorted(glob.glob(out + "/raw-*.pgm"))
+for i, raw in enumerate(raws[:-1]):
+    img = Image.open(raw).convert("L")
+    # Sheet-feeder skew, a little blur, paper grain and speckle, then 1 bit.
+    img = img.rotate(rnd.uniform(-1.2, 1.2), resample=Image.BICUBIC, fillcolor=255)
+    img = Image.blend(img.filter(ImageFilter.GaussianBlur(0.7)), Image.effect_noise(img.size, 28), 0.18)
+    px = img.load()
+    for _ in range(2500):
+        px[rnd.randrange(img.width), rnd.randrange(img.height)] = 0
+    img.point(lambda v: 255 if v > 150 else 0).convert("1").save(
+        "%s/p%02d.tif" % (out, i + 1), compression="group4", dpi=(300, 300))
+# The last page photographed on a desk: tinted paper, light falling off, sensor noise.
+base = Image.open(raws[-1]).convert("L").rotate(2.0, resample=Image.BICUBIC, fillcolor=255)
+w, h = base.size
+light = Image.radial_gradient("L").resize((w, h)).point(lambda v: 255 - v // 3)
+paper = Image.merge("RGB", [light.point(lambda v, f=f: int(v * f)) for f in (1.0, 0.96, 0.86)])
+ink = Image.merge("RGB", [base.point(lambda v, f=f: int(v * f)) for f in (0.35, 0.3, 0.4)])
+photo = Image.composite(paper, ink, base.point(lambda v: 255 if v > 128 else 0))
+photo = Image.blend(photo, Image.merge("RGB", [Image.effect_noise((w, h), 40)] * 3), 0.12)
+photo.filter(ImageFilter.GaussianBlur(1.0)).save("%s/p%02d.png" % (out, len(raws)), dpi=(300, 300))
+PYEOF
+    rm -f "$work"/raw-*.pgm "$work/mix.ps" "$text"
+}
+
+if [[ "$mode" == mix ]]; then mix_pages; else clean_pages; fi
 img2pdf -o "$work/scan.pdf" $(ls "$work"/p*.tif "$work"/p*.png | sort -t p -k2)
 echo "input: $pages pages, $(du -k "$work/scan.pdf" | cut -f1) KiB, $cores cores"
 
 (cd "$root" && cargo build --release -q -p exhibit-ocr --bins)
-bin="$root/target/release"
+bin="${CARGO_TARGET_DIR:-$root/target}/release"
 
 measure() { # name, command...
     local name="$1"; shift

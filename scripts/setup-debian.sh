@@ -26,6 +26,8 @@ EXHIBIT_APT_PACKAGES=(
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     tesseract-ocr-osd tesseract-ocr-cym poppler-utils img2pdf ocrmypdf
     python3-pil fonts-dejavu-core libtiff-tools jbig2dec
+    # benches/ocr-vs-ocrmypdf.sh mix: Ghostscript renders the groff pages
+    ghostscript
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
     bsdutils man-db groff-base
     # queue: the AMQP backend's tests run against RabbitMQ on loopback
@@ -37,6 +39,8 @@ EXHIBIT_APT_PACKAGES=(
     chromium nodejs
     # export and pronom: a virtual environment for the Python tools below
     python3-venv
+    # benches/ingest.sh: the durable peer (cp -r + hashdeep + sync -f)
+    hashdeep
 )
 
 # Python tools that are not packaged for Debian, pinned, installed with pip

@@ -1,7 +1,8 @@
 //! The view read path: arbitrary runs over arbitrary base bytes, stored or
-//! decoded as a CD track's sectors. A view either is refused by its check,
-//! or reads exactly its size, never panicking and never asking its base for
-//! a byte outside it.
+//! decoded as a CD track's sectors, sometimes through a transform (zisofs,
+//! LZNT1). A view either is refused by its check, or reads exactly its size
+//! (a transformed one may instead fail with `InvalidData` or a short base),
+//! never panicking and never asking its base for a byte outside it.
 
 #![no_main]
 
@@ -12,7 +13,7 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId, ExhibitRef};
 use exhibit_core::read_at::ReadAt;
 use exhibit_core::view::{
-    BaseDecode, CdSectorsAt, Fill, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun,
+    BaseDecode, CdSectorsAt, Fill, SequentialReader, Transform, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -58,6 +59,17 @@ fuzz_target!(|data: &[u8]| {
         pos = pos.wrapping_add(len);
     }
     let size = if word(&mut data) & 1 == 0 { pos } else { word(&mut data) };
+    // Sometimes a transform, with block and unit sizes that often do not
+    // fit; decoded sizes stay small so a run of empty blocks ends soon.
+    let transform = match word(&mut data) % 4 {
+        0 => Some(Transform::Zisofs {
+            header_size: [16, word(&mut data)][(word(&mut data) % 2) as usize],
+            block_log2: [15, 16, 17, word(&mut data) as u8][(word(&mut data) % 4) as usize],
+        }),
+        1 => Some(Transform::Lznt1 { unit_size: [4096, 65536, word(&mut data)][(word(&mut data) % 3) as usize] }),
+        _ => None,
+    };
+    let size = if transform.is_some() { size % (1 << 20) } else { size };
     // Sometimes a CD data track's user data over the bytes: sector sizes
     // and offsets from the input, often ones that do not fit.
     let sectors = (word(&mut data) & 1 == 1).then(|| {
@@ -84,12 +96,14 @@ fuzz_target!(|data: &[u8]| {
         format: VIEW_FORMAT.into(),
         base: ViewBase { decode: sectors, ..ViewBase::stored(artefact, Sha256Digest::of(data), stored) },
         runs,
-        transform: None,
+        transform,
     };
-    let Ok(at) = ViewAt::new(base, &view, size) else { return };
+    let Ok(at) = ViewAt::open(base, &view, size) else { return };
     let mut out = Vec::new();
-    SequentialReader::new(Arc::new(at.clone())).read_to_end(&mut out).expect("a checked view reads to its end");
-    assert_eq!(out.len() as u64, size);
+    match SequentialReader::new(at.clone()).read_to_end(&mut out) {
+        Ok(_) => assert_eq!(out.len() as u64, size),
+        Err(e) => assert!(transform.is_some(), "a checked plain view reads to its end: {e}"),
+    }
     let mut buf = [0u8; 37];
     let _ = at.read_at(size / 2, &mut buf);
     // The same view as JSON, possibly mangled, never panics its check.

@@ -26,6 +26,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// Caps against hostile media.
     pub limits: exhibit_media_core::Limits,
+    /// Which identification steps run.
+    pub identify: exhibit_intake::IdentifyPolicy,
     /// Whether files found in images are kept as views or copies.
     pub explore: exhibit_intake::ExplorePolicy,
     /// Audio and video normalisation.

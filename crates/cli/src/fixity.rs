@@ -66,12 +66,11 @@ impl AuditTarget {
 /// was stored).
 pub fn audit_targets(entries: &[LedgerEntry]) -> Vec<(AuditTarget, u64)> {
     let mut objects: BTreeMap<Sha256Digest, (Vec<ArtefactId>, u64)> = BTreeMap::new();
-    for entry in entries {
-        let event = &entry.event;
+    for (seq, event) in exhibit_custody::events_of(entries) {
         let named = event.artefact.iter().map(|a| (a.sha256, a.id.clone()));
         let inputs = event.inputs.iter().map(|i| (i.sha256, Some(i.id.clone())));
         for (sha256, id) in named.chain(inputs) {
-            let (ids, _) = objects.entry(sha256).or_insert_with(|| (Vec::new(), entry.seq));
+            let (ids, _) = objects.entry(sha256).or_insert_with(|| (Vec::new(), seq));
             if let Some(id) = id.filter(|id| !ids.contains(id)) {
                 ids.push(id);
             }

@@ -82,10 +82,10 @@ async fn recorded_views(
     entries: &[LedgerEntry],
 ) -> Result<Vec<(ViewTarget, u64)>, StoreError> {
     let mut recorded: BTreeMap<ArtefactId, (Sha256Digest, Vec<Sha256Digest>, u64)> = BTreeMap::new();
-    for entry in entries {
-        let Some(a) = &entry.event.artefact else { continue };
+    for (seq, event) in exhibit_custody::events_of(entries) {
+        let Some(a) = &event.artefact else { continue };
         let (Some(id), Some(m)) = (&a.id, a.manifest_sha256) else { continue };
-        recorded.entry(id.clone()).or_insert_with(|| (a.sha256, Vec::new(), entry.seq)).1.push(m);
+        recorded.entry(id.clone()).or_insert_with(|| (a.sha256, Vec::new(), seq)).1.push(m);
     }
     let mut views = Vec::new();
     for (id, (sha256, manifest_shas, seq)) in recorded {

@@ -26,6 +26,8 @@ pub enum Phase {
     Explore,
     /// Transcode and OCR; counted per input file.
     Derive,
+    /// One searchable PDF per scan bundle; counted per bundle.
+    Bundle,
 }
 
 impl Phase {
@@ -34,6 +36,7 @@ impl Phase {
             Phase::Acquire => "acquire",
             Phase::Explore => "explore",
             Phase::Derive => "derive",
+            Phase::Bundle => "bundle",
         }
     }
 }
@@ -99,7 +102,7 @@ impl Progress {
 
 /// The bytes a job reads, from its input's `size`.
 pub fn job_size(job: &Job) -> u64 {
-    job.input.get("size").and_then(serde_json::Value::as_u64).unwrap_or(0)
+    job.input.for_stage(&job.stage).ok().and_then(exhibit_queue::StageInput::size).unwrap_or(0)
 }
 
 impl ProgressSink for Progress {

@@ -92,7 +92,10 @@ pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Res
     let entries = exhibit_custody::read_entries(store, case)
         .await
         .with_context(|| format!("cannot read the ledger of case {case}"))?;
-    Ok(entries.into_iter().filter_map(|e| e.parsed.ok().map(|entry| (e.seq, entry.event))).collect())
+    let parsed = entries.into_iter().filter_map(|e| e.parsed.ok());
+    Ok(parsed
+        .flat_map(|entry| entry.events().iter().map(|event| (entry.seq, event.clone())).collect::<Vec<_>>())
+        .collect())
 }
 
 /// A case's ledger opened for appending, with what its checked entries
@@ -122,7 +125,7 @@ pub async fn open_case(
         .await
         .with_context(|| format!("cannot open the ledger of case {case}"))?;
     let entries = checked_entries(store.as_ref(), case, trusted.as_ref()).await?;
-    let events: Vec<CustodyEvent> = entries.iter().map(|e| e.event.clone()).collect();
+    let events: Vec<CustodyEvent> = exhibit_custody::events_of(&entries).map(|(_, e)| e.clone()).collect();
     let index = CaseIndex::from_events(&events);
     admit_signer(&ledger, keys.0, keys.1).await?;
     Ok(OpenCase { ledger: Arc::new(ledger), index, entries })

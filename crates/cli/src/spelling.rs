@@ -63,17 +63,3 @@ pub async fn existing_case(store: &dyn ObjectStore, typed: &CaseId) -> anyhow::R
     }
     Ok(case)
 }
-
-/// [`resolve_exhibit`] for a command that only reads: an exhibit the
-/// case's ledger never names is refused (exit 2).
-pub fn existing_exhibit<'a>(
-    events: impl IntoIterator<Item = &'a CustodyEvent> + Clone,
-    case: &CaseId,
-    typed: &ExhibitRef,
-) -> anyhow::Result<ExhibitRef> {
-    let exhibit = resolve_exhibit(events.clone(), typed);
-    if !events.into_iter().any(|e| e.exhibit.as_ref() == Some(&exhibit)) {
-        anyhow::bail!("case {case} has no exhibit {typed}; `exhibit show --case {case}` lists its exhibits");
-    }
-    Ok(exhibit)
-}

@@ -105,6 +105,53 @@ pub struct MediaType {
     /// formats the content is not (a `.jpg` that is text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_mismatch: Option<String>,
+    /// For audio and video: the container and codecs libavformat and
+    /// libavcodec found (manifests written before this have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub av: Option<AvFormat>,
+    /// Why content whose signature claims a format is left unidentified:
+    /// no demuxer or decoder accepts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unidentified: Option<String>,
+}
+
+/// Audio or video as libavformat reads it: the container (as ffprobe's
+/// `format_name` says) apart from the codecs of its streams.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvFormat {
+    /// Demuxer name, e.g. `avi` or `mov,mp4,m4a,3gp,3g2,mj2`.
+    pub container: String,
+    /// Demuxer description, e.g. `AVI (Audio Video Interleaved)`.
+    pub container_long_name: String,
+    /// The container's brand (`major_brand`), for the ISO/QuickTime family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    /// The streams, in container order (at most [`AvFormat::MAX_STREAMS`]).
+    pub streams: Vec<AvStream>,
+    /// How many streams the container declares.
+    pub stream_count: usize,
+    /// The stream a decoder took a frame from; `None` when the declared
+    /// values are over a configured limit and decoding was not tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded_stream: Option<usize>,
+    /// The library that read it, e.g. `libavformat 59.27.100`.
+    pub probed_by: String,
+}
+
+impl AvFormat {
+    /// Most streams recorded; a hostile file can declare thousands.
+    pub const MAX_STREAMS: usize = 64;
+}
+
+/// One stream of an audio or video container.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvStream {
+    /// Index in the container.
+    pub index: usize,
+    /// `video`, `audio`, `subtitle`, `data`, `attachment` or `unknown`.
+    pub kind: String,
+    /// libavcodec's codec name, e.g. `h263`, `aac`, `pcm_s16le`.
+    pub codec: String,
 }
 
 /// A format in the PRONOM registry (The National Archives), as DROID,

@@ -17,6 +17,9 @@ use crate::read_at::ReadAt;
 #[path = "view_decode.rs"]
 pub mod decode;
 pub use decode::{BaseDecode, BaseMember, CD_USER_BYTES, CdSectorsAt};
+#[path = "view_transform.rs"]
+pub mod transform;
+pub use transform::{Transform, TransformAt};
 
 /// Format tag of the view record in a manifest.
 pub const VIEW_FORMAT: &str = "exhibit-view/1";
@@ -32,12 +35,14 @@ pub struct ViewInfo {
     pub format: String,
     /// The artefact whose bytes the runs point into.
     pub base: ViewBase,
-    /// The file's runs in file order, covering `[0, size)` without gaps.
+    /// The file's runs in file order, covering `[0, size)` without gaps
+    /// (with a transform: the stored, encoded stream, from its first byte).
     pub runs: Vec<ViewRun>,
-    /// A decoding applied to the runs' bytes (e.g. `zisofs`). Views made by
-    /// this version have none; a reader refuses one it does not know.
+    /// A decoding applied to the runs' bytes (zisofs, LZNT1); absent for
+    /// plain runs. A manifest naming a kind this version does not know does
+    /// not parse, so it is never read as plain runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transform: Option<String>,
+    pub transform: Option<Transform>,
 }
 
 /// The base of a view: a stored image, or another view (a file inside an
@@ -123,45 +128,71 @@ impl ViewError {
 }
 
 impl ViewInfo {
-    /// Checks that the runs cover `[0, size)` in order, each either from the
-    /// base (inside `base.size`) or a fill, and that no transform is asked for.
+    /// Checks that the runs cover `[0, size)` in order (with a transform:
+    /// an encoded stream that can hold `size` bytes), each either from the
+    /// base (inside `base.size`) or a fill.
     pub fn check(&self, size: u64) -> Result<(), ViewError> {
         let bad = |why: String| Err(ViewError(why));
         if self.format != VIEW_FORMAT {
             return bad(format!("format {:?} is not {VIEW_FORMAT}", self.format));
         }
-        if let Some(t) = &self.transform {
-            return bad(format!("transform {t:?} is not supported by this version"));
+        let pos = check_runs(&self.runs, self.base.addressable()?)?;
+        match &self.transform {
+            Some(t) => t.check(pos, size),
+            None if pos != size => bad(format!("the runs cover {pos} bytes of a {size}-byte file")),
+            None => Ok(()),
         }
-        if self.runs.len() > MAX_VIEW_RUNS {
-            return bad(format!("{} runs, more than {MAX_VIEW_RUNS}", self.runs.len()));
-        }
-        let addressable = self.base.addressable()?;
-        let mut pos = 0u64;
-        for (i, run) in self.runs.iter().enumerate() {
-            if run.file_offset != pos || run.len == 0 {
-                return bad(format!(
-                    "run {i} starts at {} with {} bytes; expected a run at {pos}",
-                    run.file_offset, run.len
-                ));
-            }
-            match (run.base_offset, run.fill) {
-                (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= addressable) => {}
-                (None, Some(_)) => {}
-                _ => return bad(format!("run {i} is neither inside the {addressable}-byte base nor a fill")),
-            }
-            pos = pos.checked_add(run.len).ok_or_else(|| ViewError(format!("run {i} ends past 2^64")))?;
-        }
-        if pos != size {
-            return bad(format!("the runs cover {pos} bytes of a {size}-byte file"));
-        }
-        Ok(())
+    }
+
+    /// Bytes the runs cover: the file's size, or its encoded length.
+    pub fn encoded_len(&self) -> u64 {
+        self.runs.iter().map(|r| r.len).fold(0, u64::saturating_add)
     }
 
     /// Bytes read from the base.
     pub fn base_bytes(&self) -> u64 {
         self.runs.iter().filter(|r| r.base_offset.is_some()).map(|r| r.len).fold(0, u64::saturating_add)
     }
+}
+
+/// Checks that `runs` follow each other from byte 0, each inside an
+/// `addressable`-byte base or a fill, and returns the bytes they cover.
+pub fn check_runs(runs: &[ViewRun], addressable: u64) -> Result<u64, ViewError> {
+    let bad = |why: String| Err(ViewError(why));
+    if runs.len() > MAX_VIEW_RUNS {
+        return bad(format!("{} runs, more than {MAX_VIEW_RUNS}", runs.len()));
+    }
+    let mut pos = 0u64;
+    for (i, run) in runs.iter().enumerate() {
+        if run.file_offset != pos || run.len == 0 {
+            return bad(format!(
+                "run {i} starts at {} with {} bytes; expected a run at {pos}",
+                run.file_offset, run.len
+            ));
+        }
+        match (run.base_offset, run.fill) {
+            (Some(at), None) if at.checked_add(run.len).is_some_and(|end| end <= addressable) => {}
+            (None, Some(_)) => {}
+            _ => return bad(format!("run {i} is neither inside the {addressable}-byte base nor a fill")),
+        }
+        pos = pos.checked_add(run.len).ok_or_else(|| ViewError(format!("run {i} ends past 2^64")))?;
+    }
+    Ok(pos)
+}
+
+/// The `size` decoded bytes of a compressed stream whose `runs` lie on
+/// `base` (a volume, say), for readers that have runs but no view record.
+pub fn decoded(
+    base: Arc<dyn ReadAt>,
+    runs: Vec<ViewRun>,
+    transform: Transform,
+    size: u64,
+) -> Result<Arc<dyn ReadAt>, ViewError> {
+    let encoded = check_runs(&runs, base.size())?;
+    transform.check(encoded, size)?;
+    let runs: Arc<[ViewRun]> = runs.into();
+    let at = ViewAt { base, runs: runs.clone(), size: encoded };
+    Ok(Arc::new(TransformAt::new(Arc::new(at), runs, transform, size)))
 }
 
 /// Positional reads of a checked view over its base.
@@ -180,6 +211,7 @@ impl ViewAt {
     /// the content is re-hashed by the caller, so intact runs come back intact.
     pub fn new(base: Arc<dyn ReadAt>, view: &ViewInfo, size: u64) -> Result<Self, ViewError> {
         view.check(size)?;
+        let size = if view.transform.is_some() { view.encoded_len() } else { size };
         let expected = view.base.addressable()?;
         let reads_to = view.runs.iter().filter_map(|r| r.base_offset.map(|at| at.saturating_add(r.len))).max();
         if base.size() != expected && reads_to.unwrap_or(0) > base.size() {
@@ -190,6 +222,19 @@ impl ViewAt {
             )));
         }
         Ok(Self { base, runs: view.runs.clone().into(), size })
+    }
+
+    /// The file's bytes: this reader, or for a transformed view, a decoder
+    /// over it. `view` and `size` as for [`ViewAt::new`].
+    pub fn open(base: Arc<dyn ReadAt>, view: &ViewInfo, size: u64) -> Result<Arc<dyn ReadAt>, ViewError> {
+        let at = Self::new(base, view, size)?;
+        Ok(match view.transform {
+            None => Arc::new(at),
+            Some(t) => {
+                let runs = at.runs.clone();
+                Arc::new(TransformAt::new(Arc::new(at), runs, t, size))
+            }
+        })
     }
 
     fn run_at(&self, offset: u64) -> Option<&ViewRun> {

@@ -51,6 +51,31 @@ impl From<CanonicalError> for EntryError {
     }
 }
 
+/// What one entry records: one event (every entry before batches, and a
+/// lone event still), or a batch of events signed together.
+// A single event inline keeps the common reader path free of a box; an
+// entry is built once per append or read, so the size difference is moot.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryBody {
+    /// One event; its fields are the entry's top-level fields.
+    Single(CustodyEvent),
+    /// Several events of one case and one signer, in order, with the
+    /// SHA-256 of each event's canonical JSON. The list names which event
+    /// of a tampered batch was altered, removed or moved.
+    Batch {
+        /// The events, in the order they happened.
+        events: Vec<CustodyEvent>,
+        /// SHA-256 of each event's canonical JSON, as signed.
+        event_sha256: Vec<Sha256Digest>,
+    },
+}
+
+/// Top-level field of a batch entry holding its events.
+pub const BATCH_FIELD: &str = "batch";
+/// Top-level field of a batch entry holding each event's SHA-256.
+pub const EVENT_SHA256_FIELD: &str = "event_sha256";
+
 /// One entry of a case's custody ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
@@ -58,18 +83,76 @@ pub struct LedgerEntry {
     pub seq: u64,
     /// SHA-256 of the previous entry's body; `None` for entry 1.
     pub prev: Option<Sha256Digest>,
-    /// What happened.
-    pub event: CustodyEvent,
+    /// What it records.
+    pub body: EntryBody,
     /// Armored SSH signature over [`LedgerEntry::body_bytes`].
     pub sig: String,
 }
 
+/// SHA-256 of one event's canonical JSON: what a batch entry lists.
+pub fn event_sha256(event: &CustodyEvent) -> Result<Sha256Digest, CanonicalError> {
+    Ok(Sha256Digest::of(&to_canonical_vec(event)?))
+}
+
+impl EntryBody {
+    /// A batch of `events` (one or more) with their hashes.
+    pub fn batch(events: Vec<CustodyEvent>) -> Result<Self, CanonicalError> {
+        let event_sha256 = events.iter().map(event_sha256).collect::<Result<_, _>>()?;
+        Ok(Self::Batch { events, event_sha256 })
+    }
+}
+
 impl LedgerEntry {
-    /// The event's fields plus `seq` and `prev`, as one JSON object.
+    /// The events this entry records, in order.
+    pub fn events(&self) -> &[CustodyEvent] {
+        match &self.body {
+            EntryBody::Single(event) => std::slice::from_ref(event),
+            EntryBody::Batch { events, .. } => events,
+        }
+    }
+
+    /// The events, to change (tests that tamper with entries; a changed
+    /// batch keeps the hashes it listed, as a tamperer would leave them).
+    pub fn events_mut(&mut self) -> &mut [CustodyEvent] {
+        match &mut self.body {
+            EntryBody::Single(event) => std::slice::from_mut(event),
+            EntryBody::Batch { events, .. } => events,
+        }
+    }
+
+    /// The first event: its actor's key is the one the entry is signed
+    /// with, and its case the entry's case. `None` only for an empty batch,
+    /// which never parses.
+    pub fn first(&self) -> Option<&CustodyEvent> {
+        self.events().first()
+    }
+
+    /// The key the entry claims to be signed with (the first event's).
+    pub fn signer_key(&self) -> &str {
+        self.first().map_or("", |e| e.actor.public_key.as_str())
+    }
+
+    /// The time of the entry: its latest event's.
+    pub fn at(&self) -> Option<time::OffsetDateTime> {
+        self.events().iter().map(|e| e.at).max()
+    }
+
+    /// The entry's fields without `sig`, as one JSON object.
     fn body_map(&self) -> Result<Map<String, Value>, CanonicalError> {
-        let mut map = match serde_json::to_value(&self.event)? {
-            Value::Object(map) => map,
-            other => Map::from_iter([("event".to_owned(), other)]),
+        let mut map = match &self.body {
+            EntryBody::Single(event) => match serde_json::to_value(event)? {
+                Value::Object(map) => map,
+                other => Map::from_iter([("event".to_owned(), other)]),
+            },
+            EntryBody::Batch { events, event_sha256 } => {
+                let case = events.first().map_or(Value::Null, |e| Value::String(e.case.to_string()));
+                let hashes = event_sha256.iter().map(|h| Value::String(h.to_hex())).collect();
+                Map::from_iter([
+                    (BATCH_FIELD.to_owned(), serde_json::to_value(events)?),
+                    ("case".to_owned(), case),
+                    (EVENT_SHA256_FIELD.to_owned(), Value::Array(hashes)),
+                ])
+            }
         };
         map.insert("seq".to_owned(), Value::from(self.seq));
         map.insert("prev".to_owned(), self.prev.map_or(Value::Null, |p| Value::String(p.to_hex())));
@@ -94,7 +177,9 @@ impl LedgerEntry {
     }
 
     /// Parses stored bytes. The result re-encodes to exactly the body that
-    /// [`body_of_file`] derives, or parsing fails.
+    /// [`body_of_file`] derives, or parsing fails. A batch whose event
+    /// hashes do not match its events still parses, so that verify can
+    /// name the event ([`LedgerEntry::batch_faults`]).
     pub fn parse(file: &[u8]) -> Result<Self, EntryError> {
         let mut map = file_object(file)?;
         let sig = match map.remove("sig") {
@@ -108,14 +193,71 @@ impl LedgerEntry {
             Some(Value::String(s)) => Some(s.parse().map_err(|_| EntryError::Field("prev"))?),
             _ => return Err(EntryError::Field("prev")),
         };
-        let event: CustodyEvent =
-            serde_json::from_value(Value::Object(map)).map_err(|e| EntryError::Event(e.to_string()))?;
-        let entry = Self { seq, prev, event, sig };
+        let body_kind = if map.contains_key(BATCH_FIELD) { parse_batch(map)? } else { parse_single(map)? };
+        let entry = Self { seq, prev, body: body_kind, sig };
         if entry.body_bytes()? != body {
             return Err(EntryError::NonCanonical);
         }
         Ok(entry)
     }
+
+    /// For a batch entry: each event whose place or content no longer
+    /// matches the hashes the entry lists. Empty for a single event.
+    pub fn batch_faults(&self) -> Vec<BatchFault> {
+        match &self.body {
+            EntryBody::Single(_) => Vec::new(),
+            EntryBody::Batch { events, event_sha256 } => {
+                let found: Vec<Option<Sha256Digest>> = events.iter().map(event_sha256_of).collect();
+                crate::batch_faults::compare(event_sha256, &found)
+            }
+        }
+    }
+}
+
+fn event_sha256_of(event: &CustodyEvent) -> Option<Sha256Digest> {
+    event_sha256(event).ok()
+}
+
+pub use crate::batch_faults::BatchFault;
+
+fn parse_single(map: Map<String, Value>) -> Result<EntryBody, EntryError> {
+    let event = serde_json::from_value(Value::Object(map)).map_err(|e| EntryError::Event(e.to_string()))?;
+    Ok(EntryBody::Single(event))
+}
+
+fn parse_batch(mut map: Map<String, Value>) -> Result<EntryBody, EntryError> {
+    let events: Vec<CustodyEvent> = match map.remove(BATCH_FIELD) {
+        Some(value @ Value::Array(_)) => serde_json::from_value(value).map_err(|e| EntryError::Event(e.to_string()))?,
+        _ => return Err(EntryError::Field(BATCH_FIELD)),
+    };
+    let Some(Value::Array(hashes)) = map.remove(EVENT_SHA256_FIELD) else {
+        return Err(EntryError::Field(EVENT_SHA256_FIELD));
+    };
+    let event_sha256 = hashes
+        .iter()
+        .map(|h| h.as_str().and_then(|s| s.parse().ok()))
+        .collect::<Option<Vec<Sha256Digest>>>()
+        .ok_or(EntryError::Field(EVENT_SHA256_FIELD))?;
+    let case = match map.remove("case") {
+        Some(Value::String(case)) => case,
+        _ => return Err(EntryError::Field("case")),
+    };
+    if events.is_empty() {
+        return Err(EntryError::Field(BATCH_FIELD));
+    }
+    if let Some(other) = events.iter().find(|e| e.case.to_string() != case) {
+        return Err(EntryError::Event(format!("an event of case {} in a batch of case {case}", other.case)));
+    }
+    if let Some(field) = map.keys().next() {
+        return Err(EntryError::Event(format!("a batch entry holds an unknown field `{field}`")));
+    }
+    Ok(EntryBody::Batch { events, event_sha256 })
+}
+
+/// Every event of `entries` with the sequence number of the entry that
+/// holds it, in ledger order (events of one batch share it).
+pub fn events_of(entries: &[LedgerEntry]) -> impl Iterator<Item = (u64, &CustodyEvent)> + Clone {
+    entries.iter().flat_map(|e| e.events().iter().map(move |event| (e.seq, event)))
 }
 
 /// The body a third party derives from stored bytes: parse, drop `sig`,
@@ -163,7 +305,12 @@ pub(crate) mod tests {
 
     #[test]
     fn file_round_trips_and_body_drops_sig() {
-        let entry = LedgerEntry { seq: 2, prev: Some(Sha256Digest::of(b"x")), event: sample_event(), sig: "S".into() };
+        let entry = LedgerEntry {
+            seq: 2,
+            prev: Some(Sha256Digest::of(b"x")),
+            body: EntryBody::Single(sample_event()),
+            sig: "S".into(),
+        };
         let file = entry.file_bytes().unwrap();
         assert_eq!(LedgerEntry::parse(&file).unwrap(), entry);
         assert_eq!(body_of_file(&file).unwrap(), entry.body_bytes().unwrap());
@@ -174,7 +321,7 @@ pub(crate) mod tests {
 
     #[test]
     fn first_entry_has_null_prev_and_unknown_fields_are_refused() {
-        let entry = LedgerEntry { seq: 1, prev: None, event: sample_event(), sig: "S".into() };
+        let entry = LedgerEntry { seq: 1, prev: None, body: EntryBody::Single(sample_event()), sig: "S".into() };
         let file = String::from_utf8(entry.file_bytes().unwrap()).unwrap();
         assert!(file.contains(r#""prev":null"#));
         let extra = file.replacen('{', r#"{"zzz":1,"#, 1);

@@ -30,6 +30,15 @@ pub trait AppendGuard: Send {
 }
 
 impl Ledger {
+    /// Hands `guard` every entry other writers added since this ledger
+    /// last looked, so a reader with a stale view (a job recorded by
+    /// another worker) catches up without appending.
+    #[instrument(skip_all, fields(case = %self.case()))]
+    pub async fn catch_up_guarded(&self, guard: &mut dyn AppendGuard) -> Result<()> {
+        let mut head = self.head.lock().await;
+        self.catch_up_seeing(&mut head, &mut |e| guard.seen(e)).await.map(|_| ())
+    }
+
     /// Appends, in order and signed, those of `events` that `guard` still
     /// keeps once every entry other writers added is seen: one group
     /// commit on stores that stage writes, one put each elsewhere. Returns
@@ -54,9 +63,9 @@ impl Ledger {
         for attempt in 0..MAX_TRIES {
             remaining.retain(|e| guard.keep(e));
             let Some(first) = remaining.first() else { return Ok(out) };
-            // One event is one durable put; a batch is one group commit
-            // (on stores that stage writes), cheaper only for many.
-            let one = remaining.len() == 1 || !self.store.stages_writes();
+            // One event is a plain entry; more are batch entries, each
+            // signed once and put durably once.
+            let one = remaining.len() == 1;
             let tried = if one { 1 } else { remaining.len() };
             let published = if one {
                 self.try_write_one(&mut head, first).await?.into_iter().collect()

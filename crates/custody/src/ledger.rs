@@ -13,18 +13,25 @@ use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
 use exhibit_core::layout::{ObjectKey, ledger_key, ledger_prefix, parse_ledger_name};
-use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, WriteBatch, read_small};
-use serde_json::{Map, Value};
+use exhibit_core::params::{EventParams, KeyAddedParams};
+use exhibit_store::{ObjectMeta, ObjectStore, StoreError, StoreErrorKind, read_small};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 use tracing::{debug, info, instrument};
 
-use crate::entry::{EntryError, LedgerEntry, body_of_file};
+use crate::entry::{EntryBody, EntryError, LedgerEntry, body_of_file};
 use crate::error::{CustodyError, Result};
 use crate::signer::{Signer, normalise_public_key, verify_signature};
 
 /// Largest ledger entry file read, in bytes.
 pub const ENTRY_LIMIT: u64 = 1 << 20;
+
+/// Largest canonical size of the events one batch entry holds, in bytes:
+/// half of [`ENTRY_LIMIT`], so the hashes and signature always fit.
+pub const BATCH_BYTES: usize = 512 << 10;
+
+/// Most events one batch entry holds.
+pub const BATCH_EVENTS: usize = 1024;
 
 /// How many lost races one append tolerates before giving up.
 const MAX_TRIES: u32 = 10_000;
@@ -125,7 +132,7 @@ impl Ledger {
         let mut head = self.head.lock().await;
         self.record_key(&mut head, template).await?;
         let mut event = self.key_added_event(template);
-        event.params.insert("public_key".to_owned(), Value::String(new_key.clone()));
+        event.set_params(EventParams::KeyAdded(KeyAddedParams { public_key: Some(new_key.clone()) }));
         let added = self.write(&mut head, &event, false).await?;
         info!(seq = added.seq, key = %new_key, "introduced a key signed by this ledger's key");
         Ok(added)
@@ -142,10 +149,9 @@ impl Ledger {
         self.write(&mut head, &event, false).await
     }
 
-    /// Appends `events` in order, signed, made durable together: one flush
-    /// for the whole batch instead of one per entry (group commit). Returns
-    /// where each landed. On a store that does not stage writes, appends
-    /// them one by one.
+    /// Appends `events` in order as batch entries, each signed once and
+    /// written with one durable put (see [`BATCH_BYTES`]). Returns where
+    /// each landed; events of one entry share its place.
     #[instrument(skip_all, fields(case = %self.case, events = events.len()))]
     pub async fn append_batch(&self, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
         for event in events {
@@ -154,13 +160,6 @@ impl Ledger {
         let Some(first) = events.first() else { return Ok(Vec::new()) };
         let mut head = self.head.lock().await;
         self.record_key(&mut head, first).await?;
-        if !self.store.stages_writes() {
-            let mut out = Vec::with_capacity(events.len());
-            for event in events {
-                out.push(self.write(&mut head, event, false).await?);
-            }
-            return Ok(out);
-        }
         let mut out = Vec::with_capacity(events.len());
         for attempt in 0..MAX_TRIES {
             let rest = &events[out.len()..];
@@ -178,33 +177,20 @@ impl Ledger {
         Err(CustodyError::Conflict { case: self.case.to_string(), tries: MAX_TRIES })
     }
 
-    /// Stages `events` as the entries after `head` and publishes them in
-    /// order, up to the first sequence number another writer took.
+    /// Writes `events` after `head` as batch entries, each signed once
+    /// and put durably, up to the first sequence number another writer
+    /// took. Returns where each published event landed (events of one
+    /// entry share it), in order.
     pub(crate) async fn write_batch(&self, head: &mut Head, events: &[CustodyEvent]) -> Result<Vec<AppendedEntry>> {
-        let mut batch = WriteBatch::new(self.store.clone());
-        let mut staged = Vec::with_capacity(events.len());
-        let (mut seq, mut prev) = (head.seq, head.hash);
-        for event in events {
-            seq += 1;
-            let mut entry = LedgerEntry { seq, prev, event: event.clone(), sig: String::new() };
-            let body = entry.body_bytes()?;
-            entry.sig = self.signer.sign(&body)?;
-            let file = entry.file_bytes()?;
-            batch
-                .put_new(&ledger_key(&self.case, seq), Box::new(Cursor::new(file)), HashSelection::SHA256_ONLY)
-                .await?;
-            prev = Some(Sha256Digest::of(&body));
-            staged.push(AppendedEntry { seq, body_sha256: Sha256Digest::of(&body) });
+        let mut out = Vec::with_capacity(events.len());
+        for chunk in batch_chunks(events)? {
+            let body =
+                if chunk.len() == 1 { EntryBody::Single(chunk[0].clone()) } else { EntryBody::batch(chunk.to_vec())? };
+            let Some(appended) = self.try_write_entry(head, body).await? else { break };
+            out.extend(std::iter::repeat_n(appended, chunk.len()));
         }
-        let published = batch.commit_until_conflict().await?;
-        staged.truncate(published);
-        if let Some(last) = staged.last() {
-            head.seq = last.seq;
-            head.hash = Some(last.body_sha256);
-        }
-        Ok(staged)
+        Ok(out)
     }
-
     /// Refuses an event for another case or signed with another key.
     pub(crate) fn check(&self, event: &CustodyEvent) -> Result<()> {
         if event.case != self.case {
@@ -242,7 +228,7 @@ impl Ledger {
             artefact: None,
             inputs: Vec::new(),
             tool: event.tool.clone(),
-            params: Map::from_iter([("public_key".to_owned(), Value::String(self.key.clone()))]),
+            params: EventParams::KeyAdded(KeyAddedParams { public_key: Some(self.key.clone()) }).to_map(),
             actor: event.actor.clone(),
             outcome: Outcome::Ok,
         }
@@ -269,8 +255,14 @@ impl Ledger {
     /// Writes `event` at `head + 1` with one durable put, or returns `None`
     /// when another writer took that number first.
     pub(crate) async fn try_write_one(&self, head: &mut Head, event: &CustodyEvent) -> Result<Option<AppendedEntry>> {
+        self.try_write_entry(head, EntryBody::Single(event.clone())).await
+    }
+
+    /// Signs `body` as entry `head + 1` and puts it durably, or returns
+    /// `None` when another writer took that number first.
+    async fn try_write_entry(&self, head: &mut Head, body: EntryBody) -> Result<Option<AppendedEntry>> {
         let seq = head.seq + 1;
-        let mut entry = LedgerEntry { seq, prev: head.hash, event: event.clone(), sig: String::new() };
+        let mut entry = LedgerEntry { seq, prev: head.hash, body, sig: String::new() };
         let body = entry.body_bytes()?;
         entry.sig = self.signer.sign(&body)?;
         let file = entry.file_bytes()?;
@@ -312,13 +304,35 @@ impl Ledger {
             head.seq = seq;
             head.hash = Some(hash);
             let Ok(entry) = parsed else { continue };
-            seen(&entry.event);
+            for event in entry.events() {
+                seen(event);
+            }
             if records_key(&entry, &self.key) {
                 head.key_recorded = true;
                 found = Some(AppendedEntry { seq, body_sha256: hash });
             }
         }
     }
+}
+
+/// Splits `events` into runs that each fit one batch entry: at most
+/// [`BATCH_EVENTS`] events and [`BATCH_BYTES`] of canonical JSON (a lone
+/// event bigger than that still gets an entry of its own).
+fn batch_chunks(events: &[CustodyEvent]) -> Result<Vec<&[CustodyEvent]>> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, event) in events.iter().enumerate() {
+        let size = exhibit_core::canonical::to_canonical_vec(event)?.len() + 80;
+        if i > start && (bytes + size > BATCH_BYTES || i - start >= BATCH_EVENTS) {
+            chunks.push(&events[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < events.len() {
+        chunks.push(&events[start..]);
+    }
+    Ok(chunks)
 }
 
 /// The hash a new entry links to: that of the body derived from `bytes`.
@@ -336,10 +350,20 @@ fn link_hash(case: &CaseId, seq: u64, bytes: &[u8], parse_error: Option<&EntryEr
 /// by that key or (rotation) by another key. Whether the signer is trusted
 /// is verify's question, not the appender's.
 fn records_key(entry: &LedgerEntry, key: &str) -> bool {
-    let added = entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
-    entry.event.action == Action::KeyAdded
-        && added.as_deref() == Some(key)
-        && entry.body_bytes().is_ok_and(|body| verify_signature(&entry.event.actor.public_key, &body, &entry.sig))
+    let adds = |event: &CustodyEvent| {
+        let added = added_key(event).as_deref().and_then(normalise_public_key);
+        event.action == Action::KeyAdded && added.as_deref() == Some(key)
+    };
+    entry.events().iter().any(adds)
+        && entry.body_bytes().is_ok_and(|body| verify_signature(entry.signer_key(), &body, &entry.sig))
+}
+
+/// The key a `key-added` event introduces, read through its typed params.
+pub(crate) fn added_key(event: &CustodyEvent) -> Option<String> {
+    match event.typed_params() {
+        Ok(EventParams::KeyAdded(p)) => p.public_key,
+        _ => None,
+    }
 }
 
 /// Every ledger file of `case` in sequence order, each with its raw bytes

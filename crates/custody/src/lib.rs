@@ -13,7 +13,11 @@
 //! is one canonical JSON object (keys sorted, no whitespace): the fields of
 //! the [`CustodyEvent`](exhibit_core::event::CustodyEvent), plus `seq`
 //! (1-based), `prev` (hex SHA-256 of the previous entry's *body*, `null` for
-//! entry 1) and `sig`.
+//! entry 1) and `sig`. A *batch* entry records many events under one
+//! signature instead: `batch` (the events in order), `case`, and
+//! `event_sha256` (the SHA-256 of each event's canonical JSON, so verify
+//! names which event of a tampered batch changed), plus `seq`, `prev`,
+//! `sig`. Readers take an entry's events from [`LedgerEntry::events`].
 //!
 //! The *body* is the signed byte string: the same object without `sig`,
 //! canonicalised again. A third party can rebuild it with stock tools:
@@ -65,6 +69,7 @@
 //! ```
 
 mod anchor;
+mod batch_faults;
 mod entry;
 mod error;
 mod guarded;
@@ -74,10 +79,13 @@ mod trust;
 mod verify;
 
 pub use anchor::{AnchorError, AnchorOutcome, Anchorer, anchor_head};
-pub use entry::{EntryError, LedgerEntry, body_of_file};
+pub use entry::{
+    BATCH_FIELD, BatchFault, EVENT_SHA256_FIELD, EntryBody, EntryError, LedgerEntry, body_of_file, event_sha256,
+    events_of,
+};
 pub use error::{CustodyError, Result};
 pub use guarded::AppendGuard;
-pub use ledger::{AppendedEntry, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
+pub use ledger::{AppendedEntry, BATCH_BYTES, BATCH_EVENTS, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
 pub use signer::{NAMESPACE, Signer, verify_signature};
 pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
 pub use verify::{

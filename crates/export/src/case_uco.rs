@@ -5,7 +5,7 @@
 //! inputs as objects and a `ProvenanceRecord` among its results, and each
 //! extracted or derived artefact linked to its parent by a `Relationship`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use exhibit_core::event::{CustodyEvent, Outcome};
 use serde_json::{Value, json};
@@ -64,9 +64,21 @@ pub fn case_uco_document(snap: &CaseSnapshot) -> Value {
         }
     }
     let mut actions = Vec::new();
+    let mut per_entry: HashMap<u64, usize> = HashMap::new();
+    for (seq, _) in &snap.events {
+        *per_entry.entry(*seq).or_default() += 1;
+    }
+    let mut nth: HashMap<u64, usize> = HashMap::new();
     for (seq, event) in &snap.events {
+        let n = nth.entry(*seq).or_default();
+        *n += 1;
+        // Events of a batch entry share its number; each gets its place.
+        let place = match per_entry.get(seq) {
+            Some(&count) if count > 1 => Place { id: format!("{seq}.{n}"), label: format!("{seq}, event {n}") },
+            _ => Place { id: seq.to_string(), label: seq.to_string() },
+        };
         if snap.exhibit.as_ref().is_none_or(|x| event.exhibit.as_ref() == Some(x)) {
-            actions.push(Value::from(action(&mut graph, snap, *seq, event)));
+            actions.push(Value::from(action(&mut graph, snap, &place, event)));
         }
     }
     for (key, (sha256, size)) in std::mem::take(&mut graph.referenced) {
@@ -84,8 +96,16 @@ pub fn case_uco_document(snap: &CaseSnapshot) -> Value {
     json!({"@context": context(snap.case.as_str()), "@graph": graph.nodes.into_values().collect::<Vec<_>>()})
 }
 
-/// One ledger entry as an investigative action; returns its IRI.
-fn action(graph: &mut Graph, snap: &CaseSnapshot, seq: u64, e: &CustodyEvent) -> String {
+/// Where an event is in the ledger: `7` for entry 7, `7.3` for the third
+/// event of batch entry 7 (IRIs), and the same in words.
+struct Place {
+    id: String,
+    label: String,
+}
+
+/// One ledger event as an investigative action; returns its IRI.
+fn action(graph: &mut Graph, snap: &CaseSnapshot, place: &Place, e: &CustodyEvent) -> String {
+    let (seq, label) = (&place.id, &place.label);
     let id = iri("investigative-action", &format!("{}/{seq}", snap.case));
     let verb = serde_json::to_value(e.action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     graph.add(tool(&e.tool));
@@ -106,7 +126,7 @@ fn action(graph: &mut Graph, snap: &CaseSnapshot, seq: u64, e: &CustodyEvent) ->
         let mut provenance = json!({
             "@id": record,
             "@type": "case-investigation:ProvenanceRecord",
-            "uco-core:description": format!("{verb} by ledger entry {seq} of case {}", snap.case),
+            "uco-core:description": format!("{verb} by ledger entry {label} of case {}", snap.case),
             "uco-core:object": [{"@id": iri("file", &key)}],
         });
         if let Some(exhibit) = &e.exhibit {
@@ -119,8 +139,8 @@ fn action(graph: &mut Graph, snap: &CaseSnapshot, seq: u64, e: &CustodyEvent) ->
         results.push(json!({"@id": record}));
     }
     let (status, description) = match &e.outcome {
-        Outcome::Ok => ("Success", format!("ledger entry {seq}: {verb}")),
-        Outcome::Failed { reason } => ("Fail", format!("ledger entry {seq}: {verb} failed: {reason}")),
+        Outcome::Ok => ("Success", format!("ledger entry {label}: {verb}")),
+        Outcome::Failed { reason } => ("Fail", format!("ledger entry {label}: {verb} failed: {reason}")),
     };
     let mut node = json!({
         "@id": id,

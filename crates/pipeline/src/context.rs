@@ -87,6 +87,7 @@ pub struct StageContext {
     /// The identity of each derivation policy, part of derive job IDs.
     pub derive_policies: crate::derive::DerivePolicies,
     index: Mutex<CaseIndex>,
+    pub(crate) group: crate::group_commit::GroupCommit,
 }
 
 impl StageContext {
@@ -102,6 +103,7 @@ impl StageContext {
             tally: Tally::default(),
             derive_policies: crate::derive::DerivePolicies::default(),
             index: Mutex::new(index),
+            group: Default::default(),
         }
     }
 
@@ -144,6 +146,17 @@ impl StageContext {
             tracing::debug!(dropped = events.len() - appended.len(), "already recorded; not recorded again");
         }
         Ok(appended)
+    }
+
+    /// Reads the entries other workers appended since this context last
+    /// looked into the index: for a job whose input another worker
+    /// recorded (input not ready yet, or ready and unseen).
+    pub async fn catch_up(&self) -> Result<(), StageError> {
+        let mut guard = IndexGuard { index: &self.index };
+        self.ledger
+            .catch_up_guarded(&mut guard)
+            .await
+            .map_err(|e| StageError::from_kind(e.kind(), format!("cannot read the ledger of case {}: {e}", self.case)))
     }
 
     /// Appends an event to the ledger (unless it already records the same

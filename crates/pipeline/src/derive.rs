@@ -2,9 +2,8 @@
 //! which media types go to which.
 
 use exhibit_core::digest::Sha256Digest;
-use exhibit_core::ids::ArtefactId;
-use exhibit_queue::{Job, JobId};
-use serde::{Deserialize, Serialize};
+use exhibit_queue::{Job, JobId, JobInput, StageInput};
+use serde::Serialize;
 
 use crate::{StageContext, StageError};
 
@@ -13,20 +12,7 @@ pub const TRANSCODE: &str = "transcode";
 /// Lane of the OCR stage.
 pub const OCR: &str = "ocr";
 
-/// The input of a derivation job: one stored artefact.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeriveInput {
-    /// Display path, for messages.
-    pub path: String,
-    /// The source artefact.
-    pub artefact: ArtefactId,
-    /// Its content hash.
-    pub sha256: Sha256Digest,
-    /// Its size.
-    pub size: u64,
-    /// Its media type, as identified.
-    pub mime: String,
-}
+pub use exhibit_queue::input::DeriveInput;
 
 /// Which derivation stage, if any, a media type goes to.
 pub fn stage_for(mime: &str) -> Option<&'static str> {
@@ -86,20 +72,27 @@ pub fn derive_job(template: &Job, input: &DeriveInput, policies: &DerivePolicies
         case: template.case.clone(),
         exhibit: template.exhibit.clone(),
         stage: stage.to_owned(),
-        input: serde_json::to_value(input).ok()?,
+        input: JobInput::from(if stage == OCR {
+            StageInput::Ocr(input.clone())
+        } else {
+            StageInput::Transcode(input.clone())
+        }),
         attempt: 0,
     })
 }
 
-/// What a derivation stage starts from: its input, a local file of the
-/// source's content (see [`crate::content::content_file`]), and a scratch folder for outputs. `None` when the ledger
+/// What a derivation stage starts from: its input, a checked local copy of
+/// the source's content (see [`crate::content::content_file`]), and a scratch folder for outputs. `None` when the ledger
 /// already records the job as done.
 pub async fn start(
     ctx: &StageContext,
     job: &Job,
-) -> Result<Option<(DeriveInput, std::path::PathBuf, tempfile::TempDir)>, StageError> {
-    let input: DeriveInput = serde_json::from_value(job.input.clone())
-        .map_err(|e| StageError::input(format!("{} job {} is malformed: {e}", job.stage, job.job_id.0)))?;
+) -> Result<Option<(DeriveInput, exhibit_store::LocalCopy, tempfile::TempDir)>, StageError> {
+    let input = match job.input.for_stage(&job.stage) {
+        Ok(StageInput::Transcode(input) | StageInput::Ocr(input)) => input.clone(),
+        Ok(other) => return Err(StageError::input(format!("a {} input is not a derivation's", other.kind()))),
+        Err(e) => return Err(StageError::input(format!("{} job {}: {e}", job.stage, job.job_id.0))),
+    };
     if ctx.index().job_done(&job.job_id) {
         return Ok(None);
     }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
-use exhibit_core::item::ItemRecord;
+use exhibit_core::params::{EventParams, IdentifiedParams};
 use exhibit_queue::JobId;
 
 /// Parameter naming the job an event completed.
@@ -38,6 +38,7 @@ pub struct CaseIndex {
     recorded: HashSet<Sha256Digest>,
     artefact_actions: HashSet<(ArtefactId, Action)>,
     sources: HashMap<(ExhibitRef, String), SourceRecord>,
+    acquired: HashMap<ArtefactId, SourceRecord>,
     originals: HashMap<ExhibitRef, Vec<(Vec<u8>, SourceRecord)>>,
     media_types: HashMap<ArtefactId, String>,
     /// When each artefact was first recorded: the fixed date its
@@ -73,34 +74,39 @@ impl CaseIndex {
         if event.outcome != Outcome::Ok {
             return;
         }
-        if let Some(job) = event.params.get(PARAM_JOB_ID).and_then(|v| v.as_str()) {
+        // Params a newer release wrote, or that do not fit their schema,
+        // place nothing this build can use.
+        let Ok(params) = event.typed_params() else { return };
+        if let Some(job) = params.job_id() {
             self.jobs_done.insert(JobId(job.to_owned()));
         }
-        if let (Action::Described, Some(exhibit)) = (event.action, &event.exhibit) {
-            let item = event.params.get("item").cloned().map(serde_json::from_value::<ItemRecord>);
+        if let (EventParams::Described(described), Some(exhibit)) = (&params, &event.exhibit) {
             // The latest description counts: a corrected manifest row
             // records a new one.
-            self.ocr_settings.insert(exhibit.clone(), item.and_then(Result::ok).and_then(|i| i.ocr));
+            self.ocr_settings.insert(exhibit.clone(), described.item_record().and_then(|i| i.ocr));
         }
         let Some(artefact) = &event.artefact else { return };
         let Some(id) = &artefact.id else { return };
         self.artefact_actions.insert((id.clone(), event.action));
         self.first_recorded.entry(id.clone()).or_insert(event.at);
-        if let Some(mime) = event.params.get("media_type").and_then(|v| v.as_str()) {
-            self.media_types.insert(id.clone(), mime.to_owned());
+        if let EventParams::Identified(IdentifiedParams { media_type: Some(mime), .. }) = &params {
+            self.media_types.insert(id.clone(), mime.clone());
         }
-        let source = event.params.get(PARAM_SOURCE_KEY).and_then(|v| v.as_str());
-        if let (Some(source), Some(exhibit)) = (source, &event.exhibit) {
-            let facts_value = event.params.get("facts");
-            let facts = facts_value.map(|f| f.to_string()).unwrap_or_default().into();
-            let record = SourceRecord { artefact: id.clone(), sha256: artefact.sha256, size: artefact.size, facts };
-            if event.action == Action::Acquired {
-                if let Some(path) = facts_value.and_then(original_path) {
-                    self.originals.entry(exhibit.clone()).or_default().push((path, record.clone()));
-                }
+        let (Some(source), Some(exhibit)) = (params.source_key(), &event.exhibit) else { return };
+        let facts_value = match &params {
+            EventParams::Acquired(p) => p.facts.as_ref(),
+            EventParams::Extracted(p) => p.facts.as_ref(),
+            _ => None,
+        };
+        let facts = facts_value.map(|f| f.to_string()).unwrap_or_default().into();
+        let record = SourceRecord { artefact: id.clone(), sha256: artefact.sha256, size: artefact.size, facts };
+        if let EventParams::Acquired(acquired) = &params {
+            self.acquired.entry(id.clone()).or_insert_with(|| record.clone());
+            if let Some(path) = acquired.source_path_bytes() {
+                self.originals.entry(exhibit.clone()).or_default().push((path, record.clone()));
             }
-            self.sources.insert((exhibit.clone(), source.to_owned()), record);
         }
+        self.sources.insert((exhibit.clone(), source.to_owned()), record);
     }
 
     /// Whether an event recording the same fact as `event` is noted (see
@@ -143,17 +149,15 @@ impl CaseIndex {
         self.ocr_settings.get(exhibit).copied().flatten()
     }
 
+    /// How `artefact` was acquired, if the ledger seen so far records it.
+    pub fn acquired(&self, artefact: &ArtefactId) -> Option<&SourceRecord> {
+        self.acquired.get(artefact)
+    }
+
     /// The artefact already acquired from this source, if any.
     pub fn source(&self, exhibit: &ExhibitRef, source_key: &str) -> Option<&SourceRecord> {
         self.sources.get(&(exhibit.clone(), source_key.to_owned()))
     }
-}
-
-/// The source path bytes recorded in an `acquired` event's facts.
-fn original_path(facts: &serde_json::Value) -> Option<Vec<u8>> {
-    let path: exhibit_core::manifest::RecordedPath =
-        serde_json::from_value(facts.get("source")?.get("path")?.clone()).ok()?;
-    Some(path.to_bytes())
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod context;
 pub mod derive;
 mod drive;
 mod error;
+mod group_commit;
 mod index;
 mod manifest_io;
 mod progress;
@@ -29,6 +30,7 @@ pub use completion::{Completion, Completions, JobOutcome, RunId};
 pub use context::{StageContext, Tally};
 pub use drive::{RunSummary, run_in_process, wait_for_completion};
 pub use error::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
+pub use group_commit::{Commit, Committed};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
@@ -47,4 +49,12 @@ pub trait Stage: Send + Sync {
     /// Does the job's work and returns the jobs that follow it. A returned
     /// error is retried or recorded as a `failed` event by the worker.
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError>;
+
+    /// Whether the stage's jobs are small and commit through
+    /// [`StageContext::commit`]: the worker then runs many at once
+    /// ([`WorkerConfig::group_concurrency`]) so that their flushes and
+    /// signed entries are shared.
+    fn group_commits(&self) -> bool {
+        false
+    }
 }

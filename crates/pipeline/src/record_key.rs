@@ -15,7 +15,7 @@
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{CustodyEvent, Outcome};
 
-use crate::index::{PARAM_JOB_ID, PARAM_SOURCE_KEY};
+use exhibit_core::params::EventParams;
 
 /// Param of a worker's `failed` event naming the ingest run it belongs to,
 /// so that a later run may record its own failure of the same job.
@@ -23,15 +23,24 @@ pub const PARAM_RUN: &str = "run";
 
 /// The identity of the fact `event` records, if it places one.
 pub fn record_key(event: &CustodyEvent) -> Option<Sha256Digest> {
-    let param = |k: &str| event.params.get(k).map(|v| v.to_string()).unwrap_or_default();
+    // Entries this build cannot type place nothing it can compare.
+    let params = event.typed_params().unwrap_or(EventParams::Stored);
+    // A param's JSON text, as keys were made before params were typed.
+    let text = |v: Option<&str>| v.map(|s| serde_json::Value::from(s).to_string()).unwrap_or_default();
     let inputs: Vec<&str> = event.inputs.iter().map(|i| i.id.as_str()).collect();
     let action = serde_json::to_string(&event.action).ok()?;
     let outcome = if event.outcome == Outcome::Ok { "ok" } else { "failed" };
-    let parts: Vec<String> = if event.params.contains_key("rule") {
-        vec!["output".into(), action, outcome.into(), inputs.join(","), param("rule"), param("policy_version")]
+    let parts: Vec<String> = if let Some((rule, policy_version)) = params.rule() {
+        vec!["output".into(), action, outcome.into(), inputs.join(","), text(Some(rule)), text(policy_version)]
     } else {
         let artefact = event.artefact.as_ref().and_then(|a| a.id.as_ref()).map(|id| id.as_str().to_owned());
-        let placing = [param(PARAM_JOB_ID), param(PARAM_SOURCE_KEY), param("input"), param(PARAM_RUN)];
+        let (input, run) = match &params {
+            EventParams::Failed(f) => {
+                (f.input.as_ref().map(|i| i.to_string()).unwrap_or_default(), text(f.run.as_deref()))
+            }
+            _ => (String::new(), String::new()),
+        };
+        let placing = [text(params.job_id()), text(params.source_key()), input, run];
         if artefact.is_none() && inputs.is_empty() && placing.iter().all(String::is_empty) {
             return None;
         }
@@ -56,6 +65,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::*;
+    use crate::index::PARAM_JOB_ID;
 
     fn event(action: Action) -> CustodyEvent {
         CustodyEvent {

@@ -27,8 +27,7 @@ use crate::Stage;
 use crate::completion::{Completion, Completions, JobOutcome};
 use crate::context::StageContext;
 use crate::error::{StageError, StageErrorKind};
-use crate::index::PARAM_JOB_ID;
-use crate::record_key::PARAM_RUN;
+use exhibit_core::params::{EventParams, FailedParams};
 
 /// What a worker runs and how.
 #[derive(Clone)]
@@ -37,6 +36,9 @@ pub struct WorkerConfig {
     pub stages: Vec<Arc<dyn Stage>>,
     /// Jobs run at once per stage.
     pub concurrency: usize,
+    /// Jobs run at once per stage whose jobs share group commits
+    /// ([`Stage::group_commits`]): how many can wait on one flush.
+    pub group_concurrency: usize,
     /// Deliveries of a transiently failing job before it is given up.
     pub max_attempts: u32,
     /// How long a delivery is leased; extended every third of it.
@@ -52,6 +54,7 @@ impl WorkerConfig {
         Self {
             stages,
             concurrency: 1,
+            group_concurrency: 32,
             max_attempts: 3,
             lease: Duration::from_secs(300),
             retry_delay: Duration::from_millis(200),
@@ -107,7 +110,12 @@ impl Worker {
         let worker = Arc::new(self);
         let mut loops = JoinSet::new();
         for stage in &config.stages {
-            for n in 0..config.concurrency.max(1) {
+            let count = if stage.group_commits() {
+                config.group_concurrency.max(config.concurrency)
+            } else {
+                config.concurrency
+            };
+            for n in 0..count.max(1) {
                 let one = Loop { worker: worker.clone(), stage: stage.clone(), config: config.clone() };
                 let span = info_span!("worker", stage = stage.name(), n);
                 loops.spawn(one.run(stop.clone()).instrument(span));
@@ -192,7 +200,11 @@ impl Loop {
                 }
             }
         }));
-        self.stage.run(&self.worker.ctx, &delivery.job).await
+        // A message this build cannot read fails for good: no retry makes
+        // it readable. (Each stage checks that the kind is its own.)
+        let job = &delivery.job;
+        job.input.readable().map_err(|e| StageError::input(format!("job {}: {e}", job.job_id.0)))?;
+        self.stage.run(&self.worker.ctx, job).await
     }
 
     async fn finish(&self, delivery: &Delivery, outcome: JobOutcome, next: Vec<Job>) -> Result<(), StageError> {
@@ -250,24 +262,32 @@ pub(crate) async fn record_failure(
     completions: &Completions,
 ) -> Result<(), StageError> {
     let mut event = ctx.event(Action::Failed, Some(&job.exhibit), ToolInfo::exhibit(stage));
-    event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
-    event.params.insert("stage".into(), stage.into());
-    event.params.insert("input".into(), job.input.clone());
-    event.params.insert(PARAM_RUN.into(), completions.run().as_str().into());
+    let mut params = FailedParams {
+        job_id: Some(job.job_id.0.clone()),
+        stage: Some(stage.into()),
+        input: Some(job.input.to_value()),
+        run: Some(completions.run().as_str().into()),
+        ..Default::default()
+    };
     event.outcome = Outcome::Failed { reason: error.message.clone() };
     // Content no decoder accepts is unconverted, not a failed run.
-    if error.kind == StageErrorKind::Input && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage) {
-        event.params.insert(crate::error::PARAM_FAULT.into(), crate::error::FAULT_UNCONVERTED.into());
+    let readable = job.input.readable().is_ok();
+    if readable
+        && error.kind == StageErrorKind::Input
+        && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage)
+    {
+        params.fault = Some(crate::error::FAULT_UNCONVERTED.into());
         ctx.progress.message(&format!("unconverted: {}", error.message));
     } else {
         ctx.tally.fail(&describe(job), &error.message);
         ctx.progress.message(&format!("failed: {}", error.message));
     }
+    event.set_params(EventParams::Failed(params));
     ctx.record(event).await.map(|_| ())
 }
 
 fn describe(job: &Job) -> String {
-    job.input.get("path").and_then(|p| p.as_str()).map_or_else(|| job.job_id.0.clone(), str::to_owned)
+    job.input.path().map_or_else(|| job.job_id.0.clone(), str::to_owned)
 }
 
 fn queue_error(e: QueueError) -> StageError {

@@ -26,7 +26,8 @@ use std::time::Duration;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use tokio::sync::Notify;
 
-use crate::{Delivery, Job, JobId, JobQueue, QueueErrorKind};
+use crate::input::{DeriveInput, SourceInput};
+use crate::{Delivery, Job, JobId, JobInput, JobQueue, QueueErrorKind, StageInput};
 
 /// How long a check waits for something that must happen before calling
 /// the backend broken; only reached when a check is failing.
@@ -38,9 +39,14 @@ const SHORT: Duration = Duration::from_secs(1);
 
 /// A job for `stage`, told apart from others by `n`.
 pub fn sample_job(stage: &str, n: u32) -> Job {
-    let input = serde_json::json!({ "path": format!("evidence/file-{n}.bin"), "n": n });
+    let path = format!("evidence/file-{n}.bin");
+    let input = JobInput::from(StageInput::Acquire(SourceInput {
+        path_hex: path.bytes().map(|b| format!("{b:02x}")).collect(),
+        path,
+        found_beside: None,
+    }));
     Job {
-        job_id: JobId::derive(stage, input.to_string().as_bytes(), "policy-1"),
+        job_id: JobId::derive(stage, input.to_value().to_string().as_bytes(), "policy-1"),
         case: "42AB1234520".parse::<CaseId>().expect("valid case ID"),
         exhibit: "JS/1".parse::<ExhibitRef>().expect("valid exhibit reference"),
         stage: stage.to_owned(),
@@ -226,12 +232,13 @@ pub async fn concurrent_consumers_share_work(queue: Arc<dyn JobQueue>) {
 pub async fn job_json_round_trips(queue: Arc<dyn JobQueue>) {
     let mut job = sample_job("extract", 7);
     job.attempt = 3;
-    job.input = serde_json::json!({
-        "artefact": "0123456789abcdef0123456789abcdef",
-        "name": "déclaration.txt",
-        "sizes": [0, 1, u64::MAX],
-        "nested": { "ok": true, "none": null },
-    });
+    job.input = JobInput::from(StageInput::Ocr(DeriveInput {
+        path: "déclaration \u{1F4C4}.pdf".into(),
+        artefact: "0123456789abcdef0123456789abcdef".parse().expect("valid artefact ID"),
+        sha256: exhibit_core::Sha256Digest::of(b"scan"),
+        size: u64::MAX,
+        mime: "application/pdf".into(),
+    }));
     let text = serde_json::to_string(&job).expect("a job serializes");
     let back: Job = serde_json::from_str(&text).expect("a serialized job parses");
     assert_eq!(back, job, "JSON round trip");

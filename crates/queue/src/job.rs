@@ -33,8 +33,8 @@ pub struct Job {
     pub exhibit: ExhibitRef,
     /// Which stage runs it, e.g. `acquire`.
     pub stage: String,
-    /// Stage-specific input: a source path, or an artefact ID and SHA-256.
-    pub input: serde_json::Value,
+    /// Stage-specific input: a source description, or IDs and hashes.
+    pub input: crate::input::JobInput,
     /// How many times it has been tried before.
     pub attempt: u32,
 }

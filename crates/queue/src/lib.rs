@@ -21,6 +21,7 @@
 #[cfg(feature = "amqp")]
 mod amqp;
 mod error;
+pub mod input;
 mod job;
 mod memory;
 
@@ -35,6 +36,7 @@ use async_trait::async_trait;
 #[cfg(feature = "amqp")]
 pub use amqp::{AmqpConfig, AmqpQueue, Backoff};
 pub use error::{QueueError, QueueErrorKind};
+pub use input::{JobInput, JobInputError, StageInput};
 pub use job::{Job, JobId};
 pub use memory::{DeadLetter, MemoryQueue};
 

@@ -81,6 +81,7 @@ fn exhibit_section(index: &ArtefactIndex, entries: &[(u64, CustodyEvent)], exhib
     }
     ExhibitReport {
         exhibit,
+        item: events::latest_item(&events),
         counts,
         acquisitions: events::acquisitions(&events),
         image_checks: events::image_checks(&events),

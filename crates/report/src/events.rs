@@ -6,13 +6,11 @@ use std::collections::BTreeMap;
 use exhibit_core::digest::Digests;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
+use exhibit_core::params::EventParams;
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 
 use crate::model::{Acquisition, ImageCheck, RecordedFailure, Reproduction, ReviewPages};
-
-/// The params key OCR uses for pages that need a person.
-const NEEDS_REVIEW: &str = "needs-review";
 
 pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
@@ -31,17 +29,25 @@ pub(crate) fn of_exhibit<'a>(entries: &'a [(u64, CustodyEvent)], exhibit: &Exhib
     entries.iter().filter(|(_, e)| e.exhibit.as_ref() == Some(exhibit)).collect()
 }
 
+/// The exhibit's latest description (`described` events, the latest
+/// counts); one that does not parse is `verify`'s to report.
+pub(crate) fn latest_item(events: &[&(u64, CustodyEvent)]) -> Option<exhibit_core::item::ItemRecord> {
+    events
+        .iter()
+        .rev()
+        .filter(|(_, e)| e.action == Action::Described && e.outcome == Outcome::Ok)
+        .find_map(|(_, e)| e.described_params().as_ref().and_then(exhibit_core::params::DescribedParams::item_record))
+}
+
 /// Each `acquired` event of the exhibit.
 pub(crate) fn acquisitions(events: &[&(u64, CustodyEvent)]) -> Vec<Acquisition> {
     let mut out = Vec::new();
     for (seq, e) in events.iter().map(|p| (&p.0, &p.1)) {
-        let (Action::Acquired, Some(a)) = (e.action, &e.artefact) else { continue };
+        let (Ok(EventParams::Acquired(p)), Some(a)) = (e.typed_params(), &e.artefact) else { continue };
         let Some(id) = &a.id else { continue };
-        let facts = e.params.get("facts");
-        let source = facts.and_then(|f| f.pointer("/source/path/display")).and_then(Value::as_str);
-        let digests: Option<Digests> = facts.and_then(|f| serde_json::from_value(f.get("digests")?.clone()).ok());
-        let bad_ranges: Vec<[u64; 2]> =
-            facts.and_then(|f| serde_json::from_value(f.get("bad_ranges")?.clone()).ok()).unwrap_or_default();
+        let source = p.source_display();
+        let digests: Option<Digests> = p.digests();
+        let bad_ranges = p.bad_ranges();
         out.push(Acquisition {
             seq: *seq,
             artefact: id.clone(),
@@ -52,7 +58,7 @@ pub(crate) fn acquisitions(events: &[&(u64, CustodyEvent)]) -> Vec<Acquisition> 
             size: a.size,
             digests: digests.filter(|d| d.sha256 == a.sha256),
             bad_ranges,
-            device: e.params.get("acquisition").cloned(),
+            device: p.acquisition.clone(),
         });
     }
     out
@@ -62,20 +68,18 @@ pub(crate) fn acquisitions(events: &[&(u64, CustodyEvent)]) -> Vec<Acquisition> 
 pub(crate) fn image_checks(events: &[&(u64, CustodyEvent)]) -> Vec<ImageCheck> {
     let mut out = Vec::new();
     for (seq, e) in events.iter().map(|p| (&p.0, &p.1)) {
-        if e.action != Action::Verified || !e.params.contains_key("segments") {
-            continue;
-        }
+        let Ok(EventParams::Verified(v)) = e.typed_params() else { continue };
+        let Some(segments) = v.segments else { continue };
         let Some(input) = e.inputs.first() else { continue };
-        let segments = e.params.get("segments").and_then(Value::as_array).cloned().unwrap_or_default();
         out.push(ImageCheck {
             seq: *seq,
             artefact: input.id.clone(),
-            segments: segments.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect(),
-            metadata: object(e.params.get("metadata")),
-            stored: object(e.params.get("stored")),
-            computed: object(e.params.get("computed")),
-            md5_matches: e.params.get("md5_matches").and_then(Value::as_bool),
-            sha1_matches: e.params.get("sha1_matches").and_then(Value::as_bool),
+            segments,
+            metadata: object(v.metadata.as_ref()),
+            stored: object(v.stored.as_ref()),
+            computed: object(v.computed.as_ref()),
+            md5_matches: v.md5_matches,
+            sha1_matches: v.sha1_matches,
             failed: failure_reason(e),
         });
     }
@@ -93,8 +97,10 @@ fn failure_reason(e: &CustodyEvent) -> Option<String> {
 pub(crate) fn truncations(events: &[&(u64, CustodyEvent)]) -> Vec<Value> {
     events
         .iter()
-        .filter(|(_, e)| e.action == Action::Explored)
-        .filter_map(|(_, e)| e.params.get("truncated").cloned())
+        .filter_map(|(_, e)| match e.typed_params() {
+            Ok(EventParams::Explored(p)) => p.truncated,
+            _ => None,
+        })
         .collect()
 }
 
@@ -102,10 +108,8 @@ pub(crate) fn truncations(events: &[&(u64, CustodyEvent)]) -> Vec<Value> {
 pub(crate) fn review(events: &[&(u64, CustodyEvent)], name: impl Fn(&ArtefactId) -> String) -> Vec<ReviewPages> {
     let mut out = Vec::new();
     for (_, e) in events.iter().map(|p| (&p.0, &p.1)) {
-        if e.action != Action::Ocr {
-            continue;
-        }
-        let (Some(id), Some(pages)) = (artefact_id(e), e.params.get(NEEDS_REVIEW).and_then(Value::as_array)) else {
+        let Ok(EventParams::Ocr(ocr)) = e.typed_params() else { continue };
+        let (Some(id), Some(pages)) = (artefact_id(e), ocr.needs_review) else {
             continue;
         };
         let pages: Vec<u64> = pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| p.saturating_add(1)).collect();
@@ -120,9 +124,10 @@ pub(crate) fn review(events: &[&(u64, CustodyEvent)], name: impl Fn(&ArtefactId)
 pub(crate) fn reproductions(entries: &[(u64, CustodyEvent)]) -> BTreeMap<ArtefactId, Reproduction> {
     let mut out = BTreeMap::new();
     for (seq, e) in entries {
-        let Some(matched) = e.params.get("reproduced").and_then(Value::as_bool) else { continue };
-        let Some(id) = artefact_id(e).filter(|_| e.action == Action::Verified) else { continue };
-        let compared = e.params.get("compared").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let Ok(EventParams::Verified(v)) = e.typed_params() else { continue };
+        let Some(matched) = v.reproduced else { continue };
+        let Some(id) = artefact_id(e) else { continue };
+        let compared = v.compared.unwrap_or_default();
         out.insert(id.clone(), Reproduction { seq: *seq, at: rfc3339(e.at), matched, compared });
     }
     out

@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 
 use exhibit_core::digest::Sha256Digest;
-use exhibit_core::event::{Action, CustodyEvent};
+use exhibit_core::event::CustodyEvent;
 use exhibit_core::ids::ArtefactId;
+use exhibit_core::params::EventParams;
 use serde::{Deserialize, Serialize};
 
 /// The params key that marks a `verified` event as a fixity audit.
@@ -52,10 +53,10 @@ pub struct AuditFailure {
 impl AuditRecord {
     /// The audit record of an event, if it is one.
     pub fn of(event: &CustodyEvent) -> Option<Self> {
-        if event.action != Action::Verified {
-            return None;
+        match event.typed_params() {
+            Ok(EventParams::Verified(v)) => serde_json::from_value(v.audit?).ok(),
+            _ => None,
         }
-        serde_json::from_value(event.params.get(PARAM_AUDIT)?.clone()).ok()
     }
 }
 

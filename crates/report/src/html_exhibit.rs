@@ -33,6 +33,7 @@ pub(crate) fn exhibit(p: &mut Page, n: usize, e: &ExhibitReport) {
     let id = format!("exhibit-{n}");
     p.raw("<section class=\"exhibit\" id=\"").raw(&id).raw("\" aria-labelledby=\"").raw(&id).raw("-h\">");
     p.raw("<h3 id=\"").raw(&id).raw("-h\">Exhibit ").text(e.exhibit.as_str()).raw("</h3>");
+    item(p, e);
     acquisitions(p, e);
     image_checks(p, e);
     if !e.truncations.is_empty() {
@@ -46,6 +47,33 @@ pub(crate) fn exhibit(p: &mut Page, n: usize, e: &ExhibitReport) {
     derivatives(p, e);
     artefacts(p, e);
     p.raw("</section>");
+}
+
+/// What the item manifest said: description, seizure, seal, device, notes.
+fn item(p: &mut Page, e: &ExhibitReport) {
+    let Some(item) = &e.item else { return };
+    let pages = item.expected_pages.map(|n| n.to_string());
+    let ocr = item.ocr.map(|on| if on { "on" } else { "off" }.to_owned());
+    let rows = [
+        ("Description", &item.description),
+        ("Seized by", &item.seized_by),
+        ("Seized at", &item.seized_at),
+        ("Seized where", &item.seized_place),
+        ("Seal or bag", &item.seal),
+        ("Device make", &item.device_make),
+        ("Device model", &item.device_model),
+        ("Device serial", &item.device_serial),
+        ("Expected pages", &pages),
+        ("OCR", &ocr),
+        ("Notes", &item.notes),
+    ];
+    p.el("h4", "Item").raw("<dl class=\"facts item\">");
+    for (term, value) in rows {
+        if let Some(value) = value {
+            p.pair(term, value);
+        }
+    }
+    p.raw("</dl>");
 }
 
 fn acquisitions(p: &mut Page, e: &ExhibitReport) {

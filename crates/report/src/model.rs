@@ -4,6 +4,7 @@
 
 use exhibit_core::digest::Digests;
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
+use exhibit_core::item::ItemRecord;
 use exhibit_core::manifest::ArtefactKind;
 use exhibit_custody::VerifyReport;
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,10 @@ pub struct AuditHistory {
 pub struct ExhibitReport {
     /// The exhibit reference, e.g. `JS/1`.
     pub exhibit: ExhibitRef,
+    /// What the latest item manifest row said about it (description,
+    /// seizure, seal, device, notes), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemRecord>,
     /// How many artefacts of each kind, and their bytes.
     pub counts: Counts,
     /// Each acquisition: who, when, what, hashes, bad sectors.

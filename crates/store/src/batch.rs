@@ -29,23 +29,37 @@ pub enum StageTarget {
     Content(String),
 }
 
-/// A put written but perhaps not yet published under its key.
+/// A put written but perhaps not yet published under its key: an opaque
+/// handle for [`ObjectStore::publish`].
 #[derive(Debug)]
 pub struct Staged {
     /// Where it goes.
-    pub key: ObjectKey,
+    pub(crate) key: ObjectKey,
     /// What the put read and hashed (`created` is provisional until
     /// published); `None` when a create-only put found its key taken.
-    pub receipt: Option<PutReceipt>,
+    pub(crate) receipt: Option<PutReceipt>,
     /// Whether the target was a new key (create-only).
-    pub new_key: bool,
+    pub(crate) new_key: bool,
     /// Where it stands.
-    pub state: StagedState,
+    pub(crate) state: StagedState,
+}
+
+impl Staged {
+    /// Where it goes.
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+
+    /// What the put read and hashed; `None` when a create-only put found
+    /// its key taken already while staging.
+    pub fn receipt(&self) -> Option<&PutReceipt> {
+        self.receipt.as_ref()
+    }
 }
 
 /// How far a staged put has got.
 #[derive(Debug)]
-pub enum StagedState {
+pub(crate) enum StagedState {
     /// Already under its key (backends that put at once).
     Done,
     /// A create-only put found its key taken while staging.
@@ -63,13 +77,11 @@ pub enum Published {
     Existed,
     /// A create-only put found its key taken; the staged bytes were dropped.
     Conflict,
-    /// Not published: an earlier put in an in-order commit conflicted.
-    Skipped,
 }
 
 /// A backend's temporary file, removed when dropped unless it was published.
 #[derive(Debug)]
-pub struct PendingFile {
+pub(crate) struct PendingFile {
     path: PathBuf,
 }
 
@@ -157,16 +169,14 @@ impl WriteBatch {
     /// Makes every staged put durable and visible. Returns what happened to
     /// each, in staging order.
     pub async fn commit(self) -> Result<Vec<Published>, StoreError> {
-        self.store.publish(self.staged, false).await
+        self.store.publish(self.staged).await
     }
 
-    /// Publishes in staging order and stops at the first put whose key is
-    /// taken; that one and the rest are dropped. Returns how many were
-    /// published. For chains such as a ledger, where a later entry is only
-    /// valid after the earlier ones.
-    pub async fn commit_until_conflict(self) -> Result<usize, StoreError> {
-        let outcomes = self.store.publish(self.staged, true).await?;
-        Ok(outcomes.iter().take_while(|o| matches!(o, Published::Stored | Published::Existed)).count())
+    /// Adds puts staged elsewhere (by [`ObjectStore::stage`]) to this batch,
+    /// so that several writers share one commit.
+    pub fn adopt(&mut self, staged: Staged) {
+        self.bytes += staged.receipt.as_ref().map_or(0, |r| r.size);
+        self.staged.push(staged);
     }
 }
 
@@ -194,22 +204,13 @@ pub(crate) async fn stage_immediately<S: ObjectStore + ?Sized>(
 }
 
 /// The default publishing, for puts staged by [`stage_immediately`].
-pub(crate) fn publish_done(staged: Vec<Staged>, stop_at_conflict: bool) -> Vec<Published> {
-    let mut stopped = false;
+pub(crate) fn publish_done(staged: Vec<Staged>) -> Vec<Published> {
     staged
         .into_iter()
-        .map(|s| {
-            if stopped {
-                return Published::Skipped;
-            }
-            match s.state {
-                StagedState::Conflict => {
-                    stopped = stop_at_conflict;
-                    Published::Conflict
-                }
-                _ if s.receipt.is_some_and(|r| r.created) => Published::Stored,
-                _ => Published::Existed,
-            }
+        .map(|s| match s.state {
+            StagedState::Conflict => Published::Conflict,
+            _ if s.receipt.is_some_and(|r| r.created) => Published::Stored,
+            _ => Published::Existed,
         })
         .collect()
 }

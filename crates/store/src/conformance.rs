@@ -26,7 +26,11 @@ use exhibit_core::layout::ObjectKey;
 
 use crate::{ObjectMeta, ObjectStore, Published, StoreErrorKind, VerifyingReader, WriteBatch};
 
+mod copies;
+mod no_local_path;
 mod ranged;
+pub use copies::materialise_gives_a_checked_copy;
+pub use no_local_path::NoLocalPathStore;
 pub use ranged::ranged_reads_match_the_object;
 
 /// Size of the object [`large_object_streams_at_constant_memory`] stores.
@@ -57,13 +61,13 @@ pub async fn run_quick(store: Arc<dyn ObjectStore>) {
     list_by_prefix(store.clone()).await;
     missing_objects_are_not_found(store.clone()).await;
     ranged_reads_match_the_object(store.clone()).await;
+    materialise_gives_a_checked_copy(store.clone()).await;
     batch_commit_publishes_every_put(store.clone()).await;
-    batch_reports_taken_keys(store.clone()).await;
-    in_order_commit_stops_at_a_taken_key(store).await;
+    batch_reports_taken_keys(store).await;
 }
 
-/// A write batch: content and new-key puts are readable once it commits
-/// (and, on a store that stages writes, not before), with their digests.
+/// A write batch: content and new-key puts are readable once it commits,
+/// with their digests.
 pub async fn batch_commit_publishes_every_put(store: Arc<dyn ObjectStore>) {
     let base = scope("batch-commit");
     let new_key = key(&format!("{base}named/object"));
@@ -79,10 +83,6 @@ pub async fn batch_commit_publishes_every_put(store: Arc<dyn ObjectStore>) {
         panic!("staging {new_key}: {e}");
     });
     assert_eq!((batch.len(), batch.staged_bytes()), (2, 8), "the batch counts what it staged");
-    if store.stages_writes() {
-        let err = store.head(&new_key).await.expect_err("a staged put must not be visible before commit");
-        assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
-    }
     let outcomes = batch.commit().await.unwrap_or_else(|e| panic!("committing a batch under {base}: {e}"));
     assert_eq!(outcomes, vec![Published::Stored, Published::Stored], "both puts are new");
     assert_eq!(read_ok(&*store, &receipt.key, None).await, b"abc");
@@ -110,31 +110,6 @@ pub async fn batch_reports_taken_keys(store: Arc<dyn ObjectStore>) {
     let outcomes = batch.commit().await.unwrap_or_else(|e| panic!("committing under {base}: {e}"));
     assert_eq!(outcomes, vec![Published::Conflict, Published::Existed], "taken key, then known content");
     assert_eq!(read_ok(&*store, &taken, None).await, b"first", "the first write must survive a batch");
-}
-
-/// An in-order commit publishes up to the first taken key and drops the
-/// rest (on a store that stages writes; others have put them already).
-pub async fn in_order_commit_stops_at_a_taken_key(store: Arc<dyn ObjectStore>) {
-    let base = scope("batch-in-order");
-    let names: Vec<ObjectKey> = (1..=3).map(|n| key(&format!("{base}{n:03}"))).collect();
-    store.put_new(&names[1], body(b"other writer".to_vec()), HashSelection::SHA256_ONLY).await.unwrap_or_else(|e| {
-        panic!("put_new {}: {e}", names[1]);
-    });
-    let mut batch = WriteBatch::new(store.clone());
-    for k in &names {
-        batch
-            .put_new(k, body(k.as_str().as_bytes().to_vec()), HashSelection::SHA256_ONLY)
-            .await
-            .unwrap_or_else(|e| panic!("staging {k}: {e}"));
-    }
-    let published = batch.commit_until_conflict().await.unwrap_or_else(|e| panic!("committing under {base}: {e}"));
-    assert_eq!(published, 1, "only the put before the taken key is published");
-    assert_eq!(read_ok(&*store, &names[0], None).await, names[0].as_str().as_bytes());
-    assert_eq!(read_ok(&*store, &names[1], None).await, b"other writer");
-    if store.stages_writes() {
-        let err = store.head(&names[2]).await.expect_err("a put after the conflict must be dropped");
-        assert_eq!(err.kind(), StoreErrorKind::NotFound, "{err}");
-    }
 }
 
 /// Stores known values and reads them back, with SHA-256, MD5 and SHA-1.
@@ -403,6 +378,7 @@ pub async fn corrupt_object_fails_read(store: Arc<dyn ObjectStore>, corrupt: imp
             }
         }
     }
+    copies::damaged_object_fails_whole_reads_and_copies(&store, &content.key).await;
 }
 
 /// A deterministic stream of pseudo-random bytes of a given length, made on

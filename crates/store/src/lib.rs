@@ -12,6 +12,8 @@ mod access;
 mod batch;
 mod error;
 mod local;
+mod materialise;
+mod object_at;
 mod ranged;
 mod rehash;
 #[cfg(feature = "s3")]
@@ -30,10 +32,12 @@ use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
 use exhibit_core::layout::ObjectKey;
 
 pub use access::Access;
-pub use batch::{PendingFile, Published, StageTarget, Staged, StagedState, WriteBatch};
+pub use batch::{Published, StageTarget, Staged, WriteBatch};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
-pub use ranged::{MAX_RANGE, RangedAt, open_read_at};
+pub use materialise::{LocalCopy, download, materialise};
+pub use object_at::{CacheConfig, CacheStats, ObjectAt};
+pub use ranged::{MAX_RANGE, RangedAt, open_object_at, open_read_at};
 pub use rehash::{Fixity, rehash_object};
 pub use verify_read::VerifyingReader;
 
@@ -110,31 +114,30 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// Every object whose key starts with `prefix`, sorted by key.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
 
-    /// The object's file on this machine, for readers that need random
-    /// access (disk images). `None` for remote backends, which serve random
-    /// access by ranged reads instead.
-    fn local_path(&self, _key: &ObjectKey) -> Option<std::path::PathBuf> {
-        None
+    /// A new hard link to the object's file in this store's own temporary
+    /// area, for [`materialise`] to hand a child process a path without a
+    /// copy; the caller removes it. `None` when the store keeps no local
+    /// files (then [`materialise`] downloads through a verifying reader).
+    /// Readers never need this: they read through [`open_read_at`].
+    async fn link_local(&self, _key: &ObjectKey) -> Result<Option<std::path::PathBuf>, StoreError> {
+        Ok(None)
     }
 
-    /// Whether [`ObjectStore::stage`] defers publishing to
-    /// [`ObjectStore::publish`]. When false, staging puts at once, and an
-    /// in-order commit cannot hold back the puts after a conflict.
-    fn stages_writes(&self) -> bool {
-        false
-    }
-
-    /// Writes and hashes `body` for a later [`ObjectStore::publish`]; see
-    /// [`WriteBatch`], the way callers use it. The default puts at once.
+    /// Group commit, first half: reads and hashes `body` for a later
+    /// [`ObjectStore::publish`], which makes many such puts durable with one
+    /// flush. Callers use it through [`WriteBatch`]. The [`Staged`] handle
+    /// is opaque: a backend may hold the bytes where it likes (the local
+    /// store: an unflushed temporary file). The default puts at once, which
+    /// suits a backend whose every put is durable anyway (S3).
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         batch::stage_immediately(self, target, body, hashes).await
     }
 
-    /// Makes staged puts durable, then visible under their keys, in order.
-    /// With `stop_at_conflict`, the first create-only put whose key is taken
-    /// and every put after it are dropped.
-    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
-        Ok(batch::publish_done(staged, stop_at_conflict))
+    /// Group commit, second half: makes the staged puts durable, then
+    /// visible under their keys. A key is then absent or complete, never
+    /// torn. Returns what happened to each, in order.
+    async fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
+        Ok(batch::publish_done(staged))
     }
 }
 

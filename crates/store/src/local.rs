@@ -229,14 +229,11 @@ impl LocalStore {
     /// One flush makes every staged file durable; then each is linked under
     /// its key; a second flush makes the links durable. A crash leaves each
     /// key absent or complete.
-    fn publish_blocking(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+    fn publish_blocking(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
         self.sync_filesystem()?;
         let mut outcomes = Vec::with_capacity(staged.len());
-        let mut stopped = false;
         for item in staged {
-            let outcome = if stopped { Published::Skipped } else { self.publish_one(item)? };
-            stopped |= stop_at_conflict && outcome == Published::Conflict;
-            outcomes.push(outcome);
+            outcomes.push(self.publish_one(item)?);
         }
         if outcomes.contains(&Published::Stored) {
             self.sync_filesystem()?;
@@ -305,6 +302,37 @@ impl LocalStore {
         let (file, size) = self.open_regular(key)?;
         let expect = expect.or_else(|| key.content_sha256());
         Ok(VerifyingReader::new(key.clone(), Box::new(file)).expect_sha256(expect).expect_size(Some(size)))
+    }
+
+    /// Hard-links the regular file under `key` into this process's
+    /// temporary folder. `None` when no link can be made there (a read-only
+    /// store): the caller then copies instead.
+    fn link_local_blocking(&self, key: &ObjectKey) -> Result<Option<PathBuf>, StoreError> {
+        use std::os::unix::fs::MetadataExt;
+        static COPIES: AtomicU64 = AtomicU64::new(0);
+        let (file, _) = self.open_regular(key)?;
+        let inode = file.metadata().map_err(|e| StoreError::io(key, e))?.ino();
+        let area = match self.temp_area() {
+            Ok(area) => area,
+            Err(e) => {
+                tracing::debug!(error = %e, "no temporary folder for a hard link; copying instead");
+                return Ok(None);
+            }
+        };
+        let link = area.path().join(format!("copy-{}", COPIES.fetch_add(1, Ordering::Relaxed)));
+        if let Err(e) = fs::hard_link(self.path_of(key)?, &link) {
+            tracing::debug!(error = %e, "cannot hard-link the object; copying instead");
+            return Ok(None);
+        }
+        // A symlink or another file swapped in after the open would be
+        // linked instead (link(2) does not follow symlinks): refuse it.
+        match fs::symlink_metadata(&link) {
+            Ok(meta) if meta.is_file() && meta.ino() == inode => Ok(Some(link)),
+            _ => {
+                let _ = fs::remove_file(&link);
+                Err(StoreError::corrupt(key, "it was replaced while a local copy was being made"))
+            }
+        }
     }
 
     /// Opens the regular file stored under `key`, with its size.
@@ -541,10 +569,6 @@ impl ObjectStore for LocalStore {
         format!("file://{}", self.root.display())
     }
 
-    fn local_path(&self, key: &ObjectKey) -> Option<PathBuf> {
-        self.path_of(key).ok()
-    }
-
     #[tracing::instrument(skip(self, body), fields(key = %key))]
     async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
         self.path_of(key)?;
@@ -559,10 +583,6 @@ impl ObjectStore for LocalStore {
         blocking(move || store.put_blocking(StageTarget::Content(prefix), body, hashes)).await
     }
 
-    fn stages_writes(&self) -> bool {
-        true
-    }
-
     #[tracing::instrument(level = "debug", skip(self, body))]
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         match &target {
@@ -574,9 +594,9 @@ impl ObjectStore for LocalStore {
     }
 
     #[tracing::instrument(skip(self, staged), fields(puts = staged.len()))]
-    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
+    async fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
         let store = self.clone();
-        blocking(move || store.publish_blocking(staged, stop_at_conflict)).await
+        blocking(move || store.publish_blocking(staged)).await
     }
 
     #[tracing::instrument(skip(self), fields(key = %key))]
@@ -599,6 +619,12 @@ impl ObjectStore for LocalStore {
             Ok(Some(Arc::new(at) as Arc<dyn exhibit_core::ReadAt>))
         })
         .await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
+    async fn link_local(&self, key: &ObjectKey) -> Result<Option<PathBuf>, StoreError> {
+        let (store, key) = (self.clone(), key.clone());
+        blocking(move || store.link_local_blocking(&key)).await
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]

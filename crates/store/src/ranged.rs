@@ -6,10 +6,11 @@
 use std::io::{self, Read};
 use std::sync::Arc;
 
+use exhibit_core::digest::Sha256Digest;
 use exhibit_core::layout::ObjectKey;
 use exhibit_core::read_at::ReadAt;
 
-use crate::{ObjectStore, StoreError};
+use crate::{CacheConfig, ObjectAt, ObjectStore, StoreError};
 
 /// The most bytes one ranged get returns, so memory stays bounded whatever
 /// a caller (or a hostile view) asks for.
@@ -73,13 +74,33 @@ impl ReadAt for RangedAt {
     }
 }
 
-/// A positional reader over a stored object: the backend's own
-/// ([`ObjectStore::open_positional`], `pread` on the local store), or one
-/// made of ranged gets, so any backend works. Call from within a runtime.
+/// A positional reader over a stored object on any backend: an
+/// [`ObjectAt`] (block cache, read-ahead, SHA-256 checked where the whole
+/// object is read) over the backend's own positional reader
+/// ([`ObjectStore::open_positional`], `pread` on the local store) or over
+/// ranged gets. Content-addressed keys are checked against the SHA-256
+/// they name. Call from within a runtime.
 pub async fn open_read_at(store: &Arc<dyn ObjectStore>, key: &ObjectKey) -> Result<Arc<dyn ReadAt>, StoreError> {
-    if let Some(native) = store.open_positional(key).await? {
-        return Ok(native);
-    }
-    let size = store.head(key).await?.size;
-    Ok(Arc::new(RangedAt { store: store.clone(), key: key.clone(), size, runtime: tokio::runtime::Handle::current() }))
+    Ok(open_object_at(store, key, key.content_sha256(), CacheConfig::DEFAULT).await?)
+}
+
+/// [`open_read_at`] with the expected SHA-256 and the cache given.
+pub async fn open_object_at(
+    store: &Arc<dyn ObjectStore>,
+    key: &ObjectKey,
+    expect: Option<Sha256Digest>,
+    config: CacheConfig,
+) -> Result<Arc<ObjectAt>, StoreError> {
+    let (inner, size): (Arc<dyn ReadAt>, u64) = match store.open_positional(key).await? {
+        Some(native) => {
+            let size = native.size();
+            (native, size)
+        }
+        None => {
+            let size = store.head(key).await?.size;
+            let runtime = tokio::runtime::Handle::current();
+            (Arc::new(RangedAt { store: store.clone(), key: key.clone(), size, runtime }), size)
+        }
+    };
+    Ok(Arc::new(ObjectAt::new(inner, key.clone(), size, expect, config)))
 }

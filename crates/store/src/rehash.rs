@@ -1,17 +1,16 @@
-//! Re-hashing a stored object in full, as `verify` and `audit` do. On the
-//! local store the file is read on one thread and hashed on another
-//! (`ParallelHasher`), so a two-core machine hashes while it reads; other
-//! stores go through their verifying reader.
+//! Re-hashing a stored object in full, as `verify` and `audit` do. Where
+//! the backend reads in place (the local store's `pread`) the object is
+//! read on one thread and hashed on another (`ParallelHasher`), so a
+//! two-core machine hashes while it reads; other stores go through their
+//! verifying reader.
 
 use std::io::{self, Read};
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 
 use bytes::Bytes;
 use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::hashing::ParallelHasher;
 use exhibit_core::layout::ObjectKey;
-use exhibit_core::regular_file::{OpenRegularError, open_regular};
+use exhibit_core::read_at::ReadAt;
 use tracing::{instrument, warn};
 
 use crate::{ObjectStore, StoreError, StoreErrorKind};
@@ -38,10 +37,20 @@ pub async fn rehash_object(store: &dyn ObjectStore, key: &ObjectKey) -> Result<F
         return Err(StoreError::invalid("object key", key.as_str(), "cases/<case>/objects/sha256/<hex>"));
     };
     let at = key.clone();
-    if let Some(path) = store.local_path(key) {
-        return tokio::task::spawn_blocking(move || rehash_file(&path, &expected).map_err(|e| StoreError::io(&at, e)))
+    // The backend's own positional reader refuses what is not a regular
+    // file (a symlink, a FIFO) as corrupt, without opening it for a read.
+    match store.open_positional(key).await {
+        Ok(Some(file)) => {
+            return tokio::task::spawn_blocking(move || {
+                rehash_at(file.as_ref(), &expected).map_err(|e| StoreError::io(&at, e))
+            })
             .await
             .map_err(StoreError::join)?;
+        }
+        Ok(None) => {}
+        Err(e) if e.kind() == StoreErrorKind::NotFound => return Ok(Fixity::Missing),
+        Err(e) if e.kind() == StoreErrorKind::Corrupt => return Ok(Fixity::Altered),
+        Err(e) => return Err(e),
     }
     let reader = match store.get(key, None).await {
         Ok(r) => r,
@@ -67,38 +76,25 @@ pub async fn rehash_object(store: &dyn ObjectStore, key: &ObjectKey) -> Result<F
     .map_err(StoreError::join)?
 }
 
-/// A symlink, FIFO or anything but a regular file is never opened for a
-/// blocking read: it counts as altered, as the store's reader treats it.
-fn rehash_file(path: &Path, expected: &Sha256Digest) -> io::Result<Fixity> {
-    let inode = match std::fs::symlink_metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Fixity::Missing),
-        Err(e) => return Err(e),
-        Ok(meta) if !meta.file_type().is_file() => return Ok(Fixity::Altered),
-        Ok(meta) => meta.ino(),
-    };
-    let mut file = match open_regular(path) {
-        Ok(f) => f,
-        Err(OpenRegularError::NotRegular { .. }) => return Ok(Fixity::Altered),
-        Err(OpenRegularError::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(Fixity::Missing),
-        Err(OpenRegularError::Io(e)) => return Err(e),
-    };
-    // A symlink swapped in between the two looks leads elsewhere.
-    if file.metadata()?.ino() != inode {
-        return Ok(Fixity::Altered);
-    }
+/// Reads `file` on this thread while another hashes it.
+fn rehash_at(file: &dyn ReadAt, expected: &Sha256Digest) -> io::Result<Fixity> {
     let mut hasher = ParallelHasher::new(HashSelection::SHA256_ONLY);
+    let mut offset = 0u64;
     loop {
-        let mut chunk = Vec::with_capacity(READ_CHUNK);
-        if (&mut file).take(READ_CHUNK as u64).read_to_end(&mut chunk)? == 0 {
+        let mut chunk = vec![0u8; READ_CHUNK];
+        let n = file.read_at(offset, &mut chunk)?;
+        if n == 0 {
             break;
         }
+        chunk.truncate(n);
+        offset += n as u64;
         hasher.update(Bytes::from(chunk));
     }
     let digests = hasher.finish().map_err(io::Error::other)?;
-    if digests.sha256 == *expected {
+    if digests.sha256 == *expected && offset == file.size() {
         Ok(Fixity::Intact)
     } else {
-        warn!(path = %path.display(), "object content does not match its hash");
+        warn!("object content does not match its hash");
         Ok(Fixity::Altered)
     }
 }
@@ -115,7 +111,7 @@ mod tests {
         let store = LocalStore::open(dir.path().join("data")).unwrap();
         let receipt =
             store.put_content("cases/C1/objects/sha256/", Box::new(data), HashSelection::SHA256_ONLY).await.unwrap();
-        let path = store.local_path(&receipt.key).unwrap();
+        let path = store.path_of(&receipt.key).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         (dir, store, receipt.key, path)
     }

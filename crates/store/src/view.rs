@@ -130,7 +130,7 @@ fn open_view_at<'a>(
         let bad = |e: exhibit_core::view::ViewError| StoreError::corrupt(&key, e.to_string());
         view.check(size).map_err(bad)?;
         let base = open_base(resolver, case, view, depth).await?;
-        Ok(Arc::new(ViewAt::new(base, view, size).map_err(bad)?) as Arc<dyn ReadAt>)
+        ViewAt::open(base, view, size).map_err(bad)
     })
 }
 
@@ -202,34 +202,21 @@ pub fn content_key(case: &CaseId, manifest: &ArtefactManifest) -> ObjectKey {
     }
 }
 
-/// Writes an artefact's content to a new file in `dir`, re-hashed against
-/// `expect` as it is written, for tools that need a path (FFmpeg, OCR).
-/// The file is removed again if the check fails.
+/// A local copy of an artefact's content for tools that need a path
+/// (FFmpeg, OCR), checked against `expect` (take it from the ledger): the
+/// stored object through [`crate::materialise`] (a hard link where the store
+/// is local), or a view written out through the view reader into a private
+/// folder under `dir`. Removed when dropped; never handed out unchecked.
 pub async fn materialise(
     store: &Arc<dyn ObjectStore>,
     case: &CaseId,
     manifest: &ArtefactManifest,
     expect: Sha256Digest,
     dir: &std::path::Path,
-) -> Result<std::path::PathBuf, StoreError> {
+) -> Result<crate::LocalCopy, StoreError> {
+    if manifest.view.is_none() {
+        return crate::materialise(store.as_ref(), &object_key(case, &expect), expect, dir).await;
+    }
     let reader = open_content(store, case, manifest, expect).await?;
-    let path = dir.join(format!("content-{}", expect.to_hex()));
-    let (target, key) = (path.clone(), content_key(case, manifest));
-    tokio::task::spawn_blocking(move || {
-        let mut reader = reader;
-        let written = std::fs::File::create_new(&target).and_then(|mut file| {
-            std::io::copy(&mut reader, &mut file)?;
-            file.sync_all()
-        });
-        written.map_err(|e| {
-            let _ = std::fs::remove_file(&target);
-            match e.kind() {
-                std::io::ErrorKind::InvalidData => StoreError::corrupt(&key, e.to_string()),
-                _ => StoreError::io(&key, e),
-            }
-        })
-    })
-    .await
-    .map_err(StoreError::join)??;
-    Ok(path)
+    crate::download(reader, &content_key(case, manifest), dir).await
 }

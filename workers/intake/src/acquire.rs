@@ -11,11 +11,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, Outcome};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{RecordedPath, SourceInfo, ToolInfo};
-use exhibit_pipeline::{ProgressSink, Stage, StageContext, StageError, Tally};
-use exhibit_queue::Job;
-use exhibit_store::{Body, PutReceipt};
+use exhibit_core::params::{AcquiredParams, EventParams, FailedParams};
+use exhibit_pipeline::{Commit, Committed, ProgressSink, Stage, StageContext, StageError, Tally};
+use exhibit_queue::input::SourceInput;
+use exhibit_queue::{Job, StageInput};
+use exhibit_store::{Body, PutReceipt, Staged};
 use serde_json::json;
 use tracing::{info, instrument};
 
@@ -38,7 +39,7 @@ impl Stage for AcquireStage {
         ACQUIRE
     }
 
-    #[instrument(name = "acquire", skip_all, fields(path = job.input.get("path").and_then(|p| p.as_str()).unwrap_or("")))]
+    #[instrument(name = "acquire", skip_all, fields(path = job.input.path().unwrap_or("")))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let path = job_path(job)?;
         let before = std::fs::symlink_metadata(&path).map_err(|e| {
@@ -65,14 +66,18 @@ impl Stage for AcquireStage {
                 path.display()
             )));
         }
-        let (receipt, after) = store_source(ctx, &path, &before).await?;
+        let (receipt, staged, after) = store_source(ctx, &path, &before).await?;
         if let Some(reason) = after.as_ref().and_then(|after| changed(&before, after)) {
-            record_changed(ctx, job, &path, &key, &receipt, &reason).await?;
+            record_changed(ctx, job, (&path, &key), (&receipt, staged), &reason).await?;
             return Ok(Vec::new());
         }
         let facts = facts_for(ctx, job, &path, &before, &receipt);
-        record_acquired(ctx, job, &key, &facts).await?;
+        record_acquired(ctx, job, &key, &facts, staged).await?;
         Ok(vec![identify_job(job, &facts)])
+    }
+
+    fn group_commits(&self) -> bool {
+        true
     }
 }
 
@@ -90,8 +95,17 @@ async fn acquire_block_device(ctx: &StageContext, job: &Job, path: &Path) -> Res
     crate::device::acquire_device(ctx, job, path_bytes(path), Box::new(device), RetryPolicy::default()).await
 }
 
+/// The source an acquire job names.
+fn source_input(job: &Job) -> Result<&SourceInput, StageError> {
+    match job.input.for_stage(ACQUIRE) {
+        Ok(StageInput::Acquire(source)) => Ok(source),
+        Ok(other) => Err(StageError::input(format!("acquire job {} has a {} input", job.job_id.0, other.kind()))),
+        Err(e) => Err(StageError::input(format!("acquire job {}: {e}", job.job_id.0))),
+    }
+}
+
 fn job_path(job: &Job) -> Result<PathBuf, StageError> {
-    let hex = job.input.get("path_hex").and_then(|v| v.as_str()).unwrap_or_default();
+    let hex = &source_input(job)?.path_hex;
     let bytes =
         hex::decode(hex).map_err(|e| StageError::input(format!("acquire job {} has a bad path: {e}", job.job_id.0)))?;
     Ok(path_from_bytes(&bytes))
@@ -125,13 +139,14 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Streams the source into the store. Returns the receipt and, for a
-/// regular file, its metadata after the read.
+/// Streams the source into the store, staged for a group commit. Returns
+/// the receipt, the staged put and, for a regular file, its metadata after
+/// the read.
 async fn store_source(
     ctx: &StageContext,
     path: &Path,
     before: &Metadata,
-) -> Result<(PutReceipt, Option<Metadata>), StageError> {
+) -> Result<(PutReceipt, Staged, Option<Metadata>), StageError> {
     let unreadable = |e: std::io::Error| {
         StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", path.display()))
     };
@@ -143,10 +158,10 @@ async fn store_source(
         let probe = file.try_clone().map_err(unreadable)?;
         (Box::new(Counted { inner: file, progress: ctx.progress.clone() }), Some(probe))
     };
-    let receipt =
-        ctx.store.put_content(&objects_prefix(&ctx.case), body, ctx.hashes).await.map_err(|e| {
-            StageError::from_kind(e.kind().into(), format!("{}: could not be stored: {e}", path.display()))
-        })?;
+    let (receipt, staged) = ctx
+        .stage_content(body, ctx.hashes)
+        .await
+        .map_err(|e| StageError { kind: e.kind, message: format!("{}: {}", path.display(), e.message) })?;
     Tally::add(&ctx.tally.bytes, receipt.size);
     let after = match file {
         Some(f) => Some(f.metadata().map_err(unreadable)?),
@@ -156,7 +171,7 @@ async fn store_source(
         (Some(fd_meta), Ok(path_meta)) if changed(&fd_meta, &path_meta).is_some() => Some(path_meta),
         (after, _) => after,
     };
-    Ok((receipt, after))
+    Ok((receipt, staged, after))
 }
 
 fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, receipt: &PutReceipt) -> AcquiredFacts {
@@ -173,7 +188,13 @@ fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, rece
     }
 }
 
-async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &AcquiredFacts) -> Result<(), StageError> {
+async fn record_acquired(
+    ctx: &StageContext,
+    job: &Job,
+    key: &str,
+    facts: &AcquiredFacts,
+    staged: Staged,
+) -> Result<(), StageError> {
     let mut event = ctx.event(Action::Acquired, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
     event.artefact = Some(ArtefactRef {
         id: Some(facts.artefact.clone()),
@@ -181,17 +202,27 @@ async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &Acqui
         size: facts.size,
         manifest_sha256: None,
     });
-    event.params.insert("job_id".into(), job.job_id.0.clone().into());
-    event.params.insert("source_key".into(), key.into());
-    event.params.insert("facts".into(), serde_json::to_value(facts).map_err(|e| StageError::input(e.to_string()))?);
-    if let Some(named) = job.input.get(crate::plan::FOUND_BESIDE) {
-        event.params.insert(crate::plan::FOUND_BESIDE.into(), named.clone());
-    }
-    ctx.record(event).await?;
+    event.set_params(EventParams::Acquired(AcquiredParams {
+        job_id: Some(job.job_id.0.clone()),
+        source_key: Some(key.into()),
+        facts: Some(serde_json::to_value(facts).map_err(|e| StageError::input(e.to_string()))?),
+        found_beside: source_input(job)?.found_beside.clone(),
+        ..Default::default()
+    }));
+    commit(ctx, Commit::new().put(staged).event(event)).await?;
     Tally::add(&ctx.tally.stored, 1);
     ctx.progress.file_done();
     info!(artefact = %facts.artefact, sha256 = %facts.digests.sha256, "acquired");
     Ok(())
+}
+
+/// Commits content puts and their event; a content put cannot find its key
+/// taken, so anything but recorded is a fault of the store.
+async fn commit(ctx: &StageContext, commit: Commit) -> Result<(), StageError> {
+    match ctx.commit(commit).await? {
+        Committed::Recorded => Ok(()),
+        Committed::KeyTaken(key) => Err(StageError::transient(format!("the store reported {key} taken"))),
+    }
 }
 
 /// Records content read from a file that changed during the read: the
@@ -199,20 +230,22 @@ async fn record_acquired(ctx: &StageContext, job: &Job, key: &str, facts: &Acqui
 async fn record_changed(
     ctx: &StageContext,
     job: &Job,
-    path: &Path,
-    key: &str,
-    receipt: &PutReceipt,
+    (path, key): (&Path, &str),
+    (receipt, staged): (&PutReceipt, Staged),
     reason: &str,
 ) -> Result<(), StageError> {
     let reason = format!("{}: {reason}; make sure nothing writes to it and rerun the same command", path.display());
     let mut event = ctx.event(Action::Failed, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
     event.artefact =
         Some(ArtefactRef { id: None, sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
-    event.params.insert("job_id".into(), job.job_id.0.clone().into());
-    event.params.insert("source_key".into(), key.into());
-    event.params.insert("input".into(), json!({"path": path.to_string_lossy()}));
+    event.set_params(EventParams::Failed(FailedParams {
+        job_id: Some(job.job_id.0.clone()),
+        source_key: Some(key.into()),
+        input: Some(json!({"path": path.to_string_lossy()})),
+        ..Default::default()
+    }));
     event.outcome = Outcome::Failed { reason: reason.clone() };
-    ctx.record(event).await?;
+    commit(ctx, Commit::new().put(staged).event(event)).await?;
     ctx.tally.fail(&path.to_string_lossy(), &reason);
     ctx.progress.file_done();
     ctx.progress.message(&format!("failed: {reason}"));

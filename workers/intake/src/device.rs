@@ -10,11 +10,11 @@ use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{MediaType, ParentRef, RecordedPath, SourceInfo, ToolInfo};
+use exhibit_core::params::{AcquiredParams, EventParams, MapfileRef};
 use exhibit_media::sources::{AcquisitionRecord, BlockDevice, RetryPolicy, acquire};
 use exhibit_pipeline::{StageContext, StageError, Tally, derivative_manifest};
 use exhibit_queue::Job;
 use exhibit_store::PutReceipt;
-use serde_json::json;
 
 use crate::ACQUIRE;
 use crate::facts::AcquiredFacts;
@@ -103,11 +103,14 @@ pub async fn acquire_device(
         size: facts.size,
         manifest_sha256: None,
     });
-    event.params.insert("job_id".into(), job.job_id.0.clone().into());
-    event.params.insert("source_key".into(), device_key(path, record.size, record.identity.serial.as_deref()).into());
-    event.params.insert("facts".into(), serde_json::to_value(&facts).unwrap_or_default());
-    event.params.insert("acquisition".into(), serde_json::to_value(&record).unwrap_or_default());
-    event.params.insert("mapfile".into(), json!({"artefact": mapfile.0, "sha256": mapfile.1}));
+    event.set_params(EventParams::Acquired(AcquiredParams {
+        job_id: Some(job.job_id.0.clone()),
+        source_key: Some(device_key(path, record.size, record.identity.serial.as_deref())),
+        facts: Some(serde_json::to_value(&facts).unwrap_or_default()),
+        acquisition: Some(serde_json::to_value(&record).unwrap_or_default()),
+        mapfile: Some(MapfileRef { artefact: mapfile.0.to_string(), sha256: mapfile.1 }),
+        found_beside: None,
+    }));
     ctx.record(event).await?;
     Tally::add(&ctx.tally.stored, 1);
     ctx.progress.file_done();

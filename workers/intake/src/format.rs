@@ -6,6 +6,8 @@
 use exhibit_core::manifest::{MediaType, PronomFormat};
 use exhibit_pronom::{FileFormat, Registry, SAMPLE_BYTES};
 
+use crate::IdentifyPolicy;
+
 /// How many leading (and trailing) bytes identification reads.
 pub const SNIFF_BYTES: u64 = SAMPLE_BYTES as u64;
 /// Name and version of the signature detector, recorded in manifests.
@@ -14,18 +16,19 @@ const DETECTOR: &str = "infer 0.16 + exhibit text check";
 /// The media type of content that starts with `head`. For content longer
 /// than `head`, signatures that look at the end of the file cannot match;
 /// [`identify_bytes`] takes the tail as well.
-pub fn detect_media_type(head: &[u8], total_size: u64) -> MediaType {
+pub fn detect_media_type(head: &[u8], total_size: u64, policy: &IdentifyPolicy) -> MediaType {
     let tail: &[u8] = if total_size <= head.len() as u64 { head } else { &[] };
-    identify_bytes(head, tail, total_size)
+    identify_bytes(head, tail, total_size, policy)
 }
 
 /// The media type of content of `total_size` bytes that starts with `head`
-/// and ends with `tail` (each at most [`SNIFF_BYTES`]).
-pub fn identify_bytes(head: &[u8], tail: &[u8], total_size: u64) -> MediaType {
+/// and ends with `tail` (each at most [`SNIFF_BYTES`]). With
+/// `policy.pronom` off, no PRONOM signature is matched.
+pub fn identify_bytes(head: &[u8], tail: &[u8], total_size: u64, policy: &IdentifyPolicy) -> MediaType {
     if total_size == 0 {
         return MediaType { mime: "application/x-empty".into(), detected_by: DETECTOR.into(), ..Default::default() };
     }
-    let registry = exhibit_pronom::bundled().ok();
+    let registry = if policy.pronom { exhibit_pronom::bundled().ok() } else { None };
     let matches = registry.map(|r| r.identify(head, tail)).unwrap_or_default();
     let pronom = pronom_format(registry, &matches);
     let (mime, extension, detected_by) = if let Some(kind) = infer::get(head) {
@@ -138,9 +141,11 @@ fn looks_like_text(head: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    const ON: IdentifyPolicy = IdentifyPolicy { pronom: true };
+
     #[test]
     fn a_jpg_that_is_text_is_a_mismatch() {
-        let media = identify_bytes(b"hello\n", b"hello\n", 6);
+        let media = identify_bytes(b"hello\n", b"hello\n", 6, &ON);
         assert_eq!(media.mime, "text/plain");
         let text = extension_mismatch("photo.JPG", &media).unwrap();
         assert!(text.contains(".jpg") && text.contains("text/plain"), "{text}");
@@ -149,10 +154,10 @@ mod tests {
     #[test]
     fn fitting_unknown_and_unsigned_extensions_are_not() {
         let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
-        let media = identify_bytes(gif, gif, gif.len() as u64);
+        let media = identify_bytes(gif, gif, gif.len() as u64, &ON);
         assert_eq!(media.pronom.as_ref().unwrap().puid, "fmt/4");
         assert_eq!(extension_mismatch("a.gif", &media), None);
-        let text = identify_bytes(b"notes\n", b"notes\n", 6);
+        let text = identify_bytes(b"notes\n", b"notes\n", 6, &ON);
         for name in ["notes.txt", "notes", ".profile", "x.zzzq", "data.bin", "a.b c"] {
             assert_eq!(extension_mismatch(name, &text), None, "{name}");
         }
@@ -160,7 +165,7 @@ mod tests {
         // PRONOM lists EWF as `.e01` only (`.e02` is also ESRI's Arc/Info
         // export); a later segment of the set is not a mismatch.
         let ewf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/sources/ewf/split.E02")).unwrap();
-        let media = identify_bytes(&ewf[..SAMPLE_BYTES], &ewf[ewf.len() - SAMPLE_BYTES..], ewf.len() as u64);
+        let media = identify_bytes(&ewf[..SAMPLE_BYTES], &ewf[ewf.len() - SAMPLE_BYTES..], ewf.len() as u64, &ON);
         assert_eq!(media.pronom.as_ref().unwrap().puid, "fmt/803");
         assert_eq!(extension_mismatch("split.E02", &media), None);
     }
@@ -169,8 +174,11 @@ mod tests {
     fn pronom_types_what_infer_does_not() {
         // A 3GP `ftyp` box: infer 0.16 does not know the brand, PRONOM does.
         let head = b"\x00\x00\x00\x14ftyp3gp4\x00\x00\x02\x00isom3gp4\x00\x00\x00\x08free";
-        let media = identify_bytes(head, head, head.len() as u64);
+        let media = identify_bytes(head, head, head.len() as u64, &ON);
         assert_eq!(media.pronom.as_ref().map(|p| p.puid.as_str()), Some("fmt/357"));
         assert!(media.mime.starts_with("video/"), "{media:?}");
+        // With PRONOM off, nothing but PRONOM knew it.
+        let off = identify_bytes(head, head, head.len() as u64, &IdentifyPolicy { pronom: false });
+        assert_eq!((off.mime.as_str(), off.pronom), ("application/octet-stream", None));
     }
 }

@@ -4,24 +4,29 @@
 //! folders; symlinks are recorded, never followed) and turns it into
 //! `acquire` jobs. [`AcquireStage`] streams each file into the store once,
 //! hashing as it copies, and records it; [`IdentifyStage`] finds the media
-//! type from content signatures and writes the artefact's manifest.
+//! type from content signatures (infer, PRONOM), confirms audio and video
+//! with libavformat, and writes the artefact's manifest.
 
 mod acquire;
+mod av;
 mod companions;
 pub mod device;
 pub mod explore;
 mod facts;
 mod format;
 mod identify;
+mod identify_policy;
 mod plan;
 mod source_file;
 
 pub use acquire::AcquireStage;
+pub use av::{AvCandidate, av_candidate, confirm_av};
 pub use companions::SetKind;
 pub use explore::{ExploreInput, ExplorePolicy, ExploreStage, StoreMode};
 pub use facts::AcquiredFacts;
 pub use format::{detect_media_type, extension_mismatch, identify_bytes};
-pub use identify::{IdentifyStage, PARAM_EXTENSION_MISMATCH};
+pub use identify::{IdentifyStage, PARAM_EXTENSION_MISMATCH, PARAM_UNIDENTIFIED};
+pub use identify_policy::IdentifyPolicy;
 pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
 
 /// Name of the acquire stage and its queue lane.

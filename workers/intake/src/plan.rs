@@ -9,8 +9,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use exhibit_core::ids::{CaseId, ExhibitRef};
-use exhibit_queue::{Job, JobId};
-use serde_json::json;
+use exhibit_queue::input::SourceInput;
+use exhibit_queue::{Job, JobId, JobInput, StageInput};
 use thiserror::Error;
 use walkdir::WalkDir;
 
@@ -234,14 +234,12 @@ pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job
             let mut id_input = exhibit.as_str().as_bytes().to_vec();
             id_input.push(0);
             id_input.extend_from_slice(bytes);
-            let mut input = json!({
-                "path": item.path.to_string_lossy(),
-                "path_hex": hex::encode(bytes),
-            });
-            if let Some(named) = &item.found_beside {
+            let input = JobInput::from(StageInput::Acquire(SourceInput {
+                path: item.path.to_string_lossy().into_owned(),
+                path_hex: hex::encode(bytes),
                 // Found, not named: the acquired event says so.
-                input[FOUND_BESIDE] = named.to_string_lossy().into();
-            }
+                found_beside: item.found_beside.as_ref().map(|named| named.to_string_lossy().into_owned()),
+            }));
             // The ID does not depend on how the file was found, so naming
             // it on a rerun does not acquire it again.
             Job {

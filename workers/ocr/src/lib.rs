@@ -22,6 +22,9 @@
 //! ```
 
 mod accuracy;
+mod bundle_pdf;
+mod bundle_plan;
+mod bundle_stage;
 #[doc(hidden)]
 pub mod child;
 mod error;
@@ -33,6 +36,11 @@ mod runner;
 mod stage;
 
 pub use accuracy::{char_accuracy, levenshtein, normalise_whitespace};
+pub use bundle_plan::{
+    BUNDLE_LANE, BUNDLE_RULE, BundleFacts, BundleInput, BundlePage, FLAG_INCOMPLETE, MissingPage, PARAM_BUNDLE,
+    bundle_job, natural_cmp,
+};
+pub use bundle_stage::{OcrBundleStage, bundle_pdf, bundle_title};
 pub use error::{OcrError, OcrErrorKind};
 pub use outcome::{HOCR_FILE, OcrOutcome, PDF_FILE, PageResult, TEXT_FILE, reconcile};
 pub use pdfa::{DocumentInfo, convert_file as make_pdfa_file, make_pdfa};
@@ -40,6 +48,6 @@ pub use photo::is_camera_photo;
 pub use policy::OcrPolicy;
 pub use runner::{CHILD_ENV, ocr_document};
 pub use stage::{
-    DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, FLAG_NEEDS_REVIEW, JOB_INPUT_OCR, OcrStage, PARAM_NOT_OCRED, ocr_to_pdfa,
-    output_file, pdf_title,
+    DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, FLAG_NEEDS_REVIEW, OcrStage, PARAM_NOT_OCRED, ocr_to_pdfa, output_file,
+    pdf_title,
 };

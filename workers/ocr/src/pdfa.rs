@@ -102,7 +102,7 @@ pub fn make_pdfa(pdf: &[u8], info: &DocumentInfo) -> Result<Vec<u8>, OcrError> {
     Ok(out)
 }
 
-fn write_object(out: &mut Vec<u8>, n: u32, body: &[u8]) {
+pub(crate) fn write_object(out: &mut Vec<u8>, n: u32, body: &[u8]) {
     out.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
     out.extend_from_slice(body);
     out.extend_from_slice(b"\nendobj\n");
@@ -116,18 +116,18 @@ fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
 }
 
 /// The classic cross-reference table of a PDF, with its trailer's references.
-struct XrefTable {
+pub(crate) struct XrefTable {
     /// Offset of each object, by number (0 = free).
     offsets: Vec<usize>,
     /// Where the table starts (the end of the last object).
     at: usize,
-    size: u32,
-    root: u32,
+    pub(crate) size: u32,
+    pub(crate) root: u32,
     info: Option<u32>,
 }
 
 impl XrefTable {
-    fn read(pdf: &[u8]) -> Result<Self, OcrError> {
+    pub(crate) fn read(pdf: &[u8]) -> Result<Self, OcrError> {
         let start = rfind(pdf, b"startxref").ok_or_else(|| bad("no startxref"))?;
         let at: usize = number_at(pdf, start + 9).ok_or_else(|| bad("bad startxref"))?;
         let mut lines = pdf.get(at..).ok_or_else(|| bad("startxref past the end"))?.split(|b| *b == b'\n');
@@ -158,19 +158,19 @@ impl XrefTable {
         Ok(Self { offsets, at, size, root, info })
     }
 
-    fn first_offset(&self) -> usize {
+    pub(crate) fn first_offset(&self) -> usize {
         self.offsets.iter().copied().filter(|o| *o > 0).min().unwrap_or(self.at)
     }
 
     /// The bytes of object `n` from `N 0 obj` to the next object (or the table).
-    fn raw_object<'a>(&self, pdf: &'a [u8], n: u32) -> Option<&'a [u8]> {
+    pub(crate) fn raw_object<'a>(&self, pdf: &'a [u8], n: u32) -> Option<&'a [u8]> {
         let start = *self.offsets.get(n as usize).filter(|o| **o > 0)?;
         let end = self.offsets.iter().copied().filter(|o| *o > start).min().unwrap_or(self.at);
         Some(&pdf[start..end])
     }
 
     /// The body of object `n` (between `obj` and `endobj`).
-    fn object<'a>(&self, pdf: &'a [u8], n: u32) -> Option<&'a [u8]> {
+    pub(crate) fn object<'a>(&self, pdf: &'a [u8], n: u32) -> Option<&'a [u8]> {
         let raw = self.raw_object(pdf, n)?;
         let from = find(raw, b"obj")? + 3;
         let to = rfind(raw, b"endobj")?;
@@ -179,19 +179,19 @@ impl XrefTable {
 }
 
 /// The object number of the reference `key N G R` in `hay`.
-fn reference_after(hay: &[u8], key: &[u8]) -> Option<u32> {
+pub(crate) fn reference_after(hay: &[u8], key: &[u8]) -> Option<u32> {
     let at = find(hay, key)? + key.len();
     number_at(hay, at)
 }
 
-fn number_at<T: std::str::FromStr>(hay: &[u8], from: usize) -> Option<T> {
+pub(crate) fn number_at<T: std::str::FromStr>(hay: &[u8], from: usize) -> Option<T> {
     let rest = hay.get(from..)?;
     let skip = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
     let digits = rest[skip..].iter().take(12).take_while(|b| b.is_ascii_digit()).count();
     std::str::from_utf8(&rest[skip..skip + digits]).ok()?.parse().ok()
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 

@@ -29,7 +29,7 @@ pub struct OcrPolicy {
     pub max_memory: u64,
     /// Pages recognised at once; 0 means one per available core.
     pub threads: usize,
-    /// OCR at all (a job input `"ocr": true/false`, e.g. from an item manifest, overrides it per item).
+    /// OCR at all (an item manifest row's `ocr` overrides it per exhibit).
     pub enabled: bool,
     /// Media types that are OCRed.
     pub media_types: Vec<String>,

@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
+use exhibit_core::params::{EventParams, OcrParams};
 use exhibit_pipeline::derive::{DeriveInput, OCR};
-use exhibit_pipeline::{ArtefactBatch, PARAM_JOB_ID, Stage, StageContext, StageError, derivative_manifest};
+use exhibit_pipeline::{ArtefactBatch, Stage, StageContext, StageError, derivative_manifest};
 use exhibit_queue::Job;
 use serde_json::json;
 use tracing::instrument;
@@ -16,11 +17,6 @@ use tracing::instrument;
 use crate::{
     DocumentInfo, HOCR_FILE, OcrError, OcrErrorKind, OcrOutcome, OcrPolicy, PDF_FILE, TEXT_FILE, ocr_document,
 };
-
-/// Job input key of the per-item OCR switch (`true`/`false`), set for
-/// example from an item manifest; it overrides `[ocr] enabled`, the
-/// exhibit list, media types and the photo rule for that item.
-pub const JOB_INPUT_OCR: &str = "ocr";
 
 /// Derivation detail keys that let `reproduce` rebuild the same PDF/A.
 pub const DETAIL_PDF_TITLE: &str = "pdf_title";
@@ -90,9 +86,12 @@ async fn record_skipped(
     tracing::info!(path = %input.path, reason, "not OCRed");
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), ToolInfo::exhibit(OCR));
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
-    event.params.insert("policy_version".into(), version.into());
-    event.params.insert("skipped".into(), reason.into());
-    event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    event.set_params(EventParams::Ocr(OcrParams {
+        policy_version: Some(version.into()),
+        skipped: Some(reason.into()),
+        job_id: Some(job.job_id.0.clone()),
+        ..Default::default()
+    }));
     ctx.record(event).await.map(|_| ())
 }
 
@@ -143,13 +142,9 @@ impl Stage for OcrStage {
             return Ok(Vec::new());
         };
         let version = self.policy_version();
-        // The job's own setting wins; else the item manifest row's for the exhibit.
-        let item = job
-            .input
-            .get(JOB_INPUT_OCR)
-            .and_then(serde_json::Value::as_bool)
-            .or_else(|| ctx.index().ocr_setting(&job.exhibit));
-        let head = read_head(&source)?;
+        // The item manifest row's setting for the exhibit, if one says.
+        let item = ctx.index().ocr_setting(&job.exhibit);
+        let head = read_head(source.path())?;
         if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
             return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());
         }
@@ -160,7 +155,7 @@ impl Stage for OcrStage {
         let info = DocumentInfo { title: pdf_title(job.exhibit.as_str(), &input.path), created };
         let (policy, out, mime, pdf_info) =
             (self.policy.clone(), scratch.path().to_owned(), input.mime.clone(), info.clone());
-        let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(&source, &mime, &policy, &out, &pdf_info))
+        let outcome = tokio::task::spawn_blocking(move || ocr_to_pdfa(source.path(), &mime, &policy, &out, &pdf_info))
             .await
             .map_err(|e| StageError::transient(format!("OCR task failed: {e}")))?
             .map_err(|e| match e.kind {
@@ -199,12 +194,15 @@ async fn record_nothing_to_do(
 ) -> Result<(), StageError> {
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
-    event.params.insert("policy_version".into(), version.into());
-    event.params.insert("pages".into(), (outcome.pages.len() as u64).into());
     let text_layer = outcome.pages.iter().filter(|p| p.had_text_layer).count();
-    event.params.insert("pages_with_text_layer".into(), (text_layer as u64).into());
-    event.params.insert(PARAM_NOT_OCRED.into(), not_ocred_reason(text_layer, outcome.pages.len()).into());
-    event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
+    event.set_params(EventParams::Ocr(OcrParams {
+        policy_version: Some(version.into()),
+        pages: Some(outcome.pages.len() as u64),
+        pages_with_text_layer: Some(text_layer as u64),
+        not_ocred: Some(not_ocred_reason(text_layer, outcome.pages.len())),
+        job_id: Some(job.job_id.0.clone()),
+        ..Default::default()
+    }));
     tracing::info!(path = %input.path, "not OCRed: every page has a text layer");
     ctx.record(event).await.map(|_| ())
 }
@@ -260,8 +258,8 @@ async fn stage_output(
 ) -> Result<(), StageError> {
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
-    event.params.insert("rule".into(), rule.into());
-    event.params.insert("policy_version".into(), version.into());
+    let mut params = OcrParams { rule: Some(rule.into()), policy_version: Some(version.into()), ..Default::default() };
+    event.set_params(EventParams::Ocr(params.clone()));
     if ctx.index().records(&event) {
         return Ok(());
     }
@@ -293,16 +291,13 @@ async fn stage_output(
     manifest.flags = flags(outcome);
     event.artefact =
         Some(ArtefactRef { id: Some(id), sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
-    event.params.insert("pages".into(), (outcome.pages.len() as u64).into());
+    params.pages = Some(outcome.pages.len() as u64);
     let review: Vec<serde_json::Value> = outcome
         .pages_needing_review()
         .map(|p| json!({"file": input.path, "page": p.index, "reason": p.reason, "mean_confidence": p.mean_confidence}))
         .collect();
-    if !review.is_empty() {
-        event.params.insert(FLAG_NEEDS_REVIEW.into(), review.into());
-    }
-    if last {
-        event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
-    }
+    params.needs_review = (!review.is_empty()).then_some(review);
+    params.job_id = last.then(|| job.job_id.0.clone());
+    event.set_params(EventParams::Ocr(params));
     batch.add(rule.to_owned(), manifest, event).await
 }

@@ -7,11 +7,26 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use wait_timeout::ChildExt;
 
 use crate::engine::ChildRequest;
 use crate::error::{ErrorKind, TranscodeError};
+use crate::limits::Limits;
+use crate::media_probe::{MediaProbe, ProbeRequest};
 use crate::report::TranscodeOutcome;
+
+/// What the parent asks a child to do. Parent and child are one build, so
+/// the format needs no compatibility with other releases.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "task", rename_all = "kebab-case")]
+enum ChildTask {
+    /// Decode, encode and validate under a policy.
+    Transcode(ChildRequest),
+    /// Open and decode just enough to say whether the file is media.
+    Probe(ProbeRequest),
+}
 
 /// Name of the child binary.
 pub const CHILD_BINARY: &str = "exhibit-transcode-child";
@@ -37,12 +52,22 @@ pub fn child_path() -> Result<PathBuf, TranscodeError> {
     })
 }
 
-/// Runs one job in a child and returns its answer.
+/// Runs one transcode job in a child and returns its answer.
 pub(crate) fn run(req: &ChildRequest) -> Result<TranscodeOutcome, TranscodeError> {
-    let body = serde_json::to_vec(req).map_err(|e| TranscodeError::internal("encode request", e))?;
+    run_task(&ChildTask::Transcode(req.clone()), &req.limits, "transcode")
+}
+
+/// Runs one probe in a child and returns its answer.
+pub(crate) fn run_probe(req: &ProbeRequest) -> Result<MediaProbe, TranscodeError> {
+    run_task(&ChildTask::Probe(req.clone()), &req.limits, "probe")
+}
+
+/// Runs one task in a child under `limits` and returns its answer.
+fn run_task<T: DeserializeOwned>(task: &ChildTask, limits: &Limits, what: &str) -> Result<T, TranscodeError> {
+    let body = serde_json::to_vec(task).map_err(|e| TranscodeError::internal("encode request", e))?;
     let mut cmd = Command::new(child_path()?);
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let (mem, cpu) = (req.limits.max_address_space, req.limits.max_cpu.as_secs().max(1));
+    let (mem, cpu) = (limits.max_address_space, limits.max_cpu.as_secs().max(1));
     use std::os::unix::process::CommandExt;
     // SAFETY: the closure runs between fork and exec and only calls
     // setrlimit, which is async-signal-safe; it allocates nothing.
@@ -65,17 +90,17 @@ pub(crate) fn run(req: &ChildRequest) -> Result<TranscodeOutcome, TranscodeError
     });
     let mut stderr = child.stderr.take().ok_or_else(|| TranscodeError::internal("child", "no stderr"))?;
     let log = std::thread::spawn(move || tail(&mut stderr));
-    let status = wait(&mut child, req.limits.timeout)?;
+    let status = wait(&mut child, limits.timeout)?;
     let _ = writer.join();
     let answer = reader.join().unwrap_or_default();
     let log = log.join().unwrap_or_default();
     let Some(status) = status else {
         return Err(TranscodeError::new(
             ErrorKind::Timeout,
-            format!("transcode ran past {:?} and was killed; last log: {log}", req.limits.timeout),
+            format!("{what} ran past {:?} and was killed; last log: {log}", limits.timeout),
         ));
     };
-    if let Ok(result) = serde_json::from_slice::<Result<TranscodeOutcome, TranscodeError>>(&answer) {
+    if let Ok(result) = serde_json::from_slice::<Result<T, TranscodeError>>(&answer) {
         return result;
     }
     use std::os::unix::process::ExitStatusExt;
@@ -83,7 +108,7 @@ pub(crate) fn run(req: &ChildRequest) -> Result<TranscodeOutcome, TranscodeError
         Some(libc::SIGXCPU) => ErrorKind::LimitExceeded,
         _ => ErrorKind::Crashed,
     };
-    Err(TranscodeError::new(kind, format!("transcode child ended with {status} and no answer; last log: {log}")))
+    Err(TranscodeError::new(kind, format!("{what} child ended with {status} and no answer; last log: {log}")))
 }
 
 fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {
@@ -128,31 +153,46 @@ fn tail(r: &mut impl Read) -> String {
     String::from_utf8_lossy(&keep[start..]).trim().to_owned()
 }
 
-/// The child's `main`: reads a request on stdin, answers on stdout.
+/// The child's `main`: reads a task on stdin, answers on stdout.
 pub fn child_main() -> std::process::ExitCode {
     let mut input = Vec::new();
-    let read = std::io::stdin().take(16 << 20).read_to_end(&mut input);
-    let result: Result<TranscodeOutcome, TranscodeError> = read
+    let task = std::io::stdin()
+        .take(16 << 20)
+        .read_to_end(&mut input)
         .map_err(|e| TranscodeError::io("cannot read request", e))
         .and_then(|_| {
-            serde_json::from_slice::<ChildRequest>(&input).map_err(|e| TranscodeError::internal("bad request", e))
-        })
-        .and_then(|req| {
-            crate::init()?;
-            // SAFETY: plain setter of a libavutil global, before any allocation it governs.
-            unsafe { ffmpeg_next::ffi::av_max_alloc(usize::try_from(req.limits.max_alloc).unwrap_or(usize::MAX)) };
-            std::panic::catch_unwind(|| crate::engine::run_job(&req))
-                .unwrap_or_else(|_| Err(TranscodeError::new(ErrorKind::Internal, "transcode panicked")))
-        })
-        .map(|mut o| {
-            o.child_max_rss_kib = max_rss_kib();
-            o
+            serde_json::from_slice::<ChildTask>(&input).map_err(|e| TranscodeError::internal("bad request", e))
         });
-    let ok = result.is_ok();
-    let out = serde_json::to_vec(&result).unwrap_or_default();
+    let (ok, out) = match task {
+        Ok(ChildTask::Transcode(req)) => {
+            answer(run_in_child(&req.limits, || crate::engine::run_job(&req)).map(|mut o| {
+                o.child_max_rss_kib = max_rss_kib();
+                o
+            }))
+        }
+        Ok(ChildTask::Probe(req)) => answer(run_in_child(&req.limits, || crate::media_probe::run(&req))),
+        Err(e) => answer::<()>(Err(e)),
+    };
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&out).and_then(|_| stdout.flush());
     if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) }
+}
+
+/// Runs `work` with libav*'s allocation cap set, turning a panic into an error.
+fn run_in_child<T>(
+    limits: &Limits,
+    work: impl FnOnce() -> Result<T, TranscodeError> + std::panic::UnwindSafe,
+) -> Result<T, TranscodeError> {
+    crate::init()?;
+    // SAFETY: plain setter of a libavutil global, before any allocation it governs.
+    unsafe { ffmpeg_next::ffi::av_max_alloc(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX)) };
+    std::panic::catch_unwind(work)
+        .unwrap_or_else(|_| Err(TranscodeError::new(ErrorKind::Internal, "the transcode child panicked")))
+}
+
+/// Whether a result is `Ok`, and its JSON.
+fn answer<T: Serialize>(result: Result<T, TranscodeError>) -> (bool, Vec<u8>) {
+    (result.is_ok(), serde_json::to_vec(&result).unwrap_or_default())
 }
 
 fn max_rss_kib() -> Option<u64> {

@@ -3,7 +3,9 @@
 //! preservation copies under a declared policy (`config/normalisation.toml`),
 //! using the FFmpeg libraries through `ffmpeg-next`.
 //!
-//! It owns: the policy format, probing, the decode-encode-validate engine,
+//! It owns: the policy format, probing (in process for the first bytes,
+//! [`sniff`]; in the child for opening and decoding, [`probe_media`]), the
+//! decode-encode-validate engine,
 //! the isolated child process it runs in, and re-running a derivation to
 //! compare hashes. Custody (manifests, events) stays with the caller.
 //!
@@ -21,10 +23,12 @@ pub mod child;
 mod engine;
 mod error;
 mod limits;
+mod media_probe;
 mod policy;
 mod probe;
 mod report;
 mod reproduce;
+mod sniff;
 mod stage;
 
 use std::collections::BTreeMap;
@@ -33,6 +37,7 @@ use std::path::Path;
 
 pub use error::{ErrorKind, TranscodeError};
 pub use limits::Limits;
+pub use media_probe::{MediaProbe, probe_media};
 pub use policy::{
     AudioCodec, AudioSettings, Container, DecodedHash, InputClass, Policy, Rule, VideoCodec, VideoSettings, When,
     load_policy,
@@ -43,6 +48,7 @@ pub use report::{
     OutputStreamStats, ProbeReport, SourceStreamStats, StreamInfo, TranscodeOutcome, Validation,
 };
 pub use reproduce::{ReproduceReport, ReproducedOutput, reproduce};
+pub use sniff::{SCORE_MAX, SCORE_RETRY, Sniffed, sniff};
 pub use stage::{DEFAULT_POLICY, TranscodeStage};
 
 /// Initialises the libraries once; quiet except for errors.

@@ -42,3 +42,17 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// Bounds for probing one file ([`crate::probe_media`]): the same caps on
+    /// declared values, but a minute of wall and CPU time and 2 GiB of
+    /// address space, since it decodes one frame, not the whole file.
+    pub fn for_probe() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            max_cpu: Duration::from_secs(60),
+            max_address_space: 2 << 30,
+            ..Self::default()
+        }
+    }
+}

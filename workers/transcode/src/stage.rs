@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use exhibit_core::event::{Action, ArtefactRef, InputRef};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::manifest::{ArtefactManifest, Derivation, MediaType, ParentRef, ToolInfo};
+use exhibit_core::params::{EventParams, TranscodedParams};
 use exhibit_pipeline::derive::{DeriveInput, TRANSCODE};
-use exhibit_pipeline::{ArtefactBatch, PARAM_JOB_ID, Stage, StageContext, StageError, derivative_manifest};
+use exhibit_pipeline::{ArtefactBatch, Stage, StageContext, StageError, derivative_manifest};
 use exhibit_queue::Job;
 use tracing::instrument;
 
@@ -69,7 +70,7 @@ impl Stage for TranscodeStage {
             return Ok(Vec::new());
         };
         let (policy, limits, out) = (self.policy.clone(), self.limits.clone(), scratch.path().to_owned());
-        let outcome = tokio::task::spawn_blocking(move || transcode(&source, &policy, &out, &limits))
+        let outcome = tokio::task::spawn_blocking(move || transcode(source.path(), &policy, &out, &limits))
             .await
             .map_err(|e| StageError::transient(format!("transcode task failed: {e}")))?
             .map_err(|e| stage_error(&input.path, e))?;
@@ -105,8 +106,12 @@ async fn stage_output(
     tool.libraries = outcome.libraries.clone();
     let mut event = ctx.event(Action::Transcoded, Some(&job.exhibit), tool);
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
-    event.params.insert("rule".into(), output.rule.clone().into());
-    event.params.insert("policy_version".into(), outcome.policy_version.clone().into());
+    let mut params = TranscodedParams {
+        rule: Some(output.rule.clone()),
+        policy_version: Some(outcome.policy_version.clone()),
+        ..Default::default()
+    };
+    event.set_params(EventParams::Transcoded(params.clone()));
     if ctx.index().records(&event) {
         return Ok(());
     }
@@ -121,10 +126,9 @@ async fn stage_output(
     let manifest = manifest(ctx, job, input, outcome, output, &id, &receipt);
     event.artefact =
         Some(ArtefactRef { id: Some(id), sha256: receipt.digests.sha256, size: receipt.size, manifest_sha256: None });
-    event.params.insert("flags".into(), outcome.flags.clone().into());
-    if last {
-        event.params.insert(PARAM_JOB_ID.into(), job.job_id.0.clone().into());
-    }
+    params.flags = Some(outcome.flags.clone());
+    params.job_id = last.then(|| job.job_id.0.clone());
+    event.set_params(EventParams::Transcoded(params));
     batch.add(output.rule.clone(), manifest, event).await
 }
 

@@ -62,8 +62,7 @@ pub fn manifest(case: &CaseId, exhibit_ref: &str, path: Option<&str>, flags: &[&
             mime: "text/plain".into(),
             extension: None,
             detected_by: "test".into(),
-            pronom: None,
-            extension_mismatch: None,
+            ..Default::default()
         },
         timestamps: Timestamps::default(),
         parent: None,

@@ -9,7 +9,6 @@ use exhibit_core::ids::CaseId;
 use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::ArtefactManifest;
 use exhibit_custody::StoredEntry;
-use exhibit_pipeline::PARAM_JOB_ID;
 use exhibit_store::{ObjectStore, StoreErrorKind, read_small};
 
 use super::{JobRecord, JobStatus, NotableEvent, Problem, Projection};
@@ -17,9 +16,6 @@ use crate::error::Result;
 
 /// Largest manifest read; the store's own manifests are far smaller.
 const MANIFEST_LIMIT: u64 = 1 << 20;
-
-/// The `params` key of an OCR event that explains why nothing was OCRed.
-const PARAM_NOT_OCRED: &str = "not_ocred";
 
 /// Projects `entries` (in ledger order) of `case`. A damaged entry or a
 /// manifest that does not match the ledger becomes a [`Problem`]; only a
@@ -29,7 +25,12 @@ pub async fn project_entries(store: &dyn ObjectStore, case: &CaseId, entries: &[
     for stored in entries {
         out.entries += 1;
         match &stored.parsed {
-            Ok(entry) => project_event(store, case, stored.seq, 0, &entry.event, &mut out).await?,
+            Ok(entry) => {
+                for (pos, event) in entry.events().iter().enumerate() {
+                    let pos = u32::try_from(pos).unwrap_or(u32::MAX);
+                    project_event(store, case, stored.seq, pos, event, &mut out).await?;
+                }
+            }
             Err(e) => out.problems.push(Problem {
                 seq: stored.seq,
                 text: format!("ledger entry {} does not parse ({e}); run `exhibit verify --case {case}`", stored.seq),
@@ -49,7 +50,7 @@ async fn project_event(
 ) -> Result<()> {
     if let Some(exhibit) = &event.exhibit {
         let item = (event.action == Action::Described && event.outcome == Outcome::Ok)
-            .then(|| event.params.get("item").cloned())
+            .then(|| event.described_params().and_then(|p| p.item))
             .flatten();
         out.exhibits.push((exhibit.clone(), item));
     }
@@ -76,14 +77,14 @@ async fn project_event(
 fn is_notable(event: &CustodyEvent) -> bool {
     match event.action {
         Action::Failed | Action::Described => true,
-        Action::Explored => event.params.contains_key("truncated"),
-        Action::Ocr => event.params.contains_key(PARAM_NOT_OCRED),
+        Action::Explored => event.explored_params().is_some_and(|p| p.truncated.is_some()),
+        Action::Ocr => event.ocr_params().is_some_and(|p| p.not_ocred.is_some()),
         _ => false,
     }
 }
 
 fn job_record(seq: u64, event: &CustodyEvent) -> Option<JobRecord> {
-    let job_id = event.params.get(PARAM_JOB_ID).and_then(|v| v.as_str()).map(str::to_owned);
+    let job_id = event.typed_params().ok().and_then(|p| p.job_id().map(str::to_owned));
     let status = match event.outcome {
         Outcome::Ok => JobStatus::Done,
         Outcome::Failed { .. } => JobStatus::Failed,

@@ -46,7 +46,7 @@ pub async fn context(store: Arc<dyn ObjectStore>, key: &Path, operator: &str) ->
 }
 
 pub fn intake_stages() -> Vec<Arc<dyn Stage>> {
-    vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)]
+    vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())]
 }
 
 /// Acquires and identifies `source` into `store` as exhibit JS/1.
@@ -131,16 +131,13 @@ impl ObjectStore for CountingStore {
         }
         self.inner.list(prefix).await
     }
-    fn local_path(&self, key: &ObjectKey) -> Option<PathBuf> {
-        self.inner.local_path(key)
-    }
-    fn stages_writes(&self) -> bool {
-        self.inner.stages_writes()
+    async fn link_local(&self, key: &ObjectKey) -> Result<Option<PathBuf>, StoreError> {
+        self.inner.link_local(key).await
     }
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         self.inner.stage(target, body, hashes).await
     }
-    async fn publish(&self, staged: Vec<Staged>, stop_at_conflict: bool) -> Result<Vec<Published>, StoreError> {
-        self.inner.publish(staged, stop_at_conflict).await
+    async fn publish(&self, staged: Vec<Staged>) -> Result<Vec<Published>, StoreError> {
+        self.inner.publish(staged).await
     }
 }

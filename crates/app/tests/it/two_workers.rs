@@ -60,7 +60,7 @@ async fn two_worker_instances_complete_a_case_together_recording_nothing_twice()
     assert!(done.iter().all(|s| s.deliveries > 0), "both workers took jobs: {done:?}");
 
     let entries = exhibit_custody::read_entries(store.as_ref(), &case()).await.unwrap();
-    let events: Vec<_> = entries.into_iter().map(|e| e.parsed.unwrap().event).collect();
+    let events: Vec<_> = entries.into_iter().flat_map(|e| e.parsed.unwrap().events().to_vec()).collect();
     let mut per_artefact: HashMap<(Action, String), usize> = HashMap::new();
     for e in events.iter().filter(|e| matches!(e.action, Action::Acquired | Action::Identified)) {
         assert_eq!(e.outcome, Outcome::Ok);

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::manifest::ToolInfo;
+use exhibit_core::params::{EventParams, FailedParams};
 pub use exhibit_custody::Anchorer;
 use exhibit_custody::{AnchorError, AnchorOutcome, anchor_head};
 use exhibit_pipeline::StageContext;
@@ -118,7 +119,10 @@ async fn record_failure(
     let reason = e.to_string();
     tracing::info!(error = %reason, "anchoring failed");
     let mut event = ctx.event(Action::Failed, Some(exhibit), ToolInfo::exhibit("anchor"));
-    event.params.insert("anchor".into(), json!({"tsa_url": anchorer.url(), "seq": e.seq()}));
+    event.set_params(EventParams::Failed(FailedParams {
+        anchor: Some(json!({"tsa_url": anchorer.url(), "seq": e.seq()})),
+        ..Default::default()
+    }));
     event.outcome = Outcome::Failed { reason: reason.clone() };
     let recorded = ctx.record(event).await;
     let note = recorded.err().map(|e| format!(" (and recording the failure failed too: {e:#})"));
@@ -210,7 +214,10 @@ mod tests {
         let exhibit: ExhibitRef = "JS/1".parse().unwrap();
         let record = |n: u64| {
             let mut event = ctx.event(Action::Accessed, Some(&exhibit), ToolInfo::exhibit("test"));
-            event.params.insert("n".into(), json!(n));
+            event.set_params(exhibit_core::params::EventParams::Accessed(exhibit_core::params::AccessedParams {
+                n: Some(n),
+                ..Default::default()
+            }));
             event
         };
         ctx.record(record(1)).await.unwrap();

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
 use exhibit_core::manifest::ToolInfo;
-use exhibit_report::fixity::{AuditFailure, AuditRecord, OBJECTS_PER_ENTRY, PARAM_AUDIT};
+use exhibit_core::params::{EventParams, VerifiedParams};
+use exhibit_report::fixity::{AuditFailure, AuditRecord, OBJECTS_PER_ENTRY};
 use exhibit_store::ObjectStore;
 use serde_json::{Value, json};
 use tracing::{info, instrument};
@@ -93,7 +94,8 @@ async fn audit_case(
 ) -> anyhow::Result<CaseAudit> {
     let signer = open_signer(config)?;
     let opened = open_case(store.clone(), case, signer.clone(), (&args.keys, config)).await?;
-    let pairs: Vec<(u64, CustodyEvent)> = opened.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
+    let pairs: Vec<(u64, CustodyEvent)> =
+        exhibit_custody::events_of(&opened.entries).map(|(seq, e)| (seq, e.clone())).collect();
     let targets =
         crate::fixity_views::with_views(store.as_ref(), case, &opened.entries, audit_targets(&opened.entries)).await?;
     let total = targets.len();
@@ -138,8 +140,9 @@ async fn record(
                 }
             }
         }
-        let mut params = serde_json::Map::new();
-        params.insert(PARAM_AUDIT.into(), serde_json::to_value(&record)?);
+        let params =
+            EventParams::Verified(VerifiedParams { audit: Some(serde_json::to_value(&record)?), ..Default::default() })
+                .to_map();
         events.push(CustodyEvent {
             at: time::OffsetDateTime::now_utc(),
             case: case.clone(),

@@ -1,9 +1,11 @@
 //! Bundle reconciliation: the pages an operator says a paper bundle has,
-//! against the pages OCR found in the exhibit's scans.
+//! against the pages OCR found in the exhibit's scans; and the jobs that
+//! join each folder bundle's pages into one searchable PDF/A.
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::manifest::ToolInfo;
+use exhibit_core::params::{EventParams, VerifiedParams};
 use exhibit_pipeline::StageContext;
 use serde_json::json;
 
@@ -12,12 +14,10 @@ use serde_json::json;
 fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
     events
         .iter()
-        .filter(|e| {
-            e.action == Action::Ocr
-                && e.exhibit.as_ref() == Some(exhibit)
-                && e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text")
-        })
-        .filter_map(|e| e.params.get("pages").and_then(|p| p.as_u64()))
+        .filter(|e| e.exhibit.as_ref() == Some(exhibit))
+        .filter_map(CustodyEvent::ocr_params)
+        .filter(|p| p.rule.as_deref() == Some("ocr-text"))
+        .filter_map(|p| p.pages)
         .sum()
 }
 
@@ -36,18 +36,37 @@ pub async fn reconcile_pages(
 ) -> anyhow::Result<()> {
     let found = pages_found(events, exhibit);
     let check = json!({"expected_pages": expected, "found_pages": found});
-    let latest = events.iter().rev().find(|e| {
-        e.action == Action::Verified && e.exhibit.as_ref() == Some(exhibit) && e.params.contains_key("bundle")
-    });
-    if latest.is_some_and(|e| e.params.get("bundle") == Some(&check)) {
+    let latest = events
+        .iter()
+        .rev()
+        .filter(|e| e.exhibit.as_ref() == Some(exhibit))
+        .find_map(|e| e.verified_params().and_then(|v| v.bundle));
+    if latest.as_ref() == Some(&check) {
         return Ok(());
     }
     let mismatch = exhibit_ocr::reconcile(Some(expected), usize::try_from(found).unwrap_or(usize::MAX));
     let mut event = ctx.event(Action::Verified, Some(exhibit), ToolInfo::exhibit("bundle"));
-    event.params.insert("bundle".into(), check);
+    event.set_params(EventParams::Verified(VerifiedParams { bundle: Some(check), ..Default::default() }));
     if let Some(reason) = &mismatch {
         event.outcome = Outcome::Failed { reason: format!("exhibit {exhibit}: {reason}") };
     }
     ctx.record(event).await?;
     Ok(())
+}
+
+/// One job per folder bundle of the exhibit (see [`exhibit_ocr::BundleFacts::plan`]).
+pub fn bundle_jobs(
+    ctx: &StageContext,
+    facts: &super::summary_facts::LedgerFacts,
+    exhibit: &ExhibitRef,
+    expected: Option<u32>,
+    config: &crate::config::Config,
+) -> Vec<exhibit_queue::Job> {
+    let version = exhibit_ocr::OcrStage { policy: config.ocr.clone() }.policy_version();
+    facts
+        .bundles
+        .plan(&version, expected)
+        .iter()
+        .filter_map(|b| exhibit_ocr::bundle_job(&ctx.case, exhibit, b, &version))
+        .collect()
 }

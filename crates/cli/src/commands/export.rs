@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::{ArtefactId, CaseId, ExhibitRef};
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_core::params::{EventParams, ExportedParams};
 use exhibit_custody::RecordedArtefact;
 use exhibit_export::{CaseSnapshot, ContentSource, ExportFacts};
 use exhibit_pipeline::{CaseIndex, StageContext};
@@ -90,7 +91,7 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
     if let Some(typed) = &args.exhibit {
-        let events = case.entries.iter().map(|e| &e.event);
+        let events = exhibit_custody::events_of(&case.entries).map(|(_, e)| e);
         args.exhibit = Some(super::export_checks::recorded_exhibit(events, &args.case, typed)?);
     }
     let report = match args.report.as_deref() {
@@ -116,7 +117,7 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
         CaseIndex::default(),
     );
     let mut event = ctx.event(Action::Exported, args.exhibit.as_ref(), ToolInfo::exhibit("export"));
-    event.params.insert("artefacts".into(), json!(snapshot.artefacts.len()));
+    let mut params = ExportedParams { artefacts: Some(snapshot.artefacts.len() as u64), ..Default::default() };
     let mut status = ExitCode::SUCCESS;
     if let Some(dir) = &args.bagit {
         let facts = ExportFacts {
@@ -134,8 +135,7 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
         match write_bag(dir.clone(), snapshot.clone(), facts, source).await? {
             Ok(summary) => {
                 println!("bag: {} ({} files, {} bytes)", dir.display(), summary.files, summary.bytes);
-                event.params.insert(
-                    "bagit".into(),
+                params.bagit = Some(
                     json!({"dir": dir.display().to_string(), "files": summary.files, "bytes": summary.bytes, "manifest_sha256": summary.manifest_sha256}),
                 );
             }
@@ -145,7 +145,7 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
                 if conflict {
                     return Ok(ExitCode::from(EXIT_USAGE));
                 }
-                event.params.insert("bagit".into(), json!({"dir": dir.display().to_string()}));
+                params.bagit = Some(json!({"dir": dir.display().to_string()}));
                 event.outcome = Outcome::Failed { reason: format!("bag not made: {e}") };
                 status = ExitCode::from(EXIT_VERIFY_FAILED);
             }
@@ -154,8 +154,9 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
     if let Some(path) = &args.case_uco {
         let sha256 = write_case_uco(path, &snapshot)?;
         println!("case/uco: {}", path.display());
-        event.params.insert("case_uco".into(), json!({"file": path.display().to_string(), "sha256": sha256}));
+        params.case_uco = Some(json!({"file": path.display().to_string(), "sha256": sha256}));
     }
+    event.set_params(EventParams::Exported(params));
     ctx.record(event).await?;
     if let Some(exhibit) = args.exhibit.as_ref().or(snapshot.artefacts.first().map(|a| &a.manifest.exhibit)) {
         super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), exhibit).await;

@@ -56,7 +56,7 @@ pub async fn read_snapshot(
         exhibit: exhibit.cloned(),
         artefacts,
         ledger,
-        events: entries.iter().map(|e| (e.seq, e.event.clone())).collect(),
+        events: exhibit_custody::events_of(entries).map(|(seq, e)| (seq, e.clone())).collect(),
         anchors: read_anchors(store, case).await?,
         head,
         report,

@@ -11,6 +11,7 @@ use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_core::params::{AccessedParams, EventParams};
 use exhibit_custody::RecordedArtefact;
 use exhibit_pipeline::{CaseIndex, StageContext};
 
@@ -165,7 +166,7 @@ async fn record_access(
     event.artefact =
         Some(ArtefactRef { id: Some(manifest.id), sha256: record.sha256, size: record.size, manifest_sha256: None });
     let target = args.output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
-    event.params.insert("output".into(), target.into());
+    event.set_params(EventParams::Accessed(AccessedParams { output: Some(target), ..Default::default() }));
     ctx.record(event).await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
-use exhibit_ocr::OcrStage;
+use exhibit_ocr::{OcrBundleStage, OcrStage};
 use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{Completions, RunId, Stage, StageContext, Tally, WorkerConfig, run_in_process};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
@@ -84,8 +84,8 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     refuse_non_portable_new_case(store.as_ref(), &args.case).await?;
     let signer = open_signer(&config)?;
     let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    exhibit = crate::spelling::resolve_exhibit(case.entries.iter().map(|e| &e.event), &exhibit);
-    let entries = case.entries.iter().map(|e| (e.seq, e.event.clone())).collect();
+    exhibit = crate::spelling::resolve_exhibit(exhibit_custody::events_of(&case.entries).map(|(_, e)| e), &exhibit);
+    let entries = exhibit_custody::events_of(&case.entries).map(|(seq, e)| (seq, e.clone())).collect();
     let mut facts = LedgerFacts::new(&exhibit, entries);
     let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
@@ -112,9 +112,13 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     // files of a cue sheet) is in the store. A phase ends when every job of
     // its stages has a completion record; later phases' jobs wait on the
     // queue meanwhile.
-    let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)];
-    let explore: Vec<Arc<dyn Stage>> =
-        vec![Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone() })];
+    let identify = IdentifyStage { policy: config.identify };
+    let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(identify)];
+    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage {
+        limits: config.limits,
+        policy: config.explore.clone(),
+        identify: config.identify,
+    })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
@@ -133,6 +137,18 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
         jobs = summary.deferred;
     }
     facts.catch_up(&ctx).await?;
+    let bundles = super::bundle::bundle_jobs(&ctx, &facts, &exhibit, args.pages, &config);
+    if !bundles.is_empty() {
+        let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(OcrBundleStage { policy: config.ocr.clone() })];
+        let stages = progress.begin(Phase::Bundle, stages, &bundles, (0, 0));
+        let worker =
+            WorkerConfig { concurrency: 1, max_attempts: config.ingest.max_attempts, ..WorkerConfig::new(stages) };
+        run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (bundles, false))
+            .await
+            .context("ingest stopped; rerun the same command to resume")?;
+        progress.end();
+        facts.catch_up(&ctx).await?;
+    }
     if let Some(expected) = args.pages {
         super::bundle::reconcile_pages(&ctx, &facts.events, &exhibit, expected).await?;
         facts.catch_up(&ctx).await?;

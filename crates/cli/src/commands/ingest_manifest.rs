@@ -12,10 +12,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use exhibit_core::Sha256Digest;
-use exhibit_core::event::Action;
+use exhibit_core::event::{Action, CustodyEvent};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::item::ItemRecord;
 use exhibit_core::manifest::ToolInfo;
+use exhibit_core::params::{DescribedParams, EventParams};
 use exhibit_custody::LedgerEntry;
 use exhibit_pipeline::StageContext;
 use serde::Serialize;
@@ -148,19 +149,19 @@ pub async fn describe(
     let latest = entries
         .iter()
         .rev()
-        .map(|e| &e.event)
+        .flat_map(|e| e.events().iter().rev())
         .find(|e| e.action == Action::Described && e.exhibit.as_ref() == Some(exhibit));
-    let previous: ItemRecord = latest
-        .and_then(|e| e.params.get("item"))
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
+    let latest = latest.and_then(CustodyEvent::described_params);
+    let previous: ItemRecord = latest.as_ref().and_then(DescribedParams::item_record).unwrap_or_default();
     let value = serde_json::to_value(item.item.merged_over(&previous, &item.cleared))?;
-    if latest.is_some_and(|e| e.params.get("item") == Some(&value)) {
+    if latest.is_some_and(|p| p.item.as_ref() == Some(&value)) {
         return Ok(());
     }
     let mut event = ctx.event(Action::Described, Some(exhibit), ToolInfo::exhibit("manifest"));
-    event.params.insert("item".into(), value);
-    event.params.insert("manifest".into(), json!({"sha256": item.manifest_sha256.to_hex(), "row": item.place}));
+    event.set_params(EventParams::Described(DescribedParams {
+        item: Some(value),
+        manifest: Some(json!({"sha256": item.manifest_sha256.to_hex(), "row": item.place})),
+    }));
     ctx.record(event).await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::layout::object_key;
+use exhibit_core::params::EventParams;
 use exhibit_intake::explore::listing::ListingLine;
 
 use super::listing_formats::{Csv, Dfxml, Json, Renderer};
@@ -83,7 +84,7 @@ async fn render(
         return Ok(false);
     }
     let mut renderer: Box<dyn Renderer> = match format {
-        Format::Dfxml => Box::new(Dfxml::default()),
+        Format::Dfxml => Box::new(Dfxml::with_item(latest_item(events, exhibit))),
         Format::Csv => Box::new(Csv),
         Format::Json => Box::new(Json::with_item(latest_item(events, exhibit))),
     };
@@ -115,7 +116,7 @@ fn latest_item(
         .iter()
         .rev()
         .filter(|e| e.action == Action::Described && e.outcome == Outcome::Ok && e.exhibit.as_ref() == Some(exhibit))
-        .find_map(|e| serde_json::from_value(e.params.get("item")?.clone()).ok())
+        .find_map(|e| e.described_params()?.item_record())
 }
 
 /// Listings recorded by successful `explored` events of this exhibit, with
@@ -131,8 +132,10 @@ fn listings(events: &[exhibit_core::event::CustodyEvent], exhibit: &ExhibitRef) 
                 .iter()
                 .filter(|a| a.action == Action::Acquired || a.action == Action::Extracted)
                 .find(|a| a.artefact.as_ref().and_then(|x| x.id.as_ref()) == Some(&image.id))
-                .and_then(|a| {
-                    a.params.get("facts")?.get("source")?.get("path")?.get("display")?.as_str().map(str::to_owned)
+                .and_then(|a| match a.typed_params().ok()? {
+                    EventParams::Acquired(p) => p.source_display().map(str::to_owned),
+                    EventParams::Extracted(p) => p.facts?.pointer("/source/path/display")?.as_str().map(str::to_owned),
+                    _ => None,
                 })
                 .unwrap_or_else(|| image.id.to_string());
             Some(Stored { image_path, sha256: artefact.sha256 })

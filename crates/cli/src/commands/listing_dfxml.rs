@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::item::ItemRecord;
 use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
 use exhibit_intake::explore::name_text::escape as name_text;
 
@@ -12,6 +13,8 @@ use super::listing_formats::{Renderer, type_letter, when};
 /// `<fileobject>`s with `<byte_runs>` and `<hashdigest>`s.
 #[derive(Default)]
 pub struct Dfxml {
+    /// What the exhibit's item manifest row said, written in `<metadata>`.
+    item: Option<ItemRecord>,
     open_volume: bool,
     next_id: u64,
     volume_offset: u64,
@@ -46,6 +49,25 @@ fn esc_bytes(bytes: &[u8]) -> String {
 }
 
 impl Dfxml {
+    /// DFXML whose `<metadata>` carries the exhibit's item record.
+    pub fn with_item(item: Option<ItemRecord>) -> Self {
+        Self { item, ..Self::default() }
+    }
+
+    /// `<exhibit:item>` with one element per recorded field, named as in
+    /// the item manifest's JSON (`seized_by`, `device_serial`...).
+    fn item(&self, out: &mut dyn Write, exhibit: &ExhibitRef) -> anyhow::Result<()> {
+        let Some(item) = &self.item else { return Ok(()) };
+        let serde_json::Value::Object(fields) = serde_json::to_value(item)? else { return Ok(()) };
+        writeln!(out, "    <exhibit:item exhibit='{}'>", esc(exhibit.as_str()))?;
+        for (name, value) in &fields {
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            writeln!(out, "      <exhibit:{name}>{}</exhibit:{name}>", esc(&text))?;
+        }
+        writeln!(out, "    </exhibit:item>")?;
+        Ok(())
+    }
+
     fn close_volume(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         if self.open_volume {
             writeln!(out, "  </volume>")?;
@@ -125,13 +147,23 @@ impl Dfxml {
     /// is where its bytes are in the image, so `dd` can cut them out;
     /// `fill='0'` runs are zeros that are not in the image (sparse runs, and
     /// runs past the end of a truncated image, marked `exhibit:missing`).
+    /// A compressed file's runs (`exhibit:transform`, e.g. `zisofs`) are
+    /// its stored, encoded stream, not clipped to its decoded size: `dd`
+    /// rebuilds that stream, which must then be decoded.
     fn byte_runs(&self, out: &mut dyn Write, e: &EntryRow) -> std::io::Result<()> {
         if e.extents.is_empty() {
             return Ok(());
         }
-        writeln!(out, "      <byte_runs>")?;
+        // Only kinds this version decodes; the attribute is the reader's.
+        let transform =
+            e.attributes.get("compression").map(String::as_str).filter(|k| matches!(*k, "zisofs" | "lznt1"));
+        match transform {
+            Some(kind) => writeln!(out, "      <byte_runs exhibit:transform='{kind}'>")?,
+            None => writeln!(out, "      <byte_runs>")?,
+        }
         for x in &e.extents {
-            let end = x.file_offset.saturating_add(x.len).min(e.size);
+            let whole = x.file_offset.saturating_add(x.len);
+            let end = if transform.is_some() { whole } else { whole.min(e.size) };
             let Some(fs) = x.volume_offset else {
                 if x.file_offset < end {
                     writeln!(
@@ -200,7 +232,9 @@ impl Renderer for Dfxml {
             out,
             "  <!-- Names are escaped reversibly: \\\\ is a backslash, \\xHH a byte that is not UTF-8, \\u{{H}} a control or other character XML cannot carry. -->"
         )?;
-        writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>\n  </metadata>")?;
+        writeln!(out, "  <metadata>\n    <dc:type>Disk Image</dc:type>")?;
+        self.item(out, exhibit)?;
+        writeln!(out, "  </metadata>")?;
         writeln!(
             out,
             "  <creator version='1.0'>\n    <program>exhibit</program>\n    <version>{}</version>",

@@ -20,6 +20,7 @@ mod listing_formats;
 mod manifest_json;
 mod manifest_rows;
 mod reproduce;
+mod reproduce_bundle;
 mod show;
 mod show_tree;
 mod status;

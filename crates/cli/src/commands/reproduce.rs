@@ -9,6 +9,7 @@ use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::layout::manifest_key;
 use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
+use exhibit_core::params::{EventParams, VerifiedParams};
 use exhibit_pipeline::{CaseIndex, StageContext};
 
 use super::ingest::transcode_stage;
@@ -35,10 +36,12 @@ pub struct ReproduceArgs {
 }
 
 /// What the re-run produced, against what was recorded.
-struct Comparison {
-    compared: &'static str,
-    recorded: String,
-    reproduced: String,
+pub(super) struct Comparison {
+    pub(super) compared: &'static str,
+    pub(super) recorded: String,
+    pub(super) reproduced: String,
+    /// The inputs it was made from, in order (a bundle's page PDFs; else the parent).
+    pub(super) inputs: Vec<InputRef>,
 }
 
 pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
@@ -66,13 +69,13 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
     let (Some(derivation), Some(parent)) = (&manifest.derivation, &manifest.parent) else {
         bail!("artefact {} is not a derivative; only derivatives can be reproduced", args.artefact);
     };
-    // The source may be a view into an image: then a verified copy of it.
+    // A checked local copy of the source: a hard link where the store is
+    // local, else (and for a view into an image) a verified download.
     let scratch = exhibit_pipeline::scratch_dir()?;
-    let source = source_file(&ctx, &parent.id, &parent.sha256, scratch.path()).await?;
-    let comparison = match manifest.tool.name.as_str() {
-        "exhibit/transcode" => reproduce_transcode(&config, &source, &manifest, derivation).await?,
-        "exhibit/ocr" => reproduce_ocr(&config, &source, &manifest, derivation).await?,
-        other => bail!("artefacts made by {other} cannot be reproduced by this version"),
+    let comparison = if derivation.rule == exhibit_ocr::BUNDLE_RULE {
+        super::reproduce_bundle::reproduce(&ctx, &manifest, derivation, scratch.path()).await?
+    } else {
+        reproduce_one(&config, &ctx, &manifest, (derivation, parent), scratch.path()).await?
     };
     let same = comparison.recorded == comparison.reproduced;
     println!(
@@ -90,6 +93,22 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
     );
     record(&ctx, anchorer.as_deref(), &manifest, &comparison, same).await?;
     Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
+}
+
+/// Re-derives a one-parent derivative from a verified copy of its parent.
+async fn reproduce_one(
+    config: &Config,
+    ctx: &StageContext,
+    manifest: &ArtefactManifest,
+    (derivation, parent): (&exhibit_core::manifest::Derivation, &exhibit_core::manifest::ParentRef),
+    scratch: &std::path::Path,
+) -> anyhow::Result<Comparison> {
+    let source = source_file(ctx, &parent.id, &parent.sha256, scratch).await?;
+    Ok(match manifest.tool.name.as_str() {
+        "exhibit/transcode" => reproduce_transcode(config, source.path(), manifest, derivation).await?,
+        "exhibit/ocr" => reproduce_ocr(config, source.path(), manifest, derivation).await?,
+        other => bail!("artefacts made by {other} cannot be reproduced by this version"),
+    })
 }
 
 async fn reproduce_transcode(
@@ -121,11 +140,12 @@ async fn reproduce_transcode(
             compared: "file SHA-256",
             recorded: manifest.digests.sha256.to_hex(),
             reproduced: output.sha256.clone(),
+            inputs: Vec::new(),
         }
     } else {
         let recorded = derivation.details.get("decoded_sha256").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         let reproduced = output.decoded_sha256.clone().unwrap_or_default();
-        Comparison { compared: "decoded-content SHA-256", recorded, reproduced }
+        Comparison { compared: "decoded-content SHA-256", recorded, reproduced, inputs: Vec::new() }
     })
 }
 
@@ -166,6 +186,7 @@ async fn reproduce_ocr(
         compared: "file SHA-256",
         recorded: manifest.digests.sha256.to_hex(),
         reproduced: exhibit_core::digest::Sha256Digest::of(&bytes).to_hex(),
+        inputs: Vec::new(),
     })
 }
 
@@ -183,12 +204,16 @@ async fn record(
         size: manifest.size,
         manifest_sha256: None,
     });
-    if let Some(parent) = &manifest.parent {
+    event.inputs = c.inputs.clone();
+    if let (true, Some(parent)) = (event.inputs.is_empty(), &manifest.parent) {
         event.inputs = vec![InputRef { id: parent.id.clone(), sha256: parent.sha256 }];
     }
-    event.params.insert("reproduced".into(), same.into());
-    event.params.insert("compared".into(), c.compared.into());
-    event.params.insert("reproduced_hash".into(), c.reproduced.clone().into());
+    event.set_params(EventParams::Verified(VerifiedParams {
+        reproduced: Some(same),
+        compared: Some(c.compared.into()),
+        reproduced_hash: Some(c.reproduced.clone()),
+        ..Default::default()
+    }));
     if !same {
         event.outcome = Outcome::Failed {
             reason: format!("re-running the derivation gave {} instead of {}", c.reproduced, c.recorded),
@@ -199,15 +224,15 @@ async fn record(
     Ok(())
 }
 
-/// A verified copy of the derivative's source in `dir`, re-hashed against
+/// A checked local copy of the derivative's source, re-hashed against
 /// `sha256` (from the derivative's recorded manifest). A source that is
 /// missing or fails its hash is stored damage (exit 1), not bad input.
-async fn source_file(
+pub(super) async fn source_file(
     ctx: &StageContext,
     id: &ArtefactId,
     sha256: &exhibit_core::digest::Sha256Digest,
     dir: &std::path::Path,
-) -> anyhow::Result<std::path::PathBuf> {
+) -> anyhow::Result<exhibit_store::LocalCopy> {
     let what = "cannot read the source of the derivative";
     let manifest =
         exhibit_store::view::read_manifest(ctx.store.as_ref(), &ctx.case, id).await.map_err(|e| classify(e, what))?;

@@ -181,7 +181,7 @@ fn failures(notable: &[(u64, CustodyEvent)]) -> Vec<Failure> {
                 seq_hint: *seq,
                 exhibit: e.exhibit.clone(),
                 reason: reason.clone(),
-                input: e.params.get("input").cloned().unwrap_or_default(),
+                input: e.failed_params().and_then(|p| p.input).unwrap_or_default(),
             }),
             Outcome::Ok => None,
         })

@@ -34,7 +34,9 @@ pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
     let mut children: HashMap<&str, Vec<&ArtefactManifest>> = HashMap::new();
     let mut roots = Vec::new();
     for m in &tree.artefacts {
-        match m.parent.as_ref().map(|p| p.id.as_str()).filter(|p| ids.contains(p)) {
+        // A bundle's PDF comes from many page files: it stands beside them, not under the first.
+        let parent = m.parent.as_ref().map(|p| p.id.as_str()).filter(|p| ids.contains(p) && !is_bundle(m));
+        match parent {
             Some(parent) => children.entry(parent).or_default().push(m),
             None => roots.push(*m),
         }
@@ -48,7 +50,9 @@ pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
     println!("  totals: {}", totals(&tree.artefacts));
 }
 
-fn item_lines(item: &ItemRecord) -> Vec<String> {
+/// The exhibit's metadata but its description, as lines for a person
+/// (unescaped: the caller escapes each line for the terminal).
+pub fn item_lines(item: &ItemRecord) -> Vec<String> {
     let mut seized = Vec::new();
     seized.extend(item.seized_by.as_ref().map(|s| format!("by {s}")));
     seized.extend(item.seized_at.as_ref().map(|s| format!("at {s}")));
@@ -119,7 +123,7 @@ impl Printer<'_, '_> {
     fn node(&self, m: &ArtefactManifest, prefix: &str, last: bool) {
         let (branch, below) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
         let flags = if m.flags.is_empty() { String::new() } else { format!("  [{}]", m.flags.join(", ")) };
-        let pronom = pronom_text(&m.media_type);
+        let pronom = media_text(&m.media_type);
         println!(
             "{prefix}{branch}{}  {}, {}  {}{flags}{pronom}",
             name(m),
@@ -145,6 +149,10 @@ pub fn name(m: &ArtefactManifest) -> String {
             let deleted = if i.allocated { "" } else { " (deleted)" };
             format!("{}{deleted}", path_text(&i.path))
         }
+        (_, _, _, Some(d)) if d.rule == exhibit_ocr::BUNDLE_RULE => {
+            let label = d.details.get("label").and_then(|l| l.as_str()).unwrap_or("searchable PDF of a bundle");
+            escape_name(&format!("{label} ({})", d.rule)).into_owned()
+        }
         (_, _, _, Some(d)) => {
             let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
             let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
@@ -153,6 +161,10 @@ pub fn name(m: &ArtefactManifest) -> String {
         _ if m.flags.iter().any(|f| f == "listing") => "listing of the files found (JSON lines)".into(),
         _ => m.id.to_string(),
     }
+}
+
+fn is_bundle(m: &ArtefactManifest) -> bool {
+    m.derivation.as_ref().is_some_and(|d| d.rule == exhibit_ocr::BUNDLE_RULE)
 }
 
 /// A recorded path as `listing` shows it: its exact bytes when the
@@ -207,16 +219,24 @@ pub fn totals(artefacts: &[&ArtefactManifest]) -> String {
     text
 }
 
+/// `  container avi: mpeg4 video, mp3 audio` for audio and video,
 /// `  PRONOM fmt/43 (JPEG File Interchange Format 1.01)`, and a note when the
-/// name's extension does not fit, or nothing.
-fn pronom_text(media: &exhibit_core::manifest::MediaType) -> String {
+/// name's extension does not fit or a claimed format is unidentified.
+fn media_text(media: &exhibit_core::manifest::MediaType) -> String {
     let mut out = String::new();
+    if let Some(av) = &media.av {
+        let streams: Vec<String> = av.streams.iter().map(|s| format!("{} {}", s.codec, s.kind)).collect();
+        out.push_str(&format!("  container {}: {}", escape_name(&av.container), escape_name(&streams.join(", "))));
+    }
     if let Some(p) = &media.pronom {
         let version = p.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
         out.push_str(&format!("  PRONOM {} ({}{version})", p.puid, p.name));
     }
     if let Some(text) = &media.extension_mismatch {
         out.push_str(&format!("  extension mismatch: {}", escape_name(text)));
+    }
+    if let Some(text) = &media.unidentified {
+        out.push_str(&format!("  unidentified: {}", escape_name(text)));
     }
     out
 }

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::item::ItemRecord;
 use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
 use exhibit_pipeline::{StageContext, Tally};
@@ -82,6 +83,8 @@ pub struct Failure {
 pub struct Summary {
     pub case: CaseId,
     pub exhibit: ExhibitRef,
+    /// What the latest item manifest row said about the exhibit, or `null`.
+    pub item: Option<ItemRecord>,
     pub exit: u8,
     pub counts: Counts,
     pub artefacts: Vec<ArtefactRow>,
@@ -103,6 +106,7 @@ impl Summary {
         let mut summary = Self {
             case: ctx.case.clone(),
             exhibit: exhibit.clone(),
+            item: facts.item.clone(),
             exit: 0,
             counts: counts(&artefacts, items, &ctx.tally),
             artefacts,

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
-use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT};
+use exhibit_core::params::FailedParams;
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED};
 
 use super::summary::Attention;
 
@@ -15,9 +16,11 @@ const TRUNCATED: &str = "the image holds less than it declares; what it holds is
 const DAMAGED_RECORD: &str = "the record is damaged on the evidence itself and cannot be read from this copy; the rest of the image is stored. Note it for the examiner, or ingest a better copy of the media if one exists";
 const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what could be decoded. Compare it with the original before relying on it";
 const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
+const UNIDENTIFIED: &str = "its signature claims audio or video, but libavformat opens no stream of it that decodes: it is typed application/octet-stream and gets no access copy; the original is stored intact. It may be damaged, or not media at all; open it with a tool that knows the claimed format";
 const LIMIT: &str = "a configured limit refused it (named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that limits.* key in the configuration (see config/exhibit.toml)";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
+const BUNDLE_MISSING: &str = "a page file of the bundle's folder is not in its searchable PDF (reason above). Rescan or replace that page and ingest the folder again: a new bundle PDF is made beside this one";
 const PAGES: &str =
     "count the paper bundle; scan any page that is missing and ingest it, or rerun with the right --pages";
 
@@ -39,14 +42,16 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
     for e in events {
         let input = subject(e, &label);
         match (&e.action, &e.outcome) {
-            (Action::Failed, Outcome::Failed { reason }) => match e.params.get(PARAM_FAULT).and_then(|f| f.as_str()) {
+            (Action::Failed, Outcome::Failed { reason }) => match e.failed_params().and_then(|p| p.fault).as_deref() {
                 Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
                 Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
                 Some(FAULT_LIMIT) => push("limit", input, reason.clone(), LIMIT),
                 _ => {}
             },
             // An E01 set whose media no longer matches the hash it stores.
-            (Action::Verified, Outcome::Failed { reason }) if e.params.contains_key("segments") => {
+            (Action::Verified, Outcome::Failed { reason })
+                if e.verified_params().is_some_and(|v| v.segments.is_some()) =>
+            {
                 push("damaged-media", input, reason.clone(), DAMAGED_MEDIA);
             }
             (Action::Transcoded, Outcome::Ok) if flagged(e, "damaged") => {
@@ -54,9 +59,13 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
                 push("damaged-media", input, text, DAMAGED_MEDIA);
             }
             (Action::Identified, Outcome::Ok) => {
-                if let Some(text) = e.params.get(exhibit_intake::PARAM_EXTENSION_MISMATCH).and_then(|t| t.as_str()) {
-                    let what = label(e.artefact.as_ref().and_then(|a| a.id.as_ref()));
+                let what = label(e.artefact.as_ref().and_then(|a| a.id.as_ref()));
+                let params = e.identified_params().unwrap_or_default();
+                if let Some(text) = params.extension_mismatch {
                     push("extension-mismatch", what.clone(), format!("{what}: {text}"), EXTENSION);
+                }
+                if let Some(text) = params.unidentified {
+                    push("unidentified", what.clone(), format!("{what}: {text}"), UNIDENTIFIED);
                 }
             }
             (Action::Ocr, Outcome::Ok) => {
@@ -67,7 +76,10 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
             _ => {}
         }
     }
-    if let Some(check) = events.iter().rev().find(|e| e.action == Action::Verified && e.params.contains_key("bundle")) {
+    for (folder, text) in incomplete_bundles(events) {
+        push("page-count-mismatch", folder, text, BUNDLE_MISSING);
+    }
+    if let Some(check) = events.iter().rev().find(|e| e.verified_params().is_some_and(|v| v.bundle.is_some())) {
         if let Outcome::Failed { reason } = &check.outcome {
             let what = check.exhibit.as_ref().map(|x| format!("exhibit {x}")).unwrap_or_default();
             push("page-count-mismatch", what, reason.clone(), PAGES);
@@ -80,8 +92,9 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
 /// for a failed record), else the job input it names (a failed derive
 /// job), by path where the exhibit knows it.
 fn subject(e: &CustodyEvent, label: &impl Fn(Option<&ArtefactId>) -> String) -> String {
-    let input = e.params.get("input");
-    let path = input.and_then(|i| i.get("path")).and_then(|p| p.as_str());
+    let failed = e.failed_params();
+    let input = failed.as_ref().and_then(|f| f.input.as_ref());
+    let path = failed.as_ref().and_then(FailedParams::input_path);
     if let Some(first) = e.inputs.first() {
         // A record inside an image: the image, then the path inside it.
         let image = label(Some(&first.id));
@@ -97,15 +110,15 @@ fn subject(e: &CustodyEvent, label: &impl Fn(Option<&ArtefactId>) -> String) -> 
 }
 
 fn flagged(e: &CustodyEvent, flag: &str) -> bool {
-    e.params.get("flags").and_then(|f| f.as_array()).is_some_and(|f| f.iter().any(|x| x == flag))
+    e.transcoded_params().and_then(|p| p.flags).is_some_and(|f| f.iter().any(|x| x == flag))
 }
 
 /// Pages (from 1) an `ocr-text` event marks for review.
 fn review_pages(e: &CustodyEvent) -> Vec<u64> {
-    if e.params.get("rule").and_then(|r| r.as_str()) != Some("ocr-text") {
+    let Some(ocr) = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text")) else {
         return Vec::new();
-    }
-    let pages = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array());
+    };
+    let pages = ocr.needs_review.as_ref();
     pages.map(|p| p.iter().filter_map(|v| v["page"].as_u64()).map(|n| n + 1).collect()).unwrap_or_default()
 }
 
@@ -117,12 +130,43 @@ pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, Strin
     };
     let mut out: Vec<String> = Vec::new();
     for e in events.iter().filter(|e| e.action == Action::Ocr && matches!(e.outcome, Outcome::Ok)) {
-        if let Some(reason) = e.params.get(exhibit_ocr::PARAM_NOT_OCRED).and_then(|r| r.as_str()) {
+        if let Some(reason) = e.ocr_params().and_then(|p| p.not_ocred) {
             let note = format!("{}: {reason}", subject(e, &label));
             if !out.contains(&note) {
                 out.push(note);
             }
         }
+    }
+    out
+}
+
+/// The latest bundle PDF of each folder that lacks page files, as
+/// (folder, "bundle scans/: 4 of 5 page files ...; missing: ...").
+fn incomplete_bundles(events: &[CustodyEvent]) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let bundle_files = |e: &CustodyEvent| {
+        let params = e.ocr_params().filter(|p| p.rule.as_deref() == Some(exhibit_ocr::BUNDLE_RULE))?;
+        params.bundle_files
+    };
+    let bundles = events.iter().rev().filter(|e| e.action == Action::Ocr);
+    for bundle in bundles.filter_map(bundle_files) {
+        let folder = bundle["folder"].as_str().unwrap_or_default().to_owned();
+        let missing = bundle["missing"].as_array().cloned().unwrap_or_default();
+        if !seen.insert(folder.clone()) || missing.is_empty() {
+            continue;
+        }
+        let files = bundle["page_files"].as_u64().unwrap_or_default();
+        let named: Vec<String> = missing
+            .iter()
+            .map(|m| format!("{} ({})", m["path"].as_str().unwrap_or_default(), m["why"].as_str().unwrap_or_default()))
+            .collect();
+        let text = format!(
+            "bundle {folder}: page count mismatch: {} of {files} page files are in its searchable PDF; missing: {}",
+            files.saturating_sub(missing.len() as u64),
+            named.join("; ")
+        );
+        out.push((format!("bundle {folder}"), text));
     }
     out
 }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent};
 use exhibit_core::ids::ExhibitRef;
+use exhibit_core::item::ItemRecord;
 use exhibit_core::layout::{ledger_key, ledger_prefix, parse_ledger_name};
+use exhibit_core::params::DescribedParams;
 use exhibit_custody::{ENTRY_LIMIT, LedgerEntry};
 use exhibit_pipeline::StageContext;
 
@@ -24,12 +26,23 @@ pub struct LedgerFacts {
     /// The exhibit's events that can need attention, count pages or hold a note, in
     /// ledger order.
     pub events: Vec<CustodyEvent>,
+    /// The exhibit's latest description from an item manifest.
+    pub item: Option<ItemRecord>,
+    /// What the exhibit's scan bundles need from its events.
+    pub bundles: exhibit_ocr::BundleFacts,
 }
 
 impl LedgerFacts {
     /// Facts of `exhibit` from entries read already, as (seq, event).
     pub fn new(exhibit: &ExhibitRef, entries: Vec<(u64, CustodyEvent)>) -> Self {
-        let mut facts = Self { exhibit: exhibit.clone(), seen: 0, first_holder: HashMap::new(), events: Vec::new() };
+        let mut facts = Self {
+            exhibit: exhibit.clone(),
+            seen: 0,
+            first_holder: HashMap::new(),
+            events: Vec::new(),
+            item: None,
+            bundles: exhibit_ocr::BundleFacts::new(exhibit),
+        };
         facts.fold(entries);
         facts
     }
@@ -57,7 +70,7 @@ impl LedgerFacts {
                 .with_context(|| format!("cannot read ledger entry {seq} of case {}", ctx.case))?;
             // An entry that does not parse is `verify`'s to report.
             if let Ok(entry) = LedgerEntry::parse(&bytes) {
-                entries.push((seq, entry.event));
+                entries.extend(entry.events().iter().map(|event| (seq, event.clone())));
             }
         }
         self.fold(entries);
@@ -74,7 +87,16 @@ impl LedgerFacts {
                     }
                 }
             }
-            if event.exhibit.as_ref() == Some(&self.exhibit) && may_need_attention(&event) {
+            self.bundles.note(&event);
+            if event.exhibit.as_ref() != Some(&self.exhibit) {
+                continue;
+            }
+            if event.action == Action::Described {
+                // A description that does not parse is `verify`'s to report.
+                let item = event.described_params().as_ref().and_then(DescribedParams::item_record);
+                self.item = item.or(self.item.take());
+            }
+            if may_need_attention(&event) {
                 self.events.push(event);
             }
         }
@@ -83,13 +105,15 @@ impl LedgerFacts {
 
 fn may_need_attention(e: &CustodyEvent) -> bool {
     match e.action {
-        Action::Explored => e.params.contains_key("truncated"),
+        Action::Explored => e.explored_params().is_some_and(|p| p.truncated.is_some()),
         Action::Failed | Action::Verified | Action::Transcoded => true,
-        Action::Identified => e.params.contains_key(exhibit_intake::PARAM_EXTENSION_MISMATCH),
-        Action::Ocr => {
-            e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text")
-                || e.params.contains_key(exhibit_ocr::PARAM_NOT_OCRED)
+        Action::Identified => {
+            e.identified_params().is_some_and(|p| p.extension_mismatch.is_some() || p.unidentified.is_some())
         }
+        Action::Ocr => e.ocr_params().is_some_and(|p| {
+            let rule = p.rule.as_deref();
+            rule == Some("ocr-text") || rule == Some(exhibit_ocr::BUNDLE_RULE) || p.not_ocred.is_some()
+        }),
         _ => false,
     }
 }

@@ -14,7 +14,13 @@ pub fn print_table(summary: &Summary) {
         ("derivatives", c.derivatives),
         ("duplicates", c.duplicates),
     ];
-    println!("exhibit {} in case {}:", summary.exhibit, summary.case);
+    println!("exhibit {} in case {}:", escape_name(summary.exhibit.as_str()), escape_name(summary.case.as_str()));
+    if let Some(item) = &summary.item {
+        let description = item.description.iter().map(|d| format!("description: {d}"));
+        for line in description.chain(super::show_tree::item_lines(item)) {
+            println!("  {}", escape_name(&line));
+        }
+    }
     for (label, n) in rows {
         println!("  {label:<20} {n:>6}");
     }

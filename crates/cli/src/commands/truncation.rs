@@ -3,16 +3,15 @@
 //! Not a failure (a rerun cannot change it), so `show` and `verify` name
 //! it as a note and ingest as a line that needs attention (exit 3).
 
-use exhibit_core::event::{Action, CustodyEvent};
+use exhibit_core::event::CustodyEvent;
 use serde_json::{Value, json};
 
 /// One note per explored image that was truncated.
 pub fn truncation_notes(events: &[CustodyEvent]) -> Vec<Value> {
     events
         .iter()
-        .filter(|e| e.action == Action::Explored)
         .filter_map(|e| {
-            let fact = e.params.get("truncated")?;
+            let fact = &e.explored_params()?.truncated?;
             let image = fact["image"].as_str().unwrap_or_default();
             let strings = |key: &str| -> Vec<String> {
                 fact[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::event::{CustodyEvent, Outcome};
 use exhibit_core::ids::CaseId;
 use exhibit_custody::{HeadReceipt, VerifyOptions, VerifyReport};
 use exhibit_report::Verdict;
@@ -133,8 +133,9 @@ fn notes(events: &[CustodyEvent]) -> Vec<Value> {
     let mut out = Vec::new();
     for e in events {
         let artefact = e.artefact.as_ref().and_then(|a| a.id.as_ref()).map(|id| id.to_string());
-        if e.action == Action::Ocr && e.params.get("rule").and_then(|r| r.as_str()) == Some("ocr-text") {
-            if let Some(pages) = e.params.get(exhibit_ocr::FLAG_NEEDS_REVIEW).and_then(|p| p.as_array()) {
+        let ocr_text = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text"));
+        if let Some(ocr) = ocr_text {
+            if let Some(pages) = &ocr.needs_review {
                 let list: Vec<String> =
                     pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| (p + 1).to_string()).collect();
                 // Ledgers since the bundle PDF/A work name the scanned file in each page entry.
@@ -148,8 +149,8 @@ fn notes(events: &[CustodyEvent]) -> Vec<Value> {
                 out.push(json!({"kind": "needs-review", "artefact": artefact, "pages": pages, "text": text}));
             }
         }
-        if let (Action::Verified, Outcome::Failed { reason }) = (e.action, &e.outcome) {
-            if e.params.contains_key("bundle") {
+        if let Outcome::Failed { reason } = &e.outcome {
+            if e.verified_params().is_some_and(|v| v.bundle.is_some()) {
                 out.push(json!({"kind": "page-count-mismatch", "exhibit": e.exhibit, "text": reason}));
             }
         }

@@ -89,11 +89,28 @@ impl Sandbox {
     }
 
     /// Every ledger entry file of a case, in order, parsed.
+    /// Every event of the case's ledger with the file of the entry that
+    /// holds it (a batch entry's events each with its file and `seq`).
     pub fn ledger(&self, case: &str) -> Vec<(PathBuf, Value)> {
         let mut files: Vec<PathBuf> =
             std::fs::read_dir(self.case_dir(case).join("ledger")).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
-        files.into_iter().map(|p| (p.clone(), serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap())).collect()
+        let mut out = Vec::new();
+        for path in files {
+            let entry: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            match entry.get("batch").and_then(Value::as_array) {
+                // A batch entry's events, each with the entry's number.
+                Some(events) => {
+                    for event in events {
+                        let mut event = event.clone();
+                        event["seq"] = entry["seq"].clone();
+                        out.push((path.clone(), event));
+                    }
+                }
+                None => out.push((path, entry)),
+            }
+        }
+        out
     }
 }
 

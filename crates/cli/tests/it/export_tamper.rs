@@ -126,6 +126,7 @@ last = sorted(os.listdir(folder))[-1]
 d = json.load(open(folder + "/" + last)); d.pop("sig")
 canon = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 prev = hashlib.sha256(canon(d)).hexdigest()
+if "batch" in d: d = dict(d["batch"][0], seq=d["seq"])
 d["seq"] += 1; d["prev"] = prev; d["action"] = "accessed"; d["actor"]["operator"] = "Forger"
 body = canon(d)
 open(key + ".body", "wb").write(body)

@@ -63,12 +63,56 @@ fn a_3gp_phone_video_is_found_and_gets_an_access_copy() {
     let copies: Vec<&Value> =
         doc["artefacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "derivative").collect();
     assert!(copies.iter().any(|c| c["media_type"] == "video/mp4"), "{doc:#}");
+    // libavformat typed it: container and codecs are in its manifest, and
+    // `show` prints them.
+    let shown = sb.show_json("ID-3GP");
+    let original = shown["artefacts"].as_array().unwrap().iter().find(|a| a["kind"] == "original").unwrap();
+    let av = &original["media_type"]["av"];
+    assert_eq!(av["container"], "mov,mp4,m4a,3gp,3g2,mj2", "{original:#}");
+    assert_eq!(av["brand"], "3gp4");
+    assert_eq!(av["streams"][0]["codec"], "h263");
+    assert_eq!(av["streams"][1]["codec"], "aac");
+    assert!(original["media_type"]["detected_by"].as_str().unwrap().starts_with("libavformat "));
+    let text = String::from_utf8_lossy(&sb.run(&["show", "--case", "ID-3GP"]).stdout).into_owned();
+    assert!(text.contains("container mov,mp4,m4a,3gp,3g2,mj2: h263 video, aac audio"), "{text}");
+}
+
+/// Real headers with garbage after, and files cut short: each is typed or
+/// unidentified, and none is a failed run (exit 2) or a crash.
+#[test]
+fn damaged_media_is_typed_or_unidentified_never_a_failure() {
+    let sb = Sandbox::new();
+    let media = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/media");
+    let garbage: Vec<u8> = (0u32..65_536).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let mut files = Vec::new();
+    for name in ["h263_aac.3gp", "mpeg4_mp3.avi", "wmv2_wma2.wmv", "mpeg1_mp2.mpg"] {
+        let real = std::fs::read(media.join(name)).unwrap();
+        files.push((format!("garbage-{name}"), [&real[..2048], &garbage[..]].concat()));
+        files.push((format!("cut-{name}"), real[..real.len() / 3].to_vec()));
+    }
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    let src = folder(&sb, &named);
+    let (out, doc) = ingest_json(&sb, "ID-DAMAGED", &src);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{doc:#}{}", stderr(&out));
+    assert_eq!(doc["counts"]["failed"], 0, "{doc:#}");
+    for (name, _) in &files {
+        let row = original(&doc, name);
+        let mime = row["media_type"].as_str().unwrap();
+        let typed = mime.starts_with("video/") || mime.starts_with("audio/");
+        let unidentified = doc["attention"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "unidentified" && i["what"].as_str().unwrap().ends_with(name.as_str()));
+        assert!(typed != unidentified, "{name}: {mime}, unidentified {unidentified}: {doc:#}");
+    }
 }
 
 /// The case: among random files, one whose first two bytes are an
 /// ADTS sync word is typed `audio/aac` by `infer`, and no decoder finds a
-/// stream in it. It is unconverted media a person should look at (exit 3),
-/// not a failed run (exit 2).
+/// stream in it. libavformat's check in identify leaves it unidentified:
+/// media a person should look at (exit 3), not a failed run (exit 2), and
+/// no transcode job.
 #[test]
 fn random_bytes_that_look_like_aac_need_attention_not_a_rerun() {
     let sb = Sandbox::new();
@@ -79,11 +123,11 @@ fn random_bytes_that_look_like_aac_need_attention_not_a_rerun() {
     assert_eq!(out.status.code(), Some(3), "{doc:#}{}", stderr(&out));
     assert_eq!(doc["counts"]["failed"], 0, "{doc:#}");
     let items = doc["attention"].as_array().unwrap();
-    assert!(
-        items.iter().any(|i| ["unconverted", "unidentified"].contains(&i["kind"].as_str().unwrap())
-            && i["what"].as_str().unwrap().ends_with("f000123.bin")),
-        "{doc:#}"
-    );
+    assert_eq!(items.len(), 1, "{doc:#}");
+    assert_eq!(items[0]["kind"], "unidentified", "{doc:#}");
+    assert!(items[0]["what"].as_str().unwrap().ends_with("f000123.bin"), "{doc:#}");
+    assert_eq!(original(&doc, "f000123.bin")["media_type"], "application/octet-stream", "{doc:#}");
+    assert_eq!(doc["counts"]["derivatives"], 0, "{doc:#}");
 }
 
 #[test]

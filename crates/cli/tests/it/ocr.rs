@@ -32,12 +32,18 @@ fn scans_get_text_hocr_and_searchable_pdf_and_the_bundle_is_reconciled() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("page-count-mismatch"), "2 pages scanned, 5 expected: {table}");
     let shown = sb.show_json("OCR-1");
-    let derived: Vec<&Value> =
-        shown["artefacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "derivative").collect();
+    let (bundle, derived): (Vec<&Value>, Vec<&Value>) = shown["artefacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "derivative")
+        .partition(|a| a["derivation"]["rule"] == "ocr-bundle-pdf");
     let mimes: Vec<&str> = derived.iter().map(|d| d["media_type"]["mime"].as_str().unwrap()).collect();
     for mime in ["text/plain", "text/vnd.hocr+html", "application/pdf"] {
         assert_eq!(mimes.iter().filter(|m| **m == mime).count(), 2, "{mime} per scan: {mimes:?}");
     }
+    assert_eq!(bundle.len(), 1, "and one PDF of the whole folder");
+    assert_eq!(bundle[0]["derivation"]["details"]["label"], "searchable PDF of scans/ (2 pages)");
     let text = derived.iter().find(|d| d["media_type"]["mime"] == "text/plain").unwrap();
     let pages = &text["derivation"]["details"]["pages"];
     assert!(pages[0]["word_count"].as_u64().unwrap() > 10, "{pages}");

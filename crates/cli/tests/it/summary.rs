@@ -194,10 +194,11 @@ fn an_unreadable_source_is_an_input_error_exit_2() {
     assert!(stderr(&out).contains("secret.txt: cannot be read"), "{}", stderr(&out));
 }
 
-/// Random bytes behind an ID3 tag are typed audio, and no decoder accepts
-/// them: unconverted media that needs a look (exit 3), not a failed run.
+/// Random bytes behind an ID3 tag claim to be audio, and no demuxer or
+/// decoder accepts them: unidentified media that needs a look (exit 3),
+/// not a failed run, and never sent to transcode.
 #[test]
-fn media_no_decoder_accepts_is_unconverted_exit_3_not_a_failure() {
+fn media_no_decoder_accepts_is_unidentified_exit_3_not_a_failure() {
     let sb = Sandbox::new();
     let src = sb.dir.path().join("phone");
     std::fs::create_dir(&src).unwrap();
@@ -212,11 +213,17 @@ fn media_no_decoder_accepts_is_unconverted_exit_3_not_a_failure() {
     assert_eq!(doc["counts"]["failed"], 0);
     let items = doc["attention"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{doc:#}");
-    assert_eq!(items[0]["kind"], "unconverted");
+    assert_eq!(items[0]["kind"], "unidentified");
     assert!(items[0]["what"].as_str().unwrap().ends_with("voice.mp3"), "{doc:#}");
+    assert!(items[0]["text"].as_str().unwrap().contains("its signature says audio/mpeg"), "{doc:#}");
     assert!(!items[0]["advice"].as_str().unwrap().is_empty());
     let original = doc["artefacts"].as_array().unwrap().iter().find(|a| a["kind"] == "original").cloned();
-    assert!(original.is_some_and(|a| a["media_type"].as_str().unwrap().starts_with("audio/")), "{doc:#}");
+    assert!(original.is_some_and(|a| a["media_type"] == "application/octet-stream"), "{doc:#}");
+    // Nothing was sent to transcode, so nothing failed there either.
+    let shown = sb.show_json("SUM-UNCONV");
+    assert!(shown["failures"].as_array().is_none_or(|f| f.is_empty()), "{shown:#}");
+    let manifest = &shown["artefacts"][0]["media_type"];
+    assert!(manifest["unidentified"].as_str().unwrap().contains("no demuxer or decoder accepts it"), "{shown:#}");
 }
 
 /// A blank scan: OCR finds no words and marks the page for review; the

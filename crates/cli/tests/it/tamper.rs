@@ -28,6 +28,14 @@ fn object_path(sb: &Sandbox, artefact: &Value) -> std::path::PathBuf {
     sb.case_dir(CASE).join("objects/sha256").join(artefact["digests"]["sha256"].as_str().unwrap())
 }
 
+/// The ledger's entry files in order (a batch entry holds many events).
+fn entry_files(sb: &Sandbox) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = sb.ledger(CASE).into_iter().map(|(p, _)| p).collect();
+    files.dedup();
+    assert!(files.len() >= 4, "the case needs four entries: {files:?}");
+    files
+}
+
 fn expect_failure(sb: &Sandbox, kind: &str) -> Vec<Value> {
     let (code, report) = sb.verify_json(CASE);
     assert_eq!(code, 1, "verify should fail with {kind}: {report:#}");
@@ -112,8 +120,8 @@ fn deleted_entry_is_named() {
 #[test]
 fn swapped_entries_are_named() {
     let (sb, _) = ingested();
-    let ledger = sb.ledger(CASE);
-    let (a, b) = (&ledger[2].0, &ledger[3].0);
+    let files = entry_files(&sb);
+    let (a, b) = (&files[2], &files[3]);
     let (bytes_a, bytes_b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
     overwrite(a, &bytes_b);
     overwrite(b, &bytes_a);
@@ -125,9 +133,10 @@ fn swapped_entries_are_named() {
 #[test]
 fn replaced_signature_is_named() {
     let (sb, _) = ingested();
-    let ledger = sb.ledger(CASE);
-    let (path, mut entry) = ledger[2].clone();
-    entry["sig"] = ledger[3].1["sig"].clone();
+    let files = entry_files(&sb);
+    let read = |p: &std::path::PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let (path, mut entry) = (files[2].clone(), read(&files[2]));
+    entry["sig"] = read(&files[3])["sig"].clone();
     overwrite(&path, &exhibit_core::canonical::to_canonical_vec(&entry).unwrap());
     let found = expect_failure(&sb, "bad-signature");
     assert_eq!(found[0]["seq"], 3);

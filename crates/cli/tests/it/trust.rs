@@ -81,7 +81,7 @@ fn rewrite_ledger(sb: &Sandbox, key: &Path, old: Sha256Digest, new: Sha256Digest
     let signer = exhibit_custody::Signer::load(key).unwrap();
     let mut prev = None;
     for (path, mut entry) in entries(sb) {
-        let event = &mut entry.event;
+        let event = &mut entry.events_mut()[0];
         event.actor.public_key = signer.public_key_openssh();
         event.actor.operator = "DC Someone Else".into();
         if event.params.contains_key("public_key") {

@@ -80,11 +80,11 @@ fn verify_flags_entries_that_disagree_on_an_artefacts_content() {
     let planted = Sha256Digest::of(b"planted");
     entry.prev = Some(entry.body_sha256().unwrap());
     entry.seq += 1;
-    let artefact = entry.event.artefact.as_mut().unwrap();
+    let artefact = entry.events_mut()[0].artefact.as_mut().unwrap();
     artefact.id = Some(manifest["id"].as_str().unwrap().parse().unwrap());
     artefact.sha256 = planted;
     artefact.manifest_sha256 = None;
-    entry.event.action = exhibit_core::event::Action::Accessed;
+    entry.events_mut()[0].action = exhibit_core::event::Action::Accessed;
     entry.sig = signer.sign(&entry.body_bytes().unwrap()).unwrap();
     let forged = path.with_file_name(format!("{:020}.json", entry.seq));
     std::fs::write(&forged, entry.file_bytes().unwrap()).unwrap();

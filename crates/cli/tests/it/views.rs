@@ -28,7 +28,7 @@ pub fn manifests(sb: &Sandbox, case: &str) -> Vec<Value> {
         .collect()
 }
 
-fn object_path(sb: &Sandbox, case: &str, sha256: &str) -> PathBuf {
+pub fn object_path(sb: &Sandbox, case: &str, sha256: &str) -> PathBuf {
     sb.case_dir(case).join("objects/sha256").join(sha256)
 }
 
@@ -45,7 +45,7 @@ pub fn assert_views_only(sb: &Sandbox, case: &str) -> Vec<Value> {
     views
 }
 
-fn get(sb: &Sandbox, case: &str, id: &str) -> std::process::Output {
+pub fn get(sb: &Sandbox, case: &str, id: &str) -> std::process::Output {
     let out = sb.dir.path().join(format!("get-{id}"));
     let _ = std::fs::remove_file(&out);
     let res = sb.run(&["get", "--case", case, id, "-o", out.to_str().unwrap()]);
@@ -113,7 +113,7 @@ fn the_copy_policy_stores_files_as_objects() {
 }
 
 /// Image byte offsets `[start, end)` a view's runs read.
-fn base_ranges(view: &Value) -> Vec<(u64, u64)> {
+pub fn base_ranges(view: &Value) -> Vec<(u64, u64)> {
     view["view"]["runs"]
         .as_array()
         .unwrap()
@@ -122,19 +122,19 @@ fn base_ranges(view: &Value) -> Vec<(u64, u64)> {
         .collect()
 }
 
-fn covers(view: &Value, byte: u64) -> bool {
+pub fn covers(view: &Value, byte: u64) -> bool {
     base_ranges(view).iter().any(|&(a, b)| a <= byte && byte < b)
 }
 
 /// Flips `byte` of the stored object `sha256`.
-fn flip(sb: &Sandbox, case: &str, sha256: &str, byte: u64) {
+pub fn flip(sb: &Sandbox, case: &str, sha256: &str, byte: u64) {
     let path = object_path(sb, case, sha256);
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[byte as usize] ^= 0x5a;
     overwrite(&path, &bytes);
 }
 
-fn broken_views(report: &Value) -> BTreeSet<String> {
+pub fn broken_views(report: &Value) -> BTreeSet<String> {
     problems(report, "view-broken").iter().map(|p| p["artefact"].as_str().unwrap().to_owned()).collect()
 }
 

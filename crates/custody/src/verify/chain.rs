@@ -6,7 +6,6 @@ use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::Action;
 use exhibit_core::ids::CaseId;
 use exhibit_store::ObjectStore;
-use serde_json::Value;
 use tracing::{Instrument, debug, info_span};
 
 use super::{EntryFault, Problem};
@@ -74,7 +73,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
             }
             Ok(entry) => match entry.body_bytes() {
                 Ok(body) => {
-                    let sig_ok = verify_signature(&entry.event.actor.public_key, &body, &entry.sig);
+                    let sig_ok = verify_signature(entry.signer_key(), &body, &entry.sig);
                     parsed.push(Parsed { file_seq: s.seq, hash: Sha256Digest::of(&body), entry, sig_ok });
                 }
                 Err(e) => {
@@ -98,18 +97,22 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
         }
     }
     let last_body = by_body.keys().last().copied().unwrap_or(0);
+    let mut batch_changes = Vec::new();
 
     for p in &parsed {
-        if p.entry.event.case != *case {
+        if let Some(other) = p.entry.events().iter().find(|e| e.case != *case) {
             by_seq.entry(p.file_seq).or_insert(Problem::EntryAltered {
                 seq: p.file_seq,
                 cause: EntryFault::WrongCase,
-                detail: Some(format!("case {}", p.entry.event.case)),
+                detail: Some(format!("case {}", other.case)),
             });
         }
         if p.sig_ok {
             continue;
         }
+        batch_changes.extend(
+            p.entry.batch_faults().into_iter().map(|fault| Problem::BatchEventChanged { seq: p.file_seq, fault }),
+        );
         let next_links = by_body.get(&(p.entry.seq + 1)).map(|&j| parsed[j].entry.prev == Some(p.hash));
         let problem = match next_links {
             Some(true) => Problem::BadSignature { seq: p.file_seq },
@@ -150,6 +153,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
         unexpected.into_iter().map(|k| Problem::UnexpectedFile { key: k.to_string() }).collect();
     problems.extend(reordered);
     problems.extend(by_seq.into_values());
+    problems.extend(batch_changes);
     problems.sort_by_key(problem_seq);
     let signed = trusted.iter().filter(|p| p.sig_ok).map(|p| signed_by(p)).collect();
     let hashes = by_body.iter().map(|(&seq, &i)| (seq, parsed[i].hash)).collect();
@@ -171,9 +175,9 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
     let mut known: Vec<String> = Vec::new();
     let mut unknown = Vec::new();
     for p in trusted.iter().filter(|p| p.sig_ok) {
-        let signer = normalise_public_key(&p.entry.event.actor.public_key);
-        if p.entry.event.action == Action::KeyAdded {
-            let added = p.entry.event.params.get("public_key").and_then(Value::as_str).and_then(normalise_public_key);
+        let signer = normalise_public_key(p.entry.signer_key());
+        for event in p.entry.events().iter().filter(|e| e.action == Action::KeyAdded) {
+            let added = crate::ledger::added_key(event).as_deref().and_then(normalise_public_key);
             if let (Some(added), Some(signer)) = (added, &signer) {
                 if (&added == signer || known.contains(signer)) && !known.contains(&added) {
                     known.push(added);
@@ -188,12 +192,9 @@ fn check_keys(trusted: &[&Parsed]) -> (Vec<String>, Vec<u64>) {
 }
 
 fn signed_by(p: &Parsed) -> Signed {
-    let event = &p.entry.event;
-    let added = match event.action {
-        Action::KeyAdded => event.params.get("public_key").and_then(Value::as_str).map(str::to_owned),
-        _ => None,
-    };
-    Signed { seq: p.file_seq, at: event.at, signer: event.actor.public_key.clone(), added }
+    let added = p.entry.events().iter().filter(|e| e.action == Action::KeyAdded).find_map(crate::ledger::added_key);
+    let at = p.entry.at().unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    Signed { seq: p.file_seq, at, signer: p.entry.signer_key().to_owned(), added }
 }
 
 /// Sort key: ledger-wide problems first, then by entry.
@@ -203,6 +204,7 @@ fn problem_seq(p: &Problem) -> u64 {
         | Problem::EntryMissing { seq }
         | Problem::EntriesReordered { seq, .. }
         | Problem::BadSignature { seq }
+        | Problem::BatchEventChanged { seq, .. }
         | Problem::UnknownKey { seq } => *seq,
         _ => 0,
     }

@@ -25,25 +25,35 @@ pub(super) fn backdated(entries: &[LedgerEntry], anchor: Option<(u64, OffsetDate
     let mut problems = Vec::new();
     for pair in entries.windows(2) {
         let (prev, entry) = (&pair[0], &pair[1]);
-        if entry.seq == prev.seq + 1 && entry.event.at + TOLERANCE < prev.event.at {
+        let (Some(at), Some(prev_at)) = (earliest(entry), prev.at()) else { continue };
+        if entry.seq == prev.seq + 1 && at + TOLERANCE < prev_at {
             problems.push(Problem::EntryBackdated {
                 seq: entry.seq,
-                at: stamp(entry.event.at),
+                at: stamp(at),
                 after: prev.seq,
-                after_at: stamp(prev.event.at),
+                after_at: stamp(prev_at),
             });
         }
     }
     if let Some((anchored, tsa_time)) = anchor {
-        let late = entries.iter().filter(|e| e.seq > anchored && e.event.at + TOLERANCE < tsa_time);
-        problems.extend(late.map(|e| Problem::EntryBeforeAnchor {
-            seq: e.seq,
-            at: stamp(e.event.at),
+        let late = entries
+            .iter()
+            .filter_map(|e| Some((e.seq, earliest(e)?)))
+            .filter(|&(seq, at)| seq > anchored && at + TOLERANCE < tsa_time);
+        problems.extend(late.map(|(seq, at)| Problem::EntryBeforeAnchor {
+            seq,
+            at: stamp(at),
             anchor: anchored,
             anchor_at: stamp(tsa_time),
         }));
     }
     problems
+}
+
+/// The earliest time among an entry's events (a batch's events are
+/// stamped when made, and signed together when the batch commits).
+fn earliest(entry: &LedgerEntry) -> Option<OffsetDateTime> {
+    entry.events().iter().map(|e| e.at).min()
 }
 
 fn stamp(t: OffsetDateTime) -> String {

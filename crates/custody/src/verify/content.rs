@@ -38,7 +38,7 @@ pub(super) struct Refs {
 impl Refs {
     pub fn collect(entries: &[LedgerEntry]) -> Self {
         let mut refs = Self::default();
-        for event in entries.iter().map(|e| &e.event) {
+        for event in entries.iter().flat_map(LedgerEntry::events) {
             if let Some(a) = &event.artefact {
                 let ids = refs.objects.entry(a.sha256).or_default();
                 if let Some(id) = &a.id {

@@ -182,6 +182,9 @@ pub enum Problem {
     /// An entry after an anchor claims a time more than an hour before the
     /// TSA signed that anchor: it is back-dated.
     EntryBeforeAnchor { seq: u64, at: String, anchor: u64, anchor_at: String },
+    /// Inside batch entry `seq`, one event no longer matches the hashes the
+    /// entry signed (reported beside the entry's own alteration).
+    BatchEventChanged { seq: u64, fault: crate::BatchFault },
 }
 
 impl Problem {
@@ -247,6 +250,7 @@ impl fmt::Display for Problem {
                 }
             }
             Self::EntryMissing { seq } => write!(f, "entry {seq}: missing (later entries exist)"),
+            Self::BatchEventChanged { seq, fault } => write!(f, "entry {seq}: {fault}"),
             Self::EntriesReordered { seq, holds } => {
                 write!(f, "entry {seq}: reordered (its file holds entry {holds})")
             }

@@ -55,9 +55,10 @@ pub fn recorded_artefact(entries: &[LedgerEntry], id: &ArtefactId) -> Result<Rec
     let mut found: Option<RecordedArtefact> = None;
     let mut claims = Vec::new();
     let mut conflict = false;
-    for entry in entries.iter().filter(|e| defines(e.event.action)) {
-        let Some(a) = entry.event.artefact.as_ref().filter(|a| a.id.as_ref() == Some(id)) else { continue };
-        claims.push(HashClaim { seq: entry.seq, sha256: a.sha256 });
+    let events = entries.iter().flat_map(|e| e.events().iter().map(move |ev| (e.seq, ev)));
+    for (seq, event) in events.filter(|(_, ev)| defines(ev.action)) {
+        let Some(a) = event.artefact.as_ref().filter(|a| a.id.as_ref() == Some(id)) else { continue };
+        claims.push(HashClaim { seq, sha256: a.sha256 });
         let record = found.get_or_insert_with(|| RecordedArtefact {
             sha256: a.sha256,
             size: a.size,
@@ -65,7 +66,7 @@ pub fn recorded_artefact(entries: &[LedgerEntry], id: &ArtefactId) -> Result<Rec
             seqs: Vec::new(),
         });
         conflict |= record.sha256 != a.sha256 || record.size != a.size;
-        record.seqs.push(entry.seq);
+        record.seqs.push(seq);
         record.manifests.extend(a.manifest_sha256);
     }
     match found {
@@ -78,10 +79,10 @@ pub fn recorded_artefact(entries: &[LedgerEntry], id: &ArtefactId) -> Result<Rec
 /// Every artefact whose entries (any action) name more than one SHA-256.
 pub(super) fn hash_conflicts(entries: &[LedgerEntry]) -> Vec<Problem> {
     let mut by_id: BTreeMap<&ArtefactId, Vec<HashClaim>> = BTreeMap::new();
-    for entry in entries {
-        let Some(a) = &entry.event.artefact else { continue };
+    for (seq, event) in entries.iter().flat_map(|e| e.events().iter().map(move |ev| (e.seq, ev))) {
+        let Some(a) = &event.artefact else { continue };
         if let Some(id) = &a.id {
-            by_id.entry(id).or_default().push(HashClaim { seq: entry.seq, sha256: a.sha256 });
+            by_id.entry(id).or_default().push(HashClaim { seq, sha256: a.sha256 });
         }
     }
     by_id

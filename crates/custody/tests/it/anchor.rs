@@ -100,10 +100,10 @@ fn rewrite_with_new_key(fx: &Fixture, forger: &Signer) {
     for seq in 1.. {
         let Ok(bytes) = std::fs::read(fx.entry_path(seq)) else { break };
         let mut entry = LedgerEntry::parse(&bytes).unwrap();
-        entry.event.actor.public_key = key.clone();
-        entry.event.actor.operator = "Someone Else".into();
-        if entry.event.action == Action::KeyAdded {
-            entry.event.params.insert("public_key".into(), Value::String(key.clone()));
+        entry.events_mut()[0].actor.public_key = key.clone();
+        entry.events_mut()[0].actor.operator = "Someone Else".into();
+        if entry.events()[0].action == Action::KeyAdded {
+            entry.events_mut()[0].params.insert("public_key".into(), Value::String(key.clone()));
         }
         entry.prev = prev;
         entry.sig = forger.sign(&entry.body_bytes().unwrap()).unwrap();

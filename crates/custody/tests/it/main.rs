@@ -2,6 +2,7 @@
 
 mod anchor;
 mod append;
+mod batch;
 mod clock;
 mod common;
 mod content;
@@ -9,3 +10,4 @@ mod older_release;
 mod signing;
 mod tamper;
 mod trust;
+mod typed_params;

@@ -30,7 +30,7 @@ async fn ssh_keygen_verifies_an_entry_signature() {
     let entry = stored.parsed.clone().unwrap();
     let body = entry.body_bytes().unwrap();
     let dir = fx.dir.path();
-    let allowed = format!("exhibit namespaces=\"{NAMESPACE}\" {}\n", entry.event.actor.public_key);
+    let allowed = format!("exhibit namespaces=\"{NAMESPACE}\" {}\n", entry.events()[0].actor.public_key);
     std::fs::write(dir.join("allowed"), allowed).unwrap();
     std::fs::write(dir.join("entry.sig"), &entry.sig).unwrap();
     assert!(ssh_keygen_verify(dir, &body), "ssh-keygen rejected an intact entry");
@@ -156,11 +156,11 @@ async fn a_key_is_recorded_once_before_its_first_entry() {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| (s.seq, s.parsed.unwrap().event.action))
+        .map(|s| (s.seq, s.parsed.unwrap().events()[0].action))
         .collect();
     use Action::{Accessed as A, KeyAdded as K};
     assert_eq!(actions, vec![(1, K), (2, A), (3, A), (4, A), (5, K), (6, A)]);
     let first: LedgerEntry = read_entries(fx.store.as_ref(), &fx.case).await.unwrap()[0].parsed.clone().unwrap();
     assert_eq!(first.prev, None);
-    assert_eq!(first.event.params["public_key"], fx.signer.public_key_openssh());
+    assert_eq!(first.events()[0].params["public_key"], fx.signer.public_key_openssh());
 }

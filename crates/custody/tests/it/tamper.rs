@@ -6,7 +6,7 @@ use exhibit_core::ErrorKind;
 use exhibit_core::digest::HashSelection;
 use exhibit_core::event::Action;
 use exhibit_core::layout::{ObjectKey, ledger_key};
-use exhibit_custody::{EntryFault, Ledger, LedgerEntry, Problem, VerifyReport, verify_case};
+use exhibit_custody::{EntryBody, EntryFault, Ledger, LedgerEntry, Problem, VerifyReport, verify_case};
 
 use crate::common::{Fixture, event, overwrite};
 
@@ -46,7 +46,7 @@ async fn a_clean_ledger_has_no_problems() {
 async fn an_edited_entry_is_altered() {
     let fx = six().await;
     let mut entry = read_entry(&fx, 3);
-    entry.event.actor.operator = "someone else".into();
+    entry.events_mut()[0].actor.operator = "someone else".into();
     write_entry(&fx, 3, &entry);
     let report = verify(&fx).await;
     assert_eq!(report.problems, vec![altered(3, EntryFault::SignatureAndLink)]);
@@ -59,7 +59,7 @@ async fn an_edited_entry_is_altered() {
 async fn an_edited_last_entry_has_a_bad_signature() {
     let fx = six().await;
     let mut entry = read_entry(&fx, 6);
-    entry.event.params.insert("n".into(), 99.into());
+    entry.events_mut()[0].params.insert("n".into(), 99.into());
     write_entry(&fx, 6, &entry);
     assert_eq!(verify(&fx).await.problems, vec![Problem::BadSignature { seq: 6 }]);
 }
@@ -109,7 +109,7 @@ async fn a_garbled_entry_is_altered() {
 async fn a_replaced_and_re_signed_entry_breaks_the_next_link() {
     let fx = six().await;
     let mut entry = read_entry(&fx, 3);
-    entry.event.actor.operator = "someone else".into();
+    entry.events_mut()[0].actor.operator = "someone else".into();
     entry.sig = fx.signer.sign(&entry.body_bytes().unwrap()).unwrap();
     write_entry(&fx, 3, &entry);
     assert_eq!(verify(&fx).await.problems, vec![altered(3, EntryFault::Link)]);
@@ -122,7 +122,7 @@ async fn an_entry_by_an_unrecorded_key_is_flagged() {
     let mut entry = LedgerEntry {
         seq: 7,
         prev: Some(read_entry(&fx, 6).body_sha256().unwrap()),
-        event: event(&fx.case, &mallory, Action::Accessed, 7),
+        body: EntryBody::Single(event(&fx.case, &mallory, Action::Accessed, 7)),
         sig: String::new(),
     };
     entry.sig = mallory.sign(&entry.body_bytes().unwrap()).unwrap();

@@ -45,10 +45,10 @@ fn rewrite_with(fx: &Fixture, mallory: &Signer) {
     let mut prev = None;
     for mut entry in entries(fx) {
         entry.prev = prev;
-        entry.event.actor.public_key = mallory.public_key_openssh();
-        entry.event.actor.operator = "DC Someone Else".into();
-        if entry.event.action == Action::KeyAdded {
-            entry.event.params.insert("public_key".into(), mallory.public_key_openssh().into());
+        entry.events_mut()[0].actor.public_key = mallory.public_key_openssh();
+        entry.events_mut()[0].actor.operator = "DC Someone Else".into();
+        if entry.events()[0].action == Action::KeyAdded {
+            entry.events_mut()[0].params.insert("public_key".into(), mallory.public_key_openssh().into());
         }
         entry.sig = mallory.sign(&entry.body_bytes().unwrap()).unwrap();
         prev = Some(entry.body_sha256().unwrap());

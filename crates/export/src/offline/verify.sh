@@ -132,23 +132,45 @@ def ledger():
                 problems.append("entry %d belongs to case %r, not %r" % (seq, d.get("case"), case))
             if (seq == 1) != (d.get("prev") is None):
                 problems.append("entry %d: prev must be null for entry 1 only" % seq)
-            body = json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            for n, why in batch_faults(d):
+                problems.append("entry %d, event %d: %s" % (seq, n, why))
+            body = canonical(d)
             open(os.path.join(work, "%d.body" % seq), "wb").write(body)
             open(os.path.join(work, "%d.sig" % seq), "w").write(sig)
-            action = d.get("action", "-")
+            action = d.get("action", "batch" if "batch" in d else "-")
             if action == "key-added":
                 key = " ".join(str(d.get("params", {}).get("public_key", "")).split()[:2])
                 open(os.path.join(work, "%d.newkey" % seq), "w").write(key)
             listing.write("%d %s %s\n" % (seq, d.get("prev") or "null", action))
     open(os.path.join(work, "case"), "w").write(str(case))
 
+def canonical(d):
+    return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+def batch_faults(d):
+    """A batch entry signs its events and lists the SHA-256 of each event's
+    canonical JSON: (event number, why) for each event that no longer matches."""
+    if "batch" not in d:
+        return []
+    events, listed = d.get("batch"), d.get("event_sha256")
+    if not isinstance(events, list) or not isinstance(listed, list) or not events:
+        return [(0, "the batch or its event_sha256 list is malformed")]
+    found = [hashlib.sha256(canonical(e)).hexdigest() for e in events]
+    out = [(n, "its hash is not the one the entry lists") for n, (f, l) in enumerate(zip(found, listed), 1) if f != l]
+    if len(found) != len(listed):
+        out.append((min(len(found), len(listed)) + 1, "the entry lists %d events but holds %d" % (len(listed), len(found))))
+    return out
+
 def signed_entries():
-    """The entry bodies the shell checked the signatures of, in order."""
+    """The events of the entries the shell checked the signatures of, in
+    order; a batch entry's events each come with the entry's number."""
     with open(os.path.join(work, "ledger.list")) as f:
         seqs = [line.split()[0] for line in f]
     for seq in seqs:
         with open(os.path.join(work, seq + ".body"), encoding="utf-8") as f:
-            yield int(seq), json.load(f)
+            d = json.load(f)
+        for event in (d["batch"] if isinstance(d.get("batch"), list) else [d]):
+            yield int(seq), event
 
 def original_of(m):
     """The original path the path map must show, from a signed manifest."""

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::entry::{DataLayout, Extent, FsEntry};
 use exhibit_core::read_at::ReadAt;
+use exhibit_core::view::{Fill, SequentialReader, Transform, ViewRun, decoded};
 
 /// Reads one entry's content in file order.
 pub struct ContentReader {
@@ -20,6 +21,8 @@ pub struct ContentReader {
     pos: u64,
     size: u64,
     fill_missing: bool,
+    /// For a compressed entry: its decoder, or why it cannot be decoded.
+    decoded: Option<Result<SequentialReader, String>>,
 }
 
 /// A reader over `entry`'s content on `volume`.
@@ -29,7 +32,23 @@ pub fn open_content(volume: Arc<dyn ReadAt>, entry: &FsEntry) -> ContentReader {
         DataLayout::Inline(bytes) => (Some(bytes.clone()), Vec::new()),
         DataLayout::Extents(extents) => (None, extents.clone()),
     };
-    ContentReader { volume, inline, extents, next_extent: 0, within: 0, pos: 0, size: entry.size, fill_missing: false }
+    let decoded = entry.transform.map(|t| decoder(volume.clone(), &extents, t, entry.size));
+    let size = entry.size;
+    ContentReader { volume, inline, extents, next_extent: 0, within: 0, pos: 0, size, fill_missing: false, decoded }
+}
+
+/// The decoded bytes of a compressed entry whose extents hold its stored
+/// stream, read through the view transform every view read uses.
+fn decoder(volume: Arc<dyn ReadAt>, extents: &[Extent], t: Transform, size: u64) -> Result<SequentialReader, String> {
+    let runs = extents
+        .iter()
+        .map(|x| match x.volume_offset {
+            Some(at) => ViewRun { file_offset: x.file_offset, len: x.len, base_offset: Some(at), fill: None },
+            None => ViewRun { file_offset: x.file_offset, len: x.len, base_offset: None, fill: Some(Fill::Sparse) },
+        })
+        .collect();
+    let at = decoded(volume, runs, t, size).map_err(|e| e.to_string())?;
+    Ok(SequentialReader::new(at))
 }
 
 impl ContentReader {
@@ -58,6 +77,15 @@ impl Read for ContentReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos >= self.size || buf.is_empty() {
             return Ok(0);
+        }
+        if let Some(decoded) = &mut self.decoded {
+            let reader = decoded.as_mut().map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why.clone()))?;
+            let n = reader.read(buf)?;
+            if n == 0 {
+                return Err(short(self.pos, self.size));
+            }
+            self.pos += n as u64;
+            return Ok(n);
         }
         let want = buf.len().min(usize::try_from(self.size - self.pos).unwrap_or(usize::MAX));
         if let Some(inline) = &self.inline {

@@ -149,6 +149,11 @@ pub struct FsEntry {
     /// volume cannot hold): the entry is still listed, its content is not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+    /// How the extents' bytes decode to the file (zisofs, LZNT1): the
+    /// extents then cover the stored, encoded stream, and `size` is the
+    /// decoded size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<exhibit_core::view::Transform>,
 }
 
 impl FsEntry {
@@ -166,6 +171,7 @@ impl FsEntry {
             address: None,
             data: DataLayout::None,
             damage: None,
+            transform: None,
         }
     }
 

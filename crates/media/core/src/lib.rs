@@ -23,6 +23,7 @@ pub use content::{ContentReader, open_content};
 pub use entry::{DataLayout, EntryKind, Extent, FsEntry, NamePath, Recovery};
 pub use error::{MediaError, MediaErrorKind};
 pub use exhibit_core::read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at};
+pub use exhibit_core::view::Transform;
 pub use limits::Limits;
 pub use ranges::{ContentMap, content_map, push_merged};
 

@@ -56,8 +56,8 @@ pub(crate) struct RockRidge {
     pub relocated: bool,
     /// Set by the walk: marked RE, but no CL led to it.
     pub unreached_relocation: bool,
-    /// ZF: the file's data is zisofs-compressed; its decoded size.
-    pub zisofs: Option<u64>,
+    /// ZF: the file's data is zisofs-compressed.
+    pub zisofs: Option<ZfRecord>,
 }
 
 /// Where SUSP areas are read from.
@@ -142,9 +142,26 @@ fn apply(sig: &[u8], data: &[u8], rr: &mut RockRidge) {
         b"RE" => rr.relocated = true,
         // ZF: algorithm `pz`, header size, log2 block size, then the
         // decoded size in both byte orders.
-        b"ZF" if data.get(..2) == Some(b"pz") => rr.zisofs = le_u32(data, 4).map(u64::from),
+        b"ZF" if data.get(..2) == Some(b"pz") => rr.zisofs = zf(data),
         _ => {}
     }
+}
+
+/// A `ZF` entry: how a zisofs file is encoded, as its record says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZfRecord {
+    /// Decoded size in bytes.
+    pub size: u64,
+    /// Bytes of the zisofs file header.
+    pub header_size: u64,
+    /// log2 of the decoded block size.
+    pub block_log2: u8,
+}
+
+fn zf(data: &[u8]) -> Option<ZfRecord> {
+    let (header, log2) = (*data.get(2)?, *data.get(3)?);
+    let size = u64::from(le_u32(data, 4)?);
+    Some(ZfRecord { size, header_size: u64::from(header) * 4, block_log2: log2 })
 }
 
 fn name(data: &[u8], rr: &mut RockRidge) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, read_exact_at};
+use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, Transform, read_exact_at};
 
 use crate::build::{Gathered, entry, kind_of, push_extents};
 use crate::descriptor::{DirExtent, SECTOR};
@@ -253,14 +253,13 @@ impl<'a> Walker<'a> {
         };
         let zisofs = g.rr.zisofs;
         let mut e = entry(g, child.clone(), kind, self.fs.namespace);
-        if let Some(decoded) = zisofs {
-            // Never the compressed bytes as if they were the file: listed,
-            // and refused loudly until a zisofs view transform exists.
+        if let Some(zf) = zisofs.filter(|_| matches!(e.kind, EntryKind::File)) {
+            // The extents hold the compressed stream; the file is what it
+            // decodes to, read through the view transform (bounded there).
             e.attributes.insert("compression".into(), "zisofs".into());
-            e.attributes.insert(
-                "content".into(),
-                format!("zisofs-compressed ({decoded} bytes decoded), not extracted: no zisofs decoder yet"),
-            );
+            e.attributes.insert("zisofs.stored_bytes".into(), e.size.to_string());
+            e.transform = Some(Transform::Zisofs { header_size: zf.header_size, block_log2: zf.block_log2 });
+            e.size = zf.size;
         }
         match (&e.kind, dir) {
             (EntryKind::Symlink { target }, _) => e.size = target.len() as u64,

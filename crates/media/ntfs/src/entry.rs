@@ -2,7 +2,7 @@
 //! directory itself plus one entry per alternate data stream.
 
 use exhibit_core::manifest::Timestamps;
-use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, NamePath};
+use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, NamePath, Transform};
 
 use crate::bytes::{name_bytes, sourced, time_text};
 use crate::mft::Mft;
@@ -142,8 +142,25 @@ fn lowest_vcn(a: &Attr) -> u64 {
     }
 }
 
-/// Extents of a non-resident stream (a compressed one decoded into
-/// memory), or why its content is not extracted.
+/// A compressed stream as its stored compression units: extents over the
+/// units that hold the file, read decoded through the LZNT1 view transform
+/// one unit at a time (no copy, no whole-stream buffer).
+fn compressed_stream(e: &mut FsEntry, runs: &[runs::Run], unit: u8, mft: &Mft) -> Result<(), String> {
+    if unit == 0 || unit > 8 {
+        return Err(format!("compressed: a unit of 2^{unit} clusters is not one NTFS writes (not extracted)"));
+    }
+    let unit_size = mft.geo.cluster_size << unit;
+    let stored = e.size.div_ceil(unit_size).saturating_mul(unit_size);
+    let extents = runs::extents(runs, mft.geo.cluster_size, stored, stored);
+    e.attributes.insert("compression".into(), "lznt1".into());
+    e.transform = Some(Transform::Lznt1 { unit_size });
+    e.data = if extents.is_empty() { DataLayout::None } else { DataLayout::Extents(extents) };
+    Ok(())
+}
+
+/// Extents of a non-resident stream (a compressed one with bytes past its
+/// initialized size decoded into memory), or why its content is not
+/// extracted.
 fn non_resident(
     e: &mut FsEntry,
     flags: u16,
@@ -177,6 +194,9 @@ fn non_resident(
                 .map_err(|err| format!("{err} (not extracted)"))?;
             all_runs.extend(runs);
         }
+    }
+    if flags & ATTR_COMPRESSED != 0 && initialized == e.size {
+        return compressed_stream(e, &all_runs, unit, mft);
     }
     if flags & ATTR_COMPRESSED != 0 {
         if e.size > *decode_left || !mft.take_decode_budget(e.size) {

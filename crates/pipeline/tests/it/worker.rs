@@ -88,7 +88,7 @@ async fn a_transient_failure_is_retried_then_dead_lettered_with_a_failed_event()
         .await
         .unwrap()
         .into_iter()
-        .map(|e| e.parsed.unwrap().event)
+        .flat_map(|e| e.parsed.unwrap().events().to_vec())
         .filter(|e| e.action == Action::Failed)
         .collect();
     assert_eq!(failed.len(), 1, "one failed event");
@@ -118,4 +118,46 @@ async fn a_job_longer_than_its_lease_keeps_it_by_extending() {
     assert_eq!(run(&env, queue.clone(), stage.clone(), Duration::from_millis(300)).await, 0);
     assert_eq!(stage.runs.load(Ordering::SeqCst), 1, "never redelivered while it ran five leases long");
     assert!(queue.dead_letters().is_empty());
+}
+
+/// A job as a broker would deliver it: bytes, with an input this build
+/// does not know (a newer version, or a kind no stage has).
+fn job_from_the_wire(input: serde_json::Value) -> Job {
+    let mut wire = serde_json::to_value(sample_job("scripted", 1)).unwrap();
+    wire["input"] = input;
+    serde_json::from_str(&wire.to_string()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_with_an_unknown_input_version_or_kind_is_dead_lettered_with_a_failed_event() {
+    let newer = serde_json::json!({"v": 2, "kind": "explore", "set": "abc"});
+    let strange = serde_json::json!({"v": 1, "kind": "teleport", "path": "x"});
+    for raw in [newer, strange] {
+        let env = env().await;
+        let queue = Arc::new(MemoryQueue::new());
+        let stage = Arc::new(Scripted { runs: AtomicU32::new(0), fail: None, sleep: Duration::ZERO });
+        let config = WorkerConfig { retry_delay: Duration::from_millis(5), ..WorkerConfig::new(vec![stage.clone()]) };
+        let job = job_from_the_wire(raw.clone());
+        assert!(job.input.readable().is_err(), "{raw}");
+        let roots = (vec![job.clone()], false);
+        let queue_dyn: Arc<dyn JobQueue> = queue.clone();
+        let summary = run_in_process(env.ctx.clone(), queue_dyn, env.completions.clone(), config, roots).await.unwrap();
+        assert_eq!(summary.failed, 1, "{raw}");
+        assert_eq!(stage.runs.load(Ordering::SeqCst), 0, "the stage never sees an unreadable input");
+        let dead = queue.dead_letters();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].deliveries, 1, "not retried: no retry makes it readable");
+        assert!(dead[0].reason.contains("unreadable job input"), "{}", dead[0].reason);
+        let failed: Vec<_> = read_entries(env.store.as_ref(), &env.ctx.case)
+            .await
+            .unwrap()
+            .into_iter()
+            .flat_map(|e| e.parsed.unwrap().events().to_vec())
+            .filter_map(|e| e.failed_params())
+            .collect();
+        assert_eq!(failed.len(), 1, "one failed event");
+        assert_eq!(failed[0].input.as_ref(), Some(&raw), "the failed event keeps the input as received");
+        assert_eq!(failed[0].job_id.as_deref(), Some(job.job_id.0.as_str()));
+        assert_eq!(failed[0].fault, None);
+    }
 }

@@ -110,6 +110,8 @@ async fn write_batches_leave_no_temporary_files_committed_or_dropped() {
     committed.put_new(&key("batch/one"), body(b"one"), HashSelection::default()).await.unwrap();
     committed.put_content("batch/c/", body(b"same"), HashSelection::default()).await.unwrap();
     committed.put_content("batch/c/", body(b"same"), HashSelection::default()).await.unwrap();
+    let before = store.head(&key("batch/one")).await.expect_err("a staged put is not visible before commit");
+    assert_eq!(before.kind(), StoreErrorKind::NotFound);
     let outcomes = committed.commit().await.unwrap();
     assert_eq!(outcomes, [Published::Stored, Published::Stored, Published::Existed]);
     let mode = fs::metadata(store.root().join("batch/one")).unwrap().permissions().mode();

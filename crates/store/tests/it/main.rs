@@ -3,6 +3,7 @@
 
 mod conformance;
 mod local;
+mod no_local_path;
 mod open_existing;
 mod ranged;
 #[cfg(feature = "s3")]

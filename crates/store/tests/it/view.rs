@@ -104,8 +104,8 @@ async fn views_and_views_of_views_read_back_and_hostile_ones_fail() {
     let at = open_content_at(&store, &case, &inner).await.unwrap();
     assert_eq!(at.size(), 20);
     let dir = tempfile::tempdir().unwrap();
-    let path = materialise(&store, &case, &inner, inner.digests.sha256, dir.path()).await.unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), file[110..130]);
+    let copy = materialise(&store, &case, &inner, inner.digests.sha256, dir.path()).await.unwrap();
+    assert_eq!(std::fs::read(copy.path()).unwrap(), file[110..130]);
 
     // The wrong hash fails at the end, and materialise leaves nothing.
     let mut lying = inner.clone();
@@ -115,6 +115,9 @@ async fn views_and_views_of_views_read_back_and_hostile_ones_fail() {
     let err = materialise(&store, &case, &lying, lying.digests.sha256, dir.path()).await.unwrap_err();
     assert_eq!(err.kind(), StoreErrorKind::Corrupt);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the good copy");
+    let copied = copy.path().to_owned();
+    drop(copy);
+    assert!(!copied.exists(), "a dropped copy is removed");
 
     // A run past the base's end is refused before any read.
     let outside = manifest(&case, b"outside", &[0; 10], Some(view_of(&image, vec![run(0, 10, Some(9_995))])));

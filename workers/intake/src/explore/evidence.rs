@@ -78,11 +78,22 @@ pub fn volume_truncation(fs: &dyn FileSystem) -> Option<(u64, u64)> {
 
 /// Where `entry`'s readable bytes do not come from `data`: sparse runs, and
 /// runs past the end of a truncated volume. An extent outside the volume
-/// the file system declares is a corrupt record.
+/// the file system declares is a corrupt record. A compressed file's
+/// extents are its stored stream: their sparse runs are compression-unit
+/// tails, not zeros of the file, so its map is empty; a stream cut by the
+/// end of the medium cannot be decoded and fails the record.
 pub fn map_content(entry: &FsEntry, data: &dyn ReadAt, fs_declared: Option<u64>) -> Result<ContentMap, String> {
     let held = data.size();
-    content_map(entry, readable_bytes(entry), held, fs_declared.unwrap_or(held))
-        .map_err(|e| format!("a corrupt record: {e}"))
+    let Some(stored) = super::view::stored_len(entry) else {
+        return content_map(entry, readable_bytes(entry), held, fs_declared.unwrap_or(held))
+            .map_err(|e| format!("a corrupt record: {e}"));
+    };
+    let map =
+        content_map(entry, stored, held, fs_declared.unwrap_or(held)).map_err(|e| format!("a corrupt record: {e}"))?;
+    if !map.missing.is_empty() {
+        return Err("its compressed stream runs past the end of the medium; it cannot be decoded".into());
+    }
+    Ok(ContentMap::default())
 }
 
 /// Media of this image that hold less than they declare, and the files

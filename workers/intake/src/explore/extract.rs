@@ -10,6 +10,7 @@ use exhibit_core::manifest::{
     ArtefactKind, ArtefactManifest, InsideInfo, MANIFEST_FORMAT, MediaType, ParentRef, RecoveryInfo, ToolInfo,
     VolumeRef,
 };
+use exhibit_core::params::{EventParams, ExtractedParams};
 use exhibit_media::{BytesAt, ContentMap, DataLayout, FsEntry, classify, open_content};
 use exhibit_pipeline::{ArtefactBatch, StageContext, StageError, Tally};
 use exhibit_queue::Job;
@@ -85,6 +86,8 @@ pub struct Place<'a> {
     pub zero_filled: Vec<[u64; 2]>,
     /// Sparse runs and runs past the end of a truncated medium.
     pub map: ContentMap,
+    /// How the files found are identified.
+    pub identify: crate::IdentifyPolicy,
 }
 
 /// Keeps the first error the entry's source gave, so a failed put can tell
@@ -132,7 +135,9 @@ pub fn extract(
 ) -> Result<Extracted, StageError> {
     let want = readable_bytes(entry);
     if let Some((source, policy)) = source {
-        if let Some(runs) = view::runs_of(entry, want, place.volume.offset, vol.size()) {
+        // A compressed file's runs are its stored stream, not `want` bytes.
+        let stored = view::stored_len(entry).unwrap_or(want);
+        if let Some(runs) = view::runs_of(entry, stored, place.volume.offset, vol.size()) {
             if let Some(done) = extract_view(ctx, batch, job, place, key, entry, source, runs, want, policy)? {
                 return Ok(done);
             }
@@ -158,14 +163,14 @@ fn extract_view(
     want: u64,
     policy: &ExplorePolicy,
 ) -> Result<Option<Extracted>, StageError> {
-    let view = view::view_info(source, runs);
+    let view = view::view_info(source, runs, entry.transform);
     let (head, digests) = view::read_view(source, &view, want, HEAD_BYTES, ctx.hashes).map_err(|e| {
         // Damage to the image is the record's; any other read error may
         // pass, so it is retried.
         let retry = StageError::transient(format!("cannot read the stored image: {e}"));
         put_failed(entry, Some(e), retry)
     })?;
-    let (media_type, is_medium) = identify(&head, want);
+    let (media_type, is_medium) = identify(&head, want, &place.identify);
     if policy.mode_for(&media_type.mime) == StoreMode::Copy {
         return Ok(None);
     }
@@ -185,7 +190,7 @@ struct Found {
 
 /// The media type of content that starts with `head`, and whether it is a
 /// medium to explore.
-fn identify(head: &[u8], size: u64) -> (MediaType, bool) {
+fn identify(head: &[u8], size: u64, policy: &crate::IdentifyPolicy) -> (MediaType, bool) {
     match classify(&BytesAt::new(head.to_vec())) {
         Some(class) => (
             MediaType {
@@ -196,7 +201,7 @@ fn identify(head: &[u8], size: u64) -> (MediaType, bool) {
             },
             true,
         ),
-        None => (detect_media_type(head, size), false),
+        None => (detect_media_type(head, size, policy), false),
     }
 }
 
@@ -229,7 +234,7 @@ pub fn extract_stream(
     }
     Tally::add(&ctx.tally.bytes, receipt.size);
     let head = head.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let (media_type, is_medium) = identify(&head, receipt.size);
+    let (media_type, is_medium) = identify(&head, receipt.size, &place.identify);
     let found = Found { digests: receipt.digests, size: receipt.size, media_type, is_medium, view: None };
     record(ctx, batch, job, place, key, entry, found)
 }
@@ -251,8 +256,10 @@ fn record(
     let mut event = ctx.event(Action::Extracted, Some(&job.exhibit), ToolInfo::exhibit(EXPLORE));
     event.artefact = Some(ArtefactRef { id: Some(id.clone()), sha256: digests.sha256, size, manifest_sha256: None });
     event.inputs = vec![InputRef { id: place.input.artefact.clone(), sha256: place.input.sha256 }];
-    event.params.insert("source_key".into(), key.into());
-    event.params.insert("facts".into(), json!({"digests": digests, "media_type": media_type.mime}));
+    event.set_params(EventParams::Extracted(ExtractedParams {
+        source_key: Some(key.into()),
+        facts: Some(json!({"digests": digests, "media_type": media_type.mime})),
+    }));
     tokio::runtime::Handle::current().block_on(batch.add(entry.path.recorded().display, manifest, event))?;
     Ok(Extracted { id, digests, size, mime: media_type.mime, is_medium })
 }

@@ -1,7 +1,10 @@
 //! Opening a stored artefact as a medium: the object's own bytes for raw
 //! disk and optical images; for E01 sets and cue sheets, the other files of
-//! the set too, found among the exhibit's originals by name.
+//! the set too, found among the exhibit's originals by name. Every byte is
+//! read through the store ([`exhibit_store::open_read_at`]), never from a
+//! local file, so every backend explores the same way.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,19 +38,16 @@ pub struct Opened {
     pub ewf: Option<Arc<exhibit_media::sources::EwfImage>>,
     /// The cue sheet, whose audio tracks become WAV artefacts.
     pub cue: Option<exhibit_media::sources::CueImage>,
-    /// Keeps the folder of links to set members alive while reading.
-    pub _members: Option<tempfile::TempDir>,
 }
 
-/// The local file of a stored object.
-pub fn object_file(ctx: &StageContext, sha256: &exhibit_core::Sha256Digest) -> Result<PathBuf, StageError> {
+/// Positional reads of a stored object through the store, on any backend
+/// (block cache, read-ahead, SHA-256 checked where all of it is read). Call
+/// from a blocking thread inside the runtime.
+pub fn stored_object(ctx: &StageContext, sha256: &exhibit_core::Sha256Digest) -> Result<Arc<dyn ReadAt>, StageError> {
     let key = object_key(&ctx.case, sha256);
-    ctx.store.local_path(&key).ok_or_else(|| {
-        StageError::input(format!(
-            "exploring needs random access to {key}, which the store {} does not offer yet",
-            ctx.store.uri()
-        ))
-    })
+    tokio::runtime::Handle::current()
+        .block_on(exhibit_store::open_read_at(&ctx.store, &key))
+        .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot open stored object {key}: {e}")))
 }
 
 /// Opens `input` as a medium, or `None` when it is not one (or is a
@@ -65,7 +65,7 @@ pub fn open(
             let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
             let view = Some(ViewSource { base, disk: disk.clone() });
             let media = vec![Medium { label: "image".into(), disk, view }];
-            Ok(Some(Opened { class, media, ewf: None, cue: None, _members: None }))
+            Ok(Some(Opened { class, media, ewf: None, cue: None }))
         }
         MediumClass::Ewf => super::sets::open_ewf_set(ctx, job, input, limits),
         MediumClass::CueSheet => super::sets::open_cue_set(ctx, job, input, limits),
@@ -102,42 +102,22 @@ fn open_input(ctx: &StageContext, input: &ExploreInput) -> Result<Arc<dyn ReadAt
         .map_err(|e| store_error("the view", e))
 }
 
-/// Links every original of the exhibit that sits in the same source folder
-/// as `member` into a fresh folder under its original name, so set readers
-/// that find siblings by name (E01 segments, cue `FILE` entries) see the
-/// stored, verified copies and never the operator's originals. Returns
-/// the folder, the link of `member`, and each link with its original.
-pub fn link_siblings(
-    ctx: &StageContext,
-    job: &Job,
-    member: &SourceRecord,
-) -> Result<(tempfile::TempDir, PathBuf, Vec<(PathBuf, SourceRecord)>), StageError> {
-    let io = |e: std::io::Error| StageError::transient(format!("cannot prepare set members: {e}"));
-    let dir = exhibit_pipeline::scratch_dir()?;
+/// The originals of the exhibit that sit in the same source folder as
+/// `member`, by file name, so set readers (cue `FILE` entries) find the
+/// stored copies of their siblings, never the operator's originals.
+pub fn siblings(ctx: &StageContext, job: &Job, member: &SourceRecord) -> Vec<(OsString, SourceRecord)> {
     let index = ctx.index();
-    let member_path = member_path(index.originals(&job.exhibit), &member.artefact);
-    let folder = member_path.as_deref().and_then(Path::parent).map(Path::to_owned);
-    let mut linked_member = None;
-    let mut links = Vec::new();
-    for (path_bytes, record) in index.originals(&job.exhibit) {
+    let originals = index.originals(&job.exhibit);
+    let folder = member_path(originals, &member.artefact).as_deref().and_then(Path::parent).map(Path::to_owned);
+    let mut found: Vec<(OsString, SourceRecord)> = Vec::new();
+    for (path_bytes, record) in originals {
         let path = crate::plan::path_from_bytes(path_bytes);
-        if path.parent() != folder.as_deref() {
-            continue;
+        let Some(name) = path.file_name().filter(|_| path.parent() == folder.as_deref()) else { continue };
+        if !found.iter().any(|(n, _)| n == name) {
+            found.push((name.to_owned(), record.clone()));
         }
-        let Some(name) = path.file_name() else { continue };
-        let link = dir.path().join(name);
-        if link.exists() {
-            continue;
-        }
-        std::os::unix::fs::symlink(object_file(ctx, &record.sha256)?, &link).map_err(io)?;
-        if record.artefact == member.artefact {
-            linked_member = Some(link.clone());
-        }
-        links.push((link, record.clone()));
     }
-    let linked = linked_member
-        .ok_or_else(|| StageError::input("the set's first member is not among the exhibit's originals"))?;
-    Ok((dir, linked, links))
+    found
 }
 
 fn member_path(originals: &[(Vec<u8>, SourceRecord)], id: &exhibit_core::ids::ArtefactId) -> Option<PathBuf> {

@@ -15,12 +15,9 @@ mod view;
 mod walk;
 
 use async_trait::async_trait;
-use exhibit_core::digest::Sha256Digest;
-use exhibit_core::ids::ArtefactId;
 use exhibit_media::Limits;
 use exhibit_pipeline::{Stage, StageContext, StageError};
-use exhibit_queue::{Job, JobId};
-use serde::{Deserialize, Serialize};
+use exhibit_queue::{Job, JobId, JobInput, StageInput};
 use tracing::instrument;
 
 pub use bad_sectors::zero_filled_ranges;
@@ -31,22 +28,7 @@ pub use policy::{ExplorePolicy, StoreMode};
 use crate::{EXPLORE, POLICY_VERSION};
 
 /// What an explore job reads: a stored artefact that is a medium.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExploreInput {
-    /// Display path of the artefact, for messages.
-    pub path: String,
-    /// The artefact to explore.
-    pub artefact: ArtefactId,
-    /// Its content hash.
-    pub sha256: Sha256Digest,
-    /// Its size.
-    pub size: u64,
-    /// How many containers it is nested in (0 for an original).
-    pub depth: u32,
-    /// Unreadable image ranges `[offset, len]` that were zero-filled.
-    #[serde(default)]
-    pub bad_ranges: Vec<[u64; 2]>,
-}
+pub use exhibit_queue::input::ExploreInput;
 
 /// Explores media. Limits come from config.
 #[derive(Debug, Default, Clone)]
@@ -55,6 +37,8 @@ pub struct ExploreStage {
     pub limits: Limits,
     /// Views or copies.
     pub policy: ExplorePolicy,
+    /// How files found inside images are identified.
+    pub identify: crate::IdentifyPolicy,
 }
 
 /// The explore job for an artefact.
@@ -64,7 +48,7 @@ pub fn explore_job(template: &Job, input: &ExploreInput) -> Job {
         case: template.case.clone(),
         exhibit: template.exhibit.clone(),
         stage: EXPLORE.to_owned(),
-        input: serde_json::to_value(input).unwrap_or_default(),
+        input: JobInput::from(StageInput::Explore(input.clone())),
         attempt: 0,
     }
 }
@@ -77,11 +61,16 @@ impl Stage for ExploreStage {
 
     #[instrument(name = "explore", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let input: ExploreInput = serde_json::from_value(job.input.clone())
-            .map_err(|e| StageError::input(format!("explore job {} is malformed: {e}", job.job_id.0)))?;
+        let input = match job.input.for_stage(EXPLORE) {
+            Ok(StageInput::Explore(input)) => input.clone(),
+            Ok(other) => {
+                return Err(StageError::input(format!("explore job {}: a {} input", job.job_id.0, other.kind())));
+            }
+            Err(e) => return Err(StageError::input(format!("explore job {}: {e}", job.job_id.0))),
+        };
         if ctx.index().job_done(&job.job_id) {
             return Ok(Vec::new());
         }
-        walk::explore(ctx, job, &input, &self.limits, &self.policy).await
+        walk::explore(ctx, job, &input, &self.limits, (&self.policy, self.identify)).await
     }
 }

@@ -2,17 +2,19 @@
 //! their `.bin` files. The other members are found among the exhibit's
 //! originals by name, in the same source folder, and read from the store.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exhibit_core::view::{BaseDecode, BaseMember, ViewBase};
-use exhibit_media::sources::{CueTrack, EwfImage, open_cue, segment_path};
-use exhibit_media::{FileAt, Limits, MediumClass, ReadAt};
+use exhibit_media::sources::{CueTrack, EwfImage, MAX_CUE_BYTES, open_cue_with, segment_path};
+use exhibit_media::{Limits, MediaError, MediumClass, ReadAt};
 use exhibit_pipeline::{SourceRecord, StageContext, StageError};
 use exhibit_queue::Job;
 
 use super::ExploreInput;
-use super::medium::{Medium, Opened, link_siblings, object_file};
+use super::medium::{Medium, Opened, siblings, stored_object};
 use super::view::ViewSource;
 
 fn media_error(what: &str, e: exhibit_media::MediaError) -> StageError {
@@ -47,9 +49,7 @@ pub fn open_ewf_set(
     for number in 1..=u16::MAX {
         let Some(expected) = segment_path(first, number) else { break };
         let Some((path, record)) = all.iter().find(|(p, _)| *p == expected) else { break };
-        let file = FileAt::open(&object_file(ctx, &record.sha256)?)
-            .map_err(|e| StageError::transient(format!("cannot open stored segment {}: {e}", path.display())))?;
-        segments.push((path.display().to_string(), Arc::new(file)));
+        segments.push((path.display().to_string(), stored_object(ctx, &record.sha256)?));
         members.push(BaseMember { artefact: record.artefact.clone(), sha256: record.sha256, size: record.size });
     }
     let image = Arc::new(EwfImage::from_segments(segments, limits).map_err(|e| media_error(&input.path, e))?);
@@ -59,7 +59,7 @@ pub fn open_ewf_set(
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(input.artefact.clone(), input.sha256, input.size) };
     let view = Some(ViewSource { base, disk: image.clone() });
     let media = vec![Medium { label: "media".into(), disk: image.clone(), view }];
-    Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None, _members: None }))
+    Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None }))
 }
 
 /// A data track as a view base: the stored `.bin` it is in, decoded to
@@ -86,19 +86,40 @@ fn is_first_segment(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("e01"))
 }
 
-/// Opens a cue sheet and the `.bin` files it names.
+/// Opens a cue sheet and the `.bin` files it names, each read through the
+/// store.
 pub fn open_cue_set(
     ctx: &StageContext,
     job: &Job,
     input: &ExploreInput,
     limits: &Limits,
 ) -> Result<Option<Opened>, StageError> {
-    let record =
-        originals(ctx, job).into_iter().find(|(_, r)| r.artefact == input.artefact).map(|(_, r)| r).ok_or_else(
-            || StageError::input(format!("{}: a cue sheet that is not an original of this exhibit", input.path)),
-        )?;
-    let (members, cue_path, links) = link_siblings(ctx, job, &record)?;
-    let cue = open_cue(&cue_path, limits).map_err(|e| media_error(&input.path, e))?;
+    let (path, record) =
+        originals(ctx, job).into_iter().find(|(_, r)| r.artefact == input.artefact).ok_or_else(|| {
+            StageError::input(format!("{}: a cue sheet that is not an original of this exhibit", input.path))
+        })?;
+    let text = cue_text(ctx, &record, limits)?;
+    let members = siblings(ctx, job, &record);
+    let folder = path.parent().map(Path::to_owned).unwrap_or_default();
+    // Each `.bin` as the sheet names it, with its original: track views
+    // are based on the stored `.bin` they read.
+    let mut links: Vec<(PathBuf, SourceRecord)> = Vec::new();
+    let cue = open_cue_with(&text, |name| {
+        let name = OsStr::from_bytes(name);
+        let shown = folder.join(name);
+        let Some((_, member)) = members.iter().find(|(n, _)| n.as_os_str() == name) else {
+            return Err(MediaError::io(
+                format!("cue FILE {}", shown.display()),
+                std::io::Error::new(std::io::ErrorKind::NotFound, "not among the exhibit's originals beside the sheet"),
+            ));
+        };
+        let at = stored_object(ctx, &member.sha256).map_err(|e| {
+            MediaError::io(format!("cue FILE {}", shown.display()), std::io::Error::other(e.to_string()))
+        })?;
+        links.push((shown.clone(), member.clone()));
+        Ok((shown, at))
+    })
+    .map_err(|e| media_error(&input.path, e))?;
     let mut media = Vec::new();
     for track in cue.tracks() {
         let Some(user_offset) = track.mode.user_data_offset() else { continue };
@@ -106,5 +127,18 @@ pub fn open_cue_set(
         let view = track_view_source(track, user_offset, &links, disk.clone());
         media.push(Medium { label: format!("track {:02}", track.number), disk, view });
     }
-    Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue), _members: Some(members) }))
+    Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue) }))
+}
+
+/// The cue sheet's text, read through the store (at most [`MAX_CUE_BYTES`]).
+fn cue_text(ctx: &StageContext, record: &SourceRecord, limits: &Limits) -> Result<Vec<u8>, StageError> {
+    let sheet = stored_object(ctx, &record.sha256)?;
+    if sheet.size() > MAX_CUE_BYTES {
+        return Err(StageError::input(format!("a cue sheet over {MAX_CUE_BYTES} bytes is not read")));
+    }
+    limits.check_alloc(sheet.size(), "cue sheet").map_err(|e| media_error("cue sheet", e))?;
+    let mut text = vec![0u8; usize::try_from(sheet.size()).unwrap_or(0)];
+    exhibit_media::read_exact_at(sheet.as_ref(), 0, &mut text)
+        .map_err(|e| StageError::transient(format!("cannot read the stored cue sheet: {e}")))?;
+    Ok(text)
 }

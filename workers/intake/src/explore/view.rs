@@ -9,7 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use exhibit_core::digest::{Digests, HashSelection};
 use exhibit_core::hashing::{MultiHasher, ParallelHasher};
-use exhibit_core::view::{Fill, MAX_VIEW_RUNS, SequentialReader, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun};
+use exhibit_core::view::{
+    Fill, MAX_VIEW_RUNS, SequentialReader, Transform, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun,
+};
 use exhibit_media::{DataLayout, FsEntry, ReadAt, read_exact_at};
 
 /// Files up to this size are hashed on the calling thread; larger ones on
@@ -88,9 +90,16 @@ fn push(runs: &mut Vec<ViewRun>, run: ViewRun) {
     runs.push(run);
 }
 
-/// The view record for `runs` on `source`.
-pub fn view_info(source: &ViewSource, runs: Vec<ViewRun>) -> ViewInfo {
-    ViewInfo { format: VIEW_FORMAT.into(), base: source.base.clone(), runs, transform: None }
+/// The length of a compressed entry's stored stream (its extents), which
+/// its view's runs cover; `None` for a file whose extents are its bytes.
+pub fn stored_len(entry: &FsEntry) -> Option<u64> {
+    let DataLayout::Extents(extents) = &entry.data else { return None };
+    entry.transform.map(|_| extents.iter().map(|x| x.len).fold(0, u64::saturating_add))
+}
+
+/// The view record for `runs` on `source`, decoded by `transform`.
+pub fn view_info(source: &ViewSource, runs: Vec<ViewRun>, transform: Option<Transform>) -> ViewInfo {
+    ViewInfo { format: VIEW_FORMAT.into(), base: source.base.clone(), runs, transform }
 }
 
 /// Zeros fed to the hashers for sparse and missing runs: nothing is read
@@ -109,22 +118,28 @@ pub fn read_view(
     head: usize,
     hashes: HashSelection,
 ) -> std::io::Result<(Vec<u8>, Digests)> {
-    let at = ViewAt::new(source.disk.clone(), view, size)
+    let at = ViewAt::open(source.disk.clone(), view, size)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let mut first = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).min(head)];
-    read_exact_at(&at, 0, &mut first)?;
+    read_exact_at(&*at, 0, &mut first)?;
     let digests = if size <= SMALL_FILE {
         let mut hasher = MultiHasher::new(hashes);
         let mut buf = Vec::with_capacity(size as usize);
-        SequentialReader::new(Arc::new(at)).read_to_end(&mut buf)?;
+        SequentialReader::new(at).read_to_end(&mut buf)?;
         hasher.update(&buf);
         hasher.finish()
     } else {
         let mut hasher = ParallelHasher::new(hashes);
-        for run in &view.runs {
-            match run.base_offset {
-                None => hash_zeros(&mut hasher, run.len),
-                Some(_) => hash_read(&at, run.file_offset, run.len, &mut hasher)?,
+        match view.transform {
+            // Decoded bytes: read through the decoder, one block at a time.
+            Some(_) => hash_read(&*at, 0, size, &mut hasher)?,
+            None => {
+                for run in &view.runs {
+                    match run.base_offset {
+                        None => hash_zeros(&mut hasher, run.len),
+                        Some(_) => hash_read(&*at, run.file_offset, run.len, &mut hasher)?,
+                    }
+                }
             }
         }
         hasher.finish().map_err(std::io::Error::other)?
@@ -142,7 +157,7 @@ fn hash_zeros(hasher: &mut ParallelHasher, mut len: u64) {
 }
 
 /// Reads `len` bytes of the view from `offset` and feeds them to the hashers.
-fn hash_read(at: &ViewAt, mut offset: u64, len: u64, hasher: &mut ParallelHasher) -> std::io::Result<()> {
+fn hash_read(at: &dyn ReadAt, mut offset: u64, len: u64, hasher: &mut ParallelHasher) -> std::io::Result<()> {
     let end = offset.saturating_add(len);
     while offset < end {
         // No bigger than what is left, so a small run zeroes no more.

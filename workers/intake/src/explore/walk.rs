@@ -7,6 +7,7 @@ use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::layout::objects_prefix;
 use exhibit_core::manifest::{ArtefactManifest, MediaType, ParentRef, ToolInfo, VolumeRef};
+use exhibit_core::params::{EventParams, ExploredParams, FailedParams, VerifiedParams};
 use exhibit_media::sources::{CueImage, EwfImage, TrackMode};
 use exhibit_media::{
     ContentMap, DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, OpenedVolume, VolumeFailure, open_volumes,
@@ -25,9 +26,10 @@ use super::policy::ExplorePolicy;
 use super::view::ViewSource;
 use super::{ExploreInput, explore_job, zero_filled_ranges};
 use crate::EXPLORE;
+use crate::IdentifyPolicy;
+use exhibit_pipeline::derivative_manifest;
 use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::store_manifest;
-use exhibit_pipeline::{PARAM_JOB_ID, derivative_manifest};
 
 /// Size of the RIFF/WAVE header before CDDA samples.
 const WAV_HEADER_BYTES: u64 = 44;
@@ -57,6 +59,8 @@ struct Walker<'a> {
     follow_ups: Vec<Job>,
     /// Views or copies.
     policy: &'a ExplorePolicy,
+    /// How files found are identified.
+    identify: IdentifyPolicy,
     /// The image the medium being walked is, when files on it can be views.
     view: Option<ViewSource>,
 }
@@ -71,7 +75,7 @@ pub async fn explore(
     job: &Job,
     input: &ExploreInput,
     limits: &Limits,
-    policy: &ExplorePolicy,
+    (policy, identify): (&ExplorePolicy, IdentifyPolicy),
 ) -> Result<Vec<Job>, StageError> {
     tokio::task::block_in_place(|| {
         let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
@@ -89,6 +93,7 @@ pub async fn explore(
             truncation: Truncation::default(),
             follow_ups: Vec::new(),
             policy,
+            identify,
             view: None,
         };
         let mut volumes = Vec::new();
@@ -241,7 +246,13 @@ impl Walker<'_> {
         if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
             return refused(self, why, Some(FAULT_LIMIT));
         }
-        let place = Place { input: self.input, volume: volume_ref.clone(), zero_filled: zero_filled.to_vec(), map };
+        let place = Place {
+            input: self.input,
+            volume: volume_ref.clone(),
+            zero_filled: zero_filled.to_vec(),
+            map,
+            identify: self.identify,
+        };
         let source = self.view.as_ref().map(|v| (v, self.policy));
         match extract(self.ctx, &mut self.batch, self.job, &place, &key, data.clone(), entry, source) {
             Ok(done) => {
@@ -286,6 +297,7 @@ impl Walker<'_> {
                         volume: volume_ref,
                         zero_filled: Vec::new(),
                         map: ContentMap::default(),
+                        identify: self.identify,
                     };
                     let done = extract_stream(
                         self.ctx,
@@ -319,22 +331,24 @@ impl Walker<'_> {
     fn verify_ewf(&mut self, ewf: &EwfImage) -> Result<(), StageError> {
         let mut event = self.ctx.event(Action::Verified, Some(&self.job.exhibit), ToolInfo::exhibit(EXPLORE));
         event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
-        event.params.insert("metadata".into(), serde_json::to_value(ewf.metadata()).unwrap_or_default());
-        event.params.insert("segments".into(), ewf.segment_names().into());
-        let stored = json!({"md5": ewf.stored_md5().map(hex::encode), "sha1": ewf.stored_sha1().map(hex::encode)});
-        event.params.insert("stored".into(), stored);
+        let mut params = VerifiedParams {
+            metadata: Some(serde_json::to_value(ewf.metadata()).unwrap_or_default()),
+            segments: Some(ewf.segment_names()),
+            stored: Some(json!({"md5": ewf.stored_md5().map(hex::encode), "sha1": ewf.stored_sha1().map(hex::encode)})),
+            ..Default::default()
+        };
         if let Some(why) = ewf.truncation() {
             let (declared, held) = (ewf.declared_size(), exhibit_media::ReadAt::size(ewf));
-            event.params.insert("truncated".into(), json!({"declared": declared, "held": held, "reason": why}));
+            params.truncated = Some(json!({"declared": declared, "held": held, "reason": why}));
             self.truncation
                 .media
                 .push(format!("the E01 set declares {declared} bytes of media and holds {held}: {why}"));
         }
         match ewf.verify() {
             Ok(v) => {
-                event.params.insert("computed".into(), json!({"md5": hex::encode(v.md5), "sha1": hex::encode(v.sha1)}));
-                event.params.insert("md5_matches".into(), v.md5_matches.into());
-                event.params.insert("sha1_matches".into(), v.sha1_matches.into());
+                params.computed = Some(json!({"md5": hex::encode(v.md5), "sha1": hex::encode(v.sha1)}));
+                params.md5_matches = v.md5_matches;
+                params.sha1_matches = v.sha1_matches;
                 if v.md5_matches == Some(false) || v.sha1_matches == Some(false) {
                     event.outcome = Outcome::Failed {
                         reason: format!("{}: the media hash differs from the hash stored in the E01", self.input.path),
@@ -343,6 +357,7 @@ impl Walker<'_> {
             }
             Err(e) => event.outcome = Outcome::Failed { reason: format!("{}: {e}", self.input.path) },
         }
+        event.set_params(EventParams::Verified(params));
         if let Outcome::Failed { reason } = &event.outcome {
             self.counts.failed += 1;
             self.ctx.tally.fail(&self.input.path, reason);
@@ -416,14 +431,15 @@ impl Walker<'_> {
         let reason = format!("{} > {what}: {reason}", self.input.path);
         let mut event = self.ctx.event(Action::Failed, Some(&self.job.exhibit), ToolInfo::exhibit(EXPLORE));
         event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
-        event.params.insert("input".into(), json!({"path": what}));
         event.outcome = Outcome::Failed { reason: reason.clone() };
-        match fault {
-            Some(fault) => {
-                event.params.insert(exhibit_pipeline::PARAM_FAULT.into(), fault.into());
-            }
-            None => self.ctx.tally.fail(what, &reason),
+        if fault.is_none() {
+            self.ctx.tally.fail(what, &reason);
         }
+        event.set_params(EventParams::Failed(FailedParams {
+            input: Some(json!({"path": what})),
+            fault: fault.map(str::to_owned),
+            ..Default::default()
+        }));
         Handle::current().block_on(self.ctx.record(event)).map(|_| ())
     }
 
@@ -446,17 +462,16 @@ impl Walker<'_> {
             manifest_sha256: Some(manifest_sha256),
         });
         event.inputs = vec![InputRef { id: self.input.artefact.clone(), sha256: self.input.sha256 }];
-        event.params.insert(PARAM_JOB_ID.into(), self.job.job_id.0.clone().into());
-        event.params.insert("medium".into(), opened.class.mime().into());
-        event.params.insert("volumes".into(), serde_json::to_value(&volumes).unwrap_or_default());
-        if let Some(truncated) = self.truncation.recorded(self.ctx, &self.input.path) {
-            event.params.insert("truncated".into(), truncated);
-        }
         let c = &self.counts;
-        event.params.insert(
-            "counts".into(),
-            json!({"entries": c.entries, "files": c.files, "deleted": c.deleted, "failed": c.failed, "bytes": c.bytes}),
-        );
+        event.set_params(EventParams::Explored(ExploredParams {
+            job_id: Some(self.job.job_id.0.clone()),
+            medium: Some(opened.class.mime().into()),
+            volumes: Some(serde_json::to_value(&volumes).unwrap_or_default()),
+            truncated: self.truncation.recorded(self.ctx, &self.input.path),
+            counts: Some(
+                json!({"entries": c.entries, "files": c.files, "deleted": c.deleted, "failed": c.failed, "bytes": c.bytes}),
+            ),
+        }));
         handle.block_on(self.ctx.record(event))?;
         info!(entries = c.entries, files = c.files, deleted = c.deleted, failed = c.failed, "explored");
         Ok(self.follow_ups)

@@ -57,8 +57,12 @@ async fn growing_file_is_recorded_as_failed() {
     let failures = ctx.tally.failures();
     assert_eq!(failures.len(), 1);
     assert!(failures[0].1.contains("changed") && failures[0].1.contains("growing.log"), "{failures:?}");
-    let events: Vec<_> =
-        read_entries(store.as_ref(), &case).await.unwrap().into_iter().map(|e| e.parsed.unwrap().event).collect();
+    let events: Vec<_> = read_entries(store.as_ref(), &case)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|e| e.parsed.unwrap().events().to_vec())
+        .collect();
     assert!(events.iter().all(|e| e.action != Action::Acquired));
     let failed = events.iter().find(|e| e.action == Action::Failed).unwrap();
     assert!(matches!(&failed.outcome, Outcome::Failed { reason } if reason.contains("rerun")));

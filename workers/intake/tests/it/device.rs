@@ -75,7 +75,7 @@ async fn bad_sectors_map_to_files() {
         acquire_device(&ctx, &job, b"/dev/fake0", Box::new(device), RetryPolicy { retries: 2, chunk_bytes: 64 * 1024 })
             .await
             .unwrap();
-    let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(IdentifyStage), Arc::new(ExploreStage::default())];
+    let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(IdentifyStage::default()), Arc::new(ExploreStage::default())];
     let queue = exhibit_queue::open_queue("memory://").unwrap();
     let completions = Arc::new(Completions::new(ctx.store.clone(), &ctx.case, RunId::new()));
     run_in_process(ctx.clone(), queue, completions, WorkerConfig::new(stages), (next, false)).await.unwrap();
@@ -85,8 +85,12 @@ async fn bad_sectors_map_to_files() {
     for [at, len] in bad {
         zeroed[at as usize..(at + len) as usize].fill(0);
     }
-    let events: Vec<_> =
-        read_entries(store.as_ref(), &ctx.case).await.unwrap().into_iter().map(|e| e.parsed.unwrap().event).collect();
+    let events: Vec<_> = read_entries(store.as_ref(), &ctx.case)
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|e| e.parsed.unwrap().events().to_vec())
+        .collect();
     let acquired = events.iter().find(|e| e.action == Action::Acquired).unwrap();
     assert_eq!(
         acquired.artefact.as_ref().unwrap().sha256,

@@ -22,7 +22,7 @@ fn flagged_under(root: &Path) -> Vec<String> {
             file.seek(SeekFrom::Start(size - SAMPLE)).unwrap();
             file.read_to_end(&mut tail).unwrap();
         }
-        let media = identify_bytes(&head, &tail, size);
+        let media = identify_bytes(&head, &tail, size, &exhibit_intake::IdentifyPolicy::default());
         if let Some(text) = extension_mismatch(&entry.file_name().to_string_lossy(), &media) {
             flagged.push(format!("{}: {text}", entry.path().display()));
         }

@@ -5,5 +5,6 @@
 mod bad_input;
 mod corpus;
 mod fixtures;
+mod probe_media;
 mod reproduce;
 mod support;

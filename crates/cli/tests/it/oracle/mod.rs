@@ -15,7 +15,7 @@ mod damaged;
 mod exhibit;
 mod images;
 mod tree;
-mod tsk;
+pub mod tsk;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -42,7 +42,7 @@ pub struct CueTrack {
 /// An opened cue sheet and its binary files.
 pub struct CueImage {
     tracks: Vec<CueTrack>,
-    files: Vec<Arc<FileAt>>,
+    files: Vec<Arc<dyn ReadAt>>,
     track_file: Vec<usize>,
     /// Tracks the `.bin` files are too short for, as the sheet places them.
     cut: Vec<String>,
@@ -57,26 +57,43 @@ pub fn open_cue(cue_path: &Path, limits: &Limits) -> Result<CueImage, MediaError
     let mut text = Vec::new();
     std::fs::File::open(cue_path).map_err(io)?.take(MAX_CUE_BYTES + 1).read_to_end(&mut text).map_err(io)?;
     let folder = cue_path.parent().unwrap_or(Path::new("."));
-    CueImage::resolve(parse_sheet(&text)?, folder)
+    open_cue_with(&text, |name| {
+        let path = folder.join(OsStr::from_bytes(name));
+        let data = FileAt::open(&path).map_err(|e| MediaError::io(format!("cue FILE {}", path.display()), e))?;
+        Ok((path, Arc::new(data) as Arc<dyn ReadAt>))
+    })
+}
+
+/// Opens a cue sheet from its text (at most [`MAX_CUE_BYTES`]), asking
+/// `open_file` for each `FILE` it names (raw name bytes, as written in the
+/// sheet): the path to show for it and its bytes. Lets a caller serve the
+/// `.bin` files from anywhere (a store's ranged reads) without a folder.
+pub fn open_cue_with(
+    text: &[u8],
+    mut open_file: impl FnMut(&[u8]) -> Result<(PathBuf, Arc<dyn ReadAt>), MediaError>,
+) -> Result<CueImage, MediaError> {
+    let sheet = parse_sheet(text)?;
+    let mut image = CueImage { tracks: Vec::new(), files: Vec::new(), track_file: Vec::new(), cut: Vec::new() };
+    let mut lba = 0u64;
+    for file in sheet.iter().filter(|f| !f.tracks.is_empty()) {
+        if file.kind != "BINARY" {
+            return Err(MediaError::unsupported(format!("cue FILE type {:?}: only BINARY is read", file.kind)));
+        }
+        let (path, data) = open_file(&file.name)?;
+        lba = image.add_file(file, path, data, lba)?;
+    }
+    Ok(image)
 }
 
 impl CueImage {
-    fn resolve(sheet: Vec<SheetFile>, folder: &Path) -> Result<Self, MediaError> {
-        let mut image = Self { tracks: Vec::new(), files: Vec::new(), track_file: Vec::new(), cut: Vec::new() };
-        let mut lba = 0u64;
-        for file in sheet.iter().filter(|f| !f.tracks.is_empty()) {
-            if file.kind != "BINARY" {
-                return Err(MediaError::unsupported(format!("cue FILE type {:?}: only BINARY is read", file.kind)));
-            }
-            let path = folder.join(OsStr::from_bytes(&file.name));
-            let data = FileAt::open(&path).map_err(|e| MediaError::io(format!("cue FILE {}", path.display()), e))?;
-            lba = image.add_file(file, path, data, lba)?;
-        }
-        Ok(image)
-    }
-
     /// Adds one file's tracks; returns the disc address after the file.
-    fn add_file(&mut self, file: &SheetFile, path: PathBuf, data: FileAt, mut lba: u64) -> Result<u64, MediaError> {
+    fn add_file(
+        &mut self,
+        file: &SheetFile,
+        path: PathBuf,
+        data: Arc<dyn ReadAt>,
+        mut lba: u64,
+    ) -> Result<u64, MediaError> {
         let file_len = data.size();
         let bad = |n: u8, what: &str| MediaError::corrupt(format!("cue TRACK {n:02} in {}: {what}", path.display()));
         // Track k begins at its first index; sector sizes may change there.
@@ -125,7 +142,7 @@ impl CueImage {
             self.track_file.push(self.files.len());
             lba = lba.saturating_add(sectors);
         }
-        self.files.push(Arc::new(data));
+        self.files.push(data);
         Ok(lba)
     }
 
@@ -140,7 +157,7 @@ impl CueImage {
         (!self.cut.is_empty()).then(|| self.cut.join("; "))
     }
 
-    fn find(&self, number: u8) -> Result<(&CueTrack, Arc<FileAt>), MediaError> {
+    fn find(&self, number: u8) -> Result<(&CueTrack, Arc<dyn ReadAt>), MediaError> {
         let at = self.tracks.iter().position(|t| t.number == number);
         let file = at.and_then(|i| self.track_file.get(i)).and_then(|&f| self.files.get(f));
         match (at.and_then(|i| self.tracks.get(i)), file) {

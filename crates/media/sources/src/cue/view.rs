@@ -4,7 +4,7 @@
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
-use exhibit_media_core::{FileAt, MediaError, ReadSeekAt, SliceAt};
+use exhibit_media_core::{MediaError, ReadAt, ReadSeekAt, SliceAt};
 
 use super::CueTrack;
 
@@ -35,7 +35,7 @@ pub(crate) fn wav_header(data_len: u32) -> [u8; 44] {
 
 /// A WAV stream of an audio track: the header, then its sectors as stored
 /// (CD-DA is already 16-bit little-endian interleaved stereo).
-pub(crate) fn wav_stream(file: Arc<FileAt>, track: &CueTrack) -> Result<impl Read + Send + use<>, MediaError> {
+pub(crate) fn wav_stream(file: Arc<dyn ReadAt>, track: &CueTrack) -> Result<impl Read + Send + use<>, MediaError> {
     let len = track.length.saturating_mul(track.mode.sector_size());
     let data_len = u32::try_from(len)
         .ok()

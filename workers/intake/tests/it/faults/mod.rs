@@ -84,7 +84,8 @@ impl Env {
     async fn context(&self) -> Arc<StageContext> {
         let ledger = Arc::new(Ledger::open(self.store.clone(), self.case.clone(), self.signer.clone()).await.unwrap());
         let entries = read_entries(self.store.as_ref(), &self.case).await.unwrap();
-        let events: Vec<CustodyEvent> = entries.into_iter().filter_map(|e| e.parsed.ok()).map(|e| e.event).collect();
+        let events: Vec<CustodyEvent> =
+            entries.into_iter().filter_map(|e| e.parsed.ok()).flat_map(|e| e.events().to_vec()).collect();
         let actor = Actor {
             operator: "PC Test".into(),
             host: "test".into(),
@@ -107,7 +108,7 @@ fn transcode() -> TranscodeStage {
 /// The stages of each ingest phase, as `exhibit ingest` runs them.
 fn phases() -> Vec<Vec<Arc<dyn Stage>>> {
     vec![
-        vec![Arc::new(AcquireStage), Arc::new(IdentifyStage)],
+        vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())],
         vec![Arc::new(ExploreStage::default())],
         vec![Arc::new(transcode()), Arc::new(OcrStage::default())],
     ]
@@ -212,9 +213,10 @@ async fn facts(env: &Env) -> BTreeMap<String, usize> {
     assert!(report.problems.is_empty(), "verify: {:?}", report.problems);
     let mut facts = BTreeMap::new();
     for entry in read_entries(env.store.as_ref(), &env.case).await.unwrap() {
-        let event = entry.parsed.unwrap().event;
-        if event.action != exhibit_core::event::Action::KeyAdded {
-            *facts.entry(fact(&event)).or_insert(0) += 1;
+        for event in entry.parsed.unwrap().events() {
+            if event.action != exhibit_core::event::Action::KeyAdded {
+                *facts.entry(fact(event)).or_insert(0) += 1;
+            }
         }
     }
     facts

@@ -1,0 +1,95 @@
+//! Params of `failed`, `exported`, `accessed`, `key-added`, `described`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::item::ItemRecord;
+
+/// `failed`: a job, an item or an anchor that did not work.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FailedParams {
+    /// The job that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The stage it ran on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// The job's input, or `{path}` of the item that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// The ingest run it failed in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// What kind of fault (`damaged-record`, `unconverted`, `limit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// The source that was read, for a source that changed while read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_key: Option<String>,
+    /// The anchor that was not made: `{tsa_url, seq}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Value>,
+}
+
+impl FailedParams {
+    /// The path the failure is about: `input.path`, in any input shape.
+    pub fn input_path(&self) -> Option<&str> {
+        self.input.as_ref()?.get("path")?.as_str()
+    }
+}
+
+/// `exported`: a BagIt bag and/or CASE/UCO file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExportedParams {
+    /// Artefacts exported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artefacts: Option<u64>,
+    /// The bag: `{dir, files, bytes, manifest_sha256}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bagit: Option<Value>,
+    /// The CASE/UCO file: `{file, sha256}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_uco: Option<Value>,
+}
+
+/// `accessed`: content read out of the store.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccessedParams {
+    /// Where it was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// A counter some test entries carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u64>,
+}
+
+/// `key-added`: a signing key introduced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeyAddedParams {
+    /// The OpenSSH public key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+}
+
+/// `described`: an item manifest row described the exhibit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DescribedParams {
+    /// The row, as recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<Value>,
+    /// Which manifest file and row: `{sha256, row}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<Value>,
+}
+
+impl DescribedParams {
+    /// The row, typed.
+    pub fn item_record(&self) -> Option<ItemRecord> {
+        serde_json::from_value(self.item.clone()?).ok()
+    }
+}

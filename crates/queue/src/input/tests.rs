@@ -1,0 +1,54 @@
+use serde_json::json;
+
+use super::*;
+
+fn explore() -> StageInput {
+    let case = "42AB1234520".parse().unwrap();
+    let sha256 = Sha256Digest::of(b"disc");
+    StageInput::Explore(ExploreInput {
+        path: "disc.iso".into(),
+        artefact: ArtefactId::derive(&case, &"JS/1".parse().unwrap(), b"disc.iso", &sha256),
+        sha256,
+        size: 4,
+        depth: 0,
+        bad_ranges: Vec::new(),
+    })
+}
+
+#[test]
+fn the_wire_form_is_versioned_and_tagged_by_kind_and_reads_back_equal() {
+    let input = JobInput::from(explore());
+    let wire = input.to_value();
+    assert_eq!(wire["v"], json!(1));
+    assert_eq!(wire["kind"], json!("explore"));
+    let text = serde_json::to_string(&input).unwrap();
+    assert_eq!(serde_json::from_str::<JobInput>(&text).unwrap(), input);
+    assert_eq!(input.for_stage("explore").unwrap(), &explore());
+}
+
+#[test]
+fn an_unknown_version_or_kind_is_kept_and_refused_as_unreadable() {
+    let mut newer = JobInput::from(explore()).to_value();
+    newer["v"] = json!(2);
+    let mut strange = JobInput::from(explore()).to_value();
+    strange["kind"] = json!("teleport");
+    for raw in [newer, strange, json!({"path": "old.txt"}), json!([1, 2]), json!(null)] {
+        let input: JobInput = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(input, JobInput::Unreadable(raw.clone()));
+        assert!(matches!(input.for_stage("explore"), Err(JobInputError::Unreadable(_))), "{raw}");
+        assert_eq!(input.to_value(), raw, "kept as received, for the failed event");
+    }
+}
+
+#[test]
+fn an_input_of_another_stage_is_refused() {
+    let err = JobInput::from(explore()).for_stage("ocr").unwrap_err();
+    assert_eq!(err, JobInputError::WrongStage { stage: "ocr".into(), found: "explore" });
+}
+
+#[test]
+fn a_huge_unreadable_input_is_named_by_its_start_only() {
+    let raw = json!({"v": 9, "junk": "x".repeat(1 << 20)});
+    let err = JobInput::from_value(raw).for_stage("acquire").unwrap_err();
+    assert!(err.to_string().len() < 400, "{}", err.to_string().len());
+}
