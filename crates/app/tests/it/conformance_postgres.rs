@@ -112,7 +112,7 @@ async fn two_refreshers_racing_on_one_case_apply_each_entry_once() {
             })
         );
         let (a, b) = (a.unwrap(), b.unwrap());
-        assert!(a.head >= 60, "an acquire and an identify entry per file: {a:?}");
+        assert!(a.head > 0, "round {round}: {a:?}");
         assert_eq!(a.head, b.head, "round {round}");
         assert_eq!(a.applied + b.applied, a.head, "round {round}: each entry applied once: {a:?} {b:?}");
         let view = CaseReader::new(store.clone(), two.clone());
