@@ -178,7 +178,7 @@ async fn identify_content(
         .await
         .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot read stored object {key}: {e}")))?;
     let span = tracing::Span::current();
-    let policy = policy.clone();
+    let policy = *policy;
     tokio::task::spawn_blocking(move || span.in_scope(|| classify_stored(at.as_ref(), &policy)))
         .await
         .map_err(|e| StageError::transient(format!("identify task failed: {e}")))?
