@@ -15,6 +15,7 @@ mod damaged;
 mod derive_policy;
 mod desk_attack;
 mod explore;
+mod fix13;
 mod export;
 mod export_demo;
 mod export_names;
