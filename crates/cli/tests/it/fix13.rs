@@ -49,3 +49,17 @@ fn an_unidentified_video_names_the_evidence_file_not_a_temporary_path() {
     assert!(!line.contains("copy-") && !line.contains("/.tmp/w"), "no working-copy path: {line}");
     assert_eq!(out.status.code(), Some(3), "{table}\n{}", stderr(&out));
 }
+
+/// A zero-byte file whose name says media is not clean: it needs attention.
+#[test]
+fn an_empty_file_named_as_media_needs_attention() {
+    let sb = Sandbox::new();
+    let tr = sb.dir.path().join("tr");
+    std::fs::create_dir_all(&tr).unwrap();
+    std::fs::write(tr.join("empty.mp4"), b"").unwrap();
+    let out = sb.run(&["ingest", "--case", "F13-3", "--exhibit", "T/1", "--operator", "T", tr.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let line = table.lines().find(|l| l.contains("extension-mismatch:")).unwrap_or_else(|| panic!("{table}"));
+    assert!(line.contains("empty.mp4") && line.contains("empty (0 bytes)"), "{line}");
+    assert_eq!(out.status.code(), Some(3), "{table}\n{}", stderr(&out));
+}
