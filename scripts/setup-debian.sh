@@ -32,6 +32,8 @@ EXHIBIT_APT_PACKAGES=(
     bsdutils man-db groff-base
     # queue: the AMQP backend's tests run against RabbitMQ on loopback
     rabbitmq-server
+    # app: the PostgreSQL read model's tests (pg_isready is in the client)
+    postgresql postgresql-client
     # report: headless Chromium loads the integrity report in its test;
     # node runs npm, which installs axe-core (below)
     chromium nodejs

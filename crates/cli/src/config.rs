@@ -48,7 +48,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReadModelConfig {
-    /// `sqlite://PATH` or `sqlite::memory:`. Unset: the file
+    /// `postgres://USER@HOST/DB[?options[search_path]=SCHEMA]` (the
+    /// cluster), `sqlite://PATH` or `sqlite::memory:`. Unset: the file
     /// `.exhibit/readmodel.sqlite` inside a local store. A cache of the
     /// ledger: delete it and it is rebuilt.
     pub uri: Option<String>,

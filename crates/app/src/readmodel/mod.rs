@@ -11,8 +11,12 @@
 
 pub mod conformance;
 mod open;
+mod postgres;
+mod postgres_schema;
+mod postgres_write;
 mod project;
 mod refresh;
+mod rows;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -24,6 +28,7 @@ use serde::Serialize;
 use crate::error::Result;
 
 pub use open::{default_sqlite_path, open_read_model};
+pub use postgres::PostgresReadModel;
 pub use project::project_entries;
 pub use refresh::{RefreshReport, refresh};
 pub use sqlite::SqliteReadModel;

@@ -1,10 +1,11 @@
-//! Choosing the read model once, from a URI: `sqlite://PATH`,
-//! `sqlite::memory:`, or none given, the file beside a local store.
+//! Choosing the read model once, from a URI: `postgres://...` (the
+//! cluster), `sqlite://PATH`, `sqlite::memory:`, or none given, the file
+//! beside a local store.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{ReadModel, SqliteReadModel};
+use super::{PostgresReadModel, ReadModel, SqliteReadModel};
 use crate::error::{AppError, Result};
 
 /// The folder under a local store's root that holds the read model.
@@ -28,6 +29,7 @@ pub fn default_sqlite_path(store_uri: &str) -> Option<PathBuf> {
 pub async fn open_read_model(uri: Option<&str>, store_uri: &str) -> Result<Arc<dyn ReadModel>> {
     let path = match uri {
         Some("sqlite::memory:") => return Ok(Arc::new(SqliteReadModel::in_memory().await?)),
+        Some(uri) if is_postgres(uri) => return Ok(Arc::new(PostgresReadModel::open(uri).await?)),
         Some(uri) => match uri.strip_prefix("sqlite://") {
             Some(path) => PathBuf::from(path),
             None => return Err(AppError::UnsupportedUri { uri: uri.to_owned() }),
@@ -41,6 +43,10 @@ pub async fn open_read_model(uri: Option<&str>, store_uri: &str) -> Result<Arc<d
         create_private_dir(dir).map_err(|e| AppError::Io { path: dir.to_owned(), source: e })?;
     }
     Ok(Arc::new(SqliteReadModel::open(&path).await?))
+}
+
+fn is_postgres(uri: &str) -> bool {
+    uri.starts_with("postgres://") || uri.starts_with("postgresql://")
 }
 
 /// Creates `dir` readable by its owner only: the read model repeats file

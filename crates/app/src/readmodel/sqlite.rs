@@ -13,6 +13,7 @@ use exhibit_core::manifest::ArtefactManifest;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+use super::rows::{corrupt, parse_id, parse_json, to_i64, to_u64};
 use super::{CaseSummary, Cursor, ExhibitRow, JobCount, JobStatus, NotableEvent, Problem, Projection, ReadModel};
 use crate::error::{AppError, Result};
 
@@ -325,24 +326,4 @@ async fn write_artefact(tx: &mut Transaction<'_, Sqlite>, case: &str, m: &Artefa
             .map_err(AppError::db("write flag"))?;
     }
     Ok(())
-}
-
-fn to_i64(n: u64) -> Result<i64> {
-    i64::try_from(n).map_err(|_| corrupt("sequence number", "beyond what the database holds"))
-}
-
-fn to_u64(n: i64, what: &str) -> Result<u64> {
-    u64::try_from(n).map_err(|_| corrupt(what, "negative"))
-}
-
-fn corrupt(what: &str, reason: &str) -> AppError {
-    AppError::Corrupt { what: what.to_owned(), reason: reason.to_owned() }
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, &e.to_string()))
-}
-
-fn parse_id<T: FromStr<Err = exhibit_core::IdError>>(text: &str, what: &str) -> Result<T> {
-    text.parse().map_err(|e: exhibit_core::IdError| corrupt(what, &e.to_string()))
 }

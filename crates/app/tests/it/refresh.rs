@@ -24,7 +24,9 @@ async fn a_warm_show_reads_two_ledger_entries_not_the_whole_ledger() {
     let first = reader.refresh(&case()).await.unwrap();
     assert!(first.rebuilt);
     let entries = first.head;
-    assert!(entries > 40, "an acquired and an identified entry per file");
+    // Group commit puts many events in one entry: at least the key's entry
+    // and one holding the files' events.
+    assert!(entries >= 2, "a key entry and the files' events: {entries}");
     assert_eq!(
         store.take(),
         (entries, entries + 1, 0),
@@ -41,7 +43,7 @@ async fn a_warm_show_reads_two_ledger_entries_not_the_whole_ledger() {
     store.take();
     let after = reader.refresh(&case()).await.unwrap();
     assert!(!after.rebuilt);
-    assert!(after.applied >= 2);
+    assert!(after.applied >= 1);
     assert_eq!(store.take(), (after.applied + 1, after.applied + 2, 0), "only the new entries");
     assert_eq!(reader.show(&case(), None).await.unwrap().artefacts.len(), 21);
 }
