@@ -43,7 +43,7 @@ pub fn confirm_av(media: MediaType, candidate: AvCandidate, path: &Path) -> Resu
     match probe_media(path, &Limits::for_probe()) {
         Ok(probe) => Ok(typed_by_container(media, &probe)),
         Err(e) if matches!(e.kind, ErrorKind::Io | ErrorKind::Internal | ErrorKind::Policy) => Err(e),
-        Err(e) if candidate == AvCandidate::Claimed => Ok(unidentified(media, &e)),
+        Err(e) if candidate == AvCandidate::Claimed => Ok(unidentified(media, &without_path(&e.reason, path))),
         Err(e) => {
             tracing::debug!("libavformat's probe guessed media, but: {e}");
             Ok(media)
@@ -51,8 +51,17 @@ pub fn confirm_av(media: MediaType, candidate: AvCandidate, path: &Path) -> Resu
     }
 }
 
+/// The probe's reason without the path it read: that is a working copy in
+/// the store's temporary area, which means nothing to the person reading
+/// the attention line (the line names the evidence file itself).
+fn without_path(reason: &str, path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).ok();
+    let paths = canonical.iter().map(|p| p.display().to_string()).chain([path.display().to_string()]);
+    paths.filter(|p| !p.is_empty()).fold(reason.to_owned(), |r, p| r.replace(&p, "the file"))
+}
+
 /// Content a signature calls audio or video that nothing decodes.
-fn unidentified(media: MediaType, e: &TranscodeError) -> MediaType {
+fn unidentified(media: MediaType, reason: &str) -> MediaType {
     let claim = match &media.pronom {
         Some(p) => format!("{} ({}, {})", media.mime, p.name, p.puid),
         None => media.mime.clone(),
@@ -61,7 +70,7 @@ fn unidentified(media: MediaType, e: &TranscodeError) -> MediaType {
         mime: "application/octet-stream".into(),
         extension: None,
         detected_by: format!("{} + libavformat", media.detected_by),
-        unidentified: Some(format!("its signature says {claim}, but no demuxer or decoder accepts it: {}", e.reason)),
+        unidentified: Some(format!("its signature says {claim}, but no demuxer or decoder accepts it: {reason}")),
         ..media
     }
 }

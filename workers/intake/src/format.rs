@@ -51,8 +51,11 @@ pub fn identify_bytes(head: &[u8], tail: &[u8], total_size: u64, policy: &Identi
 pub fn extension_mismatch(file_name: &str, media: &MediaType) -> Option<String> {
     let ext = extension_of(file_name)?;
     // Content nothing recognises cannot be said to be something else.
-    let unknown = ["application/x-empty", "application/octet-stream"].contains(&media.mime.as_str());
-    if unknown || GENERIC.contains(&ext.as_str()) || media.extension.as_deref().is_some_and(|e| same_extension(e, &ext))
+    // Empty content is nothing else, but a media name on it is worth a look.
+    let empty = media.mime == "application/x-empty";
+    if media.mime == "application/octet-stream"
+        || GENERIC.contains(&ext.as_str())
+        || media.extension.as_deref().is_some_and(|e| same_extension(e, &ext))
     {
         return None;
     }
@@ -68,6 +71,9 @@ pub fn extension_mismatch(file_name: &str, media: &MediaType) -> Option<String> 
     let claimed = registry.formats_with_extension(&ext);
     if claimed.is_empty() || claimed.iter().any(|f| f.signatures.is_empty()) {
         return None;
+    }
+    if empty {
+        return Some(format!("named .{ext}, but the content is empty (0 bytes)"));
     }
     let content = media.pronom.as_ref().map_or_else(|| media.mime.clone(), |p| format!("{} ({})", p.name, p.puid));
     Some(format!("named .{ext}, but the content is {content}"))
@@ -149,6 +155,19 @@ mod tests {
         assert_eq!(media.mime, "text/plain");
         let text = extension_mismatch("photo.JPG", &media).unwrap();
         assert!(text.contains(".jpg") && text.contains("text/plain"), "{text}");
+    }
+
+    #[test]
+    fn an_empty_file_named_as_media_is_a_mismatch() {
+        let empty = identify_bytes(b"", b"", 0, &ON);
+        assert_eq!(empty.mime, "application/x-empty");
+        for name in ["empty.mp4", "scan.PNG", "photo.jpg", "call.wav", "letter.pdf"] {
+            let text = extension_mismatch(name, &empty).unwrap_or_else(|| panic!("{name} is empty"));
+            assert!(text.contains("empty (0 bytes)"), "{text}");
+        }
+        for name in ["notes.txt", "data.bin", "disk.img", "noext"] {
+            assert_eq!(extension_mismatch(name, &empty), None, "{name}");
+        }
     }
 
     #[test]

@@ -28,14 +28,23 @@ fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
 /// and the latest check is always the one that stands.
 /// `events` are the exhibit's events so far, in ledger order (the summary's
 /// facts, caught up after the run).
+/// With OCR off for the exhibit no page is OCRed, so the stored page files
+/// themselves are counted (`"counted": "page-files"` in the check).
 pub async fn reconcile_pages(
     ctx: &StageContext,
-    events: &[CustodyEvent],
+    facts: &super::summary_facts::LedgerFacts,
     exhibit: &ExhibitRef,
     expected: u32,
 ) -> anyhow::Result<()> {
-    let found = pages_found(events, exhibit);
-    let check = json!({"expected_pages": expected, "found_pages": found});
+    let events = &facts.events;
+    let ocr_off = facts.item.as_ref().and_then(|i| i.ocr) == Some(false);
+    let (found, check) = if ocr_off {
+        let found = facts.bundles.page_files();
+        (found, json!({"expected_pages": expected, "found_pages": found, "counted": "page-files"}))
+    } else {
+        let found = pages_found(events, exhibit);
+        (found, json!({"expected_pages": expected, "found_pages": found}))
+    };
     let latest = events
         .iter()
         .rev()

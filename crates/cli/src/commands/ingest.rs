@@ -150,7 +150,7 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
         facts.catch_up(&ctx).await?;
     }
     if let Some(expected) = args.pages {
-        super::bundle::reconcile_pages(&ctx, &facts.events, &exhibit, expected).await?;
+        super::bundle::reconcile_pages(&ctx, &facts, &exhibit, expected).await?;
         facts.catch_up(&ctx).await?;
     }
     if let (Some(periodic), Some(anchorer)) = (periodic, &anchorer) {

@@ -19,6 +19,7 @@ mod export;
 mod export_demo;
 mod export_names;
 mod export_tamper;
+mod fix13;
 mod get_show_hash;
 mod hostile_listing;
 mod identify;
