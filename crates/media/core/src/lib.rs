@@ -17,7 +17,6 @@ mod entry;
 mod error;
 mod limits;
 mod ranges;
-mod shared;
 
 pub use adapters::{ReadOnlyWriter, ReadSeekAt};
 pub use content::{ContentReader, open_content};
@@ -27,7 +26,6 @@ pub use exhibit_core::read_at::{BytesAt, FileAt, ReadAt, SliceAt, read_exact_at}
 pub use exhibit_core::view::Transform;
 pub use limits::Limits;
 pub use ranges::{ContentMap, content_map, push_merged};
-pub use shared::SharedExtents;
 
 /// A parsed file system.
 pub trait FileSystem: Send + Sync {

@@ -3,9 +3,7 @@
 
 use std::collections::HashSet;
 
-use exhibit_media_core::{
-    DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, SharedExtents, Transform, read_exact_at,
-};
+use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, Transform, read_exact_at};
 
 use crate::build::{Gathered, entry, kind_of, push_extents};
 use crate::descriptor::{DirExtent, SECTOR};
@@ -25,7 +23,6 @@ pub(crate) struct Walker<'a> {
     relocated: Vec<(NamePath, Gathered)>,
     entries: u64,
     data_left: u64,
-    shared: SharedExtents,
     dir_left: u64,
     deferred: Option<MediaError>,
 }
@@ -43,7 +40,6 @@ impl<'a> Walker<'a> {
             relocated: Vec::new(),
             entries: 0,
             data_left: budget,
-            shared: SharedExtents::default(),
             dir_left: budget,
             deferred: None,
         }
@@ -279,16 +275,16 @@ impl<'a> Walker<'a> {
     }
 
     /// Counts the readable bytes of `e`'s extents against the expansion
-    /// budget, each extent shared with an earlier file (a hard link) once;
-    /// past it, the entry keeps its metadata but loses its data.
+    /// budget; past it, the entry keeps its metadata but loses its data.
     fn charge_data(&mut self, e: &mut FsEntry) {
         let DataLayout::Extents(runs) = &e.data else { return };
-        let readable = self.shared.cost(0, runs, self.fs.volume.size());
+        let size = self.fs.volume.size();
+        let readable = runs.iter().fold(0u64, |acc, r| {
+            let start = r.volume_offset.unwrap_or(size);
+            acc.saturating_add(r.len.min(size.saturating_sub(start)))
+        });
         match self.data_left.checked_sub(readable) {
-            Some(left) => {
-                self.data_left = left;
-                self.shared.record(0, runs);
-            }
+            Some(left) => self.data_left = left,
             None => {
                 let at = e.address.unwrap_or_default();
                 e.damage = Some(format!(
