@@ -179,10 +179,15 @@ fn verify_sh_trusts_a_rotated_key_only_after_its_verified_introduction() {
     let added = std::fs::read_dir(&ledger)
         .unwrap()
         .map(|f| f.unwrap().path())
-        .find(|p| std::fs::read_to_string(p).unwrap().contains("\"action\":\"key-added\""))
+        .find(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.contains("\"action\":\"key-added\"") && text.contains("\"operator\":\"Admin\"")
+        })
         .unwrap();
     let text = std::fs::read_to_string(&added).unwrap();
-    std::fs::write(&added, text.replace("\"operator\":\"Admin\"", "\"operator\":\"Admim\"")).unwrap();
+    let tampered = text.replace("\"operator\":\"Admin\"", "\"operator\":\"Admim\"");
+    assert_ne!(tampered, text, "the introduction was altered");
+    std::fs::write(&added, tampered).unwrap();
     retag(&bag);
     let out = e.verify_sh(&bag);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
