@@ -42,10 +42,10 @@ fn receipt(sb: &Sandbox) -> String {
 }
 
 fn entries(sb: &Sandbox) -> Vec<(PathBuf, LedgerEntry)> {
-    sb.ledger(CASE)
-        .into_iter()
-        .map(|(p, _)| (p.clone(), LedgerEntry::parse(&std::fs::read(&p).unwrap()).unwrap()))
-        .collect()
+    // `ledger()` lists events; a batch entry's file once.
+    let mut files: Vec<PathBuf> = sb.ledger(CASE).into_iter().map(|(p, _)| p).collect();
+    files.dedup();
+    files.into_iter().map(|p| (p.clone(), LedgerEntry::parse(&std::fs::read(&p).unwrap()).unwrap())).collect()
 }
 
 /// Swaps `statement.txt` for planted bytes with a consistent object and
@@ -81,16 +81,27 @@ fn rewrite_ledger(sb: &Sandbox, key: &Path, old: Sha256Digest, new: Sha256Digest
     let signer = exhibit_custody::Signer::load(key).unwrap();
     let mut prev = None;
     for (path, mut entry) in entries(sb) {
-        let event = &mut entry.events_mut()[0];
-        event.actor.public_key = signer.public_key_openssh();
-        event.actor.operator = "DC Someone Else".into();
-        if event.params.contains_key("public_key") {
-            event.params.insert("public_key".into(), signer.public_key_openssh().into());
-        }
-        if let Some(a) = event.artefact.as_mut().filter(|a| a.sha256 == old) {
-            a.sha256 = new;
-            a.size = size;
-            a.manifest_sha256 = a.manifest_sha256.map(|_| manifest);
+        let rewrite = |event: &mut exhibit_core::event::CustodyEvent| {
+            event.actor.public_key = signer.public_key_openssh();
+            event.actor.operator = "DC Someone Else".into();
+            if event.params.contains_key("public_key") {
+                event.params.insert("public_key".into(), signer.public_key_openssh().into());
+            }
+            if let Some(a) = event.artefact.as_mut().filter(|a| a.sha256 == old) {
+                a.sha256 = new;
+                a.size = size;
+                a.manifest_sha256 = a.manifest_sha256.map(|_| manifest);
+            }
+        };
+        // A forger rewrites every event, and a batch's list of event hashes
+        // with them.
+        match &mut entry.body {
+            exhibit_custody::EntryBody::Single(event) => rewrite(event),
+            exhibit_custody::EntryBody::Batch { events, .. } => {
+                let mut events = events.clone();
+                events.iter_mut().for_each(rewrite);
+                entry.body = exhibit_custody::EntryBody::batch(events).unwrap();
+            }
         }
         entry.prev = prev;
         entry.sig = signer.sign(&entry.body_bytes().unwrap()).unwrap();
