@@ -9,6 +9,9 @@
 //! guard has seen every entry before the place its events land, and drops
 //! the events an entry there already records.
 
+use std::collections::HashSet;
+
+use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::CustodyEvent;
 use tracing::{debug, instrument};
 
@@ -27,6 +30,10 @@ pub trait AppendGuard: Send {
     fn seen(&mut self, event: &CustodyEvent);
     /// Whether `event` is not yet recorded by any entry seen.
     fn keep(&self, event: &CustodyEvent) -> bool;
+    /// The identity of the fact `event` records, if it places one: of the
+    /// events of one append that share it, only the first is recorded (a
+    /// job run twice at once can reach one group commit twice).
+    fn fact(&self, event: &CustodyEvent) -> Option<Sha256Digest>;
 }
 
 impl Ledger {
@@ -53,7 +60,9 @@ impl Ledger {
             self.check(event)?;
         }
         let mut head = self.head.lock().await;
-        let mut remaining = events.to_vec();
+        let mut facts = HashSet::new();
+        let mut remaining: Vec<CustodyEvent> =
+            events.iter().filter(|e| guard.fact(e).is_none_or(|fact| facts.insert(fact))).cloned().collect();
         let mut out = Vec::new();
         // The key first: recording it may read entries of other writers,
         // which the filter below must see.

@@ -181,4 +181,8 @@ impl exhibit_custody::AppendGuard for IndexGuard<'_> {
     fn keep(&self, event: &CustodyEvent) -> bool {
         !lock(self.index).records(event)
     }
+
+    fn fact(&self, event: &CustodyEvent) -> Option<exhibit_core::digest::Sha256Digest> {
+        crate::record_key::record_key(event)
+    }
 }

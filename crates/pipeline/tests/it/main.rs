@@ -1,3 +1,4 @@
 //! Integration tests for exhibit-pipeline, in one binary so linking stays fast.
 
+mod record;
 mod worker;
