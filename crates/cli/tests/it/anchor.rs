@@ -225,28 +225,39 @@ fn a_fifo_as_ca_file_or_untrusted_file_is_refused_not_opened() {
 
 #[test]
 fn a_planted_anchor_file_for_the_next_head_is_noticed_and_a_newer_head_anchored() {
-    let ingest_two = |a: &Anchored, plant_at: Option<u64>| {
-        let src = a.sb.sources();
-        assert_eq!(a.ingest(&src).status.code(), Some(0));
-        if let Some(seq) = plant_at {
+    // Ingests JS/1, then plants junk as the anchor of the entry `ahead`
+    // past the head, then ingests one file as JS/2.
+    let ingest_two = |a: &Anchored, ahead: Option<u64>| {
+        assert_eq!(a.ingest(&a.sb.sources()).status.code(), Some(0));
+        let first_head = a.last_seq();
+        let planted = ahead.map(|n| first_head + n);
+        if let Some(seq) = planted {
             std::fs::write(a.sb.case_dir("C1").join(format!("anchors/{seq:020}.tsr")), b"junk\n").unwrap();
         }
-        a.run(&["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", src.to_str().unwrap()])
+        // One file: one job per stage, so no group commit ever holds two
+        // jobs, and the second ingest adds as many entries in every run.
+        let one = a.sb.dir.path().join("one");
+        std::fs::create_dir_all(&one).unwrap();
+        std::fs::write(one.join("note.txt"), "seen at 9pm\n").unwrap();
+        let args = ["ingest", "--case", "C1", "--exhibit", "JS/2", "--operator", "Test Officer", one.to_str().unwrap()];
+        (first_head, planted, a.run(&args))
     };
-    // Where the second ingest's head lands, learnt from an untouched run.
+    // How many entries the second ingest adds, learnt from an untouched run.
     let control = Anchored::new();
-    assert_eq!(ingest_two(&control, None).status.code(), Some(0));
-    let head = control.last_seq();
+    let (first_head, _, out) = ingest_two(&control, None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let added = control.last_seq() - first_head;
 
     let a = Anchored::new();
-    let out = ingest_two(&a, Some(head));
+    let (_, planted, out) = ingest_two(&a, Some(added));
+    let head = planted.unwrap();
     let err = stderr(&out);
     assert!(err.contains(&format!("ledger entry {head} is NOT valid")), "{err}");
     assert!(!stdout(&out).contains("already has a timestamp"), "{}", stdout(&out));
     let last = a.last_seq();
     assert!(last > head, "the failure is recorded in the ledger");
     assert!(a.anchors().contains(&format!("{last:020}.tsr")), "the newer head is anchored: {:?}", a.anchors());
-    assert_eq!(a.tsa.tokens_issued(), 2, "the TSA was asked for the newer head");
+    assert_eq!(a.tsa.tokens_issued(), 2, "the TSA was asked for the first head and the newer head only");
 }
 
 #[test]
