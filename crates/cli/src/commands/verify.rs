@@ -79,7 +79,8 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
         }
     }
     // With -q a trusted result prints nothing; anything less is printed whole.
-    if !args.json && !(crate::logging::quiet() && verdict == Verdict::Trusted) {
+    let silent = args.json || (crate::logging::quiet() && verdict == Verdict::Trusted);
+    if !silent {
         println!("{report}");
         for note in &notes {
             println!("note: {}", note["text"].as_str().unwrap_or_default());

@@ -38,7 +38,8 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
         let (verdict, value) = match exhibit_custody::verify_case_with(store, case, options).await {
             Ok(report) => {
                 let verdict = Verdict::of(&report);
-                if !json && !(crate::logging::quiet() && verdict == Verdict::Trusted) {
+                let silent = json || (crate::logging::quiet() && verdict == Verdict::Trusted);
+                if !silent {
                     println!("case {case}: {report}\n");
                 }
                 (verdict, serde_json::to_value(&report)?)
