@@ -69,11 +69,12 @@ struct Listing {
 /// Flags the stages set (intake, explore, device, transcode, OCR). A flag
 /// found on an artefact of the case is accepted too, so a newer stage's
 /// flag is never refused.
-pub const KNOWN_FLAGS: [&str; 13] = [
+pub const KNOWN_FLAGS: [&str; 14] = [
     "bad-sectors",
     "damaged",
     "deleted",
     "device",
+    "incomplete-bundle",
     "listing",
     "mapfile",
     "needs-review",

@@ -199,3 +199,20 @@ fn a_new_case_may_not_take_a_windows_device_name_or_a_trailing_dot() {
     assert!(!sb.data().join("cases").join("A.").exists());
     assert!(sb.ingest("CONTROL.1", &src).status.success());
 }
+
+/// Every flag a stage sets is known to `show --flag` before any artefact
+/// of the case carries it: asking for one that has not happened finds
+/// nothing (exit 0), it is not refused as unknown (issue 13).
+#[test]
+fn show_knows_every_flag_a_stage_sets_before_the_case_has_one() {
+    let sb = Sandbox::new();
+    assert!(sb.ingest(CASE, &sb.sources()).status.success());
+    for flag in ["incomplete-bundle", "needs-review", "damaged", "truncated"] {
+        let out = sb.run(&["show", "--case", CASE, "--flag", flag, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "--flag {flag}: {}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(doc["artefacts"].as_array().unwrap().is_empty(), "{flag}: {doc:#}");
+    }
+    let err = stderr(&sb.run(&["show", "--case", CASE, "--flag", "bogus"]));
+    assert!(err.contains("incomplete-bundle"), "the list names it: {err}");
+}
