@@ -4,6 +4,7 @@ mod bad_input;
 mod common;
 mod corpus;
 mod fixtures;
+mod mixed_pdf;
 mod pdfa;
 mod text_layer;
 mod tools;
