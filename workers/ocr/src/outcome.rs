@@ -20,7 +20,9 @@ pub struct OcrOutcome {
     pub leptonica_version: String,
     /// The languages used.
     pub languages: Vec<String>,
-    /// Pages written to the text, hOCR and PDF outputs (pages with a text layer that were not OCRed are left out).
+    /// Pages written to the text, hOCR and PDF outputs: every page when any
+    /// page needed OCR (text pages are then rendered in their place), none
+    /// when every page has a text layer.
     pub pages_ocred: u32,
     /// Whether `searchable.pdf` was written (not when no page was OCRed).
     pub searchable_pdf: bool,
@@ -44,7 +46,8 @@ pub struct PageResult {
     pub word_count: u32,
     /// Clockwise degrees the page was turned to make it upright (0, 90, 180, 270).
     pub rotated_degrees: u32,
-    /// The PDF page already had a text layer.
+    /// The PDF page already had a text layer (it is OCRed from a rendering
+    /// only to keep its place in the outputs of a mixed document).
     pub had_text_layer: bool,
     /// A human should check this page.
     pub needs_review: bool,

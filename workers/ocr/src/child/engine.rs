@@ -186,7 +186,7 @@ fn worker(mut engine: Engine, rx: &Mutex<Receiver<DecodedPage>>, shared: &Shared
 }
 
 fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy: &OcrPolicy) -> Result<(), OcrError> {
-    let DecodedPage { index, seq, mut pix, original, ppi } = page;
+    let DecodedPage { index, seq, mut pix, original, ppi, text_layer, damage } = page;
     pix.set_resolution(ppi, ppi);
     pix.clear_input_format();
     let (pix, rotated) = orient::recognize_upright(&mut engine.api, engine.osd.as_mut(), pix, ppi)?;
@@ -194,7 +194,9 @@ fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy:
     engine.api.set_input_name(&file)?;
     drop(pix);
     let (word_count, mean_confidence) = engine.api.word_stats();
-    let reason = if word_count == 0 {
+    let reason = if damage.is_some() {
+        damage
+    } else if word_count == 0 {
         Some("no words found".to_owned())
     } else if word_count < policy.min_words {
         Some(format!("nearly empty: {word_count} words found"))
@@ -212,7 +214,7 @@ fn process_page(engine: &mut Engine, page: DecodedPage, shared: &Shared, policy:
             mean_confidence,
             word_count,
             rotated_degrees: rotated,
-            had_text_layer: false,
+            had_text_layer: text_layer,
             needs_review: reason.is_some(),
             reason,
         },

@@ -20,6 +20,10 @@ pub struct DecodedPage {
     /// The page image as the input encodes it, embedded as-is in the searchable PDF when the page is not turned.
     pub original: Option<Original>,
     pub ppi: i32,
+    /// The PDF page has a text layer of its own (rendered only to keep it in the outputs).
+    pub text_layer: bool,
+    /// Why the page could not be read as it is: it is flagged for review.
+    pub damage: Option<String>,
 }
 
 /// An encoded page image in a format the PDF renderer embeds without re-encoding
@@ -145,7 +149,7 @@ pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<De
     let ppi = plausible_ppi(pix.y_res());
     let pix = pix.plain()?;
     let original = Format::sniff(&data).map(|format| Original { format, bytes: data });
-    Ok(DecodedPage { index, seq: index, pix, original, ppi })
+    Ok(DecodedPage { index, seq: index, pix, original, ppi, text_layer: false, damage: None })
 }
 
 fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
@@ -163,7 +167,15 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
         check_pixels(pix.width(), pix.height(), policy, i)?;
         let ppi = plausible_ppi(pix.y_res());
         let pix = pix.plain()?;
-        if !sink(Item::Page(DecodedPage { index: i, seq: i, pix, original: None, ppi })) {
+        if !sink(Item::Page(DecodedPage {
+            index: i,
+            seq: i,
+            pix,
+            original: None,
+            ppi,
+            text_layer: false,
+            damage: None,
+        })) {
             break;
         }
         if offset == 0 && i + 1 < sizes.len() as u32 {

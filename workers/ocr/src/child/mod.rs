@@ -22,6 +22,7 @@ mod render;
 mod repair;
 mod reproducible;
 mod samples;
+mod text_pages;
 mod tiff;
 
 use std::path::Path;

@@ -12,10 +12,11 @@ use pdf::enc::{CCITTFaxDecodeParams, StreamFilter};
 use pdf::file::{FileOptions, NoCache, NoLog};
 use pdf::object::{ColorSpace, ImageXObject, Page, Resolve, XObject};
 
-use super::input::{DecodedPage, Item, Sink, check_pixels, decode_single, plausible_ppi};
+use super::input::{DecodedPage, Sink, check_pixels, decode_single, plausible_ppi};
 use super::pdf_error::describe;
 use super::render::PageRenderer;
 use super::samples::{self, Colour, Raster};
+use super::text_pages::{Found, InOrder};
 use super::{jbig2, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
@@ -48,22 +49,20 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     if count > policy.max_pages {
         return Err(OcrError::limit(format!("PDF has {count} pages, over the limit of {}", policy.max_pages)));
     }
-    let mut seq = 0;
+    let mut order = InOrder::default();
     for index in 0..count {
-        let item = catch_unwind(AssertUnwindSafe(|| {
+        let found = catch_unwind(AssertUnwindSafe(|| {
             let page = file
                 .get_page(index)
                 .map_err(|e| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e))))?;
-            page_item(&page, (index, seq), policy, &resolver, &mut renderer)
+            page_item(&page, index, policy, &resolver, &mut renderer)
         }))
         .map_err(|_| OcrError::corrupt(format!("PDF page {}: the parser failed", index + 1)))??;
-        if matches!(item, Item::Page(_)) {
-            seq += 1;
-        }
-        if !sink(item) {
-            break;
+        if !order.take(index, found, &mut renderer, policy, sink)? {
+            return Ok(count);
         }
     }
+    order.finish(sink);
     Ok(count)
 }
 
@@ -76,22 +75,23 @@ fn load(data: &[u8]) -> Result<pdf::file::File<&[u8], NoCache, NoCache, NoLog>, 
 
 /// The page as OCR input: its largest image, or (a page of vectors or of
 /// nothing, or text that `ocr_pages_with_text` wants OCRed) a rendering;
-/// or a text layer left as it is.
+/// or a text layer (see `text_pages`); or damaged, when its content cannot
+/// be read.
 fn page_item(
     page: &Page,
-    (index, seq): (u32, u32),
+    index: u32,
     policy: &OcrPolicy,
     r: &impl Resolve,
     renderer: &mut PageRenderer<'_>,
-) -> Result<Item, OcrError> {
+) -> Result<Found, OcrError> {
     let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e)));
-    let ops = match &page.contents {
-        Some(c) => c.operations(r).map_err(err)?,
-        None => Vec::new(),
+    let ops = match page.contents.as_ref().map(|c| c.operations(r)).transpose() {
+        Ok(ops) => ops.unwrap_or_default(),
+        Err(e) => return Ok(Found::Damaged { size: page_size(page), why: describe(&e) }),
     };
     let has_text = ops.iter().any(draws_text);
     if has_text && !policy.ocr_pages_with_text {
-        return Ok(Item::TextLayer(index));
+        return Ok(Found::Text(page_size(page)));
     }
     // A page with no `/Resources` of its own or inherited from the page
     // tree has none (PDF 32000-1, 7.7.3.3): it draws no image.
@@ -113,19 +113,16 @@ fn page_item(
         }
     }
     let Some((_, xobject)) = best else {
-        let mut rendered = renderer.render(index, page_size(page), policy)?;
-        rendered.seq = seq;
-        return Ok(Item::Page(rendered));
+        return renderer.render(index, page_size(page), policy).map(Found::Scan);
     };
     let XObject::Image(img) = &*xobject else { unreachable!("filtered above") };
     check_pixels(img.width, img.height, policy, index)?;
     let mut page_out = decode_image(img, index, policy, r)?;
-    page_out.seq = seq;
     let box_height = page.media_box().map(|b| (b.top - b.bottom).abs()).unwrap_or(0.0);
     if box_height > 1.0 {
         page_out.ppi = plausible_ppi((img.height as f32 * 72.0 / box_height).round() as i32);
     }
-    Ok(Item::Page(page_out))
+    Ok(Found::Scan(page_out))
 }
 
 /// The page's visible size in points (crop box, else media box; US Letter
