@@ -119,3 +119,35 @@ fn a_damaged_text_page_fails_alone_for_review() {
     assert!(bad.reason.as_deref().is_some_and(|r| r.contains("damaged")), "{bad:?}");
     assert!(!outcome.pages[0].needs_review && !outcome.pages[1].needs_review, "{:?}", outcome.pages);
 }
+
+/// The mixed PDF's output is a PDF/A-2b with every font embedded (the text
+/// pages' Helvetica is not carried over), and the same input gives the same
+/// bytes, as `reproduce` needs.
+#[test]
+fn a_mixed_pdf_gives_a_reproducible_pdfa_with_every_font_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = unite(dir.path(), &[&scan_pdf(dir.path()), &text_pdf(dir.path())], "mixed.pdf");
+    let info = exhibit_ocr::DocumentInfo {
+        title: "Exhibit JS/3: mixed.pdf".into(),
+        created: time::macros::datetime!(2026-12-06 04:05:06 UTC),
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    exhibit_ocr::ocr_to_pdfa(&mixed, "application/pdf", &policy(), a.path(), &info).unwrap();
+    exhibit_ocr::ocr_to_pdfa(&mixed, "application/pdf", &policy(), b.path(), &info).unwrap();
+    let pdf = a.path().join(PDF_FILE);
+    assert_eq!(std::fs::read(&pdf).unwrap(), std::fs::read(b.path().join(PDF_FILE)).unwrap(), "same bytes");
+    let out =
+        std::process::Command::new("/usr/bin/python3").arg("-c").arg(crate::pdfa::CHECK).arg(&pdf).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("part 2 conformance B"), "{report}");
+    assert!(report.contains("pages 2"), "{report}");
+    let (fonts, embedded) = (field(&report, "fonts"), field(&report, "embedded"));
+    assert!(fonts > 0 && fonts == embedded, "{report}");
+}
+
+fn field(report: &str, name: &str) -> usize {
+    let words: Vec<&str> = report.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == name).unwrap_or_else(|| panic!("{name} in {report}"));
+    words[at + 1].parse().unwrap()
+}

@@ -6,7 +6,7 @@ use exhibit_ocr::{DocumentInfo, PDF_FILE, ocr_to_pdfa};
 
 use crate::common::{fixture, policy};
 
-const CHECK: &str = r#"
+pub const CHECK: &str = r#"
 import sys, pikepdf
 pdf = pikepdf.open(sys.argv[1])
 assert not pdf.is_encrypted
