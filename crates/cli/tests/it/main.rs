@@ -29,6 +29,7 @@ mod keys;
 mod manifest;
 mod ocr;
 mod ocr_bundle;
+mod ocr_mixed;
 mod oracle;
 mod permissions;
 mod quiet_exit;

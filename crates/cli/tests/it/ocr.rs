@@ -59,7 +59,7 @@ fn scans_get_text_hocr_and_searchable_pdf_and_the_bundle_is_reconciled() {
     assert!(report["notes"].as_array().unwrap().iter().any(|n| n["kind"] == "page-count-mismatch"));
 }
 
-fn scans_folder(sb: &Sandbox, files: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
+pub fn scans_folder(sb: &Sandbox, files: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
     let src = sb.dir.path().join("scans");
     std::fs::create_dir_all(&src).unwrap();
     for (name, bytes) in files {
@@ -68,11 +68,11 @@ fn scans_folder(sb: &Sandbox, files: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
     src
 }
 
-fn ocr_fixture(name: &str) -> Vec<u8> {
+pub fn ocr_fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ocr").join(name)).unwrap()
 }
 
-fn derivatives(shown: &Value) -> Vec<&Value> {
+pub fn derivatives(shown: &Value) -> Vec<&Value> {
     shown["artefacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "derivative").collect()
 }
 
