@@ -42,5 +42,6 @@ mod trust;
 mod trust_gate;
 mod views;
 mod views_dd;
+mod views_hard_links;
 mod views_sets;
 mod views_transform;

@@ -2,7 +2,9 @@
 //! sparse runs, media cut short, and damaged records; and the expansion
 //! budget, measured against the media the container declares.
 
-use exhibit_media::{ContentMap, FileSystem, FsEntry, Limits, ReadAt, content_map};
+use std::collections::HashMap;
+
+use exhibit_media::{ContentMap, DataLayout, ExtentClaims, FileSystem, FsEntry, Limits, ReadAt, content_map};
 use exhibit_pipeline::StageContext;
 use serde_json::json;
 
@@ -16,12 +18,16 @@ pub const FLAG_SPARSE: &str = "sparse";
 
 /// Bytes the files of one image may make explore read, as a multiple of
 /// the media it holds. Sparse runs cost nothing; they are zeros by the file
-/// system's own account and never read from the medium.
+/// system's own account and never read from the medium. A hard link (an
+/// extent list identical to one already admitted on the volume) is a view
+/// of bytes already hashed, so it costs nothing; see [`ExtentClaims`].
 #[derive(Debug)]
 pub struct Budget {
     base: u64,
     ratio: u64,
     used: u64,
+    /// Per volume of the image.
+    claims: HashMap<u32, ExtentClaims>,
 }
 
 impl Budget {
@@ -30,7 +36,7 @@ impl Budget {
     /// largest wins, so a well-compressed E01 is measured by its disk).
     pub fn new(limits: &Limits, image_size: u64, declared_media: &[u64]) -> Self {
         let base = declared_media.iter().copied().fold(image_size, u64::max).max(1 << 20);
-        Self { base, ratio: limits.max_expansion_ratio, used: 0 }
+        Self { base, ratio: limits.max_expansion_ratio, used: 0, claims: HashMap::new() }
     }
 
     /// Widens the base to a volume's declared size: a truncated volume's
@@ -40,13 +46,27 @@ impl Budget {
         self.base = self.base.max(declared_volume.unwrap_or(0));
     }
 
-    /// Takes `map`'s share of a file of `logical` bytes from the budget, or
-    /// says why the file is refused.
-    pub fn admit(&mut self, logical: u64, map: &ContentMap) -> Result<(), String> {
+    /// Takes `map`'s share of `entry` (`logical` bytes, on volume number
+    /// `volume` of `volume_size` bytes) from the budget, or says why the
+    /// file is refused. A refused file leaves the budget as it was.
+    pub fn admit(
+        &mut self,
+        (volume, volume_size): (u32, u64),
+        entry: &FsEntry,
+        logical: u64,
+        map: &ContentMap,
+    ) -> Result<(), String> {
         let cap = self.ratio.saturating_mul(self.base);
+        let runs = match &entry.data {
+            DataLayout::Extents(runs) => runs.as_slice(),
+            _ => &[],
+        };
+        let claims = self.claims.entry(volume).or_default();
+        let readable = ExtentClaims::readable(runs, volume_size);
+        let shared = readable.saturating_sub(claims.cost(runs, volume_size));
         // Sparse runs cost no reads, but a file's SHA-256 still runs over
         // every logical byte, so its whole length is held to the cap too.
-        let counted = logical.saturating_sub(map.sparse_bytes());
+        let counted = logical.saturating_sub(map.sparse_bytes()).saturating_sub(shared);
         if logical > cap {
             return Err(format!(
                 "it declares {logical} bytes ({} of them sparse), more than {}x the {} bytes of media the image \
@@ -65,6 +85,7 @@ impl Budget {
             ));
         }
         self.used = used;
+        claims.admit(runs, volume_size);
         Ok(())
     }
 }
@@ -125,7 +146,26 @@ impl Truncation {
 
 #[cfg(test)]
 mod tests {
+    use exhibit_media::{EntryKind, Extent, NamePath};
+
     use super::*;
+
+    const VOL: (u32, u64) = (0, 8 << 20);
+
+    fn file(size: u64, runs: &[(Option<u64>, u64)]) -> FsEntry {
+        let mut e = FsEntry::new(NamePath::root().join(b"f"), EntryKind::File);
+        e.size = size;
+        let mut at = 0;
+        let extents = runs
+            .iter()
+            .map(|&(volume_offset, len)| {
+                at += len;
+                Extent { file_offset: at - len, len, volume_offset }
+            })
+            .collect();
+        e.data = DataLayout::Extents(extents);
+        e
+    }
 
     #[test]
     fn sparse_runs_are_free_and_repeated_data_is_refused() {
@@ -133,18 +173,44 @@ mod tests {
         // A 100 KiB E01 declaring 8 MiB of media: measured by the media.
         let mut budget = Budget::new(&limits, 100 << 10, &[8 << 20]);
         let sparse = ContentMap { sparse: vec![[0, 8 << 20]], missing: Vec::new() };
+        let hole = file(8 << 20, &[(None, 8 << 20)]);
         for _ in 0..100 {
-            budget.admit(8 << 20, &sparse).expect("a volume-long sparse file costs nothing");
+            budget.admit(VOL, &hole, 8 << 20, &sparse).expect("a volume-long sparse file costs nothing");
         }
         let dense = ContentMap::default();
-        budget.admit(16 << 20, &dense).expect("half the budget");
-        budget.admit(16 << 20, &dense).expect("the rest of it");
-        let refused = budget.admit(1, &dense).expect_err("over 4x");
+        // Each file repeats the volume inside itself: no run of it is free.
+        let twice = file(16 << 20, &[(Some(0), 8 << 20), (Some(0), 8 << 20)]);
+        budget.admit(VOL, &twice, 16 << 20, &dense).expect("half the budget");
+        budget.admit(VOL, &twice, 16 << 20, &dense).expect("the rest of it");
+        let refused = budget.admit(VOL, &file(1, &[(Some(1), 1)]), 1, &dense).expect_err("over 4x");
         assert!(refused.contains("limits.max_expansion_ratio"), "{refused}");
-        let huge = budget.admit(33 << 20, &sparse).expect_err("a file longer than 4x the media");
+        let huge = budget.admit(VOL, &hole, 33 << 20, &sparse).expect_err("a file longer than 4x the media");
         assert!(huge.contains("declares 34603008 bytes"), "{huge}");
         // A truncated volume that declares 16 MiB widens the measure to it.
         budget.widen(Some(16 << 20));
-        budget.admit(16 << 20, &dense).expect("within 4x the declared volume");
+        budget
+            .admit(VOL, &file(16 << 20, &[(Some(4096), 16 << 20)]), 16 << 20, &dense)
+            .expect("within 4x the declared volume");
+    }
+
+    #[test]
+    fn hard_links_are_free_but_overlapping_lists_pay() {
+        let limits = Limits { max_expansion_ratio: 4, ..Limits::default() };
+        let mut budget = Budget::new(&limits, 8 << 20, &[]);
+        let dense = ContentMap::default();
+        let link = file(6 << 20, &[(Some(0), 6 << 20)]);
+        for n in 0..50 {
+            budget.admit(VOL, &link, 6 << 20, &dense).unwrap_or_else(|e| panic!("link {n}: {e}"));
+        }
+        // Lists that differ from it but read the same bytes are no links.
+        let shifted = file(6 << 20, &[(Some(4096), 6 << 20)]);
+        for _ in 0..4 {
+            budget.admit(VOL, &shifted, 6 << 20, &dense).expect("within 32 MiB");
+        }
+        let over = budget.admit(VOL, &shifted, 6 << 20, &dense);
+        assert!(over.expect_err("overlaps pay").contains("limits.max_expansion_ratio"));
+        // Another volume of the image shares nothing with this one.
+        let other = (1, 8 << 20);
+        assert!(budget.admit(other, &link, 6 << 20, &dense).is_err(), "the budget is spent");
     }
 }

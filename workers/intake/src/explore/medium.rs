@@ -63,7 +63,7 @@ pub fn open(
     match class {
         MediumClass::OpticalImage | MediumClass::DiskImage => {
             let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
-            let view = Some(ViewSource { base, disk: disk.clone() });
+            let view = Some(ViewSource::new(base, disk.clone()));
             let media = vec![Medium { label: "image".into(), disk, view }];
             Ok(Some(Opened { class, media, ewf: None, cue: None }))
         }

@@ -57,7 +57,7 @@ pub fn open_ewf_set(
     // offsets, read back through the same verified chunk reads.
     let decode = BaseDecode::Ewf { segments: members.split_off(1.min(members.len())), media_size: image.size() };
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(input.artefact.clone(), input.sha256, input.size) };
-    let view = Some(ViewSource { base, disk: image.clone() });
+    let view = Some(ViewSource::new(base, image.clone()));
     let media = vec![Medium { label: "media".into(), disk: image.clone(), view }];
     Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None }))
 }
@@ -79,7 +79,7 @@ fn track_view_source(
         sectors: track.length,
     };
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(bin.artefact.clone(), bin.sha256, bin.size) };
-    Some(ViewSource { base, disk })
+    Some(ViewSource::new(base, disk))
 }
 
 fn is_first_segment(path: &Path) -> bool {

@@ -243,7 +243,8 @@ impl Walker<'_> {
             self.nested(&done, &path)?;
             return Ok((Some(done), None, map));
         }
-        if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
+        let scope = (volume, data.size());
+        if let Err(why) = self.budget.admit(scope, entry, super::extract::readable_bytes(entry), &map) {
             return refused(self, why, Some(FAULT_LIMIT));
         }
         let place = Place {
