@@ -30,8 +30,8 @@ pub struct GetArgs {
     case: CaseId,
     /// Artefact ID (from `exhibit show`).
     artefact: ArtefactId,
-    /// Write here instead of standard output. Nothing is left there if the
-    /// hash check fails.
+    /// Write here instead of standard output (`-` is standard output).
+    /// Nothing is left there if the hash check fails.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Who is accessing it (default: $USER).
@@ -54,6 +54,10 @@ enum CopyError {
 }
 
 pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
+    // `-` is standard output, as everywhere else.
+    if args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+        args.output = None;
+    }
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
         return Ok(refuse_existing(path));
     }

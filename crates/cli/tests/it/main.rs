@@ -21,6 +21,7 @@ mod export_names;
 mod export_tamper;
 mod fix13;
 mod get_show_hash;
+mod get_stdout;
 mod hostile_listing;
 mod identify;
 mod ids;
