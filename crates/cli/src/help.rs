@@ -98,8 +98,11 @@ pub const GET: &str = "\
 Examples:
   exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o copy.bin
   exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o copy.bin --force
+  exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o - | sha256sum
 
-Every access is recorded in the case's ledger. An existing -o file needs --force.";
+Every access is recorded in the case's ledger. An existing -o file needs --force.
+To standard output (no -o, or -o -) the artefact is read twice: checked whole
+against its SHA-256 first, written only if it matched; else nothing is written.";
 
 pub const HASH: &str = "\
 Examples:

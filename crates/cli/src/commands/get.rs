@@ -95,6 +95,18 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
         actor(&operator, &signer),
         CaseIndex::default(),
     );
+    if args.output.is_none() {
+        // A pipe cannot take bytes back: check the whole artefact first, and
+        // write only once it matched (the copy is checked again as it goes).
+        let check = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
+        if let Err(e) = tokio::task::spawn_blocking(move || std::io::copy(&mut { check }, &mut std::io::sink())).await? {
+            notice(&format!(
+                "artefact {} failed its hash check; nothing was written to standard output: {e:#}",
+                args.artefact
+            ));
+            return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
+        }
+    }
     let reader = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
