@@ -46,10 +46,13 @@ pub fn open_ewf_set(
     }
     let mut segments: Vec<(String, Arc<dyn ReadAt>)> = Vec::new();
     let mut members = Vec::new();
+    // Every segment of the set that is here, also past a missing one: the
+    // reader places later segments from the end of the media.
+    let by_path: std::collections::HashMap<&Path, &SourceRecord> = all.iter().map(|(p, r)| (p.as_path(), r)).collect();
     for number in 1..=u16::MAX {
         let Some(expected) = segment_path(first, number) else { break };
-        let Some((path, record)) = all.iter().find(|(p, _)| *p == expected) else { break };
-        segments.push((path.display().to_string(), stored_object(ctx, &record.sha256)?));
+        let Some(record) = by_path.get(expected.as_path()) else { continue };
+        segments.push((expected.display().to_string(), stored_object(ctx, &record.sha256)?));
         members.push(BaseMember { artefact: record.artefact.clone(), sha256: record.sha256, size: record.size });
     }
     let image = Arc::new(EwfImage::from_segments(segments, limits).map_err(|e| media_error(&input.path, e))?);
@@ -57,7 +60,7 @@ pub fn open_ewf_set(
     // offsets, read back through the same verified chunk reads.
     let decode = BaseDecode::Ewf { segments: members.split_off(1.min(members.len())), media_size: image.size() };
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(input.artefact.clone(), input.sha256, input.size) };
-    let view = Some(ViewSource::new(base, image.clone()));
+    let view = Some(ViewSource::new(base, image.clone()).with_missing(image.missing_ranges()));
     let media = vec![Medium { label: "media".into(), disk: image.clone(), view }];
     Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None }))
 }

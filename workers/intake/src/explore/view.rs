@@ -36,12 +36,21 @@ pub struct ViewSource {
     /// and size: a hard link (the same runs on the same base) is hashed
     /// once, since its bytes are by construction the same bytes.
     seen: Arc<Mutex<HashMap<Sha256Digest, Digests>>>,
+    /// Base ranges `[start, end)` the image lacks (a missing E01 segment's
+    /// media): runs over them are `missing` fills, never read.
+    pub missing: Vec<[u64; 2]>,
 }
 
 impl ViewSource {
     /// Files on `disk`, the content of the image `base` names.
     pub fn new(base: ViewBase, disk: Arc<dyn ReadAt>) -> Self {
-        Self { base, disk, seen: Arc::default() }
+        Self { base, disk, seen: Arc::default(), missing: Vec::new() }
+    }
+
+    /// The same, lacking the base ranges `missing`.
+    pub fn with_missing(mut self, missing: Vec<[u64; 2]>) -> Self {
+        self.missing = missing;
+        self
     }
 
     /// The digests of an identical view (`key`) already read.
@@ -105,6 +114,34 @@ pub fn runs_of(entry: &FsEntry, want: u64, volume_offset: u64, available: u64) -
         }
     }
     (pos == want).then_some(runs)
+}
+
+/// `runs` with the parts that lie in the base ranges `holes` made
+/// `missing` fills.
+pub fn split_missing(runs: Vec<ViewRun>, holes: &[[u64; 2]]) -> Vec<ViewRun> {
+    if holes.is_empty() {
+        return runs;
+    }
+    let mut out = Vec::with_capacity(runs.len());
+    for run in runs {
+        let Some(base) = run.base_offset else {
+            push(&mut out, run);
+            continue;
+        };
+        let (mut at, end) = (base, base.saturating_add(run.len));
+        while at < end {
+            let file_offset = run.file_offset + (at - base);
+            let hole = holes.iter().find(|h| h[0] <= at && at < h[1]);
+            let next = match hole {
+                Some(h) => h[1].min(end),
+                None => holes.iter().map(|h| h[0]).filter(|&s| s > at).min().unwrap_or(end).min(end),
+            };
+            let (base_offset, fill) = if hole.is_some() { (None, Some(Fill::Missing)) } else { (Some(at), None) };
+            push(&mut out, ViewRun { file_offset, len: next - at, base_offset, fill });
+            at = next;
+        }
+    }
+    out
 }
 
 /// Appends `run`, merging it into the last run where it continues it.
@@ -250,5 +287,16 @@ mod tests {
         let mut inline = file(Vec::new());
         inline.data = DataLayout::Inline(b"abc".to_vec());
         assert!(runs_of(&inline, 3, 0, 1000).is_none());
+    }
+
+    #[test]
+    fn runs_over_a_missing_segment_become_missing_fills() {
+        let e = file(vec![Extent { file_offset: 0, len: 300, volume_offset: Some(0) }]);
+        let runs = split_missing(runs_of(&e, 300, 1000, 10_000).unwrap(), &[[1100, 1200]]);
+        let shape: Vec<_> = runs.iter().map(|r| (r.file_offset, r.len, r.base_offset, r.fill)).collect();
+        assert_eq!(
+            shape,
+            vec![(0, 100, Some(1000), None), (100, 100, None, Some(Fill::Missing)), (200, 100, Some(1200), None)]
+        );
     }
 }

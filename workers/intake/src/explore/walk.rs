@@ -230,10 +230,13 @@ impl Walker<'_> {
         if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
             return refused(self, format!("its content is {note}"), Some(FAULT_UNCONVERTED));
         }
-        let map = match map_content(entry, data.as_ref(), fs_declared) {
+        let mut map = match map_content(entry, data.as_ref(), fs_declared) {
             Ok(map) => map,
             Err(why) => return refused(self, why, Some(FAULT_DAMAGED)),
         };
+        if let Err(why) = self.add_holes(entry, volume_ref.offset, &mut map) {
+            return refused(self, why, Some(FAULT_DAMAGED));
+        }
         if !map.missing.is_empty() {
             self.truncation.files.push(path.clone());
         }
@@ -271,6 +274,34 @@ impl Walker<'_> {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Adds to `map` the file ranges over media a missing E01 segment held
+    /// (read as zeros). A compressed stream with a hole cannot be decoded.
+    fn add_holes(&self, entry: &FsEntry, volume_offset: u64, map: &mut ContentMap) -> Result<(), String> {
+        let holes = match (&self.view, &entry.data) {
+            (Some(v), DataLayout::Extents(extents)) if !v.missing.is_empty() => {
+                let as_len: Vec<[u64; 2]> = v.missing.iter().map(|h| [h[0], h[1] - h[0]]).collect();
+                zero_filled_ranges(extents, volume_offset, &as_len)
+            }
+            _ => return Ok(()),
+        };
+        let readable = super::extract::readable_bytes(entry);
+        let holes: Vec<[u64; 2]> =
+            holes.into_iter().filter(|h| h[0] < readable).map(|h| [h[0], h[1].min(readable)]).collect();
+        if holes.is_empty() {
+            return Ok(());
+        }
+        if entry.transform.is_some() {
+            return Err("its compressed stream lies partly in media a missing E01 segment held; it cannot be decoded"
+                .into());
+        }
+        let mut all: Vec<[u64; 2]> = map.missing.drain(..).chain(holes).collect();
+        all.sort_unstable();
+        for range in all {
+            exhibit_media::push_merged(&mut map.missing, range);
+        }
+        Ok(())
     }
 
     /// Stores each CDDA audio track of a cue sheet as a WAV artefact.
@@ -339,7 +370,7 @@ impl Walker<'_> {
             ..Default::default()
         };
         if let Some(why) = ewf.truncation() {
-            let (declared, held) = (ewf.declared_size(), exhibit_media::ReadAt::size(ewf));
+            let (declared, held) = (ewf.declared_size(), ewf.held());
             params.truncated = Some(json!({"declared": declared, "held": held, "reason": why}));
             self.truncation
                 .media
