@@ -12,6 +12,7 @@ mod concurrent;
 mod conventions;
 mod crash;
 mod damaged;
+mod damaged_fat;
 mod damaged_sets;
 mod derive_policy;
 mod desk_attack;

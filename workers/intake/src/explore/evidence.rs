@@ -138,7 +138,11 @@ impl Truncation {
             0 => "no file is cut short".to_owned(),
             n => format!("{n} file(s) cut short, recorded with their missing ranges: {}", self.files.join(", ")),
         };
-        let note = format!("the image is truncated ({}); {cut}", self.media.join("; "));
+        let note = match self.media.is_empty() {
+            // The image is whole; a record's data ends short of its size.
+            true => format!("records end before the size they declare; {cut}"),
+            false => format!("the image is truncated ({}); {cut}", self.media.join("; ")),
+        };
         ctx.tally.warn(image, &note);
         Some(json!({"image": image, "media": self.media, "files": self.files}))
     }

@@ -113,6 +113,11 @@ pub fn runs_of(entry: &FsEntry, want: u64, volume_offset: u64, available: u64) -
             return None;
         }
     }
+    // A record whose data ends short of its size: the rest is missing.
+    if pos < want && entry.missing_from == Some(pos) {
+        push(&mut runs, ViewRun { file_offset: pos, len: want - pos, base_offset: None, fill: Some(Fill::Missing) });
+        pos = want;
+    }
     (pos == want).then_some(runs)
 }
 
