@@ -13,6 +13,7 @@ mod conventions;
 mod crash;
 mod damaged;
 mod damaged_fat;
+mod damaged_ntfs;
 mod damaged_sets;
 mod derive_policy;
 mod desk_attack;

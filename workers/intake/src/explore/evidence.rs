@@ -26,6 +26,8 @@ pub struct Budget {
     base: u64,
     ratio: u64,
     used: u64,
+    /// Sparse bytes one file may have (`limits.max_sparse_bytes`).
+    max_sparse: u64,
     /// Per volume of the image.
     claims: HashMap<u32, ExtentClaims>,
 }
@@ -36,7 +38,7 @@ impl Budget {
     /// largest wins, so a well-compressed E01 is measured by its disk).
     pub fn new(limits: &Limits, image_size: u64, declared_media: &[u64]) -> Self {
         let base = declared_media.iter().copied().fold(image_size, u64::max).max(1 << 20);
-        Self { base, ratio: limits.max_expansion_ratio, used: 0, claims: HashMap::new() }
+        Self { base, ratio: limits.max_expansion_ratio, used: 0, max_sparse: limits.max_sparse_bytes, claims: HashMap::new() }
     }
 
     /// Widens the base to a volume's declared size: a truncated volume's
@@ -64,16 +66,15 @@ impl Budget {
         let claims = self.claims.entry(volume).or_default();
         let readable = ExtentClaims::readable(runs, volume_size);
         let shared = readable.saturating_sub(claims.cost(runs, volume_size));
-        // Sparse runs cost no reads, but a file's SHA-256 still runs over
-        // every logical byte, so its whole length is held to the cap too.
+        // Sparse runs cost no reads and nothing against the ratio, but every
+        // digest still runs over them as zeros: they have a limit of their own.
         let counted = logical.saturating_sub(map.sparse_bytes()).saturating_sub(shared);
-        if logical > cap {
+        if map.sparse_bytes() > self.max_sparse {
             return Err(format!(
-                "it declares {logical} bytes ({} of them sparse), more than {}x the {} bytes of media the image \
-                 holds (limits.max_expansion_ratio); hashing it would read them all, so it is not extracted",
+                "it declares {logical} bytes, {} of them sparse: more than limits.max_sparse_bytes ({}). Sparse \
+                 runs are never read or stored, but hashing them as zeros is work; not extracted",
                 map.sparse_bytes(),
-                self.ratio,
-                self.base
+                self.max_sparse
             ));
         }
         let used = self.used.saturating_add(counted);
@@ -188,8 +189,13 @@ mod tests {
         budget.admit(VOL, &twice, 16 << 20, &dense).expect("the rest of it");
         let refused = budget.admit(VOL, &file(1, &[(Some(1), 1)]), 1, &dense).expect_err("over 4x");
         assert!(refused.contains("limits.max_expansion_ratio"), "{refused}");
-        let huge = budget.admit(VOL, &hole, 33 << 20, &sparse).expect_err("a file longer than 4x the media");
-        assert!(huge.contains("declares 34603008 bytes"), "{huge}");
+        // Sparse runs past limits.max_sparse_bytes are refused by that name.
+        let capped = Limits { max_sparse_bytes: 16 << 20, ..limits };
+        let huge = file(64 << 20, &[(None, 64 << 20)]);
+        let map = ContentMap { sparse: vec![[0, 64 << 20]], missing: Vec::new() };
+        let refused = Budget::new(&capped, 100 << 10, &[8 << 20]).admit(VOL, &huge, 64 << 20, &map);
+        assert!(refused.expect_err("over the sparse limit").contains("limits.max_sparse_bytes (16777216)"));
+        budget.admit(VOL, &huge, 64 << 20, &map).expect("64 MiB of sparse runs cost nothing against 4x 8 MiB");
         // A truncated volume that declares 16 MiB widens the measure to it.
         budget.widen(Some(16 << 20));
         budget
