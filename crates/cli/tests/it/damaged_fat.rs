@@ -88,3 +88,22 @@ fn a_short_fat_chain_keeps_the_bytes_it_reaches() {
     let (code, report) = sb.verify_json("FAT-SHORT");
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// The CSV listing carries the missing ranges JSON and DFXML carry.
+#[test]
+fn the_csv_listing_names_missing_ranges() {
+    let sb = Sandbox::new();
+    let evidence = short_chain_image(sb.dir.path(), &seeded(22, 3000));
+    sb.ingest("FAT-CSV", &evidence);
+    let out = sb.run(&["listing", "--case", "FAT-CSV", "--exhibit", "JS/1", "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "missing").expect("a missing column");
+    assert!(header.contains(&"sparse"), "{header:?}");
+    let row = lines.find(|l| l.contains("/SHORT.BIN")).expect("SHORT.BIN row");
+    let cells: Vec<&str> = row.split(',').collect();
+    assert_eq!(cells.len(), header.len(), "{row}");
+    assert_eq!(cells[column], "1024-3000", "{row}");
+}
