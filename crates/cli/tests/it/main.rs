@@ -45,6 +45,7 @@ mod transcode;
 mod trust;
 mod trust_gate;
 mod views;
+mod views_cue;
 mod views_dd;
 mod views_hard_links;
 mod views_sets;

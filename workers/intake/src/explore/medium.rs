@@ -61,6 +61,10 @@ pub fn open(
     let disk = open_input(ctx, input)?;
     let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
+        MediumClass::OpticalImage | MediumClass::DiskImage if super::sets::read_through_a_cue(ctx, job, input, limits) => {
+            tracing::info!(path = %input.path, "a .bin its cue sheet names: explored through the sheet");
+            Ok(None)
+        }
         MediumClass::OpticalImage | MediumClass::DiskImage => {
             let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
             let view = Some(ViewSource::new(base, disk.clone()));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exhibit_core::view::{BaseDecode, BaseMember, ViewBase};
-use exhibit_media::sources::{CueTrack, EwfImage, MAX_CUE_BYTES, open_cue_with, segment_path};
+use exhibit_media::sources::{CueTrack, EwfImage, MAX_CUE_BYTES, cue_binary_files, open_cue_with, segment_path};
 use exhibit_media::{Limits, MediaError, MediumClass, ReadAt};
 use exhibit_pipeline::{SourceRecord, StageContext, StageError};
 use exhibit_queue::Job;
@@ -131,6 +131,23 @@ pub fn open_cue_set(
         media.push(Medium { label: format!("track {:02}", track.number), disk, view });
     }
     Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue) }))
+}
+
+/// Whether `input` is a `.bin` that a cue sheet beside it (among the
+/// exhibit's originals) names: it is explored through that sheet, not
+/// again on its own (a MODE1/2048 `.bin` is a plain ISO by itself).
+pub fn read_through_a_cue(ctx: &StageContext, job: &Job, input: &ExploreInput, limits: &Limits) -> bool {
+    if input.depth > 0 {
+        return false;
+    }
+    let all = originals(ctx, job);
+    let Some((path, _)) = all.iter().find(|(_, r)| r.artefact == input.artefact) else { return false };
+    let (Some(name), folder) = (path.file_name(), path.parent()) else { return false };
+    let is_cue = |p: &Path| p.parent() == folder && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"));
+    all.iter().filter(|(p, _)| is_cue(p)).any(|(_, sheet)| {
+        let names = cue_text(ctx, sheet, limits).map(|t| cue_binary_files(&t)).unwrap_or_default();
+        names.iter().any(|n| OsStr::from_bytes(n) == name)
+    })
 }
 
 /// The cue sheet's text, read through the store (at most [`MAX_CUE_BYTES`]).
