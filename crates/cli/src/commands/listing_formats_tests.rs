@@ -78,6 +78,7 @@ fn render(renderer: &mut dyn Renderer, rows: &[EntryRow]) -> Vec<u8> {
         fs: Some("ntfs".into()),
         label: Some("=LABEL\u{FFFE}".into()),
         error: None,
+        sectors: None,
     };
     renderer.line(&mut out, &ListingLine::Volume(volume)).unwrap();
     for r in rows {

@@ -47,3 +47,28 @@ fn a_mode1_2048_bin_beside_its_cue_is_explored_once_through_the_cue() {
     assert_eq!(explored.len(), 1, "one explore, of the cue sheet ({cue:?}): {explored:#?}");
     assert_eq!(sb.verify_json("CUE-2048").0, 0);
 }
+
+/// README's recipe, run: `dd` from the `.bin` at each `img_offset`, then
+/// `sha256sum`, for every file on the raw (2352-byte sector) data track.
+#[test]
+fn dd_cuts_files_of_a_2352_byte_track_out_of_the_bin_from_the_dfxml() {
+    let sb = Sandbox::new();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sources/cue");
+    let disc = sb.dir.path().join("disc");
+    std::fs::create_dir_all(&disc).unwrap();
+    for name in ["one-file.cue", "disc image.bin"] {
+        std::fs::copy(fixtures.join(name), disc.join(name)).unwrap();
+    }
+    let out = sb.ingest("CUE-DD", &disc);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let xml = sb.run(&["listing", "--case", "CUE-DD", "--exhibit", "JS/1", "--format", "dfxml"]);
+    assert!(xml.status.success(), "{}", stderr(&xml));
+    let xml = String::from_utf8(xml.stdout).unwrap();
+    assert!(xml.contains("<exhibit:image_file>disc image.bin</exhibit:image_file>"), "the volume names its .bin");
+    let files = crate::views_dd::listed_files(&xml);
+    assert!(files.len() >= 2, "{xml}");
+    for file in &files {
+        let rebuilt = crate::views_dd::dd_and_sha256sum(&disc.join("disc image.bin"), file, &sb.dir.path().join("cut"));
+        assert_eq!(rebuilt, file.sha256, "{}: dd + sha256sum from the listing", file.name);
+    }
+}

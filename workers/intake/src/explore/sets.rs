@@ -14,6 +14,7 @@ use exhibit_pipeline::{SourceRecord, StageContext, StageError};
 use exhibit_queue::Job;
 
 use super::ExploreInput;
+use super::listing::TrackSectors;
 use super::medium::{Medium, Opened, siblings, stored_object};
 use super::view::ViewSource;
 
@@ -61,7 +62,7 @@ pub fn open_ewf_set(
     let decode = BaseDecode::Ewf { segments: members.split_off(1.min(members.len())), media_size: image.size() };
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(input.artefact.clone(), input.sha256, input.size) };
     let view = Some(ViewSource::new(base, image.clone()).with_missing(image.missing_ranges()));
-    let media = vec![Medium { label: "media".into(), disk: image.clone(), view }];
+    let media = vec![Medium { label: "media".into(), disk: image.clone(), view, sectors: None }];
     Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None }))
 }
 
@@ -128,7 +129,13 @@ pub fn open_cue_set(
         let Some(user_offset) = track.mode.user_data_offset() else { continue };
         let disk = cue.data_track_view(track.number).map_err(|e| media_error(&input.path, e))?;
         let view = track_view_source(track, user_offset, &links, disk.clone());
-        media.push(Medium { label: format!("track {:02}", track.number), disk, view });
+        let sectors = TrackSectors {
+            file: track.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            start: track.file_offset,
+            sector_size: track.mode.sector_size(),
+            user_offset,
+        };
+        media.push(Medium { label: format!("track {:02}", track.number), disk, view, sectors: Some(sectors) });
     }
     Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue) }))
 }

@@ -63,6 +63,8 @@ struct Walker<'a> {
     identify: IdentifyPolicy,
     /// The image the medium being walked is, when files on it can be views.
     view: Option<ViewSource>,
+    /// Where the medium being walked lies in its `.bin` (a cue data track).
+    sectors: Option<super::listing::TrackSectors>,
 }
 
 fn io(e: std::io::Error) -> StageError {
@@ -95,10 +97,12 @@ pub async fn explore(
             policy,
             identify,
             view: None,
+            sectors: None,
         };
         let mut volumes = Vec::new();
         for m in &opened.media {
             walker.view = m.view.clone();
+            walker.sectors = m.sectors.clone();
             for volume in open_volumes(m.disk.clone(), limits) {
                 let index = u32::try_from(volumes.len()).unwrap_or(u32::MAX);
                 volumes.push(walker.volume(&m.label, index, volume)?);
@@ -125,13 +129,15 @@ impl Walker<'_> {
         let OpenedVolume { place, fs } = match volume {
             Ok(v) => v,
             Err(f) => {
-                let row = volume_row(medium, index, &f.place, None, Some(f.error.to_string()));
+                let mut row = volume_row(medium, index, &f.place, None, Some(f.error.to_string()));
+                row.sectors = self.sectors.clone();
                 self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
                 return Ok(row);
             }
         };
         let _span = info_span!("volume", index, fs = fs.kind(), offset = place.offset).entered();
         let mut row = volume_row(medium, index, &place, Some(fs.as_ref()), None);
+        row.sectors = self.sectors.clone();
         self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
         let volume_ref = VolumeRef {
             partition: place.partition.as_ref().map(|p| p.index),
@@ -528,6 +534,7 @@ fn volume_row(
         fs: fs.map(|f| f.kind().to_owned()),
         label: fs.and_then(|f| f.label()),
         error,
+        sectors: None,
     }
 }
 
