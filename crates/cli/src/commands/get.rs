@@ -99,7 +99,8 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
         // A pipe cannot take bytes back: check the whole artefact first, and
         // write only once it matched (the copy is checked again as it goes).
         let check = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
-        if let Err(e) = tokio::task::spawn_blocking(move || std::io::copy(&mut { check }, &mut std::io::sink())).await? {
+        if let Err(e) = tokio::task::spawn_blocking(move || std::io::copy(&mut { check }, &mut std::io::sink())).await?
+        {
             notice(&format!(
                 "artefact {} failed its hash check; nothing was written to standard output: {e:#}",
                 args.artefact

@@ -118,7 +118,8 @@ fn a_sparse_file_longer_than_the_image_allows_is_kept() {
     let e = sparse_entry(&sb, "NTFS-SPARSE");
     assert_eq!(e["size"], size);
     assert_eq!(e["digests"]["sha256"], expected(size), "{e:#}");
-    let sparse: u64 = e["sparse"].as_array().unwrap().iter().map(|r| r[1].as_u64().unwrap() - r[0].as_u64().unwrap()).sum();
+    let sparse: u64 =
+        e["sparse"].as_array().unwrap().iter().map(|r| r[1].as_u64().unwrap() - r[0].as_u64().unwrap()).sum();
     assert!(sparse >= 64 << 20, "the sparse runs are recorded: {e:#}");
     let (code, report) = sb.verify_json("NTFS-SPARSE");
     assert_eq!(code, 0, "{report:#}");

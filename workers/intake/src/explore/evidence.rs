@@ -38,7 +38,13 @@ impl Budget {
     /// largest wins, so a well-compressed E01 is measured by its disk).
     pub fn new(limits: &Limits, image_size: u64, declared_media: &[u64]) -> Self {
         let base = declared_media.iter().copied().fold(image_size, u64::max).max(1 << 20);
-        Self { base, ratio: limits.max_expansion_ratio, used: 0, max_sparse: limits.max_sparse_bytes, claims: HashMap::new() }
+        Self {
+            base,
+            ratio: limits.max_expansion_ratio,
+            used: 0,
+            max_sparse: limits.max_sparse_bytes,
+            claims: HashMap::new(),
+        }
     }
 
     /// Widens the base to a volume's declared size: a truncated volume's

@@ -63,7 +63,9 @@ pub fn open(
     let disk = open_input(ctx, input)?;
     let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
-        MediumClass::OpticalImage | MediumClass::DiskImage if super::sets::read_through_a_cue(ctx, job, input, limits) => {
+        MediumClass::OpticalImage | MediumClass::DiskImage
+            if super::sets::read_through_a_cue(ctx, job, input, limits) =>
+        {
             tracing::info!(path = %input.path, "a .bin its cue sheet names: explored through the sheet");
             Ok(None)
         }

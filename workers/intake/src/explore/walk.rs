@@ -299,8 +299,9 @@ impl Walker<'_> {
             return Ok(());
         }
         if entry.transform.is_some() {
-            return Err("its compressed stream lies partly in media a missing E01 segment held; it cannot be decoded"
-                .into());
+            return Err(
+                "its compressed stream lies partly in media a missing E01 segment held; it cannot be decoded".into()
+            );
         }
         let mut all: Vec<[u64; 2]> = map.missing.drain(..).chain(holes).collect();
         all.sort_unstable();
