@@ -90,7 +90,7 @@ impl Dfxml {
         };
         self.volume_offset = v.offset;
         self.partition = v.index + 1;
-        self.sectors = v.sectors.clone();
+        self.sectors = v.sectors.as_deref().cloned();
         writeln!(out, "  <volume offset='{}'>", v.offset)?;
         writeln!(out, "    <partition_offset>{}</partition_offset>", v.offset)?;
         if let Some(t) = &v.sectors {

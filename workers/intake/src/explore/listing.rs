@@ -40,7 +40,7 @@ pub struct VolumeRow {
     /// For a cue sheet's data track: where its sectors are in the `.bin`,
     /// so listings can give offsets in that file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sectors: Option<TrackSectors>,
+    pub sectors: Option<Box<TrackSectors>>,
 }
 
 /// A data track's place in its `.bin`: user-data byte `i` of the track is

@@ -130,14 +130,14 @@ impl Walker<'_> {
             Ok(v) => v,
             Err(f) => {
                 let mut row = volume_row(medium, index, &f.place, None, Some(f.error.to_string()));
-                row.sectors = self.sectors.clone();
+                row.sectors = self.sectors.clone().map(Box::new);
                 self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
                 return Ok(row);
             }
         };
         let _span = info_span!("volume", index, fs = fs.kind(), offset = place.offset).entered();
         let mut row = volume_row(medium, index, &place, Some(fs.as_ref()), None);
-        row.sectors = self.sectors.clone();
+        row.sectors = self.sectors.clone().map(Box::new);
         self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
         let volume_ref = VolumeRef {
             partition: place.partition.as_ref().map(|p| p.index),

@@ -33,6 +33,9 @@ pub(crate) struct ParseCtx<'a> {
     pub name: &'a str,
 }
 
+/// A segment file's name and bytes, as given.
+type NamedSegment = (String, Arc<dyn ReadAt>);
+
 /// One segment file of a set.
 struct Segment {
     name: String,
@@ -131,7 +134,7 @@ impl EwfImage {
     pub fn from_segments(segments: Vec<(String, Arc<dyn ReadAt>)>, limits: &Limits) -> Result<Self, MediaError> {
         let _span = tracing::info_span!("ewf_from_segments", count = segments.len()).entered();
         let given = segments.len();
-        let numbered: Vec<(u16, (String, Arc<dyn ReadAt>))> = segments
+        let numbered: Vec<(u16, NamedSegment)> = segments
             .into_iter()
             .enumerate()
             .map(|(i, (name, data))| {

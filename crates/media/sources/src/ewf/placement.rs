@@ -62,7 +62,7 @@ pub(crate) fn place(tables: Vec<TableRef>, runs: &Runs, needed: u64, complete_ta
         for t in &tables[range.0..range.1] {
             first_chunk.push(at);
             at += u64::from(t.count);
-            kept.push(t.clone());
+            kept.push(*t);
         }
     };
     push(head, 0, &mut kept);
