@@ -83,6 +83,13 @@ pub trait JobQueue: Send + Sync + Debug {
     async fn depth(&self, _stage: &str) -> Result<Option<u64>, QueueError> {
         Ok(None)
     }
+
+    /// Whether workers in other processes take jobs off this queue (a
+    /// broker), so that completion records must be in the store, where
+    /// they can see and write them; false for a queue in this process.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 /// Opens the queue a URI names: `memory://`, or (with the `amqp` feature)

@@ -3,5 +3,6 @@
 //! (`--store s3://...`), and `exhibit ingest` handing them its jobs.
 
 pub mod metrics;
+pub mod remote;
 pub mod scopes;
 pub mod stages;

@@ -156,6 +156,10 @@ impl JobQueue for AmqpQueue {
         publish::send(&self.inner, Outgoing::fresh(&job, &self.inner.config.prefix)).await
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn depth(&self, stage: &str) -> Result<Option<u64>, QueueError> {
         let queues = StageQueues::new(&self.inner.config.prefix, stage);
         Ok(Some(u64::from(self.message_count(&queues.main).await?)))
