@@ -30,6 +30,10 @@ use crate::error::{StageError, StageErrorKind};
 use crate::scope::{FixedScope, JobObserver, JobScope, Scopes, Settled};
 use exhibit_core::params::{EventParams, FailedParams};
 
+/// Receives in a row that may fail on a dropped connection before a
+/// worker loop gives up (each waits twice as long as the one before).
+const RECEIVE_RETRIES: u32 = 6;
+
 /// What a worker runs and how.
 #[derive(Clone)]
 pub struct WorkerConfig {
@@ -155,12 +159,31 @@ impl WorkerSummary {
 impl Loop {
     async fn run(self, mut stop: watch::Receiver<bool>) -> Result<WorkerSummary, StageError> {
         let mut summary = WorkerSummary::default();
+        let mut failed_receives = 0;
         loop {
-            let delivery = tokio::select! {
+            let received = tokio::select! {
                 biased;
                 _ = stop.wait_for(|stop| *stop) => return Ok(summary),
-                d = self.worker.queue.receive(self.stage.name(), self.config.lease) => d.map_err(queue_error)?,
+                d = self.worker.queue.receive(self.stage.name(), self.config.lease) => d,
             };
+            let delivery = match received {
+                Ok(delivery) => delivery,
+                // A dropped connection: the next receive connects again
+                // (with its own backoff). Only a queue that keeps failing
+                // ends the worker.
+                Err(e) if e.kind() == QueueErrorKind::Io && failed_receives < RECEIVE_RETRIES => {
+                    failed_receives += 1;
+                    warn!(error = %e, attempt = failed_receives, "cannot receive; trying again");
+                    let pause = self.config.retry_delay * 2u32.pow(failed_receives);
+                    tokio::select! {
+                        biased;
+                        _ = stop.wait_for(|stop| *stop) => return Ok(summary),
+                        () = tokio::time::sleep(pause) => continue,
+                    }
+                }
+                Err(e) => return Err(queue_error(e)),
+            };
+            failed_receives = 0;
             let span = info_span!("job", job = %delivery.job.job_id.0, delivery = delivery.delivery_count);
             let started = Instant::now();
             if let Some(observer) = &self.config.observer {
