@@ -208,6 +208,10 @@ impl Loop {
             summary.duplicates += 1;
             return settled(queue.ack(delivery.tag).await).map(|()| Settled::Duplicate);
         }
+        if let Err(e) = scope.completions.mark_started(&job.job_id).await {
+            // Only `exhibit status` reads the mark: it shows the job queued.
+            warn!(error = %e, "cannot mark the job started");
+        }
         let error = match self.run_leased(&scope.ctx, delivery).await {
             Ok(next) => return self.finish(&scope, delivery, next).await.map(|()| Settled::Done),
             Err(error) => error,

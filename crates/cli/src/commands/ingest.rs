@@ -137,6 +137,7 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
     let mut jobs = in_run(acquire_jobs(&plan, &args.case, &exhibit), run.as_ref());
+    completions.put_roots(&jobs).await.context("cannot record the run's jobs")?;
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
         let worker = WorkerConfig {

@@ -242,3 +242,39 @@ fn sigterm_on_a_busy_worker_loses_no_job_and_another_worker_completes_the_rest()
     let (code, report) = sb.verify_json(CASE);
     assert_eq!(code, 0, "{report:#}");
 }
+
+/// `status --json`'s counts for exhibit JS/1 in the one run.
+fn run_counts(status: &Value) -> (u64, u64, u64, u64) {
+    let runs = status["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1, "{status:#}");
+    let c = &runs[0]["exhibits"]["JS/1"];
+    let n = |k: &str| c[k].as_u64().unwrap();
+    (n("queued"), n("running"), n("done"), n("failed"))
+}
+
+#[test]
+fn a_detached_ingest_is_followed_by_status_until_the_workers_are_done() {
+    let (sb, vhost) = (Sandbox::new(), Vhost::new());
+    let src = small_case(&sb);
+    let store = sb.data().to_str().unwrap().to_owned();
+    let mut detached = ingest_cmd(&sb, &src, &["--queue", &vhost.uri()]);
+    let out = bounded(detached.arg("--detach"), Duration::from_secs(120));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 jobs queued"), "{}", String::from_utf8_lossy(&out.stdout));
+    // No worker yet: acquire and identify are done here, the rest waits.
+    let out = sb.run(&["--store", &store, "status", "--case", CASE, "--json"]);
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run_counts(&status), (3, 0, 6, 0), "{status:#}");
+
+    let worker = WorkerProcess::start(&sb, &vhost.uri(), &store, "explore,transcode,ocr", None);
+    let mut wait = sb.exhibit();
+    wait.args(["--store", &store, "status", "--case", CASE, "--json", "--wait"]);
+    let out = bounded(&mut wait, Duration::from_secs(300));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run_counts(&status), (0, 0, 9, 0), "{status:#}");
+    let (code, rest) = worker.terminate();
+    assert_eq!(code, 0, "{rest}");
+    let (code, report) = sb.verify_json(CASE);
+    assert_eq!(code, 0, "{report:#}");
+}
