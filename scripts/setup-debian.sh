@@ -164,8 +164,25 @@ setup_python_tools() {
     printf '%s' "${EXHIBIT_PIP_PACKAGES[*]}" | setup_as_root tee "$stamp" >/dev/null
 }
 
+# s3s-fs, the second S3 server the store's tests run against: it checks
+# every SHA-256 and MD5 it is sent (moto does not), but ignores Object Lock.
+# Later versions need a newer rustc than some machines have.
+EXHIBIT_S3S_FS_VERSION=0.14.1
+
+setup_s3s_fs() {
+    local installed
+    installed=$(s3s-fs --version 2>/dev/null || true)
+    if [[ "$installed" == "s3s-fs $EXHIBIT_S3S_FS_VERSION" ]]; then
+        setup_log "s3s-fs: $EXHIBIT_S3S_FS_VERSION already installed"
+        return 0
+    fi
+    setup_log "s3s-fs: installing $EXHIBIT_S3S_FS_VERSION with cargo install (about 2 min)"
+    cargo install s3s-fs --version "$EXHIBIT_S3S_FS_VERSION" --features binary --locked --quiet
+}
+
 setup_apt
 setup_npm
 setup_python_tools
 setup_rust
+setup_s3s_fs
 setup_log "done"

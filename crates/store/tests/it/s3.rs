@@ -16,14 +16,16 @@ use exhibit_core::layout::ObjectKey;
 use exhibit_store::s3::{S3Location, S3Store};
 use exhibit_store::{ObjectStore, StoreErrorKind, conformance};
 
-/// moto's S3 server on a free loopback port, killed on drop.
-struct Moto {
+/// An S3 server on a free loopback port, killed on drop: moto's server,
+/// or s3s-fs over a temporary folder.
+struct S3Server {
     child: Child,
     endpoint: String,
+    _root: Option<tempfile::TempDir>,
 }
 
-impl Moto {
-    fn start() -> Self {
+impl S3Server {
+    fn moto() -> Self {
         let tools = std::env::var("EXHIBIT_PYTHON_TOOLS").unwrap_or_else(|_| "/opt/exhibit-python".to_owned());
         let port = free_port();
         let child = Command::new(format!("{tools}/bin/moto_server"))
@@ -33,11 +35,27 @@ impl Moto {
             .spawn()
             .expect("moto_server (pip install 'moto[server]==5.2.5'; scripts/setup-debian.sh does)");
         wait_for_port(port);
-        Self { child, endpoint: format!("http://127.0.0.1:{port}") }
+        Self { child, endpoint: format!("http://127.0.0.1:{port}"), _root: None }
+    }
+
+    /// s3s-fs: checks every SHA-256 and MD5 it is sent and enforces
+    /// conditional create, but ignores Object Lock.
+    fn s3s_fs() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new("s3s-fs")
+            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "test", "--secret-key", "test"])
+            .arg(root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("s3s-fs (cargo install s3s-fs --version 0.14.1 --features binary; scripts/setup-debian.sh does)");
+        wait_for_port(port);
+        Self { child, endpoint: format!("http://127.0.0.1:{port}"), _root: Some(root) }
     }
 }
 
-impl Drop for Moto {
+impl Drop for S3Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -88,7 +106,7 @@ fn store_at(endpoint: &str, uri: &str) -> Arc<S3Store> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_passes_the_store_conformance_suite() {
-    let moto = Moto::start();
+    let moto = S3Server::moto();
     let bucket = make_bucket(&moto.endpoint, false).await;
     let store = store_at(&moto.endpoint, &format!("s3://{bucket}/exhibit"));
     conformance::run_quick(store.clone()).await;
@@ -97,8 +115,25 @@ async fn moto_passes_the_store_conformance_suite() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3s_fs_passes_the_store_conformance_suite() {
+    let server = S3Server::s3s_fs();
+    let bucket = make_bucket(&server.endpoint, false).await;
+    let store = store_at(&server.endpoint, &format!("s3://{bucket}/exhibit"));
+    conformance::run_quick(store.clone()).await;
+    conformance::object_streams_at_constant_memory(store, 20 << 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3s_fs_passes_the_capability_probe() {
+    let server = S3Server::s3s_fs();
+    let bucket = make_bucket(&server.endpoint, false).await;
+    let store = store_at(&server.endpoint, &format!("s3://{bucket}"));
+    exhibit_store::s3::probe_create_only(&store).await.expect("s3s-fs enforces If-None-Match: *");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_object_lock_keeps_an_original_from_deletion_and_overwrite() {
-    let moto = Moto::start();
+    let moto = S3Server::moto();
     let bucket = make_bucket(&moto.endpoint, true).await;
     let store = store_at(&moto.endpoint, &format!("s3://{bucket}/locked?retention=compliance&retention_days=1"));
     let original = store
@@ -186,7 +221,7 @@ async fn accept_everything_stub_is_refused_by_the_capability_probe() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_passes_the_capability_probe() {
-    let moto = Moto::start();
+    let moto = S3Server::moto();
     let bucket = make_bucket(&moto.endpoint, false).await;
     let store = store_at(&moto.endpoint, &format!("s3://{bucket}"));
     exhibit_store::s3::probe_create_only(&store).await.expect("moto enforces If-None-Match: *");
