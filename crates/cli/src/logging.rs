@@ -18,6 +18,17 @@ pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
+/// Prints a line of a command's report on stdout (an ingest table, a
+/// verify result, "bag: ..."), unless `-q` asked for warnings and errors
+/// only: then the exit code tells the outcome. Output that is what the
+/// command is for (`hash`, `show`, `listing`, any `--json`) does not go
+/// through here.
+pub fn report(line: &str) {
+    if !quiet() {
+        println!("{line}");
+    }
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -35,7 +46,7 @@ pub struct Verbosity {
     /// Print more: -v info, -vv debug, -vvv trace (overrides $EXHIBIT_LOG and [log] level).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     verbose: u8,
-    /// Print only results, warnings and errors: no progress bars, no hints.
+    /// Print only warnings and errors (no progress bars, tables or hints); the exit code tells the outcome.
     #[arg(short, long, global = true)]
     quiet: bool,
 }

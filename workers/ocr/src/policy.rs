@@ -39,7 +39,13 @@ pub struct OcrPolicy {
     pub exhibits_off: Vec<String>,
     /// A page with fewer words than this is flagged for review as nearly empty.
     pub min_words: u32,
+    /// Resolution (dots per inch) at which a PDF page without an image is
+    /// rendered for OCR, lowered for a page that would exceed `max_pixels`.
+    pub render_dpi: u32,
 }
+
+/// The default `render_dpi`: what scanners use for text.
+pub const DEFAULT_RENDER_DPI: u32 = 300;
 
 impl Default for OcrPolicy {
     fn default() -> Self {
@@ -58,6 +64,7 @@ impl Default for OcrPolicy {
             photos: false,
             exhibits_off: Vec::new(),
             min_words: 3,
+            render_dpi: DEFAULT_RENDER_DPI,
         }
     }
 }
@@ -85,6 +92,9 @@ impl OcrPolicy {
         }
         if self.timeout.is_zero() {
             return bad("timeout", "must be above 0");
+        }
+        if !(72..=1200).contains(&self.render_dpi) {
+            return bad("render_dpi", "must be 72-1200");
         }
         if self.max_memory < 256 << 20 {
             return bad("max_memory", "must be at least 256 MiB");

@@ -120,8 +120,15 @@ pub struct OcrStage {
 impl OcrStage {
     /// The policy version recorded with every output: what shapes the text.
     pub fn policy_version(&self) -> String {
+        // The default render resolution is left out, so derivatives made
+        // before pages were rendered keep their version (their image pages
+        // OCR the same); another resolution makes other outputs.
+        let dpi = match self.policy.render_dpi {
+            crate::policy::DEFAULT_RENDER_DPI => String::new(),
+            dpi => format!(":render-dpi={dpi}"),
+        };
         format!(
-            "ocr-2:{}:rotate={}:min-confidence={}:min-words={}:pdfa-2b",
+            "ocr-2:{}:rotate={}:min-confidence={}:min-words={}{dpi}:pdfa-2b",
             self.policy.language_string(),
             self.policy.rotate,
             self.policy.min_confidence,

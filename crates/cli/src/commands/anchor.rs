@@ -66,7 +66,7 @@ impl AnchorLog {
     /// a JSON document), failures as loud warnings.
     pub fn print(&self, json: bool) {
         for line in self.lines.lock().map(|l| l.clone()).unwrap_or_default() {
-            if json { eprintln!("{line}") } else { println!("{line}") }
+            if json { eprintln!("{line}") } else { crate::logging::report(&line) }
         }
         for failure in self.failures.lock().map(|f| f.clone()).unwrap_or_default() {
             eprintln!(

@@ -179,6 +179,9 @@ fn print_text(args: &AuditArgs, a: &CaseAudit) {
     for (target, fixity) in &a.failed {
         println!("FAILED: case {}: {}: {}", a.case, target.describe(), fault_name(*fixity));
     }
+    if crate::logging::quiet() && a.failed.is_empty() {
+        return;
+    }
     println!(
         "audit: case {}: re-hashed {} of {} objects and views ({}% sample, longest unchecked first): {}",
         a.case,

@@ -134,7 +134,12 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
         };
         match write_bag(dir.clone(), snapshot.clone(), facts, source).await? {
             Ok(summary) => {
-                println!("bag: {} ({} files, {} bytes)", dir.display(), summary.files, summary.bytes);
+                crate::logging::report(&format!(
+                    "bag: {} ({} files, {} bytes)",
+                    dir.display(),
+                    summary.files,
+                    summary.bytes
+                ));
                 params.bagit = Some(
                     json!({"dir": dir.display().to_string(), "files": summary.files, "bytes": summary.bytes, "manifest_sha256": summary.manifest_sha256}),
                 );
@@ -153,7 +158,7 @@ pub async fn run(mut args: ExportArgs, config: Config) -> anyhow::Result<ExitCod
     }
     if let Some(path) = &args.case_uco {
         let sha256 = write_case_uco(path, &snapshot)?;
-        println!("case/uco: {}", path.display());
+        crate::logging::report(&format!("case/uco: {}", path.display()));
         params.case_uco = Some(json!({"file": path.display().to_string(), "sha256": sha256}));
     }
     event.set_params(EventParams::Exported(params));

@@ -216,6 +216,8 @@ async fn report(
     let summary = Summary::gather(ctx, facts, args.paths.len()).await?;
     if args.json {
         summary_print::print_json(&summary)?;
+    } else if crate::logging::quiet() {
+        summary_print::print_attention_warnings(&summary);
     } else {
         print_run_line(ctx, (args, exhibit), files, started);
         summary_print::print_table(&summary);

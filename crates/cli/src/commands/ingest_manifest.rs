@@ -66,7 +66,8 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     if args.json {
         let doc = json!({"manifest": manifest.display().to_string(), "sha256": sha256.to_hex(), "exit": exit, "rows": results});
         println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
+    } else if !crate::logging::quiet() {
+        // With -q each refused or failed row was a warning already.
         print_table(&manifest, &results);
     }
     Ok(ExitCode::from(exit))

@@ -68,13 +68,13 @@ pub async fn run(mut args: IntroduceKeyArgs, config: Config) -> anyhow::Result<E
         outcome: Outcome::Ok,
     };
     let added = ledger.introduce_key(&new_key, &template).await?;
-    println!(
+    crate::logging::report(&format!(
         "case {}: entry {} introduces key {}, signed by {}",
         args.case,
         added.seq,
         fingerprint(&new_key).unwrap_or_default(),
         fingerprint(&signer.public_key_openssh()).unwrap_or_default()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 

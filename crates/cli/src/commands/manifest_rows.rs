@@ -155,8 +155,8 @@ fn line_at(bytes: &[u8], at: u64) -> u64 {
     bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1
 }
 
-/// JSON: an array of objects; values are strings (numbers and booleans
-/// are taken as their text).
+/// JSON: an array of objects; values are strings (a whole number for
+/// `pages`, a boolean for `ocr`).
 fn json_cells(bytes: &[u8]) -> anyhow::Result<Vec<(String, Cells)>> {
     let items: Vec<super::manifest_json::JsonItem> =
         serde_json::from_slice(bytes).context("the manifest is not a JSON array of objects, one per exhibit")?;
@@ -195,13 +195,30 @@ fn json_cell(place: &str, k: &str, v: &serde_json::Value) -> Result<(String, Str
             format!("unknown key {:?}; the keys are {}", k.escape_debug().to_string(), COLUMNS.join(", ")),
         ));
     }
-    let text = match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => v.to_string(),
-        _ => return Err(bad(place, None, format!("{name}: give text, not a list or object"))),
-    };
+    let text = json_text(&name, v).map_err(|why| bad(place, None, format!("{name}: {why}")))?;
     Ok((name, text))
+}
+
+/// A JSON value as the cell text it stands for. Text fields take strings
+/// only: once JSON has parsed `12` or `true`, what was typed is gone
+/// (leading zeros, digits past 2^53), and an exhibit ref, seal or serial
+/// must be kept exactly. `pages` takes a whole number and `ocr` a boolean,
+/// whose text says the same.
+fn json_text(name: &str, v: &serde_json::Value) -> Result<String, String> {
+    use serde_json::Value;
+    match (name, v) {
+        (_, Value::String(s)) => Ok(s.clone()),
+        (_, Value::Null) => Ok(String::new()),
+        ("pages", Value::Number(n)) => {
+            n.as_u64().map(|n| n.to_string()).ok_or_else(|| format!("{n} is not a whole number of pages"))
+        }
+        ("ocr", Value::Bool(b)) => Ok(if *b { "on" } else { "off" }.to_owned()),
+        (_, Value::Number(n)) => {
+            Err(format!("give text (\"{n}\"), not a number: a number keeps no leading zeros or long digits"))
+        }
+        (_, Value::Bool(b)) => Err(format!("give text (\"{b}\"), not true or false")),
+        _ => Err("give text, not a list or object".to_owned()),
+    }
 }
 
 fn check_header(header: &[String]) -> anyhow::Result<()> {

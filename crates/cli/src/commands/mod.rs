@@ -22,6 +22,7 @@ mod manifest_rows;
 mod reproduce;
 mod reproduce_bundle;
 mod show;
+mod show_flags;
 mod show_tree;
 mod status;
 mod summary;

@@ -78,7 +78,8 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
         reproduce_one(&config, &ctx, &manifest, (derivation, parent), scratch.path()).await?
     };
     let same = comparison.recorded == comparison.reproduced;
-    println!(
+    // A difference is printed even with -q: it is the error.
+    let line = format!(
         "artefact {} (rule {}, policy {}): {} {} {}",
         args.artefact,
         derivation.rule,
@@ -91,6 +92,11 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
             format!("{} reproduced {}", comparison.recorded, comparison.reproduced)
         },
     );
+    if same {
+        crate::logging::report(&line)
+    } else {
+        println!("{line}")
+    }
     record(&ctx, anchorer.as_deref(), &manifest, &comparison, same).await?;
     Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
 }

@@ -66,25 +66,6 @@ struct Listing {
     problems: Vec<exhibit_app::readmodel::Problem>,
 }
 
-/// Flags the stages set (intake, explore, device, transcode, OCR). A flag
-/// found on an artefact of the case is accepted too, so a newer stage's
-/// flag is never refused.
-pub const KNOWN_FLAGS: [&str; 13] = [
-    "bad-sectors",
-    "damaged",
-    "deleted",
-    "device",
-    "listing",
-    "mapfile",
-    "needs-review",
-    "not-deterministic",
-    "partially-recovered",
-    "sparse",
-    "symlink",
-    "truncated",
-    "validation-failed",
-];
-
 pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::existing_case(store.as_ref(), &args.case).await?;
@@ -101,7 +82,7 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
         }
     }
     let view = reader.show(&args.case, args.exhibit.as_ref()).await?;
-    args.flag = checked_flags(&args.flag, &view.flags)?;
+    args.flag = super::show_flags::checked_flags(&args.flag, &view.flags)?;
     let artefacts = with_sources(view.artefacts, &args.flag);
     let events: Vec<CustodyEvent> = view.notable.iter().map(|(_, e)| e.clone()).collect();
     let failures = failures(&view.notable);
@@ -123,25 +104,6 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     Ok(if listing.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
 }
 
-/// The flags asked for, in lower case; an unknown one is refused with the
-/// list of those that exist.
-fn checked_flags(asked: &[String], in_case: &[(String, u64)]) -> anyhow::Result<Vec<String>> {
-    let mut valid: BTreeSet<&str> = KNOWN_FLAGS.into_iter().collect();
-    valid.extend(in_case.iter().map(|(flag, _)| flag.as_str()));
-    asked
-        .iter()
-        .map(|flag| {
-            let lower = flag.trim().to_ascii_lowercase();
-            if valid.contains(lower.as_str()) {
-                Ok(lower)
-            } else {
-                let list: Vec<&str> = valid.iter().copied().collect();
-                anyhow::bail!("--flag {}: no such flag; the flags are {}", escape_message(flag), list.join(", "))
-            }
-        })
-        .collect()
-}
-
 /// With `flags`, the flagged artefacts and every artefact they came from
 /// (the original, the image they were found in); without, all of them.
 fn with_sources(all: Vec<ArtefactManifest>, flags: &[String]) -> Vec<ArtefactManifest> {
@@ -150,7 +112,7 @@ fn with_sources(all: Vec<ArtefactManifest>, flags: &[String]) -> Vec<ArtefactMan
     }
     let by_id: BTreeMap<&str, &ArtefactManifest> = all.iter().map(|m| (m.id.as_str(), m)).collect();
     let mut keep: BTreeSet<&str> = BTreeSet::new();
-    for m in all.iter().filter(|m| m.flags.iter().any(|f| flags.contains(f))) {
+    for m in all.iter().filter(|m| super::show_flags::carries_any(m, flags)) {
         let mut next = Some(m);
         // Bounded by the number of artefacts, so a parent loop cannot spin.
         while let Some(m) = next.filter(|m| keep.insert(m.id.as_str())) {

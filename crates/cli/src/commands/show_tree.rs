@@ -86,7 +86,7 @@ fn kept<'a>(
         flags: &[String],
         out: &mut HashSet<&'a str>,
     ) -> bool {
-        let mut any = flags.is_empty() || m.flags.iter().any(|f| flags.contains(f));
+        let mut any = flags.is_empty() || super::show_flags::carries_any(m, flags);
         for child in children.get(m.id.as_str()).into_iter().flatten() {
             any |= wanted(child, children, flags, out);
         }
@@ -122,7 +122,8 @@ struct Printer<'a, 'b> {
 impl Printer<'_, '_> {
     fn node(&self, m: &ArtefactManifest, prefix: &str, last: bool) {
         let (branch, below) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-        let flags = if m.flags.is_empty() { String::new() } else { format!("  [{}]", m.flags.join(", ")) };
+        let words = super::show_flags::words_of(m);
+        let flags = if words.is_empty() { String::new() } else { format!("  [{}]", words.join(", ")) };
         let pronom = media_text(&m.media_type);
         println!(
             "{prefix}{branch}{}  {}, {}  {}{flags}{pronom}",

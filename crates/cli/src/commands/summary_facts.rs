@@ -21,8 +21,13 @@ pub struct LedgerFacts {
     exhibit: ExhibitRef,
     /// The last sequence number folded in.
     seen: u64,
-    /// Content SHA-256 → the first original or extracted artefact holding it.
+    /// Content SHA-256 → the original or extracted artefact that holds it
+    /// first (see [`HolderRank`]); the others are its duplicates.
     pub first_holder: HashMap<String, String>,
+    /// The rank of each `first_holder`.
+    holder_rank: HashMap<String, HolderRank>,
+    /// Which ingest the events folded so far came from.
+    runs: RunCounter,
     /// The exhibit's events that can need attention, count pages or hold a note, in
     /// ledger order.
     pub events: Vec<CustodyEvent>,
@@ -39,6 +44,8 @@ impl LedgerFacts {
             exhibit: exhibit.clone(),
             seen: 0,
             first_holder: HashMap::new(),
+            holder_rank: HashMap::new(),
+            runs: RunCounter::default(),
             events: Vec::new(),
             item: None,
             bundles: exhibit_ocr::BundleFacts::new(exhibit),
@@ -81,11 +88,7 @@ impl LedgerFacts {
         for (seq, event) in entries {
             self.seen = self.seen.max(seq);
             if matches!(event.action, Action::Acquired | Action::Extracted) {
-                if let Some(a) = event.artefact.as_ref().filter(|a| a.size > 0) {
-                    if let Some(id) = &a.id {
-                        self.first_holder.entry(a.sha256.to_string()).or_insert_with(|| id.to_string());
-                    }
-                }
+                self.note_holder(&event);
             }
             self.bundles.note(&event);
             if event.exhibit.as_ref() != Some(&self.exhibit) {
@@ -100,6 +103,66 @@ impl LedgerFacts {
                 self.events.push(event);
             }
         }
+    }
+}
+
+impl LedgerFacts {
+    /// Keeps the event's artefact as its content's first holder if it
+    /// ranks before the one kept.
+    fn note_holder(&mut self, event: &CustodyEvent) {
+        let run = self.runs.run_of(event);
+        let Some(a) = event.artefact.as_ref().filter(|a| a.size > 0) else { return };
+        let Some(id) = &a.id else { return };
+        let rank = HolderRank::of(run, event, id.to_string());
+        let sha = a.sha256.to_string();
+        if self.holder_rank.get(&sha).is_none_or(|kept| rank < *kept) {
+            self.first_holder.insert(sha.clone(), id.to_string());
+            self.holder_rank.insert(sha, rank);
+        }
+    }
+}
+
+/// Orders the holders of one content, so the original does not depend on
+/// which job finished first: an earlier ingest first; within one ingest a
+/// file named on the command line before one found inside an image, then
+/// the lexicographically first source path, then the artefact ID.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct HolderRank {
+    run: u64,
+    found_inside: bool,
+    path: String,
+    id: String,
+}
+
+impl HolderRank {
+    fn of(run: u64, event: &CustodyEvent, id: String) -> Self {
+        let params = &event.params;
+        let source_path = params.get("facts").and_then(|f| f["source"]["path"]["display"].as_str());
+        let path = source_path.or_else(|| params.get("source_key").and_then(|k| k.as_str())).unwrap_or_default();
+        Self { run, found_inside: event.action == Action::Extracted, path: path.to_owned(), id }
+    }
+}
+
+/// Numbers the ingests in ledger order: a run is a stretch of holder
+/// events from one process (host, process ID, key) for one exhibit, so
+/// each manifest row counts as its own run. Two concurrent ingests into
+/// one case interleave, and which holds content first is then a race in
+/// fact as well.
+#[derive(Debug, Default)]
+struct RunCounter {
+    last: Option<(String, u32, String, Option<ExhibitRef>)>,
+    run: u64,
+}
+
+impl RunCounter {
+    fn run_of(&mut self, event: &CustodyEvent) -> u64 {
+        let a = &event.actor;
+        let key = (a.host.clone(), a.process, a.public_key.clone(), event.exhibit.clone());
+        if self.last.as_ref() != Some(&key) {
+            self.run += 1;
+            self.last = Some(key);
+        }
+        self.run
     }
 }
 

@@ -48,6 +48,17 @@ pub fn print_table(summary: &Summary) {
     }
 }
 
+/// With `-q`: each line that needs attention as a warning on stderr, with
+/// what to do; nothing when the run is clean.
+pub fn print_attention_warnings(summary: &Summary) {
+    for a in &summary.attention {
+        crate::logging::notice(&format!(
+            "exhibit {}: needs attention: {}: {}; what to do: {}",
+            summary.exhibit, a.kind, a.text, a.advice
+        ));
+    }
+}
+
 /// Prints the failures of this run on stderr, with the advice for them.
 pub fn print_failures(summary: &Summary) {
     for f in &summary.failures {

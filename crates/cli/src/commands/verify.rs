@@ -78,7 +78,9 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&full)?);
         }
     }
-    if !args.json {
+    // With -q a trusted result prints nothing; anything less is printed whole.
+    let silent = args.json || (crate::logging::quiet() && verdict == Verdict::Trusted);
+    if !silent {
         println!("{report}");
         for note in &notes {
             println!("note: {}", note["text"].as_str().unwrap_or_default());

@@ -38,7 +38,8 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
         let (verdict, value) = match exhibit_custody::verify_case_with(store, case, options).await {
             Ok(report) => {
                 let verdict = Verdict::of(&report);
-                if !json {
+                let silent = json || (crate::logging::quiet() && verdict == Verdict::Trusted);
+                if !silent {
                     println!("case {case}: {report}\n");
                 }
                 (verdict, serde_json::to_value(&report)?)
@@ -57,7 +58,7 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&json!({"verdict": worst, "cases": out}))?);
-    } else {
+    } else if !(crate::logging::quiet() && worst == Verdict::Trusted) {
         println!(
             "verified {} case{}: {} trusted, {} intact but not checked against trusted keys, {} FAILED",
             cases.len(),

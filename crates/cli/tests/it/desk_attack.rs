@@ -199,3 +199,45 @@ fn a_new_case_may_not_take_a_windows_device_name_or_a_trailing_dot() {
     assert!(!sb.data().join("cases").join("A.").exists());
     assert!(sb.ingest("CONTROL.1", &src).status.success());
 }
+
+/// Every flag a stage sets is known to `show --flag` before any artefact
+/// of the case carries it: asking for one that has not happened finds
+/// nothing (exit 0), it is not refused as unknown (issue 13).
+#[test]
+fn show_knows_every_flag_a_stage_sets_before_the_case_has_one() {
+    let sb = Sandbox::new();
+    assert!(sb.ingest(CASE, &sb.sources()).status.success());
+    for flag in ["incomplete-bundle", "needs-review", "damaged", "truncated"] {
+        let out = sb.run(&["show", "--case", CASE, "--flag", flag, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "--flag {flag}: {}", stderr(&out));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(doc["artefacts"].as_array().unwrap().is_empty(), "{flag}: {doc:#}");
+    }
+    let err = stderr(&sb.run(&["show", "--case", CASE, "--flag", "bogus"]));
+    assert!(err.contains("incomplete-bundle"), "the list names it: {err}");
+}
+
+/// The summary's words for a condition select it in `show --flag` too: a
+/// `.jpg` that holds text is an `extension-mismatch` in the table and in
+/// `show`; `damaged-media` (the summary's word) is the `damaged` flag.
+#[test]
+fn show_flag_takes_the_summarys_words_for_the_same_conditions() {
+    let sb = Sandbox::new();
+    let src = sb.sources();
+    std::fs::write(src.join("holiday.jpg"), "this is a text file, not a photo\n").unwrap();
+    let out = sb.ingest(CASE, &src);
+    let table = stdout(&out);
+    assert!(table.contains("extension-mismatch"), "{table}");
+    let out = sb.run(&["show", "--case", CASE, "--flag", "extension-mismatch", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> =
+        doc["artefacts"].as_array().unwrap().iter().map(|a| a["source"]["path"]["display"].as_str().unwrap()).collect();
+    assert!(paths.len() == 1 && paths[0].ends_with("holiday.jpg"), "{paths:?}");
+    for word in ["unidentified", "damaged-media"] {
+        let out = sb.run(&["show", "--case", CASE, "--flag", word]);
+        assert_eq!(out.status.code(), Some(0), "--flag {word}: {}", stderr(&out));
+    }
+    let err = stderr(&sb.run(&["show", "--case", CASE, "--flag", "bogus"]));
+    assert!(err.contains("extension-mismatch") && err.contains("unidentified"), "{err}");
+}

@@ -253,3 +253,35 @@ fn a_file_already_in_another_exhibit_is_reported_as_a_duplicate() {
     let shown = sb.show_json("MAN-1");
     assert_eq!(shown["artefacts"].as_array().unwrap().iter().filter(|a| a["kind"] == "original").count(), 2);
 }
+
+/// A JSON number or boolean where the manifest wants text (an exhibit ref,
+/// a seal, a serial) is refused for that item: the text as typed is gone
+/// once JSON parses it (`0042` is not JSON, `12345678901234567890123`
+/// comes back as `1.2345678901234568e22`). `pages` takes a whole number
+/// and `ocr` a boolean, which say the same as their text.
+#[test]
+fn a_json_number_where_text_is_wanted_refuses_that_item_only() {
+    let sb = Sandbox::new();
+    let desk = desk(&sb);
+    let items = r#"[
+        {"exhibit": 12, "path": "usb"},
+        {"exhibit": "AB/2", "path": "phone.bin", "device_serial": 12345678901234567890123},
+        {"exhibit": "AB/3", "path": "phone.bin", "seal": true},
+        {"exhibit": "AB/4", "path": "usb", "pages": 2.5},
+        {"exhibit": "AB/5", "path": "usb", "pages": 1, "ocr": false}
+    ]"#;
+    std::fs::write(desk.join("items.json"), items).unwrap();
+    let out = ingest_manifest(&sb, &desk.join("items.json"), &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    assert!(text.contains("5 row(s): 0 clean, 1 need attention, 0 failed, 4 refused"), "{text}");
+    assert!(text.contains("item 1: refused: exhibit: give text (\"12\"), not a number"), "{text}");
+    assert!(text.contains("item 2: refused: device_serial: give text"), "{text}");
+    assert!(text.contains("item 3: refused: seal: give text (\"true\"), not true or false"), "{text}");
+    assert!(text.contains("item 4: refused: pages: 2.5 is not a whole number"), "{text}");
+    let rows = described(&sb);
+    assert_eq!(rows.len(), 1, "only item 5 went ahead: {rows:#?}");
+    assert_eq!(rows[0]["exhibit"], "AB/5");
+    assert_eq!(rows[0]["params"]["item"]["expected_pages"], 1);
+    assert_eq!(rows[0]["params"]["item"]["ocr"], false);
+}

@@ -133,6 +133,56 @@ fn a_file_already_in_the_case_is_a_duplicate_of_its_artefact_and_still_recorded(
     assert_eq!(dup["duplicate_of"], first["id"]);
 }
 
+/// The originals of a run and which of them are duplicates, by path.
+fn originals_by_path(doc: &Value, src: &Path) -> Vec<(String, Option<String>)> {
+    let artefacts = doc["artefacts"].as_array().unwrap();
+    let path_of =
+        |id: &Value| artefacts.iter().find(|a| a["id"] == *id).map(|a| a["path"].as_str().unwrap().to_owned());
+    let relative = |p: String| p.strip_prefix(&format!("{}/", src.display())).map(str::to_owned).unwrap_or(p);
+    let mut rows: Vec<(String, Option<String>)> = artefacts
+        .iter()
+        .filter(|a| a["kind"] == "original")
+        .map(|a| (relative(a["path"].as_str().unwrap().to_owned()), path_of(&a["duplicate_of"]).map(relative)))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Which copy of content held twice in one run is the original does not
+/// depend on which job finished first: the lexicographically first source
+/// path wins, in every run, on a rerun too (`JS/1/` before `js/1/`).
+#[test]
+fn the_first_path_of_content_held_twice_is_the_original_in_every_run() {
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let sb = Sandbox::new();
+        let src = sb.dir.path().join("evidence");
+        for dir in ["js/1", "JS/1", "m", "z"] {
+            std::fs::create_dir_all(src.join(dir)).unwrap();
+        }
+        // Bigger files first in path order, so later paths tend to finish first.
+        for (i, name) in ["m/a.bin", "m/b.bin", "m/c.bin", "m/d.bin"].iter().enumerate() {
+            std::fs::write(src.join(name), vec![i as u8; (4 - i) << 20]).unwrap();
+        }
+        for name in ["JS/1/page.txt", "js/1/page.txt", "z/page.txt", "m/page.txt"] {
+            std::fs::write(src.join(name), "the same page\n").unwrap();
+        }
+        let out = ingest(&sb, "SUM-ORDER", &["--json", "--workers", "8"], &src);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let first = originals_by_path(&serde_json::from_slice(&out.stdout).unwrap(), &src);
+        let again = ingest(&sb, "SUM-ORDER", &["--json"], &src);
+        let rerun = originals_by_path(&serde_json::from_slice(&again.stdout).unwrap(), &src);
+        assert_eq!(first, rerun, "a rerun names the same original");
+        seen.push(first);
+    }
+    let original = Some("JS/1/page.txt".to_owned());
+    for (path, dup_of) in &seen[0] {
+        let expected = if path.ends_with("page.txt") && path != "JS/1/page.txt" { original.clone() } else { None };
+        assert_eq!(dup_of, &expected, "{path}: {:?}", seen[0]);
+    }
+    assert!(seen.iter().all(|s| *s == seen[0]), "{seen:#?}");
+}
+
 #[test]
 fn ingest_json_is_one_document_whose_ids_resolve_with_get() {
     let sb = Sandbox::new();

@@ -18,6 +18,7 @@ mod orient;
 mod pdf_error;
 mod pdf_input;
 mod png;
+mod render;
 mod repair;
 mod reproducible;
 mod samples;

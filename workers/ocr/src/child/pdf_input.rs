@@ -2,7 +2,8 @@
 //! crate. DCT images are passed on as JPEG bytes; CCITT G3/G4 streams are
 //! wrapped in a TIFF header for Leptonica; Flate streams with PNG predictors
 //! are wrapped as a PNG; JBIG2 goes to `jbig2dec`; other Flate and raw
-//! samples become a PNM. A page with text operators has a text layer.
+//! samples become a PNM. A page with text operators has a text layer. A
+//! page with no image is rendered (`render`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -13,6 +14,7 @@ use pdf::object::{ColorSpace, ImageXObject, Page, Resolve, XObject};
 
 use super::input::{DecodedPage, Item, Sink, check_pixels, decode_single, plausible_ppi};
 use super::pdf_error::describe;
+use super::render::PageRenderer;
 use super::samples::{self, Colour, Raster};
 use super::{jbig2, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
@@ -29,14 +31,15 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
         None => data,
     };
     let fixed;
-    let file = match load(&data) {
-        Ok(file) => file,
+    let (file, bytes) = match load(&data) {
+        Ok(file) => (file, data.as_slice()),
         Err(e) => {
             fixed = repair::rebuild_xref(&data).ok_or_else(|| e.clone())?;
             tracing::info!(error = %e, "PDF cross-reference table rebuilt");
-            load(&fixed).map_err(|_| e)?
+            (load(&fixed).map_err(|_| e)?, fixed.as_slice())
         }
     };
+    let mut renderer = PageRenderer::new(bytes);
     let resolver = file.resolver();
     let count = file.num_pages();
     if count == 0 {
@@ -51,7 +54,7 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
             let page = file
                 .get_page(index)
                 .map_err(|e| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e))))?;
-            page_item(&page, index, seq, policy, &resolver)
+            page_item(&page, (index, seq), policy, &resolver, &mut renderer)
         }))
         .map_err(|_| OcrError::corrupt(format!("PDF page {}: the parser failed", index + 1)))??;
         if matches!(item, Item::Page(_)) {
@@ -71,7 +74,16 @@ fn load(data: &[u8]) -> Result<pdf::file::File<&[u8], NoCache, NoCache, NoLog>, 
         .map_err(|e| OcrError::corrupt(format!("PDF cannot be read: {}", describe(&e))))
 }
 
-fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Resolve) -> Result<Item, OcrError> {
+/// The page as OCR input: its largest image, or (a page of vectors or of
+/// nothing, or text that `ocr_pages_with_text` wants OCRed) a rendering;
+/// or a text layer left as it is.
+fn page_item(
+    page: &Page,
+    (index, seq): (u32, u32),
+    policy: &OcrPolicy,
+    r: &impl Resolve,
+    renderer: &mut PageRenderer<'_>,
+) -> Result<Item, OcrError> {
     let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e)));
     let ops = match &page.contents {
         Some(c) => c.operations(r).map_err(err)?,
@@ -81,11 +93,17 @@ fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Res
     if has_text && !policy.ocr_pages_with_text {
         return Ok(Item::TextLayer(index));
     }
-    let resources = page.resources().map_err(err)?;
+    // A page with no `/Resources` of its own or inherited from the page
+    // tree has none (PDF 32000-1, 7.7.3.3): it draws no image.
+    let resources = match page.resources() {
+        Ok(resources) => Some(resources),
+        Err(pdf::error::PdfError::MissingEntry { .. }) => None,
+        Err(e) => return Err(err(e)),
+    };
     let mut best: Option<(u64, pdf::object::RcRef<XObject>)> = None;
     for op in &ops {
         let Op::XObject { name } = op else { continue };
-        let Some(xref) = resources.xobjects.get(name) else { continue };
+        let Some(xref) = resources.and_then(|res| res.xobjects.get(name)) else { continue };
         let xobject = r.get(*xref).map_err(err)?;
         if let XObject::Image(img) = &*xobject {
             let pixels = u64::from(img.width) * u64::from(img.height);
@@ -95,13 +113,9 @@ fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Res
         }
     }
     let Some((_, xobject)) = best else {
-        if has_text {
-            return Ok(Item::TextLayer(index));
-        }
-        return Err(OcrError::new(
-            OcrErrorKind::Unsupported,
-            format!("PDF page {} has no image to OCR and no text layer", index + 1),
-        ));
+        let mut rendered = renderer.render(index, page_size(page), policy)?;
+        rendered.seq = seq;
+        return Ok(Item::Page(rendered));
     };
     let XObject::Image(img) = &*xobject else { unreachable!("filtered above") };
     check_pixels(img.width, img.height, policy, index)?;
@@ -112,6 +126,12 @@ fn page_item(page: &Page, index: u32, seq: u32, policy: &OcrPolicy, r: &impl Res
         page_out.ppi = plausible_ppi((img.height as f32 * 72.0 / box_height).round() as i32);
     }
     Ok(Item::Page(page_out))
+}
+
+/// The page's visible size in points (crop box, else media box; US Letter
+/// when neither can be read, as viewers assume).
+fn page_size(page: &Page) -> (f32, f32) {
+    page.crop_box().map_or((612.0, 792.0), |b| ((b.right - b.left).abs(), (b.top - b.bottom).abs()))
 }
 
 /// A filter's name without its parameters (which hold data from the file).

@@ -142,12 +142,15 @@ fn huge_image_headers_hit_the_pixel_limit() {
     fails_then_next_works(&tif, "image/tiff", OcrErrorKind::Limit, &policy());
 }
 
+/// A page of vectors only is rendered and OCRed: a filled rectangle holds
+/// no words, so the page is for review, and the document does not fail.
 #[test]
-fn pdf_page_that_is_not_an_image_is_unsupported() {
+fn pdf_page_that_is_not_an_image_is_rendered() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = write(&dir, "vector.pdf", &vector_only_pdf());
-    let msg = fails_then_next_works(&pdf, "application/pdf", OcrErrorKind::Unsupported, &policy());
-    assert!(msg.contains("no image"), "{msg}");
+    let (_d, r) = crate::common::try_ocr(&pdf, "application/pdf", &policy());
+    let outcome = r.expect("a vector page is rendered");
+    assert!(outcome.pages[0].needs_review && outcome.pages_ocred == 1, "{:?}", outcome.pages);
 }
 
 #[test]

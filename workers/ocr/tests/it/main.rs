@@ -7,3 +7,4 @@ mod fixtures;
 mod pdfa;
 mod text_layer;
 mod tools;
+mod vector_pages;

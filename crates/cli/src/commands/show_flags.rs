@@ -1,0 +1,98 @@
+//! One vocabulary for what is wrong with an artefact: the words `show
+//! --flag` takes are the flags the stages set on artefacts, the conditions
+//! identification records in the media type (`unidentified`,
+//! `extension-mismatch`), which the ingest summary and `verify` use as
+//! their kinds too, and the summary's own word where it names a flag
+//! differently (`damaged-media` is the `damaged` flag).
+
+use std::collections::BTreeSet;
+
+use exhibit_core::manifest::ArtefactManifest;
+
+use crate::terminal::escape_message;
+
+/// Flags the stages set (intake, explore, device, transcode, OCR, bundle).
+/// A flag found on an artefact of the case is accepted too, so a newer
+/// stage's flag is never refused.
+pub const KNOWN_FLAGS: [&str; 14] = [
+    "bad-sectors",
+    "damaged",
+    "deleted",
+    "device",
+    "incomplete-bundle",
+    "listing",
+    "mapfile",
+    "needs-review",
+    "not-deterministic",
+    "partially-recovered",
+    "sparse",
+    "symlink",
+    "truncated",
+    "validation-failed",
+];
+
+/// Conditions identification records in an artefact's media type, named
+/// as the summary's attention kinds name them.
+pub const MEDIA_CONDITIONS: [&str; 2] = ["extension-mismatch", "unidentified"];
+
+/// The summary's words for conditions that are flags under another name.
+const SAME_AS: [(&str, &str); 1] = [("damaged-media", "damaged")];
+
+/// The words asked for, in the vocabulary's form (lower case, the summary's
+/// synonyms turned into flags); an unknown one is refused with the list.
+pub fn checked_flags(asked: &[String], in_case: &[(String, u64)]) -> anyhow::Result<Vec<String>> {
+    let mut valid: BTreeSet<&str> = KNOWN_FLAGS.into_iter().chain(MEDIA_CONDITIONS).collect();
+    valid.extend(in_case.iter().map(|(flag, _)| flag.as_str()));
+    asked
+        .iter()
+        .map(|flag| {
+            let lower = flag.trim().to_ascii_lowercase();
+            let word = SAME_AS.iter().find(|(alias, _)| *alias == lower).map_or(lower.as_str(), |(_, f)| f);
+            if valid.contains(word) {
+                Ok(word.to_owned())
+            } else {
+                let mut list: Vec<&str> = valid.iter().copied().collect();
+                list.extend(SAME_AS.iter().map(|(alias, _)| *alias));
+                list.sort_unstable();
+                anyhow::bail!("--flag {}: no such flag; the flags are {}", escape_message(flag), list.join(", "))
+            }
+        })
+        .collect()
+}
+
+/// Whether the artefact has the condition `word` names: a flag on it, or
+/// a condition of its media type.
+pub fn carries(m: &ArtefactManifest, word: &str) -> bool {
+    m.flags.iter().any(|f| f == word)
+        || (word == "unidentified" && m.media_type.unidentified.is_some())
+        || (word == "extension-mismatch" && m.media_type.extension_mismatch.is_some())
+}
+
+/// The artefact's flags and media conditions, as `show` prints them.
+pub fn words_of(m: &ArtefactManifest) -> Vec<&str> {
+    let conditions = MEDIA_CONDITIONS.into_iter().filter(|c| !m.flags.iter().any(|f| f == c) && carries(m, c));
+    m.flags.iter().map(String::as_str).chain(conditions).collect()
+}
+
+/// Whether the artefact carries any of `words`.
+pub fn carries_any(m: &ArtefactManifest, words: &[String]) -> bool {
+    words.iter().any(|w| carries(m, w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synonyms_become_flags_and_unknown_words_list_the_vocabulary() {
+        let asked = ["Damaged-Media".to_owned(), " UNIDENTIFIED ".to_owned()];
+        assert_eq!(checked_flags(&asked, &[]).unwrap(), ["damaged", "unidentified"]);
+        let newer = [("from-a-newer-stage".to_owned(), 1)];
+        assert_eq!(checked_flags(&["from-a-newer-stage".to_owned()], &newer).unwrap(), ["from-a-newer-stage"]);
+        let err = checked_flags(&["bogus\u{1b}[2J".to_owned()], &[]).unwrap_err().to_string();
+        assert!(!err.contains('\u{1b}'), "{err}");
+        for word in ["damaged-media", "extension-mismatch", "incomplete-bundle", "needs-review", "unidentified"] {
+            assert!(err.contains(word), "{word}: {err}");
+        }
+    }
+}
