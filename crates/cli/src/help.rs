@@ -133,6 +133,18 @@ Examples:
 The configured (already trusted) key signs the key-added entry: that is a
 key rotation that verify accepts with a trust file listing only the old key.";
 
+pub const WORKER: &str = "\
+Examples:
+  exhibit worker --queue amqp://exhibit:PASS@broker:5672/exhibit --store s3://evidence/force-a \\
+      --stages explore,transcode,ocr --operator \"Digitisation worker 3\"
+  curl http://127.0.0.1:9464/metrics    # with --listen 127.0.0.1:9464
+
+Each job carries its case and its ingest run; the worker opens a case on the
+first job of it, checks its ledger as ingest does, and records into it. The
+first SIGTERM or SIGINT stops it taking jobs and lets the jobs in hand
+finish, then it exits 0; a second one exits at once, and the broker delivers
+the unfinished jobs again to another worker.";
+
 pub const COMPLETIONS: &str = "\
 Examples:
   exhibit completions bash > /etc/bash_completion.d/exhibit

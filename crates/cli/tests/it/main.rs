@@ -5,6 +5,8 @@ mod anchor;
 mod audit;
 mod bad_input;
 mod cdda;
+mod cluster;
+mod cluster_env;
 mod common;
 mod companions;
 mod completions_man;
