@@ -26,8 +26,11 @@ pub struct Budget {
     base: u64,
     ratio: u64,
     used: u64,
-    /// Sparse bytes one file may have (`limits.max_sparse_bytes`).
+    /// Sparse bytes the image's files may have together
+    /// (`limits.max_sparse_bytes`).
     max_sparse: u64,
+    /// Sparse bytes of the files admitted so far.
+    sparse_used: u64,
     /// Per volume of the image.
     claims: HashMap<u32, ExtentClaims>,
 }
@@ -43,6 +46,7 @@ impl Budget {
             ratio: limits.max_expansion_ratio,
             used: 0,
             max_sparse: limits.max_sparse_bytes,
+            sparse_used: 0,
             claims: HashMap::new(),
         }
     }
@@ -75,10 +79,12 @@ impl Budget {
         // Sparse runs cost no reads and nothing against the ratio, but every
         // digest still runs over them as zeros: they have a limit of their own.
         let counted = logical.saturating_sub(map.sparse_bytes()).saturating_sub(shared);
-        if map.sparse_bytes() > self.max_sparse {
+        let sparse_used = self.sparse_used.saturating_add(map.sparse_bytes());
+        if sparse_used > self.max_sparse {
             return Err(format!(
-                "it declares {logical} bytes, {} of them sparse: more than limits.max_sparse_bytes ({}). Sparse \
-                 runs are never read or stored, but hashing them as zeros is work; not extracted",
+                "it declares {logical} bytes, {} of them sparse, which with the sparse runs of the files before it \
+                 in this image is more than limits.max_sparse_bytes ({}). Sparse runs are never read or stored, \
+                 but hashing them as zeros is work; not extracted",
                 map.sparse_bytes(),
                 self.max_sparse
             ));
@@ -92,6 +98,7 @@ impl Budget {
             ));
         }
         self.used = used;
+        self.sparse_used = sparse_used;
         claims.admit(runs, volume_size);
         Ok(())
     }
@@ -201,6 +208,14 @@ mod tests {
         let map = ContentMap { sparse: vec![[0, 64 << 20]], missing: Vec::new() };
         let refused = Budget::new(&capped, 100 << 10, &[8 << 20]).admit(VOL, &huge, 64 << 20, &map);
         assert!(refused.expect_err("over the sparse limit").contains("limits.max_sparse_bytes (16777216)"));
+        // The limit is the image's: files each under it are refused once
+        // together they pass it, so many crafted files cannot multiply it.
+        let mut together = Budget::new(&capped, 100 << 10, &[8 << 20]);
+        let ten = file(10 << 20, &[(None, 10 << 20)]);
+        let map_ten = ContentMap { sparse: vec![[0, 10 << 20]], missing: Vec::new() };
+        together.admit(VOL, &ten, 10 << 20, &map_ten).expect("10 of 16 MiB");
+        let refused = together.admit(VOL, &ten, 10 << 20, &map_ten).expect_err("20 of 16 MiB together");
+        assert!(refused.contains("limits.max_sparse_bytes"), "{refused}");
         budget.admit(VOL, &huge, 64 << 20, &map).expect("64 MiB of sparse runs cost nothing against 4x 8 MiB");
         // A truncated volume that declares 16 MiB widens the measure to it.
         budget.widen(Some(16 << 20));
