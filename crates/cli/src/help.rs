@@ -98,8 +98,11 @@ pub const GET: &str = "\
 Examples:
   exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o copy.bin
   exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o copy.bin --force
+  exhibit get --case 42AB1234520 3f2a9c0e51b84d7a9e6f0c1d2b3a4f5e -o - | sha256sum
 
-Every access is recorded in the case's ledger. An existing -o file needs --force.";
+Every access is recorded in the case's ledger. An existing -o file needs --force.
+To standard output (no -o, or -o -) the artefact is read twice: checked whole
+against its SHA-256 first, written only if it matched; else nothing is written.";
 
 pub const HASH: &str = "\
 Examples:
@@ -129,6 +132,18 @@ Examples:
 
 The configured (already trusted) key signs the key-added entry: that is a
 key rotation that verify accepts with a trust file listing only the old key.";
+
+pub const WORKER: &str = "\
+Examples:
+  exhibit worker --queue amqp://exhibit:PASS@broker:5672/exhibit --store s3://evidence/force-a \\
+      --stages explore,transcode,ocr --operator \"Digitisation worker 3\"
+  curl http://127.0.0.1:9464/metrics    # with --listen 127.0.0.1:9464
+
+Each job carries its case and its ingest run; the worker opens a case on the
+first job of it, checks its ledger as ingest does, and records into it. The
+first SIGTERM or SIGINT stops it taking jobs and lets the jobs in hand
+finish, then it exits 0; a second one exits at once, and the broker delivers
+the unfinished jobs again to another worker.";
 
 pub const COMPLETIONS: &str = "\
 Examples:

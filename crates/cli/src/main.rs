@@ -8,6 +8,8 @@
 //! evidence needs attention (damaged or truncated media, unconverted media,
 //! pages for review, a bundle page count mismatch).
 
+mod backends;
+mod cluster;
 mod commands;
 mod config;
 mod fixity;
@@ -56,6 +58,10 @@ struct Cli {
     /// Object store URI, overriding the configuration (e.g. file:///srv/exhibit).
     #[arg(long, global = true, value_name = "URI")]
     store: Option<String>,
+    /// Job queue URI, overriding the configuration: memory:// (in this
+    /// process, the default) or amqp://USER:PASS@HOST:PORT/VHOST.
+    #[arg(long, global = true, value_name = "URI")]
+    queue: Option<String>,
     #[command(flatten)]
     verbosity: logging::Verbosity,
     /// Log format on stderr (overrides [log] format).
@@ -84,6 +90,13 @@ fn main() -> ExitCode {
     };
     if let Some(store) = cli.store {
         config.store.uri = store;
+    }
+    if let Some(queue) = cli.queue {
+        config.queue.uri = queue;
+    }
+    if let Err(e) = backends::check(&config) {
+        eprintln!("exhibit: configuration error: {}.", terminal::escape_message(&e.to_string()));
+        return ExitCode::from(EXIT_USAGE);
     }
     logging::init(cli.verbosity, &config.log.level, cli.log_format.unwrap_or(config.log.format));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

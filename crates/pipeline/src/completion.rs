@@ -90,11 +90,11 @@ pub struct Completion {
 /// and the run with it, and a flush per job would buy nothing.
 #[derive(Debug)]
 pub struct Completions {
-    store: std::sync::Arc<dyn ObjectStore>,
-    prefix: String,
+    pub(crate) store: std::sync::Arc<dyn ObjectStore>,
+    pub(crate) prefix: String,
     run: RunId,
     listener: Mutex<Option<UnboundedSender<JobId>>>,
-    in_process: Option<Mutex<HashMap<JobId, Completion>>>,
+    pub(crate) in_process: Option<Mutex<HashMap<JobId, Completion>>>,
 }
 
 impl Completions {
@@ -121,7 +121,7 @@ impl Completions {
         *lock(&self.listener) = Some(tx);
     }
 
-    fn key(&self, job: &JobId) -> Result<ObjectKey, StageError> {
+    pub(crate) fn key(&self, job: &JobId) -> Result<ObjectKey, StageError> {
         ObjectKey::new(format!("{}{}", self.prefix, job.0))
             .ok_or_else(|| StageError::input(format!("job ID {:?} cannot name a completion record", job.0)))
     }

@@ -78,6 +78,7 @@ pub fn derive_job(template: &Job, input: &DeriveInput, policies: &DerivePolicies
             StageInput::Transcode(input.clone())
         }),
         attempt: 0,
+        run: None,
     })
 }
 

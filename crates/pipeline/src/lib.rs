@@ -22,6 +22,8 @@ mod index;
 mod manifest_io;
 mod progress;
 pub mod record_key;
+mod run_progress;
+mod scope;
 mod scratch;
 mod worker;
 
@@ -34,6 +36,8 @@ pub use group_commit::{Commit, Committed};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
+pub use run_progress::{JobCounts, RunProgress, run_progress};
+pub use scope::{FixedScope, JobObserver, JobScope, Scopes, Settled};
 pub use scratch::{scratch_dir, scratch_file};
 pub use worker::{Worker, WorkerConfig, WorkerSummary};
 

@@ -14,7 +14,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::manifest::ToolInfo;
@@ -27,7 +27,12 @@ use crate::Stage;
 use crate::completion::{Completion, Completions, JobOutcome};
 use crate::context::StageContext;
 use crate::error::{StageError, StageErrorKind};
+use crate::scope::{FixedScope, JobObserver, JobScope, Scopes, Settled};
 use exhibit_core::params::{EventParams, FailedParams};
+
+/// Receives in a row that may fail on a dropped connection before a
+/// worker loop gives up (each waits twice as long as the one before).
+const RECEIVE_RETRIES: u32 = 6;
 
 /// What a worker runs and how.
 #[derive(Clone)]
@@ -46,6 +51,8 @@ pub struct WorkerConfig {
     /// Delay before a transiently failed job is tried again, times the
     /// number of deliveries so far.
     pub retry_delay: Duration,
+    /// Told of every settled delivery (metrics).
+    pub observer: Option<Arc<dyn JobObserver>>,
 }
 
 impl WorkerConfig {
@@ -58,6 +65,7 @@ impl WorkerConfig {
             max_attempts: 3,
             lease: Duration::from_secs(300),
             retry_delay: Duration::from_millis(200),
+            observer: None,
         }
     }
 }
@@ -75,12 +83,11 @@ pub struct WorkerSummary {
     pub dead_lettered: u64,
 }
 
-/// One worker: a context of its own, sharing only the store (through the
+/// One worker: contexts of its own, sharing only the store (through the
 /// ledger and completion records) and the queue with other workers.
 pub struct Worker {
-    ctx: Arc<StageContext>,
+    scopes: Arc<dyn Scopes>,
     queue: Arc<dyn JobQueue>,
-    completions: Arc<Completions>,
 }
 
 struct Loop {
@@ -92,7 +99,13 @@ struct Loop {
 impl Worker {
     /// A worker recording into `ctx` and `completions`, fed by `queue`.
     pub fn new(ctx: Arc<StageContext>, queue: Arc<dyn JobQueue>, completions: Arc<Completions>) -> Self {
-        Self { ctx, queue, completions }
+        Self::with_scopes(Arc::new(FixedScope(JobScope { ctx, completions })), queue)
+    }
+
+    /// A worker that finds each job's context and completion records
+    /// through `scopes`: jobs of many cases and runs.
+    pub fn with_scopes(scopes: Arc<dyn Scopes>, queue: Arc<dyn JobQueue>) -> Self {
+        Self { scopes, queue }
     }
 
     /// Runs until `shutdown` resolves, then lets the jobs in hand finish.
@@ -146,48 +159,103 @@ impl WorkerSummary {
 impl Loop {
     async fn run(self, mut stop: watch::Receiver<bool>) -> Result<WorkerSummary, StageError> {
         let mut summary = WorkerSummary::default();
+        let mut failed_receives = 0;
         loop {
-            let delivery = tokio::select! {
+            let received = tokio::select! {
                 biased;
                 _ = stop.wait_for(|stop| *stop) => return Ok(summary),
-                d = self.worker.queue.receive(self.stage.name(), self.config.lease) => d.map_err(queue_error)?,
+                d = self.worker.queue.receive(self.stage.name(), self.config.lease) => d,
             };
+            let delivery = match received {
+                Ok(delivery) => delivery,
+                // A dropped connection: the next receive connects again
+                // (with its own backoff). Only a queue that keeps failing
+                // ends the worker.
+                Err(e) if e.kind() == QueueErrorKind::Io && failed_receives < RECEIVE_RETRIES => {
+                    failed_receives += 1;
+                    warn!(error = %e, attempt = failed_receives, "cannot receive; trying again");
+                    let pause = self.config.retry_delay * 2u32.pow(failed_receives);
+                    tokio::select! {
+                        biased;
+                        _ = stop.wait_for(|stop| *stop) => return Ok(summary),
+                        () = tokio::time::sleep(pause) => continue,
+                    }
+                }
+                Err(e) => return Err(queue_error(e)),
+            };
+            failed_receives = 0;
             let span = info_span!("job", job = %delivery.job.job_id.0, delivery = delivery.delivery_count);
-            self.handle(&delivery, &mut summary).instrument(span).await?;
+            let started = Instant::now();
+            if let Some(observer) = &self.config.observer {
+                observer.started(self.stage.name());
+            }
+            let settled = self.handle(&delivery, &mut summary).instrument(span).await?;
             summary.deliveries += 1;
+            if let Some(observer) = &self.config.observer {
+                observer.settled(self.stage.name(), settled, started.elapsed());
+            }
         }
     }
 
-    async fn handle(&self, delivery: &Delivery, summary: &mut WorkerSummary) -> Result<(), StageError> {
+    async fn handle(&self, delivery: &Delivery, summary: &mut WorkerSummary) -> Result<Settled, StageError> {
         let (queue, job) = (&self.worker.queue, &delivery.job);
-        if let Some(done) = self.completions().get(&job.job_id).await? {
+        let scope = match self.worker.scopes.scope(job).await {
+            Ok(scope) => scope,
+            Err(error) => return self.unscoped(delivery, &error, summary).await,
+        };
+        if let Some(done) = scope.completions.get(&job.job_id).await? {
             self.publish_all(&done.follow_ups).await?;
             summary.duplicates += 1;
-            return settled(queue.ack(delivery.tag).await);
+            return settled(queue.ack(delivery.tag).await).map(|()| Settled::Duplicate);
         }
-        let error = match self.run_leased(delivery).await {
-            Ok(next) => return self.finish(delivery, JobOutcome::Done, next).await,
+        if let Err(e) = scope.completions.mark_started(&job.job_id).await {
+            // Only `exhibit status` reads the mark: it shows the job queued.
+            warn!(error = %e, "cannot mark the job started");
+        }
+        let error = match self.run_leased(&scope.ctx, delivery).await {
+            Ok(next) => return self.finish(&scope, delivery, next).await.map(|()| Settled::Done),
             Err(error) => error,
         };
         if error.kind == StageErrorKind::Transient && delivery.delivery_count < self.config.max_attempts {
             warn!(%error, "transient failure; trying again later");
             summary.retries += 1;
             let delay = self.config.retry_delay * delivery.delivery_count;
-            return settled(queue.nack(delivery.tag, delay).await);
+            return settled(queue.nack(delivery.tag, delay).await).map(|()| Settled::Retried);
         }
-        if let Err(e) = record_failure(&self.worker.ctx, self.stage.name(), job, &error, self.completions()).await {
+        if let Err(e) = record_failure(&scope.ctx, self.stage.name(), job, &error, &scope.completions).await {
             // Not even the failure is recorded: leave it for another try.
             warn!(error = %e, "cannot record the failure; trying again later");
-            return settled(queue.nack(delivery.tag, self.config.retry_delay).await);
+            return settled(queue.nack(delivery.tag, self.config.retry_delay).await).map(|()| Settled::Retried);
         }
         summary.dead_lettered += 1;
-        self.completions().put(&completion(job, JobOutcome::Failed, Vec::new())).await?;
-        settled(queue.dead_letter(delivery.tag, &error.message).await)
+        scope.completions.put(&completion(job, JobOutcome::Failed, Vec::new())).await?;
+        settled(queue.dead_letter(delivery.tag, &error.message).await).map(|()| Settled::DeadLettered)
+    }
+
+    /// A job whose case or run cannot be opened has no ledger to record a
+    /// failure in: tried again while the cause may pass, then dead-lettered
+    /// with the reason, where an operator finds it.
+    async fn unscoped(
+        &self,
+        delivery: &Delivery,
+        error: &StageError,
+        summary: &mut WorkerSummary,
+    ) -> Result<Settled, StageError> {
+        let queue = &self.worker.queue;
+        if error.kind == StageErrorKind::Transient && delivery.delivery_count < self.config.max_attempts {
+            warn!(%error, "cannot open the job's case; trying again later");
+            summary.retries += 1;
+            let delay = self.config.retry_delay * delivery.delivery_count;
+            return settled(queue.nack(delivery.tag, delay).await).map(|()| Settled::Retried);
+        }
+        warn!(%error, "cannot open the job's case; dead-lettering it");
+        summary.dead_lettered += 1;
+        settled(queue.dead_letter(delivery.tag, &error.message).await).map(|()| Settled::DeadLettered)
     }
 
     /// Runs the stage while a separate task keeps the lease alive (a stage
     /// may block its thread, as explore does).
-    async fn run_leased(&self, delivery: &Delivery) -> Result<Vec<Job>, StageError> {
+    async fn run_leased(&self, ctx: &StageContext, delivery: &Delivery) -> Result<Vec<Job>, StageError> {
         let (queue, tag, lease) = (self.worker.queue.clone(), delivery.tag, self.config.lease);
         let _keeper = AbortOnDrop(tokio::spawn(async move {
             let mut every = tokio::time::interval((lease / 3).max(Duration::from_millis(10)));
@@ -204,12 +272,16 @@ impl Loop {
         // it readable. (Each stage checks that the kind is its own.)
         let job = &delivery.job;
         job.input.readable().map_err(|e| StageError::input(format!("job {}: {e}", job.job_id.0)))?;
-        self.stage.run(&self.worker.ctx, job).await
+        self.stage.run(ctx, job).await
     }
 
-    async fn finish(&self, delivery: &Delivery, outcome: JobOutcome, next: Vec<Job>) -> Result<(), StageError> {
+    /// Publishes the follow-ups (in the job's run), writes the completion
+    /// record, then acks.
+    async fn finish(&self, scope: &JobScope, delivery: &Delivery, next: Vec<Job>) -> Result<(), StageError> {
+        let run = &delivery.job.run;
+        let next: Vec<Job> = next.into_iter().map(|job| Job { run: run.clone(), ..job }).collect();
         self.publish_all(&next).await?;
-        self.completions().put(&completion(&delivery.job, outcome, next)).await?;
+        scope.completions.put(&completion(&delivery.job, JobOutcome::Done, next)).await?;
         settled(self.worker.queue.ack(delivery.tag).await)
     }
 
@@ -218,10 +290,6 @@ impl Loop {
             self.worker.queue.publish(job.clone()).await.map_err(queue_error)?;
         }
         Ok(())
-    }
-
-    fn completions(&self) -> &Completions {
-        &self.worker.completions
     }
 }
 

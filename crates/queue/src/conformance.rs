@@ -52,6 +52,7 @@ pub fn sample_job(stage: &str, n: u32) -> Job {
         stage: stage.to_owned(),
         input,
         attempt: 0,
+        run: None,
     }
 }
 

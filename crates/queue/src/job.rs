@@ -37,4 +37,10 @@ pub struct Job {
     pub input: crate::input::JobInput,
     /// How many times it has been tried before.
     pub attempt: u32,
+    /// The ingest run it belongs to, whose completion records a worker in
+    /// another process writes (`cases/<case>/runs/<run>/jobs/<id>`). Unset
+    /// for jobs that never leave the process that made them; a worker
+    /// stamps a job's follow-ups with the job's run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }

@@ -77,6 +77,19 @@ pub trait JobQueue: Send + Sync + Debug {
     /// The job failed for good: it is moved aside with `reason`, never to be
     /// delivered again, and kept for an operator to look at.
     async fn dead_letter(&self, tag: DeliveryTag, reason: &str) -> Result<(), QueueError>;
+
+    /// Jobs of `stage` waiting to be delivered, where the backend can say
+    /// (for metrics); `None` where it cannot.
+    async fn depth(&self, _stage: &str) -> Result<Option<u64>, QueueError> {
+        Ok(None)
+    }
+
+    /// Whether workers in other processes take jobs off this queue (a
+    /// broker), so that completion records must be in the store, where
+    /// they can see and write them; false for a queue in this process.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 /// Opens the queue a URI names: `memory://`, or (with the `amqp` feature)

@@ -45,6 +45,7 @@ pub(crate) fn identify_job(acquire: &Job, facts: &AcquiredFacts) -> Job {
             size: facts.size,
         })),
         attempt: 0,
+        run: None,
     }
 }
 

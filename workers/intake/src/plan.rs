@@ -249,6 +249,7 @@ pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job
                 stage: ACQUIRE.to_owned(),
                 input,
                 attempt: 0,
+                run: None,
             }
         })
         .collect()

@@ -218,6 +218,7 @@ pub fn bundle_job(
         stage: BUNDLE_LANE.to_owned(),
         input: JobInput::from(StageInput::OcrBundle(bundle.clone())),
         attempt: 0,
+        run: None,
     })
 }
 

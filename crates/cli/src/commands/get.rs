@@ -30,8 +30,8 @@ pub struct GetArgs {
     case: CaseId,
     /// Artefact ID (from `exhibit show`).
     artefact: ArtefactId,
-    /// Write here instead of standard output. Nothing is left there if the
-    /// hash check fails.
+    /// Write here instead of standard output (`-` is standard output).
+    /// Nothing is left there if the hash check fails.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Who is accessing it (default: $USER).
@@ -54,6 +54,10 @@ enum CopyError {
 }
 
 pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> {
+    // `-` is standard output, as everywhere else.
+    if args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+        args.output = None;
+    }
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
         return Ok(refuse_existing(path));
     }
@@ -91,6 +95,19 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
         actor(&operator, &signer),
         CaseIndex::default(),
     );
+    if args.output.is_none() {
+        // A pipe cannot take bytes back: check the whole artefact first, and
+        // write only once it matched (the copy is checked again as it goes).
+        let check = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
+        if let Err(e) = tokio::task::spawn_blocking(move || std::io::copy(&mut { check }, &mut std::io::sink())).await?
+        {
+            notice(&format!(
+                "artefact {} failed its hash check; nothing was written to standard output: {e:#}",
+                args.artefact
+            ));
+            return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
+        }
+    }
     let reader = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {

@@ -16,6 +16,7 @@ use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 use super::summary::Summary;
 use super::summary_facts::LedgerFacts;
 use super::summary_print;
+use crate::cluster::remote::{in_run, wait_for_workers};
 use crate::config::Config;
 use crate::progress::{Phase, Progress};
 use crate::session::{actor, check_operator, open_case, open_signer, open_store};
@@ -56,6 +57,11 @@ pub struct IngestArgs {
     /// attention and the exit status.
     #[arg(long)]
     pub(super) json: bool,
+    /// With a shared queue (--queue amqp://...): return once the sources
+    /// are acquired and identified and the later jobs queued, without
+    /// waiting for the workers; follow with `exhibit status --case C --wait`.
+    #[arg(long)]
+    pub(super) detach: bool,
     #[command(flatten)]
     keys: KeyArgs,
     /// Files and folders to acquire. Folders are walked; symlinks are
@@ -90,8 +96,18 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let (ledger, index) = (case.ledger, case.index);
     // Fail on a bad queue URI before anything is written.
     let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
+    // Workers elsewhere write the records of a shared queue's jobs.
+    let run = queue.shared().then(RunId::new);
+    if args.detach && run.is_none() {
+        anyhow::bail!(
+            "--detach needs a queue other workers take jobs from (--queue amqp://...); memory:// lives in this process"
+        );
+    }
     let progress = Arc::new(Progress::new());
-    let completions = Arc::new(Completions::in_process(store.clone(), &args.case, RunId::new()));
+    let completions = Arc::new(match &run {
+        Some(run) => Completions::new(store.clone(), &args.case, run.clone()),
+        None => Completions::in_process(store.clone(), &args.case, RunId::new()),
+    });
     let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
     ctx.hashes = config.hashing;
     ctx.progress = progress.clone();
@@ -120,7 +136,8 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
         identify: config.identify,
     })];
     let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
-    let mut jobs = acquire_jobs(&plan, &args.case, &exhibit);
+    let mut jobs = in_run(acquire_jobs(&plan, &args.case, &exhibit), run.as_ref());
+    completions.put_roots(&jobs).await.context("cannot record the run's jobs")?;
     for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
         let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
         let worker = WorkerConfig {
@@ -128,16 +145,24 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
             max_attempts: config.ingest.max_attempts,
             ..WorkerConfig::new(stages)
         };
-        let summary =
+        // Acquire and identify read the evidence, so they run here; with
+        // a shared queue, `exhibit worker` processes run the rest.
+        let summary = if run.is_some() && phase != Phase::Acquire {
+            wait_for_workers(&completions, &worker.stages, jobs).await
+        } else {
             run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (jobs, phase != Phase::Acquire))
                 .await
-                .context("ingest stopped; rerun the same command to resume")?;
+        };
+        let summary = summary.context("ingest stopped; rerun the same command to resume")?;
         progress.end();
         tracing::info!(jobs = summary.jobs, retries = summary.workers.retries, "phase finished");
         jobs = summary.deferred;
+        if args.detach {
+            return detached(&args, &exhibit, jobs.len());
+        }
     }
     facts.catch_up(&ctx).await?;
-    let bundles = super::bundle::bundle_jobs(&ctx, &facts, &exhibit, args.pages, &config);
+    let bundles = in_run(super::bundle::bundle_jobs(&ctx, &facts, &exhibit, args.pages, &config), run.as_ref());
     if !bundles.is_empty() {
         let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(OcrBundleStage { policy: config.ocr.clone() })];
         let stages = progress.begin(Phase::Bundle, stages, &bundles, (0, 0));
@@ -160,6 +185,15 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     let code = report(&ctx, (&args, &exhibit), &facts, (plan.items.len(), started)).await?;
     anchor_log.print(args.json);
     Ok(code)
+}
+
+/// `--detach`: the sources are recorded and the rest is queued.
+fn detached(args: &IngestArgs, exhibit: &ExhibitRef, queued: usize) -> anyhow::Result<ExitCode> {
+    if !crate::logging::quiet() {
+        println!("case {} exhibit {exhibit}: acquired and identified; {queued} jobs queued for the workers", args.case);
+        println!("next: exhibit status --case {} --wait", args.case);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The transcode stage with the configured (or built-in) policy.

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::item::ItemRecord;
-use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
+use exhibit_intake::explore::listing::{EntryRow, ListingLine, TrackSectors, VolumeRow};
 use exhibit_intake::explore::name_text::escape as name_text;
 
 use super::listing_formats::{Renderer, type_letter, when};
@@ -19,6 +19,8 @@ pub struct Dfxml {
     next_id: u64,
     volume_offset: u64,
     partition: u32,
+    /// Where the open volume (a cue data track) lies in its `.bin`.
+    sectors: Option<TrackSectors>,
 }
 
 /// Namespace of exhibit's own DFXML attributes.
@@ -88,8 +90,13 @@ impl Dfxml {
         };
         self.volume_offset = v.offset;
         self.partition = v.index + 1;
+        self.sectors = v.sectors.as_deref().cloned();
         writeln!(out, "  <volume offset='{}'>", v.offset)?;
         writeln!(out, "    <partition_offset>{}</partition_offset>", v.offset)?;
+        if let Some(t) = &v.sectors {
+            // img_offset then counts in this file, the .bin as stored.
+            writeln!(out, "    <exhibit:image_file>{}</exhibit:image_file>", esc(&t.file))?;
+        }
         writeln!(out, "    <ftype_str>{}</ftype_str>", esc(fs))?;
         if let Some(label) = &v.label {
             writeln!(out, "    <volume_label>{}</volume_label>", esc(label))?;
@@ -184,16 +191,38 @@ impl Dfxml {
                         stop - start
                     )?;
                 } else {
-                    writeln!(
-                        out,
-                        "        <byte_run file_offset='{start}' fs_offset='{fs}' img_offset='{}' len='{}'/>",
-                        fs.saturating_add(self.volume_offset),
-                        stop - start
-                    )?;
+                    self.present_run(out, start, fs, stop - start)?;
                 }
             }
         }
         writeln!(out, "      </byte_runs>")
+    }
+}
+
+impl Dfxml {
+    /// `len` bytes of a file from `file_offset`, at `fs` in its volume: one
+    /// `byte_run` whose `img_offset` is in the image, or for a cue data
+    /// track one per run of sectors, with offsets in the `.bin` itself (the
+    /// sector headers between are left out), so `dd` cuts from the `.bin`.
+    fn present_run(&self, out: &mut dyn Write, file_offset: u64, fs: u64, len: u64) -> std::io::Result<()> {
+        let at = fs.saturating_add(self.volume_offset);
+        let Some(track) = &self.sectors else {
+            return writeln!(
+                out,
+                "        <byte_run file_offset='{file_offset}' fs_offset='{fs}' img_offset='{at}' len='{len}'/>"
+            );
+        };
+        let mut done = 0;
+        for (raw, n) in track.bin_runs(at, len) {
+            writeln!(
+                out,
+                "        <byte_run file_offset='{}' fs_offset='{}' img_offset='{raw}' len='{n}'/>",
+                file_offset + done,
+                fs + done
+            )?;
+            done += n;
+        }
+        Ok(())
     }
 }
 

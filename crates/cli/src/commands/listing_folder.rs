@@ -46,6 +46,7 @@ pub async fn originals_as_listing(
         fs: Some("host".into()),
         label: None,
         error: None,
+        sectors: None,
     };
     let mut lines = vec![ListingLine::Volume(volume)];
     lines.extend(originals.into_iter().map(|m| ListingLine::Entry(Box::new(entry(m)))));

@@ -111,7 +111,7 @@ fn json_entry(e: &EntryRow) -> anyhow::Result<serde_json::Value> {
 #[derive(Default)]
 pub struct Csv;
 
-const CSV_HEADER: [&str; 19] = [
+const CSV_HEADER: [&str; 21] = [
     "image",
     "volume",
     "path",
@@ -130,6 +130,8 @@ const CSV_HEADER: [&str; 19] = [
     "sha256",
     "artefact",
     "zero_filled",
+    "sparse",
+    "missing",
     "error",
 ];
 
@@ -177,9 +179,16 @@ fn csv_record(e: &EntryRow) -> Vec<String> {
         digest(|d| d.sha1.map(|h| h.to_hex())),
         digest(|d| Some(d.sha256.to_hex())),
         e.artefact.as_ref().map(|a| a.to_string()).unwrap_or_default(),
-        e.zero_filled.iter().map(|[a, b]| format!("{a}-{b}")).collect::<Vec<_>>().join(" "),
+        ranges(&e.zero_filled),
+        ranges(&e.sparse),
+        ranges(&e.missing),
         name_text(e.error.as_deref().unwrap_or_default().as_bytes()),
     ]
+}
+
+/// File byte ranges `[start, end)` as `start-end`, space-separated.
+fn ranges(list: &[[u64; 2]]) -> String {
+    list.iter().map(|[a, b]| format!("{a}-{b}")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

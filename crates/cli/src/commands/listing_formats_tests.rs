@@ -78,6 +78,7 @@ fn render(renderer: &mut dyn Renderer, rows: &[EntryRow]) -> Vec<u8> {
         fs: Some("ntfs".into()),
         label: Some("=LABEL\u{FFFE}".into()),
         error: None,
+        sectors: None,
     };
     renderer.line(&mut out, &ListingLine::Volume(volume)).unwrap();
     for r in rows {
@@ -159,7 +160,7 @@ fn csv_of_hostile_names_parses_with_python_has_no_formula_and_reads_back() {
         .map(|r| (unescape(from_csv_cell(&r[2])).unwrap(), unescape(from_csv_cell(&r[3])).unwrap()))
         .collect();
     assert_eq!(found, expected(&rows));
-    let errors: Vec<Vec<u8>> = parsed[1..].iter().map(|r| unescape(from_csv_cell(&r[18])).unwrap()).collect();
+    let errors: Vec<Vec<u8>> = parsed[1..].iter().map(|r| unescape(from_csv_cell(&r[20])).unwrap()).collect();
     assert!(errors.iter().all(|e| e.starts_with(b"-") && e.ends_with(b"=bad\0")), "{errors:?}");
 }
 

@@ -32,6 +32,9 @@ mod summary_print;
 mod truncation;
 mod verify;
 mod verify_all;
+mod worker;
+
+pub use ingest::transcode_stage;
 
 use std::process::ExitCode;
 
@@ -84,6 +87,9 @@ pub enum Command {
     /// Key rotation: the configured key records another public key in the case.
     #[command(after_help = help::INTRODUCE_KEY)]
     IntroduceKey(introduce_key::IntroduceKeyArgs),
+    /// Cluster mode: take jobs of any case off the queue until SIGTERM.
+    #[command(after_help = help::WORKER)]
+    Worker(worker::WorkerArgs),
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -102,5 +108,6 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Man(args) => completions::man(args),
         Command::IntroduceKey(args) => introduce_key::run(args, config).await,
         Command::Export(args) => export::run(args, config).await,
+        Command::Worker(args) => worker::run(args, config).await,
     }
 }

@@ -156,11 +156,19 @@ fn ext4_with_sparse_file(sb: &Sandbox) -> PathBuf {
 fn a_record_refused_by_a_limit_needs_attention_on_every_run() {
     let sb = Sandbox::new();
     let image = ext4_with_sparse_file(&sb);
+    // Sparse runs cost nothing against max_expansion_ratio (issue 11): the
+    // 1 GiB sparse file is refused only by a max_sparse_bytes below it.
     for run in ["first", "rerun"] {
-        let out = sb.ingest("LIMIT-1", &image);
+        let out = sb
+            .exhibit()
+            .env("EXHIBIT__LIMITS__MAX_SPARSE_BYTES", (64u64 << 20).to_string())
+            .args(["ingest", "--case", "LIMIT-1", "--exhibit", "JS/1", "--operator", "Test Officer"])
+            .arg(&image)
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert_eq!(out.status.code(), Some(3), "{run}: {stdout}{}", stderr(&out));
-        assert!(stdout.contains("limits.max_expansion_ratio"), "{run}: the limit is named: {stdout}");
+        assert!(stdout.contains("limits.max_sparse_bytes"), "{run}: the limit is named: {stdout}");
         assert!(stdout.contains("raise that limits.* key"), "{run}: what to do: {stdout}");
         assert!(!stdout.contains("rerun the same command to retry"), "{run}: {stdout}");
         assert!(!stdout.contains("crafted"), "{run}: a sparse file is not called crafted: {stdout}");

@@ -8,13 +8,13 @@ use crate::common::{Sandbox, stderr};
 
 /// One file of a DFXML listing: name, SHA-256, runs
 /// (`file_offset`, `img_offset` or `None` for zeros, `len`).
-struct Listed {
-    name: String,
-    sha256: String,
-    runs: Vec<(u64, Option<u64>, u64)>,
+pub struct Listed {
+    pub name: String,
+    pub sha256: String,
+    pub runs: Vec<(u64, Option<u64>, u64)>,
 }
 
-fn listed_files(xml: &str) -> Vec<Listed> {
+pub fn listed_files(xml: &str) -> Vec<Listed> {
     let doc = roxmltree::Document::parse(xml).unwrap();
     let text = |n: roxmltree::Node, tag: &str| {
         n.children().find(|c| c.has_tag_name(tag)).and_then(|c| c.text()).unwrap_or_default().to_owned()
@@ -41,7 +41,7 @@ fn listed_files(xml: &str) -> Vec<Listed> {
 
 /// Rebuilds a file with `dd` (and zeros for fill runs) as the README says,
 /// and returns what `sha256sum` prints for it.
-fn dd_and_sha256sum(image: &Path, file: &Listed, out: &Path) -> String {
+pub fn dd_and_sha256sum(image: &Path, file: &Listed, out: &Path) -> String {
     let mut script = format!(": > '{}'\n", out.display());
     let mut runs = file.runs.clone();
     runs.sort();

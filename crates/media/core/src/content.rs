@@ -21,6 +21,9 @@ pub struct ContentReader {
     pos: u64,
     size: u64,
     fill_missing: bool,
+    /// Where the record's data ends short of its size (see
+    /// [`FsEntry::missing_from`]).
+    missing_from: Option<u64>,
     /// For a compressed entry: its decoder, or why it cannot be decoded.
     decoded: Option<Result<SequentialReader, String>>,
 }
@@ -33,8 +36,19 @@ pub fn open_content(volume: Arc<dyn ReadAt>, entry: &FsEntry) -> ContentReader {
         DataLayout::Extents(extents) => (None, extents.clone()),
     };
     let decoded = entry.transform.map(|t| decoder(volume.clone(), &extents, t, entry.size));
-    let size = entry.size;
-    ContentReader { volume, inline, extents, next_extent: 0, within: 0, pos: 0, size, fill_missing: false, decoded }
+    let (size, missing_from) = (entry.size, entry.missing_from);
+    ContentReader {
+        volume,
+        inline,
+        extents,
+        next_extent: 0,
+        within: 0,
+        pos: 0,
+        size,
+        fill_missing: false,
+        missing_from,
+        decoded,
+    }
 }
 
 /// The decoded bytes of a compressed entry whose extents hold its stored
@@ -52,7 +66,8 @@ fn decoder(volume: Arc<dyn ReadAt>, extents: &[Extent], t: Transform, size: u64)
 }
 
 impl ContentReader {
-    /// Reads the runs that lie past the end of the medium as zeros.
+    /// Reads the runs that lie past the end of the medium, and the bytes a
+    /// record declares past its data's end, as zeros.
     pub fn filling_missing(mut self) -> Self {
         self.fill_missing = true;
         self
@@ -100,6 +115,11 @@ impl Read for ContentReader {
             return Ok(n);
         }
         let Some(extent) = self.extents.get(self.next_extent).copied() else {
+            if self.fill_missing && self.missing_from.is_some_and(|from| self.pos >= from) {
+                buf[..want].fill(0);
+                self.pos += want as u64;
+                return Ok(want);
+            }
             return Err(short(self.pos, self.size));
         };
         if extent.file_offset + self.within != self.pos {

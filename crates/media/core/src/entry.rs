@@ -154,6 +154,12 @@ pub struct FsEntry {
     /// decoded size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<exhibit_core::view::Transform>,
+    /// Where the record's data ends although it declares more (a FAT chain
+    /// that reaches its end-of-chain mark early): the bytes from here to
+    /// `size` are missing, recorded and read as zeros as past the end of a
+    /// truncated image. The extents cover the bytes before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_from: Option<u64>,
 }
 
 impl FsEntry {
@@ -172,6 +178,7 @@ impl FsEntry {
             data: DataLayout::None,
             damage: None,
             transform: None,
+            missing_from: None,
         }
     }
 

@@ -12,6 +12,7 @@
 //! used for indexing or allocation.
 
 mod adapters;
+mod claims;
 mod content;
 mod entry;
 mod error;
@@ -19,6 +20,7 @@ mod limits;
 mod ranges;
 
 pub use adapters::{ReadOnlyWriter, ReadSeekAt};
+pub use claims::ExtentClaims;
 pub use content::{ContentReader, open_content};
 pub use entry::{DataLayout, EntryKind, Extent, FsEntry, NamePath, Recovery};
 pub use error::{MediaError, MediaErrorKind};

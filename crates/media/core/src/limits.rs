@@ -19,6 +19,12 @@ pub struct Limits {
     pub max_expansion_ratio: u64,
     /// Bytes any single metadata structure may make a reader allocate.
     pub max_alloc: u64,
+    /// Bytes of sparse runs the files of one image may have together.
+    /// They are never read or stored, and cost nothing against
+    /// `max_expansion_ratio`, but every digest still runs over them as
+    /// zeros (no shortcut exists), so this bounds the hashing a crafted
+    /// image can demand, however many files it declares.
+    pub max_sparse_bytes: u64,
 }
 
 impl Default for Limits {
@@ -30,6 +36,7 @@ impl Default for Limits {
             max_path_depth: 256,
             max_expansion_ratio: 4,
             max_alloc: 64 << 20,
+            max_sparse_bytes: 1 << 40,
         }
     }
 }

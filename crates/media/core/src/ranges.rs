@@ -55,6 +55,9 @@ pub fn content_map(entry: &FsEntry, len: u64, available: u64, declared: u64) -> 
             push_merged(&mut map.missing, [cut, file_end]);
         }
     }
+    if let Some(from) = entry.missing_from.filter(|&from| from < len) {
+        push_merged(&mut map.missing, [from, len]);
+    }
     Ok(map)
 }
 

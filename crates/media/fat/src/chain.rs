@@ -2,7 +2,7 @@
 //! loop detection, assuming a contiguous run for deleted files, and turning
 //! runs into extents. Shared by FAT and exFAT.
 
-use exhibit_media_core::{Extent, Limits, MediaError};
+use exhibit_media_core::{DataLayout, Extent, Limits, MediaError};
 
 /// What a table says follows a cluster.
 pub(crate) enum Link {
@@ -170,6 +170,15 @@ pub(crate) fn extents(geo: &Geometry, runs: &[Run], len: u64, file_offset: u64) 
         pos += run_len;
     }
     out
+}
+
+/// Where the extents of a file of `size` bytes end, when a chain that
+/// reached its end-of-chain mark covers less than that: the rest of the
+/// file is missing, not a reason to drop the bytes the chain reaches.
+pub(crate) fn short_of(data: &DataLayout, size: u64) -> Option<u64> {
+    let DataLayout::Extents(extents) = data else { return None };
+    let covered = extents.last().map_or(0, |x| x.file_offset + x.len);
+    (covered < size).then_some(covered)
 }
 
 /// Byte runs `(offset, len)` of `runs`, for directory streams.

@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use exhibit_media_core::{DataLayout, EntryKind, FsEntry, Limits, MediaError, NamePath, Transform, read_exact_at};
+use exhibit_media_core::{
+    DataLayout, EntryKind, ExtentClaims, FsEntry, Limits, MediaError, NamePath, Transform, read_exact_at,
+};
 
 use crate::build::{Gathered, entry, kind_of, push_extents};
 use crate::descriptor::{DirExtent, SECTOR};
@@ -23,6 +25,8 @@ pub(crate) struct Walker<'a> {
     relocated: Vec<(NamePath, Gathered)>,
     entries: u64,
     data_left: u64,
+    /// Directories and the files admitted: hard links are free, repeats pay.
+    claims: ExtentClaims,
     dir_left: u64,
     deferred: Option<MediaError>,
 }
@@ -40,6 +44,7 @@ impl<'a> Walker<'a> {
             relocated: Vec::new(),
             entries: 0,
             data_left: budget,
+            claims: ExtentClaims::default(),
             dir_left: budget,
             deferred: None,
         }
@@ -114,6 +119,7 @@ impl<'a> Walker<'a> {
             )));
         }
         let avail = u64::from(dir.len).min(size - offset);
+        self.claims.structure(offset, avail);
         self.dir_left = self.dir_left.checked_sub(avail).ok_or_else(|| {
             MediaError::limit(format!(
                 "directory at byte {offset}: directories re-read past limits.max_expansion_ratio"
@@ -275,16 +281,18 @@ impl<'a> Walker<'a> {
     }
 
     /// Counts the readable bytes of `e`'s extents against the expansion
-    /// budget; past it, the entry keeps its metadata but loses its data.
+    /// budget (a hard link of a file already counted is free, see
+    /// [`ExtentClaims`]); past it, the entry keeps its metadata but loses
+    /// its data.
     fn charge_data(&mut self, e: &mut FsEntry) {
         let DataLayout::Extents(runs) = &e.data else { return };
         let size = self.fs.volume.size();
-        let readable = runs.iter().fold(0u64, |acc, r| {
-            let start = r.volume_offset.unwrap_or(size);
-            acc.saturating_add(r.len.min(size.saturating_sub(start)))
-        });
+        let readable = self.claims.cost(runs, size);
         match self.data_left.checked_sub(readable) {
-            Some(left) => self.data_left = left,
+            Some(left) => {
+                self.data_left = left;
+                self.claims.admit(runs, size);
+            }
             None => {
                 let at = e.address.unwrap_or_default();
                 e.damage = Some(format!(

@@ -172,13 +172,6 @@ fn non_resident(
     if flags & ATTR_ENCRYPTED != 0 {
         return Err("encrypted (not extracted)".into());
     }
-    let cap = mft.volume.size().saturating_mul(limits.max_expansion_ratio);
-    if e.size > cap {
-        return Err(format!(
-            "declared size {} exceeds limits.max_expansion_ratio x volume size (not extracted)",
-            e.size
-        ));
-    }
     let mut sorted: Vec<&&Attr> = pieces.iter().filter(|a| matches!(a.body, Body::NonResident(_))).collect();
     sorted.sort_by_key(|a| lowest_vcn(a));
     let mut all_runs = Vec::new();
@@ -214,6 +207,18 @@ fn non_resident(
         return Ok(());
     }
     let extents = runs::extents(&all_runs, mft.geo.cluster_size, e.size, initialized);
+    // Sparse runs cost nothing here (explore holds them to
+    // limits.max_sparse_bytes); runs that read the volume are held to the
+    // expansion ratio, which only runs repeating clusters can pass.
+    let cap = mft.volume.size().saturating_mul(limits.max_expansion_ratio);
+    let dense = extents.iter().filter(|x| x.volume_offset.is_some()).map(|x| x.len).fold(0, u64::saturating_add);
+    if dense > cap {
+        e.damage = Some(format!(
+            "its runs read {dense} bytes of the volume, more than limits.max_expansion_ratio x its size: \
+             runs that repeat clusters"
+        ));
+        return Ok(());
+    }
     e.data = if extents.is_empty() { DataLayout::None } else { DataLayout::Extents(extents) };
     Ok(())
 }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use exhibit_media_core::{BytesAt, Limits, ReadAt};
 
-pub use cue::{CueImage, CueTrack, MAX_CUE_BYTES, TrackMode, open_cue, open_cue_with};
+pub use cue::{CueImage, CueTrack, MAX_CUE_BYTES, TrackMode, cue_binary_files, open_cue, open_cue_with};
 pub use detect::{SourceFormat, detect};
 pub use device::{
     AcquisitionRecord, BlockDevice, DeviceIdentity, FaultyDevice, LinuxBlockDevice, RetryPolicy, acquire,

@@ -161,3 +161,59 @@ async fn a_job_with_an_unknown_input_version_or_kind_is_dead_lettered_with_a_fai
         assert_eq!(failed[0].fault, None);
     }
 }
+
+/// A queue whose connection drops on the first receive of each lane, as a
+/// broker does that closes a connection (RabbitMQ answers a consume on a
+/// quorum queue still starting with INTERNAL_ERROR); the next call
+/// reconnects.
+#[derive(Debug)]
+struct DropsOnce {
+    inner: MemoryQueue,
+    dropped: std::sync::Mutex<bool>,
+}
+
+#[async_trait]
+impl JobQueue for DropsOnce {
+    async fn publish(&self, job: Job) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.publish(job).await
+    }
+    async fn receive(
+        &self,
+        stage: &str,
+        lease: Duration,
+    ) -> Result<exhibit_queue::Delivery, exhibit_queue::QueueError> {
+        if !std::mem::replace(&mut *self.dropped.lock().unwrap(), true) {
+            return Err(exhibit_queue::QueueError::io("consuming", "connection closed: INTERNAL_ERROR"));
+        }
+        self.inner.receive(stage, lease).await
+    }
+    async fn ack(&self, tag: exhibit_queue::DeliveryTag) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.ack(tag).await
+    }
+    async fn nack(&self, tag: exhibit_queue::DeliveryTag, delay: Duration) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.nack(tag, delay).await
+    }
+    async fn extend(&self, tag: exhibit_queue::DeliveryTag, lease: Duration) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.extend(tag, lease).await
+    }
+    async fn dead_letter(
+        &self,
+        tag: exhibit_queue::DeliveryTag,
+        reason: &str,
+    ) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.dead_letter(tag, reason).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_on_receive_is_tried_again_not_the_end_of_the_worker() {
+    let env = env().await;
+    let queue = Arc::new(DropsOnce { inner: MemoryQueue::new(), dropped: std::sync::Mutex::new(false) });
+    let stage = Arc::new(Scripted { runs: AtomicU32::new(0), fail: None, sleep: Duration::ZERO });
+    let config = WorkerConfig { retry_delay: Duration::from_millis(5), ..WorkerConfig::new(vec![stage.clone()]) };
+    let roots = (vec![sample_job("scripted", 1)], false);
+    let summary = run_in_process(env.ctx.clone(), queue, env.completions.clone(), config, roots).await;
+    let summary = summary.expect("the worker outlives one dropped connection");
+    assert_eq!((summary.jobs, summary.failed), (1, 0));
+    assert_eq!(stage.runs.load(Ordering::SeqCst), 1);
+}

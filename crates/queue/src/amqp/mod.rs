@@ -79,14 +79,20 @@ impl AmqpQueue {
 
     /// How many jobs of `stage` sit in its dead-letter queue.
     pub async fn dead_letter_count(&self, stage: &str) -> Result<u32, QueueError> {
-        let queues = StageQueues::new(&self.inner.config.prefix, stage);
+        self.message_count(&StageQueues::new(&self.inner.config.prefix, stage).dead).await
+    }
+
+    /// Messages ready in the queue `name` (a passive declare, on a channel
+    /// of its own: one that fails closes only that channel).
+    async fn message_count(&self, name: &str) -> Result<u32, QueueError> {
         let session = self.inner.sessions.get().await?;
         let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
         let channel = session.connection.create_channel().await.map_err(|e| QueueError::io("opening a channel", e))?;
         let queue = channel
-            .queue_declare(queues.dead.as_str().into(), options, FieldTable::default())
+            .queue_declare(name.into(), options, FieldTable::default())
             .await
-            .map_err(|e| QueueError::io(format!("looking at {}", queues.dead), e))?;
+            .map_err(|e| QueueError::io(format!("looking at {name}"), e))?;
+        let _closed = channel.close(200, "done".into()).await;
         Ok(queue.message_count())
     }
 
@@ -148,6 +154,15 @@ impl JobQueue for AmqpQueue {
     #[instrument(skip_all, fields(stage = %job.stage, job = %job.job_id.0))]
     async fn publish(&self, job: Job) -> Result<(), QueueError> {
         publish::send(&self.inner, Outgoing::fresh(&job, &self.inner.config.prefix)).await
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn depth(&self, stage: &str) -> Result<Option<u64>, QueueError> {
+        let queues = StageQueues::new(&self.inner.config.prefix, stage);
+        Ok(Some(u64::from(self.message_count(&queues.main).await?)))
     }
 
     #[instrument(skip(self))]

@@ -137,7 +137,8 @@ pub fn extract(
     if let Some((source, policy)) = source {
         // A compressed file's runs are its stored stream, not `want` bytes.
         let stored = view::stored_len(entry).unwrap_or(want);
-        if let Some(runs) = view::runs_of(entry, stored, place.volume.offset, vol.size()) {
+        let runs = view::runs_of(entry, stored, place.volume.offset, vol.size());
+        if let Some(runs) = runs.map(|r| view::split_missing(r, &source.missing)) {
             if let Some(done) = extract_view(ctx, batch, job, place, key, entry, source, runs, want, policy)? {
                 return Ok(done);
             }

@@ -37,6 +37,45 @@ pub struct VolumeRow {
     pub label: Option<String>,
     /// Why the volume could not be read, or why its walk ended early.
     pub error: Option<String>,
+    /// For a cue sheet's data track: where its sectors are in the `.bin`,
+    /// so listings can give offsets in that file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sectors: Option<Box<TrackSectors>>,
+}
+
+/// A data track's place in its `.bin`: user-data byte `i` of the track is
+/// byte `start + (i / 2048) * sector_size + user_offset + i % 2048`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackSectors {
+    /// The `.bin` file's name, as the cue sheet gives it.
+    pub file: String,
+    /// Byte of the `.bin` where the track's first sector starts.
+    pub start: u64,
+    /// Bytes per sector in the `.bin` (2048, 2336 or 2352).
+    pub sector_size: u64,
+    /// Bytes of each sector before its user data.
+    pub user_offset: u64,
+}
+
+impl TrackSectors {
+    /// Track user-data bytes `[at, at + len)` as runs `(offset in the .bin,
+    /// len)`, one per sector, merged where sectors hold no header.
+    pub fn bin_runs(&self, at: u64, len: u64) -> Vec<(u64, u64)> {
+        const USER: u64 = 2048;
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let (mut pos, end) = (at, at.saturating_add(len));
+        while pos < end {
+            let (sector, within) = (pos / USER, pos % USER);
+            let n = (USER - within).min(end - pos);
+            let raw = self.start + sector * self.sector_size + self.user_offset + within;
+            match out.last_mut() {
+                Some(last) if last.0 + last.1 == raw => last.1 += n,
+                _ => out.push((raw, n)),
+            }
+            pos += n;
+        }
+        out
+    }
 }
 
 /// One entry of one volume.

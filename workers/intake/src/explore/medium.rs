@@ -26,6 +26,8 @@ pub struct Medium {
     /// The stored artefact `disk` is read from (as stored, or decoded: E01
     /// media, a cue track's user data), so files on it can be kept as views.
     pub view: Option<ViewSource>,
+    /// For a cue sheet's data track, where its sectors are in its `.bin`.
+    pub sectors: Option<super::listing::TrackSectors>,
 }
 
 /// An opened artefact.
@@ -61,10 +63,16 @@ pub fn open(
     let disk = open_input(ctx, input)?;
     let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
+        MediumClass::OpticalImage | MediumClass::DiskImage
+            if super::sets::read_through_a_cue(ctx, job, input, limits) =>
+        {
+            tracing::info!(path = %input.path, "a .bin its cue sheet names: explored through the sheet");
+            Ok(None)
+        }
         MediumClass::OpticalImage | MediumClass::DiskImage => {
             let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
-            let view = Some(ViewSource { base, disk: disk.clone() });
-            let media = vec![Medium { label: "image".into(), disk, view }];
+            let view = Some(ViewSource::new(base, disk.clone()));
+            let media = vec![Medium { label: "image".into(), disk, view, sectors: None }];
             Ok(Some(Opened { class, media, ewf: None, cue: None }))
         }
         MediumClass::Ewf => super::sets::open_ewf_set(ctx, job, input, limits),

@@ -50,6 +50,7 @@ pub fn explore_job(template: &Job, input: &ExploreInput) -> Job {
         stage: EXPLORE.to_owned(),
         input: JobInput::from(StageInput::Explore(input.clone())),
         attempt: 0,
+        run: None,
     }
 }
 

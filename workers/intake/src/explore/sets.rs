@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exhibit_core::view::{BaseDecode, BaseMember, ViewBase};
-use exhibit_media::sources::{CueTrack, EwfImage, MAX_CUE_BYTES, open_cue_with, segment_path};
+use exhibit_media::sources::{CueTrack, EwfImage, MAX_CUE_BYTES, cue_binary_files, open_cue_with, segment_path};
 use exhibit_media::{Limits, MediaError, MediumClass, ReadAt};
 use exhibit_pipeline::{SourceRecord, StageContext, StageError};
 use exhibit_queue::Job;
 
 use super::ExploreInput;
+use super::listing::TrackSectors;
 use super::medium::{Medium, Opened, siblings, stored_object};
 use super::view::ViewSource;
 
@@ -46,10 +47,13 @@ pub fn open_ewf_set(
     }
     let mut segments: Vec<(String, Arc<dyn ReadAt>)> = Vec::new();
     let mut members = Vec::new();
+    // Every segment of the set that is here, also past a missing one: the
+    // reader places later segments from the end of the media.
+    let by_path: std::collections::HashMap<&Path, &SourceRecord> = all.iter().map(|(p, r)| (p.as_path(), r)).collect();
     for number in 1..=u16::MAX {
         let Some(expected) = segment_path(first, number) else { break };
-        let Some((path, record)) = all.iter().find(|(p, _)| *p == expected) else { break };
-        segments.push((path.display().to_string(), stored_object(ctx, &record.sha256)?));
+        let Some(record) = by_path.get(expected.as_path()) else { continue };
+        segments.push((expected.display().to_string(), stored_object(ctx, &record.sha256)?));
         members.push(BaseMember { artefact: record.artefact.clone(), sha256: record.sha256, size: record.size });
     }
     let image = Arc::new(EwfImage::from_segments(segments, limits).map_err(|e| media_error(&input.path, e))?);
@@ -57,8 +61,8 @@ pub fn open_ewf_set(
     // offsets, read back through the same verified chunk reads.
     let decode = BaseDecode::Ewf { segments: members.split_off(1.min(members.len())), media_size: image.size() };
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(input.artefact.clone(), input.sha256, input.size) };
-    let view = Some(ViewSource { base, disk: image.clone() });
-    let media = vec![Medium { label: "media".into(), disk: image.clone(), view }];
+    let view = Some(ViewSource::new(base, image.clone()).with_missing(image.missing_ranges()));
+    let media = vec![Medium { label: "media".into(), disk: image.clone(), view, sectors: None }];
     Ok(Some(Opened { class: MediumClass::Ewf, media, ewf: Some(image), cue: None }))
 }
 
@@ -79,7 +83,7 @@ fn track_view_source(
         sectors: track.length,
     };
     let base = ViewBase { decode: Some(decode), ..ViewBase::stored(bin.artefact.clone(), bin.sha256, bin.size) };
-    Some(ViewSource { base, disk })
+    Some(ViewSource::new(base, disk))
 }
 
 fn is_first_segment(path: &Path) -> bool {
@@ -125,9 +129,32 @@ pub fn open_cue_set(
         let Some(user_offset) = track.mode.user_data_offset() else { continue };
         let disk = cue.data_track_view(track.number).map_err(|e| media_error(&input.path, e))?;
         let view = track_view_source(track, user_offset, &links, disk.clone());
-        media.push(Medium { label: format!("track {:02}", track.number), disk, view });
+        let sectors = TrackSectors {
+            file: track.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            start: track.file_offset,
+            sector_size: track.mode.sector_size(),
+            user_offset,
+        };
+        media.push(Medium { label: format!("track {:02}", track.number), disk, view, sectors: Some(sectors) });
     }
     Ok(Some(Opened { class: MediumClass::CueSheet, media, ewf: None, cue: Some(cue) }))
+}
+
+/// Whether `input` is a `.bin` that a cue sheet beside it (among the
+/// exhibit's originals) names: it is explored through that sheet, not
+/// again on its own (a MODE1/2048 `.bin` is a plain ISO by itself).
+pub fn read_through_a_cue(ctx: &StageContext, job: &Job, input: &ExploreInput, limits: &Limits) -> bool {
+    if input.depth > 0 {
+        return false;
+    }
+    let all = originals(ctx, job);
+    let Some((path, _)) = all.iter().find(|(_, r)| r.artefact == input.artefact) else { return false };
+    let (Some(name), folder) = (path.file_name(), path.parent()) else { return false };
+    let is_cue = |p: &Path| p.parent() == folder && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue"));
+    all.iter().filter(|(p, _)| is_cue(p)).any(|(_, sheet)| {
+        let names = cue_text(ctx, sheet, limits).map(|t| cue_binary_files(&t)).unwrap_or_default();
+        names.iter().any(|n| OsStr::from_bytes(n) == name)
+    })
 }
 
 /// The cue sheet's text, read through the store (at most [`MAX_CUE_BYTES`]).

@@ -3,11 +3,12 @@
 //! reading through the same reader every later read uses, and no second
 //! copy of its bytes is written.
 
+use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use exhibit_core::digest::{Digests, HashSelection};
+use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
 use exhibit_core::hashing::{MultiHasher, ParallelHasher};
 use exhibit_core::view::{
     Fill, MAX_VIEW_RUNS, SequentialReader, Transform, VIEW_FORMAT, ViewAt, ViewBase, ViewInfo, ViewRun,
@@ -19,6 +20,9 @@ use exhibit_media::{DataLayout, FsEntry, ReadAt, read_exact_at};
 const SMALL_FILE: u64 = 128 << 10;
 /// Bytes hashed per chunk.
 const CHUNK: usize = 1 << 20;
+/// Views whose digests are kept per image, for hard links (about 100 bytes
+/// each); past it, a link is hashed again.
+const MAX_REMEMBERED: usize = 1 << 20;
 
 /// A stored image that files can be views into: its identity, and its
 /// bytes as the explore pass reads them.
@@ -28,6 +32,44 @@ pub struct ViewSource {
     pub base: ViewBase,
     /// Its content.
     pub disk: Arc<dyn ReadAt>,
+    /// Digests of the views read so far, by the SHA-256 of the view record
+    /// and size: a hard link (the same runs on the same base) is hashed
+    /// once, since its bytes are by construction the same bytes.
+    seen: Arc<Mutex<HashMap<Sha256Digest, Digests>>>,
+    /// Base ranges `[start, end)` the image lacks (a missing E01 segment's
+    /// media): runs over them are `missing` fills, never read.
+    pub missing: Vec<[u64; 2]>,
+}
+
+impl ViewSource {
+    /// Files on `disk`, the content of the image `base` names.
+    pub fn new(base: ViewBase, disk: Arc<dyn ReadAt>) -> Self {
+        Self { base, disk, seen: Arc::default(), missing: Vec::new() }
+    }
+
+    /// The same, lacking the base ranges `missing`.
+    pub fn with_missing(mut self, missing: Vec<[u64; 2]>) -> Self {
+        self.missing = missing;
+        self
+    }
+
+    /// The digests of an identical view (`key`) already read.
+    fn remembered(&self, key: &Sha256Digest) -> Option<Digests> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).get(key).copied()
+    }
+
+    fn remember(&self, key: Sha256Digest, digests: Digests) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() < MAX_REMEMBERED {
+            seen.insert(key, digests);
+        }
+    }
+}
+
+/// What makes two views the same bytes: base, runs, transform and size.
+fn view_key(view: &ViewInfo, size: u64) -> Option<Sha256Digest> {
+    let record = serde_json::to_vec(&(view, size)).ok()?;
+    Some(Sha256Digest::of(&record))
 }
 
 /// The runs of `entry`'s first `want` bytes on the image, for a volume at
@@ -71,7 +113,40 @@ pub fn runs_of(entry: &FsEntry, want: u64, volume_offset: u64, available: u64) -
             return None;
         }
     }
+    // A record whose data ends short of its size: the rest is missing.
+    if pos < want && entry.missing_from == Some(pos) {
+        push(&mut runs, ViewRun { file_offset: pos, len: want - pos, base_offset: None, fill: Some(Fill::Missing) });
+        pos = want;
+    }
     (pos == want).then_some(runs)
+}
+
+/// `runs` with the parts that lie in the base ranges `holes` made
+/// `missing` fills.
+pub fn split_missing(runs: Vec<ViewRun>, holes: &[[u64; 2]]) -> Vec<ViewRun> {
+    if holes.is_empty() {
+        return runs;
+    }
+    let mut out = Vec::with_capacity(runs.len());
+    for run in runs {
+        let Some(base) = run.base_offset else {
+            push(&mut out, run);
+            continue;
+        };
+        let (mut at, end) = (base, base.saturating_add(run.len));
+        while at < end {
+            let file_offset = run.file_offset + (at - base);
+            let hole = holes.iter().find(|h| h[0] <= at && at < h[1]);
+            let next = match hole {
+                Some(h) => h[1].min(end),
+                None => holes.iter().map(|h| h[0]).filter(|&s| s > at).min().unwrap_or(end).min(end),
+            };
+            let (base_offset, fill) = if hole.is_some() { (None, Some(Fill::Missing)) } else { (Some(at), None) };
+            push(&mut out, ViewRun { file_offset, len: next - at, base_offset, fill });
+            at = next;
+        }
+    }
+    out
 }
 
 /// Appends `run`, merging it into the last run where it continues it.
@@ -110,7 +185,8 @@ static ZEROS: [u8; CHUNK] = [0; CHUNK];
 /// digests of all of it. Runs from the base are read through the view
 /// reader every later read uses; fills are hashed as zeros without
 /// reading. Errors are the image's (`UnexpectedEof` where it ends too
-/// soon) or the view's (`InvalidData`).
+/// soon) or the view's (`InvalidData`). A view identical to one already
+/// read (a hard link) has only its head read.
 pub fn read_view(
     source: &ViewSource,
     view: &ViewInfo,
@@ -122,6 +198,10 @@ pub fn read_view(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
     let mut first = vec![0u8; usize::try_from(size).unwrap_or(usize::MAX).min(head)];
     read_exact_at(&*at, 0, &mut first)?;
+    let key = view_key(view, size);
+    if let Some(digests) = key.as_ref().and_then(|k| source.remembered(k)) {
+        return Ok((first, digests));
+    }
     let digests = if size <= SMALL_FILE {
         let mut hasher = MultiHasher::new(hashes);
         let mut buf = Vec::with_capacity(size as usize);
@@ -144,6 +224,9 @@ pub fn read_view(
         }
         hasher.finish().map_err(std::io::Error::other)?
     };
+    if let Some(key) = key {
+        source.remember(key, digests);
+    }
     Ok((first, digests))
 }
 
@@ -209,5 +292,16 @@ mod tests {
         let mut inline = file(Vec::new());
         inline.data = DataLayout::Inline(b"abc".to_vec());
         assert!(runs_of(&inline, 3, 0, 1000).is_none());
+    }
+
+    #[test]
+    fn runs_over_a_missing_segment_become_missing_fills() {
+        let e = file(vec![Extent { file_offset: 0, len: 300, volume_offset: Some(0) }]);
+        let runs = split_missing(runs_of(&e, 300, 1000, 10_000).unwrap(), &[[1100, 1200]]);
+        let shape: Vec<_> = runs.iter().map(|r| (r.file_offset, r.len, r.base_offset, r.fill)).collect();
+        assert_eq!(
+            shape,
+            vec![(0, 100, Some(1000), None), (100, 100, None, Some(Fill::Missing)), (200, 100, Some(1200), None)]
+        );
     }
 }

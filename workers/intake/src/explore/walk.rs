@@ -63,6 +63,8 @@ struct Walker<'a> {
     identify: IdentifyPolicy,
     /// The image the medium being walked is, when files on it can be views.
     view: Option<ViewSource>,
+    /// Where the medium being walked lies in its `.bin` (a cue data track).
+    sectors: Option<super::listing::TrackSectors>,
 }
 
 fn io(e: std::io::Error) -> StageError {
@@ -95,10 +97,12 @@ pub async fn explore(
             policy,
             identify,
             view: None,
+            sectors: None,
         };
         let mut volumes = Vec::new();
         for m in &opened.media {
             walker.view = m.view.clone();
+            walker.sectors = m.sectors.clone();
             for volume in open_volumes(m.disk.clone(), limits) {
                 let index = u32::try_from(volumes.len()).unwrap_or(u32::MAX);
                 volumes.push(walker.volume(&m.label, index, volume)?);
@@ -125,13 +129,15 @@ impl Walker<'_> {
         let OpenedVolume { place, fs } = match volume {
             Ok(v) => v,
             Err(f) => {
-                let row = volume_row(medium, index, &f.place, None, Some(f.error.to_string()));
+                let mut row = volume_row(medium, index, &f.place, None, Some(f.error.to_string()));
+                row.sectors = self.sectors.clone().map(Box::new);
                 self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
                 return Ok(row);
             }
         };
         let _span = info_span!("volume", index, fs = fs.kind(), offset = place.offset).entered();
         let mut row = volume_row(medium, index, &place, Some(fs.as_ref()), None);
+        row.sectors = self.sectors.clone().map(Box::new);
         self.listing.write(&ListingLine::Volume(row.clone())).map_err(io)?;
         let volume_ref = VolumeRef {
             partition: place.partition.as_ref().map(|p| p.index),
@@ -230,10 +236,13 @@ impl Walker<'_> {
         if let Some(note) = entry.attributes.get("content").filter(|n| n.contains("not extracted")) {
             return refused(self, format!("its content is {note}"), Some(FAULT_UNCONVERTED));
         }
-        let map = match map_content(entry, data.as_ref(), fs_declared) {
+        let mut map = match map_content(entry, data.as_ref(), fs_declared) {
             Ok(map) => map,
             Err(why) => return refused(self, why, Some(FAULT_DAMAGED)),
         };
+        if let Err(why) = self.add_holes(entry, volume_ref.offset, &mut map) {
+            return refused(self, why, Some(FAULT_DAMAGED));
+        }
         if !map.missing.is_empty() {
             self.truncation.files.push(path.clone());
         }
@@ -243,7 +252,8 @@ impl Walker<'_> {
             self.nested(&done, &path)?;
             return Ok((Some(done), None, map));
         }
-        if let Err(why) = self.budget.admit(super::extract::readable_bytes(entry), &map) {
+        let scope = (volume, data.size());
+        if let Err(why) = self.budget.admit(scope, entry, super::extract::readable_bytes(entry), &map) {
             return refused(self, why, Some(FAULT_LIMIT));
         }
         let place = Place {
@@ -270,6 +280,35 @@ impl Walker<'_> {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Adds to `map` the file ranges over media a missing E01 segment held
+    /// (read as zeros). A compressed stream with a hole cannot be decoded.
+    fn add_holes(&self, entry: &FsEntry, volume_offset: u64, map: &mut ContentMap) -> Result<(), String> {
+        let holes = match (&self.view, &entry.data) {
+            (Some(v), DataLayout::Extents(extents)) if !v.missing.is_empty() => {
+                let as_len: Vec<[u64; 2]> = v.missing.iter().map(|h| [h[0], h[1] - h[0]]).collect();
+                zero_filled_ranges(extents, volume_offset, &as_len)
+            }
+            _ => return Ok(()),
+        };
+        let readable = super::extract::readable_bytes(entry);
+        let holes: Vec<[u64; 2]> =
+            holes.into_iter().filter(|h| h[0] < readable).map(|h| [h[0], h[1].min(readable)]).collect();
+        if holes.is_empty() {
+            return Ok(());
+        }
+        if entry.transform.is_some() {
+            return Err(
+                "its compressed stream lies partly in media a missing E01 segment held; it cannot be decoded".into()
+            );
+        }
+        let mut all: Vec<[u64; 2]> = map.missing.drain(..).chain(holes).collect();
+        all.sort_unstable();
+        for range in all {
+            exhibit_media::push_merged(&mut map.missing, range);
+        }
+        Ok(())
     }
 
     /// Stores each CDDA audio track of a cue sheet as a WAV artefact.
@@ -338,7 +377,7 @@ impl Walker<'_> {
             ..Default::default()
         };
         if let Some(why) = ewf.truncation() {
-            let (declared, held) = (ewf.declared_size(), exhibit_media::ReadAt::size(ewf));
+            let (declared, held) = (ewf.declared_size(), ewf.held());
             params.truncated = Some(json!({"declared": declared, "held": held, "reason": why}));
             self.truncation
                 .media
@@ -496,6 +535,7 @@ fn volume_row(
         fs: fs.map(|f| f.kind().to_owned()),
         label: fs.and_then(|f| f.label()),
         error,
+        sectors: None,
     }
 }
 

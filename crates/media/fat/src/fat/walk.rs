@@ -10,7 +10,7 @@ use exhibit_media_core::{DataLayout, EntryKind, Extent, FsEntry, MediaError, Nam
 use super::FatFs;
 use super::bpb::FatKind;
 use super::dirent::{LfnRun, attributes, short_name, timestamps};
-use crate::chain::{self, Ended};
+use crate::chain;
 use crate::dirstream::DirStream;
 use crate::util::{byte, div_ceil, le16, le32};
 use crate::walk::WalkState;
@@ -132,6 +132,7 @@ impl Walker<'_, '_> {
         } else {
             let (data, damage) = self.file_data(cluster, e.size, offset);
             (e.data, e.damage) = (data, damage.map(|d| d.message));
+            e.missing_from = chain::short_of(&e.data, e.size).filter(|_| e.damage.is_none());
         }
         self.st.emit(self.visit, e)
     }
@@ -178,11 +179,7 @@ impl Walker<'_, '_> {
         }
         let table = &self.fs.table;
         let (runs, problem) = match chain::follow(geo, start, needed, self.st.limits, &what, &|c| table.link(c)) {
-            Ok((runs, Ended::Full)) => (runs, None),
-            Ok((runs, Ended::Eoc)) => {
-                let msg = format!("{what}: cluster chain ends before the {size} bytes it declares");
-                (runs, Some(MediaError::corrupt(msg)))
-            }
+            Ok((runs, _)) => (runs, None),
             Err((runs, e)) => (runs, Some(e)),
         };
         (DataLayout::Extents(chain::extents(geo, &runs, size, 0)), problem)

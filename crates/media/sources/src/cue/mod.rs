@@ -64,6 +64,13 @@ pub fn open_cue(cue_path: &Path, limits: &Limits) -> Result<CueImage, MediaError
     })
 }
 
+/// The names (raw bytes, as the sheet writes them) of the `BINARY` files
+/// that hold the tracks of the cue sheet `text`; none when it does not parse.
+pub fn cue_binary_files(text: &[u8]) -> Vec<Vec<u8>> {
+    let sheet = parse_sheet(text).unwrap_or_default();
+    sheet.into_iter().filter(|f| !f.tracks.is_empty() && f.kind == "BINARY").map(|f| f.name).collect()
+}
+
 /// Opens a cue sheet from its text (at most [`MAX_CUE_BYTES`]), asking
 /// `open_file` for each `FILE` it names (raw name bytes, as written in the
 /// sheet): the path to show for it and its bytes. Lets a caller serve the

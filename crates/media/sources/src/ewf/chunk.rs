@@ -54,7 +54,12 @@ impl EwfImage {
     pub fn verify(&self) -> Result<EwfVerification, MediaError> {
         let (mut md5, mut sha1) = (Md5::new(), Sha1::new());
         for index in 0..self.chunk_count() {
-            let bytes = self.decode(index)?;
+            let media_at = index.saturating_mul(self.chunk_size);
+            let bytes = match self.hole_end(media_at) {
+                // What a missing segment held reads as zeros, as in `read_at`.
+                Some(_) => vec![0u8; usize::try_from(self.chunk_size.min(self.media_size - media_at)).unwrap_or(0)],
+                None => self.decode(index)?,
+            };
             md5.update(&bytes);
             sha1.update(&bytes);
         }
@@ -191,6 +196,12 @@ impl ReadAt for EwfImage {
             let pos = offset.saturating_add(done as u64);
             if pos >= self.available {
                 break;
+            }
+            if let Some(end) = self.hole_end(pos) {
+                let n = usize::try_from(end - pos).unwrap_or(usize::MAX).min(buf.len() - done);
+                buf[done..done + n].fill(0);
+                done += n;
+                continue;
             }
             let chunk = self.chunk(pos / self.chunk_size).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             let within = usize::try_from(pos % self.chunk_size).unwrap_or(usize::MAX);

@@ -8,6 +8,7 @@
 
 mod chunk;
 mod header;
+mod placement;
 mod segment;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,9 @@ pub(crate) struct ParseCtx<'a> {
     pub name: &'a str,
 }
 
+/// A segment file's name and bytes, as given.
+type NamedSegment = (String, Arc<dyn ReadAt>);
+
 /// One segment file of a set.
 struct Segment {
     name: String,
@@ -46,9 +50,12 @@ pub struct EwfImage {
     first_chunk: Vec<u64>,
     chunk_size: u64,
     media_size: u64,
-    /// Bytes of media the surviving segments hold (`media_size` unless the
-    /// set is truncated).
+    /// Bytes of media the reader spans: `media_size`, unless the set lost
+    /// its end (then what its first segments hold).
     available: u64,
+    /// Media bytes `[from, to)` that a missing segment held: read as zeros,
+    /// recorded as missing.
+    hole: Option<(u64, u64)>,
     truncation: Option<String>,
     bytes_per_sector: u32,
     md5: Option<[u8; 16]>,
@@ -80,7 +87,22 @@ pub fn open_ewf(first_segment: &Path, limits: &Limits) -> Result<EwfImage, Media
         })?;
         Ok((path.display().to_string(), Arc::new(file)))
     };
-    EwfImage::open_with(&mut open, limits)
+    EwfImage::open_with(&mut open, limits, last_beside(first_segment))
+}
+
+/// The highest segment number found beside `first`, looking on while
+/// fewer than 16 numbers in a row are absent (a set missing segments in
+/// the middle still has its later ones found).
+fn last_beside(first: &Path) -> u16 {
+    let (mut last, mut absent) = (1u16, 0u16);
+    for number in 2..=MAX_SEGMENTS {
+        match segment_path(first, number) {
+            Some(p) if p.exists() => (last, absent) = (number, 0),
+            Some(_) if absent < 16 => absent += 1,
+            _ => break,
+        }
+    }
+    last
 }
 
 /// The file name of segment `number` of the set whose first segment is
@@ -106,40 +128,73 @@ pub fn segment_path(first: &Path, number: u16) -> Option<PathBuf> {
 
 impl EwfImage {
     /// Opens a set from segments already at hand (stored objects, memory),
-    /// in order, first segment first.
+    /// in order, first segment first. Each segment's number is read from
+    /// its own header, so a set given without a middle segment is known to
+    /// lack it.
     pub fn from_segments(segments: Vec<(String, Arc<dyn ReadAt>)>, limits: &Limits) -> Result<Self, MediaError> {
         let _span = tracing::info_span!("ewf_from_segments", count = segments.len()).entered();
+        let given = segments.len();
+        let numbered: Vec<(u16, NamedSegment)> = segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, data))| {
+                let ctx = ParseCtx { limits, name: &name };
+                let fallback = u16::try_from(i + 1).unwrap_or(u16::MAX);
+                (segment::segment_number(data.as_ref(), &ctx).unwrap_or(fallback), (name, data))
+            })
+            .collect();
+        let last_known = numbered.iter().map(|(n, _)| *n).max().unwrap_or(1);
+        let first = numbered.first().map(|(_, (name, _))| PathBuf::from(name));
         let mut open = |number: u16| {
-            segments.get(usize::from(number) - 1).cloned().ok_or_else(|| {
-                MediaError::corrupt(format!("EWF segment {number} is missing: only {} were given", segments.len()))
+            let found = numbered.iter().find(|(n, _)| *n == number).map(|(_, seg)| seg.clone());
+            found.ok_or_else(|| {
+                let name = first.as_deref().and_then(|f| segment_path(f, number));
+                let name = name.map_or_else(String::new, |p| format!(" ({})", p.display()));
+                MediaError::corrupt(format!("EWF segment {number}{name} is missing: only {given} were given"))
             })
         };
-        Self::open_with(&mut open, limits)
+        Self::open_with(&mut open, limits, last_known)
     }
 
     fn open_with(
         open: &mut dyn FnMut(u16) -> Result<(String, Arc<dyn ReadAt>), MediaError>,
         limits: &Limits,
+        last_known: u16,
     ) -> Result<Self, MediaError> {
         let mut segments = Vec::new();
         let mut all = SegmentScan::default();
+        let mut runs = placement::Runs::default();
+        let mut after_gap = true;
         for number in 1..=MAX_SEGMENTS {
             let (name, data, scan) = match open_segment(open, number, segments.len(), limits) {
                 Ok(found) => found,
-                // A later segment that is missing or cut short truncates the
-                // media; the segments before it still hold their chunks.
+                // A later segment that is missing or cut short leaves its
+                // media missing; the segments around it still hold theirs.
                 Err(e) if number > 1 && all.volume.is_some() && e.kind == MediaErrorKind::Corrupt => {
-                    tracing::warn!(segment = number, error = %e, "EWF set is truncated");
-                    return Self::assemble(segments, all, limits, Some(format!("segment {number}: {e}")));
+                    tracing::warn!(segment = number, error = %e, "EWF set is truncated: a segment is missing or cut");
+                    runs.missing.push((number, e.to_string()));
+                    if number >= last_known {
+                        return Self::assemble(segments, all, &runs, limits, false);
+                    }
+                    after_gap = true;
+                    continue;
                 }
                 Err(e) => return Err(e),
             };
             tracing::debug!(segment = %name, tables = scan.tables.len(), "EWF segment scanned");
+            if after_gap {
+                runs.starts.push(all.tables.len());
+                runs.names.push(Vec::new());
+                after_gap = false;
+            }
+            if let Some(names) = runs.names.last_mut() {
+                names.push(name.clone());
+            }
             segments.push(Segment { name, data });
             let last = scan.last;
             merge(&mut all, scan);
             if last {
-                return Self::assemble(segments, all, limits, None);
+                return Self::assemble(segments, all, &runs, limits, true);
             }
         }
         Err(MediaError::limit(format!("EWF set has more than {MAX_SEGMENTS} segments")))
@@ -147,35 +202,36 @@ impl EwfImage {
 
     fn assemble(
         segments: Vec<Segment>,
-        all: SegmentScan,
+        mut all: SegmentScan,
+        runs: &placement::Runs,
         limits: &Limits,
-        truncation: Option<String>,
+        complete_tail: bool,
     ) -> Result<Self, MediaError> {
         let first = segments.first().map_or("", |s| s.name.as_str());
         let vol = all.volume.ok_or_else(|| MediaError::corrupt(format!("EWF set {first} has no volume section")))?;
         let (chunk_size, media_size) = geometry(&vol, first)?;
         limits.check_alloc(chunk_size, "EWF chunk size")?;
         let needed = media_size.div_ceil(chunk_size);
-        let mut first_chunk = Vec::with_capacity(all.tables.len());
-        let mut total = 0u64;
-        for t in &all.tables {
-            first_chunk.push(total);
-            total += u64::from(t.count);
-        }
-        if total < needed && truncation.is_none() {
+        let placed = placement::place(std::mem::take(&mut all.tables), runs, needed, complete_tail);
+        let total: u64 = placed.tables.iter().map(|t| u64::from(t.count)).sum();
+        if total < needed && placed.note.is_none() {
             return Err(MediaError::corrupt(format!(
                 "EWF set {first}: tables list {total} chunks, but the volume section's {media_size} bytes need {needed}"
             )));
         }
+        let bytes = |chunks: u64| chunks.saturating_mul(chunk_size).min(media_size);
+        let hole = placed.hole.map(|(from, to)| (bytes(from), bytes(to))).filter(|(from, to)| from < to);
+        let available = if placed.hole.is_some() { media_size } else { bytes(placed.prefix_chunks) };
         let metadata = EwfMetadata::parse(all.header2.as_deref(), all.header.as_deref());
         Ok(Self {
             segments,
-            tables: all.tables,
-            first_chunk,
+            tables: placed.tables,
+            first_chunk: placed.first_chunk,
             chunk_size,
             media_size,
-            available: total.saturating_mul(chunk_size).min(media_size),
-            truncation,
+            available,
+            hole,
+            truncation: placed.note,
             bytes_per_sector: vol.bytes_per_sector,
             md5: all.md5,
             sha1: all.sha1,
@@ -226,6 +282,24 @@ impl EwfImage {
     /// segment), or `None` for a whole set.
     pub fn truncation(&self) -> Option<&str> {
         self.truncation.as_deref()
+    }
+
+    /// Media ranges `[start, end)` that a missing segment held: they read
+    /// as zeros and are recorded as missing (past [`ReadAt::size`], a set
+    /// that lost its end is missing the rest too).
+    pub fn missing_ranges(&self) -> Vec<[u64; 2]> {
+        self.hole.map(|(from, to)| vec![[from, to]]).unwrap_or_default()
+    }
+
+    /// Bytes of media the surviving segments hold.
+    pub fn held(&self) -> u64 {
+        self.available - self.hole.map_or(0, |(from, to)| to - from)
+    }
+
+    /// Whether media byte `pos` lies in the hole a missing segment left;
+    /// the hole's end if so.
+    pub(crate) fn hole_end(&self, pos: u64) -> Option<u64> {
+        self.hole.filter(|&(from, to)| from <= pos && pos < to).map(|(_, to)| to)
     }
 
     /// How many segments were opened whole (a cut segment is not counted).

@@ -122,15 +122,47 @@ fn assert_truncated_prefix(image: &EwfImage, segment: &str) {
     assert_eq!((check.md5_matches, check.sha1_matches), (None, None), "stored hashes cover lost media");
 }
 
+/// A set missing a middle segment (E01 and E03 of three): E03's chunks are
+/// placed from the end of the media, so they read as in the whole set; only
+/// the media E02 held is missing (a hole that reads as zeros, recorded).
 #[test]
-fn a_missing_segment_truncates_the_media() {
+fn a_missing_middle_segment_is_a_hole_and_later_segments_still_count() {
     let dir = tempfile::tempdir().expect("tempdir");
     for name in ["split.E01", "split.E03"] {
         std::fs::copy(fixture(&format!("ewf/{name}")), dir.path().join(name)).expect("copy");
     }
-    let image = open_ewf(&dir.path().join("split.E01"), &Limits::default()).expect("opens truncated");
-    assert_truncated_prefix(&image, "split.E02");
-    assert_eq!(image.segment_names().len(), 1);
+    let image = open_ewf(&dir.path().join("split.E01"), &Limits::default()).expect("opens with a hole");
+    let why = image.truncation().expect("the set is marked incomplete");
+    assert!(why.contains("split.E02"), "the message names the missing segment: {why}");
+    let declared = image.declared_size();
+    assert_eq!(declared, 2_622_976);
+    assert_eq!(image.size(), declared, "the last segment is whole, so the media runs to its end");
+    let holes = image.missing_ranges();
+    assert_eq!(holes.len(), 1, "{holes:?}");
+    let [from, to] = holes[0];
+    assert!(from > 0 && from < to && to < declared, "{holes:?}");
+    assert_eq!(from % image.chunk_size(), 0);
+    assert_eq!(image.held(), declared - (to - from), "the count leaves the hole out");
+    let whole = whole_prefix(declared);
+    let mut got = vec![0u8; declared as usize];
+    exhibit_media_core::read_exact_at(&image, 0, &mut got).expect("the media reads, hole included");
+    let (from, to) = (from as usize, to as usize);
+    assert!(got[..from] == whole[..from], "E01's media is the whole set's");
+    assert!(got[to..] == whole[to..], "E03's media is the whole set's, at its own offsets");
+    assert!(got[from..to].iter().all(|&b| b == 0), "the hole reads as zeros");
+    let check = image.verify().expect("hashes what exists");
+    assert_eq!((check.md5_matches, check.sha1_matches), (None, None), "stored hashes cover lost media");
+    assert_eq!(image.segment_names().len(), 2);
+    // The same set given as stored segments (no names to derive) agrees.
+    let given = ["split.E01", "split.E03"].map(|n| {
+        let f = exhibit_media_core::FileAt::open(&dir.path().join(n)).expect("open");
+        (n.to_owned(), std::sync::Arc::new(f) as std::sync::Arc<dyn exhibit_media_core::ReadAt>)
+    });
+    let stored = EwfImage::from_segments(given.to_vec(), &Limits::default()).expect("opens");
+    assert_eq!(stored.missing_ranges(), image.missing_ranges());
+    let mut again = vec![0u8; declared as usize];
+    exhibit_media_core::read_exact_at(&stored, 0, &mut again).expect("reads");
+    assert!(again == got);
 }
 
 #[test]

@@ -18,6 +18,7 @@ const LIMITS: Limits = Limits {
     max_path_depth: 256,
     max_expansion_ratio: 4,
     max_alloc: 16 << 20,
+    max_sparse_bytes: 1 << 30,
 };
 const READ_CAP: u64 = 8 << 20;
 

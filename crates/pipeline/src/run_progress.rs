@@ -1,0 +1,158 @@
+//! How far each ingest run of a case has got, from data alone: the run's
+//! root jobs (`runs/<run>/roots`, written by an ingest that hands its jobs
+//! to other processes), a marker per job a worker has started
+//! (`runs/<run>/started/<job_id>`), and the completion records, whose
+//! follow-ups name the rest of the run's jobs. `exhibit status` reads it.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use exhibit_core::digest::HashSelection;
+use exhibit_core::ids::CaseId;
+use exhibit_core::layout::ObjectKey;
+use exhibit_queue::{Job, JobId};
+use exhibit_store::{ObjectStore, StoreErrorKind, read_small};
+use serde::Serialize;
+
+use crate::completion::{Completions, JobOutcome, RunId};
+use crate::error::StageError;
+
+/// Largest roots record read, in bytes.
+const ROOTS_LIMIT: u64 = 256 << 20;
+
+/// One exhibit's jobs in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JobCounts {
+    /// On the queue, never started.
+    pub queued: usize,
+    /// Started by a worker (perhaps one that died, and the job is back on
+    /// the queue), not yet complete.
+    pub running: usize,
+    /// Complete, its work recorded.
+    pub done: usize,
+    /// Failed for good, with a `failed` event.
+    pub failed: usize,
+}
+
+/// One run's jobs, by exhibit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunProgress {
+    /// The run.
+    pub run: String,
+    /// Exhibit reference to its jobs.
+    pub exhibits: BTreeMap<String, JobCounts>,
+}
+
+impl RunProgress {
+    /// Whether any job is queued or running.
+    pub fn outstanding(&self) -> bool {
+        self.exhibits.values().any(|c| c.queued + c.running > 0)
+    }
+
+    /// Whether any job failed for good.
+    pub fn failed(&self) -> bool {
+        self.exhibits.values().any(|c| c.failed > 0)
+    }
+}
+
+impl Completions {
+    fn run_key(&self, rest: &str) -> Result<ObjectKey, StageError> {
+        let base = self.prefix.strip_suffix("jobs/").unwrap_or(&self.prefix);
+        ObjectKey::new(format!("{base}{rest}"))
+            .ok_or_else(|| StageError::input(format!("{rest:?} cannot name a run record")))
+    }
+
+    async fn put_once(&self, key: ObjectKey, bytes: Vec<u8>) -> Result<(), StageError> {
+        match self.store.put_new(&key, Box::new(std::io::Cursor::new(bytes)), HashSelection::SHA256_ONLY).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == StoreErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StageError::from_kind(e.kind().into(), format!("cannot record {key}: {e}"))),
+        }
+    }
+
+    /// Records the run's root jobs, so that `exhibit status` can follow
+    /// the run from them. Nothing for records kept in this process.
+    pub async fn put_roots(&self, roots: &[Job]) -> Result<(), StageError> {
+        if self.in_process.is_some() {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(roots).map_err(|e| StageError::input(e.to_string()))?;
+        self.put_once(self.run_key("roots")?, bytes).await
+    }
+
+    /// Marks `job` started (create-only, so a redelivery keeps the first
+    /// mark). Nothing for records kept in this process.
+    pub async fn mark_started(&self, job: &JobId) -> Result<(), StageError> {
+        if self.in_process.is_some() {
+            return Ok(());
+        }
+        self.put_once(self.run_key(&format!("started/{}", job.0))?, Vec::new()).await
+    }
+
+    async fn roots(&self) -> Result<Option<Vec<Job>>, StageError> {
+        let key = self.run_key("roots")?;
+        match read_small(self.store.as_ref(), &key, ROOTS_LIMIT).await {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| StageError::input(format!("run record {key} is not valid: {e}"))),
+            Err(e) if e.kind() == StoreErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StageError::from_kind(e.kind().into(), format!("cannot read {key}: {e}"))),
+        }
+    }
+}
+
+/// The progress of every run of `case` that recorded its roots, oldest
+/// run ID first.
+pub async fn run_progress(store: Arc<dyn ObjectStore>, case: &CaseId) -> Result<Vec<RunProgress>, StageError> {
+    let prefix = format!("{}runs/", exhibit_core::layout::case_prefix(case));
+    let keys = store.list(&prefix).await.map_err(|e| StageError::from_kind(e.kind().into(), e.to_string()))?;
+    let mut runs: Vec<(RunId, HashSet<String>)> = Vec::new();
+    for key in &keys {
+        let Some(rest) = key.key.as_str().strip_prefix(&prefix) else { continue };
+        let Some((run, what)) = rest.split_once('/') else { continue };
+        let Some(run) = RunId::parse(run) else { continue };
+        if runs.last().is_none_or(|(last, _)| *last != run) {
+            runs.push((run, HashSet::new()));
+        }
+        if let (Some((_, started)), Some(id)) = (runs.last_mut(), what.strip_prefix("started/")) {
+            started.insert(id.to_owned());
+        }
+    }
+    let mut out = Vec::new();
+    for (run, started) in runs {
+        let completions = Completions::new(store.clone(), case, run.clone());
+        let Some(roots) = completions.roots().await? else { continue };
+        out.push(follow(&completions, run, roots, &started).await?);
+    }
+    Ok(out)
+}
+
+/// Follows a run from its roots through the completion records.
+async fn follow(
+    completions: &Completions,
+    run: RunId,
+    roots: Vec<Job>,
+    started: &HashSet<String>,
+) -> Result<RunProgress, StageError> {
+    let mut progress = RunProgress { run: run.as_str().to_owned(), exhibits: BTreeMap::new() };
+    let mut seen = HashSet::new();
+    let mut pending = roots;
+    while let Some(job) = pending.pop() {
+        if !seen.insert(job.job_id.clone()) {
+            continue;
+        }
+        let counts = progress.exhibits.entry(job.exhibit.as_str().to_owned()).or_default();
+        match completions.get(&job.job_id).await? {
+            Some(record) => {
+                match record.outcome {
+                    JobOutcome::Done => counts.done += 1,
+                    JobOutcome::Failed => counts.failed += 1,
+                }
+                pending.extend(record.follow_ups);
+            }
+            None if started.contains(&job.job_id.0) => counts.running += 1,
+            None => counts.queued += 1,
+        }
+    }
+    Ok(progress)
+}

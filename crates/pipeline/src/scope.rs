@@ -1,0 +1,82 @@
+//! Where a worker finds what a job records into: the case's
+//! [`StageContext`] and the completion records of the job's run.
+//!
+//! An ingest in one process works on one case and one run, so its worker
+//! has one fixed scope. A worker process serving a cluster takes jobs of
+//! any case and run off a shared queue, and opens each case on first use
+//! (`exhibit worker`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use exhibit_queue::Job;
+
+use crate::completion::Completions;
+use crate::context::StageContext;
+use crate::error::StageError;
+
+/// The context and completion records a job records into.
+#[derive(Clone)]
+pub struct JobScope {
+    /// The case's context: store, ledger, index, actor.
+    pub ctx: Arc<StageContext>,
+    /// The completion records of the job's run.
+    pub completions: Arc<Completions>,
+}
+
+/// Finds the scope of each job a worker receives.
+#[async_trait]
+pub trait Scopes: Send + Sync {
+    /// The scope `job` records into. An input error (a job naming no run,
+    /// or a case that cannot be opened for good) dead-letters the job
+    /// without a ledger event, since there is no ledger to write it to; a
+    /// transient one is tried again later.
+    async fn scope(&self, job: &Job) -> Result<JobScope, StageError>;
+}
+
+/// One case and one run for every job: `exhibit ingest` in one process.
+pub struct FixedScope(pub JobScope);
+
+#[async_trait]
+impl Scopes for FixedScope {
+    async fn scope(&self, _job: &Job) -> Result<JobScope, StageError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// How a delivery was settled, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Its work is recorded and it was acked.
+    Done,
+    /// This run had already completed it; only its follow-ups were
+    /// published again.
+    Duplicate,
+    /// A transient failure: nacked for another try.
+    Retried,
+    /// Given up: dead-lettered (with a `failed` event where it has a case).
+    DeadLettered,
+}
+
+impl Settled {
+    /// The outcome's name in metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Duplicate => "duplicate",
+            Self::Retried => "retried",
+            Self::DeadLettered => "dead_lettered",
+        }
+    }
+}
+
+/// Told of every settled delivery: `exhibit worker` counts them for
+/// `/metrics`.
+pub trait JobObserver: Send + Sync {
+    /// A delivery of `stage` arrived and is being handled.
+    fn started(&self, _stage: &str) {}
+
+    /// `stage`'s job was settled as `outcome`, `elapsed` after it arrived.
+    fn settled(&self, stage: &str, outcome: Settled, elapsed: Duration);
+}
