@@ -119,7 +119,10 @@ async fn s3s_fs_passes_the_store_conformance_suite() {
     let server = S3Server::s3s_fs();
     let bucket = make_bucket(&server.endpoint, false).await;
     let store = store_at(&server.endpoint, &format!("s3://{bucket}/exhibit"));
-    conformance::run_quick(store.clone()).await;
+    // s3s-fs refuses a create of a key that exists, but checks before it
+    // writes: of 16 writers racing for one key, several won in a CI run.
+    // So it runs the suite for one writer (see ARCHITECTURE.md).
+    conformance::run_quick_single_writer(store.clone()).await;
     conformance::object_streams_at_constant_memory(store, 20 << 20).await;
 }
 
