@@ -1,6 +1,7 @@
 //! Helpers shared by exhibit's tests (a dev-dependency only).
 //!
-//! It owns one thing today: finding the shared conformance corpus, which
+//! It owns two things: the S3 servers tests run against ([`servers`]), and
+//! finding the shared conformance corpus, which
 //! lives outside the repository (`$EXHIBIT_CORPUS`, else `../shared/corpus`
 //! beside the workspace). On a developer's machine an absent corpus skips
 //! the corpus tests with a message; under CI (`CI=true` or `CI=1`) it fails
@@ -13,6 +14,8 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+pub mod servers;
 
 /// The corpus folder, or `None` (after printing why the test is skipped)
 /// when it is absent outside CI.

@@ -3,12 +3,12 @@
 //! server on a free port, and `exhibit worker` processes.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
+use exhibit_testkit::servers::LoopbackServer;
 use serde_json::Value;
 
 use crate::common::Sandbox;
@@ -48,28 +48,16 @@ fn rabbitmqctl(args: &[&str]) {
 
 /// moto's S3 server on a free loopback port with one bucket, killed on drop.
 pub struct Moto {
-    child: Child,
+    _server: LoopbackServer,
     pub port: u16,
     pub bucket: &'static str,
 }
 
 impl Moto {
     pub fn start() -> Self {
-        let tools = std::env::var("EXHIBIT_PYTHON_TOOLS").unwrap_or_else(|_| "/opt/exhibit-python".to_owned());
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(format!("{tools}/bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server (pip install 'moto[server]==5.2.5'; scripts/setup-debian.sh does)");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not listen on port {port} within 60 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let moto = Self { child, port, bucket: "evidence" };
-        let (status, _) = http(port, "PUT", &format!("/{}", moto.bucket));
+        let server = LoopbackServer::moto();
+        let moto = Self { port: server.port, _server: server, bucket: "evidence" };
+        let (status, _) = http(moto.port, "PUT", &format!("/{}", moto.bucket));
         assert_eq!(status, 200, "create the bucket");
         moto
     }
@@ -105,13 +93,6 @@ print(json.dumps([json.loads(s3.get_object(Bucket=sys.argv[2], Key=k)["Body"].re
         let entries: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
         assert!(!entries.is_empty(), "no ledger entries under {prefix}/cases/{case}/ledger/");
         entries.into_iter().flat_map(entry_events).collect()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -5,73 +5,35 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{Credentials, Region, SharedCredentialsProvider};
 use exhibit_core::digest::HashSelection;
 use exhibit_core::layout::ObjectKey;
 use exhibit_store::s3::{S3Location, S3Store};
 use exhibit_store::{ObjectStore, StoreErrorKind, conformance};
+use exhibit_testkit::servers::LoopbackServer;
 
-/// An S3 server on a free loopback port, killed on drop: moto's server,
-/// or s3s-fs over a temporary folder.
+/// An S3 server on loopback, with the folder s3s-fs keeps its data in.
 struct S3Server {
-    child: Child,
     endpoint: String,
+    _server: LoopbackServer,
     _root: Option<tempfile::TempDir>,
 }
 
 impl S3Server {
     fn moto() -> Self {
-        let tools = std::env::var("EXHIBIT_PYTHON_TOOLS").unwrap_or_else(|_| "/opt/exhibit-python".to_owned());
-        let port = free_port();
-        let child = Command::new(format!("{tools}/bin/moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server (pip install 'moto[server]==5.2.5'; scripts/setup-debian.sh does)");
-        wait_for_port(port);
-        Self { child, endpoint: format!("http://127.0.0.1:{port}"), _root: None }
+        let server = LoopbackServer::moto();
+        Self { endpoint: server.endpoint(), _server: server, _root: None }
     }
 
-    /// s3s-fs: checks every SHA-256 and MD5 it is sent and enforces
-    /// conditional create, but ignores Object Lock.
+    /// s3s-fs: checks every SHA-256 and MD5 it is sent and refuses a
+    /// create of a key that exists, but ignores Object Lock.
     fn s3s_fs() -> Self {
         let root = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let child = Command::new("s3s-fs")
-            .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--access-key", "test", "--secret-key", "test"])
-            .arg(root.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("s3s-fs (cargo install s3s-fs --version 0.14.1 --features binary; scripts/setup-debian.sh does)");
-        wait_for_port(port);
-        Self { child, endpoint: format!("http://127.0.0.1:{port}"), _root: Some(root) }
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Polls until the port accepts connections (the server is up).
-fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the S3 server did not listen on port {port} within 60 s");
-        std::thread::sleep(Duration::from_millis(50));
+        let server = LoopbackServer::s3s_fs(root.path());
+        Self { endpoint: server.endpoint(), _server: server, _root: Some(root) }
     }
 }
 
