@@ -50,6 +50,13 @@ impl CaseScopes {
         let opened = open_case(self.store.clone(), case, self.signer.clone(), (&self.keys, &self.config))
             .await
             .map_err(|e| open_error(case, &e))?;
+        // Only `exhibit ingest` starts a case: a message naming a case with
+        // no ledger is not work of this store, and must not make one.
+        if opened.entries.is_empty() {
+            return Err(StageError::input(format!(
+                "case {case} has no ledger in this store; only `exhibit ingest` starts a case"
+            )));
+        }
         let mut ctx =
             StageContext::new(case.clone(), self.store.clone(), opened.ledger, self.actor.clone(), opened.index);
         crate::cluster::stages::configure(&mut ctx, &self.config)

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::cluster_env::{Moto, Vhost, WorkerProcess, http, small_case};
 use crate::common::{Sandbox, stderr};
+use exhibit_queue::conformance::sample_job;
 
 const CASE: &str = "C1";
 
@@ -277,4 +278,33 @@ fn a_detached_ingest_is_followed_by_status_until_the_workers_are_done() {
     assert_eq!(code, 0, "{rest}");
     let (code, report) = sb.verify_json(CASE);
     assert_eq!(code, 0, "{report:#}");
+}
+
+/// A message on the broker is input like any other: a job naming a case
+/// that no `exhibit ingest` started, or a run that is not one key segment,
+/// is dead-lettered, and the worker writes nothing for it.
+#[test]
+fn a_job_for_a_case_no_ingest_started_or_a_hostile_run_is_dead_lettered_and_writes_nothing() {
+    let (sb, vhost) = (Sandbox::new(), Vhost::new());
+    let store = sb.data().to_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let config = exhibit_queue::AmqpConfig::new(vhost.uri());
+        let queue = exhibit_queue::AmqpQueue::connect(config).await.unwrap();
+        let unknown_case = exhibit_queue::Job { run: Some("run-1".into()), ..sample_job("explore", 1) };
+        let hostile_run = exhibit_queue::Job { run: Some("../../../etc".into()), ..sample_job("explore", 2) };
+        for job in [unknown_case, hostile_run] {
+            exhibit_queue::JobQueue::publish(&queue, job).await.unwrap();
+        }
+    });
+    let worker = WorkerProcess::start(&sb, &vhost.uri(), &store, "explore", None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let settled = "exhibit_worker_jobs_total{stage=\"explore\",outcome=\"dead_lettered\"} 2";
+    while !worker.metrics().contains(settled) {
+        assert!(Instant::now() < deadline, "both jobs dead-lettered within 60 s: {}", worker.metrics());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (code, rest) = worker.terminate();
+    assert_eq!(code, 0, "{rest}");
+    assert!(!sb.case_dir("42AB1234520").exists(), "nothing written for a case no ingest started");
 }
