@@ -57,6 +57,13 @@ EXHIBIT_PIP_PACKAGES=(
     opf-fido==1.6.1
     # the S3 store's tests run against moto's server on loopback
     'moto[server]==5.2.5'
+    # the API's tests fuzz `exhibit serve` against its own /openapi.json
+    schemathesis==4.32.5
+    # crates/tus tests resumable uploads with the real tus client
+    tuspy==1.1.0
+    # crates/dashboard drives Debian's chromium with it (never
+    # `playwright install`: the test passes the browser's path)
+    playwright==1.65.3
 )
 
 # axe-core checks the report's accessibility; installed from npm into a

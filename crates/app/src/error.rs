@@ -41,6 +41,20 @@ pub enum AppError {
         /// The URI given.
         uri: String,
     },
+    /// A name or case the caller wanted is another's already.
+    #[error("{what} is taken")]
+    Taken {
+        /// What was asked for.
+        what: String,
+    },
+    /// A value the caller gave is not allowed.
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// Which value.
+        what: String,
+        /// What is allowed.
+        reason: String,
+    },
     /// A local file or folder of the read model could not be made.
     #[error("cannot create {path}: {source}")]
     Io {
@@ -56,6 +70,33 @@ pub enum AppError {
     /// The ledger could not be read.
     #[error(transparent)]
     Custody(#[from] exhibit_custody::CustodyError),
+    /// A case's ledger could not be opened for appending.
+    #[error("cannot open the ledger of case {case}")]
+    Ledger {
+        /// The case.
+        case: String,
+        /// Why.
+        #[source]
+        source: exhibit_custody::CustodyError,
+    },
+    /// The ledger (or a manifest) fails its check, so nothing was done:
+    /// a verify failure, not a usage error.
+    #[error("{0}")]
+    Refused(String),
+    /// The signing key may not join the case (see `TrustPolicy`).
+    #[error("{0}")]
+    KeyNotAdmitted(String),
+    /// A request this use case cannot take (an operator name, a case ID).
+    #[error("{0}")]
+    Request(String),
+    /// The sources to ingest cannot be planned (a path missing, a set
+    /// without a member...); nothing was written.
+    #[error(transparent)]
+    Plan(#[from] exhibit_intake::PlanError),
+    /// The run stopped (a job queue or store failure); running the same
+    /// ingest again resumes it.
+    #[error(transparent)]
+    Stopped(#[from] exhibit_pipeline::StageError),
 }
 
 impl AppError {
@@ -63,11 +104,20 @@ impl AppError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::ReadModel { .. } | Self::Migrate(_) | Self::Io { .. } => ErrorKind::Io,
-            Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::Conflict { .. } | Self::Taken { .. } => ErrorKind::Conflict,
+            Self::Invalid { .. } => ErrorKind::Invalid,
             Self::Corrupt { .. } => ErrorKind::Corrupt,
             Self::UnsupportedUri { .. } => ErrorKind::Invalid,
             Self::Store(e) => e.kind().core_kind(),
-            Self::Custody(e) => e.kind(),
+            Self::Custody(e) | Self::Ledger { source: e, .. } => e.kind(),
+            Self::Refused(_) => ErrorKind::Corrupt,
+            Self::KeyNotAdmitted(_) => ErrorKind::Conflict,
+            Self::Request(_) => ErrorKind::Invalid,
+            Self::Plan(e) => e.kind(),
+            Self::Stopped(e) => match e.kind {
+                exhibit_pipeline::StageErrorKind::Input => ErrorKind::Invalid,
+                exhibit_pipeline::StageErrorKind::Transient => ErrorKind::Io,
+            },
         }
     }
 

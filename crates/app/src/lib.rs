@@ -1,7 +1,9 @@
 //! The application layer of exhibit: what the CLI, `exhibit worker` and the
 //! HTTP API share above the stores and the pipeline.
 //!
-//! It owns the **read model** ([`readmodel`]): a projection of each case's
+//! It owns the **ingest** use case ([`ingest`]), opening a case to record
+//! into it ([`case_open`]), the **access state** ([`access`]: organisations, users, API
+//! tokens, case ownership and shares, for the HTTP API) and the **read model** ([`readmodel`]): a projection of each case's
 //! ledger, kept in SQLite beside the store on the embedded default and
 //! brought up to date incrementally from the last sequence number it saw,
 //! and the use cases that read it ([`CaseReader::show`],
@@ -17,8 +19,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
+pub mod case_open;
 mod case_view;
 mod error;
+pub mod ingest;
+pub mod intake;
+pub mod item_manifest;
+pub mod job_keys;
 pub mod readmodel;
 
 pub use case_view::{CaseReader, CaseStatus, CaseView};

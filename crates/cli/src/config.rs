@@ -42,6 +42,98 @@ pub struct Config {
     pub verify: VerifyConfig,
     /// Where `show` and `status` keep their projection of the ledgers.
     pub read_model: ReadModelConfig,
+    /// The HTTP API (`exhibit serve`, `exhibit admin`).
+    pub api: ApiConfig,
+    /// Evidence sent to `exhibit serve`: tus uploads, PUT, submissions.
+    pub uploads: UploadsConfig,
+}
+
+/// `[uploads]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UploadsConfig {
+    /// Local folder where uploads are staged until ingested. Unset:
+    /// `.exhibit/uploads` inside a local store; a store with no local
+    /// folder (S3) then takes no uploads until this is set.
+    pub staging_dir: Option<PathBuf>,
+    /// The largest tus upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// The largest plain PUT body, in bytes (larger files go by tus).
+    pub max_put_bytes: u64,
+    /// Seconds an unfinished upload lives after its last bytes.
+    pub expiry_secs: u64,
+}
+
+impl Default for UploadsConfig {
+    fn default() -> Self {
+        Self {
+            staging_dir: None,
+            max_upload_bytes: 64 << 30,
+            max_put_bytes: exhibit_api::intake::DEFAULT_MAX_PUT_BYTES,
+            expiry_secs: 24 * 3600,
+        }
+    }
+}
+
+/// `[api]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// Where organisations, tokens, case ownership and shares are kept:
+    /// `postgres://USER@HOST/DB?options[search_path]=SCHEMA` (not the read
+    /// model's schema), `sqlite://PATH`. Unset: `.exhibit/access.sqlite`
+    /// inside a local store. Not a cache: back it up.
+    pub state_uri: Option<String>,
+    /// Address `exhibit serve` listens on.
+    pub listen: String,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// PEM certificate chain (leaf first): with `tls_key`, the server
+    /// speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`, readable by its owner only.
+    pub tls_key: Option<PathBuf>,
+    /// Requests one API token may make per minute, on average.
+    pub token_requests_per_minute: u32,
+    /// Requests one API token may make at once after being idle.
+    pub token_burst: u32,
+    /// Uploads one API token may have running at once.
+    pub token_concurrent_uploads: u32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        let limits = exhibit_api::limits::TokenLimitConfig::default();
+        Self {
+            state_uri: None,
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: exhibit_api::DEFAULT_MAX_BODY_BYTES,
+            tls_cert: None,
+            tls_key: None,
+            token_requests_per_minute: limits.requests_per_minute,
+            token_burst: limits.burst,
+            token_concurrent_uploads: limits.concurrent_uploads,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// The per-token limits, or the name of a key that is 0.
+    pub fn token_limits(&self) -> Result<exhibit_api::limits::TokenLimitConfig, &'static str> {
+        let pairs = [
+            ("api.token_requests_per_minute", self.token_requests_per_minute),
+            ("api.token_burst", self.token_burst),
+            ("api.token_concurrent_uploads", self.token_concurrent_uploads),
+        ];
+        if let Some((key, _)) = pairs.iter().find(|(_, v)| *v == 0) {
+            return Err(key);
+        }
+        Ok(exhibit_api::limits::TokenLimitConfig {
+            requests_per_minute: self.token_requests_per_minute,
+            burst: self.token_burst,
+            concurrent_uploads: self.token_concurrent_uploads,
+        })
+    }
 }
 
 /// `[read_model]`
@@ -121,6 +213,17 @@ pub struct QueueConfig {
     /// in-process queue holds every job, since jobs of a later phase wait
     /// in it. Still read, so that existing config files load.
     pub capacity: usize,
+    /// With a shared queue: seconds between an ingest's heartbeats on its
+    /// run (a run unheard of for 3 of them, not yet handed to the
+    /// workers, is abandoned) and between its "still waiting" lines.
+    pub heartbeat_secs: u64,
+}
+
+impl QueueConfig {
+    /// `heartbeat_secs` as a duration (at least a second).
+    pub fn heartbeat(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.heartbeat_secs.clamp(1, 3600))
+    }
 }
 
 /// `[signing]`
@@ -162,7 +265,7 @@ pub struct LogConfig {
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        Self { uri: "memory://".into(), capacity: 1024 }
+        Self { uri: "memory://".into(), capacity: 1024, heartbeat_secs: 30 }
     }
 }
 

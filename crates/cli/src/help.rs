@@ -145,6 +145,45 @@ first SIGTERM or SIGINT stops it taking jobs and lets the jobs in hand
 finish, then it exits 0; a second one exits at once, and the broker delivers
 the unfinished jobs again to another worker.";
 
+pub const SERVE: &str = "\
+Examples:
+  exhibit admin org add \"Force A\"
+  exhibit admin token add --org \"Force A\" --role submitter --user alice > alice.token
+  exhibit serve --listen 127.0.0.1:8080
+  curl -H \"Authorization: Bearer $(cat alice.token)\" http://127.0.0.1:8080/v1/cases
+
+Every request needs a token. A case belongs to the organisation that created
+it; another organisation reaches it only when it is shared, read only, and
+gets 404 otherwise, as for a case that does not exist. Each download is
+recorded in the case's ledger as an `accessed` event naming the user, signed
+with the configured key. The OpenAPI 3.1 document is at /openapi.json.";
+
+pub const ADMIN: &str = "\
+Examples:
+  exhibit admin org add \"Defence LLP\"
+  exhibit admin token add --org \"Defence LLP\" --role reviewer --user bob --expires 90d
+  exhibit admin token revoke 3f9a0c12b4de
+  exhibit admin case add --org \"Force A\" 42AB1234520
+
+`token add` prints the token alone on stdout; it is shown once and stored
+only as its SHA-256. Its ID, printed on stderr, names it for `revoke`.";
+
+pub const SUBMIT: &str = "\
+Examples:
+  exhibit submit desk/items.csv --server https://exhibit.force.example --token-file ~/.exhibit-token
+  exhibit submit items.json --server https://localhost:8443 --token-file t --case 42AB1234520 --ca-cert ca.pem
+
+The manifest is an item manifest (as `ingest --manifest` reads) whose rows
+each name one file in `path` and its case in `case` (or give --case);
+several rows may name one exhibit. Each file is uploaded by tus with a
+SHA-256 per chunk; what was sent is kept beside the manifest
+(MANIFEST.exhibit-submit.json), so after an interruption the same command
+resumes each upload where the server holds it and sends no finished file
+again. Then the rows are submitted, case by case, and each row's result
+printed. Exit 0: every row accepted and ingested; 2: some row failed (the
+others went ahead), or the server could not be reached (run the same
+command again). The token file must be readable by its owner only.";
+
 pub const COMPLETIONS: &str = "\
 Examples:
   exhibit completions bash > /etc/bash_completion.d/exhibit

@@ -9,7 +9,7 @@ use std::fmt;
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::ids::{ArtefactId, CaseId};
 use exhibit_core::manifest::ArtefactManifest;
-use exhibit_custody::{LedgerEntry, RecordLookup, RecordedArtefact, TrustedKeys, check_ledger, recorded_artefact};
+use exhibit_custody::{LedgerEntry, RecordLookup, RecordedArtefact, TrustedKeys, recorded_artefact};
 use exhibit_store::ObjectStore;
 
 /// A ledger or manifest that a command will not rely on.
@@ -24,24 +24,14 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// The case's intact entries, once the whole chain checks out.
+/// The case's intact entries, once the whole chain checks out
+/// ([`exhibit_app::case_open::checked_entries`]; [`Refused`] otherwise).
 pub async fn checked_entries(
     store: &dyn ObjectStore,
     case: &CaseId,
     trusted: Option<&TrustedKeys>,
 ) -> anyhow::Result<Vec<LedgerEntry>> {
-    let checked = check_ledger(store, case, trusted).await?;
-    if let Some(problem) = checked.first_problem() {
-        let more = match checked.problems.len() - 1 {
-            0 => String::new(),
-            n => format!(" (and {n} more)"),
-        };
-        return Err(Refused(format!(
-            "the ledger of case {case} fails its check, so nothing was done: {problem}{more}. Run `exhibit verify --case {case}` for the full report"
-        ))
-        .into());
-    }
-    Ok(checked.entries)
+    exhibit_app::case_open::checked_entries(store, case, trusted).await.map_err(crate::session::app_error)
 }
 
 /// The artefact as the ledger records it, once its stored manifest is one

@@ -74,11 +74,41 @@ pub fn init(verbosity: Verbosity, level: &str, format: LogFormat) {
             .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
     };
+    let filter = without_credentials(filter);
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.with_ansi(terminal::stderr_colour()).init(),
         LogFormat::Json => builder.json().with_ansi(false).init(),
     }
+}
+
+/// Targets that trace credentials: the AWS SDK's signer logs its canonical
+/// request (with `x-amz-security-token`) and its HTTP layers log request
+/// headers (with `authorization`) at trace level.
+const CREDENTIAL_TARGETS: [&str; 7] = [
+    "aws_sigv4",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+];
+
+/// `filter` with the credential-tracing targets capped at debug, which
+/// holds no secret, whatever `-v` or `$EXHIBIT_LOG` asked for them. Only a
+/// filter that lets trace through is changed, so the caps never raise a
+/// target above what was asked.
+fn without_credentials(mut filter: tracing_subscriber::EnvFilter) -> tracing_subscriber::EnvFilter {
+    if filter.max_level_hint().is_some_and(|hint| hint <= tracing_subscriber::filter::LevelFilter::DEBUG) {
+        return filter;
+    }
+    for target in CREDENTIAL_TARGETS {
+        if let Ok(directive) = format!("{target}=debug").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
 }
 
 /// A line for the operator on stderr (a failure, a new key): `exhibit:
@@ -105,6 +135,15 @@ pub fn notice(line: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_caps_never_raise_a_quiet_filter() {
+        use tracing_subscriber::filter::LevelFilter;
+        let hint = |f: &str| without_credentials(tracing_subscriber::EnvFilter::new(f)).max_level_hint();
+        assert_eq!(hint("warn"), Some(LevelFilter::WARN));
+        assert_eq!(hint("info"), Some(LevelFilter::INFO));
+        assert_eq!(hint("trace"), Some(LevelFilter::TRACE), "other targets keep trace");
+    }
 
     #[test]
     fn flags_map_to_levels() {

@@ -26,6 +26,7 @@ mod sigpipe;
 mod spelling;
 mod store_overlap;
 mod stored_damage;
+mod submit;
 mod terminal;
 mod trust;
 

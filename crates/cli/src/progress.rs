@@ -24,10 +24,9 @@ pub enum Phase {
     Acquire,
     /// Open images and extract what they hold; counted per image.
     Explore,
-    /// Transcode and OCR; counted per input file.
+    /// Transcode, OCR and the searchable PDF of each scan bundle; counted
+    /// per job.
     Derive,
-    /// One searchable PDF per scan bundle; counted per bundle.
-    Bundle,
 }
 
 impl Phase {
@@ -36,7 +35,6 @@ impl Phase {
             Phase::Acquire => "acquire",
             Phase::Explore => "explore",
             Phase::Derive => "derive",
-            Phase::Bundle => "bundle",
         }
     }
 }

@@ -4,15 +4,17 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use exhibit_app::AppError;
+use exhibit_app::case_open::TrustPolicy;
 use exhibit_core::event::{Actor, CustodyEvent};
 use exhibit_core::ids::CaseId;
-use exhibit_custody::{Ledger, LedgerEntry, Signer};
-use exhibit_pipeline::CaseIndex;
+use exhibit_custody::Signer;
 use exhibit_store::{Access, ObjectStore};
 
 use crate::config::Config;
-use crate::ledger_gate::checked_entries;
-use crate::trust::{KeyArgs, admit_signer, load_trusted};
+use crate::trust::{KeyArgs, load_trusted};
+
+pub use exhibit_app::case_open::OpenCase;
 
 /// Opens the configured object store, creating it if needed (ingest).
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStore>> {
@@ -51,11 +53,16 @@ pub fn open_signer(config: &Config) -> anyhow::Result<Arc<Signer>> {
 
 /// Who is acting: the operator, this host and process, and the signing key.
 pub fn actor(operator: &str, signer: &Signer) -> Actor {
-    Actor {
-        operator: operator.to_owned(),
-        host: gethostname::gethostname().to_string_lossy().into_owned(),
-        process: std::process::id(),
-        public_key: signer.public_key_openssh(),
+    exhibit_app::case_open::actor(operator, signer)
+}
+
+/// An application-layer error as the CLI reports it: a ledger that fails
+/// its check is a verify failure (exit 1, [`crate::ledger_gate::Refused`]);
+/// anything else is said as it is (exit 2).
+pub fn app_error(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Refused(reason) => crate::ledger_gate::Refused(reason).into(),
+        other => other.into(),
     }
 }
 
@@ -72,13 +79,7 @@ pub fn operator_or_user(flag: Option<&str>) -> anyhow::Result<String> {
 }
 
 pub fn check_operator(operator: &str) -> anyhow::Result<String> {
-    let trimmed = operator.trim();
-    if trimmed.is_empty() || trimmed.len() > 200 || trimmed.chars().any(char::is_control) {
-        anyhow::bail!(
-            "operator {operator:?} is not allowed: give the name of the person responsible, 1 to 200 printable characters"
-        );
-    }
-    Ok(trimmed.to_owned())
+    exhibit_app::case_open::check_operator(operator).map_err(app_error)
 }
 
 /// The case's events, in ledger order, skipping entries that do not parse
@@ -98,37 +99,23 @@ pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Res
         .collect())
 }
 
-/// A case's ledger opened for appending, with what its checked entries
-/// record.
-pub struct OpenCase {
-    /// The ledger, for appending.
-    pub ledger: Arc<Ledger>,
-    /// The work the checked entries record.
-    pub index: CaseIndex,
-    /// The intact, checked entries, in chain order.
-    pub entries: Vec<LedgerEntry>,
+/// The trust policy of a command that appends: the trusted keys the flag
+/// or the configuration names, and `--introduce-key`.
+pub fn trust_policy(keys: (&KeyArgs, &Config)) -> anyhow::Result<TrustPolicy> {
+    Ok(TrustPolicy { trusted: load_trusted(&keys.0.trust, keys.1)?, introduce_key: keys.0.introduce_key })
 }
 
-/// Opens a case's ledger for appending once its chain checks out
-/// ([`checked_entries`]: refused, exit 1, otherwise), with the index of
-/// what it records, once the signing key is admitted ([`admit_signer`]).
+/// Opens a case's ledger for appending once its chain checks out (refused,
+/// exit 1, otherwise), with the index of what it records, once the signing
+/// key is admitted (see [`exhibit_app::case_open::open_case`]).
 pub async fn open_case(
     store: Arc<dyn ObjectStore>,
     case: &CaseId,
     signer: Arc<Signer>,
     keys: (&KeyArgs, &Config),
 ) -> anyhow::Result<OpenCase> {
-    let trusted = load_trusted(&keys.0.trust, keys.1)?;
-    // The ledger's head first, then the entries: the index must hold every
-    // entry up to the head, since a guarded append trusts it that far.
-    let ledger = Ledger::open(store.clone(), case.clone(), signer)
-        .await
-        .with_context(|| format!("cannot open the ledger of case {case}"))?;
-    let entries = checked_entries(store.as_ref(), case, trusted.as_ref()).await?;
-    let events: Vec<CustodyEvent> = exhibit_custody::events_of(&entries).map(|(_, e)| e.clone()).collect();
-    let index = CaseIndex::from_events(&events);
-    admit_signer(&ledger, keys.0, keys.1).await?;
-    Ok(OpenCase { ledger: Arc::new(ledger), index, entries })
+    let trust = trust_policy(keys)?;
+    exhibit_app::case_open::open_case(store, case, signer, &trust).await.map_err(app_error)
 }
 
 /// A reader of cases through the configured read model (`[read_model]`,

@@ -27,6 +27,9 @@ pub enum Action {
     KeyAdded,
     /// An item manifest described the exhibit (`params.item`).
     Described,
+    /// Several originals were recorded as one set (an E01 segment set, a
+    /// cue sheet and its files): `params.set`, members as `inputs`.
+    Assembled,
 }
 
 /// An artefact an event is about, or reads.

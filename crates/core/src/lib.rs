@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod params;
 pub mod read_at;
 pub mod regular_file;
+pub mod set_record;
 pub mod view;
 
 pub use digest::{Digests, HashSelection, Sha256Digest};

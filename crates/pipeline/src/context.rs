@@ -159,6 +159,16 @@ impl StageContext {
             .map_err(|e| StageError::from_kind(e.kind(), format!("cannot read the ledger of case {}: {e}", self.case)))
     }
 
+    /// Every event of the case's ledger as stored now, in ledger order, for
+    /// a job that plans from the whole record (the bundles of an exhibit).
+    /// Entries that do not parse are skipped: they are `verify`'s to report.
+    pub async fn read_events(&self) -> Result<Vec<exhibit_core::event::CustodyEvent>, StageError> {
+        let entries = exhibit_custody::read_entries(self.store.as_ref(), &self.case).await.map_err(|e| {
+            StageError::from_kind(e.kind(), format!("cannot read the ledger of case {}: {e}", self.case))
+        })?;
+        Ok(entries.into_iter().filter_map(|e| e.parsed.ok()).flat_map(|e| e.events().to_vec()).collect())
+    }
+
     /// Appends an event to the ledger (unless it already records the same
     /// fact), and notes it in the index. Returns its sequence number, or
     /// `None` when an entry already records it.

@@ -79,6 +79,8 @@ pub fn derive_job(template: &Job, input: &DeriveInput, policies: &DerivePolicies
         }),
         attempt: 0,
         run: None,
+        signature: None,
+        after: Vec::new(),
     })
 }
 

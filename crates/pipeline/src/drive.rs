@@ -6,15 +6,16 @@
 //! the workers: a worker that dies, a redelivery, or a worker in another
 //! instance changes nothing about when the run is complete.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use exhibit_queue::{Job, JobId, JobQueue};
 use tokio::sync::mpsc;
-use tracing::{info, instrument};
+use tracing::{info, instrument, warn};
 
 use crate::completion::{Completions, JobOutcome};
+use crate::dead_letters::DeadLetter;
 use crate::worker::{Worker, WorkerConfig, WorkerSummary};
 use crate::{StageContext, StageError};
 
@@ -35,13 +36,27 @@ pub struct RunSummary {
     /// phase (e.g. explore after every file of a set is acquired). They
     /// are already on the queue.
     pub deferred: Vec<Job>,
+    /// Jobs dead-lettered without a completion record (a job refused for
+    /// its signature, or whose case no worker could open): counted in
+    /// `failed`, but with no `failed` event in the ledger.
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// Told, every so often while a wait goes on, what it still waits for.
+#[derive(Clone, Copy)]
+pub struct StillWaiting<'a> {
+    /// How often.
+    pub every: Duration,
+    /// Told one line, e.g. "still waiting for 3 jobs: 2 ocr, 1 transcode
+    /// (ocr of scans/page1.png, ...)".
+    pub report: &'a (dyn Fn(&str) + Send + Sync),
 }
 
 /// The jobs of a run seen so far, and which are not yet complete.
 struct Tracker<'a> {
     stages: &'a [&'a str],
     known: HashSet<JobId>,
-    pending: HashSet<JobId>,
+    pending: HashMap<JobId, Job>,
     summary: RunSummary,
 }
 
@@ -49,7 +64,7 @@ impl Tracker<'_> {
     fn track(&mut self, job: Job) {
         if self.known.insert(job.job_id.clone()) {
             if self.stages.contains(&job.stage.as_str()) {
-                self.pending.insert(job.job_id);
+                self.pending.insert(job.job_id.clone(), job);
             } else {
                 self.summary.deferred.push(job);
             }
@@ -58,7 +73,7 @@ impl Tracker<'_> {
 
     /// Looks for the record of `id`, and follows it if there is one.
     async fn check(&mut self, completions: &Completions, id: &JobId) -> Result<(), StageError> {
-        if !self.pending.contains(id) {
+        if !self.pending.contains_key(id) {
             return Ok(());
         }
         let Some(done) = completions.get(id).await? else { return Ok(()) };
@@ -70,6 +85,53 @@ impl Tracker<'_> {
         }
         Ok(())
     }
+
+    /// Counts as failed each pending job with a dead-letter record.
+    async fn check_dead(&mut self, completions: &Completions) -> Result<(), StageError> {
+        for id in completions.dead_ids().await? {
+            let Some(job) = self.pending.get(&id) else { continue };
+            // A completion record may have come first (the worker recorded
+            // the failure, then dead-lettered): it is the one that counts.
+            if completions.get(&id).await?.is_some() {
+                self.check(completions, &id).await?;
+                continue;
+            }
+            let Some(dead) = completions.dead(job).await? else { continue };
+            warn!(job = %id.0, stage = %job.stage, reason = %dead.reason, "a job of the run was dead-lettered");
+            self.pending.remove(&id);
+            self.summary.jobs += 1;
+            self.summary.failed += 1;
+            self.summary.dead_letters.push(dead);
+        }
+        Ok(())
+    }
+
+    /// One line on what is still pending.
+    fn still_waiting(&self) -> String {
+        let mut stages: BTreeMap<&str, usize> = BTreeMap::new();
+        for job in self.pending.values() {
+            *stages.entry(job.stage.as_str()).or_default() += 1;
+        }
+        let counts: Vec<String> = stages.iter().map(|(stage, n)| format!("{n} {stage}")).collect();
+        let mut some: Vec<String> = self.pending.values().map(describe).collect();
+        some.sort();
+        let more = if some.len() > 3 { ", ..." } else { "" };
+        some.truncate(3);
+        format!(
+            "still waiting for {} jobs: {} ({}{more}); `exhibit worker` processes must be running with these stages",
+            self.pending.len(),
+            counts.join(", "),
+            some.join(", ")
+        )
+    }
+}
+
+/// A job in a few words: its stage and what it reads.
+fn describe(job: &Job) -> String {
+    let what = job.input.path().map_or_else(|| job.job_id.0.clone(), str::to_owned);
+    // A path is input: no control characters reach the terminal.
+    let what: String = what.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect();
+    format!("{} of {what}", job.stage)
 }
 
 /// Waits until every job of `stages` reachable from `roots` has a
@@ -82,22 +144,29 @@ pub async fn wait_for_completion(
     stages: &[&str],
     roots: Vec<Job>,
     mut news: mpsc::UnboundedReceiver<JobId>,
+    waiting: Option<StillWaiting<'_>>,
 ) -> Result<RunSummary, StageError> {
     let mut tracker =
-        Tracker { stages, known: HashSet::new(), pending: HashSet::new(), summary: RunSummary::default() };
+        Tracker { stages, known: HashSet::new(), pending: HashMap::new(), summary: RunSummary::default() };
     for job in roots {
         tracker.track(job);
     }
     let mut rescan = true;
+    let mut last_report = Instant::now();
     while !tracker.pending.is_empty() {
         if rescan {
-            let ids: Vec<JobId> = tracker.pending.iter().cloned().collect();
+            let ids: Vec<JobId> = tracker.pending.keys().cloned().collect();
             for id in ids {
                 tracker.check(completions, &id).await?;
             }
+            tracker.check_dead(completions).await?;
             if tracker.pending.is_empty() {
                 break;
             }
+        }
+        if let Some(waiting) = waiting.filter(|w| last_report.elapsed() >= w.every) {
+            (waiting.report)(&tracker.still_waiting());
+            last_report = Instant::now();
         }
         rescan = match tokio::time::timeout(RESCAN, news.recv()).await {
             Ok(Some(id)) => {
@@ -125,18 +194,24 @@ pub async fn run_in_process(
     (roots, queued): (Vec<Job>, bool),
 ) -> Result<RunSummary, StageError> {
     let stages: Vec<&'static str> = config.stages.iter().map(|s| s.name()).collect();
+    if stages.is_empty() {
+        // Nothing to run here: every root is deferred. A worker without
+        // stages has no loops and would end at once, racing the waiter.
+        let (_silent, news) = mpsc::unbounded_channel();
+        return wait_for_completion(&completions, &stages, roots, news, None).await;
+    }
     let (tx, news) = mpsc::unbounded_channel();
     completions.listen(tx);
-    for job in roots.iter().filter(|j| !queued && stages.contains(&j.stage.as_str())) {
-        queue.publish(job.clone()).await.map_err(|e| StageError::transient(format!("job queue failed: {e}")))?;
-    }
+    let to_publish: Vec<Job> =
+        roots.iter().filter(|j| !queued && stages.contains(&j.stage.as_str())).cloned().collect();
+    queue.publish_all(to_publish).await.map_err(|e| StageError::transient(format!("job queue failed: {e}")))?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = Worker::new(ctx, queue, completions.clone());
     let mut running = tokio::spawn(worker.run(config, async move {
         let _either = stopped.await;
     }));
     let waited = tokio::select! {
-        waited = wait_for_completion(&completions, &stages, roots, news) => waited,
+        waited = wait_for_completion(&completions, &stages, roots, news, None) => waited,
         ended = &mut running => return Err(match ended {
             Ok(Err(e)) => e,
             Ok(Ok(_)) => StageError::transient("the worker stopped before the run was complete"),

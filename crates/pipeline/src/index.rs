@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::{ArtefactId, ExhibitRef};
-use exhibit_core::params::{EventParams, IdentifiedParams};
+use exhibit_core::params::{AssembledParams, EventParams, IdentifiedParams};
+use exhibit_core::set_record::SetRecord;
 use exhibit_queue::JobId;
 
 /// Parameter naming the job an event completed.
@@ -46,6 +47,10 @@ pub struct CaseIndex {
     first_recorded: HashMap<ArtefactId, time::OffsetDateTime>,
     /// The OCR switch of each exhibit an item manifest described.
     ocr_settings: HashMap<ExhibitRef, Option<bool>>,
+    /// Jobs that failed (and none has completed since).
+    jobs_failed: HashSet<JobId>,
+    /// Sets recorded by `assembled` events, by the SHA-256 of their record.
+    sets: HashMap<Sha256Digest, SetRecord>,
 }
 
 impl SourceRecord {
@@ -71,14 +76,23 @@ impl CaseIndex {
         if let Some(key) = crate::record_key::record_key(event) {
             self.recorded.insert(key);
         }
-        if event.outcome != Outcome::Ok {
-            return;
-        }
         // Params a newer release wrote, or that do not fit their schema,
         // place nothing this build can use.
         let Ok(params) = event.typed_params() else { return };
+        if event.outcome != Outcome::Ok {
+            if let Some(job) = params.job_id() {
+                self.jobs_failed.insert(JobId(job.to_owned()));
+            }
+            return;
+        }
         if let Some(job) = params.job_id() {
             self.jobs_done.insert(JobId(job.to_owned()));
+        }
+        if let EventParams::Assembled(AssembledParams { set: Some(set), .. }) = &params {
+            // Keyed by what the record hashes to, not by what the event says.
+            if let Ok(sha256) = set.sha256() {
+                self.sets.insert(sha256, set.clone());
+            }
         }
         if let (EventParams::Described(described), Some(exhibit)) = (&params, &event.exhibit) {
             // The latest description counts: a corrected manifest row
@@ -123,6 +137,17 @@ impl CaseIndex {
     /// Whether a job with this ID has completed.
     pub fn job_done(&self, job: &JobId) -> bool {
         self.jobs_done.contains(job)
+    }
+
+    /// Whether a job with this ID failed (a `failed` event names it).
+    pub fn job_failed(&self, job: &JobId) -> bool {
+        self.jobs_failed.contains(job)
+    }
+
+    /// The set whose record has this SHA-256, if an `assembled` event in
+    /// the ledger seen so far holds it.
+    pub fn set(&self, sha256: &Sha256Digest) -> Option<&SetRecord> {
+        self.sets.get(sha256)
     }
 
     /// Whether `action` is recorded as done for `artefact`.

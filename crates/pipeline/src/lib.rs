@@ -11,9 +11,11 @@
 //! twice.
 
 mod artefact_batch;
+pub mod child_process;
 mod completion;
 pub mod content;
 mod context;
+mod dead_letters;
 pub mod derive;
 mod drive;
 mod error;
@@ -22,6 +24,7 @@ mod index;
 mod manifest_io;
 mod progress;
 pub mod record_key;
+pub mod run_owner;
 mod run_progress;
 mod scope;
 mod scratch;
@@ -30,13 +33,14 @@ mod worker;
 pub use artefact_batch::{ArtefactBatch, NotRecorded};
 pub use completion::{Completion, Completions, JobOutcome, RunId};
 pub use context::{StageContext, Tally};
-pub use drive::{RunSummary, run_in_process, wait_for_completion};
+pub use dead_letters::{DeadLetter, RecordedDeadLetters};
+pub use drive::{RunSummary, StillWaiting, run_in_process, wait_for_completion};
 pub use error::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
 pub use group_commit::{Commit, Committed};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
-pub use run_progress::{JobCounts, RunProgress, run_progress};
+pub use run_progress::{DeadJob, JobCounts, RunProgress, run_progress};
 pub use scope::{FixedScope, JobObserver, JobScope, Scopes, Settled};
 pub use scratch::{scratch_dir, scratch_file};
 pub use worker::{Worker, WorkerConfig, WorkerSummary};

@@ -2,7 +2,10 @@
 //! root jobs (`runs/<run>/roots`, written by an ingest that hands its jobs
 //! to other processes), a marker per job a worker has started
 //! (`runs/<run>/started/<job_id>`), and the completion records, whose
-//! follow-ups name the rest of the run's jobs. `exhibit status` reads it.
+//! follow-ups name the rest of the run's jobs; dead-letter records
+//! (`runs/<run>/dead/<job_id>`) of jobs moved aside without one; and the
+//! owner's records (see [`crate::run_owner`]), which say whether a run was
+//! abandoned. `exhibit status` reads it.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -30,8 +33,21 @@ pub struct JobCounts {
     pub running: usize,
     /// Complete, its work recorded.
     pub done: usize,
-    /// Failed for good, with a `failed` event.
+    /// Failed for good, with a `failed` event, or dead-lettered.
     pub failed: usize,
+}
+
+/// A job of a run dead-lettered without a completion record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadJob {
+    /// The job.
+    pub job_id: String,
+    /// Its stage.
+    pub stage: String,
+    /// Its exhibit.
+    pub exhibit: String,
+    /// Why it was dead-lettered.
+    pub reason: String,
 }
 
 /// One run's jobs, by exhibit.
@@ -41,28 +57,62 @@ pub struct RunProgress {
     pub run: String,
     /// Exhibit reference to its jobs.
     pub exhibits: BTreeMap<String, JobCounts>,
+    /// Jobs dead-lettered without a completion record (counted failed).
+    pub dead_letters: Vec<DeadJob>,
+    /// Its ingest stopped before handing its jobs to the workers, and has
+    /// not been heard from since: its queued and running jobs will not
+    /// complete.
+    pub abandoned: bool,
 }
 
 impl RunProgress {
-    /// Whether any job is queued or running.
+    /// Whether any job is queued or running in a run that is not abandoned.
     pub fn outstanding(&self) -> bool {
+        !self.abandoned && self.has_jobs_left()
+    }
+
+    fn has_jobs_left(&self) -> bool {
         self.exhibits.values().any(|c| c.queued + c.running > 0)
     }
 
-    /// Whether any job failed for good.
+    /// Whether any job failed for good, or the run was abandoned.
     pub fn failed(&self) -> bool {
-        self.exhibits.values().any(|c| c.failed > 0)
+        self.abandoned || self.exhibits.values().any(|c| c.failed > 0)
+    }
+}
+
+/// What a listing of a run's records says.
+#[derive(Debug, Default)]
+struct RunKeys {
+    started: HashSet<String>,
+    dead: HashSet<String>,
+    /// The latest heartbeat, in Unix seconds.
+    alive: Option<i64>,
+    handed_off: bool,
+}
+
+impl RunKeys {
+    fn note(&mut self, what: &str) {
+        if let Some(id) = what.strip_prefix("started/") {
+            self.started.insert(id.to_owned());
+        } else if let Some(id) = what.strip_prefix("dead/") {
+            self.dead.insert(id.to_owned());
+        } else if let Some(secs) = what.strip_prefix("alive/").and_then(|s| s.parse::<i64>().ok()) {
+            self.alive = Some(self.alive.map_or(secs, |a| a.max(secs)));
+        } else if what == "handed-off" {
+            self.handed_off = true;
+        }
     }
 }
 
 impl Completions {
-    fn run_key(&self, rest: &str) -> Result<ObjectKey, StageError> {
+    pub(crate) fn run_key(&self, rest: &str) -> Result<ObjectKey, StageError> {
         let base = self.prefix.strip_suffix("jobs/").unwrap_or(&self.prefix);
         ObjectKey::new(format!("{base}{rest}"))
             .ok_or_else(|| StageError::input(format!("{rest:?} cannot name a run record")))
     }
 
-    async fn put_once(&self, key: ObjectKey, bytes: Vec<u8>) -> Result<(), StageError> {
+    pub(crate) async fn put_once(&self, key: ObjectKey, bytes: Vec<u8>) -> Result<(), StageError> {
         match self.store.put_new(&key, Box::new(std::io::Cursor::new(bytes)), HashSelection::SHA256_ONLY).await {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == StoreErrorKind::AlreadyExists => Ok(()),
@@ -80,6 +130,17 @@ impl Completions {
         self.put_once(self.run_key("roots")?, bytes).await
     }
 
+    /// Records jobs its ingest added to the run after its roots (the
+    /// bundle-planning barrier), so `exhibit status` follows them too.
+    /// Create-only: one such record per run.
+    pub async fn put_more_roots(&self, jobs: &[Job]) -> Result<(), StageError> {
+        if self.in_process.is_some() {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(jobs).map_err(|e| StageError::input(e.to_string()))?;
+        self.put_once(self.run_key("roots-more")?, bytes).await
+    }
+
     /// Marks `job` started (create-only, so a redelivery keeps the first
     /// mark). Nothing for records kept in this process.
     pub async fn mark_started(&self, job: &JobId) -> Result<(), StageError> {
@@ -90,7 +151,13 @@ impl Completions {
     }
 
     async fn roots(&self) -> Result<Option<Vec<Job>>, StageError> {
-        let key = self.run_key("roots")?;
+        let Some(mut roots) = self.read_jobs("roots").await? else { return Ok(None) };
+        roots.extend(self.read_jobs("roots-more").await?.unwrap_or_default());
+        Ok(Some(roots))
+    }
+
+    async fn read_jobs(&self, name: &str) -> Result<Option<Vec<Job>>, StageError> {
+        let key = self.run_key(name)?;
         match read_small(self.store.as_ref(), &key, ROOTS_LIMIT).await {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
@@ -106,25 +173,50 @@ impl Completions {
 pub async fn run_progress(store: Arc<dyn ObjectStore>, case: &CaseId) -> Result<Vec<RunProgress>, StageError> {
     let prefix = format!("{}runs/", exhibit_core::layout::case_prefix(case));
     let keys = store.list(&prefix).await.map_err(|e| StageError::from_kind(e.kind().into(), e.to_string()))?;
-    let mut runs: Vec<(RunId, HashSet<String>)> = Vec::new();
+    let mut runs: Vec<(RunId, RunKeys)> = Vec::new();
     for key in &keys {
         let Some(rest) = key.key.as_str().strip_prefix(&prefix) else { continue };
         let Some((run, what)) = rest.split_once('/') else { continue };
         let Some(run) = RunId::parse(run) else { continue };
         if runs.last().is_none_or(|(last, _)| *last != run) {
-            runs.push((run, HashSet::new()));
+            runs.push((run, RunKeys::default()));
         }
-        if let (Some((_, started)), Some(id)) = (runs.last_mut(), what.strip_prefix("started/")) {
-            started.insert(id.to_owned());
+        if let Some((_, seen)) = runs.last_mut() {
+            seen.note(what);
         }
     }
     let mut out = Vec::new();
-    for (run, started) in runs {
+    for (run, seen) in runs {
         let completions = Completions::new(store.clone(), case, run.clone());
         let Some(roots) = completions.roots().await? else { continue };
-        out.push(follow(&completions, run, roots, &started).await?);
+        let mut progress = follow(&completions, run, roots, &seen).await?;
+        progress.abandoned = abandoned(&completions, &progress, &seen).await?;
+        out.push(progress);
     }
     Ok(out)
+}
+
+/// Whether a run with jobs left was abandoned by its owner (see
+/// [`crate::run_owner`]). A run without an owner record (made before
+/// owners were recorded) never is.
+async fn abandoned(completions: &Completions, progress: &RunProgress, seen: &RunKeys) -> Result<bool, StageError> {
+    if seen.handed_off || !progress.has_jobs_left() {
+        return Ok(false);
+    }
+    let Some(owner) = completions.owner().await? else { return Ok(false) };
+    Ok(owner.stale(seen.alive.unwrap_or(owner.started), crate::run_owner::now_secs()))
+}
+
+/// The dead-letter record of `job`, where the listing shows one.
+async fn dead_letter(
+    completions: &Completions,
+    job: &Job,
+    seen: &RunKeys,
+) -> Result<Option<crate::DeadLetter>, StageError> {
+    if !seen.dead.contains(&job.job_id.0) {
+        return Ok(None);
+    }
+    completions.dead(job).await
 }
 
 /// Follows a run from its roots through the completion records.
@@ -132,13 +224,18 @@ async fn follow(
     completions: &Completions,
     run: RunId,
     roots: Vec<Job>,
-    started: &HashSet<String>,
+    seen: &RunKeys,
 ) -> Result<RunProgress, StageError> {
-    let mut progress = RunProgress { run: run.as_str().to_owned(), exhibits: BTreeMap::new() };
-    let mut seen = HashSet::new();
+    let mut progress = RunProgress {
+        run: run.as_str().to_owned(),
+        exhibits: BTreeMap::new(),
+        dead_letters: Vec::new(),
+        abandoned: false,
+    };
+    let mut visited = HashSet::new();
     let mut pending = roots;
     while let Some(job) = pending.pop() {
-        if !seen.insert(job.job_id.clone()) {
+        if !visited.insert(job.job_id.clone()) {
             continue;
         }
         let counts = progress.exhibits.entry(job.exhibit.as_str().to_owned()).or_default();
@@ -150,8 +247,19 @@ async fn follow(
                 }
                 pending.extend(record.follow_ups);
             }
-            None if started.contains(&job.job_id.0) => counts.running += 1,
-            None => counts.queued += 1,
+            None => match dead_letter(completions, &job, seen).await? {
+                Some(dead) => {
+                    counts.failed += 1;
+                    progress.dead_letters.push(DeadJob {
+                        job_id: job.job_id.0.clone(),
+                        stage: job.stage.clone(),
+                        exhibit: job.exhibit.as_str().to_owned(),
+                        reason: dead.reason,
+                    });
+                }
+                None if seen.started.contains(&job.job_id.0) => counts.running += 1,
+                None => counts.queued += 1,
+            },
         }
     }
     Ok(progress)

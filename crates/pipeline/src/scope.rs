@@ -33,6 +33,13 @@ pub trait Scopes: Send + Sync {
     /// without a ledger event, since there is no ledger to write it to; a
     /// transient one is tried again later.
     async fn scope(&self, job: &Job) -> Result<JobScope, StageError>;
+
+    /// Whether this worker may run `job` at all: false for a job of
+    /// another process's run, which goes back to the queue uncounted for
+    /// its own process to take.
+    fn takes(&self, _job: &Job) -> bool {
+        true
+    }
 }
 
 /// One case and one run for every job: `exhibit ingest` in one process.
@@ -42,6 +49,14 @@ pub struct FixedScope(pub JobScope);
 impl Scopes for FixedScope {
     async fn scope(&self, _job: &Job) -> Result<JobScope, StageError> {
         Ok(self.0.clone())
+    }
+
+    /// Only jobs of its own run (or of none, on a queue in this process):
+    /// two ingests sharing a broker both consume the acquire lane, and a
+    /// job recorded complete in the wrong run left its own run waiting for
+    /// good (attacker finding F1).
+    fn takes(&self, job: &Job) -> bool {
+        job.run.as_deref().is_none_or(|run| run == self.0.completions.run().as_str())
     }
 }
 
@@ -57,6 +72,8 @@ pub enum Settled {
     Retried,
     /// Given up: dead-lettered (with a `failed` event where it has a case).
     DeadLettered,
+    /// Another process's job, put back for it uncounted.
+    Released,
 }
 
 impl Settled {
@@ -67,6 +84,7 @@ impl Settled {
             Self::Duplicate => "duplicate",
             Self::Retried => "retried",
             Self::DeadLettered => "dead_lettered",
+            Self::Released => "released",
         }
     }
 }

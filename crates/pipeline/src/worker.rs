@@ -34,6 +34,21 @@ use exhibit_core::params::{EventParams, FailedParams};
 /// worker loop gives up (each waits twice as long as the one before).
 const RECEIVE_RETRIES: u32 = 6;
 
+/// Doublings of the pause after a job whose handling failed outside its
+/// stage (store or broker down): `retry_delay` times 2, 4, ... up to 2^7.
+const HANDLE_BACKOFF_STEPS: u32 = 7;
+
+/// How long a job waiting behind a barrier ([`Job::after`]) stays on the
+/// queue before it is looked at again.
+const BARRIER_RECHECK: Duration = Duration::from_secs(1);
+
+/// Deliveries beyond `max_attempts` that no worker settled (each died
+/// holding the job) before the job is recorded failed unrun. The queue's
+/// own delivery limit ([`JobQueue::delivery_limit`], which dead-letters
+/// without a record) is kept below too, whatever `max_attempts` is: see
+/// [`overdue`].
+const OVERDUE_DELIVERIES: u32 = 3;
+
 /// What a worker runs and how.
 #[derive(Clone)]
 pub struct WorkerConfig {
@@ -109,7 +124,9 @@ impl Worker {
     }
 
     /// Runs until `shutdown` resolves, then lets the jobs in hand finish.
-    /// Fails only when the queue itself fails.
+    /// Fails only when receiving from the queue keeps failing: a job whose
+    /// handling fails outside its stage (the store or the broker down) goes
+    /// back to the queue, and its loop pauses and goes on.
     pub async fn run(
         self,
         config: WorkerConfig,
@@ -160,6 +177,7 @@ impl Loop {
     async fn run(self, mut stop: watch::Receiver<bool>) -> Result<WorkerSummary, StageError> {
         let mut summary = WorkerSummary::default();
         let mut failed_receives = 0;
+        let mut failed_handles = 0;
         loop {
             let received = tokio::select! {
                 biased;
@@ -189,7 +207,29 @@ impl Loop {
             if let Some(observer) = &self.config.observer {
                 observer.started(self.stage.name());
             }
-            let settled = self.handle(&delivery, &mut summary).instrument(span).await?;
+            let settled = match self.handle(&delivery, &mut summary).instrument(span).await {
+                Ok(settled) => {
+                    failed_handles = 0;
+                    settled
+                }
+                Err(error) => {
+                    failed_handles += 1;
+                    let pause = self.config.retry_delay * 2u32.pow(failed_handles.min(HANDLE_BACKOFF_STEPS));
+                    self.give_back(&delivery, &error, pause).await;
+                    summary.retries += 1;
+                    if let Some(observer) = &self.config.observer {
+                        observer.settled(self.stage.name(), Settled::Retried, started.elapsed());
+                    }
+                    summary.deliveries += 1;
+                    // Whatever failed (the store, the broker) is likely to fail
+                    // the next job too: pause rather than spin through them.
+                    tokio::select! {
+                        biased;
+                        _ = stop.wait_for(|stop| *stop) => return Ok(summary),
+                        () = tokio::time::sleep(pause) => continue,
+                    }
+                }
+            };
             summary.deliveries += 1;
             if let Some(observer) = &self.config.observer {
                 observer.settled(self.stage.name(), settled, started.elapsed());
@@ -197,8 +237,33 @@ impl Loop {
         }
     }
 
+    /// Puts back a delivery whose handling failed outside the stage (the
+    /// completion records, the follow-ups, the failure record or the settle
+    /// could not be written): `pause` from now, or, if even that fails,
+    /// when its lease runs out or its connection closes. The job is done
+    /// again; the ledger guard and the completion record make the repeat
+    /// record nothing twice.
+    async fn give_back(&self, delivery: &Delivery, error: &StageError, pause: Duration) {
+        warn!(job = %delivery.job.job_id.0, %error, ?pause, "cannot finish handling the job; it goes back to the queue");
+        // Released, not nacked: the job did not fail, so this does not
+        // count towards its attempts (nor towards the overdue check).
+        match self.worker.queue.release(delivery.tag, pause).await {
+            Ok(()) => {}
+            // Settled already (the failure was the settle itself), or its
+            // lease ran out: the queue has it back.
+            Err(e) if e.kind() == QueueErrorKind::UnknownDelivery => {}
+            Err(e) => warn!(error = %e, "cannot put the job back; the broker delivers it again"),
+        }
+    }
+
     async fn handle(&self, delivery: &Delivery, summary: &mut WorkerSummary) -> Result<Settled, StageError> {
         let (queue, job) = (&self.worker.queue, &delivery.job);
+        if !self.worker.scopes.takes(job) {
+            // Another process's job: back to the queue for its owner, at
+            // once the first time, then a little later (no spin).
+            let delay = if delivery.delivery_count > 1 { self.config.retry_delay } else { Duration::ZERO };
+            return settled(queue.release(delivery.tag, delay).await).map(|()| Settled::Released);
+        }
         let scope = match self.worker.scopes.scope(job).await {
             Ok(scope) => scope,
             Err(error) => return self.unscoped(delivery, &error, summary).await,
@@ -207,6 +272,20 @@ impl Loop {
             self.publish_all(&done.follow_ups).await?;
             summary.duplicates += 1;
             return settled(queue.ack(delivery.tag).await).map(|()| Settled::Duplicate);
+        }
+        if let Some(waiting) = scope.completions.first_incomplete(&job.after).await? {
+            // A barrier not yet passed: back to the queue, uncounted.
+            tracing::debug!(waiting = %waiting.0, "waits for another job of its run");
+            return settled(queue.release(delivery.tag, BARRIER_RECHECK).await).map(|()| Settled::Released);
+        }
+        if overdue(delivery, self.config.max_attempts, self.worker.queue.delivery_limit()) {
+            // Its workers keep dying on it (the broker would soon dead-letter
+            // it unrecorded): record the failure now, where a waiter sees it.
+            let error = StageError::input(format!(
+                "delivered {} times without being settled: each worker that took it stopped (killed, or out of memory)",
+                delivery.delivery_count
+            ));
+            return self.give_up(&scope, delivery, &error, summary).await;
         }
         if let Err(e) = scope.completions.mark_started(&job.job_id).await {
             // Only `exhibit status` reads the mark: it shows the job queued.
@@ -222,14 +301,27 @@ impl Loop {
             let delay = self.config.retry_delay * delivery.delivery_count;
             return settled(queue.nack(delivery.tag, delay).await).map(|()| Settled::Retried);
         }
-        if let Err(e) = record_failure(&scope.ctx, self.stage.name(), job, &error, &scope.completions).await {
-            // Not even the failure is recorded: leave it for another try.
-            warn!(error = %e, "cannot record the failure; trying again later");
-            return settled(queue.nack(delivery.tag, self.config.retry_delay).await).map(|()| Settled::Retried);
+        self.give_up(&scope, delivery, &error, summary).await
+    }
+
+    /// Records a job's failure for good (a `failed` event and a failed
+    /// completion record), then dead-letters it.
+    async fn give_up(
+        &self,
+        scope: &JobScope,
+        delivery: &Delivery,
+        error: &StageError,
+        summary: &mut WorkerSummary,
+    ) -> Result<Settled, StageError> {
+        let job = &delivery.job;
+        if let Err(e) = record_failure(&scope.ctx, self.stage.name(), job, error, &scope.completions).await {
+            // Not even the failure is recorded: the job goes back, and the
+            // loop pauses (the store is likely down).
+            return Err(StageError::transient(format!("cannot record the failure ({error}): {e}")));
         }
         summary.dead_lettered += 1;
         scope.completions.put(&completion(job, JobOutcome::Failed, Vec::new())).await?;
-        settled(queue.dead_letter(delivery.tag, &error.message).await).map(|()| Settled::DeadLettered)
+        settled(self.worker.queue.dead_letter(delivery.tag, &error.message).await).map(|()| Settled::DeadLettered)
     }
 
     /// A job whose case or run cannot be opened has no ledger to record a
@@ -286,10 +378,7 @@ impl Loop {
     }
 
     async fn publish_all(&self, jobs: &[Job]) -> Result<(), StageError> {
-        for job in jobs {
-            self.worker.queue.publish(job.clone()).await.map_err(queue_error)?;
-        }
-        Ok(())
+        self.worker.queue.publish_all(jobs.to_vec()).await.map_err(queue_error)
     }
 }
 
@@ -308,8 +397,9 @@ fn completion(job: &Job, outcome: JobOutcome, follow_ups: Vec<Job>) -> Completio
 }
 
 /// A settle that names a delivery the queue no longer holds lost its lease
-/// to a redelivery; that one will find the work recorded. Anything else is
-/// a broken queue.
+/// to a redelivery; that one will find the work recorded. Any other error
+/// (a dropped connection) is returned: the loop gives the job back and
+/// pauses.
 fn settled(result: Result<(), QueueError>) -> Result<(), StageError> {
     match result {
         Err(e) if e.kind() == QueueErrorKind::UnknownDelivery => {
@@ -360,4 +450,40 @@ fn describe(job: &Job) -> String {
 
 fn queue_error(e: QueueError) -> StageError {
     StageError::transient(format!("job queue failed: {e}"))
+}
+
+/// Whether `delivery` is to be recorded failed unrun, its workers having
+/// died on it: delivered `max_attempts` + [`OVERDUE_DELIVERIES`] times,
+/// or within one unsettled return of the queue's delivery limit (RabbitMQ
+/// hands a copy out with up to `limit` returns, then moves it aside with
+/// no `failed` event for a waiter to find; with `[ingest] max_attempts`
+/// of 8 or more the first test alone came too late for its limit of 10).
+/// The margin of one is for a worker that dies while it records; a limit
+/// of 1 leaves none.
+fn overdue(delivery: &Delivery, max_attempts: u32, limit: Option<u32>) -> bool {
+    delivery.delivery_count > max_attempts.saturating_add(OVERDUE_DELIVERIES)
+        || limit.is_some_and(|limit| delivery.returned >= limit.saturating_sub(1).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use exhibit_queue::DeliveryTag;
+    use exhibit_queue::conformance::sample_job;
+
+    use super::*;
+
+    fn delivery(delivery_count: u32, returned: u32) -> Delivery {
+        Delivery { job: sample_job("ocr", 1), tag: DeliveryTag(1), delivery_count, returned }
+    }
+
+    #[test]
+    fn overdue_before_max_attempts_plus_three_or_one_return_short_of_the_limit() {
+        assert!(!overdue(&delivery(6, 5), 3, None));
+        assert!(overdue(&delivery(7, 6), 3, None), "max_attempts + 3");
+        assert!(!overdue(&delivery(9, 8), 8, Some(10)));
+        assert!(overdue(&delivery(10, 9), 8, Some(10)), "the broker allows one more return");
+        assert!(!overdue(&delivery(10, 0), 20, Some(10)), "retries republish: a new copy, no returns");
+        assert!(!overdue(&delivery(1, 0), 3, Some(1)), "a limit of 1 still lets the first delivery run");
+        assert!(overdue(&delivery(2, 1), 3, Some(1)));
+    }
 }

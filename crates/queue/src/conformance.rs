@@ -44,6 +44,7 @@ pub fn sample_job(stage: &str, n: u32) -> Job {
         path_hex: path.bytes().map(|b| format!("{b:02x}")).collect(),
         path,
         found_beside: None,
+        in_set: false,
     }));
     Job {
         job_id: JobId::derive(stage, input.to_value().to_string().as_bytes(), "policy-1"),
@@ -53,6 +54,8 @@ pub fn sample_job(stage: &str, n: u32) -> Job {
         input,
         attempt: 0,
         run: None,
+        signature: None,
+        after: Vec::new(),
     }
 }
 
@@ -63,9 +66,12 @@ async fn publish(queue: &dyn JobQueue, job: Job) {
     within(&what, queue.publish(job)).await.unwrap_or_else(|e| panic!("{what}: {e}"));
 }
 
+/// The next delivery, its publisher's signature set aside (a signing
+/// queue adds one; the job is otherwise as published).
 async fn receive(queue: &dyn JobQueue, stage: &str, lease: Duration) -> Delivery {
     let what = format!("receiving on {stage}");
-    within(&what, queue.receive(stage, lease)).await.unwrap_or_else(|e| panic!("{what}: {e}"))
+    let delivery = within(&what, queue.receive(stage, lease)).await.unwrap_or_else(|e| panic!("{what}: {e}"));
+    Delivery { job: Job { signature: None, ..delivery.job }, ..delivery }
 }
 
 /// Publishes a sentinel and checks that it is the next delivery of `stage`.
@@ -136,6 +142,22 @@ pub async fn nack_redelivers(queue: Arc<dyn JobQueue>) {
     let stale = queue.ack(first.tag).await.expect_err("the first delivery's tag is spent");
     assert_eq!(stale.kind(), QueueErrorKind::UnknownDelivery);
     queue.ack(again.tag).await.expect("ack");
+}
+
+/// A released job (one this consumer may not run: another run's) comes
+/// back uncounted, however often it is released.
+pub async fn release_does_not_count(queue: Arc<dyn JobQueue>) {
+    publish(&*queue, sample_job("acquire", 1)).await;
+    for _ in 0..3 {
+        let delivery = receive(&*queue, "acquire", LONG).await;
+        assert_eq!(delivery.delivery_count, 1, "a released job is not counted as tried");
+        queue.release(delivery.tag, Duration::ZERO).await.expect("release");
+    }
+    let last = receive(&*queue, "acquire", LONG).await;
+    queue.nack(last.tag, Duration::ZERO).await.expect("nack");
+    let counted = receive(&*queue, "acquire", LONG).await;
+    assert_eq!(counted.delivery_count, 2, "a nack after releases counts once");
+    queue.ack(counted.tag).await.expect("ack");
 }
 
 /// A delayed nack holds the job back: later jobs overtake it, and it comes
@@ -229,6 +251,28 @@ pub async fn concurrent_consumers_share_work(queue: Arc<dyn JobQueue>) {
     assert_eq!(distinct, expected, "every job is delivered exactly once");
 }
 
+/// `publish_all` queues every job of a batch spread over several lanes
+/// exactly once, each on its own lane.
+pub async fn publish_all_queues_every_job_once(queue: Arc<dyn JobQueue>) {
+    const PER_LANE: u32 = 150;
+    let lanes = ["hash", "explore"];
+    let jobs: Vec<Job> = (0..PER_LANE).flat_map(|n| lanes.map(|lane| sample_job(lane, n))).collect();
+    within("publishing a batch", queue.publish_all(jobs)).await.unwrap_or_else(|e| panic!("publish_all: {e}"));
+    for lane in lanes {
+        let mut seen = BTreeSet::new();
+        for _ in 0..PER_LANE {
+            let delivery = receive(&*queue, lane, LONG).await;
+            assert_eq!(delivery.job.stage, lane, "a batch's job arrives on its own lane");
+            assert!(seen.insert(delivery.job.job_id.clone()), "a batch's job was delivered twice");
+            queue.ack(delivery.tag).await.expect("ack");
+        }
+        let expected: BTreeSet<_> = (0..PER_LANE).map(|n| sample_job(lane, n).job_id).collect();
+        assert_eq!(seen, expected, "every job of the batch is delivered");
+        next_is_sentinel(&*queue, lane, "nothing of the batch is left or doubled").await;
+    }
+    within("publishing an empty batch", queue.publish_all(Vec::new())).await.expect("an empty batch is fine");
+}
+
 /// A job survives JSON unchanged, on its own and through the queue.
 pub async fn job_json_round_trips(queue: Arc<dyn JobQueue>) {
     let mut job = sample_job("extract", 7);
@@ -260,10 +304,12 @@ where
     lanes_are_independent(factory().await).await;
     ack_removes(factory().await).await;
     nack_redelivers(factory().await).await;
+    release_does_not_count(factory().await).await;
     nack_delay_holds_back(factory().await).await;
     expired_lease_redelivers(factory().await).await;
     extend_keeps_the_lease(factory().await).await;
     dead_letter_removes(factory().await).await;
     concurrent_consumers_share_work(factory().await).await;
+    publish_all_queues_every_job_once(factory().await).await;
     job_json_round_trips(factory().await).await;
 }

@@ -57,6 +57,14 @@ pub enum QueueError {
         /// The longest allowed.
         limit: std::time::Duration,
     },
+    /// A job could not be signed before it was published.
+    #[error("cannot sign job {job}: {reason}")]
+    Sign {
+        /// The job's ID.
+        job: String,
+        /// Why.
+        reason: String,
+    },
     /// The broker or its connection failed.
     #[error("job queue I/O failed: {context}: {source}")]
     Io {
@@ -93,7 +101,7 @@ impl QueueError {
             Self::UnknownDelivery { .. } => QueueErrorKind::UnknownDelivery,
             Self::Unsupported { .. } => QueueErrorKind::Unsupported,
             Self::Io { .. } => QueueErrorKind::Io,
-            Self::LeaseTooLong { .. } => QueueErrorKind::Invalid,
+            Self::LeaseTooLong { .. } | Self::Sign { .. } => QueueErrorKind::Invalid,
         }
     }
 

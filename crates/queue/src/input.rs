@@ -41,6 +41,13 @@ pub enum StageInput {
     Ocr(DeriveInput),
     /// Join the searchable PDFs of a folder's pages into one PDF/A.
     OcrBundle(BundleInput),
+    /// Plan the exhibit's bundles from the ledger, once its page files'
+    /// OCR jobs are complete (a barrier job on the `ocr-bundle` lane: see
+    /// `Job::after`), and queue one [`StageInput::OcrBundle`] job each.
+    OcrBundlePlan(BundlePlanInput),
+    /// Record a set (E01 segments, a cue sheet and its files) once every
+    /// member is acquired, and queue its explore job.
+    Assemble(SetInput),
 }
 
 /// An acquire job's source: the path's raw bytes, hex, and their display.
@@ -53,6 +60,36 @@ pub struct SourceInput {
     /// The operator-named file it was found beside, when it was not named.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_beside: Option<String>,
+    /// A member of a set planning found: explored only through the set's
+    /// record, never on its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_set: bool,
+}
+
+/// An assemble job's set, as planned: its kind and its members' sources,
+/// head first, in set order. The members are found among the exhibit's
+/// recorded acquisitions by these paths, never on the file system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetInput {
+    /// Display path of the head (the `.E01`, the `.cue`), for messages.
+    pub path: String,
+    /// Which kind of set.
+    pub set: exhibit_core::set_record::SetKind,
+    /// Every member planned, head first.
+    pub members: Vec<SetSource>,
+}
+
+/// One planned member of a set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetSource {
+    /// What it is to the set.
+    pub role: exhibit_core::set_record::SetRole,
+    /// Its place in the set (segment number; 0 for a sheet, 1.. its files).
+    pub order: u32,
+    /// Display path, for messages.
+    pub path: String,
+    /// The path's raw bytes, hex, as its acquire job names it.
+    pub path_hex: String,
 }
 
 /// A stored artefact, by ID and hash.
@@ -66,6 +103,10 @@ pub struct ArtefactInput {
     pub sha256: Sha256Digest,
     /// Its size.
     pub size: u64,
+    /// A member of a set: identify queues no explore job for it; the set's
+    /// assemble job does, once every member is acquired.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_set: bool,
 }
 
 /// An explore job's medium.
@@ -84,6 +125,11 @@ pub struct ExploreInput {
     /// Unreadable image ranges `[offset, len]` that were zero-filled.
     #[serde(default)]
     pub bad_ranges: Vec<[u64; 2]>,
+    /// For a set (E01 segments, a cue sheet and its files): the SHA-256 of
+    /// its record, which an `assembled` event in the ledger holds; explore
+    /// opens the members it lists, by hash. `artefact` is then the head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<Sha256Digest>,
 }
 
 /// The input of a derivation job: one stored artefact.
@@ -134,6 +180,8 @@ impl StageInput {
             Self::Transcode(_) => "transcode",
             Self::Ocr(_) => "ocr",
             Self::OcrBundle(_) => "ocr-bundle",
+            Self::OcrBundlePlan(_) => "ocr-bundle-plan",
+            Self::Assemble(_) => "assemble",
         }
     }
 
@@ -145,6 +193,8 @@ impl StageInput {
             Self::Explore(e) => &e.path,
             Self::Transcode(d) | Self::Ocr(d) => &d.path,
             Self::OcrBundle(b) => &b.folder,
+            Self::OcrBundlePlan(p) => &p.folders,
+            Self::Assemble(s) => &s.path,
         }
     }
 
@@ -155,7 +205,7 @@ impl StageInput {
             Self::Identify(a) => Some(a.size),
             Self::Explore(e) => Some(e.size),
             Self::Transcode(d) | Self::Ocr(d) => Some(d.size),
-            Self::OcrBundle(_) => None,
+            Self::OcrBundle(_) | Self::OcrBundlePlan(_) | Self::Assemble(_) => None,
         }
     }
 }
@@ -187,6 +237,16 @@ pub struct MissingPage {
     pub path: String,
     /// Why it has no searchable PDF.
     pub why: String,
+}
+
+/// The input of a bundle-planning job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundlePlanInput {
+    /// The folders that may be bundles, for messages (`scans/, letters/`).
+    pub folders: String,
+    /// The page count the operator gave (`--pages`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_pages: Option<u32>,
 }
 
 /// The input of a bundle job.

@@ -43,4 +43,13 @@ pub struct Job {
     /// stamps a job's follow-ups with the job's run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
+    /// Who published it (see [`crate::signed`]): set by a
+    /// [`crate::SignedQueue`] as it publishes, checked as it receives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::signed::JobSignature>,
+    /// Jobs of the same run that must be complete (done, failed or
+    /// dead-lettered) before this one runs: a barrier. A worker that
+    /// receives it earlier puts it back, uncounted, for a little while.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<JobId>,
 }

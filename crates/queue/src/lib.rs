@@ -24,6 +24,7 @@ mod error;
 pub mod input;
 mod job;
 mod memory;
+pub mod signed;
 
 pub mod conformance;
 
@@ -39,6 +40,7 @@ pub use error::{QueueError, QueueErrorKind};
 pub use input::{JobInput, JobInputError, StageInput};
 pub use job::{Job, JobId};
 pub use memory::{DeadLetter, MemoryQueue};
+pub use signed::{JobKeys, JobSignature, SignedQueue};
 
 /// Identifies one delivery of a job, for settling it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,6 +55,11 @@ pub struct Delivery {
     pub tag: DeliveryTag,
     /// 1 for the first delivery, more after redeliveries.
     pub delivery_count: u32,
+    /// Times this copy of the job was handed out before and came back
+    /// unsettled (its holder died, or its channel closed): what a broker's
+    /// delivery limit ([`JobQueue::delivery_limit`]) counts. 0 where the
+    /// queue has no such limit.
+    pub returned: u32,
 }
 
 /// A queue of jobs, one lane per stage, delivering at least once.
@@ -60,6 +67,18 @@ pub struct Delivery {
 pub trait JobQueue: Send + Sync + Debug {
     /// Queues a job on its stage's lane. Returns once the queue has it.
     async fn publish(&self, job: Job) -> Result<(), QueueError>;
+
+    /// Queues every job of `jobs`, in no promised order, and returns once
+    /// the queue has them all. A broker overlaps their confirms (one disk
+    /// flush can cover many); by default they are published one by one. On
+    /// an error some of them may be queued already, which at-least-once
+    /// delivery allows.
+    async fn publish_all(&self, jobs: Vec<Job>) -> Result<(), QueueError> {
+        for job in jobs {
+            self.publish(job).await?;
+        }
+        Ok(())
+    }
 
     /// Waits for the next due job of `stage` and leases it for `lease`.
     /// Unless settled or extended in time, it is delivered again after.
@@ -70,6 +89,13 @@ pub trait JobQueue: Send + Sync + Debug {
 
     /// The job was not done; it is delivered again once `delay` has passed.
     async fn nack(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError>;
+
+    /// The job was not tried here (it belongs to another process's run):
+    /// it is delivered again once `delay` has passed, and this delivery
+    /// does not count towards its attempts.
+    async fn release(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError> {
+        self.nack(tag, delay).await
+    }
 
     /// The job is still being worked on: its lease now ends `lease` from now.
     async fn extend(&self, tag: DeliveryTag, lease: Duration) -> Result<(), QueueError>;
@@ -82,6 +108,15 @@ pub trait JobQueue: Send + Sync + Debug {
     /// (for metrics); `None` where it cannot.
     async fn depth(&self, _stage: &str) -> Result<Option<u64>, QueueError> {
         Ok(None)
+    }
+
+    /// How many unsettled returns of one copy of a job
+    /// ([`Delivery::returned`]) the backend allows before it moves the job
+    /// aside by itself, where no worker records why (a broker's delivery
+    /// limit): a worker must record the job failed first. `None` where the
+    /// queue never does.
+    fn delivery_limit(&self) -> Option<u32> {
+        None
     }
 
     /// Whether workers in other processes take jobs off this queue (a

@@ -118,7 +118,7 @@ impl State {
         self.next_tag += 1;
         let tag = DeliveryTag(self.next_tag);
         let deliveries = waiting.deliveries + 1;
-        let delivery = Delivery { job: waiting.job.clone(), tag, delivery_count: deliveries };
+        let delivery = Delivery { job: waiting.job.clone(), tag, delivery_count: deliveries, returned: 0 };
         self.leased.insert(tag.0, Leased { job: waiting.job, deliveries, until: now + lease });
         Ok(delivery)
     }
@@ -159,6 +159,14 @@ impl JobQueue for MemoryQueue {
             let due = Some(Instant::now() + delay);
             let lane = state.lanes.entry(l.job.stage.clone()).or_default();
             lane.push_back(Waiting { job: l.job, deliveries: l.deliveries, due });
+        })
+    }
+
+    async fn release(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError> {
+        self.settle(tag, |state, l| {
+            let due = Some(Instant::now() + delay);
+            let lane = state.lanes.entry(l.job.stage.clone()).or_default();
+            lane.push_back(Waiting { job: l.job, deliveries: l.deliveries.saturating_sub(1), due });
         })
     }
 

@@ -25,6 +25,10 @@ pub enum StoreErrorKind {
     TooLarge,
     /// The store URI names a backend this build does not have.
     Unsupported,
+    /// The server refused the credentials or the request (HTTP 401/403),
+    /// or the bucket does not exist: a person must fix the configuration;
+    /// retrying cannot help.
+    Denied,
 }
 
 impl StoreErrorKind {
@@ -35,7 +39,7 @@ impl StoreErrorKind {
             Self::AlreadyExists => ErrorKind::Conflict,
             Self::Corrupt => ErrorKind::Corrupt,
             Self::Io => ErrorKind::Io,
-            Self::Invalid | Self::TooLarge | Self::Unsupported => ErrorKind::Invalid,
+            Self::Invalid | Self::TooLarge | Self::Unsupported | Self::Denied => ErrorKind::Invalid,
         }
     }
 }
@@ -81,6 +85,40 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+    /// The object store could not be reached (connection refused or cut,
+    /// a timeout) even after the client's retries. Transient: the run can
+    /// be retried once the server is back.
+    #[error(
+        "cannot reach the object store while {action} {target}: {detail}; check that the server is up and that the endpoint (AWS_ENDPOINT_URL or [store] endpoint) is right, then retry (exhibit kept retrying for about a minute)"
+    )]
+    Unreachable {
+        /// What the store was doing, e.g. "writing".
+        action: &'static str,
+        /// The key.
+        target: String,
+        /// The client's error chain.
+        detail: String,
+    },
+    /// See [`StoreErrorKind::Denied`]: 401 or 403.
+    #[error(
+        "the object store refused {action} {target}: {detail}; check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and the bucket's policy"
+    )]
+    Denied {
+        /// What the store was doing.
+        action: &'static str,
+        /// The key.
+        target: String,
+        /// The server's status, code and message.
+        detail: String,
+    },
+    /// See [`StoreErrorKind::Denied`]: the bucket is not there.
+    #[error(
+        "the bucket of {target} does not exist on this object store; create it (for example `aws s3 mb s3://BUCKET`, with Object Lock where the store needs WORM) or fix the bucket in --store / [store] uri"
+    )]
+    NoBucket {
+        /// The key whose bucket is missing.
+        target: String,
+    },
     /// A background task panicked or was cancelled.
     #[error("a background store task failed: {source}; this is a bug in exhibit, please report it with the log")]
     Task {
@@ -110,6 +148,16 @@ pub enum StoreError {
         /// The caller's limit.
         limit: u64,
     },
+    /// The server does not enforce create-only writes, so a ledger there
+    /// could be overwritten silently. Not transient: a person must change
+    /// the store.
+    #[error(
+        "the store {uri} accepted a second create of one key (its server ignores If-None-Match: *), so it would silently overwrite ledger entries; exhibit refuses to write a ledger there. Use a server that enforces conditional writes (AWS S3, MinIO, moto, s3s-fs)"
+    )]
+    NotCreateOnly {
+        /// The store.
+        uri: String,
+    },
     /// A command that only reads found no store folder.
     #[error("no store at {path}: nothing was ever ingested there; check --store, $EXHIBIT_DATA or [store] uri")]
     NoStore {
@@ -135,10 +183,11 @@ impl StoreError {
             Self::NotFound { .. } | Self::NoStore { .. } => StoreErrorKind::NotFound,
             Self::AlreadyExists { .. } => StoreErrorKind::AlreadyExists,
             Self::Corrupt { .. } => StoreErrorKind::Corrupt,
-            Self::Io { .. } | Self::Task { .. } => StoreErrorKind::Io,
+            Self::Io { .. } | Self::Task { .. } | Self::Unreachable { .. } => StoreErrorKind::Io,
+            Self::Denied { .. } | Self::NoBucket { .. } => StoreErrorKind::Denied,
             Self::Invalid { .. } => StoreErrorKind::Invalid,
             Self::TooLarge { .. } => StoreErrorKind::TooLarge,
-            Self::Unsupported { .. } => StoreErrorKind::Unsupported,
+            Self::Unsupported { .. } | Self::NotCreateOnly { .. } => StoreErrorKind::Unsupported,
         }
     }
 

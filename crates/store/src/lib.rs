@@ -73,6 +73,14 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// The URI this store was opened from.
     fn uri(&self) -> String;
 
+    /// Checks that this store enforces create-only writes, so that a ledger
+    /// kept there cannot be overwritten silently; fails with
+    /// [`StoreError::NotCreateOnly`] if it does not. Writers call it before
+    /// their first write, so nothing is stored where no ledger can be kept.
+    async fn check_create_only(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Stores `body` under `key`, which must not exist yet. Of several
     /// concurrent writers to one key exactly one wins; the others get
     /// [`StoreErrorKind::AlreadyExists`]. The object is durable on return.
@@ -106,6 +114,15 @@ pub trait ObjectStore: Send + Sync + Debug {
         _key: &ObjectKey,
     ) -> Result<Option<std::sync::Arc<dyn exhibit_core::ReadAt>>, StoreError> {
         Ok(None)
+    }
+
+    /// A handle on this same store that a reader may keep beyond the
+    /// borrow (ranged reads run on blocking threads), or `None` (the
+    /// default) when the store cannot give one. Callers that hold the store
+    /// by reference (`verify`, `audit`) read a view's image through it where
+    /// the store has no positional reader of its own (S3).
+    fn to_shared(&self) -> Option<Arc<dyn ObjectStore>> {
+        None
     }
 
     /// Size of an object, or [`StoreErrorKind::NotFound`].

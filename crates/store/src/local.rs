@@ -73,6 +73,11 @@ impl LocalStore {
             return Ok(area.clone());
         }
         let parent = self.root.join(TMP_DIR);
+        // A store opened as existing (or copied by a tool that drops empty
+        // folders) may have none yet; the first write makes it.
+        Access::owner_only()
+            .create_root(&parent)
+            .map_err(|e| StoreError::io_at("creating", parent.display().to_string(), e))?;
         refuse_symlinked_folder(&parent)?;
         match remove_stale(&parent) {
             Ok(0) => {}

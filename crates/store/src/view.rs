@@ -32,18 +32,34 @@ pub async fn open_content(
     manifest: &ArtefactManifest,
     expect: Sha256Digest,
 ) -> Result<VerifyingReader, StoreError> {
-    Resolver { store: store.as_ref(), shared: Some(store) }.content(case, manifest, expect).await
+    Resolver { store: store.as_ref(), shared: Some(store), in_place: false }.content(case, manifest, expect).await
 }
 
-/// [`open_content`] for a caller that holds the store by reference: bases
-/// must then be readable in place ([`ObjectStore::open_positional`]).
+/// [`open_content`] for handing content out (`get`, `export`): a base is
+/// read in place where the store has local files, else by ranged reads
+/// (S3), at constant memory either way. Unlike [`open_content`], a base is
+/// not hash-checked as a whole when it happens to be read whole: only the
+/// view's own bytes must match, so the views an image cut short still
+/// holds are served.
+pub async fn open_content_in_place(
+    store: &Arc<dyn ObjectStore>,
+    case: &CaseId,
+    manifest: &ArtefactManifest,
+    expect: Sha256Digest,
+) -> Result<VerifyingReader, StoreError> {
+    Resolver { store: store.as_ref(), shared: Some(store), in_place: true }.content(case, manifest, expect).await
+}
+
+/// [`open_content_in_place`] for a caller that holds the store by
+/// reference (`verify`, `audit`): bases are read in place, else by ranged
+/// reads through [`ObjectStore::to_shared`].
 pub async fn open_content_in(
     store: &dyn ObjectStore,
     case: &CaseId,
     manifest: &ArtefactManifest,
     expect: Sha256Digest,
 ) -> Result<VerifyingReader, StoreError> {
-    Resolver { store, shared: None }.content(case, manifest, expect).await
+    Resolver { store, shared: None, in_place: true }.content(case, manifest, expect).await
 }
 
 /// Opens objects and the bases of views.
@@ -52,6 +68,9 @@ struct Resolver<'a> {
     store: &'a dyn ObjectStore,
     /// The store as shared, for ranged reads where it has no local files.
     shared: Option<&'a Arc<dyn ObjectStore>>,
+    /// Bases read in place where the store can, and not checked as whole
+    /// objects (see [`open_content_in_place`]).
+    in_place: bool,
 }
 
 impl Resolver<'_> {
@@ -75,12 +94,16 @@ impl Resolver<'_> {
     }
 
     async fn object(self, key: &ObjectKey) -> Result<Arc<dyn ReadAt>, StoreError> {
-        match self.shared {
-            Some(shared) => open_read_at(shared, key).await,
-            None => self.store.open_positional(key).await?.ok_or_else(|| {
-                StoreError::invalid("store", &self.store.uri(), "this check needs a store with local files")
-            }),
+        if let Some(shared) = self.shared.filter(|_| !self.in_place) {
+            return open_read_at(shared, key).await;
         }
+        if let Some(at) = self.store.open_positional(key).await? {
+            return Ok(at);
+        }
+        let Some(shared) = self.shared.cloned().or_else(|| self.store.to_shared()) else {
+            return Err(StoreError::invalid("store", &self.store.uri(), "this check needs a store with local files"));
+        };
+        Ok(crate::open_object_at(&shared, key, None, crate::CacheConfig::DEFAULT).await?)
     }
 }
 
@@ -95,7 +118,7 @@ pub async fn open_content_at(
     match &manifest.view {
         None => open_read_at(store, &object_key(case, &manifest.digests.sha256)).await,
         Some(view) => {
-            let resolver = Resolver { store: store.as_ref(), shared: Some(store) };
+            let resolver = Resolver { store: store.as_ref(), shared: Some(store), in_place: false };
             open_view_at(resolver, case, &manifest.id, view, manifest.size, 0).await
         }
     }

@@ -14,34 +14,17 @@ use exhibit_media::sources::{MAX_CUE_BYTES, open_ewf, segment_path};
 
 use crate::plan::{PlanError, path_from_bytes};
 
-/// Which kind of set a named file heads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SetKind {
-    /// An EWF (E01) segment set.
-    Ewf,
-    /// A cue sheet and its binary files.
-    CueSheet,
-}
+pub use exhibit_core::set_record::SetKind;
 
-impl SetKind {
-    /// The set a file heads, by its extension: `.E01` (any case) or `.cue`.
-    pub fn of(path: &Path) -> Option<Self> {
-        let ext = path.extension()?;
-        if ext.eq_ignore_ascii_case("e01") {
-            Some(Self::Ewf)
-        } else if ext.eq_ignore_ascii_case("cue") {
-            Some(Self::CueSheet)
-        } else {
-            None
-        }
-    }
-
-    /// Its name in messages and events.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ewf => "EWF segment set",
-            Self::CueSheet => "cue sheet",
-        }
+/// The set a file heads, by its extension: `.E01` (any case) or `.cue`.
+pub fn set_kind_of(path: &Path) -> Option<SetKind> {
+    let ext = path.extension()?;
+    if ext.eq_ignore_ascii_case("e01") {
+        Some(SetKind::Ewf)
+    } else if ext.eq_ignore_ascii_case("cue") {
+        Some(SetKind::CueSheet)
+    } else {
+        None
     }
 }
 
@@ -160,10 +143,10 @@ mod tests {
 
     #[test]
     fn set_heads_are_known_by_extension() {
-        assert_eq!(SetKind::of(Path::new("a/x.E01")), Some(SetKind::Ewf));
-        assert_eq!(SetKind::of(Path::new("x.e01")), Some(SetKind::Ewf));
-        assert_eq!(SetKind::of(Path::new("x.E02")), None);
-        assert_eq!(SetKind::of(Path::new("disc.CUE")), Some(SetKind::CueSheet));
+        assert_eq!(set_kind_of(Path::new("a/x.E01")), Some(SetKind::Ewf));
+        assert_eq!(set_kind_of(Path::new("x.e01")), Some(SetKind::Ewf));
+        assert_eq!(set_kind_of(Path::new("x.E02")), None);
+        assert_eq!(set_kind_of(Path::new("disc.CUE")), Some(SetKind::CueSheet));
     }
 
     fn ewf_fixture(name: &str) -> Vec<u8> {

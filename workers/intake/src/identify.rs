@@ -43,9 +43,12 @@ pub(crate) fn identify_job(acquire: &Job, facts: &AcquiredFacts) -> Job {
             artefact: facts.artefact.clone(),
             sha256: facts.digests.sha256,
             size: facts.size,
+            in_set: matches!(acquire.input.for_stage(ACQUIRE), Ok(StageInput::Acquire(s)) if s.in_set),
         })),
         attempt: 0,
         run: None,
+        signature: None,
+        after: Vec::new(),
     }
 }
 
@@ -71,9 +74,9 @@ impl Stage for IdentifyStage {
 
     #[instrument(name = "identify", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
-        let facts = acquired_facts(ctx, job).await?;
+        let (facts, in_set) = acquired_facts(ctx, job).await?;
         if ctx.index().has_action(&facts.artefact, Action::Identified) {
-            return Ok(explore_if_pending(ctx, job, &facts).into_iter().collect());
+            return Ok(explore_if_pending(ctx, job, &facts, in_set).into_iter().collect());
         }
         let (media_type, medium) = if facts.flags.iter().any(|f| f == FLAG_SYMLINK) {
             (
@@ -119,7 +122,9 @@ impl Stage for IdentifyStage {
             ctx.record(event).await?;
         }
         if medium.is_some() {
-            return Ok(vec![explore_job(job, &explore_input(&facts))]);
+            // A set's members are explored through its record, once all
+            // are acquired (the assemble stage queues that job).
+            return Ok(if in_set { Vec::new() } else { vec![explore_job(job, &explore_input(&facts))] });
         }
         Ok(derive_job(job, &derive_input(&facts, &manifest.media_type.mime), &ctx.derive_policies)
             .into_iter()
@@ -129,8 +134,9 @@ impl Stage for IdentifyStage {
 
 /// The facts the `acquired` event of the job's artefact records: from the
 /// index, or, when another worker recorded it, from the ledger caught up.
-/// Not there at all: the input is not ready (retried later).
-async fn acquired_facts(ctx: &StageContext, job: &Job) -> Result<AcquiredFacts, StageError> {
+/// Not there at all: the input is not ready (retried later). With it,
+/// whether the artefact is a member of a set.
+async fn acquired_facts(ctx: &StageContext, job: &Job) -> Result<(AcquiredFacts, bool), StageError> {
     let input = match job.input.for_stage(IDENTIFY) {
         Ok(StageInput::Identify(input)) => input,
         Ok(other) => return Err(StageError::input(format!("identify job {}: a {} input", job.job_id.0, other.kind()))),
@@ -161,7 +167,7 @@ async fn acquired_facts(ctx: &StageContext, job: &Job) -> Result<AcquiredFacts, 
             input.path, input.sha256, input.artefact, facts.digests.sha256
         )));
     }
-    Ok(facts)
+    Ok((facts, input.in_set))
 }
 
 /// The media type of stored content; media that exhibit can open (disk and
@@ -259,11 +265,12 @@ async fn confirm_media(
 }
 
 /// For an artefact identified earlier: its explore job, if it is a medium
-/// and an interrupted run did not finish exploring it.
-fn explore_if_pending(ctx: &StageContext, job: &Job, facts: &AcquiredFacts) -> Option<Job> {
+/// outside a set and an interrupted run did not finish exploring it.
+fn explore_if_pending(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, in_set: bool) -> Option<Job> {
     let index = ctx.index();
     let mime = index.media_type(&facts.artefact)?;
     let next = match MediumClass::from_mime(mime) {
+        Some(_) if in_set => return None,
         Some(_) => explore_job(job, &explore_input(facts)),
         None => derive_job(job, &derive_input(facts, mime), &ctx.derive_policies)?,
     };
@@ -288,6 +295,7 @@ fn explore_input(facts: &AcquiredFacts) -> ExploreInput {
         size: facts.size,
         depth: 0,
         bad_ranges: facts.bad_ranges.clone(),
+        set: None,
     }
 }
 

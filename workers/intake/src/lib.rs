@@ -8,6 +8,7 @@
 //! with libavformat, and writes the artefact's manifest.
 
 mod acquire;
+mod assemble;
 mod av;
 mod companions;
 pub mod device;
@@ -17,20 +18,25 @@ mod format;
 mod identify;
 mod identify_policy;
 mod plan;
+mod sets;
 mod source_file;
 
 pub use acquire::AcquireStage;
+pub use assemble::AssembleStage;
 pub use av::{AvCandidate, av_candidate, confirm_av};
-pub use companions::SetKind;
+pub use companions::{SetKind, set_kind_of};
 pub use explore::{ExploreInput, ExplorePolicy, ExploreStage, StoreMode};
 pub use facts::AcquiredFacts;
 pub use format::{detect_media_type, extension_mismatch, identify_bytes};
 pub use identify::{IdentifyStage, PARAM_EXTENSION_MISMATCH, PARAM_UNIDENTIFIED};
 pub use identify_policy::IdentifyPolicy;
-pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_jobs, plan_sources};
+pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_job_id, acquire_jobs, plan_sources};
+pub use sets::{PlannedMember, PlannedSet, set_jobs};
 
 /// Name of the acquire stage and its queue lane.
 pub const ACQUIRE: &str = "acquire";
+/// Name of the assemble stage (sets) and its queue lane.
+pub const ASSEMBLE: &str = "assemble";
 /// Name of the explore stage and its queue lane.
 pub const EXPLORE: &str = "explore";
 /// Name of the identify stage and its queue lane.

@@ -14,7 +14,7 @@ use exhibit_queue::{Job, JobId, JobInput, StageInput};
 use thiserror::Error;
 use walkdir::WalkDir;
 
-use crate::companions::{self, SetKind};
+use crate::companions::{self, SetKind, set_kind_of};
 use crate::source_file::open_source;
 use crate::{ACQUIRE, POLICY_VERSION};
 
@@ -101,6 +101,8 @@ pub struct SourceItem {
     /// For a set member the operator did not name: the named file it was
     /// found beside (`x.E01` for `x.E02`, the cue sheet for a `.bin`).
     pub found_beside: Option<PathBuf>,
+    /// A member of one of the plan's sets: explored through the set only.
+    pub in_set: bool,
 }
 
 /// Everything to acquire, in a stable order.
@@ -110,6 +112,9 @@ pub struct Plan {
     pub items: Vec<SourceItem>,
     /// Sum of regular files' sizes.
     pub total_bytes: u64,
+    /// The sets among the sources (E01 segment sets, cue sheets with their
+    /// files), each recorded as one once its members are acquired.
+    pub sets: Vec<crate::sets::PlannedSet>,
 }
 
 fn kind_of(t: FileType) -> SourceKind {
@@ -162,12 +167,13 @@ fn add_companions(plan: &mut Plan) -> Result<(), PlanError> {
         .items
         .iter()
         .filter(|i| i.kind == SourceKind::File)
-        .filter_map(|i| Some((i.path.clone(), SetKind::of(&i.path)?)))
+        .filter_map(|i| Some((i.path.clone(), set_kind_of(&i.path)?)))
         .collect();
     let mut planned: HashSet<PathBuf> = plan.items.iter().map(|i| i.path.clone()).collect();
     let operator_named = planned.clone();
     for (head, set) in heads {
-        for member in companions::members(&head, set, &operator_named)? {
+        let members = companions::members(&head, set, &operator_named)?;
+        for member in members.iter().cloned() {
             if !planned.insert(member.clone()) {
                 continue;
             }
@@ -178,6 +184,11 @@ fn add_companions(plan: &mut Plan) -> Result<(), PlanError> {
             }
             tracing::info!(set = set.label(), named = %head.display(), "found a set member that was not named");
         }
+        plan.sets.push(crate::sets::PlannedSet::new(set, &head, &members, &planned));
+    }
+    let in_sets: HashSet<PathBuf> = plan.sets.iter().flat_map(|s| s.members.iter().map(|m| m.path.clone())).collect();
+    for item in &mut plan.items {
+        item.in_set = in_sets.contains(&item.path);
     }
     Ok(())
 }
@@ -210,7 +221,7 @@ fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<()
         }
         SourceKind::Symlink | SourceKind::Special => {}
     }
-    plan.items.push(SourceItem { path, kind, size, found_beside: None });
+    plan.items.push(SourceItem { path, kind, size, found_beside: None, in_set: false });
     Ok(())
 }
 
@@ -224,6 +235,19 @@ pub(crate) fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(bytes))
 }
 
+/// The ID of the acquire job of `path` (raw bytes) in `exhibit`.
+pub fn acquire_job_id(exhibit: &ExhibitRef, path: &[u8]) -> JobId {
+    JobId::derive(ACQUIRE, &exhibit_path_bytes(exhibit, path), POLICY_VERSION)
+}
+
+/// `exhibit`, a NUL, then `path`: what per-source job IDs are derived from.
+pub(crate) fn exhibit_path_bytes(exhibit: &ExhibitRef, path: &[u8]) -> Vec<u8> {
+    let mut bytes = exhibit.as_str().as_bytes().to_vec();
+    bytes.push(0);
+    bytes.extend_from_slice(path);
+    bytes
+}
+
 /// One `acquire` job per planned source. The job ID depends on the exhibit
 /// and path, so the same command submitted twice yields the same jobs.
 pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job> {
@@ -231,25 +255,25 @@ pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job
         .iter()
         .map(|item| {
             let bytes = path_bytes(&item.path);
-            let mut id_input = exhibit.as_str().as_bytes().to_vec();
-            id_input.push(0);
-            id_input.extend_from_slice(bytes);
             let input = JobInput::from(StageInput::Acquire(SourceInput {
                 path: item.path.to_string_lossy().into_owned(),
                 path_hex: hex::encode(bytes),
                 // Found, not named: the acquired event says so.
                 found_beside: item.found_beside.as_ref().map(|named| named.to_string_lossy().into_owned()),
+                in_set: item.in_set,
             }));
             // The ID does not depend on how the file was found, so naming
             // it on a rerun does not acquire it again.
             Job {
-                job_id: JobId::derive(ACQUIRE, &id_input, POLICY_VERSION),
+                job_id: acquire_job_id(exhibit, bytes),
                 case: case.clone(),
                 exhibit: exhibit.clone(),
                 stage: ACQUIRE.to_owned(),
                 input,
                 attempt: 0,
                 run: None,
+                signature: None,
+                after: Vec::new(),
             }
         })
         .collect()
@@ -282,5 +306,32 @@ mod tests {
         assert_eq!(names, [PathBuf::from("b.txt"), "link".into(), "sub/a.txt".into()]);
         assert_eq!(plan.items[1].kind, SourceKind::Symlink);
         assert_eq!(plan.total_bytes, 3);
+    }
+
+    #[test]
+    fn every_member_of_every_set_is_planned_and_marked() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sources");
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["ewf/split.E01", "ewf/split.E02", "ewf/split.E03", "cue/two-files.cue", "cue/audio.bin"] {
+            std::fs::copy(fixtures.join(name), dir.path().join(Path::new(name).file_name().unwrap())).unwrap();
+        }
+        std::fs::copy(fixtures.join("cue/data track.bin"), dir.path().join("data track.bin")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), b"not in a set").unwrap();
+        // The E01 and the sheet named alone: the rest is found beside them.
+        let named = [dir.path().join("split.E01"), dir.path().join("two-files.cue"), dir.path().join("notes.txt")];
+        let plan = plan_sources(&named).unwrap();
+        assert_eq!(plan.items.len(), 7, "3 segments, the sheet, its 2 bins, notes.txt");
+        let in_set: Vec<bool> = plan.items.iter().map(|i| i.in_set).collect();
+        assert_eq!(in_set.iter().filter(|b| **b).count(), 6, "all but notes.txt");
+        assert_eq!(plan.sets.len(), 2);
+        let orders = |n: usize| plan.sets[n].members.iter().map(|m| (m.role, m.order)).collect::<Vec<_>>();
+        use exhibit_core::set_record::SetRole::{Segment, Sheet, TrackFile};
+        assert_eq!(orders(0), [(Segment, 1), (Segment, 2), (Segment, 3)]);
+        assert_eq!(orders(1), [(Sheet, 0), (TrackFile, 1), (TrackFile, 2)]);
+        let file = |n: usize, k: usize| plan.sets[n].members[k].path.file_name().unwrap().to_owned();
+        assert_eq!(file(1, 1), "data track.bin", "in the sheet's FILE order");
+        let jobs = crate::set_jobs(&plan, &"C1".parse().unwrap(), &"JS/1".parse().unwrap());
+        assert_eq!(jobs.len(), 2);
+        assert!(jobs.iter().all(|j| j.stage == crate::ASSEMBLE));
     }
 }

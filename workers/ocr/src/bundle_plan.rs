@@ -219,6 +219,8 @@ pub fn bundle_job(
         input: JobInput::from(StageInput::OcrBundle(bundle.clone())),
         attempt: 0,
         run: None,
+        signature: None,
+        after: Vec::new(),
     })
 }
 

@@ -13,7 +13,9 @@ use exhibit_queue::{Job, StageInput};
 use serde_json::json;
 use tracing::instrument;
 
-use crate::bundle_plan::{BUNDLE_LANE, BUNDLE_RULE, BundleInput, FLAG_INCOMPLETE, PARAM_BUNDLE};
+use crate::bundle_plan::{
+    BUNDLE_LANE, BUNDLE_RULE, BundleFacts, BundleInput, FLAG_INCOMPLETE, PARAM_BUNDLE, bundle_job,
+};
 use crate::{DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, DocumentInfo, OcrError, OcrPolicy, OcrStage};
 
 /// Joins page PDFs into one PDF/A-2b with `info`; returns it and its page count.
@@ -42,6 +44,9 @@ impl Stage for OcrBundleStage {
 
     #[instrument(name = "ocr-bundle", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
+        if let exhibit_queue::JobInput::V1(StageInput::OcrBundlePlan(plan)) = &job.input {
+            return self.plan(ctx, job, plan.expected_pages).await;
+        }
         let input = match job.input.for_stage(BUNDLE_LANE) {
             Ok(StageInput::OcrBundle(input)) => input.clone(),
             Ok(other) => {
@@ -71,6 +76,22 @@ impl Stage for OcrBundleStage {
             .map_err(|e| StageError::input(format!("bundle {}: {e}", input.folder)))?;
         tracing::info!(folder = %input.folder, pages, missing = input.missing.len(), "bundle PDF made");
         record(ctx, job, &input, &info, pdf, pages, &OcrStage { policy: self.policy.clone() }.policy_version()).await
+    }
+}
+
+impl OcrBundleStage {
+    /// The bundle jobs of `job`'s exhibit, planned from the ledger: run once
+    /// the OCR jobs of its page files are complete (a barrier, see
+    /// `exhibit_queue::Job::after`), wherever the run's jobs run.
+    async fn plan(&self, ctx: &StageContext, job: &Job, expected: Option<u32>) -> Result<Vec<Job>, StageError> {
+        let mut facts = BundleFacts::new(&job.exhibit);
+        for event in ctx.read_events().await? {
+            facts.note(&event);
+        }
+        let version = OcrStage { policy: self.policy.clone() }.policy_version();
+        let bundles = facts.plan(&version, expected);
+        tracing::info!(bundles = bundles.len(), "bundles planned");
+        Ok(bundles.iter().filter_map(|b| bundle_job(&ctx.case, &job.exhibit, b, &version)).collect())
     }
 }
 

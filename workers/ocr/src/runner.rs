@@ -64,10 +64,15 @@ fn run_child(
         .stderr(stderr)
         .process_group(0);
     let limits = Limits::for_policy(policy);
+    let parent = exhibit_pipeline::child_process::this_process();
     // SAFETY: the closure runs between fork and exec and only calls
-    // `setrlimit`, which is async-signal-safe; it allocates nothing.
+    // `prctl`, `getppid` and `setrlimit`, which are async-signal-safe; it
+    // allocates nothing.
     unsafe {
-        cmd.pre_exec(move || limits.apply());
+        cmd.pre_exec(move || {
+            exhibit_pipeline::child_process::die_with_parent(parent)?;
+            limits.apply()
+        });
     }
     let mut child = cmd.spawn().map_err(|e| OcrError::io("cannot start exhibit-ocr-child", e))?;
     let status = wait_with_timeout(&mut child, policy.timeout)?;

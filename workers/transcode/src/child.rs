@@ -68,11 +68,14 @@ fn run_task<T: DeserializeOwned>(task: &ChildTask, limits: &Limits, what: &str) 
     let mut cmd = Command::new(child_path()?);
     cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let (mem, cpu) = (limits.max_address_space, limits.max_cpu.as_secs().max(1));
+    let parent = exhibit_pipeline::child_process::this_process();
     use std::os::unix::process::CommandExt;
     // SAFETY: the closure runs between fork and exec and only calls
-    // setrlimit, which is async-signal-safe; it allocates nothing.
+    // prctl, getppid and setrlimit, which are async-signal-safe; it
+    // allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
+            exhibit_pipeline::child_process::die_with_parent(parent)?;
             set_limit(libc::RLIMIT_AS, mem)?;
             set_limit(libc::RLIMIT_CPU, cpu)?;
             set_limit(libc::RLIMIT_CORE, 0)

@@ -27,8 +27,10 @@ use serde::Serialize;
 
 use crate::error::Result;
 
+pub(crate) use open::{READ_MODEL_DIR, create_private_dir};
 pub use open::{default_sqlite_path, open_read_model};
 pub use postgres::PostgresReadModel;
+pub(crate) use postgres_schema::create_schema;
 pub use project::project_entries;
 pub use refresh::{RefreshReport, refresh};
 pub use sqlite::SqliteReadModel;

@@ -51,7 +51,7 @@ fn is_postgres(uri: &str) -> bool {
 
 /// Creates `dir` readable by its owner only: the read model repeats file
 /// names and case facts the store keeps private.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     match std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir) {
         Ok(()) => Ok(()),

@@ -60,7 +60,7 @@ async fn make_under_lock(conn: &mut PoolConnection<Postgres>) -> Result<()> {
 }
 
 /// Creates the first schema of `search_path` when none of it exists yet.
-async fn create_schema(conn: &mut PoolConnection<Postgres>) -> Result<()> {
+pub(crate) async fn create_schema(conn: &mut PoolConnection<Postgres>) -> Result<()> {
     let current: Option<String> = sqlx::query_scalar("SELECT current_schema()")
         .fetch_one(&mut **conn)
         .await

@@ -79,6 +79,8 @@ fn is_notable(event: &CustodyEvent) -> bool {
         Action::Failed | Action::Described => true,
         Action::Explored => event.explored_params().is_some_and(|p| p.truncated.is_some()),
         Action::Ocr => event.ocr_params().is_some_and(|p| p.not_ocred.is_some()),
+        // A failed page count check (`--pages`): `show --flag page-count-mismatch`.
+        Action::Verified => event.outcome != Outcome::Ok && event.verified_params().is_some_and(|p| p.bundle.is_some()),
         _ => false,
     }
 }

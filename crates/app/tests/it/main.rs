@@ -1,9 +1,11 @@
 //! Integration tests of the application layer: the read-model conformance
-//! suite on SQLite and PostgreSQL, refreshing from a real ledger, and two workers.
+//! suite on SQLite and PostgreSQL, the access-state suite on both, refreshing from a real ledger, and two workers.
 
+mod access_state;
 mod common;
 mod conformance_postgres;
 mod conformance_sqlite;
+mod job_keys;
 mod pg;
 mod refresh;
 mod two_workers;

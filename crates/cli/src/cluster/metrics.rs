@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -98,6 +99,15 @@ impl Default for WorkerMetrics {
     }
 }
 
+impl WorkerMetrics {
+    /// A job of `stage` refused unrun (unsigned, altered, or signed by a
+    /// key this worker does not trust) and dead-lettered.
+    pub fn refused(&self, stage: &str) {
+        let labels = JobLabels { stage: stage.to_owned(), outcome: "refused".to_owned() };
+        self.jobs.get_or_create(&labels).inc();
+    }
+}
+
 impl JobObserver for WorkerMetrics {
     fn started(&self, stage: &str) {
         self.in_hand.get_or_create(&Self::stage(stage)).inc();
@@ -121,6 +131,19 @@ pub struct Served {
     pub stages: Vec<&'static str>,
     /// The open cases, for bytes read.
     pub scopes: Arc<CaseScopes>,
+    /// Why the worker is not ready yet (None once it takes jobs).
+    pub waiting: Mutex<Option<String>>,
+}
+
+impl Served {
+    /// Records why the worker is not ready, or that it is (None).
+    pub fn set_waiting(&self, why: Option<String>) {
+        *self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = why;
+    }
+
+    fn waiting(&self) -> Option<String> {
+        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
 }
 
 /// `/healthz` and `/metrics`.
@@ -128,9 +151,23 @@ pub fn router(served: Arc<Served>) -> Router {
     Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics)).with_state(served)
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// 200 `ok` once the worker takes jobs and its queue answers; 503 with
+/// the reason while it waits for the object store or cannot reach the
+/// queue, so that an orchestrator does not count it as serving.
+async fn healthz(State(served): State<Arc<Served>>) -> (StatusCode, String) {
+    if let Some(why) = served.waiting() {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("waiting: {why}\n"));
+    }
+    let Some(stage) = served.stages.first() else { return (StatusCode::OK, "ok\n".into()) };
+    match tokio::time::timeout(HEALTH_QUEUE_TIMEOUT, served.queue.depth(stage)).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ok\n".into()),
+        Ok(Err(e)) => (StatusCode::SERVICE_UNAVAILABLE, format!("queue unreachable: {e}\n")),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "queue unreachable: no answer within 5 s\n".into()),
+    }
 }
+
+/// How long `/healthz` waits for the queue to answer.
+const HEALTH_QUEUE_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn metrics(State(served): State<Arc<Served>>) -> impl IntoResponse {
     let text = served.metrics.render(served.queue.as_ref(), &served.stages, &served.scopes).await;

@@ -3,6 +3,5 @@
 //! (`--store s3://...`), and `exhibit ingest` handing them its jobs.
 
 pub mod metrics;
-pub mod remote;
 pub mod scopes;
 pub mod stages;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage};
+use exhibit_intake::{AcquireStage, AssembleStage, ExploreStage, IdentifyStage};
 use exhibit_ocr::{OcrBundleStage, OcrStage};
 use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{Stage, StageContext};
@@ -13,13 +13,14 @@ use exhibit_pipeline::{Stage, StageContext};
 use crate::config::Config;
 
 /// Every stage name `exhibit worker --stages` takes.
-pub const STAGE_NAMES: [&str; 6] = ["acquire", "identify", "explore", "transcode", "ocr", "ocr-bundle"];
+pub const STAGE_NAMES: [&str; 7] = ["acquire", "identify", "assemble", "explore", "transcode", "ocr", "ocr-bundle"];
 
 /// The stage called `name`, configured by `config`.
 pub fn stage(name: &str, config: &Config) -> anyhow::Result<Arc<dyn Stage>> {
     let stage: Arc<dyn Stage> = match name {
         "acquire" => Arc::new(AcquireStage),
         "identify" => Arc::new(IdentifyStage { policy: config.identify }),
+        "assemble" => Arc::new(AssembleStage),
         "explore" => {
             Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone(), identify: config.identify })
         }
@@ -50,8 +51,13 @@ pub fn stages(list: &str, config: &Config) -> anyhow::Result<Vec<Arc<dyn Stage>>
 /// derivation policies that are part of derive job IDs.
 pub fn configure(ctx: &mut StageContext, config: &Config) -> anyhow::Result<()> {
     ctx.hashes = config.hashing;
+    ctx.derive_policies = derive_policies(config)?;
+    Ok(())
+}
+
+/// The derivation policies of the configuration, part of derive job IDs.
+pub fn derive_policies(config: &Config) -> anyhow::Result<DerivePolicies> {
     let transcode = crate::commands::transcode_stage(config)?;
     let ocr = OcrStage { policy: config.ocr.clone() };
-    ctx.derive_policies = DerivePolicies { transcode: transcode.policy_identity()?, ocr: ocr.policy_version() };
-    Ok(())
+    Ok(DerivePolicies { transcode: transcode.policy_identity()?, ocr: ocr.policy_version() })
 }

@@ -1,6 +1,7 @@
 //! Bundle reconciliation: the pages an operator says a paper bundle has,
-//! against the pages OCR found in the exhibit's scans; and the jobs that
-//! join each folder bundle's pages into one searchable PDF/A.
+//! against the pages OCR found in the exhibit's scans. (The jobs that join
+//! each folder bundle's pages into one searchable PDF/A are queued by the
+//! pipeline itself: see `exhibit_app`'s bundle gate.)
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ExhibitRef;
@@ -61,21 +62,4 @@ pub async fn reconcile_pages(
     }
     ctx.record(event).await?;
     Ok(())
-}
-
-/// One job per folder bundle of the exhibit (see [`exhibit_ocr::BundleFacts::plan`]).
-pub fn bundle_jobs(
-    ctx: &StageContext,
-    facts: &super::summary_facts::LedgerFacts,
-    exhibit: &ExhibitRef,
-    expected: Option<u32>,
-    config: &crate::config::Config,
-) -> Vec<exhibit_queue::Job> {
-    let version = exhibit_ocr::OcrStage { policy: config.ocr.clone() }.policy_version();
-    facts
-        .bundles
-        .plan(&version, expected)
-        .iter()
-        .filter_map(|b| exhibit_ocr::bundle_job(&ctx.case, exhibit, b, &version))
-        .collect()
 }

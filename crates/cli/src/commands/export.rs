@@ -70,7 +70,7 @@ impl ContentSource for StoreContent {
             std::io::Error::new(std::io::ErrorKind::InvalidData, "no ledger entry records this artefact")
         })?;
         self.runtime
-            .block_on(super::get::open_artefact(self.store.as_ref(), &self.case, artefact, record))
+            .block_on(super::get::open_artefact(&self.store, &self.case, artefact, record))
             .map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
 }

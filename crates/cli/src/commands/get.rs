@@ -98,7 +98,7 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
     if args.output.is_none() {
         // A pipe cannot take bytes back: check the whole artefact first, and
         // write only once it matched (the copy is checked again as it goes).
-        let check = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
+        let check = open_artefact(&store, &args.case, &manifest, &record).await?;
         if let Err(e) = tokio::task::spawn_blocking(move || std::io::copy(&mut { check }, &mut std::io::sink())).await?
         {
             notice(&format!(
@@ -108,7 +108,7 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
-    let reader = open_artefact(store.as_ref(), &args.case, &manifest, &record).await?;
+    let reader = open_artefact(&store, &args.case, &manifest, &record).await?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
         Ok(()) => {}
@@ -129,14 +129,16 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
 /// reader fails with `InvalidData` at the end otherwise). Every command
 /// that hands content out (`get`, `export`) reads it through here.
 pub(crate) async fn open_artefact(
-    store: &dyn exhibit_store::ObjectStore,
+    store: &std::sync::Arc<dyn exhibit_store::ObjectStore>,
     case: &CaseId,
     manifest: &ArtefactManifest,
     record: &RecordedArtefact,
 ) -> anyhow::Result<Box<dyn std::io::Read + Send>> {
     // Stored objects and views into an image are read by the one view
-    // reader, re-hashed against the ledger's SHA-256 as they stream.
-    let reader = exhibit_store::view::open_content_in(store, case, manifest, record.sha256)
+    // reader, re-hashed against the ledger's SHA-256 as they stream. A
+    // view's image is read in place, or by ranged reads where the store has
+    // no local files (S3), at constant memory.
+    let reader = exhibit_store::view::open_content_in_place(store, case, manifest, record.sha256)
         .await
         .map_err(|e| classify(e, &format!("cannot read the content of artefact {}", manifest.id)))?;
     Ok(Box::new(reader))

@@ -1,4 +1,6 @@
-//! `exhibit ingest`: plan, then run acquire and identify over the queue.
+//! `exhibit ingest`: the arguments, the stages from the configuration,
+//! progress bars and the summary; the use case itself is
+//! `exhibit_app::ingest`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,20 +8,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use exhibit_app::ingest::{IngestDeps, IngestOptions, IngestPhase, IngestProgress, IngestStages};
 use exhibit_core::ids::{CaseId, ExhibitRef};
-use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
+use exhibit_intake::{AcquireStage, AssembleStage, ExploreStage, IdentifyStage};
 use exhibit_ocr::{OcrBundleStage, OcrStage};
-use exhibit_pipeline::derive::DerivePolicies;
-use exhibit_pipeline::{Completions, RunId, Stage, StageContext, Tally, WorkerConfig, run_in_process};
+use exhibit_pipeline::{Stage, StageContext, Tally};
 use exhibit_transcode::{DEFAULT_POLICY, Policy, TranscodeStage};
 
 use super::summary::Summary;
 use super::summary_facts::LedgerFacts;
 use super::summary_print;
-use crate::cluster::remote::{in_run, wait_for_workers};
 use crate::config::Config;
 use crate::progress::{Phase, Progress};
-use crate::session::{actor, check_operator, open_case, open_signer, open_store};
+use crate::session::{app_error, check_operator, open_signer, open_store, trust_policy};
 use crate::trust::KeyArgs;
 
 /// Most workers one ingest runs per stage. Each holds read buffers and
@@ -31,7 +32,7 @@ pub const MAX_WORKERS: usize = 64;
 pub struct IngestArgs {
     /// Case ID, e.g. 42AB1234520 or T20247001.
     #[arg(long)]
-    case: CaseId,
+    pub(super) case: CaseId,
     /// Exhibit reference, e.g. JS/1 or SB 1.
     #[arg(long, required_unless_present = "manifest")]
     pub(super) exhibit: Option<ExhibitRef>,
@@ -74,48 +75,53 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     if args.manifest.is_some() {
         return super::ingest_manifest::run(args, config).await;
     }
-    let mut exhibit = args.exhibit.clone().context("give --exhibit and the paths, or --manifest")?;
+    let exhibit = args.exhibit.clone().context("give --exhibit and the paths, or --manifest")?;
     let operator = check_operator(&args.operator)?;
     let workers = args.workers.unwrap_or(config.ingest.workers);
     if !(1..=MAX_WORKERS).contains(&workers) {
         anyhow::bail!("ingest.workers is {workers}; it must be from 1 to {MAX_WORKERS}");
     }
-    let transcode = transcode_stage(&config)?;
-    config.ocr.validate()?;
+    let stages = ingest_stages(&config)?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     crate::store_overlap::refuse_store_inputs(&config.store.uri, &args.paths)?;
-    let plan = plan_sources(&args.paths)?;
+    let plan = exhibit_app::ingest::plan(&args.paths).map_err(app_error)?;
     let store = open_store(&config)?;
+    store.check_create_only().await.context("cannot keep a custody ledger in this store")?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
-    refuse_non_portable_new_case(store.as_ref(), &args.case).await?;
+    exhibit_app::case_open::refuse_non_portable_new_case(store.as_ref(), &args.case).await.map_err(app_error)?;
     let signer = open_signer(&config)?;
-    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    exhibit = crate::spelling::resolve_exhibit(exhibit_custody::events_of(&case.entries).map(|(_, e)| e), &exhibit);
-    let entries = exhibit_custody::events_of(&case.entries).map(|(seq, e)| (seq, e.clone())).collect();
-    let mut facts = LedgerFacts::new(&exhibit, entries);
-    let (ledger, index) = (case.ledger, case.index);
-    // Fail on a bad queue URI before anything is written.
+    let trust = trust_policy((&args.keys, &config))?;
     let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
-    // Workers elsewhere write the records of a shared queue's jobs.
-    let run = queue.shared().then(RunId::new);
-    if args.detach && run.is_none() {
+    let queue = exhibit_pipeline::RecordedDeadLetters::wrap(queue, store.clone());
+    let queue = exhibit_app::job_keys::signed_queue(queue, signer.clone(), trust.trusted.clone());
+    let deps = IngestDeps { store, queue, signer, trust, stages };
+    let options = IngestOptions {
+        workers,
+        max_attempts: config.ingest.max_attempts,
+        detach: args.detach,
+        hashes: config.hashing,
+        derive_policies: crate::cluster::stages::derive_policies(&config)?,
+        heartbeat: config.queue.heartbeat(),
+        bundle_pages: args.pages,
+    };
+    let progress = Arc::new(Progress::new());
+    let mut session =
+        exhibit_app::ingest::open(&deps, (&args.case, &exhibit), &operator, (plan, options), progress.clone())
+            .await
+            .map_err(app_error)?;
+    let exhibit =
+        crate::spelling::resolve_exhibit(exhibit_custody::events_of(&session.entries).map(|(_, e)| e), &exhibit);
+    session.exhibit = exhibit.clone();
+    let entries = exhibit_custody::events_of(&session.entries).map(|(seq, e)| (seq, e.clone())).collect();
+    let mut facts = LedgerFacts::new(&exhibit, entries);
+    if args.detach && session.run.is_none() {
         anyhow::bail!(
             "--detach needs a queue other workers take jobs from (--queue amqp://...); memory:// lives in this process"
         );
     }
-    let progress = Arc::new(Progress::new());
-    let completions = Arc::new(match &run {
-        Some(run) => Completions::new(store.clone(), &args.case, run.clone()),
-        None => Completions::in_process(store.clone(), &args.case, RunId::new()),
-    });
-    let mut ctx = StageContext::new(args.case.clone(), store, ledger, actor(&operator, &signer), index);
-    ctx.hashes = config.hashing;
-    ctx.progress = progress.clone();
-    let ocr = OcrStage { policy: config.ocr.clone() };
-    ctx.derive_policies = DerivePolicies { transcode: transcode.policy_identity()?, ocr: ocr.policy_version() };
-    let ctx = Arc::new(ctx);
+    let ctx = session.ctx.clone();
     if let Some(item) = &args.item {
-        super::ingest_manifest::describe(&ctx, &case.entries, &exhibit, item).await?;
+        super::ingest_manifest::describe(&ctx, &session.entries, &exhibit, item).await?;
     }
     let started = Instant::now();
     let anchor_log = Arc::new(super::anchor::AnchorLog::default());
@@ -123,57 +129,12 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
         let every = Duration::from_secs(config.anchoring.interval_secs.max(1));
         super::anchor::Periodic::start(ctx.clone(), a, exhibit.clone(), anchor_log.clone(), every)
     });
-    // Phase 1 acquires and identifies every source; phase 2 explores the
-    // media among them, once every member of a set (E01 segments, the .bin
-    // files of a cue sheet) is in the store. A phase ends when every job of
-    // its stages has a completion record; later phases' jobs wait on the
-    // queue meanwhile.
-    let identify = IdentifyStage { policy: config.identify };
-    let acquire: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(identify)];
-    let explore: Vec<Arc<dyn Stage>> = vec![Arc::new(ExploreStage {
-        limits: config.limits,
-        policy: config.explore.clone(),
-        identify: config.identify,
-    })];
-    let derive: Vec<Arc<dyn Stage>> = vec![Arc::new(transcode), Arc::new(ocr)];
-    let mut jobs = in_run(acquire_jobs(&plan, &args.case, &exhibit), run.as_ref());
-    completions.put_roots(&jobs).await.context("cannot record the run's jobs")?;
-    for (phase, stages) in [(Phase::Acquire, acquire), (Phase::Explore, explore), (Phase::Derive, derive)] {
-        let stages = progress.begin(phase, stages, &jobs, (plan.items.len() as u64, plan.total_bytes));
-        let worker = WorkerConfig {
-            concurrency: workers,
-            max_attempts: config.ingest.max_attempts,
-            ..WorkerConfig::new(stages)
-        };
-        // Acquire and identify read the evidence, so they run here; with
-        // a shared queue, `exhibit worker` processes run the rest.
-        let summary = if run.is_some() && phase != Phase::Acquire {
-            wait_for_workers(&completions, &worker.stages, jobs).await
-        } else {
-            run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (jobs, phase != Phase::Acquire))
-                .await
-        };
-        let summary = summary.context("ingest stopped; rerun the same command to resume")?;
-        progress.end();
-        tracing::info!(jobs = summary.jobs, retries = summary.workers.retries, "phase finished");
-        jobs = summary.deferred;
-        if args.detach {
-            return detached(&args, &exhibit, jobs.len());
-        }
+    let outcome = session.run(&deps.stages, &PhaseBars(progress.clone())).await.map_err(stopped)?;
+    if let Some(queued) = outcome.detached {
+        return detached(&args, &exhibit, queued);
     }
+    // The bundles were made in the derive phase (see exhibit_app's bundle gate).
     facts.catch_up(&ctx).await?;
-    let bundles = in_run(super::bundle::bundle_jobs(&ctx, &facts, &exhibit, args.pages, &config), run.as_ref());
-    if !bundles.is_empty() {
-        let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(OcrBundleStage { policy: config.ocr.clone() })];
-        let stages = progress.begin(Phase::Bundle, stages, &bundles, (0, 0));
-        let worker =
-            WorkerConfig { concurrency: 1, max_attempts: config.ingest.max_attempts, ..WorkerConfig::new(stages) };
-        run_in_process(ctx.clone(), queue.clone(), completions.clone(), worker, (bundles, false))
-            .await
-            .context("ingest stopped; rerun the same command to resume")?;
-        progress.end();
-        facts.catch_up(&ctx).await?;
-    }
     if let Some(expected) = args.pages {
         super::bundle::reconcile_pages(&ctx, &facts, &exhibit, expected).await?;
         facts.catch_up(&ctx).await?;
@@ -182,9 +143,76 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
         periodic.stop().await;
         super::anchor::anchor_now(&ctx, anchorer, &exhibit, &anchor_log).await;
     }
-    let code = report(&ctx, (&args, &exhibit), &facts, (plan.items.len(), started)).await?;
+    let code = report(&ctx, (&args, &exhibit), &facts, (outcome.sources, started)).await?;
     anchor_log.print(args.json);
-    Ok(code)
+    Ok(dead_lettered(&outcome.dead_letters).unwrap_or(code))
+}
+
+/// Names each job dead-lettered without a ledger event (so not in the
+/// summary), and why; exit 2 if there was any, since a rerun with the
+/// cause fixed (e.g. workers that trust this key) completes the run.
+fn dead_lettered(dead: &[exhibit_pipeline::DeadLetter]) -> Option<ExitCode> {
+    for d in dead {
+        let what = d.job.input.path().unwrap_or(d.job.job_id.0.as_str());
+        crate::logging::notice(&format!(
+            "job {} ({} of {what}) was dead-lettered and not run: {}",
+            d.job.job_id.0, d.job.stage, d.reason
+        ));
+    }
+    (!dead.is_empty()).then(|| {
+        crate::logging::notice("fix the cause above (e.g. start the workers with --trusted-keys naming this key), then rerun the same command");
+        ExitCode::from(2)
+    })
+}
+
+/// A run that stopped part way: running the same command resumes it.
+fn stopped(e: exhibit_app::AppError) -> anyhow::Error {
+    app_error(e).context("ingest stopped; rerun the same command to resume")
+}
+
+/// The stages of an ingest, configured as `exhibit worker` configures them.
+pub(crate) fn ingest_stages(config: &Config) -> anyhow::Result<IngestStages> {
+    let transcode = transcode_stage(config)?;
+    config.ocr.validate()?;
+    let identify = IdentifyStage { policy: config.identify };
+    Ok(IngestStages {
+        intake: vec![Arc::new(AcquireStage), Arc::new(identify)],
+        assemble: Arc::new(AssembleStage),
+        explore: vec![Arc::new(ExploreStage {
+            limits: config.limits,
+            policy: config.explore.clone(),
+            identify: config.identify,
+        })],
+        derive: vec![
+            Arc::new(transcode),
+            Arc::new(OcrStage { policy: config.ocr.clone() }),
+            Arc::new(OcrBundleStage { policy: config.ocr.clone() }),
+        ],
+    })
+}
+
+/// The progress bars, drawn per phase of the use case.
+struct PhaseBars(Arc<Progress>);
+
+impl IngestProgress for PhaseBars {
+    fn phase_started(
+        &self,
+        phase: IngestPhase,
+        stages: Vec<Arc<dyn Stage>>,
+        jobs: &[exhibit_queue::Job],
+        sources: (u64, u64),
+    ) -> Vec<Arc<dyn Stage>> {
+        let phase = match phase {
+            IngestPhase::Acquire => Phase::Acquire,
+            IngestPhase::Explore => Phase::Explore,
+            IngestPhase::Derive => Phase::Derive,
+        };
+        self.0.begin(phase, stages, jobs, sources)
+    }
+
+    fn phase_ended(&self) {
+        self.0.end();
+    }
 }
 
 /// `--detach`: the sources are recorded and the rest is queued.
@@ -246,14 +274,4 @@ fn print_run_line(ctx: &StageContext, (args, exhibit): (&IngestArgs, &ExhibitRef
         bytes as f64 / secs / 1e6,
         files as f64 / secs,
     );
-}
-
-/// A new case may not take an ID a Windows or SMB share cannot hold as a
-/// folder; a case already in the store keeps its ID.
-async fn refuse_non_portable_new_case(store: &dyn exhibit_store::ObjectStore, case: &CaseId) -> anyhow::Result<()> {
-    let Some(why) = case.non_portable() else { return Ok(()) };
-    if store.head(&exhibit_core::layout::ledger_key(case, 1)).await.is_ok() {
-        return Ok(());
-    }
-    anyhow::bail!("case ID {case} cannot start a new case: {why}; choose another ID")
 }

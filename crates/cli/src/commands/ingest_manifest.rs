@@ -58,6 +58,7 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     for row in rows {
         let result = match row {
             Err(bad) => refused(bad),
+            Ok(row) if row.case.as_ref().is_some_and(|c| c != &args.case) => refused(other_case(&row, &args.case)),
             Ok(row) => ingest_row(&args, &config, row, sha256).await?,
         };
         results.push(result);
@@ -73,6 +74,16 @@ pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit))
 }
 
+/// A row of another case than the one being ingested.
+fn other_case(row: &Row, case: &exhibit_core::CaseId) -> BadRow {
+    let named = row.case.as_ref().map_or_else(String::new, |c| c.as_str().escape_debug().to_string());
+    BadRow {
+        place: row.place.clone(),
+        exhibit: Some(row.exhibit.to_string()),
+        reason: format!("case {named:?}: this ingest is for case {case}; ingest that row with --case {named}"),
+    }
+}
+
 fn refused(bad: BadRow) -> RowResult {
     notice(&format!("manifest {}: {}; fix the row and rerun", bad.place, bad.reason));
     RowResult { place: bad.place, exhibit: bad.exhibit, status: "refused", reason: Some(bad.reason) }
@@ -81,7 +92,7 @@ fn refused(bad: BadRow) -> RowResult {
 /// Runs the ordinary ingest for one row. A ledger that fails its check
 /// stops the whole manifest (exit 1); any other error fails the row only.
 async fn ingest_row(args: &IngestArgs, config: &Config, row: Row, sha256: Sha256Digest) -> anyhow::Result<RowResult> {
-    let Row { place, exhibit, path, item, cleared } = row;
+    let Row { place, exhibit, path, item, cleared, .. } = row;
     if !args.json && !crate::logging::quiet() {
         println!("{place}: exhibit {exhibit}");
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod admin;
 mod anchor;
 mod audit;
 mod bundle;
@@ -17,14 +18,16 @@ mod listing;
 mod listing_dfxml;
 mod listing_folder;
 mod listing_formats;
-mod manifest_json;
 mod manifest_rows;
 mod reproduce;
 mod reproduce_bundle;
+mod serve;
+mod serve_uploads;
 mod show;
 mod show_flags;
 mod show_tree;
 mod status;
+mod submit;
 mod summary;
 mod summary_attention;
 mod summary_facts;
@@ -90,6 +93,15 @@ pub enum Command {
     /// Cluster mode: take jobs of any case off the queue until SIGTERM.
     #[command(after_help = help::WORKER)]
     Worker(worker::WorkerArgs),
+    /// The HTTP API: cases, artefacts and downloads for forces, prosecutors and the defence.
+    #[command(after_help = help::SERVE)]
+    Serve(serve::ServeArgs),
+    /// Organisations, API tokens and case ownership for `serve`.
+    #[command(subcommand, after_help = help::ADMIN)]
+    Admin(admin::AdminCommand),
+    /// Send an item manifest's files to `exhibit serve` (tus, resumable), then the manifest.
+    #[command(after_help = help::SUBMIT)]
+    Submit(submit::SubmitArgs),
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
@@ -109,5 +121,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::IntroduceKey(args) => introduce_key::run(args, config).await,
         Command::Export(args) => export::run(args, config).await,
         Command::Worker(args) => worker::run(args, config).await,
+        Command::Serve(args) => serve::run(args, config).await,
+        Command::Admin(command) => admin::run(command, config).await,
+        Command::Submit(args) => submit::run(args, config).await,
     }
 }

@@ -83,8 +83,9 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     }
     let view = reader.show(&args.case, args.exhibit.as_ref()).await?;
     args.flag = super::show_flags::checked_flags(&args.flag, &view.flags)?;
-    let artefacts = with_sources(view.artefacts, &args.flag);
     let events: Vec<CustodyEvent> = view.notable.iter().map(|(_, e)| e.clone()).collect();
+    let failure_words = super::show_flags::failure_words(&events, &view.artefacts);
+    let artefacts = with_sources(view.artefacts, &args.flag, &failure_words);
     let failures = failures(&view.notable);
     let truncated = super::truncation::truncation_notes(&events);
     let items = described(&view.exhibits);
@@ -97,7 +98,7 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listing)?);
     } else {
-        print_text(&listing, &args);
+        print_text(&listing, &args, &failure_words);
     }
     // A damaged entry or a manifest the ledger does not record needs a
     // person: done, but not clean.
@@ -106,13 +107,20 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
 
 /// With `flags`, the flagged artefacts and every artefact they came from
 /// (the original, the image they were found in); without, all of them.
-fn with_sources(all: Vec<ArtefactManifest>, flags: &[String]) -> Vec<ArtefactManifest> {
+fn with_sources(
+    all: Vec<ArtefactManifest>,
+    flags: &[String],
+    failure_words: &BTreeMap<String, BTreeSet<&'static str>>,
+) -> Vec<ArtefactManifest> {
     if flags.is_empty() {
         return all;
     }
+    let failed = |m: &ArtefactManifest| {
+        failure_words.get(m.id.as_str()).is_some_and(|words| flags.iter().any(|f| words.contains(f.as_str())))
+    };
     let by_id: BTreeMap<&str, &ArtefactManifest> = all.iter().map(|m| (m.id.as_str(), m)).collect();
     let mut keep: BTreeSet<&str> = BTreeSet::new();
-    for m in all.iter().filter(|m| super::show_flags::carries_any(m, flags)) {
+    for m in all.iter().filter(|m| super::show_flags::carries_any(m, flags) || failed(m)) {
         let mut next = Some(m);
         // Bounded by the number of artefacts, so a parent loop cannot spin.
         while let Some(m) = next.filter(|m| keep.insert(m.id.as_str())) {
@@ -159,7 +167,7 @@ fn notes(events: &[CustodyEvent], artefacts: &[ArtefactManifest]) -> Vec<String>
     super::summary_attention::notes_from_events(events, &labels)
 }
 
-fn print_text(listing: &Listing, args: &ShowArgs) {
+fn print_text(listing: &Listing, args: &ShowArgs, failure_words: &show_tree::FailureWords) {
     // With --flag, only exhibits that hold a flagged artefact.
     let described = listing.items.iter().map(|d| &d.exhibit).filter(|_| args.flag.is_empty());
     let exhibits: BTreeSet<&ExhibitRef> = listing.artefacts.iter().map(|m| &m.exhibit).chain(described).collect();
@@ -176,6 +184,7 @@ fn print_text(listing: &Listing, args: &ShowArgs) {
             exhibit,
             item: listing.items.iter().find(|d| d.exhibit == *exhibit).map(|d| &d.item),
             artefacts: all.iter().copied().filter(|m| m.exhibit == *exhibit).collect(),
+            failure_words,
         };
         show_tree::print_exhibit(&tree, &args.flag);
     }

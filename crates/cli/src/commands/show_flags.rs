@@ -5,9 +5,11 @@
 //! their kinds too, and the summary's own word where it names a flag
 //! differently (`damaged-media` is the `damaged` flag).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use exhibit_core::manifest::ArtefactManifest;
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED};
 
 use crate::terminal::escape_message;
 
@@ -35,13 +37,18 @@ pub const KNOWN_FLAGS: [&str; 14] = [
 /// as the summary's attention kinds name them.
 pub const MEDIA_CONDITIONS: [&str; 2] = ["extension-mismatch", "unidentified"];
 
+/// The summary's words for what the ledger records as a failure or a
+/// failed check, not as a flag: `show` finds them on the artefacts the
+/// failures name ([`failure_words`]).
+pub const FAILURE_WORDS: [&str; 4] = ["damaged-record", "limit", "page-count-mismatch", "unconverted"];
+
 /// The summary's words for conditions that are flags under another name.
 const SAME_AS: [(&str, &str); 1] = [("damaged-media", "damaged")];
 
 /// The words asked for, in the vocabulary's form (lower case, the summary's
 /// synonyms turned into flags); an unknown one is refused with the list.
 pub fn checked_flags(asked: &[String], in_case: &[(String, u64)]) -> anyhow::Result<Vec<String>> {
-    let mut valid: BTreeSet<&str> = KNOWN_FLAGS.into_iter().chain(MEDIA_CONDITIONS).collect();
+    let mut valid: BTreeSet<&str> = KNOWN_FLAGS.into_iter().chain(MEDIA_CONDITIONS).chain(FAILURE_WORDS).collect();
     valid.extend(in_case.iter().map(|(flag, _)| flag.as_str()));
     asked
         .iter()
@@ -77,6 +84,54 @@ pub fn words_of(m: &ArtefactManifest) -> Vec<&str> {
 /// Whether the artefact carries any of `words`.
 pub fn carries_any(m: &ArtefactManifest, words: &[String]) -> bool {
     words.iter().any(|w| carries(m, w))
+}
+
+/// The failure words ([`FAILURE_WORDS`]) of each artefact, by ID: the
+/// artefact a failed job read (an image with a damaged record inside, a
+/// video no decoder converts, a file past a limit); a bundle PDF missing
+/// pages; the originals of an exhibit whose `--pages` check failed.
+pub fn failure_words(
+    events: &[CustodyEvent],
+    artefacts: &[ArtefactManifest],
+) -> BTreeMap<String, BTreeSet<&'static str>> {
+    let mut words: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
+    let mut failed_pages: BTreeSet<String> = BTreeSet::new();
+    for e in events {
+        match (&e.action, &e.outcome) {
+            (Action::Failed, Outcome::Failed { .. }) => {
+                let word = match e.failed_params().and_then(|p| p.fault).as_deref() {
+                    Some(FAULT_DAMAGED) => "damaged-record",
+                    Some(FAULT_UNCONVERTED) => "unconverted",
+                    Some(FAULT_LIMIT) => "limit",
+                    _ => continue,
+                };
+                for id in failed_inputs(e) {
+                    words.entry(id).or_default().insert(word);
+                }
+            }
+            (Action::Verified, Outcome::Failed { .. }) if e.verified_params().is_some_and(|v| v.bundle.is_some()) => {
+                failed_pages.extend(e.exhibit.as_ref().map(ToString::to_string));
+            }
+            _ => {}
+        }
+    }
+    for m in artefacts {
+        let short_of_pages = m.kind == ArtefactKind::Original && failed_pages.contains(&m.exhibit.to_string());
+        if short_of_pages || m.flags.iter().any(|f| f == "incomplete-bundle") {
+            words.entry(m.id.to_string()).or_default().insert("page-count-mismatch");
+        }
+    }
+    words
+}
+
+/// The artefacts a failed event read: its inputs, else the artefact its
+/// job input names.
+fn failed_inputs(e: &CustodyEvent) -> Vec<String> {
+    if !e.inputs.is_empty() {
+        return e.inputs.iter().map(|i| i.id.to_string()).collect();
+    }
+    let named = e.failed_params().and_then(|p| p.input).and_then(|i| i.get("artefact")?.as_str().map(str::to_owned));
+    e.artefact.as_ref().and_then(|a| a.id.as_ref()).map(ToString::to_string).into_iter().chain(named).collect()
 }
 
 #[cfg(test)]

@@ -16,6 +16,18 @@ pub struct ExhibitTree<'a> {
     pub exhibit: &'a ExhibitRef,
     pub item: Option<&'a ItemRecord>,
     pub artefacts: Vec<&'a ArtefactManifest>,
+    /// Words of failures by artefact ID (`show_flags::failure_words`).
+    pub failure_words: &'a FailureWords,
+}
+
+/// Failure words by artefact ID.
+pub type FailureWords = std::collections::BTreeMap<String, std::collections::BTreeSet<&'static str>>;
+
+/// The words shown beside an artefact and matched by `--flag`: its flags,
+/// media conditions and failure words.
+fn words<'a>(m: &'a ArtefactManifest, failure_words: &'a FailureWords) -> Vec<&'a str> {
+    let failed = failure_words.get(m.id.as_str()).into_iter().flatten().copied();
+    super::show_flags::words_of(m).into_iter().chain(failed).collect()
 }
 
 /// Prints one exhibit's tree. With `flags`, only artefacts carrying one
@@ -41,8 +53,10 @@ pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
             None => roots.push(*m),
         }
     }
-    let keep = kept(&tree.artefacts, &children, flags);
-    let printer = Printer { children: &children, keep: &keep };
+    let keep = kept(&tree.artefacts, &children, &|m| {
+        flags.is_empty() || words(m, tree.failure_words).iter().any(|w| flags.iter().any(|f| f == w))
+    });
+    let printer = Printer { children: &children, keep: &keep, failure_words: tree.failure_words };
     let roots = sorted(roots, &keep);
     for (i, m) in roots.iter().enumerate() {
         printer.node(m, "  ", i + 1 == roots.len());
@@ -78,17 +92,17 @@ pub fn item_lines(item: &ItemRecord) -> Vec<String> {
 fn kept<'a>(
     all: &[&'a ArtefactManifest],
     children: &HashMap<&str, Vec<&'a ArtefactManifest>>,
-    flags: &[String],
+    flagged: &dyn Fn(&ArtefactManifest) -> bool,
 ) -> HashSet<&'a str> {
     fn wanted<'a>(
         m: &'a ArtefactManifest,
         children: &HashMap<&str, Vec<&'a ArtefactManifest>>,
-        flags: &[String],
+        flagged: &dyn Fn(&ArtefactManifest) -> bool,
         out: &mut HashSet<&'a str>,
     ) -> bool {
-        let mut any = flags.is_empty() || super::show_flags::carries_any(m, flags);
+        let mut any = flagged(m);
         for child in children.get(m.id.as_str()).into_iter().flatten() {
-            any |= wanted(child, children, flags, out);
+            any |= wanted(child, children, flagged, out);
         }
         if any {
             out.insert(m.id.as_str());
@@ -97,7 +111,7 @@ fn kept<'a>(
     }
     let mut out = HashSet::new();
     for m in all {
-        wanted(m, children, flags, &mut out);
+        wanted(m, children, flagged, &mut out);
     }
     out
 }
@@ -117,12 +131,13 @@ fn sorted<'a>(mut list: Vec<&'a ArtefactManifest>, keep: &HashSet<&str>) -> Vec<
 struct Printer<'a, 'b> {
     children: &'b HashMap<&'b str, Vec<&'a ArtefactManifest>>,
     keep: &'b HashSet<&'a str>,
+    failure_words: &'b FailureWords,
 }
 
 impl Printer<'_, '_> {
     fn node(&self, m: &ArtefactManifest, prefix: &str, last: bool) {
         let (branch, below) = if last { ("└─ ", "   ") } else { ("├─ ", "│  ") };
-        let words = super::show_flags::words_of(m);
+        let words = words(m, self.failure_words);
         let flags = if words.is_empty() { String::new() } else { format!("  [{}]", words.join(", ")) };
         let pronom = media_text(&m.media_type);
         println!(

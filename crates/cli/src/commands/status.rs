@@ -23,8 +23,9 @@ pub struct StatusArgs {
     /// Write JSON instead of text.
     #[arg(long)]
     json: bool,
-    /// Wait until no job of the case's runs is queued or running, then
-    /// report: exit 0 if none failed, else 1.
+    /// Wait until no job of the case's runs is queued or running (or its
+    /// run is abandoned), then report: exit 0 if none failed and no run
+    /// was abandoned, else 1.
     #[arg(long)]
     wait: bool,
 }
@@ -74,6 +75,22 @@ pub async fn run(mut args: StatusArgs, config: Config) -> anyhow::Result<ExitCod
 
 fn print_runs(runs: &[RunProgress]) {
     for run in runs {
+        if run.abandoned {
+            println!(
+                "run {}	abandoned: its ingest stopped before handing its jobs to the workers; rerun the same ingest to complete it",
+                run.run
+            );
+        }
+        for dead in &run.dead_letters {
+            println!(
+                "run {}	{}	dead-lettered {} ({}): {}",
+                run.run,
+                escape_name(&dead.exhibit),
+                dead.job_id,
+                dead.stage,
+                escape_message(&dead.reason)
+            );
+        }
         for (exhibit, c) in &run.exhibits {
             println!(
                 "run {}\t{}\tqueued {}\trunning {}\tdone {}\tfailed {}",

@@ -4,32 +4,16 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::cluster_env::{Moto, Vhost, WorkerProcess, http, small_case};
-use crate::common::{Sandbox, stderr};
+use crate::cluster_env::{Moto, Vhost, WorkerProcess, http, mixed_case, small_case};
+use crate::common::{Sandbox, bounded, stderr};
 use exhibit_queue::conformance::sample_job;
 
 const CASE: &str = "C1";
-
-/// Runs `cmd` to its end, killing it if it takes over `limit`.
-fn bounded(cmd: &mut Command, limit: Duration) -> Output {
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn exhibit");
-    let pid = child.id();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let watchdog = std::thread::spawn(move || {
-        if done_rx.recv_timeout(limit).is_err() {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
-        }
-    });
-    let out = child.wait_with_output().unwrap();
-    let _ = done_tx.send(());
-    watchdog.join().unwrap();
-    out
-}
 
 fn ingest_cmd(sb: &Sandbox, src: &Path, extra: &[&str]) -> Command {
     let mut cmd = sb.exhibit();
@@ -39,8 +23,9 @@ fn ingest_cmd(sb: &Sandbox, src: &Path, extra: &[&str]) -> Command {
 
 /// Each artefact as what it is, not where it is: kind, media type, rule,
 /// and the SHA-256 where the derivation is deterministic. The searchable
-/// PDF says it is, but holds the time it was made (CreationDate, XMP
-/// CreateDate), so two runs differ in those bytes alone.
+/// PDFs (a page's, a bundle's) say they are, but hold the time they were
+/// made (CreationDate, XMP CreateDate), so two runs differ in those bytes
+/// alone.
 fn artefacts(show: &Value) -> Vec<String> {
     let mut out: Vec<String> = show["artefacts"]
         .as_array()
@@ -48,7 +33,8 @@ fn artefacts(show: &Value) -> Vec<String> {
         .iter()
         .map(|a| {
             let deterministic = a["derivation"]["deterministic"].as_bool() != Some(false)
-                && a["derivation"]["rule"] != "ocr-searchable-pdf";
+                && a["derivation"]["rule"] != "ocr-searchable-pdf"
+                && a["derivation"]["rule"] != "ocr-bundle-pdf";
             let sha = if deterministic { a["digests"]["sha256"].as_str().unwrap_or("") } else { "-" };
             format!("{} {} {} {sha}", a["kind"], a["media_type"]["mime"], a["derivation"]["rule"])
         })
@@ -89,7 +75,16 @@ fn worker_serves_healthz_and_metrics_and_exits_0_on_sigterm() {
     let (sb, vhost) = (Sandbox::new(), Vhost::new());
     let store = sb.data().to_str().unwrap().to_owned();
     let worker = WorkerProcess::start(&sb, &vhost.uri(), &store, "explore,ocr", None);
-    let (status, body) = http(worker.metrics_port, "GET", "/healthz");
+    // While it checks its store it answers 503 "waiting: ..."; then ok.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (status, body) = loop {
+        let (status, body) = http(worker.metrics_port, "GET", "/healthz");
+        if status != 503 || Instant::now() > deadline {
+            break (status, body);
+        }
+        assert!(body.starts_with(b"waiting: "), "503 only while waiting: {}", String::from_utf8_lossy(&body));
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!((status, body.as_slice()), (200, b"ok\n".as_slice()));
     // The depth comes from the broker once the worker's consumer has
     // declared the stage's queue.
@@ -124,10 +119,14 @@ fn bad_backend_uris_are_usage_errors_naming_the_key() {
     assert!(stderr(&out).contains("unknown stage \"polish\""), "{}", stderr(&out));
 }
 
+/// Issue 14, acceptance 2: an E01 set, a cue/bin disc, a scan bundle and a
+/// video, through three worker processes into S3. A set is explored only
+/// once every member is stored (its record names them by hash), so the
+/// result equals the embedded default's.
 #[test]
 fn three_workers_and_an_ingest_into_s3_give_what_the_embedded_default_gives() {
     let (sb, vhost, moto) = (Sandbox::new(), Vhost::new(), Moto::start());
-    let src = small_case(&sb);
+    let src = mixed_case(&sb);
     let store = format!("s3://{}/force", moto.bucket);
     let workers: Vec<WorkerProcess> = (0..3)
         .map(|_| WorkerProcess::start(&sb, &vhost.uri(), &store, "explore,transcode,ocr,ocr-bundle", Some(&moto)))
@@ -164,6 +163,14 @@ fn three_workers_and_an_ingest_into_s3_give_what_the_embedded_default_gives() {
 
     let events = moto.ledger_events("force", CASE);
     assert_nothing_twice(&events);
+    let kinds =
+        |mime: &str| show["artefacts"].as_array().unwrap().iter().filter(|a| a["media_type"]["mime"] == mime).count();
+    assert_eq!(kinds("application/x-ewf"), 3, "the E01 set's three segments");
+    assert_eq!(kinds("application/x-cue"), 1, "the cue sheet");
+    let explored = event_counts(&events).get("\"explored\" \"ok\"").copied();
+    assert_eq!(explored, Some(2), "the E01 set and the disc, each explored once, whole");
+    let sets = event_counts(&events).get("\"assembled\" \"ok\"").copied();
+    assert_eq!(sets, Some(2), "one set record each");
     let (reference_artefacts, reference_events) = embedded_reference(&src);
     assert_eq!(artefacts(&show), reference_artefacts);
     // The cluster run's `get` above is one `accessed` event more.
@@ -282,7 +289,8 @@ fn a_detached_ingest_is_followed_by_status_until_the_workers_are_done() {
 
 /// A message on the broker is input like any other: a job naming a case
 /// that no `exhibit ingest` started, or a run that is not one key segment,
-/// is dead-lettered, and the worker writes nothing for it.
+/// is dead-lettered, and the worker writes nothing for it, even when a
+/// trusted key signed it (unsigned jobs: `forged_jobs`).
 #[test]
 fn a_job_for_a_case_no_ingest_started_or_a_hostile_run_is_dead_lettered_and_writes_nothing() {
     let (sb, vhost) = (Sandbox::new(), Vhost::new());
@@ -290,7 +298,8 @@ fn a_job_for_a_case_no_ingest_started_or_a_hostile_run_is_dead_lettered_and_writ
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let config = exhibit_queue::AmqpConfig::new(vhost.uri());
-        let queue = exhibit_queue::AmqpQueue::connect(config).await.unwrap();
+        let queue =
+            crate::forged_jobs::signed_by(&sb.key_file(), exhibit_queue::AmqpQueue::connect(config).await.unwrap());
         let unknown_case = exhibit_queue::Job { run: Some("run-1".into()), ..sample_job("explore", 1) };
         let hostile_run = exhibit_queue::Job { run: Some("../../../etc".into()), ..sample_job("explore", 2) };
         for job in [unknown_case, hostile_run] {

@@ -132,6 +132,12 @@ impl WorkerProcess {
         if let Some(moto) = moto {
             moto.env(&mut cmd);
         }
+        Self::spawn(cmd)
+    }
+
+    /// Starts the `exhibit worker` command `cmd` and waits for the line
+    /// naming its metrics address.
+    pub fn spawn(mut cmd: Command) -> Self {
         let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start exhibit worker");
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
@@ -181,6 +187,29 @@ pub fn small_case(sb: &Sandbox) -> std::path::PathBuf {
     for (from, to) in
         [("ocr/memo.png", "memo.png"), ("media/mpeg1_mp2.mpg", "interview.mpg"), ("media/mjpeg_pcm.avi", "cctv.avi")]
     {
+        std::fs::copy(fixtures.join(from), src.join(to)).unwrap();
+    }
+    src
+}
+
+/// A case of every kind of evidence cluster mode must carry: an E01 set
+/// (three segments), a disc as a cue sheet with its two `.bin` files, a
+/// scan bundle (a folder of two page images) and a video.
+pub fn mixed_case(sb: &Sandbox) -> std::path::PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    let src = sb.dir.path().join("mixed-src");
+    std::fs::create_dir_all(src.join("scans")).unwrap();
+    for (from, to) in [
+        ("sources/ewf/split.E01", "split.E01"),
+        ("sources/ewf/split.E02", "split.E02"),
+        ("sources/ewf/split.E03", "split.E03"),
+        ("sources/cue/two-files.cue", "two-files.cue"),
+        ("sources/cue/data track.bin", "data track.bin"),
+        ("sources/cue/audio.bin", "audio.bin"),
+        ("ocr/memo.png", "scans/page1.png"),
+        ("ocr/letter.jpg", "scans/page2.jpg"),
+        ("media/mpeg1_mp2.mpg", "interview.mpg"),
+    ] {
         std::fs::copy(fixtures.join(from), src.join(to)).unwrap();
     }
     src

@@ -1,7 +1,8 @@
 //! A sandbox per test: its own data folder, signing key and sources.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -135,4 +136,20 @@ pub fn overwrite(path: &Path, bytes: &[u8]) {
 /// The problems of a verify report with this `kind`.
 pub fn problems<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
     report["problems"].as_array().unwrap().iter().filter(|p| p["kind"] == kind).collect()
+}
+
+/// Runs `cmd` to its end, killing it if it takes over `limit`.
+pub fn bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn exhibit");
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    let _ = done_tx.send(());
+    watchdog.join().unwrap();
+    out
 }

@@ -285,3 +285,17 @@ fn a_json_number_where_text_is_wanted_refuses_that_item_only() {
     assert_eq!(rows[0]["params"]["item"]["expected_pages"], 1);
     assert_eq!(rows[0]["params"]["item"]["ocr"], false);
 }
+
+#[test]
+fn a_row_of_another_case_is_refused_and_the_others_go_ahead() {
+    let sb = Sandbox::new();
+    let desk = desk(&sb);
+    let csv = "exhibit,case,path\nJS/1,man-1,usb\nSB 1,OTHER-2,phone.bin\nSB 2,,phone.bin\n";
+    std::fs::write(desk.join("items.csv"), csv).unwrap();
+    let out = ingest_manifest(&sb, &desk.join("items.csv"), &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
+    assert!(text.contains("3 row(s): 2 clean, 0 need attention, 0 failed, 1 refused"), "{text}");
+    assert!(text.contains("line 3 exhibit SB 1: refused: case \"OTHER-2\": this ingest is for case MAN-1"), "{text}");
+    assert!(!sb.case_dir("OTHER-2").exists(), "nothing recorded for the other case");
+}

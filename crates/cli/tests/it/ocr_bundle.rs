@@ -1,8 +1,11 @@
 //! A folder of loose page images gives one searchable PDF/A-2b in page
 //! order, recorded as a derivative of every page PDF; verify, reproduce,
-//! reruns and a page that is not an image.
+//! reruns (one after a kill during the bundle job) and a page that is not
+//! an image.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -156,4 +159,55 @@ fn a_page_that_is_not_an_image_is_left_out_loudly_and_the_bundle_is_flagged() {
     assert!(missing[0]["why"].as_str().unwrap().contains("not a page image"), "{missing}");
     let flagged = sb.run(&["show", "--case", "BND-2", "--flag", "incomplete-bundle"]);
     assert!(String::from_utf8_lossy(&flagged.stdout).contains("searchable PDF of scans/ (3 pages)"));
+}
+
+/// Runs the ingest of `src` into `case` until its bundle job has made the
+/// bundle PDF, then SIGKILLs it before the PDF is recorded. False if the
+/// ingest ended first.
+fn ingest_killed_in_the_bundle_job(sb: &Sandbox, case: &str, src: &Path) -> bool {
+    let mut child = sb
+        .exhibit()
+        .env("EXHIBIT_LOG", "warn,exhibit_ocr=info")
+        .args(["ingest", "--case", case, "--exhibit", "JS/5", "--operator", "T"])
+        .arg(src)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let reached = lines.any(|line| line.is_ok_and(|l| l.contains("bundle PDF made")));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reached
+}
+
+/// The bundle job killed after it made the PDF and before it was recorded:
+/// the pages' OCR is recorded, so the rerun queues no OCR job, yet it
+/// still makes the bundle, once; a further rerun records nothing.
+#[test]
+fn a_rerun_after_a_kill_in_the_bundle_job_makes_the_bundle_once() {
+    let sb = Sandbox::new();
+    let src = scans(&sb, &PAGES[..3]);
+    assert!(ingest_killed_in_the_bundle_job(&sb, "BND-3", &src), "the ingest reached its bundle job");
+    let shown = sb.show_json("BND-3");
+    let page_pdfs = shown["artefacts"].as_array().unwrap().iter();
+    let page_pdfs = page_pdfs.filter(|a| a["derivation"]["rule"] == "ocr-searchable-pdf").count();
+    assert_eq!(page_pdfs, 3, "every page was OCRed before the kill");
+    assert!(bundles(&sb.show_json("BND-3")).is_empty(), "the kill came before the bundle was recorded");
+    let out = ingest(&sb, "BND-3", &src);
+    assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let found = bundles(&sb.show_json("BND-3"));
+    assert_eq!(found.len(), 1, "one bundle PDF after the rerun");
+    assert_eq!(found[0]["derivation"]["details"]["label"], "searchable PDF of scans/ (3 pages)");
+    let recorded = |sb: &Sandbox| {
+        let ledger = sb.ledger("BND-3");
+        ledger.iter().filter(|(_, e)| e["action"] == "ocr" && e["artefact"]["id"] == found[0]["id"]).count()
+    };
+    assert_eq!(recorded(&sb), 1, "the bundle is recorded once");
+    let before = sb.ledger("BND-3").len();
+    assert_eq!(ingest(&sb, "BND-3", &src).status.code(), Some(0));
+    assert_eq!(sb.ledger("BND-3").len(), before, "a further rerun records nothing");
+    assert_eq!((bundles(&sb.show_json("BND-3")).len(), recorded(&sb)), (1, 1));
+    let (code, report) = sb.verify_json("BND-3");
+    assert_eq!(code, 0, "{report:#}");
 }

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 pub use derived::{OcrParams, TranscodedParams};
 pub use intake::{AcquiredParams, ExploredParams, ExtractedParams, IdentifiedParams, MapfileRef, VerifiedParams};
-pub use other::{AccessedParams, DescribedParams, ExportedParams, FailedParams, KeyAddedParams};
+pub use other::{AccessedParams, AssembledParams, DescribedParams, ExportedParams, FailedParams, KeyAddedParams};
 
 use crate::event::{Action, CustodyEvent};
 
@@ -92,6 +92,8 @@ pub enum EventParams {
     KeyAdded(KeyAddedParams),
     /// `described`.
     Described(DescribedParams),
+    /// `assembled`.
+    Assembled(AssembledParams),
     /// `stored`: no params of its own.
     Stored,
 }
@@ -139,6 +141,7 @@ impl EventParams {
             Action::Accessed => Self::Accessed(parse(action, params)?),
             Action::KeyAdded => Self::KeyAdded(parse(action, params)?),
             Action::Described => Self::Described(parse(action, params)?),
+            Action::Assembled => Self::Assembled(parse(action, params)?),
             Action::Stored => {
                 parse::<Map<String, Value>>(action, params)?;
                 Self::Stored
@@ -161,6 +164,7 @@ impl EventParams {
             Self::Accessed(_) => Action::Accessed,
             Self::KeyAdded(_) => Action::KeyAdded,
             Self::Described(_) => Action::Described,
+            Self::Assembled(_) => Action::Assembled,
             Self::Stored => Action::Stored,
         }
     }
@@ -180,6 +184,7 @@ impl EventParams {
             Self::Accessed(p) => object(p),
             Self::KeyAdded(p) => object(p),
             Self::Described(p) => object(p),
+            Self::Assembled(p) => object(p),
             Self::Stored => Map::new(),
         };
         map.insert(PARAM_SCHEMA.into(), PARAMS_SCHEMA.into());
@@ -195,6 +200,7 @@ impl EventParams {
             Self::Transcoded(p) => p.job_id.as_deref(),
             Self::Ocr(p) => p.job_id.as_deref(),
             Self::Failed(p) => p.job_id.as_deref(),
+            Self::Assembled(p) => p.job_id.as_deref(),
             _ => None,
         }
     }
@@ -267,6 +273,7 @@ typed_getters! {
     accessed_params => Accessed(AccessedParams),
     key_added_params => KeyAdded(KeyAddedParams),
     described_params => Described(DescribedParams),
+    assembled_params => Assembled(AssembledParams),
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Params of `failed`, `exported`, `accessed`, `key-added`, `described`.
+//! Params of `failed`, `exported`, `accessed`, `key-added`, `described`,
+//! `assembled`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -92,4 +93,21 @@ impl DescribedParams {
     pub fn item_record(&self) -> Option<ItemRecord> {
         serde_json::from_value(self.item.clone()?).ok()
     }
+}
+
+/// `assembled`: several originals recorded as one set, once every member
+/// was acquired. The members are also the event's `inputs`, in set order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssembledParams {
+    /// The assemble job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The set: kind, members by ID and hash, missing members by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<crate::set_record::SetRecord>,
+    /// SHA-256 of the set's canonical JSON, hex: the set's identity, which
+    /// the explore job names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_sha256: Option<String>,
 }

@@ -1,4 +1,5 @@
 //! Integration tests for exhibit-pipeline, in one binary so linking stays fast.
 
+mod broker_limit;
 mod record;
 mod worker;

@@ -35,14 +35,14 @@ impl Stage for Scripted {
     }
 }
 
-struct Env {
+pub struct Env {
     _dir: tempfile::TempDir,
-    ctx: Arc<StageContext>,
-    store: Arc<dyn ObjectStore>,
-    completions: Arc<Completions>,
+    pub ctx: Arc<StageContext>,
+    pub store: Arc<dyn ObjectStore>,
+    pub completions: Arc<Completions>,
 }
 
-async fn env() -> Env {
+pub async fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn ObjectStore> = Arc::new(LocalStore::open(dir.path().join("data")).unwrap());
     let signer = Arc::new(Signer::load_or_create(&dir.path().join("key")).unwrap());
@@ -216,4 +216,81 @@ async fn a_dropped_connection_on_receive_is_tried_again_not_the_end_of_the_worke
     let summary = summary.expect("the worker outlives one dropped connection");
     assert_eq!((summary.jobs, summary.failed), (1, 0));
     assert_eq!(stage.runs.load(Ordering::SeqCst), 1);
+}
+
+/// A queue whose first ack fails as on a connection the broker closed
+/// (a broker restart while the job ran): the ack is lost, and the broker
+/// will deliver the job again.
+#[derive(Debug)]
+struct LosesFirstAck {
+    inner: MemoryQueue,
+    lost: std::sync::Mutex<bool>,
+}
+
+#[async_trait]
+impl JobQueue for LosesFirstAck {
+    async fn publish(&self, job: Job) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.publish(job).await
+    }
+    async fn receive(
+        &self,
+        stage: &str,
+        lease: Duration,
+    ) -> Result<exhibit_queue::Delivery, exhibit_queue::QueueError> {
+        self.inner.receive(stage, lease).await
+    }
+    async fn ack(&self, tag: exhibit_queue::DeliveryTag) -> Result<(), exhibit_queue::QueueError> {
+        if !std::mem::replace(&mut *self.lost.lock().unwrap(), true) {
+            return Err(exhibit_queue::QueueError::io("acking", "connection closed: CONNECTION_FORCED"));
+        }
+        self.inner.ack(tag).await
+    }
+    async fn nack(&self, tag: exhibit_queue::DeliveryTag, delay: Duration) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.nack(tag, delay).await
+    }
+    async fn extend(&self, tag: exhibit_queue::DeliveryTag, lease: Duration) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.extend(tag, lease).await
+    }
+    async fn dead_letter(
+        &self,
+        tag: exhibit_queue::DeliveryTag,
+        reason: &str,
+    ) -> Result<(), exhibit_queue::QueueError> {
+        self.inner.dead_letter(tag, reason).await
+    }
+}
+
+/// Found by the chaos test: a settle that failed on a dropped connection
+/// ended the worker loop (and, with every loop gone, the worker, exit 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ack_lost_with_its_connection_gives_the_job_back_and_the_loop_goes_on() {
+    let env = env().await;
+    let queue = Arc::new(LosesFirstAck { inner: MemoryQueue::new(), lost: std::sync::Mutex::new(false) });
+    let stage = Arc::new(Scripted { runs: AtomicU32::new(0), fail: None, sleep: Duration::ZERO });
+    let config = WorkerConfig { retry_delay: Duration::from_millis(5), ..WorkerConfig::new(vec![stage.clone()]) };
+    let roots = (vec![sample_job("scripted", 1), sample_job("scripted", 2)], false);
+    let summary = run_in_process(env.ctx.clone(), queue.clone(), env.completions.clone(), config, roots).await;
+    let summary = summary.expect("the worker outlives a lost ack");
+    assert_eq!((summary.jobs, summary.failed), (2, 0));
+    assert_eq!(stage.runs.load(Ordering::SeqCst), 2, "the job given back is found done, not run again");
+    assert!(queue.inner.dead_letters().is_empty());
+}
+
+/// A phase with no stages to run here (an ingest whose derive phase has
+/// no transcode or OCR) finishes with its jobs deferred, every time. The
+/// worker it started, having no loops, ended at once, and the race between
+/// it and the waiter now and then failed the run with "the worker stopped
+/// before the run was complete".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_phase_without_stages_defers_its_jobs_every_time() {
+    let env = env().await;
+    for attempt in 0..300 {
+        let queue: Arc<dyn JobQueue> = Arc::new(MemoryQueue::new());
+        let roots = vec![sample_job("scripted", attempt)];
+        let config = WorkerConfig::new(Vec::new());
+        let summary = run_in_process(env.ctx.clone(), queue, env.completions.clone(), config, (roots, false))
+            .await
+            .unwrap_or_else(|e| panic!("attempt {attempt}: {e}"));
+        assert_eq!((summary.jobs, summary.deferred.len()), (0, 1), "attempt {attempt}");
+    }
 }

@@ -53,10 +53,20 @@ impl Lanes {
     }
 }
 
-/// Waits for the next job of `stage` and leases it for `lease`.
+/// Attempts at opening a stage's consumer before the error is returned.
+/// RabbitMQ 3.10 closes the whole connection (INTERNAL_ERROR, `badmatch
+/// {error,noproc}` in `rabbit_quorum_queue:consume`) when a consume races
+/// the start of a quorum queue another process has just declared; a later
+/// attempt, on a new connection, succeeds.
+const OPEN_ATTEMPTS: u32 = 8;
+
+/// Waits for the next job of `stage` and leases it for `lease`. A consumer
+/// that fails, or that the broker cancels, is opened again (on a new
+/// connection if its own is gone), so an idle receiver outlives a broker
+/// restart.
 pub(crate) async fn receive(inner: &Inner, stage: &str, lease: Duration) -> Result<Delivery, QueueError> {
     loop {
-        let lane = lane(inner, stage).await?;
+        let lane = open_with_retries(inner, stage).await?;
         let next = lane.consumer.lock().await.next().await;
         match next {
             Some(Ok(message)) => {
@@ -70,9 +80,37 @@ pub(crate) async fn receive(inner: &Inner, stage: &str, lease: Duration) -> Resu
                 inner.sessions.drop_if_closed(lane.generation).await;
             }
             None => {
-                warn!(stage, "the broker cancelled the consumer; reconnecting");
+                // The broker cancels a consumer whose queue went away (deleted,
+                // or its quorum member restarted): declare it again.
+                warn!(stage, "the broker cancelled the consumer; opening it again");
                 forget(inner, stage, lane.generation).await;
+                let queues = StageQueues::new(&inner.config.prefix, stage);
+                inner.declared.forget(&[&queues.main, &queues.dead]);
                 inner.sessions.drop_if_closed(lane.generation).await;
+            }
+        }
+    }
+}
+
+/// [`lane`], tried again with backoff when the broker closes the channel
+/// or the connection while it opens.
+async fn open_with_retries(inner: &Inner, stage: &str) -> Result<Arc<Lane>, QueueError> {
+    let mut wait = inner.config.backoff.initial;
+    let mut attempt = 1;
+    loop {
+        match lane(inner, stage).await {
+            Ok(lane) => return Ok(lane),
+            Err((e, _)) if attempt >= OPEN_ATTEMPTS => return Err(e),
+            Err((e, generation)) => {
+                warn!(error = %e, stage, attempt, ?wait, "cannot open the consumer; trying again");
+                let queues = StageQueues::new(&inner.config.prefix, stage);
+                inner.declared.forget(&[&queues.main, &queues.dead]);
+                if let Some(generation) = generation {
+                    inner.sessions.drop_if_closed(generation).await;
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(inner.config.backoff.max);
+                attempt += 1;
             }
         }
     }
@@ -87,9 +125,10 @@ async fn forget(inner: &Inner, stage: &str, generation: u64) {
     }
 }
 
-/// The stage's consumer on the current session, opened if needed.
-async fn lane(inner: &Inner, stage: &str) -> Result<Arc<Lane>, QueueError> {
-    let session = inner.sessions.get().await?;
+/// The stage's consumer on the current session, opened if needed. A
+/// failure names the session it happened on, if there was one.
+async fn lane(inner: &Inner, stage: &str) -> Result<Arc<Lane>, (QueueError, Option<u64>)> {
+    let session = inner.sessions.get().await.map_err(|e| (e, None))?;
     if let Some(lane) = inner.lanes.lock().get(stage).filter(|l| l.is_live(session.generation)) {
         return Ok(lane.clone());
     }
@@ -98,10 +137,11 @@ async fn lane(inner: &Inner, stage: &str) -> Result<Arc<Lane>, QueueError> {
         return Ok(lane.clone());
     }
     let queues = StageQueues::new(&inner.config.prefix, stage);
-    let opening = |e| QueueError::io(format!("opening a consumer on {}", queues.main), e);
+    let failed = |e: QueueError| (e, Some(session.generation));
+    let opening = |e| failed(QueueError::io(format!("opening a consumer on {}", queues.main), e));
     let channel = session.connection.create_channel().await.map_err(opening)?;
     channel.basic_qos(inner.lanes.prefetch, BasicQosOptions::default()).await.map_err(opening)?;
-    publish::declare(inner, &channel, &queues, &queues.main, &Shape::Main).await?;
+    publish::declare(inner, &channel, &queues, &queues.main, &Shape::Main).await.map_err(failed)?;
     let consumer = channel
         .basic_consume(queues.main.as_str().into(), "".into(), BasicConsumeOptions::default(), FieldTable::default())
         .await
@@ -114,7 +154,7 @@ async fn lane(inner: &Inner, stage: &str) -> Result<Arc<Lane>, QueueError> {
 /// Leases a broker delivery, or dead-letters it when it is not a job of
 /// this stage (hostile or foreign bytes must not stop the lane).
 async fn hold(inner: &Inner, stage: &str, message: AmqpDelivery, lease: Duration, generation: u64) -> Option<Delivery> {
-    let deliveries = deliveries(&message);
+    let (deliveries, returned) = deliveries(&message);
     let job = match serde_json::from_slice::<Job>(&message.data) {
         Ok(job) if job.stage == stage => job,
         Ok(job) => {
@@ -127,7 +167,7 @@ async fn hold(inner: &Inner, stage: &str, message: AmqpDelivery, lease: Duration
     let held =
         Lease { job: job.clone(), deliveries, acker: message.acker, generation, delivered_at: now, until: now + lease };
     let tag = inner.leases.hold(held);
-    Some(Delivery { job, tag: DeliveryTag(tag), delivery_count: deliveries })
+    Some(Delivery { job, tag: DeliveryTag(tag), delivery_count: deliveries, returned })
 }
 
 /// Moves an unreadable message aside, raw, with the reason.
@@ -151,13 +191,14 @@ async fn refuse(inner: &Inner, stage: &str, message: AmqpDelivery, reason: &str)
 /// Deliveries of this job so far, this one included: the count carried in
 /// the header, plus one, plus the times the broker handed this message out
 /// before without a settle (quorum queues count them in `x-delivery-count`;
-/// elsewhere the redelivered flag says at least once).
-fn deliveries(message: &AmqpDelivery) -> u32 {
+/// elsewhere the redelivered flag says at least once); and those last
+/// alone, which the broker's delivery limit counts.
+fn deliveries(message: &AmqpDelivery) -> (u32, u32) {
     let headers = message.properties.headers().as_ref();
     let number = |name: &str| headers.and_then(|h| h.inner().get(name)).and_then(as_u32);
     let before = number(DELIVERIES).unwrap_or(0);
     let returned = number("x-delivery-count").unwrap_or(u32::from(message.redelivered));
-    before.saturating_add(1).saturating_add(returned)
+    (before.saturating_add(1).saturating_add(returned), returned)
 }
 
 fn as_u32(value: &AMQPValue) -> Option<u32> {

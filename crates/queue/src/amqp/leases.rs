@@ -104,7 +104,7 @@ pub(crate) async fn reap(inner: Arc<Inner>) {
         }
         for lease in inner.leases.take_expired(Instant::now()) {
             debug!(job = %lease.job.job_id.0, stage = %lease.job.stage, "lease expired; redelivering");
-            if let Err(e) = inner.requeue(&lease, Duration::ZERO).await {
+            if let Err(e) = inner.requeue(&lease, Duration::ZERO, true).await {
                 warn!(job = %lease.job.job_id.0, error = %e, "cannot requeue an expired lease; the broker redelivers it when the connection closes");
             }
         }

@@ -88,10 +88,12 @@ impl AmqpQueue {
         let session = self.inner.sessions.get().await?;
         let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
         let channel = session.connection.create_channel().await.map_err(|e| QueueError::io("opening a channel", e))?;
-        let queue = channel
-            .queue_declare(name.into(), options, FieldTable::default())
-            .await
-            .map_err(|e| QueueError::io(format!("looking at {name}"), e))?;
+        let queue = match channel.queue_declare(name.into(), options, FieldTable::default()).await {
+            Ok(queue) => queue,
+            // No publisher or consumer has declared it yet: nothing waits in it.
+            Err(e) if is_not_found(&e) => return Ok(0),
+            Err(e) => return Err(QueueError::io(format!("looking at {name}"), e)),
+        };
         let _closed = channel.close(200, "done".into()).await;
         Ok(queue.message_count())
     }
@@ -109,6 +111,13 @@ impl AmqpQueue {
         }
         Ok(())
     }
+}
+
+/// Whether the broker closed the channel with 404 NOT_FOUND (a passive
+/// declare of a queue that does not exist).
+fn is_not_found(error: &lapin::Error) -> bool {
+    const NOT_FOUND: u16 = 404;
+    matches!(error.kind(), lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == NOT_FOUND)
 }
 
 impl Drop for AmqpQueue {
@@ -141,9 +150,10 @@ impl Inner {
     /// Puts the job of `lease` back, counted, `delay` from now (at once for
     /// zero), then acks the held copy: a crash between the two leaves two
     /// copies, never none.
-    async fn requeue(&self, lease: &Lease, delay: Duration) -> Result<(), QueueError> {
+    async fn requeue(&self, lease: &Lease, delay: Duration, counted: bool) -> Result<(), QueueError> {
         let queues = StageQueues::new(&self.config.prefix, &lease.job.stage);
-        let outgoing = Outgoing::retry(&lease.job, lease.deliveries, &queues, delay);
+        let deliveries = if counted { lease.deliveries } else { lease.deliveries.saturating_sub(1) };
+        let outgoing = Outgoing::retry(&lease.job, deliveries, &queues, delay);
         publish::send(self, outgoing).await?;
         self.ack_held(lease).await
     }
@@ -156,8 +166,17 @@ impl JobQueue for AmqpQueue {
         publish::send(&self.inner, Outgoing::fresh(&job, &self.inner.config.prefix)).await
     }
 
+    async fn publish_all(&self, jobs: Vec<Job>) -> Result<(), QueueError> {
+        let prefix = &self.inner.config.prefix;
+        publish::send_all(&self.inner, jobs.iter().map(|job| Outgoing::fresh(job, prefix)).collect()).await
+    }
+
     fn shared(&self) -> bool {
         true
+    }
+
+    fn delivery_limit(&self) -> Option<u32> {
+        Some(self.inner.config.delivery_limit)
     }
 
     async fn depth(&self, stage: &str) -> Result<Option<u64>, QueueError> {
@@ -181,7 +200,13 @@ impl JobQueue for AmqpQueue {
     #[instrument(skip(self))]
     async fn nack(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError> {
         let lease = self.inner.take(tag)?;
-        self.inner.requeue(&lease, delay).await
+        self.inner.requeue(&lease, delay, true).await
+    }
+
+    #[instrument(skip(self))]
+    async fn release(&self, tag: DeliveryTag, delay: Duration) -> Result<(), QueueError> {
+        let lease = self.inner.take(tag)?;
+        self.inner.requeue(&lease, delay, false).await
     }
 
     #[instrument(skip(self))]

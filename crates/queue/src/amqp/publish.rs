@@ -22,17 +22,47 @@ pub(crate) const DELIVERIES: &str = "x-exhibit-deliveries";
 pub(crate) const REASON: &str = "x-exhibit-reason";
 const PERSISTENT: u8 = 2;
 
-/// Queue names declared through this handle, so each is declared once.
+/// Queue names declared through this handle, so each is declared once,
+/// and every name it ever declared (for [`super::AmqpQueue::delete_queues`]).
 #[derive(Debug, Default)]
-pub(crate) struct Declared(Mutex<BTreeSet<String>>);
+pub(crate) struct Declared(Mutex<Names>);
+
+#[derive(Debug, Default)]
+struct Names {
+    /// Declared on the broker, as far as this handle knows.
+    current: BTreeSet<String>,
+    /// Every name ever declared, forgotten or not.
+    ever: BTreeSet<String>,
+}
 
 impl Declared {
-    fn lock(&self) -> MutexGuard<'_, BTreeSet<String>> {
+    fn lock(&self) -> MutexGuard<'_, Names> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn contains(&self, name: &str) -> bool {
+        self.lock().current.contains(name)
+    }
+
+    fn insert(&self, name: String) {
+        let mut names = self.lock();
+        names.ever.insert(name.clone());
+        names.current.insert(name);
+    }
+
+    /// Every queue name this handle ever declared.
     pub(crate) fn names(&self) -> Vec<String> {
-        self.lock().iter().cloned().collect()
+        self.lock().ever.iter().cloned().collect()
+    }
+
+    /// Forgets that `names` are declared, so the next use declares them
+    /// again: the broker may have lost one (deleted; a consumer cancelled
+    /// because its queue went away).
+    pub(crate) fn forget(&self, names: &[&str]) {
+        let mut declared = self.lock();
+        for name in names {
+            declared.current.remove(*name);
+        }
     }
 }
 
@@ -93,31 +123,68 @@ impl Outgoing {
     }
 }
 
+/// Attempts at one publish before its error is returned. RabbitMQ 3.10
+/// closes a connection (INTERNAL_ERROR), or nacks a publish, when quorum
+/// queues are declared by several processes at once; a later attempt
+/// succeeds.
+const PUBLISH_ATTEMPTS: u32 = 8;
+
 /// Publishes `out`, declaring its queue first if this handle has not, and
-/// waits for the broker's confirm. A dropped connection is retried once on
-/// a new one: a job published twice is harmless, one lost is not.
+/// waits for the broker's confirm. A dropped connection is retried on a
+/// new one, a publish the broker declined on the same one, each with
+/// backoff: a job published twice is harmless, one lost is not.
 pub(crate) async fn send(inner: &Inner, out: Outgoing) -> Result<(), QueueError> {
-    let mut retried = false;
+    let mut attempt = 1;
+    let mut wait = inner.config.backoff.initial;
     loop {
         let session = inner.sessions.get().await?;
-        match send_on(inner, &session.publisher, &out).await {
+        let error = match send_on(inner, &session.publisher, &out).await {
             Ok(()) => return Ok(()),
-            Err(SendError::Refused(e)) => return Err(e),
-            Err(SendError::Connection(e)) if retried => return Err(e),
+            Err(SendError::Connection(e) | SendError::Declined(e)) if attempt >= PUBLISH_ATTEMPTS => return Err(e),
             Err(SendError::Connection(e)) => {
-                tracing::warn!(error = %e, queue = %out.target, "publish failed; reconnecting");
                 inner.sessions.drop_generation(session.generation).await;
-                inner.declared.lock().clear();
-                retried = true;
+                e
             }
-        }
+            Err(SendError::Declined(e)) => e,
+        };
+        tracing::warn!(error = %error, queue = %out.target, attempt, ?wait, "publish failed; trying again");
+        inner.declared.forget(&[&out.target, &out.queues.main, &out.queues.dead]);
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(inner.config.backoff.max);
+        attempt += 1;
     }
 }
 
+/// Publishes at most this many messages of one [`send_all`] at once.
+const PUBLISH_WINDOW: usize = 64;
+
+/// Publishes every message of `outgoing` with up to [`PUBLISH_WINDOW`]
+/// confirms outstanding, so that the broker's flush to disk is shared
+/// instead of paid per message; each confirm is still awaited and checked
+/// as [`send`] does. The first message to each queue goes alone, so a
+/// queue is declared once, not by every message racing to it.
+pub(crate) async fn send_all(inner: &Inner, outgoing: Vec<Outgoing>) -> Result<(), QueueError> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let mut first_to_each = BTreeSet::new();
+    let (firsts, rest): (Vec<Outgoing>, Vec<Outgoing>) =
+        outgoing.into_iter().partition(|out| first_to_each.insert(out.target.clone()));
+    for out in firsts {
+        send(inner, out).await?;
+    }
+    futures_util::stream::iter(rest.into_iter().map(|out| async move { send(inner, out).await }))
+        .buffer_unordered(PUBLISH_WINDOW)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
 enum SendError {
-    /// The broker said no: retrying would not help.
-    Refused(QueueError),
-    /// The channel or connection failed.
+    /// The broker answered but did not take the message: a nack (a quorum
+    /// queue still starting, or full, with `reject-publish`), or unroutable
+    /// (the queue is gone). Retried on the same connection, declaring the
+    /// queue again.
+    Declined(QueueError),
+    /// The channel or connection failed: retried on a new one.
     Connection(QueueError),
 }
 
@@ -137,8 +204,10 @@ async fn send_on(inner: &Inner, channel: &Channel, out: &Outgoing) -> Result<(),
         .map_err(|e| SendError::Connection(QueueError::io(what(), e)))?;
     match confirm {
         Confirmation::Ack(None) => Ok(()),
-        Confirmation::Ack(Some(_)) => Err(SendError::Refused(QueueError::io(what(), "the broker could not route it"))),
-        Confirmation::Nack(_) => Err(SendError::Refused(QueueError::io(what(), "the broker refused it (nack)"))),
+        Confirmation::Ack(Some(_)) => {
+            Err(SendError::Declined(QueueError::io(what(), "the broker could not route it (no such queue)")))
+        }
+        Confirmation::Nack(_) => Err(SendError::Declined(QueueError::io(what(), "the broker refused it (nack)"))),
         Confirmation::NotRequested => {
             Err(SendError::Connection(QueueError::io(what(), "publisher confirms are off on this channel")))
         }
@@ -154,7 +223,7 @@ pub(crate) async fn declare(
     name: &str,
     shape: &Shape,
 ) -> Result<(), QueueError> {
-    if inner.declared.lock().contains(name) {
+    if inner.declared.contains(name) {
         return Ok(());
     }
     let mut plan = vec![(name.to_owned(), shape.clone())];
@@ -171,7 +240,7 @@ pub(crate) async fn declare(
             .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
             .await
             .map_err(|e| QueueError::io(format!("declaring queue {queue}"), e))?;
-        inner.declared.lock().insert(queue);
+        inner.declared.insert(queue);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ fn explore() -> StageInput {
         size: 4,
         depth: 0,
         bad_ranges: Vec::new(),
+        set: None,
     })
 }
 
@@ -51,4 +52,36 @@ fn a_huge_unreadable_input_is_named_by_its_start_only() {
     let raw = json!({"v": 9, "junk": "x".repeat(1 << 20)});
     let err = JobInput::from_value(raw).for_stage("acquire").unwrap_err();
     assert!(err.to_string().len() < 400, "{}", err.to_string().len());
+}
+
+#[test]
+fn a_set_explore_names_the_record_by_hash_and_an_older_message_reads_without_one() {
+    let StageInput::Explore(mut input) = explore() else { unreachable!() };
+    let plain = JobInput::from(StageInput::Explore(input.clone())).to_value();
+    assert!(plain.get("set").is_none(), "absent unless set, so older readers see the same message");
+    input.set = Some(Sha256Digest::of(b"a set record"));
+    let wire = JobInput::from(StageInput::Explore(input.clone())).to_value();
+    assert_eq!(wire["set"], json!(Sha256Digest::of(b"a set record").to_hex()));
+    assert_eq!(JobInput::from_value(wire), JobInput::from(StageInput::Explore(input)));
+    assert_eq!(JobInput::from_value(plain), JobInput::from(explore()), "a message without `set` is a plain medium");
+}
+
+#[test]
+fn an_assemble_input_lists_members_by_role_and_order() {
+    use exhibit_core::set_record::{SetKind, SetRole};
+    let member = |role, order, path: &str| SetSource { role, order, path: path.into(), path_hex: hex_of(path) };
+    let input = StageInput::Assemble(SetInput {
+        path: "disc.cue".into(),
+        set: SetKind::CueSheet,
+        members: vec![member(SetRole::Sheet, 0, "disc.cue"), member(SetRole::TrackFile, 1, "disc.bin")],
+    });
+    let wire = JobInput::from(input.clone()).to_value();
+    assert_eq!(wire["kind"], json!("assemble"));
+    assert_eq!(wire["set"], json!("cue-sheet"));
+    assert_eq!(wire["members"][1]["role"], json!("track-file"));
+    assert_eq!(JobInput::from_value(wire).for_stage("assemble").unwrap(), &input);
+}
+
+fn hex_of(path: &str) -> String {
+    path.bytes().map(|b| format!("{b:02x}")).collect()
 }

@@ -188,3 +188,165 @@ async fn hostile_messages_are_dead_lettered_and_the_lane_goes_on() {
     assert_eq!(queue.dead_letter_count("explore").await.unwrap(), 4, "each hostile message is kept aside");
     queue.delete_queues().await.unwrap();
 }
+
+/// Handles on one prefix, each on a connection of its own, as worker
+/// processes are.
+async fn handles_on_one_prefix(n: usize) -> (String, Vec<Arc<AmqpQueue>>) {
+    let config = scratch_config();
+    let prefix = config.prefix.clone();
+    let mut handles = Vec::new();
+    for _ in 0..n {
+        handles.push(scratch_queue(config.clone()).await);
+    }
+    (prefix, handles)
+}
+
+/// RabbitMQ 3.10 closes a connection with INTERNAL_ERROR (`badmatch
+/// {error,noproc}` in `rabbit_quorum_queue:consume`) when a consume races
+/// the start of a quorum queue another connection has just declared. Many
+/// connections open consumers on fresh queues at once, as workers do when
+/// they start together; every receive must still get its jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consumers_racing_to_open_fresh_quorum_queues_on_many_connections_get_every_job() {
+    const STAGES: [&str; 4] = ["race0", "race1", "race2", "race3"];
+    const JOBS: u32 = 8;
+    let (_, handles) = handles_on_one_prefix(6).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = tokio::task::JoinSet::new();
+    for handle in &handles {
+        for stage in STAGES {
+            let (handle, tx) = (handle.clone(), tx.clone());
+            tasks.spawn(async move {
+                loop {
+                    let delivery = handle.receive(stage, LONG).await.expect("receive outlives the broker's race");
+                    handle.ack(delivery.tag).await.expect("ack");
+                    if tx.send(delivery.job.job_id.0.clone()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    }
+    let publisher = &handles[0];
+    for stage in STAGES {
+        for n in 0..JOBS {
+            publisher.publish(sample_job(stage, n)).await.expect("publish outlives the broker's race");
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while seen.len() < STAGES.len() * JOBS as usize {
+        let id = tokio::time::timeout_at(deadline, rx.recv()).await.expect("every job within 120 s").unwrap();
+        seen.insert(id);
+    }
+    tasks.abort_all();
+    for handle in &handles {
+        handle.delete_queues().await.unwrap();
+    }
+}
+
+/// A receiver waiting on an idle connection that the broker closes (a
+/// restart, a cut) connects again and gets the next job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_receiver_outlives_its_connection_being_closed() {
+    let config = scratch_config();
+    let prefix = config.prefix.clone();
+    let queue = scratch_queue(config).await;
+    queue.publish(sample_job("explore", 1)).await.unwrap();
+    let first = queue.receive("explore", LONG).await.unwrap();
+    queue.ack(first.tag).await.unwrap();
+    let waiting = tokio::spawn({
+        let queue = queue.clone();
+        async move { queue.receive("explore", LONG).await }
+    });
+    close_connections_named(&prefix);
+    queue.publish(sample_job("explore", 2)).await.expect("publish reconnects");
+    let next = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("the idle receiver gets the job within 60 s")
+        .unwrap()
+        .expect("the idle receiver reconnects");
+    assert_eq!(next.job, sample_job("explore", 2));
+    queue.ack(next.tag).await.unwrap();
+    queue.delete_queues().await.unwrap();
+}
+
+/// A consumer the broker cancels (its queue was deleted behind the handle's
+/// back) is opened again on a queue declared again, and publishing to the
+/// vanished queue declares it again instead of failing as unroutable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_the_broker_cancels_is_opened_again() {
+    let config = scratch_config();
+    let prefix = config.prefix.clone();
+    let queue = scratch_queue(config).await;
+    queue.publish(sample_job("ocr", 1)).await.unwrap();
+    let first = queue.receive("ocr", LONG).await.unwrap();
+    queue.ack(first.tag).await.unwrap();
+    let waiting = tokio::spawn({
+        let queue = queue.clone();
+        async move { queue.receive("ocr", LONG).await }
+    });
+    let connection = lapin::Connection::connect(&broker_uri(), lapin::ConnectionProperties::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let main = format!("{prefix}.ocr");
+    channel.queue_delete(main.as_str().into(), lapin::options::QueueDeleteOptions::default()).await.unwrap();
+    connection.close(200, "done".into()).await.unwrap();
+    queue.publish(sample_job("ocr", 2)).await.expect("publish declares the queue again");
+    let next = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("the cancelled receiver gets the job within 60 s")
+        .unwrap()
+        .expect("the cancelled consumer is opened again");
+    assert_eq!(next.job, sample_job("ocr", 2));
+    queue.ack(next.tag).await.unwrap();
+    queue.delete_queues().await.unwrap();
+}
+
+/// Waits until `stage`'s dead-letter queue holds `n` jobs (a minute at most).
+async fn dead_letters_reach(queue: &AmqpQueue, stage: &str, n: u32) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while queue.dead_letter_count(stage).await.unwrap() < n {
+        assert!(tokio::time::Instant::now() < deadline, "no dead-letter on {stage} within a minute");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A job whose holders keep dying (their connections close unsettled):
+/// each delivery says how many times this copy came back so, and the
+/// broker moves it aside by itself past its delivery limit, which the
+/// queue reports so that a worker can record the job failed first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsettled_returns_are_counted_up_to_the_brokers_delivery_limit() {
+    let mut config = scratch_config();
+    config.delivery_limit = 3;
+    let prefix = config.prefix.clone();
+    let queue = scratch_queue(config).await;
+    assert_eq!(queue.delivery_limit(), Some(3));
+    queue.publish(sample_job("ocr", 1)).await.unwrap();
+    let mut seen = Vec::new();
+    loop {
+        tokio::select! {
+            delivery = queue.receive("ocr", LONG) => {
+                let delivery = delivery.unwrap();
+                seen.push((delivery.returned, delivery.delivery_count));
+                assert!(seen.len() <= 10, "the broker never moved it aside: {seen:?}");
+                close_connections_named(&prefix);
+            }
+            () = dead_letters_reach(&queue, "ocr", 1) => break,
+        }
+    }
+    assert_eq!(seen, [(0, 1), (1, 2), (2, 3), (3, 4)], "(returned, deliveries) of each delivery");
+    queue.delete_queues().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_depth_of_a_stage_nobody_declared_yet_is_zero_not_an_error() {
+    // A worker's /healthz asks for depth before any job was published; a
+    // queue that does not exist yet holds nothing (it used to answer
+    // NOT_FOUND, and the worker reported itself unhealthy).
+    let queue = scratch_queue(scratch_config()).await;
+    assert_eq!(queue.depth("explore").await.expect("depth of an undeclared queue"), Some(0));
+    queue.publish(sample_job("explore", 1)).await.expect("publish");
+    assert_eq!(queue.depth("explore").await.expect("depth after a publish"), Some(1));
+    queue.delete_queues().await.expect("delete the scratch queues");
+}

@@ -16,16 +16,17 @@ use crate::{Body, ObjectMeta, ObjectStore, Published, PutReceipt, StageTarget, S
 /// ([`ObjectStore::link_local`]), so random access goes through ranged gets
 /// and child processes get downloaded copies. Everything else is passed
 /// through. Counts the ranged gets it serves.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NoLocalPathStore {
     inner: Arc<dyn ObjectStore>,
-    ranged_gets: AtomicU64,
+    /// Shared with its clones ([`ObjectStore::to_shared`]).
+    ranged_gets: Arc<AtomicU64>,
 }
 
 impl NoLocalPathStore {
     /// Hides the local files of `inner`.
     pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
-        Self { inner, ranged_gets: AtomicU64::new(0) }
+        Self { inner, ranged_gets: Arc::new(AtomicU64::new(0)) }
     }
 
     /// How many ranged gets it has served.
@@ -55,6 +56,10 @@ impl ObjectStore for NoLocalPathStore {
     async fn get_range(&self, key: &ObjectKey, offset: u64, len: u64) -> Result<Vec<u8>, StoreError> {
         self.ranged_gets.fetch_add(1, Ordering::Relaxed);
         self.inner.get_range(key, offset, len).await
+    }
+
+    fn to_shared(&self) -> Option<Arc<dyn ObjectStore>> {
+        Some(Arc::new(self.clone()))
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {

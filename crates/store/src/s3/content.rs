@@ -22,8 +22,13 @@ use crate::{Body, PutReceipt, StoreError, StoreErrorKind};
 /// Where staging objects go, under the store's prefix. `~` is not allowed
 /// in an object key, so no stored object can collide or be listed.
 pub(crate) const STAGING: &str = "staging~/";
-/// Bytes per part of a server-side copy (S3 allows up to 5 GiB).
-const COPY_PART: u64 = 1 << 30;
+/// Bytes per part of a server-side copy (S3 allows up to 5 GiB), more
+/// where the object needs it to stay within [`MAX_COPY_PARTS`].
+const COPY_PART: u64 = 256 << 20;
+const MAX_COPY_PARTS: u64 = 10_000;
+/// Parts copied at once: the server does the work, so this costs exhibit
+/// no memory.
+const COPIES_AT_ONCE: usize = 4;
 
 impl S3Store {
     pub(crate) async fn put_content_streaming(
@@ -33,8 +38,8 @@ impl S3Store {
         hashes: HashSelection,
     ) -> Result<PutReceipt, StoreError> {
         let mut reader = PartReader::new(body, hashes, prefix);
-        let first = reader.next_part().await?;
-        if first.len() < PART {
+        let first = reader.next_part(PART).await?;
+        if first.bytes.len() < PART {
             let (size, digests) = reader.finish();
             let key = content_key(prefix, &digests.sha256.to_hex())?;
             let written = self.put_whole(key.as_str(), first, true, true).await?;
@@ -45,7 +50,7 @@ impl S3Store {
         let (size, digests) = reader.finish();
         let key = content_key(prefix, &digests.sha256.to_hex())?;
         let copied = self.copy_create_only(&staging, key.as_str(), size).await;
-        self.delete_staging(&staging).await;
+        self.delete_leftover(&staging, "remove staging~/ objects older than a day").await;
         Ok(PutReceipt { key, size, digests, created: matches!(copied?, Written::Created) })
     }
 
@@ -75,29 +80,40 @@ impl S3Store {
         result
     }
 
+    /// Copies `from` part by part, [`COPIES_AT_ONCE`] parts at a time.
     async fn copy_parts(&self, from: &str, full: &str, upload_id: &str, size: u64) -> Result<Written, StoreError> {
         let client = self.client().await?;
         let source = format!("{}/{}", self.location.bucket, self.full_key(from));
+        let part_bytes = COPY_PART.max(size.div_ceil(MAX_COPY_PARTS));
+        let mut copies = tokio::task::JoinSet::new();
         let mut parts = Vec::new();
-        let mut start = 0;
+        let (mut start, mut number) = (0, 0);
         while start < size {
-            let end = (start + COPY_PART).min(size) - 1;
-            let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
-            let copied = client
+            if copies.len() >= COPIES_AT_ONCE {
+                parts.push(next_copied(&mut copies).await?);
+            }
+            let end = (start + part_bytes).min(size) - 1;
+            number += 1;
+            let copy = client
                 .upload_part_copy()
                 .bucket(&self.location.bucket)
                 .key(full)
                 .upload_id(upload_id)
                 .part_number(number)
                 .copy_source(&source)
-                .copy_source_range(format!("bytes={start}-{end}"))
-                .send()
-                .await
-                .map_err(|e| sdk("copying a part to", full, e))?;
-            let e_tag = copied.copy_part_result().and_then(|r| r.e_tag()).map(str::to_owned);
-            parts.push(CompletedPart::builder().part_number(number).set_e_tag(e_tag).build());
+                .copy_source_range(format!("bytes={start}-{end}"));
+            let what = full.to_owned();
+            copies.spawn(async move {
+                let copied = copy.send().await.map_err(|e| sdk("copying a part to", &what, e))?;
+                let e_tag = copied.copy_part_result().and_then(|r| r.e_tag()).map(str::to_owned);
+                Ok(CompletedPart::builder().part_number(number).set_e_tag(e_tag).build())
+            });
             start = end + 1;
         }
+        while !copies.is_empty() {
+            parts.push(next_copied(&mut copies).await?);
+        }
+        parts.sort_by_key(|part| part.part_number());
         let complete = client
             .complete_multipart_upload()
             .bucket(&self.location.bucket)
@@ -112,9 +128,11 @@ impl S3Store {
         }
     }
 
-    /// Deletes a staging object; a failure only leaves garbage, so it warns.
-    async fn delete_staging(&self, staging: &str) {
-        let full = self.full_key(staging);
+    /// Deletes an object exhibit no longer needs (a staging copy, a probe);
+    /// a failure (Object Lock retention, a lost connection) only leaves
+    /// garbage, so it warns with `advice`.
+    pub(crate) async fn delete_leftover(&self, key: &str, advice: &str) {
+        let full = self.full_key(key);
         let deleted = match self.client().await {
             Ok(client) => client
                 .delete_object()
@@ -127,8 +145,18 @@ impl S3Store {
             Err(e) => Err(e),
         };
         if let Err(e) = deleted {
-            tracing::warn!(key = %full, error = %e, "a staging object is left behind; remove staging~/ objects older than a day");
+            tracing::warn!(key = %full, error = %e, advice, "an object exhibit no longer needs is left behind");
         }
+    }
+}
+
+/// The next part copy to finish; its error ends the copy.
+async fn next_copied(
+    copies: &mut tokio::task::JoinSet<Result<CompletedPart, StoreError>>,
+) -> Result<CompletedPart, StoreError> {
+    match copies.join_next().await {
+        Some(joined) => joined.map_err(StoreError::join)?,
+        None => Err(StoreError::invalid("copy", "parts", "a part copy in flight")),
     }
 }
 

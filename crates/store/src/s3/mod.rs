@@ -13,12 +13,15 @@ mod read;
 mod upload;
 
 use std::fmt;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::primitives::DateTime;
 use aws_sdk_s3::types::ObjectLockMode;
+use aws_smithy_runtime::client::retries::TokenBucket;
 use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::layout::ObjectKey;
 use tokio::sync::OnceCell;
@@ -29,7 +32,9 @@ pub use probe::probe_create_only;
 use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
 use upload::{PartReader, Written};
 
-/// Objects in an S3 bucket, under a prefix.
+/// Objects in an S3 bucket, under a prefix. A clone shares the client (and
+/// the probe's verdict, once given).
+#[derive(Clone)]
 pub struct S3Store {
     location: S3Location,
     /// Built on first use from the SDK's standard configuration (loading it
@@ -95,13 +100,33 @@ impl S3Store {
     }
 }
 
+/// Attempts at one S3 call that fails for a reason a retry may cure (the
+/// connection refused or cut, a timeout, 5xx, throttling). With the pauses
+/// below (jittered, 1 s doubling to 8 s) they span about 45 s on average
+/// and at most 90 s, so a short storage outage (a restart, a failover)
+/// stalls the calls in flight instead of failing their jobs.
+const OUTAGE_ATTEMPTS: u32 = 14;
+const OUTAGE_FIRST_PAUSE: Duration = Duration::from_secs(1);
+const OUTAGE_LONGEST_PAUSE: Duration = Duration::from_secs(8);
+
 /// An S3 client from `config`, path-style, computing and checking only the
-/// checksums exhibit sets itself (SHA-256, per part).
+/// checksums exhibit sets itself (SHA-256, per part), retrying through a
+/// storage outage (see [`OUTAGE_ATTEMPTS`]). The retry quota is unlimited:
+/// the SDK's default bucket (500 tokens, 5 a retry) runs dry within seconds
+/// of an outage when several jobs retry at once, and then fails every call
+/// at its first error.
 fn client_from(config: &aws_config::SdkConfig) -> Client {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(OUTAGE_ATTEMPTS)
+        .with_initial_backoff(OUTAGE_FIRST_PAUSE)
+        .with_max_backoff(OUTAGE_LONGEST_PAUSE);
+    let partition = RetryPartition::custom("exhibit-s3").token_bucket(TokenBucket::unlimited()).build();
     let s3 = aws_sdk_s3::config::Builder::from(config)
         .force_path_style(true)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .retry_config(retry)
+        .retry_partition(partition)
         .build();
     Client::from_conf(s3)
 }
@@ -112,11 +137,15 @@ impl ObjectStore for S3Store {
         format!("s3://{}/{}", self.location.bucket, self.location.prefix)
     }
 
+    async fn check_create_only(&self) -> Result<(), StoreError> {
+        self.ensure_probed().await
+    }
+
     #[tracing::instrument(skip(self, body), fields(key = %key))]
     async fn put_new(&self, key: &ObjectKey, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError> {
         self.ensure_probed().await?;
         let mut reader = PartReader::new(body, hashes, key.as_str());
-        let first = reader.next_part().await?;
+        let first = reader.next_part(upload::PART).await?;
         match self.upload(key.as_str(), first, &mut reader, true, true).await? {
             Written::Created => {
                 let (size, digests) = reader.finish();
@@ -139,6 +168,10 @@ impl ObjectStore for S3Store {
         let (body, size) = self.download(key, None).await?;
         let expect = expect.or_else(|| key.content_sha256());
         Ok(VerifyingReader::new(key.clone(), read::blocking_reader(body)).expect_sha256(expect).expect_size(Some(size)))
+    }
+
+    fn to_shared(&self) -> Option<std::sync::Arc<dyn ObjectStore>> {
+        Some(std::sync::Arc::new(self.clone()))
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use exhibit_core::layout::ObjectKey;
 
 use super::S3Store;
-use super::errors::{sdk, status};
+use super::errors::{sdk, sdk_at};
 use crate::{ObjectMeta, StoreError};
 
 /// Chunks in flight between the download task and the reader: bounded, so
@@ -63,9 +63,7 @@ impl S3Store {
     pub(crate) async fn head_object(&self, key: &ObjectKey) -> Result<ObjectMeta, StoreError> {
         let full = self.full_key(key.as_str());
         let head = self.client().await?.head_object().bucket(&self.location.bucket).key(&full).send().await;
-        let head = head.map_err(|e| {
-            if status(&e) == Some(404) { StoreError::not_found(key) } else { sdk("looking at", &full, e) }
-        })?;
+        let head = head.map_err(|e| sdk_at("looking at", key, &full, e))?;
         let size = head.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         Ok(ObjectMeta { key: key.clone(), size })
     }
@@ -79,8 +77,7 @@ impl S3Store {
         let full = self.full_key(key.as_str());
         let get =
             self.client().await?.get_object().bucket(&self.location.bucket).key(&full).set_range(range).send().await;
-        let got = get
-            .map_err(|e| if status(&e) == Some(404) { StoreError::not_found(key) } else { sdk("reading", &full, e) })?;
+        let got = get.map_err(|e| sdk_at("reading", key, &full, e))?;
         let size = got.content_length().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
         Ok((got.body, size))
     }

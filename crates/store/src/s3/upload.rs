@@ -17,9 +17,40 @@ use super::S3Store;
 use super::errors::{is_taken, sdk};
 use crate::{Body, StoreError};
 
-/// Bytes per part: over S3's 5 MiB minimum, and what one upload holds in
-/// memory.
+/// Bytes of the first part (and of every part up to [`PARTS_PER_SIZE`]):
+/// over S3's 5 MiB minimum. A body shorter than this goes up in one PUT.
 pub(crate) const PART: usize = 8 << 20;
+/// Parts of one size before the size doubles, so that S3's 10,000 parts
+/// hold a disk image: 1,000 parts each of 8, 16, 32 and 64 MiB, then
+/// 128 MiB parts, about 867 GiB in all.
+const PARTS_PER_SIZE: usize = 1000;
+/// The largest part: what one upload holds in memory per part at most.
+const LARGEST_PART: usize = 128 << 20;
+/// S3's limit on the parts of one upload.
+const MAX_PARTS: usize = 10_000;
+/// Bytes of parts being sent at once: the pipeline's memory, beside the
+/// part being read (four 8 MiB parts; one part whatever its size).
+const IN_FLIGHT_BYTES: usize = 32 << 20;
+
+/// The size of part `number` (from 1).
+pub(crate) fn part_size(number: usize) -> usize {
+    let doublings = (number.saturating_sub(1) / PARTS_PER_SIZE).min(4);
+    (PART << doublings).min(LARGEST_PART)
+}
+
+/// One part of a body, with its SHA-256 as S3 wants it (base64).
+pub(crate) struct Part {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) sha256_b64: String,
+}
+
+impl Part {
+    /// A part of bytes already in memory.
+    pub(crate) fn of(bytes: Vec<u8>) -> Self {
+        let sha256_b64 = sha256_b64(&bytes);
+        Self { bytes, sha256_b64 }
+    }
+}
 
 /// A body being read part by part, hashed as it goes.
 pub(crate) struct PartReader {
@@ -34,21 +65,24 @@ impl PartReader {
         Self { body: Some(body), hasher: Some(MultiHasher::new(hashes)), size: 0, target: target.to_owned() }
     }
 
-    /// The next part, up to [`PART`] bytes; empty at the end.
-    pub(crate) async fn next_part(&mut self) -> Result<Vec<u8>, StoreError> {
+    /// The next part, up to `size` bytes, hashed (the body's digests and
+    /// the part's own SHA-256) on a blocking thread; empty at the end.
+    pub(crate) async fn next_part(&mut self, size: usize) -> Result<Part, StoreError> {
         let (Some(mut body), Some(mut hasher)) = (self.body.take(), self.hasher.take()) else {
-            return Ok(Vec::new());
+            return Ok(Part { bytes: Vec::new(), sha256_b64: sha256_b64(&[]) });
         };
         let target = self.target.clone();
         let (body, hasher, part) = tokio::task::spawn_blocking(move || {
-            let mut part = Vec::with_capacity(PART);
-            let read = (&mut body).take(PART as u64).read_to_end(&mut part);
-            hasher.update(&part);
-            read.map(|_| (body, hasher, part)).map_err(|e| StoreError::io_at("reading the body for", target, e))
+            let mut bytes = Vec::with_capacity(size);
+            let read = (&mut body).take(size as u64).read_to_end(&mut bytes);
+            hasher.update(&bytes);
+            let sha256_b64 = sha256_b64(&bytes);
+            read.map(|_| (body, hasher, Part { bytes, sha256_b64 }))
+                .map_err(|e| StoreError::io_at("reading the body for", target, e))
         })
         .await
         .map_err(StoreError::join)??;
-        self.size += part.len() as u64;
+        self.size += part.bytes.len() as u64;
         self.body = Some(body);
         self.hasher = Some(hasher);
         Ok(part)
@@ -81,12 +115,12 @@ impl S3Store {
     pub(crate) async fn upload(
         &self,
         key: &str,
-        first: Vec<u8>,
+        first: Part,
         reader: &mut PartReader,
         create_only: bool,
         locked: bool,
     ) -> Result<Written, StoreError> {
-        if first.len() < PART {
+        if first.bytes.len() < PART {
             return self.put_whole(key, first, create_only, locked).await;
         }
         self.put_multipart(key, first, reader, create_only, locked).await
@@ -96,7 +130,7 @@ impl S3Store {
     pub(crate) async fn put_whole(
         &self,
         key: &str,
-        bytes: Vec<u8>,
+        part: Part,
         create_only: bool,
         locked: bool,
     ) -> Result<Written, StoreError> {
@@ -109,14 +143,14 @@ impl S3Store {
             .bucket(&self.location.bucket)
             .key(&full)
             .checksum_algorithm(ChecksumAlgorithm::Sha256)
-            .checksum_sha256(sha256_b64(&bytes));
+            .checksum_sha256(part.sha256_b64);
         if create_only {
             put = put.if_none_match("*");
         }
         if let Some((mode, until)) = self.retention_until().filter(|_| locked) {
             put = put.object_lock_mode(mode).object_lock_retain_until_date(until);
         }
-        match put.body(ByteStream::from(bytes)).send().await {
+        match put.body(ByteStream::from(part.bytes)).send().await {
             Ok(_) => Ok(Written::Created),
             Err(e) if create_only && is_taken(&e) => Ok(Written::Taken),
             Err(e) => Err(sdk("writing", &full, e)),
@@ -126,7 +160,7 @@ impl S3Store {
     async fn put_multipart(
         &self,
         key: &str,
-        first: Vec<u8>,
+        first: Part,
         reader: &mut PartReader,
         create_only: bool,
         locked: bool,
@@ -153,43 +187,50 @@ impl S3Store {
         result
     }
 
+    /// Sends the parts of an upload while the next is read and hashed,
+    /// with up to [`IN_FLIGHT_BYTES`] of parts in flight (at least one), as
+    /// boto3 and the AWS CLI overlap theirs; memory stays bounded by that
+    /// and one part being read.
     async fn send_parts(
         &self,
         full: &str,
         upload_id: &str,
-        first: Vec<u8>,
+        first: Part,
         reader: &mut PartReader,
         create_only: bool,
     ) -> Result<Written, StoreError> {
         let client = self.client().await?;
-        let mut parts = Vec::new();
+        let mut in_flight = InFlight::default();
         let mut part = first;
-        while !part.is_empty() {
-            let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
-            if number > 10_000 {
-                return Err(StoreError::invalid("upload", full, "over 10,000 parts of 8 MiB; S3 cannot store it"));
+        let mut number = 0;
+        while !part.bytes.is_empty() {
+            number += 1;
+            if number > MAX_PARTS {
+                return Err(StoreError::invalid(
+                    "upload",
+                    full,
+                    "over 10,000 parts (about 867 GiB); S3 cannot store it",
+                ));
             }
-            let checksum = sha256_b64(&part);
-            let sent = client
-                .upload_part()
-                .bucket(&self.location.bucket)
-                .key(full)
-                .upload_id(upload_id)
-                .part_number(number)
-                .checksum_sha256(&checksum)
-                .body(ByteStream::from(part))
-                .send()
-                .await
-                .map_err(|e| sdk("uploading a part of", full, e))?;
-            parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(sent.e_tag().map(str::to_owned))
-                    .checksum_sha256(checksum)
-                    .build(),
-            );
-            part = reader.next_part().await?;
+            while !in_flight.tasks.is_empty() && in_flight.bytes + part.bytes.len() > IN_FLIGHT_BYTES {
+                in_flight.settle_one(full).await?;
+            }
+            let send = SendPart {
+                client: client.clone(),
+                bucket: self.location.bucket.clone(),
+                key: full.to_owned(),
+                upload_id: upload_id.to_owned(),
+                number: i32::try_from(number).unwrap_or(i32::MAX),
+            };
+            in_flight.bytes += part.bytes.len();
+            in_flight.tasks.spawn(send.run(part));
+            part = reader.next_part(part_size(number + 1)).await?;
         }
+        while !in_flight.tasks.is_empty() {
+            in_flight.settle_one(full).await?;
+        }
+        let mut parts = in_flight.done;
+        parts.sort_by_key(|part| part.part_number());
         let mut complete = client
             .complete_multipart_upload()
             .bucket(&self.location.bucket)
@@ -204,5 +245,78 @@ impl S3Store {
             Err(e) if create_only && is_taken(&e) => Ok(Written::Taken),
             Err(e) => Err(sdk("completing an upload of", full, e)),
         }
+    }
+}
+
+/// Parts being sent, and those sent.
+#[derive(Default)]
+struct InFlight {
+    tasks: tokio::task::JoinSet<Result<(CompletedPart, usize), StoreError>>,
+    bytes: usize,
+    done: Vec<CompletedPart>,
+}
+
+impl InFlight {
+    /// Waits for one part to be sent; its error ends the upload (dropping
+    /// the set aborts the others).
+    async fn settle_one(&mut self, full: &str) -> Result<(), StoreError> {
+        let Some(joined) = self.tasks.join_next().await else { return Ok(()) };
+        let (part, len) = joined.map_err(StoreError::join)?.map_err(|e| {
+            tracing::debug!(key = %full, error = %e, "a part failed; the upload stops");
+            e
+        })?;
+        self.bytes -= len;
+        self.done.push(part);
+        Ok(())
+    }
+}
+
+/// What sending one part needs, owned so that it runs as a task.
+struct SendPart {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    number: i32,
+}
+
+impl SendPart {
+    async fn run(self, part: Part) -> Result<(CompletedPart, usize), StoreError> {
+        let len = part.bytes.len();
+        let sent = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+            .part_number(self.number)
+            .checksum_sha256(&part.sha256_b64)
+            .body(ByteStream::from(part.bytes))
+            .send()
+            .await
+            .map_err(|e| sdk("uploading a part of", &self.key, e))?;
+        let completed = CompletedPart::builder()
+            .part_number(self.number)
+            .set_e_tag(sent.e_tag().map(str::to_owned))
+            .checksum_sha256(part.sha256_b64)
+            .build();
+        Ok((completed, len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_grow_so_that_ten_thousand_hold_a_disk_image() {
+        assert_eq!(part_size(1), PART);
+        assert_eq!(part_size(1000), PART);
+        assert_eq!(part_size(1001), 2 * PART);
+        assert_eq!(part_size(4001), LARGEST_PART);
+        assert_eq!(part_size(MAX_PARTS), LARGEST_PART);
+        let capacity: u64 = (1..=MAX_PARTS).map(|n| part_size(n) as u64).sum();
+        assert!(capacity > 800 << 30, "10,000 parts hold {capacity} bytes");
+        assert!((1..=MAX_PARTS).all(|n| part_size(n) >= 5 << 20), "every part but the last is over S3's minimum");
     }
 }

@@ -3,8 +3,7 @@
 //! and the lock, and a stub that accepts every PUT for the capability
 //! probe's refusal. Test names name the server.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -129,59 +128,16 @@ async fn moto_object_lock_keeps_an_original_from_deletion_and_overwrite() {
     assert_eq!(&bytes[..], b"evidence", "an overwrite never replaces a locked version");
 }
 
-/// A stub S3 server that answers every request 200 OK: it "accepts" every
-/// PUT, conditional or not, as a server that ignores If-None-Match does.
-fn start_accept_everything() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || answer_ok(stream));
-        }
-    });
-    format!("http://127.0.0.1:{port}")
-}
-
-fn answer_ok(stream: TcpStream) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut length = 0usize;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let reply = "HTTP/1.1 200 OK\r\nETag: \"stub\"\r\nContent-Length: 0\r\n\r\n";
-        if writer.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
 #[tokio::test]
 async fn accept_everything_stub_is_refused_by_the_capability_probe() {
-    let endpoint = start_accept_everything();
-    let store = store_at(&endpoint, "s3://any-bucket/ledger-here");
+    let stub = exhibit_testkit::servers::AcceptEverything::start();
+    let store = store_at(&stub.endpoint, "s3://any-bucket/ledger-here");
     let key = ObjectKey::new("cases/C1/ledger/000001.json").unwrap();
     let err =
         store.put_new(&key, Box::new(&b"{}"[..]), HashSelection::SHA256_ONLY).await.expect_err("the probe must refuse");
     let text = err.to_string();
     assert!(text.contains("If-None-Match") && text.contains("refuses"), "says why: {text}");
+    assert_eq!(err.kind(), StoreErrorKind::Unsupported, "not transient: a person must change the store");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,4 +146,62 @@ async fn moto_passes_the_capability_probe() {
     let bucket = make_bucket(&moto.endpoint, false).await;
     let store = store_at(&moto.endpoint, &format!("s3://{bucket}"));
     exhibit_store::s3::probe_create_only(&store).await.expect("moto enforces If-None-Match: *");
+}
+
+/// A storage outage shorter than the store's retries (the server refuses
+/// connections and cuts the live ones for 6 s, then comes back with its
+/// data) stalls a write instead of failing it. With the SDK's default
+/// retries (3 attempts, about a second) the write failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_behind_an_outage_a_write_waits_for_the_server_to_come_back() {
+    let moto = S3Server::moto();
+    let bucket = make_bucket(&moto.endpoint, false).await;
+    let port: u16 = moto.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let mut proxy = exhibit_testkit::servers::OutageProxy::start(port);
+    let store = store_at(&proxy.endpoint(), &format!("s3://{bucket}/exhibit"));
+    let before = ObjectKey::new("outage/before").unwrap();
+    store.put_new(&before, Box::new(&b"before"[..]), HashSelection::SHA256_ONLY).await.unwrap();
+    proxy.outage();
+    // The outage lasts 6 s: that is the fault, not a wait for a condition.
+    let back = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(6));
+        proxy.restore();
+        proxy
+    });
+    let during = ObjectKey::new("outage/during").unwrap();
+    let written = store.put_new(&during, Box::new(&b"during"[..]), HashSelection::SHA256_ONLY).await;
+    let _proxy = back.join().unwrap();
+    written.expect("the write waits out the outage");
+    let mut text = String::new();
+    store.get(&during, None).await.unwrap().read_to_string(&mut text).unwrap();
+    assert_eq!(text, "during");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3s_fs_a_content_put_of_many_parts_sent_at_once_reads_back_whole() {
+    // 70 MiB: nine parts, up to four in flight while the next is read, so
+    // parts finish out of order; then the staging copy. The bytes read
+    // back must be the bytes fed in, under their SHA-256.
+    const SIZE: u64 = 70 << 20;
+    let server = S3Server::s3s_fs();
+    let bucket = make_bucket(&server.endpoint, false).await;
+    let store = store_at(&server.endpoint, &format!("s3://{bucket}/exhibit"));
+    let expected = {
+        let mut all = Vec::new();
+        conformance::PseudoRandomReader::new(7, SIZE).read_to_end(&mut all).expect("generated bytes");
+        exhibit_core::Sha256Digest::of(&all)
+    };
+    let body = Box::new(conformance::PseudoRandomReader::new(7, SIZE));
+    let receipt = store.put_content("sha256/", body, HashSelection::default()).await.expect("put_content of 70 MiB");
+    assert_eq!((receipt.size, receipt.digests.sha256), (SIZE, expected), "receipt");
+    assert_eq!(receipt.key.as_str(), format!("sha256/{}", expected.to_hex()), "stored under its SHA-256");
+    let mut reader = store.get(&receipt.key, Some(expected)).await.expect("get");
+    let read = tokio::task::spawn_blocking(move || std::io::copy(&mut reader, &mut std::io::sink()))
+        .await
+        .expect("reader task")
+        .expect("read back, hash checked");
+    assert_eq!(read, SIZE);
+    let again = Box::new(conformance::PseudoRandomReader::new(7, SIZE));
+    let second = store.put_content("sha256/", again, HashSelection::default()).await.expect("second put_content");
+    assert!(!second.created, "the same bytes again are stored once");
 }

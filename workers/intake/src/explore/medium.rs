@@ -1,18 +1,15 @@
 //! Opening a stored artefact as a medium: the object's own bytes for raw
-//! disk and optical images; for E01 sets and cue sheets, the other files of
-//! the set too, found among the exhibit's originals by name. Every byte is
-//! read through the store ([`exhibit_store::open_read_at`]), never from a
-//! local file, so every backend explores the same way.
+//! disk and optical images; for E01 sets and cue sheets, the members their
+//! set record lists, by hash. Every byte is read through the store
+//! ([`exhibit_store::open_read_at`]), never from a local file, so every
+//! backend explores the same way.
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use exhibit_core::layout::object_key;
 use exhibit_core::view::ViewBase;
 use exhibit_media::{Limits, MediumClass, ReadAt, classify};
-use exhibit_pipeline::{SourceRecord, StageContext, StageError};
-use exhibit_queue::Job;
+use exhibit_pipeline::{StageContext, StageError};
 
 use super::ExploreInput;
 use super::view::ViewSource;
@@ -52,31 +49,32 @@ pub fn stored_object(ctx: &StageContext, sha256: &exhibit_core::Sha256Digest) ->
         .map_err(|e| StageError::from_kind(e.kind().into(), format!("cannot open stored object {key}: {e}")))
 }
 
-/// Opens `input` as a medium, or `None` when it is not one (or is a
-/// secondary member of a set, such as an `.E02`, read with its first member).
-pub fn open(
-    ctx: &StageContext,
-    job: &Job,
-    input: &ExploreInput,
-    limits: &Limits,
-) -> Result<Option<Opened>, StageError> {
+/// Opens `input` as a medium, or `None` when it is not one. A set (E01
+/// segments, a cue sheet and its files) is opened from its record; an E01
+/// segment or cue sheet without one (an `.E02` named alone) is not
+/// explored on its own, and one nested in an image cannot be.
+pub fn open(ctx: &StageContext, input: &ExploreInput, limits: &Limits) -> Result<Option<Opened>, StageError> {
+    if let Some(set) = &input.set {
+        return super::sets::open_set(ctx, input, set, limits).map(Some);
+    }
     let disk = open_input(ctx, input)?;
     let Some(class) = classify(disk.as_ref()) else { return Ok(None) };
     match class {
-        MediumClass::OpticalImage | MediumClass::DiskImage
-            if super::sets::read_through_a_cue(ctx, job, input, limits) =>
-        {
-            tracing::info!(path = %input.path, "a .bin its cue sheet names: explored through the sheet");
-            Ok(None)
-        }
         MediumClass::OpticalImage | MediumClass::DiskImage => {
             let base = ViewBase::stored(input.artefact.clone(), input.sha256, disk.size());
             let view = Some(ViewSource::new(base, disk.clone()));
             let media = vec![Medium { label: "image".into(), disk, view, sectors: None }];
             Ok(Some(Opened { class, media, ewf: None, cue: None }))
         }
-        MediumClass::Ewf => super::sets::open_ewf_set(ctx, job, input, limits),
-        MediumClass::CueSheet => super::sets::open_cue_set(ctx, job, input, limits),
+        MediumClass::Ewf | MediumClass::CueSheet if input.depth == 0 => {
+            tracing::info!(path = %input.path, "a set member without a set record: not explored on its own");
+            Ok(None)
+        }
+        MediumClass::Ewf | MediumClass::CueSheet => Err(StageError::input(format!(
+            "{}: {} that is not an original of this exhibit",
+            input.path,
+            if class == MediumClass::Ewf { "an E01 segment" } else { "a cue sheet" }
+        ))),
     }
 }
 
@@ -108,26 +106,4 @@ fn open_input(ctx: &StageContext, input: &ExploreInput) -> Result<Arc<dyn ReadAt
     handle
         .block_on(exhibit_store::view::open_content_at(&ctx.store, &ctx.case, &manifest))
         .map_err(|e| store_error("the view", e))
-}
-
-/// The originals of the exhibit that sit in the same source folder as
-/// `member`, by file name, so set readers (cue `FILE` entries) find the
-/// stored copies of their siblings, never the operator's originals.
-pub fn siblings(ctx: &StageContext, job: &Job, member: &SourceRecord) -> Vec<(OsString, SourceRecord)> {
-    let index = ctx.index();
-    let originals = index.originals(&job.exhibit);
-    let folder = member_path(originals, &member.artefact).as_deref().and_then(Path::parent).map(Path::to_owned);
-    let mut found: Vec<(OsString, SourceRecord)> = Vec::new();
-    for (path_bytes, record) in originals {
-        let path = crate::plan::path_from_bytes(path_bytes);
-        let Some(name) = path.file_name().filter(|_| path.parent() == folder.as_deref()) else { continue };
-        if !found.iter().any(|(n, _)| n == name) {
-            found.push((name.to_owned(), record.clone()));
-        }
-    }
-    found
-}
-
-fn member_path(originals: &[(Vec<u8>, SourceRecord)], id: &exhibit_core::ids::ArtefactId) -> Option<PathBuf> {
-    originals.iter().find(|(_, r)| &r.artefact == id).map(|(p, _)| crate::plan::path_from_bytes(p))
 }

@@ -51,6 +51,8 @@ pub fn explore_job(template: &Job, input: &ExploreInput) -> Job {
         input: JobInput::from(StageInput::Explore(input.clone())),
         attempt: 0,
         run: None,
+        signature: None,
+        after: Vec::new(),
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn explore(
     (policy, identify): (&ExplorePolicy, IdentifyPolicy),
 ) -> Result<Vec<Job>, StageError> {
     tokio::task::block_in_place(|| {
-        let Some(opened) = medium::open(ctx, job, input, limits)? else { return Ok(Vec::new()) };
+        let Some(opened) = medium::open(ctx, input, limits)? else { return Ok(Vec::new()) };
         let declared: Vec<u64> =
             opened.media.iter().map(|m| m.disk.size()).chain(opened.ewf.as_ref().map(|e| e.declared_size())).collect();
         let mut walker = Walker {
@@ -451,6 +451,7 @@ impl Walker<'_> {
             size: done.size,
             depth: self.input.depth + 1,
             bad_ranges: Vec::new(),
+            set: None,
         };
         self.follow_ups.push(explore_job(self.job, &input));
         Ok(())

@@ -47,8 +47,15 @@ async fn growing_file_is_recorded_as_failed() {
     ctx.progress = Arc::new(AppendOnFirstRead { path: source.clone(), done: AtomicBool::new(false) });
 
     let plan = Plan {
-        items: vec![SourceItem { path: source.clone(), kind: SourceKind::File, size: 3 << 20, found_beside: None }],
+        items: vec![SourceItem {
+            path: source.clone(),
+            kind: SourceKind::File,
+            size: 3 << 20,
+            found_beside: None,
+            in_set: false,
+        }],
         total_bytes: 3 << 20,
+        ..Plan::default()
     };
     let job = acquire_jobs(&plan, &case, &exhibit).remove(0);
     let next = AcquireStage.run(&ctx, &job).await.unwrap();

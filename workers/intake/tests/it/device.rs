@@ -67,8 +67,15 @@ async fn bad_sectors_map_to_files() {
     let (ctx, store) = context(dir.path()).await;
     let exhibit: ExhibitRef = "JS/1".parse().unwrap();
     let plan = Plan {
-        items: vec![SourceItem { path: "/dev/fake0".into(), kind: SourceKind::Device, size, found_beside: None }],
+        items: vec![SourceItem {
+            path: "/dev/fake0".into(),
+            kind: SourceKind::Device,
+            size,
+            found_beside: None,
+            in_set: false,
+        }],
         total_bytes: size,
+        ..Plan::default()
     };
     let job = acquire_jobs(&plan, &ctx.case, &exhibit).remove(0);
     let next =

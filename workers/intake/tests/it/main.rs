@@ -6,3 +6,4 @@ mod device;
 mod extension_mismatch;
 mod faults;
 mod no_local_path;
+mod sets;

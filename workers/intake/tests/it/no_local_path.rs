@@ -14,7 +14,7 @@ use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::layout::{case_prefix, manifests_prefix};
 use exhibit_core::manifest::ArtefactManifest;
 use exhibit_custody::{Ledger, Signer, verify_case};
-use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
+use exhibit_intake::{AcquireStage, AssembleStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources, set_jobs};
 use exhibit_ocr::OcrStage;
 use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{CaseIndex, Completion, Completions, RunId, Stage, StageContext, WorkerConfig, run_in_process};
@@ -69,17 +69,23 @@ async fn ingest(store: Arc<dyn ObjectStore>, signer: Arc<Signer>, src: &Path) {
     let exhibit: ExhibitRef = "JS/1".parse().unwrap();
     let queue = Arc::new(MemoryQueue::new());
     let completions = Arc::new(Completions::new(store, &case(), RunId::new()));
-    let phases: [Vec<Arc<dyn Stage>>; 3] = [
+    let phases: [Vec<Arc<dyn Stage>>; 4] = [
         vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())],
+        vec![Arc::new(AssembleStage)],
         vec![Arc::new(ExploreStage::default())],
         vec![Arc::new(transcode()), Arc::new(OcrStage::default())],
     ];
     let plan = plan_sources(&[src.to_owned()]).unwrap();
     let mut jobs = (acquire_jobs(&plan, &case(), &exhibit), false);
-    for stages in phases {
+    for (phase, stages) in phases.into_iter().enumerate() {
         let config = WorkerConfig { concurrency: 2, ..WorkerConfig::new(stages) };
         let summary = run_in_process(ctx.clone(), queue.clone(), completions.clone(), config, jobs).await.unwrap();
         jobs = (summary.deferred, true);
+        if phase == 0 {
+            // The sets, once every member is acquired: only they are
+            // published by the next phase, the rest is queued already.
+            jobs = (jobs.0.into_iter().chain(set_jobs(&plan, &case(), &exhibit)).collect(), false);
+        }
     }
     assert!(jobs.0.is_empty(), "every job belongs to a phase");
 }

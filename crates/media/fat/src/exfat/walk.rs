@@ -54,9 +54,20 @@ pub(super) fn walk(fs: &ExfatFs, st: WalkState<'_>, visit: Visit<'_>) -> Result<
 }
 
 impl Walker<'_, '_> {
-    /// Clusters of a directory or file: contiguous, chained, or (deleted)
-    /// the free run from its start. Problems are noted.
+    /// Clusters of a directory: contiguous, chained, or (deleted) the free
+    /// run from its start. Problems are noted.
     fn runs(&mut self, p: &Pending, what: &str) -> Option<Vec<Run>> {
+        let (runs, fault) = self.runs_or_fault(p, what);
+        if let Some(fault) = fault {
+            self.st.problem(fault);
+        }
+        runs
+    }
+
+    /// Clusters of a directory or file, and what is wrong with its chain:
+    /// `None` runs when none can be trusted (contiguous clusters past the
+    /// heap), the runs up to the fault otherwise.
+    fn runs_or_fault(&self, p: &Pending, what: &str) -> (Option<Vec<Run>>, Option<MediaError>) {
         let (geo, fs) = (&self.fs.boot.geo, self.fs);
         let n = if p.deleted {
             chain::free_run(geo, p.start, p.clusters, fs.volume.size(), &|c| fs.is_free(c))
@@ -64,21 +75,16 @@ impl Walker<'_, '_> {
             let end = u64::from(p.start) + p.clusters.saturating_sub(1);
             if !geo.valid(p.start) || end > u64::from(geo.last) {
                 let msg = format!("{what}: {} contiguous clusters from {} overrun the heap", p.clusters, p.start);
-                self.st.problem(MediaError::corrupt(msg));
-                return None;
+                return (None, Some(MediaError::corrupt(msg)));
             }
             p.clusters
         } else {
             return match chain::follow(geo, p.start, p.clusters, self.st.limits, what, &|c| fs.link(c)) {
-                Ok((runs, _)) => Some(runs),
-                Err((runs, e)) => {
-                    self.st.problem(e);
-                    Some(runs)
-                }
+                Ok((runs, _)) => (Some(runs), None),
+                Err((runs, e)) => (Some(runs), Some(e)),
             };
         };
-        let n = u32::try_from(n).ok().filter(|&n| n > 0)?;
-        Some(vec![(p.start, n)])
+        (u32::try_from(n).ok().filter(|&n| n > 0).map(|n| vec![(p.start, n)]), None)
     }
 
     fn read_dir(&mut self, dir: &Pending, runs: Vec<(u64, u64)>) -> Result<(), MediaError> {
@@ -149,8 +155,13 @@ impl Walker<'_, '_> {
         }
         e.size = set.data_len;
         self.st.charge(div_ceil(set.valid_len.min(e.size), self.fs.boot.geo.cluster_size) * 4)?;
-        (e.data, e.recovery) = self.file_data(&set, deleted, offset);
-        e.damage = (!deleted).then(|| damage(&set, &e.data, offset, self.fs.boot.geo)).flatten();
+        let fault;
+        (e.data, e.recovery, fault) = self.file_data(&set, deleted, offset);
+        if !deleted {
+            e.damage = oversize(&set, offset, self.fs.boot.geo).or(fault);
+            // A chain that ended before the size: the rest is missing, as on FAT.
+            e.missing_from = chain::short_of(&e.data, e.size).filter(|_| e.damage.is_none());
+        }
         self.st.emit(self.visit, e)
     }
 
@@ -177,7 +188,15 @@ impl Walker<'_, '_> {
         self.stack.push(p);
     }
 
-    fn file_data(&mut self, set: &FileSet, deleted: bool, offset: u64) -> (DataLayout, Option<Recovery>) {
+    /// A file's extents, what of it a deleted file can recover, and (for a
+    /// live file) what is wrong with its chain: the record's damage, never
+    /// a fault of the walk.
+    fn file_data(
+        &mut self,
+        set: &FileSet,
+        deleted: bool,
+        offset: u64,
+    ) -> (DataLayout, Option<Recovery>, Option<String>) {
         let (size, geo) = (set.data_len, self.fs.boot.geo);
         let mut valid = set.valid_len;
         if valid > size {
@@ -187,7 +206,7 @@ impl Walker<'_, '_> {
             valid = size;
         }
         if size == 0 {
-            return (DataLayout::None, deleted.then_some(Recovery { recoverable_bytes: 0, complete: true }));
+            return (DataLayout::None, deleted.then_some(Recovery { recoverable_bytes: 0, complete: true }), None);
         }
         // A size past the whole heap is corrupt: list it, but give no sparse
         // tail, so nobody reads exabytes of zeros for it.
@@ -210,11 +229,12 @@ impl Walker<'_, '_> {
             contiguous: set.no_fat_chain,
             deleted,
         };
-        let runs = if clusters == 0 {
-            Vec::new()
+        let (runs, fault) = if clusters == 0 {
+            (None, None)
         } else {
-            self.runs(&p, &format!("file of entry set at byte {offset}")).unwrap_or_default()
+            self.runs_or_fault(&p, &format!("file of entry set at byte {offset}"))
         };
+        let runs = runs.unwrap_or_default();
         let mut extents = chain::extents(&geo, &runs, valid, 0);
         let have: u64 = extents.iter().map(|x| x.len).sum();
         if plausible && have == valid && size > valid {
@@ -222,21 +242,14 @@ impl Walker<'_, '_> {
         }
         let readable: u64 = extents.iter().map(|x| x.len).sum();
         let recovery = deleted.then_some(Recovery { recoverable_bytes: readable, complete: readable == size });
-        (DataLayout::Extents(extents), recovery)
+        (DataLayout::Extents(extents), recovery, fault.filter(|_| !deleted).map(|e| e.message))
     }
 }
 
-/// What is wrong with a live file's record when its extents cannot hold
-/// its size: a fault of this record only, listed on it while the walk goes on.
-fn damage(set: &FileSet, data: &DataLayout, offset: u64, geo: chain::Geometry) -> Option<String> {
-    let size = set.data_len;
-    let heap = geo.count() * geo.cluster_size;
-    if size > heap {
-        return Some(format!("exFAT entry set at byte {offset}: size {size} exceeds the {heap} byte heap"));
-    }
-    let readable: u64 = match data {
-        DataLayout::Extents(extents) => extents.iter().map(|x| x.len).sum(),
-        _ => 0,
-    };
-    (size > 0 && readable < size).then(|| format!("exFAT entry set at byte {offset}: clusters end before {size} bytes"))
+/// A live file's record whose size is past the whole heap: a fault of this
+/// record only, listed on it while the walk goes on. (A chain that merely
+/// ends early leaves the file truncated instead: `missing_from`.)
+fn oversize(set: &FileSet, offset: u64, geo: chain::Geometry) -> Option<String> {
+    let (size, heap) = (set.data_len, geo.count() * geo.cluster_size);
+    (size > heap).then(|| format!("exFAT entry set at byte {offset}: size {size} exceeds the {heap} byte heap"))
 }

@@ -213,3 +213,50 @@ fn an_exfat_size_past_the_heap_damages_its_record_only() {
         }
     }
 }
+
+/// Rewrites the entry set at `at` (checksum redone): its stream extension's
+/// flags, valid length and size.
+fn patch_exfat_set(bytes: &mut [u8], at: usize, flags: u8, len: u64) {
+    let secondaries = usize::from(bytes[at + 1]);
+    let stream = at + 32;
+    bytes[stream + 1] = flags;
+    bytes[stream + 8..stream + 16].copy_from_slice(&len.to_le_bytes());
+    bytes[stream + 24..stream + 32].copy_from_slice(&len.to_le_bytes());
+    let mut sum = 0u16;
+    for (i, &b) in bytes[at..at + 32 * (secondaries + 1)].iter().enumerate() {
+        if i != 2 && i != 3 {
+            sum = sum.rotate_right(1).wrapping_add(u16::from(b));
+        }
+    }
+    bytes[at + 2..at + 4].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// exFAT: a live one-cluster file's record now says three clusters through
+/// its FAT chain, whose first link is the end mark. Like a short FAT chain
+/// (issue 11), the file is kept with the bytes its chain reaches and the
+/// rest is missing; the record is not damaged, and the walk has no fault.
+/// (It was a damaged record: "clusters end before".)
+#[test]
+fn a_short_exfat_chain_keeps_the_bytes_it_reaches() {
+    let mut bytes = std::fs::read(crate::common::fixture("exfat.img")).unwrap();
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::BytesAt::new(bytes.clone()));
+    let fs = open_exfat(vol, &limits()).unwrap();
+    let (before, _) = list(fs.as_ref(), &limits());
+    let victim = before.iter().find(|e| e.allocated && e.size > 0 && e.size < 4096).expect("a small live file");
+    let at = victim.address.unwrap() as usize;
+    let first_cluster = u32::from_le_bytes(bytes[at + 32 + 20..at + 32 + 24].try_into().unwrap());
+    let sector = 1usize << bytes[108];
+    let fat = u32::from_le_bytes(bytes[80..84].try_into().unwrap()) as usize * sector;
+    let link = fat + 4 * first_cluster as usize;
+    bytes[link..link + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let cluster = sector << bytes[109];
+    patch_exfat_set(&mut bytes, at, 0x01, 3 * cluster as u64);
+    let vol: Arc<dyn ReadAt> = Arc::new(exhibit_media_core::BytesAt::new(bytes));
+    let fs = open_exfat(vol, &limits()).unwrap();
+    let (after, result) = list(fs.as_ref(), &limits());
+    result.expect("a short chain is no fault of the walk");
+    let e = after.iter().find(|e| e.address == Some(at as u64)).unwrap();
+    assert!(e.damage.is_none(), "{e:?}");
+    assert_eq!(e.missing_from, Some(cluster as u64), "{e:?}");
+    assert_eq!(after.len(), before.len());
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 use exhibit_core::event::{Actor, CustodyEvent, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_custody::{Ledger, Signer, read_entries, verify_case};
-use exhibit_intake::{AcquireStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources};
+use exhibit_intake::{AcquireStage, AssembleStage, ExploreStage, IdentifyStage, acquire_jobs, plan_sources, set_jobs};
 use exhibit_ocr::OcrStage;
 use exhibit_pipeline::derive::DerivePolicies;
 use exhibit_pipeline::{
@@ -109,6 +109,7 @@ fn transcode() -> TranscodeStage {
 fn phases() -> Vec<Vec<Arc<dyn Stage>>> {
     vec![
         vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())],
+        vec![Arc::new(AssembleStage)],
         vec![Arc::new(ExploreStage::default())],
         vec![Arc::new(transcode()), Arc::new(OcrStage::default())],
     ]
@@ -154,7 +155,7 @@ async fn run_phase(
     for _ in 0..instances {
         workers.push(start().await);
     }
-    let waiter = wait_for_completion(completions, &names, roots, news);
+    let waiter = wait_for_completion(completions, &names, roots, news, None);
     tokio::pin!(waiter);
     let never = Notify::new();
     loop {
@@ -181,9 +182,14 @@ async fn ingest(env: &Env, queue: Arc<dyn JobQueue>, kill: Option<&Notify>, src:
     let plan = plan_sources(&[src.to_owned()]).unwrap();
     let completions = Arc::new(Completions::new(env.store.clone(), &env.case, RunId::new()));
     let mut jobs = (acquire_jobs(&plan, &env.case, &env.exhibit), false);
-    for stages in phases() {
+    for (phase, stages) in phases().into_iter().enumerate() {
         let summary = run_phase(env, queue.clone(), kill, &completions, stages, jobs, instances).await;
         jobs = (summary.deferred, true);
+        if phase == 0 {
+            // The sets, once every member is acquired; only they are
+            // published by the next phase, the rest is queued already.
+            jobs = (jobs.0.into_iter().chain(set_jobs(&plan, &env.case, &env.exhibit)).collect(), false);
+        }
     }
     assert!(jobs.0.is_empty(), "every job belongs to a phase");
 }

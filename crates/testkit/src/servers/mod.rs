@@ -1,6 +1,16 @@
-//! S3 servers for tests, each on a free loopback port and killed on drop:
-//! moto's server (from the Python tools venv) and s3s-fs (from `cargo
-//! install`), both installed by `scripts/setup-debian.sh`.
+//! Servers for tests, each on free loopback ports and stopped on drop: the
+//! S3 servers moto (from the Python tools venv) and s3s-fs (from `cargo
+//! install`), both installed by `scripts/setup-debian.sh`; a RabbitMQ node
+//! of a test's own ([`RabbitNode`]); and a proxy that takes a server away
+//! for a while ([`OutageProxy`]).
+
+mod accept_all;
+mod outage;
+mod rabbit;
+
+pub use accept_all::AcceptEverything;
+pub use outage::OutageProxy;
+pub use rabbit::RabbitNode;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

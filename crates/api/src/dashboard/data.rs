@@ -1,0 +1,165 @@
+//! The dashboard's [`DashboardData`] over the read model, filtered by the
+//! access state exactly as the API is: a case the principal's organisation
+//! neither owns nor was shared is `None`, as one that does not exist.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use exhibit_app::access::{CaseAccess, Org, VisibleCase};
+use exhibit_app::readmodel::NotableEvent;
+use exhibit_app::readmodel::{JobCount, JobStatus};
+use exhibit_core::event::{Action, Outcome};
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_dashboard::{
+    CaseDetail, CaseSummary, DashboardData, ExhibitProgress, Failure, HookError, JobCounts, Principal, ReviewItem,
+    StageProgress,
+};
+
+use crate::ApiState;
+
+/// The advice for each recorded kind of fault.
+fn what_to_do(fault: Option<&str>) -> &'static str {
+    match fault {
+        Some("damaged-record") => {
+            "The record is damaged on the evidence itself. Note it for the examiner, or ingest a better copy of the media"
+        }
+        Some("unconverted") => {
+            "No decoder accepts it; the original is stored. Open it with a tool that knows its format"
+        }
+        Some("limit") => "A configured limit refused it. If the evidence is genuine, raise that limit and ingest again",
+        _ => "Read the problem, fix its cause, then ingest the exhibit again",
+    }
+}
+
+/// Cases for the dashboard, from the API's state.
+#[derive(Debug)]
+pub struct ReadModelData {
+    state: Arc<ApiState>,
+}
+
+impl ReadModelData {
+    /// Data over the API's access state and read model.
+    pub fn new(state: Arc<ApiState>) -> Self {
+        Self { state }
+    }
+
+    async fn org(&self, principal: &Principal) -> Result<Option<Org>, HookError> {
+        self.state.access.org(&principal.org).await.map_err(failed)
+    }
+
+    async fn summary(&self, visible: &VisibleCase) -> Result<CaseSummary, HookError> {
+        self.state.reader.refresh(&visible.case).await.map_err(failed)?;
+        let counts = self.state.reader.model().job_counts(&visible.case).await.map_err(failed)?;
+        let jobs = counts.iter().fold(JobCounts::default(), |all, c| all.plus(count(c)));
+        Ok(CaseSummary { case: visible.case.clone(), description: None, owner: visible.owner.clone(), jobs })
+    }
+
+    async fn detail(&self, visible: &VisibleCase) -> Result<CaseDetail, HookError> {
+        let summary = self.summary(visible).await?;
+        let model = self.state.reader.model();
+        let case = &visible.case;
+        let counts = model.job_counts(case).await.map_err(failed)?;
+        let exhibits = model
+            .exhibits(case)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|row| ExhibitProgress {
+                description: row
+                    .item
+                    .as_ref()
+                    .and_then(|i| i.get("description"))
+                    .and_then(|d| d.as_str())
+                    .map(str::to_owned),
+                stages: stages(&counts, &row.exhibit),
+                exhibit: row.exhibit,
+            })
+            .collect();
+        let failures = model.notable_events(case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
+        let review = model
+            .artefacts(case, None)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .filter(|a| a.flags.iter().any(|f| f == "needs-review"))
+            .map(|a| ReviewItem {
+                item: a.source.as_ref().map(|s| s.path.display.clone()).unwrap_or_default(),
+                artefact: a.id.to_string(),
+                exhibit: a.exhibit,
+                reason: "OCR was unsure of this page: read the page image against its text".into(),
+            })
+            .collect();
+        Ok(CaseDetail { summary, shared_read_only: visible.access == CaseAccess::Shared, exhibits, failures, review })
+    }
+}
+
+fn failed(e: exhibit_app::AppError) -> HookError {
+    HookError::Failed(e.to_string())
+}
+
+fn count(c: &JobCount) -> JobCounts {
+    match c.status {
+        JobStatus::Done => JobCounts { done: c.count, ..JobCounts::default() },
+        JobStatus::Failed => JobCounts { failed: c.count, ..JobCounts::default() },
+    }
+}
+
+/// The exhibit's stages (recorded actions), in the order first recorded.
+fn stages(counts: &[JobCount], exhibit: &ExhibitRef) -> Vec<StageProgress> {
+    let mut stages: Vec<StageProgress> = Vec::new();
+    for c in counts.iter().filter(|c| c.exhibit.as_ref() == Some(exhibit)) {
+        match stages.iter_mut().find(|s| s.stage == c.action) {
+            Some(stage) => stage.jobs = stage.jobs.plus(count(c)),
+            None => stages.push(StageProgress { stage: c.action.clone(), jobs: count(c) }),
+        }
+    }
+    stages
+}
+
+/// A `failed` event as a failure to attend to.
+fn failure(notable: &NotableEvent) -> Option<Failure> {
+    let e = &notable.event;
+    let (Action::Failed, Outcome::Failed { reason }) = (&e.action, &e.outcome) else { return None };
+    let params = e.failed_params().unwrap_or_default();
+    let item = params
+        .input_path()
+        .map(str::to_owned)
+        .unwrap_or_else(|| e.inputs.first().map(|i| i.id.to_string()).unwrap_or_default());
+    Some(Failure {
+        exhibit: e.exhibit.clone(),
+        item,
+        stage: params.stage.clone().unwrap_or_else(|| "ingest".into()),
+        problem: reason.clone(),
+        what_to_do: what_to_do(params.fault.as_deref()).into(),
+    })
+}
+
+#[async_trait]
+impl DashboardData for ReadModelData {
+    #[tracing::instrument(name = "dashboard_cases", skip_all, fields(org = %principal.org, user = %principal.user))]
+    async fn cases(&self, principal: &Principal) -> Result<Vec<CaseSummary>, HookError> {
+        let Some(org) = self.org(principal).await? else { return Ok(Vec::new()) };
+        let visible = self.state.access.visible_cases(org.id).await.map_err(failed)?;
+        let mut out = Vec::with_capacity(visible.len());
+        for case in &visible {
+            out.push(self.summary(case).await?);
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(name = "dashboard_case", skip_all, fields(org = %principal.org, case = %case))]
+    async fn case(&self, principal: &Principal, case: &CaseId) -> Result<Option<CaseDetail>, HookError> {
+        let Some(org) = self.org(principal).await? else { return Ok(None) };
+        let Some((case, access)) = self.state.access.case_access(case, org.id).await.map_err(failed)? else {
+            return Ok(None);
+        };
+        let owner = match access {
+            CaseAccess::Owner => org.name.clone(),
+            CaseAccess::Shared => {
+                let visible = self.state.access.visible_cases(org.id).await.map_err(failed)?;
+                visible.into_iter().find(|v| v.case == case).map(|v| v.owner).unwrap_or_default()
+            }
+        };
+        Ok(Some(self.detail(&VisibleCase { case, owner, access }).await?))
+    }
+}

@@ -1,0 +1,309 @@
+//! The JSON shapes of requests and responses, as the OpenAPI document
+//! describes them.
+
+use exhibit_app::access::CaseAccess;
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/cases`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// The case ID, e.g. `42AB1234520` or `2024/00123/POL`.
+    pub case: String,
+}
+
+/// A case the caller's organisation can see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseInfo {
+    /// The case ID, as its owner created it.
+    pub case: String,
+    /// The organisation that owns it.
+    pub owner: String,
+    /// `owner` (read and write) or `shared` (read only).
+    #[schema(value_type = String, pattern = "^(owner|shared)$")]
+    pub access: CaseAccess,
+}
+
+/// `GET /v1/cases`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    /// By case ID.
+    pub cases: Vec<CaseInfo>,
+}
+
+/// How many jobs of an exhibit and action ended how.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobCount {
+    /// The exhibit, if the job was about one.
+    pub exhibit: Option<String>,
+    /// The recorded action (`acquired`, `identified`, `failed`...).
+    pub action: String,
+    /// `done` or `failed`.
+    pub status: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// A problem the read model found in the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemInfo {
+    /// The ledger entry it concerns.
+    pub seq: u64,
+    /// What is wrong.
+    pub text: String,
+}
+
+/// `GET /v1/cases/{case}`: the case as the ledger records it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseStatus {
+    /// The case, its owner and how the caller reaches it.
+    #[serde(flatten)]
+    pub info: CaseInfo,
+    /// The last ledger entry (0: nothing recorded yet).
+    pub head_seq: u64,
+    /// Artefacts recorded.
+    pub artefacts: u64,
+    /// Exhibits named.
+    pub exhibits: u64,
+    /// Jobs by exhibit, action and outcome.
+    pub jobs: Vec<JobCount>,
+    /// Problems in the ledger; `exhibit verify` has the full report.
+    pub problems: Vec<ProblemInfo>,
+}
+
+/// `POST /v1/cases/{case}/shares`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShare {
+    /// The organisation to share the case with, read only.
+    pub org: String,
+}
+
+/// A share of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareInfo {
+    /// The case.
+    pub case: String,
+    /// The organisation it is shared with.
+    pub org: String,
+}
+
+/// One artefact of a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtefactInfo {
+    /// 32 hex digits.
+    pub id: String,
+    /// The exhibit it belongs to.
+    pub exhibit: String,
+    /// `original`, `extracted` or `derivative`.
+    pub kind: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// MIME type as identified.
+    pub media_type: String,
+    /// Where it came from (an original's path, a file's path in its image).
+    pub path: Option<String>,
+    /// The artefact it came out of, if any.
+    pub parent: Option<String>,
+    /// Conditions found (`needs-review`, `deleted`...).
+    pub flags: Vec<String>,
+}
+
+impl From<&ArtefactManifest> for ArtefactInfo {
+    fn from(m: &ArtefactManifest) -> Self {
+        Self {
+            id: m.id.to_string(),
+            exhibit: m.exhibit.to_string(),
+            kind: match m.kind {
+                ArtefactKind::Original => "original",
+                ArtefactKind::Extracted => "extracted",
+                ArtefactKind::Derivative => "derivative",
+            }
+            .to_owned(),
+            size: m.size,
+            sha256: m.digests.sha256.to_hex(),
+            media_type: m.media_type.mime.clone(),
+            path: m.source.as_ref().map(|s| s.path.display.clone()),
+            parent: m.parent.as_ref().map(|p| p.id.to_string()),
+            flags: m.flags.clone(),
+        }
+    }
+}
+
+/// `GET /v1/cases/{case}/artefacts`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArtefactList {
+    /// The case.
+    pub case: String,
+    /// By exhibit, then source path.
+    pub artefacts: Vec<ArtefactInfo>,
+}
+
+/// `PUT .../files/{filename}`: the file as stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PutResult {
+    /// The upload's ID (`put-` and 32 hex digits), for submissions.
+    pub upload: String,
+    /// The case.
+    pub case: String,
+    /// The exhibit.
+    pub exhibit: String,
+    /// The file's name.
+    pub filename: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// `done`: recorded in the ledger.
+    pub state: String,
+}
+
+/// Uploads of a case by state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadCounts {
+    /// Received, not yet ingested.
+    pub queued: u64,
+    /// Being ingested.
+    pub running: u64,
+    /// Ingested.
+    pub done: u64,
+    /// Failed (kept staged, retried when the server starts).
+    pub failed: u64,
+}
+
+/// An upload whose ingest failed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadFailure {
+    /// The upload's ID.
+    pub upload: String,
+    /// The exhibit.
+    pub exhibit: String,
+    /// The file's name.
+    pub filename: String,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// Who sent it.
+    pub operator: String,
+    /// What happened and what to do.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// An upload or chunk refused because its hash did not match.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefusalInfo {
+    /// The tus upload, if it was one.
+    pub upload: Option<String>,
+    /// The exhibit named.
+    pub exhibit: Option<String>,
+    /// The file name given.
+    pub filename: Option<String>,
+    /// Who sent it.
+    pub operator: String,
+    /// What did not match and what to do.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// `GET /v1/cases/{case}/status`: what the case received and how its jobs went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeStatus {
+    /// The case.
+    pub case: String,
+    /// Uploads by state.
+    pub uploads: UploadCounts,
+    /// Jobs recorded in the ledger, by exhibit, action and outcome.
+    pub jobs: Vec<JobCount>,
+    /// Uploads whose ingest failed, newest first.
+    pub failures: Vec<UploadFailure>,
+    /// Refused uploads and chunks, newest first.
+    pub refusals: Vec<RefusalInfo>,
+    /// Problems in the ledger.
+    pub problems: Vec<ProblemInfo>,
+}
+
+/// One row of a submission.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmissionRowInfo {
+    /// `line 4` (CSV) or `item 3` (JSON).
+    pub place: String,
+    /// The exhibit, if the row named a valid one.
+    pub exhibit: Option<String>,
+    /// The upload the row named, once found.
+    pub upload: Option<String>,
+    /// `accepted` or `rejected`.
+    pub result: String,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// For an accepted row, its upload's ingest: `queued`, `running`, `done`, `failed`.
+    pub state: Option<String>,
+}
+
+/// A bulk submission and the result of each row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmissionInfo {
+    /// Its ID, for `GET /v1/cases/{case}/submissions/{id}`.
+    pub submission: String,
+    /// The case.
+    pub case: String,
+    /// Who sent it.
+    pub operator: String,
+    /// SHA-256 of the manifest, hex.
+    pub manifest_sha256: String,
+    /// When (RFC 3339).
+    pub created_at: String,
+    /// Rows accepted.
+    pub accepted: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// Each row, in order.
+    pub rows: Vec<SubmissionRowInfo>,
+}
+
+/// A request body of raw bytes (a file, or a chunk of one): in the
+/// document, `type: string, format: binary`.
+#[derive(Debug)]
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
+/// `GET /v1/cases/{case}/uploads/{id}`: one received file and its ingest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadInfo {
+    /// The upload's ID (tus, or `put-...`).
+    pub upload: String,
+    /// The case.
+    pub case: String,
+    /// The exhibit.
+    pub exhibit: String,
+    /// The file's name.
+    pub filename: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 of the content as received, hex.
+    pub sha256: String,
+    /// Who sent it.
+    pub operator: String,
+    /// Its ingest: `queued`, `running`, `done` or `failed`.
+    pub state: String,
+    /// For `failed`: what happened and what to do.
+    pub reason: Option<String>,
+    /// When the state last changed (RFC 3339).
+    pub updated_at: String,
+}

@@ -1,0 +1,107 @@
+//! Extractors whose rejections are [`ApiError`]s: the caller from the
+//! bearer token, JSON bodies and path parameters.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use exhibit_app::access::{TokenRecord, TokenRefusal, authenticate};
+use serde::de::DeserializeOwned;
+
+use crate::ApiState;
+use crate::error::ApiError;
+
+/// The authenticated user of a request, from `Authorization: Bearer TOKEN`.
+#[derive(Debug, Clone)]
+pub struct Caller(pub TokenRecord);
+
+impl Caller {
+    /// How the caller is named in custody events: `user (organisation)`.
+    pub fn operator(&self) -> String {
+        format!("{} ({})", self.0.user.name, self.0.user.org.name)
+    }
+}
+
+impl FromRequestParts<Arc<ApiState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<ApiState>) -> Result<Self, ApiError> {
+        // The token limits' middleware authenticated it already.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let unauthenticated = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message);
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Err(unauthenticated("send Authorization: Bearer TOKEN"));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| unauthenticated("the Authorization header must be Bearer TOKEN"))?;
+        let now = time::OffsetDateTime::now_utc();
+        match authenticate(state.access.as_ref(), token.trim(), now).await? {
+            Ok(record) => Ok(Self(record)),
+            Err(TokenRefusal::Unknown) => Err(unauthenticated("the token is not valid")),
+            Err(TokenRefusal::Expired) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "token_expired",
+                "the token has expired; ask your administrator for a new one",
+            )),
+            Err(TokenRefusal::Revoked) => {
+                Err(ApiError::new(StatusCode::UNAUTHORIZED, "token_revoked", "the token was revoked"))
+            }
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer TOKEN`, if the header has that form.
+pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    Some(value.strip_prefix("Bearer ")?.trim().to_owned())
+}
+
+/// A JSON body; a malformed, oversize or mistyped one is a clear error.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let kind = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "malformed_json",
+    };
+    let status = if kind == "malformed_json" { StatusCode::BAD_REQUEST } else { status };
+    ApiError::new(status, kind, rejection.body_text())
+}
+
+/// Path parameters, percent-decoded; a segment that does not decode is a
+/// clear error.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::invalid(rejection.body_text())),
+        }
+    }
+}

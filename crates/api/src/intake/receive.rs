@@ -1,0 +1,143 @@
+//! Ingesting one received file (a finished tus upload or a PUT body) into
+//! its case: the journal says `running`, the file is linked under its own
+//! name (so the ledger records `filename`, not a staging ID), the ingest use
+//! case runs with the user as the operator, and the stored original must
+//! have the SHA-256 computed as the bytes arrived. Then `done`, or `failed`
+//! with what happened and what to do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use exhibit_app::access::User;
+use exhibit_app::ingest::{IngestRequest, NoIngestProgress, ingest};
+use exhibit_app::intake::{UploadEntry, UploadState};
+use exhibit_core::manifest::ArtefactKind;
+use exhibit_core::{CaseId, ExhibitRef, Sha256Digest};
+use tracing::{info, instrument, warn};
+
+use super::Receiver;
+
+/// A file whose bytes have all arrived, with their SHA-256.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The upload's ID (tus) or `put-...`.
+    pub id: String,
+    /// The case, spelled as the access state keeps it.
+    pub case: CaseId,
+    /// The exhibit.
+    pub exhibit: ExhibitRef,
+    /// The name the client gave the file (a checked name, not a path).
+    pub filename: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes as they arrived.
+    pub sha256: Sha256Digest,
+    /// Where they are staged.
+    pub data_path: PathBuf,
+}
+
+/// How custody events name a user: `user (organisation)`.
+pub fn operator(user: &User) -> String {
+    format!("{} ({})", user.name, user.org.name)
+}
+
+/// Ingests `file` for `user`, recording each step in the intake journal.
+/// The error says what happened and what to do; the staged bytes are the
+/// caller's to keep.
+#[instrument(skip_all, fields(upload = %file.id, case = %file.case, exhibit = %file.exhibit))]
+pub async fn ingest_received(receiver: &Receiver, user: &User, file: &Received) -> Result<(), String> {
+    let journal = receiver.access.intake();
+    let now = time::OffsetDateTime::now_utc();
+    let entry = UploadEntry {
+        id: file.id.clone(),
+        case: file.case.clone(),
+        org: user.org.id,
+        operator: operator(user),
+        exhibit: file.exhibit.clone(),
+        filename: file.filename.clone(),
+        size: file.size,
+        sha256: file.sha256,
+        state: UploadState::Running,
+        reason: None,
+        updated_at: now,
+    };
+    journal.record_upload(&entry).await.map_err(|e| format!("cannot record the upload: {e}"))?;
+    let outcome = ingest_linked(receiver, &entry, &file.data_path).await;
+    let (state_now, reason) = match &outcome {
+        Ok(()) => (UploadState::Done, None),
+        Err(reason) => (UploadState::Failed, Some(reason.as_str())),
+    };
+    let at = time::OffsetDateTime::now_utc();
+    if let Err(e) = journal.set_upload_state(&entry.id, state_now, reason, at).await {
+        warn!(error = %e, "cannot record the upload's state");
+        return Err(format!("cannot record the upload's state: {e}"));
+    }
+    match &outcome {
+        Ok(()) => info!(sha256 = %file.sha256, "upload ingested"),
+        Err(reason) => warn!(%reason, "upload not ingested; it stays staged"),
+    }
+    outcome
+}
+
+async fn ingest_linked(receiver: &Receiver, entry: &UploadEntry, data: &Path) -> Result<(), String> {
+    let folder = receiver.staging_dir.join("received").join(&entry.id);
+    let link = link_under_name(&folder, data, &entry.filename)
+        .map_err(|e| format!("cannot stage the file for ingest ({e}); the server's staging folder needs attention"))?;
+    let result = run_ingest(receiver, entry, link).await;
+    if let Err(e) = std::fs::remove_dir_all(&folder) {
+        warn!(error = %e, folder = %folder.display(), "cannot remove an ingest link");
+    }
+    result
+}
+
+/// A hard link to `data` named `filename`, alone in `folder` (so the
+/// planner finds no companions that are not part of this upload).
+fn link_under_name(folder: &Path, data: &Path, filename: &str) -> std::io::Result<PathBuf> {
+    if folder.exists() {
+        std::fs::remove_dir_all(folder)?;
+    }
+    std::fs::create_dir_all(folder)?;
+    let link = folder.join(filename);
+    std::fs::hard_link(data, &link)?;
+    Ok(link)
+}
+
+async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, link: PathBuf) -> Result<(), String> {
+    let request = IngestRequest {
+        case: entry.case.clone(),
+        exhibit: entry.exhibit.clone(),
+        operator: entry.operator.clone(),
+        paths: vec![link],
+        options: receiver.options.clone(),
+    };
+    let (outcome, _session) = ingest(&receiver.deps, request, Arc::new(NoIngestProgress)).await.map_err(|e| {
+        format!("the ingest stopped: {e}; the upload stays staged and is retried when the server starts")
+    })?;
+    check_stored(receiver, entry).await?;
+    if outcome.failed > 0 {
+        info!(failed = outcome.failed, "some later jobs failed; the case's status lists them");
+    }
+    Ok(())
+}
+
+/// The stored original of this exhibit with the upload's SHA-256 and size.
+async fn check_stored(receiver: &Receiver, entry: &UploadEntry) -> Result<(), String> {
+    receiver.reader.refresh(&entry.case).await.map_err(|e| format!("cannot read what the ingest recorded: {e}"))?;
+    let artefacts = receiver
+        .reader
+        .model()
+        .artefacts(&entry.case, Some(&entry.exhibit))
+        .await
+        .map_err(|e| format!("cannot read what the ingest recorded: {e}"))?;
+    let stored = artefacts
+        .iter()
+        .any(|a| a.kind == ArtefactKind::Original && a.digests.sha256 == entry.sha256 && a.size == entry.size);
+    if stored {
+        Ok(())
+    } else {
+        Err(format!(
+            "no original with SHA-256 {} ({} bytes) was recorded in exhibit {}: the bytes changed between upload and store, or the acquire failed (see the case's jobs); upload the file again",
+            entry.sha256, entry.size, entry.exhibit
+        ))
+    }
+}

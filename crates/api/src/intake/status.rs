@@ -1,0 +1,121 @@
+//! `GET /v1/cases/{case}/status`: what a case received (uploads by state,
+//! failed ingests with what to do, refused uploads) from the intake
+//! journal, and its jobs and problems from the read model.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use exhibit_app::intake::{Refusal, UploadEntry};
+use time::format_description::well_known::Rfc3339;
+use tracing::instrument;
+
+use crate::ApiState;
+use crate::cases::readable;
+use crate::dto::{IntakeStatus, JobCount, ProblemInfo, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiPath, Caller};
+
+pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The intake and job status of a case the caller can see.
+#[utoipa::path(get, path = "/v1/cases/{case}/status", security(("bearer" = [])),
+    params(("case" = String, Path, description = "Case ID, percent-encoded")),
+    responses(
+        (status = 200, description = "The status", body = IntakeStatus),
+        (status = 400, description = "Not a case ID", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+    ))]
+#[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
+pub async fn case_status(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    ApiPath(typed): ApiPath<String>,
+) -> Result<Json<IntakeStatus>, ApiError> {
+    let (case, _) = readable(&state, &caller, &typed).await?;
+    let intake = state.access.intake().case_intake(&case).await?;
+    let status = state.reader.status(&case).await?;
+    let counts = intake.counts;
+    Ok(Json(IntakeStatus {
+        case: case.to_string(),
+        uploads: UploadCounts {
+            queued: counts.queued,
+            running: counts.running,
+            done: counts.done,
+            failed: counts.failed,
+        },
+        jobs: status
+            .jobs
+            .into_iter()
+            .map(|j| JobCount {
+                exhibit: j.exhibit.map(|e| e.to_string()),
+                action: j.action,
+                status: j.status.as_str().to_owned(),
+                count: j.count,
+            })
+            .collect(),
+        failures: intake.failed.iter().map(failure).collect(),
+        refusals: intake.refusals.iter().map(refusal).collect(),
+        problems: status.problems.into_iter().map(|p| ProblemInfo { seq: p.seq, text: p.text }).collect(),
+    }))
+}
+
+/// One received file of a case the caller can see, and how its ingest went.
+#[utoipa::path(get, path = "/v1/cases/{case}/uploads/{id}", security(("bearer" = [])),
+    params(
+        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL, or a PUT's `upload`"),
+    ),
+    responses(
+        (status = 200, description = "The upload", body = UploadInfo),
+        (status = 400, description = "Not a case ID", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such case or finished upload, or not yours", body = ErrorBody),
+    ))]
+#[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
+pub async fn upload_status(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    ApiPath((typed, id)): ApiPath<(String, String)>,
+) -> Result<Json<UploadInfo>, ApiError> {
+    let (case, _) = readable(&state, &caller, &typed).await?;
+    let upload = state.access.intake().upload(&case, &id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(UploadInfo {
+        upload: upload.id,
+        case: case.to_string(),
+        exhibit: upload.exhibit.to_string(),
+        filename: upload.filename,
+        size: upload.size,
+        sha256: upload.sha256.to_hex(),
+        operator: upload.operator,
+        state: upload.state.as_str().to_owned(),
+        reason: upload.reason,
+        updated_at: rfc3339(upload.updated_at),
+    }))
+}
+
+fn failure(u: &UploadEntry) -> UploadFailure {
+    UploadFailure {
+        upload: u.id.clone(),
+        exhibit: u.exhibit.to_string(),
+        filename: u.filename.clone(),
+        sha256: u.sha256.to_hex(),
+        operator: u.operator.clone(),
+        reason: u.reason.clone().unwrap_or_default(),
+        at: rfc3339(u.updated_at),
+    }
+}
+
+fn refusal(r: &Refusal) -> RefusalInfo {
+    RefusalInfo {
+        upload: r.upload.clone(),
+        exhibit: r.exhibit.clone(),
+        filename: r.filename.clone(),
+        operator: r.operator.clone(),
+        reason: r.reason.clone(),
+        at: rfc3339(r.at),
+    }
+}

@@ -1,0 +1,316 @@
+//! Bulk submissions: `POST /v1/cases/{case}/submissions` with an item
+//! manifest (`text/csv` or `application/json`, parsed by
+//! [`exhibit_app::item_manifest`], the parser `exhibit ingest --manifest`
+//! uses) whose rows name uploads by `upload` ID or `sha256`, with the item
+//! metadata of each exhibit. Each row is accepted (its metadata recorded in
+//! a `described` event naming the user, when it changed) or rejected with
+//! its line and reason; the good rows go ahead. The submission and its rows
+//! are kept in the intake journal, so `GET .../submissions/{id}` answers
+//! after a restart, with each accepted row's upload state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use exhibit_app::access::User;
+use exhibit_app::intake::{Submission, SubmissionRow, UploadEntry};
+use exhibit_app::item_manifest::{self, ManifestFormat, ManifestRow, SourceColumns};
+use exhibit_core::event::{Action, Actor, CustodyEvent, Outcome};
+use exhibit_core::item::ItemRecord;
+use exhibit_core::manifest::ToolInfo;
+use exhibit_core::params::{DescribedParams, EventParams};
+use exhibit_core::{CaseId, Sha256Digest};
+use exhibit_custody::{Ledger, LedgerEntry};
+use exhibit_tus::UploadId;
+use serde_json::json;
+use tracing::{info, instrument};
+
+use super::receive::operator;
+use super::status::rfc3339;
+use crate::ApiState;
+use crate::cases::{readable, writable};
+use crate::dto::{SubmissionInfo, SubmissionRowInfo};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiPath, Caller};
+
+/// The columns a submission row names its upload by.
+const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256"], one_required: true };
+
+/// Submits a manifest whose rows name uploads of this case.
+#[utoipa::path(post, path = "/v1/cases/{case}/submissions", security(("bearer" = [])),
+    params(("case" = String, Path, description = "Case ID, percent-encoded")),
+    request_body(content = String, content_type = "text/csv",
+        description = "A header row naming `exhibit`, `upload` or `sha256`, and item columns; or the same as a JSON array of objects (application/json)"),
+    responses(
+        (status = 207, description = "Each row's result", body = SubmissionInfo),
+        (status = 400, description = "Not a CSV or JSON manifest, or a bad header", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "Your role may not submit evidence", body = ErrorBody),
+        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+        (status = 413, description = "Manifest too large", body = ErrorBody),
+        (status = 415, description = "Neither text/csv nor application/json", body = ErrorBody),
+    ))]
+#[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
+pub async fn submit(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    ApiPath(typed): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<SubmissionInfo>), ApiError> {
+    let case = writable(&state, &caller, &typed).await?;
+    let format = format_of(&headers)?;
+    let parsed = item_manifest::parse(&body, format, UPLOAD_COLUMNS, false).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_manifest", format!("{e}; nothing was submitted"))
+    })?;
+    let manifest_sha256 = Sha256Digest::of(&body);
+    let mut rows = Vec::with_capacity(parsed.len());
+    let mut named: HashMap<String, String> = HashMap::new();
+    let mut accepted = Vec::new();
+    for row in parsed {
+        let result = match row {
+            Err(bad) => rejected(bad.place, bad.exhibit, bad.reason),
+            Ok(row) if row.case.as_ref().is_some_and(|c| c != &case) => {
+                let reason = other_case(row.case.as_ref(), &case);
+                rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
+            }
+            Ok(row) => match find_upload(&state, &case, &row, &named).await? {
+                Err(reason) => rejected(row.place.clone(), Some(row.exhibit.to_string()), reason),
+                Ok(upload) => {
+                    named.insert(upload.id.clone(), row.place.clone());
+                    accepted.push(row.clone());
+                    SubmissionRow {
+                        place: row.place,
+                        exhibit: Some(row.exhibit.to_string()),
+                        upload: Some(upload.id),
+                        accepted: true,
+                        reason: None,
+                        upload_state: None,
+                        upload_reason: None,
+                    }
+                }
+            },
+        };
+        rows.push(result);
+    }
+    describe_rows(&state, &caller.0.user, &case, &accepted, manifest_sha256).await?;
+    let submission = Submission {
+        id: UploadId::random().to_string(),
+        case: case.clone(),
+        org: caller.0.user.org.id,
+        operator: operator(&caller.0.user),
+        manifest_sha256,
+        created_at: time::OffsetDateTime::now_utc(),
+    };
+    state.access.intake().add_submission(&submission, &rows).await?;
+    info!(submission = %submission.id, rows = rows.len(), accepted = accepted.len(), "submission received");
+    let (_, rows) = state
+        .access
+        .intake()
+        .submission(&case, &submission.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("the submission just recorded cannot be read", &"missing"))?;
+    Ok((StatusCode::MULTI_STATUS, Json(info_of(&submission, &rows))))
+}
+
+/// A submission of a case the caller can see, with each row's state now.
+#[utoipa::path(get, path = "/v1/cases/{case}/submissions/{id}", security(("bearer" = [])),
+    params(
+        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        ("id" = String, Path, description = "The submission's ID"),
+    ),
+    responses(
+        (status = 200, description = "The submission", body = SubmissionInfo),
+        (status = 400, description = "Not a case ID", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such case or submission, or not yours", body = ErrorBody),
+    ))]
+#[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
+pub async fn show(
+    State(state): State<Arc<ApiState>>,
+    caller: Caller,
+    ApiPath((typed, id)): ApiPath<(String, String)>,
+) -> Result<Json<SubmissionInfo>, ApiError> {
+    let (case, _) = readable(&state, &caller, &typed).await?;
+    let id: UploadId = id.parse().map_err(|()| ApiError::not_found())?;
+    let (submission, rows) =
+        state.access.intake().submission(&case, id.as_str()).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(info_of(&submission, &rows)))
+}
+
+fn format_of(headers: &HeaderMap) -> Result<ManifestFormat, ApiError> {
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "text/csv" => Ok(ManifestFormat::Csv),
+        "application/json" => Ok(ManifestFormat::Json),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the manifest as Content-Type text/csv or application/json",
+        )),
+    }
+}
+
+fn rejected(place: String, exhibit: Option<String>, reason: String) -> SubmissionRow {
+    SubmissionRow {
+        place,
+        exhibit,
+        upload: None,
+        accepted: false,
+        reason: Some(reason),
+        upload_state: None,
+        upload_reason: None,
+    }
+}
+
+/// Why a row naming another case is rejected; the same words whether
+/// that case exists or not.
+fn other_case(named: Option<&CaseId>, case: &CaseId) -> String {
+    let named = named.map_or_else(String::new, |c| c.as_str().escape_debug().to_string());
+    format!("case {named:?}: this submission is for case {case}; submit the rows of another case to that case")
+}
+
+/// The upload a row names, in this case and for this exhibit, not named by
+/// an earlier row; otherwise why not.
+async fn find_upload(
+    state: &ApiState,
+    case: &CaseId,
+    row: &ManifestRow,
+    named: &HashMap<String, String>,
+) -> Result<Result<UploadEntry, String>, ApiError> {
+    let journal = state.access.intake();
+    let found = if let Some(id) = row.sources.get("upload") {
+        let id = id.trim();
+        journal.upload(case, id).await?.ok_or_else(|| {
+            format!(
+                "upload: no finished upload {:?} in this case; upload the file first",
+                id.escape_debug().to_string()
+            )
+        })
+    } else {
+        let text = row.sources.get("sha256").map_or("", |s| s.trim());
+        match text.to_ascii_lowercase().parse::<Sha256Digest>() {
+            Err(_) => Err(format!("sha256: {:?} is not 64 hex digits", text.escape_debug().to_string())),
+            Ok(sha256) => journal.uploads_with_sha256(case, &sha256).await?.into_iter().next().ok_or_else(|| {
+                format!("sha256: no finished upload of this case has SHA-256 {sha256}; upload the file first")
+            }),
+        }
+    };
+    Ok(found.and_then(|upload| {
+        if upload.exhibit != row.exhibit {
+            return Err(format!(
+                "upload {} was sent for exhibit {}, not {}; correct the row",
+                upload.id, upload.exhibit, row.exhibit
+            ));
+        }
+        if let Some(first) = named.get(&upload.id) {
+            return Err(format!("upload {} is already named on {first}; name each upload once", upload.id));
+        }
+        Ok(upload)
+    }))
+}
+
+/// Records each accepted row's metadata on its exhibit, merged over the
+/// latest description, unless nothing changed (as `exhibit ingest
+/// --manifest` does), signed with the server's key and naming the user.
+async fn describe_rows(
+    state: &ApiState,
+    user: &User,
+    case: &CaseId,
+    rows: &[ManifestRow],
+    manifest_sha256: Sha256Digest,
+) -> Result<(), ApiError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let trust = state.intake.as_ref().map(|i| &i.receiver().deps.trust);
+    let default_trust = exhibit_app::case_open::TrustPolicy::default();
+    let trust = trust.unwrap_or(&default_trust);
+    let opened = exhibit_app::case_open::open_case(state.store.clone(), case, state.signer.clone(), trust).await?;
+    let mut latest = latest_descriptions(&opened.entries);
+    for row in rows {
+        let previous = latest.get(row.exhibit.as_str()).cloned();
+        let previous_item: ItemRecord = previous.as_ref().and_then(DescribedParams::item_record).unwrap_or_default();
+        let value = serde_json::to_value(row.item.merged_over(&previous_item, &row.cleared))
+            .map_err(|e| ApiError::internal("cannot encode the item", &e))?;
+        if previous.as_ref().is_some_and(|p| p.item.as_ref() == Some(&value)) {
+            continue;
+        }
+        let params = DescribedParams {
+            item: Some(value),
+            manifest: Some(json!({"sha256": manifest_sha256.to_hex(), "row": row.place})),
+        };
+        append_described(state, user, &opened.ledger, (case, &row.exhibit), params.clone()).await?;
+        latest.insert(row.exhibit.to_string(), params);
+    }
+    Ok(())
+}
+
+fn latest_descriptions(entries: &[LedgerEntry]) -> HashMap<String, DescribedParams> {
+    let mut latest = HashMap::new();
+    for (_, event) in exhibit_custody::events_of(entries) {
+        if let (Action::Described, Some(exhibit), Some(params)) =
+            (&event.action, &event.exhibit, event.described_params())
+        {
+            latest.insert(exhibit.to_string(), params);
+        }
+    }
+    latest
+}
+
+async fn append_described(
+    state: &ApiState,
+    user: &User,
+    ledger: &Ledger,
+    (case, exhibit): (&CaseId, &exhibit_core::ExhibitRef),
+    params: DescribedParams,
+) -> Result<(), ApiError> {
+    let mut event = CustodyEvent {
+        at: time::OffsetDateTime::now_utc(),
+        case: case.clone(),
+        exhibit: Some(exhibit.clone()),
+        action: Action::Described,
+        artefact: None,
+        inputs: Vec::new(),
+        tool: ToolInfo::exhibit("submission"),
+        params: Default::default(),
+        actor: Actor {
+            operator: operator(user),
+            host: state.options.host.clone(),
+            process: std::process::id(),
+            public_key: state.signer.public_key_openssh(),
+        },
+        outcome: Outcome::Ok,
+    };
+    event.set_params(EventParams::Described(params));
+    ledger.append(event).await.map_err(|e| ApiError::internal("cannot record the item's description", &e))?;
+    Ok(())
+}
+
+fn info_of(submission: &Submission, rows: &[SubmissionRow]) -> SubmissionInfo {
+    let accepted = rows.iter().filter(|r| r.accepted).count() as u64;
+    SubmissionInfo {
+        submission: submission.id.clone(),
+        case: submission.case.to_string(),
+        operator: submission.operator.clone(),
+        manifest_sha256: submission.manifest_sha256.to_hex(),
+        created_at: rfc3339(submission.created_at),
+        accepted,
+        rejected: rows.len() as u64 - accepted,
+        rows: rows
+            .iter()
+            .map(|r| SubmissionRowInfo {
+                place: r.place.clone(),
+                exhibit: r.exhibit.clone(),
+                upload: r.upload.clone(),
+                result: if r.accepted { "accepted" } else { "rejected" }.to_owned(),
+                reason: r.reason.clone().or_else(|| r.upload_reason.clone()),
+                state: r.upload_state.map(|s| s.as_str().to_owned()),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,62 @@
+//! The OpenAPI 3.1 document of the API, served at `/openapi.json` and made
+//! from the same route annotations the handlers carry, so the two cannot
+//! drift apart silently (a test compares the document's paths with the
+//! router's).
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto::{
+    ArtefactInfo, ArtefactList, CaseInfo, CaseList, CaseStatus, IntakeStatus, JobCount, NewCase, NewShare, ProblemInfo,
+    PutResult, RefusalInfo, ShareInfo, SubmissionInfo, SubmissionRowInfo, UploadCounts, UploadFailure, UploadInfo,
+};
+use crate::error::ErrorBody;
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "exhibit API", description = "Cases, artefacts and downloads of exhibit, kept apart organisation by organisation. Every request needs Authorization: Bearer TOKEN. A case your organisation neither owns nor was shared is answered 404, as one that does not exist."),
+    paths(
+        crate::cases::create,
+        crate::cases::list,
+        crate::cases::show,
+        crate::cases::share,
+        crate::cases::unshare,
+        crate::artefacts::list,
+        crate::download::content,
+        crate::intake::status::case_status,
+        crate::intake::status::upload_status,
+        crate::intake::submissions::submit,
+        crate::intake::submissions::show,
+        crate::intake::put::put_file,
+        crate::openapi_tus::create,
+        crate::openapi_tus::describe,
+        crate::openapi_tus::head,
+        crate::openapi_tus::patch,
+        crate::openapi_tus::terminate,
+        crate::openapi_tus::describe_one,
+    ),
+    components(schemas(
+        ErrorBody, NewCase, CaseInfo, CaseList, CaseStatus, JobCount, ProblemInfo, NewShare, ShareInfo,
+        ArtefactInfo, ArtefactList, PutResult, UploadCounts, UploadFailure, RefusalInfo, IntakeStatus,
+        SubmissionRowInfo, SubmissionInfo, UploadInfo
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// `GET /openapi.json`, with a token like every request.
+pub async fn document(_caller: crate::extract::Caller) -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,114 @@
+//! Hostile and broken requests: each gets a clear JSON error and changes
+//! nothing (no case claimed, no file in the store, no ledger entry).
+
+use exhibit_app::access::{IssuedToken, Role};
+use serde_json::json;
+
+use crate::common::{Reply, Server, files_under, get, post_json, request, seg};
+
+const CASE: &str = "42AB1234520";
+
+/// What a refused request must leave as it was.
+async fn snapshot(server: &Server, token: &str) -> (Vec<String>, serde_json::Value) {
+    (files_under(&server.dir.path().join("store")), get(server, "/v1/cases", token).await.json())
+}
+
+fn clear(reply: &Reply, status: u16, kind: &str) {
+    assert_eq!(reply.status, status, "{reply:?}");
+    let body = reply.json();
+    assert_eq!(body["kind"], kind, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+}
+
+async fn post_raw(server: &Server, token: &str, content_type: &str, body: &[u8]) -> Reply {
+    request("POST", &server.url("/v1/cases"), Some(token), &[("Content-Type", content_type)], Some(body.to_vec())).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_mistyped_and_oversize_bodies_are_refused_and_change_nothing() {
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
+    server.ingest(CASE, 1).await;
+    let before = snapshot(&server, &token).await;
+
+    clear(&post_raw(&server, &token, "application/json", b"{\"case\": ").await, 400, "malformed_json");
+    clear(&post_raw(&server, &token, "application/json", b"[1,2]").await, 400, "malformed_json");
+    clear(&post_raw(&server, &token, "application/json", b"{\"case\": 12}").await, 400, "malformed_json");
+    clear(
+        &post_raw(&server, &token, "application/json", b"{\"case\": \"X1\", \"owner\": \"B\"}").await,
+        400,
+        "malformed_json",
+    );
+    clear(&post_raw(&server, &token, "text/plain", b"{\"case\": \"X2\"}").await, 415, "unsupported_media_type");
+    let huge = serde_json::to_vec(&json!({"case": "X3", "pad": "x".repeat(200_000)})).unwrap();
+    clear(&post_raw(&server, &token, "application/json", &huge).await, 413, "too_large");
+    // Path traversal and other IDs that are no case ID, in a body and in a path.
+    for bad in ["../../etc", "..", "/abs", "a\\b", "x/../y", "case\u{0}nul", "%2e%2e", "", &"9".repeat(65)] {
+        clear(&post_json(&server, "/v1/cases", &token, json!({"case": bad})).await, 400, "invalid");
+    }
+    for bad in ["..%2F..%2Fetc", "%2E%2E", "a%5Cb", "x%2F..%2Fy", "%00"] {
+        clear(&get(&server, &format!("/v1/cases/{bad}"), &token).await, 400, "invalid");
+        clear(&get(&server, &format!("/v1/cases/{bad}/artefacts"), &token).await, 400, "invalid");
+    }
+    // Path traversal as an artefact ID ("exhibit ref" of the download path).
+    for bad in ["..%2F..%2Fledger%2F00000000000000000001.json", "..", "ABCDEF", "0123456789abcdef0123456789abcdeF"] {
+        let path = format!("/v1/cases/{}/artefacts/{bad}/content", seg(CASE));
+        clear(&get(&server, &path, &token).await, 400, "invalid");
+    }
+    assert_eq!(server.accessed(CASE).await.len(), 0);
+    assert_eq!(snapshot(&server, &token).await, before, "nothing changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_malformed_expired_and_revoked_tokens_are_401() {
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Admin).await;
+    assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
+    let before = snapshot(&server, &token).await;
+
+    let org = server.access.org("Force A").await.unwrap().unwrap();
+    let user = server.access.user(&org, "alice", Role::Admin).await.unwrap();
+    let expired = IssuedToken::generate();
+    let past = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    server.access.add_token(&user, &expired, Some(past)).await.unwrap();
+    let revoked = IssuedToken::generate();
+    server.access.add_token(&user, &revoked, None).await.unwrap();
+    assert_eq!(get(&server, "/v1/cases", &revoked.text).await.status, 200, "works until revoked");
+    server.access.revoke_token(&revoked.id, time::OffsetDateTime::now_utc()).await.unwrap();
+
+    let paths = ["/v1/cases", "/openapi.json", &format!("/v1/cases/{CASE}"), &format!("/v1/cases/{CASE}/artefacts")];
+    for path in paths {
+        let none = request("GET", &server.url(path), None, &[], None).await;
+        clear(&none, 401, "unauthenticated");
+        assert_eq!(none.header("www-authenticate"), Some("Bearer"));
+        let basic = request("GET", &server.url(path), None, &[("Authorization", "Basic YWxpY2U6cHc=")], None).await;
+        clear(&basic, 401, "unauthenticated");
+        clear(&get(&server, path, "exh_not_a_token").await, 401, "unauthenticated");
+        clear(&get(&server, path, &IssuedToken::generate().text).await, 401, "unauthenticated");
+        clear(&get(&server, path, &expired.text).await, 401, "token_expired");
+        clear(&get(&server, path, &revoked.text).await, 401, "token_revoked");
+    }
+    for bad in [&expired.text, &revoked.text] {
+        clear(&post_json(&server, "/v1/cases", bad, json!({"case": "NEW1"})).await, 401, bad_kind(bad, &expired.text));
+    }
+    assert_eq!(snapshot(&server, &token).await, before, "nothing changed");
+}
+
+fn bad_kind(token: &str, expired: &str) -> &'static str {
+    if token == expired { "token_expired" } else { "token_revoked" }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_that_may_not_write_get_403_on_their_own_organisations_cases() {
+    let server = Server::start().await;
+    let reviewer = server.token("Force A", "rita", Role::Reviewer).await;
+    let auditor = server.token("Force A", "aud", Role::Auditor).await;
+    for token in [&reviewer, &auditor] {
+        clear(&post_json(&server, "/v1/cases", token, json!({"case": CASE})).await, 403, "forbidden");
+    }
+    assert_eq!(get(&server, "/v1/cases", &reviewer).await.json(), json!({"cases": []}));
+    let unknown = request("GET", &server.url("/v2/nothing"), Some(&reviewer), &[], None).await;
+    clear(&unknown, 404, "not_found");
+}

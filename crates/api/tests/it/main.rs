@@ -1,0 +1,16 @@
+//! Integration tests of the HTTP API against a real server on loopback:
+//! isolation between organisations, bad input, the OpenAPI document and a
+//! schemathesis run, and the PostgreSQL access state.
+
+mod bad_input;
+mod common;
+mod dashboard_auth;
+mod isolation;
+mod limits;
+mod openapi;
+mod postgres;
+mod put;
+mod submissions;
+mod tls;
+mod upload_limits;
+mod uploads;

@@ -1,0 +1,394 @@
+//! Item manifests: CSV with a header row, or a JSON array of objects with
+//! the same keys, one row per exhibit with the item metadata of the
+//! scanning desk (description, seizure, seal, device, pages, OCR, notes)
+//! and the columns that say where the evidence is. `exhibit ingest
+//! --manifest` gives a `path`; the HTTP API's bulk submissions give an
+//! `upload` ID or a `sha256`. Every row is checked on its own, so a bad row
+//! is reported by its line (CSV) or position (JSON) and the others go
+//! ahead; only a manifest that is not CSV or JSON at all, or whose header
+//! is wrong, is refused whole.
+//!
+//! ```
+//! use exhibit_app::item_manifest::{ManifestFormat, SourceColumns, parse};
+//! let csv = b"exhibit,upload,description\nJS/1,0123456789abcdef0123456789abcdef,Laptop\n";
+//! let columns = SourceColumns { names: &["upload", "sha256"], one_required: true };
+//! let rows = parse(csv, ManifestFormat::Csv, columns, false).unwrap();
+//! let row = rows[0].as_ref().unwrap();
+//! assert_eq!((row.place.as_str(), row.exhibit.as_str()), ("line 2", "JS/1"));
+//! assert_eq!(row.item.description.as_deref(), Some("Laptop"));
+//! ```
+
+mod json_item;
+
+use std::collections::HashMap;
+
+use exhibit_core::ids::{CaseId, ExhibitRef};
+use exhibit_core::item::{self, ItemFieldError, ItemRecord};
+use serde::Serialize;
+use thiserror::Error;
+
+use json_item::JsonItem;
+
+/// Largest manifest read, in bytes.
+pub const MANIFEST_LIMIT: u64 = 16 << 20;
+
+/// The item metadata columns every manifest may have, beside `exhibit`,
+/// `case` and its source columns.
+pub const ITEM_COLUMNS: [&str; 11] = [
+    "description",
+    "seized_by",
+    "seized_at",
+    "seized_place",
+    "seal",
+    "device_make",
+    "device_model",
+    "device_serial",
+    "pages",
+    "ocr",
+    "notes",
+];
+
+/// CSV or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFormat {
+    /// A header row naming the columns, then one record per exhibit.
+    Csv,
+    /// An array of objects.
+    Json,
+}
+
+/// The columns that say where a row's evidence is.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceColumns {
+    /// Their names (`path`; or `upload` and `sha256`).
+    pub names: &'static [&'static str],
+    /// The header must name at least one, and each row fill exactly one.
+    pub one_required: bool,
+}
+
+/// One good row.
+#[derive(Debug, Clone)]
+pub struct ManifestRow {
+    /// Where it is: `line 4` (CSV) or `item 3` (JSON).
+    pub place: String,
+    /// The exhibit.
+    pub exhibit: ExhibitRef,
+    /// The case, if the row names one (the `case` column); each consumer
+    /// says what a row of another case means.
+    pub case: Option<CaseId>,
+    /// The source columns' cells as written (empty ones left out).
+    pub sources: HashMap<&'static str, String>,
+    /// The item metadata.
+    pub item: ItemRecord,
+    /// Columns whose cell was `(clear)`: a previous value is removed.
+    pub cleared: Vec<&'static str>,
+    /// The item columns' cells as written (empty ones left out), to pass
+    /// the row on unchanged.
+    pub item_cells: Vec<(&'static str, String)>,
+}
+
+/// A row that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadRow {
+    /// `line 4` or `item 3`.
+    pub place: String,
+    /// The exhibit, if the row named a valid one.
+    pub exhibit: Option<String>,
+    /// What is wrong and what to do.
+    pub reason: String,
+}
+
+/// A manifest refused whole.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// Larger than [`MANIFEST_LIMIT`].
+    #[error("the manifest is more than the {MANIFEST_LIMIT} bytes allowed; split it")]
+    TooLarge,
+    /// The CSV header row cannot be read.
+    #[error("the manifest's header row cannot be read: {0}")]
+    Header(String),
+    /// A header names a column no manifest has, or lacks a required one.
+    #[error("{0}")]
+    Columns(String),
+    /// Not a JSON array.
+    #[error("the manifest is not a JSON array of objects, one per exhibit: {0}")]
+    NotJson(String),
+}
+
+impl ManifestError {
+    /// Every manifest error is the sender's to fix.
+    pub fn kind(&self) -> exhibit_core::ErrorKind {
+        exhibit_core::ErrorKind::Invalid
+    }
+}
+
+/// Every row of a manifest, good or bad, in order. With
+/// `one_row_per_exhibit`, a second row for an exhibit is refused.
+pub fn parse(
+    bytes: &[u8],
+    format: ManifestFormat,
+    sources: SourceColumns,
+    one_row_per_exhibit: bool,
+) -> Result<Vec<Result<ManifestRow, BadRow>>, ManifestError> {
+    if bytes.len() as u64 > MANIFEST_LIMIT {
+        return Err(ManifestError::TooLarge);
+    }
+    // Spreadsheets save UTF-8 CSV with a byte-order mark.
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let cells = match format {
+        ManifestFormat::Json => json_cells(text, sources)?,
+        ManifestFormat::Csv => csv_cells(text, sources)?,
+    };
+    let mut first_place: HashMap<ExhibitRef, String> = HashMap::new();
+    Ok(cells
+        .into_iter()
+        .map(|(place, cells)| {
+            let row = row(&place, &cells?, sources)?;
+            if one_row_per_exhibit {
+                if let Some(first) = first_place.get(&row.exhibit) {
+                    return Err(bad(
+                        &place,
+                        Some(row.exhibit.as_str()),
+                        format!("exhibit {} is already given on {first}; give each exhibit one row", row.exhibit),
+                    ));
+                }
+                first_place.insert(row.exhibit.clone(), place);
+            }
+            Ok(row)
+        })
+        .collect())
+}
+
+type Cells = Result<HashMap<String, String>, BadRow>;
+
+fn bad(place: &str, exhibit: Option<&str>, reason: String) -> BadRow {
+    BadRow { place: place.to_owned(), exhibit: exhibit.map(str::to_owned), reason }
+}
+
+fn known(name: &str, sources: SourceColumns) -> bool {
+    name == "exhibit" || name == "case" || sources.names.contains(&name) || ITEM_COLUMNS.contains(&name)
+}
+
+fn column_list(sources: SourceColumns) -> String {
+    let mut all = vec!["exhibit", "case"];
+    all.extend(sources.names);
+    all.extend(ITEM_COLUMNS);
+    all.join(", ")
+}
+
+/// CSV: the header names the columns (any order, case-insensitive); a
+/// record that is not UTF-8 or has the wrong number of cells is a bad row.
+fn csv_cells(bytes: &[u8], sources: SourceColumns) -> Result<Vec<(String, Cells)>, ManifestError> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = reader
+        .byte_headers()
+        .map_err(|e| ManifestError::Header(e.to_string()))?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
+        .collect();
+    check_header(&header, sources)?;
+    let mut rows = Vec::new();
+    for record in reader.byte_records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(bytes, p.byte()));
+                rows.push((format!("line {line}"), Err(bad(&format!("line {line}"), None, format!("not CSV: {e}")))));
+                continue;
+            }
+        };
+        let place = format!("line {}", record.position().map_or(0, |p| line_at(bytes, p.byte())));
+        let cells = if record.len() != header.len() {
+            Err(bad(&place, None, format!("{} cells where the header has {}", record.len(), header.len())))
+        } else {
+            header
+                .iter()
+                .zip(record.iter())
+                .map(|(name, cell)| match std::str::from_utf8(cell) {
+                    Ok(text) => Ok((name.clone(), text.to_owned())),
+                    Err(_) => Err(bad(&place, None, format!("{name}: not UTF-8 text"))),
+                })
+                .collect()
+        };
+        rows.push((place, cells));
+    }
+    Ok(rows)
+}
+
+/// The 1-based line where the record at byte `at` starts. With CRLF the
+/// csv crate places a record at the `\n` that ends the line before (and
+/// its own line count is one short), so line ends at `at` are skipped
+/// first; a record never starts with one, as blank lines are skipped.
+fn line_at(bytes: &[u8], at: u64) -> u64 {
+    let mut at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
+    while bytes.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        at += 1;
+    }
+    bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1
+}
+
+/// JSON: an array of objects; values are strings (a whole number for
+/// `pages`, a boolean for `ocr`).
+fn json_cells(bytes: &[u8], sources: SourceColumns) -> Result<Vec<(String, Cells)>, ManifestError> {
+    let items: Vec<JsonItem> = serde_json::from_slice(bytes).map_err(|e| ManifestError::NotJson(e.to_string()))?;
+    Ok(items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let place = format!("item {}", i + 1);
+            let cells = match item {
+                JsonItem::Other => Err(bad(&place, None, "not a JSON object".into())),
+                JsonItem::Object(pairs) => object_cells(&place, pairs, sources),
+            };
+            (place, cells)
+        })
+        .collect())
+}
+
+fn object_cells(place: &str, pairs: Vec<(String, serde_json::Value)>, sources: SourceColumns) -> Cells {
+    let mut cells = HashMap::new();
+    for (k, v) in pairs {
+        let (name, text) = json_cell(place, &k, &v, sources)?;
+        if cells.insert(name.clone(), text).is_some() {
+            return Err(bad(place, None, format!("the key {name:?} is given twice")));
+        }
+    }
+    Ok(cells)
+}
+
+fn json_cell(place: &str, k: &str, v: &serde_json::Value, sources: SourceColumns) -> Result<(String, String), BadRow> {
+    let name = k.to_ascii_lowercase();
+    if !known(&name, sources) {
+        return Err(bad(
+            place,
+            None,
+            format!("unknown key {:?}; the keys are {}", k.escape_debug().to_string(), column_list(sources)),
+        ));
+    }
+    let text = json_text(&name, v).map_err(|why| bad(place, None, format!("{name}: {why}")))?;
+    Ok((name, text))
+}
+
+/// A JSON value as the cell text it stands for. Text fields take strings
+/// only: once JSON has parsed `12` or `true`, what was typed is gone
+/// (leading zeros, digits past 2^53), and an exhibit ref, seal or serial
+/// must be kept exactly. `pages` takes a whole number and `ocr` a boolean,
+/// whose text says the same.
+fn json_text(name: &str, v: &serde_json::Value) -> Result<String, String> {
+    use serde_json::Value;
+    match (name, v) {
+        (_, Value::String(s)) => Ok(s.clone()),
+        (_, Value::Null) => Ok(String::new()),
+        ("pages", Value::Number(n)) => {
+            n.as_u64().map(|n| n.to_string()).ok_or_else(|| format!("{n} is not a whole number of pages"))
+        }
+        ("ocr", Value::Bool(b)) => Ok(if *b { "on" } else { "off" }.to_owned()),
+        (_, Value::Number(n)) => {
+            Err(format!("give text (\"{n}\"), not a number: a number keeps no leading zeros or long digits"))
+        }
+        (_, Value::Bool(b)) => Err(format!("give text (\"{b}\"), not true or false")),
+        _ => Err("give text, not a list or object".to_owned()),
+    }
+}
+
+fn check_header(header: &[String], sources: SourceColumns) -> Result<(), ManifestError> {
+    if let Some(name) = header.iter().find(|name| !known(name, sources)) {
+        return Err(ManifestError::Columns(format!(
+            "the manifest has an unknown column {:?}; the columns are {}",
+            name.escape_debug().to_string(),
+            column_list(sources)
+        )));
+    }
+    if !header.iter().any(|h| h == "exhibit") {
+        return Err(ManifestError::Columns(format!(
+            "the manifest has no `exhibit` column; the columns are {}",
+            column_list(sources)
+        )));
+    }
+    if sources.one_required && !header.iter().any(|h| sources.names.contains(&h.as_str())) {
+        return Err(ManifestError::Columns(format!(
+            "the manifest has no `{}` column; the columns are {}",
+            sources.names.join("` or `"),
+            column_list(sources)
+        )));
+    }
+    Ok(())
+}
+
+fn row(place: &str, cells: &HashMap<String, String>, columns: SourceColumns) -> Result<ManifestRow, BadRow> {
+    let cell = |name: &str| cells.get(name).map_or("", String::as_str);
+    let typed = cell("exhibit").trim();
+    let exhibit: ExhibitRef = typed.parse().map_err(|e: exhibit_core::IdError| bad(place, None, e.to_string()))?;
+    let shown = Some(exhibit.as_str());
+    let case = match cell("case").trim() {
+        "" => None,
+        typed => {
+            Some(typed.parse::<CaseId>().map_err(|e: exhibit_core::IdError| bad(place, shown, format!("case: {e}")))?)
+        }
+    };
+    let sources: HashMap<&'static str, String> =
+        columns.names.iter().filter(|name| !cell(name).is_empty()).map(|name| (*name, cell(name).to_owned())).collect();
+    // With one source column an empty cell is the consumer's to explain.
+    if columns.one_required && (sources.len() > 1 || (sources.is_empty() && columns.names.len() > 1)) {
+        let names = columns.names.join(" or ");
+        return Err(bad(place, shown, format!("give exactly one of {names} on each row")));
+    }
+    let cleared: Vec<&'static str> =
+        ITEM_COLUMNS.iter().copied().filter(|c| cell(c).trim().eq_ignore_ascii_case(item::CLEAR)).collect();
+    let kept: HashMap<String, String> =
+        cells.iter().filter(|(k, _)| !cleared.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let item = item_record(&kept).map_err(|e| bad(place, shown, e.to_string()))?;
+    let item_cells =
+        ITEM_COLUMNS.iter().filter(|name| !cell(name).is_empty()).map(|name| (*name, cell(name).to_owned())).collect();
+    Ok(ManifestRow { place: place.to_owned(), exhibit, case, sources, item, cleared, item_cells })
+}
+
+fn item_record(cells: &HashMap<String, String>) -> Result<ItemRecord, ItemFieldError> {
+    let cell = |name: &str| cells.get(name).map_or("", String::as_str);
+    let text = |name: &'static str| item::text_field(name, cell(name), false);
+    Ok(ItemRecord {
+        description: item::text_field("description", cell("description"), true)?,
+        seized_by: text("seized_by")?,
+        seized_at: item::seized_at(cell("seized_at"))?,
+        seized_place: text("seized_place")?,
+        seal: text("seal")?,
+        device_make: text("device_make")?,
+        device_model: text("device_model")?,
+        device_serial: text("device_serial")?,
+        expected_pages: item::page_count(cell("pages"))?,
+        ocr: item::ocr_switch(cell("ocr"))?,
+        notes: item::text_field("notes", cell("notes"), true)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UPLOADS: SourceColumns = SourceColumns { names: &["upload", "sha256"], one_required: true };
+
+    #[test]
+    fn a_case_column_names_each_rows_case_and_a_bad_one_is_that_rows_error() {
+        let csv = b"exhibit,case,upload,pages,notes\nJS/1,2024/00123/POL,u1,3,\"a, b\"\nJS/2,,u2,,\nJS/3,../etc,u3,,\n";
+        let rows = parse(csv, ManifestFormat::Csv, UPLOADS, false).unwrap();
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(first.case.as_ref().map(CaseId::as_str), Some("2024/00123/POL"));
+        assert_eq!(first.item_cells, [("pages", "3".to_owned()), ("notes", "a, b".to_owned())]);
+        assert_eq!(rows[1].as_ref().unwrap().case, None);
+        let bad = rows[2].as_ref().unwrap_err();
+        assert_eq!((bad.place.as_str(), bad.exhibit.as_deref()), ("line 4", Some("JS/3")));
+        assert!(bad.reason.starts_with("case: "), "{}", bad.reason);
+    }
+
+    #[test]
+    fn json_rows_take_the_same_columns_and_unknown_ones_are_refused() {
+        let json = br#"[{"exhibit": "JS/1", "case": "42AB1234520", "sha256": "ab", "ocr": true}, {"exhibit": "JS/2", "colour": "red"}]"#;
+        let rows = parse(json, ManifestFormat::Json, UPLOADS, false).unwrap();
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!((first.case.as_ref().map(CaseId::as_str), first.item.ocr), (Some("42AB1234520"), Some(true)));
+        assert!(rows[1].as_ref().unwrap_err().reason.contains("unknown key \"colour\""));
+        let header = parse(b"exhibit,colour\nJS/1,red\n", ManifestFormat::Csv, UPLOADS, false).unwrap_err();
+        assert!(matches!(header, ManifestError::Columns(_)), "{header}");
+    }
+}

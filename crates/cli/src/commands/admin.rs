@@ -1,0 +1,224 @@
+//! `exhibit admin`: bootstrap the HTTP API's organisations and tokens, in
+//! the same access state `exhibit serve` reads (`[api] state_uri`, by
+//! default `.exhibit/access.sqlite` inside a local store).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use exhibit_app::access::{AccessState, CaseClaim, IssuedToken, Role, open_access_state, password, token};
+use exhibit_core::ids::CaseId;
+use time::OffsetDateTime;
+
+use crate::config::Config;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Organisations: forces, the prosecution, defence firms, archives.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Users who sign in to the dashboard with a password.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Give a case that is already in the store (ingested with the CLI) to
+    /// an organisation, so its users reach it through the API.
+    #[command(subcommand)]
+    Case(CaseCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Its name, unique without regard to letter case.
+        name: String,
+    },
+    /// List the organisations.
+    List,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a user (or set an existing user's password). The password is
+    /// read from --password-file, or the first line of stdin; never from
+    /// the command line, where other users of the machine could read it.
+    /// They sign in to the dashboard with their name, which must be
+    /// unique across organisations (letter case does not count).
+    Add {
+        /// The user's organisation.
+        #[arg(long)]
+        org: String,
+        /// submitter, reviewer, auditor or admin.
+        #[arg(long)]
+        role: Role,
+        /// The name they sign in with.
+        #[arg(long)]
+        name: String,
+        /// A file whose first line is the password (at least 12 characters).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for a user (made with the role if new) and print it
+    /// alone on stdout. It is shown once and stored only as its SHA-256;
+    /// its ID (printed on stderr) names it for `revoke`.
+    Add {
+        /// The user's organisation.
+        #[arg(long)]
+        org: String,
+        /// submitter, reviewer, auditor or admin.
+        #[arg(long)]
+        role: Role,
+        /// The user's name (default: the role's name).
+        #[arg(long)]
+        user: Option<String>,
+        /// When it stops working: an RFC 3339 time (2027-01-31T00:00:00Z)
+        /// or a period from now (90d, 12h, 30m).
+        #[arg(long, value_name = "WHEN")]
+        expires: Option<String>,
+    },
+    /// Revoke a token by its ID (or the token itself): it stops working at once.
+    Revoke {
+        /// The 12-hex-digit ID printed when it was made.
+        id: String,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CaseCommand {
+    /// Give a case to an organisation.
+    Add {
+        /// The organisation.
+        #[arg(long)]
+        org: String,
+        /// The case ID.
+        case: CaseId,
+    },
+}
+
+/// Opens the access state the configuration names.
+pub async fn open_access(config: &Config) -> anyhow::Result<Arc<dyn AccessState>> {
+    open_access_state(config.api.state_uri.as_deref(), &config.store.uri)
+        .await
+        .context("cannot open the API's access state ([api] state_uri)")
+}
+
+pub async fn run(command: AdminCommand, config: Config) -> anyhow::Result<ExitCode> {
+    let state = open_access(&config).await?;
+    match command {
+        AdminCommand::Org(OrgCommand::Add { name }) => {
+            let org = state.add_org(&name).await?;
+            eprintln!("exhibit admin: organisation {:?} added", org.name);
+        }
+        AdminCommand::Org(OrgCommand::List) => {
+            for org in state.orgs().await? {
+                println!("{}", crate::terminal::escape_name(&org.name));
+            }
+        }
+        AdminCommand::User(UserCommand::Add { org, role, name, password_file }) => {
+            let password = read_password(password_file.as_deref())?;
+            let org = find_org(state.as_ref(), &org).await?;
+            let user = state.user(&org, &name, role).await?;
+            let phc = tokio::task::spawn_blocking(move || password::hash(&password))
+                .await
+                .context("the password hashing stopped")??;
+            state.set_password(&user, &phc, OffsetDateTime::now_utc()).await?;
+            eprintln!("exhibit admin: user {} ({}), role {}, may sign in to the dashboard", user.name, org.name, role);
+        }
+        AdminCommand::Token(TokenCommand::Add { org, role, user, expires }) => {
+            let expires_at = expires.as_deref().map(|w| parse_expiry(w, OffsetDateTime::now_utc())).transpose()?;
+            let org = find_org(state.as_ref(), &org).await?;
+            let user = state.user(&org, user.as_deref().unwrap_or(role.as_str()), role).await?;
+            let issued = IssuedToken::generate();
+            state.add_token(&user, &issued, expires_at).await?;
+            eprintln!("exhibit admin: token {} for {} ({}), role {}", issued.id, user.name, org.name, user.role);
+            println!("{}", issued.text);
+        }
+        AdminCommand::Token(TokenCommand::Revoke { id }) => {
+            let id = id.strip_prefix(token::PREFIX).map_or(id.as_str(), |rest| rest.split('_').next().unwrap_or(""));
+            if !token::is_token_id(id) || !state.revoke_token(id, OffsetDateTime::now_utc()).await? {
+                anyhow::bail!("no token with ID {id:?}; the ID is the 12 hex digits printed when it was made");
+            }
+            eprintln!("exhibit admin: token {id} revoked");
+        }
+        AdminCommand::Case(CaseCommand::Add { org, case }) => {
+            let org = find_org(state.as_ref(), &org).await?;
+            match state.add_case(&case, org.id).await? {
+                CaseClaim::Created | CaseClaim::AlreadyOwned => {
+                    eprintln!("exhibit admin: case {case} belongs to {}", org.name)
+                }
+                CaseClaim::Taken => anyhow::bail!("case {case} belongs to another organisation"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn find_org(state: &dyn AccessState, name: &str) -> anyhow::Result<exhibit_app::access::Org> {
+    state.org(name).await?.with_context(|| format!("no organisation {name:?}; add it with `exhibit admin org add`"))
+}
+
+/// The first line of `file`, or of stdin; the line ending is not part of it.
+fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the password file {}", path.display()))?,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).context("cannot read the password from stdin")?;
+            line
+        }
+    };
+    let password = text.lines().next().unwrap_or_default().to_owned();
+    password::check_new(&password)?;
+    Ok(password)
+}
+
+/// An RFC 3339 time, or `N` followed by `d`, `h` or `m` from `now`; never
+/// in the past.
+fn parse_expiry(text: &str, now: OffsetDateTime) -> anyhow::Result<OffsetDateTime> {
+    let bad = || anyhow::anyhow!("--expires {text:?}: give an RFC 3339 time (2027-01-31T00:00:00Z) or 90d, 12h, 30m");
+    let at = match OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339) {
+        Ok(at) => at,
+        Err(_) => {
+            let unit = text.chars().last().ok_or_else(bad)?;
+            let n: i64 = text[..text.len() - unit.len_utf8()].parse().map_err(|_| bad())?;
+            let seconds_per = match unit {
+                'd' => 86_400,
+                'h' => 3_600,
+                'm' => 60,
+                _ => return Err(bad()),
+            };
+            let seconds = n.checked_mul(seconds_per).ok_or_else(bad)?;
+            now.checked_add(time::Duration::seconds(seconds)).ok_or_else(bad)?
+        }
+    };
+    if at <= now {
+        anyhow::bail!("--expires {text:?} is not in the future");
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_as_a_time_or_a_period() {
+        let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        assert_eq!(parse_expiry("90d", now).unwrap(), now + time::Duration::days(90));
+        assert_eq!(parse_expiry("12h", now).unwrap(), now + time::Duration::hours(12));
+        assert_eq!(parse_expiry("2030-01-01T00:00:00Z", now).unwrap().year(), 2030);
+        for bad in
+            ["", "d", "10x", "-5d", "0m", "2020-01-01T00:00:00Z", "99999999999999999999d", "999999999999999d", "5é"]
+        {
+            assert!(parse_expiry(bad, now).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `exhibit admin` and `exhibit serve` as an operator runs them: organisations
+//! and tokens bootstrapped from the command line (the token alone on
+//! stdout), a case ingested with the CLI given to an organisation, the
+//! server started on a free port, reached with curl, a revoked token
+//! refused, and SIGTERM stopping it with exit 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::common::{Sandbox, stderr};
+
+const CASE: &str = "2024/00123/POL";
+
+pub struct Running {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `exhibit serve` on a free port and reads its address from stderr.
+pub fn serve(sb: &Sandbox) -> Running {
+    serve_with(sb, &[], &[])
+}
+
+/// As [`serve`], with more arguments and environment variables.
+pub fn serve_with(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Running {
+    let mut child = sb
+        .exhibit()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn exhibit serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("serve exited before listening").unwrap();
+        if let Some(addr) = line.strip_prefix("exhibit serve: listening on ") {
+            break addr.trim().to_owned();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Running { child, base }
+}
+
+/// `curl` with the token; returns (status, body).
+pub fn curl(token: &str, url: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-H", &format!("Authorization: Bearer {token}"), url])
+        .output()
+        .expect("run curl");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.parse().unwrap(), body.to_owned())
+}
+
+#[test]
+fn admin_bootstraps_tokens_and_serve_answers_with_them() {
+    let sb = Sandbox::new();
+    let out = sb.ingest(CASE, &sb.sources());
+    assert!(out.status.success(), "ingest: {}", stderr(&out));
+    for args in [&["admin", "org", "add", "Force A"][..], &["admin", "org", "add", "Force B"][..]] {
+        let out = sb.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    let dup = sb.run(&["admin", "org", "add", "force a"]);
+    assert_eq!(dup.status.code(), Some(2), "a taken name: {}", stderr(&dup));
+    let out = sb.run(&["admin", "case", "add", "--org", "Force A", CASE]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let token_of = |org: &str, user: &str| {
+        let out = sb.run(&["admin", "token", "add", "--org", org, "--role", "reviewer", "--user", user]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "the token alone on stdout: {stdout:?}");
+        let id = stderr(&out).split_whitespace().nth(3).unwrap().to_owned();
+        (stdout.trim().to_owned(), id)
+    };
+    let (alice, alice_id) = token_of("Force A", "alice");
+    let (bob, _) = token_of("Force B", "bob");
+    assert!(alice.starts_with(&format!("exh_{alice_id}_")), "{alice} {alice_id}");
+    let bad = sb.run(&["admin", "token", "add", "--org", "Force A", "--role", "chief"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let bad = sb.run(&["admin", "token", "add", "--org", "Nobody", "--role", "admin"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let store_files = std::fs::read_dir(sb.data().join(".exhibit")).unwrap().count();
+    assert!(store_files >= 1, "the access state is beside the store");
+
+    let server = serve(&sb);
+    let (status, body) = curl(&alice, &format!("{}/v1/cases", server.base));
+    assert_eq!(status, 200, "{body}");
+    let cases: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(cases["cases"][0]["case"], CASE);
+    let (status, body) = curl(&alice, &format!("{}/v1/cases/2024%2F00123%2FPOL/artefacts", server.base));
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = curl(&bob, &format!("{}/v1/cases/2024%2F00123%2FPOL", server.base));
+    assert_eq!(status, 404, "another force's case");
+
+    let out = sb.run(&["admin", "token", "revoke", &alice_id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (status, body) = curl(&alice, &format!("{}/v1/cases", server.base));
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("token_revoked"), "{body}");
+    let out = sb.run(&["admin", "token", "revoke", "000000000000"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown token: {}", stderr(&out));
+
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(server.child.wait().unwrap().code(), Some(0), "SIGTERM stops it cleanly");
+}

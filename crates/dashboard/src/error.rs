@@ -1,0 +1,94 @@
+//! Dashboard errors. Each has a [`DashboardErrorKind`] and a status; the
+//! router answers each with a GOV.UK error page that says what to do.
+
+use axum::http::StatusCode;
+use exhibit_core::ErrorKind;
+use thiserror::Error;
+
+/// What kind of failure a [`DashboardError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DashboardErrorKind {
+    /// The request is malformed or lacks its CSRF token (a client error).
+    Invalid,
+    /// No such page or case for this user.
+    NotFound,
+    /// A hook or the templates failed.
+    Io,
+}
+
+impl From<DashboardErrorKind> for ErrorKind {
+    fn from(kind: DashboardErrorKind) -> Self {
+        match kind {
+            DashboardErrorKind::Invalid => ErrorKind::Invalid,
+            DashboardErrorKind::NotFound => ErrorKind::NotFound,
+            DashboardErrorKind::Io => ErrorKind::Io,
+        }
+    }
+}
+
+/// A refused or failed dashboard request.
+#[derive(Debug, Error)]
+pub enum DashboardError {
+    /// A form came without the session's CSRF token, or with another.
+    #[error("the form's security token is missing or does not match this session")]
+    Csrf,
+    /// A form body that cannot be read (not URL-encoded, too large, a
+    /// field repeated).
+    #[error("the form could not be read: {0}")]
+    BadForm(String),
+    /// No such page, or a case this user may not see (one answer for both).
+    #[error("page not found")]
+    NotFound,
+    /// A hook failed.
+    #[error("{hook} failed: {reason}")]
+    Hook {
+        /// Which hook.
+        hook: &'static str,
+        /// What it said.
+        reason: String,
+    },
+    /// A template failed to render.
+    #[error("rendering a page failed: {0}")]
+    Render(#[from] askama::Error),
+    /// The configuration cannot be used.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl DashboardError {
+    /// The kind of this error.
+    pub fn kind(&self) -> DashboardErrorKind {
+        match self {
+            Self::Csrf | Self::BadForm(_) | Self::Config(_) => DashboardErrorKind::Invalid,
+            Self::NotFound => DashboardErrorKind::NotFound,
+            Self::Hook { .. } | Self::Render(_) => DashboardErrorKind::Io,
+        }
+    }
+
+    /// The status the page is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::BadForm(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Hook { .. } | Self::Render(_) | Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// A configuration the router cannot run with.
+#[derive(Debug, Error)]
+#[error("invalid dashboard config: {key}: {reason}")]
+pub struct ConfigError {
+    /// The offending key.
+    pub key: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    /// The kind of every config error.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+}

@@ -1,0 +1,103 @@
+//! The pages, as askama templates (`templates/`). askama escapes every
+//! value for HTML unless a template says otherwise, and none does: names
+//! of files, cases and exhibits come from evidence and are hostile.
+
+use askama::Template;
+
+use crate::config::DashboardConfig;
+use crate::hooks::Principal;
+use crate::model::{CaseDetail, CaseSummary};
+
+/// What every page's frame shows: the service, the base path for links,
+/// and the signed-in user with the token for the sign-out form.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The service's name.
+    pub service_name: String,
+    /// The phase in the phase banner.
+    pub phase: String,
+    /// The base path, prefixed to every link.
+    pub base: String,
+    /// The signed-in user and their session's CSRF token.
+    pub user: Option<(Principal, String)>,
+}
+
+impl Chrome {
+    /// The frame for a page seen by `user` (with their CSRF token).
+    pub fn new(config: &DashboardConfig, user: Option<(Principal, String)>) -> Self {
+        Self {
+            service_name: config.service_name.clone(),
+            phase: config.phase.clone(),
+            base: config.base_path.clone(),
+            user,
+        }
+    }
+}
+
+/// A form field's error, shown beside the field and in the error summary.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    /// The field's `id`, which the summary links to.
+    pub field: &'static str,
+    /// What to do, in GOV.UK's words ("Enter your password").
+    pub message: String,
+}
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    /// The frame.
+    pub page: Chrome,
+    /// The CSRF token of the (not yet signed-in) session.
+    pub csrf: String,
+    /// The user name as typed, shown again after an error.
+    pub username: String,
+    /// Errors to show.
+    pub errors: Vec<FieldError>,
+    /// Whether to say "You have signed out".
+    pub signed_out: bool,
+}
+
+impl LoginPage {
+    /// The error for one field, if it has one.
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+/// The list of cases.
+#[derive(Template)]
+#[template(path = "cases.html")]
+pub struct CasesPage {
+    /// The frame.
+    pub page: Chrome,
+    /// The cases the user may see.
+    pub cases: Vec<CaseSummary>,
+}
+
+/// One case.
+#[derive(Template)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    /// The frame.
+    pub page: Chrome,
+    /// The case.
+    pub detail: CaseDetail,
+}
+
+/// An error page: a heading, what happened, and where to go.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// The frame.
+    pub page: Chrome,
+    /// The heading (and title).
+    pub heading: &'static str,
+    /// What happened and what to do, one paragraph each.
+    pub paragraphs: Vec<String>,
+    /// The link onwards.
+    pub link_text: &'static str,
+    /// Where it goes, under the base path.
+    pub link_path: &'static str,
+}

@@ -1,0 +1,103 @@
+//! The routes: the case pages, the assets and the fallback. Sign-in and
+//! sign-out are in [`crate::login`].
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::map_response;
+use axum::response::Response;
+use axum::routing::{get, post};
+use exhibit_core::CaseId;
+use tracing::instrument;
+
+use crate::error::DashboardError;
+use crate::login;
+use crate::pages::{CasePage, CasesPage, Chrome};
+use crate::respond::{self, error_page, security_headers, see_other};
+use crate::service::Dashboard;
+
+/// The dashboard's routes, to be nested at the config's `base_path`.
+/// (`<base>` itself redirects to the cases; `<base>/` is the outer
+/// router's, as axum's nesting does not route it here.)
+/// Generic over the outer router's state, so it nests into the server's
+/// `Router<AppState>` as it is.
+pub fn router<S: Clone + Send + Sync + 'static>(dashboard: Arc<Dashboard>) -> Router<S> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/cases", get(cases))
+        .route("/cases/{case}", get(case))
+        .route("/assets/{*path}", get(asset))
+        .fallback(not_found)
+        .layer(map_response(security_headers))
+        .with_state(dashboard)
+}
+
+/// Answers a handler's result: the response, or the error page.
+pub(crate) fn answer(dashboard: &Dashboard, result: Result<Response, DashboardError>) -> Response {
+    result.unwrap_or_else(|error| error_page(&dashboard.config, &error))
+}
+
+async fn home(State(dashboard): State<Arc<Dashboard>>) -> Response {
+    see_other(&dashboard.config, "/cases")
+}
+
+#[instrument(skip_all)]
+async fn cases(State(dashboard): State<Arc<Dashboard>>, headers: HeaderMap) -> Response {
+    let result = async {
+        let Some((session, principal)) = dashboard.signed_in(&headers).await? else {
+            return Ok(see_other(&dashboard.config, "/login"));
+        };
+        let cases = dashboard.data.cases(&principal).await.map_err(|e| hook_failed("the case list", e))?;
+        let page = Chrome::new(&dashboard.config, Some((principal, session.csrf)));
+        respond::page(StatusCode::OK, &CasesPage { page, cases })
+    };
+    answer(&dashboard, result.await)
+}
+
+#[instrument(skip_all)]
+async fn case(
+    State(dashboard): State<Arc<Dashboard>>,
+    headers: HeaderMap,
+    case: Result<Path<String>, PathRejection>,
+) -> Response {
+    let result = async {
+        let Some((session, principal)) = dashboard.signed_in(&headers).await? else {
+            return Ok(see_other(&dashboard.config, "/login"));
+        };
+        // A malformed ID is as unknown as another organisation's case.
+        let case: CaseId = case.ok().and_then(|Path(text)| text.parse().ok()).ok_or(DashboardError::NotFound)?;
+        let detail = dashboard
+            .data
+            .case(&principal, &case)
+            .await
+            .map_err(|e| hook_failed("the case", e))?
+            .ok_or(DashboardError::NotFound)?;
+        let page = Chrome::new(&dashboard.config, Some((principal, session.csrf)));
+        respond::page(StatusCode::OK, &CasePage { page, detail })
+    };
+    answer(&dashboard, result.await)
+}
+
+async fn asset(
+    State(dashboard): State<Arc<Dashboard>>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Response {
+    match path {
+        Ok(Path(path)) => crate::assets::serve(&path, &dashboard.stylesheet, &headers),
+        Err(_) => error_page(&dashboard.config, &DashboardError::NotFound),
+    }
+}
+
+async fn not_found(State(dashboard): State<Arc<Dashboard>>) -> Response {
+    error_page(&dashboard.config, &DashboardError::NotFound)
+}
+
+pub(crate) fn hook_failed(what: &'static str, error: crate::hooks::HookError) -> DashboardError {
+    DashboardError::Hook { hook: what, reason: error.to_string() }
+}

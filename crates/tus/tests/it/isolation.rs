@@ -1,0 +1,57 @@
+//! Uploads are private to the organisation that created them, and only
+//! cases the authorizer allows can receive them; anything else is 404.
+
+use crate::support::*;
+
+#[tokio::test]
+async fn another_organisation_gets_404_on_every_method() {
+    let server = TestServer::start(|_| {}).await;
+    let path = server.create(FORCE_A, 10).await;
+    server.patch(FORCE_A, &path, 0, b"abc", None).await;
+
+    assert_eq!(server.head(FORCE_B, &path).await.status, 404);
+    assert_eq!(server.patch(FORCE_B, &path, 3, b"xyz", None).await.status, 404);
+    let delete = [("tus-resumable", "1.0.0"), ("authorization", FORCE_B)];
+    assert_eq!(server.send("DELETE", &path, &delete, b"").await.status, 404);
+    // Same answer as for an upload that never existed.
+    let unknown = "/v1/uploads/0123456789abcdef0123456789abcdef";
+    let (theirs, none) = (server.head(FORCE_B, &path).await, server.head(FORCE_B, unknown).await);
+    assert_eq!((theirs.status, theirs.header("content-length")), (none.status, none.header("content-length")));
+
+    assert_eq!(server.offset(FORCE_A, &path).await, 3, "nothing changed");
+    assert_eq!(server.data_len(&path), 3);
+    // A colleague in the same organisation may carry on.
+    assert_eq!(server.patch(FORCE_A_BOB, &path, 3, b"defghij", None).await.status, 204);
+}
+
+#[tokio::test]
+async fn creating_an_upload_for_a_case_not_allowed_is_404() {
+    let server = TestServer::start(|_| {}).await;
+    for case in ["CASE-B", "NO-SUCH-CASE"] {
+        let resp = server.create_with(FORCE_A, 10, &metadata(case, "JS/1", "a.bin")).await;
+        assert_eq!(resp.status, 404, "{case}");
+    }
+    assert_eq!(std::fs::read_dir(server.staging.path()).unwrap().count(), 0);
+    // Case IDs compare without regard to letter case.
+    assert_eq!(server.create_with(FORCE_A, 10, &metadata("case-a", "JS/1", "a.bin")).await.status, 201);
+}
+
+#[tokio::test]
+async fn requests_without_credentials_are_401() {
+    let server = TestServer::start(|_| {}).await;
+    let path = server.create(FORCE_A, 10).await;
+    let resp = server
+        .send(
+            "POST",
+            "/v1/uploads",
+            &[
+                ("tus-resumable", "1.0.0"),
+                ("upload-length", "5"),
+                ("upload-metadata", &metadata("CASE-A", "JS/1", "a")),
+            ],
+            b"",
+        )
+        .await;
+    assert_eq!(resp.status, 401);
+    assert_eq!(server.send("HEAD", &path, &[("tus-resumable", "1.0.0")], b"").await.status, 401);
+}
