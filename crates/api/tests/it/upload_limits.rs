@@ -35,6 +35,33 @@ async fn put(server: &Server, token: &str, name: &str, body: &[u8], with_digest:
     request("PUT", &server.url(&path), Some(token), &headers, Some(body.to_vec())).await
 }
 
+/// Whether the server has answered (or closed) a held request.
+fn answered(held: &TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    !matches!(held.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+/// Holds a PATCH of `token` open until a digest-less PUT of the same token
+/// is refused 429, and returns the held stream and that refusal. A probe
+/// PUT can itself take the slot just before the PATCH arrives (the PATCH is
+/// then refused); such a PATCH is sent again, so the result never depends
+/// on which request the server saw first.
+async fn hold_until_put_refused(server: &Server, token: &str, location: &str) -> (TcpStream, Reply) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut held = hold_patch(server, token, location).await;
+    loop {
+        let reply = put(server, token, "probe.txt", b"probe", false).await;
+        if reply.status == 429 || Instant::now() > deadline {
+            return (held, reply);
+        }
+        if answered(&held) {
+            held = hold_patch(server, token, location).await;
+        }
+        // The interval of the poll, not a wait for anything in particular.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Polls a digest-less PUT of `token` until it answers `status`.
 async fn wait_for_put_status(server: &Server, token: &str, status: u16) -> Reply {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -58,8 +85,7 @@ async fn a_held_upload_takes_the_tokens_slot_for_tus_and_put_alike() {
     assert_eq!(created.status, 201, "{created:?}");
     let location = created.header("location").unwrap().to_owned();
 
-    let held = hold_patch(&server, &alice, &location).await;
-    let refused = wait_for_put_status(&server, &alice, 429).await;
+    let (held, refused) = hold_until_put_refused(&server, &alice, &location).await;
     assert_eq!((refused.status, refused.kind().as_str()), (429, "too_many_uploads"), "{refused:?}");
     assert!(refused.header("retry-after").is_some());
     let second = tus_create(&server, &alice, 5, &metadata(CASE, "JS/1", "b.bin")).await;
