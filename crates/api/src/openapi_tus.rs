@@ -49,8 +49,14 @@ impl Modify for TusOperations {
     }
 }
 
+const CREATES: &str = concat!(
+    "Creates an upload (tus creation). `Upload-Metadata` must carry `case`,\n",
+    "`exhibit` and `filename` (base64); the case must be your organisation's\n",
+    "(else 404) and your role a submitter's or admin's (else 403).",
+);
+
 fn create() -> Operation {
-    Op::new("create", "Creates an upload (tus creation). `Upload-Metadata` must carry `case`,\n`exhibit` and `filename` (base64); the case must be your organisation's\nand your role a submitter's or admin's, else 404.")
+    Op::new("create", CREATES)
         .bearer()
         .tus_resumable()
         .header("Upload-Length", "The file's length in bytes")
@@ -59,6 +65,7 @@ fn create() -> Operation {
         .errors(&[
             (400, "Bad Upload-Length or Upload-Metadata"),
             (401, "No valid token"),
+            (403, "Your role may not submit evidence"),
             (404, "No such case, or not yours to upload to"),
             (412, "Not tus 1.0.0"),
             (413, "Upload-Length over Tus-Max-Size"),
