@@ -7,27 +7,23 @@ use axum::extract::State;
 use tracing::instrument;
 
 use crate::ApiState;
-use crate::cases::readable;
+use crate::case_extract::ReadableCase;
 use crate::dto::{ArtefactInfo, ArtefactList};
-use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller};
+use crate::error::ApiError;
+use crate::openapi_parts::{CaseNotFound, CasePath, NotACaseId, Unauthenticated};
 
 /// Every artefact of a case, by exhibit and source path.
 #[utoipa::path(get, path = "/v1/cases/{case}/artefacts", security(("bearer" = [])),
-    params(("case" = String, Path, description = "Case ID, percent-encoded")),
+    params(CasePath),
     responses(
         (status = 200, description = "The artefacts", body = ArtefactList),
-        (status = 400, description = "Not a case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+        NotACaseId, Unauthenticated, CaseNotFound,
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn list(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath(typed): ApiPath<String>,
+    ReadableCase { caller, case, .. }: ReadableCase,
 ) -> Result<Json<ArtefactList>, ApiError> {
-    let (case, _) = readable(&state, &caller, &typed).await?;
     state.reader.refresh(&case).await?;
     let artefacts = state.reader.model().artefacts(&case, None).await?;
     Ok(Json(ArtefactList { case: case.to_string(), artefacts: artefacts.iter().map(ArtefactInfo::from).collect() }))

@@ -14,33 +14,11 @@ use exhibit_core::layout::ledger_key;
 use tracing::{info, instrument};
 
 use crate::ApiState;
+use crate::case_extract::{OwnedCase, ReadableCase};
 use crate::dto::{CaseInfo, CaseList, CaseStatus, JobCount, NewCase, NewShare, ProblemInfo, ShareInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
-
-/// A case the caller may read: its recorded spelling and how it is reached.
-pub(crate) async fn readable(state: &ApiState, caller: &Caller, typed: &str) -> Result<(CaseId, CaseAccess), ApiError> {
-    let case: CaseId = typed.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(e.to_string()))?;
-    state.access.case_access(&case, caller.0.user.org.id).await?.ok_or_else(ApiError::not_found)
-}
-
-/// A case the caller's organisation owns; shared or unknown is 404.
-async fn owned(state: &ApiState, caller: &Caller, typed: &str) -> Result<CaseId, ApiError> {
-    match readable(state, caller, typed).await? {
-        (case, CaseAccess::Owner) => Ok(case),
-        (_, CaseAccess::Shared) => Err(ApiError::not_found()),
-    }
-}
-
-/// A case the caller may submit evidence to: owned by the caller's
-/// organisation (else 404) and the caller's role submits (else 403).
-pub(crate) async fn writable(state: &ApiState, caller: &Caller, typed: &str) -> Result<CaseId, ApiError> {
-    let case = owned(state, caller, typed).await?;
-    if !caller.0.user.role.may_submit() {
-        return Err(ApiError::forbidden(format!("a {} may not submit evidence", caller.0.user.role)));
-    }
-    Ok(case)
-}
+use crate::openapi_parts::{CaseNotFound, CasePath, NotACaseId, Unauthenticated};
 
 async fn owner_name(state: &ApiState, caller: &Caller, case: &CaseId, access: CaseAccess) -> Result<String, ApiError> {
     if access == CaseAccess::Owner {
@@ -56,7 +34,7 @@ async fn owner_name(state: &ApiState, caller: &Caller, case: &CaseId, access: Ca
         (status = 201, description = "Created", body = CaseInfo),
         (status = 200, description = "Your organisation already has this case", body = CaseInfo),
         (status = 400, description = "Malformed JSON or an invalid case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Your role may not create cases", body = ErrorBody),
         (status = 409, description = "The case ID is taken", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -104,7 +82,7 @@ fn taken(case: &CaseId) -> ApiError {
 #[utoipa::path(get, path = "/v1/cases", security(("bearer" = [])),
     responses(
         (status = 200, description = "The cases", body = CaseList),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthenticated,
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> Result<Json<CaseList>, ApiError> {
@@ -122,17 +100,13 @@ pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> Result<
     params(("case" = String, Path, description = "Case ID, percent-encoded (2024%2F00123%2FPOL)")),
     responses(
         (status = 200, description = "The case", body = CaseStatus),
-        (status = 400, description = "Not a case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+        NotACaseId, Unauthenticated, CaseNotFound,
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn show(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath(typed): ApiPath<String>,
+    ReadableCase { caller, case, access }: ReadableCase,
 ) -> Result<Json<CaseStatus>, ApiError> {
-    let (case, access) = readable(&state, &caller, &typed).await?;
     let status = state.reader.status(&case).await?;
     let model = state.reader.model();
     let artefacts = model.artefacts(&case, None).await?.len() as u64;
@@ -143,27 +117,18 @@ pub async fn show(
         head_seq: status.head_seq,
         artefacts,
         exhibits,
-        jobs: status
-            .jobs
-            .into_iter()
-            .map(|j| JobCount {
-                exhibit: j.exhibit.map(|e| e.to_string()),
-                action: j.action,
-                status: j.status.as_str().to_owned(),
-                count: j.count,
-            })
-            .collect(),
-        problems: status.problems.into_iter().map(|p| ProblemInfo { seq: p.seq, text: p.text }).collect(),
+        jobs: status.jobs.into_iter().map(JobCount::from).collect(),
+        problems: status.problems.into_iter().map(ProblemInfo::from).collect(),
     }))
 }
 
 /// Shares a case read-only with another organisation (admins of the owner).
 #[utoipa::path(post, path = "/v1/cases/{case}/shares", request_body = NewShare, security(("bearer" = [])),
-    params(("case" = String, Path, description = "Case ID, percent-encoded")),
+    params(CasePath),
     responses(
         (status = 201, description = "Shared", body = ShareInfo),
         (status = 400, description = "Malformed JSON, an invalid case ID, or your own organisation", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Your role may not share cases", body = ErrorBody),
         (status = 404, description = "No such case, or not yours to share", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
@@ -177,7 +142,7 @@ pub async fn share(
     ApiPath(typed): ApiPath<String>,
     ApiJson(body): ApiJson<NewShare>,
 ) -> Result<(StatusCode, Json<ShareInfo>), ApiError> {
-    let case = owned(&state, &caller, &typed).await?;
+    let OwnedCase { caller, case } = OwnedCase::of(&state, caller, &typed).await?;
     if !caller.0.user.role.may_share() {
         return Err(ApiError::forbidden(format!("a {} may not share cases; ask an admin", caller.0.user.role)));
     }
@@ -192,13 +157,13 @@ pub async fn share(
 /// Ends a share (admins of the owner).
 #[utoipa::path(delete, path = "/v1/cases/{case}/shares/{org}", security(("bearer" = [])),
     params(
-        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        CasePath,
         ("org" = String, Path, description = "The organisation the case is shared with"),
     ),
     responses(
         (status = 204, description = "No longer shared"),
         (status = 400, description = "An invalid case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthenticated,
         (status = 403, description = "Your role may not share cases", body = ErrorBody),
         (status = 404, description = "No such case or share", body = ErrorBody),
         (status = 422, description = "No such organisation", body = ErrorBody),
@@ -206,10 +171,9 @@ pub async fn share(
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn unshare(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath((typed, org)): ApiPath<(String, String)>,
+    OwnedCase { caller, case }: OwnedCase,
+    ApiPath((_, org)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let case = owned(&state, &caller, &typed).await?;
     if !caller.0.user.role.may_share() {
         return Err(ApiError::forbidden(format!("a {} may not share cases; ask an admin", caller.0.user.role)));
     }

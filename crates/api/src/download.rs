@@ -24,9 +24,10 @@ use tokio::sync::mpsc;
 use tracing::{info, instrument, warn};
 
 use crate::ApiState;
-use crate::cases::readable;
+use crate::case_extract::ReadableCase;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
+use crate::openapi_parts::{CasePath, Unauthenticated};
 use crate::range::{Wanted, wanted};
 
 /// Bytes per chunk sent.
@@ -37,7 +38,7 @@ const AHEAD: usize = 4;
 /// An artefact's content.
 #[utoipa::path(get, path = "/v1/cases/{case}/artefacts/{id}/content", security(("bearer" = [])),
     params(
-        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        CasePath,
         ("id" = String, Path, description = "Artefact ID, 32 hex digits"),
         ("Range" = Option<String>, Header, description = "One byte range, e.g. bytes=0-1023"),
     ),
@@ -48,7 +49,7 @@ const AHEAD: usize = 4;
         (status = 206, description = "One byte range", content_type = "application/octet-stream", body = Vec<u8>,
             headers(("Content-Range" = String), ("Repr-Digest" = String, description = "Of the whole content"))),
         (status = 400, description = "Not a case or artefact ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        Unauthenticated,
         (status = 404, description = "No such case or artefact, or not yours", body = ErrorBody),
         (status = 409, description = "The ledger or manifest fails its check, or the server's key is not admitted", body = ErrorBody),
         (status = 416, description = "The range starts past the end", body = ErrorBody),
@@ -60,8 +61,9 @@ pub async fn content(
     ApiPath((typed, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    // A string that is no artefact ID is 400 whatever exists.
     let id: ArtefactId = id.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(e.to_string()))?;
-    let (case, _) = readable(&state, &caller, &typed).await?;
+    let ReadableCase { caller, case, .. } = ReadableCase::of(&state, caller, &typed).await?;
     state.reader.refresh(&case).await?;
     let artefacts = state.reader.model().artefacts(&case, None).await?;
     let manifest = artefacts.into_iter().find(|m| m.id == id).ok_or_else(ApiError::not_found)?;

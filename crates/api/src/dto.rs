@@ -2,6 +2,7 @@
 //! describes them.
 
 use exhibit_app::access::CaseAccess;
+use exhibit_app::readmodel;
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,6 +47,17 @@ pub struct JobCount {
     pub count: u64,
 }
 
+impl From<readmodel::JobCount> for JobCount {
+    fn from(j: readmodel::JobCount) -> Self {
+        Self {
+            exhibit: j.exhibit.map(|e| e.to_string()),
+            action: j.action,
+            status: j.status.as_str().to_owned(),
+            count: j.count,
+        }
+    }
+}
+
 /// A problem the read model found in the ledger.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProblemInfo {
@@ -53,6 +65,12 @@ pub struct ProblemInfo {
     pub seq: u64,
     /// What is wrong.
     pub text: String,
+}
+
+impl From<readmodel::Problem> for ProblemInfo {
+    fn from(p: readmodel::Problem) -> Self {
+        Self { seq: p.seq, text: p.text }
+    }
 }
 
 /// `GET /v1/cases/{case}`: the case as the ledger records it.

@@ -17,6 +17,7 @@
 //! ```
 
 mod artefacts;
+mod case_extract;
 mod cases;
 pub mod dashboard;
 mod download;
@@ -26,6 +27,7 @@ mod extract;
 pub mod intake;
 pub mod limits;
 pub mod openapi;
+mod openapi_parts;
 mod openapi_tus;
 mod range;
 mod recorded;

@@ -12,6 +12,7 @@ use crate::dto::{
     PutResult, RefusalInfo, ShareInfo, SubmissionInfo, SubmissionRowInfo, UploadCounts, UploadFailure, UploadInfo,
 };
 use crate::error::ErrorBody;
+use crate::openapi_tus::TusOperations;
 
 /// The document.
 #[derive(OpenApi)]
@@ -30,19 +31,13 @@ use crate::error::ErrorBody;
         crate::intake::submissions::submit,
         crate::intake::submissions::show,
         crate::intake::put::put_file,
-        crate::openapi_tus::create,
-        crate::openapi_tus::describe,
-        crate::openapi_tus::head,
-        crate::openapi_tus::patch,
-        crate::openapi_tus::terminate,
-        crate::openapi_tus::describe_one,
     ),
     components(schemas(
         ErrorBody, NewCase, CaseInfo, CaseList, CaseStatus, JobCount, ProblemInfo, NewShare, ShareInfo,
         ArtefactInfo, ArtefactList, PutResult, UploadCounts, UploadFailure, RefusalInfo, IntakeStatus,
         SubmissionRowInfo, SubmissionInfo, UploadInfo
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &TusOperations),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;

@@ -72,6 +72,13 @@ pub enum TusError {
         /// Why, as the authorizer put it.
         reason: String,
     },
+    /// The case is the caller's organisation's, but the caller may not
+    /// upload to it (its role).
+    #[error("{reason}")]
+    Forbidden {
+        /// Why, as the authorizer put it.
+        reason: String,
+    },
     /// No such upload, or not the caller's organisation's, or a case the
     /// caller may not upload to. One answer for all, so nothing leaks.
     #[error("no such upload or case")]
@@ -163,6 +170,7 @@ impl TusError {
             | UnsupportedChecksum { .. }
             | UnsupportedMediaType
             | Unauthenticated { .. }
+            | Forbidden { .. }
             | TooLarge { .. }
             | TooManyUploads { .. }
             | BodyInterrupted { .. } => TusErrorKind::Invalid,
@@ -184,6 +192,7 @@ impl TusError {
             }
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Forbidden { .. } => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             Expired { .. } => StatusCode::GONE,
             OffsetMismatch { .. } => StatusCode::CONFLICT,
@@ -222,6 +231,7 @@ impl TusError {
             BadMetadata { .. } => "invalid_metadata",
             UnsupportedMediaType => "unsupported_media_type",
             Unauthenticated { .. } => "unauthenticated",
+            Forbidden { .. } => "forbidden",
             NotFound => "not_found",
             Expired { .. } => "expired",
             OffsetMismatch { .. } => "offset_mismatch",

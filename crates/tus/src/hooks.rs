@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use exhibit_core::{CaseId, ExhibitRef, Sha256Digest};
 use serde::{Deserialize, Serialize};
 
@@ -23,11 +23,15 @@ pub struct Principal {
     pub id: String,
 }
 
-/// Why the authorizer gave no answer.
+/// Why the authorizer refused, or gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthRefusal {
     /// No valid credentials (answered 401).
     Unauthenticated(String),
+    /// The case is the caller's organisation's, but the caller may not
+    /// upload to it, e.g. for its role (answered 403). Only for a case the
+    /// caller may know of: anything else is `false` from `may_upload`.
+    Forbidden(String),
     /// The authorizer itself failed (answered 500).
     Failed(String),
 }
@@ -38,9 +42,22 @@ pub trait UploadAuthorizer: Send + Sync + 'static {
     /// Who sent these request headers (typically `Authorization: Bearer`).
     async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthRefusal>;
 
+    /// Who sent a request, given its extensions too, where a layer in
+    /// front of the router may have identified the caller already. By
+    /// default, [`Self::authenticate`] of the headers.
+    async fn authenticate_request(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Principal, AuthRefusal> {
+        let _ = extensions;
+        self.authenticate(headers).await
+    }
+
     /// Whether `principal` may upload evidence to `case`. `false` for a
     /// case that does not exist or that another organisation owns: the
-    /// router answers 404 either way.
+    /// router answers 404 either way. [`AuthRefusal::Forbidden`] for a
+    /// case of the principal's own organisation it may not upload to (403).
     async fn may_upload(&self, principal: &Principal, case: &CaseId) -> Result<bool, AuthRefusal>;
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{options, post};
 use time::OffsetDateTime;
@@ -57,10 +57,10 @@ async fn describe(State(service): State<Arc<TusService>>) -> Response {
     )
 }
 
-async fn create(State(service): State<Arc<TusService>>, request: HeaderMap) -> Reply {
+async fn create(State(service): State<Arc<TusService>>, extensions: Extensions, request: HeaderMap) -> Reply {
     headers::check_version(&request)?;
     headers::refuse_unoffered(&request)?;
-    let principal = service.authenticate(&request).await?;
+    let principal = service.authenticate(&request, &extensions).await?;
     let length = headers::required_decimal(&request, "upload-length")?;
     let metadata = headers::single(&request, "upload-metadata")?
         .ok_or_else(|| TusError::bad_metadata("missing; send case, exhibit and filename"))
@@ -73,9 +73,14 @@ async fn create(State(service): State<Arc<TusService>>, request: HeaderMap) -> R
     ))
 }
 
-async fn head(State(service): State<Arc<TusService>>, Path(id): Path<String>, request: HeaderMap) -> Reply {
+async fn head(
+    State(service): State<Arc<TusService>>,
+    Path(id): Path<String>,
+    extensions: Extensions,
+    request: HeaderMap,
+) -> Reply {
     headers::check_version(&request)?;
-    let principal = service.authenticate(&request).await?;
+    let principal = service.authenticate(&request, &extensions).await?;
     let record = service.head(&principal, &id).await?;
     Ok(reply(
         StatusCode::OK,
@@ -92,12 +97,13 @@ async fn head(State(service): State<Arc<TusService>>, Path(id): Path<String>, re
 async fn patch(
     State(service): State<Arc<TusService>>,
     Path(id): Path<String>,
+    extensions: Extensions,
     request: HeaderMap,
     body: Body,
 ) -> Reply {
     headers::check_version(&request)?;
     headers::check_patch_content_type(&request)?;
-    let principal = service.authenticate(&request).await?;
+    let principal = service.authenticate(&request, &extensions).await?;
     let patch = PatchRequest {
         offset: headers::required_decimal(&request, "upload-offset")?,
         content_length: headers::decimal(&request, "content-length")?,
@@ -112,9 +118,14 @@ async fn patch(
     Ok(reply(StatusCode::NO_CONTENT, &[("upload-offset", record.offset.to_string()), expires(&record)]))
 }
 
-async fn terminate(State(service): State<Arc<TusService>>, Path(id): Path<String>, request: HeaderMap) -> Reply {
+async fn terminate(
+    State(service): State<Arc<TusService>>,
+    Path(id): Path<String>,
+    extensions: Extensions,
+    request: HeaderMap,
+) -> Reply {
     headers::check_version(&request)?;
-    let principal = service.authenticate(&request).await?;
+    let principal = service.authenticate(&request, &extensions).await?;
     service.terminate(&principal, &id).await?;
     Ok(reply(StatusCode::NO_CONTENT, &[]))
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use exhibit_core::Sha256Digest;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -85,9 +85,10 @@ impl TusService {
         self.uploads.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Who sent these headers, through the server's authorizer.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, TusError> {
-        self.authorizer.authenticate(headers).await.map_err(refusal)
+    /// Who sent a request with these headers and extensions, through the
+    /// server's authorizer.
+    pub async fn authenticate(&self, headers: &HeaderMap, extensions: &Extensions) -> Result<Principal, TusError> {
+        self.authorizer.authenticate_request(headers, extensions).await.map_err(refusal)
     }
 
     async fn check_case(&self, principal: &Principal, record: &UploadRecord) -> Result<(), TusError> {
@@ -296,6 +297,7 @@ fn entry(record: UploadRecord) -> Entry {
 fn refusal(refusal: AuthRefusal) -> TusError {
     match refusal {
         AuthRefusal::Unauthenticated(reason) => TusError::Unauthenticated { reason },
+        AuthRefusal::Forbidden(reason) => TusError::Forbidden { reason },
         AuthRefusal::Failed(reason) => TusError::Hook { hook: "the authorizer", reason },
     }
 }

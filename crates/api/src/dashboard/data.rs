@@ -1,7 +1,15 @@
 //! The dashboard's [`DashboardData`] over the read model, filtered by the
 //! access state exactly as the API is: a case the principal's organisation
 //! neither owns nor was shared is `None`, as one that does not exist.
+//!
+//! Done and failed jobs are the read model's (what the ledger records).
+//! Queued and running ones are recorded nowhere in the ledger: they come
+//! from the run records of the case in the store
+//! ([`exhibit_pipeline::run_progress`], what `exhibit status` reads). Those
+//! name each job's exhibit but the read model's stages are recorded
+//! actions, so an exhibit's jobs in flight are one row of their own.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -31,6 +39,13 @@ fn what_to_do(fault: Option<&str>) -> &'static str {
     }
 }
 
+/// The stage row of an exhibit's jobs queued or running, whose stage
+/// records nothing yet.
+pub const IN_FLIGHT_STAGE: &str = "not recorded yet (queued or running)";
+
+/// Queued and running jobs by exhibit reference.
+type InFlight = BTreeMap<String, JobCounts>;
+
 /// Cases for the dashboard, from the API's state.
 #[derive(Debug)]
 pub struct ReadModelData {
@@ -47,15 +62,34 @@ impl ReadModelData {
         self.state.access.org(&principal.org).await.map_err(failed)
     }
 
-    async fn summary(&self, visible: &VisibleCase) -> Result<CaseSummary, HookError> {
+    /// The jobs of `case` on the queue or in a worker's hands, by exhibit.
+    /// An abandoned run's jobs will not complete: they count as neither.
+    async fn in_flight(&self, case: &CaseId) -> Result<InFlight, HookError> {
+        let runs = exhibit_pipeline::run_progress(self.state.store.clone(), case)
+            .await
+            .map_err(|e| HookError::Failed(e.to_string()))?;
+        let mut by_exhibit = InFlight::new();
+        for run in runs.iter().filter(|r| !r.abandoned) {
+            for (exhibit, c) in &run.exhibits {
+                let now = JobCounts { queued: c.queued as u64, running: c.running as u64, ..JobCounts::default() };
+                let counts = by_exhibit.entry(exhibit.clone()).or_default();
+                *counts = counts.plus(now);
+            }
+        }
+        Ok(by_exhibit)
+    }
+
+    async fn summary(&self, visible: &VisibleCase, in_flight: &InFlight) -> Result<CaseSummary, HookError> {
         self.state.reader.refresh(&visible.case).await.map_err(failed)?;
         let counts = self.state.reader.model().job_counts(&visible.case).await.map_err(failed)?;
-        let jobs = counts.iter().fold(JobCounts::default(), |all, c| all.plus(count(c)));
+        let recorded = counts.iter().fold(JobCounts::default(), |all, c| all.plus(count(c)));
+        let jobs = in_flight.values().fold(recorded, |all, c| all.plus(*c));
         Ok(CaseSummary { case: visible.case.clone(), description: None, owner: visible.owner.clone(), jobs })
     }
 
     async fn detail(&self, visible: &VisibleCase) -> Result<CaseDetail, HookError> {
-        let summary = self.summary(visible).await?;
+        let in_flight = self.in_flight(&visible.case).await?;
+        let summary = self.summary(visible, &in_flight).await?;
         let model = self.state.reader.model();
         let case = &visible.case;
         let counts = model.job_counts(case).await.map_err(failed)?;
@@ -71,7 +105,7 @@ impl ReadModelData {
                     .and_then(|i| i.get("description"))
                     .and_then(|d| d.as_str())
                     .map(str::to_owned),
-                stages: stages(&counts, &row.exhibit),
+                stages: stages(&counts, &row.exhibit, in_flight.get(row.exhibit.as_str())),
                 exhibit: row.exhibit,
             })
             .collect();
@@ -104,14 +138,18 @@ fn count(c: &JobCount) -> JobCounts {
     }
 }
 
-/// The exhibit's stages (recorded actions), in the order first recorded.
-fn stages(counts: &[JobCount], exhibit: &ExhibitRef) -> Vec<StageProgress> {
+/// The exhibit's stages (recorded actions), in the order first recorded,
+/// then its jobs in flight, if any.
+fn stages(counts: &[JobCount], exhibit: &ExhibitRef, in_flight: Option<&JobCounts>) -> Vec<StageProgress> {
     let mut stages: Vec<StageProgress> = Vec::new();
     for c in counts.iter().filter(|c| c.exhibit.as_ref() == Some(exhibit)) {
         match stages.iter_mut().find(|s| s.stage == c.action) {
             Some(stage) => stage.jobs = stage.jobs.plus(count(c)),
             None => stages.push(StageProgress { stage: c.action.clone(), jobs: count(c) }),
         }
+    }
+    if let Some(jobs) = in_flight.filter(|j| j.queued + j.running > 0) {
+        stages.push(StageProgress { stage: IN_FLIGHT_STAGE.into(), jobs: *jobs });
     }
     stages
 }
@@ -142,7 +180,8 @@ impl DashboardData for ReadModelData {
         let visible = self.state.access.visible_cases(org.id).await.map_err(failed)?;
         let mut out = Vec::with_capacity(visible.len());
         for case in &visible {
-            out.push(self.summary(case).await?);
+            let in_flight = self.in_flight(&case.case).await?;
+            out.push(self.summary(case, &in_flight).await?);
         }
         Ok(out)
     }

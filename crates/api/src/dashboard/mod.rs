@@ -11,7 +11,7 @@ use axum::Router;
 use exhibit_dashboard::{Dashboard, DashboardConfig, DashboardError};
 
 pub use auth::AccessAuthenticator;
-pub use data::ReadModelData;
+pub use data::{IN_FLIGHT_STAGE, ReadModelData};
 
 /// The dashboard's router over the API's state, nested at its base path.
 pub fn router(state: &Arc<ApiState>, config: DashboardConfig) -> Result<Router, DashboardError> {

@@ -1,15 +1,20 @@
 //! tus's [`UploadAuthorizer`] over the access state: the bearer token names
 //! a user; a submitter or admin of the organisation that owns the case may
-//! upload to it. A case only shared with the caller's organisation, another
-//! organisation's case and a case no one has are all "no" (404).
+//! upload to it, and another role of that organisation is refused (403), as
+//! on PUT and submissions. A case only shared with the caller's
+//! organisation, another organisation's case and a case no one has are all
+//! "no" (404). Behind the token limits' middleware, the [`Caller`] it
+//! found is used, so a request looks its token up once.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use exhibit_app::access::{AccessState, CaseAccess, TokenRefusal, User, authenticate};
 use exhibit_core::CaseId;
 use exhibit_tus::{AuthRefusal, Principal, UploadAuthorizer};
+
+use crate::extract::Caller;
 
 /// Authorises uploads against the access state.
 #[derive(Debug)]
@@ -51,15 +56,57 @@ impl UploadAuthorizer for AccessAuthorizer {
         }
     }
 
+    async fn authenticate_request(
+        &self,
+        headers: &HeaderMap,
+        extensions: &Extensions,
+    ) -> Result<Principal, AuthRefusal> {
+        // The token limits' middleware authenticated it already.
+        if let Some(caller) = extensions.get::<Caller>() {
+            return Ok(principal_of(&caller.0.user));
+        }
+        self.authenticate(headers).await
+    }
+
     async fn may_upload(&self, principal: &Principal, case: &CaseId) -> Result<bool, AuthRefusal> {
         let Some(user) = user_of(self.access.as_ref(), principal).await.map_err(AuthRefusal::Failed)? else {
             return Ok(false);
         };
-        if !user.role.may_submit() {
-            return Ok(false);
-        }
         let access =
             self.access.case_access(case, user.org.id).await.map_err(|e| AuthRefusal::Failed(e.to_string()))?;
-        Ok(matches!(access, Some((_, CaseAccess::Owner))))
+        match access {
+            Some((_, CaseAccess::Owner)) if user.role.may_submit() => Ok(true),
+            Some((_, CaseAccess::Owner)) => {
+                Err(AuthRefusal::Forbidden(format!("a {} may not submit evidence", user.role)))
+            }
+            Some((_, CaseAccess::Shared)) | None => Ok(false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use exhibit_app::access::{IssuedToken, Role, SqliteAccessState};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_caller_the_middleware_found_is_used_without_a_second_lookup() {
+        let access = Arc::new(SqliteAccessState::in_memory().await.unwrap());
+        let org = access.add_org("Force A").await.unwrap();
+        let user = access.user(&org, "alice", Role::Submitter).await.unwrap();
+        let issued = IssuedToken::generate();
+        access.add_token(&user, &issued, None).await.unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let record = authenticate(access.as_ref(), &issued.text, now).await.unwrap().unwrap();
+        let authorizer = AccessAuthorizer { access };
+
+        // No Authorization header: only the extension can name the caller.
+        let mut extensions = Extensions::new();
+        extensions.insert(Caller(record));
+        let principal = authorizer.authenticate_request(&HeaderMap::new(), &extensions).await.unwrap();
+        assert_eq!(principal, principal_of(&user));
+        let refused = authorizer.authenticate_request(&HeaderMap::new(), &Extensions::new()).await;
+        assert!(matches!(refused, Err(AuthRefusal::Unauthenticated(_))), "{refused:?}");
     }
 }

@@ -19,15 +19,16 @@ use tracing::instrument;
 
 use super::receive::{Received, ingest_received, operator};
 use crate::ApiState;
-use crate::cases::writable;
+use crate::case_extract::WritableCase;
 use crate::dto::PutResult;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller};
+use crate::extract::ApiPath;
+use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, Unauthenticated};
 
 /// Stores one file in an exhibit of a case the caller's organisation owns.
 #[utoipa::path(put, path = "/v1/cases/{case}/exhibits/{exhibit}/files/{filename}", security(("bearer" = [])),
     params(
-        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        CasePath,
         ("exhibit" = String, Path, description = "Exhibit reference, percent-encoded (JS%2F1)"),
         ("filename" = String, Path, description = "The file's name: no path, no control characters, 1 to 255 bytes"),
         ("Content-Digest" = String, Header, description = "RFC 9530: sha-256=:BASE64:"),
@@ -36,9 +37,7 @@ use crate::extract::{ApiPath, Caller};
     responses(
         (status = 201, description = "Stored and recorded", body = PutResult),
         (status = 400, description = "Bad IDs, name or Content-Digest, or the body does not match it (recorded)", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Your role may not submit evidence", body = ErrorBody),
-        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+        Unauthenticated, MayNotSubmit, CaseNotFound,
         (status = 413, description = "Body over the server's PUT limit; use tus", body = ErrorBody),
         (status = 500, description = "The ingest failed; nothing was kept, send it again", body = ErrorBody),
         (status = 503, description = "This server takes no uploads", body = ErrorBody),
@@ -46,12 +45,11 @@ use crate::extract::{ApiPath, Caller};
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn put_file(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath((typed, exhibit, filename)): ApiPath<(String, String, String)>,
+    WritableCase { caller, case }: WritableCase,
+    ApiPath((_, exhibit, filename)): ApiPath<(String, String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<PutResult>), ApiError> {
-    let case = writable(&state, &caller, &typed).await?;
     let exhibit: ExhibitRef =
         exhibit.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(format!("exhibit: {e}")))?;
     let filename: FileName = filename.parse().map_err(|e: String| ApiError::invalid(format!("filename {e}")))?;

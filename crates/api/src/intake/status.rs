@@ -11,10 +11,11 @@ use time::format_description::well_known::Rfc3339;
 use tracing::instrument;
 
 use crate::ApiState;
-use crate::cases::readable;
+use crate::case_extract::ReadableCase;
 use crate::dto::{IntakeStatus, JobCount, ProblemInfo, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller};
+use crate::extract::ApiPath;
+use crate::openapi_parts::{CaseNotFound, CasePath, NotACaseId, Unauthenticated};
 
 pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
@@ -22,20 +23,16 @@ pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
 
 /// The intake and job status of a case the caller can see.
 #[utoipa::path(get, path = "/v1/cases/{case}/status", security(("bearer" = [])),
-    params(("case" = String, Path, description = "Case ID, percent-encoded")),
+    params(CasePath),
     responses(
         (status = 200, description = "The status", body = IntakeStatus),
-        (status = 400, description = "Not a case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+        NotACaseId, Unauthenticated, CaseNotFound,
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn case_status(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath(typed): ApiPath<String>,
+    ReadableCase { caller, case, .. }: ReadableCase,
 ) -> Result<Json<IntakeStatus>, ApiError> {
-    let (case, _) = readable(&state, &caller, &typed).await?;
     let intake = state.access.intake().case_intake(&case).await?;
     let status = state.reader.status(&case).await?;
     let counts = intake.counts;
@@ -47,41 +44,30 @@ pub async fn case_status(
             done: counts.done,
             failed: counts.failed,
         },
-        jobs: status
-            .jobs
-            .into_iter()
-            .map(|j| JobCount {
-                exhibit: j.exhibit.map(|e| e.to_string()),
-                action: j.action,
-                status: j.status.as_str().to_owned(),
-                count: j.count,
-            })
-            .collect(),
+        jobs: status.jobs.into_iter().map(JobCount::from).collect(),
         failures: intake.failed.iter().map(failure).collect(),
         refusals: intake.refusals.iter().map(refusal).collect(),
-        problems: status.problems.into_iter().map(|p| ProblemInfo { seq: p.seq, text: p.text }).collect(),
+        problems: status.problems.into_iter().map(ProblemInfo::from).collect(),
     }))
 }
 
 /// One received file of a case the caller can see, and how its ingest went.
 #[utoipa::path(get, path = "/v1/cases/{case}/uploads/{id}", security(("bearer" = [])),
     params(
-        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        CasePath,
         ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL, or a PUT's `upload`"),
     ),
     responses(
         (status = 200, description = "The upload", body = UploadInfo),
-        (status = 400, description = "Not a case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        NotACaseId, Unauthenticated,
         (status = 404, description = "No such case or finished upload, or not yours", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn upload_status(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath((typed, id)): ApiPath<(String, String)>,
+    ReadableCase { caller, case, .. }: ReadableCase,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<UploadInfo>, ApiError> {
-    let (case, _) = readable(&state, &caller, &typed).await?;
     let upload = state.access.intake().upload(&case, &id).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(UploadInfo {
         upload: upload.id,

@@ -31,25 +31,24 @@ use tracing::{info, instrument};
 use super::receive::operator;
 use super::status::rfc3339;
 use crate::ApiState;
-use crate::cases::{readable, writable};
+use crate::case_extract::{ReadableCase, WritableCase};
 use crate::dto::{SubmissionInfo, SubmissionRowInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
+use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, NotACaseId, Unauthenticated};
 
 /// The columns a submission row names its upload by.
 const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256"], one_required: true };
 
 /// Submits a manifest whose rows name uploads of this case.
 #[utoipa::path(post, path = "/v1/cases/{case}/submissions", security(("bearer" = [])),
-    params(("case" = String, Path, description = "Case ID, percent-encoded")),
+    params(CasePath),
     request_body(content = String, content_type = "text/csv",
         description = "A header row naming `exhibit`, `upload` or `sha256`, and item columns; or the same as a JSON array of objects (application/json)"),
     responses(
         (status = 207, description = "Each row's result", body = SubmissionInfo),
         (status = 400, description = "Not a CSV or JSON manifest, or a bad header", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "Your role may not submit evidence", body = ErrorBody),
-        (status = 404, description = "No such case, or not yours", body = ErrorBody),
+        Unauthenticated, MayNotSubmit, CaseNotFound,
         (status = 413, description = "Manifest too large", body = ErrorBody),
         (status = 415, description = "Neither text/csv nor application/json", body = ErrorBody),
     ))]
@@ -61,7 +60,7 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<SubmissionInfo>), ApiError> {
-    let case = writable(&state, &caller, &typed).await?;
+    let WritableCase { caller, case } = WritableCase::of(&state, caller, &typed).await?;
     let format = format_of(&headers)?;
     let parsed = item_manifest::parse(&body, format, UPLOAD_COLUMNS, false).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_manifest", format!("{e}; nothing was submitted"))
@@ -119,22 +118,20 @@ pub async fn submit(
 /// A submission of a case the caller can see, with each row's state now.
 #[utoipa::path(get, path = "/v1/cases/{case}/submissions/{id}", security(("bearer" = [])),
     params(
-        ("case" = String, Path, description = "Case ID, percent-encoded"),
+        CasePath,
         ("id" = String, Path, description = "The submission's ID"),
     ),
     responses(
         (status = 200, description = "The submission", body = SubmissionInfo),
-        (status = 400, description = "Not a case ID", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
+        NotACaseId, Unauthenticated,
         (status = 404, description = "No such case or submission, or not yours", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn show(
     State(state): State<Arc<ApiState>>,
-    caller: Caller,
-    ApiPath((typed, id)): ApiPath<(String, String)>,
+    ReadableCase { caller, case, .. }: ReadableCase,
+    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<SubmissionInfo>, ApiError> {
-    let (case, _) = readable(&state, &caller, &typed).await?;
     let id: UploadId = id.parse().map_err(|()| ApiError::not_found())?;
     let (submission, rows) =
         state.access.intake().submission(&case, id.as_str()).await?.ok_or_else(ApiError::not_found)?;

@@ -26,6 +26,8 @@ pub struct Server {
     pub key: PathBuf,
     pub dir: tempfile::TempDir,
     pub tus: Arc<exhibit_tus::TusService>,
+    /// What the handlers share (for the dashboard's hooks).
+    pub state: Arc<ApiState>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -111,7 +113,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel();
-        let app = exhibit_api::router(state);
+        let app = exhibit_api::router(state.clone());
         let app = match limits {
             Some(limits) => {
                 exhibit_api::with_token_limits(app, exhibit_api::limits::TokenLimits::new(limits, access.clone()))
@@ -121,7 +123,7 @@ impl Server {
         tokio::spawn(exhibit_api::serve_app(listener, None, app, async {
             let _ = stopped.await;
         }));
-        Self { base, store, access, key, dir, stop: Some(stop), tus }
+        Self { base, store, access, key, dir, stop: Some(stop), tus, state }
     }
 
     /// The folder tus stages uploads in.

@@ -5,6 +5,7 @@
 mod bad_input;
 mod common;
 mod dashboard_auth;
+mod dashboard_data;
 mod isolation;
 mod limits;
 mod openapi;

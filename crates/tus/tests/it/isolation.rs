@@ -1,5 +1,6 @@
 //! Uploads are private to the organisation that created them, and only
-//! cases the authorizer allows can receive them; anything else is 404.
+//! cases the authorizer allows can receive them; anything else is 404, but
+//! a case of the caller's own organisation it refuses (403).
 
 use crate::support::*;
 
@@ -34,6 +35,20 @@ async fn creating_an_upload_for_a_case_not_allowed_is_404() {
     assert_eq!(std::fs::read_dir(server.staging.path()).unwrap().count(), 0);
     // Case IDs compare without regard to letter case.
     assert_eq!(server.create_with(FORCE_A, 10, &metadata("case-a", "JS/1", "a.bin")).await.status, 201);
+}
+
+#[tokio::test]
+async fn a_principal_the_authorizer_forbids_its_own_organisations_case_gets_403_json() {
+    let server = TestServer::start(|_| {}).await;
+    let resp = server.create_with(FORCE_A_VIEWER, 10, &metadata("CASE-A", "JS/1", "a.bin")).await;
+    assert_eq!(resp.status, 403);
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+    assert_eq!(body, serde_json::json!({"error": "a viewer may not upload", "kind": "forbidden"}));
+    // Another organisation's case is still the 404 of one that does not exist.
+    let theirs = server.create_with(FORCE_A_VIEWER, 10, &metadata("CASE-B", "JS/1", "a.bin")).await;
+    assert_eq!(theirs.status, 404);
+    assert_eq!(std::fs::read_dir(server.staging.path()).unwrap().count(), 0, "nothing staged");
 }
 
 #[tokio::test]

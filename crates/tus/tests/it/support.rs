@@ -26,6 +26,9 @@ use tokio::net::TcpStream;
 pub const FORCE_A: &str = "Bearer force-a:alice";
 pub const FORCE_A_BOB: &str = "Bearer force-a:bob";
 pub const FORCE_B: &str = "Bearer force-b:bea";
+/// A user of force A whose role may not upload: refused 403 on its own
+/// organisation's cases.
+pub const FORCE_A_VIEWER: &str = "Bearer force-a:viewer";
 
 /// Force A may upload to CASE-A, force B to CASE-B.
 pub struct StubAuth {
@@ -45,7 +48,11 @@ impl UploadAuthorizer for StubAuth {
     }
 
     async fn may_upload(&self, principal: &Principal, case: &CaseId) -> Result<bool, AuthRefusal> {
-        Ok(self.allowed.contains(&(principal.org.clone(), case.normalised())))
+        let allowed = self.allowed.contains(&(principal.org.clone(), case.normalised()));
+        if allowed && principal.id == "viewer" {
+            return Err(AuthRefusal::Forbidden("a viewer may not upload".into()));
+        }
+        Ok(allowed)
     }
 }
 

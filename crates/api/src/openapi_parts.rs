@@ -1,0 +1,38 @@
+//! Parameters and error responses that many operations share, named once
+//! for the route annotations: `params(CasePath)`,
+//! `responses((status = 200, ...), NotACaseId, Unauthenticated, CaseNotFound)`.
+//! They describe; nothing builds them.
+
+#![allow(dead_code)]
+
+use utoipa::{IntoParams, IntoResponses};
+
+use crate::error::ErrorBody;
+
+/// The `{case}` segment.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(crate) struct CasePath {
+    /// Case ID, percent-encoded
+    case: String,
+}
+
+/// 400: the `{case}` segment is no case ID.
+#[derive(IntoResponses)]
+#[response(status = 400, description = "Not a case ID")]
+pub(crate) struct NotACaseId(ErrorBody);
+
+/// 401: no token, or one that is unknown, expired or revoked.
+#[derive(IntoResponses)]
+#[response(status = 401, description = "No valid token")]
+pub(crate) struct Unauthenticated(ErrorBody);
+
+/// 403: the caller's role may not submit to its organisation's case.
+#[derive(IntoResponses)]
+#[response(status = 403, description = "Your role may not submit evidence")]
+pub(crate) struct MayNotSubmit(ErrorBody);
+
+/// 404: a case the caller may not see, answered as one that does not exist.
+#[derive(IntoResponses)]
+#[response(status = 404, description = "No such case, or not yours")]
+pub(crate) struct CaseNotFound(ErrorBody);
