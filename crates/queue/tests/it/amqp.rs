@@ -3,13 +3,13 @@
 //! Each queue handle gets its own queue-name prefix, and its queues are
 //! deleted afterwards.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use exhibit_queue::conformance::{self, sample_job};
 use exhibit_queue::{AmqpConfig, AmqpQueue, JobQueue, QueueErrorKind};
+use exhibit_testkit::servers::close_connections_named;
 
 const LONG: Duration = Duration::from_secs(600);
 
@@ -103,27 +103,6 @@ async fn a_lease_past_the_consumer_timeout_is_refused() {
     queue.delete_queues().await.unwrap();
 }
 
-/// Closes this test's connections from the broker's side, as a broker
-/// restart or a network cut would.
-fn close_connections_named(prefix: &str) {
-    let out = Command::new("rabbitmqctl")
-        .args(["-q", "list_connections", "pid", "client_properties"])
-        .output()
-        .expect("rabbitmqctl runs");
-    assert!(out.status.success(), "rabbitmqctl list_connections: {}", String::from_utf8_lossy(&out.stderr));
-    let listing = String::from_utf8_lossy(&out.stdout);
-    let pids: Vec<&str> =
-        listing.lines().filter(|l| l.contains(prefix)).filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(!pids.is_empty(), "no connection named {prefix} in:\n{listing}");
-    for pid in pids {
-        let status = Command::new("rabbitmqctl")
-            .args(["-q", "close_connection", pid, "exhibit test: cut"])
-            .status()
-            .expect("rabbitmqctl runs");
-        assert!(status.success());
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_connection_is_reopened_and_held_jobs_come_back() {
     let config = scratch_config();
@@ -131,7 +110,7 @@ async fn a_cut_connection_is_reopened_and_held_jobs_come_back() {
     let queue = scratch_queue(config).await;
     queue.publish(sample_job("transcode", 1)).await.unwrap();
     let held = queue.receive("transcode", LONG).await.unwrap();
-    close_connections_named(&prefix);
+    close_connections_named(&prefix, "exhibit test: cut");
     // The ack may fail at once or vanish with the closed connection; either
     // way the broker has not taken it, and the job comes back.
     let _ = queue.ack(held.tag).await;
@@ -259,7 +238,7 @@ async fn an_idle_receiver_outlives_its_connection_being_closed() {
         let queue = queue.clone();
         async move { queue.receive("explore", LONG).await }
     });
-    close_connections_named(&prefix);
+    close_connections_named(&prefix, "exhibit test: cut");
     queue.publish(sample_job("explore", 2)).await.expect("publish reconnects");
     let next = tokio::time::timeout(Duration::from_secs(60), waiting)
         .await
@@ -330,7 +309,7 @@ async fn unsettled_returns_are_counted_up_to_the_brokers_delivery_limit() {
                 let delivery = delivery.unwrap();
                 seen.push((delivery.returned, delivery.delivery_count));
                 assert!(seen.len() <= 10, "the broker never moved it aside: {seen:?}");
-                close_connections_named(&prefix);
+                close_connections_named(&prefix, "exhibit test: cut");
             }
             () = dead_letters_reach(&queue, "ocr", 1) => break,
         }
