@@ -48,6 +48,7 @@ mod orphans;
 mod permissions;
 mod quiet_exit;
 mod report;
+mod s3_commands;
 mod s3_views;
 mod serve;
 mod serve_tls;
