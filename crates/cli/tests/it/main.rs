@@ -46,6 +46,7 @@ mod older_release_e01;
 mod oracle;
 mod orphans;
 mod permissions;
+mod queue_settings;
 mod quiet_exit;
 mod report;
 mod s3_commands;

@@ -103,6 +103,38 @@ async fn a_lease_past_the_consumer_timeout_is_refused() {
     queue.delete_queues().await.unwrap();
 }
 
+/// RabbitMQ refuses to declare a quorum queue again with other arguments
+/// (406 PRECONDITION_FAILED, closing the channel). A handle configured with
+/// another delivery limit than its queues were made with gets an error,
+/// at once rather than after its retries, that names the queue, the key
+/// and what to do; the queues and their jobs are left as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_limit_other_than_the_queues_were_made_with_is_refused_with_what_to_do() {
+    let made = scratch_config();
+    let prefix = made.prefix.clone();
+    let first = scratch_queue(made.clone()).await;
+    first.publish(sample_job("hash", 1)).await.expect("declares the queues with the limit 10");
+    let mut changed = made;
+    changed.delivery_limit = 20;
+    let second = scratch_queue(changed).await;
+    let started = std::time::Instant::now();
+    let publish = second.publish(sample_job("hash", 2)).await.expect_err("the broker refuses the redeclare");
+    let receive = second.receive("hash", LONG).await.expect_err("a consumer declares it too");
+    for err in [&publish, &receive] {
+        assert_eq!(err.kind(), QueueErrorKind::Invalid, "no retry mends it: {err}");
+        let text = err.to_string();
+        for needed in [&format!("{prefix}.hash"), "delivery_limit", "delete_queue", "x-delivery-limit"] {
+            assert!(text.contains(needed.as_str()), "the error says {needed}: {text}");
+        }
+    }
+    // Eight attempts with backoff take over 12 s; a refusal takes one round trip each.
+    assert!(started.elapsed() < Duration::from_secs(10), "refused at once, not retried: {:?}", started.elapsed());
+    let held = first.receive("hash", LONG).await.expect("the queue made first still works");
+    assert_eq!(held.job, sample_job("hash", 1));
+    first.ack(held.tag).await.unwrap();
+    first.delete_queues().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_connection_is_reopened_and_held_jobs_come_back() {
     let config = scratch_config();
