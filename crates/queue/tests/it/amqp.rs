@@ -124,7 +124,7 @@ async fn a_delivery_limit_other_than_the_queues_were_made_with_is_refused_with_w
         assert_eq!(err.kind(), QueueErrorKind::Invalid, "no retry mends it: {err}");
         let text = err.to_string();
         for needed in [&format!("{prefix}.hash"), "delivery_limit", "delete_queue", "x-delivery-limit"] {
-            assert!(text.contains(needed.as_str()), "the error says {needed}: {text}");
+            assert!(text.contains(needed), "the error says {needed}: {text}");
         }
     }
     // Eight attempts with backoff take over 12 s; a refusal takes one round trip each.
