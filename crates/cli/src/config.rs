@@ -217,9 +217,31 @@ pub struct QueueConfig {
     /// run (a run unheard of for 3 of them, not yet handed to the
     /// workers, is abandoned) and between its "still waiting" lines.
     pub heartbeat_secs: u64,
+    /// With amqp://: deliveries of one job without a settle before the
+    /// broker moves it to the dead-letter queue, 1 to 1000.
+    pub delivery_limit: u32,
 }
 
 impl QueueConfig {
+    /// What the queue URI does not say.
+    pub fn options(&self) -> exhibit_queue::QueueOptions {
+        exhibit_queue::QueueOptions { delivery_limit: self.delivery_limit }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !exhibit_queue::DELIVERY_LIMITS.contains(&self.delivery_limit) {
+            return Err(ConfigError::Invalid(format!(
+                "[queue] delivery_limit is {}; it must be from {} to {} (deliveries of one job its workers die on \
+                 before RabbitMQ moves it to the dead-letter queue; the default is {})",
+                self.delivery_limit,
+                exhibit_queue::DELIVERY_LIMITS.start(),
+                exhibit_queue::DELIVERY_LIMITS.end(),
+                exhibit_queue::DEFAULT_DELIVERY_LIMIT,
+            )));
+        }
+        Ok(())
+    }
+
     /// `heartbeat_secs` as a duration (at least a second).
     pub fn heartbeat(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.heartbeat_secs.clamp(1, 3600))
@@ -265,7 +287,12 @@ pub struct LogConfig {
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        Self { uri: "memory://".into(), capacity: 1024, heartbeat_secs: 30 }
+        Self {
+            uri: "memory://".into(),
+            capacity: 1024,
+            heartbeat_secs: 30,
+            delivery_limit: exhibit_queue::DEFAULT_DELIVERY_LIMIT,
+        }
     }
 }
 
@@ -310,6 +337,9 @@ pub enum ConfigError {
     /// A key or value in a layer is wrong.
     #[error(transparent)]
     Keys(Box<figment::Error>),
+    /// A value parses but is out of its range; the message names the key.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// Loads the layers. `file` is the `--config` flag.
@@ -331,7 +361,10 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         }
         figment = figment.merge(Toml::file_exact(file));
     }
-    figment.merge(Env::prefixed("EXHIBIT__").split("__")).extract().map_err(|e| ConfigError::Keys(Box::new(e)))
+    let config: Config =
+        figment.merge(Env::prefixed("EXHIBIT__").split("__")).extract().map_err(|e| ConfigError::Keys(Box::new(e)))?;
+    config.queue.validate()?;
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -387,6 +420,28 @@ mod tests {
             assert!(sections.contains(section), "[{section}] is not a section");
         }
         assert!(commented("transcode", "policy_file"));
+    }
+
+    #[test]
+    fn a_delivery_limit_out_of_range_is_refused_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("limit.toml");
+        for (limit, ok) in [(0, false), (1, true), (10, true), (1000, true), (1001, false)] {
+            std::fs::write(&file, format!("[queue]\ndelivery_limit = {limit}\n")).unwrap();
+            match load(Some(&file)) {
+                Ok(config) => {
+                    assert!(ok, "{limit} was taken");
+                    assert_eq!(config.queue.options().delivery_limit, limit);
+                }
+                Err(e) => {
+                    assert!(!ok, "{limit} was refused: {e}");
+                    assert!(matches!(e, ConfigError::Invalid(_)), "{e:?}");
+                    let text = e.to_string();
+                    assert!(text.contains("[queue] delivery_limit") && text.contains("1 to 1000"), "{text}");
+                }
+            }
+        }
+        assert_eq!(Config::default().queue.delivery_limit, 10, "the broker's limit stays 10 by default");
     }
 
     #[test]

@@ -77,7 +77,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut config = match config::load(cli.config.as_deref()) {
         Ok(config) => config,
-        Err(e @ config::ConfigError::Path(_)) => {
+        Err(e @ (config::ConfigError::Path(_) | config::ConfigError::Invalid(_))) => {
             eprintln!("exhibit: configuration error: {}.", terminal::escape_message(&e.to_string()));
             return ExitCode::from(EXIT_USAGE);
         }

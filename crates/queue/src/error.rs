@@ -15,7 +15,8 @@ pub enum QueueErrorKind {
     /// The broker or its connection failed.
     Io,
     /// The caller asked for something the backend cannot give (a lease
-    /// past the broker's consumer timeout).
+    /// past the broker's consumer timeout, a queue the broker holds with
+    /// other settings). Trying again cannot help.
     Invalid,
 }
 
@@ -56,6 +57,27 @@ pub enum QueueError {
         requested: std::time::Duration,
         /// The longest allowed.
         limit: std::time::Duration,
+    },
+    /// A delivery limit outside [`crate::DELIVERY_LIMITS`].
+    #[error("a delivery limit of {limit} is not allowed: it must be from 1 to 1000 ([queue] delivery_limit)")]
+    DeliveryLimit {
+        /// The limit asked for.
+        limit: u32,
+    },
+    /// The broker holds a queue of this name with other arguments than
+    /// this configuration declares (RabbitMQ's PRECONDITION_FAILED), and
+    /// cannot change a quorum queue's arguments in place.
+    #[error(
+        "the broker already has queue {queue} with other settings than this configuration gives it ({broker}); \
+         RabbitMQ cannot change a quorum queue's settings in place: set [queue] delivery_limit (EXHIBIT__QUEUE__DELIVERY_LIMIT) \
+         back to the value the queue was made with, or stop the workers, let the queue drain, delete it \
+         (rabbitmqctl delete_queue {queue}) and start them again with the new value"
+    )]
+    QueueSettings {
+        /// The queue's name.
+        queue: String,
+        /// What the broker said.
+        broker: String,
     },
     /// A job could not be signed before it was published.
     #[error("cannot sign job {job}: {reason}")]
@@ -101,7 +123,9 @@ impl QueueError {
             Self::UnknownDelivery { .. } => QueueErrorKind::UnknownDelivery,
             Self::Unsupported { .. } => QueueErrorKind::Unsupported,
             Self::Io { .. } => QueueErrorKind::Io,
-            Self::LeaseTooLong { .. } | Self::Sign { .. } => QueueErrorKind::Invalid,
+            Self::LeaseTooLong { .. } | Self::Sign { .. } | Self::DeliveryLimit { .. } | Self::QueueSettings { .. } => {
+                QueueErrorKind::Invalid
+            }
         }
     }
 

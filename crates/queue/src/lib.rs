@@ -127,14 +127,49 @@ pub trait JobQueue: Send + Sync + Debug {
     }
 }
 
-/// Opens the queue a URI names: `memory://`, or (with the `amqp` feature)
-/// `amqp://USER:PASS@HOST:PORT/VHOST` with queues named `exhibit.STAGE`.
-/// An AMQP queue connects on first use.
+/// What a queue URI does not say: settings of the broker's queues, which
+/// `memory://` ignores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueOptions {
+    /// Deliveries of one job without a settle (its workers keep dying on
+    /// it) before the broker moves it to the dead-letter queue; within
+    /// [`DELIVERY_LIMITS`].
+    pub delivery_limit: u32,
+}
+
+/// The delivery limits a queue accepts: at least one delivery, and few
+/// enough that a job every worker dies on is moved aside within hours.
+pub const DELIVERY_LIMITS: std::ops::RangeInclusive<u32> = 1..=1000;
+
+/// The delivery limit when none is configured.
+pub const DEFAULT_DELIVERY_LIMIT: u32 = 10;
+
+impl Default for QueueOptions {
+    fn default() -> Self {
+        Self { delivery_limit: DEFAULT_DELIVERY_LIMIT }
+    }
+}
+
+/// Opens the queue a URI names with the default [`QueueOptions`].
 pub fn open_queue(uri: &str) -> Result<Arc<dyn JobQueue>, QueueError> {
+    open_queue_with(uri, QueueOptions::default())
+}
+
+/// Opens the queue a URI names: `memory://`, or (with the `amqp` feature)
+/// `amqp://USER:PASS@HOST:PORT/VHOST` with queues named `exhibit.STAGE`,
+/// shaped by `options`. An AMQP queue connects on first use.
+pub fn open_queue_with(uri: &str, options: QueueOptions) -> Result<Arc<dyn JobQueue>, QueueError> {
+    if !DELIVERY_LIMITS.contains(&options.delivery_limit) {
+        return Err(QueueError::DeliveryLimit { limit: options.delivery_limit });
+    }
     match uri.split_once("://") {
         Some(("memory", _)) => Ok(Arc::new(MemoryQueue::new())),
         #[cfg(feature = "amqp")]
-        Some(("amqp" | "amqps", _)) => Ok(Arc::new(AmqpQueue::open(AmqpConfig::new(uri)))),
+        Some(("amqp" | "amqps", _)) => {
+            let mut config = AmqpConfig::new(uri);
+            config.delivery_limit = options.delivery_limit;
+            Ok(Arc::new(AmqpQueue::open(config)))
+        }
         _ => Err(QueueError::unsupported_uri(uri)),
     }
 }

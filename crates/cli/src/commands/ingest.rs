@@ -91,7 +91,8 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     exhibit_app::case_open::refuse_non_portable_new_case(store.as_ref(), &args.case).await.map_err(app_error)?;
     let signer = open_signer(&config)?;
     let trust = trust_policy((&args.keys, &config))?;
-    let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
+    let queue = exhibit_queue::open_queue_with(&config.queue.uri, config.queue.options())
+        .context("cannot open the job queue")?;
     let queue = exhibit_pipeline::RecordedDeadLetters::wrap(queue, store.clone());
     let queue = exhibit_app::job_keys::signed_queue(queue, signer.clone(), trust.trusted.clone());
     let deps = IngestDeps { store, queue, signer, trust, stages };

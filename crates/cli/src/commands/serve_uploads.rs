@@ -48,7 +48,8 @@ pub fn intake(
         return Ok(None);
     };
     let stages = super::ingest::ingest_stages(config)?;
-    let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue")?;
+    let queue = exhibit_queue::open_queue_with(&config.queue.uri, config.queue.options())
+        .context("cannot open the job queue")?;
     let queue = exhibit_app::job_keys::signed_queue(queue, signer.clone(), trusted.clone());
     let shared = queue.shared();
     let deps = IngestDeps { store, queue, signer, trust: TrustPolicy { trusted, introduce_key }, stages };

@@ -57,7 +57,8 @@ pub async fn run(args: WorkerArgs, config: Config) -> anyhow::Result<ExitCode> {
     let stages = stages(&args.stages, &config)?;
     config.ocr.validate()?;
     let store = open_store(&config)?;
-    let queue = exhibit_queue::open_queue(&config.queue.uri).context("cannot open the job queue ([queue] uri)")?;
+    let queue = exhibit_queue::open_queue_with(&config.queue.uri, config.queue.options())
+        .context("cannot open the job queue ([queue] uri)")?;
     let signer = open_signer(&config)?;
     let trusted = crate::trust::load_trusted(&args.keys.trust, &config)?;
     let metrics = Arc::new(WorkerMetrics::new());

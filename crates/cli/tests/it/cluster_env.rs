@@ -30,6 +30,25 @@ impl Vhost {
     pub fn uri(&self) -> String {
         format!("amqp://guest:guest@127.0.0.1:5672/{}", self.name)
     }
+
+    /// Polls until the vhost holds the queue `name` (a worker declares its
+    /// stages' queues once it has checked its store), for up to 60 s.
+    pub fn wait_for_queue(&self, name: &str) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let out = Command::new("rabbitmqctl").args(["-q", "list_queues", "-p", &self.name, "name"]).output();
+            let listed = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+            if listed.lines().any(|l| l.trim() == name) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no queue {name} in vhost {} after 60 s: {listed}",
+                self.name
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Vhost {

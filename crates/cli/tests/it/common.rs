@@ -153,3 +153,28 @@ pub fn bounded(cmd: &mut Command, limit: Duration) -> Output {
     watchdog.join().unwrap();
     out
 }
+
+/// A file of the repository's `fixtures/` folder.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+/// A new 4 MiB FAT image `dir/name` (volume ID `volume_id`) holding the
+/// fixture `rel` as `inside` (e.g. `::/CLIP.AVI`), made with mkfs.fat and
+/// mcopy.
+pub fn fat_image_holding(dir: &Path, name: &str, volume_id: &str, (rel, inside): (&str, &str)) -> PathBuf {
+    let image = dir.join(name);
+    let made =
+        Command::new("mkfs.fat").args(["-C", "-i", volume_id]).arg(&image).arg("4096").output().expect("mkfs.fat");
+    assert!(made.status.success(), "mkfs.fat: {}", stderr(&made));
+    let copied = Command::new("mcopy")
+        .env("MTOOLS_SKIP_CHECK", "1")
+        .arg("-i")
+        .arg(&image)
+        .arg(fixture(rel))
+        .arg(inside)
+        .output()
+        .expect("mcopy");
+    assert!(copied.status.success(), "mcopy: {}", stderr(&copied));
+    image
+}

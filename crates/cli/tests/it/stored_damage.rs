@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::common::{Sandbox, overwrite, stderr};
+use crate::common::{Sandbox, fat_image_holding, overwrite, stderr};
 use crate::views::manifests;
 
 fn fixture(rel: &str) -> PathBuf {
@@ -107,18 +107,7 @@ fn a_manifest_grown_past_any_written_size_makes_get_exit_1() {
 #[test]
 fn reproduce_after_a_flipped_source_byte_exits_1() {
     let sb = Sandbox::new();
-    let image = sb.dir.path().join("media.img");
-    let made = Command::new("mkfs.fat").args(["-C", "-i", "0badf00d"]).arg(&image).arg("4096").output().unwrap();
-    assert!(made.status.success());
-    let status = Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .arg("-i")
-        .arg(&image)
-        .arg(fixture("media/mpeg4_mp3.avi"))
-        .arg("::/CLIP.AVI")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let image = fat_image_holding(sb.dir.path(), "media.img", "0badf00d", ("media/mpeg4_mp3.avi", "::/CLIP.AVI"));
     let all = ingest_clean(&sb, "FLIPR-1", &image);
     let clip = all.iter().find(|m| m["inside"]["path"]["display"] == "/CLIP.AVI").unwrap();
     let access = all

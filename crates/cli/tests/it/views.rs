@@ -5,11 +5,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Sandbox, overwrite, problems, stderr};
+use crate::common::{Sandbox, fat_image_holding, overwrite, problems, stderr};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
@@ -172,20 +171,7 @@ fn a_flipped_image_byte_breaks_exactly_the_views_over_it() {
 
 /// A FAT image holding the ISO fixture: an image inside an image.
 fn fat_with_iso(sb: &Sandbox) -> PathBuf {
-    let image = sb.dir.path().join("outer.img");
-    let status =
-        Command::new("mkfs.fat").args(["-C", "-i", "0badcafe"]).arg(&image).arg("4096").output().expect("mkfs.fat");
-    assert!(status.status.success());
-    let status = Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .arg("-i")
-        .arg(&image)
-        .arg(fixture("iso/iso.iso"))
-        .arg("::/INNER.ISO")
-        .status()
-        .expect("mcopy");
-    assert!(status.success());
-    image
+    fat_image_holding(sb.dir.path(), "outer.img", "0badcafe", ("iso/iso.iso", "::/INNER.ISO"))
 }
 
 #[test]
@@ -238,18 +224,7 @@ fn an_image_inside_an_image_is_explored_through_its_view() {
 #[test]
 fn derivatives_of_views_are_made_and_reproduced_through_the_view_reader() {
     let sb = Sandbox::new();
-    let image = sb.dir.path().join("media.img");
-    let made = Command::new("mkfs.fat").args(["-C", "-i", "0badf00d"]).arg(&image).arg("4096").output().unwrap();
-    assert!(made.status.success());
-    let status = Command::new("mcopy")
-        .env("MTOOLS_SKIP_CHECK", "1")
-        .arg("-i")
-        .arg(&image)
-        .arg(fixture("media/mpeg4_mp3.avi"))
-        .arg("::/CLIP.AVI")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let image = fat_image_holding(sb.dir.path(), "media.img", "0badf00d", ("media/mpeg4_mp3.avi", "::/CLIP.AVI"));
     ingest_clean(&sb, "DERIV-1", &image);
     let all = manifests(&sb, "DERIV-1");
     let clip = all.iter().find(|m| m["inside"]["path"]["display"] == "/CLIP.AVI").unwrap();

@@ -4,7 +4,6 @@
 //! broker's delivery limit moves it aside where no waiter would learn of
 //! it, whatever `max_attempts` is.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -15,6 +14,7 @@ use exhibit_custody::read_entries;
 use exhibit_pipeline::{JobOutcome, Stage, StageContext, StageError, WorkerConfig, run_in_process};
 use exhibit_queue::conformance::sample_job;
 use exhibit_queue::{AmqpConfig, AmqpQueue, Job, JobQueue};
+use exhibit_testkit::servers::close_connections_named;
 
 use crate::worker::env;
 
@@ -42,27 +42,6 @@ fn config(limit: u32) -> AmqpConfig {
     config
 }
 
-/// Closes the connections named after `prefix` from the broker's side, as
-/// the death of the worker process holding them would.
-fn close_connections_named(prefix: &str) {
-    let out = Command::new("rabbitmqctl")
-        .args(["-q", "list_connections", "pid", "client_properties"])
-        .output()
-        .expect("rabbitmqctl (RabbitMQ on 127.0.0.1:5672 must be running; .ci/run starts it)");
-    assert!(out.status.success(), "rabbitmqctl list_connections: {}", String::from_utf8_lossy(&out.stderr));
-    let listing = String::from_utf8_lossy(&out.stdout);
-    let pids: Vec<&str> =
-        listing.lines().filter(|l| l.contains(prefix)).filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(!pids.is_empty(), "no connection named {prefix} in:\n{listing}");
-    for pid in pids {
-        let status = Command::new("rabbitmqctl")
-            .args(["-q", "close_connection", pid, "exhibit test: the worker died"])
-            .status()
-            .expect("rabbitmqctl runs");
-        assert!(status.success());
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_its_workers_keep_dying_on_is_recorded_failed_before_the_brokers_limit() {
     const LIMIT: u32 = 4;
@@ -76,7 +55,7 @@ async fn a_job_its_workers_keep_dying_on_is_recorded_failed_before_the_brokers_l
     for returned in 0..LIMIT - 1 {
         let delivery = dying.receive("scripted", Duration::from_secs(600)).await.unwrap();
         assert_eq!(delivery.returned, returned);
-        close_connections_named(&prefix);
+        close_connections_named(&prefix, "exhibit test: the worker died");
     }
     drop(dying);
     // A worker whose attempts (8 + 3) go past the broker's limit of 4: the

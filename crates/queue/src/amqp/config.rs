@@ -41,7 +41,7 @@ impl AmqpConfig {
             uri: uri.into(),
             prefix: "exhibit".to_owned(),
             prefetch: 8,
-            delivery_limit: 10,
+            delivery_limit: crate::DEFAULT_DELIVERY_LIMIT,
             max_length: None,
             consumer_timeout: Duration::from_secs(30 * 60),
             backoff: Backoff::default(),

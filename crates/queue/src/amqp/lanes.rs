@@ -17,7 +17,7 @@ use super::Inner;
 use super::leases::Lease;
 use super::publish::{self, DELIVERIES, Outgoing, Shape};
 use super::topology::StageQueues;
-use crate::{Delivery, DeliveryTag, Job, QueueError};
+use crate::{Delivery, DeliveryTag, Job, QueueError, QueueErrorKind};
 
 /// A stage's consumer on one session.
 #[derive(Debug)]
@@ -100,7 +100,8 @@ async fn open_with_retries(inner: &Inner, stage: &str) -> Result<Arc<Lane>, Queu
     loop {
         match lane(inner, stage).await {
             Ok(lane) => return Ok(lane),
-            Err((e, _)) if attempt >= OPEN_ATTEMPTS => return Err(e),
+            // A queue the broker holds with other settings: no retry mends it.
+            Err((e, _)) if e.kind() == QueueErrorKind::Invalid || attempt >= OPEN_ATTEMPTS => return Err(e),
             Err((e, generation)) => {
                 warn!(error = %e, stage, attempt, ?wait, "cannot open the consumer; trying again");
                 let queues = StageQueues::new(&inner.config.prefix, stage);

@@ -14,7 +14,7 @@ use lapin::{BasicProperties, Channel};
 
 use super::Inner;
 use super::topology::{self, StageQueues};
-use crate::{Job, QueueError};
+use crate::{Job, QueueError, QueueErrorKind};
 
 /// Header counting a job's deliveries before this message.
 pub(crate) const DELIVERIES: &str = "x-exhibit-deliveries";
@@ -140,6 +140,11 @@ pub(crate) async fn send(inner: &Inner, out: Outgoing) -> Result<(), QueueError>
         let session = inner.sessions.get().await?;
         let error = match send_on(inner, &session.publisher, &out).await {
             Ok(()) => return Ok(()),
+            Err(SendError::Connection(e)) if e.kind() == QueueErrorKind::Invalid => {
+                // The broker closed the channel on it; no retry mends it.
+                inner.sessions.drop_generation(session.generation).await;
+                return Err(e);
+            }
             Err(SendError::Connection(e) | SendError::Declined(e)) if attempt >= PUBLISH_ATTEMPTS => return Err(e),
             Err(SendError::Connection(e)) => {
                 inner.sessions.drop_generation(session.generation).await;
@@ -239,8 +244,21 @@ pub(crate) async fn declare(
         channel
             .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
             .await
-            .map_err(|e| QueueError::io(format!("declaring queue {queue}"), e))?;
+            .map_err(|e| declare_error(&queue, e))?;
         inner.declared.insert(queue);
     }
     Ok(())
+}
+
+/// A failed declare: [`QueueError::QueueSettings`] when the broker holds
+/// the queue with other arguments (406 PRECONDITION_FAILED), which no
+/// retry mends; else an I/O error.
+fn declare_error(queue: &str, error: lapin::Error) -> QueueError {
+    const PRECONDITION_FAILED: u16 = 406;
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) if amqp.get_id() == PRECONDITION_FAILED => {
+            QueueError::QueueSettings { queue: queue.to_owned(), broker: amqp.get_message().to_string() }
+        }
+        _ => QueueError::io(format!("declaring queue {queue}"), error),
+    }
 }

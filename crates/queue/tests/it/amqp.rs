@@ -3,13 +3,13 @@
 //! Each queue handle gets its own queue-name prefix, and its queues are
 //! deleted afterwards.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use exhibit_queue::conformance::{self, sample_job};
 use exhibit_queue::{AmqpConfig, AmqpQueue, JobQueue, QueueErrorKind};
+use exhibit_testkit::servers::close_connections_named;
 
 const LONG: Duration = Duration::from_secs(600);
 
@@ -103,25 +103,36 @@ async fn a_lease_past_the_consumer_timeout_is_refused() {
     queue.delete_queues().await.unwrap();
 }
 
-/// Closes this test's connections from the broker's side, as a broker
-/// restart or a network cut would.
-fn close_connections_named(prefix: &str) {
-    let out = Command::new("rabbitmqctl")
-        .args(["-q", "list_connections", "pid", "client_properties"])
-        .output()
-        .expect("rabbitmqctl runs");
-    assert!(out.status.success(), "rabbitmqctl list_connections: {}", String::from_utf8_lossy(&out.stderr));
-    let listing = String::from_utf8_lossy(&out.stdout);
-    let pids: Vec<&str> =
-        listing.lines().filter(|l| l.contains(prefix)).filter_map(|l| l.split_whitespace().next()).collect();
-    assert!(!pids.is_empty(), "no connection named {prefix} in:\n{listing}");
-    for pid in pids {
-        let status = Command::new("rabbitmqctl")
-            .args(["-q", "close_connection", pid, "exhibit test: cut"])
-            .status()
-            .expect("rabbitmqctl runs");
-        assert!(status.success());
+/// RabbitMQ refuses to declare a quorum queue again with other arguments
+/// (406 PRECONDITION_FAILED, closing the channel). A handle configured with
+/// another delivery limit than its queues were made with gets an error,
+/// at once rather than after its retries, that names the queue, the key
+/// and what to do; the queues and their jobs are left as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_limit_other_than_the_queues_were_made_with_is_refused_with_what_to_do() {
+    let made = scratch_config();
+    let prefix = made.prefix.clone();
+    let first = scratch_queue(made.clone()).await;
+    first.publish(sample_job("hash", 1)).await.expect("declares the queues with the limit 10");
+    let mut changed = made;
+    changed.delivery_limit = 20;
+    let second = scratch_queue(changed).await;
+    let started = std::time::Instant::now();
+    let publish = second.publish(sample_job("hash", 2)).await.expect_err("the broker refuses the redeclare");
+    let receive = second.receive("hash", LONG).await.expect_err("a consumer declares it too");
+    for err in [&publish, &receive] {
+        assert_eq!(err.kind(), QueueErrorKind::Invalid, "no retry mends it: {err}");
+        let text = err.to_string();
+        for needed in [&format!("{prefix}.hash"), "delivery_limit", "delete_queue", "x-delivery-limit"] {
+            assert!(text.contains(needed), "the error says {needed}: {text}");
+        }
     }
+    // Eight attempts with backoff take over 12 s; a refusal takes one round trip each.
+    assert!(started.elapsed() < Duration::from_secs(10), "refused at once, not retried: {:?}", started.elapsed());
+    let held = first.receive("hash", LONG).await.expect("the queue made first still works");
+    assert_eq!(held.job, sample_job("hash", 1));
+    first.ack(held.tag).await.unwrap();
+    first.delete_queues().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,7 +142,7 @@ async fn a_cut_connection_is_reopened_and_held_jobs_come_back() {
     let queue = scratch_queue(config).await;
     queue.publish(sample_job("transcode", 1)).await.unwrap();
     let held = queue.receive("transcode", LONG).await.unwrap();
-    close_connections_named(&prefix);
+    close_connections_named(&prefix, "exhibit test: cut");
     // The ack may fail at once or vanish with the closed connection; either
     // way the broker has not taken it, and the job comes back.
     let _ = queue.ack(held.tag).await;
@@ -259,7 +270,7 @@ async fn an_idle_receiver_outlives_its_connection_being_closed() {
         let queue = queue.clone();
         async move { queue.receive("explore", LONG).await }
     });
-    close_connections_named(&prefix);
+    close_connections_named(&prefix, "exhibit test: cut");
     queue.publish(sample_job("explore", 2)).await.expect("publish reconnects");
     let next = tokio::time::timeout(Duration::from_secs(60), waiting)
         .await
@@ -330,7 +341,7 @@ async fn unsettled_returns_are_counted_up_to_the_brokers_delivery_limit() {
                 let delivery = delivery.unwrap();
                 seen.push((delivery.returned, delivery.delivery_count));
                 assert!(seen.len() <= 10, "the broker never moved it aside: {seen:?}");
-                close_connections_named(&prefix);
+                close_connections_named(&prefix, "exhibit test: cut");
             }
             () = dead_letters_reach(&queue, "ocr", 1) => break,
         }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exhibit_queue::conformance::{self, sample_job};
-use exhibit_queue::{JobQueue, MemoryQueue, QueueErrorKind, open_queue};
+use exhibit_queue::{JobQueue, MemoryQueue, QueueErrorKind, QueueOptions, open_queue, open_queue_with};
 
 const LONG: Duration = Duration::from_secs(600);
 
@@ -69,4 +69,22 @@ fn open_queue_picks_backend_by_uri() {
     assert!(err.to_string().contains("amqp://"), "the error names the known schemes: {err}");
     assert_eq!(err.error_kind(), exhibit_core::ErrorKind::Invalid);
     assert!(open_queue("no-scheme").is_err());
+}
+
+#[test]
+fn open_queue_with_takes_delivery_limits_from_1_to_1000() {
+    let amqp = "amqp://guest:guest@127.0.0.1:5672/%2f";
+    for uri in ["memory://", amqp] {
+        for limit in [1, 10, 1000] {
+            assert!(open_queue_with(uri, QueueOptions { delivery_limit: limit }).is_ok(), "{uri} {limit}");
+        }
+        for limit in [0, 1001, u32::MAX] {
+            let err = open_queue_with(uri, QueueOptions { delivery_limit: limit }).expect_err("out of range");
+            assert_eq!(err.kind(), QueueErrorKind::Invalid, "{uri} {limit}");
+            assert!(err.to_string().contains("from 1 to 1000"), "{err}");
+        }
+    }
+    assert_eq!(QueueOptions::default().delivery_limit, 10);
+    let queue = open_queue_with(amqp, QueueOptions { delivery_limit: 25 }).unwrap();
+    assert_eq!(queue.delivery_limit(), Some(25), "the limit reaches the AMQP queue");
 }

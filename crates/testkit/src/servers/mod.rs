@@ -1,7 +1,8 @@
 //! Servers for tests, each on free loopback ports and stopped on drop: the
 //! S3 servers moto (from the Python tools venv) and s3s-fs (from `cargo
 //! install`), both installed by `scripts/setup-debian.sh`; a RabbitMQ node
-//! of a test's own ([`RabbitNode`]); and a proxy that takes a server away
+//! of a test's own ([`RabbitNode`]) and a way to cut connections on the
+//! shared one ([`close_connections_named`]); and a proxy that takes a server away
 //! for a while ([`OutageProxy`]).
 
 mod accept_all;
@@ -10,7 +11,7 @@ mod rabbit;
 
 pub use accept_all::AcceptEverything;
 pub use outage::OutageProxy;
-pub use rabbit::RabbitNode;
+pub use rabbit::{RabbitNode, close_connections_named};
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

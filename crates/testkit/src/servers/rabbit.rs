@@ -8,6 +8,8 @@
 //! config file (the system one pins port 5672), no plugins, and its mnesia
 //! and log folders in the temporary folder. Stopped with `rabbitmqctl -n
 //! NODE stop` on drop.
+//!
+//! [`close_connections_named`] cuts connections on the shared broker.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -128,6 +130,35 @@ impl Drop for RabbitNode {
             }
         }
     }
+}
+
+/// Closes, from the broker's side, every connection of the shared broker
+/// (the node plain `rabbitmqctl` talks to, on 127.0.0.1:5672) whose client
+/// properties name `prefix`, as a worker's death, a broker restart or a
+/// network cut would. `reason` is what the broker tells the client.
+///
+/// # Panics
+/// When `rabbitmqctl` fails, or no such connection is open: a test that
+/// cut nothing would prove nothing.
+pub fn close_connections_named(prefix: &str, reason: &str) {
+    let listing = rabbitmqctl(&["list_connections", "pid", "client_properties"]);
+    let pids: Vec<&str> =
+        listing.lines().filter(|l| l.contains(prefix)).filter_map(|l| l.split_whitespace().next()).collect();
+    assert!(!pids.is_empty(), "no connection named {prefix} in:\n{listing}");
+    for pid in pids {
+        rabbitmqctl(&["close_connection", pid, reason]);
+    }
+}
+
+/// Runs `rabbitmqctl -q ARGS` against the shared broker; its stdout.
+fn rabbitmqctl(args: &[&str]) -> String {
+    let out = Command::new("rabbitmqctl")
+        .arg("-q")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl (RabbitMQ on 127.0.0.1:5672 must be running; scripts/setup-debian.sh installs it)");
+    assert!(out.status.success(), "rabbitmqctl {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn make_world_writable(dir: &std::path::Path) {
