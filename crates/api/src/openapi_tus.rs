@@ -113,6 +113,7 @@ fn patch() -> Operation {
             (410, "Expired"),
             (413, "Past the upload's length or the chunk limit"),
             (415, "Not application/offset+octet-stream"),
+            (429, "This token has as many uploads running as it may"),
             (460, "Upload-Checksum mismatch: the chunk was discarded and recorded"),
             (500, "The ingest failed: the upload stays staged and is retried"),
         ])
@@ -126,6 +127,7 @@ fn terminate() -> Operation {
         .tus_resumable()
         .answer(204, "Removed")
         .errors(&ABOUT_ONE_UPLOAD)
+        .errors(&[(403, "Your role may not submit evidence, so may not discard an upload")])
         .build()
 }
 

@@ -272,6 +272,8 @@ impl TusService {
         if slot.removed {
             return Err(TusError::NotFound);
         }
+        // Only those who may upload to the case may discard an upload of it.
+        self.check_case(principal, &slot.record).await?;
         self.remove(&mut slot).await
     }
 

@@ -52,6 +52,20 @@ async fn a_principal_the_authorizer_forbids_its_own_organisations_case_gets_403_
 }
 
 #[tokio::test]
+async fn a_principal_who_may_not_upload_cannot_discard_an_upload_of_its_organisation() {
+    let server = TestServer::start(|_| {}).await;
+    let path = server.create(FORCE_A, 10).await;
+    let as_viewer = [("tus-resumable", "1.0.0"), ("authorization", FORCE_A_VIEWER)];
+    let as_uploader = [("tus-resumable", "1.0.0"), ("authorization", FORCE_A)];
+    let refused = server.send("DELETE", &path, &as_viewer, b"").await;
+    assert_eq!(refused.status, 403, "a viewer of the owning organisation");
+    let kept = server.send("HEAD", &path, &as_uploader, b"").await;
+    assert_eq!(kept.status, 200, "the upload is still there");
+    let removed = server.send("DELETE", &path, &as_uploader, b"").await;
+    assert_eq!(removed.status, 204, "its uploader may still discard it");
+}
+
+#[tokio::test]
 async fn requests_without_credentials_are_401() {
     let server = TestServer::start(|_| {}).await;
     let path = server.create(FORCE_A, 10).await;
