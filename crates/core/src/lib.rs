@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod params;
 pub mod read_at;
 pub mod regular_file;
+pub mod serde_seconds;
 pub mod set_record;
 pub mod view;
 

@@ -22,10 +22,10 @@ pub struct DashboardConfig {
     /// The phase in the phase banner (`Alpha`, `Beta`).
     pub phase: String,
     /// A session ends after this long without a request.
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub session_idle: Duration,
     /// A session ends this long after sign-in, whatever its use.
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub session_lifetime: Duration,
     /// How many sessions (signed in or holding a login form's token) are
     /// kept at most; past it the oldest not signed in go first.
@@ -37,7 +37,7 @@ pub struct DashboardConfig {
     /// Refused sign-ins from one client address before it is locked out.
     pub login_failures_per_address: u32,
     /// How long a lockout lasts after the last refused sign-in.
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub login_lockout: Duration,
 }
 
@@ -99,16 +99,6 @@ impl DashboardConfig {
             return bad("login_lockout", "must be at least 1 second");
         }
         Ok(())
-    }
-}
-
-mod seconds {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_secs(u64::deserialize(d)?))
     }
 }
 

@@ -27,17 +27,17 @@ pub struct TusConfig {
     /// How many unfinished uploads one principal may have at once.
     pub max_uploads_per_principal: usize,
     /// How long an upload lives after its last accepted bytes.
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub expiry: Duration,
     /// How often expired uploads are removed from the staging folder.
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub sweep_interval: Duration,
     /// How long a request waits for another on the same upload to finish.
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub lock_wait: Duration,
     /// How long a PATCH body may send nothing before the server stops
     /// reading it (and keeps what arrived, if no checksum was sent).
-    #[serde(with = "seconds")]
+    #[serde(with = "exhibit_core::serde_seconds")]
     pub body_idle_timeout: Duration,
 }
 
@@ -89,16 +89,6 @@ impl TusConfig {
             }
         }
         Ok(())
-    }
-}
-
-mod seconds {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_secs(u64::deserialize(d)?))
     }
 }
 
