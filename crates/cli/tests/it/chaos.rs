@@ -25,7 +25,7 @@
 //! - **Bounded**: every command has a time limit; the whole takes 3 to 6
 //!   minutes on a loaded 2-core machine, so it is left out of the default
 //!   test command (`#[ignore]`) and `.ci/run` runs it as a step of its own:
-//!   `cargo test -p exhibit-cli --test it -- --ignored chaos`.
+//!   `cargo test --workspace --test it -- --ignored chaos`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -289,7 +289,7 @@ impl Chaos<'_> {
 }
 
 #[test]
-#[ignore = "chaos: 3 to 6 minutes; .ci/run runs it: cargo test -p exhibit-cli --test it -- --ignored chaos"]
+#[ignore = "chaos: 3 to 6 minutes; .ci/run runs it: cargo test --workspace --test it -- --ignored chaos"]
 fn chaos_kills_a_broker_restart_and_a_storage_outage_during_a_cluster_ingest_lose_and_duplicate_nothing() {
     let seed = std::env::var("EXHIBIT_CHAOS_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
