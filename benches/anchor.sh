@@ -33,7 +33,7 @@ fi
 if [[ -n "${EXHIBIT_BIN:-}" ]]; then
     exhibit=$EXHIBIT_BIN
 else
-    cargo build --release -p exhibit-cli
+    cargo build --release --workspace --locked --bins --examples
     exhibit=$PWD/target/release/exhibit
 fi
 

@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 profile=${PROFILE:-release}
 flags=()
 [[ "$profile" == release ]] && flags+=(--release)
-cargo build -q "${flags[@]}" -p exhibit-intake --example explore_cache
+cargo build -q "${flags[@]}" --workspace --locked --bins --examples
 target=${CARGO_TARGET_DIR:-target}
 dir=debug
 [[ "$profile" == release ]] && dir=release

@@ -31,7 +31,7 @@ fi
 mkdir -p -- "$BENCH_DIR"
 
 if [[ -z "${EXHIBIT_BIN:-}" ]]; then
-    cargo build --release -p exhibit-cli
+    cargo build --release --workspace --locked --bins --examples
     EXHIBIT_BIN=$PWD/target/release/exhibit
 fi
 export EXHIBIT_DATA=$BENCH_DIR/store EXHIBIT__SIGNING__KEY_FILE=$BENCH_DIR/key/signing USER=bench

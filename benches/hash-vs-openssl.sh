@@ -24,7 +24,7 @@ fi
 file=$BENCH_DIR/random-${size_mib}MiB.bin
 bytes=$((size_mib * 1024 * 1024))
 
-cargo build --release -p exhibit-cli
+cargo build --release --workspace --locked --bins --examples
 exhibit=$PWD/target/release/exhibit
 
 if [[ ! -f "$file" || "$(stat -c %s -- "$file")" -ne "$bytes" ]]; then

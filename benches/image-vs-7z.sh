@@ -17,7 +17,7 @@ if [[ -z "${BENCH_DIR:-}" ]]; then
     trap 'rm -rf -- "$BENCH_DIR"' EXIT
 fi
 mkdir -p "$BENCH_DIR"
-cargo build --release -q -p exhibit-cli -p exhibit-ocr -p exhibit-transcode
+cargo build --release -q --workspace --locked --bins --examples
 exhibit=$PWD/target/release/exhibit
 
 # Files of random data: `count` files adding up to about `mib` MiB.

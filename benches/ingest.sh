@@ -28,7 +28,7 @@ else
     remove+=("$BENCH_DIR")
 fi
 
-cargo build --release -p exhibit-cli
+cargo build --release --workspace --locked --bins --examples
 exhibit=$PWD/target/release/exhibit
 
 small=$BENCH_DIR/small-$files

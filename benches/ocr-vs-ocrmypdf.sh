@@ -95,7 +95,7 @@ if [[ "$mode" == mix ]]; then mix_pages; else clean_pages; fi
 img2pdf -o "$work/scan.pdf" $(ls "$work"/p*.tif "$work"/p*.png | sort -t p -k2)
 echo "input: $pages pages, $(du -k "$work/scan.pdf" | cut -f1) KiB, $cores cores"
 
-(cd "$root" && cargo build --release -q -p exhibit-ocr --bins)
+(cd "$root" && cargo build --release -q --workspace --locked --bins --examples)
 bin="${CARGO_TARGET_DIR:-$root/target}/release"
 
 measure() { # name, command...

@@ -27,7 +27,7 @@ fi
 
 # The transcode child too: identify probes audio and video in it.
 profile=${PROFILE:-release}
-cargo build --profile "$profile" -q -p exhibit-cli -p exhibit-transcode --bins
+cargo build --profile "$profile" -q --workspace --locked --bins --examples
 dir=$profile
 [[ $profile == dev ]] && dir=debug
 exhibit=${CARGO_TARGET_DIR:-$PWD/target}/$dir/exhibit

@@ -20,7 +20,7 @@ if [[ -z "${BENCH_DIR:-}" ]]; then
 fi
 export BENCH_DIR FILES=$files
 
-cargo build --release -q -p exhibit-pronom --example pronom-identify
+cargo build --release -q --workspace --locked --bins --examples
 identify=$PWD/target/release/examples/pronom-identify
 
 if [[ -z "${INGEST_SECS:-}" ]]; then

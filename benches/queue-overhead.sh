@@ -13,7 +13,7 @@ jobs=${JOBS:-5000}
 profile=${PROFILE:-release}
 flags=()
 [[ "$profile" == release ]] && flags+=(--release)
-cargo build -q "${flags[@]}" -p exhibit-queue --example amqp_overhead
+cargo build -q "${flags[@]}" --workspace --locked --bins --examples
 target=${CARGO_TARGET_DIR:-target}
 dir=debug
 [[ "$profile" == release ]] && dir=release

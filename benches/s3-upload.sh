@@ -19,10 +19,10 @@ server=${SERVER:-moto}
 tools=${EXHIBIT_PYTHON_TOOLS:-/opt/exhibit-python}
 if [[ -z "${EXHIBIT:-}" ]]; then
     if [[ "${PROFILE:-release}" == release ]]; then
-        cargo build -q --release -p exhibit-cli
+        cargo build -q --release --workspace --locked --bins --examples
         EXHIBIT=${CARGO_TARGET_DIR:-target}/release/exhibit
     else
-        cargo build -q -p exhibit-cli
+        cargo build -q --workspace --locked --bins --examples
         EXHIBIT=${CARGO_TARGET_DIR:-target}/debug/exhibit
     fi
 fi

@@ -25,7 +25,7 @@ else
     remove+=("$BENCH_DIR")
 fi
 dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
-cargo build --profile "$profile" -p exhibit-cli -p exhibit-app --example synthetic_case
+cargo build --profile "$profile" --workspace --locked --bins --examples
 target=${CARGO_TARGET_DIR:-target}/$dir
 store=$BENCH_DIR/store
 case_id=BENCH100K

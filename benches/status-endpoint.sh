@@ -40,7 +40,7 @@ else
     remove+=("$BENCH_DIR")
 fi
 dir=$([[ $profile == dev ]] && echo debug || echo "$profile")
-cargo build --profile "$profile" --workspace --locked --bins
+cargo build --profile "$profile" --workspace --locked --bins --examples
 exhibit=${CARGO_TARGET_DIR:-target}/$dir/exhibit
 
 export EXHIBIT_DATA=$BENCH_DIR/store EXHIBIT__SIGNING__KEY_FILE=$BENCH_DIR/key

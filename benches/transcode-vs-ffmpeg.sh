@@ -14,7 +14,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${WORK:-$(mktemp -d)}
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-cargo build --release -q -p exhibit-transcode --manifest-path "$root/Cargo.toml"
+cargo build --release -q --workspace --locked --bins --examples --manifest-path "$root/Cargo.toml"
 bin=$root/target/release/exhibit-transcode
 export EXHIBIT_TRANSCODE_CHILD=$root/target/release/exhibit-transcode-child
 ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }

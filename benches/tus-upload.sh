@@ -31,7 +31,7 @@ fi
 file=$BENCH_DIR/random-${size_mib}MiB.bin
 bytes=$((size_mib * 1024 * 1024))
 
-cargo build --release -p exhibit-tus --bin tus-loopback
+cargo build --release --workspace --locked --bins --examples
 server_bin=$PWD/target/release/tus-loopback
 
 if [[ ! -f "$file" || "$(stat -c %s -- "$file")" -ne "$bytes" ]]; then

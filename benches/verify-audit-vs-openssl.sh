@@ -23,7 +23,7 @@ else
 fi
 bytes=$((size_mib * 1024 * 1024))
 if [[ -z "${EXHIBIT:-}" ]]; then
-    cargo build --release -p exhibit-cli
+    cargo build --release --workspace --locked --bins --examples
     EXHIBIT=$PWD/target/release/exhibit
 fi
 export EXHIBIT_DATA=$BENCH_DIR/data EXHIBIT__SIGNING__KEY_FILE=$BENCH_DIR/key USER=bench

@@ -15,7 +15,7 @@ jobs=${JOBS:-20000}
 profile=${PROFILE:-release}
 flags=()
 [[ "$profile" == release ]] && flags+=(--release)
-cargo build -q "${flags[@]}" -p exhibit-pipeline --example worker_overhead
+cargo build -q "${flags[@]}" --workspace --locked --bins --examples
 target=${CARGO_TARGET_DIR:-target}
 dir=debug
 [[ "$profile" == release ]] && dir=release

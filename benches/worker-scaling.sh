@@ -21,10 +21,10 @@ pages=${PAGES:-24}
 rounds=${ROUNDS:-2}
 if [[ -z "${EXHIBIT:-}" ]]; then
     if [[ "${PROFILE:-release}" == release ]]; then
-        cargo build -q --release --workspace --bins
+        cargo build -q --release --workspace --locked --bins --examples
         EXHIBIT=${CARGO_TARGET_DIR:-target}/release/exhibit
     else
-        cargo build -q --workspace --bins
+        cargo build -q --workspace --locked --bins --examples
         EXHIBIT=${CARGO_TARGET_DIR:-target}/debug/exhibit
     fi
 fi
