@@ -52,4 +52,4 @@ done
 echo "warm show --json: $(seconds "$target/exhibit" show --case "$case_id" --json) s"
 echo "warm status: $(seconds "$target/exhibit" status --case "$case_id") s"
 sync
-echo "peer: cat of every ledger entry and manifest: $(seconds sh -c "find '$store/cases/$case_id/ledger' '$store/cases/$case_id/manifests' -type f -print0 | xargs -0 cat") s"
+echo "peer: cat of every ledger entry and manifest: $(seconds sh -c "find '$store/cases/$case_id/ledger' '$store/cases/$case_id/artefacts' -type f -print0 | xargs -0 cat") s"

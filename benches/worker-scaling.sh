@@ -62,7 +62,7 @@ round() {
     started=$(date +%s.%N)
     workers=()
     for _ in $(seq "$count"); do
-        "$EXHIBIT" --queue "$queue" --store "$store" worker --stages ocr --concurrency 1 \
+        "$EXHIBIT" --queue "$queue" --store "$store" worker --stages ocr,ocr-bundle --concurrency 1 \
             --operator Bench 2>>"$dir/workers.log" &
         workers+=($!)
     done

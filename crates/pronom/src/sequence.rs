@@ -14,7 +14,7 @@ use crate::pattern::{self, REPEAT_CAP, gap};
 /// Compiled-program and lazy-DFA cache bounds per sequence: what a hostile
 /// sample can make one regex hold.
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
-const DFA_SIZE_LIMIT: usize = 2 << 20;
+const DFA_SIZE_LIMIT: usize = 64 << 10;
 /// A literal window wider than this is checked through the one
 /// Aho-Corasick pass over the sample first.
 const WIDE_WINDOW: u64 = 256;

@@ -208,6 +208,40 @@ async fn events_jobs_and_problems(model: &dyn ReadModel) {
         model.job_counts(&c).await.unwrap().iter().map(|j| (j.status, j.count)).collect();
     assert_eq!(counts, vec![(JobStatus::Done, 2), (JobStatus::Failed, 1)]);
     assert_eq!(model.problems(&c).await.unwrap(), problems);
+    // Counts are kept per exhibit (jobs of no exhibit first) and action.
+    let other = |id: &str, exhibit_ref: Option<&str>, action: &str| JobRecord {
+        job_id: id.into(),
+        exhibit: exhibit_ref.map(exhibit),
+        action: action.into(),
+        status: JobStatus::Done,
+    };
+    let more = Projection {
+        jobs: vec![
+            other("j4", None, "planned"),
+            other("j5", Some("B/1"), "acquired"),
+            other("j6", Some("A/1"), "acquired"),
+        ],
+        ..Default::default()
+    };
+    model.apply(&c, Some(&cursor(10)), &cursor(11), &more).await.unwrap();
+    let counts: Vec<(Option<String>, String, JobStatus, u64)> = model
+        .job_counts(&c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.exhibit.map(|e| e.to_string()), j.action, j.status, j.count))
+        .collect();
+    let row = |e: Option<&str>, a: &str, s, n| (e.map(str::to_owned), a.to_owned(), s, n);
+    assert_eq!(
+        counts,
+        vec![
+            row(None, "planned", JobStatus::Done, 1),
+            row(Some("A/1"), "acquired", JobStatus::Done, 1),
+            row(Some("A/1"), "identified", JobStatus::Done, 2),
+            row(Some("A/1"), "identified", JobStatus::Failed, 1),
+            row(Some("B/1"), "acquired", JobStatus::Done, 1),
+        ]
+    );
 }
 
 async fn drop_forgets_one_case_only(model: &dyn ReadModel) {
@@ -220,8 +254,20 @@ async fn drop_forgets_one_case_only(model: &dyn ReadModel) {
         };
         model.apply(c, None, &cursor(1), &p).await.unwrap();
     }
+    let job = JobRecord {
+        job_id: "j1".into(),
+        exhibit: Some(exhibit("A/1")),
+        action: "acquired".into(),
+        status: JobStatus::Done,
+    };
+    for c in [&gone, &kept] {
+        let jobs = Projection { jobs: vec![job.clone()], ..Default::default() };
+        model.apply(c, Some(&cursor(1)), &cursor(2), &jobs).await.unwrap();
+    }
     model.drop_case(&gone).await.unwrap();
     assert_eq!(model.cursor(&gone).await.unwrap(), None);
+    assert!(model.job_counts(&gone).await.unwrap().is_empty(), "a dropped case counts no jobs");
+    assert_eq!(model.job_counts(&kept).await.unwrap().len(), 1, "the other case keeps its counts");
     assert!(model.artefacts(&gone, None).await.unwrap().is_empty());
     assert!(model.flags(&gone).await.unwrap().is_empty());
     assert!(model.exhibits(&gone).await.unwrap().is_empty());

@@ -18,7 +18,7 @@ use tracing::{instrument, warn};
 
 use super::postgres_schema::{ensure_tables, is_undefined_table};
 use super::postgres_write::{move_cursor, write_projection};
-use super::rows::{corrupt, parse_id, parse_json, to_u64};
+use super::rows::{corrupt, counted_exhibit, parse_id, parse_json, to_u64};
 use super::{CaseSummary, Cursor, ExhibitRow, JobCount, JobStatus, NotableEvent, Problem, Projection, ReadModel};
 use crate::error::{AppError, Result};
 
@@ -87,7 +87,16 @@ impl ReadModel for PostgresReadModel {
     async fn drop_case(&self, case: &CaseId) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(AppError::db("begin"))?;
         // The cursor row first: it waits for an apply in flight to finish.
-        for table in ["rm_cases", "rm_artefacts", "rm_flags", "rm_exhibits", "rm_events", "rm_jobs", "rm_problems"] {
+        for table in [
+            "rm_cases",
+            "rm_artefacts",
+            "rm_flags",
+            "rm_exhibits",
+            "rm_events",
+            "rm_jobs",
+            "rm_job_counts",
+            "rm_problems",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE case_id = $1"))
                 .bind(case.as_str())
                 .execute(&mut *tx)
@@ -180,8 +189,8 @@ impl ReadModel for PostgresReadModel {
 
     async fn job_counts(&self, case: &CaseId) -> Result<Vec<JobCount>> {
         let rows = sqlx::query(
-            "SELECT exhibit, action, status, COUNT(*) FROM rm_jobs WHERE case_id = $1 \
-             GROUP BY exhibit, action, status ORDER BY exhibit NULLS FIRST, action, status",
+            "SELECT exhibit, action, status, count FROM rm_job_counts WHERE case_id = $1 AND count > 0 \
+             ORDER BY exhibit, action, status",
         )
         .bind(case.as_str())
         .fetch_all(&self.pool)
@@ -189,10 +198,10 @@ impl ReadModel for PostgresReadModel {
         .map_err(AppError::db("count jobs"))?;
         rows.iter()
             .map(|r| {
-                let exhibit: Option<&str> = r.get(0);
+                let exhibit: &str = r.get(0);
                 let status: &str = r.get(2);
                 Ok(JobCount {
-                    exhibit: exhibit.map(|e| parse_id(e, "job exhibit")).transpose()?,
+                    exhibit: counted_exhibit(exhibit)?,
                     action: r.get(1),
                     status: JobStatus::parse(status).ok_or_else(|| corrupt("job status", status))?,
                     count: to_u64(r.get(3), "job count")?,

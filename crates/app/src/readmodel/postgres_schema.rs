@@ -13,8 +13,17 @@ use crate::error::{AppError, Result};
 const TABLES_LOCK: i64 = 0x6578_6869_6269_746d;
 
 /// The read model's tables, and sqlx's record of the migrations applied.
-const TABLES: [&str; 8] =
-    ["rm_cases", "rm_artefacts", "rm_flags", "rm_exhibits", "rm_events", "rm_jobs", "rm_problems", "_sqlx_migrations"];
+const TABLES: [&str; 9] = [
+    "rm_cases",
+    "rm_artefacts",
+    "rm_flags",
+    "rm_exhibits",
+    "rm_events",
+    "rm_jobs",
+    "rm_job_counts",
+    "rm_problems",
+    "_sqlx_migrations",
+];
 
 /// Creates the schema the connection's `search_path` names (if missing),
 /// then the tables; if the cursor table is gone, every table of the read

@@ -24,3 +24,8 @@ pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str)
 pub(super) fn parse_id<T: FromStr<Err = exhibit_core::IdError>>(text: &str, what: &str) -> Result<T> {
     text.parse().map_err(|e: exhibit_core::IdError| corrupt(what, &e.to_string()))
 }
+
+/// The exhibit of a job-count row: `''` stands for jobs of no exhibit.
+pub(super) fn counted_exhibit(text: &str) -> Result<Option<exhibit_core::ids::ExhibitRef>> {
+    if text.is_empty() { Ok(None) } else { parse_id(text, "job exhibit").map(Some) }
+}

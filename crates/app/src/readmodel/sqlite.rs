@@ -13,7 +13,7 @@ use exhibit_core::manifest::ArtefactManifest;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-use super::rows::{corrupt, parse_id, parse_json, to_i64, to_u64};
+use super::rows::{corrupt, counted_exhibit, parse_id, parse_json, to_i64, to_u64};
 use super::{CaseSummary, Cursor, ExhibitRow, JobCount, JobStatus, NotableEvent, Problem, Projection, ReadModel};
 use crate::error::{AppError, Result};
 
@@ -83,7 +83,16 @@ impl ReadModel for SqliteReadModel {
 
     async fn drop_case(&self, case: &CaseId) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(AppError::db("begin"))?;
-        for table in ["rm_cases", "rm_artefacts", "rm_flags", "rm_exhibits", "rm_events", "rm_jobs", "rm_problems"] {
+        for table in [
+            "rm_cases",
+            "rm_artefacts",
+            "rm_flags",
+            "rm_exhibits",
+            "rm_events",
+            "rm_jobs",
+            "rm_job_counts",
+            "rm_problems",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE case_id = ?"))
                 .bind(case.as_str())
                 .execute(&mut *tx)
@@ -179,8 +188,8 @@ impl ReadModel for SqliteReadModel {
 
     async fn job_counts(&self, case: &CaseId) -> Result<Vec<JobCount>> {
         let rows = sqlx::query(
-            "SELECT exhibit, action, status, COUNT(*) FROM rm_jobs WHERE case_id = ? \
-             GROUP BY exhibit, action, status ORDER BY exhibit, action, status",
+            "SELECT exhibit, action, status, count FROM rm_job_counts WHERE case_id = ? AND count > 0 \
+             ORDER BY exhibit, action, status",
         )
         .bind(case.as_str())
         .fetch_all(&self.pool)
@@ -188,10 +197,10 @@ impl ReadModel for SqliteReadModel {
         .map_err(AppError::db("count jobs"))?;
         rows.iter()
             .map(|r| {
-                let exhibit: Option<&str> = r.get(0);
+                let exhibit: &str = r.get(0);
                 let status: &str = r.get(2);
                 Ok(JobCount {
-                    exhibit: exhibit.map(|e| parse_id(e, "job exhibit")).transpose()?,
+                    exhibit: counted_exhibit(exhibit)?,
                     action: r.get(1),
                     status: JobStatus::parse(status).ok_or_else(|| corrupt("job status", status))?,
                     count: to_u64(r.get(3), "job count")?,

@@ -69,7 +69,8 @@ impl LedgerFacts {
             newer.extend(parse_ledger_name(name).filter(|seq| *seq > self.seen));
         }
         newer.sort_unstable();
-        let mut entries = Vec::with_capacity(newer.len());
+        // Folded entry by entry: collecting every event of a 10,000-file
+        // run first held about 20 MiB of clones at the end of the ingest.
         for seq in newer {
             let key = ledger_key(&ctx.case, seq);
             let bytes = exhibit_store::read_small(ctx.store.as_ref(), &key, ENTRY_LIMIT)
@@ -77,14 +78,13 @@ impl LedgerFacts {
                 .with_context(|| format!("cannot read ledger entry {seq} of case {}", ctx.case))?;
             // An entry that does not parse is `verify`'s to report.
             if let Ok(entry) = LedgerEntry::parse(&bytes) {
-                entries.extend(entry.events().iter().map(|event| (seq, event.clone())));
+                self.fold(entry.events().iter().map(|event| (seq, event.clone())));
             }
         }
-        self.fold(entries);
         Ok(())
     }
 
-    fn fold(&mut self, entries: Vec<(u64, CustodyEvent)>) {
+    fn fold(&mut self, entries: impl IntoIterator<Item = (u64, CustodyEvent)>) {
         for (seq, event) in entries {
             self.seen = self.seen.max(seq);
             if matches!(event.action, Action::Acquired | Action::Extracted) {

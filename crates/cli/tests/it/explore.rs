@@ -8,11 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Sandbox, stderr};
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
+use crate::common::{Sandbox, fixture, stderr};
 
 /// Source files written into a fixture image: relative path -> SHA-256.
 fn source_hashes(rel: &str) -> BTreeMap<String, String> {

@@ -1,14 +1,8 @@
 //! `exhibit get` to standard output (issue 11): `-o -` means stdout, and
 //! bytes that fail their hash never reach a pipe.
 
-use std::path::PathBuf;
-
-use crate::common::{Sandbox, stderr};
+use crate::common::{Sandbox, fixture, stderr};
 use crate::views::{assert_views_only, base_ranges, flip, manifests};
-
-fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
 
 fn ingest_fat12(sb: &Sandbox, case: &str) -> Vec<serde_json::Value> {
     let out = sb.ingest(case, &fixture("fat/fat12.img"));

@@ -3,20 +3,16 @@
 //! that loads in headless Chromium with no axe-core violations at WCAG 2.2
 //! AA, and `--json` carries the same data.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Sandbox, stderr};
+use crate::common::{Sandbox, fixture, stderr};
 
 const CASE: &str = "DEMO-1";
 const HOSTILE: [&str; 4] =
     ["<img src=x onerror=alert(1)>.txt", "bad\u{fffe}name.txt", "rtl\u{202e}txt.exe", "esc\u{1b}[31m.txt"];
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
 
 fn demo_case(sb: &Sandbox) {
     let src = sb.dir.path().join("desk");

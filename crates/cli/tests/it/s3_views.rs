@@ -5,21 +5,16 @@
 //! views an image cut short in the bucket still holds.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::cluster_env::Moto;
-use crate::common::{Sandbox, bounded, problems, stderr};
+use crate::common::{Sandbox, bounded, fixture, problems, stderr};
 use crate::views::base_ranges;
 
 const CASE: &str = "S3VIEW-1";
-
-fn fixture(rel: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
 
 fn on_s3(sb: &Sandbox, moto: &Moto, args: &[&str]) -> Command {
     let mut cmd = sb.exhibit();

@@ -8,12 +8,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::common::{Sandbox, fat_image_holding, overwrite, stderr};
+use crate::common::{Sandbox, fat_image_holding, fixture, overwrite, stderr};
 use crate::views::manifests;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
 
 fn ingest_clean(sb: &Sandbox, case: &str, image: &Path) -> Vec<Value> {
     let out = sb.ingest(case, image);

@@ -8,11 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Sandbox, fat_image_holding, overwrite, problems, stderr};
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
+use crate::common::{Sandbox, fat_image_holding, fixture, overwrite, problems, stderr};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     exhibit_core::Sha256Digest::of(bytes).to_hex()

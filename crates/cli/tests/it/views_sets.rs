@@ -12,12 +12,8 @@ use exhibit_media_core::{FileAt, Limits, ReadAt};
 use exhibit_media_sources::EwfImage;
 use serde_json::Value;
 
-use crate::common::{Sandbox, overwrite, problems, stderr};
+use crate::common::{Sandbox, fixture, overwrite, problems, stderr};
 use crate::views::manifests;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
-}
 
 /// Copies `names` from fixture folder `dir` into a fresh source folder.
 fn sources(sb: &Sandbox, dir: &str, names: &[&str]) -> PathBuf {
