@@ -1,7 +1,8 @@
 //! Downloads: an artefact's content, whole or one byte range, with its
 //! SHA-256 in `Repr-Digest` (RFC 9530), and an `accessed` event naming the
 //! authenticated user appended to the case's ledger before the first byte
-//! leaves. A whole download is re-hashed as it streams: if the stored bytes
+//! leaves, through the application layer's `get` use case
+//! (`exhibit_app::artefact::get`), as `exhibit get` records it. A whole download is re-hashed as it streams: if the stored bytes
 //! no longer match the ledger the connection is cut before the last byte,
 //! so a client never receives a complete, wrong file. A range is read
 //! positionally and not re-hashed (that would mean reading everything); the
@@ -16,10 +17,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use bytes::Bytes;
+use exhibit_app::AppError;
+use exhibit_app::artefact::ArtefactRequest;
+use exhibit_app::artefact::OpenArtefact;
+use exhibit_app::case_open::TrustPolicy;
+use exhibit_core::event::Actor;
 use exhibit_core::ids::{ArtefactId, CaseId};
-use exhibit_core::manifest::ArtefactManifest;
 use exhibit_core::read_at::ReadAt;
-use exhibit_custody::RecordedArtefact;
 use tokio::sync::mpsc;
 use tracing::{info, instrument, warn};
 
@@ -66,38 +70,79 @@ pub async fn content(
     let ReadableCase { caller, case, .. } = ReadableCase::of(&state, caller, &typed).await?;
     state.reader.refresh(&case).await?;
     let artefacts = state.reader.model().artefacts(&case, None).await?;
-    let manifest = artefacts.into_iter().find(|m| m.id == id).ok_or_else(ApiError::not_found)?;
-    let record = crate::recorded::checked(&state, &case, &manifest).await?;
-    let range = wanted(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), record.size);
+    if !artefacts.iter().any(|m| m.id == id) {
+        return Err(ApiError::not_found());
+    }
+    let artefact = open_for_access(&state, &caller, &case, id.clone()).await?;
+    let size = artefact.record.size;
+    let range = wanted(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size);
     if range == Wanted::Unsatisfiable {
         let mut response =
             ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", "the range starts past the end")
                 .into_response();
-        response.headers_mut().insert(header::CONTENT_RANGE, value(&format!("bytes */{}", record.size)));
+        response.headers_mut().insert(header::CONTENT_RANGE, value(&format!("bytes */{size}")));
         return Ok(response);
     }
     let described = match range {
         Wanted::Part { start, end } => format!("HTTP download, bytes {start}-{end}"),
         _ => "HTTP download, whole".to_owned(),
     };
-    crate::recorded::record_access(&state, &caller, &case, &manifest, &record, described).await?;
+    artefact.record_access("serve", described).await.map_err(refusal(&case))?;
     info!(case = %case, artefact = %id, ?range, "download recorded; sending");
-    respond(&state, &case, &manifest, &record, range).await
+    respond(&artefact, range).await
 }
 
-async fn respond(
+/// The `get` use case `exhibit get` runs, acting as the caller with the
+/// server's key: the chain checked (with the trusted keys, every signer),
+/// the key admitted, and the stored manifest one the ledger recorded.
+async fn open_for_access(
     state: &ApiState,
+    caller: &Caller,
     case: &CaseId,
-    manifest: &ArtefactManifest,
-    record: &RecordedArtefact,
-    range: Wanted,
-) -> Result<Response, ApiError> {
+    artefact: ArtefactId,
+) -> Result<OpenArtefact, ApiError> {
+    let trust =
+        TrustPolicy { trusted: state.options.trusted.as_deref().cloned(), introduce_key: state.options.introduce_key };
+    let actor = Actor {
+        operator: caller.operator(),
+        host: state.options.host.clone(),
+        process: std::process::id(),
+        public_key: state.signer.public_key_openssh(),
+    };
+    let request = ArtefactRequest { case: case.clone(), artefact, actor, signer: state.signer.clone() };
+    exhibit_app::artefact::get::open_for_access(state.store.clone(), &trust, request).await.map_err(refusal(case))
+}
+
+/// An application error as the download answers it: a key that may not
+/// sign the case is `signer_not_admitted`, a missing manifest `corrupt`;
+/// the rest by kind (a ledger or manifest that fails its check is 409
+/// `corrupt`).
+fn refusal(case: &CaseId) -> impl Fn(AppError) -> ApiError + '_ {
+    move |e| match e {
+        AppError::KeyNotAdmitted(_) => ApiError::new(
+            StatusCode::CONFLICT,
+            "signer_not_admitted",
+            format!(
+                "the server's signing key has never signed case {case}; add it to the trusted keys or start the server with --introduce-key"
+            ),
+        ),
+        // The read model lists the artefact, so a manifest gone from the
+        // store is damage, not an unknown artefact.
+        AppError::StoreAt { source, .. } if source.kind() == exhibit_store::StoreErrorKind::NotFound => ApiError::new(
+            StatusCode::CONFLICT,
+            "corrupt",
+            format!("a manifest of case {case} cannot be read: {source}"),
+        ),
+        other => other.into(),
+    }
+}
+
+async fn respond(artefact: &OpenArtefact, range: Wanted) -> Result<Response, ApiError> {
+    let (manifest, record) = (&artefact.manifest, &artefact.record);
     let digest = base64::engine::general_purpose::STANDARD.encode(record.sha256.as_bytes());
     let mut response = match range {
         Wanted::Part { start, end } => {
-            let at = exhibit_store::view::open_content_at(&state.store, case, manifest)
-                .await
-                .map_err(|e| ApiError::internal("cannot open the content", &e))?;
+            let at = artefact.content_at().await?;
             let mut r = Response::new(stream_range(at, start, end));
             *r.status_mut() = StatusCode::PARTIAL_CONTENT;
             r.headers_mut().insert(header::CONTENT_RANGE, value(&format!("bytes {start}-{end}/{}", record.size)));
@@ -105,10 +150,8 @@ async fn respond(
             r
         }
         _ => {
-            let reader = exhibit_store::view::open_content(&state.store, case, manifest, record.sha256)
-                .await
-                .map_err(|e| ApiError::internal("cannot open the content", &e))?;
-            let mut r = Response::new(stream_whole(Box::new(reader), manifest.id.clone()));
+            let reader = artefact.content().await?;
+            let mut r = Response::new(stream_whole(reader, manifest.id.clone()));
             r.headers_mut().insert(header::CONTENT_LENGTH, value(&record.size.to_string()));
             r.headers_mut().insert("content-digest", value(&format!("sha-256=:{digest}:")));
             r

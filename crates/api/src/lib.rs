@@ -30,7 +30,6 @@ pub mod openapi;
 mod openapi_parts;
 mod openapi_tus;
 mod range;
-mod recorded;
 pub mod tls;
 
 use std::future::Future;

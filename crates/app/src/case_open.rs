@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use exhibit_core::event::{Actor, CustodyEvent};
 use exhibit_core::ids::CaseId;
-use exhibit_custody::{Ledger, LedgerEntry, Signer, TrustedKeys, check_ledger, fingerprint};
+use exhibit_custody::{Ledger, LedgerEntry, LedgerSnapshot, Signer, TrustedKeys, check_read_ledger, fingerprint};
 use exhibit_pipeline::CaseIndex;
 use exhibit_store::ObjectStore;
 
@@ -44,12 +44,13 @@ pub async fn open_case(
     signer: Arc<Signer>,
     trust: &TrustPolicy,
 ) -> Result<OpenCase> {
-    // The ledger's head first, then the entries: the index must hold every
-    // entry up to the head, since a guarded append trusts it that far.
-    let ledger = Ledger::open(store.clone(), case.clone(), signer)
-        .await
+    // One read of the ledger gives both the head to append after and the
+    // entries the index is built from, so the index holds every entry up
+    // to the head (a guarded append trusts it that far).
+    let snapshot = read_snapshot(store.as_ref(), case).await?;
+    let ledger = Ledger::open_read(store, case.clone(), signer, &snapshot.entries)
         .map_err(|source| AppError::Ledger { case: case.to_string(), source })?;
-    let entries = checked_entries(store.as_ref(), case, trust.trusted.as_ref()).await?;
+    let entries = checked_read_entries(case, &snapshot, trust.trusted.as_ref())?;
     let events: Vec<CustodyEvent> = exhibit_custody::events_of(&entries).map(|(_, e)| e.clone()).collect();
     let index = CaseIndex::from_events(&events);
     admit_signer(&ledger, trust).await?;
@@ -63,7 +64,21 @@ pub async fn checked_entries(
     case: &CaseId,
     trusted: Option<&TrustedKeys>,
 ) -> Result<Vec<LedgerEntry>> {
-    let checked = check_ledger(store, case, trusted).await?;
+    checked_read_entries(case, &LedgerSnapshot::read(store, case).await?, trusted)
+}
+
+/// Every file of a case's ledger, read once; a failure is one to open it.
+pub async fn read_snapshot(store: &dyn ObjectStore, case: &CaseId) -> Result<LedgerSnapshot> {
+    LedgerSnapshot::read(store, case).await.map_err(|source| AppError::Ledger { case: case.to_string(), source })
+}
+
+/// [`checked_entries`] over a ledger already read.
+pub fn checked_read_entries(
+    case: &CaseId,
+    snapshot: &LedgerSnapshot,
+    trusted: Option<&TrustedKeys>,
+) -> Result<Vec<LedgerEntry>> {
+    let checked = check_read_ledger(case, snapshot, trusted);
     if let Some(problem) = checked.first_problem() {
         let more = match checked.problems.len() - 1 {
             0 => String::new(),

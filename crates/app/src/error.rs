@@ -83,6 +83,36 @@ pub enum AppError {
     /// a verify failure, not a usage error.
     #[error("{0}")]
     Refused(String),
+    /// Stored content or a manifest the ledger vouches for changed or
+    /// vanished: a verification finding, not an error a rerun could fix.
+    #[error("{0}")]
+    Damaged(String),
+    /// The store failed while reading `what`.
+    #[error("{what}")]
+    StoreAt {
+        /// What was being read.
+        what: String,
+        /// Why.
+        #[source]
+        source: exhibit_store::StoreError,
+    },
+    /// A stored manifest or listing does not parse, or fails its hash
+    /// check as it is read.
+    #[error("{what}")]
+    Unreadable {
+        /// What, and what to do.
+        what: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The integrity report's inputs could not be read.
+    #[error(transparent)]
+    Report(#[from] exhibit_report::ReportError),
+    /// Re-running a derivation failed (a tool, or a policy other than
+    /// the recorded one); the text is the whole cause.
+    #[error("{0}")]
+    Rederive(String),
     /// The signing key may not join the case (see `TrustPolicy`).
     #[error("{0}")]
     KeyNotAdmitted(String),
@@ -110,9 +140,11 @@ impl AppError {
             Self::UnsupportedUri { .. } => ErrorKind::Invalid,
             Self::Store(e) => e.kind().core_kind(),
             Self::Custody(e) | Self::Ledger { source: e, .. } => e.kind(),
-            Self::Refused(_) => ErrorKind::Corrupt,
+            Self::Refused(_) | Self::Damaged(_) | Self::Unreadable { .. } => ErrorKind::Corrupt,
+            Self::StoreAt { source, .. } => source.kind().core_kind(),
+            Self::Report(e) => e.kind(),
             Self::KeyNotAdmitted(_) => ErrorKind::Conflict,
-            Self::Request(_) => ErrorKind::Invalid,
+            Self::Request(_) | Self::Rederive(_) => ErrorKind::Invalid,
             Self::Plan(e) => e.kind(),
             Self::Stopped(e) => match e.kind {
                 exhibit_pipeline::StageErrorKind::Input => ErrorKind::Invalid,

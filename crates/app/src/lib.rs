@@ -2,7 +2,9 @@
 //! HTTP API share above the stores and the pipeline.
 //!
 //! It owns the **ingest** use case ([`ingest`]), opening a case to record
-//! into it ([`case_open`]), the **access state** ([`access`]: organisations, users, API
+//! into it ([`case_open`]), **get** with access recording and
+//! **reproduce** ([`artefact`]), **verify** ([`verify`]) and **listing**
+//! ([`listing`]), the **access state** ([`access`]: organisations, users, API
 //! tokens, case ownership and shares, for the HTTP API) and the **read model** ([`readmodel`]): a projection of each case's
 //! ledger, kept in SQLite beside the store on the embedded default and
 //! brought up to date incrementally from the last sequence number it saw,
@@ -20,6 +22,7 @@
 //! ```
 
 pub mod access;
+pub mod artefact;
 pub mod case_open;
 mod case_view;
 mod error;
@@ -27,7 +30,9 @@ pub mod ingest;
 pub mod intake;
 pub mod item_manifest;
 pub mod job_keys;
+pub mod listing;
 pub mod readmodel;
+pub mod verify;
 
 pub use case_view::{CaseReader, CaseStatus, CaseView};
 pub use error::{AppError, Result};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use exhibit_app::AppError;
 use exhibit_app::case_open::TrustPolicy;
-use exhibit_core::event::{Actor, CustodyEvent};
+use exhibit_core::event::Actor;
 use exhibit_core::ids::CaseId;
 use exhibit_custody::Signer;
 use exhibit_store::{Access, ObjectStore};
@@ -57,11 +57,13 @@ pub fn actor(operator: &str, signer: &Signer) -> Actor {
 }
 
 /// An application-layer error as the CLI reports it: a ledger that fails
-/// its check is a verify failure (exit 1, [`crate::ledger_gate::Refused`]);
+/// its check is a verify failure (exit 1, [`crate::ledger_gate::Refused`]),
+/// and so is damaged stored content ([`crate::stored_damage::StoredDamage`]);
 /// anything else is said as it is (exit 2).
 pub fn app_error(e: AppError) -> anyhow::Error {
     match e {
         AppError::Refused(reason) => crate::ledger_gate::Refused(reason).into(),
+        AppError::Damaged(reason) => crate::stored_damage::StoredDamage(reason).into(),
         other => other.into(),
     }
 }
@@ -80,23 +82,6 @@ pub fn operator_or_user(flag: Option<&str>) -> anyhow::Result<String> {
 
 pub fn check_operator(operator: &str) -> anyhow::Result<String> {
     exhibit_app::case_open::check_operator(operator).map_err(app_error)
-}
-
-/// The case's events, in ledger order, skipping entries that do not parse
-/// (`exhibit verify` reports those).
-pub async fn case_events(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Result<Vec<CustodyEvent>> {
-    Ok(case_entries(store, case).await?.into_iter().map(|(_, event)| event).collect())
-}
-
-/// The case's events with their sequence numbers, as [`case_events`].
-pub async fn case_entries(store: &dyn ObjectStore, case: &CaseId) -> anyhow::Result<Vec<(u64, CustodyEvent)>> {
-    let entries = exhibit_custody::read_entries(store, case)
-        .await
-        .with_context(|| format!("cannot read the ledger of case {case}"))?;
-    let parsed = entries.into_iter().filter_map(|e| e.parsed.ok());
-    Ok(parsed
-        .flat_map(|entry| entry.events().iter().map(|event| (entry.seq, event.clone())).collect::<Vec<_>>())
-        .collect())
 }
 
 /// The trust policy of a command that appends: the trusted keys the flag

@@ -81,10 +81,22 @@ impl Ledger {
     /// signer's public key is already recorded in a `key-added` entry.
     #[instrument(skip(store, signer), fields(case = %case))]
     pub async fn open(store: Arc<dyn ObjectStore>, case: CaseId, signer: Arc<Signer>) -> Result<Ledger> {
-        let key = signer.public_key_openssh();
         let entries = read_entries(store.as_ref(), &case).await?;
+        Self::open_read(store, case, signer, &entries)
+    }
+
+    /// Opens the ledger of `case` from its files as already read (a
+    /// [`LedgerSnapshot`]'s entries), so a command that also checks the
+    /// chain reads the ledger once. The head is the last of `entries`.
+    pub fn open_read(
+        store: Arc<dyn ObjectStore>,
+        case: CaseId,
+        signer: Arc<Signer>,
+        entries: &[StoredEntry],
+    ) -> Result<Ledger> {
+        let key = signer.public_key_openssh();
         let mut head = Head { seq: 0, hash: None, key_recorded: false };
-        for stored in &entries {
+        for stored in entries {
             if let Ok(entry) = &stored.parsed {
                 head.key_recorded |= records_key(entry, &key);
             }
@@ -372,6 +384,37 @@ pub(crate) fn added_key(event: &CustodyEvent) -> Option<String> {
 pub async fn read_entries(store: &dyn ObjectStore, case: &CaseId) -> Result<Vec<StoredEntry>> {
     let (files, _unexpected) = list_ledger(store, case).await?;
     read_listed(store, files).await
+}
+
+/// Every file under a case's ledger prefix, read once: the entries (as
+/// [`read_entries`]) and any key that is not a ledger file name. Opening
+/// the ledger ([`Ledger::open_read`]), checking the chain
+/// ([`crate::check_read_ledger`]) and verifying ([`crate::verify_read_case`])
+/// all work from one snapshot, so a command reads the ledger once.
+#[derive(Debug, Clone)]
+pub struct LedgerSnapshot {
+    /// The ledger files, in sequence order.
+    pub entries: Vec<StoredEntry>,
+    /// Keys under the ledger prefix that are not ledger file names.
+    pub unexpected: Vec<ObjectKey>,
+}
+
+impl LedgerSnapshot {
+    /// Lists and reads every ledger file of `case`.
+    #[instrument(skip(store), fields(case = %case))]
+    pub async fn read(store: &dyn ObjectStore, case: &CaseId) -> Result<Self> {
+        let (files, unexpected) = list_ledger(store, case).await?;
+        Ok(Self { entries: read_listed(store, files).await?, unexpected })
+    }
+
+    /// The parsed entries' events with their sequence numbers, in ledger
+    /// order, skipping files that do not parse (verify reports those).
+    pub fn events(&self) -> impl Iterator<Item = (u64, &CustodyEvent)> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.parsed.as_ref().ok())
+            .flat_map(|entry| entry.events().iter().map(move |event| (entry.seq, event)))
+    }
 }
 
 /// Reads and parses listed ledger files.

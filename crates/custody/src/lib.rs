@@ -85,11 +85,13 @@ pub use entry::{
 };
 pub use error::{CustodyError, Result};
 pub use guarded::AppendGuard;
-pub use ledger::{AppendedEntry, BATCH_BYTES, BATCH_EVENTS, ENTRY_LIMIT, Ledger, StoredEntry, read_entries};
+pub use ledger::{
+    AppendedEntry, BATCH_BYTES, BATCH_EVENTS, ENTRY_LIMIT, Ledger, LedgerSnapshot, StoredEntry, read_entries,
+};
 pub use signer::{NAMESPACE, Signer, verify_signature};
 pub use trust::{TrustError, TrustedKey, TrustedKeys, fingerprint};
 pub use verify::{
     AnchorSummary, CheckedLedger, EntryFault, HashClaim, HeadReceipt, Problem, ReceiptSyntaxError, RecordLookup,
-    RecordedArtefact, SignerSummary, VerifyOptions, VerifyReport, check_ledger, recorded_artefact, verify_case,
-    verify_case_with,
+    RecordedArtefact, SignerSummary, VerifyOptions, VerifyReport, check_ledger, check_read_ledger, recorded_artefact,
+    verify_case, verify_case_with, verify_read_case,
 };

@@ -1,5 +1,5 @@
 //! Integration tests of the application layer: the read-model conformance
-//! suite on SQLite and PostgreSQL, the access-state suite on both, refreshing from a real ledger, and two workers.
+//! suite on SQLite and PostgreSQL, the access-state suite on both, refreshing from a real ledger, two workers, and the use cases get, verify, listing and reproduce.
 
 mod access_state;
 mod common;
@@ -9,3 +9,4 @@ mod job_keys;
 mod pg;
 mod refresh;
 mod two_workers;
+mod usecases;

@@ -7,18 +7,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use exhibit_core::event::{Action, ArtefactRef};
+use exhibit_app::artefact::get::MANIFEST_LIMIT;
+use exhibit_app::artefact::{open_artefact as open_recorded, read_manifest};
 use exhibit_core::ids::{ArtefactId, CaseId};
-use exhibit_core::layout::manifest_key;
-use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
-use exhibit_core::params::{AccessedParams, EventParams};
+use exhibit_core::manifest::ArtefactManifest;
 use exhibit_custody::RecordedArtefact;
-use exhibit_pipeline::{CaseIndex, StageContext};
 
 use crate::config::Config;
-use crate::ledger_gate::recorded_manifest;
 use crate::logging::notice;
-use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
+use crate::session::{actor, app_error, open_existing_store, open_signer, operator_or_user, trust_policy};
 use crate::stored_damage::classify;
 use crate::trust::KeyArgs;
 use crate::{EXIT_USAGE, EXIT_VERIFY_FAILED};
@@ -63,42 +60,18 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
     }
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
-    let key = manifest_key(&args.case, &args.artefact);
-    let bytes = match exhibit_store::read_small(store.as_ref(), &key, 1 << 20).await {
-        Ok(bytes) => bytes,
-        // Only the ledger can say whether a missing manifest was ever
-        // recorded; a manifest grown past any size exhibit writes was.
-        Err(e) if e.kind() == exhibit_store::StoreErrorKind::TooLarge => {
-            return Err(classify(e, &format!("the manifest of artefact {} is damaged", args.artefact)));
-        }
-        Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!(
-                "no artefact {} in case {}; list them with `exhibit show --case {}`",
-                args.artefact, args.case, args.case
-            )));
-        }
-    };
-    let manifest: ArtefactManifest =
-        serde_json::from_slice(&bytes).with_context(|| format!("manifest {key} is damaged; run `exhibit verify`"))?;
+    let stored = read_manifest(store.as_ref(), &args.case, &args.artefact, MANIFEST_LIMIT).await.map_err(app_error)?;
     // The access is recorded after the copy, so the key must be admitted first.
     let operator = operator_or_user(args.operator.as_deref())?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let signer = open_signer(&config)?;
-    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    // The content hash and size come from the ledger, never the manifest
-    // alone: anyone who can write the store can rewrite a manifest.
-    let record = recorded_manifest(&case.entries, &args.artefact, &bytes, &manifest)?;
-    let ctx = StageContext::new(
-        args.case.clone(),
-        store.clone(),
-        case.ledger,
-        actor(&operator, &signer),
-        CaseIndex::default(),
-    );
+    let trust = trust_policy((&args.keys, &config))?;
+    let signing = (signer.clone(), actor(&operator, &signer));
+    let artefact = open_recorded(store, signing, &trust, &args.case, stored).await.map_err(app_error)?;
     if args.output.is_none() {
         // A pipe cannot take bytes back: check the whole artefact first, and
         // write only once it matched (the copy is checked again as it goes).
-        let check = open_artefact(&store, &args.case, &manifest, &record).await?;
+        let check = artefact.content().await.map_err(app_error)?;
         if let Err(e) = tokio::task::spawn_blocking(move || std::io::copy(&mut { check }, &mut std::io::sink())).await?
         {
             notice(&format!(
@@ -108,7 +81,7 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
-    let reader = open_artefact(&store, &args.case, &manifest, &record).await?;
+    let reader = artefact.content().await.map_err(app_error)?;
     let (output, force) = (args.output.clone(), args.force);
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
         Ok(()) => {}
@@ -118,16 +91,16 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
         }
     }
-    let exhibit = manifest.exhibit.clone();
-    record_access(&ctx, args, manifest, &record).await?;
-    super::anchor::anchor_after_record(&ctx, anchorer.as_deref(), &exhibit).await;
+    let target = args.output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
+    artefact.record_access("get", target).await.map_err(app_error)?;
+    super::anchor::anchor_after_record(&artefact.context, anchorer.as_deref(), &artefact.manifest.exhibit).await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Opens an artefact's content as the ledger records it (`record`, for a
 /// `manifest` checked against it), checking its SHA-256 as it is read (the
-/// reader fails with `InvalidData` at the end otherwise). Every command
-/// that hands content out (`get`, `export`) reads it through here.
+/// reader fails with `InvalidData` at the end otherwise). `export` reads
+/// content through here, as `get` does through the application layer.
 pub(crate) async fn open_artefact(
     store: &std::sync::Arc<dyn exhibit_store::ObjectStore>,
     case: &CaseId,
@@ -173,19 +146,4 @@ fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<tempfile::NamedTempFile>
         .prefix(".exhibit-get-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in {}", dir.display()))
-}
-
-async fn record_access(
-    ctx: &StageContext,
-    args: GetArgs,
-    manifest: ArtefactManifest,
-    record: &RecordedArtefact,
-) -> anyhow::Result<()> {
-    let mut event = ctx.event(Action::Accessed, Some(&manifest.exhibit), ToolInfo::exhibit("get"));
-    event.artefact =
-        Some(ArtefactRef { id: Some(manifest.id), sha256: record.sha256, size: record.size, manifest_sha256: None });
-    let target = args.output.map_or_else(|| "stdout".to_owned(), |p| p.display().to_string());
-    event.set_params(EventParams::Accessed(AccessedParams { output: Some(target), ..Default::default() }));
-    ctx.record(event).await?;
-    Ok(())
 }

@@ -16,7 +16,6 @@ mod ingest_manifest;
 mod introduce_key;
 mod listing;
 mod listing_dfxml;
-mod listing_folder;
 mod listing_formats;
 mod manifest_rows;
 mod reproduce;

@@ -1,23 +1,22 @@
 //! `exhibit reproduce`: re-runs the derivation that made an artefact and
 //! compares the result with what was stored (ACPO principle 3). The check
-//! is recorded in the ledger.
+//! is recorded in the ledger. The use case is the application layer's
+//! (`exhibit_app::artefact::reproduce`); this file supplies the stages that
+//! re-derive (transcode, OCR, bundles) and prints the result.
 
 use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
-use exhibit_core::event::{Action, ArtefactRef, InputRef, Outcome};
+use exhibit_app::AppError;
+use exhibit_app::artefact::ArtefactRequest;
+use exhibit_app::artefact::reproduce::{Comparison, Rederive, Sources, reproduce};
 use exhibit_core::ids::{ArtefactId, CaseId};
-use exhibit_core::layout::manifest_key;
-use exhibit_core::manifest::{ArtefactManifest, ToolInfo};
-use exhibit_core::params::{EventParams, VerifiedParams};
-use exhibit_pipeline::{CaseIndex, StageContext};
+use exhibit_core::manifest::{ArtefactManifest, Derivation};
 
 use super::ingest::transcode_stage;
 use crate::EXIT_VERIFY_FAILED;
 use crate::config::Config;
-use crate::ledger_gate::recorded_manifest;
-use crate::session::{actor, open_case, open_existing_store, open_signer, operator_or_user};
-use crate::stored_damage::classify;
+use crate::session::{actor, app_error, open_existing_store, open_signer, operator_or_user, trust_policy};
 use crate::trust::KeyArgs;
 
 #[derive(Debug, clap::Args)]
@@ -35,49 +34,22 @@ pub struct ReproduceArgs {
     keys: KeyArgs,
 }
 
-/// What the re-run produced, against what was recorded.
-pub(super) struct Comparison {
-    pub(super) compared: &'static str,
-    pub(super) recorded: String,
-    pub(super) reproduced: String,
-    /// The inputs it was made from, in order (a bundle's page PDFs; else the parent).
-    pub(super) inputs: Vec<InputRef>,
-}
-
 pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
-    let bytes = exhibit_store::read_small(store.as_ref(), &manifest_key(&args.case, &args.artefact), 16 << 20)
-        .await
-        .with_context(|| format!("no artefact {} in case {}", args.artefact, args.case))?;
-    let manifest: ArtefactManifest =
-        serde_json::from_slice(&bytes).context("the manifest is damaged; run `exhibit verify`")?;
     let operator = operator_or_user(args.operator.as_deref())?;
     let anchorer = super::anchor::anchorer(&config.anchoring)?;
     let signer = open_signer(&config)?;
-    let case = open_case(store.clone(), &args.case, signer.clone(), (&args.keys, &config)).await?;
-    // Only a manifest the ledger recorded names the source and the
-    // derivation to re-run: a rewritten one could point anywhere.
-    recorded_manifest(&case.entries, &args.artefact, &bytes, &manifest)?;
-    let ctx = StageContext::new(
-        args.case.clone(),
-        store.clone(),
-        case.ledger,
-        actor(&operator, &signer),
-        CaseIndex::default(),
-    );
-    let (Some(derivation), Some(parent)) = (&manifest.derivation, &manifest.parent) else {
-        bail!("artefact {} is not a derivative; only derivatives can be reproduced", args.artefact);
+    let trust = trust_policy((&args.keys, &config))?;
+    let request = ArtefactRequest {
+        case: args.case.clone(),
+        artefact: args.artefact.clone(),
+        actor: actor(&operator, &signer),
+        signer: signer.clone(),
     };
-    // A checked local copy of the source: a hard link where the store is
-    // local, else (and for a view into an image) a verified download.
-    let scratch = exhibit_pipeline::scratch_dir()?;
-    let comparison = if derivation.rule == exhibit_ocr::BUNDLE_RULE {
-        super::reproduce_bundle::reproduce(&ctx, &manifest, derivation, scratch.path()).await?
-    } else {
-        reproduce_one(&config, &ctx, &manifest, (derivation, parent), scratch.path()).await?
-    };
-    let same = comparison.recorded == comparison.reproduced;
+    let rederive = ConfiguredStages { config: &config };
+    let done = reproduce(store, &trust, request, &rederive).await.map_err(app_error)?;
+    let (comparison, derivation, same) = (&done.comparison, &done.derivation, done.same());
     // A difference is printed even with -q: it is the error.
     let line = format!(
         "artefact {} (rule {}, policy {}): {} {} {}",
@@ -97,31 +69,54 @@ pub async fn run(mut args: ReproduceArgs, config: Config) -> anyhow::Result<Exit
     } else {
         println!("{line}")
     }
-    record(&ctx, anchorer.as_deref(), &manifest, &comparison, same).await?;
+    done.record().await.map_err(app_error)?;
+    let artefact = &done.artefact;
+    super::anchor::anchor_after_record(&artefact.context, anchorer.as_deref(), &artefact.manifest.exhibit).await;
     Ok(if same { ExitCode::SUCCESS } else { ExitCode::from(EXIT_VERIFY_FAILED) })
 }
 
-/// Re-derives a one-parent derivative from a verified copy of its parent.
-async fn reproduce_one(
-    config: &Config,
-    ctx: &StageContext,
-    manifest: &ArtefactManifest,
-    (derivation, parent): (&exhibit_core::manifest::Derivation, &exhibit_core::manifest::ParentRef),
-    scratch: &std::path::Path,
-) -> anyhow::Result<Comparison> {
-    let source = source_file(ctx, &parent.id, &parent.sha256, scratch).await?;
-    Ok(match manifest.tool.name.as_str() {
-        "exhibit/transcode" => reproduce_transcode(config, source.path(), manifest, derivation).await?,
-        "exhibit/ocr" => reproduce_ocr(config, source.path(), manifest, derivation).await?,
-        other => bail!("artefacts made by {other} cannot be reproduced by this version"),
-    })
+/// Re-runs derivations with the stages this configuration sets up:
+/// transcode under `normalisation.toml`, OCR under `[ocr]`, and bundles.
+struct ConfiguredStages<'a> {
+    config: &'a Config,
+}
+
+#[async_trait::async_trait]
+impl Rederive for ConfiguredStages<'_> {
+    async fn rederive(
+        &self,
+        manifest: &ArtefactManifest,
+        derivation: &Derivation,
+        sources: &Sources<'_>,
+    ) -> exhibit_app::Result<Comparison> {
+        if derivation.rule == exhibit_ocr::BUNDLE_RULE {
+            return super::reproduce_bundle::reproduce(manifest, derivation, sources).await;
+        }
+        let Some(parent) = &manifest.parent else {
+            return Err(rederive_error(anyhow::anyhow!("artefact {} has no parent", manifest.id)));
+        };
+        // A checked local copy of the source: a hard link where the store is
+        // local, else (and for a view into an image) a verified download.
+        let source = sources.copy(&parent.id, &parent.sha256, "source").await?;
+        let compared = match manifest.tool.name.as_str() {
+            "exhibit/transcode" => reproduce_transcode(self.config, source.path(), manifest, derivation).await,
+            "exhibit/ocr" => reproduce_ocr(self.config, source.path(), manifest, derivation).await,
+            other => Err(anyhow::anyhow!("artefacts made by {other} cannot be reproduced by this version")),
+        };
+        compared.map_err(rederive_error)
+    }
+}
+
+/// A failed re-run as the application layer carries it: the whole chain.
+pub(super) fn rederive_error(e: anyhow::Error) -> AppError {
+    AppError::Rederive(format!("{e:#}"))
 }
 
 async fn reproduce_transcode(
     config: &Config,
     source: &std::path::Path,
     manifest: &ArtefactManifest,
-    derivation: &exhibit_core::manifest::Derivation,
+    derivation: &Derivation,
 ) -> anyhow::Result<Comparison> {
     let stage = transcode_stage(config)?;
     if stage.policy.version != derivation.policy_version {
@@ -164,7 +159,7 @@ async fn reproduce_ocr(
     config: &Config,
     source: &std::path::Path,
     manifest: &ArtefactManifest,
-    derivation: &exhibit_core::manifest::Derivation,
+    derivation: &Derivation,
 ) -> anyhow::Result<Comparison> {
     let stage = exhibit_ocr::OcrStage { policy: config.ocr.clone() };
     if stage.policy_version() != derivation.policy_version {
@@ -194,55 +189,4 @@ async fn reproduce_ocr(
         reproduced: exhibit_core::digest::Sha256Digest::of(&bytes).to_hex(),
         inputs: Vec::new(),
     })
-}
-
-async fn record(
-    ctx: &StageContext,
-    anchorer: Option<&super::anchor::Anchorer>,
-    manifest: &ArtefactManifest,
-    c: &Comparison,
-    same: bool,
-) -> anyhow::Result<()> {
-    let mut event = ctx.event(Action::Verified, Some(&manifest.exhibit), ToolInfo::exhibit("reproduce"));
-    event.artefact = Some(ArtefactRef {
-        id: Some(manifest.id.clone()),
-        sha256: manifest.digests.sha256,
-        size: manifest.size,
-        manifest_sha256: None,
-    });
-    event.inputs = c.inputs.clone();
-    if let (true, Some(parent)) = (event.inputs.is_empty(), &manifest.parent) {
-        event.inputs = vec![InputRef { id: parent.id.clone(), sha256: parent.sha256 }];
-    }
-    event.set_params(EventParams::Verified(VerifiedParams {
-        reproduced: Some(same),
-        compared: Some(c.compared.into()),
-        reproduced_hash: Some(c.reproduced.clone()),
-        ..Default::default()
-    }));
-    if !same {
-        event.outcome = Outcome::Failed {
-            reason: format!("re-running the derivation gave {} instead of {}", c.reproduced, c.recorded),
-        };
-    }
-    ctx.record(event).await?;
-    super::anchor::anchor_after_record(ctx, anchorer, &manifest.exhibit).await;
-    Ok(())
-}
-
-/// A checked local copy of the derivative's source, re-hashed against
-/// `sha256` (from the derivative's recorded manifest). A source that is
-/// missing or fails its hash is stored damage (exit 1), not bad input.
-pub(super) async fn source_file(
-    ctx: &StageContext,
-    id: &ArtefactId,
-    sha256: &exhibit_core::digest::Sha256Digest,
-    dir: &std::path::Path,
-) -> anyhow::Result<exhibit_store::LocalCopy> {
-    let what = "cannot read the source of the derivative";
-    let manifest =
-        exhibit_store::view::read_manifest(ctx.store.as_ref(), &ctx.case, id).await.map_err(|e| classify(e, what))?;
-    exhibit_store::view::materialise(&ctx.store, &ctx.case, &manifest, *sha256, dir)
-        .await
-        .map_err(|e| classify(e, what))
 }

@@ -2,14 +2,14 @@
 //! of its recorded page PDFs again, in the recorded order, with the recorded
 //! title and date, and compares the file SHA-256.
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
+use exhibit_app::artefact::reproduce::{Comparison, Sources};
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::InputRef;
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::manifest::{ArtefactManifest, Derivation};
-use exhibit_pipeline::StageContext;
 
-use super::reproduce::{Comparison, source_file};
+use super::reproduce::rederive_error;
 
 /// The page PDFs a bundle was made from, in page order (from its recorded manifest).
 fn recorded_inputs(derivation: &Derivation) -> anyhow::Result<Vec<InputRef>> {
@@ -30,22 +30,30 @@ fn recorded_inputs(derivation: &Derivation) -> anyhow::Result<Vec<InputRef>> {
 }
 
 pub(super) async fn reproduce(
-    ctx: &StageContext,
     manifest: &ArtefactManifest,
     derivation: &Derivation,
-    scratch: &std::path::Path,
-) -> anyhow::Result<Comparison> {
-    let inputs = recorded_inputs(derivation)?;
+    sources: &Sources<'_>,
+) -> exhibit_app::Result<Comparison> {
+    let inputs = recorded_inputs(derivation).map_err(rederive_error)?;
     if inputs.is_empty() {
-        bail!("the bundle's manifest lists no inputs");
+        return Err(rederive_error(anyhow::anyhow!("the bundle's manifest lists no inputs")));
     }
     let mut docs = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
-        let dir = scratch.join(i.to_string());
-        std::fs::create_dir_all(&dir)?;
-        let file = source_file(ctx, &input.id, &input.sha256, &dir).await?;
-        docs.push(std::fs::read(&file).with_context(|| format!("cannot read {}", file.path().display()))?);
+        let file = sources.copy(&input.id, &input.sha256, &i.to_string()).await?;
+        let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.path().display()));
+        docs.push(bytes.map_err(rederive_error)?);
     }
+    join(manifest, derivation, docs, inputs).await.map_err(rederive_error)
+}
+
+/// Joins the page PDFs again with the recorded title and date.
+async fn join(
+    manifest: &ArtefactManifest,
+    derivation: &Derivation,
+    docs: Vec<Vec<u8>>,
+    inputs: Vec<InputRef>,
+) -> anyhow::Result<Comparison> {
     let detail = |key: &str| derivation.details.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     let created = time::OffsetDateTime::parse(
         &detail(exhibit_ocr::DETAIL_PDF_CREATED),

@@ -3,11 +3,10 @@
 //! the exit code is the worst case's (failed over unchecked over trusted),
 //! and a case that cannot be checked at all counts as failed.
 
-use std::collections::BTreeSet;
 use std::process::ExitCode;
 
+use exhibit_app::verify::VerdictTally;
 use exhibit_core::ids::CaseId;
-use exhibit_core::layout::parse_case_from_key;
 use exhibit_custody::VerifyOptions;
 use exhibit_report::Verdict;
 use exhibit_store::ObjectStore;
@@ -16,12 +15,11 @@ use tracing::{instrument, warn};
 
 use super::verify::exit_code;
 use crate::EXIT_USAGE;
+use crate::session::app_error;
 
 /// Every case with anything stored under it.
 pub(super) async fn all_cases(store: &dyn ObjectStore) -> anyhow::Result<Vec<CaseId>> {
-    let cases: BTreeSet<CaseId> =
-        store.list("cases/").await?.iter().filter_map(|meta| parse_case_from_key(meta.key.as_str())).collect();
-    Ok(cases.into_iter().collect())
+    exhibit_app::verify::all_cases(store).await.map_err(app_error)
 }
 
 #[instrument(skip_all)]
@@ -31,9 +29,8 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
         eprintln!("exhibit: the store {} holds no case", store.uri());
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let mut worst = Verdict::Trusted;
     let mut out: Vec<Value> = Vec::new();
-    let mut tally = [0usize; 3];
+    let mut tally = VerdictTally::default();
     for case in &cases {
         let (verdict, value) = match exhibit_custody::verify_case_with(store, case, options).await {
             Ok(report) => {
@@ -52,10 +49,10 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
                 (Verdict::Failed, json!({"case": case, "error": e.to_string()}))
             }
         };
-        tally[rank(verdict)] += 1;
-        worst = if rank(verdict) > rank(worst) { verdict } else { worst };
+        tally.add(verdict);
         out.push(json!({"verdict": verdict, "report": value}));
     }
+    let worst = tally.worst;
     if json {
         println!("{}", serde_json::to_string_pretty(&json!({"verdict": worst, "cases": out}))?);
     } else if !(crate::logging::quiet() && worst == Verdict::Trusted) {
@@ -63,18 +60,10 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
             "verified {} case{}: {} trusted, {} intact but not checked against trusted keys, {} FAILED",
             cases.len(),
             if cases.len() == 1 { "" } else { "s" },
-            tally[0],
-            tally[1],
-            tally[2]
+            tally.counts[0],
+            tally.counts[1],
+            tally.counts[2]
         );
     }
     Ok(exit_code(worst))
-}
-
-fn rank(v: Verdict) -> usize {
-    match v {
-        Verdict::Trusted => 0,
-        Verdict::IntactUnchecked => 1,
-        Verdict::Failed => 2,
-    }
 }

@@ -5,13 +5,11 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use exhibit_core::digest::Sha256Digest;
 use exhibit_core::event::Action;
 use exhibit_core::ids::CaseId;
-use exhibit_store::ObjectStore;
-use tracing::{Instrument, debug, info_span};
+use tracing::{debug, info_span};
 
 use super::{EntryFault, Problem};
 use crate::entry::LedgerEntry;
-use crate::error::Result;
-use crate::ledger::{list_ledger, read_listed};
+use crate::ledger::LedgerSnapshot;
 use crate::signer::{normalise_public_key, verify_signature};
 
 /// What the ledger check found.
@@ -49,11 +47,9 @@ struct Parsed {
     sig_ok: bool,
 }
 
-pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chain> {
-    let span = info_span!("verify_ledger");
-    let (files, unexpected) = list_ledger(store, case).instrument(span.clone()).await?;
-    let stored = read_listed(store, files).instrument(span.clone()).await?;
-    let _guard = span.enter();
+pub(super) fn check(case: &CaseId, snapshot: &LedgerSnapshot) -> Chain {
+    let _guard = info_span!("verify_ledger").entered();
+    let (stored, unexpected) = (&snapshot.entries, &snapshot.unexpected);
 
     // Problems about one file, keyed by its sequence number; the first found wins.
     let mut by_seq: BTreeMap<u64, Problem> = BTreeMap::new();
@@ -66,7 +62,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
 
     let mut parsed = Vec::with_capacity(stored.len());
     for s in stored {
-        match s.parsed {
+        match &s.parsed {
             Err(e) => {
                 let detail = Some(e.to_string());
                 by_seq.insert(s.seq, Problem::EntryAltered { seq: s.seq, cause: EntryFault::Unreadable, detail });
@@ -74,6 +70,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
             Ok(entry) => match entry.body_bytes() {
                 Ok(body) => {
                     let sig_ok = verify_signature(entry.signer_key(), &body, &entry.sig);
+                    let entry = entry.clone();
                     parsed.push(Parsed { file_seq: s.seq, hash: Sha256Digest::of(&body), entry, sig_ok });
                 }
                 Err(e) => {
@@ -150,14 +147,14 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
     }
 
     let mut problems: Vec<Problem> =
-        unexpected.into_iter().map(|k| Problem::UnexpectedFile { key: k.to_string() }).collect();
+        unexpected.iter().map(|k| Problem::UnexpectedFile { key: k.to_string() }).collect();
     problems.extend(reordered);
     problems.extend(by_seq.into_values());
     problems.extend(batch_changes);
     problems.sort_by_key(problem_seq);
     let signed = trusted.iter().filter(|p| p.sig_ok).map(|p| signed_by(p)).collect();
     let hashes = by_body.iter().map(|(&seq, &i)| (seq, parsed[i].hash)).collect();
-    Ok(Chain {
+    Chain {
         entries: present.len() as u64,
         trusted: trusted.into_iter().map(|p| p.entry.clone()).collect(),
         altered: altered_entries,
@@ -165,7 +162,7 @@ pub(super) async fn check(store: &dyn ObjectStore, case: &CaseId) -> Result<Chai
         problems,
         signed,
         hashes,
-    })
+    }
 }
 
 /// Walks intact entries in chain order. A `key-added` entry introduces its

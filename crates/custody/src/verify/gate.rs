@@ -11,6 +11,7 @@ use tracing::{info, instrument};
 use super::{HeadReceipt, Problem, chain, receipt, signers};
 use crate::entry::LedgerEntry;
 use crate::error::Result;
+use crate::ledger::LedgerSnapshot;
 use crate::trust::TrustedKeys;
 
 /// A ledger after its chain check.
@@ -41,10 +42,17 @@ pub async fn check_ledger(
     case: &CaseId,
     trusted: Option<&TrustedKeys>,
 ) -> Result<CheckedLedger> {
-    let chain = chain::check(store, case).await?;
+    let snapshot = LedgerSnapshot::read(store, case).await?;
+    Ok(check_read_ledger(case, &snapshot, trusted))
+}
+
+/// [`check_ledger`] over a ledger already read, so a command that also
+/// opens the ledger for appending reads it once.
+pub fn check_read_ledger(case: &CaseId, snapshot: &LedgerSnapshot, trusted: Option<&TrustedKeys>) -> CheckedLedger {
+    let chain = chain::check(case, snapshot);
     let mut problems = chain.problems;
     problems.extend(signers::check(&chain.signed, trusted).problems);
     problems.extend(super::recorded::hash_conflicts(&chain.trusted));
     info!(entries = chain.entries, problems = problems.len(), "checked ledger chain");
-    Ok(CheckedLedger { entries: chain.trusted, problems, head: receipt::head(&chain.hashes) })
+    CheckedLedger { entries: chain.trusted, problems, head: receipt::head(&chain.hashes) }
 }

@@ -14,7 +14,7 @@ mod signers;
 mod views;
 
 pub use anchors::AnchorSummary;
-pub use gate::{CheckedLedger, check_ledger};
+pub use gate::{CheckedLedger, check_ledger, check_read_ledger};
 pub use recorded::{HashClaim, RecordLookup, RecordedArtefact, recorded_artefact};
 
 use std::fmt;
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, instrument};
 
 use crate::error::{CustodyError, Result};
+use crate::ledger::LedgerSnapshot;
 use crate::trust::TrustedKeys;
 pub use receipt::{HeadReceipt, ReceiptSyntaxError};
 use signers::Seqs;
@@ -330,7 +331,21 @@ pub async fn verify_case(store: &dyn ObjectStore, case: &CaseId) -> Result<Verif
 /// case with nothing stored under it is [`CustodyError::CaseNotFound`].
 #[instrument(skip(store, options), fields(case = %case))]
 pub async fn verify_case_with(store: &dyn ObjectStore, case: &CaseId, options: &VerifyOptions) -> Result<VerifyReport> {
-    let chain = chain::check(store, case).await?;
+    let snapshot = LedgerSnapshot::read(store, case).await?;
+    verify_read_case(store, case, &snapshot, options).await
+}
+
+/// [`verify_case_with`] over a ledger already read (`snapshot`), so a
+/// command that also reports on the case's events reads the ledger once.
+/// Objects, manifests and anchors are still read from `store`.
+#[instrument(skip(store, snapshot, options), fields(case = %case))]
+pub async fn verify_read_case(
+    store: &dyn ObjectStore,
+    case: &CaseId,
+    snapshot: &LedgerSnapshot,
+    options: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let chain = chain::check(case, snapshot);
     if chain.entries == 0 && store.list(&case_prefix(case)).await?.is_empty() {
         return Err(CustodyError::CaseNotFound { case: case.to_string(), store: store.uri() });
     }

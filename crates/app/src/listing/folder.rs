@@ -1,4 +1,4 @@
-//! `exhibit listing` for an exhibit acquired from files and folders rather
+//! The listing of an exhibit acquired from files and folders rather
 //! than an image: its originals, from their manifests, as the entries of
 //! one volume (`medium` `folder`). Each entry's `image` is the original's
 //! own artefact ID, since no image holds it.
@@ -10,13 +10,15 @@ use exhibit_intake::explore::listing::{EntryRow, ListingLine, VolumeRow};
 use exhibit_media_core::EntryKind;
 use exhibit_store::ObjectStore;
 
+use crate::Result;
+
 /// The exhibit's originals as listing lines: a volume row, then one entry
 /// per original in path order. Empty when the exhibit has none.
-pub async fn originals_as_listing(
+pub(super) async fn originals_as_listing(
     store: &dyn ObjectStore,
     case: &CaseId,
     exhibit: &ExhibitRef,
-) -> anyhow::Result<Vec<ListingLine>> {
+) -> Result<Vec<ListingLine>> {
     let mut originals = Vec::new();
     for meta in store.list(&manifests_prefix(case)).await? {
         let name = meta.key.as_str().rsplit('/').next().unwrap_or_default();
