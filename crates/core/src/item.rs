@@ -108,7 +108,25 @@ pub fn text_field(field: &'static str, value: &str, multi_line: bool) -> Result<
     if let Some(c) = value.chars().find(|c| c.is_control() && !allowed(*c)) {
         return Err(ItemFieldError { field, why: format!("holds the control character {:?}", c) });
     }
+    if let Some(c) = value.chars().find(|c| is_bidi_control(*c)) {
+        return Err(ItemFieldError {
+            field,
+            why: format!(
+                "holds the bidirectional control {}, which makes text read differently from what it is; remove it",
+                c.escape_unicode()
+            ),
+        });
+    }
     Ok((!value.trim().is_empty()).then(|| value.to_owned()))
+}
+
+/// The bidirectional formatting characters (marks, embeddings, overrides
+/// and isolates: U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069),
+/// which make text display in another order than it is stored:
+/// `invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`. Names and item
+/// fields refuse them, as they refuse control characters.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks a seizure time: RFC 3339 with an offset, or a date `YYYY-MM-DD`.
