@@ -101,6 +101,10 @@ async fn process(
         }
         let result = match row {
             Err(bad) => rejected(bad.place, bad.exhibit, bad.reason),
+            Ok(row) if bidi_cell(&row).is_some() => {
+                let reason = bidi_cell(&row).unwrap_or_default();
+                rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
+            }
             Ok(row) if row.case.as_ref().is_some_and(|c| c != case) => {
                 let reason = other_case(row.case.as_ref(), case);
                 rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
@@ -146,6 +150,20 @@ fn accepted_row(row: ManifestRow, upload: String) -> SubmissionRow {
         upload_state: None,
         upload_reason: None,
     }
+}
+
+/// Why a row is refused for a bidirectional control in a cell, if it is:
+/// such text reads differently from what it is.
+fn bidi_cell(row: &ManifestRow) -> Option<String> {
+    let mut cells =
+        row.item_cells.iter().map(|(name, text)| (*name, text)).chain(row.sources.iter().map(|(n, t)| (*n, t)));
+    cells.find_map(|(name, text)| {
+        let c = text.chars().find(|c| exhibit_core::item::is_bidi_control(*c))?;
+        Some(format!(
+            "{name}: holds the bidirectional control {}, which makes text read differently from what it is; remove it",
+            c.escape_unicode()
+        ))
+    })
 }
 
 /// A row the server did not reach because it was stopping.
