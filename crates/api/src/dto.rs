@@ -123,7 +123,8 @@ pub struct ArtefactInfo {
     pub sha256: String,
     /// MIME type as identified.
     pub media_type: String,
-    /// Where it came from (an original's path, a file's path in its image).
+    /// Where it came from: an original's file name (as uploaded; never the
+    /// server's path to it), a file's path in its image.
     pub path: Option<String>,
     /// The artefact it came out of, if any.
     pub parent: Option<String>,
@@ -145,11 +146,23 @@ impl From<&ArtefactManifest> for ArtefactInfo {
             size: m.size,
             sha256: m.digests.sha256.to_hex(),
             media_type: m.media_type.mime.clone(),
-            path: m.source.as_ref().map(|s| s.path.display.clone()),
+            path: shown_path(m),
             parent: m.parent.as_ref().map(|p| p.id.to_string()),
             flags: m.flags.clone(),
         }
     }
+}
+
+/// What a reader is shown of where an artefact came from. An original's
+/// recorded path is where the server (or the operator's machine) read it,
+/// a staging folder for an upload: only its name is shown. A path inside
+/// an image is the image's own, relative, and shown whole.
+fn shown_path(m: &ArtefactManifest) -> Option<String> {
+    let source = m.source.as_ref()?;
+    Some(match m.kind {
+        ArtefactKind::Original => source.name.display.clone(),
+        ArtefactKind::Extracted | ArtefactKind::Derivative => source.path.display.clone(),
+    })
 }
 
 /// `GET /v1/cases/{case}/artefacts`.
@@ -257,7 +270,9 @@ pub struct SubmissionRowInfo {
     pub upload: Option<String>,
     /// `accepted` or `rejected`.
     pub result: String,
-    /// Why it was rejected.
+    /// Why it was rejected. A row the server did not reach because it was
+    /// stopping is rejected with a reason that starts `not processed`:
+    /// submit it again.
     pub reason: Option<String>,
     /// For an accepted row, its upload's ingest: `queued`, `running`, `done`, `failed`.
     pub state: Option<String>,

@@ -16,8 +16,11 @@ pub struct ErrorBody {
     pub error: String,
     /// A stable word for programs: `unauthenticated`, `token_expired`,
     /// `token_revoked`, `not_found`, `forbidden`, `invalid`,
-    /// `malformed_json`, `too_large`, `unsupported_media_type`, `conflict`,
-    /// `corrupt`, `range_not_satisfiable`, `internal`.
+    /// `malformed_json`, `malformed_manifest`, `too_large` (a body over
+    /// any limit), `unsupported_media_type`, `method_not_allowed`,
+    /// `conflict`, `corrupt`, `range_not_satisfiable`, `rate_limited`,
+    /// `internal`; tus adds its own (`invalid_metadata`,
+    /// `offset_mismatch`...).
     pub kind: String,
 }
 
@@ -60,6 +63,16 @@ impl ApiError {
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status
+    }
+
+    /// The stable word for programs.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// What went wrong and what to do.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

@@ -7,8 +7,8 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use exhibit_app::access::{TokenRecord, TokenRefusal, authenticate};
+use axum::http::{HeaderMap, StatusCode, header};
+use exhibit_app::access::{AccessState, TokenRecord, TokenRefusal, authenticate};
 use serde::de::DeserializeOwned;
 
 use crate::ApiState;
@@ -33,28 +33,37 @@ impl FromRequestParts<Arc<ApiState>> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
-        let unauthenticated = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message);
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(unauthenticated("send Authorization: Bearer TOKEN"));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| unauthenticated("the Authorization header must be Bearer TOKEN"))?;
-        let now = time::OffsetDateTime::now_utc();
-        match authenticate(state.access.as_ref(), token.trim(), now).await? {
-            Ok(record) => Ok(Self(record)),
-            Err(TokenRefusal::Unknown) => Err(unauthenticated("the token is not valid")),
-            Err(TokenRefusal::Expired) => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "token_expired",
-                "the token has expired; ask your administrator for a new one",
-            )),
-            Err(TokenRefusal::Revoked) => {
-                Err(ApiError::new(StatusCode::UNAUTHORIZED, "token_revoked", "the token was revoked"))
-            }
-        }
+        Ok(Self(caller_of(state.access.as_ref(), &parts.headers).await?))
+    }
+}
+
+/// The user of `Authorization: Bearer TOKEN`, or the API's error for a
+/// missing, unknown, expired or revoked token: the one place that says how
+/// a token is refused, for the API's routes and tus's alike.
+pub(crate) async fn caller_of(access: &dyn AccessState, headers: &HeaderMap) -> Result<TokenRecord, ApiError> {
+    let unauthenticated = |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message);
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthenticated("send Authorization: Bearer TOKEN"));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthenticated("the Authorization header must be Bearer TOKEN"))?;
+    let now = time::OffsetDateTime::now_utc();
+    authenticate(access, token.trim(), now).await?.map_err(token_refusal)
+}
+
+/// The API's error for a token the access state refused.
+pub(crate) fn token_refusal(refusal: TokenRefusal) -> ApiError {
+    match refusal {
+        TokenRefusal::Unknown => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is not valid"),
+        TokenRefusal::Expired => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "token_expired",
+            "the token has expired; ask your administrator for a new one",
+        ),
+        TokenRefusal::Revoked => ApiError::new(StatusCode::UNAUTHORIZED, "token_revoked", "the token was revoked"),
     }
 }
 

@@ -21,6 +21,7 @@ mod case_extract;
 mod cases;
 pub mod dashboard;
 mod download;
+pub mod drain;
 mod dto;
 mod error;
 mod extract;
@@ -30,6 +31,7 @@ pub mod openapi;
 mod openapi_parts;
 mod openapi_tus;
 mod range;
+mod rejections;
 pub mod tls;
 
 use std::future::Future;
@@ -89,6 +91,8 @@ pub struct ApiState {
     /// How evidence comes in (uploads, PUT, submissions); `None` for a
     /// server that takes none (answered 503).
     pub intake: Option<intake::Intake>,
+    /// Set when the server is stopping: submissions take no new rows.
+    pub drain: Arc<drain::Drain>,
 }
 
 /// Every route of the API, with tus uploads at `/v1/uploads` served by
@@ -128,6 +132,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(rejections::api_errors_only))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -219,19 +219,20 @@ pub struct QueueConfig {
     pub heartbeat_secs: u64,
     /// With amqp://: deliveries of one job without a settle before the
     /// broker moves it to the dead-letter queue, 1 to 1000.
-    pub delivery_limit: u32,
+    pub delivery_limit: crate::config_limit::DeliveryLimit,
 }
 
 impl QueueConfig {
     /// What the queue URI does not say.
     pub fn options(&self) -> exhibit_queue::QueueOptions {
-        exhibit_queue::QueueOptions { delivery_limit: self.delivery_limit }
+        let delivery_limit = self.delivery_limit.number().unwrap_or(exhibit_queue::DEFAULT_DELIVERY_LIMIT);
+        exhibit_queue::QueueOptions { delivery_limit }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if !exhibit_queue::DELIVERY_LIMITS.contains(&self.delivery_limit) {
+        if !self.delivery_limit.number().is_some_and(|n| exhibit_queue::DELIVERY_LIMITS.contains(&n)) {
             return Err(ConfigError::Invalid(format!(
-                "[queue] delivery_limit is {}; it must be from {} to {} (deliveries of one job its workers die on \
+                "[queue] delivery_limit is {}; it must be a whole number from {} to {} (deliveries of one job its workers die on \
                  before RabbitMQ moves it to the dead-letter queue; the default is {})",
                 self.delivery_limit,
                 exhibit_queue::DELIVERY_LIMITS.start(),
@@ -291,7 +292,7 @@ impl Default for QueueConfig {
             uri: "memory://".into(),
             capacity: 1024,
             heartbeat_secs: 30,
-            delivery_limit: exhibit_queue::DEFAULT_DELIVERY_LIMIT,
+            delivery_limit: crate::config_limit::DeliveryLimit::new(exhibit_queue::DEFAULT_DELIVERY_LIMIT),
         }
     }
 }
@@ -426,12 +427,15 @@ mod tests {
     fn a_delivery_limit_out_of_range_is_refused_with_its_key() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("limit.toml");
-        for (limit, ok) in [(0, false), (1, true), (10, true), (1000, true), (1001, false)] {
+        let cases = [("0", false), ("1", true), ("10", true), ("1000", true), ("1001", false), ("-1", false)];
+        let cases =
+            cases.into_iter().chain([("\"abc\"", false), ("2.5", false), ("true", false), ("4294967296", false)]);
+        for (limit, ok) in cases {
             std::fs::write(&file, format!("[queue]\ndelivery_limit = {limit}\n")).unwrap();
             match load(Some(&file)) {
                 Ok(config) => {
                     assert!(ok, "{limit} was taken");
-                    assert_eq!(config.queue.options().delivery_limit, limit);
+                    assert_eq!(config.queue.options().delivery_limit.to_string(), limit);
                 }
                 Err(e) => {
                     assert!(!ok, "{limit} was refused: {e}");
@@ -441,7 +445,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(Config::default().queue.delivery_limit, 10, "the broker's limit stays 10 by default");
+        assert_eq!(Config::default().queue.options().delivery_limit, 10, "the broker's limit stays 10 by default");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod backends;
 mod cluster;
 mod commands;
 mod config;
+mod config_limit;
 mod fixity;
 mod fixity_views;
 mod group;

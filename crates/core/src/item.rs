@@ -111,6 +111,15 @@ pub fn text_field(field: &'static str, value: &str, multi_line: bool) -> Result<
     Ok((!value.trim().is_empty()).then(|| value.to_owned()))
 }
 
+/// The bidirectional formatting characters (marks, embeddings, overrides
+/// and isolates: U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069),
+/// which make text display in another order than it is stored:
+/// `invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`. File names and the
+/// API's submissions refuse them; the desk's CLI keeps and escapes them.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Checks a seizure time: RFC 3339 with an offset, or a date `YYYY-MM-DD`.
 pub fn seized_at(value: &str) -> Result<Option<String>, ItemFieldError> {
     let value = value.trim();

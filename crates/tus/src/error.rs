@@ -69,6 +69,9 @@ pub enum TusError {
     /// The caller could not be identified.
     #[error("not authenticated: {reason}")]
     Unauthenticated {
+        /// The stable word for programs (`unauthenticated`,
+        /// `token_expired`, `token_revoked`).
+        kind: &'static str,
         /// Why, as the authorizer put it.
         reason: String,
     },
@@ -230,7 +233,7 @@ impl TusError {
             BadHeader { .. } | UnsupportedChecksum { .. } => "invalid",
             BadMetadata { .. } => "invalid_metadata",
             UnsupportedMediaType => "unsupported_media_type",
-            Unauthenticated { .. } => "unauthenticated",
+            Unauthenticated { kind, .. } => kind,
             Forbidden { .. } => "forbidden",
             NotFound => "not_found",
             Expired { .. } => "expired",

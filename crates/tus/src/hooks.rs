@@ -26,8 +26,17 @@ pub struct Principal {
 /// Why the authorizer refused, or gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthRefusal {
-    /// No valid credentials (answered 401).
+    /// No valid credentials (answered 401, kind `unauthenticated`).
     Unauthenticated(String),
+    /// Credentials the server knows but refuses, with its stable word for
+    /// why (`token_expired`, `token_revoked`), so tus answers 401 with the
+    /// kind the rest of the server gives the same token.
+    TokenRefused {
+        /// The stable word for programs.
+        kind: &'static str,
+        /// What went wrong and what to do.
+        reason: String,
+    },
     /// The case is the caller's organisation's, but the caller may not
     /// upload to it, e.g. for its role (answered 403). Only for a case the
     /// caller may know of: anything else is `false` from `may_upload`.

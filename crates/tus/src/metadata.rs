@@ -45,8 +45,37 @@ impl FromStr for FileName {
         if s.trim() != s {
             return Err("must not start or end with white space".into());
         }
+        if let Some(c) = s.chars().find(|c| exhibit_core::item::is_bidi_control(*c)) {
+            return Err(format!(
+                "must not hold the bidirectional control {}: it makes a name read differently from what it is",
+                c.escape_unicode()
+            ));
+        }
+        if s.ends_with('.') {
+            return Err("must not end with a dot: Windows drops it, and the name changes".into());
+        }
+        if let Some(reserved) = windows_reserved(s) {
+            return Err(format!(
+                "must not be {reserved:?}, with or without an extension: Windows reserves it for a device; rename the file"
+            ));
+        }
         Ok(Self(s.to_owned()))
     }
+}
+
+/// The device name Windows reserves that `name` is (`con`, `nul`, `com1`,
+/// `lpt1.txt`...), in any case and with any extension.
+fn windows_reserved(name: &str) -> Option<String> {
+    let stem = name.split('.').next().unwrap_or(name).trim_end().to_ascii_lowercase();
+    let numbered = |prefix: &str| {
+        stem.strip_prefix(prefix).is_some_and(|n| {
+            matches!(n, "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "\u{b9}" | "\u{b2}" | "\u{b3}")
+        })
+    };
+    let reserved = matches!(stem.as_str(), "con" | "prn" | "aux" | "nul" | "conin$" | "conout$")
+        || numbered("com")
+        || numbered("lpt");
+    reserved.then_some(stem)
 }
 
 impl fmt::Display for FileName {
@@ -249,5 +278,33 @@ mod tests {
         assert!(
             reason(&format!("{},big {}", header("C1", "JS/1", "a"), "A".repeat(MAX_HEADER_LEN))).contains("longer")
         );
+    }
+
+    #[test]
+    fn bidi_controls_reserved_windows_names_and_trailing_dots_are_refused() {
+        for bad in [
+            "invoice\u{202E}fdp.exe",
+            "a\u{200F}b",
+            "a\u{2066}b",
+            "\u{202A}x",
+            "con",
+            "CON.txt",
+            "nul.tar.gz",
+            "Com1",
+            "lpt9.log",
+            "aux .txt",
+            "report.",
+            "report. ",
+            "name..",
+        ] {
+            assert!(bad.parse::<FileName>().is_err(), "{bad:?} was taken");
+        }
+        for good in
+            ["console.txt", "com10", "lpt", "nullable.csv", "a.b", "conv.pdf", ".hidden", "r\u{e9}sum\u{e9}.pdf"]
+        {
+            assert!(good.parse::<FileName>().is_ok(), "{good:?} was refused");
+        }
+        assert!("x\u{202E}y".parse::<FileName>().unwrap_err().contains("bidirectional"));
+        assert!("lpt1.txt".parse::<FileName>().unwrap_err().contains("\"lpt1\""));
     }
 }

@@ -298,7 +298,8 @@ fn entry(record: UploadRecord) -> Entry {
 
 fn refusal(refusal: AuthRefusal) -> TusError {
     match refusal {
-        AuthRefusal::Unauthenticated(reason) => TusError::Unauthenticated { reason },
+        AuthRefusal::Unauthenticated(reason) => TusError::Unauthenticated { kind: "unauthenticated", reason },
+        AuthRefusal::TokenRefused { kind, reason } => TusError::Unauthenticated { kind, reason },
         AuthRefusal::Forbidden(reason) => TusError::Forbidden { reason },
         AuthRefusal::Failed(reason) => TusError::Hook { hook: "the authorizer", reason },
     }

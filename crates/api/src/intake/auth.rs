@@ -9,12 +9,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::http::{Extensions, HeaderMap};
-use exhibit_app::access::{AccessState, CaseAccess, TokenRefusal, User, authenticate};
+use axum::http::{Extensions, HeaderMap, StatusCode};
+use exhibit_app::access::{AccessState, CaseAccess, User};
 use exhibit_core::CaseId;
 use exhibit_tus::{AuthRefusal, Principal, UploadAuthorizer};
 
-use crate::extract::Caller;
+use crate::extract::{Caller, caller_of};
 
 /// Authorises uploads against the access state.
 #[derive(Debug)]
@@ -39,20 +39,12 @@ pub async fn user_of(access: &dyn AccessState, principal: &Principal) -> Result<
 #[async_trait]
 impl UploadAuthorizer for AccessAuthorizer {
     async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthRefusal> {
-        let token = headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| AuthRefusal::Unauthenticated("send Authorization: Bearer TOKEN".into()))?;
-        let now = time::OffsetDateTime::now_utc();
-        match authenticate(self.access.as_ref(), token.trim(), now).await {
-            Ok(Ok(record)) => Ok(principal_of(&record.user)),
-            Ok(Err(TokenRefusal::Unknown)) => Err(AuthRefusal::Unauthenticated("the token is not valid".into())),
-            Ok(Err(TokenRefusal::Expired)) => {
-                Err(AuthRefusal::Unauthenticated("the token has expired; ask your administrator for a new one".into()))
+        match caller_of(self.access.as_ref(), headers).await {
+            Ok(record) => Ok(principal_of(&record.user)),
+            Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+                Err(AuthRefusal::TokenRefused { kind: e.kind(), reason: e.message().to_owned() })
             }
-            Ok(Err(TokenRefusal::Revoked)) => Err(AuthRefusal::Unauthenticated("the token was revoked".into())),
-            Err(e) => Err(AuthRefusal::Failed(e.to_string())),
+            Err(e) => Err(AuthRefusal::Failed(e.message().to_owned())),
         }
     }
 
@@ -86,7 +78,7 @@ impl UploadAuthorizer for AccessAuthorizer {
 
 #[cfg(test)]
 mod tests {
-    use exhibit_app::access::{IssuedToken, Role, SqliteAccessState};
+    use exhibit_app::access::{IssuedToken, Role, SqliteAccessState, authenticate};
 
     use super::*;
 
@@ -107,6 +99,6 @@ mod tests {
         let principal = authorizer.authenticate_request(&HeaderMap::new(), &extensions).await.unwrap();
         assert_eq!(principal, principal_of(&user));
         let refused = authorizer.authenticate_request(&HeaderMap::new(), &Extensions::new()).await;
-        assert!(matches!(refused, Err(AuthRefusal::Unauthenticated(_))), "{refused:?}");
+        assert!(matches!(refused, Err(AuthRefusal::TokenRefused { kind: "unauthenticated", .. })), "{refused:?}");
     }
 }

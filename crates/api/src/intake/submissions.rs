@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use exhibit_app::access::User;
 use exhibit_app::intake::{Submission, SubmissionRow, UploadEntry};
-use exhibit_app::item_manifest::{self, ManifestFormat, ManifestRow, SourceColumns};
+use exhibit_app::item_manifest::{self, BadRow, ManifestFormat, ManifestRow, SourceColumns};
 use exhibit_core::event::{Action, Actor, CustodyEvent, Outcome};
 use exhibit_core::item::ItemRecord;
 use exhibit_core::manifest::ToolInfo;
@@ -66,54 +66,118 @@ pub async fn submit(
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_manifest", format!("{e}; nothing was submitted"))
     })?;
     let manifest_sha256 = Sha256Digest::of(&body);
+    let user = caller.0.user.clone();
+    // In a task of its own: a client that disconnects must not cancel the
+    // work between recording a row's description and recording the row.
+    let worker = state.clone();
+    let work = async move { process(&worker, &user, &case, parsed, manifest_sha256).await };
+    let (submission, rows) = tokio::spawn(tracing::Instrument::in_current_span(work))
+        .await
+        .map_err(|e| ApiError::internal("a submission task failed", &e))??;
+    Ok((StatusCode::MULTI_STATUS, Json(info_of(&submission, &rows))))
+}
+
+/// Every row in order: each accepted one's description recorded before
+/// the next row is taken; once the server is stopping, the rows not
+/// reached are recorded as not processed. Then the submission is recorded
+/// with every row.
+#[instrument(skip_all, fields(case = %case, rows = parsed.len()))]
+async fn process(
+    state: &Arc<ApiState>,
+    user: &User,
+    case: &CaseId,
+    parsed: Vec<Result<ManifestRow, BadRow>>,
+    manifest_sha256: Sha256Digest,
+) -> Result<(Submission, Vec<SubmissionRow>), ApiError> {
+    info!("submission started");
     let mut rows = Vec::with_capacity(parsed.len());
     let mut named: HashMap<String, String> = HashMap::new();
-    let mut accepted = Vec::new();
+    let mut describer = Describer::new(state, user, case, manifest_sha256);
+    let mut accepted = 0usize;
     for row in parsed {
+        if state.drain.is_stopping() {
+            rows.push(not_processed(row));
+            continue;
+        }
         let result = match row {
             Err(bad) => rejected(bad.place, bad.exhibit, bad.reason),
-            Ok(row) if row.case.as_ref().is_some_and(|c| c != &case) => {
-                let reason = other_case(row.case.as_ref(), &case);
+            Ok(row) if bidi_cell(&row).is_some() => {
+                let reason = bidi_cell(&row).unwrap_or_default();
                 rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
             }
-            Ok(row) => match find_upload(&state, &case, &row, &named).await? {
+            Ok(row) if row.case.as_ref().is_some_and(|c| c != case) => {
+                let reason = other_case(row.case.as_ref(), case);
+                rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
+            }
+            Ok(row) => match find_upload(state, case, &row, &named).await? {
                 Err(reason) => rejected(row.place.clone(), Some(row.exhibit.to_string()), reason),
                 Ok(upload) => {
+                    describer.describe(&row).await?;
                     named.insert(upload.id.clone(), row.place.clone());
-                    accepted.push(row.clone());
-                    SubmissionRow {
-                        place: row.place,
-                        exhibit: Some(row.exhibit.to_string()),
-                        upload: Some(upload.id),
-                        accepted: true,
-                        reason: None,
-                        upload_state: None,
-                        upload_reason: None,
-                    }
+                    accepted += 1;
+                    accepted_row(row, upload.id)
                 }
             },
         };
         rows.push(result);
     }
-    describe_rows(&state, &caller.0.user, &case, &accepted, manifest_sha256).await?;
     let submission = Submission {
         id: UploadId::random().to_string(),
         case: case.clone(),
-        org: caller.0.user.org.id,
-        operator: operator(&caller.0.user),
+        org: user.org.id,
+        operator: operator(user),
         manifest_sha256,
         created_at: time::OffsetDateTime::now_utc(),
     };
     state.access.intake().add_submission(&submission, &rows).await?;
-    info!(submission = %submission.id, rows = rows.len(), accepted = accepted.len(), "submission received");
+    info!(submission = %submission.id, rows = rows.len(), accepted, "submission recorded");
     let (_, rows) = state
         .access
         .intake()
-        .submission(&case, &submission.id)
+        .submission(case, &submission.id)
         .await?
         .ok_or_else(|| ApiError::internal("the submission just recorded cannot be read", &"missing"))?;
-    Ok((StatusCode::MULTI_STATUS, Json(info_of(&submission, &rows))))
+    Ok((submission, rows))
 }
+
+fn accepted_row(row: ManifestRow, upload: String) -> SubmissionRow {
+    SubmissionRow {
+        place: row.place,
+        exhibit: Some(row.exhibit.to_string()),
+        upload: Some(upload),
+        accepted: true,
+        reason: None,
+        upload_state: None,
+        upload_reason: None,
+    }
+}
+
+/// Why a row is refused for a bidirectional control in a cell, if it is:
+/// such text reads differently from what it is.
+fn bidi_cell(row: &ManifestRow) -> Option<String> {
+    let mut cells =
+        row.item_cells.iter().map(|(name, text)| (*name, text)).chain(row.sources.iter().map(|(n, t)| (*n, t)));
+    cells.find_map(|(name, text)| {
+        let c = text.chars().find(|c| exhibit_core::item::is_bidi_control(*c))?;
+        Some(format!(
+            "{name}: holds the bidirectional control {}, which makes text read differently from what it is; remove it",
+            c.escape_unicode()
+        ))
+    })
+}
+
+/// A row the server did not reach because it was stopping.
+fn not_processed(row: Result<ManifestRow, BadRow>) -> SubmissionRow {
+    let (place, exhibit) = match row {
+        Ok(row) => (row.place, Some(row.exhibit.to_string())),
+        Err(bad) => (bad.place, bad.exhibit),
+    };
+    let reason = format!("{NOT_PROCESSED}: the server was stopping before it reached this row; submit it again");
+    rejected(place, exhibit, reason)
+}
+
+/// How the reason of a row the server did not reach starts.
+pub const NOT_PROCESSED: &str = "not processed";
 
 /// A submission of a case the caller can see, with each row's state now.
 #[utoipa::path(get, path = "/v1/cases/{case}/submissions/{id}", security(("bearer" = [])),
@@ -214,37 +278,54 @@ async fn find_upload(
 /// Records each accepted row's metadata on its exhibit, merged over the
 /// latest description, unless nothing changed (as `exhibit ingest
 /// --manifest` does), signed with the server's key and naming the user.
-async fn describe_rows(
-    state: &ApiState,
-    user: &User,
-    case: &CaseId,
-    rows: &[ManifestRow],
+/// The case's ledger is opened at the first accepted row.
+struct Describer<'a> {
+    state: &'a ApiState,
+    user: &'a User,
+    case: &'a CaseId,
     manifest_sha256: Sha256Digest,
-) -> Result<(), ApiError> {
-    if rows.is_empty() {
-        return Ok(());
+    opened: Option<(Arc<Ledger>, HashMap<String, DescribedParams>)>,
+}
+
+impl<'a> Describer<'a> {
+    fn new(state: &'a ApiState, user: &'a User, case: &'a CaseId, manifest_sha256: Sha256Digest) -> Self {
+        Self { state, user, case, manifest_sha256, opened: None }
     }
-    let trust = state.intake.as_ref().map(|i| &i.receiver().deps.trust);
-    let default_trust = exhibit_app::case_open::TrustPolicy::default();
-    let trust = trust.unwrap_or(&default_trust);
-    let opened = exhibit_app::case_open::open_case(state.store.clone(), case, state.signer.clone(), trust).await?;
-    let mut latest = latest_descriptions(&opened.entries);
-    for row in rows {
+
+    async fn describe(&mut self, row: &ManifestRow) -> Result<(), ApiError> {
+        if self.opened.is_none() {
+            self.opened = Some(open_descriptions(self.state, self.case).await?);
+        }
+        let Some((ledger, latest)) = self.opened.as_mut() else {
+            return Err(ApiError::internal("the case's ledger was not opened", &"missing"));
+        };
         let previous = latest.get(row.exhibit.as_str()).cloned();
         let previous_item: ItemRecord = previous.as_ref().and_then(DescribedParams::item_record).unwrap_or_default();
         let value = serde_json::to_value(row.item.merged_over(&previous_item, &row.cleared))
             .map_err(|e| ApiError::internal("cannot encode the item", &e))?;
         if previous.as_ref().is_some_and(|p| p.item.as_ref() == Some(&value)) {
-            continue;
+            return Ok(());
         }
         let params = DescribedParams {
             item: Some(value),
-            manifest: Some(json!({"sha256": manifest_sha256.to_hex(), "row": row.place})),
+            manifest: Some(json!({"sha256": self.manifest_sha256.to_hex(), "row": row.place})),
         };
-        append_described(state, user, &opened.ledger, (case, &row.exhibit), params.clone()).await?;
+        append_described(self.state, self.user, ledger.as_ref(), (self.case, &row.exhibit), params.clone()).await?;
         latest.insert(row.exhibit.to_string(), params);
+        Ok(())
     }
-    Ok(())
+}
+
+async fn open_descriptions(
+    state: &ApiState,
+    case: &CaseId,
+) -> Result<(Arc<Ledger>, HashMap<String, DescribedParams>), ApiError> {
+    let trust = state.intake.as_ref().map(|i| &i.receiver().deps.trust);
+    let default_trust = exhibit_app::case_open::TrustPolicy::default();
+    let trust = trust.unwrap_or(&default_trust);
+    let opened = exhibit_app::case_open::open_case(state.store.clone(), case, state.signer.clone(), trust).await?;
+    let latest = latest_descriptions(&opened.entries);
+    Ok((opened.ledger, latest))
 }
 
 fn latest_descriptions(entries: &[LedgerEntry]) -> HashMap<String, DescribedParams> {

@@ -114,6 +114,10 @@ pub enum ManifestError {
     /// Not a JSON array.
     #[error("the manifest is not a JSON array of objects, one per exhibit: {0}")]
     NotJson(String),
+    /// A header and nothing else, or an empty JSON array: an empty
+    /// submission is a mistake, not a success with nothing in it.
+    #[error("the manifest has no rows; give one row per exhibit under the header")]
+    NoRows,
 }
 
 impl ManifestError {
@@ -140,6 +144,9 @@ pub fn parse(
         ManifestFormat::Json => json_cells(text, sources)?,
         ManifestFormat::Csv => csv_cells(text, sources)?,
     };
+    if cells.is_empty() {
+        return Err(ManifestError::NoRows);
+    }
     let mut first_place: HashMap<ExhibitRef, String> = HashMap::new();
     Ok(cells
         .into_iter()
@@ -214,7 +221,48 @@ fn csv_cells(bytes: &[u8], sources: SourceColumns) -> Result<Vec<(String, Cells)
         };
         rows.push((place, cells));
     }
+    if let Some(opened) = unterminated_quote(bytes) {
+        // The csv crate reads an unclosed quote to the end as one cell: the
+        // last record holds it, and whatever it swallowed.
+        let line = LineCounter::new(bytes).line_at(opened);
+        if let Some((place, cells)) = rows.last_mut() {
+            let reason = format!(
+                "a quoted cell opened on line {line} is never closed, so the rest of the manifest would be read as that cell; close the quote"
+            );
+            *cells = Err(bad(place, None, reason));
+        }
+    }
     Ok(rows)
+}
+
+/// Where a quoted cell that never closes opens, if one does: the quote
+/// rules of the csv crate (a quote opens a cell only at its start, `""`
+/// inside stands for one quote).
+fn unterminated_quote(bytes: &[u8]) -> Option<u64> {
+    #[derive(Clone, Copy)]
+    enum State {
+        CellStart,
+        Unquoted,
+        Quoted(usize),
+        QuoteInQuoted(usize),
+    }
+    let mut state = State::CellStart;
+    for (i, &b) in bytes.iter().enumerate() {
+        state = match (state, b) {
+            (State::CellStart, b'"') => State::Quoted(i),
+            (State::CellStart | State::Unquoted, b',' | b'\n' | b'\r') => State::CellStart,
+            (State::CellStart | State::Unquoted, _) => State::Unquoted,
+            (State::Quoted(at), b'"') => State::QuoteInQuoted(at),
+            (State::Quoted(at), _) => State::Quoted(at),
+            (State::QuoteInQuoted(at), b'"') => State::Quoted(at),
+            (State::QuoteInQuoted(_), b',' | b'\n' | b'\r') => State::CellStart,
+            (State::QuoteInQuoted(_), _) => State::Unquoted,
+        };
+    }
+    match state {
+        State::Quoted(at) => Some(at as u64),
+        _ => None,
+    }
 }
 
 /// Counts lines forward through a manifest, so that naming the line of
@@ -321,6 +369,14 @@ fn json_text(name: &str, v: &serde_json::Value) -> Result<String, String> {
 }
 
 fn check_header(header: &[String], sources: SourceColumns) -> Result<(), ManifestError> {
+    if let Some((i, name)) = header.iter().enumerate().find(|(i, name)| header[..*i].contains(name)) {
+        return Err(ManifestError::Columns(format!(
+            "the manifest names the column {:?} twice (columns {} and {}); give each column once",
+            name.escape_debug().to_string(),
+            header.iter().position(|h| h == name).map_or(0, |first| first + 1),
+            i + 1
+        )));
+    }
     if let Some(name) = header.iter().find(|name| !known(name, sources)) {
         return Err(ManifestError::Columns(format!(
             "the manifest has an unknown column {:?}; the columns are {}",
@@ -438,5 +494,38 @@ mod tests {
         assert_eq!(place(1), "line 4", "after the row of two lines");
         assert_eq!(place(49_999), "line 50002");
         assert_eq!(rows[50_000].as_ref().unwrap_err().place, "line 50003");
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused_whole_naming_it() {
+        let csv = b"exhibit,upload,Notes,notes\nJS/1,u1,first,second\n";
+        let refused = parse(csv, ManifestFormat::Csv, UPLOADS, false).unwrap_err();
+        assert!(matches!(refused, ManifestError::Columns(_)), "{refused}");
+        assert!(refused.to_string().contains("\"notes\" twice (columns 3 and 4)"), "{refused}");
+    }
+
+    #[test]
+    fn an_unterminated_quote_fails_its_row_by_line_and_the_rows_before_go_ahead() {
+        let csv = b"exhibit,upload,notes\nJS/1,u1,\"fine, \"\"quoted\"\"\"\nJS/2,u2,5\" floppy\nJS/3,u3,\"never closed\nJS/4,u4,\n";
+        let rows = parse(csv, ManifestFormat::Csv, UPLOADS, false).unwrap();
+        assert_eq!(rows.len(), 3, "the open quote swallowed line 5");
+        assert_eq!(rows[0].as_ref().unwrap().item.notes.as_deref(), Some("fine, \"quoted\""));
+        assert_eq!(rows[1].as_ref().unwrap().item.notes.as_deref(), Some("5\" floppy"));
+        let bad = rows[2].as_ref().unwrap_err();
+        assert_eq!(bad.place, "line 4");
+        assert!(bad.reason.contains("opened on line 4 is never closed"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn a_header_without_rows_or_an_empty_array_is_no_submission() {
+        for (bytes, format) in [
+            (&b"exhibit,upload\n"[..], ManifestFormat::Csv),
+            (b"exhibit,upload", ManifestFormat::Csv),
+            (b"[]", ManifestFormat::Json),
+        ] {
+            let refused = parse(bytes, format, UPLOADS, false).unwrap_err();
+            assert!(matches!(refused, ManifestError::NoRows), "{refused}");
+            assert!(refused.to_string().starts_with("the manifest has no rows"));
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! `exhibit serve`: the HTTP API (crates/api) over the configured store,
 //! read model and access state, signing the events it records with the
 //! configured key and naming the authenticated user as the operator.
-//! SIGTERM or SIGINT stops it taking connections; requests in hand finish.
+//! SIGTERM or SIGINT stops it taking connections; requests in hand finish
+//! (a bulk submission finishes its row in flight and records the rest as
+//! not processed), for at most [`DRAIN_TIME`], after which it exits anyway.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,7 +56,8 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let keys = (options.trusted.as_deref().cloned(), args.introduce_key);
     let intake =
         super::serve_uploads::intake(&config, (store.clone(), signer.clone()), (access.clone(), reader.clone()), keys)?;
-    let state = Arc::new(ApiState { store, reader, access, signer, options, intake });
+    let drain = Arc::new(exhibit_api::drain::Drain::default());
+    let state = Arc::new(ApiState { store, reader, access, signer, options, intake, drain: drain.clone() });
     let tls = tls_config(&args, &config)?;
     let app = app(&state, &config, tls.is_some())?;
     let listen = args.listen.unwrap_or_else(|| config.api.listen.clone());
@@ -64,10 +67,52 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr().context("cannot read the listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("exhibit serve: listening on {scheme}://{addr}");
-    exhibit_api::serve_app(listener, tls, app, stop_signal()?).await.context("the server failed")?;
+    serve_until_stopped(listener, tls, app, drain).await?;
     eprintln!("exhibit serve: stopped");
     Ok(ExitCode::SUCCESS)
 }
+
+/// Serves until SIGTERM or SIGINT; then sets `drain` (submissions take no
+/// new rows), stops taking connections and waits for the requests in hand
+/// at most [`DRAIN_TIME`].
+async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    drain: Arc<exhibit_api::drain::Drain>,
+) -> anyhow::Result<()> {
+    let (mut term, mut int) = stop_signal()?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel();
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        eprintln!("exhibit serve: stopping: finishing the requests in hand");
+        drain.begin();
+        let _ = stopping.send(());
+    };
+    let serving = exhibit_api::serve_app(listener, tls, app, shutdown);
+    let drain_over = async {
+        match stopped.await {
+            Ok(()) => tokio::time::sleep(DRAIN_TIME).await,
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        served = serving => served.context("the server failed")?,
+        () = drain_over => {
+            let secs = DRAIN_TIME.as_secs();
+            eprintln!("exhibit serve: the requests in hand did not finish within {secs}s; stopping without them");
+        }
+    }
+    Ok(())
+}
+
+/// How long requests in hand may take to finish once the server is told
+/// to stop. A bulk submission stops taking rows at once, so only a row in
+/// flight, an upload's chunk or a download is waited for.
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The API under its per-token limits, and the dashboard at /dashboard.
 fn app(state: &Arc<ApiState>, config: &Config, tls: bool) -> anyhow::Result<Router> {
@@ -91,14 +136,8 @@ fn tls_config(args: &ServeArgs, config: &Config) -> anyhow::Result<Option<Arc<ru
     }
 }
 
-fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
-    let mut term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        eprintln!("exhibit serve: stopping: finishing the requests in hand");
-    })
+fn stop_signal() -> anyhow::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+    let term = signal(SignalKind::terminate()).context("cannot watch for SIGTERM")?;
+    let int = signal(SignalKind::interrupt()).context("cannot watch for SIGINT")?;
+    Ok((term, int))
 }

@@ -52,6 +52,7 @@ mod report;
 mod s3_commands;
 mod s3_views;
 mod serve;
+mod serve_drain;
 mod serve_tls;
 mod serve_uploads;
 mod show_failure_flags;

@@ -11,12 +11,28 @@ use crate::common::{Sandbox, bounded, stderr};
 #[test]
 fn a_delivery_limit_out_of_range_is_a_configuration_error_naming_the_key() {
     let sb = Sandbox::new();
-    for limit in ["0", "1001"] {
+    for (limit, shown) in
+        [("0", "0"), ("1001", "1001"), ("-1", "-1"), ("abc", "\"abc\""), ("99999999999", "99999999999")]
+    {
         let out = sb.exhibit().env("EXHIBIT__QUEUE__DELIVERY_LIMIT", limit).args(["cases"]).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "delivery_limit {limit}: {}", stderr(&out));
         let text = stderr(&out);
-        assert!(text.contains(&format!("[queue] delivery_limit is {limit}")), "{text}");
+        assert!(text.contains(&format!("[queue] delivery_limit is {shown}")), "{text}");
         assert!(text.contains("from 1 to 1000"), "{text}");
+        assert!(!text.contains("expected u32"), "the range's words, not the deserialiser's: {text}");
+    }
+    // The same from a config file, as TOML types it.
+    std::fs::create_dir_all(sb.data()).unwrap();
+    let file = sb.data().join("limit.toml");
+    for (written, shown) in [("\"abc\"", "\"abc\""), ("-1", "-1"), ("2.5", "2.5")] {
+        std::fs::write(&file, format!("[queue]\ndelivery_limit = {written}\n")).unwrap();
+        let out = sb.exhibit().arg("--config").arg(&file).args(["cases"]).output().unwrap();
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "delivery_limit {written}: {text}");
+        assert!(
+            text.contains(&format!("[queue] delivery_limit is {shown}")) && text.contains("from 1 to 1000"),
+            "{text}"
+        );
     }
 }
 

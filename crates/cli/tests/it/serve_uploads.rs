@@ -37,7 +37,7 @@ fn tuspy(base: &str, token: &str, file: &Path, store: &Path, extra: &[&str]) -> 
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn token(sb: &Sandbox, org: &str, user: &str, role: &str) -> String {
+pub fn token(sb: &Sandbox, org: &str, user: &str, role: &str) -> String {
     let out = sb.run(&["admin", "token", "add", "--org", org, "--role", role, "--user", user]);
     assert!(out.status.success(), "{}", stderr(&out));
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
@@ -130,7 +130,7 @@ fn tuspy_uploads_through_exhibit_serve_and_the_file_is_ingested_listed_and_downl
 }
 
 /// curl with `-T` (PUT) or `--data-binary` (POST); returns (status, body).
-fn curl_send(method: &str, url: &str, token: &str, headers: &[&str], file: &Path) -> (u16, String) {
+pub fn curl_send(method: &str, url: &str, token: &str, headers: &[&str], file: &Path) -> (u16, String) {
     let mut cmd = Command::new("curl");
     cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-H", &format!("Authorization: Bearer {token}")]);
     for h in headers {
