@@ -35,6 +35,11 @@ pub use project::project_entries;
 pub use refresh::{RefreshReport, refresh};
 pub use sqlite::SqliteReadModel;
 
+/// Every table that holds rows of a case (cursor first: a drop waits on
+/// its row for an apply in flight), in SQLite and PostgreSQL alike.
+pub(crate) const CASE_TABLES: [&str; 8] =
+    ["rm_cases", "rm_artefacts", "rm_flags", "rm_exhibits", "rm_events", "rm_jobs", "rm_job_counts", "rm_problems"];
+
 /// Where a case's projection stands: the last ledger entry applied, and
 /// the SHA-256 of that entry's file, so a ledger that changed underneath
 /// (another store, a restored backup) is noticed and the case rebuilt.

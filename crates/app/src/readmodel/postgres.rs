@@ -16,6 +16,7 @@ use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tracing::{instrument, warn};
 
+use super::CASE_TABLES;
 use super::postgres_schema::{ensure_tables, is_undefined_table};
 use super::postgres_write::{move_cursor, write_projection};
 use super::rows::{corrupt, counted_exhibit, parse_id, parse_json, to_u64};
@@ -87,16 +88,7 @@ impl ReadModel for PostgresReadModel {
     async fn drop_case(&self, case: &CaseId) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(AppError::db("begin"))?;
         // The cursor row first: it waits for an apply in flight to finish.
-        for table in [
-            "rm_cases",
-            "rm_artefacts",
-            "rm_flags",
-            "rm_exhibits",
-            "rm_events",
-            "rm_jobs",
-            "rm_job_counts",
-            "rm_problems",
-        ] {
+        for table in CASE_TABLES {
             sqlx::query(&format!("DELETE FROM {table} WHERE case_id = $1"))
                 .bind(case.as_str())
                 .execute(&mut *tx)

@@ -7,23 +7,11 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres};
 use tracing::warn;
 
+use super::CASE_TABLES;
 use crate::error::{AppError, Result};
 
 /// Advisory lock key that serialises making the tables ("exhibit-rm").
 const TABLES_LOCK: i64 = 0x6578_6869_6269_746d;
-
-/// The read model's tables, and sqlx's record of the migrations applied.
-const TABLES: [&str; 9] = [
-    "rm_cases",
-    "rm_artefacts",
-    "rm_flags",
-    "rm_exhibits",
-    "rm_events",
-    "rm_jobs",
-    "rm_job_counts",
-    "rm_problems",
-    "_sqlx_migrations",
-];
 
 /// Creates the schema the connection's `search_path` names (if missing),
 /// then the tables; if the cursor table is gone, every table of the read
@@ -50,7 +38,8 @@ async fn make_under_lock(conn: &mut PoolConnection<Postgres>) -> Result<()> {
         .await
         .map_err(AppError::db("look for the tables"))?;
     if !present {
-        for table in TABLES {
+        // sqlx's record of the migrations applied goes too, so they run again.
+        for table in CASE_TABLES.iter().chain(&["_sqlx_migrations"]) {
             sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
                 .execute(&mut **conn)
                 .await

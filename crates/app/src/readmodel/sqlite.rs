@@ -13,6 +13,7 @@ use exhibit_core::manifest::ArtefactManifest;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
+use super::CASE_TABLES;
 use super::rows::{corrupt, counted_exhibit, parse_id, parse_json, to_i64, to_u64};
 use super::{CaseSummary, Cursor, ExhibitRow, JobCount, JobStatus, NotableEvent, Problem, Projection, ReadModel};
 use crate::error::{AppError, Result};
@@ -83,16 +84,7 @@ impl ReadModel for SqliteReadModel {
 
     async fn drop_case(&self, case: &CaseId) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(AppError::db("begin"))?;
-        for table in [
-            "rm_cases",
-            "rm_artefacts",
-            "rm_flags",
-            "rm_exhibits",
-            "rm_events",
-            "rm_jobs",
-            "rm_job_counts",
-            "rm_problems",
-        ] {
+        for table in CASE_TABLES {
             sqlx::query(&format!("DELETE FROM {table} WHERE case_id = ?"))
                 .bind(case.as_str())
                 .execute(&mut *tx)
