@@ -29,9 +29,11 @@ pub async fn api_errors_only(request: Request, next: Next) -> Response {
     let (kind, fallback) = kind_of(status);
     let message = if text.is_empty() { fallback.to_owned() } else { text };
     let mut rewritten = ApiError::new(status, kind, message).into_response();
-    for name in [header::RETRY_AFTER, header::ALLOW] {
-        if let Some(value) = parts.headers.get(&name) {
-            rewritten.headers_mut().insert(name, value.clone());
+    // Every header but the body's own (Retry-After, Allow, Tus-Resumable,
+    // Content-Range on a 416...) still describes the answer.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
         }
     }
     rewritten
