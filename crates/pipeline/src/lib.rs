@@ -40,7 +40,7 @@ pub use group_commit::{Commit, Committed};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};
 pub use progress::{NoProgress, ProgressSink};
-pub use run_progress::{DeadJob, JobCounts, RunProgress, run_progress};
+pub use run_progress::{DeadJob, JobCounts, OverRuns, RunProgress, run_progress, run_progress_keeping};
 pub use scope::{FixedScope, JobObserver, JobScope, Scopes, Settled};
 pub use scratch::{scratch_dir, scratch_file};
 pub use worker::{Worker, WorkerConfig, WorkerSummary};

@@ -6,9 +6,14 @@
 //! (`runs/<run>/dead/<job_id>`) of jobs moved aside without one; and the
 //! owner's records (see [`crate::run_owner`]), which say whether a run was
 //! abandoned. `exhibit status` reads it.
+//!
+//! A run that is over (handed off, no job queued or running, none
+//! dead-lettered) never changes again: its records are create-only and
+//! name every job it has. A long-lived reader (the dashboard) keeps such
+//! runs in [`OverRuns`] and reads only the runs still going.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use exhibit_core::digest::HashSelection;
 use exhibit_core::ids::CaseId;
@@ -168,9 +173,47 @@ impl Completions {
     }
 }
 
+/// Runs that are over, kept by a reader that asks again and again, so
+/// that each view reads only the records of runs still going. Bounded by
+/// the runs of the cases it was asked about (one small entry each).
+#[derive(Debug, Default)]
+pub struct OverRuns {
+    runs: Mutex<HashMap<(CaseId, String), RunProgress>>,
+}
+
+impl OverRuns {
+    fn get(&self, case: &CaseId, run: &RunId) -> Option<RunProgress> {
+        let runs = self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        runs.get(&(case.clone(), run.as_str().to_owned())).cloned()
+    }
+
+    fn keep(&self, case: &CaseId, progress: &RunProgress) {
+        let mut runs = self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        runs.insert((case.clone(), progress.run.clone()), progress.clone());
+    }
+}
+
+/// Whether a run can never change again: its ingest handed it off (so no
+/// more roots come), every job it reached has a completion record, and
+/// none was dead-lettered (a dead-lettered job may be replayed).
+fn is_over(progress: &RunProgress, seen: &RunKeys) -> bool {
+    seen.handed_off && !progress.has_jobs_left() && progress.dead_letters.is_empty()
+}
+
 /// The progress of every run of `case` that recorded its roots, oldest
 /// run ID first.
 pub async fn run_progress(store: Arc<dyn ObjectStore>, case: &CaseId) -> Result<Vec<RunProgress>, StageError> {
+    run_progress_keeping(store, case, &OverRuns::default()).await
+}
+
+/// [`run_progress`], taking the runs that are over from `over` and keeping
+/// there the ones found over now. The run records are still listed each
+/// time (a listing, not a read per job).
+pub async fn run_progress_keeping(
+    store: Arc<dyn ObjectStore>,
+    case: &CaseId,
+    over: &OverRuns,
+) -> Result<Vec<RunProgress>, StageError> {
     let prefix = format!("{}runs/", exhibit_core::layout::case_prefix(case));
     let keys = store.list(&prefix).await.map_err(|e| StageError::from_kind(e.kind().into(), e.to_string()))?;
     let mut runs: Vec<(RunId, RunKeys)> = Vec::new();
@@ -187,10 +230,17 @@ pub async fn run_progress(store: Arc<dyn ObjectStore>, case: &CaseId) -> Result<
     }
     let mut out = Vec::new();
     for (run, seen) in runs {
+        if let Some(kept) = over.get(case, &run) {
+            out.push(kept);
+            continue;
+        }
         let completions = Completions::new(store.clone(), case, run.clone());
         let Some(roots) = completions.roots().await? else { continue };
         let mut progress = follow(&completions, run, roots, &seen).await?;
         progress.abandoned = abandoned(&completions, &progress, &seen).await?;
+        if is_over(&progress, &seen) {
+            over.keep(case, &progress);
+        }
         out.push(progress);
     }
     Ok(out)

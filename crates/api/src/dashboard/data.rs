@@ -50,12 +50,14 @@ type InFlight = BTreeMap<String, JobCounts>;
 #[derive(Debug)]
 pub struct ReadModelData {
     state: Arc<ApiState>,
+    /// Runs that are over, read once (see [`exhibit_pipeline::OverRuns`]).
+    over: exhibit_pipeline::OverRuns,
 }
 
 impl ReadModelData {
     /// Data over the API's access state and read model.
     pub fn new(state: Arc<ApiState>) -> Self {
-        Self { state }
+        Self { state, over: exhibit_pipeline::OverRuns::default() }
     }
 
     async fn org(&self, principal: &Principal) -> Result<Option<Org>, HookError> {
@@ -65,7 +67,7 @@ impl ReadModelData {
     /// The jobs of `case` on the queue or in a worker's hands, by exhibit.
     /// An abandoned run's jobs will not complete: they count as neither.
     async fn in_flight(&self, case: &CaseId) -> Result<InFlight, HookError> {
-        let runs = exhibit_pipeline::run_progress(self.state.store.clone(), case)
+        let runs = exhibit_pipeline::run_progress_keeping(self.state.store.clone(), case, &self.over)
             .await
             .map_err(|e| HookError::Failed(e.to_string()))?;
         let mut by_exhibit = InFlight::new();

@@ -6,7 +6,7 @@ use exhibit_api::dashboard::{IN_FLIGHT_STAGE, ReadModelData};
 use exhibit_app::access::Role;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_dashboard::{DashboardData, JobCounts, Principal};
-use exhibit_pipeline::{Completions, RunId};
+use exhibit_pipeline::{Completion, Completions, JobOutcome, RunId};
 use exhibit_queue::{Job, JobId, JobInput};
 use serde_json::json;
 
@@ -57,4 +57,53 @@ async fn queued_and_running_jobs_come_from_the_run_records() {
     let in_flight = js1.stages.iter().find(|s| s.stage == IN_FLIGHT_STAGE).unwrap();
     assert_eq!(in_flight.jobs, JobCounts { queued: 1, running: 1, done: 0, failed: 0 });
     assert!(js1.stages.iter().filter(|s| s.stage != IN_FLIGHT_STAGE).all(|s| s.jobs.queued + s.jobs.running == 0));
+}
+
+fn done(job: &Job) -> Completion {
+    Completion {
+        job_id: job.job_id.clone(),
+        stage: job.stage.clone(),
+        outcome: JobOutcome::Done,
+        follow_ups: Vec::new(),
+    }
+}
+
+/// A run that is over is read once: later views do not read its records
+/// again (shown by removing them from the store after the first view),
+/// while a run still going is read on every view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_is_over_is_read_once_and_a_run_still_going_every_time() {
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
+    let case: CaseId = CASE.parse().unwrap();
+    let data = ReadModelData::new(server.state.clone());
+    let alice =
+        Principal { org: "Force A".into(), user: "alice".into(), role: "submitter".into(), credential: String::new() };
+
+    let over_run = RunId::new();
+    let over = Completions::new(server.store.clone(), &case, over_run.clone());
+    let over_jobs = [job(&case, "JS/1", 1), job(&case, "JS/1", 2)];
+    over.put_roots(&over_jobs).await.unwrap();
+    for j in &over_jobs {
+        over.put(&done(j)).await.unwrap();
+    }
+    over.hand_off().await.unwrap();
+    let going = Completions::new(server.store.clone(), &case, RunId::new());
+    let going_jobs = [job(&case, "JS/2", 3), job(&case, "JS/2", 4)];
+    going.put_roots(&going_jobs).await.unwrap();
+    going.hand_off().await.unwrap();
+
+    let first = data.cases(&alice).await.unwrap()[0].jobs;
+    assert_eq!((first.queued, first.running), (2, 0), "{first:?}");
+
+    // The finished run's records go; a view that read them again would
+    // count its jobs as queued.
+    let case_dir = exhibit_core::layout::case_prefix(&case);
+    let records = server.dir.path().join("store").join(case_dir).join("runs").join(over_run.as_str()).join("jobs");
+    std::fs::remove_dir_all(&records).unwrap_or_else(|e| panic!("{}: {e}", records.display()));
+    going.mark_started(&going_jobs[0].job_id).await.unwrap();
+
+    let second = data.cases(&alice).await.unwrap()[0].jobs;
+    assert_eq!((second.queued, second.running), (1, 1), "the run still going is read again; the one over is not");
 }
