@@ -56,15 +56,7 @@ pub(crate) async fn caller_of(access: &dyn AccessState, headers: &HeaderMap) -> 
 
 /// The API's error for a token the access state refused.
 pub(crate) fn token_refusal(refusal: TokenRefusal) -> ApiError {
-    match refusal {
-        TokenRefusal::Unknown => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is not valid"),
-        TokenRefusal::Expired => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "token_expired",
-            "the token has expired; ask your administrator for a new one",
-        ),
-        TokenRefusal::Revoked => ApiError::new(StatusCode::UNAUTHORIZED, "token_revoked", "the token was revoked"),
-    }
+    ApiError::new(StatusCode::UNAUTHORIZED, refusal.code(), refusal.message())
 }
 
 /// The token of `Authorization: Bearer TOKEN`, if the header has that form.

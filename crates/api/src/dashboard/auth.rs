@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use exhibit_app::access::{AccessState, TokenRefusal, User, authenticate, password};
+use exhibit_app::access::{AccessState, User, authenticate, password};
 use exhibit_dashboard::{Authenticator, Credentials, HookError, Principal};
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
@@ -54,21 +54,13 @@ impl AccessAuthenticator {
     async fn with_token(&self, token: &str) -> Result<Principal, HookError> {
         match authenticate(self.access.as_ref(), token.trim(), OffsetDateTime::now_utc()).await.map_err(failed)? {
             Ok(record) => Ok(principal(&record.user, format!("{TOKEN}{}", record.id))),
-            Err(refusal) => Err(HookError::Refused(refusal_text(refusal).into())),
+            Err(refusal) => Err(HookError::Refused(refusal.message().into())),
         }
     }
 }
 
 fn failed(e: exhibit_app::AppError) -> HookError {
     HookError::Failed(e.to_string())
-}
-
-fn refusal_text(refusal: TokenRefusal) -> &'static str {
-    match refusal {
-        TokenRefusal::Unknown => "unknown token",
-        TokenRefusal::Expired => "expired token",
-        TokenRefusal::Revoked => "revoked token",
-    }
 }
 
 fn principal(user: &User, credential: String) -> Principal {

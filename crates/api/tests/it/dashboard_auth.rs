@@ -58,5 +58,6 @@ async fn passwords_and_tokens_sign_in_and_stop_working_when_changed_or_revoked()
     access.revoke_token(&issued.id, OffsetDateTime::now_utc()).await.unwrap();
     assert!(!auth.still_valid(&by_token).await.unwrap(), "revoking the token ends its session");
     let refused = auth.authenticate(&Credentials::Token(issued.text)).await;
-    assert!(matches!(refused, Err(HookError::Refused(_))));
+    let said = "the token was revoked; ask your administrator for a new one";
+    assert!(matches!(&refused, Err(HookError::Refused(text)) if text == said), "the API's words: {refused:?}");
 }

@@ -136,6 +136,27 @@ pub enum TokenRefusal {
     Revoked,
 }
 
+impl TokenRefusal {
+    /// A stable code for machines (the API's `error` field).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Unknown => "unauthenticated",
+            Self::Expired => "token_expired",
+            Self::Revoked => "token_revoked",
+        }
+    }
+
+    /// What the person holding the token is told, on every surface (the
+    /// API, tus, the dashboard's sign-in).
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::Unknown => "the token is not valid",
+            Self::Expired => "the token has expired; ask your administrator for a new one",
+            Self::Revoked => "the token was revoked; ask your administrator for a new one",
+        }
+    }
+}
+
 /// How an organisation reaches a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
