@@ -14,6 +14,9 @@
 #       speckled like a sheet-fed scan: 14 as CCITT G4 TIFF and one as an RGB
 #       PNG photographed under uneven light. UNLV pages are not available
 #       here, so these stand in for them.
+# RUNS=N (default 1) adds N-1 more rounds of exhibit-ocr (with OSD) and bare
+# tesseract alone, alternating, and prints the median wall time of each and
+# their ratio (the goal is exhibit <= 1.05x bare tesseract).
 # Needs: python3-pil, fonts-dejavu-core, groff, ghostscript, img2pdf,
 # poppler-utils, ocrmypdf, tesseract-ocr-eng, /usr/bin/time.
 set -euo pipefail
@@ -103,12 +106,14 @@ measure() { # name, command...
     /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$@" >/dev/null 2>"$work/err.txt" || {
         echo "$name failed:"; tail -5 "$work/err.txt"; return 0; }
     read -r secs rss_kib user sys < "$work/time.txt"
+    echo "$secs" >>"$work/walls-${name// /_}.txt"
     # CPU time (user + sys) varies less than wall time when others load the machine.
     awk -v n="$name" -v s="$secs" -v r="$rss_kib" -v p="$pages" -v u="$user" -v y="$sys" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
         'BEGIN { printf "%-22s %7.1f s  %6.1f pages/min  CPU %6.1f s  peak RSS %6.0f MiB  (load after: %s)\n", n, s, p*60/s, u+y, r/1024, l }'
 }
 
 mkdir -p "$work/ex" "$work/tess"
+rm -f "$work"/walls-*.txt
 measure "exhibit-ocr" "$bin/exhibit-ocr" "$work/scan.pdf" "$work/ex" application/pdf
 # OCRmyPDF does not detect orientation unless asked (--rotate-pages): compare like with like too.
 measure "exhibit-ocr (no OSD)" "$bin/exhibit-ocr" "$work/scan.pdf" "$work/ex" application/pdf '{"rotate":false}'
@@ -116,3 +121,18 @@ measure "ocrmypdf --jobs $cores" ocrmypdf --output-type pdf --jobs "$cores" -l e
 # Bare tesseract on the same page images (the files img2pdf embedded unchanged).
 measure "tesseract xargs -P$cores" sh -c \
     "ls '$work'/p* | xargs -P$cores -I{} tesseract {} {}.out -l eng pdf"
+
+runs="${RUNS:-1}"
+for ((round = 2; round <= runs; round++)); do
+    echo "round $round of $runs"
+    measure "exhibit-ocr" "$bin/exhibit-ocr" "$work/scan.pdf" "$work/ex" application/pdf
+    measure "tesseract xargs -P$cores" sh -c \
+        "ls '$work'/p* | xargs -P$cores -I{} tesseract {} {}.out -l eng pdf"
+done
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+if [[ "$runs" -gt 1 ]]; then
+    ex="$(median "$work/walls-exhibit-ocr.txt")"
+    tess="$(median "$work/walls-tesseract_xargs_-P$cores.txt")"
+    awk -v e="$ex" -v t="$tess" -v n="$runs" \
+        'BEGIN { printf "medians of %d: exhibit-ocr %.1f s, bare tesseract %.1f s: exhibit takes %.3fx its time (goal <= 1.05x)\n", n, e, t, e / t }'
+fi
