@@ -154,8 +154,8 @@ impl From<&ArtefactManifest> for ArtefactInfo {
 }
 
 /// What a reader is shown of where an artefact came from. An original's
-/// recorded path is where the server (or the operator's machine) read it,
-/// a staging folder for an upload: only its name is shown. A path inside
+/// recorded path is where the operator's machine read it (an upload's is
+/// `upload/<id>/<name>`): only its name is shown. A path inside
 /// an image is the image's own, relative, and shown whole.
 fn shown_path(m: &ArtefactManifest) -> Option<String> {
     let source = m.source.as_ref()?;

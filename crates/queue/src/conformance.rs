@@ -45,6 +45,7 @@ pub fn sample_job(stage: &str, n: u32) -> Job {
         path,
         found_beside: None,
         in_set: false,
+        recorded_hex: None,
     }));
     Job {
         job_id: JobId::derive(stage, input.to_value().to_string().as_bytes(), "policy-1"),

@@ -64,6 +64,11 @@ pub struct SourceInput {
     /// record, never on its own.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_set: bool,
+    /// The path to record in place of the path read, hex: a file the
+    /// server staged is recorded under its upload, not the staging folder.
+    /// `path` then shows it too. Absent: the path read is recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_hex: Option<String>,
 }
 
 /// An assemble job's set, as planned: its kind and its members' sources,

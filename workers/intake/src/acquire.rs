@@ -42,10 +42,12 @@ impl Stage for AcquireStage {
     #[instrument(name = "acquire", skip_all, fields(path = job.input.path().unwrap_or("")))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let path = job_path(job)?;
+        // What the ledger names: the path read, or what it is recorded as.
+        let shown = recorded_path(job)?.unwrap_or_else(|| path.clone());
         let before = std::fs::symlink_metadata(&path).map_err(|e| {
-            StageError::input(format!("{}: cannot be read ({e}); check that it is still there", path.display()))
+            StageError::input(format!("{}: cannot be read ({e}); check that it is still there", shown.display()))
         })?;
-        let key = source_key(path_bytes(&path), &before);
+        let key = source_key(path_bytes(&shown), &before);
         if let Some(done) = resume(ctx, job, &key) {
             return Ok(done);
         }
@@ -63,15 +65,15 @@ impl Stage for AcquireStage {
             };
             return Err(StageError::input(format!(
                 "{}: is {what}, not a regular file; it was recorded but not read",
-                path.display()
+                shown.display()
             )));
         }
-        let (receipt, staged, after) = store_source(ctx, &path, &before).await?;
+        let (receipt, staged, after) = store_source(ctx, (&path, &shown), &before).await?;
         if let Some(reason) = after.as_ref().and_then(|after| changed(&before, after)) {
-            record_changed(ctx, job, (&path, &key), (&receipt, staged), &reason).await?;
+            record_changed(ctx, job, (&shown, &key), (&receipt, staged), &reason).await?;
             return Ok(Vec::new());
         }
-        let facts = facts_for(ctx, job, &path, &before, &receipt);
+        let facts = facts_for(ctx, job, &shown, &before, &receipt);
         record_acquired(ctx, job, &key, &facts, staged).await?;
         Ok(vec![identify_job(job, &facts)])
     }
@@ -102,6 +104,14 @@ fn source_input(job: &Job) -> Result<&SourceInput, StageError> {
         Ok(other) => Err(StageError::input(format!("acquire job {} has a {} input", job.job_id.0, other.kind()))),
         Err(e) => Err(StageError::input(format!("acquire job {}: {e}", job.job_id.0))),
     }
+}
+
+/// The path the job's source is recorded as, when not the path read.
+fn recorded_path(job: &Job) -> Result<Option<PathBuf>, StageError> {
+    let Some(hex) = &source_input(job)?.recorded_hex else { return Ok(None) };
+    let bytes = hex::decode(hex)
+        .map_err(|e| StageError::input(format!("acquire job {} has a bad recorded path: {e}", job.job_id.0)))?;
+    Ok(Some(path_from_bytes(&bytes)))
 }
 
 fn job_path(job: &Job) -> Result<PathBuf, StageError> {
@@ -144,11 +154,11 @@ impl<R: Read> Read for Counted<R> {
 /// the read.
 async fn store_source(
     ctx: &StageContext,
-    path: &Path,
+    (path, shown): (&Path, &Path),
     before: &Metadata,
 ) -> Result<(PutReceipt, Staged, Option<Metadata>), StageError> {
     let unreadable = |e: std::io::Error| {
-        StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", path.display()))
+        StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", shown.display()))
     };
     let (body, file): (Body, _) = if before.file_type().is_symlink() {
         let target = std::fs::read_link(path).map_err(unreadable)?;
@@ -161,7 +171,7 @@ async fn store_source(
     let (receipt, staged) = ctx
         .stage_content(body, ctx.hashes)
         .await
-        .map_err(|e| StageError { kind: e.kind, message: format!("{}: {}", path.display(), e.message) })?;
+        .map_err(|e| StageError { kind: e.kind, message: format!("{}: {}", shown.display(), e.message) })?;
     Tally::add(&ctx.tally.bytes, receipt.size);
     let after = match file {
         Some(f) => Some(f.metadata().map_err(unreadable)?),

@@ -103,6 +103,8 @@ pub struct SourceItem {
     pub found_beside: Option<PathBuf>,
     /// A member of one of the plan's sets: explored through the set only.
     pub in_set: bool,
+    /// The path recorded in place of `path` (see [`Plan::record_under`]).
+    pub recorded_as: Option<PathBuf>,
 }
 
 /// Everything to acquire, in a stable order.
@@ -115,6 +117,28 @@ pub struct Plan {
     /// The sets among the sources (E01 segment sets, cue sheets with their
     /// files), each recorded as one once its members are acquired.
     pub sets: Vec<crate::sets::PlannedSet>,
+}
+
+impl Plan {
+    /// Records every source under `read_root` as if it were under
+    /// `recorded_root` instead: the server reads an upload from its staging
+    /// folder, but the ledger names the upload and the client's file name,
+    /// never the server's folders. Set members are matched among recorded
+    /// acquisitions by their recorded paths, so they move with them.
+    pub fn record_under(&mut self, read_root: &Path, recorded_root: &Path) {
+        let moved = |path: &Path| path.strip_prefix(read_root).ok().map(|rest| recorded_root.join(rest));
+        for item in &mut self.items {
+            item.recorded_as = moved(&item.path);
+            if let Some(beside) = item.found_beside.as_deref().and_then(moved) {
+                item.found_beside = Some(beside);
+            }
+        }
+        for member in self.sets.iter_mut().flat_map(|s| s.members.iter_mut()) {
+            if let Some(recorded) = moved(&member.path) {
+                member.path = recorded;
+            }
+        }
+    }
 }
 
 fn kind_of(t: FileType) -> SourceKind {
@@ -221,7 +245,7 @@ fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<()
         }
         SourceKind::Symlink | SourceKind::Special => {}
     }
-    plan.items.push(SourceItem { path, kind, size, found_beside: None, in_set: false });
+    plan.items.push(SourceItem { path, kind, size, found_beside: None, in_set: false, recorded_as: None });
     Ok(())
 }
 
@@ -255,12 +279,14 @@ pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job
         .iter()
         .map(|item| {
             let bytes = path_bytes(&item.path);
+            let shown = item.recorded_as.as_deref().unwrap_or(&item.path);
             let input = JobInput::from(StageInput::Acquire(SourceInput {
-                path: item.path.to_string_lossy().into_owned(),
+                path: shown.to_string_lossy().into_owned(),
                 path_hex: hex::encode(bytes),
                 // Found, not named: the acquired event says so.
                 found_beside: item.found_beside.as_ref().map(|named| named.to_string_lossy().into_owned()),
                 in_set: item.in_set,
+                recorded_hex: item.recorded_as.as_deref().map(|r| hex::encode(path_bytes(r))),
             }));
             // The ID does not depend on how the file was found, so naming
             // it on a rerun does not acquire it again.
@@ -282,6 +308,24 @@ pub fn acquire_jobs(plan: &Plan, case: &CaseId, exhibit: &ExhibitRef) -> Vec<Job
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_recorded_under_another_root_move_with_their_sets() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("disk.E01"), b"EVF segment").unwrap();
+        let mut plan = plan_sources(&[dir.path().join("disk.E01")]).unwrap();
+        plan.record_under(dir.path(), Path::new("upload/u1"));
+        let recorded = Path::new("upload/u1/disk.E01");
+        assert_eq!(plan.items[0].path, dir.path().join("disk.E01"), "the path read stays");
+        assert_eq!(plan.items[0].recorded_as.as_deref(), Some(recorded));
+        assert_eq!(plan.sets[0].members[0].path, recorded, "members are matched by recorded path");
+        let (case, exhibit) = ("42AB1234520".parse().unwrap(), "JS/1".parse().unwrap());
+        let job = &acquire_jobs(&plan, &case, &exhibit)[0];
+        let Ok(StageInput::Acquire(source)) = job.input.for_stage(ACQUIRE) else { panic!("{job:?}") };
+        assert_eq!(source.path, "upload/u1/disk.E01", "messages show the recorded path");
+        assert_eq!(source.recorded_hex.as_deref(), Some(hex::encode(path_bytes(recorded)).as_str()));
+        assert_eq!(hex::decode(&source.path_hex).unwrap(), path_bytes(&dir.path().join("disk.E01")));
+    }
 
     #[test]
     fn missing_paths_and_empty_folders_are_refused() {

@@ -83,7 +83,7 @@ async fn ingest_linked(receiver: &Receiver, entry: &UploadEntry, data: &Path) ->
     let folder = receiver.staging_dir.join("received").join(&entry.id);
     let link = link_under_name(&folder, data, &entry.filename)
         .map_err(|e| format!("cannot stage the file for ingest ({e}); the server's staging folder needs attention"))?;
-    let result = run_ingest(receiver, entry, link).await;
+    let result = run_ingest(receiver, entry, (&folder, link)).await;
     if let Err(e) = std::fs::remove_dir_all(&folder) {
         warn!(error = %e, folder = %folder.display(), "cannot remove an ingest link");
     }
@@ -102,12 +102,16 @@ fn link_under_name(folder: &Path, data: &Path, filename: &str) -> std::io::Resul
     Ok(link)
 }
 
-async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, link: PathBuf) -> Result<(), String> {
+/// Ingests `link` (alone in `folder`), recorded as `upload/<id>/<filename>`:
+/// the ledger names the upload and the client's file name, never the
+/// server's staging folders.
+async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, (folder, link): (&Path, PathBuf)) -> Result<(), String> {
     let request = IngestRequest {
         case: entry.case.clone(),
         exhibit: entry.exhibit.clone(),
         operator: entry.operator.clone(),
         paths: vec![link],
+        recorded_as: Some((folder.to_owned(), PathBuf::from("upload").join(&entry.id))),
         options: receiver.options.clone(),
     };
     let (outcome, _session) = ingest(&receiver.deps, request, Arc::new(NoIngestProgress)).await.map_err(|e| {

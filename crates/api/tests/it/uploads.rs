@@ -100,6 +100,10 @@ async fn a_tus_upload_is_ingested_as_the_user_listed_and_downloadable_with_its_s
     assert_eq!(acquired.actor.public_key, key, "beside the server's signing key");
 
     let id = location.rsplit('/').next().unwrap();
+    let recorded = serde_json::to_string(&events).unwrap();
+    assert!(!recorded.contains(server_dir), "the ledger names no server folder: {recorded}");
+    let source = &acquired.acquired_params().and_then(|p| p.facts.clone()).expect("acquired facts")["source"];
+    assert_eq!(source["path"]["display"], format!("upload/{id}/notes 1.txt"), "the upload and its file name: {source}");
     assert!(!server.tus_staging().join(format!("{id}.bin")).exists(), "the staged bytes go once recorded");
     let head = request("HEAD", &server.url(&location), Some(&token), &[("Tus-Resumable", "1.0.0")], None).await;
     assert_eq!(head.header("upload-offset"), Some(data.len().to_string().as_str()));

@@ -14,7 +14,8 @@
 //!     case: "42AB1234520".parse().unwrap(),
 //!     exhibit: "JS/1".parse().unwrap(),
 //!     operator: "jane.smith@force.example".into(),
-//!     paths: vec!["/srv/uploads/abc123".into()],
+//!     paths: vec!["/srv/uploads/abc123/scan1.tif".into()],
+//!     recorded_as: Some(("/srv/uploads/abc123".into(), "upload/abc123".into())),
 //!     options: IngestOptions::default(),
 //! };
 //! let (outcome, _session) = ingest(&deps, request, std::sync::Arc::new(NoIngestProgress)).await?;
@@ -167,6 +168,10 @@ pub struct IngestRequest {
     pub operator: String,
     /// Files and folders to read.
     pub paths: Vec<PathBuf>,
+    /// `(read root, recorded root)`: sources under the first are recorded
+    /// as under the second (see [`Plan::record_under`]); `None` records
+    /// the paths read.
+    pub recorded_as: Option<(PathBuf, PathBuf)>,
     /// How.
     pub options: IngestOptions,
 }
@@ -257,7 +262,10 @@ pub async fn ingest(
     request: IngestRequest,
     progress: Arc<dyn IngestAndSink>,
 ) -> Result<(IngestOutcome, IngestSession)> {
-    let plan = plan(&request.paths)?;
+    let mut plan = plan(&request.paths)?;
+    if let Some((read, recorded)) = &request.recorded_as {
+        plan.record_under(read, recorded);
+    }
     let sink: Arc<dyn ProgressSink> = Arc::new(SinkOf(progress.clone()));
     let session =
         open(deps, (&request.case, &request.exhibit), &request.operator, (plan, request.options), sink).await?;

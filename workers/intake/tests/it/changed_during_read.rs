@@ -53,6 +53,7 @@ async fn growing_file_is_recorded_as_failed() {
             size: 3 << 20,
             found_beside: None,
             in_set: false,
+            recorded_as: None,
         }],
         total_bytes: 3 << 20,
         ..Plan::default()

@@ -73,6 +73,7 @@ async fn bad_sectors_map_to_files() {
             size,
             found_beside: None,
             in_set: false,
+            recorded_as: None,
         }],
         total_bytes: size,
         ..Plan::default()
