@@ -120,14 +120,14 @@ measure "exhibit-ocr (no OSD)" "$bin/exhibit-ocr" "$work/scan.pdf" "$work/ex" ap
 measure "ocrmypdf --jobs $cores" ocrmypdf --output-type pdf --jobs "$cores" -l eng "$work/scan.pdf" "$work/ocrmypdf.pdf"
 # Bare tesseract on the same page images (the files img2pdf embedded unchanged).
 measure "tesseract xargs -P$cores" sh -c \
-    "ls '$work'/p* | xargs -P$cores -I{} tesseract {} {}.out -l eng pdf"
+    "ls '$work'/p*.tif '$work'/p*.png 2>/dev/null | xargs -P$cores -I{} tesseract {} {}.out -l eng pdf"
 
 runs="${RUNS:-1}"
 for ((round = 2; round <= runs; round++)); do
     echo "round $round of $runs"
     measure "exhibit-ocr" "$bin/exhibit-ocr" "$work/scan.pdf" "$work/ex" application/pdf
     measure "tesseract xargs -P$cores" sh -c \
-        "ls '$work'/p* | xargs -P$cores -I{} tesseract {} {}.out -l eng pdf"
+        "ls '$work'/p*.tif '$work'/p*.png 2>/dev/null | xargs -P$cores -I{} tesseract {} {}.out -l eng pdf"
 done
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 if [[ "$runs" -gt 1 ]]; then
