@@ -15,6 +15,9 @@ pub const FAULT_UNCONVERTED: &str = "unconverted";
 /// Fault: a configured limit (`limits.*`) refused it. A rerun with the same
 /// configuration gives the same result, so it needs a person, not a retry.
 pub const FAULT_LIMIT: &str = "limit";
+/// Fault: a set found in a folder (an E01 set, a cue sheet and its files)
+/// lacks a member; its head is stored as a plain file, not explored.
+pub const FAULT_INCOMPLETE_SET: &str = "incomplete-set";
 
 /// Whether a failed job is worth another try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

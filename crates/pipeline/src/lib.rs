@@ -35,7 +35,9 @@ pub use completion::{Completion, Completions, JobOutcome, RunId};
 pub use context::{StageContext, Tally};
 pub use dead_letters::{DeadLetter, RecordedDeadLetters};
 pub use drive::{RunSummary, StillWaiting, run_in_process, wait_for_completion};
-pub use error::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind};
+pub use error::{
+    FAULT_DAMAGED, FAULT_INCOMPLETE_SET, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind,
+};
 pub use group_commit::{Commit, Committed};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};
 pub use manifest_io::{derivative_manifest, store_manifest};

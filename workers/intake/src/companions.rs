@@ -16,6 +16,12 @@ use crate::plan::{PlanError, path_from_bytes};
 
 pub use exhibit_core::set_record::SetKind;
 
+/// What to do about a lost EWF segment.
+const EWF_LOST: &str =
+    "if it is lost, name every segment you have, e.g. `x.E01 x.E02`, to record the set as truncated evidence";
+/// What to do about a cue sheet's lost file.
+const CUE_LOST: &str = "if it is lost, ingest the folder that holds the cue sheet: the sheet is then stored as a file and reported as an incomplete set";
+
 /// The set a file heads, by its extension: `.E01` (any case) or `.cue`.
 pub fn set_kind_of(path: &Path) -> Option<SetKind> {
     let ext = path.extension()?;
@@ -56,7 +62,20 @@ fn ewf_members(first: &Path, operator_named: &HashSet<PathBuf>) -> Result<Vec<Pa
     // The set's sections say whether it ends at the segments present. An
     // I/O failure while segment `number` is absent means the set needs it;
     // any other failure (not EWF, damaged) is explore's to report.
-    let missing = || PlanError::MissingMember { named: first.to_owned(), set: SetKind::Ewf.label(), expected: next };
+    let missing = || PlanError::MissingMember {
+        named: first.to_owned(),
+        set: SetKind::Ewf.label(),
+        expected: next.clone(),
+        advice: EWF_LOST,
+    };
+    // A gap with segments after it (`.E03` absent, `.E04` present) is a
+    // lost middle segment, never the end of the set: the later segments
+    // would be left out unmentioned. Unless the operator named each of
+    // them, holding the set as it is.
+    let later = later_segments_beside(first, number);
+    if !later.is_empty() && !later.iter().all(|l| operator_named.contains(l)) {
+        return Err(missing());
+    }
     match open_ewf(first, &Limits::default()) {
         Err(e) if e.core_kind() == ErrorKind::Io => Err(missing()),
         // Every present segment opened whole and the set wants more: the
@@ -66,6 +85,26 @@ fn ewf_members(first: &Path, operator_named: &HashSet<PathBuf>) -> Result<Vec<Pa
         }
         _ => Ok(found),
     }
+}
+
+/// The segments of `first`'s set numbered after `gap` that exist beside
+/// it (one listing of the folder, not a lookup per possible number).
+fn later_segments_beside(first: &Path, gap: u16) -> Vec<PathBuf> {
+    let folder = first.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(entries) = std::fs::read_dir(folder) else { return Vec::new() };
+    let names: HashSet<std::ffi::OsString> = entries.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+    let mut later = Vec::new();
+    let mut number = gap.saturating_add(1);
+    while let Some(path) = segment_path(first, number) {
+        if path.file_name().is_some_and(|n| names.contains(n)) {
+            later.push(path);
+        }
+        if number == u16::MAX {
+            break;
+        }
+        number += 1;
+    }
+    later
 }
 
 /// The files a cue sheet's `FILE` lines name, beside it.
@@ -83,6 +122,7 @@ fn cue_members(cue: &Path) -> Result<Vec<PathBuf>, PlanError> {
                 named: cue.to_owned(),
                 set: SetKind::CueSheet.label(),
                 expected: path,
+                advice: CUE_LOST,
             });
         }
         if !found.contains(&path) {
@@ -165,6 +205,22 @@ mod tests {
             let got = members(&first, SetKind::Ewf, &HashSet::new());
             assert!(got.as_ref().is_ok_and(Vec::is_empty), "kept {keep} bytes: {got:?}");
         }
+    }
+
+    #[test]
+    fn a_lost_middle_segment_is_missing_even_where_later_ones_are_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("split.E01");
+        std::fs::write(&first, ewf_fixture("stream.E01")).unwrap();
+        for n in ["split.E02", "split.E04", "split.E05"] {
+            std::fs::write(dir.path().join(n), b"a segment").unwrap();
+        }
+        let got = members(&first, SetKind::Ewf, &HashSet::new());
+        let Err(PlanError::MissingMember { expected, .. }) = &got else { panic!("{got:?}") };
+        assert_eq!(expected, &dir.path().join("split.E03"));
+        // Named one by one, the set is held as it is.
+        let named: HashSet<PathBuf> = ["split.E01", "split.E04", "split.E05"].map(|n| dir.path().join(n)).into();
+        assert!(!matches!(members(&first, SetKind::Ewf, &named), Err(PlanError::MissingMember { .. })));
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub use facts::AcquiredFacts;
 pub use format::{detect_media_type, extension_mismatch, identify_bytes};
 pub use identify::{IdentifyStage, PARAM_EXTENSION_MISMATCH, PARAM_UNIDENTIFIED};
 pub use identify_policy::IdentifyPolicy;
-pub use plan::{FOUND_BESIDE, Plan, PlanError, SourceItem, SourceKind, acquire_job_id, acquire_jobs, plan_sources};
+pub use plan::{
+    FOUND_BESIDE, IncompleteSet, Plan, PlanError, SourceItem, SourceKind, acquire_job_id, acquire_jobs, plan_sources,
+};
 pub use sets::{PlannedMember, PlannedSet, set_jobs};
 
 /// Name of the acquire stage and its queue lane.

@@ -43,10 +43,10 @@ pub enum PlanError {
     #[error("no paths given; name at least one file or folder")]
     NoPaths,
     /// A set (E01 segments, a cue sheet's files) lacks a member it needs.
-    #[error(
-        "{named}: the {set} needs {expected}, which is missing; put it beside {named} and rerun (if it is lost, name every segment you have, e.g. `x.E01 x.E02`, to record the set as truncated evidence)"
-    )]
+    #[error("{named}: the {set} needs {expected}, which is missing; put it beside {named} and rerun ({advice})")]
     MissingMember {
+        /// What to do if the member is lost, for this kind of set.
+        advice: &'static str,
         /// The file that was named (or found in a folder).
         named: PathBuf,
         /// Which kind of set.
@@ -117,6 +117,19 @@ pub struct Plan {
     /// The sets among the sources (E01 segment sets, cue sheets with their
     /// files), each recorded as one once its members are acquired.
     pub sets: Vec<crate::sets::PlannedSet>,
+    /// Sets found inside a walked folder that cannot be planned (a member
+    /// is missing): each head is acquired as a plain file, and the ingest
+    /// records why, so that one incomplete set does not stop the folder.
+    pub incomplete_sets: Vec<IncompleteSet>,
+}
+
+/// A set found in a folder whose members are not all there.
+#[derive(Debug, Clone)]
+pub struct IncompleteSet {
+    /// Its head (the `.E01`, the `.cue`), as read.
+    pub head: PathBuf,
+    /// What is missing and what to do.
+    pub reason: String,
 }
 
 impl Plan {
@@ -136,6 +149,13 @@ impl Plan {
         for member in self.sets.iter_mut().flat_map(|s| s.members.iter_mut()) {
             if let Some(recorded) = moved(&member.path) {
                 member.path = recorded;
+            }
+        }
+        for incomplete in &mut self.incomplete_sets {
+            if let Some(recorded) = moved(&incomplete.head) {
+                incomplete.reason =
+                    incomplete.reason.replace(&*incomplete.head.to_string_lossy(), &recorded.to_string_lossy());
+                incomplete.head = recorded;
             }
         }
     }
@@ -179,14 +199,17 @@ pub fn plan_sources(paths: &[PathBuf]) -> Result<Plan, PlanError> {
             return Err(PlanError::EmptyFolder(root.clone()));
         }
     }
-    add_companions(&mut plan)?;
+    add_companions(&mut plan, paths)?;
     Ok(plan)
 }
 
 /// Plans the unnamed members of every set among the planned files, each
 /// after the files already planned and marked with the file it was found
 /// beside.
-fn add_companions(plan: &mut Plan) -> Result<(), PlanError> {
+/// A set whose head the operator named fails the plan when a member is
+/// missing; one found while walking a folder is noted in
+/// [`Plan::incomplete_sets`] and its head planned as a plain file.
+fn add_companions(plan: &mut Plan, named: &[PathBuf]) -> Result<(), PlanError> {
     let heads: Vec<(PathBuf, SetKind)> = plan
         .items
         .iter()
@@ -196,7 +219,15 @@ fn add_companions(plan: &mut Plan) -> Result<(), PlanError> {
     let mut planned: HashSet<PathBuf> = plan.items.iter().map(|i| i.path.clone()).collect();
     let operator_named = planned.clone();
     for (head, set) in heads {
-        let members = companions::members(&head, set, &operator_named)?;
+        let members = match companions::members(&head, set, &operator_named) {
+            Ok(members) => members,
+            Err(e @ (PlanError::MissingMember { .. } | PlanError::MemberOutside { .. })) if !named.contains(&head) => {
+                tracing::warn!(head = %head.display(), reason = %e, "an incomplete set in a folder: stored as a file");
+                plan.incomplete_sets.push(IncompleteSet { head, reason: e.to_string() });
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         for member in members.iter().cloned() {
             if !planned.insert(member.clone()) {
                 continue;

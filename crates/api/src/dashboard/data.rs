@@ -35,6 +35,9 @@ fn what_to_do(fault: Option<&str>) -> &'static str {
             "No decoder accepts it; the original is stored. Open it with a tool that knows its format"
         }
         Some("limit") => "A configured limit refused it. If the evidence is genuine, raise that limit and ingest again",
+        Some("incomplete-set") => {
+            "A set in the folder lacks a member: find the missing file, put it beside the others and ingest the folder again"
+        }
         _ => "Read the problem, fix its cause, then ingest the exhibit again",
     }
 }

@@ -6,12 +6,16 @@
 
 use std::sync::Arc;
 
+use exhibit_core::event::{Action, Outcome};
+use exhibit_core::manifest::ToolInfo;
+use exhibit_core::params::{EventParams, FailedParams};
 use exhibit_intake::{acquire_jobs, set_jobs};
+use exhibit_pipeline::FAULT_INCOMPLETE_SET;
 use exhibit_pipeline::run_owner::{Heartbeat, RunOwner};
 use exhibit_pipeline::{
     RunId, RunSummary, Stage, StageError, StillWaiting, WorkerConfig, run_in_process, wait_for_completion,
 };
-use exhibit_queue::Job;
+use exhibit_queue::{Job, JobId};
 use tracing::{info, instrument};
 
 use super::{IngestOutcome, IngestPhase, IngestProgress, IngestSession, IngestStages};
@@ -31,6 +35,7 @@ impl IngestSession {
     #[instrument(name = "ingest", skip_all, fields(case = %self.ctx.case, exhibit = %self.exhibit))]
     pub async fn run<P: IngestProgress + ?Sized>(&self, stages: &IngestStages, progress: &P) -> Result<IngestOutcome> {
         let run = self.run.as_ref();
+        self.record_incomplete_sets().await?;
         let mut jobs = in_run(acquire_jobs(&self.plan, &self.ctx.case, &self.exhibit), run);
         let sets = in_run(set_jobs(&self.plan, &self.ctx.case, &self.exhibit), run);
         let roots: Vec<Job> = jobs.iter().chain(&sets).cloned().collect();
@@ -73,6 +78,30 @@ impl IngestSession {
             }
         }
         Ok(outcome)
+    }
+
+    /// Records each set found in a folder without all its members, as a
+    /// fault the summary lists (`incomplete-set`): its head is acquired as
+    /// a plain file, and the rest of the folder goes ahead. Once per set
+    /// and reason (the ledger's guard drops a rerun's repeat).
+    async fn record_incomplete_sets(&self) -> Result<()> {
+        for incomplete in &self.plan.incomplete_sets {
+            let head = incomplete.head.to_string_lossy();
+            let mut event = self.ctx.event(Action::Failed, Some(&self.exhibit), ToolInfo::exhibit("plan"));
+            event.outcome = Outcome::Failed { reason: incomplete.reason.clone() };
+            let id =
+                JobId::derive("plan", format!("{}\0{head}", self.exhibit).as_bytes(), exhibit_intake::POLICY_VERSION);
+            event.set_params(EventParams::Failed(FailedParams {
+                job_id: Some(id.0),
+                stage: Some("plan".into()),
+                input: Some(serde_json::json!({ "path": head })),
+                fault: Some(FAULT_INCOMPLETE_SET.into()),
+                ..Default::default()
+            }));
+            self.ctx.record(event).await?;
+            self.ctx.progress.message(&format!("incomplete set: {}", incomplete.reason));
+        }
+        Ok(())
     }
 
     /// Queues the bundle-planning barrier (see [`super::bundle_gate`]) for

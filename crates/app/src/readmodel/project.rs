@@ -79,8 +79,10 @@ fn is_notable(event: &CustodyEvent) -> bool {
         Action::Failed | Action::Described => true,
         Action::Explored => event.explored_params().is_some_and(|p| p.truncated.is_some()),
         Action::Ocr => event.ocr_params().is_some_and(|p| p.not_ocred.is_some()),
-        // A failed page count check (`--pages`): `show --flag page-count-mismatch`.
-        Action::Verified => event.outcome != Outcome::Ok && event.verified_params().is_some_and(|p| p.bundle.is_some()),
+        // Every page count check (`--pages`): the latest of an exhibit
+        // stands, so a passing one must be seen to clear a failed one
+        // (`show --flag page-count-mismatch`).
+        Action::Verified => event.verified_params().is_some_and(|p| p.bundle.is_some()),
         _ => false,
     }
 }

@@ -6,10 +6,13 @@
 use exhibit_core::event::{CustodyEvent, Outcome};
 use serde_json::{Value, json};
 
-/// Pages flagged for review and bundle page-count mismatches.
+/// Pages flagged for review and bundle page-count mismatches (only where
+/// the exhibit's latest page count check failed: a corrected `--pages`
+/// stands over an earlier mismatch).
 pub fn review_notes(events: &[CustodyEvent]) -> Vec<Value> {
     let mut out = Vec::new();
-    for e in events {
+    let latest_check = latest_bundle_checks(events);
+    for (at, e) in events.iter().enumerate() {
         let artefact = e.artefact.as_ref().and_then(|a| a.id.as_ref()).map(|id| id.to_string());
         let ocr_text = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text"));
         if let Some(ocr) = ocr_text {
@@ -28,12 +31,23 @@ pub fn review_notes(events: &[CustodyEvent]) -> Vec<Value> {
             }
         }
         if let Outcome::Failed { reason } = &e.outcome {
-            if e.verified_params().is_some_and(|v| v.bundle.is_some()) {
+            let latest = e.exhibit.as_ref().and_then(|x| latest_check.get(x.as_str())) == Some(&at);
+            if latest && e.verified_params().is_some_and(|v| v.bundle.is_some()) {
                 out.push(json!({"kind": "page-count-mismatch", "exhibit": e.exhibit, "text": reason}));
             }
         }
     }
     out
+}
+
+/// The position in `events` of each exhibit's latest page count check.
+fn latest_bundle_checks(events: &[CustodyEvent]) -> std::collections::HashMap<&str, usize> {
+    events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.verified_params().is_some_and(|v| v.bundle.is_some()))
+        .filter_map(|(at, e)| Some((e.exhibit.as_ref()?.as_str(), at)))
+        .collect()
 }
 
 /// One note per explored image that was truncated.

@@ -46,6 +46,8 @@ pub struct GetArgs {
 enum CopyError {
     /// The output file exists and --force was not given.
     Exists(PathBuf),
+    /// The output path is not a regular file (--force replaces only those).
+    NotAFile(PathBuf),
     /// The hash check failed or the output could not be written.
     Failed(anyhow::Error),
 }
@@ -57,6 +59,9 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
     }
     if let Some(path) = args.output.as_ref().filter(|p| !args.force && p.symlink_metadata().is_ok()) {
         return Ok(refuse_existing(path));
+    }
+    if let Some((path, what)) = args.output.as_ref().and_then(|p| not_a_regular_file(p).map(|what| (p, what))) {
+        return Ok(refuse_not_a_file(path, what));
     }
     let store = open_existing_store(&config)?;
     args.case = crate::spelling::resolve_case(store.as_ref(), &args.case).await?;
@@ -86,6 +91,10 @@ pub async fn run(mut args: GetArgs, config: Config) -> anyhow::Result<ExitCode> 
     match tokio::task::spawn_blocking(move || copy_out(reader, output, force)).await? {
         Ok(()) => {}
         Err(CopyError::Exists(path)) => return Ok(refuse_existing(&path)),
+        Err(CopyError::NotAFile(path)) => {
+            let what = not_a_regular_file(&path).unwrap_or("no longer a file");
+            return Ok(refuse_not_a_file(&path, what));
+        }
         Err(CopyError::Failed(e)) => {
             notice(&format!("artefact {} failed its hash check or could not be written: {e:#}", args.artefact));
             return Ok(ExitCode::from(EXIT_VERIFY_FAILED));
@@ -117,6 +126,30 @@ pub(crate) async fn open_artefact(
     Ok(Box::new(reader))
 }
 
+/// What sits at `path` when it exists and is not a regular file (`--force`
+/// replaces regular files only: never a device such as /dev/null, a FIFO,
+/// a directory or a symbolic link).
+fn not_a_regular_file(path: &std::path::Path) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = path.symlink_metadata().ok()?.file_type();
+    match () {
+        () if kind.is_file() => None,
+        () if kind.is_dir() => Some("a directory"),
+        () if kind.is_symlink() => Some("a symbolic link"),
+        () if kind.is_fifo() => Some("a FIFO"),
+        () if kind.is_socket() => Some("a socket"),
+        () => Some("a device"),
+    }
+}
+
+fn refuse_not_a_file(path: &std::path::Path, what: &str) -> ExitCode {
+    notice(&format!(
+        "{} is {what}, not a regular file; --force replaces only a regular file: choose another -o path (or leave -o out to write to standard output)",
+        path.display()
+    ));
+    ExitCode::from(EXIT_USAGE)
+}
+
 fn refuse_existing(path: &std::path::Path) -> ExitCode {
     notice(&format!("{} already exists; choose another -o path, or add --force to replace it", path.display()));
     ExitCode::from(EXIT_USAGE)
@@ -133,6 +166,10 @@ fn copy_out(mut reader: impl std::io::Read, output: Option<PathBuf>, force: bool
     let mut temp = tempfile_in(dir).map_err(CopyError::Failed)?;
     std::io::copy(&mut reader, temp.as_file_mut()).map_err(failed)?;
     temp.as_file().sync_all().map_err(failed)?;
+    // Checked again just before the rename, which would replace anything.
+    if force && not_a_regular_file(&path).is_some() {
+        return Err(CopyError::NotAFile(path));
+    }
     let persisted = if force { temp.persist(&path) } else { temp.persist_noclobber(&path) };
     match persisted {
         Ok(_) => Ok(()),

@@ -109,8 +109,15 @@ pub fn failure_words(
                     words.entry(id).or_default().insert(word);
                 }
             }
-            (Action::Verified, Outcome::Failed { .. }) if e.verified_params().is_some_and(|v| v.bundle.is_some()) => {
-                failed_pages.extend(e.exhibit.as_ref().map(ToString::to_string));
+            // The latest page count check of an exhibit stands: a passing
+            // one (a corrected `--pages`) clears an earlier mismatch.
+            (Action::Verified, outcome) if e.verified_params().is_some_and(|v| v.bundle.is_some()) => {
+                let Some(exhibit) = e.exhibit.as_ref().map(ToString::to_string) else { continue };
+                if matches!(outcome, Outcome::Failed { .. }) {
+                    failed_pages.insert(exhibit);
+                } else {
+                    failed_pages.remove(&exhibit);
+                }
             }
             _ => {}
         }

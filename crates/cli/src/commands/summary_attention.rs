@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::params::FailedParams;
-use exhibit_pipeline::{FAULT_DAMAGED, FAULT_LIMIT, FAULT_UNCONVERTED};
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_INCOMPLETE_SET, FAULT_LIMIT, FAULT_UNCONVERTED};
 
 use super::summary::Attention;
 
@@ -18,6 +18,7 @@ const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what c
 const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
 const UNIDENTIFIED: &str = "its signature claims audio or video, but libavformat opens no stream of it that decodes: it is typed application/octet-stream and gets no access copy; the original is stored intact. It may be damaged, or not media at all; open it with a tool that knows the claimed format";
 const LIMIT: &str = "a configured limit refused it (named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that limits.* key in the configuration (see config/exhibit.toml)";
+const INCOMPLETE_SET: &str = "a set in the folder lacks a member (named above): its head is stored as a file, but the medium it describes cannot be read from what is here. Find the missing file, put it beside the head and ingest the folder again";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
 const BUNDLE_MISSING: &str = "a page file of the bundle's folder is not in its searchable PDF (reason above). Rescan or replace that page and ingest the folder again: a new bundle PDF is made beside this one";
@@ -46,6 +47,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
                 Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
                 Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
                 Some(FAULT_LIMIT) => push("limit", input, reason.clone(), LIMIT),
+                Some(FAULT_INCOMPLETE_SET) => push("incomplete-set", input, reason.clone(), INCOMPLETE_SET),
                 _ => {}
             },
             // An E01 set whose media no longer matches the hash it stores.

@@ -62,7 +62,12 @@ pub fn print_attention_warnings(summary: &Summary) {
 /// Prints the failures of this run on stderr, with the advice for them.
 pub fn print_failures(summary: &Summary) {
     for f in &summary.failures {
-        eprintln!("failed: {}: {}", escape_name(&f.what), escape_message(&f.reason));
+        // Most reasons already start with the file they name.
+        if f.reason.starts_with(&format!("{}: ", f.what)) {
+            eprintln!("failed: {}", escape_message(&f.reason));
+        } else {
+            eprintln!("failed: {}: {}", escape_name(&f.what), escape_message(&f.reason));
+        }
     }
     if !summary.failures.is_empty() {
         eprintln!(

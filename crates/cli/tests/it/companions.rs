@@ -153,3 +153,37 @@ fn a_cue_naming_a_file_outside_its_folder_is_refused() {
     assert!(err.contains("not a file beside it"), "{err}");
     assert!(no_ledger(&sb, "CUE-EVIL"));
 }
+
+#[test]
+fn a_lost_middle_segment_is_named_although_later_segments_are_beside_it() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "ewf", "ewf", &["split.E01", "split.E03"]);
+    std::fs::copy(fixture("ewf").join("split.E03"), dir.join("split.E04")).unwrap();
+    let out = sb.ingest("E01-MID", &dir.join("split.E01"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&dir.join("split.E02").display().to_string()) && err.contains("missing"), "{err}");
+    assert!(no_ledger(&sb, "E01-MID"), "nothing is acquired, the later segments are not left out unmentioned");
+}
+
+/// A stray cue sheet on a stick, its bin gone: the sheet is stored as a
+/// file and reported as an incomplete set; the rest of the folder goes in.
+#[test]
+fn an_incomplete_set_in_a_folder_fails_only_itself() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "stick", "cue", &["two-files.cue", "data track.bin"]);
+    std::fs::write(dir.join("letter.txt"), "Dear Sir,\n").unwrap();
+    let out = sb.ingest("CUE-STICK", &dir);
+    let (err, text) = (stderr(&out), String::from_utf8_lossy(&out.stdout).into_owned());
+    assert_eq!(out.status.code(), Some(3), "needs attention, not failed: {text}{err}");
+    assert!(text.contains("incomplete-set") && text.contains("audio.bin"), "{text}");
+    let names: Vec<String> = acquired(&sb, "CUE-STICK").into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["data track.bin", "letter.txt", "two-files.cue"], "every file is stored");
+    let faults: Vec<Value> = events(&sb, "CUE-STICK", "failed");
+    assert_eq!(faults.len(), 1, "{faults:#?}");
+    assert_eq!(faults[0]["params"]["fault"], "incomplete-set");
+    // A rerun records nothing twice.
+    let again = sb.ingest("CUE-STICK", &dir);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert_eq!(events(&sb, "CUE-STICK", "failed").len(), 1);
+}

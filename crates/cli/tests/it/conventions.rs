@@ -80,6 +80,22 @@ fn get_onto_an_existing_file_needs_force() {
     let out = sb.run(&["get", "--case", CASE, id, "-o", link.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!aim.exists() && link.symlink_metadata().unwrap().file_type().is_symlink());
+    // --force replaces a regular file only: a FIFO, a directory or a
+    // symlink stays what it is (as root, `-o /dev/null --force` replaced
+    // the machine's /dev/null with the evidence).
+    use std::os::unix::fs::FileTypeExt;
+    let fifo = sb.dir.path().join("fifo-out");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let folder = sb.dir.path().join("folder-out");
+    std::fs::create_dir(&folder).unwrap();
+    for not_a_file in [&fifo, &folder, &link] {
+        let out = sb.run(&["get", "--case", CASE, id, "-o", not_a_file.to_str().unwrap(), "--force"]);
+        assert_eq!(out.status.code(), Some(2), "{}: {}", not_a_file.display(), stderr(&out));
+        assert!(stderr(&out).contains("not a regular file"), "{}", stderr(&out));
+    }
+    assert!(fifo.symlink_metadata().unwrap().file_type().is_fifo(), "the FIFO is untouched");
+    assert!(folder.is_dir() && link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert_eq!(sb.ledger(CASE).len(), entries_before, "a refused get records no access");
     let out = sb.run(&["get", "--case", CASE, id, "-o", target.to_str().unwrap(), "--force"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(src.join("statement.txt")).unwrap());

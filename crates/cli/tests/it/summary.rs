@@ -114,6 +114,12 @@ fn a_bundle_page_mismatch_exits_3_and_is_recorded_once_per_expected_count() {
     let fixed_again = ingest(&sb, "SUM-PAGES", &["--pages", "1"], &src);
     assert_eq!(fixed_again.status.code(), Some(0), "{}", stdout(&fixed_again));
     assert_eq!(bundle_checks(&sb).len(), 2);
+    // The latest check stands everywhere: show and verify agree with the run.
+    let flagged = sb.run(&["show", "--case", "SUM-PAGES", "--flag", "page-count-mismatch"]);
+    assert!(!stdout(&flagged).contains("page-count-mismatch"), "{}", stdout(&flagged));
+    let verified = sb.run(&["verify", "--case", "SUM-PAGES"]);
+    assert!(!stdout(&verified).contains("expected 3 pages"), "{}", stdout(&verified));
+    assert!(!stderr(&verified).contains("expected 3 pages"), "{}", stderr(&verified));
 }
 
 #[test]

@@ -40,6 +40,15 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
             (load(&fixed).map_err(|_| e)?, fixed.as_slice())
         }
     };
+    // As ocrmypdf does, an encrypted PDF is refused whole: with a user
+    // password its streams decode to garbage, and OCR of that would give a
+    // blank "searchable" copy and pages flagged as damaged.
+    if file.trailer.encrypt_dict.is_some() {
+        return Err(OcrError::new(
+            OcrErrorKind::Unsupported,
+            "PDF is encrypted (password-protected): not OCRed; the original is stored as it is. Ask for an unprotected copy, or remove the protection with the password and ingest that copy too",
+        ));
+    }
     let mut renderer = PageRenderer::new(bytes);
     let resolver = file.resolver();
     let count = file.num_pages();

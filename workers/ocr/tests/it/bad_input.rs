@@ -109,6 +109,24 @@ fn pdf_with_a_broken_xref_is_rebuilt_or_corrupt() {
     assert!(msg.starts_with("PDF"), "{msg}");
 }
 
+/// An encrypted PDF (user password) is refused whole, as ocrmypdf does:
+/// no blank copy, no pages flagged as damaged.
+#[test]
+fn an_encrypted_pdf_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked.pdf");
+    let script = "import pikepdf, sys\npdf = pikepdf.open(sys.argv[1])\npdf.save(sys.argv[2], encryption=pikepdf.Encryption(user='u', owner='o'))";
+    let made = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .arg(fixture("scans.pdf"))
+        .arg(&locked)
+        .status()
+        .expect("Debian's python3 with pikepdf (ocrmypdf's dependency)");
+    assert!(made.success(), "pikepdf could not encrypt the fixture");
+    let msg = fails_then_next_works(&locked, "application/pdf", OcrErrorKind::Unsupported, &policy());
+    assert!(msg.contains("encrypted"), "{msg}");
+}
+
 /// Flate image streams that are bombs, truncated, or have bad row filters
 /// fail that page with a reason, within the memory limit.
 #[test]
