@@ -55,8 +55,10 @@ impl Scopes for FixedScope {
     /// two ingests sharing a broker both consume the acquire lane, and a
     /// job recorded complete in the wrong run left its own run waiting for
     /// good (attacker finding F1).
+    /// Never a job of another case, whatever its run: it would be run and
+    /// recorded with this scope's case and user.
     fn takes(&self, job: &Job) -> bool {
-        job.run.as_deref().is_none_or(|run| run == self.0.completions.run().as_str())
+        job.case == self.0.ctx.case && job.run.as_deref().is_none_or(|run| run == self.0.completions.run().as_str())
     }
 }
 

@@ -293,3 +293,56 @@ async fn a_failed_ingest_stays_staged_is_shown_and_is_retried() {
     assert_eq!(status["uploads"]["done"], 1, "{status}");
     assert!(!dir.tus_staging().join(format!("{id}.bin")).exists());
 }
+
+/// Starts a tus upload of `data` into `case` and sends all but its last
+/// byte; returns the location, for the last byte to be sent later.
+async fn all_but_the_last_byte(server: &Server, token: &str, case: &str, filename: &str, data: &[u8]) -> String {
+    let created = tus_create(server, token, data.len(), &metadata(case, "JS/1", filename)).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let location = created.header("location").unwrap().to_owned();
+    let head = tus_patch(server, token, &location, 0, &data[..data.len() - 1], None).await;
+    assert_eq!(head.status, 204, "{}", String::from_utf8_lossy(&head.body));
+    location
+}
+
+/// Two organisations' uploads that finish at the same moment are each
+/// ingested into their own case, as their own user (the attacker saw both
+/// hang, and each file land in the other force's case: the ingests shared
+/// one queue in the process and took each other's jobs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn uploads_finishing_at_once_each_land_in_their_own_case_as_their_own_user() {
+    const OTHER: &str = "2024/00999/POL";
+    let server = Server::start().await;
+    let alice = force_case(&server).await;
+    let bob = server.token("Force B", "bob", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &bob, json!({"case": OTHER})).await.status, 201);
+    let (a_data, b_data) = (b"force A's statement\n".repeat(50), b"force B's statement\n".repeat(70));
+    for round in 0..3 {
+        let a = all_but_the_last_byte(&server, &alice, CASE, &format!("a{round}.txt"), &a_data).await;
+        let b = all_but_the_last_byte(&server, &bob, OTHER, &format!("b{round}.txt"), &b_data).await;
+        let (a_last, b_last) = (a_data.len() as u64 - 1, b_data.len() as u64 - 1);
+        let both = async {
+            tokio::join!(
+                tus_patch(&server, &alice, &a, a_last, &a_data[a_data.len() - 1..], None),
+                tus_patch(&server, &bob, &b, b_last, &b_data[b_data.len() - 1..], None)
+            )
+        };
+        let (a_done, b_done) =
+            tokio::time::timeout(std::time::Duration::from_secs(120), both).await.expect("both uploads are answered");
+        assert_eq!((a_done.status, b_done.status), (204, 204), "round {round}");
+    }
+    for (case, operator, data, other) in
+        [(CASE, "alice (Force A)", &a_data, &b_data), (OTHER, "bob (Force B)", &b_data, &a_data)]
+    {
+        let events = server.events(case).await;
+        let acquired: Vec<_> = events.iter().filter(|e| e.action == Action::Acquired).collect();
+        assert_eq!(acquired.len(), 3, "{case}: one original per round");
+        for e in &acquired {
+            assert_eq!(e.actor.operator, operator, "{case}");
+            let sha = e.artefact.as_ref().unwrap().sha256.to_hex();
+            assert_eq!(sha, sha256_hex(data), "{case} holds its own bytes");
+            assert_ne!(sha, sha256_hex(other));
+        }
+        assert!(events.iter().all(|e| e.actor.operator == operator), "{case}: no event by the other force's user");
+    }
+}

@@ -248,11 +248,20 @@ pub async fn open(
         entries: opened.entries,
         exhibit: exhibit.clone(),
         plan,
-        queue: deps.queue.clone(),
+        queue: own_queue(deps.queue.clone()),
         run,
         completions,
         options,
     })
+}
+
+/// The queue an ingest runs on: a shared one (a broker, where jobs carry
+/// their run and a worker takes only its own run's), or else a queue in
+/// this process of its own. Two ingests in one process (the HTTP API's
+/// uploads) on one in-process queue took each other's jobs and ran them
+/// with their own case and user.
+fn own_queue(configured: Arc<dyn JobQueue>) -> Arc<dyn JobQueue> {
+    if configured.shared() { configured } else { Arc::new(exhibit_queue::MemoryQueue::new()) }
 }
 
 /// The whole use case with plain arguments: plan, open, run. Returns the

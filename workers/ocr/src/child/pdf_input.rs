@@ -31,6 +31,14 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
         }
         None => data,
     };
+    // As ocrmypdf does, an encrypted PDF is refused whole: with a user
+    // password its streams decode to garbage, and OCR of that would give a
+    // blank "searchable" copy and pages flagged as damaged. Checked on the
+    // bytes too: a file the parser cannot load is read again with a rebuilt
+    // cross-reference table, whose trailer has no /Encrypt.
+    if declares_encryption(&data) {
+        return Err(encrypted());
+    }
     let fixed;
     let (file, bytes) = match load(&data) {
         Ok(file) => (file, data.as_slice()),
@@ -40,14 +48,8 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
             (load(&fixed).map_err(|_| e)?, fixed.as_slice())
         }
     };
-    // As ocrmypdf does, an encrypted PDF is refused whole: with a user
-    // password its streams decode to garbage, and OCR of that would give a
-    // blank "searchable" copy and pages flagged as damaged.
     if file.trailer.encrypt_dict.is_some() {
-        return Err(OcrError::new(
-            OcrErrorKind::Unsupported,
-            "PDF is encrypted (password-protected): not OCRed; the original is stored as it is. Ask for an unprotected copy, or remove the protection with the password and ingest that copy too",
-        ));
+        return Err(encrypted());
     }
     let mut renderer = PageRenderer::new(bytes);
     let resolver = file.resolver();
@@ -73,6 +75,21 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     }
     order.finish(sink);
     Ok(count)
+}
+
+fn encrypted() -> OcrError {
+    OcrError::new(
+        OcrErrorKind::Unsupported,
+        "PDF is encrypted (password-protected): not OCRed; the original is stored as it is. Ask for an unprotected copy, or remove the protection with the password and ingest that copy too",
+    )
+}
+
+/// Whether the file names an `/Encrypt` dictionary (not `/EncryptMetadata`)
+/// anywhere outside compressed streams: a trailer or an xref stream's
+/// dictionary that says the document is encrypted.
+fn declares_encryption(data: &[u8]) -> bool {
+    const KEY: &[u8] = b"/Encrypt";
+    data.windows(KEY.len() + 1).any(|w| w.starts_with(KEY) && !w[KEY.len()].is_ascii_alphanumeric())
 }
 
 /// Opens a PDF held in memory.
