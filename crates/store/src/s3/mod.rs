@@ -8,6 +8,7 @@
 mod config;
 mod content;
 mod errors;
+mod file_upload;
 mod probe;
 mod read;
 mod upload;
@@ -29,7 +30,7 @@ use tokio::sync::OnceCell;
 pub use config::{Retention, S3Location};
 pub use probe::probe_create_only;
 
-use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
+use crate::{Body, ContentBody, ObjectMeta, ObjectStore, PutReceipt, Staged, StoreError, VerifyingReader};
 use upload::{PartReader, Written};
 
 /// Objects in an S3 bucket, under a prefix. A clone shares the client (and
@@ -152,6 +153,7 @@ impl ObjectStore for S3Store {
                 Ok(PutReceipt { key: key.clone(), size, digests, created: true })
             }
             Written::Taken => Err(StoreError::already_exists(key)),
+            Written::Changed => Err(StoreError::invalid("upload", key.as_str(), "no checked parts on a new key")),
         }
     }
 
@@ -161,6 +163,29 @@ impl ObjectStore for S3Store {
             return Err(StoreError::invalid("content prefix", prefix, "a valid key prefix ending in /"));
         }
         self.put_content_streaming(prefix, body, hashes).await
+    }
+
+    /// A regular file is hashed first and uploaded once, straight to its
+    /// content key (see `file_upload.rs`); a stream is staged and copied.
+    #[tracing::instrument(skip(self, body))]
+    async fn put_content_from(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<PutReceipt, StoreError> {
+        if !prefix.ends_with('/') || ObjectKey::new(prefix.trim_end_matches('/')).is_none() {
+            return Err(StoreError::invalid("content prefix", prefix, "a valid key prefix ending in /"));
+        }
+        match body {
+            ContentBody::File(file) => self.put_content_file(prefix, file, hashes).await,
+            ContentBody::Stream(body) => self.put_content_streaming(prefix, body, hashes).await,
+        }
+    }
+
+    /// Puts at once (every S3 put is durable), by [`ObjectStore::put_content_from`].
+    async fn stage_content(&self, prefix: &str, body: ContentBody, hashes: HashSelection) -> Result<Staged, StoreError> {
+        self.put_content_from(prefix, body, hashes).await.map(crate::batch::staged_done)
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]
