@@ -69,6 +69,17 @@ impl S3Store {
         Self { location, client: OnceCell::new_with(Some(client_from(config))), probed: OnceCell::new() }
     }
 
+    /// As [`S3Store::with_config`], with `interceptor` run on every
+    /// request the store sends (tests count requests with it).
+    pub fn with_config_and_interceptor(
+        location: S3Location,
+        config: &aws_config::SdkConfig,
+        interceptor: impl aws_sdk_s3::config::Intercept + 'static,
+    ) -> Self {
+        let client = Client::from_conf(client_config(config).interceptor(interceptor).build());
+        Self { location, client: OnceCell::new_with(Some(client)), probed: OnceCell::new() }
+    }
+
     async fn client(&self) -> Result<&Client, StoreError> {
         self.client
             .get_or_try_init(|| async {
@@ -117,19 +128,22 @@ const OUTAGE_LONGEST_PAUSE: Duration = Duration::from_secs(8);
 /// of an outage when several jobs retry at once, and then fails every call
 /// at its first error.
 fn client_from(config: &aws_config::SdkConfig) -> Client {
+    Client::from_conf(client_config(config).build())
+}
+
+/// The configuration [`client_from`] builds a client from.
+fn client_config(config: &aws_config::SdkConfig) -> aws_sdk_s3::config::Builder {
     let retry = RetryConfig::standard()
         .with_max_attempts(OUTAGE_ATTEMPTS)
         .with_initial_backoff(OUTAGE_FIRST_PAUSE)
         .with_max_backoff(OUTAGE_LONGEST_PAUSE);
     let partition = RetryPartition::custom("exhibit-s3").token_bucket(TokenBucket::unlimited()).build();
-    let s3 = aws_sdk_s3::config::Builder::from(config)
+    aws_sdk_s3::config::Builder::from(config)
         .force_path_style(true)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .retry_config(retry)
         .retry_partition(partition)
-        .build();
-    Client::from_conf(s3)
 }
 
 #[async_trait]
