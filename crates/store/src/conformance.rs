@@ -273,7 +273,10 @@ pub async fn content_from_a_file_or_a_stream_is_the_same(store: Arc<dyn ObjectSt
     // and a long key makes that name longer than a file name may be.
     let prefix = {
         let scoped = scope("cf");
-        format!("cf/{:x}/", Sha256Digest::of(scoped.as_bytes()).as_bytes()[..8].iter().fold(0u64, |a, b| a << 8 | u64::from(*b)))
+        format!(
+            "cf/{:x}/",
+            Sha256Digest::of(scoped.as_bytes()).as_bytes()[..8].iter().fold(0u64, |a, b| a << 8 | u64::from(*b))
+        )
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let path = dir.path().join("source");
@@ -300,7 +303,11 @@ pub async fn content_from_a_file_or_a_stream_is_the_same(store: Arc<dyn ObjectSt
     assert!(!second.created, "identical content must not be stored twice");
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open: {e}"));
     let third = store
-        .put_content_from(&prefix, ContentBody::from_file(file, None).unwrap_or_else(|e| panic!("{e}")), HashSelection::default())
+        .put_content_from(
+            &prefix,
+            ContentBody::from_file(file, None).unwrap_or_else(|e| panic!("{e}")),
+            HashSelection::default(),
+        )
         .await
         .unwrap_or_else(|e| panic!("put_content_from the file again: {e}"));
     assert_eq!((third.key.clone(), third.digests, third.created), (first.key.clone(), expected, false), "again");

@@ -44,7 +44,12 @@ impl ContentBody {
     pub fn from_file(file: File, on_read: Option<OnRead>) -> io::Result<Self> {
         let meta = file.metadata()?;
         if meta.file_type().is_file() {
-            return Ok(Self::File(RereadableFile { file, len: meta.len(), on_read, between_passes: std::sync::Mutex::new(None) }));
+            return Ok(Self::File(RereadableFile {
+                file,
+                len: meta.len(),
+                on_read,
+                between_passes: std::sync::Mutex::new(None),
+            }));
         }
         Ok(Self::Stream(Box::new(Counted { inner: file, on_read })))
     }

@@ -171,7 +171,12 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// [`ObjectStore::stage`] of content under `prefix` from a body that
     /// may say it can be read twice (see [`ObjectStore::put_content_from`]).
     /// The default stages it read once, as a stream.
-    async fn stage_content(&self, prefix: &str, body: ContentBody, hashes: HashSelection) -> Result<Staged, StoreError> {
+    async fn stage_content(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<Staged, StoreError> {
         let body = body.into_stream().map_err(|e| StoreError::io_at("rewinding the body for", prefix, e))?;
         self.stage(StageTarget::Content(prefix.to_owned()), body, hashes).await
     }

@@ -76,7 +76,10 @@ impl S3Store {
         match stored {
             Some(receipt) => Ok(receipt),
             None => {
-                tracing::warn!(prefix, "the file changed between its hashing pass and its upload; storing it as read once");
+                tracing::warn!(
+                    prefix,
+                    "the file changed between its hashing pass and its upload; storing it as read once"
+                );
                 self.put_content_streaming(prefix, rewound(file, prefix)?, hashes).await
             }
         }

@@ -198,7 +198,12 @@ impl ObjectStore for S3Store {
     }
 
     /// Puts at once (every S3 put is durable), by [`ObjectStore::put_content_from`].
-    async fn stage_content(&self, prefix: &str, body: ContentBody, hashes: HashSelection) -> Result<Staged, StoreError> {
+    async fn stage_content(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<Staged, StoreError> {
         self.put_content_from(prefix, body, hashes).await.map(crate::batch::staged_done)
     }
 
