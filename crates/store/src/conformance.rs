@@ -275,7 +275,7 @@ pub async fn content_from_a_file_or_a_stream_is_the_same(store: Arc<dyn ObjectSt
         let scoped = scope("cf");
         format!(
             "cf/{:x}/",
-            Sha256Digest::of(scoped.as_bytes()).as_bytes()[..8].iter().fold(0u64, |a, b| a << 8 | u64::from(*b))
+            Sha256Digest::of(scoped.as_bytes()).as_bytes()[..8].iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))
         )
     };
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
