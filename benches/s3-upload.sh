@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Upload into S3 (issue 14): `exhibit ingest` of one large random file into
-# the S3 store (read once, hashed with MD5, SHA-1 and SHA-256, streamed as
-# a multipart upload with a SHA-256 per part, copied to its content address,
+# the S3 store (a regular file: a first pass hashes it, SHA-256 whole and per
+# part; a second uploads it straight to its content address as a multipart
+# upload with a SHA-256 per part, hashing MD5, SHA-1 and SHA-256 as it goes;
 # recorded in the ledger) against boto3's `upload_file` of the same file to
 # the same server, in the same run, interleaved. Goal: exhibit >= 0.9x
 # boto3's throughput, and peak RSS flat with file size.

@@ -26,7 +26,7 @@ use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::event::CustodyEvent;
 use exhibit_core::layout::{ObjectKey, manifest_key, objects_prefix};
 use exhibit_core::manifest::ArtefactManifest;
-use exhibit_store::{Body, Published, PutReceipt, StageTarget, Staged, WriteBatch};
+use exhibit_store::{ContentBody, Published, PutReceipt, StageTarget, Staged, WriteBatch};
 use tokio::sync::oneshot;
 use tokio::sync::oneshot::error::TryRecvError;
 use tracing::{debug, instrument};
@@ -93,11 +93,16 @@ pub(crate) struct GroupCommit {
 
 impl StageContext {
     /// Stages `body` content-addressed in the case's objects, to be made
-    /// durable by a [`Commit`]. The receipt's digests are final.
-    pub async fn stage_content(&self, body: Body, hashes: HashSelection) -> Result<(PutReceipt, Staged), StageError> {
-        let target = StageTarget::Content(objects_prefix(&self.case));
+    /// durable by a [`Commit`]. The receipt's digests are final. A
+    /// [`ContentBody::File`] may be read twice (hashed, then uploaded under
+    /// its key, on S3); a [`ContentBody::Stream`] is read once.
+    pub async fn stage_content(
+        &self,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<(PutReceipt, Staged), StageError> {
         let staged =
-            self.store.stage(target, body, hashes).await.map_err(|e| {
+            self.store.stage_content(&objects_prefix(&self.case), body, hashes).await.map_err(|e| {
                 StageError::from_kind(e.kind().into(), format!("content could not be read or stored: {e}"))
             })?;
         let receipt = staged

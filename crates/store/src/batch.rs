@@ -203,6 +203,12 @@ pub(crate) async fn stage_immediately<S: ObjectStore + ?Sized>(
     }
 }
 
+/// A content put already done (backends that put at once), as staged.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub(crate) fn staged_done(receipt: PutReceipt) -> Staged {
+    Staged { key: receipt.key.clone(), receipt: Some(receipt), new_key: false, state: StagedState::Done }
+}
+
 /// The default publishing, for puts staged by [`stage_immediately`].
 pub(crate) fn publish_done(staged: Vec<Staged>) -> Vec<Published> {
     staged

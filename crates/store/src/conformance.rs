@@ -24,7 +24,7 @@ use exhibit_core::digest::{HashSelection, Sha256Digest};
 use exhibit_core::hashing::MultiHasher;
 use exhibit_core::layout::ObjectKey;
 
-use crate::{ObjectMeta, ObjectStore, Published, StoreErrorKind, VerifyingReader, WriteBatch};
+use crate::{ContentBody, ObjectMeta, ObjectStore, Published, StoreErrorKind, VerifyingReader, WriteBatch};
 
 mod copies;
 mod no_local_path;
@@ -66,6 +66,7 @@ pub async fn run_quick_single_writer(store: Arc<dyn ObjectStore>) {
     put_get_round_trip(store.clone()).await;
     put_new_refuses_existing_key(store.clone()).await;
     put_content_dedupes(store.clone()).await;
+    content_from_a_file_or_a_stream_is_the_same(store.clone()).await;
     list_by_prefix(store.clone()).await;
     missing_objects_are_not_found(store.clone()).await;
     ranged_reads_match_the_object(store.clone()).await;
@@ -260,6 +261,59 @@ pub async fn put_content_dedupes(store: Arc<dyn ObjectStore>) {
             .expect_err("a bad content prefix must be refused");
         assert_eq!(err.kind(), StoreErrorKind::Invalid, "prefix {bad:?}: {err}");
     }
+}
+
+/// A content put from a regular file that may be read twice
+/// ([`ContentBody::File`], several parts long) and from a stream read
+/// once store the same object under the same key with the same digests;
+/// the second is a dedup.
+pub async fn content_from_a_file_or_a_stream_is_the_same(store: Arc<dyn ObjectStore>) {
+    const SIZE: u64 = 20 << 20;
+    // Short: s3s-fs names a multipart upload's file by the key in base64,
+    // and a long key makes that name longer than a file name may be.
+    let prefix = {
+        let scoped = scope("cf");
+        format!(
+            "cf/{:x}/",
+            Sha256Digest::of(scoped.as_bytes()).as_bytes()[..8].iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))
+        )
+    };
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("source");
+    let mut data = Vec::new();
+    PseudoRandomReader::new(11, SIZE).read_to_end(&mut data).unwrap_or_else(|e| panic!("generate: {e}"));
+    std::fs::write(&path, &data).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    let mut expected = MultiHasher::new(HashSelection::default());
+    expected.update(&data);
+    let expected = expected.finish();
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open: {e}"));
+    let from_file = ContentBody::from_file(file, None).unwrap_or_else(|e| panic!("metadata: {e}"));
+    assert!(from_file.is_rereadable(), "a regular file may be read twice");
+    let first = store
+        .put_content_from(&prefix, from_file, HashSelection::default())
+        .await
+        .unwrap_or_else(|e| panic!("put_content_from a file: {e}"));
+    assert_eq!(first.key.as_str(), format!("{prefix}{}", expected.sha256.to_hex()), "content key");
+    assert_eq!((first.size, first.digests, first.created), (SIZE, expected, true), "file receipt");
+    let second = store
+        .put_content_from(&prefix, ContentBody::Stream(body(data.clone())), HashSelection::default())
+        .await
+        .unwrap_or_else(|e| panic!("put_content_from a stream: {e}"));
+    assert_eq!((second.key.clone(), second.size, second.digests), (first.key.clone(), SIZE, expected), "stream");
+    assert!(!second.created, "identical content must not be stored twice");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("open: {e}"));
+    let third = store
+        .put_content_from(
+            &prefix,
+            ContentBody::from_file(file, None).unwrap_or_else(|e| panic!("{e}")),
+            HashSelection::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("put_content_from the file again: {e}"));
+    assert_eq!((third.key.clone(), third.digests, third.created), (first.key.clone(), expected, false), "again");
+    assert_eq!(read_ok(&*store, &first.key, None).await.len() as u64, SIZE);
+    let listed = store.list(&prefix).await.unwrap_or_else(|e| panic!("list {prefix}: {e}"));
+    assert_eq!(listed, vec![ObjectMeta { key: first.key.clone(), size: SIZE }], "one object after three puts");
 }
 
 /// Listing returns every object under a prefix, nested ones included, sorted,

@@ -10,6 +10,7 @@
 
 mod access;
 mod batch;
+mod content_body;
 mod error;
 mod local;
 mod materialise;
@@ -33,6 +34,7 @@ use exhibit_core::layout::ObjectKey;
 
 pub use access::Access;
 pub use batch::{Published, StageTarget, Staged, WriteBatch};
+pub use content_body::{ContentBody, OnRead, RereadableFile};
 pub use error::{StoreError, StoreErrorKind};
 pub use local::LocalStore;
 pub use materialise::{LocalCopy, download, materialise};
@@ -91,6 +93,22 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// exists it is left as it is and `created` is false.
     async fn put_content(&self, prefix: &str, body: Body, hashes: HashSelection) -> Result<PutReceipt, StoreError>;
 
+    /// [`ObjectStore::put_content`] of a body that may say it can be read
+    /// twice ([`ContentBody::File`]). A backend that names an object before
+    /// writing it (S3) then hashes the file first and uploads it once under
+    /// its content key, instead of staging it and copying it; the second
+    /// read is checked against the first. The default reads it once, as a
+    /// stream, which is right for a backend that can rename (local).
+    async fn put_content_from(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<PutReceipt, StoreError> {
+        let body = body.into_stream().map_err(|e| StoreError::io_at("rewinding the body for", prefix, e))?;
+        self.put_content(prefix, body, hashes).await
+    }
+
     /// Opens an object for reading. The reader re-hashes what it returns and
     /// fails with [`std::io::ErrorKind::InvalidData`] at the end if the
     /// SHA-256 is not `expect` (or, when `expect` is `None`, the SHA-256 the
@@ -148,6 +166,19 @@ pub trait ObjectStore: Send + Sync + Debug {
     /// suits a backend whose every put is durable anyway (S3).
     async fn stage(&self, target: StageTarget, body: Body, hashes: HashSelection) -> Result<Staged, StoreError> {
         batch::stage_immediately(self, target, body, hashes).await
+    }
+
+    /// [`ObjectStore::stage`] of content under `prefix` from a body that
+    /// may say it can be read twice (see [`ObjectStore::put_content_from`]).
+    /// The default stages it read once, as a stream.
+    async fn stage_content(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<Staged, StoreError> {
+        let body = body.into_stream().map_err(|e| StoreError::io_at("rewinding the body for", prefix, e))?;
+        self.stage(StageTarget::Content(prefix.to_owned()), body, hashes).await
     }
 
     /// Group commit, second half: makes the staged puts durable, then

@@ -3,7 +3,6 @@
 //! changes while it is read is recorded as failed, with the reason.
 
 use std::fs::Metadata;
-use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +15,7 @@ use exhibit_core::params::{AcquiredParams, EventParams, FailedParams};
 use exhibit_pipeline::{Commit, Committed, ProgressSink, Stage, StageContext, StageError, Tally};
 use exhibit_queue::input::SourceInput;
 use exhibit_queue::{Job, StageInput};
-use exhibit_store::{Body, PutReceipt, Staged};
+use exhibit_store::{ContentBody, PutReceipt, Staged};
 use serde_json::json;
 use tracing::{info, instrument};
 
@@ -135,18 +134,12 @@ fn resume(ctx: &StageContext, job: &Job, key: &str) -> Option<Vec<Job>> {
     Some(vec![identify_job(job, &facts)])
 }
 
-/// Counts bytes as they pass, for the progress bar.
-struct Counted<R> {
-    inner: R,
-    progress: Arc<dyn ProgressSink>,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.bytes_read(n as u64);
-        Ok(n)
-    }
+/// What the store reads of an opened source: a regular file may be read
+/// twice (hashed, then uploaded under its content key: see the store's
+/// [`ContentBody`]); anything else is read once. Bytes are counted for the
+/// progress bar as the read that stores them goes.
+fn source_body(file: std::fs::File, progress: Arc<dyn ProgressSink>) -> std::io::Result<ContentBody> {
+    ContentBody::from_file(file, Some(Arc::new(move |n| progress.bytes_read(n))))
 }
 
 /// Streams the source into the store, staged for a group commit. Returns
@@ -160,13 +153,13 @@ async fn store_source(
     let unreadable = |e: std::io::Error| {
         StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", shown.display()))
     };
-    let (body, file): (Body, _) = if before.file_type().is_symlink() {
+    let (body, file) = if before.file_type().is_symlink() {
         let target = std::fs::read_link(path).map_err(unreadable)?;
-        (Box::new(std::io::Cursor::new(path_bytes(&target).to_vec())), None)
+        (ContentBody::Stream(Box::new(std::io::Cursor::new(path_bytes(&target).to_vec()))), None)
     } else {
         let file = open_source(path).map_err(unreadable)?;
         let probe = file.try_clone().map_err(unreadable)?;
-        (Box::new(Counted { inner: file, progress: ctx.progress.clone() }), Some(probe))
+        (source_body(file, ctx.progress.clone()).map_err(unreadable)?, Some(probe))
     };
     let (receipt, staged) = ctx
         .stage_content(body, ctx.hashes)

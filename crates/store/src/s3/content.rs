@@ -160,7 +160,7 @@ async fn next_copied(
     }
 }
 
-fn content_key(prefix: &str, hex: &str) -> Result<ObjectKey, StoreError> {
+pub(crate) fn content_key(prefix: &str, hex: &str) -> Result<ObjectKey, StoreError> {
     ObjectKey::new(format!("{prefix}{hex}"))
         .ok_or_else(|| StoreError::invalid("content prefix", prefix, "a valid key prefix ending in /"))
 }

@@ -8,6 +8,7 @@
 mod config;
 mod content;
 mod errors;
+mod file_upload;
 mod probe;
 mod read;
 mod upload;
@@ -29,7 +30,7 @@ use tokio::sync::OnceCell;
 pub use config::{Retention, S3Location};
 pub use probe::probe_create_only;
 
-use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingReader};
+use crate::{Body, ContentBody, ObjectMeta, ObjectStore, PutReceipt, Staged, StoreError, VerifyingReader};
 use upload::{PartReader, Written};
 
 /// Objects in an S3 bucket, under a prefix. A clone shares the client (and
@@ -66,6 +67,17 @@ impl S3Store {
     /// instead of the environment; addressing is made path-style.
     pub fn with_config(location: S3Location, config: &aws_config::SdkConfig) -> Self {
         Self { location, client: OnceCell::new_with(Some(client_from(config))), probed: OnceCell::new() }
+    }
+
+    /// As [`S3Store::with_config`], with `interceptor` run on every
+    /// request the store sends (tests count requests with it).
+    pub fn with_config_and_interceptor(
+        location: S3Location,
+        config: &aws_config::SdkConfig,
+        interceptor: impl aws_sdk_s3::config::Intercept + 'static,
+    ) -> Self {
+        let client = Client::from_conf(client_config(config).interceptor(interceptor).build());
+        Self { location, client: OnceCell::new_with(Some(client)), probed: OnceCell::new() }
     }
 
     async fn client(&self) -> Result<&Client, StoreError> {
@@ -116,19 +128,22 @@ const OUTAGE_LONGEST_PAUSE: Duration = Duration::from_secs(8);
 /// of an outage when several jobs retry at once, and then fails every call
 /// at its first error.
 fn client_from(config: &aws_config::SdkConfig) -> Client {
+    Client::from_conf(client_config(config).build())
+}
+
+/// The configuration [`client_from`] builds a client from.
+fn client_config(config: &aws_config::SdkConfig) -> aws_sdk_s3::config::Builder {
     let retry = RetryConfig::standard()
         .with_max_attempts(OUTAGE_ATTEMPTS)
         .with_initial_backoff(OUTAGE_FIRST_PAUSE)
         .with_max_backoff(OUTAGE_LONGEST_PAUSE);
     let partition = RetryPartition::custom("exhibit-s3").token_bucket(TokenBucket::unlimited()).build();
-    let s3 = aws_sdk_s3::config::Builder::from(config)
+    aws_sdk_s3::config::Builder::from(config)
         .force_path_style(true)
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
         .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .retry_config(retry)
         .retry_partition(partition)
-        .build();
-    Client::from_conf(s3)
 }
 
 #[async_trait]
@@ -152,6 +167,7 @@ impl ObjectStore for S3Store {
                 Ok(PutReceipt { key: key.clone(), size, digests, created: true })
             }
             Written::Taken => Err(StoreError::already_exists(key)),
+            Written::Changed => Err(StoreError::invalid("upload", key.as_str(), "no checked parts on a new key")),
         }
     }
 
@@ -161,6 +177,34 @@ impl ObjectStore for S3Store {
             return Err(StoreError::invalid("content prefix", prefix, "a valid key prefix ending in /"));
         }
         self.put_content_streaming(prefix, body, hashes).await
+    }
+
+    /// A regular file is hashed first and uploaded once, straight to its
+    /// content key (see `file_upload.rs`); a stream is staged and copied.
+    #[tracing::instrument(skip(self, body))]
+    async fn put_content_from(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<PutReceipt, StoreError> {
+        if !prefix.ends_with('/') || ObjectKey::new(prefix.trim_end_matches('/')).is_none() {
+            return Err(StoreError::invalid("content prefix", prefix, "a valid key prefix ending in /"));
+        }
+        match body {
+            ContentBody::File(file) => self.put_content_file(prefix, file, hashes).await,
+            ContentBody::Stream(body) => self.put_content_streaming(prefix, body, hashes).await,
+        }
+    }
+
+    /// Puts at once (every S3 put is durable), by [`ObjectStore::put_content_from`].
+    async fn stage_content(
+        &self,
+        prefix: &str,
+        body: ContentBody,
+        hashes: HashSelection,
+    ) -> Result<Staged, StoreError> {
+        self.put_content_from(prefix, body, hashes).await.map(crate::batch::staged_done)
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(key = %key))]

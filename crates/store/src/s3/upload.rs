@@ -98,7 +98,12 @@ impl PartReader {
 }
 
 pub(crate) fn sha256_b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+    b64(&Sha256::digest(bytes))
+}
+
+/// A digest as S3's checksum headers carry it (base64).
+pub(crate) fn b64(digest: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(digest)
 }
 
 /// How a write ended.
@@ -106,6 +111,9 @@ pub(crate) enum Written {
     Created,
     /// A create-only write found the key taken.
     Taken,
+    /// A part differed from the checksum expected of it (the file changed
+    /// since it was hashed): the upload was aborted, nothing is stored.
+    Changed,
 }
 
 impl S3Store {
@@ -123,7 +131,21 @@ impl S3Store {
         if first.bytes.len() < PART {
             return self.put_whole(key, first, create_only, locked).await;
         }
-        self.put_multipart(key, first, reader, create_only, locked).await
+        self.put_multipart(key, first, reader, (create_only, locked), None).await
+    }
+
+    /// A create-only, retained multipart upload of `first` and the rest of
+    /// `reader` whose every part must have the SHA-256 (base64) `expected`
+    /// of it, in order, and no part more or fewer; else nothing is
+    /// completed and the result is [`Written::Changed`].
+    pub(crate) async fn put_multipart_checked(
+        &self,
+        key: &str,
+        first: Part,
+        reader: &mut PartReader,
+        expected: &[String],
+    ) -> Result<Written, StoreError> {
+        self.put_multipart(key, first, reader, (true, true), Some(expected)).await
     }
 
     /// One PUT of a body that fits in a part.
@@ -162,8 +184,8 @@ impl S3Store {
         key: &str,
         first: Part,
         reader: &mut PartReader,
-        create_only: bool,
-        locked: bool,
+        (create_only, locked): (bool, bool),
+        expected: Option<&[String]>,
     ) -> Result<Written, StoreError> {
         let full = self.full_key(key);
         let client = self.client().await?;
@@ -177,7 +199,7 @@ impl S3Store {
         }
         let created = create.send().await.map_err(|e| sdk("starting an upload of", &full, e))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
-        let result = self.send_parts(&full, &upload_id, first, reader, create_only).await;
+        let result = self.send_parts(&full, &upload_id, (first, reader), create_only, expected).await;
         if !matches!(result, Ok(Written::Created)) {
             let abort = client.abort_multipart_upload().bucket(&self.location.bucket).key(&full).upload_id(&upload_id);
             if let Err(e) = abort.send().await {
@@ -195,9 +217,9 @@ impl S3Store {
         &self,
         full: &str,
         upload_id: &str,
-        first: Part,
-        reader: &mut PartReader,
+        (first, reader): (Part, &mut PartReader),
         create_only: bool,
+        expected: Option<&[String]>,
     ) -> Result<Written, StoreError> {
         let client = self.client().await?;
         let mut in_flight = InFlight::default();
@@ -212,6 +234,10 @@ impl S3Store {
                     "over 10,000 parts (about 867 GiB); S3 cannot store it",
                 ));
             }
+            if expected.is_some_and(|sums| sums.get(number - 1) != Some(&part.sha256_b64)) {
+                tracing::debug!(key = %full, part = number, "a part differs from its first read; the upload stops");
+                return Ok(Written::Changed);
+            }
             while !in_flight.tasks.is_empty() && in_flight.bytes + part.bytes.len() > IN_FLIGHT_BYTES {
                 in_flight.settle_one(full).await?;
             }
@@ -225,6 +251,10 @@ impl S3Store {
             in_flight.bytes += part.bytes.len();
             in_flight.tasks.spawn(send.run(part));
             part = reader.next_part(part_size(number + 1)).await?;
+        }
+        if expected.is_some_and(|sums| sums.len() != number) {
+            tracing::debug!(key = %full, parts = number, "fewer parts than at the first read; the upload stops");
+            return Ok(Written::Changed);
         }
         while !in_flight.tasks.is_empty() {
             in_flight.settle_one(full).await?;
