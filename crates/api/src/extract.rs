@@ -48,7 +48,7 @@ pub(crate) async fn caller_of(access: &dyn AccessState, headers: &HeaderMap) -> 
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .ok_or_else(|| unauthenticated("the Authorization header must be Bearer TOKEN"))?;
     let now = time::OffsetDateTime::now_utc();
     authenticate(access, token.trim(), now).await?.map_err(token_refusal)
@@ -62,7 +62,14 @@ pub(crate) fn token_refusal(refusal: TokenRefusal) -> ApiError {
 /// The token of `Authorization: Bearer TOKEN`, if the header has that form.
 pub(crate) fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    Some(value.strip_prefix("Bearer ")?.trim().to_owned())
+    Some(bearer_token(value)?.trim().to_owned())
+}
+
+/// The credentials of a `Bearer` Authorization value; the scheme's name is
+/// case-insensitive (RFC 9110, 11.1), so `bearer` and `BEARER` are it too.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token)
 }
 
 /// A JSON body; a malformed, oversize or mistyped one is a clear error.

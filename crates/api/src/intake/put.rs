@@ -94,7 +94,9 @@ pub async fn put_file(
     let outcome = ingest_received(intake, &caller.0.user, &received).await;
     let _ = std::fs::remove_file(&path);
     outcome.map_err(|reason| {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ingest_failed", format!("{reason}; send the file again"))
+        let reason =
+            if reason.contains("send the file again") { reason } else { format!("{reason}; send the file again") };
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "ingest_failed", reason)
     })?;
     Ok((
         StatusCode::CREATED,

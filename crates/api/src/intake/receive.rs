@@ -114,9 +114,15 @@ async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, (folder, link): (&
         recorded_as: Some((folder.to_owned(), PathBuf::from("upload").join(&entry.id))),
         options: receiver.options.clone(),
     };
-    let (outcome, _session) = ingest(&receiver.deps, request, Arc::new(NoIngestProgress)).await.map_err(|e| {
-        format!("the ingest stopped: {e}; the upload stays staged and is retried when the server starts")
-    })?;
+    // A PUT's body is not kept after its request; a tus upload's is.
+    let then = if entry.id.starts_with("put-") {
+        "send the file again"
+    } else {
+        "the upload stays staged and is retried when the server starts"
+    };
+    let (outcome, _session) = ingest(&receiver.deps, request, Arc::new(NoIngestProgress))
+        .await
+        .map_err(|e| format!("the ingest stopped: {e}; {then}"))?;
     check_stored(receiver, entry).await?;
     if outcome.failed > 0 {
         info!(failed = outcome.failed, "some later jobs failed; the case's status lists them");

@@ -256,9 +256,18 @@ async fn find_upload(
         let text = row.sources.get("sha256").map_or("", |s| s.trim());
         match text.to_ascii_lowercase().parse::<Sha256Digest>() {
             Err(_) => Err(format!("sha256: {:?} is not 64 hex digits", text.escape_debug().to_string())),
-            Ok(sha256) => journal.uploads_with_sha256(case, &sha256).await?.into_iter().next().ok_or_else(|| {
-                format!("sha256: no finished upload of this case has SHA-256 {sha256}; upload the file first")
-            }),
+            Ok(sha256) => {
+                // The same bytes may have been sent for several exhibits:
+                // the row's own exhibit's upload (not yet named) comes
+                // first, else the newest, whose exhibit the check below
+                // then names.
+                let uploads = journal.uploads_with_sha256(case, &sha256).await?;
+                let own = uploads.iter().position(|u| u.exhibit == row.exhibit && !named.contains_key(&u.id));
+                let pick = own.map_or_else(|| uploads.into_iter().next(), |at| uploads.into_iter().nth(at));
+                pick.ok_or_else(|| {
+                    format!("sha256: no finished upload of this case has SHA-256 {sha256}; upload the file first")
+                })
+            }
         }
     };
     Ok(found.and_then(|upload| {

@@ -139,8 +139,17 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     assert_eq!((past.status, past.kind().as_str()), (416, "range_not_satisfiable"));
     assert_eq!(past.header("content-range"), Some(format!("bytes */{size}").as_str()));
 
+    // A HEAD sends no byte: it is answered with the headers, not recorded.
+    let head = request("HEAD", &w.server.url(&path), Some(&w.alice), &[], None).await;
+    assert_eq!((head.status, head.body.len()), (200, 0), "{head:?}");
+    assert_eq!(head.header("repr-digest"), Some(format!("sha-256=:{digest}:").as_str()));
+    // The scheme's name is case-insensitive (RFC 9110).
+    let scheme = format!("bEaReR {}", w.alice);
+    let mixed = request("GET", &w.server.url("/v1/cases"), None, &[("Authorization", scheme.as_str())], None).await;
+    assert_eq!(mixed.status, 200, "{mixed:?}");
+
     let accessed = w.server.accessed(CASE_A).await;
-    assert_eq!(accessed.len(), 3, "whole, range and tail; the refused range is not an access");
+    assert_eq!(accessed.len(), 3, "whole, range and tail; the refused range and the HEAD are not accesses");
     for event in &accessed {
         assert_eq!(event.actor.operator, "alice (Force A)");
         assert_eq!(

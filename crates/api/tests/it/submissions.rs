@@ -129,6 +129,21 @@ async fn json_manifests_take_the_same_rows() {
     assert_eq!(body["rows"][1]["place"], "item 2");
 }
 
+/// The same bytes sent for two exhibits: each `sha256` row takes its own
+/// exhibit's upload (the newest upload was taken, whatever its exhibit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sha256_row_takes_its_own_exhibits_upload_of_the_same_bytes() {
+    let server = Server::start().await;
+    let token = force_case(&server).await;
+    tus_upload(&server, &token, "JS/1", "a.txt", b"the same bytes\n").await;
+    tus_upload(&server, &token, "JS/2", "b.txt", b"the same bytes\n").await;
+    let sha = sha256_hex(b"the same bytes\n");
+    let csv = format!("exhibit,sha256\nJS/1,{sha}\nJS/2,{sha}\n");
+    let body = submit(&server, &token, "text/csv", &csv).await.json();
+    let results: Vec<&str> = body["rows"].as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["accepted", "accepted"], "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn whole_request_errors_change_nothing() {
     let server = Server::start().await;

@@ -198,7 +198,7 @@ macro_rules! access_state_impl {
                 let stored = $crate::access::sql::role(row.get::<&str, _>(1))?;
                 if stored != role {
                     return Err($crate::AppError::Taken {
-                        what: format!("user {name:?} of {:?} has the role {stored}, not {role}", org.name),
+                        what: format!("the user name {name:?} of {:?} (role {stored}; {role} was asked for)", org.name),
                     });
                 }
                 Ok($crate::access::User { id: row.get(0), org: org.clone(), name: name.to_owned(), role })
