@@ -190,8 +190,12 @@ impl StageContext {
                 pending[i].2.get_or_insert(key);
             }
         }
-        let events: Vec<CustodyEvent> =
-            pending.iter().filter(|(_, _, taken)| taken.is_none()).flat_map(|(events, _, _)| events.clone()).collect();
+        // Moved, not cloned: a submission's events are not needed once taken.
+        let events: Vec<CustodyEvent> = pending
+            .iter_mut()
+            .filter(|(_, _, taken)| taken.is_none())
+            .flat_map(|(events, _, _)| std::mem::take(events))
+            .collect();
         let appended = self.record_batch(&events).await;
         for (_, done, taken) in pending {
             let result = match (&appended, taken) {

@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use bytes::Bytes;
 use exhibit_core::digest::{Digests, HashSelection, Sha256Digest};
-use exhibit_core::hashing::ParallelHasher;
+use exhibit_core::hashing::{MultiHasher, ParallelHasher};
 use exhibit_core::layout::ObjectKey;
 use tracing::Span;
 
@@ -28,6 +28,9 @@ use crate::{Body, ObjectMeta, ObjectStore, PutReceipt, StoreError, VerifyingRead
 
 /// Bytes read from a body at a time; large enough for the parallel hasher.
 const CHUNK: usize = 1 << 20;
+/// The first piece [`copy_hashing`] reads: a body that ends within it is
+/// hashed on the calling thread.
+const FIRST_CHUNK: usize = 64 << 10;
 /// The root-level directory for temporary files. No key may start with it.
 const TMP_DIR: &str = ".tmp";
 
@@ -495,27 +498,45 @@ fn check_prefix(prefix: &str) -> Result<(), StoreError> {
 
 /// Copies `body` to `out` in [`CHUNK`]-sized pieces while hashing. On error
 /// says which side failed.
+///
+/// The first piece is [`FIRST_CHUNK`]: a body that ends within it (most
+/// files of a folder) is hashed on this thread, since handing it to the
+/// hashing threads costs more than hashing it; a longer body goes to
+/// [`ParallelHasher`] in [`CHUNK`]s. A piece shorter than asked for is the
+/// end (`read_to_end` reads until the limit or the end), so no read and no
+/// buffer is spent on finding it.
 fn copy_hashing(
     mut body: Body,
     out: &mut File,
     hashes: HashSelection,
 ) -> Result<(u64, Digests), (&'static str, io::Error)> {
+    let mut first = Vec::with_capacity(FIRST_CHUNK);
+    let n = (&mut body)
+        .take(FIRST_CHUNK as u64)
+        .read_to_end(&mut first)
+        .map_err(|e| ("reading the body to store into", e))?;
+    if n < FIRST_CHUNK {
+        let mut hasher = MultiHasher::new(hashes);
+        hasher.update(&first);
+        out.write_all(&first).map_err(|e| ("writing", e))?;
+        return Ok((n as u64, hasher.finish()));
+    }
     let mut hasher = ParallelHasher::new(hashes);
-    let mut size = 0u64;
+    let (mut chunk, mut asked, mut size) = (Bytes::from(first), FIRST_CHUNK, 0u64);
     loop {
-        // Read into spare capacity: only the bytes read are initialised, so
-        // a small file does not pay for zeroing a whole chunk.
-        let mut buf = Vec::with_capacity(CHUNK);
-        let n =
-            (&mut body).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| ("reading the body to store into", e))?;
-        if n == 0 {
+        if !chunk.is_empty() {
+            // Hashing runs on its own threads while this one writes.
+            hasher.update(chunk.clone());
+            out.write_all(&chunk).map_err(|e| ("writing", e))?;
+            size += chunk.len() as u64;
+        }
+        if chunk.len() < asked {
             break;
         }
-        let chunk = Bytes::from(buf);
-        // Hashing runs on its own threads while this one writes.
-        hasher.update(chunk.clone());
-        out.write_all(&chunk).map_err(|e| ("writing", e))?;
-        size += n as u64;
+        // Read into spare capacity: only the bytes read are initialised.
+        let mut buf = Vec::with_capacity(CHUNK);
+        (&mut body).take(CHUNK as u64).read_to_end(&mut buf).map_err(|e| ("reading the body to store into", e))?;
+        (chunk, asked) = (Bytes::from(buf), CHUNK);
     }
     let digests = hasher.finish().map_err(|e| ("hashing", io::Error::other(e)))?;
     Ok((size, digests))

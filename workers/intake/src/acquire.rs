@@ -3,15 +3,17 @@
 //! changes while it is read is recorded as failed, with the reason.
 
 use std::fs::Metadata;
+use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use exhibit_core::event::{Action, ArtefactRef, Outcome};
+use exhibit_core::event::{Action, ArtefactRef, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
-use exhibit_core::manifest::{RecordedPath, SourceInfo, ToolInfo};
+use exhibit_core::manifest::{MediaType, RecordedPath, SourceInfo, ToolInfo};
 use exhibit_core::params::{AcquiredParams, EventParams, FailedParams};
+use exhibit_pipeline::derive::{DeriveInput, derive_job};
 use exhibit_pipeline::{Commit, Committed, ProgressSink, Stage, StageContext, StageError, Tally};
 use exhibit_queue::input::SourceInput;
 use exhibit_queue::{Job, StageInput};
@@ -20,17 +22,43 @@ use serde_json::json;
 use tracing::{info, instrument};
 
 use crate::ACQUIRE;
+use crate::IdentifyPolicy;
 use crate::facts::AcquiredFacts;
-use crate::identify::identify_job;
+use crate::format::extension_mismatch;
+use crate::identify::{identified_event, identify_in_memory, identify_job, manifest_for};
 use crate::plan::{path_bytes, path_from_bytes};
 use crate::source_file::{changed, open_source, source_key, timestamps};
 
 /// Flag on an artefact that records a symbolic link's target path.
 pub const FLAG_SYMLINK: &str = "symlink";
 
+/// Largest regular file identified inline while it is acquired (see
+/// [`AcquireStage`]); a larger one gets an identify job. Bounds the copy
+/// each acquire job holds: `group_concurrency` (32) of them at most.
+pub const INLINE_IDENTIFY_BYTES: u64 = 256 << 10;
+
 /// Acquires files and symlinks into the store.
-#[derive(Debug, Default)]
-pub struct AcquireStage;
+///
+/// A regular file of at most [`INLINE_IDENTIFY_BYTES`] is also identified
+/// from the bytes read to store it, as the identify stage would identify
+/// the stored object, and its manifest and `identified` event go into the
+/// same group commit as the content and the `acquired` event: one job, one
+/// commit per file. Media, audio and video (which need the stored object),
+/// symlinks, devices and larger files get an identify job as before.
+#[derive(Debug, Clone)]
+pub struct AcquireStage {
+    /// How files identified inline are identified (`[identify]` in
+    /// config); the identify stage's policy.
+    pub identify: IdentifyPolicy,
+    /// Largest file identified inline; 0 gives every file an identify job.
+    pub inline_identify_bytes: u64,
+}
+
+impl Default for AcquireStage {
+    fn default() -> Self {
+        Self { identify: IdentifyPolicy::default(), inline_identify_bytes: INLINE_IDENTIFY_BYTES }
+    }
+}
 
 #[async_trait]
 impl Stage for AcquireStage {
@@ -67,12 +95,17 @@ impl Stage for AcquireStage {
                 shown.display()
             )));
         }
-        let (receipt, staged, after) = store_source(ctx, (&path, &shown), &before).await?;
+        let (receipt, staged, after, media_type) =
+            store_source(ctx, (&path, &shown), &before, (&self.identify, self.inline_identify_bytes)).await?;
         if let Some(reason) = after.as_ref().and_then(|after| changed(&before, after)) {
             record_changed(ctx, job, (&shown, &key), (&receipt, staged), &reason).await?;
             return Ok(Vec::new());
         }
         let facts = facts_for(ctx, job, &shown, &before, &receipt);
+        let identified = ctx.index().has_action(&facts.artefact, Action::Identified);
+        if let Some(media_type) = media_type.filter(|_| !identified) {
+            return record_acquired_identified(ctx, job, &key, &facts, staged, media_type).await;
+        }
         record_acquired(ctx, job, &key, &facts, staged).await?;
         Ok(vec![identify_job(job, &facts)])
     }
@@ -142,24 +175,86 @@ fn source_body(file: std::fs::File, progress: Arc<dyn ProgressSink>) -> std::io:
     ContentBody::from_file(file, Some(Arc::new(move |n| progress.bytes_read(n))))
 }
 
-/// Streams the source into the store, staged for a group commit. Returns
-/// the receipt, the staged put and, for a regular file, its metadata after
-/// the read.
+/// Counts bytes as they pass, for the progress bar.
+struct Counted<R> {
+    inner: R,
+    progress: Arc<dyn ProgressSink>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.bytes_read(n as u64);
+        Ok(n)
+    }
+}
+
+/// Keeps a copy of the bytes that pass while they are at most `limit`,
+/// and identifies them at the end of the stream, on the thread the store
+/// reads on (identification is CPU work; this spares it a thread hop).
+struct Identifying<R> {
+    inner: R,
+    limit: u64,
+    copy: Option<Vec<u8>>,
+    policy: IdentifyPolicy,
+    found: Arc<Mutex<Option<MediaType>>>,
+}
+
+impl<R: Read> Read for Identifying<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            if let Some(copy) = self.copy.take() {
+                let found = identify_in_memory(copy, &self.policy);
+                *self.found.lock().unwrap_or_else(|p| p.into_inner()) = found;
+            }
+        } else if let Some(copy) = &mut self.copy {
+            if copy.len() as u64 + n as u64 > self.limit {
+                self.copy = None;
+            } else {
+                copy.extend_from_slice(buf.get(..n).unwrap_or_default());
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// What [`store_source`] gives: the receipt, the staged put, for a regular
+/// file its metadata after the read, and the media type of what was read
+/// if it was identified inline.
+type StoredSource = (PutReceipt, Staged, Option<Metadata>, Option<MediaType>);
+
+/// Streams the source into the store, staged for a group commit. A
+/// regular file of at most `inline.1` bytes is identified from what was
+/// read, with `inline.0`, where that needs nothing else (see
+/// [`identify_in_memory`]).
 async fn store_source(
     ctx: &StageContext,
     (path, shown): (&Path, &Path),
     before: &Metadata,
-) -> Result<(PutReceipt, Staged, Option<Metadata>), StageError> {
+    inline: (&IdentifyPolicy, u64),
+) -> Result<StoredSource, StageError> {
     let unreadable = |e: std::io::Error| {
         StageError::input(format!("{}: cannot be read ({e}); check the media and rerun", shown.display()))
     };
+    let found = Arc::new(Mutex::new(None));
     let (body, file) = if before.file_type().is_symlink() {
         let target = std::fs::read_link(path).map_err(unreadable)?;
         (ContentBody::Stream(Box::new(std::io::Cursor::new(path_bytes(&target).to_vec()))), None)
     } else {
         let file = open_source(path).map_err(unreadable)?;
         let probe = file.try_clone().map_err(unreadable)?;
-        (source_body(file, ctx.progress.clone()).map_err(unreadable)?, Some(probe))
+        let (policy, limit) = inline;
+        if limit > 0 && before.len() <= limit {
+            // Small: read once, identified from the copy as it passes.
+            let counted = Counted { inner: file, progress: ctx.progress.clone() };
+            let copy = Some(Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0)));
+            let found = found.clone();
+            let identifying = Identifying { inner: counted, limit, copy, policy: *policy, found };
+            (ContentBody::Stream(Box::new(identifying)), Some(probe))
+        } else {
+            (source_body(file, ctx.progress.clone()).map_err(unreadable)?, Some(probe))
+        }
     };
     let (receipt, staged) = ctx
         .stage_content(body, ctx.hashes)
@@ -174,7 +269,8 @@ async fn store_source(
         (Some(fd_meta), Ok(path_meta)) if changed(&fd_meta, &path_meta).is_some() => Some(path_meta),
         (after, _) => after,
     };
-    Ok((receipt, staged, after))
+    let media_type = found.lock().unwrap_or_else(|p| p.into_inner()).take();
+    Ok((receipt, staged, after, media_type))
 }
 
 fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, receipt: &PutReceipt) -> AcquiredFacts {
@@ -198,6 +294,60 @@ async fn record_acquired(
     facts: &AcquiredFacts,
     staged: Staged,
 ) -> Result<(), StageError> {
+    let event = acquired_event(ctx, job, key, facts)?;
+    commit(ctx, Commit::new().put(staged).event(event)).await?;
+    acquired(ctx, facts);
+    Ok(())
+}
+
+/// Records the acquisition and the identification of a file identified
+/// inline, in one group commit: the content, the manifest, the `acquired`
+/// and the `identified` events. The `identified` event names the identify
+/// job this replaces, so a later identify job of the artefact finds it
+/// done. Returns the jobs that follow identification.
+async fn record_acquired_identified(
+    ctx: &StageContext,
+    job: &Job,
+    key: &str,
+    facts: &AcquiredFacts,
+    staged: Staged,
+    mut media_type: MediaType,
+) -> Result<Vec<Job>, StageError> {
+    let acquired_event = acquired_event(ctx, job, key, facts)?;
+    let identify = identify_job(job, facts);
+    media_type.extension_mismatch = extension_mismatch(&facts.source.name.display, &media_type);
+    let manifest = manifest_for(ctx, job, facts, media_type);
+    let (manifest_sha256, manifest_put) = ctx.stage_manifest(&manifest).await?;
+    let identified = identified_event(ctx, &identify, facts, &manifest, manifest_sha256);
+    let both = Commit::new().put(staged).put(manifest_put).event(acquired_event.clone()).event(identified);
+    if let Committed::KeyTaken(_) = ctx.commit(both).await? {
+        // An interrupted run stored this manifest, and nothing of this
+        // commit was recorded (the content is published, content-addressed):
+        // record the acquisition, and let the identify job adopt the manifest.
+        commit(ctx, Commit::new().event(acquired_event)).await?;
+        acquired(ctx, facts);
+        return Ok(vec![identify]);
+    }
+    acquired(ctx, facts);
+    let input = DeriveInput {
+        path: facts.source.path.display.clone(),
+        artefact: facts.artefact.clone(),
+        sha256: facts.digests.sha256,
+        size: facts.size,
+        mime: manifest.media_type.mime.clone(),
+    };
+    Ok(derive_job(&identify, &input, &ctx.derive_policies).into_iter().collect())
+}
+
+/// Counts a recorded acquisition.
+fn acquired(ctx: &StageContext, facts: &AcquiredFacts) {
+    Tally::add(&ctx.tally.stored, 1);
+    ctx.progress.file_done();
+    info!(artefact = %facts.artefact, sha256 = %facts.digests.sha256, "acquired");
+}
+
+/// The `acquired` event of `facts`, by `job`.
+fn acquired_event(ctx: &StageContext, job: &Job, key: &str, facts: &AcquiredFacts) -> Result<CustodyEvent, StageError> {
     let mut event = ctx.event(Action::Acquired, Some(&job.exhibit), ToolInfo::exhibit(ACQUIRE));
     event.artefact = Some(ArtefactRef {
         id: Some(facts.artefact.clone()),
@@ -212,11 +362,7 @@ async fn record_acquired(
         found_beside: source_input(job)?.found_beside.clone(),
         ..Default::default()
     }));
-    commit(ctx, Commit::new().put(staged).event(event)).await?;
-    Tally::add(&ctx.tally.stored, 1);
-    ctx.progress.file_done();
-    info!(artefact = %facts.artefact, sha256 = %facts.digests.sha256, "acquired");
-    Ok(())
+    Ok(event)
 }
 
 /// Commits content puts and their event; a content put cannot find its key

@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use exhibit_core::digest::Sha256Digest;
-use exhibit_core::event::{Action, ArtefactRef};
+use exhibit_core::event::{Action, ArtefactRef, CustodyEvent};
 use exhibit_core::layout::object_key;
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, MANIFEST_FORMAT, MediaType, ToolInfo};
 use exhibit_core::params::{EventParams, IdentifiedParams};
@@ -98,20 +98,7 @@ impl Stage for IdentifyStage {
         };
         let manifest = manifest_for(ctx, job, &facts, media_type);
         let (manifest_sha256, staged) = ctx.stage_manifest(&manifest).await?;
-        let mut event = ctx.event(Action::Identified, Some(&job.exhibit), ToolInfo::exhibit(IDENTIFY));
-        event.artefact = Some(ArtefactRef {
-            id: Some(facts.artefact.clone()),
-            sha256: facts.digests.sha256,
-            size: facts.size,
-            manifest_sha256: Some(manifest_sha256),
-        });
-        event.set_params(EventParams::Identified(IdentifiedParams {
-            job_id: Some(job.job_id.0.clone()),
-            media_type: Some(manifest.media_type.mime.clone()),
-            puid: manifest.media_type.pronom.as_ref().map(|p| p.puid.clone()),
-            extension_mismatch: manifest.media_type.extension_mismatch.clone(),
-            unidentified: manifest.media_type.unidentified.clone(),
-        }));
+        let mut event = identified_event(ctx, job, &facts, &manifest, manifest_sha256);
         if let Committed::KeyTaken(_) = ctx.commit(Commit::new().put(staged).event(event.clone())).await? {
             // An interrupted run stored this manifest: keep it if it
             // describes the same artefact, and record that one.
@@ -130,6 +117,44 @@ impl Stage for IdentifyStage {
             .into_iter()
             .collect())
     }
+}
+
+/// The `identified` event of `facts`' artefact, whose manifest (with the
+/// SHA-256 given) is `manifest`, recorded by the job `job` names (an
+/// identify job, or the acquire job that identified inline).
+pub(crate) fn identified_event(
+    ctx: &StageContext,
+    job: &Job,
+    facts: &AcquiredFacts,
+    manifest: &ArtefactManifest,
+    manifest_sha256: Sha256Digest,
+) -> CustodyEvent {
+    let mut event = ctx.event(Action::Identified, Some(&job.exhibit), ToolInfo::exhibit(IDENTIFY));
+    event.artefact = Some(ArtefactRef {
+        id: Some(facts.artefact.clone()),
+        sha256: facts.digests.sha256,
+        size: facts.size,
+        manifest_sha256: Some(manifest_sha256),
+    });
+    event.set_params(EventParams::Identified(IdentifiedParams {
+        job_id: Some(job.job_id.0.clone()),
+        media_type: Some(manifest.media_type.mime.clone()),
+        puid: manifest.media_type.pronom.as_ref().map(|p| p.puid.clone()),
+        extension_mismatch: manifest.media_type.extension_mismatch.clone(),
+        unidentified: manifest.media_type.unidentified.clone(),
+    }));
+    event
+}
+
+/// The media type of `content` (all of an artefact's bytes, as read while
+/// acquiring it), exactly as the identify stage would find it in the
+/// stored object, when that needs nothing else: `None` for a medium
+/// (explore follows) and for audio or video (libavformat confirms it from
+/// a local copy of the stored object). The extension check is the caller's.
+pub(crate) fn identify_in_memory(content: Vec<u8>, policy: &IdentifyPolicy) -> Option<MediaType> {
+    let at = exhibit_core::read_at::BytesAt::new(content);
+    let (media_type, medium, head) = classify_stored(&at, policy).ok()?;
+    (medium.is_none() && av_candidate(&media_type, &head).is_none()).then_some(media_type)
 }
 
 /// The facts the `acquired` event of the job's artefact records: from the
@@ -299,7 +324,12 @@ fn explore_input(facts: &AcquiredFacts) -> ExploreInput {
     }
 }
 
-fn manifest_for(ctx: &StageContext, job: &Job, facts: &AcquiredFacts, media_type: MediaType) -> ArtefactManifest {
+pub(crate) fn manifest_for(
+    ctx: &StageContext,
+    job: &Job,
+    facts: &AcquiredFacts,
+    media_type: MediaType,
+) -> ArtefactManifest {
     ArtefactManifest {
         format: MANIFEST_FORMAT.to_owned(),
         id: facts.artefact.clone(),

@@ -21,7 +21,7 @@ mod plan;
 mod sets;
 mod source_file;
 
-pub use acquire::AcquireStage;
+pub use acquire::{AcquireStage, INLINE_IDENTIFY_BYTES};
 pub use assemble::AssembleStage;
 pub use av::{AvCandidate, av_candidate, confirm_av};
 pub use companions::{SetKind, set_kind_of};

@@ -263,7 +263,7 @@ async fn find_upload(
                 // then names.
                 let uploads = journal.uploads_with_sha256(case, &sha256).await?;
                 let own = uploads.iter().position(|u| u.exhibit == row.exhibit && !named.contains_key(&u.id));
-                let pick = own.map_or_else(|| uploads.into_iter().next(), |at| uploads.into_iter().nth(at));
+                let pick = uploads.into_iter().nth(own.unwrap_or(0));
                 pick.ok_or_else(|| {
                     format!("sha256: no finished upload of this case has SHA-256 {sha256}; upload the file first")
                 })

@@ -48,7 +48,7 @@ fn intake_config(
 ) -> exhibit_api::intake::IntakeConfig {
     use exhibit_app::ingest::{IngestDeps, IngestOptions, IngestStages};
     let stages = IngestStages {
-        intake: vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())],
+        intake: vec![Arc::new(AcquireStage::default()), Arc::new(IdentifyStage::default())],
         assemble: Arc::new(exhibit_intake::AssembleStage),
         explore: vec![Arc::new(exhibit_intake::ExploreStage::default())],
         derive: Vec::new(),
@@ -172,7 +172,7 @@ impl Server {
         let jobs = acquire_jobs(&plan, &case, &exhibit);
         let queue: Arc<dyn JobQueue> = Arc::new(MemoryQueue::new());
         let completions = Arc::new(Completions::in_process(self.store.clone(), &case, RunId::new()));
-        let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())];
+        let stages: Vec<Arc<dyn Stage>> = vec![Arc::new(AcquireStage::default()), Arc::new(IdentifyStage::default())];
         let summary = run_in_process(ctx, queue, completions, WorkerConfig::new(stages), (jobs, false)).await.unwrap();
         assert_eq!(summary.failed, 0);
     }

@@ -46,7 +46,7 @@ pub async fn context(store: Arc<dyn ObjectStore>, key: &Path, operator: &str) ->
 }
 
 pub fn intake_stages() -> Vec<Arc<dyn Stage>> {
-    vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())]
+    vec![Arc::new(AcquireStage::default()), Arc::new(IdentifyStage::default())]
 }
 
 /// Acquires and identifies `source` into `store` as exhibit JS/1.

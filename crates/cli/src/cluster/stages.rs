@@ -18,7 +18,7 @@ pub const STAGE_NAMES: [&str; 7] = ["acquire", "identify", "assemble", "explore"
 /// The stage called `name`, configured by `config`.
 pub fn stage(name: &str, config: &Config) -> anyhow::Result<Arc<dyn Stage>> {
     let stage: Arc<dyn Stage> = match name {
-        "acquire" => Arc::new(AcquireStage),
+        "acquire" => Arc::new(AcquireStage { identify: config.identify, ..AcquireStage::default() }),
         "identify" => Arc::new(IdentifyStage { policy: config.identify }),
         "assemble" => Arc::new(AssembleStage),
         "explore" => {

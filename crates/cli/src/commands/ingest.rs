@@ -177,7 +177,10 @@ pub(crate) fn ingest_stages(config: &Config) -> anyhow::Result<IngestStages> {
     config.ocr.validate()?;
     let identify = IdentifyStage { policy: config.identify };
     Ok(IngestStages {
-        intake: vec![Arc::new(AcquireStage), Arc::new(identify)],
+        intake: vec![
+            Arc::new(AcquireStage { identify: config.identify, ..AcquireStage::default() }),
+            Arc::new(identify),
+        ],
         assemble: Arc::new(AssembleStage),
         explore: vec![Arc::new(ExploreStage {
             limits: config.limits,

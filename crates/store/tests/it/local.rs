@@ -246,3 +246,41 @@ async fn a_symlinked_temp_folder_is_refused_and_nothing_lands_outside() {
     assert_eq!(err.kind(), StoreErrorKind::Invalid, "{err}");
     assert!(files_under(&outside).is_empty() && fs::read_dir(&outside).unwrap().next().is_none());
 }
+
+/// Yields its bytes a few at a time, as a pipe or a slow medium does.
+struct Trickle(Cursor<Vec<u8>>);
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(1000);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+/// Small bodies are hashed on the storing thread, larger ones on the
+/// hashing threads: at and around the size where that changes (64 KiB) and
+/// the piece size (1 MiB), the object and its three digests are the same
+/// as hashing the bytes in one go, however the body hands them over.
+#[tokio::test]
+async fn digests_are_right_at_every_piece_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let (first, piece) = (64 << 10, 1 << 20);
+    let sizes = [0, 1, first - 1, first, first + 1, piece - 1, piece, first + piece, first + piece + 1, 3 * piece + 7];
+    for size in sizes {
+        let data: Vec<u8> = (0..size).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+        let mut hasher = exhibit_core::hashing::MultiHasher::new(HashSelection::default());
+        hasher.update(&data);
+        let expected = hasher.finish();
+        for (how, body) in [
+            ("whole", Box::new(Cursor::new(data.clone())) as exhibit_store::Body),
+            ("trickled", Box::new(Trickle(Cursor::new(data.clone())))),
+        ] {
+            let receipt = store.put_content("objects/", body, HashSelection::default()).await.unwrap();
+            assert_eq!(receipt.size, size as u64, "{size} bytes, {how}");
+            assert_eq!(receipt.digests, expected, "{size} bytes, {how}");
+            let stored = read_small(&store, &receipt.key, 4 << 20).await.unwrap();
+            assert!(stored == data, "{size} bytes, {how}: the stored object is the body");
+        }
+    }
+}

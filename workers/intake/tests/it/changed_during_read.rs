@@ -59,7 +59,7 @@ async fn growing_file_is_recorded_as_failed() {
         ..Plan::default()
     };
     let job = acquire_jobs(&plan, &case, &exhibit).remove(0);
-    let next = AcquireStage.run(&ctx, &job).await.unwrap();
+    let next = AcquireStage::default().run(&ctx, &job).await.unwrap();
     assert!(next.is_empty(), "a changed file goes no further");
 
     let failures = ctx.tally.failures();

@@ -5,5 +5,6 @@ mod changed_during_read;
 mod device;
 mod extension_mismatch;
 mod faults;
+mod inline_identify;
 mod no_local_path;
 mod sets;

@@ -70,7 +70,7 @@ async fn ingest(store: Arc<dyn ObjectStore>, signer: Arc<Signer>, src: &Path) {
     let queue = Arc::new(MemoryQueue::new());
     let completions = Arc::new(Completions::new(store, &case(), RunId::new()));
     let phases: [Vec<Arc<dyn Stage>>; 4] = [
-        vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())],
+        vec![Arc::new(AcquireStage::default()), Arc::new(IdentifyStage::default())],
         vec![Arc::new(AssembleStage)],
         vec![Arc::new(ExploreStage::default())],
         vec![Arc::new(transcode()), Arc::new(OcrStage::default())],

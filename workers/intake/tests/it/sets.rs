@@ -83,7 +83,7 @@ impl JobQueue for LateMembers {
 /// Every stage a broker worker would run, in one pool.
 fn broker_stages() -> Vec<Arc<dyn Stage>> {
     vec![
-        Arc::new(AcquireStage),
+        Arc::new(AcquireStage::default()),
         Arc::new(IdentifyStage::default()),
         Arc::new(AssembleStage),
         Arc::new(ExploreStage::default()),

@@ -108,7 +108,7 @@ fn transcode() -> TranscodeStage {
 /// The stages of each ingest phase, as `exhibit ingest` runs them.
 fn phases() -> Vec<Vec<Arc<dyn Stage>>> {
     vec![
-        vec![Arc::new(AcquireStage), Arc::new(IdentifyStage::default())],
+        vec![Arc::new(AcquireStage::default()), Arc::new(IdentifyStage::default())],
         vec![Arc::new(AssembleStage)],
         vec![Arc::new(ExploreStage::default())],
         vec![Arc::new(transcode()), Arc::new(OcrStage::default())],
