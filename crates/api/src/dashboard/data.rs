@@ -89,6 +89,15 @@ impl ReadModelData {
         let counts = self.state.reader.model().job_counts(&visible.case).await.map_err(failed)?;
         let recorded = counts.iter().fold(JobCounts::default(), |all, c| all.plus(count(c)));
         let jobs = in_flight.values().fold(recorded, |all, c| all.plus(*c));
+        // Uploads not ingested yet, or whose ingest failed, are the
+        // case's too: the ledger records neither.
+        let uploads = self.state.access.intake().case_intake(&visible.case).await.map_err(failed)?.counts;
+        let jobs = jobs.plus(JobCounts {
+            queued: uploads.queued,
+            running: uploads.running,
+            failed: uploads.failed,
+            ..JobCounts::default()
+        });
         Ok(CaseSummary { case: visible.case.clone(), description: None, owner: visible.owner.clone(), jobs })
     }
 
@@ -114,7 +123,10 @@ impl ReadModelData {
                 exhibit: row.exhibit,
             })
             .collect();
-        let failures = model.notable_events(case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
+        let mut failures: Vec<Failure> =
+            model.notable_events(case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
+        let intake = self.state.access.intake().case_intake(case).await.map_err(failed)?;
+        failures.extend(intake.failed.iter().map(upload_failure));
         let review = model
             .artefacts(case, None)
             .await
@@ -160,6 +172,18 @@ fn stages(counts: &[JobCount], exhibit: &ExhibitRef, in_flight: Option<&JobCount
 }
 
 /// A `failed` event as a failure to attend to.
+/// An upload that arrived whole but whose ingest failed (the intake
+/// journal's, not the ledger's).
+fn upload_failure(upload: &exhibit_app::intake::UploadEntry) -> Failure {
+    Failure {
+        exhibit: Some(upload.exhibit.clone()),
+        item: upload.filename.clone(),
+        stage: "upload".into(),
+        problem: upload.reason.clone().unwrap_or_else(|| "the ingest of this upload failed".into()),
+        what_to_do: "Read the problem and fix its cause; a tus upload is ingested again when the server starts, a PUT must be sent again".into(),
+    }
+}
+
 fn failure(notable: &NotableEvent) -> Option<Failure> {
     let e = &notable.event;
     let (Action::Failed, Outcome::Failed { reason }) = (&e.action, &e.outcome) else { return None };

@@ -107,3 +107,39 @@ async fn a_run_that_is_over_is_read_once_and_a_run_still_going_every_time() {
     let second = data.cases(&alice).await.unwrap()[0].jobs;
     assert_eq!((second.queued, second.running), (1, 1), "the run still going is read again; the one over is not");
 }
+
+/// An upload that arrived whole but whose ingest failed is the case's
+/// failure on the dashboard too (the attacker saw "Nothing has failed"
+/// beside the API's status listing two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_whose_ingest_failed_is_a_failure_on_the_dashboard() {
+    use exhibit_app::intake::{UploadEntry, UploadState};
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
+    let case: CaseId = CASE.parse().unwrap();
+    let alice =
+        Principal { org: "Force A".into(), user: "alice".into(), role: "submitter".into(), credential: String::new() };
+    let org = server.access.org("Force A").await.unwrap().unwrap();
+    let entry = UploadEntry {
+        id: "put-0123456789abcdef".into(),
+        case: case.clone(),
+        org: org.id,
+        operator: "alice (Force A)".into(),
+        exhibit: "JS/3".parse().unwrap(),
+        filename: "scan 7.tif".into(),
+        size: 5,
+        sha256: exhibit_core::Sha256Digest::of(b"bytes"),
+        state: UploadState::Failed,
+        reason: Some("the ingest stopped: the store is full; send the file again".into()),
+        updated_at: time::OffsetDateTime::now_utc(),
+    };
+    server.access.intake().record_upload(&entry).await.unwrap();
+    let data = ReadModelData::new(server.state.clone());
+    let listed = data.cases(&alice).await.unwrap()[0].jobs;
+    assert_eq!(listed.failed, 1, "{listed:?}");
+    let detail = data.case(&alice, &case).await.unwrap().unwrap();
+    let shown = detail.failures.iter().find(|f| f.item == "scan 7.tif").expect("the failed upload is listed");
+    assert_eq!((shown.stage.as_str(), shown.exhibit.as_ref().map(|e| e.as_str())), ("upload", Some("JS/3")));
+    assert!(shown.problem.contains("the store is full"), "{shown:?}");
+}
