@@ -105,7 +105,10 @@ fn sigterm_during_a_large_submission_records_the_rest_as_not_processed_and_exits
     let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
     let rows = answer["rows"].as_array().unwrap();
     assert_eq!(rows.len(), ROWS, "every row has a result");
-    assert_eq!((rows[0]["place"].as_str(), rows[0]["result"].as_str()), (Some("line 2"), Some("accepted")));
+    assert_eq!(rows[0]["place"].as_str(), Some("line 2"));
+    // The signal may come before the first row is taken: then it is not
+    // processed either, and nothing is described.
+    let accepted = usize::from(rows[0]["result"].as_str() == Some("accepted"));
     let not_processed = |r: &serde_json::Value| r["reason"].as_str().is_some_and(|s| s.starts_with("not processed"));
     let last = &rows[ROWS - 1];
     assert_eq!(last["place"], format!("line {}", ROWS + 1));
@@ -127,5 +130,5 @@ fn sigterm_during_a_large_submission_records_the_rest_as_not_processed_and_exits
         (answer["accepted"].clone(), answer["rejected"].clone())
     );
     let described = sb.ledger(CASE_SEG).into_iter().filter(|(_, e)| e["action"] == "described").count();
-    assert_eq!(described, 1, "the accepted row was described once");
+    assert_eq!(described, accepted, "an accepted row is described once, a row not processed not at all");
 }
