@@ -68,7 +68,19 @@ fn exhibits(dir: &Path) -> Vec<Exhibit> {
     let scans = copy_into("scans", &["ocr/memo.png", "ocr/letter.jpg", "ocr/statement-g4.tif", "ocr/rotated-90.png"]);
     let videos = copy_into(
         "videos",
-        &["media/mpeg1_mp2.mpg", "media/mjpeg_pcm.avi", "media/h263_aac.3gp", "media/mpeg4_pcm.mov"],
+        // Enough work that the ingests outlast every planned fault (with
+        // one job per small loose file, four videos ended before the last
+        // faults were injected).
+        &[
+            "media/mpeg1_mp2.mpg",
+            "media/mjpeg_pcm.avi",
+            "media/h263_aac.3gp",
+            "media/mpeg4_pcm.mov",
+            "media/flv1_mp3.flv",
+            "media/mpeg2_mp2.vob",
+            "media/mpeg4_mp3.avi",
+            "media/wmv2_wma2.wmv",
+        ],
     );
     vec![
         Exhibit { reference: "JS/1", path: fixtures.join("sample-folder"), flags: vec![] },
