@@ -27,7 +27,7 @@ const ABOUT_ONE_UPLOAD: [(u16, &str); 5] = [
     (404, "No such upload, or not your organisation's"),
     (412, "Not tus 1.0.0"),
     (423, "Busy with another request"),
-    (503, "This server takes no uploads"),
+    (503, "This server takes no uploads, or is stopping (resume once it is back)"),
 ];
 
 /// Adds the tus operations to the document.
@@ -109,6 +109,7 @@ fn patch() -> Operation {
         .errors(&ABOUT_ONE_UPLOAD)
         .errors(&[
             (400, "Bad headers"),
+            (403, "Your role may not submit evidence"),
             (409, "Upload-Offset is not the upload's offset"),
             (410, "Expired"),
             (413, "Past the upload's length or the chunk limit"),

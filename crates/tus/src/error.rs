@@ -132,6 +132,10 @@ pub enum TusError {
         /// What happened.
         reason: String,
     },
+    /// The server is stopping: it takes no more bytes now. What arrived
+    /// is kept, and the client resumes from the offset HEAD gives.
+    #[error("the server is stopping; resume the upload from the offset HEAD gives once it is back")]
+    Stopping,
     /// The staging folder failed.
     #[error("staging I/O failed: {context}: {source}")]
     Io {
@@ -180,7 +184,7 @@ impl TusError {
             NotFound | Expired { .. } => TusErrorKind::NotFound,
             OffsetMismatch { .. } | Locked { .. } => TusErrorKind::Conflict,
             ChecksumMismatch { .. } => TusErrorKind::Corrupt,
-            Io { .. } | CorruptRecord { .. } | Hook { .. } => TusErrorKind::Io,
+            Io { .. } | CorruptRecord { .. } | Hook { .. } | Stopping => TusErrorKind::Io,
             Config(_) => TusErrorKind::Invalid,
         }
     }
@@ -202,6 +206,7 @@ impl TusError {
             Locked { .. } => StatusCode::LOCKED,
             TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Stopping => StatusCode::SERVICE_UNAVAILABLE,
             // The checksum extension's own status.
             ChecksumMismatch { .. } => StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
             Io { .. } | CorruptRecord { .. } | Hook { .. } | Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -243,6 +248,7 @@ impl TusError {
             TooManyUploads { .. } => "too_many_uploads",
             ChecksumMismatch { .. } => "checksum_mismatch",
             BodyInterrupted { .. } => "body_interrupted",
+            Stopping => "stopping",
             Io { .. } | CorruptRecord { .. } | Hook { .. } | Config(_) => "internal",
         }
     }

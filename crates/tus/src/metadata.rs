@@ -42,6 +42,12 @@ impl FromStr for FileName {
         if let Some(c) = s.chars().find(|c| matches!(c, '/' | '\\' | ':') || c.is_control()) {
             return Err(format!("must be a name only, without {c:?} (no paths, drives or control characters)"));
         }
+        if let Some(c) = s.chars().find(|c| matches!(c, '<' | '>' | '"' | '|' | '?' | '*')) {
+            return Err(format!(
+                "must not hold {c:?}: Windows and SMB shares cannot name a file with it, so the case could not be \
+                 exported there; rename the file"
+            ));
+        }
         if s.trim() != s {
             return Err("must not start or end with white space".into());
         }
@@ -261,6 +267,9 @@ mod tests {
             assert!(reason(&header("C1", "JS/1", name)).starts_with("filename"), "{name:?}");
         }
         assert!(reason(&header("C1", "JS/1", &"a".repeat(256))).starts_with("filename"));
+        for name in ["a?b*.txt", "a<b", "a>b", "a\"b", "a|b"] {
+            assert!(reason(&header("C1", "JS/1", name)).contains("Windows and SMB"), "{name:?}");
+        }
         // An empty name encodes to an empty value: a key without one.
         assert!(reason(&header("C1", "JS/1", "")).contains("\"filename\" key needs a value"));
     }

@@ -94,13 +94,14 @@ impl Pipeline {
 }
 
 /// Reads `body` into `file` (already positioned), hashing as it goes.
-/// Refuses a body over either limit as soon as it passes it.
+/// Refuses a body over either limit as soon as it passes it. Ends early,
+/// as interrupted, when `stopping` turns true.
 pub async fn receive(
     body: Body,
     file: File,
     whole: Sha256,
     want_chunk_digest: bool,
-    limits: BodyLimits,
+    (limits, mut stopping): (BodyLimits, tokio::sync::watch::Receiver<bool>),
 ) -> Result<Received, TusError> {
     let mut stream = body.into_data_stream();
     let sink = Sink { file, whole, chunk: want_chunk_digest.then(Sha256::new) };
@@ -109,7 +110,15 @@ pub async fn receive(
     let mut bytes = 0u64;
     let mut interrupted = None;
     loop {
-        let frame = match tokio::time::timeout(limits.idle, stream.next()).await {
+        let next = tokio::select! {
+            biased;
+            () = stopped(&mut stopping) => {
+                interrupted = Some("the server is stopping".to_owned());
+                break;
+            }
+            next = tokio::time::timeout(limits.idle, stream.next()) => next,
+        };
+        let frame = match next {
             Err(_) => {
                 interrupted = Some(format!("no bytes for {:?}", limits.idle));
                 break;
@@ -143,6 +152,13 @@ pub async fn receive(
         chunk_digest: sink.chunk.map(|c| c.finalize().into()),
         interrupted,
     })
+}
+
+/// Completes when `stopping` is true; never, once its sender is gone.
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    if stopping.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn over_limit(bytes: u64, limits: &BodyLimits) -> Option<TusError> {
@@ -181,7 +197,9 @@ pub async fn save_body(
         .map_err(|e| TusError::io("creating a body file", io::Error::other(e)))?
         .map_err(|e| TusError::io(format!("creating {}", path.display()), e))?;
     let limits = BodyLimits { room: max_bytes, max_body: max_bytes, idle };
-    let saved = match receive(body, file, Sha256::new(), false, limits).await {
+    // A PUT is not resumable: it runs to its end or its idle limit.
+    let never = tokio::sync::watch::channel(false).1;
+    let saved = match receive(body, file, Sha256::new(), false, (limits, never)).await {
         Ok(Received { interrupted: Some(reason), .. }) => Err(TusError::BodyInterrupted { reason }),
         Ok(received) => {
             let Received { file, bytes, whole, .. } = received;

@@ -48,6 +48,9 @@ pub struct TusService {
     completion: Arc<dyn UploadCompletion>,
     uploads: Mutex<HashMap<UploadId, Arc<Entry>>>,
     clock: Clock,
+    /// Set when the server stops: bodies being received end there, and
+    /// keep what arrived (see [`TusService::stop_receiving`]).
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl TusService {
@@ -62,7 +65,17 @@ impl TusService {
         let uploads =
             staging.load_all()?.into_iter().map(|record| (record.id.clone(), Arc::new(entry(record)))).collect();
         let clock: Clock = Arc::new(OffsetDateTime::now_utc);
-        Ok(Self { config, staging, authorizer, completion, uploads: Mutex::new(uploads), clock })
+        let stopping = tokio::sync::watch::Sender::new(false);
+        Ok(Self { config, staging, authorizer, completion, uploads: Mutex::new(uploads), clock, stopping })
+    }
+
+    /// The server is stopping: every PATCH body being received ends now,
+    /// as if its client had gone, and the bytes that arrived are kept (a
+    /// chunk without a checksum) so the client resumes from them. Without
+    /// this, a stalled body outlasts the drain time and its bytes are lost
+    /// with the process.
+    pub fn stop_receiving(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Replaces the clock (for tests of expiry).

@@ -57,7 +57,9 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let intake =
         super::serve_uploads::intake(&config, (store.clone(), signer.clone()), (access.clone(), reader.clone()), keys)?;
     let drain = Arc::new(exhibit_api::drain::Drain::default());
-    let state = Arc::new(ApiState { store, reader, access, signer, options, intake, drain: drain.clone() });
+    let ranged_accesses = Default::default();
+    let state =
+        Arc::new(ApiState { store, reader, access, signer, options, intake, drain: drain.clone(), ranged_accesses });
     let tls = tls_config(&args, &config)?;
     let app = app(&state, &config, tls.is_some())?;
     let listen = args.listen.unwrap_or_else(|| config.api.listen.clone());
@@ -67,19 +69,21 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr().context("cannot read the listening address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("exhibit serve: listening on {scheme}://{addr}");
-    serve_until_stopped(listener, tls, app, drain).await?;
+    let uploads = state.intake.as_ref().map(|intake| intake.uploads().clone());
+    serve_until_stopped(listener, tls, app, (drain, uploads)).await?;
     eprintln!("exhibit serve: stopped");
     Ok(ExitCode::SUCCESS)
 }
 
 /// Serves until SIGTERM or SIGINT; then sets `drain` (submissions take no
-/// new rows), stops taking connections and waits for the requests in hand
+/// new rows), ends the upload bodies being received (keeping their bytes),
+/// stops taking connections and waits for the requests in hand
 /// at most [`DRAIN_TIME`].
 async fn serve_until_stopped(
     listener: tokio::net::TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
     app: Router,
-    drain: Arc<exhibit_api::drain::Drain>,
+    (drain, uploads): (Arc<exhibit_api::drain::Drain>, Option<Arc<exhibit_tus::TusService>>),
 ) -> anyhow::Result<()> {
     let (mut term, mut int) = stop_signal()?;
     let (stopping, stopped) = tokio::sync::oneshot::channel();
@@ -90,6 +94,11 @@ async fn serve_until_stopped(
         }
         eprintln!("exhibit serve: stopping: finishing the requests in hand");
         drain.begin();
+        // A stalled upload would outlast the drain time and lose what it
+        // received; it ends now and keeps its bytes.
+        if let Some(uploads) = &uploads {
+            uploads.stop_receiving();
+        }
         let _ = stopping.send(());
     };
     let serving = exhibit_api::serve_app(listener, tls, app, shutdown);
@@ -121,7 +130,8 @@ fn app(state: &Arc<ApiState>, config: &Config, tls: bool) -> anyhow::Result<Rout
     let api = exhibit_api::with_token_limits(api, TokenLimits::new(limits, state.access.clone()));
     let dashboard = DashboardConfig { tls, ..DashboardConfig::default() };
     let dashboard = exhibit_api::dashboard::router(state, dashboard).context("cannot set up the dashboard")?;
-    Ok(api.merge(dashboard))
+    let app = api.merge(dashboard);
+    Ok(if tls { exhibit_api::with_hsts(app) } else { app })
 }
 
 /// The TLS configuration from the flags, else [api] tls_cert and tls_key;

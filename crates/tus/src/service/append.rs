@@ -34,6 +34,9 @@ impl TusService {
         request: PatchRequest,
         body: Body,
     ) -> Result<UploadRecord, TusError> {
+        if *self.stopping.borrow() {
+            return Err(TusError::Stopping);
+        }
         let entry = self.entry(principal, id)?;
         let mut slot = self.lock(&entry, id).await?;
         self.check_case(principal, &slot.record).await?;
@@ -66,7 +69,8 @@ impl TusService {
         }
         let whole = self.hasher_at_offset(&mut slot).await?;
         let file = self.open_at_offset(&slot.record).await?;
-        let received = receive(body, file, whole.clone(), request.checksum.is_some(), limits).await;
+        let received =
+            receive(body, file, whole.clone(), request.checksum.is_some(), (limits, self.stopping.subscribe())).await;
         let outcome = self.settle_chunk(&mut slot, request, received).await;
         if outcome.is_err() && slot.hasher.is_none() {
             slot.hasher = Some(whole);
@@ -78,6 +82,7 @@ impl TusService {
             self.hand_over(&mut slot).await?;
         }
         match interrupted {
+            Some(_) if *self.stopping.borrow() => Err(TusError::Stopping),
             Some(reason) => Err(TusError::BodyInterrupted { reason }),
             None => Ok(slot.record.clone()),
         }

@@ -92,6 +92,28 @@ async fn a_stalled_body_is_cut_after_the_idle_timeout_and_its_bytes_kept() {
 }
 
 #[tokio::test]
+async fn a_stalled_body_ends_when_the_server_stops_and_its_bytes_are_kept() {
+    let server = TestServer::start(|_| {}).await;
+    let data = pseudo_random(4 << 20, 14);
+    let path = server.create(FORCE_A, data.len() as u64).await;
+    let headers = [("tus-resumable", "1.0.0"), ("authorization", FORCE_A), ("upload-offset", "0")];
+    // Sends 3 MiB of 4 and then nothing; its idle timeout is 60 s, longer
+    // than a server's drain time.
+    let stalled = start_patch(server.addr, &path, &headers, data.len(), &data[..3 << 20]).await;
+    server.wait_for_data(&path, 2 << 20).await;
+    server.service.stop_receiving();
+    // HEAD waits for the PATCH, which ends at once, keeping its bytes
+    // (those still in flight when it ended are resent from the offset).
+    let offset = server.offset(FORCE_A, &path).await;
+    assert!(offset >= 2 << 20, "{offset}");
+    drop(stalled);
+    let rest = &data[offset as usize..];
+    let refused = server.patch(FORCE_A, &path, offset, rest, None).await;
+    assert_eq!(refused.status, 503, "no new bytes once stopping: {}", refused.text());
+    assert_eq!(server.offset(FORCE_A, &path).await, offset, "and nothing changed");
+}
+
+#[tokio::test]
 async fn a_request_waiting_longer_than_lock_wait_is_423() {
     let server = TestServer::start(|c| c.lock_wait = Duration::from_secs(1)).await;
     let data = pseudo_random(4 << 20, 13);
