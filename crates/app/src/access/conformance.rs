@@ -171,4 +171,10 @@ async fn tokens_are_found_by_id(state: &dyn AccessState) {
     assert!(state.token_by_id(&issued.id).await.unwrap().unwrap().revoked_at.is_some());
     assert_eq!(state.token_by_id("000000000000").await.unwrap(), None);
     assert_eq!(state.token_by_id(&issued.hash.0).await.unwrap(), None, "the hash is not an ID");
+    let other = state.user(&org, "amy", Role::Reviewer).await.unwrap();
+    let second = IssuedToken::generate();
+    state.add_token(&other, &second, None).await.unwrap();
+    let listed: Vec<(String, String)> =
+        state.tokens().await.unwrap().into_iter().map(|t| (t.user.name, t.id)).collect();
+    assert_eq!(listed, [("amy".to_owned(), second.id), ("bob".to_owned(), issued.id)], "by user");
 }

@@ -212,6 +212,9 @@ pub trait AccessState: Send + Sync + std::fmt::Debug {
     async fn add_token(&self, user: &User, token: &IssuedToken, expires_at: Option<OffsetDateTime>) -> Result<()>;
     /// The token with that hash, revoked and expired ones included.
     async fn token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>>;
+    /// Every token (never its secret or hash), revoked and expired ones
+    /// included, by organisation, user and ID.
+    async fn tokens(&self) -> Result<Vec<TokenRecord>>;
     /// The token with public ID `id`, revoked and expired ones included.
     async fn token_by_id(&self, id: &str) -> Result<Option<TokenRecord>>;
     /// Sets `user`'s dashboard password to the hash `phc` (see

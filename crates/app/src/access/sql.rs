@@ -70,6 +70,14 @@ pub(super) fn token_query(column: &str) -> String {
     )
 }
 
+/// Every token, as [`token_query`]'s rows, by organisation, user and ID.
+pub(super) fn token_list_query() -> String {
+    format!(
+        "SELECT {USER_COLUMNS}, t.id, t.expires_at, t.revoked_at FROM ac_tokens t \
+         JOIN ac_users u ON u.id = t.user_id JOIN ac_orgs o ON o.id = u.org_id ORDER BY o.name, u.name, t.id"
+    )
+}
+
 /// The user of a row that starts with [`USER_COLUMNS`].
 pub(super) fn user_of<R: sqlx::Row>(r: &R) -> Result<User>
 where
@@ -236,6 +244,13 @@ macro_rules! access_state_impl {
                     .await
                     .map_err($crate::AppError::db("find token"))?;
                 row.map(|r| $crate::access::sql::token_record(&r)).transpose()
+            }
+
+            async fn tokens(&self) -> $crate::Result<Vec<$crate::access::TokenRecord>> {
+                let sql = $crate::access::sql::token_list_query();
+                let rows =
+                    sqlx::query(&sql).fetch_all(&self.pool).await.map_err($crate::AppError::db("list tokens"))?;
+                rows.iter().map(|r| $crate::access::sql::token_record(r)).collect()
             }
 
             async fn token_by_id(&self, id: &str) -> $crate::Result<Option<$crate::access::TokenRecord>> {

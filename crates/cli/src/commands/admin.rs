@@ -83,6 +83,13 @@ pub enum TokenCommand {
         #[arg(long, value_name = "WHEN")]
         expires: Option<String>,
     },
+    /// List the tokens: ID, organisation, user, role, state (active,
+    /// expired or revoked, with when) and expiry; never a secret.
+    List {
+        /// Only this organisation's tokens.
+        #[arg(long)]
+        org: Option<String>,
+    },
     /// Revoke a token by its ID (or the token itself): it stops working at once.
     Revoke {
         /// The 12-hex-digit ID printed when it was made.
@@ -140,6 +147,7 @@ pub async fn run(command: AdminCommand, config: Config) -> anyhow::Result<ExitCo
             eprintln!("exhibit admin: token {} for {} ({}), role {}", issued.id, user.name, org.name, user.role);
             println!("{}", issued.text);
         }
+        AdminCommand::Token(TokenCommand::List { org }) => list_tokens(state.as_ref(), org.as_deref()).await?,
         AdminCommand::Token(TokenCommand::Revoke { id }) => {
             let id = id.strip_prefix(token::PREFIX).map_or(id.as_str(), |rest| rest.split('_').next().unwrap_or(""));
             if !token::is_token_id(id) || !state.revoke_token(id, OffsetDateTime::now_utc()).await? {
@@ -158,6 +166,29 @@ pub async fn run(command: AdminCommand, config: Config) -> anyhow::Result<ExitCo
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One tab-separated line per token, under a header line.
+async fn list_tokens(state: &dyn AccessState, org: Option<&str>) -> anyhow::Result<()> {
+    let only = match org {
+        Some(name) => Some(find_org(state, name).await?.id),
+        None => None,
+    };
+    let now = OffsetDateTime::now_utc();
+    println!("id\torg\tuser\trole\tstate\texpires");
+    for record in state.tokens().await?.into_iter().filter(|t| only.is_none_or(|id| t.user.org.id == id)) {
+        let when = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let state = match (record.revoked_at, record.expires_at) {
+            (Some(at), _) => format!("revoked {}", when(at)),
+            (None, Some(at)) if at <= now => format!("expired {}", when(at)),
+            _ => "active".to_owned(),
+        };
+        let expires = record.expires_at.map_or_else(|| "never".to_owned(), when);
+        let (org, user) =
+            (crate::terminal::escape_name(&record.user.org.name), crate::terminal::escape_name(&record.user.name));
+        println!("{}\t{org}\t{user}\t{}\t{state}\t{expires}", record.id, record.user.role);
+    }
+    Ok(())
 }
 
 async fn find_org(state: &dyn AccessState, name: &str) -> anyhow::Result<exhibit_app::access::Org> {

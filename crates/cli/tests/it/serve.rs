@@ -111,6 +111,15 @@ fn admin_bootstraps_tokens_and_serve_answers_with_them() {
     assert!(body.contains("token_revoked"), "{body}");
     let out = sb.run(&["admin", "token", "revoke", "000000000000"]);
     assert_eq!(out.status.code(), Some(2), "an unknown token: {}", stderr(&out));
+    // The list names every token by ID, with its state, and no secret.
+    let out = sb.run(&["admin", "token", "list"]);
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let alice_line = listed.lines().find(|l| l.starts_with(&alice_id)).unwrap_or_else(|| panic!("{listed}"));
+    assert!(alice_line.contains("\tForce A\talice\treviewer\trevoked "), "{alice_line}");
+    assert!(listed.lines().any(|l| l.contains("\tForce B\tbob\treviewer\tactive\tnever")), "{listed}");
+    assert!(!listed.contains(&alice) && !listed.contains(&bob), "no secret listed: {listed}");
+    let only_b = String::from_utf8(sb.run(&["admin", "token", "list", "--org", "Force B"]).stdout).unwrap();
+    assert_eq!(only_b.lines().count(), 2, "{only_b}");
 
     let mut server = server;
     let pid = server.child.id().to_string();
