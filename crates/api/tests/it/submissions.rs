@@ -159,6 +159,7 @@ async fn whole_request_errors_change_nothing() {
         (&token, "text/csv", "\"exhibit,upload\nJS/1,x\n", 400),
         (&token, "application/json", "{\"not\": \"an array\"}", 400),
         (&token, "application/json", "[{", 400),
+        (&token, "application/json", "[{\"exhibit\": \"JS/1\", \"upload\": \"x\", \"colour\": \"red\"}]", 400),
         (&token, "text/plain", "exhibit,upload\n", 415),
         (&bob, "text/csv", "exhibit,upload\nJS/1,x\n", 404),
         (&expired, "text/csv", "exhibit,upload\nJS/1,x\n", 401),

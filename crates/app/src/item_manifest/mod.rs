@@ -308,6 +308,7 @@ impl<'a> LineCounter<'a> {
 /// `pages`, a boolean for `ocr`).
 fn json_cells(bytes: &[u8], sources: SourceColumns) -> Result<Vec<(String, Cells)>, ManifestError> {
     let items: Vec<JsonItem> = serde_json::from_slice(bytes).map_err(|e| ManifestError::NotJson(e.to_string()))?;
+    refuse_unknown_keys(&items, sources)?;
     Ok(items
         .into_iter()
         .enumerate()
@@ -320,6 +321,27 @@ fn json_cells(bytes: &[u8], sources: SourceColumns) -> Result<Vec<(String, Cells
             (place, cells)
         })
         .collect())
+}
+
+/// An unknown key refuses the whole manifest, as an unknown CSV column
+/// does: it is a misspelt column (`seal_numbr`), and no row should go
+/// ahead without the value it was meant to carry.
+fn refuse_unknown_keys(items: &[JsonItem], sources: SourceColumns) -> Result<(), ManifestError> {
+    let unknown = items.iter().enumerate().find_map(|(i, item)| match item {
+        JsonItem::Object(pairs) => {
+            pairs.iter().find(|(k, _)| !known(&k.to_ascii_lowercase(), sources)).map(|(k, _)| (i, k))
+        }
+        JsonItem::Other => None,
+    });
+    match unknown {
+        Some((i, k)) => Err(ManifestError::Columns(format!(
+            "item {} has an unknown key {:?}; the keys are {}",
+            i + 1,
+            k.escape_debug().to_string(),
+            column_list(sources)
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn object_cells(place: &str, pairs: Vec<(String, serde_json::Value)>, sources: SourceColumns) -> Cells {
@@ -335,13 +357,7 @@ fn object_cells(place: &str, pairs: Vec<(String, serde_json::Value)>, sources: S
 
 fn json_cell(place: &str, k: &str, v: &serde_json::Value, sources: SourceColumns) -> Result<(String, String), BadRow> {
     let name = k.to_ascii_lowercase();
-    if !known(&name, sources) {
-        return Err(bad(
-            place,
-            None,
-            format!("unknown key {:?}; the keys are {}", k.escape_debug().to_string(), column_list(sources)),
-        ));
-    }
+    debug_assert!(known(&name, sources), "refuse_unknown_keys ran first");
     let text = json_text(&name, v).map_err(|why| bad(place, None, format!("{name}: {why}")))?;
     Ok((name, text))
 }
@@ -467,11 +483,17 @@ mod tests {
 
     #[test]
     fn json_rows_take_the_same_columns_and_unknown_ones_are_refused() {
-        let json = br#"[{"exhibit": "JS/1", "case": "42AB1234520", "sha256": "ab", "ocr": true}, {"exhibit": "JS/2", "colour": "red"}]"#;
+        let json = br#"[{"exhibit": "JS/1", "case": "42AB1234520", "sha256": "ab", "ocr": true}, {"exhibit": "JS/2"}]"#;
         let rows = parse(json, ManifestFormat::Json, UPLOADS, false).unwrap();
         let first = rows[0].as_ref().unwrap();
         assert_eq!((first.case.as_ref().map(CaseId::as_str), first.item.ocr), (Some("42AB1234520"), Some(true)));
-        assert!(rows[1].as_ref().unwrap_err().reason.contains("unknown key \"colour\""));
+        // An unknown key refuses the whole manifest, as an unknown CSV column does.
+        let json = br#"[{"exhibit": "JS/1", "sha256": "ab"}, {"exhibit": "JS/2", "colour": "red"}]"#;
+        let refused = parse(json, ManifestFormat::Json, UPLOADS, false).unwrap_err();
+        assert!(
+            matches!(&refused, ManifestError::Columns(m) if m.contains("item 2 has an unknown key \"colour\"")),
+            "{refused}"
+        );
         let header = parse(b"exhibit,colour\nJS/1,red\n", ManifestFormat::Csv, UPLOADS, false).unwrap_err();
         assert!(matches!(header, ManifestError::Columns(_)), "{header}");
     }

@@ -142,14 +142,14 @@ fn a_json_manifest_takes_the_same_keys() {
     let desk = desk(&sb);
     let items = serde_json::json!([
         {"exhibit": "AB/1", "path": "usb", "description": "stick", "pages": 3, "ocr": "on"},
-        {"exhibit": "AB/2", "path": "phone.bin", "colour": "red"},
+        {"exhibit": "AB/2", "path": "phone.bin", "description": 12},
         "not an object"
     ]);
     std::fs::write(desk.join("items.json"), items.to_string()).unwrap();
     let out = ingest_manifest(&sb, &desk.join("items.json"), &[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
-    assert!(text.contains("item 2: refused: unknown key \"colour\""), "{text}");
+    assert!(text.contains("item 2: refused: description: give text"), "{text}");
     assert!(text.contains("item 3: refused: not a JSON object"), "{text}");
     let rows = described(&sb);
     assert_eq!(rows[0]["params"]["item"]["expected_pages"], 3);
@@ -157,6 +157,13 @@ fn a_json_manifest_takes_the_same_keys() {
     // The expected page count became the bundle check (no scans: 0 found).
     let bundle = sb.ledger("MAN-1").into_iter().map(|(_, e)| e).find(|e| e["params"]["bundle"].is_object()).unwrap();
     assert_eq!(bundle["params"]["bundle"]["expected_pages"], 3);
+
+    // An unknown key refuses the manifest, as an unknown CSV column does.
+    let items = serde_json::json!([{"exhibit": "AB/3", "path": "phone.bin", "colour": "red"}]);
+    std::fs::write(desk.join("bad.json"), items.to_string()).unwrap();
+    let out = ingest_manifest(&sb, &desk.join("bad.json"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("item 1 has an unknown key \"colour\""), "{}", stderr(&out));
 }
 
 /// `show` puts the manifest's metadata above each exhibit's tree, and
