@@ -261,11 +261,15 @@ impl S3Store {
         }
         let mut parts = in_flight.done;
         parts.sort_by_key(|part| part.part_number());
+        // The whole object's checksum too, so the server checks that the
+        // parts it assembles are the parts sent, in order.
+        let whole = composite_sha256(&parts)?;
         let mut complete = client
             .complete_multipart_upload()
             .bucket(&self.location.bucket)
             .key(full)
             .upload_id(upload_id)
+            .checksum_sha256(whole)
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build());
         if create_only {
             complete = complete.if_none_match("*");
@@ -276,6 +280,22 @@ impl S3Store {
             Err(e) => Err(sdk("completing an upload of", full, e)),
         }
     }
+}
+
+/// S3's checksum of a multipart object with SHA-256 part checksums: the
+/// SHA-256 of the parts' digests one after the other, in base64, with
+/// `-` and the number of parts (a "composite" checksum).
+fn composite_sha256(parts: &[CompletedPart]) -> Result<String, StoreError> {
+    let mut of_parts = Sha256::new();
+    for part in parts {
+        let digest = part
+            .checksum_sha256()
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .ok_or_else(|| StoreError::invalid("upload", "a part", "was sent without its SHA-256"))?;
+        of_parts.update(digest);
+    }
+    let whole = base64::engine::general_purpose::STANDARD.encode(of_parts.finalize());
+    Ok(format!("{whole}-{}", parts.len()))
 }
 
 /// Parts being sent, and those sent.
@@ -337,6 +357,18 @@ impl SendPart {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_composite_checksum_is_the_sha256_of_the_part_digests() {
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let (a, b) = (Sha256::digest(b"first part"), Sha256::digest(b"second"));
+        let part = |n, d: &[u8]| CompletedPart::builder().part_number(n).checksum_sha256(b64(d)).build();
+        let both: Vec<u8> = a.iter().chain(b.iter()).copied().collect();
+        let expected = format!("{}-2", b64(&Sha256::digest(&both)));
+        assert_eq!(composite_sha256(&[part(1, &a), part(2, &b)]).unwrap(), expected);
+        let unsent = CompletedPart::builder().part_number(1).build();
+        assert!(composite_sha256(&[unsent]).is_err());
+    }
 
     #[test]
     fn parts_grow_so_that_ten_thousand_hold_a_disk_image() {
