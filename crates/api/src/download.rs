@@ -8,8 +8,10 @@
 //! positionally and not re-hashed (that would mean reading everything); the
 //! client checks the assembled whole against `Repr-Digest`.
 
+use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::State;
@@ -89,13 +91,60 @@ pub async fn content(
         // evidence leaves, so no access is recorded.
         return respond(&artefact, range).await;
     }
+    let reader = (caller.0.user.id, case.clone(), id.clone());
+    let now = Instant::now();
     let described = match range {
-        Wanted::Part { start, end } => format!("HTTP download, bytes {start}-{end}"),
+        Wanted::Part { .. } if state.ranged_accesses.covers(&reader, now) => {
+            info!(case = %case, artefact = %id, ?range, "range of an access recorded in the last 10 minutes; sending");
+            return respond(&artefact, range).await;
+        }
+        Wanted::Part { start, end } => format!(
+            "HTTP download, bytes {start}-{end}; this user's further ranges of it within 10 minutes are part of this access"
+        ),
         _ => "HTTP download, whole".to_owned(),
     };
     artefact.record_access("serve", described).await.map_err(refusal(&case))?;
+    if matches!(range, Wanted::Part { .. }) {
+        state.ranged_accesses.remember(reader, now);
+    }
     info!(case = %case, artefact = %id, ?range, "download recorded; sending");
     respond(&artefact, range).await
+}
+
+/// How long one recorded ranged access of an artefact covers the same
+/// user's further ranges of it. A video player seeking, or a download
+/// manager fetching a file in parallel pieces, makes one access, not a
+/// ledger entry per request (each of which would be signed, kept for
+/// decades and re-checked by every later access to the case).
+const RANGED_ACCESS_WINDOW: Duration = Duration::from_secs(600);
+
+/// Ranged accesses kept before expired ones are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+/// Who read which artefact of which case: (user row ID, case, artefact).
+type Reader = (i64, CaseId, ArtefactId);
+
+/// The ranged accesses recorded in the last [`RANGED_ACCESS_WINDOW`].
+/// Whole downloads are always recorded; so is the first range of a window.
+#[derive(Debug, Default)]
+pub struct RangedAccesses(Mutex<HashMap<Reader, Instant>>);
+
+impl RangedAccesses {
+    /// Whether a range `reader` asks for `now` is part of an access
+    /// recorded within the window.
+    fn covers(&self, reader: &Reader, now: Instant) -> bool {
+        let recent = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        recent.get(reader).is_some_and(|at| now.duration_since(*at) < RANGED_ACCESS_WINDOW)
+    }
+
+    /// Notes an access recorded for a range `reader` asked for `now`.
+    fn remember(&self, reader: Reader, now: Instant) {
+        let mut recent = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() > PRUNE_ABOVE {
+            recent.retain(|_, at| now.duration_since(*at) < RANGED_ACCESS_WINDOW);
+        }
+        recent.insert(reader, now);
+    }
 }
 
 /// The `get` use case `exhibit get` runs, acting as the caller with the

@@ -21,6 +21,7 @@ mod case_extract;
 mod cases;
 pub mod dashboard;
 mod download;
+pub use download::RangedAccesses;
 pub mod drain;
 mod dto;
 mod error;
@@ -93,6 +94,9 @@ pub struct ApiState {
     pub intake: Option<intake::Intake>,
     /// Set when the server is stopping: submissions take no new rows.
     pub drain: Arc<drain::Drain>,
+    /// Ranged downloads recorded lately, so one user's ranges of one
+    /// artefact make one `accessed` event per window, not one per request.
+    pub ranged_accesses: download::RangedAccesses,
 }
 
 /// Every route of the API, with tus uploads at `/v1/uploads` served by
@@ -149,6 +153,19 @@ async fn log_request(request: axum::extract::Request, next: axum::middleware::Ne
 /// `router` with the per-token limits of [`limits`] in front of it.
 pub fn with_token_limits(router: Router, limits: Arc<limits::TokenLimits>) -> Router {
     router.layer(axum::middleware::from_fn_with_state(limits, limits::token_limits))
+}
+
+/// Under TLS, every answer tells browsers to use HTTPS only from now on
+/// (HSTS, a year), so a signed-in dashboard session is never sent in clear
+/// by a later plain link. Not sent over plain HTTP, where it means nothing.
+pub fn with_hsts(router: Router) -> Router {
+    router.layer(axum::middleware::map_response(|mut response: axum::response::Response| async move {
+        response.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+        response
+    }))
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes

@@ -4,7 +4,11 @@
 //! router's).
 
 use axum::Json;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto::{
@@ -37,7 +41,7 @@ use crate::openapi_tus::TusOperations;
         ArtefactInfo, ArtefactList, PutResult, UploadCounts, UploadFailure, RefusalInfo, IntakeStatus,
         SubmissionRowInfo, SubmissionInfo, UploadInfo
     )),
-    modifiers(&BearerAuth, &TusOperations),
+    modifiers(&BearerAuth, &TusOperations, &RateLimited),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -49,6 +53,40 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
+}
+
+/// The token limits answer any request that carries a valid token, before
+/// its handler: every operation can be 429, with `Retry-After`.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation.responses.responses.entry("429".to_owned()).or_insert_with(|| rate_limited().into());
+            }
+        }
+    }
+}
+
+fn rate_limited() -> Response {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+    let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1));
+    ResponseBuilder::new()
+        .description("This token made too many requests, or has as many uploads running as it may")
+        .header("Retry-After", HeaderBuilder::new().schema(seconds).description(Some("Seconds to wait")).build())
+        .content("application/json", content)
+        .build()
 }
 
 /// `GET /openapi.json`, with a token like every request.

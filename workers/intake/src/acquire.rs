@@ -70,7 +70,8 @@ impl Stage for AcquireStage {
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let path = job_path(job)?;
         // What the ledger names: the path read, or what it is recorded as.
-        let shown = recorded_path(job)?.unwrap_or_else(|| path.clone());
+        let recorded = recorded_path(job)?;
+        let shown = recorded.clone().unwrap_or_else(|| path.clone());
         let before = std::fs::symlink_metadata(&path).map_err(|e| {
             StageError::input(format!("{}: cannot be read ({e}); check that it is still there", shown.display()))
         })?;
@@ -101,7 +102,10 @@ impl Stage for AcquireStage {
             record_changed(ctx, job, (&shown, &key), (&receipt, staged), &reason).await?;
             return Ok(Vec::new());
         }
-        let facts = facts_for(ctx, job, &shown, &before, &receipt);
+        // A file recorded under another name (an upload) is a server's copy:
+        // its times are when the bytes arrived, not the evidence's own.
+        let own_times = recorded.is_none().then_some(&before);
+        let facts = facts_for(ctx, job, (&shown, &before), own_times, &receipt);
         let identified = ctx.index().has_action(&facts.artefact, Action::Identified);
         if let Some(media_type) = media_type.filter(|_| !identified) {
             return record_acquired_identified(ctx, job, &key, &facts, staged, media_type).await;
@@ -273,7 +277,13 @@ async fn store_source(
     Ok((receipt, staged, after, media_type))
 }
 
-fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, receipt: &PutReceipt) -> AcquiredFacts {
+fn facts_for(
+    ctx: &StageContext,
+    job: &Job,
+    (path, before): (&Path, &Metadata),
+    own_times: Option<&Metadata>,
+    receipt: &PutReceipt,
+) -> AcquiredFacts {
     let bytes = path_bytes(path);
     let name = path.file_name().map_or(bytes, |n| path_bytes(Path::new(n)));
     AcquiredFacts {
@@ -281,7 +291,7 @@ fn facts_for(ctx: &StageContext, job: &Job, path: &Path, before: &Metadata, rece
         source: SourceInfo { path: RecordedPath::from_bytes(bytes), name: RecordedPath::from_bytes(name) },
         size: receipt.size,
         digests: receipt.digests,
-        timestamps: timestamps(before),
+        timestamps: own_times.map(timestamps).unwrap_or_default(),
         flags: if before.file_type().is_symlink() { vec![FLAG_SYMLINK.to_owned()] } else { Vec::new() },
         bad_ranges: Vec::new(),
     }

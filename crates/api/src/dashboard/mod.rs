@@ -19,7 +19,13 @@ pub fn router(state: &Arc<ApiState>, config: DashboardConfig) -> Result<Router, 
     let data = Arc::new(ReadModelData::new(state.clone()));
     let base = config.base_path.clone();
     let dashboard = Arc::new(Dashboard::new(config, auth, data)?);
-    Ok(Router::new().nest(&base, exhibit_dashboard::router(dashboard)))
+    // `<base>/` is not routed into a nested router: without this it would
+    // be the API's JSON 404.
+    let home = base.clone();
+    let slash = move || async move { axum::response::Redirect::permanent(&home) };
+    Ok(Router::new()
+        .route(&format!("{base}/"), axum::routing::get(slash))
+        .nest(&base, exhibit_dashboard::router(dashboard)))
 }
 
 use crate::ApiState;

@@ -8,11 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use exhibit_app::AppError;
 use exhibit_app::access::User;
 use exhibit_app::ingest::{IngestRequest, NoIngestProgress, ingest};
 use exhibit_app::intake::{UploadEntry, UploadState};
 use exhibit_core::manifest::ArtefactKind;
-use exhibit_core::{CaseId, ExhibitRef, Sha256Digest};
+use exhibit_core::{CaseId, ErrorKind, ExhibitRef, Sha256Digest};
 use tracing::{info, instrument, warn};
 
 use super::Receiver;
@@ -122,7 +123,7 @@ async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, (folder, link): (&
     };
     let (outcome, _session) = ingest(&receiver.deps, request, Arc::new(NoIngestProgress))
         .await
-        .map_err(|e| format!("the ingest stopped: {e}; {then}"))?;
+        .map_err(|e| for_client(&e, (entry, folder), then))?;
     check_stored(receiver, entry).await?;
     if outcome.failed > 0 {
         info!(failed = outcome.failed, "some later jobs failed; the case's status lists them");
@@ -130,15 +131,73 @@ async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, (folder, link): (&
     Ok(())
 }
 
+/// A failed ingest as the client reads it (in the upload's status and on
+/// the dashboard): what is wrong with the file when the file is at fault,
+/// in words that name the upload, never a server path; otherwise that the
+/// server failed, with the whole error in the server's log only (it can
+/// name the server's key file, folders and operator-only advice).
+fn for_client(e: &AppError, (entry, folder): (&UploadEntry, &Path), then: &str) -> String {
+    match e.kind() {
+        ErrorKind::Invalid | ErrorKind::Corrupt if !names_server_state(e) => {
+            warn!(error = %e, "the ingest refused the file");
+            format!("the file was refused: {}", named_as_upload(&e.to_string(), entry, folder))
+        }
+        _ => format!("{}; {then}", server_fault(e, entry, "ingesting the file")),
+    }
+}
+
+/// Errors of the file's kinds that are about the server's own state (its
+/// ledger, key or read model), not about the file.
+fn names_server_state(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Refused(_)
+            | AppError::Damaged(_)
+            | AppError::KeyNotAdmitted(_)
+            | AppError::Corrupt { .. }
+            | AppError::Custody(_)
+            | AppError::Ledger { .. }
+            | AppError::Unreadable { .. }
+    )
+}
+
+/// Logs the whole error and says, for the client, only that the server
+/// failed while `doing`, and where its operator finds the details.
+fn server_fault(e: &AppError, entry: &UploadEntry, doing: &str) -> String {
+    warn!(error = %e, upload = %entry.id, "the server failed {doing}");
+    format!(
+        "the server failed while {doing}; its operator has the details in the server's log under upload {}",
+        entry.id
+    )
+}
+
+/// `text` with the upload's staging folder put as the ledger records it,
+/// `upload/<id>`, and any other absolute path left out.
+fn named_as_upload(text: &str, entry: &UploadEntry, folder: &Path) -> String {
+    let text = text.replace(&folder.display().to_string(), &format!("upload/{}", entry.id));
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let bare = word.trim_matches(|c: char| {
+                c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | ',' | ';' | ':' | '`')
+            });
+            if bare.starts_with('/') { word.replace(bare, "<a server path>") } else { word.to_owned() }
+        })
+        .collect()
+}
+
 /// The stored original of this exhibit with the upload's SHA-256 and size.
 async fn check_stored(receiver: &Receiver, entry: &UploadEntry) -> Result<(), String> {
-    receiver.reader.refresh(&entry.case).await.map_err(|e| format!("cannot read what the ingest recorded: {e}"))?;
+    receiver
+        .reader
+        .refresh(&entry.case)
+        .await
+        .map_err(|e| server_fault(&e, entry, "reading what the ingest recorded"))?;
     let artefacts = receiver
         .reader
         .model()
         .artefacts(&entry.case, Some(&entry.exhibit))
         .await
-        .map_err(|e| format!("cannot read what the ingest recorded: {e}"))?;
+        .map_err(|e| server_fault(&e, entry, "reading what the ingest recorded"))?;
     let stored = artefacts
         .iter()
         .any(|a| a.kind == ArtefactKind::Original && a.digests.sha256 == entry.sha256 && a.size == entry.size);

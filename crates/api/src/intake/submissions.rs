@@ -49,6 +49,7 @@ const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256
         (status = 207, description = "Each row's result", body = SubmissionInfo),
         (status = 400, description = "Not a CSV or JSON manifest, or a bad header", body = ErrorBody),
         Unauthenticated, MayNotSubmit, CaseNotFound,
+        (status = 409, description = "The case's ledger fails its check, or the server's key may not sign it", body = ErrorBody),
         (status = 413, description = "Manifest too large", body = ErrorBody),
         (status = 415, description = "Neither text/csv nor application/json", body = ErrorBody),
     ))]

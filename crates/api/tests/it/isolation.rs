@@ -148,8 +148,12 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     let mixed = request("GET", &w.server.url("/v1/cases"), None, &[("Authorization", scheme.as_str())], None).await;
     assert_eq!(mixed.status, 200, "{mixed:?}");
 
+    // A whole download is always recorded; a user's further ranges within ten minutes are
+    // part of their first range's access.
+    let again = request("GET", &w.server.url(&path), Some(&w.alice), &[("Range", "bytes=0-1")], None).await;
+    assert_eq!(again.status, 206);
     let accessed = w.server.accessed(CASE_A).await;
-    assert_eq!(accessed.len(), 3, "whole, range and tail; the refused range and the HEAD are not accesses");
+    assert_eq!(accessed.len(), 2, "whole, and one for the ranges; the refused range and the HEAD are not accesses");
     for event in &accessed {
         assert_eq!(event.actor.operator, "alice (Force A)");
         assert_eq!(
@@ -158,7 +162,11 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
         );
     }
     let outputs: Vec<_> = accessed.iter().map(|e| e.params["output"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(outputs[1], "HTTP download, bytes 2-5");
+    assert_eq!(outputs[0], "HTTP download, whole");
+    assert!(outputs[1].starts_with("HTTP download, bytes 2-5; this user's further ranges"), "{}", outputs[1]);
+    let whole_again = get(&w.server, &path, &w.alice).await;
+    assert_eq!(whole_again.status, 200);
+    assert_eq!(w.server.accessed(CASE_A).await.len(), 3, "every whole download is recorded");
     // The server's key signed them, and the chain still verifies.
     let case = CASE_A.parse().unwrap();
     let checked = exhibit_custody::check_ledger(w.server.store.as_ref(), &case, None).await.unwrap();

@@ -73,6 +73,25 @@ async fn the_document_lists_exactly_the_routes_served() {
     }
 }
 
+/// Past its token's rate, every route answers 429 with `Retry-After`,
+/// and the document says so for every operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_documents_the_429_every_route_can_answer() {
+    let limits = exhibit_api::limits::TokenLimitConfig { requests_per_minute: 1, burst: 1, concurrent_uploads: 4 };
+    let server = Server::start_limited(limits).await;
+    let token = server.token("Force A", "alice", Role::Admin).await;
+    let doc = get(&server, "/openapi.json", &token).await.json();
+    for (method, path) in ROUTES {
+        let documented = &doc["paths"][path][method]["responses"]["429"];
+        assert!(documented.is_object(), "{method} {path} does not document 429");
+        let concrete = path.replace("{case}", "C1").replace("{org}", "X").replace("{id}", &"0".repeat(32));
+        let concrete = concrete.replace("{exhibit}", "JS1").replace("{filename}", "a");
+        let reply = request(&method.to_uppercase(), &server.url(&concrete), Some(&token), &[], None).await;
+        assert_eq!(reply.status, 429, "{method} {path}: {reply:?}");
+        assert!(reply.header("retry-after").is_some(), "{method} {path}");
+    }
+}
+
 /// schemathesis from `$EXHIBIT_PYTHON_TOOLS/bin` (scripts/setup-debian.sh).
 fn schemathesis() -> Option<std::path::PathBuf> {
     let root = std::env::var_os("EXHIBIT_PYTHON_TOOLS").unwrap_or_else(|| "/opt/exhibit-python".into());

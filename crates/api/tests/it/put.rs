@@ -36,8 +36,12 @@ async fn a_put_with_the_right_digest_is_ingested_and_listed() {
     );
     assert!(body["upload"].as_str().unwrap().starts_with("put-"));
     let listed = get(&server, &format!("/v1/cases/{}/artefacts", seg(CASE)), &token).await.json();
-    assert!(listed["artefacts"].as_array().unwrap().iter().any(|a| a["sha256"] == sha256_hex(&data)));
+    let original = listed["artefacts"].as_array().unwrap().iter().find(|a| a["sha256"] == sha256_hex(&data)).unwrap();
     assert!(files_under(&server.dir.path().join("staging/put")).is_empty(), "nothing left staged");
+    // The server's copy's times are when it arrived: not the evidence's.
+    let (case, id) = (CASE.parse().unwrap(), original["id"].as_str().unwrap().parse().unwrap());
+    let stored = exhibit_app::artefact::read_manifest(server.store.as_ref(), &case, &id, 1 << 20).await.unwrap();
+    assert_eq!(stored.manifest.timestamps, exhibit_core::manifest::Timestamps::default());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -286,6 +286,14 @@ async fn a_failed_ingest_stays_staged_is_shown_and_is_retried() {
         (Some(id.as_str()), Some(sha256_hex(b"hello").as_str()))
     );
     assert!(failure["reason"].as_str().unwrap().contains("retried"), "{failure}");
+    // What the client reads names no server path, key file or operator's
+    // remedy (the server's log has them).
+    let shown = format!("{} {failure}", String::from_utf8_lossy(&reply.body));
+    let server_dir = server.dir.path().display().to_string();
+    for secret in [server_dir.as_str(), "introduce-key", "key_file", "ed25519", "signing key"] {
+        assert!(!shown.contains(secret), "{secret:?} shown to the client: {shown}");
+    }
+    assert!(shown.contains(&format!("server's log under upload {id}")), "{shown}");
 
     let dir = server.restart_introducing_key().await;
     assert_eq!(dir.tus.hand_over_pending().await.unwrap(), 1);

@@ -60,6 +60,7 @@ fn serve_speaks_tls_from_the_configured_files_and_the_cookie_is_secure() {
     let auth = format!("Authorization: Bearer {alice}");
     let (code, status, text) = curl(&["--cacert", cert_s, "-H", &auth, &format!("{base}/v1/cases")]);
     assert_eq!((code, status), (0, 200), "{text}");
+    assert!(text.to_lowercase().contains("strict-transport-security: max-age=31536000"), "HSTS under TLS: {text}");
     let (code, _, _) = curl(&["-H", &auth, &format!("{base}/v1/cases")]);
     assert_eq!(code, 60, "a client that cannot verify the certificate stops");
     let plain = base.replace("https://", "http://");
@@ -67,8 +68,11 @@ fn serve_speaks_tls_from_the_configured_files_and_the_cookie_is_secure() {
     assert_ne!(status, 200, "plain HTTP gets no answer");
     let (code, status, text) = curl(&["--cacert", cert_s, &format!("{base}/dashboard/login")]);
     assert_eq!((code, status), (0, 200), "{text}");
+    assert!(text.to_lowercase().contains("strict-transport-security:"), "on the dashboard too: {text}");
     let cookie = text.lines().find(|l| l.to_lowercase().starts_with("set-cookie:")).expect("a session cookie");
     assert!(cookie.contains("__Secure-exhibit_session=") && cookie.contains("Secure"), "{cookie}");
+    let (_, status, text) = curl(&["--cacert", cert_s, &format!("{base}/dashboard/")]);
+    assert_eq!(status, 308, "the base with a slash goes to the dashboard, not the API's 404: {text}");
     // Still served after the bad clients.
     let (code, status, _) = curl(&["--cacert", cert_s, "-H", &auth, &format!("{base}/v1/cases")]);
     assert_eq!((code, status), (0, 200));
