@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::metadata::FileName;
 use crate::upload_id::UploadId;
 
-/// An authenticated caller. Uploads belong to `org`: nobody in another
-/// organisation can see or touch them. `id` (a user or token) is who the
-/// per-principal limits count against.
+/// An authenticated caller. An upload belongs to the principal that
+/// created it: nobody else, in its organisation or another, can see or
+/// touch it. `id` (a user) is also who the per-principal limits count
+/// against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Principal {
     /// The organisation the caller acts for.

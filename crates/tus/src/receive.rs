@@ -192,10 +192,14 @@ pub async fn save_body(
     idle: Duration,
 ) -> Result<SavedBody, TusError> {
     let target = path.to_owned();
-    let file = tokio::task::spawn_blocking(move || std::fs::File::create_new(&target))
-        .await
-        .map_err(|e| TusError::io("creating a body file", io::Error::other(e)))?
-        .map_err(|e| TusError::io(format!("creating {}", path.display()), e))?;
+    let file = tokio::task::spawn_blocking(move || {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true).mode(crate::staging::OWNER_ONLY_FILE).open(&target)
+    })
+    .await
+    .map_err(|e| TusError::io("creating a body file", io::Error::other(e)))?
+    .map_err(|e| TusError::io(format!("creating {}", path.display()), e))?;
     let limits = BodyLimits { room: max_bytes, max_body: max_bytes, idle };
     // A PUT is not resumable: it runs to its end or its idle limit.
     let never = tokio::sync::watch::channel(false).1;

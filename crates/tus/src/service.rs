@@ -176,7 +176,10 @@ impl TusService {
     fn entry(&self, principal: &Principal, id: &str) -> Result<Arc<Entry>, TusError> {
         let id: UploadId = id.parse().map_err(|()| TusError::NotFound)?;
         let entry = self.uploads().get(&id).cloned().ok_or(TusError::NotFound)?;
-        if entry.principal.org != principal.org {
+        // An upload is its creator's: the ledger names who sent the bytes
+        // as the one who created it, so a colleague may not add to it or
+        // end it (the same 404 as for an upload that does not exist).
+        if entry.principal != *principal {
             return Err(TusError::NotFound);
         }
         Ok(entry)

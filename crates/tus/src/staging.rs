@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use exhibit_core::Sha256Digest;
@@ -58,6 +59,22 @@ impl UploadRecord {
     }
 }
 
+/// Staged files are evidence not yet in the store: readable by the
+/// server's user only, as the store's own files are.
+pub const OWNER_ONLY_FILE: u32 = 0o600;
+
+/// Creates `dir` (and its parents) for the server's user only, and takes
+/// group and other access away from it if it was there already.
+pub fn owner_only_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let mode = fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
 /// The staging folder.
 #[derive(Debug, Clone)]
 pub struct Staging {
@@ -68,7 +85,7 @@ impl Staging {
     /// Opens (creating if need be) the staging folder, removing temporary
     /// files a crash left behind.
     pub fn open(dir: &Path) -> Result<Self, TusError> {
-        fs::create_dir_all(dir).map_err(|e| TusError::io(format!("creating {}", dir.display()), e))?;
+        owner_only_dir(dir).map_err(|e| TusError::io(format!("creating {}", dir.display()), e))?;
         let staging = Self { dir: dir.to_owned() };
         for entry in staging.entries()? {
             if entry.extension().is_some_and(|e| e == "tmp") {
@@ -114,6 +131,7 @@ impl Staging {
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(OWNER_ONLY_FILE)
             .open(&path)
             .map_err(|e| TusError::io(format!("creating {}", path.display()), e))?;
         file.sync_all().map_err(|e| TusError::io("fsync of a new data file", e))?;
@@ -127,7 +145,8 @@ impl Staging {
         let bytes = serde_json::to_vec_pretty(record)
             .map_err(|e| TusError::io("encoding an upload record", io::Error::other(e)))?;
         let write = || -> io::Result<()> {
-            let mut file = File::create(&tmp)?;
+            let mut file =
+                OpenOptions::new().write(true).create(true).truncate(true).mode(OWNER_ONLY_FILE).open(&tmp)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
             fs::rename(&tmp, &path)?;

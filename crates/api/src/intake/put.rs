@@ -57,7 +57,8 @@ pub async fn put_file(
     let expected = expected_digest(&headers)?;
     let id = format!("put-{}", UploadId::random());
     let folder = intake.staging_dir.join("put");
-    std::fs::create_dir_all(&folder).map_err(|e| ApiError::internal("cannot make the PUT staging folder", &e))?;
+    exhibit_tus::staging::owner_only_dir(&folder)
+        .map_err(|e| ApiError::internal("cannot make the PUT staging folder", &e))?;
     let path = folder.join(format!("{id}.bin"));
     let saved = exhibit_tus::receive::save_body(body, &path, intake.max_put_bytes, intake.body_idle)
         .await

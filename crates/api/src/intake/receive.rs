@@ -97,7 +97,7 @@ fn link_under_name(folder: &Path, data: &Path, filename: &str) -> std::io::Resul
     if folder.exists() {
         std::fs::remove_dir_all(folder)?;
     }
-    std::fs::create_dir_all(folder)?;
+    exhibit_tus::staging::owner_only_dir(folder)?;
     let link = folder.join(filename);
     std::fs::hard_link(data, &link)?;
     Ok(link)
