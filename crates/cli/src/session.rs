@@ -42,13 +42,24 @@ pub fn open_existing_store(config: &Config) -> anyhow::Result<Arc<dyn ObjectStor
 
 /// Loads (or on first use creates) the signing key.
 pub fn open_signer(config: &Config) -> anyhow::Result<Arc<Signer>> {
+    load_signer(config).map(Arc::new)
+}
+
+/// [`open_signer`] for a key its holder signs with for others (a server
+/// for its users): the `key-added` entry that brings it into a case names
+/// `holder`.
+pub fn open_signer_held_by(config: &Config, holder: String) -> anyhow::Result<Arc<Signer>> {
+    load_signer(config).map(|signer| Arc::new(signer.held_by(holder)))
+}
+
+fn load_signer(config: &Config) -> anyhow::Result<Signer> {
     let existed = config.signing.key_file.symlink_metadata().is_ok();
     let signer = Signer::load_or_create(&config.signing.key_file)
         .with_context(|| format!("cannot use the signing key {}", config.signing.key_file.display()))?;
     if !existed {
         crate::signing_notice::announce_new_key(&signer);
     }
-    Ok(Arc::new(signer))
+    Ok(signer)
 }
 
 /// Who is acting: the operator, this host and process, and the signing key.

@@ -231,9 +231,16 @@ impl Ledger {
         Ok(())
     }
 
+    /// The `key-added` event recorded before `event`: no later than it
+    /// (so times do not run backwards along the chain), by the key's holder
+    /// where one is named (a server), else by `event`'s operator.
     pub(crate) fn key_added_event(&self, event: &CustodyEvent) -> CustodyEvent {
+        let mut actor = event.actor.clone();
+        if let Some(holder) = self.signer.holder() {
+            holder.clone_into(&mut actor.operator);
+        }
         CustodyEvent {
-            at: OffsetDateTime::now_utc(),
+            at: OffsetDateTime::now_utc().min(event.at),
             case: self.case.clone(),
             exhibit: None,
             action: Action::KeyAdded,
@@ -241,7 +248,7 @@ impl Ledger {
             inputs: Vec::new(),
             tool: event.tool.clone(),
             params: EventParams::KeyAdded(KeyAddedParams { public_key: Some(self.key.clone()) }).to_map(),
-            actor: event.actor.clone(),
+            actor,
             outcome: Outcome::Ok,
         }
     }

@@ -27,6 +27,7 @@ pub struct Signer {
     key: PrivateKey,
     public: String,
     path: PathBuf,
+    holder: Option<String>,
 }
 
 impl std::fmt::Debug for Signer {
@@ -104,7 +105,7 @@ impl Signer {
 
     fn from_key(key: PrivateKey, path: &Path) -> Result<Self> {
         let public = public_key_line(key.public_key()).map_err(|e| CustodyError::key_format(path, e))?;
-        Ok(Self { key, public, path: path.to_owned() })
+        Ok(Self { key, public, path: path.to_owned(), holder: None })
     }
 
     /// The public key as one OpenSSH line: `ssh-ed25519 AAAA... exhibit`.
@@ -115,6 +116,20 @@ impl Signer {
     /// The key file this signer was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Names who holds this key when that is not the operator of each
+    /// event it signs: a server signing for its users. The `key-added`
+    /// entry that brings the key into a case then names the holder, not
+    /// the user whose event happened to be first.
+    pub fn held_by(mut self, holder: impl Into<String>) -> Self {
+        self.holder = Some(holder.into());
+        self
+    }
+
+    /// Who holds this key, if set ([`Self::held_by`]).
+    pub fn holder(&self) -> Option<&str> {
+        self.holder.as_deref()
     }
 
     /// Signs `msg` in [`NAMESPACE`], returning an armored SSH signature

@@ -17,7 +17,7 @@ use exhibit_dashboard::DashboardConfig;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::Config;
-use crate::session::{case_reader, open_signer, open_store};
+use crate::session::{case_reader, open_signer_held_by, open_store};
 use crate::trust::{TrustArgs, load_trusted};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -45,14 +45,11 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&config)?;
     let access = super::admin::open_access(&config).await?;
     let reader = case_reader(&config, store.clone()).await?;
-    let signer = open_signer(&config)?;
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let signer = open_signer_held_by(&config, format!("exhibit serve on {host}"))?;
     let trusted = load_trusted(&args.trust, &config)?.map(Arc::new);
-    let options = ApiOptions {
-        max_body_bytes: config.api.max_body_bytes,
-        trusted,
-        introduce_key: args.introduce_key,
-        host: gethostname::gethostname().to_string_lossy().into_owned(),
-    };
+    let options =
+        ApiOptions { max_body_bytes: config.api.max_body_bytes, trusted, introduce_key: args.introduce_key, host };
     let keys = (options.trusted.as_deref().cloned(), args.introduce_key);
     let intake =
         super::serve_uploads::intake(&config, (store.clone(), signer.clone()), (access.clone(), reader.clone()), keys)?;

@@ -2,6 +2,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use exhibit_core::ErrorKind;
 use exhibit_core::event::Action;
@@ -163,4 +164,24 @@ async fn a_key_is_recorded_once_before_its_first_entry() {
     let first: LedgerEntry = read_entries(fx.store.as_ref(), &fx.case).await.unwrap()[0].parsed.clone().unwrap();
     assert_eq!(first.prev, None);
     assert_eq!(first.events()[0].params["public_key"], fx.signer.public_key_openssh());
+}
+
+/// A server's key joins a case on the first event it signs for a user:
+/// the `key-added` entry names the key's holder, not that user, and is no
+/// later than the event it comes before.
+#[tokio::test]
+async fn a_held_key_is_added_by_its_holder_and_no_later_than_the_first_event() {
+    let fx = Fixture::new();
+    let server = Signer::load_or_create(&fx.dir.path().join("keys/server")).unwrap();
+    let server = Arc::new(server.held_by("exhibit serve on test-host"));
+    let mut first = event(&fx.case, &server, Action::Acquired, 0);
+    first.at -= time::Duration::seconds(5); // made before it was appended
+    fx.ledger_with(server.clone()).await.append(first.clone()).await.unwrap();
+    let entries = read_entries(fx.store.as_ref(), &fx.case).await.unwrap();
+    let added = entries[0].parsed.clone().unwrap().events()[0].clone();
+    assert_eq!(added.action, Action::KeyAdded);
+    assert_eq!(added.actor.operator, "exhibit serve on test-host");
+    assert!(added.at <= first.at, "{} after {}", added.at, first.at);
+    let recorded = entries[1].parsed.clone().unwrap().events()[0].clone();
+    assert_eq!(recorded.actor.operator, "DC Smith 1234", "the event itself keeps its operator");
 }
