@@ -174,13 +174,18 @@ async fn open_for_access(
 /// `corrupt`).
 fn refusal(case: &CaseId) -> impl Fn(AppError) -> ApiError + '_ {
     move |e| match e {
-        AppError::KeyNotAdmitted(_) => ApiError::new(
-            StatusCode::CONFLICT,
-            "signer_not_admitted",
-            format!(
-                "the server's signing key has never signed case {case}; add it to the trusted keys or start the server with --introduce-key"
-            ),
-        ),
+        AppError::KeyNotAdmitted(why) => {
+            // The remedy is the server operator's; the client learns only
+            // that the access cannot be recorded yet.
+            warn!(case = %case, %why, "a download refused: the server's key may not sign this case");
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "signer_not_admitted",
+                format!(
+                    "the server cannot record this access in the chain of custody of case {case} yet, so it sends nothing; its operator has the details in the server's log"
+                ),
+            )
+        }
         // The read model lists the artefact, so a manifest gone from the
         // store is damage, not an unknown artefact.
         AppError::StoreAt { source, .. } if source.kind() == exhibit_store::StoreErrorKind::NotFound => ApiError::new(

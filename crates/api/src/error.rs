@@ -78,6 +78,16 @@ impl ApiError {
 
 impl From<exhibit_app::AppError> for ApiError {
     fn from(e: exhibit_app::AppError) -> Self {
+        if let exhibit_app::AppError::KeyNotAdmitted(why) = &e {
+            // Names the server's key file and the operator's remedies: for
+            // the server's log, not for the client.
+            tracing::warn!(%why, "the server's signing key may not sign this case");
+            return Self::new(
+                StatusCode::CONFLICT,
+                "signer_not_admitted",
+                "the server cannot record this in the case's chain of custody yet; its operator has the details in the server's log",
+            );
+        }
         match e.kind() {
             ErrorKind::Invalid => Self::invalid(e.to_string()),
             ErrorKind::Conflict => Self::new(StatusCode::CONFLICT, "conflict", e.to_string()),

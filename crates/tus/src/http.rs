@@ -146,7 +146,10 @@ impl IntoResponse for TusError {
     /// naming the `Upload-Metadata` key at fault when there is one.
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() {
+        let message = if matches!(self, TusError::Stopping) {
+            tracing::info!("upload body ended: the server is stopping");
+            self.to_string()
+        } else if status.is_server_error() {
             tracing::error!(error = %self, "upload request failed");
             "internal error; the server's log has the details".to_owned()
         } else {
@@ -163,6 +166,9 @@ impl IntoResponse for TusError {
         }
         if status == StatusCode::UNAUTHORIZED {
             extra.push(("www-authenticate", "Bearer".to_owned()));
+        }
+        if matches!(self, TusError::Stopping | TusError::Locked { .. }) {
+            extra.push(("retry-after", "5".to_owned()));
         }
         let mut response = reply(status, &extra);
         *response.body_mut() = Body::from(body.to_string());

@@ -127,21 +127,37 @@ impl ReadModelData {
             model.notable_events(case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
         let intake = self.state.access.intake().case_intake(case).await.map_err(failed)?;
         failures.extend(intake.failed.iter().map(upload_failure));
-        let review = model
-            .artefacts(case, None)
-            .await
-            .map_err(failed)?
-            .into_iter()
-            .filter(|a| a.flags.iter().any(|f| f == "needs-review"))
-            .map(|a| ReviewItem {
-                item: a.source.as_ref().map(|s| s.path.display.clone()).unwrap_or_default(),
-                artefact: a.id.to_string(),
-                exhibit: a.exhibit,
-                reason: "OCR was unsure of this page: read the page image against its text".into(),
-            })
-            .collect();
+        let review = review_items(&model.artefacts(case, None).await.map_err(failed)?);
         Ok(CaseDetail { summary, shared_read_only: visible.access == CaseAccess::Shared, exhibits, failures, review })
     }
+}
+
+/// What a reviewer should look at: one row per source whose OCR outputs
+/// are flagged `needs-review` (its text, hOCR and PDF are flagged alike),
+/// named by the source's path (a derivative has none of its own) and
+/// pointing at the output to open: the searchable PDF where there is one.
+fn review_items(artefacts: &[exhibit_core::manifest::ArtefactManifest]) -> Vec<ReviewItem> {
+    let path_of = |id: &exhibit_core::ids::ArtefactId| {
+        artefacts.iter().find(|a| &a.id == id).and_then(|a| a.source.as_ref()).map(|s| s.path.display.clone())
+    };
+    let mut rows: Vec<(Option<exhibit_core::ids::ArtefactId>, ReviewItem, bool)> = Vec::new();
+    for flagged in artefacts.iter().filter(|a| a.flags.iter().any(|f| f == "needs-review")) {
+        let parent = flagged.parent.as_ref().map(|p| p.id.clone());
+        let is_pdf = flagged.media_type.mime == "application/pdf";
+        if let Some(row) = rows.iter_mut().find(|(p, _, _)| parent.is_some() && *p == parent) {
+            if is_pdf && !row.2 {
+                row.1.artefact = flagged.id.to_string();
+                row.2 = true;
+            }
+            continue;
+        }
+        let own = flagged.source.as_ref().map(|s| s.path.display.clone());
+        let item = own.or_else(|| parent.as_ref().and_then(path_of)).unwrap_or_else(|| flagged.id.to_string());
+        let reason = "OCR was unsure of this page: read the page image against its text".into();
+        let row = ReviewItem { item, artefact: flagged.id.to_string(), exhibit: flagged.exhibit.clone(), reason };
+        rows.push((parent, row, is_pdf));
+    }
+    rows.into_iter().map(|(_, row, _)| row).collect()
 }
 
 fn failed(e: exhibit_app::AppError) -> HookError {
@@ -229,5 +245,31 @@ impl DashboardData for ReadModelData {
             }
         };
         Ok(Some(self.detail(&VisibleCase { case, owner, access }).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use exhibit_app::readmodel::conformance::manifest;
+    use exhibit_core::manifest::ParentRef;
+
+    use super::*;
+
+    #[test]
+    fn a_page_whose_ocr_outputs_are_flagged_is_one_row_named_by_its_source_pointing_at_the_pdf() {
+        let case: exhibit_core::ids::CaseId = "C1".parse().unwrap();
+        let scan = manifest(&case, "JS/1", Some("scans/page 7.png"), &[]);
+        let output = |name: &str, mime: &str| {
+            let mut m = manifest(&case, "JS/1", None, &["needs-review"]);
+            m.id = exhibit_core::ids::ArtefactId::derive(&case, &m.exhibit, name.as_bytes(), &m.digests.sha256);
+            m.media_type.mime = mime.into();
+            m.parent = Some(ParentRef { id: scan.id.clone(), sha256: scan.digests.sha256, offset: None });
+            m
+        };
+        let (text, pdf) = (output("text", "text/plain"), output("pdf", "application/pdf"));
+        let clean = manifest(&case, "JS/1", Some("scans/page 8.png"), &[]);
+        let rows = review_items(&[scan, text, pdf.clone(), clean]);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!((rows[0].item.as_str(), rows[0].artefact.clone()), ("scans/page 7.png", pdf.id.to_string()));
     }
 }

@@ -64,8 +64,10 @@ pub async fn ingest_received(receiver: &Receiver, user: &User, file: &Received) 
     };
     journal.record_upload(&entry).await.map_err(|e| format!("cannot record the upload: {e}"))?;
     let outcome = ingest_linked(receiver, &entry, &file.data_path).await;
+    // Stored but with later jobs failed is `done` with a note: the evidence
+    // is in the ledger (nothing to upload again), yet a person must look.
     let (state_now, reason) = match &outcome {
-        Ok(()) => (UploadState::Done, None),
+        Ok(note) => (UploadState::Done, note.as_deref()),
         Err(reason) => (UploadState::Failed, Some(reason.as_str())),
     };
     let at = time::OffsetDateTime::now_utc();
@@ -74,13 +76,14 @@ pub async fn ingest_received(receiver: &Receiver, user: &User, file: &Received) 
         return Err(format!("cannot record the upload's state: {e}"));
     }
     match &outcome {
-        Ok(()) => info!(sha256 = %file.sha256, "upload ingested"),
+        Ok(None) => info!(sha256 = %file.sha256, "upload ingested"),
+        Ok(Some(note)) => warn!(sha256 = %file.sha256, %note, "upload ingested; later jobs failed"),
         Err(reason) => warn!(%reason, "upload not ingested; it stays staged"),
     }
-    outcome
+    outcome.map(|_| ())
 }
 
-async fn ingest_linked(receiver: &Receiver, entry: &UploadEntry, data: &Path) -> Result<(), String> {
+async fn ingest_linked(receiver: &Receiver, entry: &UploadEntry, data: &Path) -> Result<Option<String>, String> {
     let folder = receiver.staging_dir.join("received").join(&entry.id);
     let link = link_under_name(&folder, data, &entry.filename)
         .map_err(|e| format!("cannot stage the file for ingest ({e}); the server's staging folder needs attention"))?;
@@ -106,7 +109,11 @@ fn link_under_name(folder: &Path, data: &Path, filename: &str) -> std::io::Resul
 /// Ingests `link` (alone in `folder`), recorded as `upload/<id>/<filename>`:
 /// the ledger names the upload and the client's file name, never the
 /// server's staging folders.
-async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, (folder, link): (&Path, PathBuf)) -> Result<(), String> {
+async fn run_ingest(
+    receiver: &Receiver,
+    entry: &UploadEntry,
+    (folder, link): (&Path, PathBuf),
+) -> Result<Option<String>, String> {
     let request = IngestRequest {
         case: entry.case.clone(),
         exhibit: entry.exhibit.clone(),
@@ -125,10 +132,17 @@ async fn run_ingest(receiver: &Receiver, entry: &UploadEntry, (folder, link): (&
         .await
         .map_err(|e| for_client(&e, (entry, folder), then))?;
     check_stored(receiver, entry).await?;
-    if outcome.failed > 0 {
-        info!(failed = outcome.failed, "some later jobs failed; the case's status lists them");
-    }
-    Ok(())
+    Ok(needs_attention(outcome.failed))
+}
+
+/// The note an upload that was stored keeps when later jobs on it (explore,
+/// OCR, transcode) failed.
+fn needs_attention(failed: usize) -> Option<String> {
+    (failed > 0).then(|| {
+        format!(
+            "needs attention: stored in the ledger, but {failed} later job(s) on it failed; the case's status lists them under problems"
+        )
+    })
 }
 
 /// A failed ingest as the client reads it (in the upload's status and on

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use exhibit_app::intake::{Refusal, UploadEntry};
+use exhibit_app::readmodel::NotableEvent;
+use exhibit_core::event::{Action, Outcome};
 use time::format_description::well_known::Rfc3339;
 use tracing::instrument;
 
@@ -35,6 +37,9 @@ pub async fn case_status(
 ) -> Result<Json<IntakeStatus>, ApiError> {
     let intake = state.access.intake().case_intake(&case).await?;
     let status = state.reader.status(&case).await?;
+    let mut problems: Vec<ProblemInfo> = status.problems.into_iter().map(ProblemInfo::from).collect();
+    let notable = state.reader.model().notable_events(&case, None).await?;
+    problems.extend(notable.iter().filter_map(failed_job));
     let counts = intake.counts;
     Ok(Json(IntakeStatus {
         case: case.to_string(),
@@ -47,8 +52,19 @@ pub async fn case_status(
         jobs: status.jobs.into_iter().map(JobCount::from).collect(),
         failures: intake.failed.iter().map(failure).collect(),
         refusals: intake.refusals.iter().map(refusal).collect(),
-        problems: status.problems.into_iter().map(ProblemInfo::from).collect(),
+        problems,
     }))
+}
+
+/// A job that failed for good (a `failed` event) as a problem: which
+/// stage, on what, and why.
+fn failed_job(notable: &NotableEvent) -> Option<ProblemInfo> {
+    let event = &notable.event;
+    let (Action::Failed, Outcome::Failed { reason }) = (&event.action, &event.outcome) else { return None };
+    let params = event.failed_params().unwrap_or_default();
+    let stage = params.stage.as_deref().unwrap_or("ingest");
+    let exhibit = event.exhibit.as_ref().map_or_else(String::new, |e| format!(" of exhibit {e}"));
+    Some(ProblemInfo { seq: notable.seq, text: format!("{stage}{exhibit} failed: {reason}") })
 }
 
 /// One received file of a case the caller can see, and how its ingest went.

@@ -94,3 +94,27 @@ async fn hostile_puts_are_refused_and_change_nothing() {
     assert_eq!(server.ledger_len(CASE).await, 0);
     assert!(files_under(&server.dir.path().join("staging/put")).is_empty());
 }
+
+/// A file that is stored but whose later job fails (a `.E01` that is no
+/// EWF image) is `done` with a note, and the case's status lists the
+/// failed job under problems: not the clean `done` of before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_file_whose_later_job_failed_is_done_with_a_note_and_a_problem() {
+    let server = Server::start().await;
+    let token = force_case(&server).await;
+    let data: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let digest = header_value(&exhibit_core::Sha256Digest::of(&data));
+    let reply = put(&server, &token, &put_path("JS/9", "disk1.E01"), &data, Some(&digest)).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let upload = reply.json()["upload"].as_str().unwrap().to_owned();
+    let shown = get(&server, &format!("/v1/cases/{}/uploads/{upload}", seg(CASE)), &token).await.json();
+    assert_eq!(shown["state"], "done", "{shown}");
+    let note = shown["reason"].as_str().unwrap_or_default();
+    assert!(note.starts_with("needs attention: stored in the ledger, but 1 later job(s)"), "{shown}");
+    let status = status(&server, &token).await;
+    let problems = status["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["text"].as_str().unwrap().starts_with("explore of exhibit JS/9 failed: ")),
+        "{status}"
+    );
+}

@@ -238,14 +238,20 @@ fn item(rows: &[Result<Row, BadRow>], states: &[RowState], i: usize) -> Value {
 fn answered(result: &Value) -> RowState {
     let text = |key: &str| result[key].as_str().unwrap_or_default().to_owned();
     let accepted = text("result") == "accepted";
-    let detail = if accepted { format!("upload {}, {}", text("upload"), text("state")) } else { text("reason") };
-    RowState::Answered { accepted, state: text("state"), detail }
+    let detail = match (accepted, text("reason")) {
+        (true, note) if note.is_empty() => format!("upload {}, {}", text("upload"), text("state")),
+        (true, note) => format!("upload {}, {}; {note}", text("upload"), text("state")),
+        (false, reason) => reason,
+    };
+    let attention = accepted && text("state") == "done" && !text("reason").is_empty();
+    RowState::Answered { accepted, state: if attention { "attention".into() } else { text("state") }, detail }
 }
 
 /// Prints each row's result on stdout; the exit code: 0 when every row
-/// was accepted and ingested, else 2.
+/// was accepted and ingested, 3 when every row was but some need
+/// attention (stored, with a later job failed), else 2.
 fn print_results(rows: &[Result<Row, BadRow>], states: &[RowState]) -> u8 {
-    let mut failed = 0;
+    let (mut failed, mut attention) = (0, 0);
     for (row, state) in rows.iter().zip(states) {
         let (place, exhibit) = match row {
             Ok(row) => (row.place.as_str(), row.exhibit.as_str()),
@@ -254,14 +260,24 @@ fn print_results(rows: &[Result<Row, BadRow>], states: &[RowState]) -> u8 {
         let (result, detail, done) = match state {
             RowState::Failed(reason) => ("failed", reason.as_str(), false),
             RowState::Uploaded { upload, .. } => ("uploaded, not submitted", upload.as_str(), false),
-            RowState::Answered { accepted: true, state, detail } => ("accepted", detail.as_str(), state == "done"),
+            RowState::Answered { accepted: true, state, detail } => {
+                attention += usize::from(state == "attention");
+                ("accepted", detail.as_str(), state == "done" || state == "attention")
+            }
             RowState::Answered { accepted: false, detail, .. } => ("rejected", detail.as_str(), false),
         };
         failed += usize::from(!done);
         println!("{place}: exhibit {}: {result}: {}", escape_name(exhibit), escape_message(detail));
     }
-    if failed == 0 { 0 } else { crate::EXIT_USAGE }
+    match (failed, attention) {
+        (0, 0) => 0,
+        (0, _) => EXIT_NEEDS_ATTENTION,
+        _ => crate::EXIT_USAGE,
+    }
 }
+
+/// As `exhibit ingest`: every row stored, some need a person.
+const EXIT_NEEDS_ATTENTION: u8 = 3;
 
 /// The token in `path`, a regular file only its owner can read (a token
 /// lets anyone who has it submit evidence as its user).

@@ -110,6 +110,8 @@ async fn a_stalled_body_ends_when_the_server_stops_and_its_bytes_are_kept() {
     let rest = &data[offset as usize..];
     let refused = server.patch(FORCE_A, &path, offset, rest, None).await;
     assert_eq!(refused.status, 503, "no new bytes once stopping: {}", refused.text());
+    assert!(refused.text().contains("resume the upload from the offset HEAD gives"), "{}", refused.text());
+    assert_eq!(refused.header("retry-after"), Some("5"));
     assert_eq!(server.offset(FORCE_A, &path).await, offset, "and nothing changed");
 }
 
