@@ -78,7 +78,11 @@ pub async fn content(
     }
     let artefact = open_for_access(&state, &caller, &case, id.clone()).await?;
     let size = artefact.record.size;
-    let range = wanted(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size);
+    let range = if if_range_holds(&headers, &artefact) {
+        wanted(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size)
+    } else {
+        Wanted::Whole
+    };
     if range == Wanted::Unsatisfiable {
         let mut response =
             ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable", "the range starts past the end")
@@ -222,10 +226,53 @@ async fn respond(artefact: &OpenArtefact, range: Wanted) -> Result<Response, Api
     headers.insert(header::ETAG, value(&format!("\"{}\"", record.sha256.to_hex())));
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-    headers.insert(header::CONTENT_DISPOSITION, value(&format!("attachment; filename=\"{}\"", manifest.id)));
+    headers.insert(header::CONTENT_DISPOSITION, value(&content_disposition(manifest)));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     Ok(response)
 }
+
+/// Whether a `Range` may be served: there is no `If-Range`, or it names
+/// this content's ETag (RFC 9110, 13.1.5). A date never matches (there is
+/// no `Last-Modified`), and a client whose copy differs gets it whole.
+fn if_range_holds(headers: &HeaderMap, artefact: &OpenArtefact) -> bool {
+    let etag = format!("\"{}\"", artefact.record.sha256.to_hex());
+    headers.get(header::IF_RANGE).is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag))
+}
+
+/// `attachment` with the evidence's own file name (RFC 6266): an ASCII
+/// `filename` with anything else made `_`, and the exact name as UTF-8 in
+/// `filename*`, percent-encoded, so a hostile name (quotes, CR LF, `../`)
+/// can neither break the header nor name a path. An artefact without a
+/// name of its own (a derivative) is saved under its ID.
+fn content_disposition(manifest: &exhibit_core::manifest::ArtefactManifest) -> String {
+    let name = manifest
+        .source
+        .as_ref()
+        .map(|s| s.name.display.rsplit('/').next().unwrap_or_default().to_owned())
+        .filter(|n| !n.is_empty() && n != "." && n != "..")
+        .unwrap_or_else(|| manifest.id.to_string());
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(&name, RFC5987_ATTR);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+}
+
+/// What RFC 5987's `attr-char` leaves as is; everything else is encoded.
+const RFC5987_ATTR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
 
 fn value(text: &str) -> HeaderValue {
     // Every value here is made of digits, hex, base64 and ASCII words.

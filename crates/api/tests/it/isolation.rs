@@ -125,6 +125,16 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     assert_eq!(whole.header("repr-digest"), Some(format!("sha-256=:{digest}:").as_str()));
     assert_eq!(whole.header("content-digest"), Some(format!("sha-256=:{digest}:").as_str()));
     assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    let saved_as = whole.header("content-disposition").unwrap();
+    assert!(saved_as.starts_with("attachment; filename=\"file0.txt\"; filename*=UTF-8''file0.txt"), "{saved_as}");
+    // An If-Range that is not this content's ETag gets the whole (RFC 9110).
+    let etag = whole.header("etag").unwrap().to_owned();
+    let stale = [("Range", "bytes=2-5"), ("If-Range", "\"0000\"")];
+    let all = request("GET", &w.server.url(&path), Some(&w.alice), &stale, None).await;
+    assert_eq!((all.status, all.body.len()), (200, whole.body.len()));
+    let fresh = [("Range", "bytes=2-5"), ("If-Range", etag.as_str())];
+    let part = request("GET", &w.server.url(&path), Some(&w.alice), &fresh, None).await;
+    assert_eq!(part.status, 206);
 
     let part = request("GET", &w.server.url(&path), Some(&w.alice), &[("Range", "bytes=2-5")], None).await;
     assert_eq!(part.status, 206, "{part:?}");
@@ -153,7 +163,11 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     let again = request("GET", &w.server.url(&path), Some(&w.alice), &[("Range", "bytes=0-1")], None).await;
     assert_eq!(again.status, 206);
     let accessed = w.server.accessed(CASE_A).await;
-    assert_eq!(accessed.len(), 2, "whole, and one for the ranges; the refused range and the HEAD are not accesses");
+    assert_eq!(
+        accessed.len(),
+        3,
+        "two wholes, and one for the ranges; the refused range and the HEAD are not accesses"
+    );
     for event in &accessed {
         assert_eq!(event.actor.operator, "alice (Force A)");
         assert_eq!(
@@ -163,10 +177,11 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     }
     let outputs: Vec<_> = accessed.iter().map(|e| e.params["output"].as_str().unwrap().to_owned()).collect();
     assert_eq!(outputs[0], "HTTP download, whole");
-    assert!(outputs[1].starts_with("HTTP download, bytes 2-5; this user's further ranges"), "{}", outputs[1]);
+    assert_eq!(outputs[1], "HTTP download, whole");
+    assert!(outputs[2].starts_with("HTTP download, bytes 2-5; this user's further ranges"), "{}", outputs[2]);
     let whole_again = get(&w.server, &path, &w.alice).await;
     assert_eq!(whole_again.status, 200);
-    assert_eq!(w.server.accessed(CASE_A).await.len(), 3, "every whole download is recorded");
+    assert_eq!(w.server.accessed(CASE_A).await.len(), 4, "every whole download is recorded");
     // The server's key signed them, and the chain still verifies.
     let case = CASE_A.parse().unwrap();
     let checked = exhibit_custody::check_ledger(w.server.store.as_ref(), &case, None).await.unwrap();
