@@ -327,15 +327,19 @@ pub struct UploadInfo {
     pub exhibit: String,
     /// The file's name.
     pub filename: String,
-    /// Bytes.
+    /// Bytes (the declared length while `receiving`).
     pub size: u64,
-    /// SHA-256 of the content as received, hex.
-    pub sha256: String,
+    /// Bytes received so far (as `size` once received whole).
+    pub received: u64,
+    /// SHA-256 of the content as received, hex; none while `receiving`.
+    pub sha256: Option<String>,
     /// Who sent it.
     pub operator: String,
-    /// Its ingest: `queued`, `running`, `done` or `failed`.
+    /// `receiving` (a tus upload not whole yet), then its ingest: `queued`,
+    /// `running`, `done` or `failed`.
     pub state: String,
-    /// For `failed`: what happened and what to do.
+    /// For `failed`: what happened and what to do; for `done`, a note
+    /// when a later job on it needs attention.
     pub reason: Option<String>,
     /// When the state last changed (RFC 3339).
     pub updated_at: String,

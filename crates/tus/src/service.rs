@@ -84,6 +84,17 @@ impl TusService {
         self
     }
 
+    /// An upload not handed over yet, as last saved, for a status page:
+    /// no principal check here (the caller checks the organisation and
+    /// case), and no wait for a PATCH in progress.
+    pub fn unfinished(&self, id: &str) -> Result<Option<UploadRecord>, TusError> {
+        let Ok(id) = id.parse::<UploadId>() else { return Ok(None) };
+        if !self.uploads().contains_key(&id) {
+            return Ok(None);
+        }
+        Ok(self.staging.load(&id)?.filter(|record| !record.handed_over))
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &TusConfig {
         &self.config

@@ -125,6 +125,16 @@ impl Staging {
         Ok(records)
     }
 
+    /// An upload's record as last saved (its offset is that of the last
+    /// chunk kept), if there is one.
+    pub fn load(&self, id: &UploadId) -> Result<Option<UploadRecord>, TusError> {
+        let path = self.record_path(id);
+        if !path.exists() {
+            return Ok(None);
+        }
+        read_record(&path).map(Some)
+    }
+
     /// Creates an empty data file and the first record.
     pub fn create(&self, record: &UploadRecord) -> Result<(), TusError> {
         let path = self.data_path(&record.id);

@@ -9,6 +9,7 @@ use axum::extract::State;
 use exhibit_app::intake::{Refusal, UploadEntry};
 use exhibit_app::readmodel::NotableEvent;
 use exhibit_core::event::{Action, Outcome};
+use exhibit_core::ids::CaseId;
 use time::format_description::well_known::Rfc3339;
 use tracing::instrument;
 
@@ -16,7 +17,7 @@ use crate::ApiState;
 use crate::case_extract::ReadableCase;
 use crate::dto::{IntakeStatus, JobCount, ProblemInfo, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, Caller};
 use crate::openapi_parts::{CaseNotFound, CasePath, NotACaseId, Unauthenticated};
 
 pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
@@ -84,19 +85,52 @@ pub async fn upload_status(
     ReadableCase { caller, case, .. }: ReadableCase,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<UploadInfo>, ApiError> {
-    let upload = state.access.intake().upload(&case, &id).await?.ok_or_else(ApiError::not_found)?;
+    let Some(upload) = state.access.intake().upload(&case, &id).await? else {
+        return receiving(&state, &caller, &case, &id).await.map(Json);
+    };
     Ok(Json(UploadInfo {
         upload: upload.id,
         case: case.to_string(),
         exhibit: upload.exhibit.to_string(),
         filename: upload.filename,
         size: upload.size,
-        sha256: upload.sha256.to_hex(),
+        received: upload.size,
+        sha256: Some(upload.sha256.to_hex()),
         operator: upload.operator,
         state: upload.state.as_str().to_owned(),
         reason: upload.reason,
         updated_at: rfc3339(upload.updated_at),
     }))
+}
+
+/// A tus upload of this case by the caller's organisation that is not
+/// whole yet: `receiving`, with the bytes kept so far. Anything else is
+/// the same 404.
+async fn receiving(state: &ApiState, caller: &Caller, case: &CaseId, id: &str) -> Result<UploadInfo, ApiError> {
+    let Some(intake) = state.intake.as_ref() else { return Err(ApiError::not_found()) };
+    let record =
+        intake.uploads().unfinished(id).map_err(|e| ApiError::internal("cannot read an upload's record", &e))?;
+    let record = record
+        .filter(|r| r.principal.org == caller.0.user.org.id.0.to_string())
+        .filter(|r| r.target.case.normalised() == case.normalised())
+        .ok_or_else(ApiError::not_found)?;
+    let operator = match super::auth::user_of(state.access.as_ref(), &record.principal).await {
+        Ok(Some(user)) => super::receive::operator(&user),
+        _ => String::new(),
+    };
+    Ok(UploadInfo {
+        upload: record.id.to_string(),
+        case: case.to_string(),
+        exhibit: record.target.exhibit.to_string(),
+        filename: record.target.filename.as_str().to_owned(),
+        size: record.length,
+        received: record.offset,
+        sha256: None,
+        operator,
+        state: "receiving".into(),
+        reason: None,
+        updated_at: rfc3339(record.created_at),
+    })
 }
 
 fn failure(u: &UploadEntry) -> UploadFailure {

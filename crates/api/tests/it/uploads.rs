@@ -354,3 +354,25 @@ async fn uploads_finishing_at_once_each_land_in_their_own_case_as_their_own_user
         assert!(events.iter().all(|e| e.actor.operator == operator), "{case}: no event by the other force's user");
     }
 }
+
+/// An upload not whole yet is `receiving`, with the bytes kept so far, to
+/// its organisation; another force gets the same 404 as for no upload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_upload_is_receiving_with_its_offset() {
+    let server = Server::start().await;
+    let token = force_case(&server).await;
+    let data = b"half an exhibit\n".repeat(100);
+    let location = all_but_the_last_byte(&server, &token, CASE, "half.txt", &data).await;
+    let id = location.rsplit('/').next().unwrap();
+    let path = format!("/v1/cases/{}/uploads/{id}", seg(CASE));
+    let shown = get(&server, &path, &token).await;
+    assert_eq!(shown.status, 200, "{shown:?}");
+    let shown = shown.json();
+    assert_eq!((shown["state"].as_str(), shown["filename"].as_str()), (Some("receiving"), Some("half.txt")));
+    assert_eq!((shown["size"].as_u64(), shown["received"].as_u64()), (Some(1600), Some(1599)));
+    assert_eq!((shown["sha256"].is_null(), shown["operator"].as_str()), (true, Some("alice (Force A)")));
+    let bob = server.token("Force B", "bob", Role::Admin).await;
+    assert_eq!(get(&server, &path, &bob).await.status, 404);
+    let unknown = format!("/v1/cases/{}/uploads/{}", seg(CASE), "0".repeat(32));
+    assert_eq!(get(&server, &unknown, &token).await.status, 404);
+}
