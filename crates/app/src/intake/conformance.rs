@@ -73,6 +73,25 @@ async fn uploads_move_through_states_and_are_counted(state: &dyn AccessState) {
     journal.record_upload(&again).await.expect("record");
     let kept = journal.upload(&case("2024/00123/POL"), "a2").await.expect("find").expect("a2");
     assert_eq!((kept.state, kept.reason, kept.sha256), (UploadState::Done, None, Sha256Digest::of(b"two")));
+
+    // A failure is resolved once the same bytes are ingested into the same
+    // exhibit by another upload (a PUT sent again): neither listed nor counted.
+    let mut failed = upload("p1", org, "2024/00123/POL", b"three");
+    failed.state = UploadState::Failed;
+    failed.reason = Some("the server failed; send the file again".into());
+    journal.record_upload(&failed).await.expect("record");
+    assert_eq!(journal.case_intake(&case("2024/00123/POL")).await.expect("intake").failed.len(), 1);
+    let mut other_exhibit = upload("p2", org, "2024/00123/POL", b"three");
+    other_exhibit.exhibit = "JS/2".parse().expect("exhibit");
+    other_exhibit.state = UploadState::Done;
+    journal.record_upload(&other_exhibit).await.expect("record");
+    assert_eq!(journal.case_intake(&case("2024/00123/POL")).await.expect("intake").failed.len(), 1, "another exhibit");
+    let mut resent = upload("p3", org, "2024/00123/POL", b"three");
+    resent.state = UploadState::Done;
+    journal.record_upload(&resent).await.expect("record");
+    let intake = journal.case_intake(&case("2024/00123/POL")).await.expect("intake");
+    assert!(intake.failed.is_empty(), "{:?}", intake.failed);
+    assert_eq!(intake.counts.failed, 0);
 }
 
 async fn submissions_keep_their_rows_with_the_uploads_states(state: &dyn AccessState) {

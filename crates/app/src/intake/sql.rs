@@ -9,6 +9,12 @@ use time::OffsetDateTime;
 use super::UploadState;
 use crate::error::{AppError, Result};
 
+/// A failed upload (`u`) whose file was ingested since, by another upload
+/// of the same bytes into the same exhibit (a PUT sent again): resolved, so
+/// neither listed nor counted as a failure.
+pub(crate) const SUPERSEDED: &str = "u.state = 'failed' AND EXISTS (SELECT 1 FROM in_uploads d \
+     WHERE d.case_key = u.case_key AND d.exhibit = u.exhibit AND d.sha256 = u.sha256 AND d.state = 'done')";
+
 pub(crate) const UPLOAD_COLUMNS: &str =
     "id, case_id, org_id, operator, exhibit, filename, size, sha256, state, reason, updated_at";
 
@@ -243,8 +249,10 @@ macro_rules! intake_journal_impl {
                 use sqlx::Row;
                 use $crate::intake::sql as q;
                 let mut intake = $crate::intake::CaseIntake::default();
-                let counts =
-                    sqlx::query("SELECT state, COUNT(*) FROM in_uploads WHERE case_key = $1 GROUP BY state")
+                let counts = sqlx::query(&format!(
+                    "SELECT state, COUNT(*) FROM in_uploads u WHERE case_key = $1 AND NOT ({}) GROUP BY state",
+                    q::SUPERSEDED
+                ))
                         .bind(case.normalised())
                         .fetch_all(&self.pool)
                         .await
@@ -253,9 +261,10 @@ macro_rules! intake_journal_impl {
                     intake.counts.add(q::parse_state(r.get::<&str, _>(0))?, q::parse_size(r.get(1))?);
                 }
                 let sql = format!(
-                    "SELECT {} FROM in_uploads WHERE case_key = $1 AND state = 'failed' \
+                    "SELECT {} FROM in_uploads u WHERE case_key = $1 AND state = 'failed' AND NOT ({}) \
                      ORDER BY updated_at DESC, id LIMIT {}",
                     q::UPLOAD_COLUMNS,
+                    q::SUPERSEDED,
                     $crate::intake::MAX_LISTED
                 );
                 let failed = sqlx::query(&sql)
