@@ -95,7 +95,44 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         _ => "malformed_json",
     };
     let status = if kind == "malformed_json" { StatusCode::BAD_REQUEST } else { status };
-    ApiError::new(status, kind, rejection.body_text())
+    let message = match kind {
+        "too_large" => "the request body is over this endpoint's limit; send a smaller body".to_owned(),
+        "unsupported_media_type" => "send the body as JSON, with Content-Type: application/json".to_owned(),
+        // serde's words name Rust types ("expected struct NewCase"): say
+        // what the API expects instead.
+        _ => format!("the body is not the JSON this endpoint takes: {}", plain_serde(&rejection.body_text())),
+    };
+    ApiError::new(status, kind, message)
+}
+
+/// serde's error text without axum's prefix and without the Rust type
+/// names it carries (`struct NewCase` becomes `an object`).
+fn plain_serde(text: &str) -> String {
+    let text = match text.split_once(": ") {
+        Some((axum, serde)) if axum.starts_with("Failed to") => serde,
+        _ => text,
+    };
+    let mut out = Vec::new();
+    let mut words = text.split(' ').peekable();
+    while let Some(word) = words.next() {
+        if word == "struct" && words.peek().is_some_and(|name| name.starts_with(|c: char| c.is_ascii_uppercase())) {
+            let name = words.next().unwrap_or_default();
+            out.push(format!("an object{}", name.trim_start_matches(|c: char| c.is_ascii_alphanumeric())));
+        } else {
+            out.push(word.to_owned());
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn serde_words_lose_rust_type_names() {
+        let axum = "Failed to deserialize the JSON body into the target type: invalid type: integer `12`, expected struct NewCase at line 1 column 2";
+        assert_eq!(super::plain_serde(axum), "invalid type: integer `12`, expected an object at line 1 column 2");
+        assert_eq!(super::plain_serde("missing field `case`"), "missing field `case`");
+    }
 }
 
 /// Path parameters, percent-decoded; a segment that does not decode is a

@@ -136,44 +136,9 @@ pub fn router(state: Arc<ApiState>) -> Router {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
         .layer(DefaultBodyLimit::max(limit))
-        .layer(axum::middleware::from_fn_with_state((limit, manifest_limit), refuse_declared_oversize))
         .layer(axum::middleware::from_fn(rejections::api_errors_only))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
-}
-
-/// A JSON or manifest body whose `Content-Length` is over its route's
-/// limit is 413 at once: without this the server waited for a body that
-/// might never come (a client declaring 1 GB and sending 12 bytes held
-/// its connection). Uploads (tus, PUT) check their own limits.
-async fn refuse_declared_oversize(
-    axum::extract::State((limit, manifest_limit)): axum::extract::State<(usize, usize)>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse as _;
-    let path = request.uri().path();
-    let route_limit = if path.starts_with("/v1/uploads") || *request.method() == axum::http::Method::PUT {
-        None
-    } else if path.ends_with("/submissions") {
-        Some(manifest_limit)
-    } else {
-        Some(limit)
-    };
-    let declared = request
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match (route_limit, declared) {
-        (Some(max), Some(length)) if length > max as u64 => ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the body declares {length} bytes; this endpoint takes at most {max}"),
-        )
-        .into_response(),
-        _ => next.run(request).await,
-    }
 }
 
 /// One span per request, and its status in the log.

@@ -36,7 +36,7 @@ impl From<TusErrorKind> for ErrorKind {
 #[derive(Debug, Error)]
 pub enum TusError {
     /// `Tus-Resumable` is missing or names a version other than 1.0.0.
-    #[error("this server speaks tus 1.0.0; send `Tus-Resumable: 1.0.0` (got {got:?})")]
+    #[error("this server speaks tus 1.0.0; send `Tus-Resumable: 1.0.0` ({})", version_sent(.got.as_deref()))]
     UnsupportedVersion {
         /// The header as sent, if it was.
         got: Option<String>,
@@ -164,6 +164,14 @@ pub enum TusError {
         /// What it said.
         reason: String,
     },
+}
+
+/// What a request said its tus version was, in words.
+fn version_sent(got: Option<&str>) -> String {
+    match got {
+        None => "the request had no Tus-Resumable header".to_owned(),
+        Some(v) => format!("the request sent {v:?}"),
+    }
 }
 
 impl TusError {

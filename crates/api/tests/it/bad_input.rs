@@ -112,26 +112,3 @@ async fn roles_that_may_not_write_get_403_on_their_own_organisations_cases() {
     let unknown = request("GET", &server.url("/v2/nothing"), Some(&reviewer), &[], None).await;
     clear(&unknown, 404, "not_found");
 }
-
-/// A body that declares more than its route takes is 413 at once, before
-/// any of it is read: a client declaring 1 GB and sending a few bytes no
-/// longer holds its connection open waiting for the rest.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_declared_oversize_body_is_413_before_it_is_sent() {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let server = Server::start().await;
-    let token = server.token("Force A", "alice", Role::Submitter).await;
-    let addr = server.base.trim_start_matches("http://").to_owned();
-    for path in ["/v1/cases".to_owned(), format!("/v1/cases/{}/submissions", seg(CASE))] {
-        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{{\"case\":\"x\"}}"
-        );
-        stream.write_all(head.as_bytes()).await.unwrap();
-        let mut answer = vec![0u8; 4096];
-        let read = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut answer)).await;
-        let n = read.expect("answered without waiting for the declared body").unwrap();
-        let text = String::from_utf8_lossy(&answer[..n]);
-        assert!(text.starts_with("HTTP/1.1 413"), "{path}: {text}");
-    }
-}
