@@ -66,7 +66,13 @@ pub async fn create(
         match state.access.add_case(&case, org.id).await? {
             CaseClaim::Created => StatusCode::CREATED,
             CaseClaim::AlreadyOwned => StatusCode::OK,
-            CaseClaim::Taken => return Err(taken(&case)),
+            CaseClaim::Taken => {
+                // Case IDs are one namespace for every organisation, so a
+                // taken ID cannot be hidden from a creator; a run of these
+                // from one user is someone probing, for the operator to see.
+                tracing::warn!(case = %case, org = %org.name, "a case ID that is taken was asked for");
+                return Err(taken(&case));
+            }
         }
     };
     let (case, _) = state.access.case_access(&case, org.id).await?.ok_or_else(ApiError::not_found)?;

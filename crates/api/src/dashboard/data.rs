@@ -127,6 +127,7 @@ impl ReadModelData {
             model.notable_events(case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
         let intake = self.state.access.intake().case_intake(case).await.map_err(failed)?;
         failures.extend(intake.failed.iter().map(upload_failure));
+        failures.extend(intake.refusals.iter().map(refused_upload));
         let review = review_items(&model.artefacts(case, None).await.map_err(failed)?);
         Ok(CaseDetail { summary, shared_read_only: visible.access == CaseAccess::Shared, exhibits, failures, review })
     }
@@ -197,6 +198,21 @@ fn upload_failure(upload: &exhibit_app::intake::UploadEntry) -> Failure {
         stage: "upload".into(),
         problem: upload.reason.clone().unwrap_or_else(|| "the ingest of this upload failed".into()),
         what_to_do: "Read the problem and fix its cause; a tus upload is ingested again when the server starts, a PUT must be sent again".into(),
+    }
+}
+
+/// Bytes refused as they arrived (a chunk or PUT whose hash did not
+/// match what the client sent): nothing was stored, and the sender was
+/// told, but a supervisor should see that it happened.
+fn refused_upload(refusal: &exhibit_app::intake::Refusal) -> Failure {
+    Failure {
+        exhibit: refusal.exhibit.as_deref().and_then(|e| e.parse().ok()),
+        item: refusal.filename.clone().or_else(|| refusal.upload.clone()).unwrap_or_default(),
+        stage: "upload refused".into(),
+        problem: format!("{} (sent by {})", refusal.reason, refusal.operator),
+        what_to_do:
+            "Nothing was stored. Send the file again; if it is refused again, check the sending system and the file"
+                .into(),
     }
 }
 

@@ -142,4 +142,21 @@ async fn an_upload_whose_ingest_failed_is_a_failure_on_the_dashboard() {
     let shown = detail.failures.iter().find(|f| f.item == "scan 7.tif").expect("the failed upload is listed");
     assert_eq!((shown.stage.as_str(), shown.exhibit.as_ref().map(|e| e.as_str())), ("upload", Some("JS/3")));
     assert!(shown.problem.contains("the store is full"), "{shown:?}");
+
+    // Bytes refused as they arrived are on the dashboard too.
+    let refusal = exhibit_app::intake::Refusal {
+        case: case.clone(),
+        org: org.id,
+        operator: "bob (Force A)".into(),
+        exhibit: Some("JS/4".into()),
+        filename: Some("scan 8.tif".into()),
+        upload: None,
+        reason: "the body's SHA-256 is not the Content-Digest sent".into(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    server.access.intake().record_refusal(&refusal).await.unwrap();
+    let detail = data.case(&alice, &case).await.unwrap().unwrap();
+    let refused = detail.failures.iter().find(|f| f.item == "scan 8.tif").expect("the refusal is listed");
+    assert_eq!(refused.stage, "upload refused");
+    assert!(refused.problem.contains("Content-Digest") && refused.problem.contains("bob (Force A)"), "{refused:?}");
 }
