@@ -19,6 +19,7 @@
 mod artefacts;
 mod case_extract;
 mod cases;
+pub mod connections;
 pub mod dashboard;
 mod download;
 pub use download::RangedAccesses;
@@ -36,7 +37,6 @@ mod rejections;
 pub mod tls;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -187,15 +187,23 @@ pub async fn serve_app(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt as _;
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    serve_app_timed(listener, tls, app, shutdown, connections::HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve_app`] with the time a request's head may take to arrive (see
+/// [`connections`]).
+pub async fn serve_app_timed(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_timeout: std::time::Duration,
+) -> std::io::Result<()> {
     match tls {
-        None => axum::serve(listener, app).with_graceful_shutdown(shutdown).await,
+        None => connections::serve_connections(listener, app, shutdown, header_timeout).await,
         Some(config) => {
-            // A tapped listener gets axum's `ConnectInfo<SocketAddr>` for
-            // any listener whose address is a SocketAddr.
-            let listener = tls::TlsListener::new(listener, config)?.tap_io(|_| ());
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+            let listener = tls::TlsListener::new(listener, config)?;
+            connections::serve_connections(listener, app, shutdown, header_timeout).await
         }
     }
 }

@@ -112,3 +112,65 @@ async fn roles_that_may_not_write_get_403_on_their_own_organisations_cases() {
     let unknown = request("GET", &server.url("/v2/nothing"), Some(&reviewer), &[], None).await;
     clear(&unknown, 404, "not_found");
 }
+
+/// A client that sends half a request's head and then nothing has its
+/// connection closed after the header read timeout; one that talks is
+/// served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_moves_no_byte_is_closed() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = exhibit_api::router(server.state.clone());
+    let idle = std::time::Duration::from_secs(1);
+    tokio::spawn(exhibit_api::serve_app_timed(listener, None, app, std::future::pending(), idle));
+    let stalls = [
+        "GET /v1/cases HTTP/1.1\r\nHost: x\r\nAuthor".to_owned(),
+        "POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Le".to_owned(),
+    ];
+    for stall in stalls {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(stall.as_bytes()).await.unwrap();
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "still open after 60 s: {stall:?}");
+    }
+    // A client that talks is answered as usual.
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let ask =
+        format!("GET /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n");
+    stream.write_all(ask.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+}
+
+/// The header timeout limits the head, not the time spent answering: a
+/// request whose answer takes longer (an upload's ingest) is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_answered_after_longer_than_the_idle_limit_is_still_answered() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Stands for a handler busy for three header timeouts (an ingest).
+    let slow = axum::Router::new().route(
+        "/slow",
+        axum::routing::post(|body: String| async move {
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+            body
+        }),
+    );
+    let idle = std::time::Duration::from_secs(1);
+    tokio::spawn(exhibit_api::serve_app_timed(listener, None, slow, std::future::pending(), idle));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200") && text.ends_with("hello"), "{text}");
+}
