@@ -280,8 +280,10 @@ pub struct TranscodeConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
-    /// A tracing filter such as `warn` or `exhibit=debug`.
-    pub level: String,
+    /// A tracing filter such as `warn` or `exhibit=debug`. Unset, commands
+    /// a person runs log errors only (their report says each problem once)
+    /// and `serve` and `worker` warnings too.
+    pub level: Option<String>,
     /// `text` or `json` (one JSON object per line).
     pub format: crate::logging::LogFormat,
 }
@@ -305,7 +307,7 @@ impl Default for IngestConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "warn".into(), format: crate::logging::LogFormat::Text }
+        Self { level: None, format: crate::logging::LogFormat::Text }
     }
 }
 

@@ -1,6 +1,7 @@
-//! Logs on stderr: how much (`-q`, `-v`, `$EXHIBIT_LOG`, `[log] level`), in
-//! which format (`--log-format`, `[log] format`), and in colour only when
-//! stderr is a terminal and `NO_COLOR` is not set.
+//! Logs on stderr: how much (`-q`, `-v`, `$EXHIBIT_LOG`, `[log] level`, and
+//! by default what the command is for), in which format (`--log-format`,
+//! `[log] format`), and in colour only when stderr is a terminal and
+//! `NO_COLOR` is not set.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -46,16 +47,40 @@ pub struct Verbosity {
     /// Print more: -v info, -vv debug, -vvv trace (overrides $EXHIBIT_LOG and [log] level).
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     verbose: u8,
-    /// Print only warnings and errors (no progress bars, tables or hints); the exit code tells the outcome.
+    /// Print only what needs attention and errors (no progress bars, tables or hints); the exit code tells the outcome.
     #[arg(short, long, global = true)]
     quiet: bool,
 }
 
+/// Whom a command's stderr is for, which sets how much it logs by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// A person at a terminal (`ingest`, `verify`, ...): the command's own
+    /// report says every problem once, with what to do, so the log adds
+    /// errors only unless asked (`-v`).
+    Person,
+    /// An operator's log collector (`serve`, `worker`): the log is the
+    /// report, warnings included.
+    Service,
+}
+
+impl Audience {
+    /// The tracing filter when nothing (flag, `$EXHIBIT_LOG`, `[log] level`) asks for one.
+    fn default_filter(self) -> &'static str {
+        match self {
+            Audience::Person => "error",
+            Audience::Service => "warn",
+        }
+    }
+}
+
 impl Verbosity {
-    /// The tracing filter the flags ask for, if they ask for one.
-    fn filter(self) -> Option<&'static str> {
+    /// The tracing filter the flags ask for, if they ask for one. `-q`
+    /// keeps the command's default: it drops bars and reports, and never
+    /// adds log lines a person would not see without it.
+    fn filter(self, audience: Audience) -> Option<&'static str> {
         match (self.quiet, self.verbose) {
-            (true, _) => Some("warn"),
+            (true, _) => Some(audience.default_filter()),
             (false, 0) => None,
             (false, 1) => Some("info"),
             (false, 2) => Some("debug"),
@@ -64,15 +89,16 @@ impl Verbosity {
     }
 }
 
-/// Installs the subscriber. `level` is `[log] level`.
-pub fn init(verbosity: Verbosity, level: &str, format: LogFormat) {
+/// Installs the subscriber. `level` is `[log] level`, if set.
+pub fn init(verbosity: Verbosity, (level, audience): (Option<&str>, Audience), format: LogFormat) {
     QUIET.store(verbosity.quiet, Ordering::Relaxed);
     JSON.store(format == LogFormat::Json, Ordering::Relaxed);
-    let filter = match verbosity.filter() {
+    let default = audience.default_filter();
+    let filter = match verbosity.filter(audience) {
         Some(flag) => tracing_subscriber::EnvFilter::new(flag),
         None => tracing_subscriber::EnvFilter::try_from_env("EXHIBIT_LOG")
-            .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            .or_else(|_| tracing_subscriber::EnvFilter::try_new(level.unwrap_or(default)))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
     };
     let filter = without_credentials(filter);
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -147,11 +173,19 @@ mod tests {
 
     #[test]
     fn flags_map_to_levels() {
-        let v = |verbose, quiet| Verbosity { verbose, quiet }.filter();
+        let v = |verbose, quiet| Verbosity { verbose, quiet }.filter(Audience::Person);
         assert_eq!(v(0, false), None);
         assert_eq!(v(1, false), Some("info"));
         assert_eq!(v(2, false), Some("debug"));
         assert_eq!(v(5, false), Some("trace"));
-        assert_eq!(v(0, true), Some("warn"));
+        assert_eq!(v(0, true), Some("error"), "-q adds no log line the default hides");
+        let service = Verbosity { verbose: 0, quiet: true }.filter(Audience::Service);
+        assert_eq!(service, Some("warn"), "a service's log is its report");
+    }
+
+    #[test]
+    fn a_person_sees_errors_only_by_default_and_a_service_warnings_too() {
+        assert_eq!(Audience::Person.default_filter(), "error");
+        assert_eq!(Audience::Service.default_filter(), "warn");
     }
 }

@@ -20,6 +20,7 @@ mod help;
 mod ledger_gate;
 mod logging;
 mod progress;
+mod progress_bar;
 mod progress_stage;
 mod session;
 mod signing_notice;
@@ -100,7 +101,8 @@ fn main() -> ExitCode {
         eprintln!("exhibit: configuration error: {}.", terminal::escape_message(&e.to_string()));
         return ExitCode::from(EXIT_USAGE);
     }
-    logging::init(cli.verbosity, &config.log.level, cli.log_format.unwrap_or(config.log.format));
+    let audience = if cli.command.is_service() { logging::Audience::Service } else { logging::Audience::Person };
+    logging::init(cli.verbosity, (config.log.level.as_deref(), audience), cli.log_format.unwrap_or(config.log.format));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use exhibit_pipeline::{Stage, StageContext, StageError};
 use exhibit_queue::Job;
 
-use crate::progress::{PhaseBar, job_size};
+use crate::progress::job_size;
+use crate::progress_bar::PhaseBar;
 
 pub struct CountedStage {
     inner: Arc<dyn Stage>,

@@ -16,6 +16,13 @@ use crate::id_text::{self, Shape};
 const CASE_RULE: &str = "1 to 64 characters: parts separated by '/', each made of A-Z a-z 0-9 . _ - and single spaces, starting with a letter or digit (e.g. 42AB1234520 or 2024/00123/POL)";
 const EXHIBIT_RULE: &str = "1 to 8 parts separated by '/', each 1 to 32 characters of A-Z a-z 0-9 . _ - and single spaces, starting with a letter or digit (e.g. JS/1, JS/1/A or SB 1)";
 const ARTEFACT_RULE: &str = "32 lowercase hexadecimal digits";
+/// Why an ID with white space around it is refused rather than trimmed.
+const SPACE_AROUND_RULE: &str = "white space before or after it is refused, not trimmed: IDs and references are stored exactly as typed, so give it without (check the cell or the quotes)";
+
+/// The rule to quote for a refused `typed`: white space around it, else `rule`.
+fn broken_rule(typed: &str, rule: &'static str) -> &'static str {
+    if typed.trim() != typed { SPACE_AROUND_RULE } else { rule }
+}
 
 const CASE_SHAPE: Shape = Shape { max_len: 64, max_parts: 8, max_part_len: 64 };
 const EXHIBIT_SHAPE: Shape = Shape { max_len: 8 * 33, max_parts: 8, max_part_len: 32 };
@@ -95,7 +102,7 @@ impl FromStr for CaseId {
         if id_text::is_valid(s, &CASE_SHAPE) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IdError { what: "case ID", value: s.escape_debug().to_string(), rule: CASE_RULE })
+            Err(IdError { what: "case ID", value: s.escape_debug().to_string(), rule: broken_rule(s, CASE_RULE) })
         }
     }
 }
@@ -131,7 +138,11 @@ impl FromStr for ExhibitRef {
         if id_text::is_valid(s, &EXHIBIT_SHAPE) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IdError { what: "exhibit reference", value: s.escape_debug().to_string(), rule: EXHIBIT_RULE })
+            Err(IdError {
+                what: "exhibit reference",
+                value: s.escape_debug().to_string(),
+                rule: broken_rule(s, EXHIBIT_RULE),
+            })
         }
     }
 }
@@ -212,8 +223,9 @@ mod tests {
         for bad in
             ["", "../x", "..", ".hidden", "a//b", "/a", "a/", "a\\b", " a", "a ", "a  b", "a\tb", "é", &"x".repeat(65)]
         {
-            let err = bad.parse::<CaseId>().unwrap_err();
-            assert!(err.to_string().contains("A-Z a-z 0-9"), "{err}");
+            let err = bad.parse::<CaseId>().unwrap_err().to_string();
+            let around = bad.trim() != bad;
+            assert!(err.contains(if around { "white space before or after" } else { "A-Z a-z 0-9" }), "{err}");
         }
     }
 
@@ -231,6 +243,21 @@ mod tests {
         {
             assert!(bad.parse::<ExhibitRef>().is_err(), "{bad}");
         }
+    }
+
+    /// Refs are stored exactly as typed, so white space around one is
+    /// refused, never trimmed, and the message says so (a manifest cell
+    /// `" J/13"` and `--exhibit "JS/1 "` alike).
+    #[test]
+    fn white_space_around_an_id_is_refused_by_name() {
+        for typed in [" J/13", "JS/1 ", "\tJS/1", "JS/1\u{a0}"] {
+            let err = typed.parse::<ExhibitRef>().unwrap_err().to_string();
+            assert!(err.contains("white space before or after it"), "{typed:?}: {err}");
+        }
+        let err = "2024/00123/POL ".parse::<CaseId>().unwrap_err().to_string();
+        assert!(err.contains("white space before or after it"), "{err}");
+        let err = "JS//1".parse::<ExhibitRef>().unwrap_err().to_string();
+        assert!(!err.contains("white space"), "{err}");
     }
 
     #[test]

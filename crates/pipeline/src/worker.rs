@@ -435,10 +435,10 @@ pub(crate) async fn record_failure(
         && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage)
     {
         params.fault = Some(crate::error::FAULT_UNCONVERTED.into());
-        ctx.progress.message(&format!("unconverted: {}", error.message));
+        ctx.progress.problem(&format!("unconverted: {}", error.message));
     } else {
         ctx.tally.fail(&describe(job), &error.message);
-        ctx.progress.message(&format!("failed: {}", error.message));
+        ctx.progress.problem(&format!("failed: {}", error.message));
     }
     event.set_params(EventParams::Failed(params));
     ctx.record(event).await.map(|_| ())

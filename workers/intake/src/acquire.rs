@@ -407,6 +407,6 @@ async fn record_changed(
     commit(ctx, Commit::new().put(staged).event(event)).await?;
     ctx.tally.fail(&path.to_string_lossy(), &reason);
     ctx.progress.file_done();
-    ctx.progress.message(&format!("failed: {reason}"));
+    ctx.progress.problem(&format!("failed: {reason}"));
     Ok(())
 }

@@ -59,8 +59,11 @@ impl Stage for OcrBundleStage {
         }
         let scratch = exhibit_pipeline::scratch_dir()?;
         let mut docs = Vec::with_capacity(input.pages.len());
+        // Pages, not page files, so a progress bar counts what a person does.
+        ctx.progress.pages_to_do(input.pages.iter().map(|p| p.pages.max(1)).sum());
         for page in &input.pages {
             docs.push(read_verified(ctx, &page.pdf, &page.pdf_sha256, scratch.path(), &page.path).await?);
+            ctx.progress.pages_done(page.pages.max(1));
         }
         // Dated by the first-recorded page file, so a rerun makes the same bytes.
         let created = input.pages.iter().filter_map(|p| ctx.index().first_recorded(&p.original)).min();

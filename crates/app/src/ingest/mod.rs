@@ -300,4 +300,13 @@ impl ProgressSink for SinkOf {
     fn message(&self, line: &str) {
         self.0.message(line);
     }
+    fn problem(&self, line: &str) {
+        self.0.problem(line);
+    }
+    fn pages_to_do(&self, pages: u64) {
+        self.0.pages_to_do(pages);
+    }
+    fn pages_done(&self, pages: u64) {
+        self.0.pages_done(pages);
+    }
 }

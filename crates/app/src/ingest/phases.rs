@@ -99,7 +99,7 @@ impl IngestSession {
                 ..Default::default()
             }));
             self.ctx.record(event).await?;
-            self.ctx.progress.message(&format!("incomplete set: {}", incomplete.reason));
+            self.ctx.progress.problem(&format!("incomplete set: {}", incomplete.reason));
         }
         Ok(())
     }

@@ -1,18 +1,30 @@
 //! A JSON manifest item read with its keys in order and every duplicate
 //! kept, so a row that gives a key twice (`"exhibit":"J/7",...,
-//! "exhibit":"J/8"`) is refused rather than silently taking the last.
+//! "exhibit":"J/8"`) is refused rather than silently taking the last, and
+//! each value with the text it was written as, so a refusal can quote a
+//! number as typed (22 digits, not the float serde_json reads them as).
 
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 /// One item of a JSON manifest's array.
 #[derive(Debug)]
 pub enum JsonItem {
     /// An object: its keys and values as written, duplicates included.
-    Object(Vec<(String, serde_json::Value)>),
+    Object(Vec<(String, JsonValue)>),
     /// Anything else (refused as a row, not as the whole manifest).
     Other,
+}
+
+/// One value of an item: what it parses to and the text it was written as.
+#[derive(Debug)]
+pub struct JsonValue {
+    /// The value.
+    pub value: serde_json::Value,
+    /// Its JSON text exactly as written (a number's digits, all of them).
+    pub typed: Box<RawValue>,
 }
 
 impl<'de> de::Deserialize<'de> for JsonItem {
@@ -32,8 +44,10 @@ impl<'de> Visitor<'de> for ItemVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonItem, A::Error> {
         let mut pairs = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
-            pairs.push((k, v));
+        while let Some((k, typed)) = map.next_entry::<String, Box<RawValue>>()? {
+            // Parsed again with serde_json's nesting limit, as a Value is.
+            let value = serde_json::from_str(typed.get()).map_err(de::Error::custom)?;
+            pairs.push((k, JsonValue { value, typed }));
         }
         Ok(JsonItem::Object(pairs))
     }

@@ -27,7 +27,7 @@ use exhibit_core::item::{self, ItemFieldError, ItemRecord};
 use serde::Serialize;
 use thiserror::Error;
 
-use json_item::JsonItem;
+use json_item::{JsonItem, JsonValue};
 
 /// Largest manifest read, in bytes.
 pub const MANIFEST_LIMIT: u64 = 16 << 20;
@@ -344,7 +344,7 @@ fn refuse_unknown_keys(items: &[JsonItem], sources: SourceColumns) -> Result<(),
     }
 }
 
-fn object_cells(place: &str, pairs: Vec<(String, serde_json::Value)>, sources: SourceColumns) -> Cells {
+fn object_cells(place: &str, pairs: Vec<(String, JsonValue)>, sources: SourceColumns) -> Cells {
     let mut cells = HashMap::new();
     for (k, v) in pairs {
         let (name, text) = json_cell(place, &k, &v, sources)?;
@@ -355,7 +355,7 @@ fn object_cells(place: &str, pairs: Vec<(String, serde_json::Value)>, sources: S
     Ok(cells)
 }
 
-fn json_cell(place: &str, k: &str, v: &serde_json::Value, sources: SourceColumns) -> Result<(String, String), BadRow> {
+fn json_cell(place: &str, k: &str, v: &JsonValue, sources: SourceColumns) -> Result<(String, String), BadRow> {
     let name = k.to_ascii_lowercase();
     debug_assert!(known(&name, sources), "refuse_unknown_keys ran first");
     let text = json_text(&name, v).map_err(|why| bad(place, None, format!("{name}: {why}")))?;
@@ -366,19 +366,21 @@ fn json_cell(place: &str, k: &str, v: &serde_json::Value, sources: SourceColumns
 /// only: once JSON has parsed `12` or `true`, what was typed is gone
 /// (leading zeros, digits past 2^53), and an exhibit ref, seal or serial
 /// must be kept exactly. `pages` takes a whole number and `ocr` a boolean,
-/// whose text says the same.
-fn json_text(name: &str, v: &serde_json::Value) -> Result<String, String> {
+/// whose text says the same. A refused number is quoted as typed (without
+/// `arbitrary_precision`, serde_json reads 22 digits as a float).
+fn json_text(name: &str, v: &JsonValue) -> Result<String, String> {
     use serde_json::Value;
-    match (name, v) {
+    let typed = v.typed.get().trim();
+    match (name, &v.value) {
         (_, Value::String(s)) => Ok(s.clone()),
         (_, Value::Null) => Ok(String::new()),
-        ("pages", Value::Number(n)) => {
-            n.as_u64().map(|n| n.to_string()).ok_or_else(|| format!("{n} is not a whole number of pages"))
-        }
+        // Digits as typed: the page count check names a count out of range.
+        ("pages", Value::Number(_)) if typed.bytes().all(|b| b.is_ascii_digit()) => Ok(typed.to_owned()),
+        ("pages", Value::Number(_)) => Err(format!("{typed} is not a whole number of pages")),
         ("ocr", Value::Bool(b)) => Ok(if *b { "on" } else { "off" }.to_owned()),
-        (_, Value::Number(n)) => {
-            Err(format!("give text (\"{n}\"), not a number: a number keeps no leading zeros or long digits"))
-        }
+        (_, Value::Number(_)) => Err(format!(
+            "give text (\"{typed}\"), not a number: put the value in quotes as a JSON string, since a JSON number keeps no leading zeros and loses digits past the 15th"
+        )),
         (_, Value::Bool(b)) => Err(format!("give text (\"{b}\"), not true or false")),
         _ => Err("give text, not a list or object".to_owned()),
     }
@@ -418,10 +420,12 @@ fn check_header(header: &[String], sources: SourceColumns) -> Result<(), Manifes
 
 fn row(place: &str, cells: &HashMap<String, String>, columns: SourceColumns) -> Result<ManifestRow, BadRow> {
     let cell = |name: &str| cells.get(name).map_or("", String::as_str);
-    let typed = cell("exhibit").trim();
+    // Not trimmed: refs are stored exactly as typed, so white space around
+    // one is refused with the row named, as `--exhibit` refuses it.
+    let typed = cell("exhibit");
     let exhibit: ExhibitRef = typed.parse().map_err(|e: exhibit_core::IdError| bad(place, None, e.to_string()))?;
     let shown = Some(exhibit.as_str());
-    let case = match cell("case").trim() {
+    let case = match cell("case") {
         "" => None,
         typed => {
             Some(typed.parse::<CaseId>().map_err(|e: exhibit_core::IdError| bad(place, shown, format!("case: {e}")))?)
@@ -496,6 +500,23 @@ mod tests {
         );
         let header = parse(b"exhibit,colour\nJS/1,red\n", ManifestFormat::Csv, UPLOADS, false).unwrap_err();
         assert!(matches!(header, ManifestError::Columns(_)), "{header}");
+    }
+
+    /// A number in a text field is refused with the digits as typed (a
+    /// 22-digit serial is no float), and advice to give it as a string.
+    #[test]
+    fn a_long_number_is_quoted_as_typed_with_advice_to_give_a_string() {
+        let json = br#"[{"exhibit": "JS/1", "sha256": "ab", "device_serial": 1234567890123456789012},
+                        {"exhibit": "JS/2", "sha256": "ab", "seal": 7.50},
+                        {"exhibit": "JS/3", "sha256": "ab", "pages": 99999999999999999999999}]"#;
+        let rows = parse(json, ManifestFormat::Json, UPLOADS, false).unwrap();
+        let why = |i: usize| rows[i].as_ref().map(|_| String::new()).unwrap_or_else(|bad| bad.reason.clone());
+        let serial = why(0);
+        assert!(serial.contains("device_serial: give text (\"1234567890123456789012\")"), "{serial}");
+        assert!(serial.contains("in quotes as a JSON string"), "{serial}");
+        assert!(!serial.contains("e21") && !serial.contains("1.23"), "{serial}");
+        assert!(why(1).contains("(\"7.50\")"), "{}", why(1));
+        assert!(why(2).contains("99999999999999999999999"), "{}", why(2));
     }
 
     #[test]

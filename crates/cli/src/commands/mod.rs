@@ -103,6 +103,14 @@ pub enum Command {
     Submit(submit::SubmitArgs),
 }
 
+impl Command {
+    /// Whether the command runs as a service (`serve`, `worker`), whose log
+    /// is its report, rather than for a person at a terminal.
+    pub fn is_service(&self) -> bool {
+        matches!(self, Command::Serve(_) | Command::Worker(_))
+    }
+}
+
 pub async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Ingest(args) => ingest::run(args, config).await,

@@ -167,18 +167,35 @@ fn notes(events: &[CustodyEvent], artefacts: &[ArtefactManifest]) -> Vec<String>
     super::summary_attention::notes_from_events(events, &labels)
 }
 
+/// The first line: the exhibits and artefacts shown and their totals; with
+/// `--flag`, the artefacts that carry the flag (the ones they came from are
+/// shown as context, not counted).
+fn header(
+    case: &str,
+    exhibits: usize,
+    all: &[&ArtefactManifest],
+    (flags, failure_words): (&[String], &show_tree::FailureWords),
+) -> String {
+    let case = escape_name(case);
+    if flags.is_empty() {
+        return format!("case {case}: {exhibits} exhibit(s), {} artefact(s): {}", all.len(), show_tree::totals(all));
+    }
+    let flagged = all.iter().filter(|m| show_tree::matches(m, flags, failure_words)).count();
+    let context = match all.len() - flagged {
+        0 => String::new(),
+        n => format!(", shown with the {n} artefact(s) they came from"),
+    };
+    let words = show_tree::flagged_words(flags);
+    let words = escape_message(&words);
+    format!("case {case}: {flagged} artefact(s) {words} in {exhibits} exhibit(s){context}")
+}
+
 fn print_text(listing: &Listing, args: &ShowArgs, failure_words: &show_tree::FailureWords) {
     // With --flag, only exhibits that hold a flagged artefact.
     let described = listing.items.iter().map(|d| &d.exhibit).filter(|_| args.flag.is_empty());
     let exhibits: BTreeSet<&ExhibitRef> = listing.artefacts.iter().map(|m| &m.exhibit).chain(described).collect();
     let all: Vec<&ArtefactManifest> = listing.artefacts.iter().collect();
-    println!(
-        "case {}: {} exhibit(s), {} artefact(s): {}",
-        escape_name(listing.case.as_str()),
-        exhibits.len(),
-        all.len(),
-        show_tree::totals(&all)
-    );
+    println!("{}", header(listing.case.as_str(), exhibits.len(), &all, (&args.flag, failure_words)));
     for exhibit in exhibits {
         let tree = show_tree::ExhibitTree {
             exhibit,

@@ -30,8 +30,20 @@ fn words<'a>(m: &'a ArtefactManifest, failure_words: &'a FailureWords) -> Vec<&'
     super::show_flags::words_of(m).into_iter().chain(failed).collect()
 }
 
+/// Whether `m` is shown for `flags`: every artefact without flags, else
+/// one that carries one of them.
+pub fn matches(m: &ArtefactManifest, flags: &[String], failure_words: &FailureWords) -> bool {
+    flags.is_empty() || words(m, failure_words).iter().any(|w| flags.iter().any(|f| f == w))
+}
+
+/// `flagged needs-review` (or `flagged damaged or deleted`).
+pub fn flagged_words(flags: &[String]) -> String {
+    format!("flagged {}", flags.join(" or "))
+}
+
 /// Prints one exhibit's tree. With `flags`, only artefacts carrying one
-/// of them are shown, with the artefacts they came from.
+/// of them are shown, with the artefacts they came from, and the totals
+/// count those that carry one.
 pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
     match tree.item.and_then(|i| i.description.as_deref()) {
         Some(d) => println!("exhibit {}: {}", escape_name(tree.exhibit.as_str()), escape_name(d)),
@@ -53,15 +65,18 @@ pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
             None => roots.push(*m),
         }
     }
-    let keep = kept(&tree.artefacts, &children, &|m| {
-        flags.is_empty() || words(m, tree.failure_words).iter().any(|w| flags.iter().any(|f| f == w))
-    });
+    let keep = kept(&tree.artefacts, &children, &|m| matches(m, flags, tree.failure_words));
     let printer = Printer { children: &children, keep: &keep, failure_words: tree.failure_words };
     let roots = sorted(roots, &keep);
     for (i, m) in roots.iter().enumerate() {
         printer.node(m, "  ", i + 1 == roots.len());
     }
-    println!("  totals: {}", totals(&tree.artefacts));
+    if flags.is_empty() {
+        println!("  totals: {}", totals(&tree.artefacts));
+    } else {
+        let n = tree.artefacts.iter().filter(|m| matches(m, flags, tree.failure_words)).count();
+        println!("  totals: {n} {}", flagged_words(flags));
+    }
 }
 
 /// The exhibit's metadata but its description, as lines for a person
@@ -116,16 +131,24 @@ fn kept<'a>(
     out
 }
 
-/// Originals, then files found inside, then derivatives; by name within.
-fn sorted<'a>(mut list: Vec<&'a ArtefactManifest>, keep: &HashSet<&str>) -> Vec<&'a ArtefactManifest> {
-    list.retain(|m| keep.contains(m.id.as_str()));
+/// Originals, then files found inside, then derivatives; by name within,
+/// with numbers by value as a file manager sorts them (page2 before page10).
+fn sorted<'a>(list: Vec<&'a ArtefactManifest>, keep: &HashSet<&str>) -> Vec<&'a ArtefactManifest> {
     let rank = |m: &ArtefactManifest| match m.kind {
         ArtefactKind::Original => 0,
         ArtefactKind::Extracted => 1,
         ArtefactKind::Derivative => 2,
     };
-    list.sort_by_cached_key(|m| (rank(m), name(m)));
-    list
+    let mut named: Vec<(u8, String, &ArtefactManifest)> =
+        list.into_iter().filter(|m| keep.contains(m.id.as_str())).map(|m| (rank(m), name(m), m)).collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| natural_order(&a.1, &b.1)));
+    named.into_iter().map(|(_, _, m)| m).collect()
+}
+
+/// Names with their numbers compared by value (alphanumeric-sort), then
+/// byte for byte, so two names that differ only in leading zeros keep one order.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    alphanumeric_sort::compare_str(a, b).then_with(|| a.cmp(b))
 }
 
 struct Printer<'a, 'b> {
@@ -165,18 +188,25 @@ pub fn name(m: &ArtefactManifest) -> String {
             let deleted = if i.allocated { "" } else { " (deleted)" };
             format!("{}{deleted}", path_text(&i.path))
         }
-        (_, _, _, Some(d)) if d.rule == exhibit_ocr::BUNDLE_RULE => {
-            let label = d.details.get("label").and_then(|l| l.as_str()).unwrap_or("searchable PDF of a bundle");
-            escape_name(&format!("{label} ({})", d.rule)).into_owned()
-        }
         (_, _, _, Some(d)) => {
-            let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
-            let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
-            escape_name(&format!("{}{pages} ({})", derivative_kind(&d.rule, &m.media_type.mime), d.rule)).into_owned()
+            escape_name(&format!("{} ({})", derivative_label(m).unwrap_or_default(), d.rule)).into_owned()
         }
         _ if m.flags.iter().any(|f| f == "listing") => "listing of the files found (JSON lines)".into(),
         _ => m.id.to_string(),
     }
+}
+
+/// What a derivative is, for a person or a submitting system (unescaped):
+/// "searchable PDF of scans/ (12 pages)", "MP4 access copy".
+pub fn derivative_label(m: &ArtefactManifest) -> Option<String> {
+    let d = m.derivation.as_ref()?;
+    if d.rule == exhibit_ocr::BUNDLE_RULE {
+        let label = d.details.get("label").and_then(|l| l.as_str());
+        return Some(label.unwrap_or("searchable PDF of a bundle").to_owned());
+    }
+    let pages = d.details.get("pages").and_then(|p| p.as_array()).map(Vec::len);
+    let pages = pages.map(|n| format!(" ({n} page{})", if n == 1 { "" } else { "s" })).unwrap_or_default();
+    Some(format!("{}{pages}", derivative_kind(&d.rule, &m.media_type.mime)))
 }
 
 fn is_bundle(m: &ArtefactManifest) -> bool {

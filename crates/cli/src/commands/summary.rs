@@ -30,8 +30,12 @@ pub struct ArtefactRow {
     /// `original`, `extracted` (found inside an image) or `derivative`.
     pub kind: &'static str,
     /// Where it came from: the source path, the path inside its image, or
-    /// what it was derived from.
+    /// what it was derived from (a bundle's PDF: its folder).
     pub path: String,
+    /// What a derivative is, as `show` names it: "searchable PDF of scans/
+    /// (12 pages)", "MP4 access copy".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
     /// Its media type.
     pub media_type: String,
     /// Its PRONOM format (PUID), when a PRONOM signature matched.
@@ -187,19 +191,28 @@ fn rows(manifests: &[ArtefactManifest], first: &HashMap<String, String>) -> Vec<
                 }
                 ArtefactKind::Derivative => {
                     let rule = m.derivation.as_ref().map_or("derivative", |d| d.rule.as_str());
-                    ("derivative", format!("{rule} of {}", parent_label(m).unwrap_or_default()))
+                    let from = bundle_folder(m).or_else(|| parent_label(m)).unwrap_or_default();
+                    ("derivative", format!("{rule} of {from}"))
                 }
             };
             let duplicate_of = (kind != "derivative")
                 .then(|| first.get(&m.digests.sha256.to_string()).filter(|f| **f != id).cloned())
                 .flatten();
             let puid = m.media_type.pronom.as_ref().map(|p| p.puid.clone());
-            ArtefactRow { id, kind, path, media_type: m.media_type.mime.clone(), puid, duplicate_of }
+            let what = super::show_tree::derivative_label(m);
+            ArtefactRow { id, kind, path, what, media_type: m.media_type.mime.clone(), puid, duplicate_of }
         })
         .collect();
     let order = |k: &str| ["original", "extracted", "derivative"].iter().position(|x| *x == k);
     rows.sort_by(|a, b| (order(a.kind), &a.path).cmp(&(order(b.kind), &b.path)));
     rows
+}
+
+/// A bundle PDF's folder (`scans/`): it is made of every page file's PDF,
+/// and its recorded parent, the first page's PDF, has no path of its own.
+fn bundle_folder(m: &ArtefactManifest) -> Option<String> {
+    let d = m.derivation.as_ref().filter(|d| d.rule == exhibit_ocr::BUNDLE_RULE)?;
+    d.details.get(exhibit_ocr::PARAM_BUNDLE)?.get("folder")?.as_str().map(str::to_owned)
 }
 
 fn counts(rows: &[ArtefactRow], items: usize, tally: &Tally) -> Counts {

@@ -264,7 +264,8 @@ fn a_file_already_in_another_exhibit_is_reported_as_a_duplicate() {
 /// A JSON number or boolean where the manifest wants text (an exhibit ref,
 /// a seal, a serial) is refused for that item: the text as typed is gone
 /// once JSON parses it (`0042` is not JSON, `12345678901234567890123`
-/// comes back as `1.2345678901234568e22`). `pages` takes a whole number
+/// comes back as `1.2345678901234568e22`, so the refusal quotes the digits
+/// as typed and asks for a JSON string). `pages` takes a whole number
 /// and `ocr` a boolean, which say the same as their text.
 #[test]
 fn a_json_number_where_text_is_wanted_refuses_that_item_only() {
@@ -283,7 +284,11 @@ fn a_json_number_where_text_is_wanted_refuses_that_item_only() {
     assert_eq!(out.status.code(), Some(2), "{text}{}", stderr(&out));
     assert!(text.contains("5 row(s): 0 clean, 1 need attention, 0 failed, 4 refused"), "{text}");
     assert!(text.contains("item 1: refused: exhibit: give text (\"12\"), not a number"), "{text}");
-    assert!(text.contains("item 2: refused: device_serial: give text"), "{text}");
+    assert!(
+        text.contains("item 2: refused: device_serial: give text (\"12345678901234567890123\")")
+            && text.contains("in quotes as a JSON string"),
+        "the digits as typed, not a float: {text}"
+    );
     assert!(text.contains("item 3: refused: seal: give text (\"true\"), not true or false"), "{text}");
     assert!(text.contains("item 4: refused: pages: 2.5 is not a whole number"), "{text}");
     let rows = described(&sb);

@@ -116,7 +116,8 @@ fn a_bundle_page_mismatch_exits_3_and_is_recorded_once_per_expected_count() {
     assert_eq!(bundle_checks(&sb).len(), 2);
     // The latest check stands everywhere: show and verify agree with the run.
     let flagged = sb.run(&["show", "--case", "SUM-PAGES", "--flag", "page-count-mismatch"]);
-    assert!(!stdout(&flagged).contains("page-count-mismatch"), "{}", stdout(&flagged));
+    assert!(stdout(&flagged).contains("0 artefact(s) flagged page-count-mismatch"), "{}", stdout(&flagged));
+    assert!(!stdout(&flagged).contains("[page-count-mismatch"), "{}", stdout(&flagged));
     let verified = sb.run(&["verify", "--case", "SUM-PAGES"]);
     assert!(!stdout(&verified).contains("expected 3 pages"), "{}", stdout(&verified));
     assert!(!stderr(&verified).contains("expected 3 pages"), "{}", stderr(&verified));

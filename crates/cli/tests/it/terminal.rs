@@ -114,6 +114,25 @@ fn every_phase_draws_a_bar() {
     assert!(!quiet.contains("already recorded") && !quiet.contains("needs attention"), "no table: {quiet:?}");
 }
 
+/// A folder of page scans: the phase that joins their searchable PDFs into
+/// the bundle's one PDF/A has a bar of its own, counting pages, and the
+/// derive bar counts the page files, not the bundle's jobs.
+#[test]
+fn the_bundle_pdf_has_a_bar_counting_pages() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("scans");
+    std::fs::create_dir_all(&src).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/ocr");
+    for (from, to) in [("memo.png", "page1.png"), ("rotated-90.png", "page2.png"), ("statement-g4.tif", "page3.tif")] {
+        std::fs::copy(fixtures.join(from), src.join(to)).unwrap();
+    }
+    let ingest = format!("ingest --case {CASE} --exhibit JS/1 --operator Tester {}", quote(&src));
+    let screen = in_terminal(&sb, &ingest, &[]);
+    assert!(screen.contains("bundle [") && screen.contains("/3 pages"), "no bundle bar: {screen:?}");
+    assert!(screen.contains("bundle done: 3 pages"), "{screen:?}");
+    assert!(screen.contains("derive done: 3 files"), "the page files only: {screen:?}");
+}
+
 /// Names inside a disk image (ext4 keeps any byte but `/` and NUL) reach
 /// `show` and `listing` escaped at a terminal, in every listing format.
 #[test]
