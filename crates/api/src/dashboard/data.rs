@@ -211,7 +211,7 @@ fn refused_upload(refusal: &exhibit_app::intake::Refusal) -> Failure {
         stage: "upload refused".into(),
         problem: format!("{} (sent by {})", refusal.reason, refusal.operator),
         what_to_do:
-            "Nothing was stored. Send the file again; if it is refused again, check the sending system and the file"
+            "The refused bytes were not kept. A tus client sends the chunk again and carries on; a PUT must be sent again. If it is refused again, check the sending system and the file"
                 .into(),
     }
 }

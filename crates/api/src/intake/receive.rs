@@ -78,6 +78,7 @@ pub async fn ingest_received(receiver: &Receiver, user: &User, file: &Received) 
     match &outcome {
         Ok(None) => info!(sha256 = %file.sha256, "upload ingested"),
         Ok(Some(note)) => warn!(sha256 = %file.sha256, %note, "upload ingested; later jobs failed"),
+        Err(reason) if file.id.starts_with("put-") => warn!(%reason, "PUT not ingested; its body is not kept"),
         Err(reason) => warn!(%reason, "upload not ingested; it stays staged"),
     }
     outcome.map(|_| ())

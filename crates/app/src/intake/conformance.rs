@@ -6,7 +6,7 @@ use exhibit_core::Sha256Digest;
 use exhibit_core::ids::CaseId;
 use time::OffsetDateTime;
 
-use super::{Refusal, Submission, SubmissionRow, UploadCounts, UploadEntry, UploadState};
+use super::{CaseIntake, Refusal, Submission, SubmissionRow, UploadCounts, UploadEntry, UploadState};
 use crate::access::{AccessState, OrgId};
 
 /// Runs every check, one fresh state per check.
@@ -92,6 +92,34 @@ async fn uploads_move_through_states_and_are_counted(state: &dyn AccessState) {
     let intake = journal.case_intake(&case("2024/00123/POL")).await.expect("intake");
     assert!(intake.failed.is_empty(), "{:?}", intake.failed);
     assert_eq!(intake.counts.failed, 0);
+
+    // A refusal is resolved once its bytes are stored: its tus upload
+    // completed, or the same file of the same exhibit ingested after it.
+    let refused_at = resent.updated_at + time::Duration::minutes(1);
+    let refusal = |upload: Option<&str>, filename: &str| Refusal {
+        case: case("2024/00123/POL"),
+        org,
+        operator: "alice (Force A)".into(),
+        exhibit: Some("JS/1".into()),
+        filename: Some(filename.into()),
+        upload: upload.map(str::to_owned),
+        reason: "the chunk's SHA-256 does not match".into(),
+        at: refused_at,
+    };
+    journal.record_refusal(&refusal(Some("t1"), "chunked.bin")).await.expect("refusal");
+    journal.record_refusal(&refusal(None, "put.bin")).await.expect("refusal");
+    let listed = |intake: &CaseIntake| intake.refusals.iter().filter_map(|r| r.filename.clone()).collect::<Vec<_>>();
+    assert_eq!(listed(&journal.case_intake(&case("2024/00123/POL")).await.expect("intake")).len(), 2);
+    let mut completed = upload("t1", org, "2024/00123/POL", b"chunks");
+    completed.filename = "chunked.bin".into();
+    (completed.state, completed.updated_at) = (UploadState::Done, refused_at + time::Duration::minutes(1));
+    journal.record_upload(&completed).await.expect("record");
+    let mut put_again = upload("p9", org, "2024/00123/POL", b"put");
+    put_again.filename = "put.bin".into();
+    (put_again.state, put_again.updated_at) = (UploadState::Done, refused_at + time::Duration::minutes(2));
+    journal.record_upload(&put_again).await.expect("record");
+    let intake = journal.case_intake(&case("2024/00123/POL")).await.expect("intake");
+    assert!(listed(&intake).is_empty(), "{:?}", intake.refusals);
 }
 
 async fn submissions_keep_their_rows_with_the_uploads_states(state: &dyn AccessState) {

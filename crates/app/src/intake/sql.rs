@@ -15,6 +15,13 @@ use crate::error::{AppError, Result};
 pub(crate) const SUPERSEDED: &str = "u.state = 'failed' AND EXISTS (SELECT 1 FROM in_uploads d \
      WHERE d.case_key = u.case_key AND d.exhibit = u.exhibit AND d.sha256 = u.sha256 AND d.state = 'done')";
 
+/// A refusal (`r`) whose bytes were stored since: its tus upload was
+/// completed (the chunk sent again), or the same file of the same exhibit
+/// was ingested after it (a PUT sent again). Not listed any more.
+pub(crate) const REFUSAL_RESOLVED: &str = "EXISTS (SELECT 1 FROM in_uploads d \
+     WHERE d.case_key = r.case_key AND d.state = 'done' AND (d.id = r.upload_id \
+     OR (d.exhibit = r.exhibit AND d.filename = r.filename AND d.updated_at >= r.at)))";
+
 pub(crate) const UPLOAD_COLUMNS: &str =
     "id, case_id, org_id, operator, exhibit, filename, size, sha256, state, reason, updated_at";
 
@@ -274,8 +281,9 @@ macro_rules! intake_journal_impl {
                     .map_err($crate::AppError::db("list failed uploads"))?;
                 intake.failed = failed.iter().map(upload_entry).collect::<$crate::Result<_>>()?;
                 let sql = format!(
-                    "SELECT org_id, operator, exhibit, filename, upload_id, reason, at FROM in_refusals \
-                     WHERE case_key = $1 ORDER BY id DESC LIMIT {}",
+                    "SELECT org_id, operator, exhibit, filename, upload_id, reason, at FROM in_refusals r \
+                     WHERE case_key = $1 AND NOT ({}) ORDER BY id DESC LIMIT {}",
+                    q::REFUSAL_RESOLVED,
                     $crate::intake::MAX_LISTED
                 );
                 let refusals = sqlx::query(&sql)
