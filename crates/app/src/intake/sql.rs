@@ -17,10 +17,11 @@ pub(crate) const SUPERSEDED: &str = "u.state = 'failed' AND EXISTS (SELECT 1 FRO
 
 /// A refusal (`r`) whose bytes were stored since: its tus upload was
 /// completed (the chunk sent again), or the same file of the same exhibit
-/// was ingested after it (a PUT sent again). Not listed any more.
+/// was ingested after it, in a later second (a PUT sent again). Not
+/// listed any more.
 pub(crate) const REFUSAL_RESOLVED: &str = "EXISTS (SELECT 1 FROM in_uploads d \
      WHERE d.case_key = r.case_key AND d.state = 'done' AND (d.id = r.upload_id \
-     OR (d.exhibit = r.exhibit AND d.filename = r.filename AND d.updated_at >= r.at)))";
+     OR (d.exhibit = r.exhibit AND d.filename = r.filename AND d.updated_at > r.at)))";
 
 pub(crate) const UPLOAD_COLUMNS: &str =
     "id, case_id, org_id, operator, exhibit, filename, size, sha256, state, reason, updated_at";

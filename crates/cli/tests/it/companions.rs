@@ -80,7 +80,8 @@ fn an_e01_set_whose_every_present_segment_is_named_is_recorded_as_truncated() {
         .unwrap();
     let err = stderr(&out);
     assert_ne!(out.status.code(), Some(2), "the operator named the set as they hold it: {err}");
-    assert!(err.contains("truncated"), "the lost segment is reported: {err}");
+    let said = format!("{}{err}", String::from_utf8_lossy(&out.stdout));
+    assert!(said.contains("truncated"), "the lost segment is reported: {said}");
     assert_eq!(acquired(&sb, "E01-LOST").len(), 2, "both segments are acquired");
 }
 
