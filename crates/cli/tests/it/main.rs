@@ -56,6 +56,7 @@ mod serve_drain;
 mod serve_tls;
 mod serve_uploads;
 mod show_failure_flags;
+mod source_paths;
 mod stall_proxy;
 mod store_outage;
 mod store_probe;
