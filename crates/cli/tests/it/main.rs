@@ -51,6 +51,7 @@ mod quiet_exit;
 mod report;
 mod s3_commands;
 mod s3_views;
+mod scan_desk;
 mod serve;
 mod serve_drain;
 mod serve_tls;

@@ -1,0 +1,73 @@
+//! The scanning desk's attack findings on OCR and media typing (issue 13):
+//! a page over the pixel limit is a limit, not an unconverted file; icons
+//! too small to be a scanned page are not OCRed; a file no decoder can
+//! decode a frame of is not typed as audio.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::common::{Sandbox, stderr};
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A white `width` x `height` greyscale PNG, written with zlib alone.
+pub fn white_png(width: u32, height: u32) -> Vec<u8> {
+    let code = format!(
+        "import struct,sys,zlib\n\
+         def chunk(t, d): return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))\n\
+         raw = b''.join(b'\\x00' + b'\\xff' * {width} for _ in range({height}))\n\
+         sys.stdout.buffer.write(b'\\x89PNG\\r\\n\\x1a\\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', {width}, {height}, 8, 0, 0, 0, 0)) + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))"
+    );
+    let png = std::process::Command::new("python3").args(["-c", &code]).output().expect("python3");
+    assert!(png.status.success(), "{}", String::from_utf8_lossy(&png.stderr));
+    png.stdout
+}
+
+fn folder(sb: &Sandbox, name: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
+    let src = sb.dir.path().join(name);
+    std::fs::create_dir_all(&src).unwrap();
+    for (file, bytes) in files {
+        std::fs::write(src.join(file), bytes).unwrap();
+    }
+    src
+}
+
+fn ingest_json(sb: &Sandbox, case: &str, src: &Path, env: &[(&str, &str)]) -> (Output, Value) {
+    let mut cmd = sb.exhibit();
+    cmd.args(["ingest", "--case", case, "--exhibit", "JS/1", "--operator", "Test Officer", "--json"]).arg(src);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let out = cmd.output().expect("run exhibit");
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&out), stderr(&out)));
+    (out, doc)
+}
+
+/// A page over `ocr.max_pixels` is reported as that limit, with the key
+/// that raises it and the page's size, in a line of its own: not as
+/// content no decoder accepts.
+#[test]
+fn a_page_over_the_pixel_limit_is_a_limit_naming_its_key_and_size() {
+    let sb = Sandbox::new();
+    let src = folder(&sb, "scans", &[("big scan.png", white_png(800, 600))]);
+    let (out, doc) = ingest_json(&sb, "DESK-LIMIT", &src, &[("EXHIBIT__OCR__MAX_PIXELS", "100000")]);
+    assert_eq!(out.status.code(), Some(3), "{doc:#}{}", stderr(&out));
+    assert_eq!(doc["counts"]["failed"], 0, "{doc:#}");
+    let items = doc["attention"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{doc:#}");
+    let item = &items[0];
+    assert_eq!(item["kind"], "limit", "{doc:#}");
+    assert!(item["what"].as_str().unwrap().ends_with("big scan.png"), "{doc:#}");
+    let text = item["text"].as_str().unwrap();
+    for part in ["800x600", "480000 pixels", "ocr.max_pixels", "100000"] {
+        assert!(text.contains(part), "{part} not in {text}");
+    }
+    let advice = item["advice"].as_str().unwrap();
+    assert!(!advice.contains("decoder") && advice.contains("named above"), "{advice}");
+    let shown = sb.run(&["show", "--case", "DESK-LIMIT", "--flag", "limit"]);
+    assert!(stdout(&shown).contains("big scan.png"), "{}{}", stdout(&shown), stderr(&shown));
+}
