@@ -71,3 +71,38 @@ fn a_page_over_the_pixel_limit_is_a_limit_naming_its_key_and_size() {
     let shown = sb.run(&["show", "--case", "DESK-LIMIT", "--flag", "limit"]);
     assert!(stdout(&shown).contains("big scan.png"), "{}{}", stdout(&shown), stderr(&shown));
 }
+
+/// The OCR events of the case, by the path of the original they read.
+fn ocr_events(sb: &Sandbox, case: &str) -> Vec<Value> {
+    sb.ledger(case).into_iter().map(|(_, e)| e).filter(|e| e["action"] == "ocr").collect()
+}
+
+/// Icons on a USB stick (16 to 128 px) are identified images, not pages:
+/// they are not OCRed, so nothing about them needs review; a real scan in
+/// the same folder is OCRed.
+#[test]
+fn icons_too_small_to_be_a_page_are_not_ocred_and_a_scan_still_is() {
+    let sb = Sandbox::new();
+    let memo = std::fs::read(crate::common::fixture("ocr/memo.png")).unwrap();
+    let files = [
+        ("favicon.png", white_png(16, 16)),
+        ("app48.png", white_png(48, 48)),
+        ("folder-icon.png", white_png(128, 128)),
+        ("wide-banner.png", white_png(199, 40)),
+        ("memo.png", memo),
+    ];
+    let src = folder(&sb, "usb", &files);
+    let (out, doc) = ingest_json(&sb, "DESK-ICONS", &src, &[]);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}{}", stderr(&out));
+    assert_eq!(doc["attention"].as_array().map_or(0, Vec::len), 0, "{doc:#}");
+    let events = ocr_events(&sb, "DESK-ICONS");
+    let skipped: Vec<&str> = events.iter().filter_map(|e| e["params"]["skipped"].as_str()).collect();
+    assert_eq!(skipped.len(), 4, "every icon skipped: {events:#?}");
+    assert!(skipped.iter().all(|s| s.contains("ocr.min_page_side")), "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.contains("16x16")), "{skipped:?}");
+    let texts = events.iter().filter(|e| e["params"]["rule"] == "ocr-text").count();
+    assert_eq!(texts, 1, "the memo is OCRed: {events:#?}");
+    let shown = sb.show_json("DESK-ICONS");
+    let icons = shown["artefacts"].as_array().unwrap().iter().filter(|a| a["media_type"]["mime"] == "image/png");
+    assert_eq!(icons.count(), 5, "recorded as identified images: {shown:#}");
+}
