@@ -106,3 +106,37 @@ fn icons_too_small_to_be_a_page_are_not_ocred_and_a_scan_still_is() {
     let icons = shown["artefacts"].as_array().unwrap().iter().filter(|a| a["media_type"]["mime"] == "image/png");
     assert_eq!(icons.count(), 5, "recorded as identified images: {shown:#}");
 }
+
+/// A 4-byte ADTS header (0xFFF1 sync) then random bytes, as a tester made
+/// them (one in 40 had libavformat read a header declaring over 32
+/// channels: typed audio/aac undecoded, then refused by transcode as
+/// `unconverted`). Probe and transcode now agree: no frame decodes, so
+/// none is typed audio; each is unidentified, and none reaches transcode.
+#[test]
+fn adts_sync_before_random_bytes_is_never_typed_as_audio() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("card");
+    std::fs::create_dir(&src).unwrap();
+    let code = format!(
+        "import random\n\
+         for i in range(40):\n\
+         \x20   r = random.Random(100 + i)\n\
+         \x20   head = [b'\\xff\\xf1\\x50\\x80', b'\\xff\\xf1\\x4c\\x80', b'\\xff\\xf1', b'\\xff\\xf9\\x50\\x80'][i % 4]\n\
+         \x20   open('{}/f%02d.aac' % i, 'wb').write(head + r.randbytes(r.choice([64, 500, 4000, 30000])))",
+        src.display()
+    );
+    let made = std::process::Command::new("python3").args(["-c", &code]).output().expect("python3");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (out, doc) = ingest_json(&sb, "DESK-ADTS", &src, &[]);
+    assert_eq!(out.status.code(), Some(3), "{doc:#}{}", stderr(&out));
+    assert_eq!(doc["counts"]["failed"], 0, "{doc:#}");
+    let originals = doc["artefacts"].as_array().unwrap();
+    let audio: Vec<&Value> = originals.iter().filter(|a| a["media_type"] != "application/octet-stream").collect();
+    assert!(audio.is_empty(), "typed as media: {audio:#?}");
+    let kinds: Vec<&str> = doc["attention"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.len(), 40, "{doc:#}");
+    assert!(kinds.iter().all(|k| *k == "unidentified"), "{kinds:?}");
+    let f12 = doc["attention"].as_array().unwrap().iter().find(|a| a["what"].as_str().unwrap().ends_with("f12.aac"));
+    let text = f12.and_then(|a| a["text"].as_str()).unwrap_or_default();
+    assert!(text.contains("channels"), "the declared limit is named: {text}");
+}
