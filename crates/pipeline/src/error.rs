@@ -36,17 +36,27 @@ pub struct StageError {
     pub kind: StageErrorKind,
     /// What went wrong and what to do, naming the file.
     pub message: String,
+    /// The evidence fault (`FAULT_LIMIT` ...) a stage knows it to be, named
+    /// by the `failed` event; `None` lets the worker decide.
+    pub fault: Option<&'static str>,
 }
 
 impl StageError {
     /// A failure caused by the input itself.
     pub fn input(message: impl Into<String>) -> Self {
-        Self { kind: StageErrorKind::Input, message: message.into() }
+        Self { kind: StageErrorKind::Input, message: message.into(), fault: None }
+    }
+
+    /// A configured limit refused the input (the message names the key
+    /// and the size): not retried, and recorded as [`FAULT_LIMIT`], which
+    /// needs a person rather than a rerun.
+    pub fn limit(message: impl Into<String>) -> Self {
+        Self { fault: Some(FAULT_LIMIT), ..Self::input(message) }
     }
 
     /// A failure that a retry may cure.
     pub fn transient(message: impl Into<String>) -> Self {
-        Self { kind: StageErrorKind::Transient, message: message.into() }
+        Self { kind: StageErrorKind::Transient, message: message.into(), fault: None }
     }
 
     /// Classifies by a shared error kind: I/O and conflicts are transient.

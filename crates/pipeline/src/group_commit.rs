@@ -201,7 +201,7 @@ impl StageContext {
             let result = match (&appended, taken) {
                 (_, Some(key)) => Ok(Committed::KeyTaken(key)),
                 (Ok(_), None) => Ok(Committed::Recorded),
-                (Err(e), None) => Err(StageError { kind: e.kind, message: e.message.clone() }),
+                (Err(e), None) => Err(StageError { kind: e.kind, message: e.message.clone(), fault: e.fault }),
             };
             let _gone = done.send(result);
         }

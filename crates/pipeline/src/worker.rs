@@ -428,20 +428,26 @@ pub(crate) async fn record_failure(
         ..Default::default()
     };
     event.outcome = Outcome::Failed { reason: error.message.clone() };
-    // Content no decoder accepts is unconverted, not a failed run.
-    let readable = job.input.readable().is_ok();
-    if readable
-        && error.kind == StageErrorKind::Input
-        && [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage)
-    {
-        params.fault = Some(crate::error::FAULT_UNCONVERTED.into());
-        ctx.progress.problem(&format!("unconverted: {}", error.message));
+    if let Some(fault) = evidence_fault(stage, job, error) {
+        params.fault = Some(fault.into());
+        ctx.progress.problem(&format!("{fault}: {}", error.message));
     } else {
         ctx.tally.fail(&describe(job), &error.message);
         ctx.progress.problem(&format!("failed: {}", error.message));
     }
     event.set_params(EventParams::Failed(params));
     ctx.record(event).await.map(|_| ())
+}
+
+/// The evidence fault a failure is, if it is one (not a failed run): the
+/// one the stage named (a limit), else content no decoder accepts, for an
+/// input error of a derive stage.
+fn evidence_fault(stage: &str, job: &Job, error: &StageError) -> Option<&'static str> {
+    if job.input.readable().is_err() || error.kind != StageErrorKind::Input {
+        return None;
+    }
+    let derive = [crate::derive::TRANSCODE, crate::derive::OCR].contains(&stage);
+    error.fault.or(derive.then_some(crate::error::FAULT_UNCONVERTED))
 }
 
 fn describe(job: &Job) -> String {

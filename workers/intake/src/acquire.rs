@@ -263,7 +263,7 @@ async fn store_source(
     let (receipt, staged) = ctx
         .stage_content(body, ctx.hashes)
         .await
-        .map_err(|e| StageError { kind: e.kind, message: format!("{}: {}", shown.display(), e.message) })?;
+        .map_err(|e| StageError { message: format!("{}: {}", shown.display(), e.message), ..e })?;
     Tally::add(&ctx.tally.bytes, receipt.size);
     let after = match file {
         Some(f) => Some(f.metadata().map_err(unreadable)?),

@@ -20,6 +20,7 @@ mod identify_policy;
 mod plan;
 mod sets;
 mod source_file;
+mod where_found;
 
 pub use acquire::{AcquireStage, INLINE_IDENTIFY_BYTES};
 pub use assemble::AssembleStage;

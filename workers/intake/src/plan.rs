@@ -173,7 +173,7 @@ fn kind_of(t: FileType) -> SourceKind {
     }
 }
 
-fn unreadable(path: &Path, e: impl std::fmt::Display) -> PlanError {
+pub(crate) fn unreadable(path: &Path, e: impl std::fmt::Display) -> PlanError {
     PlanError::Unreadable { path: path.to_owned(), reason: e.to_string() }
 }
 

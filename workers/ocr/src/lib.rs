@@ -28,6 +28,7 @@ mod bundle_stage;
 #[doc(hidden)]
 pub mod child;
 mod error;
+mod image_size;
 mod outcome;
 mod pdfa;
 mod photo;

@@ -42,7 +42,15 @@ pub struct OcrPolicy {
     /// Resolution (dots per inch) at which a PDF page without an image is
     /// rendered for OCR, lowered for a page that would exceed `max_pixels`.
     pub render_dpi: u32,
+    /// An image whose width and height are both below this many pixels
+    /// (an icon, a thumbnail) is not a scanned page and is not OCRed.
+    pub min_page_side: u32,
 }
+
+/// The default `min_page_side`: the smallest paper a desk scans, a
+/// business card (85x55 mm), at the lowest common scan setting (75 dpi)
+/// is 251x162 px; icons are 16 to 128 px, sometimes 192.
+pub const DEFAULT_MIN_PAGE_SIDE: u32 = 200;
 
 /// The default `render_dpi`: what scanners use for text.
 pub const DEFAULT_RENDER_DPI: u32 = 300;
@@ -65,6 +73,7 @@ impl Default for OcrPolicy {
             exhibits_off: Vec::new(),
             min_words: 3,
             render_dpi: DEFAULT_RENDER_DPI,
+            min_page_side: DEFAULT_MIN_PAGE_SIDE,
         }
     }
 }
@@ -123,7 +132,18 @@ impl OcrPolicy {
         if !self.photos && crate::is_camera_photo(head) {
             return Some("a camera photo (EXIF make and exposure), not a scan ([ocr] photos = false)".into());
         }
-        None
+        self.too_small_for_a_page(head)
+    }
+
+    /// Why an image is too small to be a scanned page, if it is.
+    fn too_small_for_a_page(&self, head: &[u8]) -> Option<String> {
+        let (width, height) = crate::image_size::image_size(head)?;
+        (width < self.min_page_side && height < self.min_page_side).then(|| {
+            format!(
+                "an image of {width}x{height} pixels, smaller than a scanned page (ocr.min_page_side = {})",
+                self.min_page_side
+            )
+        })
     }
 
     /// The Tesseract language string, e.g. `eng+cym`.

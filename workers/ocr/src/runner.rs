@@ -97,7 +97,7 @@ fn run_child(
 fn died(status: std::process::ExitStatus, log_tail: &str) -> OcrError {
     let log = if log_tail.is_empty() { String::new() } else { format!("; log: {log_tail}") };
     match status.signal() {
-        Some(libc::SIGXCPU) => OcrError::limit(format!("OCR used up its CPU-time limit{log}")),
+        Some(libc::SIGXCPU) => OcrError::limit(format!("OCR used up its CPU-time limit (from ocr.timeout){log}")),
         Some(sig) => OcrError::new(
             OcrErrorKind::Crashed,
             format!("OCR child was killed by signal {sig} (a crash or the memory limit){log}"),

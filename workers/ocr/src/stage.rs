@@ -167,6 +167,8 @@ impl Stage for OcrStage {
             .map_err(|e| StageError::transient(format!("OCR task failed: {e}")))?
             .map_err(|e| match e.kind {
                 OcrErrorKind::Io => StageError::transient(format!("{}: {e}", input.path)),
+                // The message names the limit, its key and the size.
+                OcrErrorKind::Limit => StageError::limit(format!("{}: {}", input.path, e.message)),
                 _ => StageError::input(format!("{}: {e}", input.path)),
             })?;
         let outcome = Recorded { outcome, info };

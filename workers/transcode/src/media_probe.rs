@@ -32,19 +32,20 @@ pub(crate) struct ProbeRequest {
 pub struct MediaProbe {
     /// What the container declares (demuxer, streams, codecs, tags).
     pub report: ProbeReport,
-    /// The stream that decoded a frame; `None` only when [`Self::over_limit`]
-    /// kept the decoders from running.
+    /// The stream that decoded a frame. Always there since a probe decodes
+    /// a frame of every file it types (`None` in manifests of releases that
+    /// typed a file whose declared values were over a limit undecoded).
     pub decoded_stream: Option<usize>,
-    /// The configured limit the declared values cross, if any: decoding was
-    /// not tried, and a transcode refuses it with the same reason.
+    /// The limit the declared values cross, if any: a frame decoded, so it
+    /// is media, but a transcode refuses it with this reason.
     pub over_limit: Option<String>,
     /// The libavformat version that read it, e.g. `59.27.100`.
     pub libavformat: String,
 }
 
 /// Probes `input` in the isolated child: `Ok` when libavformat opens it as
-/// audio or video and a stream decodes (or the declared values are over
-/// `limits`); an error of kind `NotMedia`, `Unsupported`, `Corrupt`,
+/// audio or video and a stream decodes (even when its declared values are
+/// over `limits`: typing must agree with what a decoder accepts); an error of kind `NotMedia`, `Unsupported`, `Corrupt`,
 /// `Timeout` or `Crashed` when no demuxer and decoder accept it; `Io` or
 /// `Internal` when the probe itself could not run.
 pub fn probe_media(input: &Path, limits: &Limits) -> Result<MediaProbe, TranscodeError> {
@@ -60,11 +61,17 @@ pub(crate) fn run(req: &ProbeRequest) -> Result<MediaProbe, TranscodeError> {
     let mut ictx = open_input(&req.input)?;
     let report = report_of(&ictx)?;
     let libavformat = crate::library_versions().remove("libavformat").unwrap_or_default();
-    if let Err(e) = check_limits(&report, &req.limits) {
-        return Ok(MediaProbe { report, decoded_stream: None, over_limit: Some(e.reason), libavformat });
-    }
-    let decoded = first_decoded_stream(&mut ictx, &report, &req.limits)?;
-    Ok(MediaProbe { report, decoded_stream: Some(decoded), over_limit: None, libavformat })
+    // Declared values over a limit do not stop the probe: one frame is
+    // decoded anyway, by decoders that refuse frames over
+    // `max_frame_pixels`, in a child under rlimits. A header with noise
+    // after it (ADTS sync declaring 40 channels) is then not media, as a
+    // transcode would find it, rather than audio that fails to convert.
+    let over_limit = check_limits(&report, &req.limits).err().map(|e| e.reason);
+    let decoded = first_decoded_stream(&mut ictx, &report, &req.limits).map_err(|e| match &over_limit {
+        Some(limit) => TranscodeError::new(e.kind, format!("{}; its header also declares: {limit}", e.reason)),
+        None => e,
+    })?;
+    Ok(MediaProbe { report, decoded_stream: Some(decoded), over_limit, libavformat })
 }
 
 /// The first audio or video stream (cover art aside) that gives a frame.

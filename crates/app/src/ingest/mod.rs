@@ -227,12 +227,17 @@ pub async fn open(
     deps: &IngestDeps,
     (case, exhibit): (&CaseId, &ExhibitRef),
     operator: &str,
-    (plan, options): (Plan, IngestOptions),
+    (mut plan, options): (Plan, IngestOptions),
     sink: Arc<dyn ProgressSink>,
 ) -> Result<IngestSession> {
     let operator = check_operator(operator)?;
     refuse_non_portable_new_case(deps.store.as_ref(), case).await?;
     let opened = open_case(deps.store.clone(), case, deps.signer.clone(), &deps.trust).await?;
+    // Sources are named by where they were found, except a path as typed
+    // that the ledger already holds (see ARCHITECTURE, "Recorded paths").
+    let held: std::collections::HashSet<&[u8]> =
+        opened.index.originals(exhibit).iter().map(|(path, _)| path.as_slice()).collect();
+    plan.name_where_found(|path| held.contains(path))?;
     let run = deps.queue.shared().then(RunId::new);
     let completions = Arc::new(match &run {
         Some(run) => Completions::new(deps.store.clone(), case, run.clone()),

@@ -154,7 +154,7 @@ fn a_record_refused_by_a_limit_needs_attention_on_every_run() {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert_eq!(out.status.code(), Some(3), "{run}: {stdout}{}", stderr(&out));
         assert!(stdout.contains("limits.max_sparse_bytes"), "{run}: the limit is named: {stdout}");
-        assert!(stdout.contains("raise that limits.* key"), "{run}: what to do: {stdout}");
+        assert!(stdout.contains("raise that key in the configuration"), "{run}: what to do: {stdout}");
         assert!(!stdout.contains("rerun the same command to retry"), "{run}: {stdout}");
         assert!(!stdout.contains("crafted"), "{run}: a sparse file is not called crafted: {stdout}");
     }

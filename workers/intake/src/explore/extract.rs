@@ -115,7 +115,7 @@ fn put_failed(entry: &FsEntry, source: Option<std::io::Error>, store: StageError
         Some(e) if matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData) => {
             StageError::input(format!("{path}: a damaged record; its data cannot be read from the image: {e}"))
         }
-        _ => StageError { kind: store.kind, message: format!("{path}: {}", store.message) },
+        _ => StageError { message: format!("{path}: {}", store.message), ..store },
     }
 }
 

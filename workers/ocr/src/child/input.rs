@@ -128,7 +128,7 @@ pub fn check_pixels(width: u32, height: u32, policy: &OcrPolicy, index: u32) -> 
     let pixels = u64::from(width) * u64::from(height);
     if pixels > policy.max_pixels {
         return Err(OcrError::limit(format!(
-            "page {} is {width}x{height} = {pixels} pixels, over the limit of {}",
+            "page {} is {width}x{height} = {pixels} pixels, over the OCR pixel limit ocr.max_pixels = {}",
             index + 1,
             policy.max_pixels
         )));
@@ -155,7 +155,10 @@ pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<De
 fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
     let sizes = tiff::page_sizes(data, policy.max_pages)?;
     if sizes.len() > policy.max_pages as usize {
-        return Err(OcrError::limit(format!("TIFF has more than {} pages", policy.max_pages)));
+        return Err(OcrError::limit(format!(
+            "TIFF has more than {} pages, the page limit ocr.max_pages",
+            policy.max_pages
+        )));
     }
     for (i, (w, h)) in sizes.iter().enumerate() {
         check_pixels(*w, *h, policy, i as u32)?;

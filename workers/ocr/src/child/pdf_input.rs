@@ -58,7 +58,10 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
         return Err(OcrError::corrupt("PDF has no pages"));
     }
     if count > policy.max_pages {
-        return Err(OcrError::limit(format!("PDF has {count} pages, over the limit of {}", policy.max_pages)));
+        return Err(OcrError::limit(format!(
+            "PDF has {count} pages, over the page limit ocr.max_pages = {}",
+            policy.max_pages
+        )));
     }
     let mut order = InOrder::default();
     for index in 0..count {

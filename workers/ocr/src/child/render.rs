@@ -37,7 +37,7 @@ impl<'a> PageRenderer<'a> {
     ) -> Result<DecodedPage, OcrError> {
         let dpi = fitting_dpi((width_pt, height_pt), policy.render_dpi, policy.max_pixels).ok_or_else(|| {
             OcrError::limit(format!(
-                "PDF page {} ({width_pt:.0}x{height_pt:.0} pt) is over the limit of {} pixels even at {MIN_DPI} dpi",
+                "PDF page {} ({width_pt:.0}x{height_pt:.0} pt) is over the OCR pixel limit ocr.max_pixels = {} even at {MIN_DPI} dpi",
                 index + 1,
                 policy.max_pixels
             ))

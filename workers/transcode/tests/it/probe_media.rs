@@ -152,13 +152,28 @@ fn a_probe_that_runs_too_long_is_killed() {
 }
 
 #[test]
-fn declared_values_over_the_limits_are_typed_but_not_decoded() {
+fn declared_values_over_the_limits_are_typed_only_when_a_frame_decodes() {
+    // A header declaring 16000x16000 frames, then 4 KiB: no frame decodes
+    // (the decoder refuses frames over max_frame_pixels), so it is not media.
     let mut y4m = b"YUV4MPEG2 W16000 H16000 F25:1 Ip A1:1 C420jpeg\nFRAME\n".to_vec();
     y4m.extend_from_slice(&[0x80; 4096]);
-    let probe = probe_bytes(&y4m).unwrap();
-    assert_eq!(probe.report.container, "yuv4mpegpipe");
-    assert_eq!(probe.decoded_stream, None);
-    assert!(probe.over_limit.as_deref().is_some_and(|r| r.contains("16000x16000")), "{probe:?}");
+    let err = probe_bytes(&y4m).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotMedia, "{err}");
+    assert!(err.reason.contains("16000x16000"), "the limit is named: {err}");
+    // ADTS sync and a header declaring more channels than allowed, then
+    // noise: typed audio before, and then refused by the transcode.
+    for seed in 0..8 {
+        let mut adts = vec![0xFF, 0xF1, 0x50, 0x80];
+        adts.extend(noise(seed, 30_000));
+        let err = probe_bytes(&adts).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotMedia, "seed {seed}: {err}");
+    }
+    // Real stereo audio over a limit of one channel: a frame decodes, so it
+    // is typed, and the limit is noted for the transcode to refuse.
+    let limits = Limits { max_channels: 1, ..Limits::for_probe() };
+    let probe = probe_media(&fixture("cdda.wav"), &limits).unwrap();
+    assert_eq!((probe.report.container.as_str(), probe.decoded_stream), ("wav", Some(0)));
+    assert!(probe.over_limit.as_deref().is_some_and(|r| r.contains("channels")), "{probe:?}");
 }
 
 #[test]
