@@ -52,19 +52,9 @@ fn jpeg_size(head: &[u8]) -> Option<(u32, u32)> {
 /// The size in the first IFD of a TIFF holding one image; a multi-page
 /// TIFF is a document, whatever its first page's size.
 fn tiff_size(head: &[u8]) -> Option<(u32, u32)> {
-    let le = match head.get(..4)? {
-        b"II*\0" => true,
-        b"MM\0*" => false,
-        _ => return None,
-    };
-    let u16_at = |o: usize| -> Option<u16> {
-        let b: [u8; 2] = head.get(o..o + 2)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
-    };
-    let u32_at = |o: usize| -> Option<u32> {
-        let b: [u8; 4] = head.get(o..o + 4)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
-    };
+    let tiff = crate::tiff_bytes::TiffBytes::new(head)?;
+    let u16_at = |o: usize| tiff.u16_at(o);
+    let u32_at = |o: usize| tiff.u32_at(o);
     let ifd = usize::try_from(u32_at(4)?).ok()?;
     let count = usize::from(u16_at(ifd)?);
     let (mut width, mut height) = (None, None);

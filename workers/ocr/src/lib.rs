@@ -35,6 +35,7 @@ mod photo;
 mod policy;
 mod runner;
 mod stage;
+mod tiff_bytes;
 
 pub use accuracy::{char_accuracy, levenshtein, normalise_whitespace};
 pub use bundle_plan::{

@@ -39,19 +39,9 @@ fn exif_in_jpeg(data: &[u8]) -> Option<&[u8]> {
 
 /// Reads IFD0 for `Make` and the Exif IFD for exposure tags.
 fn camera_tags(tiff: &[u8]) -> Option<bool> {
-    let le = match tiff.get(..4)? {
-        b"II*\0" => true,
-        b"MM\0*" => false,
-        _ => return None,
-    };
-    let u16_at = |o: usize| -> Option<u16> {
-        let b: [u8; 2] = tiff.get(o..o + 2)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
-    };
-    let u32_at = |o: usize| -> Option<u32> {
-        let b: [u8; 4] = tiff.get(o..o + 4)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
-    };
+    let tiff = crate::tiff_bytes::TiffBytes::new(tiff)?;
+    let u16_at = |o: usize| tiff.u16_at(o);
+    let u32_at = |o: usize| tiff.u32_at(o);
     let entries = |ifd: usize| -> Option<Vec<(u16, u32)>> {
         let count = usize::from(u16_at(ifd)?).min(512);
         (0..count).map(|i| Some((u16_at(ifd + 2 + i * 12)?, u32_at(ifd + 2 + i * 12 + 8)?))).collect()
