@@ -10,6 +10,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_transcode::TranscodeConfig;
+
 /// All settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -267,15 +269,6 @@ pub struct IngestConfig {
     pub max_attempts: u32,
 }
 
-/// `[transcode]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TranscodeConfig {
-    /// Normalisation policy file; empty means the built-in copy of
-    /// `config/normalisation.toml`.
-    pub policy_file: Option<PathBuf>,
-}
-
 /// `[log]`
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -367,6 +360,7 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
     let config: Config =
         figment.merge(Env::prefixed("EXHIBIT__").split("__")).extract().map_err(|e| ConfigError::Keys(Box::new(e)))?;
     config.queue.validate()?;
+    config.transcode.validate()?;
     Ok(config)
 }
 
@@ -400,9 +394,7 @@ mod tests {
                 l.trim_start().strip_prefix('#').is_some_and(|r| r.trim_start().starts_with(&format!("{key} =")))
             })
         };
-        // [transcode] has only optional keys, so it serialises as nothing.
-        let mut sections: Vec<String> = defaults.keys().cloned().collect();
-        sections.extend((!defaults.contains_key("transcode")).then(|| "transcode".to_owned()));
+        let sections: Vec<String> = defaults.keys().cloned().collect();
         for section in &sections {
             let Some(shipped_section) = shipped.get(section.as_str()).and_then(toml::Value::as_table) else {
                 panic!("config/exhibit.toml has no [{section}] section");

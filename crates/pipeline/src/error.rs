@@ -15,6 +15,9 @@ pub const FAULT_UNCONVERTED: &str = "unconverted";
 /// Fault: a configured limit (`limits.*`) refused it. A rerun with the same
 /// configuration gives the same result, so it needs a person, not a retry.
 pub const FAULT_LIMIT: &str = "limit";
+/// Fault: a FIFO, socket or device node found among files: it holds no
+/// content to store, so only its name is recorded.
+pub const FAULT_NOT_A_FILE: &str = "not-a-file";
 /// Fault: a set found in a folder (an E01 set, a cue sheet and its files)
 /// lacks a member; its head is stored as a plain file, not explored.
 pub const FAULT_INCOMPLETE_SET: &str = "incomplete-set";

@@ -36,7 +36,8 @@ pub use context::{StageContext, Tally};
 pub use dead_letters::{DeadLetter, RecordedDeadLetters};
 pub use drive::{RunSummary, StillWaiting, run_in_process, wait_for_completion};
 pub use error::{
-    FAULT_DAMAGED, FAULT_INCOMPLETE_SET, FAULT_LIMIT, FAULT_UNCONVERTED, PARAM_FAULT, StageError, StageErrorKind,
+    FAULT_DAMAGED, FAULT_INCOMPLETE_SET, FAULT_LIMIT, FAULT_NOT_A_FILE, FAULT_UNCONVERTED, PARAM_FAULT, StageError,
+    StageErrorKind,
 };
 pub use group_commit::{Commit, Committed};
 pub use index::{CaseIndex, PARAM_JOB_ID, PARAM_SOURCE_KEY, SourceRecord};

@@ -91,10 +91,14 @@ impl Stage for AcquireStage {
             } else {
                 "a device node"
             };
-            return Err(StageError::input(format!(
-                "{}: is {what}, not a regular file; it was recorded but not read",
-                shown.display()
-            )));
+            // Recorded once, as a fault of the evidence: a rerun cannot
+            // read it either, so it is neither retried nor recorded again.
+            if ctx.index().job_failed(&job.job_id) {
+                return Ok(Vec::new());
+            }
+            let message =
+                format!("{}: is {what}, not a regular file; its name is recorded, nothing was read", shown.display());
+            return Err(StageError { fault: Some(exhibit_pipeline::FAULT_NOT_A_FILE), ..StageError::input(message) });
         }
         let (receipt, staged, after, media_type) =
             store_source(ctx, (&path, &shown), &before, (&self.identify, self.inline_identify_bytes)).await?;

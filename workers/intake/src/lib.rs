@@ -17,6 +17,7 @@ mod facts;
 mod format;
 mod identify;
 mod identify_policy;
+mod lone_segments;
 mod plan;
 mod sets;
 mod source_file;

@@ -245,7 +245,7 @@ fn add_companions(plan: &mut Plan, named: &[PathBuf]) -> Result<(), PlanError> {
     for item in &mut plan.items {
         item.in_set = in_sets.contains(&item.path);
     }
-    Ok(())
+    crate::lone_segments::note_lone_segments(plan, named)
 }
 
 fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {

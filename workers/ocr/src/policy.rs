@@ -111,10 +111,16 @@ impl OcrPolicy {
         Ok(())
     }
 
+    /// Whether this policy OCRs nothing of `exhibit`: OCR is off, or off
+    /// for it (`exhibits_off`, compared ignoring case and spaces).
+    pub fn off_for(&self, exhibit: &str) -> bool {
+        let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+        !self.enabled || self.exhibits_off.iter().any(|e| norm(e) == norm(exhibit))
+    }
+
     /// Why an input is not OCRed under this policy, or None to OCR it.
     /// `item` is the per-item switch from the job input; `head` the file's first bytes.
     pub fn skip_reason(&self, exhibit: &str, mime: &str, item: Option<bool>, head: &[u8]) -> Option<String> {
-        let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
         match item {
             Some(false) => return Some("OCR is off for this item".into()),
             Some(true) => return None,
@@ -123,7 +129,7 @@ impl OcrPolicy {
         if !self.enabled {
             return Some("OCR is off ([ocr] enabled = false)".into());
         }
-        if self.exhibits_off.iter().any(|e| norm(e) == norm(exhibit)) {
+        if self.off_for(exhibit) {
             return Some(format!("OCR is off for exhibit {exhibit} ([ocr] exhibits_off)"));
         }
         if !self.media_types.iter().any(|m| m.eq_ignore_ascii_case(mime)) {

@@ -100,18 +100,30 @@ fn run_task<T: DeserializeOwned>(task: &ChildTask, limits: &Limits, what: &str) 
     let Some(status) = status else {
         return Err(TranscodeError::new(
             ErrorKind::Timeout,
-            format!("{what} ran past {:?} and was killed; last log: {log}", limits.timeout),
+            format!(
+                "{what} ran past transcode.timeout ({} s) and was stopped; last log: {log}",
+                limits.timeout.as_secs()
+            ),
         ));
     };
     if let Ok(result) = serde_json::from_slice::<Result<T, TranscodeError>>(&answer) {
         return result;
     }
     use std::os::unix::process::ExitStatusExt;
-    let kind = match status.signal() {
-        Some(libc::SIGXCPU) => ErrorKind::LimitExceeded,
-        _ => ErrorKind::Crashed,
-    };
-    Err(TranscodeError::new(kind, format!("{what} child ended with {status} and no answer; last log: {log}")))
+    if status.signal() == Some(libc::SIGXCPU) {
+        return Err(TranscodeError::limit(format!(
+            "{what} used more than transcode.max_cpu ({} s) of CPU time and was stopped; last log: {log}",
+            limits.max_cpu.as_secs()
+        )));
+    }
+    Err(TranscodeError::new(
+        ErrorKind::Crashed,
+        format!(
+            "{what} child ended with {status} and no answer (a file that needs more than transcode.max_memory, \
+             {} bytes, ends so too); last log: {log}",
+            limits.max_address_space
+        ),
+    ))
 }
 
 fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result<()> {

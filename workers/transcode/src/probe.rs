@@ -201,25 +201,32 @@ fn classify(container: &str, streams: &[StreamInfo]) -> Result<(InputClass, bool
 pub(crate) fn check_limits(report: &ProbeReport, limits: &Limits) -> Result<(), TranscodeError> {
     let max_us = i64::try_from(limits.max_duration.as_micros()).unwrap_or(i64::MAX);
     if let Some(d) = report.duration_us.filter(|d| *d > max_us) {
-        return Err(TranscodeError::limit(format!("declared duration {d} µs is over the limit of {max_us} µs")));
+        return Err(TranscodeError::limit(format!(
+            "it declares a duration of {} s, over transcode.max_duration ({} s)",
+            d / 1_000_000,
+            max_us / 1_000_000
+        )));
     }
     for s in &report.streams {
         let pixels = u64::from(s.width.unwrap_or(0)) * u64::from(s.height.unwrap_or(0));
         if pixels > limits.max_frame_pixels {
             return Err(TranscodeError::limit(format!(
-                "stream {} declares {}x{} = {pixels} pixels per frame, over the limit of {}",
+                "stream {} declares {}x{} = {pixels} pixels per frame, over transcode.max_frame_pixels ({})",
                 s.index,
                 s.width.unwrap_or(0),
                 s.height.unwrap_or(0),
                 limits.max_frame_pixels
             )));
         }
-        if s.sample_rate.is_some_and(|r| r > limits.max_sample_rate) {
-            return Err(TranscodeError::limit(format!("stream {} declares sample rate over the limit", s.index)));
-        }
-        if s.channels.is_some_and(|c| c > limits.max_channels) {
+        if let Some(rate) = s.sample_rate.filter(|r| *r > limits.max_sample_rate) {
             return Err(TranscodeError::limit(format!(
-                "stream {} declares over {} channels",
+                "stream {} declares a sample rate of {rate} Hz, over transcode.max_sample_rate ({})",
+                s.index, limits.max_sample_rate
+            )));
+        }
+        if let Some(channels) = s.channels.filter(|c| *c > limits.max_channels) {
+            return Err(TranscodeError::limit(format!(
+                "stream {} declares {channels} audio channels, over transcode.max_channels ({})",
                 s.index, limits.max_channels
             )));
         }

@@ -54,6 +54,8 @@ fn stage_error(path: &str, e: crate::TranscodeError) -> StageError {
     let message = format!("{path}: {e}");
     match e.kind {
         ErrorKind::Io | ErrorKind::Internal => StageError::transient(message),
+        // The message names the key and the size; a rerun refuses it again.
+        ErrorKind::LimitExceeded | ErrorKind::Timeout => StageError::limit(format!("{path}: {}", e.reason)),
         _ => StageError::input(message),
     }
 }

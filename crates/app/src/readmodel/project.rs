@@ -72,8 +72,8 @@ async fn project_event(
     Ok(())
 }
 
-/// Events `show` names: failures, item descriptions, truncated images and
-/// PDFs that were not OCRed.
+/// Events `show` names: failures, item descriptions, truncated images,
+/// damaged E01 sets and PDFs that were not OCRed.
 fn is_notable(event: &CustodyEvent) -> bool {
     match event.action {
         Action::Failed | Action::Described => true,
@@ -82,7 +82,11 @@ fn is_notable(event: &CustodyEvent) -> bool {
         // Every page count check (`--pages`): the latest of an exhibit
         // stands, so a passing one must be seen to clear a failed one
         // (`show --flag page-count-mismatch`).
-        Action::Verified => event.verified_params().is_some_and(|p| p.bundle.is_some()),
+        // An E01 set whose media fails its checksums or stored hash
+        // (`show --flag damaged-media`).
+        Action::Verified => event.verified_params().is_some_and(|p| {
+            p.bundle.is_some() || (p.segments.is_some() && matches!(event.outcome, Outcome::Failed { .. }))
+        }),
         _ => false,
     }
 }

@@ -29,16 +29,18 @@ fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
 /// and the latest check is always the one that stands.
 /// `events` are the exhibit's events so far, in ledger order (the summary's
 /// facts, caught up after the run).
-/// With OCR off for the exhibit no page is OCRed, so the stored page files
+/// With OCR off for the exhibit (by its item manifest row, else by the
+/// configuration: `policy_off`) no page is OCRed, so the stored page files
 /// themselves are counted (`"counted": "page-files"` in the check).
 pub async fn reconcile_pages(
     ctx: &StageContext,
     facts: &super::summary_facts::LedgerFacts,
     exhibit: &ExhibitRef,
     expected: u32,
+    policy_off: bool,
 ) -> anyhow::Result<()> {
     let events = &facts.events;
-    let ocr_off = facts.item.as_ref().and_then(|i| i.ocr) == Some(false);
+    let ocr_off = facts.item.as_ref().and_then(|i| i.ocr).map_or(policy_off, |on| !on);
     let (found, check) = if ocr_off {
         let found = facts.bundles.page_files();
         (found, json!({"expected_pages": expected, "found_pages": found, "counted": "page-files"}))

@@ -73,6 +73,16 @@ fn hash_all(paths: &[PathBuf], algorithms: &[Algorithm]) -> anyhow::Result<ExitC
         for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
             let entry = match entry {
                 Ok(entry) if entry.file_type().is_file() => entry,
+                // Named itself, a FIFO, socket or device is said so; found
+                // in a folder (as symlinks are), it is passed over.
+                Ok(entry) if entry.depth() == 0 && !entry.file_type().is_dir() && !entry.file_type().is_symlink() => {
+                    notice(&format!(
+                        "{}: not a regular file (a FIFO, socket or device); nothing hashed",
+                        root.display()
+                    ));
+                    failed = true;
+                    continue;
+                }
                 Ok(_) => continue,
                 Err(e) => {
                     let path = e.path().unwrap_or(root).display().to_string();

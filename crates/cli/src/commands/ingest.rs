@@ -137,7 +137,8 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     // The bundles were made in the derive phase (see exhibit_app's bundle gate).
     facts.catch_up(&ctx).await?;
     if let Some(expected) = args.pages {
-        super::bundle::reconcile_pages(&ctx, &facts, &exhibit, expected).await?;
+        let ocr_off = config.ocr.off_for(exhibit.as_str());
+        super::bundle::reconcile_pages(&ctx, &facts, &exhibit, expected, ocr_off).await?;
         facts.catch_up(&ctx).await?;
     }
     if let (Some(periodic), Some(anchorer)) = (periodic, &anchorer) {
@@ -234,7 +235,7 @@ pub fn transcode_stage(config: &Config) -> anyhow::Result<TranscodeStage> {
         Some(path) => exhibit_transcode::load_policy(path)?,
         None => Policy::from_toml(DEFAULT_POLICY)?,
     };
-    Ok(TranscodeStage { policy, limits: exhibit_transcode::Limits::default() })
+    Ok(TranscodeStage { policy, limits: config.transcode.limits() })
 }
 
 /// Prints the run's line, then the summary (table or JSON), and picks the

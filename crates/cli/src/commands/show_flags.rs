@@ -96,8 +96,10 @@ pub fn failure_words(
 ) -> BTreeMap<String, BTreeSet<&'static str>> {
     let mut words: BTreeMap<String, BTreeSet<&'static str>> = BTreeMap::new();
     let mut failed_pages: BTreeSet<String> = BTreeSet::new();
-    for e in events {
+    let resolved = super::summary_attention::failures_done_since(events);
+    for (i, e) in events.iter().enumerate() {
         match (&e.action, &e.outcome) {
+            (Action::Failed, _) if resolved.contains(&i) => {}
             (Action::Failed, Outcome::Failed { .. }) => {
                 let word = match e.failed_params().and_then(|p| p.fault).as_deref() {
                     Some(FAULT_DAMAGED) => "damaged-record",
@@ -107,6 +109,12 @@ pub fn failure_words(
                 };
                 for id in failed_inputs(e) {
                     words.entry(id).or_default().insert(word);
+                }
+            }
+            // An E01 set whose media fails its checksums or stored hash.
+            (Action::Verified, Outcome::Failed { .. }) if e.verified_params().is_some_and(|v| v.segments.is_some()) => {
+                for input in &e.inputs {
+                    words.entry(input.id.to_string()).or_default().insert("damaged");
                 }
             }
             // The latest page count check of an exhibit stands: a passing

@@ -8,16 +8,18 @@ use std::collections::HashMap;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::params::FailedParams;
-use exhibit_pipeline::{FAULT_DAMAGED, FAULT_INCOMPLETE_SET, FAULT_LIMIT, FAULT_UNCONVERTED};
+use exhibit_pipeline::{FAULT_DAMAGED, FAULT_INCOMPLETE_SET, FAULT_LIMIT, FAULT_NOT_A_FILE, FAULT_UNCONVERTED};
 
 use super::summary::Attention;
 
 const TRUNCATED: &str = "the image holds less than it declares; what it holds is stored. Look for a fuller copy of the media (a missing segment, a better read) and ingest it as well; tell the examiner which files are cut short";
 const DAMAGED_RECORD: &str = "the record is damaged on the evidence itself and cannot be read from this copy; the rest of the image is stored. Note it for the examiner, or ingest a better copy of the media if one exists";
+const DAMAGED_IMAGE: &str = "the image set no longer holds what was acquired: a chunk fails its checksum, or the media hash differs from the one the imaging tool stored. A file over a damaged chunk is listed as a damaged record; the others were read. Get a fresh copy of the set (or image the original again) if there is one, and note the damage for the examiner";
 const DAMAGED_MEDIA: &str = "the source is damaged; the access copy holds what could be decoded. Compare it with the original before relying on it";
 const UNCONVERTED: &str = "no decoder accepts it, so it has no access copy or text; the original is stored intact. Open it with a tool that knows its format";
 const UNIDENTIFIED: &str = "its signature claims audio or video, but libavformat opens no stream of it that decodes: it is typed application/octet-stream and gets no access copy; the original is stored intact. It may be damaged, or not media at all; open it with a tool that knows the claimed format";
 const LIMIT: &str = "a configured limit refused it (the limit and its key are named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that key in the configuration (see config/exhibit.toml) and ingest again";
+const NOT_A_FILE: &str = "a FIFO, socket or device node holds no content to store: its name is in the ledger and nothing was read. Nothing to do unless the exhibit needs what a program wrote to it; a rerun reads it the same way";
 const INCOMPLETE_SET: &str = "a set in the folder lacks a member (named above): its head is stored as a file, but the medium it describes cannot be read from what is here. Find the missing file, put it beside the head and ingest the folder again";
 const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
@@ -40,21 +42,24 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         let text = note["text"].as_str().unwrap_or_default().to_owned();
         push("truncated", note["image"].as_str().unwrap_or_default().to_owned(), text, TRUNCATED);
     }
-    for e in events {
+    let resolved = failures_done_since(events);
+    for (i, e) in events.iter().enumerate() {
         let input = subject(e, &label);
         match (&e.action, &e.outcome) {
+            (Action::Failed, Outcome::Failed { .. }) if resolved.contains(&i) => {}
             (Action::Failed, Outcome::Failed { reason }) => match e.failed_params().and_then(|p| p.fault).as_deref() {
                 Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
                 Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
                 Some(FAULT_LIMIT) => push("limit", input, reason.clone(), LIMIT),
                 Some(FAULT_INCOMPLETE_SET) => push("incomplete-set", input, reason.clone(), INCOMPLETE_SET),
+                Some(FAULT_NOT_A_FILE) => push("not-a-file", input, reason.clone(), NOT_A_FILE),
                 _ => {}
             },
             // An E01 set whose media no longer matches the hash it stores.
             (Action::Verified, Outcome::Failed { reason })
                 if e.verified_params().is_some_and(|v| v.segments.is_some()) =>
             {
-                push("damaged-media", input, reason.clone(), DAMAGED_MEDIA);
+                push("damaged-media", input, reason.clone(), DAMAGED_IMAGE);
             }
             (Action::Transcoded, Outcome::Ok) if flagged(e, "damaged") => {
                 let text = format!("the access copy of {input} is flagged damaged");
@@ -88,6 +93,23 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         }
     }
     out
+}
+
+/// The positions in `events` of failures whose job completed after them:
+/// a video over `transcode.max_duration`, converted once the key was
+/// raised, no longer needs attention.
+pub fn failures_done_since(events: &[CustodyEvent]) -> std::collections::HashSet<usize> {
+    let job_of = |e: &CustodyEvent| e.typed_params().ok().and_then(|p| p.job_id().map(str::to_owned));
+    let mut last_done: HashMap<String, usize> = HashMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if e.action != Action::Failed && matches!(e.outcome, Outcome::Ok) {
+            if let Some(job) = job_of(e) {
+                last_done.insert(job, i);
+            }
+        }
+    }
+    let done_after = |i: usize, e: &CustodyEvent| job_of(e).and_then(|j| last_done.get(&j).copied()).is_some_and(|d| d > i);
+    events.iter().enumerate().filter(|(i, e)| e.action == Action::Failed && done_after(*i, e)).map(|(i, _)| i).collect()
 }
 
 /// What an event is about: the artefact it read (with the path inside it

@@ -188,3 +188,55 @@ fn an_incomplete_set_in_a_folder_fails_only_itself() {
     assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
     assert_eq!(events(&sb, "CUE-STICK", "failed").len(), 1);
 }
+
+/// Later segments of an E01 set without the first (attack pass on issue
+/// 13): in a folder, they are stored as files and the set is reported as
+/// incomplete, naming the first segment; named alone, the ingest is an
+/// input error naming it. Before, both were a clean ingest of plain files.
+#[test]
+fn later_segments_without_the_first_are_an_incomplete_set_naming_it() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "stick", "ewf", &["split.E02", "split.E03"]);
+    std::fs::write(dir.join("split.E04"), "not a segment, though named like one").unwrap();
+    let out = sb.ingest("E01-HEADLESS", &dir);
+    let (err, text) = (stderr(&out), String::from_utf8_lossy(&out.stdout).into_owned());
+    assert_eq!(out.status.code(), Some(3), "needs attention: {text}{err}");
+    assert!(text.contains("incomplete-set") && text.contains("split.E01"), "{text}");
+    let faults = events(&sb, "E01-HEADLESS", "failed");
+    assert_eq!(faults.len(), 1, "one set, one fault: {faults:#?}");
+    assert_eq!(acquired(&sb, "E01-HEADLESS").len(), 3, "every file is stored");
+
+    let named = sb.ingest("E01-HEADLESS-2", &dir.join("split.E02"));
+    let err = stderr(&named);
+    assert_eq!(named.status.code(), Some(2), "{err}");
+    assert!(err.contains(&dir.join("split.E01").display().to_string()) && err.contains("missing"), "{err}");
+    assert!(no_ledger(&sb, "E01-HEADLESS-2"));
+}
+
+/// An E01 set with a changed byte in a stored chunk (attack pass on issue
+/// 13): damage to the evidence, listed for a person on every run (exit 3),
+/// never a failure a rerun could fix (exit 2, then 3 on the rerun, as
+/// before), and flagged on the set in `show --flag damaged-media`.
+#[test]
+fn a_damaged_chunk_in_an_e01_set_reads_the_same_on_every_run_and_is_flagged() {
+    let sb = Sandbox::new();
+    let dir = folder_with(&sb, "ewf", "ewf", &["split.E01", "split.E02", "split.E03"]);
+    let segment = dir.join("split.E02");
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&segment, bytes).unwrap();
+    for run in ["first", "rerun"] {
+        let out = sb.ingest("E01-DAMAGED", &dir.join("split.E01"));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(3), "{run}: {text}{}", stderr(&out));
+        assert!(text.contains("damaged-media") && text.contains("fail their checksums"), "{run}: {text}");
+        assert!(text.contains("image the original again") && !text.contains("access copy"), "{run}: {text}");
+        assert!(!text.contains("rerun the same command"), "{run}: not a failure to retry: {text}");
+    }
+    for flag in ["damaged-media", "damaged"] {
+        let shown = sb.run(&["show", "--case", "E01-DAMAGED", "--flag", flag]);
+        let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+        assert!(text.contains("1 artefact(s) flagged") && text.contains("split.E01"), "--flag {flag}: {text}");
+    }
+}

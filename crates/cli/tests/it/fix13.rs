@@ -33,6 +33,33 @@ fn ocr_off_with_expected_pages_counts_the_page_files() {
     assert_eq!(out.status.code(), Some(3), "{table}\n{}", stderr(&out));
 }
 
+/// OCR off in the configuration (attack pass on issue 13), for all or for
+/// the exhibit: the page files are counted as with a manifest row's `off`.
+/// Before, a complete bundle read "expected 2 pages, found 0".
+#[test]
+fn ocr_off_in_the_configuration_counts_the_page_files_too() {
+    let sb = Sandbox::new();
+    let sc = sb.dir.path().join("sc");
+    std::fs::create_dir_all(&sc).unwrap();
+    std::fs::copy(ocr_fixture("memo.png"), sc.join("page2.png")).unwrap();
+    std::fs::copy(ocr_fixture("letter.jpg"), sc.join("page3.jpg")).unwrap();
+    for (case, setting) in [("F13-OFF", "enabled = false"), ("F13-OFF2", "exhibits_off = [\"o 1\"]")] {
+        let config = sb.dir.path().join(format!("{case}.toml"));
+        std::fs::write(&config, format!("[ocr]\n{setting}\n")).unwrap();
+        let out = sb
+            .exhibit()
+            .arg("--config")
+            .arg(&config)
+            .args(["ingest", "--case", case, "--exhibit", "O1", "--operator", "T", "--pages", "2"])
+            .arg(&sc)
+            .output()
+            .unwrap();
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(!table.contains("page-count-mismatch"), "{setting}: {table}");
+        assert_eq!(out.status.code(), Some(0), "{setting}: {table}\n{}", stderr(&out));
+    }
+}
+
 /// A cut phone video is unidentified; its attention line names the
 /// evidence file only, never the store's temporary working copy.
 #[test]

@@ -53,3 +53,42 @@ fn video_and_audio_get_access_copies_that_reproduce() {
     assert_eq!(last["action"], "verified");
     assert_eq!(last["params"]["reproduced"], true);
 }
+
+/// A recording longer than `[transcode] max_duration` is reported as that
+/// limit, naming the key that raises it, and not as content no decoder
+/// accepts; raising the key in the configuration converts it. Before,
+/// transcode's caps were fixed in code and a refusal read `unconverted`.
+#[test]
+fn a_recording_over_the_configured_duration_is_a_limit_naming_its_key() {
+    let sb = Sandbox::new();
+    let src = media(&sb, &["voicemail_u8.wav"]);
+    let mut cmd = sb.exhibit();
+    cmd.args(["ingest", "--case", "AV-LIMIT", "--exhibit", "JS/1", "--operator", "Test Officer", "--json"]).arg(&src);
+    let out = cmd.env("EXHIBIT__TRANSCODE__MAX_DURATION", "1").output().expect("run exhibit");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = doc["attention"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{doc:#}");
+    assert_eq!(items[0]["kind"], "limit", "{doc:#}");
+    let text = items[0]["text"].as_str().unwrap();
+    assert!(text.contains("transcode.max_duration (1 s)"), "{text}");
+    assert!(derivatives(&sb.show_json("AV-LIMIT")).is_empty());
+
+    let rerun = sb
+        .exhibit()
+        .args(["ingest", "--case", "AV-LIMIT", "--exhibit", "JS/1", "--operator", "Test Officer"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert!(!derivatives(&sb.show_json("AV-LIMIT")).is_empty(), "converted once the key is raised");
+}
+
+/// A cap of 0 is refused when the configuration is read, naming its key.
+#[test]
+fn a_transcode_cap_of_zero_is_refused_naming_its_key() {
+    let sb = Sandbox::new();
+    let out = sb.exhibit().args(["cases"]).env("EXHIBIT__TRANSCODE__MAX_CHANNELS", "0").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[transcode] max_channels is 0"), "{}", stderr(&out));
+}

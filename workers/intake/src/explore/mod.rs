@@ -5,6 +5,7 @@
 
 mod bad_sectors;
 mod evidence;
+mod ewf_damage;
 mod extract;
 pub mod listing;
 mod medium;

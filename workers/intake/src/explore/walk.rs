@@ -388,19 +388,20 @@ impl Walker<'_> {
                 params.computed = Some(json!({"md5": hex::encode(v.md5), "sha1": hex::encode(v.sha1)}));
                 params.md5_matches = v.md5_matches;
                 params.sha1_matches = v.sha1_matches;
-                if v.md5_matches == Some(false) || v.sha1_matches == Some(false) {
-                    event.outcome = Outcome::Failed {
-                        reason: format!("{}: the media hash differs from the hash stored in the E01", self.input.path),
-                    };
+                if let Some(reason) = super::ewf_damage::reason(&self.input.path, &v) {
+                    event.outcome = Outcome::Failed { reason };
                 }
+            }
+            // A read that failed may succeed when tried again.
+            Err(e) if e.kind == exhibit_media::MediaErrorKind::Io => {
+                return Err(StageError::transient(format!("{}: {e}", self.input.path)));
             }
             Err(e) => event.outcome = Outcome::Failed { reason: format!("{}: {e}", self.input.path) },
         }
+        // Damaged media is a fact about the evidence, listed for a person
+        // (`damaged-media`), not a failure a rerun could fix: not counted
+        // as failed, so every run of it reads the same (exit 3).
         event.set_params(EventParams::Verified(params));
-        if let Outcome::Failed { reason } = &event.outcome {
-            self.counts.failed += 1;
-            self.ctx.tally.fail(&self.input.path, reason);
-        }
         Handle::current().block_on(self.ctx.record(event)).map(|_| ())
     }
 

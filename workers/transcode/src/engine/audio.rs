@@ -145,11 +145,17 @@ impl AudioLane {
     }
 
     fn on_frame(&mut self, sink: &mut Sink<'_>, f: &mut frame::Audio) -> Result<(), TranscodeError> {
-        if f.channels() > self.max_channels || f.rate() == 0 || f.channels() == 0 {
+        if f.rate() == 0 || f.channels() == 0 {
+            return Err(TranscodeError::new(
+                crate::ErrorKind::Corrupt,
+                format!("decoded audio has {} channels at {} Hz", f.channels(), f.rate()),
+            ));
+        }
+        if f.channels() > self.max_channels {
             return Err(TranscodeError::limit(format!(
-                "decoded audio has {} channels at {} Hz",
+                "decoded audio has {} channels, over transcode.max_channels ({})",
                 f.channels(),
-                f.rate()
+                self.max_channels
             )));
         }
         if f.is_corrupt() || f.has_decode_errors() {

@@ -321,7 +321,10 @@ fn demux(
         let at = packet.pts().or(packet.dts()).filter(|_| tb.denominator() > 0).map(|t| t.rescale(tb, US) - start_us);
         if let Some(at) = at {
             if at > max_us {
-                return Err(TranscodeError::limit(format!("media runs past the duration limit of {max_us} µs")));
+                return Err(TranscodeError::limit(format!(
+                    "the media runs past transcode.max_duration ({} s)",
+                    max_us / 1_000_000
+                )));
             }
             last_us = Some(at);
         }

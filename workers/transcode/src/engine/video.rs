@@ -180,9 +180,10 @@ impl VideoLane {
     fn on_frame(&mut self, sink: &mut Sink<'_>, f: &mut frame::Video) -> Result<(), TranscodeError> {
         if u64::from(f.width()) * u64::from(f.height()) > self.max_pixels {
             return Err(TranscodeError::limit(format!(
-                "decoded frame {}x{} is over the pixel limit",
+                "a decoded frame is {}x{} pixels, over transcode.max_frame_pixels ({})",
                 f.width(),
-                f.height()
+                f.height(),
+                self.max_pixels
             )));
         }
         let mut pts =

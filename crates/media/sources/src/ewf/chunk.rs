@@ -7,7 +7,7 @@
 use std::io;
 use std::sync::{Arc, PoisonError};
 
-use exhibit_media_core::{MediaError, ReadAt, read_exact_at};
+use exhibit_media_core::{MediaError, MediaErrorKind, ReadAt, read_exact_at};
 use flate2::{Decompress, FlushDecompress, Status};
 use md5::{Digest, Md5};
 use sha1::Sha1;
@@ -35,7 +35,15 @@ pub struct EwfVerification {
     pub md5_matches: Option<bool>,
     /// Whether it equals the stored SHA-1 (`None`: none stored).
     pub sha1_matches: Option<bool>,
+    /// Chunks whose stored bytes fail their checksum or do not inflate:
+    /// hashed as zeros, as libewf reads them, so the rest is still checked.
+    pub damaged_chunks: u64,
+    /// What is wrong with the first [`MAX_DAMAGE_NOTES`] of them.
+    pub damage: Vec<String>,
 }
+
+/// How many damaged chunks a verification describes; the rest are counted.
+pub const MAX_DAMAGE_NOTES: usize = 8;
 
 impl EwfImage {
     /// The media bytes of chunk `index`, checksum verified.
@@ -53,12 +61,25 @@ impl EwfImage {
     /// cover media it no longer holds.
     pub fn verify(&self) -> Result<EwfVerification, MediaError> {
         let (mut md5, mut sha1) = (Md5::new(), Sha1::new());
+        let (mut damaged_chunks, mut damage) = (0u64, Vec::new());
         for index in 0..self.chunk_count() {
             let media_at = index.saturating_mul(self.chunk_size);
+            let zeros = || vec![0u8; usize::try_from(self.chunk_size.min(self.media_size - media_at)).unwrap_or(0)];
             let bytes = match self.hole_end(media_at) {
                 // What a missing segment held reads as zeros, as in `read_at`.
-                Some(_) => vec![0u8; usize::try_from(self.chunk_size.min(self.media_size - media_at)).unwrap_or(0)],
-                None => self.decode(index)?,
+                Some(_) => zeros(),
+                None => match self.decode(index) {
+                    Ok(bytes) => bytes,
+                    // Damage to one chunk is evidence: note it, go on.
+                    Err(e) if e.kind == MediaErrorKind::Corrupt => {
+                        damaged_chunks += 1;
+                        if damage.len() < MAX_DAMAGE_NOTES {
+                            damage.push(e.message);
+                        }
+                        zeros()
+                    }
+                    Err(e) => return Err(e),
+                },
             };
             md5.update(&bytes);
             sha1.update(&bytes);
@@ -69,6 +90,8 @@ impl EwfImage {
             sha1_matches: self.sha1.filter(|_| self.truncation.is_none()).map(|s| s == sha1),
             md5,
             sha1,
+            damaged_chunks,
+            damage,
         })
     }
 

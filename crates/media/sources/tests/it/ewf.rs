@@ -81,7 +81,14 @@ fn a_changed_byte_in_a_stored_chunk_fails_its_checksum() {
     assert!(err.message.contains("split.E02") && err.message.contains("checksum mismatch"), "{}", err.message);
     let read = image.read_at(44 * 32768, &mut [0u8; 16]).expect_err("read fails");
     assert_eq!(corrupt_kind(&read).map(|k| k.0), Some(MediaErrorKind::Corrupt));
-    assert!(image.verify().is_err());
+    // Verification goes on past it, as ewfverify does, naming the chunk.
+    let check = image.verify().expect("hashes what is there");
+    assert_eq!((check.damaged_chunks, check.md5_matches), (1, Some(false)));
+    assert!(
+        check.damage[0].contains("EWF chunk 44 ") && check.damage[0].contains("checksum mismatch"),
+        "{:?}",
+        check.damage
+    );
     assert!(image.chunk(43).is_ok() && image.chunk(45).is_ok());
 }
 
