@@ -57,6 +57,8 @@ fn a_pdf_page_whose_image_is_cut_short_fails_alone_and_keeps_what_decodes() {
     let (_out, outcome, pdf) = read_around(&dir.path().join("statement-damaged.pdf"), "application/pdf", 2);
     // The first third of the stream holds the top of the page: its first line.
     assert!(page_text(&pdf, 2).contains("Page 2 of the statement"), "{:?}", outcome.pages[1]);
+    let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("rows") && reason.contains("left white"), "kept as far as it decodes: {reason}");
 }
 
 #[test]
