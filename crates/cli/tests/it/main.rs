@@ -42,6 +42,7 @@ mod log_secrets;
 mod manifest;
 mod ocr;
 mod ocr_bundle;
+mod ocr_damaged;
 mod ocr_mixed;
 mod older_release_e01;
 mod oracle;

@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::ffi::Pix;
-use super::{pdf_input, tiff};
+use super::pdf_input;
+use super::tiff::{self, TiffPage};
 use crate::{OcrError, OcrPolicy};
 
 /// Resolution assumed when an image does not record a plausible one.
@@ -153,39 +154,66 @@ pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<De
 }
 
 fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
-    let sizes = tiff::page_sizes(data, policy.max_pages)?;
-    if sizes.len() > policy.max_pages as usize {
+    let pages = tiff::pages(data, policy.max_pages)?;
+    if pages.len() > policy.max_pages as usize {
         return Err(OcrError::limit(format!(
             "TIFF has more than {} pages, the page limit ocr.max_pages",
             policy.max_pages
         )));
     }
-    for (i, (w, h)) in sizes.iter().enumerate() {
-        check_pixels(*w, *h, policy, i as u32)?;
+    for (i, p) in pages.iter().enumerate() {
+        check_pixels(p.width, p.height, policy, i as u32)?;
     }
-    let mut offset = 0usize;
-    for i in 0..sizes.len() as u32 {
-        let pix = Pix::read_tiff_page(data, &mut offset)
-            .map_err(|e| OcrError::corrupt(format!("TIFF page {}: {}", i + 1, e.message)))?;
-        check_pixels(pix.width(), pix.height(), policy, i)?;
-        let ppi = plausible_ppi(pix.y_res());
-        let pix = pix.plain()?;
-        if !sink(Item::Page(DecodedPage {
-            index: i,
-            seq: i,
-            pix,
-            original: None,
-            ppi,
-            text_layer: false,
-            damage: None,
-        })) {
-            break;
-        }
-        if offset == 0 && i + 1 < sizes.len() as u32 {
-            return Err(OcrError::corrupt(format!("TIFF ends after page {} of {}", i + 1, sizes.len())));
+    let (mut damaged, mut first_damage) = (0, None);
+    for (i, p) in (0u32..).zip(&pages) {
+        let page = match tiff_page(data, i, p, policy)? {
+            Ok(page) => page,
+            Err(why) => {
+                damaged += 1;
+                let page = damaged_tiff_page(i, p, &why, policy)?;
+                first_damage.get_or_insert(why);
+                page
+            }
+        };
+        if !sink(Item::Page(page)) {
+            return Ok(pages.len() as u32);
         }
     }
-    Ok(sizes.len() as u32)
+    if damaged == pages.len() {
+        // A document of blank stand-ins is not a reading of the evidence.
+        return Err(OcrError::corrupt(format!(
+            "TIFF: no page could be decoded ({damaged} of {damaged} pages are damaged; the first: {})",
+            first_damage.unwrap_or_default()
+        )));
+    }
+    Ok(pages.len() as u32)
+}
+
+/// Decodes TIFF page `i` from its IFD: `Ok(Err(why))` when its image data
+/// does not decode (the page is damaged, not the document).
+fn tiff_page(data: &[u8], i: u32, p: &TiffPage, policy: &OcrPolicy) -> Result<Result<DecodedPage, String>, OcrError> {
+    // Page 1 from the header (as Leptonica does with offset 0), the others from their IFD.
+    let mut offset = if i == 0 { 0 } else { p.ifd };
+    let pix = match Pix::read_tiff_page(data, &mut offset) {
+        Ok(pix) => pix,
+        Err(e) => return Ok(Err(format!("TIFF page {}: {}", i + 1, e.message.trim_start_matches("TIFF page: ")))),
+    };
+    check_pixels(pix.width(), pix.height(), policy, i)?;
+    let ppi = plausible_ppi(pix.y_res());
+    let pix = pix.plain()?;
+    Ok(Ok(DecodedPage { index: i, seq: i, pix, original: None, ppi, text_layer: false, damage: None }))
+}
+
+/// A white page of the damaged page's declared size, flagged for review with why.
+fn damaged_tiff_page(i: u32, p: &TiffPage, why: &str, policy: &OcrPolicy) -> Result<DecodedPage, OcrError> {
+    tracing::warn!(page = i + 1, why, "TIFF page damaged");
+    // 1 bit per pixel: the size was checked against ocr.max_pixels above.
+    let mut pbm = format!("P4\n{} {}\n", p.width, p.height).into_bytes();
+    pbm.resize(pbm.len() + (p.width as usize).div_ceil(8) * p.height as usize, 0);
+    let mut page = decode_single(pbm, policy, i)?;
+    page.damage =
+        Some(format!("the page is damaged ({why}); a blank page of its size ({}x{}) stands in", p.width, p.height));
+    Ok(page)
 }
 
 /// Width and height from a PNG's IHDR chunk.

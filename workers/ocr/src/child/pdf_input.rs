@@ -76,7 +76,7 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
             return Ok(count);
         }
     }
-    order.finish(sink);
+    order.finish(sink)?;
     Ok(count)
 }
 
@@ -116,7 +116,7 @@ fn page_item(
     let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e)));
     let ops = match page.contents.as_ref().map(|c| c.operations(r)).transpose() {
         Ok(ops) => ops.unwrap_or_default(),
-        Err(e) => return Ok(Found::Damaged { size: page_size(page), why: describe(&e) }),
+        Err(e) => return Ok(Found::Damaged { size: page_size(page), why: describe(&e), image: false }),
     };
     let has_text = ops.iter().any(draws_text);
     if has_text && !policy.ocr_pages_with_text {
@@ -146,7 +146,14 @@ fn page_item(
     };
     let XObject::Image(img) = &*xobject else { unreachable!("filtered above") };
     check_pixels(img.width, img.height, policy, index)?;
-    let mut page_out = decode_image(img, index, policy, r)?;
+    let mut page_out = match decode_image(img, index, policy, r) {
+        Ok(page) => page,
+        // Image data that does not decode damages this page, not the document.
+        Err(e) if e.kind == OcrErrorKind::Corrupt => {
+            return Ok(Found::Damaged { size: page_size(page), why: e.message, image: true });
+        }
+        Err(e) => return Err(e),
+    };
     let box_height = page.media_box().map(|b| (b.top - b.bottom).abs()).unwrap_or(0.0);
     if box_height > 1.0 {
         page_out.ppi = plausible_ppi((img.height as f32 * 72.0 / box_height).round() as i32);
@@ -197,9 +204,9 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
                 }
             }
             // Otherwise (or when libpng refuses it) the samples are decoded here, which reports what is wrong.
-            samples::to_pnm(&samples::flate_samples(&raw, p, &raster, index)?, &raster, index)?
+            return samples_page(&samples::flate_samples(&raw, p, &raster, index)?, &raster, policy, index);
         }
-        None => samples::to_pnm(&raw, &raster_of(img, index)?, index)?,
+        None => return samples_page(&raw, &raster_of(img, index)?, policy, index),
         Some(other) => {
             return Err(OcrError::new(
                 OcrErrorKind::Unsupported,
@@ -208,6 +215,22 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
         }
     };
     decode_single(encoded, policy, index)
+}
+
+/// A page of decoded samples. Samples that end early (damaged image data)
+/// give the rows they hold, white below, and the page is flagged for review.
+fn samples_page(samples: &[u8], raster: &Raster, policy: &OcrPolicy, index: u32) -> Result<DecodedPage, OcrError> {
+    let (pnm, rows) = samples::to_pnm_padded(samples, raster, index)?;
+    let mut page = decode_single(pnm, policy, index)?;
+    if rows < raster.height {
+        tracing::warn!(page = index + 1, rows, height = raster.height, "PDF page image data ends early");
+        page.damage = Some(format!(
+            "PDF page {}: the page image is damaged: its data ends after {rows} of {} rows; the rest is left white",
+            index + 1,
+            raster.height
+        ));
+    }
+    Ok(page)
 }
 
 /// What an image's samples are: size, depth, colour model and decode array.

@@ -69,17 +69,19 @@ fn corrupt(index: u32, what: &str) -> OcrError {
 }
 
 /// Inflates a zlib (or raw deflate) stream, reading at most `limit` bytes of output.
+/// A stream cut short or damaged part way gives what it holds up to there;
+/// the size check later says whether it is enough.
 pub fn inflate(data: &[u8], limit: usize, index: u32) -> Result<Vec<u8>, OcrError> {
-    let mut out = Vec::new();
-    let zlib = flate2::read::ZlibDecoder::new(data).take(limit as u64).read_to_end(&mut out);
-    if zlib.is_ok() && !out.is_empty() {
-        return Ok(out);
+    let mut zlib = Vec::new();
+    if flate2::read::ZlibDecoder::new(data).take(limit as u64).read_to_end(&mut zlib).is_ok() && !zlib.is_empty() {
+        return Ok(zlib);
     }
-    out.clear();
-    // A truncated stream gives what it holds; the size check later says whether it is enough.
-    match flate2::read::DeflateDecoder::new(data).take(limit as u64).read_to_end(&mut out) {
-        Ok(_) => Ok(out),
-        Err(_) if !out.is_empty() => Ok(out),
+    let mut raw = Vec::new();
+    let deflate = flate2::read::DeflateDecoder::new(data).take(limit as u64).read_to_end(&mut raw);
+    match deflate {
+        _ if zlib.len() > raw.len() => Ok(zlib),
+        Ok(_) => Ok(raw),
+        Err(_) if !raw.is_empty() => Ok(raw),
         Err(e) => Err(corrupt(index, &format!("image data does not inflate: {e}"))),
     }
 }
@@ -97,11 +99,13 @@ pub fn flate_samples(raw: &[u8], p: &LZWFlateParams, r: &Raster, index: u32) -> 
     }
 }
 
-/// Undoes PNG row filters (each row has its own filter type byte).
+/// Undoes PNG row filters (each row has its own filter type byte). Data
+/// that ends early, or a row with a bad filter type, gives the complete
+/// rows before it; none at all is an error.
 pub fn unpredict_png(data: &[u8], r: &Raster, index: u32) -> Result<Vec<u8>, OcrError> {
     let (stride, bpp) = (r.row_bytes(), r.pixel_bytes());
-    let rows = r.height as usize;
-    if data.len() < rows * (stride + 1) {
+    let rows = (data.len() / (stride + 1)).min(r.height as usize);
+    if rows == 0 {
         return Err(corrupt(index, "image data is shorter than its size"));
     }
     let mut out = vec![0u8; rows * stride];
@@ -111,7 +115,13 @@ pub fn unpredict_png(data: &[u8], r: &Raster, index: u32) -> Result<Vec<u8>, Ocr
         let prev = if row == 0 { None } else { Some(&done[(row - 1) * stride..]) };
         let cur = &mut rest[..stride];
         cur.copy_from_slice(&input[1..]);
-        unfilter_row(input[0], bpp, prev, cur).ok_or_else(|| corrupt(index, "bad PNG row filter type"))?;
+        if unfilter_row(input[0], bpp, prev, cur).is_none() {
+            if row == 0 {
+                return Err(corrupt(index, "bad PNG row filter type"));
+            }
+            out.truncate(row * stride);
+            break;
+        }
     }
     Ok(out)
 }
@@ -200,31 +210,69 @@ pub fn to_pnm(samples: &[u8], r: &Raster, index: u32) -> Result<Vec<u8>, OcrErro
     if samples.len() < r.samples_len() {
         return Err(corrupt(index, "image data is shorter than its size"));
     }
-    let (w, h) = (r.width as usize, r.height as usize);
+    let h = r.height as usize;
     let stride = r.row_bytes();
     let inverted = decode_inverts(r);
-    if r.colour == Colour::Gray && r.bpc == 1 {
+    let mut out = pnm_header(r, r.height);
+    if bilevel(r) {
         // PDF grey paints 0 black; PBM paints 1 black.
-        let mut out = format!("P4\n{w} {h}\n").into_bytes();
         out.extend(samples[..stride * h].iter().map(|b| if inverted { *b } else { !*b }));
         return Ok(out);
     }
-    let out_comps = match &r.colour {
-        Colour::Gray => 1,
-        Colour::Indexed { base, .. } if **base == Colour::Gray => 1,
-        _ => 3,
-    };
-    let magic = if out_comps == 1 { "P5" } else { "P6" };
-    let mut out = format!("{magic}\n{w} {h}\n255\n").into_bytes();
-    out.reserve(w * h * out_comps);
+    let comps = out_components(r);
+    out.reserve(r.width as usize * h * comps);
     let mut px = [0u8; 4];
     for row in samples.chunks(stride).take(h) {
-        for x in 0..w {
+        for x in 0..r.width as usize {
             let rgb = pixel(row, x, r, inverted, &mut px);
-            out.extend_from_slice(&rgb[..out_comps]);
+            out.extend_from_slice(&rgb[..comps]);
         }
     }
     Ok(out)
+}
+
+/// Like [`to_pnm`], for samples that may end early (damaged image data):
+/// the complete rows, then white to the image's height. Returns the PNM and
+/// the number of rows the samples held; none at all is an error.
+pub fn to_pnm_padded(samples: &[u8], r: &Raster, index: u32) -> Result<(Vec<u8>, u32), OcrError> {
+    let rows = (samples.len() / r.row_bytes().max(1)).min(r.height as usize) as u32;
+    if rows == r.height || rows == 0 {
+        return to_pnm(samples, r, index).map(|pnm| (pnm, r.height));
+    }
+    let part = to_pnm(samples, &Raster { height: rows, ..r.clone() }, index)?;
+    let body = &part[pnm_header(r, rows).len()..];
+    let mut out = pnm_header(r, r.height);
+    out.extend_from_slice(body);
+    // PBM paints 0 white; PGM and PPM paint 255 white.
+    let (row_len, white) =
+        if bilevel(r) { (r.row_bytes(), 0x00) } else { (r.width as usize * out_components(r), 0xFF) };
+    out.resize(out.len() + row_len * (r.height - rows) as usize, white);
+    Ok((out, rows))
+}
+
+/// A 1-bit grey image, written as a PBM.
+fn bilevel(r: &Raster) -> bool {
+    r.colour == Colour::Gray && r.bpc == 1
+}
+
+/// Components per pixel of the PGM (1) or PPM (3) written for `r`.
+fn out_components(r: &Raster) -> usize {
+    match &r.colour {
+        Colour::Gray => 1,
+        Colour::Indexed { base, .. } if **base == Colour::Gray => 1,
+        _ => 3,
+    }
+}
+
+/// The PNM header for `r` at `height` rows.
+fn pnm_header(r: &Raster, height: u32) -> Vec<u8> {
+    let w = r.width;
+    match (bilevel(r), out_components(r)) {
+        (true, _) => format!("P4\n{w} {height}\n"),
+        (false, 1) => format!("P5\n{w} {height}\n255\n"),
+        _ => format!("P6\n{w} {height}\n255\n"),
+    }
+    .into_bytes()
 }
 
 /// True for a `/Decode` array that swaps each component's range ([1 0 ...]).
@@ -302,7 +350,37 @@ mod tests {
     fn bad_filter_type_and_short_data_are_corrupt() {
         let r = raster(8, 2, 8, Colour::Gray);
         assert_eq!(unpredict_png(&[255; 18], &r, 0).unwrap_err().kind, OcrErrorKind::Corrupt);
-        assert_eq!(unpredict_png(&[0; 10], &r, 0).unwrap_err().kind, OcrErrorKind::Corrupt);
+        assert_eq!(unpredict_png(&[0; 8], &r, 0).unwrap_err().kind, OcrErrorKind::Corrupt);
+    }
+
+    #[test]
+    fn data_that_ends_early_gives_its_complete_rows() {
+        let r = raster(8, 3, 8, Colour::Gray);
+        assert_eq!(unpredict_png(&[0; 10], &r, 0).unwrap().len(), 8, "one complete row of two");
+        let bad_second = [[0u8; 9].as_slice(), &[9; 9], &[0; 9]].concat();
+        assert_eq!(unpredict_png(&bad_second, &r, 0).unwrap().len(), 8, "rows before a bad filter type");
+    }
+
+    #[test]
+    fn a_short_image_is_padded_with_white() {
+        let (pnm, rows) = to_pnm_padded(&[0x10; 8], &raster(8, 3, 8, Colour::Gray), 0).unwrap();
+        assert_eq!(rows, 1);
+        let header = b"P5\n8 3\n255\n";
+        assert_eq!(&pnm[..header.len()], header);
+        assert_eq!(&pnm[header.len()..], [[0x10; 8], [0xFF; 8], [0xFF; 8]].concat());
+        let (pbm, rows) = to_pnm_padded(&[0x00], &raster(8, 2, 1, Colour::Gray), 0).unwrap();
+        assert_eq!((pbm.as_slice(), rows), (b"P4\n8 2\n\xff\x00".as_slice(), 1), "black row, then white");
+        assert!(to_pnm_padded(&[], &raster(8, 2, 1, Colour::Gray), 0).is_err());
+    }
+
+    #[test]
+    fn a_cut_zlib_stream_gives_what_it_holds() {
+        use std::io::Write;
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::none());
+        enc.write_all(&[7u8; 3000]).unwrap();
+        let whole = enc.finish().unwrap();
+        let part = inflate(&whole[..whole.len() / 2], 10_000, 0).unwrap();
+        assert!(!part.is_empty() && part.len() < 3000 && part.iter().all(|b| *b == 7), "{}", part.len());
     }
 
     #[test]

@@ -8,9 +8,10 @@
 //! Text pages before the first scan wait here until a scan is met; if none
 //! is, they stay text layers and the document has no outputs.
 //!
-//! A page whose content cannot be read is rendered as far as poppler can,
-//! or replaced by a blank page of its size, and flagged for review with
-//! why: it fails alone, never the document.
+//! A page whose content or image data cannot be read is rendered as far as
+//! poppler can, or replaced by a blank page of its size, and flagged for
+//! review with why: it fails alone. Only a document in which no page's
+//! image decodes fails as a whole.
 
 use super::input::{DecodedPage, Item, Sink, decode_single};
 use super::render::{PageRenderer, fitting_dpi};
@@ -27,8 +28,8 @@ pub enum Found {
     Text((f32, f32)),
     /// An image or rendering to OCR.
     Scan(DecodedPage),
-    /// The page's content cannot be read.
-    Damaged { size: (f32, f32), why: String },
+    /// The page's content (`image: false`) or its image data cannot be read.
+    Damaged { size: (f32, f32), why: String, image: bool },
 }
 
 /// Hands pages on in document order, numbering the ones that are OCRed.
@@ -37,6 +38,10 @@ pub struct InOrder {
     pending: Vec<(u32, (f32, f32))>,
     ocring: bool,
     seq: u32,
+    /// Pages taken, and pages that stand in for an image that did not decode.
+    taken: u32,
+    stand_ins: u32,
+    first_damage: Option<String>,
 }
 
 impl InOrder {
@@ -49,6 +54,7 @@ impl InOrder {
         policy: &OcrPolicy,
         sink: &mut Sink<'_>,
     ) -> Result<bool, OcrError> {
+        self.taken += 1;
         match found {
             Found::Text(size) if !self.ocring => {
                 self.pending.push((index, size));
@@ -56,18 +62,35 @@ impl InOrder {
             }
             Found::Text(size) => Ok(self.send(text_page(index, size, renderer, policy)?, sink)),
             Found::Scan(page) => Ok(self.start(renderer, policy, sink)? && self.send(page, sink)),
-            Found::Damaged { size, why } => Ok(self.start(renderer, policy, sink)?
-                && self.send(damaged_page(index, size, why, renderer, policy)?, sink)),
+            Found::Damaged { size, why, image } => {
+                if image {
+                    self.stand_ins += 1;
+                    self.first_damage.get_or_insert_with(|| why.clone());
+                }
+                Ok(self.start(renderer, policy, sink)?
+                    && self.send(damaged_page(index, size, why, image, renderer, policy)?, sink))
+            }
         }
     }
 
-    /// Ends the document: text pages that never had to be rendered stay text layers.
-    pub fn finish(self, sink: &mut Sink<'_>) {
+    /// Ends the document: text pages that never had to be rendered stay
+    /// text layers. Fails when no page's image decoded at all: a document
+    /// of stand-ins is not a reading of the evidence.
+    pub fn finish(self, sink: &mut Sink<'_>) -> Result<(), OcrError> {
+        if self.taken > 0 && self.stand_ins == self.taken {
+            return Err(OcrError::corrupt(format!(
+                "PDF: no page could be decoded ({} of {} page images are damaged; the first: {})",
+                self.stand_ins,
+                self.taken,
+                self.first_damage.unwrap_or_default()
+            )));
+        }
         for (index, _) in self.pending {
             if !sink(Item::TextLayer(index)) {
-                return;
+                break;
             }
         }
+        Ok(())
     }
 
     /// The first page to OCR: the text pages before it are rendered first.
@@ -118,21 +141,24 @@ fn text_page(
     }
 }
 
-/// A page whose content cannot be read: what poppler renders of it, or a blank page.
+/// A page whose content or image cannot be read: what poppler renders of
+/// it, or a blank page.
 fn damaged_page(
     index: u32,
     size: (f32, f32),
     why: String,
+    image: bool,
     renderer: &mut PageRenderer<'_>,
     policy: &OcrPolicy,
 ) -> Result<DecodedPage, OcrError> {
-    tracing::warn!(page = index + 1, why, "PDF page damaged");
+    tracing::warn!(page = index + 1, why, image, "PDF page damaged");
     let mut page = match renderer.render(index, size, policy) {
         Ok(page) => page,
         Err(e) if per_page(&e) => blank_page(index, size, policy)?,
         Err(e) => return Err(e),
     };
-    page.damage = Some(format!("the page is damaged ({why}); it is shown as far as it could be rendered"));
+    let what = if image { "the page image is damaged" } else { "the page is damaged" };
+    page.damage = Some(format!("{what} ({why}); it is shown as far as it could be rendered"));
     Ok(page)
 }
 

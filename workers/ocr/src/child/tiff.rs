@@ -3,8 +3,18 @@
 
 use crate::OcrError;
 
-/// Width and height of each page of a TIFF, at most `max_pages + 1` pages.
-pub fn page_sizes(data: &[u8], max_pages: u32) -> Result<Vec<(u32, u32)>, OcrError> {
+/// One page of a TIFF as its directory declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TiffPage {
+    pub width: u32,
+    pub height: u32,
+    /// Offset of the page's IFD, where a reader starts on the page (so a
+    /// page whose data does not decode can be passed over).
+    pub ifd: usize,
+}
+
+/// Each page of a TIFF, at most `max_pages + 1` pages.
+pub fn pages(data: &[u8], max_pages: u32) -> Result<Vec<TiffPage>, OcrError> {
     let bad = |why: &str| OcrError::corrupt(format!("TIFF: {why}"));
     let le = match data.get(..4) {
         Some(b"II*\0") => true,
@@ -43,7 +53,9 @@ pub fn page_sizes(data: &[u8], max_pages: u32) -> Result<Vec<(u32, u32)>, OcrErr
             }
         }
         match (w, h) {
-            (Some(w), Some(h)) if w > 0 && h > 0 => pages.push((w, h)),
+            (Some(width), Some(height)) if width > 0 && height > 0 => {
+                pages.push(TiffPage { width, height, ifd: offset })
+            }
             _ => return Err(bad(&format!("page {} has no width or height", pages.len() + 1))),
         }
         offset = u32_at(offset + 2 + count * 12).ok_or_else(|| bad("truncated IFD (no next offset)"))? as usize;

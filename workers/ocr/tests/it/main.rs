@@ -3,6 +3,7 @@
 mod bad_input;
 mod common;
 mod corpus;
+mod damaged_images;
 mod fixtures;
 mod mixed_pdf;
 mod pdfa;
