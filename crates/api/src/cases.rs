@@ -8,35 +8,27 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use exhibit_app::access::{CaseAccess, CaseClaim};
+use exhibit_app::access::{CaseAccess, CaseClaim, OrgId, names};
 use exhibit_core::ids::CaseId;
 use exhibit_core::layout::ledger_key;
 use tracing::{info, instrument};
 
 use crate::ApiState;
-use crate::case_extract::{OwnedCase, ReadableCase};
+use crate::case_extract::{OwnedCase, OwnerParam, ReadableCase};
+use crate::case_names::NamesSlot;
 use crate::dto::{CaseInfo, CaseList, CaseStatus, JobCount, NewCase, NewShare, ProblemInfo, ShareInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
-use crate::openapi_parts::{CaseNotFound, CasePath, NotACaseId, Unauthenticated};
-
-async fn owner_name(state: &ApiState, caller: &Caller, case: &CaseId, access: CaseAccess) -> Result<String, ApiError> {
-    if access == CaseAccess::Owner {
-        return Ok(caller.0.user.org.name.clone());
-    }
-    let visible = state.access.visible_cases(caller.0.user.org.id).await?;
-    Ok(visible.into_iter().find(|v| v.case == *case).map(|v| v.owner).unwrap_or_default())
-}
+use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, NotACaseId, OwnerQuery, Unauthenticated};
 
 /// Creates a case owned by the caller's organisation.
 #[utoipa::path(post, path = "/v1/cases", request_body = NewCase, security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = CaseInfo),
-        (status = 200, description = "Your organisation already has this case", body = CaseInfo),
-        (status = 400, description = "Malformed JSON or an invalid case ID", body = ErrorBody),
+        (status = 200, description = "Your organisation already has a case of this name", body = CaseInfo),
+        (status = 400, description = "Malformed JSON or an invalid case name", body = ErrorBody),
         Unauthenticated,
         (status = 403, description = "Your role may not create cases", body = ErrorBody),
-        (status = 409, description = "The case ID is taken", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
@@ -49,39 +41,60 @@ pub async fn create(
     if !caller.0.user.role.may_submit() {
         return Err(ApiError::forbidden(format!("a {} may not create cases", caller.0.user.role)));
     }
-    let case: CaseId = body.case.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(e.to_string()))?;
-    if let Some(why) = case.non_portable() {
-        return Err(ApiError::invalid(format!("case ID {case} cannot be used: {why}")));
+    let name: CaseId = body.case.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(e.to_string()))?;
+    if let Some(why) = name.non_portable() {
+        return Err(ApiError::invalid(format!("case name {name} cannot be used: {why}")));
     }
     let org = &caller.0.user.org;
-    let owned = matches!(state.access.case_access(&case, org.id).await?, Some((_, CaseAccess::Owner)));
-    let status = if owned {
-        StatusCode::OK
-    } else {
-        // A ledger no organisation was given (ingested with the CLI) is
-        // not for the first caller to claim: `exhibit admin case add`.
-        if state.store.head(&ledger_key(&case, 1)).await.is_ok() {
-            return Err(taken(&case));
-        }
-        match state.access.add_case(&case, org.id).await? {
-            CaseClaim::Created => StatusCode::CREATED,
-            CaseClaim::AlreadyOwned => StatusCode::OK,
-            CaseClaim::Taken => {
-                // Case IDs are one namespace for every organisation, so a
-                // taken ID cannot be hidden from a creator; a run of these
-                // from one user is someone probing, for the operator to see.
-                tracing::warn!(case = %case, org = %org.name, "a case ID that is taken was asked for");
-                return Err(taken(&case));
-            }
-        }
-    };
-    let (case, _) = state.access.case_access(&case, org.id).await?.ok_or_else(ApiError::not_found)?;
-    info!(case = %case, created = status == StatusCode::CREATED, "case claimed");
-    Ok((status, Json(CaseInfo { case: case.to_string(), owner: org.name.clone(), access: CaseAccess::Owner })))
+    let (status, name) = claim(&state, &name, org.id).await?;
+    Ok((status, Json(CaseInfo { case: name.to_string(), owner: org.name.clone(), access: CaseAccess::Owner })))
 }
 
-fn taken(case: &CaseId) -> ApiError {
-    ApiError::new(StatusCode::CONFLICT, "conflict", format!("case ID {case} is not available; choose another"))
+/// How many storage IDs a create tries before it gives up (each clash
+/// after the first is a 64-bit random ID's: not expected at all).
+const CLAIM_TRIES: usize = 8;
+
+/// The caller's organisation's case `name`: 200 with its name as first
+/// given if it has one, else 201 with a new case stored under the name
+/// itself when no case and no ledger holds that ID, or else under a fresh
+/// one. Either way the answer is the same, so a create tells nothing of
+/// what other organisations (or the CLI) hold.
+async fn claim(state: &ApiState, name: &CaseId, org: OrgId) -> Result<(StatusCode, CaseId), ApiError> {
+    let access = state.access.as_ref();
+    if let Some(own) = names::own_case(access, name, org).await? {
+        return Ok((StatusCode::OK, own.name));
+    }
+    for attempt in 0..CLAIM_TRIES {
+        let id = if attempt == 0 { name.clone() } else { names::fresh_case_id(name) };
+        // A ledger no organisation was given (ingested with the CLI) stays
+        // the operator's to give: `exhibit admin case add`.
+        if ledger_exists(state, &id).await? {
+            continue;
+        }
+        match access.add_case(&id, name, org).await? {
+            CaseClaim::Created => {
+                info!(case = %id, name = %name, "case created");
+                return Ok((StatusCode::CREATED, name.clone()));
+            }
+            // The same organisation created the name at the same moment.
+            CaseClaim::AlreadyOwned | CaseClaim::NameInUse => {
+                let own = names::own_case(access, name, org).await?.ok_or_else(ApiError::not_found)?;
+                return Ok((StatusCode::OK, own.name));
+            }
+            CaseClaim::IdTaken => continue,
+        }
+    }
+    Err(ApiError::internal("no storage ID was free for a new case", &name))
+}
+
+/// Whether the store holds a ledger for the storage ID `id`; a store that
+/// cannot say is an error, not a "no".
+async fn ledger_exists(state: &ApiState, id: &CaseId) -> Result<bool, ApiError> {
+    match state.store.head(&ledger_key(id, 1)).await {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == exhibit_store::StoreErrorKind::NotFound => Ok(false),
+        Err(e) => Err(ApiError::internal("the store cannot say whether a case exists", &e)),
+    }
 }
 
 /// The cases the caller's organisation owns or was shared.
@@ -96,30 +109,29 @@ pub async fn list(State(state): State<Arc<ApiState>>, caller: Caller) -> Result<
     Ok(Json(CaseList {
         cases: cases
             .into_iter()
-            .map(|c| CaseInfo { case: c.case.to_string(), owner: c.owner, access: c.access })
+            .map(|c| CaseInfo { case: c.name.to_string(), owner: c.owner, access: c.access })
             .collect(),
     }))
 }
 
 /// A case's status as its ledger records it: head, counts, jobs, problems.
 #[utoipa::path(get, path = "/v1/cases/{case}", security(("bearer" = [])),
-    params(("case" = String, Path, description = "Case ID, percent-encoded (2024%2F00123%2FPOL)")),
+    params(CasePath, OwnerQuery),
     responses(
         (status = 200, description = "The case", body = CaseStatus),
-        NotACaseId, Unauthenticated, CaseNotFound,
+        NotACaseId, Unauthenticated, CaseNotFound, AmbiguousCase,
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn show(
     State(state): State<Arc<ApiState>>,
-    ReadableCase { caller, case, access }: ReadableCase,
+    ReadableCase { caller, case, name, owner, access }: ReadableCase,
 ) -> Result<Json<CaseStatus>, ApiError> {
     let status = state.reader.status(&case).await?;
     let model = state.reader.model();
     let artefacts = model.artefacts(&case, None).await?.len() as u64;
     let exhibits = model.exhibits(&case).await?.len() as u64;
-    let owner = owner_name(&state, &caller, &case, access).await?;
     Ok(Json(CaseStatus {
-        info: CaseInfo { case: case.to_string(), owner, access },
+        info: CaseInfo { case: name.to_string(), owner, access },
         head_seq: status.head_seq,
         artefacts,
         exhibits,
@@ -130,7 +142,7 @@ pub async fn show(
 
 /// Shares a case read-only with another organisation (admins of the owner).
 #[utoipa::path(post, path = "/v1/cases/{case}/shares", request_body = NewShare, security(("bearer" = [])),
-    params(CasePath),
+    params(CasePath, OwnerQuery),
     responses(
         (status = 201, description = "Shared", body = ShareInfo),
         (status = 400, description = "Malformed JSON, an invalid case ID, or your own organisation", body = ErrorBody),
@@ -146,9 +158,11 @@ pub async fn share(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     ApiPath(typed): ApiPath<String>,
+    owner: OwnerParam,
+    slot: NamesSlot,
     ApiJson(body): ApiJson<NewShare>,
 ) -> Result<(StatusCode, Json<ShareInfo>), ApiError> {
-    let OwnedCase { caller, case } = OwnedCase::of(&state, caller, &typed).await?;
+    let OwnedCase { caller, case, name } = OwnedCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);
     if !caller.0.user.role.may_share() {
         return Err(ApiError::forbidden(format!("a {} may not share cases; ask an admin", caller.0.user.role)));
     }
@@ -157,7 +171,7 @@ pub async fn share(
         return Err(ApiError::not_found());
     }
     info!(case = %case, with = %with.name, "case shared");
-    Ok((StatusCode::CREATED, Json(ShareInfo { case: case.to_string(), org: with.name })))
+    Ok((StatusCode::CREATED, Json(ShareInfo { case: name.to_string(), org: with.name })))
 }
 
 /// Ends a share (admins of the owner).
@@ -165,6 +179,7 @@ pub async fn share(
     params(
         CasePath,
         ("org" = String, Path, description = "The organisation the case is shared with"),
+        OwnerQuery,
     ),
     responses(
         (status = 204, description = "No longer shared"),
@@ -177,7 +192,7 @@ pub async fn share(
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn unshare(
     State(state): State<Arc<ApiState>>,
-    OwnedCase { caller, case }: OwnedCase,
+    OwnedCase { caller, case, .. }: OwnedCase,
     ApiPath((_, org)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     if !caller.0.user.role.may_share() {

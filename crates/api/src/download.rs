@@ -30,10 +30,11 @@ use tokio::sync::mpsc;
 use tracing::{info, instrument, warn};
 
 use crate::ApiState;
-use crate::case_extract::ReadableCase;
+use crate::case_extract::{OwnerParam, ReadableCase};
+use crate::case_names::NamesSlot;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
-use crate::openapi_parts::{CasePath, Unauthenticated};
+use crate::openapi_parts::{CasePath, OwnerQuery, Unauthenticated};
 use crate::range::{Wanted, wanted};
 
 /// Bytes per chunk sent.
@@ -47,6 +48,7 @@ const AHEAD: usize = 4;
         CasePath,
         ("id" = String, Path, description = "Artefact ID, 32 hex digits"),
         ("Range" = Option<String>, Header, description = "One byte range, e.g. bytes=0-1023"),
+        OwnerQuery,
     ),
     responses(
         (status = 200, description = "The whole content, re-hashed as it streams",
@@ -57,7 +59,7 @@ const AHEAD: usize = 4;
         (status = 400, description = "Not a case or artefact ID", body = ErrorBody),
         Unauthenticated,
         (status = 404, description = "No such case or artefact, or not yours", body = ErrorBody),
-        (status = 409, description = "The ledger or manifest fails its check, or the server's key is not admitted", body = ErrorBody),
+        (status = 409, description = "The ledger or manifest fails its check, the server's key is not admitted, or several organisations shared a case of this name with yours (add ?owner=)", body = ErrorBody),
         (status = 416, description = "The range starts past the end", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
@@ -65,12 +67,15 @@ pub async fn content(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     ApiPath((typed, id)): ApiPath<(String, String)>,
+    owner: OwnerParam,
+    slot: NamesSlot,
     method: axum::http::Method,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // A string that is no artefact ID is 400 whatever exists.
     let id: ArtefactId = id.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(e.to_string()))?;
-    let ReadableCase { caller, case, .. } = ReadableCase::of(&state, caller, &typed).await?;
+    let ReadableCase { caller, case, name, .. } =
+        ReadableCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);
     state.reader.refresh(&case).await?;
     let artefacts = state.reader.model().artefacts(&case, None).await?;
     if !artefacts.iter().any(|m| m.id == id) {
@@ -107,7 +112,7 @@ pub async fn content(
         ),
         _ => "HTTP download, whole".to_owned(),
     };
-    artefact.record_access("serve", described).await.map_err(refusal(&case))?;
+    artefact.record_access("serve", described).await.map_err(refusal(&name))?;
     if matches!(range, Wanted::Part { .. }) {
         state.ranged_accesses.remember(reader, now);
     }

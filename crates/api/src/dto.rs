@@ -11,14 +11,17 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
-    /// The case ID, e.g. `42AB1234520` or `2024/00123/POL`.
+    /// The case's name in your organisation, e.g. `42AB1234520` or
+    /// `2024/00123/POL` (the rules of a case ID). Names are your
+    /// organisation's own: another organisation's case of the same name is
+    /// another case.
     pub case: String,
 }
 
 /// A case the caller's organisation can see.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseInfo {
-    /// The case ID, as its owner created it.
+    /// The case's name, as its owner first gave it.
     pub case: String,
     /// The organisation that owns it.
     pub owner: String,
@@ -30,7 +33,7 @@ pub struct CaseInfo {
 /// `GET /v1/cases`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseList {
-    /// By case ID.
+    /// By name, then owner.
     pub cases: Vec<CaseInfo>,
 }
 
@@ -102,7 +105,7 @@ pub struct NewShare {
 /// A share of a case.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ShareInfo {
-    /// The case.
+    /// The case's name, as its owner gave it.
     pub case: String,
     /// The organisation it is shared with.
     pub org: String,
@@ -168,7 +171,7 @@ fn shown_path(m: &ArtefactManifest) -> Option<String> {
 /// `GET /v1/cases/{case}/artefacts`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ArtefactList {
-    /// The case.
+    /// The case's name, as its owner gave it.
     pub case: String,
     /// By exhibit, then source path.
     pub artefacts: Vec<ArtefactInfo>,
@@ -179,7 +182,7 @@ pub struct ArtefactList {
 pub struct PutResult {
     /// The upload's ID (`put-` and 32 hex digits), for submissions.
     pub upload: String,
-    /// The case.
+    /// The case's name, as its owner gave it.
     pub case: String,
     /// The exhibit.
     pub exhibit: String,
@@ -245,7 +248,7 @@ pub struct RefusalInfo {
 /// `GET /v1/cases/{case}/status`: what the case received and how its jobs went.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntakeStatus {
-    /// The case.
+    /// The case's name, as its owner gave it.
     pub case: String,
     /// Uploads by state.
     pub uploads: UploadCounts,
@@ -283,7 +286,7 @@ pub struct SubmissionRowInfo {
 pub struct SubmissionInfo {
     /// Its ID, for `GET /v1/cases/{case}/submissions/{id}`.
     pub submission: String,
-    /// The case.
+    /// The case's name, as its owner gave it.
     pub case: String,
     /// Who sent it.
     pub operator: String,
@@ -321,7 +324,7 @@ impl ToSchema for Binary {}
 pub struct UploadInfo {
     /// The upload's ID (tus, or `put-...`).
     pub upload: String,
-    /// The case.
+    /// The case's name, as its owner gave it.
     pub case: String,
     /// The exhibit.
     pub exhibit: String,

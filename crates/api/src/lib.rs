@@ -18,6 +18,7 @@
 
 mod artefacts;
 mod case_extract;
+mod case_names;
 mod cases;
 pub mod connections;
 pub mod dashboard;
@@ -137,6 +138,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
         })
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(rejections::api_errors_only))
+        .layer(axum::middleware::from_fn(case_names::storage_ids_hidden))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }

@@ -21,7 +21,7 @@ use crate::openapi_tus::TusOperations;
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "exhibit API", description = "Cases, artefacts and downloads of exhibit, kept apart organisation by organisation. Every request needs Authorization: Bearer TOKEN. A case your organisation neither owns nor was shared is answered 404, as one that does not exist."),
+    info(title = "exhibit API", description = "Cases, artefacts and downloads of exhibit, kept apart organisation by organisation. Every request needs Authorization: Bearer TOKEN. Cases are named per organisation: a case path names your organisation's own case of that name, else the one case of that name shared with yours; `?owner=ORGANISATION` picks a shared case when the name is ambiguous. A case your organisation neither owns nor was shared is answered 404, as one that does not exist."),
     paths(
         crate::cases::create,
         crate::cases::list,

@@ -13,8 +13,20 @@ use crate::error::ErrorBody;
 #[derive(IntoParams)]
 #[into_params(parameter_in = Path)]
 pub(crate) struct CasePath {
-    /// Case ID, percent-encoded
+    /// The case's name in your organisation's namespace, percent-encoded
+    /// (2024%2F00123%2FPOL): your own case of that name, else the one case
+    /// of that name shared with your organisation
     case: String,
+}
+
+/// `?owner=`, on every route of a case.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct OwnerQuery {
+    /// The organisation that owns the case meant: names a case shared with
+    /// yours when your organisation has a case of the same name, or when
+    /// several organisations shared cases of that name with yours
+    owner: Option<String>,
 }
 
 /// 400: the `{case}` segment is no case ID.
@@ -31,6 +43,12 @@ pub(crate) struct Unauthenticated(ErrorBody);
 #[derive(IntoResponses)]
 #[response(status = 403, description = "Your role may not submit evidence")]
 pub(crate) struct MayNotSubmit(ErrorBody);
+
+/// 409: several cases of that name were shared with the caller's
+/// organisation, which owns none of that name.
+#[derive(IntoResponses)]
+#[response(status = 409, description = "Several organisations shared a case of this name with yours: add ?owner=")]
+pub(crate) struct AmbiguousCase(ErrorBody);
 
 /// 404: a case the caller may not see, answered as one that does not exist.
 #[derive(IntoResponses)]

@@ -51,8 +51,9 @@ impl Modify for TusOperations {
 
 const CREATES: &str = concat!(
     "Creates an upload (tus creation). `Upload-Metadata` must carry `case`,\n",
-    "`exhibit` and `filename` (base64); the case must be your organisation's\n",
-    "(else 404) and your role a submitter's or admin's (else 403).",
+    "`exhibit` and `filename` (base64); `case` names a case of your own\n",
+    "organisation (else 404; a shared case takes no uploads) and your role\n",
+    "must be a submitter's or admin's (else 403).",
 );
 
 fn create() -> Operation {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use exhibit_app::access::{CaseAccess, Org, VisibleCase};
+use exhibit_app::access::{CaseAccess, Org, VisibleCase, names};
 use exhibit_app::readmodel::NotableEvent;
 use exhibit_app::readmodel::{JobCount, JobStatus};
 use exhibit_core::event::{Action, Outcome};
@@ -98,7 +98,8 @@ impl ReadModelData {
             failed: uploads.failed,
             ..JobCounts::default()
         });
-        Ok(CaseSummary { case: visible.case.clone(), description: None, owner: visible.owner.clone(), jobs })
+        // The dashboard shows and links cases by name, as the API does.
+        Ok(CaseSummary { case: visible.name.clone(), description: None, owner: visible.owner.clone(), jobs })
     }
 
     async fn detail(&self, visible: &VisibleCase) -> Result<CaseDetail, HookError> {
@@ -250,17 +251,12 @@ impl DashboardData for ReadModelData {
     #[tracing::instrument(name = "dashboard_case", skip_all, fields(org = %principal.org, case = %case))]
     async fn case(&self, principal: &Principal, case: &CaseId) -> Result<Option<CaseDetail>, HookError> {
         let Some(org) = self.org(principal).await? else { return Ok(None) };
-        let Some((case, access)) = self.state.access.case_access(case, org.id).await.map_err(failed)? else {
-            return Ok(None);
-        };
-        let owner = match access {
-            CaseAccess::Owner => org.name.clone(),
-            CaseAccess::Shared => {
-                let visible = self.state.access.visible_cases(org.id).await.map_err(failed)?;
-                visible.into_iter().find(|v| v.case == case).map(|v| v.owner).unwrap_or_default()
-            }
-        };
-        Ok(Some(self.detail(&VisibleCase { case, owner, access }).await?))
+        // `case` is a name: the organisation's own case of it, else the one
+        // shared. Several shared ones are not told apart here yet.
+        match names::resolve_case(self.state.access.as_ref(), case, org.id, None).await.map_err(failed)? {
+            names::Resolved::Found(visible) => Ok(Some(self.detail(&visible).await?)),
+            names::Resolved::NotFound | names::Resolved::Ambiguous(_) => Ok(None),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::http::{Extensions, HeaderMap, StatusCode};
-use exhibit_app::access::{AccessState, CaseAccess, User};
+use exhibit_app::access::{AccessState, User, names};
 use exhibit_core::CaseId;
 use exhibit_tus::{AuthRefusal, Principal, UploadAuthorizer};
 
@@ -60,18 +60,19 @@ impl UploadAuthorizer for AccessAuthorizer {
         self.authenticate(headers).await
     }
 
+    /// `case` is the `case` metadata: a name in the uploader's
+    /// organisation's namespace, which only its own cases answer to.
     async fn may_upload(&self, principal: &Principal, case: &CaseId) -> Result<bool, AuthRefusal> {
         let Some(user) = user_of(self.access.as_ref(), principal).await.map_err(AuthRefusal::Failed)? else {
             return Ok(false);
         };
-        let access =
-            self.access.case_access(case, user.org.id).await.map_err(|e| AuthRefusal::Failed(e.to_string()))?;
-        match access {
-            Some((_, CaseAccess::Owner)) if user.role.may_submit() => Ok(true),
-            Some((_, CaseAccess::Owner)) => {
-                Err(AuthRefusal::Forbidden(format!("a {} may not submit evidence", user.role)))
-            }
-            Some((_, CaseAccess::Shared)) | None => Ok(false),
+        let own = names::own_case(self.access.as_ref(), case, user.org.id)
+            .await
+            .map_err(|e| AuthRefusal::Failed(e.to_string()))?;
+        match own {
+            Some(_) if user.role.may_submit() => Ok(true),
+            Some(_) => Err(AuthRefusal::Forbidden(format!("a {} may not submit evidence", user.role))),
+            None => Ok(false),
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::case_extract::WritableCase;
 use crate::dto::PutResult;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
-use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, Unauthenticated};
+use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, OwnerQuery, Unauthenticated};
 
 /// Stores one file in an exhibit of a case the caller's organisation owns.
 #[utoipa::path(put, path = "/v1/cases/{case}/exhibits/{exhibit}/files/{filename}", security(("bearer" = [])),
@@ -32,6 +32,7 @@ use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, Unauthenticated
         ("exhibit" = String, Path, description = "Exhibit reference, percent-encoded (JS%2F1)"),
         ("filename" = String, Path, description = "The file's name: no path, no control characters, 1 to 255 bytes"),
         ("Content-Digest" = String, Header, description = "RFC 9530: sha-256=:BASE64:"),
+        OwnerQuery,
     ),
     request_body(content = inline(crate::dto::Binary), content_type = "application/octet-stream"),
     responses(
@@ -45,7 +46,7 @@ use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, Unauthenticated
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn put_file(
     State(state): State<Arc<ApiState>>,
-    WritableCase { caller, case }: WritableCase,
+    WritableCase { caller, case, name }: WritableCase,
     ApiPath((_, exhibit, filename)): ApiPath<(String, String, String)>,
     headers: HeaderMap,
     body: Body,
@@ -103,7 +104,7 @@ pub async fn put_file(
         StatusCode::CREATED,
         Json(PutResult {
             upload: id,
-            case: case.to_string(),
+            case: name.to_string(),
             exhibit: exhibit.to_string(),
             filename: filename.to_string(),
             size: saved.length,

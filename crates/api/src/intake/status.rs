@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use exhibit_app::access::CaseAccess;
 use exhibit_app::intake::{Refusal, UploadEntry};
 use exhibit_app::readmodel::NotableEvent;
 use exhibit_core::event::{Action, Outcome};
@@ -15,10 +16,11 @@ use tracing::instrument;
 
 use crate::ApiState;
 use crate::case_extract::ReadableCase;
+use crate::case_names::{CaseNames, hidden};
 use crate::dto::{IntakeStatus, JobCount, ProblemInfo, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
-use crate::openapi_parts::{CaseNotFound, CasePath, NotACaseId, Unauthenticated};
+use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, NotACaseId, OwnerQuery, Unauthenticated};
 
 pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_default()
@@ -26,24 +28,28 @@ pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
 
 /// The intake and job status of a case the caller can see.
 #[utoipa::path(get, path = "/v1/cases/{case}/status", security(("bearer" = [])),
-    params(CasePath),
+    params(CasePath, OwnerQuery),
     responses(
         (status = 200, description = "The status", body = IntakeStatus),
-        NotACaseId, Unauthenticated, CaseNotFound,
+        NotACaseId, Unauthenticated, CaseNotFound, AmbiguousCase,
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn case_status(
     State(state): State<Arc<ApiState>>,
-    ReadableCase { caller, case, .. }: ReadableCase,
+    ReadableCase { caller, case, name, .. }: ReadableCase,
 ) -> Result<Json<IntakeStatus>, ApiError> {
+    let names = CaseNames { id: case.clone(), name: name.clone() };
     let intake = state.access.intake().case_intake(&case).await?;
     let status = state.reader.status(&case).await?;
     let mut problems: Vec<ProblemInfo> = status.problems.into_iter().map(ProblemInfo::from).collect();
     let notable = state.reader.model().notable_events(&case, None).await?;
     problems.extend(notable.iter().filter_map(failed_job));
+    for problem in &mut problems {
+        problem.text = hidden(&problem.text, &names);
+    }
     let counts = intake.counts;
     Ok(Json(IntakeStatus {
-        case: case.to_string(),
+        case: name.to_string(),
         uploads: UploadCounts {
             queued: counts.queued,
             running: counts.running,
@@ -51,8 +57,8 @@ pub async fn case_status(
             failed: counts.failed,
         },
         jobs: status.jobs.into_iter().map(JobCount::from).collect(),
-        failures: intake.failed.iter().map(failure).collect(),
-        refusals: intake.refusals.iter().map(refusal).collect(),
+        failures: intake.failed.iter().map(|u| failure(u, &names)).collect(),
+        refusals: intake.refusals.iter().map(|r| refusal(r, &names)).collect(),
         problems,
     }))
 }
@@ -73,24 +79,30 @@ fn failed_job(notable: &NotableEvent) -> Option<ProblemInfo> {
     params(
         CasePath,
         ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL, or a PUT's `upload`"),
+        OwnerQuery,
     ),
     responses(
         (status = 200, description = "The upload", body = UploadInfo),
-        NotACaseId, Unauthenticated,
+        NotACaseId, Unauthenticated, AmbiguousCase,
         (status = 404, description = "No such case or finished upload, or not yours", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn upload_status(
     State(state): State<Arc<ApiState>>,
-    ReadableCase { caller, case, .. }: ReadableCase,
+    ReadableCase { caller, case, name, access, .. }: ReadableCase,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<UploadInfo>, ApiError> {
     let Some(upload) = state.access.intake().upload(&case, &id).await? else {
-        return receiving(&state, &caller, &case, &id).await.map(Json);
+        if access != CaseAccess::Owner {
+            // Uploads go only to the uploader's own cases.
+            return Err(ApiError::not_found());
+        }
+        return receiving(&state, &caller, &name, &id).await.map(Json);
     };
+    let names = CaseNames { id: case, name };
     Ok(Json(UploadInfo {
         upload: upload.id,
-        case: case.to_string(),
+        case: names.name.to_string(),
         exhibit: upload.exhibit.to_string(),
         filename: upload.filename,
         size: upload.size,
@@ -98,21 +110,21 @@ pub async fn upload_status(
         sha256: Some(upload.sha256.to_hex()),
         operator: upload.operator,
         state: upload.state.as_str().to_owned(),
-        reason: upload.reason,
+        reason: upload.reason.map(|r| hidden(&r, &names)),
         updated_at: rfc3339(upload.updated_at),
     }))
 }
 
-/// A tus upload of this case by the caller's organisation that is not
-/// whole yet: `receiving`, with the bytes kept so far. Anything else is
-/// the same 404.
-async fn receiving(state: &ApiState, caller: &Caller, case: &CaseId, id: &str) -> Result<UploadInfo, ApiError> {
+/// A tus upload by the caller's organisation to its own case `name` (tus
+/// names cases as the uploader's organisation does) that is not whole yet:
+/// `receiving`, with the bytes kept so far. Anything else is the same 404.
+async fn receiving(state: &ApiState, caller: &Caller, name: &CaseId, id: &str) -> Result<UploadInfo, ApiError> {
     let Some(intake) = state.intake.as_ref() else { return Err(ApiError::not_found()) };
     let record =
         intake.uploads().unfinished(id).map_err(|e| ApiError::internal("cannot read an upload's record", &e))?;
     let record = record
         .filter(|r| r.principal.org == caller.0.user.org.id.0.to_string())
-        .filter(|r| r.target.case.normalised() == case.normalised())
+        .filter(|r| r.target.case.normalised() == name.normalised())
         .ok_or_else(ApiError::not_found)?;
     let operator = match super::auth::user_of(state.access.as_ref(), &record.principal).await {
         Ok(Some(user)) => super::receive::operator(&user),
@@ -120,7 +132,7 @@ async fn receiving(state: &ApiState, caller: &Caller, case: &CaseId, id: &str) -
     };
     Ok(UploadInfo {
         upload: record.id.to_string(),
-        case: case.to_string(),
+        case: name.to_string(),
         exhibit: record.target.exhibit.to_string(),
         filename: record.target.filename.as_str().to_owned(),
         size: record.length,
@@ -133,25 +145,25 @@ async fn receiving(state: &ApiState, caller: &Caller, case: &CaseId, id: &str) -
     })
 }
 
-fn failure(u: &UploadEntry) -> UploadFailure {
+fn failure(u: &UploadEntry, names: &CaseNames) -> UploadFailure {
     UploadFailure {
         upload: u.id.clone(),
         exhibit: u.exhibit.to_string(),
         filename: u.filename.clone(),
         sha256: u.sha256.to_hex(),
         operator: u.operator.clone(),
-        reason: u.reason.clone().unwrap_or_default(),
+        reason: hidden(&u.reason.clone().unwrap_or_default(), names),
         at: rfc3339(u.updated_at),
     }
 }
 
-fn refusal(r: &Refusal) -> RefusalInfo {
+fn refusal(r: &Refusal, names: &CaseNames) -> RefusalInfo {
     RefusalInfo {
         upload: r.upload.clone(),
         exhibit: r.exhibit.clone(),
         filename: r.filename.clone(),
         operator: r.operator.clone(),
-        reason: r.reason.clone(),
+        reason: hidden(&r.reason, names),
         at: rfc3339(r.at),
     }
 }

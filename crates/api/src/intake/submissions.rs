@@ -31,18 +31,21 @@ use tracing::{info, instrument};
 use super::receive::operator;
 use super::status::rfc3339;
 use crate::ApiState;
-use crate::case_extract::{ReadableCase, WritableCase};
+use crate::case_extract::{OwnerParam, ReadableCase, WritableCase};
+use crate::case_names::{CaseNames, NamesSlot};
 use crate::dto::{SubmissionInfo, SubmissionRowInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
-use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, NotACaseId, Unauthenticated};
+use crate::openapi_parts::{
+    AmbiguousCase, CaseNotFound, CasePath, MayNotSubmit, NotACaseId, OwnerQuery, Unauthenticated,
+};
 
 /// The columns a submission row names its upload by.
 const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256"], one_required: true };
 
 /// Submits a manifest whose rows name uploads of this case.
 #[utoipa::path(post, path = "/v1/cases/{case}/submissions", security(("bearer" = [])),
-    params(CasePath),
+    params(CasePath, OwnerQuery),
     request_body(content = String, content_type = "text/csv",
         description = "A header row naming `exhibit`, `upload` or `sha256`, and item columns; or the same as a JSON array of objects (application/json)"),
     responses(
@@ -58,10 +61,14 @@ pub async fn submit(
     State(state): State<Arc<ApiState>>,
     caller: Caller,
     ApiPath(typed): ApiPath<String>,
+    owner: OwnerParam,
+    slot: NamesSlot,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<SubmissionInfo>), ApiError> {
-    let WritableCase { caller, case } = WritableCase::of(&state, caller, &typed).await?;
+    let WritableCase { caller, case, name } =
+        WritableCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);
+    let names = CaseNames { id: case, name: name.clone() };
     let format = format_of(&headers)?;
     let parsed = item_manifest::parse(&body, format, UPLOAD_COLUMNS, false).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_manifest", format!("{e}; nothing was submitted"))
@@ -71,25 +78,26 @@ pub async fn submit(
     // In a task of its own: a client that disconnects must not cancel the
     // work between recording a row's description and recording the row.
     let worker = state.clone();
-    let work = async move { process(&worker, &user, &case, parsed, manifest_sha256).await };
+    let work = async move { process(&worker, &user, &names, parsed, manifest_sha256).await };
     let (submission, rows) = tokio::spawn(tracing::Instrument::in_current_span(work))
         .await
         .map_err(|e| ApiError::internal("a submission task failed", &e))??;
-    Ok((StatusCode::MULTI_STATUS, Json(info_of(&submission, &rows))))
+    Ok((StatusCode::MULTI_STATUS, Json(info_of(&submission, &rows, &name))))
 }
 
 /// Every row in order: each accepted one's description recorded before
 /// the next row is taken; once the server is stopping, the rows not
 /// reached are recorded as not processed. Then the submission is recorded
 /// with every row.
-#[instrument(skip_all, fields(case = %case, rows = parsed.len()))]
+#[instrument(skip_all, fields(case = %names.id, rows = parsed.len()))]
 async fn process(
     state: &Arc<ApiState>,
     user: &User,
-    case: &CaseId,
+    names: &CaseNames,
     parsed: Vec<Result<ManifestRow, BadRow>>,
     manifest_sha256: Sha256Digest,
 ) -> Result<(Submission, Vec<SubmissionRow>), ApiError> {
+    let case = &names.id;
     info!("submission started");
     let mut rows = Vec::with_capacity(parsed.len());
     let mut named: HashMap<String, String> = HashMap::new();
@@ -106,8 +114,9 @@ async fn process(
                 let reason = bidi_cell(&row).unwrap_or_default();
                 rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
             }
-            Ok(row) if row.case.as_ref().is_some_and(|c| c != case) => {
-                let reason = other_case(row.case.as_ref(), case);
+            // A row names its case as the client knows it: by name.
+            Ok(row) if row.case.as_ref().is_some_and(|c| *c != names.name) => {
+                let reason = other_case(row.case.as_ref(), &names.name);
                 rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
             }
             Ok(row) => match find_upload(state, case, &row, &named).await? {
@@ -185,22 +194,23 @@ pub const NOT_PROCESSED: &str = "not processed";
     params(
         CasePath,
         ("id" = String, Path, description = "The submission's ID"),
+        OwnerQuery,
     ),
     responses(
         (status = 200, description = "The submission", body = SubmissionInfo),
-        NotACaseId, Unauthenticated,
+        NotACaseId, Unauthenticated, AmbiguousCase,
         (status = 404, description = "No such case or submission, or not yours", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn show(
     State(state): State<Arc<ApiState>>,
-    ReadableCase { caller, case, .. }: ReadableCase,
+    ReadableCase { caller, case, name, .. }: ReadableCase,
     ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<SubmissionInfo>, ApiError> {
     let id: UploadId = id.parse().map_err(|()| ApiError::not_found())?;
     let (submission, rows) =
         state.access.intake().submission(&case, id.as_str()).await?.ok_or_else(ApiError::not_found)?;
-    Ok(Json(info_of(&submission, &rows)))
+    Ok(Json(info_of(&submission, &rows, &name)))
 }
 
 fn format_of(headers: &HeaderMap) -> Result<ManifestFormat, ApiError> {
@@ -379,11 +389,12 @@ async fn append_described(
     Ok(())
 }
 
-fn info_of(submission: &Submission, rows: &[SubmissionRow]) -> SubmissionInfo {
+/// The submission as clients see it: its case by `name`.
+fn info_of(submission: &Submission, rows: &[SubmissionRow], name: &CaseId) -> SubmissionInfo {
     let accepted = rows.iter().filter(|r| r.accepted).count() as u64;
     SubmissionInfo {
         submission: submission.id.clone(),
-        case: submission.case.to_string(),
+        case: name.to_string(),
         operator: submission.operator.clone(),
         manifest_sha256: submission.manifest_sha256.to_hex(),
         created_at: rfc3339(submission.created_at),

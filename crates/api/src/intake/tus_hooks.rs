@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use exhibit_app::access::names::own_case;
 use exhibit_app::intake::Refusal;
 use exhibit_tus::{CompletedUpload, RefusedChunk, StagedBytes, UploadCompletion};
 use tracing::warn;
@@ -30,9 +31,12 @@ impl UploadCompletion for IngestOnCompletion {
         let user = user_of(receiver.access.as_ref(), &upload.principal)
             .await?
             .ok_or("the uploader's user no longer exists; the upload stays staged")?;
-        // The case as its owner spelled it.
-        let case = match receiver.access.case_access(&upload.case, user.org.id).await.map_err(|e| e.to_string())? {
-            Some((case, _)) => case,
+        // The `case` metadata names a case of the uploader's organisation.
+        let case = match own_case(receiver.access.as_ref(), &upload.case, user.org.id)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(own) => own.case,
             None => return Err("the case is no longer the uploader's organisation's; the upload stays staged".into()),
         };
         let received = Received {
@@ -55,8 +59,14 @@ impl UploadCompletion for IngestOnCompletion {
             Ok(None) => return,
             Err(e) => return warn!(error = %e, "cannot record a refused chunk"),
         };
+        // Recorded against the uploader's own case of that name, if it has one.
+        let case = match own_case(access, &chunk.case, user.org.id).await {
+            Ok(Some(own)) => own.case,
+            Ok(None) => return,
+            Err(e) => return warn!(error = %e, "cannot record a refused chunk"),
+        };
         let refusal = Refusal {
-            case: chunk.case.clone(),
+            case,
             org: user.org.id,
             operator: operator(&user),
             exhibit: Some(chunk.exhibit.to_string()),

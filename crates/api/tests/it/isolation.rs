@@ -104,10 +104,14 @@ async fn another_forces_case_is_404_on_every_endpoint_as_if_it_did_not_exist() {
     let guess =
         get(&w.server, &format!("/v1/cases/{}/artefacts/{}/content", seg(CASE_A), w.artefact_b), &w.alice).await;
     assert_eq!(guess.status, 404);
-    // Claiming the other force's case ID is refused and changes nothing.
+    // The other force's case ID names a new case of Bob's own (as any
+    // new name does: nothing tells that Alice has one), and Alice's case
+    // is untouched.
     let claim = post_json(&w.server, "/v1/cases", &w.bob, json!({"case": CASE_A.to_lowercase()})).await;
-    assert_eq!((claim.status, claim.kind().as_str()), (409, "conflict"));
-    assert_eq!(listed(&get(&w.server, "/v1/cases", &w.bob).await), [CASE_B]);
+    assert_eq!((claim.status, claim.json()["owner"].as_str()), (201, Some("Force B")));
+    assert_eq!(listed(&get(&w.server, "/v1/cases", &w.bob).await), [CASE_A.to_lowercase().as_str(), CASE_B]);
+    let own = get(&w.server, &format!("/v1/cases/{}", seg(CASE_A)), &w.bob).await.json();
+    assert_eq!((own["owner"].as_str(), own["artefacts"].as_u64()), (Some("Force B"), Some(0)));
     let after = (w.server.ledger_len(CASE_A).await, w.server.ledger_len(CASE_B).await);
     assert_eq!(before, after, "no refused request recorded anything");
 }

@@ -9,6 +9,7 @@ mod dashboard_data;
 mod isolation;
 mod limits;
 mod names;
+mod namespaces;
 mod openapi;
 mod postgres;
 mod put;

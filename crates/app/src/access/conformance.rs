@@ -4,7 +4,8 @@
 
 use time::{Duration, OffsetDateTime};
 
-use super::{AccessState, CaseAccess, CaseClaim, IssuedToken, Role, TokenRefusal, authenticate};
+use super::names::{Resolved, resolve_case};
+use super::{AccessState, CaseAccess, CaseClaim, IssuedToken, OrgId, Role, TokenRefusal, authenticate};
 use crate::AppError;
 use exhibit_core::ids::CaseId;
 
@@ -19,6 +20,8 @@ where
     tokens_authenticate_expire_and_revoke(make().await.as_ref()).await;
     cases_belong_to_one_org(make().await.as_ref()).await;
     shares_are_read_only_and_revocable(make().await.as_ref()).await;
+    names_are_per_organisation(make().await.as_ref()).await;
+    shared_names_resolve_by_owner(make().await.as_ref()).await;
     hostile_names_are_refused_or_kept_exactly(make().await.as_ref()).await;
     passwords_name_one_user_and_can_change(make().await.as_ref()).await;
     tokens_are_found_by_id(make().await.as_ref()).await;
@@ -86,20 +89,88 @@ async fn tokens_authenticate_expire_and_revoke(state: &dyn AccessState) {
     assert!(authenticate(state, &expiring.text, now).await.unwrap().is_ok(), "the other token still works");
 }
 
+/// How `org` reaches the case it calls `name`, as (storage ID, access).
+async fn reach(state: &dyn AccessState, name: &str, org: OrgId) -> Option<(String, CaseAccess)> {
+    match resolve_case(state, &case(name), org, None).await.unwrap() {
+        Resolved::Found(c) => Some((c.case.to_string(), c.access)),
+        Resolved::NotFound => None,
+        Resolved::Ambiguous(owners) => panic!("{name} is ambiguous: {owners:?}"),
+    }
+}
+
 async fn cases_belong_to_one_org(state: &dyn AccessState) {
     let a = state.add_org("A").await.unwrap();
     let b = state.add_org("B").await.unwrap();
     let typed = case("2024/00123/POL");
-    assert_eq!(state.add_case(&typed, a.id).await.unwrap(), CaseClaim::Created);
-    assert_eq!(state.add_case(&case("2024/00123/pol"), a.id).await.unwrap(), CaseClaim::AlreadyOwned);
-    assert_eq!(state.add_case(&case("2024/00123/Pol"), b.id).await.unwrap(), CaseClaim::Taken);
-    let (found, access) = state.case_access(&case("2024/00123/pol"), a.id).await.unwrap().unwrap();
-    assert_eq!((found.as_str(), access), ("2024/00123/POL", CaseAccess::Owner), "kept as first typed");
-    assert_eq!(state.case_access(&typed, b.id).await.unwrap(), None);
-    assert_eq!(state.case_access(&case("NOSUCH"), a.id).await.unwrap(), None);
-    state.add_case(&case("B1"), b.id).await.unwrap();
+    assert_eq!(state.add_case(&typed, &typed, a.id).await.unwrap(), CaseClaim::Created);
+    let lower = case("2024/00123/pol");
+    assert_eq!(state.add_case(&lower, &lower, a.id).await.unwrap(), CaseClaim::AlreadyOwned);
+    let mixed = case("2024/00123/Pol");
+    assert_eq!(state.add_case(&mixed, &mixed, b.id).await.unwrap(), CaseClaim::IdTaken);
+    assert_eq!(reach(state, "2024/00123/pol", a.id).await, Some(("2024/00123/POL".into(), CaseAccess::Owner)));
+    assert_eq!(reach(state, "2024/00123/POL", b.id).await, None);
+    assert_eq!(reach(state, "NOSUCH", a.id).await, None);
+    state.add_case(&case("B1"), &case("B1"), b.id).await.unwrap();
     let listed: Vec<String> = state.visible_cases(a.id).await.unwrap().iter().map(|c| c.case.to_string()).collect();
     assert_eq!(listed, ["2024/00123/POL"]);
+}
+
+async fn names_are_per_organisation(state: &dyn AccessState) {
+    let a = state.add_org("Force A").await.unwrap();
+    let b = state.add_org("Force B").await.unwrap();
+    let name = case("2024/00123/POL");
+    state.add_case(&name, &name, a.id).await.unwrap();
+    let stored = case("2024/00123/POL-0123456789abcdef");
+    assert_eq!(state.add_case(&stored, &name, b.id).await.unwrap(), CaseClaim::Created, "B's own namespace");
+    assert_eq!(state.add_case(&stored, &name, b.id).await.unwrap(), CaseClaim::AlreadyOwned);
+    let other = case("OTHER-1");
+    assert_eq!(state.add_case(&other, &case("2024/00123/pol"), b.id).await.unwrap(), CaseClaim::NameInUse);
+    assert_eq!(reach(state, "2024/00123/pol", a.id).await, Some(("2024/00123/POL".into(), CaseAccess::Owner)));
+    assert_eq!(reach(state, "2024/00123/POL", b.id).await, Some((stored.to_string(), CaseAccess::Owner)));
+    assert_eq!(reach(state, stored.as_str(), b.id).await, None, "a storage ID is no name");
+    let seen = state.visible_cases(b.id).await.unwrap();
+    assert_eq!((seen.len(), seen[0].name.as_str(), seen[0].case.as_str()), (1, name.as_str(), stored.as_str()));
+    let all: Vec<(String, String, String)> = state
+        .all_cases()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.case.to_string(), c.owner, c.name.to_string()))
+        .collect();
+    let row = |id: &str, owner: &str| (id.to_owned(), owner.to_owned(), name.to_string());
+    assert_eq!(all, [row("2024/00123/POL", "Force A"), row(stored.as_str(), "Force B")]);
+}
+
+async fn shared_names_resolve_by_owner(state: &dyn AccessState) {
+    let a = state.add_org("Force A").await.unwrap();
+    let b = state.add_org("Force B").await.unwrap();
+    let defence = state.add_org("Defence").await.unwrap();
+    let name = case("C1");
+    let (a_id, b_id) = (case("C1"), case("C1-00000000000000bb"));
+    state.add_case(&a_id, &name, a.id).await.unwrap();
+    state.add_case(&b_id, &name, b.id).await.unwrap();
+    // Shared with an organisation that has its own case of that name.
+    assert!(state.share(&a_id, a.id, b.id).await.unwrap());
+    assert_eq!(reach(state, "C1", b.id).await, Some((b_id.to_string(), CaseAccess::Owner)), "its own first");
+    match resolve_case(state, &name, b.id, Some("force a")).await.unwrap() {
+        Resolved::Found(c) => {
+            assert_eq!((c.case, c.access, c.owner.as_str()), (a_id.clone(), CaseAccess::Shared, "Force A"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state.visible_cases(b.id).await.unwrap().len(), 2);
+    // Two shared cases of one name: the owner must be named.
+    assert!(state.share(&a_id, a.id, defence.id).await.unwrap());
+    assert_eq!(reach(state, "C1", defence.id).await, Some((a_id.to_string(), CaseAccess::Shared)));
+    assert!(state.share(&b_id, b.id, defence.id).await.unwrap());
+    let found = resolve_case(state, &name, defence.id, None).await.unwrap();
+    assert_eq!(found, Resolved::Ambiguous(vec!["Force A".into(), "Force B".into()]));
+    match resolve_case(state, &name, defence.id, Some("Force B")).await.unwrap() {
+        Resolved::Found(c) => assert_eq!(c.case, b_id),
+        other => panic!("{other:?}"),
+    }
+    assert!(state.unshare(&b_id, b.id, defence.id).await.unwrap());
+    assert_eq!(reach(state, "C1", defence.id).await, Some((a_id.to_string(), CaseAccess::Shared)));
 }
 
 async fn shares_are_read_only_and_revocable(state: &dyn AccessState) {
@@ -107,22 +178,22 @@ async fn shares_are_read_only_and_revocable(state: &dyn AccessState) {
     let other = state.add_org("Other force").await.unwrap();
     let defence = state.add_org("Defence").await.unwrap();
     let c = case("42AB1234520");
-    state.add_case(&c, force.id).await.unwrap();
+    state.add_case(&c, &c, force.id).await.unwrap();
     assert!(!state.share(&c, other.id, defence.id).await.unwrap(), "only the owner shares");
     assert!(matches!(state.share(&c, force.id, force.id).await, Err(AppError::Invalid { .. })));
     assert!(state.share(&c, force.id, defence.id).await.unwrap());
     assert!(state.share(&case("42ab1234520"), force.id, defence.id).await.unwrap(), "sharing twice is one share");
-    assert_eq!(state.case_access(&c, defence.id).await.unwrap().map(|(_, a)| a), Some(CaseAccess::Shared));
+    assert_eq!(reach(state, c.as_str(), defence.id).await.map(|(_, a)| a), Some(CaseAccess::Shared));
     let seen = state.visible_cases(defence.id).await.unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!((seen[0].owner.as_str(), seen[0].access), ("Force", CaseAccess::Shared));
-    assert_eq!(state.case_access(&c, other.id).await.unwrap(), None);
+    assert_eq!(reach(state, c.as_str(), other.id).await, None);
 
     assert!(!state.unshare(&c, other.id, defence.id).await.unwrap(), "only the owner unshares");
-    assert_eq!(state.case_access(&c, defence.id).await.unwrap().map(|(_, a)| a), Some(CaseAccess::Shared));
+    assert_eq!(reach(state, c.as_str(), defence.id).await.map(|(_, a)| a), Some(CaseAccess::Shared));
     assert!(state.unshare(&c, force.id, defence.id).await.unwrap());
     assert!(!state.unshare(&c, force.id, defence.id).await.unwrap());
-    assert_eq!(state.case_access(&c, defence.id).await.unwrap(), None);
+    assert_eq!(reach(state, c.as_str(), defence.id).await, None);
     assert!(state.visible_cases(defence.id).await.unwrap().is_empty());
 }
 

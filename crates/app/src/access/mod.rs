@@ -11,6 +11,7 @@
 //! Tokens are never stored: only their SHA-256 ([`token::IssuedToken`]).
 
 pub mod conformance;
+pub mod names;
 mod open;
 pub mod password;
 mod postgres;
@@ -170,8 +171,11 @@ pub enum CaseAccess {
 /// A case an organisation can see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisibleCase {
-    /// The case, as its owner created it.
+    /// Its storage ID: the store's, the ledger's, the read model's and the
+    /// CLI's. Never shown to API clients, who know the case by `name`.
     pub case: CaseId,
+    /// The name its owner gave it, unique among the owner's cases.
+    pub name: CaseId,
     /// The organisation that owns it.
     pub owner: String,
     /// How this organisation reaches it.
@@ -183,16 +187,20 @@ pub struct VisibleCase {
 pub enum CaseClaim {
     /// The case is new and now belongs to the organisation.
     Created,
-    /// The organisation already owned it.
+    /// The organisation already owned it, under that name.
     AlreadyOwned,
-    /// Another organisation owns it.
-    Taken,
+    /// The organisation already names another case so.
+    NameInUse,
+    /// Some organisation's case has that storage ID.
+    IdTaken,
 }
 
 /// The state behind the HTTP API's access control.
 ///
-/// Case IDs are compared as [`CaseId`] compares them (letter case does not
-/// count). Organisation names are unique without regard to letter case.
+/// Each case has a storage ID (unique in the store) and a name (unique
+/// among its owner's cases); see [`names`]. Both are compared as [`CaseId`]
+/// compares them (letter case does not count). Organisation names are
+/// unique without regard to letter case.
 #[async_trait]
 pub trait AccessState: Send + Sync + std::fmt::Debug {
     /// The journal of what the API received, kept in the same database.
@@ -228,12 +236,18 @@ pub trait AccessState: Send + Sync + std::fmt::Debug {
     /// Revokes the token with public ID `id` at `at`; false when there is
     /// no such token. Revoking twice keeps the first time.
     async fn revoke_token(&self, id: &str, at: OffsetDateTime) -> Result<bool>;
-    /// Gives `case` to `org` if no organisation has it.
-    async fn add_case(&self, case: &CaseId, org: OrgId) -> Result<CaseClaim>;
-    /// How `org` reaches `case`, if it does.
-    async fn case_access(&self, case: &CaseId, org: OrgId) -> Result<Option<(CaseId, CaseAccess)>>;
-    /// The cases `org` owns or has been shared, by case ID.
+    /// Gives the case of storage ID `case` to `org` under `name`, if no
+    /// case has that storage ID and `org` names no case so.
+    async fn add_case(&self, case: &CaseId, name: &CaseId, org: OrgId) -> Result<CaseClaim>;
+    /// The cases named `name` that `org` owns or was shared, its own first
+    /// (at most one), then the shared ones by owner. Resolve them with
+    /// [`names::resolve`].
+    async fn cases_named(&self, name: &CaseId, org: OrgId) -> Result<Vec<VisibleCase>>;
+    /// The cases `org` owns or has been shared, by name and owner.
     async fn visible_cases(&self, org: OrgId) -> Result<Vec<VisibleCase>>;
+    /// Every case given to an organisation (as its owner sees it), by
+    /// storage ID: for the operator, who knows cases by storage ID.
+    async fn all_cases(&self) -> Result<Vec<VisibleCase>>;
     /// Shares `case` (owned by `owner`) read-only with `with`; false when
     /// `owner` does not own it. Sharing twice is one share.
     async fn share(&self, case: &CaseId, owner: OrgId, with: OrgId) -> Result<bool>;

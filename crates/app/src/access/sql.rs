@@ -114,10 +114,45 @@ fn col(e: sqlx::Error) -> AppError {
     AppError::Corrupt { what: "access row".into(), reason: e.to_string() }
 }
 
-pub(super) const VISIBLE_CASES: &str = "SELECT c.case_id, o.name, 'owner' FROM ac_cases c JOIN ac_orgs o ON o.id = c.org_id \
-     WHERE c.org_id = $1 \
-     UNION ALL SELECT c.case_id, o.name, 'shared' FROM ac_shares s JOIN ac_cases c ON c.case_key = s.case_key \
-     JOIN ac_orgs o ON o.id = c.org_id WHERE s.org_id = $1 ORDER BY 1";
+/// The columns of a [`VisibleCase`](super::VisibleCase) row: storage ID,
+/// name, owner's name, access.
+const CASE_OWNED: &str = "SELECT c.case_id, c.name, o.name, 'owner' FROM ac_cases c JOIN ac_orgs o ON o.id = c.org_id";
+const CASE_SHARED: &str = "SELECT c.case_id, c.name, o.name, 'shared' FROM ac_shares s \
+     JOIN ac_cases c ON c.case_key = s.case_key JOIN ac_orgs o ON o.id = c.org_id";
+
+/// The cases organisation `$1` owns or was shared, by name and owner.
+pub(super) fn visible_cases_query() -> String {
+    format!("{CASE_OWNED} WHERE c.org_id = $1 UNION ALL {CASE_SHARED} WHERE s.org_id = $1 ORDER BY 2, 3")
+}
+
+/// The cases named `$1` (name key) that organisation `$2` owns or was
+/// shared: its own first, then by owner.
+pub(super) fn cases_named_query() -> String {
+    format!(
+        "{CASE_OWNED} WHERE c.org_id = $2 AND c.name_key = $1 \
+         UNION ALL {CASE_SHARED} WHERE s.org_id = $2 AND c.name_key = $1 ORDER BY 4, 3"
+    )
+}
+
+/// Every case given to an organisation, by storage ID.
+pub(super) fn all_cases_query() -> String {
+    format!("{CASE_OWNED} ORDER BY c.case_key")
+}
+
+/// A row of the case queries above.
+pub(super) fn visible_case<R: sqlx::Row>(r: &R) -> Result<super::VisibleCase>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let text = |i: usize| -> Result<String> { r.try_get(i).map_err(col) };
+    Ok(super::VisibleCase {
+        case: case_id(&text(0)?)?,
+        name: case_id(&text(1)?)?,
+        owner: text(2)?,
+        access: access(&text(3)?)?,
+    })
+}
 
 /// Implements [`AccessState`](super::AccessState) for `$ty`, whose `pool`
 /// field is a pool of database `$db`.
@@ -319,75 +354,72 @@ macro_rules! access_state_impl {
             async fn add_case(
                 &self,
                 case: &exhibit_core::ids::CaseId,
+                name: &exhibit_core::ids::CaseId,
                 org: $crate::access::OrgId,
             ) -> $crate::Result<$crate::access::CaseClaim> {
+                use $crate::access::CaseClaim;
                 let inserted = sqlx::query(
-                    "INSERT INTO ac_cases (case_key, case_id, org_id, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT DO NOTHING",
+                    "INSERT INTO ac_cases (case_key, case_id, org_id, created_at, name, name_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 )
                 .bind(case.normalised())
                 .bind(case.as_str())
                 .bind(org.0)
                 .bind($crate::access::sql::unix(time::OffsetDateTime::now_utc()))
+                .bind(name.as_str())
+                .bind(name.normalised())
                 .execute(&self.pool)
                 .await
                 .map_err($crate::AppError::db("add case"))?;
                 if inserted.rows_affected() > 0 {
-                    return Ok($crate::access::CaseClaim::Created);
+                    return Ok(CaseClaim::Created);
                 }
-                let owner: i64 = sqlx::query_scalar("SELECT org_id FROM ac_cases WHERE case_key = $1")
-                    .bind(case.normalised())
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err($crate::AppError::db("find case"))?;
-                Ok(if owner == org.0 {
-                    $crate::access::CaseClaim::AlreadyOwned
-                } else {
-                    $crate::access::CaseClaim::Taken
+                let named: Option<String> =
+                    sqlx::query_scalar("SELECT case_key FROM ac_cases WHERE org_id = $1 AND name_key = $2")
+                        .bind(org.0)
+                        .bind(name.normalised())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::AppError::db("find case"))?;
+                Ok(match named {
+                    Some(key) if key == case.normalised() => CaseClaim::AlreadyOwned,
+                    Some(_) => CaseClaim::NameInUse,
+                    None => CaseClaim::IdTaken,
                 })
             }
 
-            async fn case_access(
+            async fn cases_named(
                 &self,
-                case: &exhibit_core::ids::CaseId,
+                name: &exhibit_core::ids::CaseId,
                 org: $crate::access::OrgId,
-            ) -> $crate::Result<Option<(exhibit_core::ids::CaseId, $crate::access::CaseAccess)>> {
-                use sqlx::Row;
-                let row = sqlx::query(
-                    "SELECT c.case_id, CASE WHEN c.org_id = $2 THEN 'owner' ELSE 'shared' END FROM ac_cases c \
-                     WHERE c.case_key = $1 AND (c.org_id = $2 OR EXISTS \
-                     (SELECT 1 FROM ac_shares s WHERE s.case_key = c.case_key AND s.org_id = $2))",
-                )
-                .bind(case.normalised())
-                .bind(org.0)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err($crate::AppError::db("find case access"))?;
-                row.map(|r| {
-                    Ok(($crate::access::sql::case_id(r.get(0))?, $crate::access::sql::access(r.get::<&str, _>(1))?))
-                })
-                .transpose()
+            ) -> $crate::Result<Vec<$crate::access::VisibleCase>> {
+                let rows = sqlx::query(&$crate::access::sql::cases_named_query())
+                    .bind(name.normalised())
+                    .bind(org.0)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::AppError::db("find case access"))?;
+                rows.iter().map(|r| $crate::access::sql::visible_case(r)).collect()
             }
 
             async fn visible_cases(
                 &self,
                 org: $crate::access::OrgId,
             ) -> $crate::Result<Vec<$crate::access::VisibleCase>> {
-                use sqlx::Row;
-                let rows = sqlx::query($crate::access::sql::VISIBLE_CASES)
+                let rows = sqlx::query(&$crate::access::sql::visible_cases_query())
                     .bind(org.0)
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::AppError::db("list cases"))?;
-                rows.iter()
-                    .map(|r| {
-                        Ok($crate::access::VisibleCase {
-                            case: $crate::access::sql::case_id(r.get(0))?,
-                            owner: r.get(1),
-                            access: $crate::access::sql::access(r.get::<&str, _>(2))?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(|r| $crate::access::sql::visible_case(r)).collect()
+            }
+
+            async fn all_cases(&self) -> $crate::Result<Vec<$crate::access::VisibleCase>> {
+                let rows = sqlx::query(&$crate::access::sql::all_cases_query())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::AppError::db("list cases"))?;
+                rows.iter().map(|r| $crate::access::sql::visible_case(r)).collect()
             }
 
             async fn share(

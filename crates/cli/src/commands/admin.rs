@@ -99,14 +99,22 @@ pub enum TokenCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CaseCommand {
-    /// Give a case to an organisation.
+    /// Give a case to an organisation. Its users know it by a name of
+    /// their organisation's own (by default the case ID), which must not
+    /// name another of its cases.
     Add {
         /// The organisation.
         #[arg(long)]
         org: String,
-        /// The case ID.
+        /// The name the organisation's users will know it by (default: the case ID).
+        #[arg(long)]
+        name: Option<CaseId>,
+        /// The case ID (the storage ID, as `exhibit` commands take it).
         case: CaseId,
     },
+    /// List the cases given to organisations: case ID, owner and the name
+    /// the owner knows it by, tab-separated under a header.
+    List,
 }
 
 /// Opens the access state the configuration names.
@@ -155,17 +163,43 @@ pub async fn run(command: AdminCommand, config: Config) -> anyhow::Result<ExitCo
             }
             eprintln!("exhibit admin: token {id} revoked");
         }
-        AdminCommand::Case(CaseCommand::Add { org, case }) => {
-            let org = find_org(state.as_ref(), &org).await?;
-            match state.add_case(&case, org.id).await? {
-                CaseClaim::Created | CaseClaim::AlreadyOwned => {
-                    eprintln!("exhibit admin: case {case} belongs to {}", org.name)
-                }
-                CaseClaim::Taken => anyhow::bail!("case {case} belongs to another organisation"),
-            }
+        AdminCommand::Case(CaseCommand::Add { org, name, case }) => {
+            add_case(state.as_ref(), &org, name.as_ref().unwrap_or(&case), &case).await?
         }
+        AdminCommand::Case(CaseCommand::List) => list_cases(state.as_ref()).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Gives the case `case` (a storage ID) to `org` under `name`.
+async fn add_case(state: &dyn AccessState, org: &str, name: &CaseId, case: &CaseId) -> anyhow::Result<()> {
+    let org = find_org(state, org).await?;
+    if let Some(why) = name.non_portable() {
+        anyhow::bail!("the name {name} cannot be used: {why}; choose another with --name");
+    }
+    let org_name = crate::terminal::escape_name(&org.name);
+    match state.add_case(case, name, org.id).await? {
+        CaseClaim::Created | CaseClaim::AlreadyOwned => {
+            eprintln!("exhibit admin: case {case} belongs to {org_name}, who know it as {name}")
+        }
+        CaseClaim::NameInUse => anyhow::bail!(
+            "{org_name} already has a case named {name}; give this one another name with --name (see `exhibit admin case list`)"
+        ),
+        CaseClaim::IdTaken => {
+            anyhow::bail!("case {case} already belongs to an organisation (see `exhibit admin case list`)")
+        }
+    }
+    Ok(())
+}
+
+/// One tab-separated line per case given to an organisation: storage ID,
+/// owner, name.
+async fn list_cases(state: &dyn AccessState) -> anyhow::Result<()> {
+    println!("case\towner\tname");
+    for case in state.all_cases().await? {
+        println!("{}\t{}\t{}", case.case, crate::terminal::escape_name(&case.owner), case.name);
+    }
+    Ok(())
 }
 
 /// One tab-separated line per token, under a header line.

@@ -75,6 +75,17 @@ fn admin_bootstraps_tokens_and_serve_answers_with_them() {
     assert_eq!(dup.status.code(), Some(2), "a taken name: {}", stderr(&dup));
     let out = sb.run(&["admin", "case", "add", "--org", "Force A", CASE]);
     assert!(out.status.success(), "{}", stderr(&out));
+    // A case's name is its owner's: one ID, one owner; one name per owner.
+    let out = sb.run(&["admin", "case", "add", "--org", "Force B", CASE]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already belongs to an organisation"), "{}", stderr(&out));
+    let out = sb.run(&["admin", "case", "add", "--org", "Force A", "--name", "2024/00123/pol", "CLI-2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already has a case named 2024/00123/pol; give this one another name with --name"));
+    let out = sb.run(&["admin", "case", "add", "--org", "Force B", "--name", CASE, "CLI-2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = String::from_utf8(sb.run(&["admin", "case", "list"]).stdout).unwrap();
+    assert_eq!(listed, format!("case\towner\tname\n{CASE}\tForce A\t{CASE}\nCLI-2\tForce B\t{CASE}\n"));
 
     let token_of = |org: &str, user: &str| {
         let out = sb.run(&["admin", "token", "add", "--org", org, "--role", "reviewer", "--user", user]);
@@ -101,7 +112,10 @@ fn admin_bootstraps_tokens_and_serve_answers_with_them() {
     assert_eq!(cases["cases"][0]["case"], CASE);
     let (status, body) = curl(&alice, &format!("{}/v1/cases/2024%2F00123%2FPOL/artefacts", server.base));
     assert_eq!(status, 200, "{body}");
-    let (status, _) = curl(&bob, &format!("{}/v1/cases/2024%2F00123%2FPOL", server.base));
+    let (status, body) = curl(&bob, &format!("{}/v1/cases/2024%2F00123%2FPOL", server.base));
+    assert_eq!(status, 200, "Force B's own case of that name: {body}");
+    assert!(!body.contains("CLI-2") && body.contains("\"owner\":\"Force B\""), "{body}");
+    let (status, _) = curl(&bob, &format!("{}/v1/cases/2024%2F00123%2FPOL?owner=Force%20A", server.base));
     assert_eq!(status, 404, "another force's case");
 
     let out = sb.run(&["admin", "token", "revoke", &alice_id]);
