@@ -108,7 +108,8 @@ pub fn failures_done_since(events: &[CustodyEvent]) -> std::collections::HashSet
             }
         }
     }
-    let done_after = |i: usize, e: &CustodyEvent| job_of(e).and_then(|j| last_done.get(&j).copied()).is_some_and(|d| d > i);
+    let done_after =
+        |i: usize, e: &CustodyEvent| job_of(e).and_then(|j| last_done.get(&j).copied()).is_some_and(|d| d > i);
     events.iter().enumerate().filter(|(i, e)| e.action == Action::Failed && done_after(*i, e)).map(|(i, _)| i).collect()
 }
 
