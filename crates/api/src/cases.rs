@@ -50,22 +50,23 @@ pub async fn create(
     Ok((status, Json(CaseInfo { case: name.to_string(), owner: org.name.clone(), access: CaseAccess::Owner })))
 }
 
-/// How many storage IDs a create tries before it gives up (each clash
-/// after the first is a 64-bit random ID's: not expected at all).
+/// How many storage IDs a create tries before it gives up (a clash of
+/// 64-bit random IDs is not expected at all).
 const CLAIM_TRIES: usize = 8;
 
 /// The caller's organisation's case `name`: 200 with its name as first
-/// given if it has one, else 201 with a new case stored under the name
-/// itself when no case and no ledger holds that ID, or else under a fresh
-/// one. Either way the answer is the same, so a create tells nothing of
-/// what other organisations (or the CLI) hold.
+/// given if it has one, else 201 with a new case stored under a fresh
+/// storage ID (the name, `-` and 64 random bits), always: an ID that were
+/// the name when free would show through every artefact ID derived from it
+/// whether another organisation (or the CLI) holds the name (attack pass
+/// on the namespaces). So a create tells nothing of what others hold.
 async fn claim(state: &ApiState, name: &CaseId, org: OrgId) -> Result<(StatusCode, CaseId), ApiError> {
     let access = state.access.as_ref();
     if let Some(own) = names::own_case(access, name, org).await? {
         return Ok((StatusCode::OK, own.name));
     }
-    for attempt in 0..CLAIM_TRIES {
-        let id = if attempt == 0 { name.clone() } else { names::fresh_case_id(name) };
+    for _ in 0..CLAIM_TRIES {
+        let id = names::fresh_case_id(name);
         // A ledger no organisation was given (ingested with the CLI) stays
         // the operator's to give: `exhibit admin case add`.
         if ledger_exists(state, &id).await? {
@@ -149,6 +150,7 @@ pub async fn show(
         Unauthenticated,
         (status = 403, description = "Your role may not share cases", body = ErrorBody),
         (status = 404, description = "No such case, or not yours to share", body = ErrorBody),
+        AmbiguousCase,
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such organisation", body = ErrorBody),
@@ -187,6 +189,7 @@ pub async fn share(
         Unauthenticated,
         (status = 403, description = "Your role may not share cases", body = ErrorBody),
         (status = 404, description = "No such case or share", body = ErrorBody),
+        AmbiguousCase,
         (status = 422, description = "No such organisation", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]

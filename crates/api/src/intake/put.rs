@@ -23,7 +23,7 @@ use crate::case_extract::WritableCase;
 use crate::dto::PutResult;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
-use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, OwnerQuery, Unauthenticated};
+use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, MayNotSubmit, OwnerQuery, Unauthenticated};
 
 /// Stores one file in an exhibit of a case the caller's organisation owns.
 #[utoipa::path(put, path = "/v1/cases/{case}/exhibits/{exhibit}/files/{filename}", security(("bearer" = [])),
@@ -38,7 +38,7 @@ use crate::openapi_parts::{CaseNotFound, CasePath, MayNotSubmit, OwnerQuery, Una
     responses(
         (status = 201, description = "Stored and recorded", body = PutResult),
         (status = 400, description = "Bad IDs, name or Content-Digest, or the body does not match it (recorded)", body = ErrorBody),
-        Unauthenticated, MayNotSubmit, CaseNotFound,
+        Unauthenticated, MayNotSubmit, CaseNotFound, AmbiguousCase,
         (status = 413, description = "Body over the server's PUT limit; use tus", body = ErrorBody),
         (status = 500, description = "The ingest failed; nothing was kept, send it again", body = ErrorBody),
         (status = 503, description = "This server takes no uploads", body = ErrorBody),

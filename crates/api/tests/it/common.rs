@@ -153,7 +153,7 @@ impl Server {
 
     /// As [`Server::ingest`], signed with the key at `key`.
     pub async fn ingest_with_key(&self, case: &str, files: usize, key: &Path) {
-        let case: CaseId = case.parse().unwrap();
+        let case: CaseId = self.stored(case).await;
         let exhibit: ExhibitRef = "JS/1".parse().unwrap();
         let source = self.dir.path().join(format!("evidence-{}", case.key_component()));
         std::fs::create_dir_all(&source).unwrap();
@@ -178,9 +178,26 @@ impl Server {
         assert_eq!(summary.failed, 0);
     }
 
+    /// The storage ID of the case `name`: the ID itself for a ledger
+    /// ingested under it, else the one case of that name an organisation
+    /// created (API creates store under a fresh ID).
+    pub async fn stored(&self, name: &str) -> CaseId {
+        let typed: CaseId = name.parse().unwrap();
+        if self.store.head(&exhibit_core::layout::ledger_key(&typed, 1)).await.is_ok() {
+            return typed;
+        }
+        let named: Vec<CaseId> =
+            self.access.all_cases().await.unwrap().into_iter().filter(|c| c.name == typed).map(|c| c.case).collect();
+        match named.as_slice() {
+            [one] => one.clone(),
+            [] => typed,
+            many => panic!("several cases are named {name}: {many:?}"),
+        }
+    }
+
     /// The `accessed` events of a case's ledger, in order.
     pub async fn accessed(&self, case: &str) -> Vec<CustodyEvent> {
-        let case: CaseId = case.parse().unwrap();
+        let case = self.stored(case).await;
         let entries = exhibit_custody::read_entries(self.store.as_ref(), &case).await.unwrap();
         let parsed: Vec<_> = entries.into_iter().map(|e| e.parsed.unwrap()).collect();
         exhibit_custody::events_of(&parsed).map(|(_, e)| e.clone()).filter(|e| e.action == Action::Accessed).collect()
@@ -188,7 +205,7 @@ impl Server {
 
     /// Every event of a case's ledger, in order.
     pub async fn events(&self, case: &str) -> Vec<CustodyEvent> {
-        let case: CaseId = case.parse().unwrap();
+        let case = self.stored(case).await;
         let entries = exhibit_custody::read_entries(self.store.as_ref(), &case).await.unwrap();
         let parsed: Vec<_> = entries.into_iter().map(|e| e.parsed.unwrap()).collect();
         exhibit_custody::events_of(&parsed).map(|(_, e)| e.clone()).collect()
@@ -227,7 +244,7 @@ impl Server {
 
     /// The number of ledger entries of a case.
     pub async fn ledger_len(&self, case: &str) -> usize {
-        let case: CaseId = case.parse().unwrap();
+        let case = self.stored(case).await;
         exhibit_custody::read_entries(self.store.as_ref(), &case).await.unwrap().len()
     }
 

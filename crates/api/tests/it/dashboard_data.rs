@@ -35,6 +35,7 @@ async fn queued_and_running_jobs_come_from_the_run_records() {
     assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
     server.ingest(CASE, 2).await;
     let case: CaseId = CASE.parse().unwrap();
+    let stored: CaseId = server.stored(CASE).await;
     let data = ReadModelData::new(server.state.clone());
     let alice =
         Principal { org: "Force A".into(), user: "alice".into(), role: "submitter".into(), credential: String::new() };
@@ -44,8 +45,8 @@ async fn queued_and_running_jobs_come_from_the_run_records() {
     assert!(recorded.done > 0, "{recorded:?}");
 
     // A run handed to workers: three jobs, one of them started.
-    let completions = Completions::new(server.store.clone(), &case, RunId::new());
-    let jobs = [job(&case, "JS/1", 1), job(&case, "JS/1", 2), job(&case, "JS/2", 3)];
+    let completions = Completions::new(server.store.clone(), &stored, RunId::new());
+    let jobs = [job(&stored, "JS/1", 1), job(&stored, "JS/1", 2), job(&stored, "JS/2", 3)];
     completions.put_roots(&jobs).await.unwrap();
     completions.mark_started(&jobs[0].job_id).await.unwrap();
 
@@ -76,21 +77,21 @@ async fn a_run_that_is_over_is_read_once_and_a_run_still_going_every_time() {
     let server = Server::start().await;
     let token = server.token("Force A", "alice", Role::Submitter).await;
     assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
-    let case: CaseId = CASE.parse().unwrap();
+    let stored: CaseId = server.stored(CASE).await;
     let data = ReadModelData::new(server.state.clone());
     let alice =
         Principal { org: "Force A".into(), user: "alice".into(), role: "submitter".into(), credential: String::new() };
 
     let over_run = RunId::new();
-    let over = Completions::new(server.store.clone(), &case, over_run.clone());
-    let over_jobs = [job(&case, "JS/1", 1), job(&case, "JS/1", 2)];
+    let over = Completions::new(server.store.clone(), &stored, over_run.clone());
+    let over_jobs = [job(&stored, "JS/1", 1), job(&stored, "JS/1", 2)];
     over.put_roots(&over_jobs).await.unwrap();
     for j in &over_jobs {
         over.put(&done(j)).await.unwrap();
     }
     over.hand_off().await.unwrap();
-    let going = Completions::new(server.store.clone(), &case, RunId::new());
-    let going_jobs = [job(&case, "JS/2", 3), job(&case, "JS/2", 4)];
+    let going = Completions::new(server.store.clone(), &stored, RunId::new());
+    let going_jobs = [job(&stored, "JS/2", 3), job(&stored, "JS/2", 4)];
     going.put_roots(&going_jobs).await.unwrap();
     going.hand_off().await.unwrap();
 
@@ -99,7 +100,7 @@ async fn a_run_that_is_over_is_read_once_and_a_run_still_going_every_time() {
 
     // The finished run's records go; a view that read them again would
     // count its jobs as queued.
-    let case_dir = exhibit_core::layout::case_prefix(&case);
+    let case_dir = exhibit_core::layout::case_prefix(&stored);
     let records = server.dir.path().join("store").join(case_dir).join("runs").join(over_run.as_str()).join("jobs");
     std::fs::remove_dir_all(&records).unwrap_or_else(|e| panic!("{}: {e}", records.display()));
     going.mark_started(&going_jobs[0].job_id).await.unwrap();
@@ -118,12 +119,13 @@ async fn an_upload_whose_ingest_failed_is_a_failure_on_the_dashboard() {
     let token = server.token("Force A", "alice", Role::Submitter).await;
     assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
     let case: CaseId = CASE.parse().unwrap();
+    let stored: CaseId = server.stored(CASE).await;
     let alice =
         Principal { org: "Force A".into(), user: "alice".into(), role: "submitter".into(), credential: String::new() };
     let org = server.access.org("Force A").await.unwrap().unwrap();
     let entry = UploadEntry {
         id: "put-0123456789abcdef".into(),
-        case: case.clone(),
+        case: stored.clone(),
         org: org.id,
         operator: "alice (Force A)".into(),
         exhibit: "JS/3".parse().unwrap(),
@@ -145,7 +147,7 @@ async fn an_upload_whose_ingest_failed_is_a_failure_on_the_dashboard() {
 
     // Bytes refused as they arrived are on the dashboard too.
     let refusal = exhibit_app::intake::Refusal {
-        case: case.clone(),
+        case: stored.clone(),
         org: org.id,
         operator: "bob (Force A)".into(),
         exhibit: Some("JS/4".into()),

@@ -20,6 +20,9 @@ struct World {
     /// One artefact ID of each case.
     artefact_a: String,
     artefact_b: String,
+    /// Each case's storage ID (API creates store under a fresh one).
+    stored_a: String,
+    stored_b: String,
 }
 
 async fn world() -> World {
@@ -35,7 +38,8 @@ async fn world() -> World {
     let first = |reply: Reply| reply.json()["artefacts"][0]["id"].as_str().unwrap().to_owned();
     let artefact_a = first(get(&server, &format!("/v1/cases/{}/artefacts", seg(CASE_A)), &alice).await);
     let artefact_b = first(get(&server, &format!("/v1/cases/{}/artefacts", seg(CASE_B)), &bob).await);
-    World { server, alice, bob, dave, artefact_a, artefact_b }
+    let (stored_a, stored_b) = (server.stored(CASE_A).await.to_string(), server.stored(CASE_B).await.to_string());
+    World { server, alice, bob, dave, artefact_a, artefact_b, stored_a, stored_b }
 }
 
 /// Every read and write endpoint of `case`, as (method, path, JSON body).
@@ -81,7 +85,7 @@ async fn each_force_sees_its_own_case_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_forces_case_is_404_on_every_endpoint_as_if_it_did_not_exist() {
     let w = world().await;
-    let before = (w.server.ledger_len(CASE_A).await, w.server.ledger_len(CASE_B).await);
+    let before = (w.server.ledger_len(&w.stored_a).await, w.server.ledger_len(&w.stored_b).await);
     // Bob against Alice's case, Alice against Bob's, and both against a
     // case no one has: the same status and the same body, so the answers
     // cannot tell a case that exists from one that does not.
@@ -112,7 +116,7 @@ async fn another_forces_case_is_404_on_every_endpoint_as_if_it_did_not_exist() {
     assert_eq!(listed(&get(&w.server, "/v1/cases", &w.bob).await), [CASE_A.to_lowercase().as_str(), CASE_B]);
     let own = get(&w.server, &format!("/v1/cases/{}", seg(CASE_A)), &w.bob).await.json();
     assert_eq!((own["owner"].as_str(), own["artefacts"].as_u64()), (Some("Force B"), Some(0)));
-    let after = (w.server.ledger_len(CASE_A).await, w.server.ledger_len(CASE_B).await);
+    let after = (w.server.ledger_len(&w.stored_a).await, w.server.ledger_len(&w.stored_b).await);
     assert_eq!(before, after, "no refused request recorded anything");
 }
 
@@ -166,7 +170,7 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     // part of their first range's access.
     let again = request("GET", &w.server.url(&path), Some(&w.alice), &[("Range", "bytes=0-1")], None).await;
     assert_eq!(again.status, 206);
-    let accessed = w.server.accessed(CASE_A).await;
+    let accessed = w.server.accessed(&w.stored_a).await;
     assert_eq!(
         accessed.len(),
         3,
@@ -185,9 +189,9 @@ async fn a_download_is_hashed_ranged_and_recorded_naming_the_user() {
     assert!(outputs[2].starts_with("HTTP download, bytes 2-5; this user's further ranges"), "{}", outputs[2]);
     let whole_again = get(&w.server, &path, &w.alice).await;
     assert_eq!(whole_again.status, 200);
-    assert_eq!(w.server.accessed(CASE_A).await.len(), 4, "every whole download is recorded");
+    assert_eq!(w.server.accessed(&w.stored_a).await.len(), 4, "every whole download is recorded");
     // The server's key signed them, and the chain still verifies.
-    let case = CASE_A.parse().unwrap();
+    let case = w.server.stored(&w.stored_a).await;
     let checked = exhibit_custody::check_ledger(w.server.store.as_ref(), &case, None).await.unwrap();
     assert!(checked.problems.is_empty(), "{:?}", checked.problems);
 }
@@ -213,7 +217,7 @@ async fn a_shared_case_is_readable_not_writable_and_unsharing_gives_404_again() 
     assert_eq!(get(&w.server, &format!("/v1/cases/{case}/artefacts"), &w.dave).await.status, 200);
     let download = get(&w.server, &format!("/v1/cases/{case}/artefacts/{}/content", w.artefact_a), &w.dave).await;
     assert_eq!(download.status, 200);
-    let accessed = w.server.accessed(CASE_A).await;
+    let accessed = w.server.accessed(&w.stored_a).await;
     assert_eq!(accessed.last().unwrap().actor.operator, "dave (Defence LLP)");
 
     assert_eq!(get(&w.server, &format!("/v1/cases/{case}/status"), &w.dave).await.status, 200);
@@ -240,7 +244,7 @@ async fn a_shared_case_is_readable_not_writable_and_unsharing_gives_404_again() 
     for endpoint in endpoints(CASE_A, &w.artefact_a) {
         assert_eq!(call(&w.server, &w.dave, &endpoint).await.status, 404, "{endpoint:?} after unsharing");
     }
-    assert_eq!(w.server.accessed(CASE_A).await.len(), 1, "only the download while shared");
+    assert_eq!(w.server.accessed(&w.stored_a).await.len(), 1, "only the download while shared");
 }
 
 fn base64_of_hex(hex_text: &str) -> String {

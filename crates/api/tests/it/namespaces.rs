@@ -38,7 +38,8 @@ async fn a_name_another_force_or_a_cli_ingest_holds_is_created_as_a_case_of_its_
     assert_eq!(post_json(&server, "/v1/cases", &alice, json!({"case": NAME})).await.status, 201);
     server.ingest(NAME, 3).await;
     server.ingest(CLI_CASE, 2).await;
-    let (a_len, cli_len) = (server.ledger_len(NAME).await, server.ledger_len(CLI_CASE).await);
+    let alices = server.stored(NAME).await.to_string();
+    let (a_len, cli_len) = (server.ledger_len(&alices).await, server.ledger_len(CLI_CASE).await);
     let a_before = artefact_ids(&get(&server, &format!("/v1/cases/{}/artefacts", seg(NAME)), &alice).await);
     assert_eq!(a_before.len(), 3);
 
@@ -61,12 +62,12 @@ async fn a_name_another_force_or_a_cli_ingest_holds_is_created_as_a_case_of_its_
     let a_after = artefact_ids(&get(&server, &format!("/v1/cases/{}/artefacts", seg(NAME)), &alice).await);
     assert_eq!(a_after, a_before, "Alice's case is untouched");
     assert_eq!(
-        (server.ledger_len(NAME).await, server.ledger_len(CLI_CASE).await),
+        (server.ledger_len(&alices).await, server.ledger_len(CLI_CASE).await),
         (a_len, cli_len),
         "ledgers untouched"
     );
     assert!(server.events(CLI_CASE).await.iter().all(|e| !e.actor.operator.contains("bob")), "the CLI case untouched");
-    assert!(server.events(NAME).await.iter().all(|e| !e.actor.operator.contains("bob")), "Alice's ledger untouched");
+    assert!(server.events(&alices).await.iter().all(|e| !e.actor.operator.contains("bob")), "Alice's ledger untouched");
 
     // Bob reaches none of Alice's artefacts through his case of that name.
     for id in &a_before {
@@ -246,4 +247,18 @@ async fn shared_cases_of_a_name_are_told_apart_by_owner() {
     assert_eq!(unknown.status, 404);
     assert_eq!(crate::common::delete(&server, &format!("/v1/cases/{c}/shares/Defence"), &bob).await.status, 204);
     assert_eq!(get(&server, &format!("/v1/cases/{c}"), &dave).await.json()["owner"], "Force A", "one left");
+}
+
+/// A free name is stored under a fresh ID too (attack pass on the
+/// namespaces): an ID that were the name when free showed, through the
+/// artefact IDs derived from it (case, exhibit, locator, content), whether
+/// another organisation held the name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_free_name_is_stored_under_a_fresh_id_too() {
+    let server = Server::start().await;
+    let alice = server.token("Force A", "alice", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &alice, json!({"case": "2024/99999/POL"})).await.status, 201);
+    let org = server.access.org("Force A").await.unwrap().unwrap();
+    let stored = server.access.visible_cases(org.id).await.unwrap().remove(0).case.to_string();
+    assert!(stored.starts_with("2024/99999/POL-") && stored.len() == "2024/99999/POL-".len() + 16, "{stored}");
 }

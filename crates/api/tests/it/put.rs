@@ -39,7 +39,7 @@ async fn a_put_with_the_right_digest_is_ingested_and_listed() {
     let original = listed["artefacts"].as_array().unwrap().iter().find(|a| a["sha256"] == sha256_hex(&data)).unwrap();
     assert!(files_under(&server.dir.path().join("staging/put")).is_empty(), "nothing left staged");
     // The server's copy's times are when it arrived: not the evidence's.
-    let (case, id) = (CASE.parse().unwrap(), original["id"].as_str().unwrap().parse().unwrap());
+    let (case, id) = (server.stored(CASE).await, original["id"].as_str().unwrap().parse().unwrap());
     let stored = exhibit_app::artefact::read_manifest(server.store.as_ref(), &case, &id, 1 << 20).await.unwrap();
     assert_eq!(stored.manifest.timestamps, exhibit_core::manifest::Timestamps::default());
 }

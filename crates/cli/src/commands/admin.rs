@@ -164,6 +164,10 @@ pub async fn run(command: AdminCommand, config: Config) -> anyhow::Result<ExitCo
             eprintln!("exhibit admin: token {id} revoked");
         }
         AdminCommand::Case(CaseCommand::Add { org, name, case }) => {
+            let store = crate::session::open_store(&config)?;
+            if store.head(&exhibit_core::layout::ledger_key(&case, 1)).await.is_err() {
+                anyhow::bail!("no case {case} is in the store; give one that `exhibit cases` lists");
+            }
             add_case(state.as_ref(), &org, name.as_ref().unwrap_or(&case), &case).await?
         }
         AdminCommand::Case(CaseCommand::List) => list_cases(state.as_ref()).await?,
@@ -186,7 +190,10 @@ async fn add_case(state: &dyn AccessState, org: &str, name: &CaseId, case: &Case
             "{org_name} already has a case named {name}; give this one another name with --name (see `exhibit admin case list`)"
         ),
         CaseClaim::IdTaken => {
-            anyhow::bail!("case {case} already belongs to an organisation (see `exhibit admin case list`)")
+            let owner = state.all_cases().await?.into_iter().find(|c| c.case == *case).map(|c| c.owner);
+            let owner =
+                owner.map_or_else(|| "an organisation".to_owned(), |o| crate::terminal::escape_name(&o).into_owned());
+            anyhow::bail!("case {case} already belongs to {owner} (see `exhibit admin case list`)")
         }
     }
     Ok(())

@@ -89,6 +89,25 @@ impl Sandbox {
         self.data().join("cases").join(case)
     }
 
+    /// The folder segment (the key component of the storage ID) of the
+    /// case an organisation created through the API as `name`: API
+    /// creates store under a fresh ID, which `exhibit admin case list`
+    /// shows beside the name.
+    pub fn stored_segment(&self, name: &str) -> String {
+        let out = self.run(&["admin", "case", "list"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+        let ids: Vec<&str> = listed
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split('\t').collect::<Vec<_>>().get(..3).map(|f| (f[0], f[2])))
+            .filter(|(_, n)| *n == name)
+            .map(|(id, _)| id)
+            .collect();
+        let [id] = ids.as_slice() else { panic!("one case named {name}: {listed}") };
+        id.parse::<exhibit_core::ids::CaseId>().unwrap().key_component()
+    }
+
     /// Every ledger entry file of a case, in order, parsed.
     /// Every event of the case's ledger with the file of the entry that
     /// holds it (a batch entry's events each with its file and `seq`).

@@ -65,8 +65,11 @@ pub fn curl(token: &str, url: &str) -> (u16, String) {
 #[test]
 fn admin_bootstraps_tokens_and_serve_answers_with_them() {
     let sb = Sandbox::new();
-    let out = sb.ingest(CASE, &sb.sources());
-    assert!(out.status.success(), "ingest: {}", stderr(&out));
+    let sources = sb.sources();
+    for case in [CASE, "CLI-2"] {
+        let out = sb.ingest(case, &sources);
+        assert!(out.status.success(), "ingest: {}", stderr(&out));
+    }
     for args in [&["admin", "org", "add", "Force A"][..], &["admin", "org", "add", "Force B"][..]] {
         let out = sb.run(args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -78,7 +81,11 @@ fn admin_bootstraps_tokens_and_serve_answers_with_them() {
     // A case's name is its owner's: one ID, one owner; one name per owner.
     let out = sb.run(&["admin", "case", "add", "--org", "Force B", CASE]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("already belongs to an organisation"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already belongs to Force A"), "the owner is named: {}", stderr(&out));
+    // A case the store does not hold (a typo) is not given to anyone.
+    let out = sb.run(&["admin", "case", "add", "--org", "Force B", "no/such/typo"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no case no/such/typo is in the store"), "{}", stderr(&out));
     let out = sb.run(&["admin", "case", "add", "--org", "Force A", "--name", "2024/00123/pol", "CLI-2"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("already has a case named 2024/00123/pol; give this one another name with --name"));

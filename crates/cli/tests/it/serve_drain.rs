@@ -129,6 +129,6 @@ fn sigterm_during_a_large_submission_records_the_rest_as_not_processed_and_exits
         (stored["accepted"].clone(), stored["rejected"].clone()),
         (answer["accepted"].clone(), answer["rejected"].clone())
     );
-    let described = sb.ledger(CASE_SEG).into_iter().filter(|(_, e)| e["action"] == "described").count();
+    let described = sb.ledger(&sb.stored_segment(CASE)).into_iter().filter(|(_, e)| e["action"] == "described").count();
     assert_eq!(described, accepted, "an accepted row is described once, a row not processed not at all");
 }

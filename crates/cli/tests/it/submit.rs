@@ -108,7 +108,7 @@ fn a_manifest_of_files_is_uploaded_submitted_and_each_row_printed() {
         assert!(stored.iter().any(|(p, s)| p.as_str() == *name && *s == sha), "{name}: {stored:?}");
     }
     // The ledger names the user; the rows' metadata is recorded.
-    let ledger = sb.ledger(CASE_SEG);
+    let ledger = sb.ledger(&sb.stored_segment(CASE));
     let described: Vec<_> = ledger.iter().filter(|(_, e)| e["action"] == "described").collect();
     assert_eq!(described.len(), 2, "one description per exhibit that has one");
     assert!(described.iter().all(|(_, e)| e["actor"]["operator"] == "alice (Force A)"));
