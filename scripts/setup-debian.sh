@@ -25,7 +25,7 @@ EXHIBIT_APT_PACKAGES=(
     # ocr: Tesseract and Leptonica, languages, PDF tools for the tests
     libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
     tesseract-ocr-osd tesseract-ocr-cym poppler-utils img2pdf ocrmypdf
-    python3-pil fonts-dejavu-core libtiff-tools jbig2dec
+    python3-pil python3-pikepdf fonts-dejavu-core libtiff-tools jbig2dec
     # benches/ocr-vs-ocrmypdf.sh mix: Ghostscript renders the groff pages
     ghostscript
     # cli: `script` for the pseudo-terminal test, man and groff for the man page
