@@ -53,6 +53,14 @@ pub struct CaseIndex {
     sets: HashMap<Sha256Digest, SetRecord>,
 }
 
+/// An OCR skip or "not OCRed" recorded before the selection settings were
+/// recorded with it: it names the OCR job itself, under settings no longer
+/// known, so it does not count as done and a run decides again (once: it
+/// records the decision with its settings).
+fn legacy_ocr_skip(params: &EventParams) -> bool {
+    matches!(params, EventParams::Ocr(p) if (p.skipped.is_some() || p.not_ocred.is_some()) && p.selection.is_none())
+}
+
 impl SourceRecord {
     /// The recorded facts, parsed as `T`.
     pub fn facts<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
@@ -85,7 +93,7 @@ impl CaseIndex {
             }
             return;
         }
-        if let Some(job) = params.job_id() {
+        if let Some(job) = params.job_id().filter(|_| !legacy_ocr_skip(&params)) {
             self.jobs_done.insert(JobId(job.to_owned()));
         }
         if let EventParams::Assembled(AssembledParams { set: Some(set), .. }) = &params {
@@ -217,5 +225,25 @@ mod tests {
         assert_eq!(index.ocr_setting(&"js/01".parse().unwrap()), Some(false));
         assert_eq!(index.ocr_setting(&"SB 1".parse().unwrap()), None, "the latest row gave none");
         assert_eq!(index.ocr_setting(&"X/1".parse().unwrap()), None);
+    }
+
+    fn ocr_skip(job: &str, selection: Option<&str>) -> CustodyEvent {
+        let mut event = described("JS/1", serde_json::Value::Null);
+        event.action = Action::Ocr;
+        let mut params = serde_json::Map::new();
+        params.insert("job_id".into(), job.into());
+        params.insert("skipped".into(), "OCR is off ([ocr] enabled = false)".into());
+        if let Some(selection) = selection {
+            params.insert("selection".into(), selection.into());
+        }
+        event.params = params;
+        event
+    }
+
+    #[test]
+    fn an_ocr_skip_without_its_selection_settings_does_not_finish_the_job() {
+        let index = CaseIndex::from_events(&[ocr_skip("old", None), ocr_skip("new", Some("enabled=false"))]);
+        assert!(!index.job_done(&JobId("old".into())), "decided again under today's settings");
+        assert!(index.job_done(&JobId("new".into())));
     }
 }

@@ -111,6 +111,9 @@ impl BundleFacts {
             let pages = params.pages.unwrap_or(0);
             if let (Some(id), Some(a)) = (artefact, &e.artefact) {
                 let pdf = PagePdf { id, sha256: a.sha256, pages, review: review_pages(&params) };
+                // OCRed after a run whose selection settings skipped it
+                // (a lower `min_page_side`, OCR switched on): a page now.
+                o.skipped.remove(&version);
                 o.pdfs.insert(version, pdf);
             }
         }

@@ -34,6 +34,7 @@ mod pdfa;
 mod photo;
 mod policy;
 mod runner;
+mod selection;
 mod stage;
 mod tiff_bytes;
 

@@ -10,7 +10,8 @@ use exhibit_core::manifest::{Derivation, MediaType, ParentRef, ToolInfo};
 use exhibit_core::params::{EventParams, OcrParams};
 use exhibit_pipeline::derive::{DeriveInput, OCR};
 use exhibit_pipeline::{ArtefactBatch, Stage, StageContext, StageError, derivative_manifest};
-use exhibit_queue::Job;
+use exhibit_queue::input::StageInput;
+use exhibit_queue::{Job, JobId};
 use serde_json::json;
 use tracing::instrument;
 
@@ -75,12 +76,32 @@ fn read_head(source: &std::path::Path) -> Result<Vec<u8>, StageError> {
     Ok(head)
 }
 
-/// Records that the input was not OCRed and why, so the job is not run again.
+/// The selection settings a job is decided under, and the ID that marks
+/// it decided (see `selection.rs`).
+struct Decided {
+    selection: String,
+    job: JobId,
+}
+
+impl Decided {
+    fn of(policy: &OcrPolicy, job: &Job, item: Option<bool>) -> Result<Self, StageError> {
+        let input = match job.input.for_stage(&job.stage) {
+            Ok(StageInput::Ocr(input)) => input,
+            Ok(other) => return Err(StageError::input(format!("a {} input is not an OCR job's", other.kind()))),
+            Err(e) => return Err(StageError::input(format!("{} job {}: {e}", job.stage, job.job_id.0))),
+        };
+        let selection = policy.selection(job.exhibit.as_str(), &input.mime, item);
+        Ok(Self { job: crate::selection::selection_job(job, &selection), selection })
+    }
+}
+
+/// Records that the input was not OCRed and why, under the selection
+/// settings that decided it, so it is not read again while they stand.
 async fn record_skipped(
     ctx: &StageContext,
     job: &Job,
     input: &DeriveInput,
-    version: &str,
+    (version, decided): (&str, &Decided),
     reason: &str,
 ) -> Result<(), StageError> {
     tracing::info!(path = %input.path, reason, "not OCRed");
@@ -89,7 +110,8 @@ async fn record_skipped(
     event.set_params(EventParams::Ocr(OcrParams {
         policy_version: Some(version.into()),
         skipped: Some(reason.into()),
-        job_id: Some(job.job_id.0.clone()),
+        selection: Some(decided.selection.clone()),
+        job_id: Some(decided.job.0.clone()),
         ..Default::default()
     }));
     ctx.record(event).await.map(|_| ())
@@ -145,15 +167,20 @@ impl Stage for OcrStage {
 
     #[instrument(name = "ocr", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
+        // The item manifest row's setting for the exhibit, if one says.
+        let item = ctx.index().ocr_setting(&job.exhibit);
+        let decided = Decided::of(&self.policy, job, item)?;
+        if ctx.index().job_done(&decided.job) {
+            // Skipped (or found already text) under these same settings.
+            return Ok(Vec::new());
+        }
         let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {
             return Ok(Vec::new());
         };
         let version = self.policy_version();
-        // The item manifest row's setting for the exhibit, if one says.
-        let item = ctx.index().ocr_setting(&job.exhibit);
         let head = read_head(source.path())?;
         if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
-            return record_skipped(ctx, job, &input, &version, &reason).await.map(|()| Vec::new());
+            return record_skipped(ctx, job, &input, (&version, &decided), &reason).await.map(|()| Vec::new());
         }
         // The PDF's date is when its source was recorded, not now: a rerun after
         // a crash then makes the same bytes, and stores nothing new.
@@ -174,7 +201,7 @@ impl Stage for OcrStage {
         let outcome = Recorded { outcome, info };
         let made: Vec<_> = OUTPUTS.iter().filter(|o| scratch.path().join(o.0).exists()).collect();
         if made.is_empty() {
-            return record_nothing_to_do(ctx, job, &input, &outcome, &version).await.map(|()| Vec::new());
+            return record_nothing_to_do(ctx, job, &input, &outcome, (&version, &decided)).await.map(|()| Vec::new());
         }
         // Every output through one batch: a redelivered or duplicated job
         // skips outputs already recorded, and the ledger guard drops any
@@ -199,7 +226,7 @@ async fn record_nothing_to_do(
     job: &Job,
     input: &DeriveInput,
     outcome: &OcrOutcome,
-    version: &str,
+    (version, decided): (&str, &Decided),
 ) -> Result<(), StageError> {
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), tool(outcome));
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
@@ -209,7 +236,8 @@ async fn record_nothing_to_do(
         pages: Some(outcome.pages.len() as u64),
         pages_with_text_layer: Some(text_layer as u64),
         not_ocred: Some(not_ocred_reason(text_layer, outcome.pages.len())),
-        job_id: Some(job.job_id.0.clone()),
+        selection: Some(decided.selection.clone()),
+        job_id: Some(decided.job.0.clone()),
         ..Default::default()
     }));
     tracing::info!(path = %input.path, "not OCRed: every page has a text layer");

@@ -44,6 +44,7 @@ mod ocr;
 mod ocr_bundle;
 mod ocr_damaged;
 mod ocr_mixed;
+mod ocr_selection;
 mod older_release_e01;
 mod oracle;
 mod orphans;

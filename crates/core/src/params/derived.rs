@@ -46,6 +46,12 @@ pub struct OcrParams {
     /// Why OCR was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// On a skip or a "not OCRed": the selection settings it was decided
+    /// under (`photos=false:min-page-side=200`...). A later run under other
+    /// settings decides again; events without it (older ledgers) are
+    /// decided again once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
     /// The job, on its last output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
