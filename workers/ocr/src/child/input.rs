@@ -164,13 +164,18 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
     for (i, p) in pages.iter().enumerate() {
         check_pixels(p.width, p.height, policy, i as u32)?;
     }
-    let (mut damaged, mut first_damage) = (0, None);
+    let (mut blank, mut first_damage) = (0, None);
     for (i, p) in (0u32..).zip(&pages) {
         let page = match tiff_page(data, i, p, policy)? {
             Ok(page) => page,
             Err(why) => {
-                damaged += 1;
-                let page = damaged_tiff_page(i, p, &why, policy)?;
+                let page = match partial_tiff_page(data, i, p, &why, policy) {
+                    Some(page) => page,
+                    None => {
+                        blank += 1;
+                        damaged_tiff_page(i, p, &why, policy)?
+                    }
+                };
                 first_damage.get_or_insert(why);
                 page
             }
@@ -179,10 +184,10 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
             return Ok(pages.len() as u32);
         }
     }
-    if damaged == pages.len() {
+    if blank == pages.len() {
         // A document of blank stand-ins is not a reading of the evidence.
         return Err(OcrError::corrupt(format!(
-            "TIFF: no page could be decoded ({damaged} of {damaged} pages are damaged; the first: {})",
+            "TIFF: no page could be decoded ({blank} of {blank} pages are damaged; the first: {})",
             first_damage.unwrap_or_default()
         )));
     }
@@ -202,6 +207,23 @@ fn tiff_page(data: &[u8], i: u32, p: &TiffPage, policy: &OcrPolicy) -> Result<Re
     let ppi = plausible_ppi(pix.y_res());
     let pix = pix.plain()?;
     Ok(Ok(DecodedPage { index: i, seq: i, pix, original: None, ppi, text_layer: false, damage: None }))
+}
+
+/// A damaged page as far as its strips decode (see `tiff_strips`), white
+/// below and between, flagged for review with why; `None` when no row
+/// decodes or the layout is not one read strip by strip.
+fn partial_tiff_page(data: &[u8], i: u32, p: &TiffPage, why: &str, policy: &OcrPolicy) -> Option<DecodedPage> {
+    let strips = super::tiff_strips::read(data, p.ifd, i).ok().filter(|s| s.rows > 0)?;
+    let pnm = super::samples::to_pnm(&strips.samples, &strips.raster, i).ok()?;
+    let mut page = decode_single(pnm, policy, i).ok()?;
+    let height = strips.raster.height;
+    tracing::warn!(page = i + 1, why, rows = strips.rows, height, "TIFF page damaged; kept what decodes");
+    let white = strips.first_white.map_or_else(String::new, |row| format!(" from row {}", row + 1));
+    page.damage = Some(format!(
+        "the page is damaged ({why}); {} of {height} rows decode, the rest is left white{white}",
+        strips.rows
+    ));
+    Some(page)
 }
 
 /// A white page of the damaged page's declared size, flagged for review with why.

@@ -24,6 +24,7 @@ mod reproducible;
 mod samples;
 mod text_pages;
 mod tiff;
+mod tiff_strips;
 
 use std::path::Path;
 

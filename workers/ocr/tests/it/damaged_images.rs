@@ -65,7 +65,23 @@ fn a_pdf_page_whose_image_is_cut_short_fails_alone_and_keeps_what_decodes() {
 fn a_tiff_page_whose_strip_is_spoiled_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
     damaged_inputs(dir.path());
-    read_around(&dir.path().join("multi-damaged.tif"), "image/tiff", 3);
+    let (_out, outcome, _pdf) = read_around(&dir.path().join("multi-damaged.tif"), "image/tiff", 3);
+    // The spoiled bytes cover the first strips (the text); the rows below decode.
+    let reason = outcome.pages[2].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("rows decode") && reason.contains("left white from row 1"), "{reason}");
+}
+
+/// A strip below the text spoiled: the strips above and below it are kept,
+/// so the page's text is read, and the page is still flagged for review.
+#[test]
+fn a_tiff_page_keeps_the_strips_that_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (_out, outcome, pdf) = read_around(&dir.path().join("late-damaged.tif"), "image/tiff", 3);
+    assert!(page_text(&pdf, 3).contains("Page 3 of the statement"), "{:?}", outcome.pages[2]);
+    let reason = outcome.pages[2].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("1702 of 1754 rows decode"), "one strip of 52 rows lost: {reason}");
+    assert!(reason.contains("left white from row 1041"), "{reason}");
 }
 
 /// Every page damaged: a clear error, not a document of blank pages.

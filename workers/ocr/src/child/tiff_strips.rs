@@ -1,0 +1,223 @@
+//! A damaged TIFF page read strip by strip, for when libtiff (through
+//! Leptonica) gives nothing of a page one strip of which fails: each strip
+//! is decoded alone, a strip that ends early or stops inflating keeps its
+//! complete rows, and rows no strip gives are left white.
+//!
+//! Covers what scanners and image libraries write in strips: no
+//! compression, Deflate, LZW and PackBits; 1 to 8 bits of grey, or 8-bit
+//! RGB; the horizontal predictor on 8-bit samples. Anything else (tiles,
+//! CCITT, JPEG, planar RGB, palettes) is `Unsupported` here, and the page
+//! stays a blank stand-in.
+
+use crate::OcrError;
+use crate::tiff_bytes::TiffBytes;
+
+use super::samples::{self, Colour, Raster};
+
+/// A page's samples as far as its strips decode.
+pub struct Strips {
+    /// What the samples are.
+    pub raster: Raster,
+    /// Packed samples of every row, white where no strip gave them.
+    pub samples: Vec<u8>,
+    /// Rows that decoded.
+    pub rows: u32,
+    /// The first row left white, if any.
+    pub first_white: Option<u32>,
+}
+
+/// The tags of one IFD that strip reading needs.
+struct Layout {
+    raster: Raster,
+    compression: u32,
+    predictor: u32,
+    rows_per_strip: u32,
+    offsets: Vec<u32>,
+    counts: Vec<u32>,
+    /// Byte value of a white sample run.
+    white: u8,
+}
+
+/// Reads the page whose IFD is at `ifd`, strip by strip (`index` names it).
+pub fn read(data: &[u8], ifd: usize, index: u32) -> Result<Strips, OcrError> {
+    let layout = layout(data, ifd, index)?;
+    let row_bytes = layout.raster.row_bytes();
+    let height = layout.raster.height as usize;
+    let mut out = vec![layout.white; row_bytes * height];
+    let (mut rows, mut first_white) = (0u32, None);
+    for (strip, (&offset, &count)) in layout.offsets.iter().zip(&layout.counts).enumerate() {
+        let top = strip.saturating_mul(layout.rows_per_strip as usize);
+        if top >= height {
+            break;
+        }
+        let want = (layout.rows_per_strip as usize).min(height - top);
+        let got = strip_rows(data, &layout, (offset, count), want, index).unwrap_or_default();
+        let whole = got.len() / row_bytes.max(1);
+        out[top * row_bytes..(top + whole) * row_bytes].copy_from_slice(&got[..whole * row_bytes]);
+        rows += whole as u32;
+        if whole < want {
+            first_white.get_or_insert((top + whole) as u32);
+        }
+    }
+    let declared = layout.offsets.len().saturating_mul(layout.rows_per_strip as usize);
+    if declared < height {
+        first_white.get_or_insert(declared as u32);
+    }
+    Ok(Strips { raster: layout.raster, samples: out, rows, first_white })
+}
+
+/// The complete rows one strip decodes to (at most `want`).
+fn strip_rows(data: &[u8], l: &Layout, (offset, count): (u32, u32), want: usize, index: u32) -> Option<Vec<u8>> {
+    let start = offset as usize;
+    let end = start.checked_add(count as usize)?.min(data.len());
+    let raw = data.get(start..end)?;
+    let limit = l.raster.row_bytes() * want;
+    let mut rows = match l.compression {
+        1 => raw.get(..limit.min(raw.len()))?.to_vec(),
+        8 | 32946 => samples::inflate(raw, limit, index).ok()?,
+        5 => lzw(raw, limit),
+        32773 => packbits(raw, limit),
+        _ => return None,
+    };
+    rows.truncate(limit);
+    rows.truncate(rows.len() - rows.len() % l.raster.row_bytes().max(1));
+    if l.predictor == 2 {
+        unpredict(&mut rows, &l.raster);
+    }
+    Some(rows)
+}
+
+/// TIFF LZW (MSB first), as far as it decodes.
+fn lzw(raw: &[u8], limit: usize) -> Vec<u8> {
+    let mut decoder = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+    let mut out = Vec::new();
+    let _partial = decoder.into_vec(&mut out).decode(raw);
+    out.truncate(limit);
+    out
+}
+
+/// PackBits runs, as far as they go.
+fn packbits(raw: &[u8], limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < raw.len() && out.len() < limit {
+        let n = raw[i] as i8;
+        i += 1;
+        match n {
+            0..=127 => {
+                let len = n as usize + 1;
+                let Some(run) = raw.get(i..i + len) else { break };
+                out.extend_from_slice(run);
+                i += len;
+            }
+            -127..=-1 => {
+                let Some(&b) = raw.get(i) else { break };
+                out.resize(out.len() + (1 - n as isize) as usize, b);
+                i += 1;
+            }
+            -128 => {}
+        }
+    }
+    out.truncate(limit);
+    out
+}
+
+/// Undoes the horizontal predictor on 8-bit samples, row by row.
+fn unpredict(rows: &mut [u8], r: &Raster) {
+    let comps = r.colour.components();
+    for row in rows.chunks_mut(r.row_bytes().max(1)) {
+        for x in comps..row.len() {
+            row[x] = row[x].wrapping_add(row[x - comps]);
+        }
+    }
+}
+
+/// The strip layout of the IFD at `ifd`, or why it cannot be read here.
+fn layout(data: &[u8], ifd: usize, index: u32) -> Result<Layout, OcrError> {
+    let no = |why: &str| OcrError::new(crate::OcrErrorKind::Unsupported, format!("TIFF page {}: {why}", index + 1));
+    let tiff = TiffBytes::new(data).ok_or_else(|| no("not a classic TIFF"))?;
+    let tags = Tags { tiff: &tiff, ifd, count: tiff.u16_at(ifd).ok_or_else(|| no("IFD past the end"))? };
+    let one = |tag: u16, default: Option<u32>| tags.values(tag).and_then(|v| v.first().copied()).or(default);
+    let (width, height) = (one(256, None), one(257, None));
+    let (Some(width), Some(height)) = (width, height) else { return Err(no("no width or height")) };
+    let spp = one(277, Some(1)).unwrap_or(1);
+    let bpc = one(258, Some(1)).unwrap_or(1);
+    let photometric = one(262, None).ok_or_else(|| no("no photometric interpretation"))?;
+    if tags.values(322).is_some() || one(284, Some(1)) != Some(1) {
+        return Err(no("tiled or planar image data"));
+    }
+    let colour = match (photometric, spp, bpc) {
+        (0 | 1, 1, 1 | 2 | 4 | 8) => Colour::Gray,
+        (2, 3, 8) => Colour::Rgb,
+        _ => return Err(no(&format!("photometric {photometric} with {spp}x{bpc} bits"))),
+    };
+    let predictor = one(317, Some(1)).unwrap_or(1);
+    if !(predictor == 1 || predictor == 2 && bpc == 8) {
+        return Err(no(&format!("predictor {predictor}")));
+    }
+    let offsets = tags.values(273).ok_or_else(|| no("no strip offsets"))?;
+    let counts = tags.values(279).ok_or_else(|| no("no strip byte counts"))?;
+    // WhiteIsZero: samples are inverted on the way to the PNM, and 0 is white.
+    let (decode, white) = if photometric == 0 { (Some(vec![1.0, 0.0]), 0x00) } else { (None, 0xFF) };
+    Ok(Layout {
+        raster: Raster { width, height, bpc, colour, decode },
+        compression: one(259, Some(1)).unwrap_or(1),
+        predictor,
+        rows_per_strip: one(278, Some(height)).unwrap_or(height).clamp(1, height),
+        offsets,
+        counts,
+        white,
+    })
+}
+
+/// The entries of one IFD.
+struct Tags<'a> {
+    tiff: &'a TiffBytes<'a>,
+    ifd: usize,
+    count: u16,
+}
+
+/// Most values read from one tag (strip tables of a huge page are cut here).
+const MAX_VALUES: usize = 1 << 20;
+
+impl Tags<'_> {
+    /// The SHORT or LONG values of `tag`, if the IFD has it.
+    fn values(&self, tag: u16) -> Option<Vec<u32>> {
+        let entry =
+            (0..usize::from(self.count)).map(|i| self.ifd + 2 + i * 12).find(|&e| self.tiff.u16_at(e) == Some(tag))?;
+        let kind = self.tiff.u16_at(entry + 2)?;
+        let n = (self.tiff.u32_at(entry + 4)? as usize).min(MAX_VALUES);
+        let size = match kind {
+            3 => 2,
+            4 => 4,
+            _ => return None,
+        };
+        let at = if n * size <= 4 { entry + 8 } else { self.tiff.u32_at(entry + 8)? as usize };
+        (0..n)
+            .map(|i| match size {
+                2 => self.tiff.u16_at(at + i * 2).map(u32::from),
+                _ => self.tiff.u32_at(at + i * 4),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packbits_runs_and_literals_and_a_cut_end() {
+        assert_eq!(packbits(&[2, 1, 2, 3, 0xFE, 9], 100), vec![1, 2, 3, 9, 9, 9]);
+        assert_eq!(packbits(&[5, 1, 2], 100), Vec::<u8>::new(), "a literal run cut short is dropped");
+        assert_eq!(packbits(&[0xFE, 7], 2), vec![7, 7]);
+    }
+
+    #[test]
+    fn the_horizontal_predictor_adds_each_sample_to_the_one_before() {
+        let r = Raster { width: 3, height: 1, bpc: 8, colour: Colour::Gray, decode: None };
+        let mut row = vec![10, 1, 0xFF];
+        unpredict(&mut row, &r);
+        assert_eq!(row, vec![10, 11, 10]);
+    }
+}
