@@ -45,6 +45,16 @@ impl Pix {
         Self::from_raw(unsafe { lept::pixReadMem(data.as_ptr(), data.len()) }, "image")
     }
 
+    /// Decodes a JPEG whose data is damaged or ends early as far as libjpeg
+    /// can (it fills what is missing), where [`Pix::read_mem`] refuses it.
+    pub fn read_damaged_jpeg(data: &[u8]) -> Result<Self, OcrError> {
+        let mut warnings: i32 = 0;
+        let hint = lept::L_JPEG_CONTINUE_WITH_BAD_DATA as i32;
+        // SAFETY: data is valid for the call; warnings is a live local out pointer.
+        let pix = unsafe { lept::pixReadMemJpeg(data.as_ptr(), data.len(), 0, 1, &mut warnings, hint) };
+        Self::from_raw(pix, "JPEG")
+    }
+
     /// Decodes the TIFF page at `*offset` and moves `offset` to the next page (0 after the last).
     pub fn read_tiff_page(data: &[u8], offset: &mut usize) -> Result<Self, OcrError> {
         // SAFETY: data is valid for the call; offset is a valid out pointer.

@@ -14,6 +14,7 @@ mod engine;
 mod ffi;
 mod input;
 mod jbig2;
+mod jpeg;
 mod orient;
 mod pdf_error;
 mod pdf_input;

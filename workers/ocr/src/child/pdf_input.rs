@@ -17,7 +17,7 @@ use super::pdf_error::describe;
 use super::render::PageRenderer;
 use super::samples::{self, Colour, Raster};
 use super::text_pages::{Found, InOrder};
-use super::{jbig2, png, repair};
+use super::{jbig2, jpeg, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
 /// Reads every page of a PDF and sends it on; returns the page count.
@@ -189,7 +189,8 @@ fn decode_image(img: &ImageXObject, index: u32, policy: &OcrPolicy, r: &impl Res
     let err = |e: pdf::error::PdfError| OcrError::corrupt(format!("PDF page {} image: {}", index + 1, describe(&e)));
     let (raw, filter) = img.raw_image_data(r).map_err(err)?;
     let encoded = match filter {
-        Some(StreamFilter::DCTDecode(_)) | Some(StreamFilter::JPXDecode) => raw.to_vec(),
+        Some(StreamFilter::DCTDecode(_)) => return jpeg::page(raw.to_vec(), policy, index),
+        Some(StreamFilter::JPXDecode) => raw.to_vec(),
         Some(StreamFilter::CCITTFaxDecode(p)) => ccitt_tiff(&raw, p, img),
         Some(StreamFilter::JBIG2Decode(p)) => {
             let globals = p.globals.as_ref().map(|g| g.data(r)).transpose().map_err(err)?;

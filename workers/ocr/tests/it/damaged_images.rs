@@ -84,6 +84,18 @@ fn a_tiff_page_keeps_the_strips_that_decode() {
     assert!(reason.contains("left white from row 1041"), "{reason}");
 }
 
+/// A JPEG page image cut short keeps the rows before the cut (its first
+/// line of text), and the other pages are read.
+#[test]
+fn a_pdf_page_whose_jpeg_is_cut_short_keeps_what_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (_out, outcome, pdf) = read_around(&dir.path().join("jpeg-damaged.pdf"), "application/pdf", 2);
+    assert!(page_text(&pdf, 2).contains("Page 2 of the statement"), "{:?}", outcome.pages[1]);
+    let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("JPEG data ends early") && reason.contains("rows it holds are kept"), "{reason}");
+}
+
 /// Every page damaged: a clear error, not a document of blank pages.
 #[test]
 fn a_document_with_no_page_that_decodes_fails_clearly() {
