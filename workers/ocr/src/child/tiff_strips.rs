@@ -206,6 +206,45 @@ impl Tags<'_> {
 mod tests {
     use super::*;
 
+    /// A little-endian 8x4 1-bit WhiteIsZero TIFF of two uncompressed
+    /// strips of 2 rows; the second strip's offset is past the end.
+    fn two_strips() -> Vec<u8> {
+        let entries: [(u16, u16, u32, u32); 8] = [
+            (256, 3, 1, 8),
+            (257, 3, 1, 4),
+            (258, 3, 1, 1),
+            (259, 3, 1, 1),
+            (262, 3, 1, 0),
+            (273, 4, 2, 8 + 2 + 8 * 12 + 4),
+            (278, 3, 1, 2),
+            (279, 4, 2, 8 + 2 + 8 * 12 + 4 + 8),
+        ];
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        tiff.extend_from_slice(&8u16.to_le_bytes());
+        for (tag, kind, count, value) in entries {
+            tiff.extend_from_slice(&tag.to_le_bytes());
+            tiff.extend_from_slice(&kind.to_le_bytes());
+            tiff.extend_from_slice(&count.to_le_bytes());
+            tiff.extend_from_slice(&value.to_le_bytes());
+        }
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+        let data = tiff.len() as u32 + 16;
+        for v in [data, 10_000, 2, 2] {
+            tiff.extend_from_slice(&v.to_le_bytes());
+        }
+        tiff.extend_from_slice(&[0x81, 0x18]);
+        tiff
+    }
+
+    #[test]
+    fn a_strip_that_is_not_there_leaves_its_rows_white() {
+        let strips = read(&two_strips(), 8, 0).unwrap();
+        assert_eq!((strips.rows, strips.first_white), (2, Some(2)));
+        assert_eq!(strips.samples, vec![0x81, 0x18, 0, 0], "WhiteIsZero: 0 is white");
+        let pnm = samples::to_pnm(&strips.samples, &strips.raster, 0).unwrap();
+        assert_eq!(&pnm[pnm.len() - 4..], &[0x81, 0x18, 0, 0], "PBM paints 1 black, as WhiteIsZero does");
+    }
+
     #[test]
     fn packbits_runs_and_literals_and_a_cut_end() {
         assert_eq!(packbits(&[2, 1, 2, 3, 0xFE, 9], 100), vec![1, 2, 3, 9, 9, 9]);
