@@ -33,6 +33,7 @@ pub mod limits;
 pub mod openapi;
 mod openapi_parts;
 mod openapi_tus;
+mod problems;
 mod range;
 mod rejections;
 pub mod tls;
