@@ -154,6 +154,7 @@ pub async fn show(
         (status = 403, description = "Your role may not share cases", body = ErrorBody),
         (status = 404, description = "No such case, or not yours to share", body = ErrorBody),
         AmbiguousCase,
+        (status = 408, description = "The body did not arrive whole in time", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such organisation", body = ErrorBody),
