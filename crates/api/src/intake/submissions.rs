@@ -193,7 +193,7 @@ pub const NOT_PROCESSED: &str = "not processed";
 #[utoipa::path(get, path = "/v1/cases/{case}/submissions/{id}", security(("bearer" = [])),
     params(
         CasePath,
-        ("id" = String, Path, description = "The submission's ID"),
+        ("id" = String, Path, description = "The submission's ID", pattern = r"^[0-9a-f]{32}$"),
         OwnerQuery,
     ),
     responses(
