@@ -29,6 +29,7 @@ use serde_json::json;
 use tracing::{info, instrument};
 
 use super::receive::operator;
+use super::row_items::RowItems;
 use super::status::rfc3339;
 use crate::ApiState;
 use crate::case_extract::{OwnerParam, ReadableCase, WritableCase};
@@ -103,6 +104,7 @@ async fn process(
     let mut named: HashMap<String, String> = HashMap::new();
     let mut describer = Describer::new(state, user, case, manifest_sha256);
     let mut accepted = 0usize;
+    let mut items = RowItems::default();
     for row in parsed {
         if state.drain.is_stopping() {
             rows.push(not_processed(row));
@@ -121,8 +123,13 @@ async fn process(
             }
             Ok(row) => match find_upload(state, case, &row, &named).await? {
                 Err(reason) => rejected(row.place.clone(), Some(row.exhibit.to_string()), reason),
+                Ok(_) if items.conflict(&row).is_some() => {
+                    let reason = items.conflict(&row).unwrap_or_default();
+                    rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
+                }
                 Ok(upload) => {
                     describer.describe(&row).await?;
+                    items.register(&row);
                     named.insert(upload.id.clone(), row.place.clone());
                     accepted += 1;
                     accepted_row(row, upload.id)
