@@ -89,8 +89,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// How long a JSON body may take to arrive whole, from when its handler
-/// starts reading it: a client that sends less than its `Content-Length`
+/// A body read whole (a submission's manifest), timed as a JSON body is:
+/// 408 when it does not arrive whole within the [`BodyTimeout`].
+#[derive(Debug)]
+pub struct TimedBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for TimedBytes {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let limit = req.extensions().get::<BodyTimeout>().copied().unwrap_or_default();
+        match tokio::time::timeout(limit.0, axum::body::Bytes::from_request(req, state)).await {
+            Ok(Ok(bytes)) => Ok(Self(bytes)),
+            Ok(Err(rejection)) => Err(rejection.into_response()),
+            Err(_) => Err(limit.exceeded().into_response()),
+        }
+    }
+}
+
+/// How long a JSON body (or a submission's manifest) may take to arrive
+/// whole, from when its handler starts reading it: a client that sends less than its `Content-Length`
 /// and stalls would otherwise hold the request (and a connection) for
 /// ever. The router puts [`ApiOptions::body_timeout`](crate::ApiOptions)
 /// in each request's extensions.

@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use exhibit_app::access::User;
@@ -36,7 +35,7 @@ use crate::case_extract::{OwnerParam, ReadableCase, WritableCase};
 use crate::case_names::{CaseNames, NamesSlot};
 use crate::dto::{SubmissionInfo, SubmissionRowInfo};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller};
+use crate::extract::{ApiPath, Caller, TimedBytes};
 use crate::openapi_parts::{
     AmbiguousCase, CaseNotFound, CasePath, MayNotSubmit, NotACaseId, OwnerQuery, Unauthenticated,
 };
@@ -54,6 +53,7 @@ const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256
         (status = 400, description = "Not a CSV or JSON manifest, or a bad header", body = ErrorBody),
         Unauthenticated, MayNotSubmit, CaseNotFound,
         (status = 409, description = "The case's ledger fails its check, or the server's key may not sign it", body = ErrorBody),
+        (status = 408, description = "The manifest did not arrive whole in time", body = ErrorBody),
         (status = 413, description = "Manifest too large", body = ErrorBody),
         (status = 415, description = "Neither text/csv nor application/json", body = ErrorBody),
     ))]
@@ -65,7 +65,7 @@ pub async fn submit(
     owner: OwnerParam,
     slot: NamesSlot,
     headers: HeaderMap,
-    body: Bytes,
+    TimedBytes(body): TimedBytes,
 ) -> Result<(StatusCode, Json<SubmissionInfo>), ApiError> {
     let WritableCase { caller, case, name } =
         WritableCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);

@@ -210,4 +210,17 @@ async fn a_json_body_that_stalls_mid_way_is_answered_408() {
     stream.write_all(format!("{whole}{body}").as_bytes()).await.unwrap();
     let n = stream.read(&mut answer).await.unwrap();
     assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 201"));
+    // A submission's manifest is timed alike.
+    let manifest = format!(
+        "POST /v1/cases/2024%2F1%2FPOL/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nexhibit,sha256\n"
+    );
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(manifest.as_bytes()).await.unwrap();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read(&mut answer)).await;
+    let n = read.expect("no answer within 60 s").unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
 }
