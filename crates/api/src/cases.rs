@@ -15,8 +15,8 @@ use tracing::{info, instrument};
 
 use crate::ApiState;
 use crate::case_extract::{OwnedCase, OwnerParam, ReadableCase};
-use crate::case_names::NamesSlot;
-use crate::dto::{CaseInfo, CaseList, CaseStatus, JobCount, NewCase, NewShare, ProblemInfo, ShareInfo};
+use crate::case_names::{CaseNames, NamesSlot};
+use crate::dto::{CaseInfo, CaseList, CaseStatus, JobCount, NewCase, NewShare, ShareInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, NotACaseId, OwnerQuery, Unauthenticated};
@@ -29,6 +29,7 @@ use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, NotACaseId, Ow
         (status = 400, description = "Malformed JSON or an invalid case name", body = ErrorBody),
         Unauthenticated,
         (status = 403, description = "Your role may not create cases", body = ErrorBody),
+        (status = 408, description = "The body did not arrive whole in time", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
     ))]
@@ -131,13 +132,15 @@ pub async fn show(
     let model = state.reader.model();
     let artefacts = model.artefacts(&case, None).await?.len() as u64;
     let exhibits = model.exhibits(&case).await?.len() as u64;
+    let names = CaseNames { id: case, name: name.clone() };
+    let problems = crate::problems::case_problems(&state, &names, status.problems).await?;
     Ok(Json(CaseStatus {
         info: CaseInfo { case: name.to_string(), owner, access },
         head_seq: status.head_seq,
         artefacts,
         exhibits,
         jobs: status.jobs.into_iter().map(JobCount::from).collect(),
-        problems: status.problems.into_iter().map(ProblemInfo::from).collect(),
+        problems,
     }))
 }
 
@@ -151,6 +154,7 @@ pub async fn show(
         (status = 403, description = "Your role may not share cases", body = ErrorBody),
         (status = 404, description = "No such case, or not yours to share", body = ErrorBody),
         AmbiguousCase,
+        (status = 408, description = "The body did not arrive whole in time", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "No such organisation", body = ErrorBody),

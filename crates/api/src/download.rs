@@ -46,7 +46,7 @@ const AHEAD: usize = 4;
 #[utoipa::path(get, path = "/v1/cases/{case}/artefacts/{id}/content", security(("bearer" = [])),
     params(
         CasePath,
-        ("id" = String, Path, description = "Artefact ID, 32 hex digits"),
+        ("id" = String, Path, description = "Artefact ID, 32 hex digits", pattern = r"^[0-9a-f]{32}$"),
         ("Range" = Option<String>, Header, description = "One byte range, e.g. bytes=0-1023"),
         OwnerQuery,
     ),

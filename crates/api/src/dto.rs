@@ -199,6 +199,8 @@ pub struct PutResult {
 /// Uploads of a case by state.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadCounts {
+    /// tus uploads created and not whole yet (bytes still arriving).
+    pub receiving: u64,
     /// Received, not yet ingested.
     pub queued: u64,
     /// Being ingested.

@@ -80,10 +80,56 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_error(rejection)),
+        let limit = req.extensions().get::<BodyTimeout>().copied().unwrap_or_default();
+        match tokio::time::timeout(limit.0, Json::<T>::from_request(req, state)).await {
+            Ok(Ok(Json(value))) => Ok(Self(value)),
+            Ok(Err(rejection)) => Err(json_error(rejection)),
+            Err(_) => Err(limit.exceeded()),
         }
+    }
+}
+
+/// A body read whole (a submission's manifest), timed as a JSON body is:
+/// 408 when it does not arrive whole within the [`BodyTimeout`].
+#[derive(Debug)]
+pub struct TimedBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for TimedBytes {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let limit = req.extensions().get::<BodyTimeout>().copied().unwrap_or_default();
+        match tokio::time::timeout(limit.0, axum::body::Bytes::from_request(req, state)).await {
+            Ok(Ok(bytes)) => Ok(Self(bytes)),
+            Ok(Err(rejection)) => Err(rejection.into_response()),
+            Err(_) => Err(limit.exceeded().into_response()),
+        }
+    }
+}
+
+/// How long a JSON body (or a submission's manifest) may take to arrive
+/// whole, from when its handler starts reading it: a client that sends less than its `Content-Length`
+/// and stalls would otherwise hold the request (and a connection) for
+/// ever. The router puts [`ApiOptions::body_timeout`](crate::ApiOptions)
+/// in each request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub std::time::Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        Self(crate::DEFAULT_BODY_TIMEOUT)
+    }
+}
+
+impl BodyTimeout {
+    /// The 408 of a body that did not arrive in time.
+    fn exceeded(self) -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            format!("the request body did not arrive whole within {} s; send it again", self.0.as_secs_f64()),
+        )
     }
 }
 

@@ -33,6 +33,7 @@ pub mod limits;
 pub mod openapi;
 mod openapi_parts;
 mod openapi_tus;
+mod problems;
 mod range;
 mod rejections;
 pub mod tls;
@@ -68,11 +69,23 @@ pub struct ApiOptions {
     pub introduce_key: bool,
     /// This machine's name, for the `actor.host` of events.
     pub host: String,
+    /// How long a JSON body may take to arrive whole (408 after).
+    pub body_timeout: std::time::Duration,
 }
+
+/// The default of [`ApiOptions::body_timeout`]: a JSON body is at most
+/// [`DEFAULT_MAX_BODY_BYTES`] by default, seconds on the slowest link.
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Default for ApiOptions {
     fn default() -> Self {
-        Self { max_body_bytes: DEFAULT_MAX_BODY_BYTES, trusted: None, introduce_key: false, host: "exhibit".into() }
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            trusted: None,
+            introduce_key: false,
+            host: "exhibit".into(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+        }
     }
 }
 
@@ -137,6 +150,7 @@ pub fn router(state: Arc<ApiState>) -> Router {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::Extension(extract::BodyTimeout(state.options.body_timeout)))
         .layer(axum::middleware::from_fn(rejections::api_errors_only))
         .layer(axum::middleware::from_fn(case_names::storage_ids_hidden))
         .layer(axum::middleware::from_fn(log_request))

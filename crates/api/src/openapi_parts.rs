@@ -16,6 +16,11 @@ pub(crate) struct CasePath {
     /// The case's name in your organisation's namespace, percent-encoded
     /// (2024%2F00123%2FPOL): your own case of that name, else the one case
     /// of that name shared with your organisation
+    #[param(
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*( [A-Za-z0-9._-]+)*(/[A-Za-z0-9][A-Za-z0-9._-]*( [A-Za-z0-9._-]+)*){0,7}$",
+        min_length = 1,
+        max_length = 64
+    )]
     case: String,
 }
 

@@ -18,6 +18,8 @@ use utoipa::{Modify, PartialSchema};
 const UPLOADS: &str = "/v1/uploads";
 /// One upload.
 const UPLOAD: &str = "/v1/uploads/{id}";
+/// What a tus upload's ID is: 32 lowercase hex digits.
+const UPLOAD_ID_PATTERN: &str = "^[0-9a-f]{32}$";
 /// The tag the annotated operations of this module had.
 const TAG: &str = "crate::openapi_tus";
 
@@ -152,7 +154,8 @@ impl Op {
     }
 
     fn upload_id(self, description: &str) -> Self {
-        self.parameter(ParameterIn::Path, "id", description, Required::True, String::schema())
+        let id = ObjectBuilder::new().schema_type(Type::String).pattern(Some(UPLOAD_ID_PATTERN)).build();
+        self.parameter(ParameterIn::Path, "id", description, Required::True, Schema::Object(id).into())
     }
 
     fn tus_resumable(self) -> Self {

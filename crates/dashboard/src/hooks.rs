@@ -84,6 +84,13 @@ pub trait DashboardData: Send + Sync + 'static {
     async fn cases(&self, principal: &Principal) -> Result<Vec<CaseSummary>, HookError>;
 
     /// One case, or `None` when the principal may not see it or it does
-    /// not exist.
-    async fn case(&self, principal: &Principal, case: &CaseId) -> Result<Option<CaseDetail>, HookError>;
+    /// not exist. `owner` (an organisation's name, from the page's
+    /// `?owner=`) picks among cases of one name that several
+    /// organisations own.
+    async fn case(
+        &self,
+        principal: &Principal,
+        case: &CaseId,
+        owner: Option<&str>,
+    ) -> Result<Option<CaseDetail>, HookError>;
 }

@@ -76,6 +76,21 @@ pub struct CasesPage {
     pub cases: Vec<CaseSummary>,
 }
 
+impl CasesPage {
+    /// The query that picks `summary` by its owner (`?owner=Force%20B`),
+    /// for a name the list holds more than once (an organisation's own
+    /// case and one shared with it, or cases several organisations
+    /// shared); empty where the name alone finds the case.
+    pub fn owner_query(&self, summary: &CaseSummary) -> String {
+        let name = summary.case.normalised();
+        if self.cases.iter().filter(|c| c.case.normalised() == name).count() < 2 {
+            return String::new();
+        }
+        let owner: String = form_urlencoded::byte_serialize(summary.owner.as_bytes()).collect();
+        format!("?owner={owner}")
+    }
+}
+
 /// One case.
 #[derive(Template)]
 #[template(path = "case.html")]
@@ -100,4 +115,24 @@ pub struct ErrorPage {
     pub link_text: &'static str,
     /// Where it goes, under the base path.
     pub link_path: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::JobCounts;
+
+    fn summary(case: &str, owner: &str) -> CaseSummary {
+        CaseSummary { case: case.parse().unwrap(), description: None, owner: owner.into(), jobs: JobCounts::default() }
+    }
+
+    #[test]
+    fn a_name_listed_twice_links_each_case_with_its_owner() {
+        let cases = vec![summary("2024/1/POL", "Force A"), summary("2024/1/pol", "Force B"), summary("C2", "Force A")];
+        let page = CasesPage { page: Chrome::new(&DashboardConfig::default(), None), cases };
+        let html = page.render().unwrap();
+        assert!(html.contains("/cases/2024%2F1%2FPOL?owner=Force+A\""), "{html}");
+        assert!(html.contains("/cases/2024%2F1%2Fpol?owner=Force+B\""), "{html}");
+        assert!(html.contains("/cases/C2\""), "a name listed once links by name alone: {html}");
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::map_response;
 use axum::response::Response;
@@ -64,6 +64,7 @@ async fn case(
     State(dashboard): State<Arc<Dashboard>>,
     headers: HeaderMap,
     case: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let result = async {
         let Some((session, principal)) = dashboard.signed_in(&headers).await? else {
@@ -73,7 +74,7 @@ async fn case(
         let case: CaseId = case.ok().and_then(|Path(text)| text.parse().ok()).ok_or(DashboardError::NotFound)?;
         let detail = dashboard
             .data
-            .case(&principal, &case)
+            .case(&principal, &case, owner_of(query.as_deref()).as_deref())
             .await
             .map_err(|e| hook_failed("the case", e))?
             .ok_or(DashboardError::NotFound)?;
@@ -81,6 +82,16 @@ async fn case(
         respond::page(StatusCode::OK, &CasePage { page, detail })
     };
     answer(&dashboard, result.await)
+}
+
+/// The `owner` of a case page's query (`?owner=Force%20B`), if not empty;
+/// anything else in the query is ignored.
+fn owner_of(query: Option<&str>) -> Option<String> {
+    let query = query?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "owner")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
 }
 
 async fn asset(
@@ -100,4 +111,17 @@ async fn not_found(State(dashboard): State<Arc<Dashboard>>) -> Response {
 
 pub(crate) fn hook_failed(what: &'static str, error: crate::hooks::HookError) -> DashboardError {
     DashboardError::Hook { hook: what, reason: error.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owner_of;
+
+    #[test]
+    fn the_owner_is_read_from_the_query() {
+        assert_eq!(owner_of(Some("owner=Force+B")).as_deref(), Some("Force B"));
+        assert_eq!(owner_of(Some("x=1&owner=Force%20A")).as_deref(), Some("Force A"));
+        assert_eq!(owner_of(Some("owner=")), None);
+        assert_eq!(owner_of(None), None);
+    }
 }

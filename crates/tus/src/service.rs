@@ -95,6 +95,18 @@ impl TusService {
         Ok(self.staging.load(&id)?.filter(|record| !record.handed_over))
     }
 
+    /// Every upload of organisation `org` not handed over yet, as last
+    /// saved (for a case's status: how many are still arriving).
+    pub fn unfinished_of_org(&self, org: &str) -> Result<Vec<UploadRecord>, TusError> {
+        let ids: Vec<UploadId> =
+            self.uploads().iter().filter(|(_, e)| e.principal.org == org).map(|(id, _)| id.clone()).collect();
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.extend(self.staging.load(&id)?.filter(|record| !record.handed_over));
+        }
+        Ok(records)
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &TusConfig {
         &self.config

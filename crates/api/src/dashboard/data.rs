@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use exhibit_app::access::{CaseAccess, Org, VisibleCase, names};
-use exhibit_app::readmodel::NotableEvent;
 use exhibit_app::readmodel::{JobCount, JobStatus};
+use exhibit_app::readmodel::{NotableEvent, open_failures};
 use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_dashboard::{
@@ -125,7 +125,7 @@ impl ReadModelData {
             })
             .collect();
         let mut failures: Vec<Failure> =
-            model.notable_events(case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
+            open_failures(model.as_ref(), case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
         let intake = self.state.access.intake().case_intake(case).await.map_err(failed)?;
         failures.extend(intake.failed.iter().map(upload_failure));
         failures.extend(intake.refusals.iter().map(refused_upload));
@@ -225,13 +225,26 @@ fn failure(notable: &NotableEvent) -> Option<Failure> {
         .input_path()
         .map(str::to_owned)
         .unwrap_or_else(|| e.inputs.first().map(|i| i.id.to_string()).unwrap_or_default());
+    let problem = without_item(reason, &item);
     Some(Failure {
         exhibit: e.exhibit.clone(),
         item,
         stage: params.stage.clone().unwrap_or_else(|| "ingest".into()),
-        problem: reason.clone(),
+        problem,
         what_to_do: what_to_do(params.fault.as_deref()).into(),
     })
+}
+
+/// A stage's reason without the path it opens with, as often as it does
+/// (the explore stage wraps an error that names the path in one that
+/// names it again: `PATH: PATH has no EWF-E01 signature`): the row is
+/// headed with that path already, and the page showed it twice.
+fn without_item(reason: &str, item: &str) -> String {
+    let mut rest = reason;
+    while let Some(after) = rest.strip_prefix(item).filter(|_| !item.is_empty()) {
+        rest = after.trim_start_matches([':', ' ']);
+    }
+    if rest.is_empty() { reason.to_owned() } else { rest.to_owned() }
 }
 
 #[async_trait]
@@ -249,11 +262,18 @@ impl DashboardData for ReadModelData {
     }
 
     #[tracing::instrument(name = "dashboard_case", skip_all, fields(org = %principal.org, case = %case))]
-    async fn case(&self, principal: &Principal, case: &CaseId) -> Result<Option<CaseDetail>, HookError> {
+    async fn case(
+        &self,
+        principal: &Principal,
+        case: &CaseId,
+        owner: Option<&str>,
+    ) -> Result<Option<CaseDetail>, HookError> {
         let Some(org) = self.org(principal).await? else { return Ok(None) };
-        // `case` is a name: the organisation's own case of it, else the one
-        // shared. Several shared ones are not told apart here yet.
-        match names::resolve_case(self.state.access.as_ref(), case, org.id, None).await.map_err(failed)? {
+        // `case` is a name: the case of `owner` when given, else the
+        // organisation's own case of it, else the one shared. Several
+        // shared ones and no owner is the 404 page (the case list links
+        // each with its owner).
+        match names::resolve_case(self.state.access.as_ref(), case, org.id, owner).await.map_err(failed)? {
             names::Resolved::Found(visible) => Ok(Some(self.detail(&visible).await?)),
             names::Resolved::NotFound | names::Resolved::Ambiguous(_) => Ok(None),
         }
@@ -266,6 +286,16 @@ mod tests {
     use exhibit_core::manifest::ParentRef;
 
     use super::*;
+
+    #[test]
+    fn a_reason_loses_the_path_its_row_is_headed_with() {
+        assert_eq!(without_item("a/b.E01 has no EWF-E01 signature", "a/b.E01"), "has no EWF-E01 signature");
+        assert_eq!(without_item("a/b.E01: cannot be read", "a/b.E01"), "cannot be read");
+        assert_eq!(without_item("a/b.E01: a/b.E01 has no signature", "a/b.E01"), "has no signature");
+        assert_eq!(without_item("the store is full", "a/b.E01"), "the store is full");
+        assert_eq!(without_item("a/b.E01", "a/b.E01"), "a/b.E01");
+        assert_eq!(without_item("x", ""), "x");
+    }
 
     #[test]
     fn a_page_whose_ocr_outputs_are_flagged_is_one_row_named_by_its_source_pointing_at_the_pdf() {

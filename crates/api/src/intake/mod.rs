@@ -21,6 +21,7 @@
 pub mod auth;
 pub mod put;
 pub mod receive;
+mod row_items;
 pub mod status;
 pub mod submissions;
 pub mod tus_hooks;

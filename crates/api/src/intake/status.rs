@@ -8,8 +8,6 @@ use axum::Json;
 use axum::extract::State;
 use exhibit_app::access::CaseAccess;
 use exhibit_app::intake::{Refusal, UploadEntry};
-use exhibit_app::readmodel::NotableEvent;
-use exhibit_core::event::{Action, Outcome};
 use exhibit_core::ids::CaseId;
 use time::format_description::well_known::Rfc3339;
 use tracing::instrument;
@@ -17,13 +15,17 @@ use tracing::instrument;
 use crate::ApiState;
 use crate::case_extract::ReadableCase;
 use crate::case_names::{CaseNames, hidden};
-use crate::dto::{IntakeStatus, JobCount, ProblemInfo, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
+use crate::dto::{IntakeStatus, JobCount, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
 use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, NotACaseId, OwnerQuery, Unauthenticated};
 
+/// Every time in an answer: RFC 3339 in UTC, whole seconds, `Z`
+/// (`2026-12-07T15:04:05Z`), so clients parse one shape; the journal keeps
+/// finer times, which no client needs.
 pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    let whole = at.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
+    whole.format(&Rfc3339).unwrap_or_default()
 }
 
 /// The intake and job status of a case the caller can see.
@@ -36,21 +38,17 @@ pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn case_status(
     State(state): State<Arc<ApiState>>,
-    ReadableCase { caller, case, name, .. }: ReadableCase,
+    ReadableCase { caller, case, name, owner, .. }: ReadableCase,
 ) -> Result<Json<IntakeStatus>, ApiError> {
     let names = CaseNames { id: case.clone(), name: name.clone() };
     let intake = state.access.intake().case_intake(&case).await?;
     let status = state.reader.status(&case).await?;
-    let mut problems: Vec<ProblemInfo> = status.problems.into_iter().map(ProblemInfo::from).collect();
-    let notable = state.reader.model().notable_events(&case, None).await?;
-    problems.extend(notable.iter().filter_map(failed_job));
-    for problem in &mut problems {
-        problem.text = hidden(&problem.text, &names);
-    }
+    let problems = crate::problems::case_problems(&state, &names, status.problems).await?;
     let counts = intake.counts;
     Ok(Json(IntakeStatus {
         case: name.to_string(),
         uploads: UploadCounts {
+            receiving: receiving_count(&state, &owner, &name).await?,
             queued: counts.queued,
             running: counts.running,
             done: counts.done,
@@ -63,22 +61,25 @@ pub async fn case_status(
     }))
 }
 
-/// A job that failed for good (a `failed` event) as a problem: which
-/// stage, on what, and why.
-fn failed_job(notable: &NotableEvent) -> Option<ProblemInfo> {
-    let event = &notable.event;
-    let (Action::Failed, Outcome::Failed { reason }) = (&event.action, &event.outcome) else { return None };
-    let params = event.failed_params().unwrap_or_default();
-    let stage = params.stage.as_deref().unwrap_or("ingest");
-    let exhibit = event.exhibit.as_ref().map_or_else(String::new, |e| format!(" of exhibit {e}"));
-    Some(ProblemInfo { seq: notable.seq, text: format!("{stage}{exhibit} failed: {reason}") })
+/// How many tus uploads to the case `name` of organisation `owner` are
+/// not whole yet (a whole one is about to be queued) (tus names cases as the uploader's organisation does,
+/// and only the owner uploads).
+async fn receiving_count(state: &ApiState, owner: &str, name: &CaseId) -> Result<u64, ApiError> {
+    let (Some(intake), Some(org)) = (state.intake.as_ref(), state.access.org(owner).await?) else { return Ok(0) };
+    let records = intake
+        .uploads()
+        .unfinished_of_org(&org.id.0.to_string())
+        .map_err(|e| ApiError::internal("cannot read the uploads' records", &e))?;
+    let name = name.normalised();
+    Ok(records.iter().filter(|r| !r.is_complete() && r.target.case.normalised() == name).count() as u64)
 }
 
 /// One received file of a case the caller can see, and how its ingest went.
 #[utoipa::path(get, path = "/v1/cases/{case}/uploads/{id}", security(("bearer" = [])),
     params(
         CasePath,
-        ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL, or a PUT's `upload`"),
+        ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL, or a PUT's `upload`",
+            pattern = r"^(put-)?[0-9a-f]{32}$"),
         OwnerQuery,
     ),
     responses(
@@ -165,5 +166,17 @@ fn refusal(r: &Refusal, names: &CaseNames) -> RefusalInfo {
         operator: r.operator.clone(),
         reason: hidden(&r.reason, names),
         at: rfc3339(r.at),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    #[test]
+    fn times_are_whole_seconds_in_utc() {
+        assert_eq!(super::rfc3339(datetime!(2026-12-07 15:04:05.123456789 UTC)), "2026-12-07T15:04:05Z");
+        assert_eq!(super::rfc3339(datetime!(2026-12-07 15:04:05 UTC)), "2026-12-07T15:04:05Z");
+        assert_eq!(super::rfc3339(datetime!(2026-12-07 16:04:05.5 +01:00)), "2026-12-07T15:04:05Z");
     }
 }

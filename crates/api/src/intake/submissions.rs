@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use exhibit_app::access::User;
@@ -29,13 +28,14 @@ use serde_json::json;
 use tracing::{info, instrument};
 
 use super::receive::operator;
+use super::row_items::RowItems;
 use super::status::rfc3339;
 use crate::ApiState;
 use crate::case_extract::{OwnerParam, ReadableCase, WritableCase};
 use crate::case_names::{CaseNames, NamesSlot};
 use crate::dto::{SubmissionInfo, SubmissionRowInfo};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller};
+use crate::extract::{ApiPath, Caller, TimedBytes};
 use crate::openapi_parts::{
     AmbiguousCase, CaseNotFound, CasePath, MayNotSubmit, NotACaseId, OwnerQuery, Unauthenticated,
 };
@@ -53,6 +53,7 @@ const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256
         (status = 400, description = "Not a CSV or JSON manifest, or a bad header", body = ErrorBody),
         Unauthenticated, MayNotSubmit, CaseNotFound,
         (status = 409, description = "The case's ledger fails its check, or the server's key may not sign it", body = ErrorBody),
+        (status = 408, description = "The manifest did not arrive whole in time", body = ErrorBody),
         (status = 413, description = "Manifest too large", body = ErrorBody),
         (status = 415, description = "Neither text/csv nor application/json", body = ErrorBody),
     ))]
@@ -64,7 +65,7 @@ pub async fn submit(
     owner: OwnerParam,
     slot: NamesSlot,
     headers: HeaderMap,
-    body: Bytes,
+    TimedBytes(body): TimedBytes,
 ) -> Result<(StatusCode, Json<SubmissionInfo>), ApiError> {
     let WritableCase { caller, case, name } =
         WritableCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);
@@ -103,6 +104,7 @@ async fn process(
     let mut named: HashMap<String, String> = HashMap::new();
     let mut describer = Describer::new(state, user, case, manifest_sha256);
     let mut accepted = 0usize;
+    let mut items = RowItems::default();
     for row in parsed {
         if state.drain.is_stopping() {
             rows.push(not_processed(row));
@@ -121,8 +123,13 @@ async fn process(
             }
             Ok(row) => match find_upload(state, case, &row, &named).await? {
                 Err(reason) => rejected(row.place.clone(), Some(row.exhibit.to_string()), reason),
+                Ok(_) if items.conflict(&row).is_some() => {
+                    let reason = items.conflict(&row).unwrap_or_default();
+                    rejected(row.place.clone(), Some(row.exhibit.to_string()), reason)
+                }
                 Ok(upload) => {
                     describer.describe(&row).await?;
+                    items.register(&row);
                     named.insert(upload.id.clone(), row.place.clone());
                     accepted += 1;
                     accepted_row(row, upload.id)
@@ -193,7 +200,7 @@ pub const NOT_PROCESSED: &str = "not processed";
 #[utoipa::path(get, path = "/v1/cases/{case}/submissions/{id}", security(("bearer" = [])),
     params(
         CasePath,
-        ("id" = String, Path, description = "The submission's ID"),
+        ("id" = String, Path, description = "The submission's ID", pattern = r"^[0-9a-f]{32}$"),
         OwnerQuery,
     ),
     responses(

@@ -174,3 +174,53 @@ async fn a_request_answered_after_longer_than_the_idle_limit_is_still_answered()
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 200") && text.ends_with("hello"), "{text}");
 }
+
+/// A JSON body sent slower than its `Content-Length` promised is timed:
+/// after the configured limit the answer is 408 (it held the request and
+/// its connection for ever), and a body sent in time is answered as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_stalls_mid_way_is_answered_408() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let access: std::sync::Arc<dyn exhibit_app::access::AccessState> = std::sync::Arc::new(
+        exhibit_app::access::SqliteAccessState::open(&dir.path().join("access.sqlite")).await.unwrap(),
+    );
+    let options = exhibit_api::ApiOptions {
+        body_timeout: std::time::Duration::from_secs(1),
+        ..exhibit_api::ApiOptions::default()
+    };
+    let server = Server::start_with(dir, access, options).await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+    );
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(format!("{head}{{\"case\": \"2024/1").as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read(&mut answer)).await;
+    let n = read.expect("no answer within 60 s").unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("request_timeout"), "{text}");
+    assert!(server.access.all_cases().await.unwrap().is_empty(), "nothing created");
+    let body = r#"{"case": "2024/1/POL"}"#;
+    let whole = head.replace("Content-Length: 40", &format!("Content-Length: {}", body.len()));
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(format!("{whole}{body}").as_bytes()).await.unwrap();
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 201"));
+    // A submission's manifest is timed alike.
+    let manifest = format!(
+        "POST /v1/cases/2024%2F1%2FPOL/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: text/csv\r\nContent-Length: 100\r\n\r\nexhibit,sha256\n"
+    );
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(manifest.as_bytes()).await.unwrap();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(60), stream.read(&mut answer)).await;
+    let n = read.expect("no answer within 60 s").unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+}

@@ -52,7 +52,7 @@ async fn queued_and_running_jobs_come_from_the_run_records() {
 
     let listed = data.cases(&alice).await.unwrap()[0].jobs;
     assert_eq!(listed, JobCounts { queued: 2, running: 1, ..recorded });
-    let detail = data.case(&alice, &case).await.unwrap().unwrap();
+    let detail = data.case(&alice, &case, None).await.unwrap().unwrap();
     assert_eq!(detail.summary.jobs, listed);
     let js1 = detail.exhibits.iter().find(|e| e.exhibit.as_str() == "JS/1").unwrap();
     let in_flight = js1.stages.iter().find(|s| s.stage == IN_FLIGHT_STAGE).unwrap();
@@ -140,7 +140,7 @@ async fn an_upload_whose_ingest_failed_is_a_failure_on_the_dashboard() {
     let data = ReadModelData::new(server.state.clone());
     let listed = data.cases(&alice).await.unwrap()[0].jobs;
     assert_eq!(listed.failed, 1, "{listed:?}");
-    let detail = data.case(&alice, &case).await.unwrap().unwrap();
+    let detail = data.case(&alice, &case, None).await.unwrap().unwrap();
     let shown = detail.failures.iter().find(|f| f.item == "scan 7.tif").expect("the failed upload is listed");
     assert_eq!((shown.stage.as_str(), shown.exhibit.as_ref().map(|e| e.as_str())), ("upload", Some("JS/3")));
     assert!(shown.problem.contains("the store is full"), "{shown:?}");
@@ -157,8 +157,76 @@ async fn an_upload_whose_ingest_failed_is_a_failure_on_the_dashboard() {
         at: time::OffsetDateTime::now_utc(),
     };
     server.access.intake().record_refusal(&refusal).await.unwrap();
-    let detail = data.case(&alice, &case).await.unwrap().unwrap();
+    let detail = data.case(&alice, &case, None).await.unwrap().unwrap();
     let refused = detail.failures.iter().find(|f| f.item == "scan 8.tif").expect("the refusal is listed");
     assert_eq!(refused.stage, "upload refused");
     assert!(refused.problem.contains("Content-Digest") && refused.problem.contains("bob (Force A)"), "{refused:?}");
+}
+
+/// The dashboard's case page takes the owner, as the API's `?owner=`: a
+/// name two shared cases carry, and a shared case of a name the
+/// organisation also owns, are each reachable (they were the 404 page, or
+/// the organisation's own case).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_of_a_name_several_organisations_hold_is_picked_by_owner() {
+    let server = Server::start().await;
+    let alice = server.token("Force A", "alice", Role::Admin).await;
+    let bob = server.token("Force B", "bob", Role::Admin).await;
+    server.token("Defence", "dave", Role::Reviewer).await;
+    let c = crate::common::seg(CASE);
+    for token in [&alice, &bob] {
+        assert_eq!(post_json(&server, "/v1/cases", token, json!({"case": CASE})).await.status, 201);
+        let shared = post_json(&server, &format!("/v1/cases/{c}/shares"), token, json!({"org": "Defence"})).await;
+        assert_eq!(shared.status, 201, "{shared:?}");
+    }
+    let shared = post_json(&server, &format!("/v1/cases/{c}/shares"), &alice, json!({"org": "Force B"})).await;
+    assert_eq!(shared.status, 201, "{shared:?}");
+    let data = ReadModelData::new(server.state.clone());
+    let who = |org: &str, user: &str| Principal {
+        org: org.into(),
+        user: user.into(),
+        role: "reviewer".into(),
+        credential: String::new(),
+    };
+    let (dave, bob) = (who("Defence", "dave"), who("Force B", "bob"));
+    let case: CaseId = CASE.parse().unwrap();
+    let owner_of =
+        |detail: Option<exhibit_dashboard::CaseDetail>| detail.map(|d| (d.summary.owner, d.shared_read_only));
+    assert_eq!(owner_of(data.case(&dave, &case, None).await.unwrap()), None, "two shared: say which");
+    for owner in ["Force A", "force b"] {
+        let picked = owner_of(data.case(&dave, &case, Some(owner)).await.unwrap());
+        assert_eq!(picked.map(|(o, _)| o.to_lowercase()), Some(owner.to_lowercase()));
+    }
+    assert_eq!(owner_of(data.case(&bob, &case, None).await.unwrap()), Some(("Force B".into(), false)), "its own");
+    let theirs = owner_of(data.case(&bob, &case, Some("Force A")).await.unwrap());
+    assert_eq!(theirs, Some(("Force A".into(), true)), "the shared one by owner");
+    assert_eq!(owner_of(data.case(&bob, &case, Some("Nobody")).await.unwrap()), None);
+}
+
+/// A failed job's row names its item once: the problem does not repeat
+/// the path the row is headed with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_names_its_item_once() {
+    use exhibit_tus::content_digest::header_value;
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
+    let data: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let digest = header_value(&exhibit_core::Sha256Digest::of(&data));
+    let path = format!("/v1/cases/{}/exhibits/JS%2F9/files/disk1.E01", crate::common::seg(CASE));
+    let headers = [("Content-Type", "application/octet-stream"), ("Content-Digest", digest.as_str())];
+    let reply = crate::common::request("PUT", &server.url(&path), Some(&token), &headers, Some(data)).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let alice =
+        Principal { org: "Force A".into(), user: "alice".into(), role: "submitter".into(), credential: String::new() };
+    let case: CaseId = CASE.parse().unwrap();
+    let detail = ReadModelData::new(server.state.clone()).case(&alice, &case, None).await.unwrap().unwrap();
+    let failure = detail.failures.iter().find(|f| f.stage == "explore").expect("the failed explore is listed");
+    assert!(failure.item.ends_with("disk1.E01"), "{failure:?}");
+    assert!(!failure.problem.contains(&failure.item), "the path twice: {failure:?}");
+    // The API's problem names it once too.
+    let status = crate::common::get(&server, &format!("/v1/cases/{}/status", crate::common::seg(CASE)), &token).await;
+    let problems = status.json()["problems"].clone();
+    let text = problems[0]["text"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(text.matches(failure.item.as_str()).count(), 1, "{problems}");
 }

@@ -12,6 +12,7 @@ mod names;
 mod namespaces;
 mod openapi;
 mod postgres;
+mod problems;
 mod put;
 mod rejections;
 mod submissions;

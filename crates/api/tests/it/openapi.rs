@@ -140,3 +140,27 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_schema()
     assert!(output.status.success(), "schemathesis found problems:\n{text}");
     assert!(text.contains("passed") || text.contains("PASSED"), "{text}");
 }
+
+/// Every path parameter of an ID the server checks carries the pattern it
+/// accepts, so clients and schemathesis know them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_parameters_of_ids_carry_their_patterns() {
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Admin).await;
+    let doc = get(&server, "/openapi.json", &token).await.json();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
+                let name = p["name"].as_str().unwrap();
+                if matches!(name, "org" | "filename") {
+                    continue;
+                }
+                let pattern = p["schema"]["pattern"].as_str().unwrap_or_default();
+                assert!(pattern.starts_with('^') && pattern.ends_with('$'), "{method} {path} {name}: {p}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 15, "{checked}");
+}

@@ -217,3 +217,38 @@ async fn a_row_of_another_or_unknown_case_is_rejected_alone() {
     assert_eq!(described.len(), 1, "only the case's own row");
     assert_eq!(server.ledger_len("42BB0000002").await, 0);
 }
+
+/// Rows of one manifest naming one exhibit: the first row's item metadata
+/// registers it; a later row giving another description is rejected,
+/// naming the first line, and changes nothing; rows repeating it or
+/// leaving it empty go ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_contradicting_an_earlier_rows_item_metadata_is_rejected_naming_its_line() {
+    let server = Server::start().await;
+    let token = force_case(&server).await;
+    let mut ids = Vec::new();
+    for (name, data) in [("a.txt", "one\n"), ("b.txt", "two\n"), ("c.txt", "three\n"), ("d.txt", "four\n")] {
+        let location = tus_upload(&server, &token, "JS/1", name, data.as_bytes()).await;
+        ids.push(location.rsplit('/').next().unwrap().to_owned());
+    }
+    let csv = format!(
+        "exhibit,upload,description\n\
+         JS/1,{},Laptop in a bag\n\
+         JS/1,{},Laptop in a bag\n\
+         JS/1,{},\n\
+         JS/1,{},Phone in a box\n",
+        ids[0], ids[1], ids[2], ids[3]
+    );
+    let body = submit(&server, &token, "text/csv", &csv).await.json();
+    let results: Vec<&str> = body["rows"].as_array().unwrap().iter().map(|r| r["result"].as_str().unwrap()).collect();
+    assert_eq!(results, ["accepted", "accepted", "accepted", "rejected"], "{body}");
+    let reason = body["rows"][3]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("line 2") && reason.contains("Laptop in a bag") && reason.contains("Phone in a box"),
+        "{reason}"
+    );
+    let described: Vec<_> = server.events(CASE).await.into_iter().filter(|e| e.action == Action::Described).collect();
+    assert_eq!(described.len(), 1, "one description, the first row's");
+    let item = described[0].described_params().unwrap().item.unwrap();
+    assert_eq!(item["description"], "Laptop in a bag");
+}

@@ -108,7 +108,7 @@ async fn a_tus_upload_is_ingested_as_the_user_listed_and_downloadable_with_its_s
     let head = request("HEAD", &server.url(&location), Some(&token), &[("Tus-Resumable", "1.0.0")], None).await;
     assert_eq!(head.header("upload-offset"), Some(data.len().to_string().as_str()));
     let status = status(&server, &token).await;
-    assert_eq!(status["uploads"], json!({"queued": 0, "running": 0, "done": 1, "failed": 0}));
+    assert_eq!(status["uploads"], json!({"receiving": 0, "queued": 0, "running": 0, "done": 1, "failed": 0}));
 
     // The upload's own status; another force's token finds nothing there.
     let path = format!("/v1/cases/{}/uploads/{id}", seg(CASE));

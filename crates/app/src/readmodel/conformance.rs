@@ -26,6 +26,7 @@ where
     artefacts_ordered_filtered_and_replaced(make().await.as_ref()).await;
     exhibits_keep_latest_item(make().await.as_ref()).await;
     events_jobs_and_problems(make().await.as_ref()).await;
+    failures_done_later_are_resolved(make().await.as_ref()).await;
     drop_forgets_one_case_only(make().await.as_ref()).await;
 }
 
@@ -242,6 +243,28 @@ async fn events_jobs_and_problems(model: &dyn ReadModel) {
             row(Some("B/1"), "acquired", JobStatus::Done, 1),
         ]
     );
+}
+
+/// A failure whose job's latest event is a success is not open; one
+/// without a job ID, or whose job last failed, is.
+async fn failures_done_later_are_resolved(model: &dyn ReadModel) {
+    let c = case("CONF8");
+    let failure = |seq: u64, job: Option<&str>| {
+        let mut e = event(&c, Some("A/1"), Action::Failed, Outcome::Failed { reason: format!("fail {seq}") });
+        if let Some(job) = job {
+            e.params.insert("job_id".into(), json!(job));
+        }
+        NotableEvent { seq, pos: 0, event: e }
+    };
+    let notable = vec![failure(1, Some("j1")), failure(2, Some("j2")), failure(3, None)];
+    let job = |id: &str, status| JobRecord { job_id: id.into(), exhibit: None, action: "transcoded".into(), status };
+    let jobs = vec![job("j1", JobStatus::Done), job("j2", JobStatus::Failed), job("seq:3", JobStatus::Failed)];
+    model.apply(&c, None, &cursor(4), &Projection { notable, jobs, ..Default::default() }).await.unwrap();
+    assert_eq!(model.job_status(&c, "j1").await.unwrap(), Some(JobStatus::Done));
+    assert_eq!(model.job_status(&c, "j2").await.unwrap(), Some(JobStatus::Failed));
+    assert_eq!(model.job_status(&c, "nothing").await.unwrap(), None);
+    let open = super::open_failures(model, &c, None).await.unwrap();
+    assert_eq!(open.iter().map(|n| n.seq).collect::<Vec<_>>(), vec![2, 3]);
 }
 
 async fn drop_forgets_one_case_only(model: &dyn ReadModel) {

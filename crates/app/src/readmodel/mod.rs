@@ -16,6 +16,7 @@ mod postgres_schema;
 mod postgres_write;
 mod project;
 mod refresh;
+mod resolved;
 mod rows;
 mod sqlite;
 
@@ -33,6 +34,7 @@ pub use postgres::PostgresReadModel;
 pub(crate) use postgres_schema::create_schema;
 pub use project::project_entries;
 pub use refresh::{RefreshReport, refresh};
+pub use resolved::{failures_done_since, open_failures};
 pub use sqlite::SqliteReadModel;
 
 /// Every table that holds rows of a case (cursor first: a drop waits on
@@ -205,4 +207,7 @@ pub trait ReadModel: Send + Sync + std::fmt::Debug {
     async fn job_counts(&self, case: &CaseId) -> Result<Vec<JobCount>>;
     /// Problems found while projecting, in ledger order.
     async fn problems(&self, case: &CaseId) -> Result<Vec<Problem>>;
+    /// How the job's latest recorded event ended; `None` for a job the
+    /// case does not record.
+    async fn job_status(&self, case: &CaseId, job_id: &str) -> Result<Option<JobStatus>>;
 }

@@ -201,6 +201,20 @@ impl ReadModel for SqliteReadModel {
             .collect()
     }
 
+    async fn job_status(&self, case: &CaseId, job_id: &str) -> Result<Option<JobStatus>> {
+        let row = sqlx::query("SELECT status FROM rm_jobs WHERE case_id = ? AND job_id = ?")
+            .bind(case.as_str())
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(AppError::db("read a job's status"))?;
+        row.map(|r| {
+            let status: &str = r.get(0);
+            JobStatus::parse(status).ok_or_else(|| corrupt("job status", status))
+        })
+        .transpose()
+    }
+
     async fn problems(&self, case: &CaseId) -> Result<Vec<Problem>> {
         let rows = sqlx::query("SELECT seq, text FROM rm_problems WHERE case_id = ? ORDER BY seq, text")
             .bind(case.as_str())

@@ -48,8 +48,13 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     let signer = open_signer_held_by(&config, format!("exhibit serve on {host}"))?;
     let trusted = load_trusted(&args.trust, &config)?.map(Arc::new);
-    let options =
-        ApiOptions { max_body_bytes: config.api.max_body_bytes, trusted, introduce_key: args.introduce_key, host };
+    let options = ApiOptions {
+        max_body_bytes: config.api.max_body_bytes,
+        trusted,
+        introduce_key: args.introduce_key,
+        host,
+        ..ApiOptions::default()
+    };
     let keys = (options.trusted.as_deref().cloned(), args.introduce_key);
     let intake =
         super::serve_uploads::intake(&config, (store.clone(), signer.clone()), (access.clone(), reader.clone()), keys)?;

@@ -95,22 +95,9 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
     out
 }
 
-/// The positions in `events` of failures whose job completed after them:
-/// a video over `transcode.max_duration`, converted once the key was
-/// raised, no longer needs attention.
-pub fn failures_done_since(events: &[CustodyEvent]) -> std::collections::HashSet<usize> {
-    // Each event's job ID, parsed once.
-    let jobs: Vec<Option<String>> =
-        events.iter().map(|e| e.typed_params().ok().and_then(|p| p.job_id().map(str::to_owned))).collect();
-    let mut last_done: HashMap<&str, usize> = HashMap::new();
-    for (i, (e, job)) in events.iter().zip(&jobs).enumerate() {
-        if let (true, Some(job)) = (e.action != Action::Failed && matches!(e.outcome, Outcome::Ok), job) {
-            last_done.insert(job, i);
-        }
-    }
-    let done_after = |i: usize| jobs[i].as_deref().and_then(|j| last_done.get(j)).is_some_and(|d| *d > i);
-    events.iter().enumerate().filter(|(i, e)| e.action == Action::Failed && done_after(*i)).map(|(i, _)| i).collect()
-}
+/// The positions in `events` of failures whose job completed after them
+/// (the rule the API and dashboard share, on the read model).
+pub use exhibit_app::readmodel::failures_done_since;
 
 /// What an event is about: the artefact it read (with the path inside it
 /// for a failed record), else the job input it names (a failed derive

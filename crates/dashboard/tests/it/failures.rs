@@ -18,7 +18,7 @@ impl DashboardData for BrokenData {
         Err(HookError::Failed("read model at postgres://exhibit:hunter2@db is down".into()))
     }
 
-    async fn case(&self, _: &Principal, _: &CaseId) -> Result<Option<CaseDetail>, HookError> {
+    async fn case(&self, _: &Principal, _: &CaseId, _: Option<&str>) -> Result<Option<CaseDetail>, HookError> {
         Err(HookError::Failed("read model at postgres://exhibit:hunter2@db is down".into()))
     }
 }

@@ -88,8 +88,14 @@ impl DashboardData for StubData {
         Ok(self.visible(principal).map(|detail| detail.summary).collect())
     }
 
-    async fn case(&self, principal: &Principal, case: &CaseId) -> Result<Option<CaseDetail>, HookError> {
-        Ok(self.visible(principal).find(|detail| detail.summary.case == *case))
+    async fn case(
+        &self,
+        principal: &Principal,
+        case: &CaseId,
+        owner: Option<&str>,
+    ) -> Result<Option<CaseDetail>, HookError> {
+        let owned = |d: &CaseDetail| owner.is_none_or(|o| d.summary.owner.eq_ignore_ascii_case(o));
+        Ok(self.visible(principal).find(|detail| detail.summary.case == *case && owned(detail)))
     }
 }
 
