@@ -22,7 +22,13 @@ use super::medium::{Medium, Opened, stored_object};
 use super::view::ViewSource;
 
 fn media_error(what: &str, e: exhibit_media::MediaError) -> StageError {
-    StageError::from_kind(e.core_kind(), format!("{what}: {e}"))
+    StageError::from_kind(e.core_kind(), named_once(what, &e.to_string()))
+}
+
+/// `text` prefixed with `what`, unless it already begins with it (a
+/// segment's own error names its path: "x.E01 has no EWF-E01 signature").
+fn named_once(what: &str, text: &str) -> String {
+    if !what.is_empty() && text.starts_with(what) { text.to_owned() } else { format!("{what}: {text}") }
 }
 
 /// Opens the set whose record has SHA-256 `set`; `input` is its head.
@@ -168,4 +174,16 @@ fn cue_text(ctx: &StageContext, sha256: &Sha256Digest, limits: &Limits) -> Resul
     exhibit_media::read_exact_at(sheet.as_ref(), 0, &mut text)
         .map_err(|e| StageError::transient(format!("cannot read the stored cue sheet: {e}")))?;
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_error_that_names_its_path_is_not_prefixed_with_it_again() {
+        assert_eq!(
+            super::named_once("a/b.E01", "a/b.E01 has no EWF-E01 signature"),
+            "a/b.E01 has no EWF-E01 signature"
+        );
+        assert_eq!(super::named_once("a/b.E01", "segment 2 is missing"), "a/b.E01: segment 2 is missing");
+    }
 }
