@@ -6,10 +6,21 @@
 //! takes to answer (an upload's ingest) is not limited by it. Stopping:
 //! the listener is dropped, every connection is told to finish the
 //! request in hand, and the loop returns when all have closed.
+//!
+//! hyper starts the header timer at a request's first byte, so a
+//! connection that never sends one is closed here after the same time
+//! ([`FirstByte`]). One client address holds at most
+//! [`MAX_CONNECTIONS_PER_CLIENT`] connections; the ones over it are closed
+//! at once, so one host cannot use up the server's file descriptors. Plain
+//! HTTP is HTTP/1.1 only (TLS offers only `http/1.1` by ALPN): the header
+//! timeout is HTTP/1's.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+use crate::first_byte::FirstByte;
+use crate::per_client::PerClient;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -21,6 +32,9 @@ use tokio::sync::watch;
 /// How long a request's head may take to arrive once its connection is
 /// reading one.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections one client address may hold at once.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 256;
 
 /// Serves `app` on `listener` until `shutdown`, then finishes the requests
 /// in hand. Handlers see the client's address as `ConnectInfo<SocketAddr>`.
@@ -36,19 +50,28 @@ where
     let (stop_tx, stop_rx) = watch::channel(false);
     let (open_tx, open_rx) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
+    let clients = PerClient::new(MAX_CONNECTIONS_PER_CLIENT);
     loop {
         let (io, addr) = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
+        let Some(slot) = clients.admit(addr.ip()) else {
+            tracing::warn!(%addr, limit = MAX_CONNECTIONS_PER_CLIENT, "connection refused: the client holds too many");
+            drop(io);
+            continue;
+        };
         let service = TowerToHyperService::new(app.clone().layer(axum::Extension(ConnectInfo(addr))));
         let (mut stop, open) = (stop_rx.clone(), open_rx.clone());
         tokio::spawn(async move {
-            let mut builder = Builder::new(TokioExecutor::new());
+            let (io, first_byte) = FirstByte::new(io);
+            let mut builder = Builder::new(TokioExecutor::new()).http1_only();
             builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+            let connection = builder.serve_connection(TokioIo::new(io), service);
             let mut connection = std::pin::pin!(connection);
-            let mut stopping = false;
+            let silent = tokio::time::sleep(header_timeout);
+            let mut silent = std::pin::pin!(silent);
+            let (mut stopping, mut waiting_for_first_byte) = (false, true);
             loop {
                 tokio::select! {
                     served = connection.as_mut() => {
@@ -56,6 +79,13 @@ where
                             tracing::debug!(%addr, error = %e, "connection ended");
                         }
                         break;
+                    }
+                    () = &mut silent, if waiting_for_first_byte => {
+                        if !first_byte.seen() {
+                            tracing::debug!(%addr, "connection closed: no byte within the header timeout");
+                            break;
+                        }
+                        waiting_for_first_byte = false;
                     }
                     changed = stop.wait_for(|stop| *stop), if !stopping => {
                         stopping = true;
@@ -65,7 +95,7 @@ where
                     }
                 }
             }
-            drop(open);
+            drop((open, slot));
         });
     }
     drop(listener);

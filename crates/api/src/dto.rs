@@ -14,7 +14,10 @@ pub struct NewCase {
     /// The case's name in your organisation, e.g. `42AB1234520` or
     /// `2024/00123/POL` (the rules of a case ID). Names are your
     /// organisation's own: another organisation's case of the same name is
-    /// another case.
+    /// another case. The pattern gives the characters and length allowed;
+    /// the server also refuses (400) an empty part, a part ending in `.`
+    /// or space, and names Windows reserves (`con`).
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,63}$")]
     pub case: String,
 }
 

@@ -15,12 +15,11 @@ use crate::error::ErrorBody;
 pub(crate) struct CasePath {
     /// The case's name in your organisation's namespace, percent-encoded
     /// (2024%2F00123%2FPOL): your own case of that name, else the one case
-    /// of that name shared with your organisation
-    #[param(
-        pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]*( [A-Za-z0-9._-]+)*(/[A-Za-z0-9][A-Za-z0-9._-]*( [A-Za-z0-9._-]+)*){0,7}$",
-        min_length = 1,
-        max_length = 64
-    )]
+    /// of that name shared with your organisation. The pattern gives the
+    /// characters and length allowed; the server also refuses (400) an
+    /// empty part, a part ending in `.` or space, and names Windows
+    /// reserves (`con`)
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,63}$")]
     case: String,
 }
 

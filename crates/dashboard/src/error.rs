@@ -36,6 +36,12 @@ pub enum DashboardError {
     /// field repeated).
     #[error("the form could not be read: {0}")]
     BadForm(String),
+    /// A form body that did not arrive whole within [`crate::form::FORM_BODY_TIMEOUT`].
+    #[error("the form did not arrive whole within {} s", .0.as_secs())]
+    FormTimedOut(std::time::Duration),
+    /// A page address whose query cannot be used (an owner given twice).
+    #[error("the page address is not valid: {0}")]
+    BadQuery(String),
     /// No such page, or a case this user may not see (one answer for both).
     #[error("page not found")]
     NotFound,
@@ -59,7 +65,9 @@ impl DashboardError {
     /// The kind of this error.
     pub fn kind(&self) -> DashboardErrorKind {
         match self {
-            Self::Csrf | Self::BadForm(_) | Self::Config(_) => DashboardErrorKind::Invalid,
+            Self::Csrf | Self::BadForm(_) | Self::FormTimedOut(_) | Self::BadQuery(_) | Self::Config(_) => {
+                DashboardErrorKind::Invalid
+            }
             Self::NotFound => DashboardErrorKind::NotFound,
             Self::Hook { .. } | Self::Render(_) => DashboardErrorKind::Io,
         }
@@ -69,7 +77,8 @@ impl DashboardError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Csrf => StatusCode::FORBIDDEN,
-            Self::BadForm(_) => StatusCode::BAD_REQUEST,
+            Self::BadForm(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
+            Self::FormTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Hook { .. } | Self::Render(_) | Self::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

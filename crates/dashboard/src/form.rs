@@ -9,6 +9,12 @@ use axum::http::{HeaderMap, header};
 use crate::error::DashboardError;
 use crate::session::Session;
 
+/// How long a form's body may take to arrive whole once its handler reads
+/// it: a client that sends less than its `Content-Length` and stalls would
+/// otherwise hold the request for ever (the API's JSON bodies have the same
+/// limit).
+pub const FORM_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The hidden field every form carries.
 pub const CSRF_FIELD: &str = "csrf_token";
 
@@ -28,8 +34,15 @@ impl Form {
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(DashboardError::BadForm("send it as application/x-www-form-urlencoded".into()));
         }
-        let bytes = axum::body::to_bytes(body, limit)
+        Self::read_within(body, limit, FORM_BODY_TIMEOUT).await
+    }
+
+    /// Reads and parses a body of at most `limit` bytes that must arrive
+    /// whole within `time`.
+    pub async fn read_within(body: Body, limit: usize, time: std::time::Duration) -> Result<Self, DashboardError> {
+        let bytes = tokio::time::timeout(time, axum::body::to_bytes(body, limit))
             .await
+            .map_err(|_| DashboardError::FormTimedOut(time))?
             .map_err(|_| DashboardError::BadForm(format!("it is over {limit} bytes or ended early")))?;
         Self::parse(&bytes)
     }
@@ -76,5 +89,35 @@ mod tests {
         assert_eq!(form.text("missing"), "");
         let err = Form::parse(b"csrf_token=a&csrf_token=b").unwrap_err();
         assert!(err.to_string().contains("csrf_token"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod timing_tests {
+    use std::time::Duration;
+
+    use axum::body::{Body, Bytes};
+    use futures_util::stream;
+
+    use super::Form;
+    use crate::error::DashboardError;
+
+    /// A body that sends part of a form and then nothing.
+    fn stalled() -> Body {
+        let first = stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"user=al"))]);
+        Body::from_stream(futures_util::StreamExt::chain(first, stream::pending()))
+    }
+
+    #[tokio::test]
+    async fn a_form_that_stalls_mid_way_is_refused_as_timed_out() {
+        let read = Form::read_within(stalled(), 1024, Duration::from_millis(200)).await;
+        assert!(matches!(read, Err(DashboardError::FormTimedOut(_))), "{read:?}");
+        assert_eq!(read.unwrap_err().status(), axum::http::StatusCode::REQUEST_TIMEOUT);
+    }
+
+    #[tokio::test]
+    async fn a_whole_form_is_read() {
+        let form = Form::read_within(Body::from("user=alice"), 1024, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(form.text("user"), "alice");
     }
 }

@@ -79,6 +79,21 @@ pub fn error_page(config: &DashboardConfig, error: &DashboardError) -> Response 
             "Start again",
             "/cases",
         ),
+        DashboardError::BadQuery(reason) => (
+            "This page address is not valid",
+            vec![format!("{reason}."), "Follow the link from your list of cases.".into()],
+            "Go to your cases",
+            "/cases",
+        ),
+        DashboardError::FormTimedOut(limit) => (
+            "Your form could not be read",
+            vec![
+                format!("Nothing was changed: it did not arrive whole within {} seconds.", limit.as_secs()),
+                "Go back to the page, reload it, and try again.".into(),
+            ],
+            "Start again",
+            "/cases",
+        ),
         DashboardError::Hook { .. } | DashboardError::Render(_) | DashboardError::Config(_) => (
             "Sorry, there is a problem with the service",
             vec!["Try again later. If it keeps happening, tell your digitisation team the time it happened.".into()],

@@ -74,7 +74,7 @@ async fn case(
         let case: CaseId = case.ok().and_then(|Path(text)| text.parse().ok()).ok_or(DashboardError::NotFound)?;
         let detail = dashboard
             .data
-            .case(&principal, &case, owner_of(query.as_deref()).as_deref())
+            .case(&principal, &case, owner_of(query.as_deref())?.as_deref())
             .await
             .map_err(|e| hook_failed("the case", e))?
             .ok_or(DashboardError::NotFound)?;
@@ -84,14 +84,17 @@ async fn case(
     answer(&dashboard, result.await)
 }
 
-/// The `owner` of a case page's query (`?owner=Force%20B`), if not empty;
-/// anything else in the query is ignored.
-fn owner_of(query: Option<&str>) -> Option<String> {
-    let query = query?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "owner")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty())
+/// The `owner` of a case page's query (`?owner=Force%20B`), read as the
+/// API reads it: an empty owner names no organisation (the page is not
+/// found), and an owner given twice is refused. Anything else in the query
+/// is ignored.
+fn owner_of(query: Option<&str>) -> Result<Option<String>, DashboardError> {
+    let mut owners = form_urlencoded::parse(query.unwrap_or_default().as_bytes()).filter(|(k, _)| k == "owner");
+    let owner = owners.next().map(|(_, v)| v.into_owned());
+    if owners.next().is_some() {
+        return Err(DashboardError::BadQuery("the owner is given more than once".into()));
+    }
+    Ok(owner)
 }
 
 async fn asset(
@@ -119,9 +122,12 @@ mod tests {
 
     #[test]
     fn the_owner_is_read_from_the_query() {
-        assert_eq!(owner_of(Some("owner=Force+B")).as_deref(), Some("Force B"));
-        assert_eq!(owner_of(Some("x=1&owner=Force%20A")).as_deref(), Some("Force A"));
-        assert_eq!(owner_of(Some("owner=")), None);
-        assert_eq!(owner_of(None), None);
+        assert_eq!(owner_of(Some("owner=Force+B")).unwrap().as_deref(), Some("Force B"));
+        assert_eq!(owner_of(Some("x=1&owner=Force%20A")).unwrap().as_deref(), Some("Force A"));
+        // An empty owner names no organisation, as in the API (404 there).
+        assert_eq!(owner_of(Some("owner=")).unwrap().as_deref(), Some(""));
+        assert_eq!(owner_of(None).unwrap(), None);
+        let twice = owner_of(Some("owner=Force+A&owner=Force+B")).unwrap_err();
+        assert_eq!(twice.status(), axum::http::StatusCode::BAD_REQUEST);
     }
 }

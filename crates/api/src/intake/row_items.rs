@@ -21,7 +21,7 @@ impl RowItems {
         let given = self.0.get(&row.exhibit.normalised())?;
         row.item_cells.iter().find_map(|(column, cell)| {
             let (first, place) = given.get(column)?;
-            (same_cell(first) != same_cell(cell)).then(|| {
+            (cell_value(column, first) != cell_value(column, cell)).then(|| {
                 format!(
                     "exhibit {} has {column} {first:?} from {place}, and this row gives {cell:?}: one manifest gives an exhibit one {column}; repeat it or leave the cell empty",
                     row.exhibit
@@ -40,9 +40,30 @@ impl RowItems {
     }
 }
 
-/// A cell as compared: without surrounding spaces.
-fn same_cell(cell: &str) -> &str {
-    cell.trim()
+/// A cell as compared: the value it gives, not its spelling. A page count
+/// as a number (`03` is `3`), the OCR switch as on or off (`yes` is
+/// `true`), a seizure time as its instant (`+00:00` is `Z`); any other
+/// cell, or one that does not parse (the row is refused for it anyway),
+/// as its text without surrounding spaces.
+#[derive(Debug, PartialEq, Eq)]
+enum CellValue<'a> {
+    Pages(u32),
+    Switch(bool),
+    Instant(time::OffsetDateTime),
+    Text(&'a str),
+}
+
+fn cell_value<'a>(column: &str, cell: &'a str) -> CellValue<'a> {
+    use exhibit_core::item;
+    let parsed = match column {
+        "pages" => item::page_count(cell).ok().flatten().map(CellValue::Pages),
+        "ocr" => item::ocr_switch(cell).ok().flatten().map(CellValue::Switch),
+        "seized_at" => time::OffsetDateTime::parse(cell.trim(), &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(CellValue::Instant),
+        _ => None,
+    };
+    parsed.unwrap_or(CellValue::Text(cell.trim()))
 }
 
 #[cfg(test)]
@@ -71,5 +92,18 @@ mod tests {
         assert_eq!(items.conflict(&row("line 3", "JS/1", &[("pages", "3")])), None, "a column not given yet");
         let why = items.conflict(&row("line 4", "JS/1", &[("description", "Red phone")])).unwrap();
         assert!(why.contains("line 2") && why.contains("Blue laptop") && why.contains("Red phone"), "{why}");
+    }
+
+    #[test]
+    fn the_same_value_in_another_spelling_agrees() {
+        let mut items = RowItems::default();
+        let first = [("pages", "3"), ("ocr", "yes"), ("seized_at", "2024-03-01T14:30:00Z")];
+        items.register(&row("line 2", "JS/1", &first));
+        let same = [("pages", "03"), ("ocr", "true"), ("seized_at", "2024-03-01T15:30:00+01:00")];
+        assert_eq!(items.conflict(&row("line 3", "JS/1", &same)), None);
+        assert!(items.conflict(&row("line 4", "JS/1", &[("pages", "4")])).is_some());
+        assert!(items.conflict(&row("line 4", "JS/1", &[("ocr", "off")])).is_some());
+        let why = items.conflict(&row("line 5", "JS/1", &[("seized_at", "2024-03-01T14:30:00+01:00")])).unwrap();
+        assert!(why.contains("line 2"), "{why}");
     }
 }

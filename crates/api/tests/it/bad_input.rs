@@ -147,6 +147,57 @@ async fn a_connection_that_moves_no_byte_is_closed() {
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
 }
 
+/// A connection that never sends a byte is closed after the header
+/// timeout too (hyper's timer starts at the first byte), and one client
+/// cannot hold more than [`exhibit_api::connections::MAX_CONNECTIONS_PER_CLIENT`]
+/// connections: the ones over it are closed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_sends_nothing_is_closed_and_one_client_holds_a_bounded_number() {
+    use tokio::io::AsyncReadExt as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let idle = std::time::Duration::from_secs(1);
+    tokio::spawn(exhibit_api::serve_app_timed(listener, None, app, std::future::pending(), idle));
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(60), silent.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "a connection that sent nothing was still open after 60 s");
+
+    // The cap, on a server whose header timeout outlasts the test.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(exhibit_api::serve_app(listener, None, app, std::future::pending()));
+    let cap = exhibit_api::connections::MAX_CONNECTIONS_PER_CLIENT;
+    let mut held = Vec::new();
+    for _ in 0..cap {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    let mut over = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut rest = Vec::new();
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(20), over.read_to_end(&mut rest)).await;
+    assert!(refused.is_ok(), "connection {} of one client was kept open", cap + 1);
+}
+
+/// Plain HTTP is HTTP/1.1 only: an HTTP/2 prior-knowledge preface (h2c) is
+/// not served, since the header timeout is HTTP/1's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_preface_is_not_served() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(exhibit_api::serve_app(listener, None, app, std::future::pending()));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), stream.read_to_end(&mut answer)).await;
+    // An HTTP/2 server answers the preface with a SETTINGS frame (type 4
+    // at byte 3); HTTP/1 answers 400 or closes.
+    assert!(answer.len() < 9 || answer[3] != 4 || answer.starts_with(b"HTTP/1.1"), "{answer:?}");
+}
+
 /// The header timeout limits the head, not the time spent answering: a
 /// request whose answer takes longer (an upload's ingest) is answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
