@@ -63,6 +63,7 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     });
     let (tx, rx) = sync_channel::<DecodedPage>(1);
     let rx = Arc::new(Mutex::new(rx));
+    let mut notes = Vec::new();
     let page_count = std::thread::scope(|scope| {
         let mut first = Some(first);
         for _ in 0..threads {
@@ -82,6 +83,10 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
                 push_result(&shared, text_layer_result(index));
                 !shared.failed()
             }
+            Item::Note(index, note) => {
+                notes.push((index, note));
+                true
+            }
         };
         let count = input::read_document(input, media_type, policy, &mut sink);
         drop(tx);
@@ -99,6 +104,11 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     pages.sort_by_key(|p| p.index);
     if pages.len() != page_count as usize {
         return Err(OcrError::corrupt(format!("read {page_count} pages but OCRed {}", pages.len())));
+    }
+    for (index, note) in notes {
+        if let Some(page) = pages.iter_mut().find(|p| p.index == index) {
+            add_review_note(page, note);
+        }
     }
     let pages_ocred = st.next;
     finish_outputs(out_dir, pages_ocred > 0)?;
@@ -147,6 +157,15 @@ fn text_layer_result(index: u32) -> PageResult {
         needs_review: false,
         reason: Some(TEXT_LAYER_REASON.into()),
     }
+}
+
+/// Flags `page` for review with `note`, after any reason it has.
+fn add_review_note(page: &mut PageResult, note: String) {
+    page.reason = Some(match page.reason.take() {
+        Some(reason) => format!("{reason}; {note}"),
+        None => note,
+    });
+    page.needs_review = true;
 }
 
 fn push_result(shared: &Shared, r: PageResult) {

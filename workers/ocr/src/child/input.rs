@@ -101,6 +101,10 @@ pub enum Item {
     Page(DecodedPage),
     /// A PDF page with a text layer that is not OCRed.
     TextLayer(u32),
+    /// Something about the document to flag for review on page `.0`
+    /// (whatever else the page gives), such as a page tree `/Count` that
+    /// disagrees with the pages found.
+    Note(u32, String),
 }
 
 /// The page sink: returns false when the run is aborting.

@@ -16,6 +16,7 @@ mod input;
 mod jbig2;
 mod jpeg;
 mod orient;
+mod page_tree;
 mod pdf_error;
 mod pdf_input;
 mod png;

@@ -6,6 +6,7 @@ mod corpus;
 mod damaged_images;
 mod fixtures;
 mod mixed_pdf;
+mod page_tree;
 mod pdfa;
 mod text_layer;
 mod tools;
