@@ -48,6 +48,7 @@ impl Shared {
 /// OCRs one document into `out_dir`.
 pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -> Result<OcrOutcome, OcrError> {
     ffi::quiet_leptonica();
+    super::tiff_errors::install();
     let langs = policy.language_string();
     let threads =
         if policy.threads > 0 { policy.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };

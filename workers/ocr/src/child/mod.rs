@@ -26,6 +26,7 @@ mod reproducible;
 mod samples;
 mod text_pages;
 mod tiff;
+mod tiff_errors;
 mod tiff_strips;
 
 use std::path::Path;

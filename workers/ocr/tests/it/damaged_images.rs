@@ -123,3 +123,14 @@ fn a_damaged_pdf_reads_to_the_same_bytes_twice() {
         assert_eq!(std::fs::read(a.path().join(name)).unwrap(), std::fs::read(b.path().join(name)).unwrap(), "{name}");
     }
 }
+
+/// Tester's repro-18: a G4 page whose data is spoiled decodes to garbage
+/// with no failure; libtiff's error report ("Bad code word") flags it.
+#[test]
+fn a_g4_tiff_page_whose_decoder_reports_errors_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (_out, outcome, _pdf) = read_around(&dir.path().join("g4-damaged.tif"), "image/tiff", 2);
+    let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("Bad code word"), "names the damage: {reason}");
+}
