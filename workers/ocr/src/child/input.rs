@@ -241,11 +241,8 @@ fn partial_tiff_page(data: &[u8], i: u32, p: &TiffPage, why: &str, policy: &OcrP
     let mut page = decode_single(pnm, policy, i).ok()?;
     let height = strips.raster.height;
     tracing::warn!(page = i + 1, why, rows = strips.rows, height, "TIFF page damaged; kept what decodes");
-    let white = strips.first_white.map_or_else(String::new, |row| format!(" from row {}", row + 1));
-    page.damage = Some(format!(
-        "the page is damaged ({why}); {} of {height} rows decode, the rest is left white{white}",
-        strips.rows
-    ));
+    let white = strips.white_rows().map_or_else(String::new, |rows| format!("; {rows} are left white"));
+    page.damage = Some(format!("the page is damaged ({why}); {} of {height} rows decode{white}", strips.rows));
     Some(page)
 }
 
