@@ -58,7 +58,7 @@ pub fn main() -> i32 {
         Ok((input, media_type, out_dir, policy)) => {
             match engine::run(Path::new(&input), &media_type, &policy, Path::new(&out_dir)) {
                 Ok(outcome) => ChildReport::Ok(outcome),
-                Err(e) => ChildReport::Err(e),
+                Err(e) => ChildReport::Err(crate::memory_cap::classify_in_child(e, policy.max_memory)),
             }
         }
         Err(e) => ChildReport::Err(e),

@@ -5,6 +5,7 @@ mod common;
 mod corpus;
 mod damaged_images;
 mod fixtures;
+mod memory_limit;
 mod mixed_pdf;
 mod page_tree;
 mod pdfa;
