@@ -139,3 +139,18 @@ fn a_g4_tiff_page_whose_decoder_reports_errors_is_flagged() {
     let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
     assert!(reason.contains("Bad code word"), "names the damage: {reason}");
 }
+
+/// Tester's repro-16: a plain JPEG cut short keeps its rows as the same
+/// JPEG inside a PDF does, flagged for review.
+#[test]
+fn a_plain_jpeg_cut_short_keeps_what_decodes() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("cut.jpg"), "image/jpeg", &policy());
+    let outcome = r.unwrap_or_else(|e| panic!("a cut JPEG keeps what decodes: {e}"));
+    assert_eq!(outcome.pages.len(), 1);
+    let text = std::fs::read_to_string(out.path().join(TEXT_FILE)).unwrap();
+    assert!(text.contains("Page 1 of the statement"), "{text}");
+    let reason = outcome.pages[0].reason.as_deref().unwrap_or_default();
+    assert!(outcome.pages[0].needs_review && reason.contains("damaged") && reason.contains("ends early"), "{reason}");
+}
