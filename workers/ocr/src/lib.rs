@@ -29,6 +29,7 @@ mod bundle_stage;
 pub mod child;
 mod error;
 mod image_size;
+mod memory_cap;
 mod outcome;
 mod pdfa;
 mod photo;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 use crate::child::{CHILD_BIN, ChildReport, REPORT_FILE, STDERR_FILE, WORK_DIR};
-use crate::{OcrError, OcrErrorKind, OcrOutcome, OcrPolicy};
+use crate::{OcrError, OcrErrorKind, OcrOutcome, OcrPolicy, memory_cap};
 
 /// Env var naming the child binary, when it is not next to the current executable.
 pub const CHILD_ENV: &str = "EXHIBIT_OCR_CHILD";
@@ -86,21 +86,32 @@ fn run_child(
     match std::fs::read(work.join(REPORT_FILE)) {
         Ok(bytes) => match serde_json::from_slice::<ChildReport>(&bytes) {
             Ok(ChildReport::Ok(outcome)) if status.success() => Ok(outcome),
+            Ok(ChildReport::Err(e))
+                if e.kind == OcrErrorKind::Corrupt && memory_cap::log_shows_alloc_failure(&log_tail) =>
+            {
+                Err(memory_cap::limit_error(policy.max_memory, &e.message))
+            }
             Ok(ChildReport::Err(e)) => Err(e),
-            _ => Err(died(status, &log_tail)),
+            _ => Err(died(status, &log_tail, policy.max_memory)),
         },
-        Err(_) => Err(died(status, &log_tail)),
+        Err(_) => Err(died(status, &log_tail, policy.max_memory)),
     }
 }
 
 /// The error for a child that ended without a report.
-fn died(status: std::process::ExitStatus, log_tail: &str) -> OcrError {
+fn died(status: std::process::ExitStatus, log_tail: &str, max_memory: u64) -> OcrError {
     let log = if log_tail.is_empty() { String::new() } else { format!("; log: {log_tail}") };
     match status.signal() {
         Some(libc::SIGXCPU) => OcrError::limit(format!("OCR used up its CPU-time limit (from ocr.timeout){log}")),
+        _ if memory_cap::log_shows_alloc_failure(log_tail) => {
+            memory_cap::limit_error(max_memory, &format!("the OCR child ended with {status}{log}"))
+        }
         Some(sig) => OcrError::new(
             OcrErrorKind::Crashed,
-            format!("OCR child was killed by signal {sig} (a crash or the memory limit){log}"),
+            format!(
+                "OCR child was killed by signal {sig} (a crash, or the memory limit ocr.max_memory = {}){log}",
+                memory_cap::human(max_memory)
+            ),
         ),
         None => OcrError::new(OcrErrorKind::Crashed, format!("OCR child exited with {status} and no report{log}")),
     }

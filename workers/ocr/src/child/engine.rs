@@ -24,6 +24,10 @@ struct Shared {
     /// reader and the other workers never wait for a page being rendered.
     stopping: AtomicBool,
     results: Mutex<Vec<PageResult>>,
+    /// Memory reserved by the pages handed to the workers and not yet done
+    /// (see [`page_cost`]); the reader waits while more would pass the budget.
+    in_flight: Mutex<u64>,
+    freed: Condvar,
 }
 
 struct RenderState {
@@ -38,6 +42,26 @@ impl Shared {
         let mut st = self.render.lock().unwrap_or_else(|p| p.into_inner());
         st.error.get_or_insert(e);
         self.turn.notify_all();
+        drop(st);
+        // Under the lock, so a reader about to wait sees `stopping` or the wake-up.
+        let _in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        self.freed.notify_all();
+    }
+
+    /// Waits until a page costing `cost` fits in `budget` beside the pages in
+    /// flight (a page always runs when none is in flight), and reserves it.
+    fn admit(&self, cost: u64, budget: u64) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        while *in_flight > 0 && in_flight.saturating_add(cost) > budget && !self.failed() {
+            in_flight = self.freed.wait(in_flight).unwrap_or_else(|p| p.into_inner());
+        }
+        *in_flight = in_flight.saturating_add(cost);
+    }
+
+    fn release(&self, cost: u64) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        *in_flight = in_flight.saturating_sub(cost);
+        self.freed.notify_all();
     }
 
     fn failed(&self) -> bool {
@@ -48,6 +72,7 @@ impl Shared {
 /// OCRs one document into `out_dir`.
 pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -> Result<OcrOutcome, OcrError> {
     ffi::quiet_leptonica();
+    super::tiff_errors::install();
     let langs = policy.language_string();
     let threads =
         if policy.threads > 0 { policy.threads } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
@@ -60,9 +85,12 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
         turn: Condvar::new(),
         stopping: AtomicBool::new(false),
         results: Mutex::new(Vec::new()),
+        in_flight: Mutex::new(0),
+        freed: Condvar::new(),
     });
     let (tx, rx) = sync_channel::<DecodedPage>(1);
     let rx = Arc::new(Mutex::new(rx));
+    let mut notes = Vec::new();
     let page_count = std::thread::scope(|scope| {
         let mut first = Some(first);
         for _ in 0..threads {
@@ -77,10 +105,18 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
             });
         }
         let mut sink = |item: Item| match item {
-            Item::Page(page) => !shared.failed() && tx.send(page).is_ok(),
+            Item::Page(page) => {
+                // Huge pages run fewer at a time, so the run stays within ocr.max_memory (repro-10).
+                shared.admit(page_cost(&page), policy.max_memory / 2);
+                !shared.failed() && tx.send(page).is_ok()
+            }
             Item::TextLayer(index) => {
                 push_result(&shared, text_layer_result(index));
                 !shared.failed()
+            }
+            Item::Note(index, note) => {
+                notes.push((index, note));
+                true
             }
         };
         let count = input::read_document(input, media_type, policy, &mut sink);
@@ -99,6 +135,11 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     pages.sort_by_key(|p| p.index);
     if pages.len() != page_count as usize {
         return Err(OcrError::corrupt(format!("read {page_count} pages but OCRed {}", pages.len())));
+    }
+    for (index, note) in notes {
+        if let Some(page) = pages.iter_mut().find(|p| p.index == index) {
+            add_review_note(page, note);
+        }
     }
     let pages_ocred = st.next;
     finish_outputs(out_dir, pages_ocred > 0)?;
@@ -149,6 +190,23 @@ fn text_layer_result(index: u32) -> PageResult {
     }
 }
 
+/// Flags `page` for review with `note`, after any reason it has.
+fn add_review_note(page: &mut PageResult, note: String) {
+    page.reason = Some(match page.reason.take() {
+        Some(reason) => format!("{reason}; {note}"),
+        None => note,
+    });
+    page.needs_review = true;
+}
+
+/// Bytes of memory recognising a page takes at its peak, estimated from its
+/// pixels: Leptonica's 32-bit copy, Tesseract's grey and binary images and
+/// its layout analysis (a 144 Mpx RGB page peaked near 3.3 GB, ~23 bytes a pixel).
+fn page_cost(page: &DecodedPage) -> u64 {
+    const BYTES_PER_PIXEL: u64 = 24;
+    u64::from(page.pix.width()) * u64::from(page.pix.height()) * BYTES_PER_PIXEL
+}
+
 fn push_result(shared: &Shared, r: PageResult) {
     shared.results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
 }
@@ -176,12 +234,13 @@ fn worker(mut engine: Engine, rx: &Mutex<Receiver<DecodedPage>>, shared: &Shared
             guard.recv()
         };
         let Ok(page) = page else { return };
-        if shared.failed() {
-            continue;
+        let cost = page_cost(&page);
+        if !shared.failed() {
+            if let Err(e) = process_page(&mut engine, page, shared, policy) {
+                shared.fail(e);
+            }
         }
-        if let Err(e) = process_page(&mut engine, page, shared, policy) {
-            shared.fail(e);
-        }
+        shared.release(cost);
     }
 }
 

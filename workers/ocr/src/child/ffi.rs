@@ -1,5 +1,6 @@
 //! Safe wrappers over the Leptonica and Tesseract C APIs used by the child.
-//! Every `unsafe` block of the crate's OCR path is here.
+//! Every `unsafe` block of the crate's OCR path is here, but for libtiff's
+//! error handler (`tiff_errors`).
 
 use std::ffi::{CStr, CString, c_char, c_int};
 use std::ptr;

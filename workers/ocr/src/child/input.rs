@@ -6,6 +6,7 @@ use std::path::Path;
 use super::ffi::Pix;
 use super::pdf_input;
 use super::tiff::{self, TiffPage};
+use super::tiff_errors::{self, Caught};
 use crate::{OcrError, OcrPolicy};
 
 /// Resolution assumed when an image does not record a plausible one.
@@ -101,6 +102,10 @@ pub enum Item {
     Page(DecodedPage),
     /// A PDF page with a text layer that is not OCRed.
     TextLayer(u32),
+    /// Something about the document to flag for review on page `.0`
+    /// (whatever else the page gives), such as a page tree `/Count` that
+    /// disagrees with the pages found.
+    Note(u32, String),
 }
 
 /// The page sink: returns false when the run is aborting.
@@ -119,7 +124,12 @@ pub fn read_document(input: &Path, media_type: &str, policy: &OcrPolicy, sink: &
     if !media_type.starts_with("image/") && !media_type.is_empty() && media_type != "application/octet-stream" {
         return Err(OcrError::new(crate::OcrErrorKind::Unsupported, format!("cannot OCR media type {media_type}")));
     }
-    let page = decode_single(data, policy, 0)?;
+    // A JPEG cut short is read as far as it decodes, as inside a PDF.
+    let page = if Format::sniff(&data) == Some(Format::Jpeg) {
+        super::jpeg::image(data, policy)?
+    } else {
+        decode_single(data, policy, 0)?
+    };
     sink(Item::Page(page));
     Ok(1)
 }
@@ -145,12 +155,25 @@ pub fn decode_single(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<De
     }
     let header = Pix::read_header(&data)?;
     check_pixels(header.width, header.height, policy, index)?;
-    let pix = Pix::read_mem(&data)?;
+    // A TIFF (a PDF's CCITT image) can decode to garbage with only an error report.
+    let (pix, caught) = tiff_errors::capture(|| Pix::read_mem(&data));
+    let pix = pix?;
     check_pixels(pix.width(), pix.height(), policy, index)?;
     let ppi = plausible_ppi(pix.y_res());
     let pix = pix.plain()?;
     let original = Format::sniff(&data).map(|format| Original { format, bytes: data });
-    Ok(DecodedPage { index, seq: index, pix, original, ppi, text_layer: false, damage: None })
+    let damage = decoder_damage(index, &caught);
+    Ok(DecodedPage { index, seq: index, pix, original, ppi, text_layer: false, damage })
+}
+
+/// Why a page that decoded is damaged all the same: its decoder reported errors.
+fn decoder_damage(index: u32, caught: &Caught) -> Option<String> {
+    let reports = caught.summary()?;
+    tracing::warn!(page = index + 1, reports, "page image decoded with errors");
+    Some(format!(
+        "page {} is damaged: its image decoder reported errors ({reports}); what it decoded was OCRed and may be garbled",
+        index + 1
+    ))
 }
 
 fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
@@ -199,14 +222,19 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
 fn tiff_page(data: &[u8], i: u32, p: &TiffPage, policy: &OcrPolicy) -> Result<Result<DecodedPage, String>, OcrError> {
     // Page 1 from the header (as Leptonica does with offset 0), the others from their IFD.
     let mut offset = if i == 0 { 0 } else { p.ifd };
-    let pix = match Pix::read_tiff_page(data, &mut offset) {
+    let (pix, caught) = tiff_errors::capture(|| Pix::read_tiff_page(data, &mut offset));
+    let pix = match pix {
         Ok(pix) => pix,
-        Err(e) => return Ok(Err(format!("TIFF page {}: {}", i + 1, e.message.trim_start_matches("TIFF page: ")))),
+        Err(e) => {
+            let reports = caught.summary().map_or_else(String::new, |r| format!(" ({r})"));
+            return Ok(Err(format!("TIFF page {}: {}{reports}", i + 1, e.message.trim_start_matches("TIFF page: "))));
+        }
     };
     check_pixels(pix.width(), pix.height(), policy, i)?;
     let ppi = plausible_ppi(pix.y_res());
     let pix = pix.plain()?;
-    Ok(Ok(DecodedPage { index: i, seq: i, pix, original: None, ppi, text_layer: false, damage: None }))
+    let damage = decoder_damage(i, &caught).map(|d| format!("TIFF {d}"));
+    Ok(Ok(DecodedPage { index: i, seq: i, pix, original: None, ppi, text_layer: false, damage }))
 }
 
 /// A damaged page as far as its strips decode (see `tiff_strips`), white
@@ -218,11 +246,8 @@ fn partial_tiff_page(data: &[u8], i: u32, p: &TiffPage, why: &str, policy: &OcrP
     let mut page = decode_single(pnm, policy, i).ok()?;
     let height = strips.raster.height;
     tracing::warn!(page = i + 1, why, rows = strips.rows, height, "TIFF page damaged; kept what decodes");
-    let white = strips.first_white.map_or_else(String::new, |row| format!(" from row {}", row + 1));
-    page.damage = Some(format!(
-        "the page is damaged ({why}); {} of {height} rows decode, the rest is left white{white}",
-        strips.rows
-    ));
+    let white = strips.white_rows().map_or_else(String::new, |rows| format!("; {rows} are left white"));
+    page.damage = Some(format!("the page is damaged ({why}); {} of {height} rows decode{white}", strips.rows));
     Some(page)
 }
 

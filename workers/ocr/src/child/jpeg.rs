@@ -1,4 +1,5 @@
-//! A PDF page's JPEG (DCTDecode) image that ends early. JPEG entropy data
+//! A JPEG page image (a PDF page's DCTDecode image, or a plain `.jpg`
+//! scan, tester's repro-16) that ends early. JPEG entropy data
 //! cannot hold an end-of-image marker (`FF D9`: an `FF` byte in it is
 //! stuffed as `FF 00`), so a stream with none after its last scan header
 //! was cut. libjpeg (through Leptonica, told to go on past bad data)
@@ -18,10 +19,20 @@ pub fn is_complete(data: &[u8]) -> bool {
     data[last_scan..].windows(2).any(|w| w == EOI)
 }
 
+/// Decodes a PDF page's JPEG; see [`decode`].
+pub fn page(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<DecodedPage, OcrError> {
+    decode(data, policy, index, &format!("PDF page {}", index + 1))
+}
+
+/// Decodes a JPEG file that is the whole document; see [`decode`].
+pub fn image(data: Vec<u8>, policy: &OcrPolicy) -> Result<DecodedPage, OcrError> {
+    decode(data, policy, 0, "the JPEG scan")
+}
+
 /// Decodes a page's JPEG; one cut short, or whose data Leptonica refuses
 /// as corrupt, keeps what libjpeg decodes of it and is flagged for review
-/// with why (`index` names the page).
-pub fn page(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<DecodedPage, OcrError> {
+/// with why (`index` is the page, `what` names it).
+fn decode(data: Vec<u8>, policy: &OcrPolicy, index: u32, what: &str) -> Result<DecodedPage, OcrError> {
     let damage = if is_complete(&data) {
         match decode_single(data.clone(), policy, index) {
             Err(e) if e.kind == OcrErrorKind::Corrupt => format!("its JPEG data is corrupt ({})", e.message),
@@ -34,12 +45,11 @@ pub fn page(data: Vec<u8>, policy: &OcrPolicy, index: u32) -> Result<DecodedPage
     check_pixels(header.width, header.height, policy, index)?;
     let pix = Pix::read_damaged_jpeg(&data)?;
     check_pixels(pix.width(), pix.height(), policy, index)?;
-    tracing::warn!(page = index + 1, damage, "PDF page JPEG damaged; kept what decodes");
+    tracing::warn!(page = index + 1, damage, "JPEG page damaged; kept what decodes");
     let ppi = plausible_ppi(pix.y_res());
     // The damaged bytes are not a JPEG to embed: the decoded raster is.
     let damage = Some(format!(
-        "PDF page {}: the page image is damaged: {damage}; the rows it holds are kept, the rest shows as flat grey",
-        index + 1
+        "{what}: the page image is damaged: {damage}; the rows it holds are kept, the rest shows as flat grey"
     ));
     Ok(DecodedPage { index, seq: index, pix: pix.plain()?, original: None, ppi, text_layer: false, damage })
 }

@@ -16,6 +16,7 @@ mod input;
 mod jbig2;
 mod jpeg;
 mod orient;
+mod page_tree;
 mod pdf_error;
 mod pdf_input;
 mod png;
@@ -25,6 +26,7 @@ mod reproducible;
 mod samples;
 mod text_pages;
 mod tiff;
+mod tiff_errors;
 mod tiff_strips;
 
 use std::path::Path;
@@ -56,7 +58,7 @@ pub fn main() -> i32 {
         Ok((input, media_type, out_dir, policy)) => {
             match engine::run(Path::new(&input), &media_type, &policy, Path::new(&out_dir)) {
                 Ok(outcome) => ChildReport::Ok(outcome),
-                Err(e) => ChildReport::Err(e),
+                Err(e) => ChildReport::Err(crate::memory_cap::classify_in_child(e, policy.max_memory)),
             }
         }
         Err(e) => ChildReport::Err(e),

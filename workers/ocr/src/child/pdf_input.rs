@@ -10,14 +10,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use pdf::content::Op;
 use pdf::enc::{CCITTFaxDecodeParams, StreamFilter};
 use pdf::file::{FileOptions, NoCache, NoLog};
-use pdf::object::{ColorSpace, ImageXObject, Page, Resolve, XObject};
+use pdf::object::{ColorSpace, ImageXObject, Page, PagesNode, Resolve, XObject};
 
-use super::input::{DecodedPage, Sink, check_pixels, decode_single, plausible_ppi};
+use super::input::{DecodedPage, Item, Sink, check_pixels, decode_single, plausible_ppi};
+use super::page_tree::Leaf;
 use super::pdf_error::describe;
 use super::render::PageRenderer;
 use super::samples::{self, Colour, Raster};
 use super::text_pages::{Found, InOrder};
-use super::{jbig2, jpeg, png, repair};
+use super::{jbig2, jpeg, page_tree, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
 /// Reads every page of a PDF and sends it on; returns the page count.
@@ -53,25 +54,27 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     }
     let mut renderer = PageRenderer::new(bytes);
     let resolver = file.resolver();
-    let count = file.num_pages();
-    if count == 0 {
+    // The pages are those in the tree, not the number its root claims.
+    let pages = page_tree::walk(&file.trailer.root.pages, &resolver, policy)?;
+    if pages.is_empty() {
         return Err(OcrError::corrupt("PDF has no pages"));
     }
-    if count > policy.max_pages {
-        return Err(OcrError::limit(format!(
-            "PDF has {count} pages, over the page limit ocr.max_pages = {}",
-            policy.max_pages
-        )));
+    let count = pages.len() as u32;
+    if let Some((at, note)) = page_tree::count_note(file.num_pages(), pages.len()) {
+        tracing::warn!(claimed = file.num_pages(), found = count, "PDF page tree /Count disagrees with its pages");
+        sink(Item::Note(at, note));
     }
     let mut order = InOrder::default();
-    for index in 0..count {
-        let found = catch_unwind(AssertUnwindSafe(|| {
-            let page = file
-                .get_page(index)
-                .map_err(|e| OcrError::corrupt(format!("PDF page {}: {}", index + 1, describe(&e))))?;
-            page_item(&page, index, policy, &resolver, &mut renderer)
-        }))
-        .map_err(|_| OcrError::corrupt(format!("PDF page {}: the parser failed", index + 1)))??;
+    for (index, leaf) in (0u32..).zip(pages) {
+        let found = match leaf {
+            Leaf::Page(node) => {
+                let PagesNode::Leaf(page) = &*node else { unreachable!("the walk keeps leaves only") };
+                catch_unwind(AssertUnwindSafe(|| page_item(page, index, policy, &resolver, &mut renderer)))
+                    .map_err(|_| OcrError::corrupt(format!("PDF page {}: the parser failed", index + 1)))??
+            }
+            // A page object that does not parse fails alone (shown as far as poppler renders it).
+            Leaf::Damaged { size, why } => Found::Damaged { size, why, image: true },
+        };
         if !order.take(index, found, &mut renderer, policy, sink)? {
             return Ok(count);
         }

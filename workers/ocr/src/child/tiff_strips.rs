@@ -22,8 +22,36 @@ pub struct Strips {
     pub samples: Vec<u8>,
     /// Rows that decoded.
     pub rows: u32,
-    /// The first row left white, if any.
-    pub first_white: Option<u32>,
+    /// The rows left white, as zero-based inclusive ranges in order.
+    pub white: Vec<(u32, u32)>,
+}
+
+impl Strips {
+    /// The white rows for people, one-based: "rows 53-104 and 900-951".
+    pub fn white_rows(&self) -> Option<String> {
+        const SHOWN: usize = 4;
+        let one = |&(a, b): &(u32, u32)| if a == b { format!("{}", a + 1) } else { format!("{}-{}", a + 1, b + 1) };
+        let mut parts: Vec<String> = self.white.iter().take(SHOWN).map(one).collect();
+        let more = self.white.len().saturating_sub(SHOWN);
+        if more > 0 {
+            parts.push(format!("{more} more ranges"));
+        }
+        let last = parts.pop()?;
+        let list = if parts.is_empty() { last } else { format!("{} and {last}", parts.join(", ")) };
+        let single = self.white.len() == 1 && self.white[0].0 == self.white[0].1;
+        Some(format!("{} {list}", if single { "row" } else { "rows" }))
+    }
+}
+
+/// Adds rows `from..to` (zero-based, `to` exclusive) to `white`, joining a range that touches the last.
+fn add_white(white: &mut Vec<(u32, u32)>, from: u32, to: u32) {
+    if from >= to {
+        return;
+    }
+    match white.last_mut() {
+        Some(last) if last.1 + 1 == from => last.1 = to - 1,
+        _ => white.push((from, to - 1)),
+    }
 }
 
 /// The tags of one IFD that strip reading needs.
@@ -44,7 +72,7 @@ pub fn read(data: &[u8], ifd: usize, index: u32) -> Result<Strips, OcrError> {
     let row_bytes = layout.raster.row_bytes();
     let height = layout.raster.height as usize;
     let mut out = vec![layout.white; row_bytes * height];
-    let (mut rows, mut first_white) = (0u32, None);
+    let (mut rows, mut white) = (0u32, Vec::new());
     for (strip, (&offset, &count)) in layout.offsets.iter().zip(&layout.counts).enumerate() {
         let top = strip.saturating_mul(layout.rows_per_strip as usize);
         if top >= height {
@@ -55,15 +83,11 @@ pub fn read(data: &[u8], ifd: usize, index: u32) -> Result<Strips, OcrError> {
         let whole = got.len() / row_bytes.max(1);
         out[top * row_bytes..(top + whole) * row_bytes].copy_from_slice(&got[..whole * row_bytes]);
         rows += whole as u32;
-        if whole < want {
-            first_white.get_or_insert((top + whole) as u32);
-        }
+        add_white(&mut white, (top + whole) as u32, (top + want) as u32);
     }
     let declared = layout.offsets.len().saturating_mul(layout.rows_per_strip as usize);
-    if declared < height {
-        first_white.get_or_insert(declared as u32);
-    }
-    Ok(Strips { raster: layout.raster, samples: out, rows, first_white })
+    add_white(&mut white, declared.min(height) as u32, height as u32);
+    Ok(Strips { raster: layout.raster, samples: out, rows, white })
 }
 
 /// The complete rows one strip decodes to (at most `want`).
@@ -239,10 +263,23 @@ mod tests {
     #[test]
     fn a_strip_that_is_not_there_leaves_its_rows_white() {
         let strips = read(&two_strips(), 8, 0).unwrap();
-        assert_eq!((strips.rows, strips.first_white), (2, Some(2)));
+        assert_eq!((strips.rows, strips.white.as_slice()), (2, &[(2, 3)][..]));
+        assert_eq!(strips.white_rows().as_deref(), Some("rows 3-4"));
         assert_eq!(strips.samples, vec![0x81, 0x18, 0, 0], "WhiteIsZero: 0 is white");
         let pnm = samples::to_pnm(&strips.samples, &strips.raster, 0).unwrap();
         assert_eq!(&pnm[pnm.len() - 4..], &[0x81, 0x18, 0, 0], "PBM paints 1 black, as WhiteIsZero does");
+    }
+
+    #[test]
+    fn white_ranges_join_when_they_touch_and_are_listed() {
+        let mut white = Vec::new();
+        for (a, b) in [(0, 2), (2, 4), (9, 10), (20, 30)] {
+            add_white(&mut white, a, b);
+        }
+        assert_eq!(white, vec![(0, 3), (9, 9), (20, 29)]);
+        let r = Raster { width: 1, height: 30, bpc: 1, colour: Colour::Gray, decode: None };
+        let strips = Strips { raster: r, samples: Vec::new(), rows: 0, white };
+        assert_eq!(strips.white_rows().as_deref(), Some("rows 1-4, 10 and 21-30"));
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! Tester's repro-8, repro-9 and repro-14: a PDF's page tree `/Count` is a
+//! claim. The pages are those found by walking `/Kids`; a disagreement is
+//! flagged for review; a page whose image XObject is not a stream fails alone.
+
+use std::path::Path;
+
+use exhibit_ocr::{OcrPolicy, TEXT_FILE};
+
+use crate::common::{policy, try_ocr};
+
+/// Writes the inputs into `dir` with `scripts/fixtures/page-tree.py`.
+fn inputs(dir: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fixtures/page-tree.py");
+    let out = std::process::Command::new("/usr/bin/python3").arg(script).arg(dir).output().expect("python3");
+    assert!(out.status.success(), "PIL, pikepdf and img2pdf are needed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn text_of(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(TEXT_FILE)).expect("text output")
+}
+
+#[test]
+fn a_pdf_whose_count_is_too_low_has_every_page_in_its_tree_ocred_and_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("count-low.pdf"), "application/pdf", &policy());
+    let outcome = r.expect("OCR");
+    assert_eq!(outcome.pages.len(), 3, "{:?}", outcome.pages);
+    assert_eq!(outcome.pages_ocred, 3);
+    let text = text_of(out.path());
+    for n in 1..=3 {
+        assert!(text.contains(&format!("Page {n} of the statement")), "page {n}: {text}");
+    }
+    let flagged: Vec<_> = outcome.pages_needing_review().collect();
+    assert!(
+        flagged.iter().any(|p| p.reason.as_deref().is_some_and(|r| r.contains("/Count") && r.contains("3 pages"))),
+        "the disagreement is flagged: {flagged:?}"
+    );
+}
+
+#[test]
+fn the_page_limit_judges_the_pages_walked_not_count() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("count-high.pdf"), "application/pdf", &policy());
+    let outcome = r.expect("a 1-page PDF claiming 5000 is not over ocr.max_pages");
+    assert_eq!(outcome.pages.len(), 1);
+    assert!(text_of(out.path()).contains("Page 1 of the statement"));
+    let reason = outcome.pages[0].reason.as_deref().unwrap_or_default();
+    assert!(outcome.pages[0].needs_review && reason.contains("/Count") && reason.contains("5000"), "{reason}");
+    // The limit still applies to the pages walked.
+    let tight = OcrPolicy { max_pages: 2, ..policy() };
+    let (_out, r) = try_ocr(&dir.path().join("count-low.pdf"), "application/pdf", &tight);
+    let e = r.expect_err("3 pages walked are over a limit of 2");
+    assert!(e.message.contains("ocr.max_pages"), "{e}");
+}
+
+#[test]
+fn a_pdf_page_whose_image_xobject_is_not_a_stream_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("xobject-dict.pdf"), "application/pdf", &policy());
+    let outcome = r.unwrap_or_else(|e| panic!("one damaged page failed the document: {e}"));
+    assert_eq!(outcome.pages.len(), 4, "{:?}", outcome.pages);
+    assert_eq!(outcome.pages_ocred, 4);
+    let text = text_of(out.path());
+    for n in [1, 3, 4] {
+        assert!(text.contains(&format!("Page {n} of the statement")), "page {n}: {text}");
+        assert!(!outcome.pages[n - 1].needs_review, "{:?}", outcome.pages[n - 1]);
+    }
+    let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
+    assert!(outcome.pages[1].needs_review && reason.contains("damaged"), "{reason}");
+}
