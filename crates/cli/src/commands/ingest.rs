@@ -176,6 +176,10 @@ fn stopped(e: exhibit_app::AppError) -> anyhow::Error {
 pub(crate) fn ingest_stages(config: &Config) -> anyhow::Result<IngestStages> {
     let transcode = transcode_stage(config)?;
     config.ocr.validate()?;
+    // With memory:// the OCR stage runs here: its languages must be installed here.
+    if config.queue.uri.starts_with("memory:") {
+        crate::ocr_languages::check_installed(&config.ocr)?;
+    }
     let identify = IdentifyStage { policy: config.identify };
     Ok(IngestStages {
         intake: vec![
