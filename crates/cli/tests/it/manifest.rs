@@ -86,11 +86,14 @@ JS/4,usb,,,last tuesday,,,,,,,,\n"
     assert_eq!(rows.len(), 3, "only JS/3 is new: {rows:#?}");
     let js3 = docs_text(&out);
     assert!(js3.contains("\"duplicate_of\""), "JS/3 holds SB 1's file: {js3}");
-    let docs: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout).into_iter().map(Result::unwrap).collect();
-    let last = docs.last().unwrap();
-    assert_eq!(last["exit"], 0);
-    assert_eq!(last["rows"].as_array().unwrap().len(), 2);
-    assert!(docs[..docs.len() - 1].iter().all(|d| d["artefacts"].is_array()), "one summary per row");
+    // Repro 17: one JSON document, as --help and the README promise, with
+    // each row's ingest summary inside its row.
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["exit"], 0);
+    let results = doc["rows"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r["ingest"]["artefacts"].is_array()), "one summary per row: {doc:#}");
+    assert_eq!(results[1]["ingest"]["exhibit"], "JS/3", "{doc:#}");
 }
 
 #[test]
