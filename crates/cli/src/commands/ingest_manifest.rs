@@ -38,6 +38,9 @@ pub struct DescribedItem {
     pub item: ItemRecord,
     /// SHA-256 of the manifest file the row came from.
     pub manifest_sha256: Sha256Digest,
+    /// The manifest file's name (without its folder), which reasons that
+    /// follow from the row (an OCR skip) name with `place`.
+    pub manifest_file: String,
     /// `line 4` or `item 3`.
     pub place: String,
     /// Columns the row cleared with `(clear)`.
@@ -109,7 +112,10 @@ async fn ingest_row(args: &IngestArgs, config: &Config, row: Row, sha256: Sha256
     one.exhibit = Some(exhibit.clone());
     one.paths = vec![path];
     one.pages = item.expected_pages;
-    one.item = Some(Box::new(DescribedItem { item, manifest_sha256: sha256, place: place.clone(), cleared }));
+    let manifest_file = args.manifest.as_deref().and_then(|m| m.file_name()).map(|n| n.to_string_lossy().into_owned());
+    let manifest_file = manifest_file.unwrap_or_default();
+    one.item =
+        Some(Box::new(DescribedItem { item, manifest_sha256: sha256, manifest_file, place: place.clone(), cleared }));
     let sink = args.json.then(super::ingest::JsonSink::default);
     one.json_sink = sink.clone();
     let exhibit = Some(exhibit.to_string());
@@ -183,7 +189,7 @@ pub async fn describe(
     let mut event = ctx.event(Action::Described, Some(exhibit), ToolInfo::exhibit("manifest"));
     event.set_params(EventParams::Described(DescribedParams {
         item: Some(value),
-        manifest: Some(json!({"sha256": item.manifest_sha256.to_hex(), "row": item.place})),
+        manifest: Some(json!({"sha256": item.manifest_sha256.to_hex(), "file": item.manifest_file, "row": item.place})),
     }));
     ctx.record(event).await?;
     Ok(())
