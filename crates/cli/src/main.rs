@@ -20,6 +20,7 @@ mod group;
 mod help;
 mod ledger_gate;
 mod logging;
+mod ocr_languages;
 mod progress;
 mod progress_bar;
 mod progress_stage;

@@ -37,6 +37,13 @@ pub fn escape_message(message: &str) -> Cow<'_, str> {
     escape(message, Style::Message)
 }
 
+/// A report of several lines for a person: each line escaped as by
+/// [`escape_message`]. The report's own parts must keep to one line each
+/// (a name holding a newline shown as `\n`), or they could forge a line.
+pub fn escape_lines(text: &str) -> String {
+    text.split('\n').map(escape_message).collect::<Vec<_>>().join("\n")
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
     Name,
@@ -188,6 +195,11 @@ mod tests {
     fn messages_stay_one_line_and_keep_backslashes() {
         assert_eq!(escape_message("failed: a\x1b[2J\n  hint\\x\t"), "failed: a\\x1b[2J\\n  hint\\x\t");
         assert_eq!(escape_message("over\rwrite"), "over\\rwrite");
+    }
+
+    #[test]
+    fn report_lines_stay_and_each_is_escaped() {
+        assert_eq!(escape_lines("FAILED: 1 problem\n  file a\x1b[2J\\nOK"), "FAILED: 1 problem\n  file a\\x1b[2J\\nOK");
     }
 
     #[test]

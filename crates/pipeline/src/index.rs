@@ -47,6 +47,9 @@ pub struct CaseIndex {
     first_recorded: HashMap<ArtefactId, time::OffsetDateTime>,
     /// The OCR switch of each exhibit an item manifest described.
     ocr_settings: HashMap<ExhibitRef, Option<bool>>,
+    /// Where each exhibit's description came from: `item manifest
+    /// items.csv line 2` (the file's name when the ledger records it).
+    described_by: HashMap<ExhibitRef, String>,
     /// Jobs that failed (and none has completed since).
     jobs_failed: HashSet<JobId>,
     /// Sets recorded by `assembled` events, by the SHA-256 of their record.
@@ -106,6 +109,14 @@ impl CaseIndex {
             // The latest description counts: a corrected manifest row
             // records a new one.
             self.ocr_settings.insert(exhibit.clone(), described.item_record().and_then(|i| i.ocr));
+            let manifest = described.manifest.as_ref();
+            let part = |key: &str| manifest.and_then(|m| m[key].as_str()).filter(|s| !s.is_empty());
+            let origin = match (part("file"), part("row")) {
+                (Some(file), Some(row)) => format!("item manifest {file} {row}"),
+                (None, Some(row)) => format!("item manifest {row}"),
+                _ => "item manifest".to_owned(),
+            };
+            self.described_by.insert(exhibit.clone(), origin);
         }
         let Some(artefact) = &event.artefact else { return };
         let Some(id) = &artefact.id else { return };
@@ -180,6 +191,12 @@ impl CaseIndex {
     /// OCR policy's default applies).
     pub fn ocr_setting(&self, exhibit: &ExhibitRef) -> Option<bool> {
         self.ocr_settings.get(exhibit).copied().flatten()
+    }
+
+    /// Where the latest description of `exhibit` (and so its OCR switch)
+    /// came from, e.g. `item manifest items.csv line 2`.
+    pub fn described_by(&self, exhibit: &ExhibitRef) -> Option<&str> {
+        self.described_by.get(exhibit).map(String::as_str)
     }
 
     /// How `artefact` was acquired, if the ledger seen so far records it.

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use exhibit_core::ids::ExhibitRef;
 use serde::{Deserialize, Serialize};
 
 use crate::{OcrError, OcrErrorKind};
@@ -35,7 +36,8 @@ pub struct OcrPolicy {
     pub media_types: Vec<String>,
     /// OCR camera photos too (see `is_camera_photo` for the rule).
     pub photos: bool,
-    /// Exhibit refs whose scans are not OCRed (compared ignoring case and spaces).
+    /// Exhibit refs whose scans are not OCRed (compared as exhibit refs
+    /// are everywhere, `JS/01` is `JS/1`, and ignoring spaces).
     pub exhibits_off: Vec<String>,
     /// A page with fewer words than this is flagged for review as nearly empty.
     pub min_words: u32,
@@ -112,10 +114,10 @@ impl OcrPolicy {
     }
 
     /// Whether this policy OCRs nothing of `exhibit`: OCR is off, or off
-    /// for it (`exhibits_off`, compared ignoring case and spaces).
+    /// for it (`exhibits_off`, compared as [`ExhibitRef`]s are everywhere,
+    /// `JS/01` is `js/1`, and ignoring spaces).
     pub fn off_for(&self, exhibit: &str) -> bool {
-        let norm = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
-        !self.enabled || self.exhibits_off.iter().any(|e| norm(e) == norm(exhibit))
+        !self.enabled || self.exhibits_off.iter().any(|e| exhibit_key(e) == exhibit_key(exhibit))
     }
 
     /// Why an input is not OCRed under this policy, or None to OCR it.
@@ -170,5 +172,32 @@ mod duration_secs {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let secs = f64::deserialize(d)?;
         Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The form `exhibits_off` compares: [`ExhibitRef::normalised`] (letter
+/// case and a number's leading zeros do not count), without spaces, which
+/// this key has always ignored; text that is no exhibit ref, upper-cased.
+fn exhibit_key(text: &str) -> String {
+    let spaced = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let normal = spaced.parse::<ExhibitRef>().map_or_else(|_| spaced.to_uppercase(), |r| r.normalised());
+    normal.replace(' ', "")
+}
+
+#[cfg(test)]
+mod exhibit_tests {
+    use super::*;
+
+    /// Repro 15: exhibit refs are compared as everywhere else (`JS/01` is
+    /// `JS/1`), still ignoring letter case and spaces.
+    #[test]
+    fn exhibits_off_compares_refs_as_everywhere_else() {
+        let policy = OcrPolicy { exhibits_off: vec!["JS/01".into(), "x 1".into()], ..OcrPolicy::default() };
+        for exhibit in ["JS/1", "js/001", "JS/01", "X1", "x 01"] {
+            assert!(policy.off_for(exhibit), "{exhibit}");
+        }
+        for exhibit in ["JS/10", "JS/1/A", "X10"] {
+            assert!(!policy.off_for(exhibit), "{exhibit}");
+        }
     }
 }

@@ -179,7 +179,11 @@ impl Stage for OcrStage {
         };
         let version = self.policy_version();
         let head = read_head(source.path())?;
-        if let Some(reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
+        if let Some(mut reason) = self.policy.skip_reason(job.exhibit.as_str(), &input.mime, item, &head) {
+            // As other skip reasons name their key, the row's names its manifest and line.
+            if let (Some(false), Some(origin)) = (item, ctx.index().described_by(&job.exhibit)) {
+                reason = format!("{reason} ({origin}: ocr = off)");
+            }
             return record_skipped(ctx, job, &input, (&version, &decided), &reason).await.map(|()| Vec::new());
         }
         // The PDF's date is when its source was recorded, not now: a rerun after

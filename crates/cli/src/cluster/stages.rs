@@ -25,7 +25,10 @@ pub fn stage(name: &str, config: &Config) -> anyhow::Result<Arc<dyn Stage>> {
             Arc::new(ExploreStage { limits: config.limits, policy: config.explore.clone(), identify: config.identify })
         }
         "transcode" => Arc::new(crate::commands::transcode_stage(config)?),
-        "ocr" => Arc::new(OcrStage { policy: config.ocr.clone() }),
+        "ocr" => {
+            crate::ocr_languages::check_installed(&config.ocr)?;
+            Arc::new(OcrStage { policy: config.ocr.clone() })
+        }
         "ocr-bundle" => Arc::new(OcrBundleStage { policy: config.ocr.clone() }),
         other => anyhow::bail!("--stages: unknown stage {other:?}; the stages are {}", STAGE_NAMES.join(", ")),
     };

@@ -43,6 +43,10 @@ pub struct IngestArgs {
     /// The manifest row this run ingests, recorded as a `described` event.
     #[arg(skip)]
     pub(super) item: Option<Box<super::ingest_manifest::DescribedItem>>,
+    /// With `--json --manifest`: where a row's run leaves its summary, so
+    /// that the manifest prints one document holding every row's.
+    #[arg(skip)]
+    pub(super) json_sink: Option<JsonSink>,
     /// Name of the person responsible for this acquisition.
     #[arg(long)]
     operator: String,
@@ -55,7 +59,9 @@ pub struct IngestArgs {
     workers: Option<usize>,
     /// Print one JSON document on stdout instead of the table: every
     /// artefact ID of the exhibit with its path, the counts, what needs
-    /// attention and the exit status.
+    /// attention and the exit status. With --manifest, one document too:
+    /// the manifest, its exit status and one result per row, each holding
+    /// that exhibit's summary under "ingest".
     #[arg(long)]
     pub(super) json: bool,
     /// With a shared queue (--queue amqp://...): return once the sources
@@ -172,10 +178,31 @@ fn stopped(e: exhibit_app::AppError) -> anyhow::Error {
     app_error(e).context("ingest stopped; rerun the same command to resume")
 }
 
+/// One row's `--json` summary, kept for the manifest's one document.
+#[derive(Debug, Clone, Default)]
+pub(super) struct JsonSink(Arc<std::sync::Mutex<Option<serde_json::Value>>>);
+
+impl JsonSink {
+    fn put(&self, value: serde_json::Value) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(value);
+        }
+    }
+
+    /// The summary a run left, if it got that far.
+    pub(super) fn take(&self) -> Option<serde_json::Value> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
 /// The stages of an ingest, configured as `exhibit worker` configures them.
 pub(crate) fn ingest_stages(config: &Config) -> anyhow::Result<IngestStages> {
     let transcode = transcode_stage(config)?;
     config.ocr.validate()?;
+    // With memory:// the OCR stage runs here: its languages must be installed here.
+    if config.queue.uri.starts_with("memory:") {
+        crate::ocr_languages::check_installed(&config.ocr)?;
+    }
     let identify = IdentifyStage { policy: config.identify };
     Ok(IngestStages {
         intake: vec![
@@ -247,7 +274,9 @@ async fn report(
     (files, started): (usize, Instant),
 ) -> anyhow::Result<ExitCode> {
     let summary = Summary::gather(ctx, facts, args.paths.len()).await?;
-    if args.json {
+    if let (true, Some(sink)) = (args.json, &args.json_sink) {
+        sink.put(serde_json::to_value(&summary)?);
+    } else if args.json {
         summary_print::print_json(&summary)?;
     } else if crate::logging::quiet() {
         summary_print::print_attention_warnings(&summary);

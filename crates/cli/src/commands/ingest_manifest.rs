@@ -4,6 +4,10 @@
 //! its `pages` become the bundle check. A bad row is reported by its line
 //! and the other rows go ahead.
 //!
+//! With `--json`, stdout is one JSON document: the manifest, its SHA-256,
+//! the exit code and one result per row, each row's ingest summary (what
+//! `ingest --json` prints for one exhibit) under `ingest`.
+//!
 //! Exit code: the worst of the rows. 2 when a row was refused or failed
 //! (fix it and rerun: rows already done are found already recorded), else
 //! 3 when a row needs attention, else 0.
@@ -34,6 +38,9 @@ pub struct DescribedItem {
     pub item: ItemRecord,
     /// SHA-256 of the manifest file the row came from.
     pub manifest_sha256: Sha256Digest,
+    /// The manifest file's name (without its folder), which reasons that
+    /// follow from the row (an OCR skip) name with `place`.
+    pub manifest_file: String,
     /// `line 4` or `item 3`.
     pub place: String,
     /// Columns the row cleared with `(clear)`.
@@ -49,6 +56,10 @@ struct RowResult {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
+    /// With `--json`: the row's ingest summary, as `ingest --json` prints
+    /// it for one exhibit (absent for a refused row or a run that stopped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ingest: Option<serde_json::Value>,
 }
 
 pub async fn run(args: IngestArgs, config: Config) -> anyhow::Result<ExitCode> {
@@ -86,7 +97,7 @@ fn other_case(row: &Row, case: &exhibit_core::CaseId) -> BadRow {
 
 fn refused(bad: BadRow) -> RowResult {
     notice(&format!("manifest {}: {}; fix the row and rerun", bad.place, bad.reason));
-    RowResult { place: bad.place, exhibit: bad.exhibit, status: "refused", reason: Some(bad.reason) }
+    RowResult { place: bad.place, exhibit: bad.exhibit, status: "refused", reason: Some(bad.reason), ingest: None }
 }
 
 /// Runs the ordinary ingest for one row. A ledger that fails its check
@@ -101,20 +112,26 @@ async fn ingest_row(args: &IngestArgs, config: &Config, row: Row, sha256: Sha256
     one.exhibit = Some(exhibit.clone());
     one.paths = vec![path];
     one.pages = item.expected_pages;
-    one.item = Some(Box::new(DescribedItem { item, manifest_sha256: sha256, place: place.clone(), cleared }));
+    let manifest_file = args.manifest.as_deref().and_then(|m| m.file_name()).map(|n| n.to_string_lossy().into_owned());
+    let manifest_file = manifest_file.unwrap_or_default();
+    one.item =
+        Some(Box::new(DescribedItem { item, manifest_sha256: sha256, manifest_file, place: place.clone(), cleared }));
+    let sink = args.json.then(super::ingest::JsonSink::default);
+    one.json_sink = sink.clone();
     let exhibit = Some(exhibit.to_string());
-    Ok(match Box::pin(super::ingest::run(one, config.clone())).await {
-        Ok(code) if code == ExitCode::SUCCESS => RowResult { place, exhibit, status: "clean", reason: None },
-        Ok(code) if code == ExitCode::from(super::summary::EXIT_NEEDS_ATTENTION) => {
-            RowResult { place, exhibit, status: "needs-attention", reason: None }
-        }
-        Ok(_) => RowResult { place, exhibit, status: "failed", reason: Some("some files failed; see above".into()) },
+    let ran = Box::pin(super::ingest::run(one, config.clone())).await;
+    let ingest = sink.and_then(|s| s.take());
+    let (status, reason) = match ran {
+        Ok(code) if code == ExitCode::SUCCESS => ("clean", None),
+        Ok(code) if code == ExitCode::from(super::summary::EXIT_NEEDS_ATTENTION) => ("needs-attention", None),
+        Ok(_) => ("failed", Some("some files failed; see above".into())),
         Err(e) if e.downcast_ref::<crate::ledger_gate::Refused>().is_some() => return Err(e),
         Err(e) => {
             notice(&format!("manifest {place}: {e:#}"));
-            RowResult { place, exhibit, status: "failed", reason: Some(format!("{e:#}")) }
+            ("failed", Some(format!("{e:#}")))
         }
-    })
+    };
+    Ok(RowResult { place, exhibit, status, reason, ingest })
 }
 
 fn worst(results: &[RowResult]) -> u8 {
@@ -172,7 +189,7 @@ pub async fn describe(
     let mut event = ctx.event(Action::Described, Some(exhibit), ToolInfo::exhibit("manifest"));
     event.set_params(EventParams::Described(DescribedParams {
         item: Some(value),
-        manifest: Some(json!({"sha256": item.manifest_sha256.to_hex(), "row": item.place})),
+        manifest: Some(json!({"sha256": item.manifest_sha256.to_hex(), "file": item.manifest_file, "row": item.place})),
     }));
     ctx.record(event).await?;
     Ok(())

@@ -23,6 +23,7 @@ use exhibit_store::ObjectStore;
 
 use crate::config::Config;
 use crate::session::{app_error, open_existing_store};
+use crate::terminal::{escape_lines, escape_message};
 use crate::trust::{TrustArgs, load_trusted};
 use crate::{EXIT_SIGNERS_UNCHECKED, EXIT_VERIFY_FAILED};
 
@@ -75,12 +76,13 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     // With -q a trusted result prints nothing; anything less is printed whole.
     let silent = args.json || (crate::logging::quiet() && checked.verdict == Verdict::Trusted);
     if !silent {
-        println!("{}", checked.report);
+        // The report and notes quote evidence names and stored text.
+        println!("{}", escape_lines(&checked.report.to_string()));
         for note in &checked.notes {
-            println!("note: {}", note["text"].as_str().unwrap_or_default());
+            println!("note: {}", escape_message(note["text"].as_str().unwrap_or_default()));
         }
         if let Some(path) = &args.report {
-            println!("report: {}", path.display());
+            println!("report: {}", escape_message(&path.display().to_string()));
         }
     }
     Ok(exit_code(checked.verdict))

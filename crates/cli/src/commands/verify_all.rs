@@ -16,6 +16,7 @@ use tracing::{instrument, warn};
 use super::verify::exit_code;
 use crate::EXIT_USAGE;
 use crate::session::app_error;
+use crate::terminal::{escape_lines, escape_message};
 
 /// Every case with anything stored under it.
 pub(super) async fn all_cases(store: &dyn ObjectStore) -> anyhow::Result<Vec<CaseId>> {
@@ -37,14 +38,14 @@ pub(super) async fn run(store: &dyn ObjectStore, options: &VerifyOptions, json: 
                 let verdict = Verdict::of(&report);
                 let silent = json || (crate::logging::quiet() && verdict == Verdict::Trusted);
                 if !silent {
-                    println!("case {case}: {report}\n");
+                    println!("case {case}: {}\n", escape_lines(&report.to_string()));
                 }
                 (verdict, serde_json::to_value(&report)?)
             }
             Err(e) => {
                 warn!(case = %case, error = %e, "case could not be verified");
                 if !json {
-                    println!("case {case}: FAILED: cannot be verified: {e}\n");
+                    println!("case {case}: FAILED: cannot be verified: {}\n", escape_message(&e.to_string()));
                 }
                 (Verdict::Failed, json!({"case": case, "error": e.to_string()}))
             }

@@ -54,11 +54,11 @@ fn ingest_json_and_the_table_carry_the_item() {
     let desk = desk(&sb);
     let out = ingest(&sb, &desk, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // One document per row, then the manifest's: the row's has the item.
-    let docs: Vec<Value> =
-        serde_json::Deserializer::from_slice(&out.stdout).into_iter().collect::<Result<_, _>>().unwrap();
-    let row = docs.iter().find(|d| d["exhibit"] == "JS/1").unwrap_or_else(|| panic!("{docs:#?}"));
-    assert_item_json(&row["item"], "ingest --json");
+    // One document: each row's result holds its ingest summary, which has the item.
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc["rows"].as_array().unwrap_or_else(|| panic!("{doc:#}"));
+    let row = rows.iter().find(|r| r["ingest"]["exhibit"] == "JS/1").unwrap_or_else(|| panic!("{doc:#}"));
+    assert_item_json(&row["ingest"]["item"], "ingest --json");
 
     // The table a person reads, rerun (nothing new is recorded): the
     // item's lines, escaped, under the exhibit's heading.

@@ -43,6 +43,7 @@ mod manifest;
 mod ocr;
 mod ocr_bundle;
 mod ocr_damaged;
+mod ocr_languages;
 mod ocr_mixed;
 mod ocr_selection;
 mod older_release_e01;

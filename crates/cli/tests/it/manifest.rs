@@ -86,11 +86,14 @@ JS/4,usb,,,last tuesday,,,,,,,,\n"
     assert_eq!(rows.len(), 3, "only JS/3 is new: {rows:#?}");
     let js3 = docs_text(&out);
     assert!(js3.contains("\"duplicate_of\""), "JS/3 holds SB 1's file: {js3}");
-    let docs: Vec<Value> = serde_json::Deserializer::from_slice(&out.stdout).into_iter().map(Result::unwrap).collect();
-    let last = docs.last().unwrap();
-    assert_eq!(last["exit"], 0);
-    assert_eq!(last["rows"].as_array().unwrap().len(), 2);
-    assert!(docs[..docs.len() - 1].iter().all(|d| d["artefacts"].is_array()), "one summary per row");
+    // Repro 17: one JSON document, as --help and the README promise, with
+    // each row's ingest summary inside its row.
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["exit"], 0);
+    let results = doc["rows"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r["ingest"]["artefacts"].is_array()), "one summary per row: {doc:#}");
+    assert_eq!(results[1]["ingest"]["exhibit"], "JS/3", "{doc:#}");
 }
 
 #[test]
@@ -310,4 +313,24 @@ fn a_row_of_another_case_is_refused_and_the_others_go_ahead() {
     assert!(text.contains("3 row(s): 2 clean, 0 need attention, 0 failed, 1 refused"), "{text}");
     assert!(text.contains("line 3 exhibit SB 1: refused: case \"OTHER-2\": this ingest is for case MAN-1"), "{text}");
     assert!(!sb.case_dir("OTHER-2").exists(), "nothing recorded for the other case");
+}
+
+/// Repro 13: the OCR skip of a row with `ocr = off` names where the
+/// setting came from, the manifest and its line, as other skip reasons
+/// name their config key.
+#[test]
+fn an_ocr_off_row_names_the_manifest_and_line_in_the_skip_reason() {
+    let sb = Sandbox::new();
+    let desk = sb.dir.path().join("desk");
+    std::fs::create_dir_all(desk.join("scans")).unwrap();
+    std::fs::write(desk.join("scans/p1.png"), crate::scan_desk::white_png(1240, 1754)).unwrap();
+    std::fs::write(desk.join("items.csv"), "exhibit,path,ocr\nJS/1,scans,off\n").unwrap();
+    let out = ingest_manifest(&sb, &desk.join("items.csv"), &["-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let skips: Vec<String> = sb
+        .ledger("MAN-1")
+        .into_iter()
+        .filter_map(|(_, e)| e["params"]["skipped"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(skips, ["OCR is off for this item (item manifest items.csv line 2: ocr = off)"], "{skips:?}");
 }

@@ -235,3 +235,28 @@ fn a_manifest_ingest_renders_its_tables_with_names_escaped() {
     assert!(show.contains("evil\\x1b]0;pwned\\x07.txt"), "{show:?}");
     assert_nothing_raw(&show);
 }
+
+/// Repro 12: `verify` printed a needs-review page's file name raw in its
+/// `note:` line (a window title set, a forged "OK" line). Every
+/// evidence-derived string it prints is escaped as `show` escapes it,
+/// whether or not at a terminal.
+#[test]
+fn verify_escapes_file_names_in_its_notes() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("scans");
+    std::fs::create_dir_all(&src).unwrap();
+    let forged = "x\u{1b}]0;pwned\u{7}\nOK: every page verified\n.png";
+    std::fs::write(src.join(forged), crate::scan_desk::white_png(800, 600)).unwrap();
+    let out = sb.run(&["ingest", "--case", CASE, "--exhibit", "JS/1", "--operator", "T", src.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "a page for review: {}", stderr(&out));
+    let check = |screen: &str| {
+        assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'), "raw control bytes: {screen:?}");
+        assert!(!screen.lines().any(|l| l.starts_with("OK: every page")), "a forged line: {screen:?}");
+        assert!(screen.contains("x\\x1b]0;pwned\\x07\\nOK: every page verified\\n.png"), "{screen:?}");
+    };
+    let verified = sb.run(&["verify", "--case", CASE]);
+    let piped = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert!(piped.lines().any(|l| l.starts_with("note: ") && l.contains("needs-review")), "{piped}");
+    check(&piped);
+    check(&in_terminal(&sb, &format!("verify --case {CASE}"), &[]));
+}

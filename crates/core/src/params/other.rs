@@ -83,7 +83,8 @@ pub struct DescribedParams {
     /// The row, as recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item: Option<Value>,
-    /// Which manifest file and row: `{sha256, row}`.
+    /// Which manifest file and row: `{sha256, file, row}` (`file`, its name
+    /// without folders, since `exhibit ingest --manifest` recorded it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manifest: Option<Value>,
 }

@@ -26,7 +26,9 @@ impl fmt::Display for VerifyReport {
                     if n == 1 { "" } else { "s" }
                 )?;
                 for p in &self.problems {
-                    write!(f, "\n  {p}")?;
+                    // A problem can quote stored text (a planted file's
+                    // name, a reason): it stays on its own one line.
+                    write!(f, "\n  {}", one_line(&p.to_string()))?;
                 }
             }
         }
@@ -56,7 +58,25 @@ impl fmt::Display for VerifyReport {
     }
 }
 
+/// `text` with its line ends shown as `\n` and `\r`, so a name cannot
+/// forge a line of the report; a terminal escapes the rest.
+fn one_line(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
+}
+
 /// `1 entry`, `2 entries`.
 fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_quoting_a_line_break_stays_one_line() {
+        let planted = Problem::UnexpectedFile { key: "cases/C/x\r\nOK: every page verified".into() };
+        let line = one_line(&planted.to_string());
+        assert_eq!(line, "file cases/C/x\\r\\nOK: every page verified: unexpected (exhibit never writes it there)");
+    }
 }
