@@ -1,0 +1,83 @@
+//! A limit refusal resolved by a later run (the key raised) stops needing
+//! attention in the summary and in `show`, and an evidence fault is
+//! recorded once: a rerun under the same settings appends nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::common::{Sandbox, fixture, stderr};
+use crate::scan_desk::white_png;
+
+fn ingest(sb: &Sandbox, case: &str, src: &Path, env: &[(&str, &str)]) -> (Output, Value) {
+    let mut cmd = sb.exhibit();
+    cmd.args(["ingest", "--case", case, "--exhibit", "JS/1", "--operator", "Test Officer", "--json"]).arg(src);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let out = cmd.output().expect("run exhibit");
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out, doc)
+}
+
+fn kinds(doc: &Value) -> Vec<String> {
+    doc["attention"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+fn failed_events(sb: &Sandbox, case: &str) -> usize {
+    sb.ledger(case).iter().filter(|(_, e)| e["action"] == "failed").count()
+}
+
+/// What `show` says about the case: its text, and `--flag limit`'s.
+fn shown(sb: &Sandbox, case: &str) -> (String, String, Value) {
+    let text = sb.run(&["show", "--case", case]);
+    let flagged = sb.run(&["show", "--case", case, "--flag", "limit"]);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    (text, String::from_utf8_lossy(&flagged.stdout).into_owned(), sb.show_json(case))
+}
+
+fn folder(sb: &Sandbox, name: &str, file: &str, bytes: &[u8]) -> PathBuf {
+    let src = sb.dir.path().join(name);
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join(file), bytes).unwrap();
+    src
+}
+
+/// A scan over `ocr.max_pixels`, OCRed once the key is raised, is no
+/// longer a `limit` anywhere: the OCR job's success is one batch entry
+/// whose job ID is on its last event only.
+#[test]
+fn a_scan_refused_by_max_pixels_then_ocred_is_resolved_in_the_summary_and_show() {
+    let sb = Sandbox::new();
+    let src = folder(&sb, "scans", "big scan.png", &white_png(800, 600));
+    let (out, doc) = ingest(&sb, "RES-OCR", &src, &[("EXHIBIT__OCR__MAX_PIXELS", "100000")]);
+    assert_eq!(out.status.code(), Some(3), "{doc:#}");
+    assert!(kinds(&doc).contains(&"limit".to_owned()), "{doc:#}");
+    let (_, doc) = ingest(&sb, "RES-OCR", &src, &[]);
+    assert!(!kinds(&doc).contains(&"limit".to_owned()), "resolved: {doc:#}");
+    let ocr = sb.ledger("RES-OCR").into_iter().filter(|(_, e)| e["action"] == "ocr").count();
+    assert!(ocr >= 3, "OCRed once the key is raised");
+    let (_, doc) = ingest(&sb, "RES-OCR", &src, &[]);
+    assert!(!kinds(&doc).contains(&"limit".to_owned()), "resolved on a later run too: {doc:#}");
+    let (text, flagged, json) = shown(&sb, "RES-OCR");
+    assert!(!text.contains("[limit]") && !text.contains("failed:"), "{text}");
+    assert!(!flagged.contains("big scan.png"), "{flagged}");
+    assert_eq!(json["failures"].as_array().unwrap().len(), 0, "{json:#}");
+}
+
+/// A recording over `transcode.max_duration`, converted once the key is
+/// raised: `show` and `show --flag limit` agree with the clean summary.
+#[test]
+fn a_recording_refused_by_max_duration_then_converted_is_resolved_in_show() {
+    let sb = Sandbox::new();
+    let src = folder(&sb, "media", "voicemail_u8.wav", &std::fs::read(fixture("media/voicemail_u8.wav")).unwrap());
+    let (out, doc) = ingest(&sb, "RES-AV", &src, &[("EXHIBIT__TRANSCODE__MAX_DURATION", "1")]);
+    assert_eq!(out.status.code(), Some(3), "{doc:#}");
+    let (out, doc) = ingest(&sb, "RES-AV", &src, &[]);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let (text, flagged, json) = shown(&sb, "RES-AV");
+    assert!(!text.contains("[limit]") && !text.contains("failed:"), "{text}");
+    assert!(!flagged.contains("voicemail_u8.wav"), "{flagged}");
+    assert_eq!(json["failures"].as_array().unwrap().len(), 0, "{json:#}");
+}
