@@ -81,3 +81,29 @@ fn a_recording_refused_by_max_duration_then_converted_is_resolved_in_show() {
     assert!(!flagged.contains("voicemail_u8.wav"), "{flagged}");
     assert_eq!(json["failures"].as_array().unwrap().len(), 0, "{json:#}");
 }
+
+/// Limit refusals of OCR and transcode are recorded once, as a `not-a-file`
+/// fault is: a rerun under the same settings appends nothing and still
+/// lists them; raising the key lets the jobs run again.
+#[test]
+fn a_limit_refusal_is_recorded_once_and_runs_again_when_the_key_changes() {
+    let sb = Sandbox::new();
+    let src = folder(&sb, "mixed", "big scan.png", &white_png(800, 600));
+    std::fs::copy(fixture("media/voicemail_u8.wav"), src.join("voicemail_u8.wav")).unwrap();
+    let low = [("EXHIBIT__OCR__MAX_PIXELS", "100000"), ("EXHIBIT__TRANSCODE__MAX_DURATION", "1")];
+    let (out, doc) = ingest(&sb, "RES-ONCE", &src, &low);
+    assert_eq!(out.status.code(), Some(3), "{doc:#}");
+    assert_eq!(failed_events(&sb, "RES-ONCE"), 2);
+    let entries = sb.ledger("RES-ONCE").len();
+    for _ in 0..2 {
+        let (out, doc) = ingest(&sb, "RES-ONCE", &src, &low);
+        assert_eq!(out.status.code(), Some(3), "{doc:#}");
+        assert_eq!(kinds(&doc).iter().filter(|k| *k == "limit").count(), 2, "still listed: {doc:#}");
+        assert_eq!(sb.ledger("RES-ONCE").len(), entries, "a rerun under the same limits records nothing");
+    }
+    let (_, doc) = ingest(&sb, "RES-ONCE", &src, &[("EXHIBIT__OCR__MAX_PIXELS", "200000")]);
+    assert_eq!(failed_events(&sb, "RES-ONCE"), 3, "another limit is tried again: {doc:#}");
+    let (_, doc) = ingest(&sb, "RES-ONCE", &src, &[]);
+    assert!(!kinds(&doc).contains(&"limit".to_owned()), "{doc:#}");
+    assert_eq!(failed_events(&sb, "RES-ONCE"), 3);
+}
