@@ -107,3 +107,21 @@ fn a_limit_refusal_is_recorded_once_and_runs_again_when_the_key_changes() {
     assert!(!kinds(&doc).contains(&"limit".to_owned()), "{doc:#}");
     assert_eq!(failed_events(&sb, "RES-ONCE"), 3);
 }
+
+/// A born-digital PDF first left as already text, then OCRed once
+/// `ocr_pages_with_text` is on: the stale "not OCRed" note goes from the
+/// summary, `--json` and `show`.
+#[test]
+fn a_pdf_ocred_after_an_already_text_note_loses_the_note() {
+    let sb = Sandbox::new();
+    let born = crate::ocr::text_pdf("BT /F1 24 Tf 72 700 Td (Born digital text page) Tj ET");
+    let src = crate::ocr::scans_folder(&sb, &[("born.pdf", born)]);
+    let (_, doc) = ingest(&sb, "RES-NOTE", &src, &[]);
+    assert!(doc.to_string().contains("already text"), "{doc:#}");
+    let (_, doc) = ingest(&sb, "RES-NOTE", &src, &[("EXHIBIT__OCR__OCR_PAGES_WITH_TEXT", "true")]);
+    assert!(!crate::ocr::derivatives(&sb.show_json("RES-NOTE")).is_empty(), "OCRed");
+    assert!(!doc.to_string().contains("already text"), "{doc:#}");
+    let (text, _, json) = shown(&sb, "RES-NOTE");
+    assert!(!text.contains("already text"), "{text}");
+    assert!(!json["notes"].to_string().contains("already text"), "{json:#}");
+}
