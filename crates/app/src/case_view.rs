@@ -22,8 +22,9 @@ pub struct CaseView {
     pub artefacts: Vec<ArtefactManifest>,
     /// Exhibits, with their latest item-manifest row.
     pub exhibits: Vec<ExhibitRow>,
-    /// Failures, descriptions, truncation and OCR notes, in ledger order,
-    /// with the sequence number of the entry that holds each.
+    /// Failures not resolved since (their job completed later),
+    /// descriptions, truncation and OCR notes, in ledger order, with the
+    /// sequence number of the entry that holds each.
     pub notable: Vec<(u64, CustodyEvent)>,
     /// Every flag in the case, with how many artefacts carry it.
     pub flags: Vec<(String, u64)>,
@@ -82,10 +83,23 @@ impl CaseReader {
         Ok(CaseView {
             artefacts: self.model.artefacts(case, exhibit).await?,
             exhibits,
-            notable: self.model.notable_events(case, exhibit).await?.into_iter().map(|n| (n.seq, n.event)).collect(),
+            notable: self.notable(case, exhibit).await?,
             flags: self.model.flags(case).await?,
             problems: self.model.problems(case).await?,
         })
+    }
+
+    /// The notable events `show` reports on: a failure whose job completed
+    /// later is resolved and left out (`readmodel::resolved`), so its flag
+    /// words and `failed:` line go with it.
+    async fn notable(&self, case: &CaseId, exhibit: Option<&ExhibitRef>) -> Result<Vec<(u64, CustodyEvent)>> {
+        let mut out = Vec::new();
+        for n in self.model.notable_events(case, exhibit).await? {
+            if !crate::readmodel::resolved(self.model.as_ref(), case, &n.event).await? {
+                out.push((n.seq, n.event));
+            }
+        }
+        Ok(out)
     }
 
     /// The case's jobs for `status`.

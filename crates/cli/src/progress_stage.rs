@@ -30,6 +30,10 @@ impl Stage for CountedStage {
         self.inner.name()
     }
 
+    fn fault_settings(&self) -> Option<String> {
+        self.inner.fault_settings()
+    }
+
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let result = self.inner.run(ctx, job).await;
         if let Ok(next) = &result {

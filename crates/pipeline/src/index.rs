@@ -52,6 +52,9 @@ pub struct CaseIndex {
     described_by: HashMap<ExhibitRef, String>,
     /// Jobs that failed (and none has completed since).
     jobs_failed: HashSet<JobId>,
+    /// The settings of each job's latest evidence fault (`None`: recorded
+    /// without them).
+    faults: HashMap<JobId, Option<String>>,
     /// Sets recorded by `assembled` events, by the SHA-256 of their record.
     sets: HashMap<Sha256Digest, SetRecord>,
 }
@@ -93,6 +96,11 @@ impl CaseIndex {
         if event.outcome != Outcome::Ok {
             if let Some(job) = params.job_id() {
                 self.jobs_failed.insert(JobId(job.to_owned()));
+                if let EventParams::Failed(failed) = &params
+                    && failed.fault.is_some()
+                {
+                    self.faults.insert(JobId(job.to_owned()), failed.settings.clone());
+                }
             }
             return;
         }
@@ -161,6 +169,12 @@ impl CaseIndex {
     /// Whether a job with this ID failed (a `failed` event names it).
     pub fn job_failed(&self, job: &JobId) -> bool {
         self.jobs_failed.contains(job)
+    }
+
+    /// Whether the job failed with an evidence fault under `settings` and
+    /// has not completed since: a rerun under them fails the same way.
+    pub fn fault_stands(&self, job: &JobId, settings: &str) -> bool {
+        !self.jobs_done.contains(job) && self.faults.get(job).is_some_and(|s| s.as_deref() == Some(settings))
     }
 
     /// The set whose record has this SHA-256, if an `assembled` event in

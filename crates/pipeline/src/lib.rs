@@ -68,4 +68,12 @@ pub trait Stage: Send + Sync {
     fn group_commits(&self) -> bool {
         false
     }
+
+    /// The settings an evidence fault of this stage depends on (its limits
+    /// and build), recorded with the fault. A job that failed with a fault
+    /// under the same settings is not run again, so a rerun records
+    /// nothing; `None` (the default) runs it again every time.
+    fn fault_settings(&self) -> Option<String> {
+        None
+    }
 }

@@ -287,6 +287,13 @@ impl Loop {
             ));
             return self.give_up(&scope, delivery, &error, summary).await;
         }
+        if let Some(settings) = self.stage.fault_settings()
+            && scope.ctx.index().fault_stands(&job.job_id, &settings)
+        {
+            // Failed for good under these settings: listed from the ledger,
+            // not recorded again.
+            return self.finish(&scope, delivery, Vec::new()).await.map(|()| Settled::Done);
+        }
         if let Err(e) = scope.completions.mark_started(&job.job_id).await {
             // Only `exhibit status` reads the mark: it shows the job queued.
             warn!(error = %e, "cannot mark the job started");
@@ -314,7 +321,8 @@ impl Loop {
         summary: &mut WorkerSummary,
     ) -> Result<Settled, StageError> {
         let job = &delivery.job;
-        if let Err(e) = record_failure(&scope.ctx, self.stage.name(), job, error, &scope.completions).await {
+        let stage = (self.stage.name(), self.stage.fault_settings());
+        if let Err(e) = record_failure(&scope.ctx, stage, job, error, &scope.completions).await {
             // Not even the failure is recorded: the job goes back, and the
             // loop pauses (the store is likely down).
             return Err(StageError::transient(format!("cannot record the failure ({error}): {e}")));
@@ -414,7 +422,7 @@ fn settled(result: Result<(), QueueError>) -> Result<(), StageError> {
 /// reason.
 pub(crate) async fn record_failure(
     ctx: &StageContext,
-    stage: &str,
+    (stage, settings): (&str, Option<String>),
     job: &Job,
     error: &StageError,
     completions: &Completions,
@@ -430,6 +438,7 @@ pub(crate) async fn record_failure(
     event.outcome = Outcome::Failed { reason: error.message.clone() };
     if let Some(fault) = evidence_fault(stage, job, error) {
         params.fault = Some(fault.into());
+        params.settings = settings;
         ctx.progress.problem(&format!("{fault}: {}", error.message));
     } else {
         ctx.tally.fail(&describe(job), &error.message);

@@ -165,6 +165,20 @@ impl Stage for OcrStage {
         OCR
     }
 
+    /// The limits a page is refused under, and this build's decoders.
+    fn fault_settings(&self) -> Option<String> {
+        let p = &self.policy;
+        Some(format!(
+            "ocr:max-pixels={}:max-pages={}:timeout={}s:max-memory={}:threads={}:v={}",
+            p.max_pixels,
+            p.max_pages,
+            p.timeout.as_secs(),
+            p.max_memory,
+            p.threads,
+            env!("CARGO_PKG_VERSION")
+        ))
+    }
+
     #[instrument(name = "ocr", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         // The item manifest row's setting for the exhibit, if one says.

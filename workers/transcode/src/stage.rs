@@ -66,6 +66,23 @@ impl Stage for TranscodeStage {
         TRANSCODE
     }
 
+    /// The caps a recording is refused under, and this build's decoders.
+    fn fault_settings(&self) -> Option<String> {
+        let l = &self.limits;
+        Some(format!(
+            "transcode:max-frame-pixels={}:max-duration={}s:max-sample-rate={}:max-channels={}:timeout={}s:max-cpu={}s:max-address-space={}:max-alloc={}:v={}",
+            l.max_frame_pixels,
+            l.max_duration.as_secs(),
+            l.max_sample_rate,
+            l.max_channels,
+            l.timeout.as_secs(),
+            l.max_cpu.as_secs(),
+            l.max_address_space,
+            l.max_alloc,
+            env!("CARGO_PKG_VERSION")
+        ))
+    }
+
     #[instrument(name = "transcode", skip_all, fields(job = %job.job_id.0))]
     async fn run(&self, ctx: &StageContext, job: &Job) -> Result<Vec<Job>, StageError> {
         let Some((input, source, scratch)) = exhibit_pipeline::derive::start(ctx, job).await? else {

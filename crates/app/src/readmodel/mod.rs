@@ -34,7 +34,7 @@ pub use postgres::PostgresReadModel;
 pub(crate) use postgres_schema::create_schema;
 pub use project::project_entries;
 pub use refresh::{RefreshReport, refresh};
-pub use resolved::{failures_done_since, open_failures};
+pub use resolved::{failures_done_since, open_failures, resolved};
 pub use sqlite::SqliteReadModel;
 
 /// Every table that holds rows of a case (cursor first: a drop waits on

@@ -42,15 +42,23 @@ pub async fn open_failures(
         if !matches!((&notable.event.action, &notable.event.outcome), (Action::Failed, Outcome::Failed { .. })) {
             continue;
         }
-        let done = match job_of(&notable.event) {
-            Some(job) => model.job_status(case, &job).await? == Some(JobStatus::Done),
-            None => false,
-        };
-        if !done {
+        if !resolved(model, case, &notable.event).await? {
             open.push(notable);
         }
     }
     Ok(open)
+}
+
+/// Whether `event` is a failure whose job's latest recorded outcome is a
+/// success (`show` drops it, as the API and the summary do).
+pub async fn resolved(model: &dyn ReadModel, case: &CaseId, event: &CustodyEvent) -> Result<bool> {
+    if event.action != Action::Failed {
+        return Ok(false);
+    }
+    Ok(match job_of(event) {
+        Some(job) => model.job_status(case, &job).await? == Some(JobStatus::Done),
+        None => false,
+    })
 }
 
 fn job_of(event: &CustodyEvent) -> Option<String> {

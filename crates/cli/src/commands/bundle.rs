@@ -3,6 +3,8 @@
 //! each folder bundle's pages into one searchable PDF/A are queued by the
 //! pipeline itself: see `exhibit_app`'s bundle gate.)
 
+use std::collections::HashMap;
+
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::manifest::ToolInfo;
@@ -10,16 +12,21 @@ use exhibit_core::params::{EventParams, VerifiedParams};
 use exhibit_pipeline::StageContext;
 use serde_json::json;
 
-/// Pages found by OCR in the exhibit: one count per scanned document (from
-/// its text output's event).
+/// Pages found by OCR in the exhibit: one count per scanned document, from
+/// its latest text output's event. A document OCRed under two policy
+/// versions (another `[ocr] languages`) has a text output of each; its
+/// pages are counted once.
 fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
-    events
-        .iter()
-        .filter(|e| e.exhibit.as_ref() == Some(exhibit))
-        .filter_map(CustodyEvent::ocr_params)
-        .filter(|p| p.rule.as_deref() == Some("ocr-text"))
-        .filter_map(|p| p.pages)
-        .sum()
+    let mut by_document: HashMap<String, u64> = HashMap::new();
+    for (i, e) in events.iter().enumerate().filter(|(_, e)| e.exhibit.as_ref() == Some(exhibit)) {
+        let Some(pages) = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text")).and_then(|p| p.pages) else {
+            continue;
+        };
+        // An output without its input (none is written so) counts alone.
+        let document = e.inputs.first().map_or_else(|| format!("#{i}"), |input| input.id.to_string());
+        by_document.insert(document, pages);
+    }
+    by_document.values().sum()
 }
 
 /// Records the comparison on the exhibit; a mismatch is a failed check
@@ -64,4 +71,30 @@ pub async fn reconcile_pages(
     }
     ctx.record(event).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `ocr-text` event of a one-page scan `input` under `languages`.
+    fn ocr_text(input: &str, languages: &str) -> CustodyEvent {
+        let event = serde_json::json!({
+            "action": "ocr", "at": "2026-12-07T16:41:57Z", "case": "R7", "exhibit": "A1",
+            "actor": {"host": "vm", "operator": "T", "process": 1, "public_key": "ssh-ed25519 AAAA exhibit"},
+            "inputs": [{"id": input, "sha256": "a4f70f86d55138a65894432aa8bad9513ea05134d258710222648b8784b0fad1"}],
+            "outcome": {"status": "ok"},
+            "params": {"pages": 1, "policy_version": format!("ocr-2:{languages}:pdfa-2b"), "rule": "ocr-text", "schema": 1},
+            "tool": {"name": "exhibit/ocr", "version": "0.1.0"},
+        });
+        serde_json::from_value(event).unwrap()
+    }
+
+    #[test]
+    fn a_page_ocred_under_two_policy_versions_counts_once() {
+        let pages = ["a8a52a650efa534a2c45ece21941d690", "b8a52a650efa534a2c45ece21941d690"];
+        let mut events: Vec<CustodyEvent> = pages.iter().map(|p| ocr_text(p, "eng")).collect();
+        events.extend(pages.iter().map(|p| ocr_text(p, "eng+cym")));
+        assert_eq!(pages_found(&events, &"A1".parse().unwrap()), 2);
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
@@ -85,11 +85,12 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     args.flag = super::show_flags::checked_flags(&args.flag, &view.flags)?;
     let events: Vec<CustodyEvent> = view.notable.iter().map(|(_, e)| e.clone()).collect();
     let failure_words = super::show_flags::failure_words(&events, &view.artefacts);
+    let ocred = ocred(&view.artefacts);
     let artefacts = with_sources(view.artefacts, &args.flag, &failure_words);
     let failures = failures(&view.notable);
     let truncated = super::truncation::truncation_notes(&events);
     let items = described(&view.exhibits);
-    let notes = notes(&events, &artefacts);
+    let notes = notes(&events, &artefacts, &ocred);
     for problem in &view.problems {
         crate::logging::notice(&problem.text);
     }
@@ -159,12 +160,19 @@ fn failures(notable: &[(u64, CustodyEvent)]) -> Vec<Failure> {
 }
 
 /// The notes of the exhibits shown, naming each input by its path.
-fn notes(events: &[CustodyEvent], artefacts: &[ArtefactManifest]) -> Vec<String> {
+fn notes(events: &[CustodyEvent], artefacts: &[ArtefactManifest], ocred: &HashSet<String>) -> Vec<String> {
     let labels = artefacts
         .iter()
         .filter_map(|m| m.source.as_ref().map(|s| (m.id.to_string(), s.path.display.clone())))
         .collect();
-    super::summary_attention::notes_from_events(events, &labels)
+    super::summary_attention::notes_from_events(events, &labels, ocred)
+}
+
+/// The artefacts that have an OCR text output: a "not OCRed" note of one
+/// is superseded.
+fn ocred(artefacts: &[ArtefactManifest]) -> HashSet<String> {
+    let text = |m: &&ArtefactManifest| m.derivation.as_ref().is_some_and(|d| d.rule == "ocr-text");
+    artefacts.iter().filter(text).filter_map(|m| m.parent.as_ref()).map(|p| p.id.to_string()).collect()
 }
 
 /// The first line: the exhibits and artefacts shown and their totals; with

@@ -115,7 +115,11 @@ impl Summary {
             counts: counts(&artefacts, items, &ctx.tally),
             artefacts,
             attention: super::summary_attention::from_events(&facts.events, &labels),
-            notes: super::summary_attention::notes_from_events(&facts.events, &labels),
+            notes: super::summary_attention::notes_from_events(
+                &facts.events,
+                &labels,
+                &super::summary_attention::ocred_inputs(&facts.events),
+            ),
             failures: ctx.tally.failures().into_iter().map(|(what, reason)| Failure { what, reason }).collect(),
         };
         for (what, note) in ctx.tally.warnings() {

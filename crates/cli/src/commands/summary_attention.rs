@@ -3,7 +3,7 @@
 //! bundle whose page count does not match, and a file whose name's
 //! extension does not fit its content. Each comes with what to do.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
@@ -142,13 +142,22 @@ fn review_advice(reason: Option<&str>) -> &'static str {
 }
 
 /// Facts a person should know that need no action, e.g. a PDF that is
-/// already text and so was not OCRed (`[ocr] ocr_pages_with_text`).
-pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) -> Vec<String> {
+/// already text and so was not OCRed (`[ocr] ocr_pages_with_text`). A
+/// "not OCRed" note of a file in `ocred` (it has OCR text since) is
+/// superseded and left out.
+pub fn notes_from_events(
+    events: &[CustodyEvent],
+    labels: &HashMap<String, String>,
+    ocred: &HashSet<String>,
+) -> Vec<String> {
     let label = |id: Option<&ArtefactId>| {
         id.map(|id| labels.get(&id.to_string()).cloned().unwrap_or_else(|| id.to_string())).unwrap_or_default()
     };
     let mut out: Vec<String> = Vec::new();
     for e in events.iter().filter(|e| e.action == Action::Ocr && matches!(e.outcome, Outcome::Ok)) {
+        if e.inputs.first().is_some_and(|i| ocred.contains(i.id.as_str())) {
+            continue;
+        }
         if let Some(reason) = e.ocr_params().and_then(|p| p.not_ocred) {
             let note = format!("{}: {reason}", subject(e, &label));
             if !out.contains(&note) {
@@ -157,6 +166,12 @@ pub fn notes_from_events(events: &[CustodyEvent], labels: &HashMap<String, Strin
         }
     }
     out
+}
+
+/// The files among `events` that have an OCR text output.
+pub fn ocred_inputs(events: &[CustodyEvent]) -> HashSet<String> {
+    let text = |e: &&CustodyEvent| e.ocr_params().is_some_and(|p| p.rule.as_deref() == Some("ocr-text"));
+    events.iter().filter(text).filter_map(|e| e.inputs.first()).map(|i| i.id.to_string()).collect()
 }
 
 /// The latest bundle PDF of each folder that lacks page files, as

@@ -4,7 +4,7 @@
 //! entry is parsed and re-canonicalised, so reading 10,000 of them twice
 //! was a visible share of an ingest).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context as _;
 use exhibit_core::event::{Action, CustodyEvent};
@@ -29,8 +29,12 @@ pub struct LedgerFacts {
     /// Which ingest the events folded so far came from.
     runs: RunCounter,
     /// The exhibit's events that can need attention, count pages or hold a note, in
-    /// ledger order.
+    /// ledger order, with the successes of jobs that failed before them.
     pub events: Vec<CustodyEvent>,
+    /// Jobs of the exhibit with a `failed` event kept: a later success of
+    /// one is kept too, whatever its action, so the failure reads resolved
+    /// (an OCR job's batch names its job on its last output only).
+    failed_jobs: HashSet<String>,
     /// The exhibit's latest description from an item manifest.
     pub item: Option<ItemRecord>,
     /// What the exhibit's scan bundles need from its events.
@@ -47,6 +51,7 @@ impl LedgerFacts {
             holder_rank: HashMap::new(),
             runs: RunCounter::default(),
             events: Vec::new(),
+            failed_jobs: HashSet::new(),
             item: None,
             bundles: exhibit_ocr::BundleFacts::new(exhibit),
         };
@@ -99,7 +104,12 @@ impl LedgerFacts {
                 let item = event.described_params().as_ref().and_then(DescribedParams::item_record);
                 self.item = item.or(self.item.take());
             }
-            if may_need_attention(&event) {
+            let job = event.typed_params().ok().and_then(|p| p.job_id().map(str::to_owned));
+            let failed_job = job.as_ref().is_some_and(|j| self.failed_jobs.contains(j));
+            if event.action == Action::Failed {
+                self.failed_jobs.extend(job);
+            }
+            if may_need_attention(&event) || failed_job {
                 self.events.push(event);
             }
         }

@@ -53,6 +53,7 @@ mod permissions;
 mod queue_settings;
 mod quiet_exit;
 mod report;
+mod resolved_faults;
 mod s3_commands;
 mod s3_views;
 mod scan_desk;

@@ -189,7 +189,7 @@ fn an_item_manifest_row_switches_ocr_off_for_its_exhibit() {
 }
 
 /// A one-page PDF drawing `content` in Helvetica, with a correct xref.
-fn text_pdf(content: &str) -> Vec<u8> {
+pub fn text_pdf(content: &str) -> Vec<u8> {
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),

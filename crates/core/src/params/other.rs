@@ -25,6 +25,11 @@ pub struct FailedParams {
     /// What kind of fault (`damaged-record`, `unconverted`, `limit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<String>,
+    /// For a fault, the settings the stage judged the input under (its
+    /// limits and build): a rerun under the same settings does not try the
+    /// job again, one under others does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<String>,
     /// The source that was read, for a source that changed while read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_key: Option<String>,
