@@ -140,7 +140,9 @@ impl BundleFacts {
             .into_iter()
             .filter(|(_, files)| files.len() >= least)
             .filter_map(|(folder, mut files)| {
-                files.sort_by(|a, b| natural_cmp(file_name(&a.path), file_name(&b.path)));
+                // Names shown alike (two names that are not UTF-8 both
+                // show U+FFFD) keep one order on every run: by artefact ID.
+                files.sort_by(|a, b| natural_cmp(file_name(&a.path), file_name(&b.path)).then_with(|| a.id.cmp(&b.id)));
                 bundle(folder, &files, policy_version)
             })
             .collect()
@@ -281,5 +283,34 @@ mod tests {
         scans.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(scans, ["page-001.tif", "page-002.tif", "page-010.jpg", "page-012.png"]);
         assert_eq!(natural_cmp("a99999999999999999999999", "a100000000000000000000000"), Ordering::Less);
+    }
+
+    /// Two page files whose names show alike (`bad\xfe.png`, `bad\xff.png`
+    /// both display as `bad\u{FFFD}.png`) are paged in one order on every
+    /// run, whatever order the facts were folded in: a rerun planned the
+    /// bundle again in another order and stored a second PDF.
+    #[test]
+    fn names_shown_alike_are_paged_by_artefact_id() {
+        let id = |n: u8| format!("{:032x}", n).parse::<ArtefactId>().unwrap();
+        let original = |n: u8| Original {
+            id: Some(id(n)),
+            path: "scans/bad\u{FFFD}.png".into(),
+            sha256: Some(Sha256Digest::of(&[n])),
+            mime: Some("image/png".into()),
+            pdfs: HashMap::from([(
+                "v1".to_owned(),
+                PagePdf { id: id(n + 100), sha256: Sha256Digest::of(&[n, 1]), pages: 1, review: Vec::new() },
+            )]),
+            ..Original::default()
+        };
+        for order in [[1u8, 2, 3], [3, 2, 1], [2, 3, 1]] {
+            let mut facts = BundleFacts::new(&"JS/1".parse().unwrap());
+            for n in order {
+                facts.originals.insert(id(n), original(n));
+            }
+            let plan = facts.plan("v1", None);
+            let pages: Vec<_> = plan[0].pages.iter().map(|p| p.original.clone()).collect();
+            assert_eq!(pages, [id(1), id(2), id(3)], "folded in as {order:?}");
+        }
     }
 }
