@@ -71,3 +71,18 @@ fn a_pdf_page_whose_image_xobject_is_not_a_stream_fails_alone() {
     let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
     assert!(outcome.pages[1].needs_review && reason.contains("damaged"), "{reason}");
 }
+
+/// A page tree whose `/Kids` lists its own root (a loop) is walked once:
+/// its two pages are OCRed, nothing hangs or recurses without end.
+#[test]
+fn a_page_tree_that_lists_itself_is_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("kids-loop.pdf"), "application/pdf", &policy());
+    let outcome = r.expect("OCR of a looping page tree");
+    assert_eq!(outcome.pages.len(), 2, "{:?}", outcome.pages);
+    let text = text_of(out.path());
+    for n in 1..=2 {
+        assert!(text.contains(&format!("Page {n} of the statement")), "page {n}: {text}");
+    }
+}
