@@ -241,7 +241,7 @@ fn tiff_page(data: &[u8], i: u32, p: &TiffPage, policy: &OcrPolicy) -> Result<Re
 /// below and between, flagged for review with why; `None` when no row
 /// decodes or the layout is not one read strip by strip.
 fn partial_tiff_page(data: &[u8], i: u32, p: &TiffPage, why: &str, policy: &OcrPolicy) -> Option<DecodedPage> {
-    let strips = super::tiff_strips::read(data, p.ifd, i).ok().filter(|s| s.rows > 0)?;
+    let strips = super::tiff_strips::read(data, p.ifd, i, policy.max_pixels).ok().filter(|s| s.rows > 0)?;
     let pnm = super::samples::to_pnm(&strips.samples, &strips.raster, i).ok()?;
     let mut page = decode_single(pnm, policy, i).ok()?;
     let height = strips.raster.height;

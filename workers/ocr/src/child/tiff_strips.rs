@@ -67,8 +67,10 @@ struct Layout {
 }
 
 /// Reads the page whose IFD is at `ifd`, strip by strip (`index` names it).
-pub fn read(data: &[u8], ifd: usize, index: u32) -> Result<Strips, OcrError> {
-    let layout = layout(data, ifd, index)?;
+/// A page of more than `max_pixels` (`ocr.max_pixels`) is refused before
+/// anything is allocated for it: its size is the IFD's claim.
+pub fn read(data: &[u8], ifd: usize, index: u32, max_pixels: u64) -> Result<Strips, OcrError> {
+    let layout = layout(data, ifd, index, max_pixels)?;
     let row_bytes = layout.raster.row_bytes();
     let height = layout.raster.height as usize;
     let mut out = vec![layout.white; row_bytes * height];
@@ -157,13 +159,16 @@ fn unpredict(rows: &mut [u8], r: &Raster) {
 }
 
 /// The strip layout of the IFD at `ifd`, or why it cannot be read here.
-fn layout(data: &[u8], ifd: usize, index: u32) -> Result<Layout, OcrError> {
+fn layout(data: &[u8], ifd: usize, index: u32, max_pixels: u64) -> Result<Layout, OcrError> {
     let no = |why: &str| OcrError::new(crate::OcrErrorKind::Unsupported, format!("TIFF page {}: {why}", index + 1));
     let tiff = TiffBytes::new(data).ok_or_else(|| no("not a classic TIFF"))?;
     let tags = Tags { tiff: &tiff, ifd, count: tiff.u16_at(ifd).ok_or_else(|| no("IFD past the end"))? };
     let one = |tag: u16, default: Option<u32>| tags.values(tag).and_then(|v| v.first().copied()).or(default);
     let (width, height) = (one(256, None), one(257, None));
     let (Some(width), Some(height)) = (width, height) else { return Err(no("no width or height")) };
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(no(&format!("{width}x{height} is over ocr.max_pixels = {max_pixels}")));
+    }
     let spp = one(277, Some(1)).unwrap_or(1);
     let bpc = one(258, Some(1)).unwrap_or(1);
     let photometric = one(262, None).ok_or_else(|| no("no photometric interpretation"))?;
@@ -233,9 +238,14 @@ mod tests {
     /// A little-endian 8x4 1-bit WhiteIsZero TIFF of two uncompressed
     /// strips of 2 rows; the second strip's offset is past the end.
     fn two_strips() -> Vec<u8> {
+        strips_claiming(8, 4)
+    }
+
+    /// [`two_strips`]'s file with the page size its IFD claims.
+    fn strips_claiming(width: u32, height: u32) -> Vec<u8> {
         let entries: [(u16, u16, u32, u32); 8] = [
-            (256, 3, 1, 8),
-            (257, 3, 1, 4),
+            (256, 4, 1, width),
+            (257, 4, 1, height),
             (258, 3, 1, 1),
             (259, 3, 1, 1),
             (262, 3, 1, 0),
@@ -262,12 +272,22 @@ mod tests {
 
     #[test]
     fn a_strip_that_is_not_there_leaves_its_rows_white() {
-        let strips = read(&two_strips(), 8, 0).unwrap();
+        let strips = read(&two_strips(), 8, 0, 1 << 20).unwrap();
         assert_eq!((strips.rows, strips.white.as_slice()), (2, &[(2, 3)][..]));
         assert_eq!(strips.white_rows().as_deref(), Some("rows 3-4"));
         assert_eq!(strips.samples, vec![0x81, 0x18, 0, 0], "WhiteIsZero: 0 is white");
         let pnm = samples::to_pnm(&strips.samples, &strips.raster, 0).unwrap();
         assert_eq!(&pnm[pnm.len() - 4..], &[0x81, 0x18, 0, 0], "PBM paints 1 black, as WhiteIsZero does");
+    }
+
+    /// A damaged page's IFD may claim any size: over the pixel limit it is
+    /// refused before its rows are allocated (4294967295 squared would not
+    /// fit in memory, or in a usize once multiplied by its row bytes).
+    #[test]
+    fn a_page_claiming_more_pixels_than_the_limit_is_refused_before_allocating() {
+        let e = read(&strips_claiming(u32::MAX, u32::MAX), 8, 0, 1 << 20).err().expect("refused");
+        assert!(e.message.contains("ocr.max_pixels"), "{e}");
+        assert!(read(&strips_claiming(8, 4), 8, 0, 32).is_ok(), "a page at the limit is read");
     }
 
     #[test]
