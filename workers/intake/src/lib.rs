@@ -21,6 +21,7 @@ mod lone_segments;
 mod plan;
 mod sets;
 mod source_file;
+mod walk_faults;
 mod where_found;
 
 pub use acquire::{AcquireStage, INLINE_IDENTIFY_BYTES};
@@ -36,6 +37,7 @@ pub use plan::{
     FOUND_BESIDE, IncompleteSet, Plan, PlanError, SourceItem, SourceKind, acquire_job_id, acquire_jobs, plan_sources,
 };
 pub use sets::{PlannedMember, PlannedSet, set_jobs};
+pub use walk_faults::{EntryFault, EntryFaultKind};
 
 /// Name of the acquire stage and its queue lane.
 pub const ACQUIRE: &str = "acquire";

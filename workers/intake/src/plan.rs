@@ -16,6 +16,7 @@ use walkdir::WalkDir;
 
 use crate::companions::{self, SetKind, set_kind_of};
 use crate::source_file::open_source;
+use crate::walk_faults::{EntryFault, EntryFaultKind, walk_error};
 use crate::{ACQUIRE, POLICY_VERSION};
 
 /// Job input and `acquired` event param: the named file a set member was
@@ -121,6 +122,10 @@ pub struct Plan {
     /// is missing): each head is acquired as a plain file, and the ingest
     /// records why, so that one incomplete set does not stop the folder.
     pub incomplete_sets: Vec<IncompleteSet>,
+    /// Entries of a walked folder that cannot be read (a path too long to
+    /// open, an unreadable sub-folder, an entry gone during the walk): the
+    /// ingest records each as failed, and the rest of the folder goes ahead.
+    pub entry_faults: Vec<EntryFault>,
 }
 
 /// A set found in a folder whose members are not all there.
@@ -158,6 +163,11 @@ impl Plan {
                 incomplete.head = recorded;
             }
         }
+        for fault in &mut self.entry_faults {
+            if let Some(recorded) = moved(&fault.path) {
+                fault.path = recorded;
+            }
+        }
     }
 }
 
@@ -189,13 +199,13 @@ pub fn plan_sources(paths: &[PathBuf]) -> Result<Plan, PlanError> {
             std::io::ErrorKind::NotFound => PlanError::NotFound(root.clone()),
             _ => unreadable(root, e),
         })?;
-        let before = plan.items.len();
+        let before = (plan.items.len(), plan.entry_faults.len());
         if meta.is_dir() {
             walk_folder(root, &mut plan)?;
         } else {
             add(&mut plan, root.clone(), kind_of(meta.file_type()), meta.len())?;
         }
-        if plan.items.len() == before {
+        if (plan.items.len(), plan.entry_faults.len()) == before {
             return Err(PlanError::EmptyFolder(root.clone()));
         }
     }
@@ -248,20 +258,54 @@ fn add_companions(plan: &mut Plan, named: &[PathBuf]) -> Result<(), PlanError> {
     crate::lone_segments::note_lone_segments(plan, named)
 }
 
+/// Plans every entry under `root`. An entry that cannot be read (its path
+/// too long to open, its folder unreadable, gone meanwhile) is noted in
+/// [`Plan::entry_faults`]; only `root` itself unreadable fails the plan.
 fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {
     for entry in WalkDir::new(root).follow_links(false).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_owned();
-            unreadable(&path, e)
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                note_fault(plan, walk_error(root, e)?);
+                continue;
+            }
+        };
         if entry.file_type().is_dir() {
             continue;
         }
         let kind = kind_of(entry.file_type());
-        let size = entry.metadata().map_err(|e| unreadable(entry.path(), e))?.len();
-        add(plan, entry.into_path(), kind, size)?;
+        let size = match entry.metadata() {
+            Ok(meta) => meta.len(),
+            Err(e) => {
+                note_fault(plan, walk_error(root, e)?);
+                continue;
+            }
+        };
+        add_walked(plan, entry.into_path(), kind, size)?;
     }
     Ok(())
+}
+
+/// [`add`] for an entry of a walked folder: a file whose path is too long
+/// to open, or that is gone, fails alone. Any other error (a file without
+/// read permission) still fails the plan, as for a named file.
+fn add_walked(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<(), PlanError> {
+    if kind == SourceKind::File {
+        if let Err(e) = open_source(&path) {
+            let fault = EntryFault::from_io(&path, &e);
+            if fault.kind == EntryFaultKind::Unreadable {
+                return Err(unreadable(&path, e));
+            }
+            note_fault(plan, fault);
+            return Ok(());
+        }
+    }
+    add(plan, path, kind, size)
+}
+
+fn note_fault(plan: &mut Plan, fault: EntryFault) {
+    tracing::warn!(path = %fault.path.display(), reason = %fault.os_reason, "an entry of the folder cannot be read: recorded as failed");
+    plan.entry_faults.push(fault);
 }
 
 fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<(), PlanError> {

@@ -36,6 +36,7 @@ impl IngestSession {
     pub async fn run<P: IngestProgress + ?Sized>(&self, stages: &IngestStages, progress: &P) -> Result<IngestOutcome> {
         let run = self.run.as_ref();
         self.record_incomplete_sets().await?;
+        self.record_entry_faults().await?;
         let mut jobs = in_run(acquire_jobs(&self.plan, &self.ctx.case, &self.exhibit), run);
         let sets = in_run(set_jobs(&self.plan, &self.ctx.case, &self.exhibit), run);
         let roots: Vec<Job> = jobs.iter().chain(&sets).cloned().collect();
@@ -100,6 +101,30 @@ impl IngestSession {
             }));
             self.ctx.record(event).await?;
             self.ctx.progress.problem(&format!("incomplete set: {}", incomplete.reason));
+        }
+        Ok(())
+    }
+
+    /// Records each entry of a walked folder that could not be read (a
+    /// path too long to open, an unreadable sub-folder, an entry gone) as
+    /// a failure of this run, with its reason and what to do; the rest of
+    /// the folder goes ahead. Once per entry and reason in the ledger (the
+    /// guard drops a rerun's repeat); a failure of every run that meets it.
+    async fn record_entry_faults(&self) -> Result<()> {
+        for fault in &self.plan.entry_faults {
+            let reason = fault.reason();
+            let mut event = self.ctx.event(Action::Failed, Some(&self.exhibit), ToolInfo::exhibit("plan"));
+            event.outcome = Outcome::Failed { reason: reason.clone() };
+            event.set_params(EventParams::Failed(FailedParams {
+                job_id: Some(fault.job_id(&self.exhibit).0),
+                stage: Some("plan".into()),
+                input: Some(fault.job_input()),
+                ..Default::default()
+            }));
+            self.ctx.record(event).await?;
+            let what = fault.path.to_string_lossy();
+            self.ctx.tally.fail(&what, &reason);
+            self.ctx.progress.problem(&reason);
         }
         Ok(())
     }

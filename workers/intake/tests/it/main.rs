@@ -8,3 +8,4 @@ mod faults;
 mod inline_identify;
 mod no_local_path;
 mod sets;
+mod walk_faults;

@@ -1,0 +1,106 @@
+//! The desk's leftovers (issue 13, branch `deskcli`): a path over
+//! `PATH_MAX` fails alone, names that are not UTF-8 are shown exactly,
+//! and `show` says why a scan was not OCRed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{Sandbox, stderr};
+
+/// Every event of one action, in ledger order.
+fn events(sb: &Sandbox, case: &str, action: &str) -> Vec<Value> {
+    sb.ledger(case).into_iter().map(|(_, e)| e).filter(|e| e["action"] == action).collect()
+}
+
+/// Folders named 200 `d`s nested 25 deep in `top` (over 5,000 bytes of
+/// path), made by Python changing folder step by step (a shell's `cd` joins the whole path), with `bottom.txt` at the
+/// bottom. Returns the first folder whose path is over 4,096 bytes.
+fn deep_tree(top: &Path) -> PathBuf {
+    let script = "import os\nfor _ in range(25):\n    os.mkdir('d' * 200)\n    os.chdir('d' * 200)\nopen('bottom.txt', 'w').write('deep')\n";
+    let status = Command::new("python3").current_dir(top).args(["-c", script]).status().unwrap();
+    assert!(status.success());
+    let mut path = top.to_owned();
+    while path.as_os_str().len() < 4096 {
+        path.push("d".repeat(200));
+    }
+    path
+}
+
+/// Repro 2 of the desk's attack pass: the ingest stopped with exit 2 and
+/// recorded nothing. Now the top file is stored, the deep folder is a
+/// recorded failure saying why and what to do, and the case verifies.
+#[test]
+fn a_path_longer_than_path_max_fails_only_its_entry() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("stick");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("top.txt"), "on top\n").unwrap();
+    let too_long = deep_tree(&src);
+    let out = sb.ingest("DEEP-1", &src);
+    let (err, text) = (stderr(&out), String::from_utf8_lossy(&out.stdout).into_owned());
+    assert_eq!(out.status.code(), Some(2), "a run with a failure: {text}{err}");
+    assert!(err.contains("the path is too long for this system to open"), "{err}");
+    assert!(err.contains("copy it to a shorter folder or image the medium"), "{err}");
+    let acquired: Vec<String> = events(&sb, "DEEP-1", "acquired")
+        .iter()
+        .map(|e| e["params"]["facts"]["source"]["path"]["display"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(acquired.len(), 1, "{acquired:?}");
+    assert!(acquired[0].ends_with("/stick/top.txt"), "{acquired:?}");
+    let failed = events(&sb, "DEEP-1", "failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    let recorded = serde_json::to_string(&failed[0]).unwrap();
+    assert!(recorded.contains("the path is too long for this system to open"), "{recorded}");
+    assert_eq!(failed[0]["params"]["input"]["path"], too_long.to_str().unwrap());
+    let verify = sb.run(&["verify", "--case", "DEEP-1"]);
+    assert!(matches!(verify.status.code(), Some(0 | 3)), "verify: {}", stderr(&verify));
+    // A rerun fails the same entry again and records nothing twice.
+    let again = sb.ingest("DEEP-1", &src);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert_eq!(events(&sb, "DEEP-1", "failed").len(), 1);
+    assert_eq!(events(&sb, "DEEP-1", "acquired").len(), 1);
+}
+
+/// A sub-folder without read permission fails alone, as the deep path
+/// does; the rest of the folder is stored. Root reads any folder, so as
+/// root the ingest runs as `nobody` via setpriv (as `bad_input` does).
+#[test]
+fn a_sub_folder_without_read_permission_fails_only_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let src = sb.dir.path().join("stick");
+    std::fs::create_dir_all(src.join("locked")).unwrap();
+    std::fs::write(src.join("letter.txt"), "Dear Sir,\n").unwrap();
+    std::fs::write(src.join("locked/hidden.txt"), "unseen\n").unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(src.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if is_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_exhibit")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_exhibit"))
+    };
+    let out = cmd
+        .env("EXHIBIT_DATA", sb.data())
+        .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
+        .env_remove("EXHIBIT_CONFIG")
+        .args(["ingest", "--case", "LOCKED-1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    std::fs::set_permissions(src.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(out.status.code(), Some(2), "a run with a failure: {err}");
+    assert!(err.contains("locked: cannot be read") && err.contains("fix its permissions"), "{err}");
+    let acquired = events(&sb, "LOCKED-1", "acquired");
+    assert_eq!(acquired.len(), 1, "letter.txt is stored: {acquired:#?}");
+    let failed = events(&sb, "LOCKED-1", "failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["params"]["input"]["path"], src.join("locked").to_str().unwrap());
+}
