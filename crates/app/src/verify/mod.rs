@@ -18,7 +18,7 @@ use serde_json::Value;
 use tracing::instrument;
 
 pub use all::{VerdictTally, all_cases};
-pub use notes::{review_notes, truncation_notes};
+pub use notes::{review_notes, review_text, truncation_notes};
 
 use crate::Result;
 

@@ -3,31 +3,34 @@
 //! from the operator's, images that hold less than they declare). A rerun
 //! cannot change them, so they never fail a check.
 
-use exhibit_core::event::{CustodyEvent, Outcome};
+use std::collections::HashMap;
+
+use exhibit_core::event::{Action, CustodyEvent, Outcome};
+use exhibit_core::manifest::RecordedPath;
+use exhibit_core::params::EventParams;
 use serde_json::{Value, json};
 
 /// Pages flagged for review and bundle page-count mismatches (only where
 /// the exhibit's latest page count check failed: a corrected `--pages`
 /// stands over an earlier mismatch).
+/// A needs-review note carries `file_path`, the scanned file's recorded
+/// path (exact bytes when they are not UTF-8), so a terminal can show the
+/// name exactly ([`review_text`] with the name escaped) where `text` has
+/// it lossily.
 pub fn review_notes(events: &[CustodyEvent]) -> Vec<Value> {
     let mut out = Vec::new();
     let latest_check = latest_bundle_checks(events);
+    let paths = recorded_paths(events);
     for (at, e) in events.iter().enumerate() {
         let artefact = e.artefact.as_ref().and_then(|a| a.id.as_ref()).map(|id| id.to_string());
         let ocr_text = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text"));
         if let Some(ocr) = ocr_text {
             if let Some(pages) = &ocr.needs_review {
-                let list: Vec<String> =
-                    pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| (p + 1).to_string()).collect();
                 // Ledgers since the bundle PDF/A work name the scanned file in each page entry.
-                let file = pages.iter().find_map(|p| p["file"].as_str()).map(|f| format!("{f}, "));
-                let text = format!(
-                    "artefact {}: needs-review ({}page {})",
-                    artefact.clone().unwrap_or_default(),
-                    file.unwrap_or_default(),
-                    list.join(", ")
-                );
-                out.push(json!({"kind": "needs-review", "artefact": artefact, "pages": pages, "text": text}));
+                let file = pages.iter().find_map(|p| p["file"].as_str());
+                let text = review_text(artefact.as_deref().unwrap_or_default(), file, pages);
+                let file_path = e.inputs.first().and_then(|i| paths.get(i.id.as_str()));
+                out.push(json!({"kind": "needs-review", "artefact": artefact, "pages": pages, "text": text, "file_path": file_path}));
             }
         }
         if let Outcome::Failed { reason } = &e.outcome {
@@ -40,8 +43,32 @@ pub fn review_notes(events: &[CustodyEvent]) -> Vec<Value> {
     out
 }
 
+/// A needs-review note's text: `artefact A: needs-review (FILE, page 1, 3)`.
+pub fn review_text(artefact: &str, file: Option<&str>, pages: &[Value]) -> String {
+    let list: Vec<String> = pages.iter().filter_map(|p| p["page"].as_u64()).map(|p| (p + 1).to_string()).collect();
+    let file = file.map(|f| format!("{f}, ")).unwrap_or_default();
+    format!("artefact {artefact}: needs-review ({file}page {})", list.join(", "))
+}
+
+/// The recorded path of each acquired or extracted artefact, by ID.
+fn recorded_paths(events: &[CustodyEvent]) -> HashMap<&str, RecordedPath> {
+    events
+        .iter()
+        .filter(|e| matches!(e.action, Action::Acquired | Action::Extracted))
+        .filter_map(|e| {
+            let id = e.artefact.as_ref()?.id.as_ref()?.as_str();
+            let facts = match e.typed_params().ok()? {
+                EventParams::Acquired(p) => p.facts?,
+                EventParams::Extracted(p) => p.facts?,
+                _ => return None,
+            };
+            Some((id, serde_json::from_value(facts.pointer("/source/path")?.clone()).ok()?))
+        })
+        .collect()
+}
+
 /// The position in `events` of each exhibit's latest page count check.
-fn latest_bundle_checks(events: &[CustodyEvent]) -> std::collections::HashMap<&str, usize> {
+fn latest_bundle_checks(events: &[CustodyEvent]) -> HashMap<&str, usize> {
     events
         .iter()
         .enumerate()

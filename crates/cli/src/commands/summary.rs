@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use exhibit_core::ids::{CaseId, ExhibitRef};
 use exhibit_core::item::ItemRecord;
 use exhibit_core::layout::{manifests_prefix, parse_manifest_name};
-use exhibit_core::manifest::{ArtefactKind, ArtefactManifest};
+use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, RecordedPath};
 use exhibit_pipeline::{StageContext, Tally};
 use serde::Serialize;
 
 use super::summary_facts::LedgerFacts;
+use crate::terminal::escape_name_bytes;
 
 /// Exit code of an ingest that finished but needs a person's attention.
 pub const EXIT_NEEDS_ATTENTION: u8 = 3;
@@ -43,6 +44,11 @@ pub struct ArtefactRow {
     pub puid: Option<String>,
     /// The artefact that first brought the same content into the case.
     pub duplicate_of: Option<String>,
+    /// `path` for a terminal: each name from its recorded bytes, escaped
+    /// as `show` escapes it (`bad\xfe.png`, `a\tb.png`), so names that
+    /// show alike lossily stay apart.
+    #[serde(skip)]
+    pub label: String,
 }
 
 /// The table's numbers.
@@ -106,7 +112,8 @@ impl Summary {
         let exhibit = facts.exhibit();
         let manifests = exhibit_manifests(ctx, exhibit).await?;
         let artefacts = rows(&manifests, &facts.first_holder);
-        let labels: HashMap<String, String> = artefacts.iter().map(|a| (a.id.clone(), a.path.clone())).collect();
+        // Attention lines are for people: names as `show` prints them.
+        let labels: HashMap<String, String> = artefacts.iter().map(|a| (a.id.clone(), a.label.clone())).collect();
         let mut summary = Self {
             case: ctx.case.clone(),
             exhibit: exhibit.clone(),
@@ -173,43 +180,55 @@ async fn exhibit_manifests(ctx: &StageContext, exhibit: &ExhibitRef) -> anyhow::
 }
 
 fn rows(manifests: &[ArtefactManifest], first: &HashMap<String, String>) -> Vec<ArtefactRow> {
-    let base: HashMap<String, String> = manifests
+    let base: HashMap<String, String> =
+        manifests.iter().filter_map(|m| Some((m.id.to_string(), recorded(m)?.display.clone()))).collect();
+    let shown: HashMap<String, String> = manifests
         .iter()
-        .filter_map(|m| {
-            let path = m.source.as_ref().map(|s| &s.path).or(m.inside.as_ref().map(|i| &i.path))?;
-            Some((m.id.to_string(), path.display.clone()))
-        })
+        .filter_map(|m| Some((m.id.to_string(), escape_name_bytes(&recorded(m)?.to_bytes()))))
         .collect();
-    let parent_label = |m: &ArtefactManifest| {
-        m.parent.as_ref().map(|p| base.get(&p.id.to_string()).cloned().unwrap_or_else(|| p.id.to_string()))
-    };
     let mut rows: Vec<ArtefactRow> = manifests
         .iter()
         .map(|m| {
             let id = m.id.to_string();
-            let (kind, path) = match m.kind {
-                ArtefactKind::Original => ("original", base.get(&id).cloned().unwrap_or_default()),
-                ArtefactKind::Extracted => {
-                    let inside = base.get(&id).cloned().unwrap_or_default();
-                    ("extracted", parent_label(m).map_or(inside.clone(), |p| format!("{p} > {inside}")))
-                }
-                ArtefactKind::Derivative => {
-                    let rule = m.derivation.as_ref().map_or("derivative", |d| d.rule.as_str());
-                    let from = bundle_folder(m).or_else(|| parent_label(m)).unwrap_or_default();
-                    ("derivative", format!("{rule} of {from}"))
-                }
-            };
+            let (kind, path) = where_from(m, &base);
+            let (_, label) = where_from(m, &shown);
             let duplicate_of = (kind != "derivative")
                 .then(|| first.get(&m.digests.sha256.to_string()).filter(|f| **f != id).cloned())
                 .flatten();
             let puid = m.media_type.pronom.as_ref().map(|p| p.puid.clone());
             let what = super::show_tree::derivative_label(m);
-            ArtefactRow { id, kind, path, what, media_type: m.media_type.mime.clone(), puid, duplicate_of }
+            ArtefactRow { id, kind, path, what, media_type: m.media_type.mime.clone(), puid, duplicate_of, label }
         })
         .collect();
     let order = |k: &str| ["original", "extracted", "derivative"].iter().position(|x| *x == k);
-    rows.sort_by(|a, b| (order(a.kind), &a.path).cmp(&(order(b.kind), &b.path)));
+    rows.sort_by(|a, b| (order(a.kind), &a.path, &a.label).cmp(&(order(b.kind), &b.path, &b.label)));
     rows
+}
+
+/// The path an original or a file found inside an image was recorded at.
+fn recorded(m: &ArtefactManifest) -> Option<&RecordedPath> {
+    m.source.as_ref().map(|s| &s.path).or(m.inside.as_ref().map(|i| &i.path))
+}
+
+/// What an artefact is and where it came from, its paths named by `names`
+/// (artefact ID -> its path as shown).
+fn where_from(m: &ArtefactManifest, names: &HashMap<String, String>) -> (&'static str, String) {
+    let parent_label = |m: &ArtefactManifest| {
+        m.parent.as_ref().map(|p| names.get(&p.id.to_string()).cloned().unwrap_or_else(|| p.id.to_string()))
+    };
+    let id = m.id.to_string();
+    match m.kind {
+        ArtefactKind::Original => ("original", names.get(&id).cloned().unwrap_or_default()),
+        ArtefactKind::Extracted => {
+            let inside = names.get(&id).cloned().unwrap_or_default();
+            ("extracted", parent_label(m).map_or(inside.clone(), |p| format!("{p} > {inside}")))
+        }
+        ArtefactKind::Derivative => {
+            let rule = m.derivation.as_ref().map_or("derivative", |d| d.rule.as_str());
+            let from = bundle_folder(m).or_else(|| parent_label(m)).unwrap_or_default();
+            ("derivative", format!("{rule} of {from}"))
+        }
+    }
 }
 
 /// A bundle PDF's folder (`scans/`): it is made of every page file's PDF,

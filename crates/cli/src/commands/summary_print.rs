@@ -30,9 +30,9 @@ pub fn print_table(summary: &Summary) {
             // The case's first copy can belong to another exhibit (a
             // manifest often names the same file under two items).
             || "(in another exhibit of this case)".to_owned(),
-            |a| escape_name(&a.path).into_owned(),
+            |a| a.label.clone(),
         );
-        println!("    {} is a duplicate of {first} {first_path}", escape_name(&dup.path));
+        println!("    {} is a duplicate of {first} {first_path}", dup.label);
     }
     for note in &summary.notes {
         println!("    {}", escape_message(note));

@@ -17,13 +17,14 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use exhibit_core::ids::CaseId;
+use exhibit_core::manifest::RecordedPath;
 use exhibit_custody::{HeadReceipt, VerifyOptions};
 use exhibit_report::Verdict;
 use exhibit_store::ObjectStore;
 
 use crate::config::Config;
 use crate::session::{app_error, open_existing_store};
-use crate::terminal::{escape_lines, escape_message};
+use crate::terminal::{escape_lines, escape_message, escape_name, escape_name_bytes};
 use crate::trust::{TrustArgs, load_trusted};
 use crate::{EXIT_SIGNERS_UNCHECKED, EXIT_VERIFY_FAILED};
 
@@ -79,13 +80,29 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
         // The report and notes quote evidence names and stored text.
         println!("{}", escape_lines(&checked.report.to_string()));
         for note in &checked.notes {
-            println!("note: {}", escape_message(note["text"].as_str().unwrap_or_default()));
+            println!("note: {}", note_line(note));
         }
         if let Some(path) = &args.report {
             println!("report: {}", escape_message(&path.display().to_string()));
         }
     }
     Ok(exit_code(checked.verdict))
+}
+
+/// A note for a terminal: a needs-review note names its file from the
+/// recorded bytes, escaped as `show` escapes names (`bad\xfe.png`,
+/// `a\tb.png`), where its `text` has the name lossily; any other note's
+/// text is escaped as a message.
+fn note_line(note: &serde_json::Value) -> String {
+    let path = serde_json::from_value::<RecordedPath>(note["file_path"].clone());
+    match (note["kind"].as_str(), path, note["pages"].as_array()) {
+        (Some("needs-review"), Ok(path), Some(pages)) => {
+            let name = path.to_bytes();
+            let artefact = note["artefact"].as_str().unwrap_or_default();
+            exhibit_app::verify::review_text(&escape_name(artefact), Some(&escape_name_bytes(&name)), pages)
+        }
+        _ => escape_message(note["text"].as_str().unwrap_or_default()).into_owned(),
+    }
 }
 
 /// The HTML integrity report of `case`, as `verify --report` writes it:

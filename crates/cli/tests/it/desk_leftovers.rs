@@ -63,6 +63,48 @@ fn a_path_longer_than_path_max_fails_only_its_entry() {
     assert_eq!(events(&sb, "DEEP-1", "acquired").len(), 1);
 }
 
+/// Three blank scans (each a page for review) whose names are not plain
+/// text: two differ only in a byte that is not UTF-8, one holds a tab.
+fn oddly_named_blank_scans(sb: &Sandbox) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let src = sb.dir.path().join("scans");
+    std::fs::create_dir_all(&src).unwrap();
+    let page = crate::scan_desk::white_png(800, 600);
+    for name in [&b"bad\xfe.png"[..], b"bad\xff.png", b"tab\there.png"] {
+        std::fs::write(src.join(std::ffi::OsStr::from_bytes(name)), &page).unwrap();
+    }
+    src
+}
+
+/// The recheck's leftover: the summary showed `bad\xfe.png` and
+/// `bad\xff.png` both as `bad\u{FFFD}.png`, so its attention list (which
+/// drops repeated lines) listed two flagged files as one, and printed a
+/// tab in a name raw. Now each name is shown from its recorded bytes,
+/// escaped as `show` escapes it, in the summary and in `verify`'s notes.
+#[test]
+fn names_that_are_not_utf8_or_hold_a_tab_are_shown_exactly_and_apart() {
+    let sb = Sandbox::new();
+    let src = oddly_named_blank_scans(&sb);
+    let out = sb.ingest("ODD-1", &src);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(3), "pages for review: {table}{}", stderr(&out));
+    let review: Vec<&str> = table.lines().filter(|l| l.contains("needs-review:")).collect();
+    assert_eq!(review.len(), 3, "one line per file: {table}");
+    for shown in ["bad\\xfe.png page 1", "bad\\xff.png page 1", "tab\\there.png page 1"] {
+        assert!(review.iter().any(|l| l.contains(shown)), "{shown} not in {review:#?}");
+    }
+    assert!(!table.contains('\u{fffd}') && !table.contains('\t'), "{table:?}");
+
+    let verified = sb.run(&["verify", "--case", "ODD-1"]);
+    let text = String::from_utf8_lossy(&verified.stdout).into_owned();
+    let notes: Vec<&str> = text.lines().filter(|l| l.starts_with("note: ") && l.contains("needs-review")).collect();
+    assert_eq!(notes.len(), 3, "{text}");
+    for shown in ["bad\\xfe.png, page 1", "bad\\xff.png, page 1", "tab\\there.png, page 1"] {
+        assert!(notes.iter().any(|l| l.contains(shown)), "{shown} not in {notes:#?}");
+    }
+    assert!(!text.contains('\u{fffd}') && !text.contains('\t'), "{text:?}");
+}
+
 /// A sub-folder without read permission fails alone, as the deep path
 /// does; the rest of the folder is stored. Root reads any folder, so as
 /// root the ingest runs as `nobody` via setpriv (as `bad_input` does).
