@@ -73,12 +73,12 @@ async fn project_event(
 }
 
 /// Events `show` names: failures, item descriptions, truncated images,
-/// damaged E01 sets and PDFs that were not OCRed.
+/// damaged E01 sets, PDFs that were not OCRed and files OCR skipped.
 fn is_notable(event: &CustodyEvent) -> bool {
     match event.action {
         Action::Failed | Action::Described => true,
         Action::Explored => event.explored_params().is_some_and(|p| p.truncated.is_some()),
-        Action::Ocr => event.ocr_params().is_some_and(|p| p.not_ocred.is_some()),
+        Action::Ocr => event.ocr_params().is_some_and(|p| p.not_ocred.is_some() || p.skipped.is_some()),
         // Every page count check (`--pages`): the latest of an exhibit
         // stands, so a passing one must be seen to clear a failed one
         // (`show --flag page-count-mismatch`).

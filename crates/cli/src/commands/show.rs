@@ -50,6 +50,13 @@ struct Failure {
     input: serde_json::Value,
 }
 
+/// A file OCR left out, and why (the reason its latest skip recorded).
+#[derive(Debug, Serialize)]
+struct OcrSkip {
+    artefact: String,
+    reason: String,
+}
+
 #[derive(Debug, Serialize)]
 struct Listing {
     case: CaseId,
@@ -61,6 +68,9 @@ struct Listing {
     truncated: Vec<serde_json::Value>,
     /// Facts that need no action, e.g. a PDF already text, so not OCRed.
     notes: Vec<String>,
+    /// Files OCR left out (OCR off, an icon, a photo), each with the
+    /// recorded reason of its latest skip.
+    ocr_skipped: Vec<OcrSkip>,
     /// Damaged ledger entries and manifests the ledger does not record,
     /// found while reading the case (`exhibit verify` says more).
     problems: Vec<exhibit_app::readmodel::Problem>,
@@ -91,11 +101,13 @@ pub async fn run(mut args: ShowArgs, config: Config) -> anyhow::Result<ExitCode>
     let truncated = super::truncation::truncation_notes(&events);
     let items = described(&view.exhibits);
     let notes = notes(&events, &artefacts, &ocred);
+    let ocr_skipped = ocr_skips(&events, &ocred);
     for problem in &view.problems {
         crate::logging::notice(&problem.text);
     }
     let problems = view.problems;
-    let listing = Listing { case: args.case.clone(), artefacts, items, failures, truncated, notes, problems };
+    let listing =
+        Listing { case: args.case.clone(), artefacts, items, failures, truncated, notes, ocr_skipped, problems };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listing)?);
     } else {
@@ -168,6 +180,25 @@ fn notes(events: &[CustodyEvent], artefacts: &[ArtefactManifest], ocred: &HashSe
     super::summary_attention::notes_from_events(events, &labels, ocred)
 }
 
+/// The latest OCR skip of each file, but of a file OCRed since (a later
+/// run's settings took it in), in the order the ledger skipped them.
+fn ocr_skips(events: &[CustodyEvent], ocred: &HashSet<String>) -> Vec<OcrSkip> {
+    let mut latest: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for (at, e) in events.iter().enumerate().filter(|(_, e)| e.action == Action::Ocr && e.outcome == Outcome::Ok) {
+        let (Some(input), Some(reason)) = (e.inputs.first(), e.ocr_params().and_then(|p| p.skipped)) else {
+            continue;
+        };
+        latest.insert(input.id.to_string(), (at, reason));
+    }
+    let mut skips: Vec<(usize, OcrSkip)> = latest
+        .into_iter()
+        .filter(|(artefact, _)| !ocred.contains(artefact))
+        .map(|(artefact, (at, reason))| (at, OcrSkip { artefact, reason }))
+        .collect();
+    skips.sort_by_key(|(at, _)| *at);
+    skips.into_iter().map(|(_, skip)| skip).collect()
+}
+
 /// The artefacts that have an OCR text output: a "not OCRed" note of one
 /// is superseded.
 fn ocred(artefacts: &[ArtefactManifest]) -> HashSet<String> {
@@ -203,6 +234,8 @@ fn print_text(listing: &Listing, args: &ShowArgs, failure_words: &show_tree::Fai
     let described = listing.items.iter().map(|d| &d.exhibit).filter(|_| args.flag.is_empty());
     let exhibits: BTreeSet<&ExhibitRef> = listing.artefacts.iter().map(|m| &m.exhibit).chain(described).collect();
     let all: Vec<&ArtefactManifest> = listing.artefacts.iter().collect();
+    let ocr_skips: BTreeMap<&str, &str> =
+        listing.ocr_skipped.iter().map(|s| (s.artefact.as_str(), s.reason.as_str())).collect();
     println!("{}", header(listing.case.as_str(), exhibits.len(), &all, (&args.flag, failure_words)));
     for exhibit in exhibits {
         let tree = show_tree::ExhibitTree {
@@ -210,6 +243,7 @@ fn print_text(listing: &Listing, args: &ShowArgs, failure_words: &show_tree::Fai
             item: listing.items.iter().find(|d| d.exhibit == *exhibit).map(|d| &d.item),
             artefacts: all.iter().copied().filter(|m| m.exhibit == *exhibit).collect(),
             failure_words,
+            ocr_skips: &ocr_skips,
         };
         show_tree::print_exhibit(&tree, &args.flag);
     }

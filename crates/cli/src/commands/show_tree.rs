@@ -9,7 +9,7 @@ use exhibit_core::ids::ExhibitRef;
 use exhibit_core::item::ItemRecord;
 use exhibit_core::manifest::{ArtefactKind, ArtefactManifest, RecordedPath};
 
-use crate::terminal::{escape_name, escape_name_bytes};
+use crate::terminal::{escape_message, escape_name, escape_name_bytes};
 
 /// The artefacts of one exhibit as a forest, and what the manifest said.
 pub struct ExhibitTree<'a> {
@@ -18,6 +18,8 @@ pub struct ExhibitTree<'a> {
     pub artefacts: Vec<&'a ArtefactManifest>,
     /// Words of failures by artefact ID (`show_flags::failure_words`).
     pub failure_words: &'a FailureWords,
+    /// Why OCR left a file out, by artefact ID (its latest skip's reason).
+    pub ocr_skips: &'a BTreeMap<&'a str, &'a str>,
 }
 
 /// Failure words by artefact ID.
@@ -66,7 +68,8 @@ pub fn print_exhibit(tree: &ExhibitTree<'_>, flags: &[String]) {
         }
     }
     let keep = kept(&tree.artefacts, &children, &|m| matches(m, flags, tree.failure_words));
-    let printer = Printer { children: &children, keep: &keep, failure_words: tree.failure_words };
+    let printer =
+        Printer { children: &children, keep: &keep, failure_words: tree.failure_words, ocr_skips: tree.ocr_skips };
     let roots = sorted(roots, &keep);
     for (i, m) in roots.iter().enumerate() {
         printer.node(m, "  ", i + 1 == roots.len());
@@ -155,6 +158,7 @@ struct Printer<'a, 'b> {
     children: &'b HashMap<&'b str, Vec<&'a ArtefactManifest>>,
     keep: &'b HashSet<&'a str>,
     failure_words: &'b FailureWords,
+    ocr_skips: &'b BTreeMap<&'b str, &'b str>,
 }
 
 impl Printer<'_, '_> {
@@ -172,6 +176,10 @@ impl Printer<'_, '_> {
         );
         let kids = sorted(self.children.get(m.id.as_str()).cloned().unwrap_or_default(), self.keep);
         let prefix = format!("{prefix}{below}");
+        if let Some(reason) = self.ocr_skips.get(m.id.as_str()) {
+            let rail = if kids.is_empty() { "   " } else { "│  " };
+            println!("{prefix}{rail}OCR skipped: {}", escape_message(reason));
+        }
         for (i, child) in kids.iter().enumerate() {
             self.node(child, &prefix, i + 1 == kids.len());
         }

@@ -105,6 +105,46 @@ fn names_that_are_not_utf8_or_hold_a_tab_are_shown_exactly_and_apart() {
     assert!(!text.contains('\u{fffd}') && !text.contains('\t'), "{text:?}");
 }
 
+/// `show` said nothing of a scan OCR left out (the ledger did): it now
+/// names, under the artefact, that OCR was skipped and the recorded reason.
+#[test]
+fn show_says_why_a_scan_was_not_ocred() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("desk");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::copy(crate::common::fixture("ocr/memo.png"), src.join("memo.png")).unwrap();
+    std::fs::write(src.join("icon.png"), crate::scan_desk::white_png(16, 16)).unwrap();
+    let out = sb.ingest("SKIP-1", &src);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = sb.run(&["show", "--case", "SKIP-1"]);
+    let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let icon = lines.iter().position(|l| l.contains("icon.png")).unwrap_or_else(|| panic!("{text}"));
+    let below = lines.get(icon + 1).copied().unwrap_or_default();
+    assert!(below.contains("OCR skipped:") && below.contains("16x16"), "under the icon: {text}");
+    let skips = text.lines().filter(|l| l.contains("OCR skipped:")).count();
+    assert_eq!(skips, 1, "the memo was OCRed: {text}");
+    let json = sb.show_json("SKIP-1");
+    let listed = json["ocr_skipped"].as_array().cloned().unwrap_or_default();
+    assert_eq!(listed.len(), 1, "{json:#}");
+    assert!(listed[0]["reason"].as_str().unwrap_or_default().contains("ocr.min_page_side"), "{json:#}");
+
+    // With OCR off, the memo's line says so, naming the setting.
+    let sb = Sandbox::new();
+    let off = sb
+        .exhibit()
+        .env("EXHIBIT__OCR__ENABLED", "false")
+        .args(["ingest", "--case", "SKIP-2", "--exhibit", "JS/1", "--operator", "T"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(off.status.code(), Some(0), "{}", stderr(&off));
+    let text = String::from_utf8_lossy(&sb.run(&["show", "--case", "SKIP-2"]).stdout).into_owned();
+    let memo = text.lines().position(|l| l.contains("memo.png")).unwrap_or_else(|| panic!("{text}"));
+    let below = text.lines().nth(memo + 1).unwrap_or_default();
+    assert!(below.contains("OCR skipped: OCR is off ([ocr] enabled = false)"), "{text}");
+}
+
 /// A sub-folder without read permission fails alone, as the deep path
 /// does; the rest of the folder is stored. Root reads any folder, so as
 /// root the ingest runs as `nobody` via setpriv (as `bad_input` does).
