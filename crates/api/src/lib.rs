@@ -29,6 +29,7 @@ mod dto;
 mod error;
 mod extract;
 mod first_byte;
+mod id_params;
 pub mod intake;
 pub mod limits;
 pub mod openapi;
@@ -39,6 +40,7 @@ mod problems;
 mod range;
 mod rejections;
 pub mod tls;
+mod write_stall;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -205,11 +207,11 @@ pub async fn serve_app(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_app_timed(listener, tls, app, shutdown, connections::HEADER_READ_TIMEOUT).await
+    serve_app_limited(listener, tls, app, shutdown, connections::ConnectionLimits::default()).await
 }
 
 /// [`serve_app`] with the time a request's head may take to arrive (see
-/// [`connections`]).
+/// [`connections`]), the other connection limits at their defaults.
 pub async fn serve_app_timed(
     listener: TcpListener,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -217,11 +219,23 @@ pub async fn serve_app_timed(
     shutdown: impl Future<Output = ()> + Send + 'static,
     header_timeout: std::time::Duration,
 ) -> std::io::Result<()> {
+    let limits = connections::ConnectionLimits { header_timeout, ..connections::ConnectionLimits::default() };
+    serve_app_limited(listener, tls, app, shutdown, limits).await
+}
+
+/// [`serve_app`] with these connection limits (see [`connections`]).
+pub async fn serve_app_limited(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: connections::ConnectionLimits,
+) -> std::io::Result<()> {
     match tls {
-        None => connections::serve_connections(listener, app, shutdown, header_timeout).await,
+        None => connections::serve_connections(listener, app, shutdown, limits).await,
         Some(config) => {
             let listener = tls::TlsListener::new(listener, config)?;
-            connections::serve_connections(listener, app, shutdown, header_timeout).await
+            connections::serve_connections(listener, app, shutdown, limits).await
         }
     }
 }

@@ -24,13 +24,16 @@ const UPLOAD_ID_PATTERN: &str = "^[0-9a-f]{32}$";
 const TAG: &str = "crate::openapi_tus";
 
 /// What every request about one upload may be answered, beside its own.
-const ABOUT_ONE_UPLOAD: [(u16, &str); 5] = [
+const ABOUT_ONE_UPLOAD: [(u16, &str); 4] = [
     (401, "No valid token"),
     (404, "No such upload, or not your organisation's"),
     (412, "Not tus 1.0.0"),
-    (423, "Busy with another request"),
     (503, "This server takes no uploads, or is stopping (resume once it is back)"),
 ];
+
+/// A request that changes an upload held by another that does not let go
+/// in time (the completion hook's ingest). HEAD is never 423.
+const BUSY: (u16, &str) = (423, "Busy with another request (an ingest): retry after Retry-After");
 
 /// Adds the tus operations to the document.
 pub(crate) struct TusOperations;
@@ -90,7 +93,10 @@ fn describe(op: Op) -> Operation {
 }
 
 fn head() -> Operation {
-    Op::new("head", "The upload's offset (where to resume).")
+    Op::new(
+        "head",
+        "The upload's offset (where to resume): the bytes kept and saved. A PATCH still receiving is asked to let go first.",
+    )
         .bearer()
         .upload_id("The upload's ID (32 hex digits)")
         .tus_resumable()
@@ -101,7 +107,10 @@ fn head() -> Operation {
 }
 
 fn patch() -> Operation {
-    Op::new("patch", "Appends bytes at `Upload-Offset`; the last chunk ingests the file.")
+    Op::new(
+        "patch",
+        "Appends bytes at `Upload-Offset`; the last chunk ingests the file. A PATCH still receiving is asked to let go first.",
+    )
         .bearer()
         .upload_id("The upload's ID (32 hex digits)")
         .tus_resumable()
@@ -110,6 +119,7 @@ fn patch() -> Operation {
         .bytes("application/offset+octet-stream")
         .answer(204, "Kept; Upload-Offset is the new offset")
         .errors(&ABOUT_ONE_UPLOAD)
+        .errors(&[BUSY])
         .errors(&[
             (400, "Bad headers"),
             (403, "Your role may not submit evidence"),
@@ -131,6 +141,7 @@ fn terminate() -> Operation {
         .tus_resumable()
         .answer(204, "Removed")
         .errors(&ABOUT_ONE_UPLOAD)
+        .errors(&[BUSY])
         .errors(&[(403, "Your role may not submit evidence, so may not discard an upload")])
         .build()
 }

@@ -10,6 +10,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use crate::config_serve::ServeConfig;
 pub use crate::config_transcode::TranscodeConfig;
 
 /// All settings.
@@ -48,6 +49,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Evidence sent to `exhibit serve`: tus uploads, PUT, submissions.
     pub uploads: UploadsConfig,
+    /// What one connection of `exhibit serve` may hold, and for how long.
+    pub serve: ServeConfig,
 }
 
 /// `[uploads]`
@@ -361,6 +364,7 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         figment.merge(Env::prefixed("EXHIBIT__").split("__")).extract().map_err(|e| ConfigError::Keys(Box::new(e)))?;
     config.queue.validate()?;
     config.transcode.validate()?;
+    config.serve.validate()?;
     Ok(config)
 }
 

@@ -13,6 +13,7 @@ mod cluster;
 mod commands;
 mod config;
 mod config_limit;
+mod config_serve;
 mod config_transcode;
 mod fixity;
 mod fixity_views;

@@ -32,6 +32,9 @@ pub struct DashboardConfig {
     pub max_sessions: usize,
     /// The largest form body read, in bytes.
     pub max_form_bytes: usize,
+    /// How long a form's body may take to arrive whole (408 after).
+    #[serde(with = "exhibit_core::serde_seconds")]
+    pub form_timeout: Duration,
     /// Refused sign-ins for one user name before it is locked out.
     pub login_failures_per_user: u32,
     /// Refused sign-ins from one client address before it is locked out.
@@ -52,6 +55,7 @@ impl Default for DashboardConfig {
             session_lifetime: Duration::from_secs(12 * 3600),
             max_sessions: 10_000,
             max_form_bytes: 16 * 1024,
+            form_timeout: crate::form::FORM_BODY_TIMEOUT,
             login_failures_per_user: 5,
             login_failures_per_address: 30,
             login_lockout: Duration::from_secs(15 * 60),
@@ -89,6 +93,9 @@ impl DashboardConfig {
         if self.max_form_bytes < 1024 {
             return bad("max_form_bytes", "must be at least 1024");
         }
+        if self.form_timeout.is_zero() {
+            return bad("form_timeout", "must be at least 1 second");
+        }
         if self.login_failures_per_user == 0 {
             return bad("login_failures_per_user", "must be at least 1");
         }
@@ -114,7 +121,7 @@ mod tests {
     #[test]
     fn each_bad_value_names_its_key() {
         type Spoil = fn(&mut DashboardConfig);
-        let cases: [(&str, Spoil); 11] = [
+        let cases: [(&str, Spoil); 12] = [
             ("base_path", |c| c.base_path = "/dashboard/".into()),
             ("base_path", |c| c.base_path = String::new()),
             ("base_path", |c| c.base_path = "/".into()),
@@ -123,6 +130,7 @@ mod tests {
             ("session_lifetime", |c| c.session_lifetime = Duration::from_secs(1)),
             ("max_sessions", |c| c.max_sessions = 0),
             ("max_form_bytes", |c| c.max_form_bytes = 10),
+            ("form_timeout", |c| c.form_timeout = Duration::ZERO),
             ("login_failures_per_user", |c| c.login_failures_per_user = 0),
             ("login_failures_per_address", |c| c.login_failures_per_address = 0),
             ("login_lockout", |c| c.login_lockout = Duration::ZERO),

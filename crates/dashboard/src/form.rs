@@ -9,10 +9,10 @@ use axum::http::{HeaderMap, header};
 use crate::error::DashboardError;
 use crate::session::Session;
 
-/// How long a form's body may take to arrive whole once its handler reads
-/// it: a client that sends less than its `Content-Length` and stalls would
-/// otherwise hold the request for ever (the API's JSON bodies have the same
-/// limit).
+/// The default of [`crate::DashboardConfig::form_timeout`]: how long a
+/// form's body may take to arrive whole once its handler reads it. A client
+/// that sends less than its `Content-Length` and stalls would otherwise
+/// hold the request for ever (the API's JSON bodies have the same limit).
 pub const FORM_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The hidden field every form carries.
@@ -26,15 +26,20 @@ pub struct Form {
 
 impl Form {
     /// Reads a body of `application/x-www-form-urlencoded`, at most
-    /// `limit` bytes. A repeated field is refused: which copy counts
-    /// would otherwise be a guess.
-    pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Self, DashboardError> {
+    /// `limit` bytes, arriving whole within `time`. A repeated field is
+    /// refused: which copy counts would otherwise be a guess.
+    pub async fn read(
+        headers: &HeaderMap,
+        body: Body,
+        limit: usize,
+        time: std::time::Duration,
+    ) -> Result<Self, DashboardError> {
         let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let essence = content_type.split(';').next().unwrap_or_default().trim();
         if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
             return Err(DashboardError::BadForm("send it as application/x-www-form-urlencoded".into()));
         }
-        Self::read_within(body, limit, FORM_BODY_TIMEOUT).await
+        Self::read_within(body, limit, time).await
     }
 
     /// Reads and parses a body of at most `limit` bytes that must arrive

@@ -93,4 +93,15 @@ pub trait DashboardData: Send + Sync + 'static {
         case: &CaseId,
         owner: Option<&str>,
     ) -> Result<Option<CaseDetail>, HookError>;
+
+    /// The organisations whose cases named `case` the principal may see,
+    /// when the name alone picks none of them (several organisations
+    /// shared a case of that name, and the principal's owns none): the
+    /// page then asks which, linking each with `?owner=`. Empty when the
+    /// name picks a case or none is visible. The default knows of no
+    /// owners, and such a page is then not found.
+    async fn owners_of_name(&self, principal: &Principal, case: &CaseId) -> Result<Vec<String>, HookError> {
+        let _ = (principal, case);
+        Ok(Vec::new())
+    }
 }

@@ -88,7 +88,7 @@ pub(crate) async fn submit(
     let result = async {
         // Without a session there is no token the form could match.
         let session = dashboard.session(&headers).ok_or(DashboardError::Csrf)?;
-        let form = Form::read(&headers, body, dashboard.config.max_form_bytes).await?;
+        let form = Form::read(&headers, body, dashboard.config.max_form_bytes, dashboard.config.form_timeout).await?;
         form.check_csrf(&session)?;
         let username = form.text("username").to_owned();
         let credentials = match credentials(&form) {
@@ -153,7 +153,7 @@ pub(crate) async fn logout(State(dashboard): State<Arc<Dashboard>>, headers: Hea
         let Some(session) = dashboard.session(&headers) else {
             return Ok(see_other(&dashboard.config, "/login"));
         };
-        let form = Form::read(&headers, body, dashboard.config.max_form_bytes).await?;
+        let form = Form::read(&headers, body, dashboard.config.max_form_bytes, dashboard.config.form_timeout).await?;
         form.check_csrf(&session)?;
         dashboard.sessions.remove(&session.cookie);
         if let Some(principal) = &session.principal {

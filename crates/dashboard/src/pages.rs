@@ -101,6 +101,35 @@ pub struct CasePage {
     pub detail: CaseDetail,
 }
 
+/// A case name typed without its owner that several organisations'
+/// shared cases carry: which one is meant, each linked with `?owner=`.
+#[derive(Template)]
+#[template(path = "case_choice.html")]
+pub struct CaseChoicePage {
+    /// The frame.
+    pub page: Chrome,
+    /// The name as the cases carry it.
+    pub case: String,
+    /// The name as one path segment.
+    pub segment: String,
+    /// Each owner, with its query (`?owner=Force+B`).
+    pub choices: Vec<(String, String)>,
+}
+
+impl CaseChoicePage {
+    /// The page for `case`, owned by each of `owners`.
+    pub fn new(page: Chrome, case: &exhibit_core::ids::CaseId, owners: &[String]) -> Self {
+        let choices = owners
+            .iter()
+            .map(|owner| {
+                let query: String = form_urlencoded::byte_serialize(owner.as_bytes()).collect();
+                (owner.clone(), format!("?owner={query}"))
+            })
+            .collect();
+        Self { page, case: case.as_str().to_owned(), segment: case.key_component(), choices }
+    }
+}
+
 /// An error page: a heading, what happened, and where to go.
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -124,6 +153,18 @@ mod tests {
 
     fn summary(case: &str, owner: &str) -> CaseSummary {
         CaseSummary { case: case.parse().unwrap(), description: None, owner: owner.into(), jobs: JobCounts::default() }
+    }
+
+    #[test]
+    fn a_name_several_organisations_shared_links_each_case_with_its_owner() {
+        let case: exhibit_core::ids::CaseId = "2024/1/POL".parse().unwrap();
+        let owners = ["Force A".to_owned(), "Force <B> & Co".to_owned()];
+        let page = CaseChoicePage::new(Chrome::new(&DashboardConfig::default(), None), &case, &owners);
+        let html = page.render().unwrap();
+        assert!(html.contains("href=\"/dashboard/cases/2024%2F1%2FPOL?owner=Force+A\""), "{html}");
+        assert!(html.contains("?owner=Force+%3CB%3E+%26+Co\""), "{html}");
+        assert!(html.contains("Force &#60;B&#62; &#38; Co") || html.contains("Force &lt;B&gt; &amp; Co"), "{html}");
+        assert!(html.contains("2024/1/POL"), "{html}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tracing::instrument;
 
 use crate::error::DashboardError;
 use crate::login;
-use crate::pages::{CasePage, CasesPage, Chrome};
+use crate::pages::{CaseChoicePage, CasePage, CasesPage, Chrome};
 use crate::respond::{self, error_page, security_headers, see_other};
 use crate::service::Dashboard;
 
@@ -72,12 +72,24 @@ async fn case(
         };
         // A malformed ID is as unknown as another organisation's case.
         let case: CaseId = case.ok().and_then(|Path(text)| text.parse().ok()).ok_or(DashboardError::NotFound)?;
-        let detail = dashboard
-            .data
-            .case(&principal, &case, owner_of(query.as_deref())?.as_deref())
-            .await
-            .map_err(|e| hook_failed("the case", e))?
-            .ok_or(DashboardError::NotFound)?;
+        let owner = owner_of(query.as_deref())?;
+        let found =
+            dashboard.data.case(&principal, &case, owner.as_deref()).await.map_err(|e| hook_failed("the case", e))?;
+        let Some(detail) = found else {
+            // A name several organisations' shared cases carry, typed
+            // without its owner: say so, and link each (as the API's 409).
+            let owners = match owner {
+                Some(_) => Vec::new(),
+                None => {
+                    dashboard.data.owners_of_name(&principal, &case).await.map_err(|e| hook_failed("the case", e))?
+                }
+            };
+            if owners.len() < 2 {
+                return Err(DashboardError::NotFound);
+            }
+            let page = Chrome::new(&dashboard.config, Some((principal, session.csrf)));
+            return respond::page(StatusCode::CONFLICT, &CaseChoicePage::new(page, &case, &owners));
+        };
         let page = Chrome::new(&dashboard.config, Some((principal, session.csrf)));
         respond::page(StatusCode::OK, &CasePage { page, detail })
     };

@@ -4,11 +4,13 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Body;
 use futures_util::StreamExt as _;
 use sha2::{Digest, Sha256};
+use tokio::sync::futures::Notified;
 use tokio::task::JoinHandle;
 
 use crate::error::TusError;
@@ -93,15 +95,19 @@ impl Pipeline {
     }
 }
 
+/// What ends a body early, keeping what arrived: the server stopping, or
+/// another request on the same upload asking this one to let go.
+pub type Interrupts<'a, 'b> = (tokio::sync::watch::Receiver<bool>, Pin<&'a mut Notified<'b>>);
+
 /// Reads `body` into `file` (already positioned), hashing as it goes.
 /// Refuses a body over either limit as soon as it passes it. Ends early,
-/// as interrupted, when `stopping` turns true.
+/// as interrupted, when `stopping` turns true or `released` completes.
 pub async fn receive(
     body: Body,
     file: File,
     whole: Sha256,
     want_chunk_digest: bool,
-    (limits, mut stopping): (BodyLimits, tokio::sync::watch::Receiver<bool>),
+    (limits, (mut stopping, mut released)): (BodyLimits, Interrupts<'_, '_>),
 ) -> Result<Received, TusError> {
     let mut stream = body.into_data_stream();
     let sink = Sink { file, whole, chunk: want_chunk_digest.then(Sha256::new) };
@@ -114,6 +120,10 @@ pub async fn receive(
             biased;
             () = stopped(&mut stopping) => {
                 interrupted = Some("the server is stopping".to_owned());
+                break;
+            }
+            () = released.as_mut() => {
+                interrupted = Some("another request on this upload took it over".to_owned());
                 break;
             }
             next = tokio::time::timeout(limits.idle, stream.next()) => next,
@@ -203,7 +213,10 @@ pub async fn save_body(
     let limits = BodyLimits { room: max_bytes, max_body: max_bytes, idle };
     // A PUT is not resumable: it runs to its end or its idle limit.
     let never = tokio::sync::watch::channel(false).1;
-    let saved = match receive(body, file, Sha256::new(), false, (limits, never)).await {
+    let nobody = tokio::sync::Notify::new();
+    let unreleased = nobody.notified();
+    let unreleased = std::pin::pin!(unreleased);
+    let saved = match receive(body, file, Sha256::new(), false, (limits, (never, unreleased))).await {
         Ok(Received { interrupted: Some(reason), .. }) => Err(TusError::BodyInterrupted { reason }),
         Ok(received) => {
             let Received { file, bytes, whole, .. } = received;

@@ -1,8 +1,21 @@
 //! The upload state machine behind the router: create, report, append,
 //! terminate and expire uploads, one request per upload at a time.
+//!
+//! A PATCH whose client has gone quiet (a half-open connection after a
+//! network break) holds its upload until its body's idle timeout. The
+//! client resumes with HEAD and a new PATCH meanwhile, as tus 1.0 has it;
+//! as tusd does with its lock release requests, each asks the body being
+//! received to let go: it stops reading, keeps the bytes it has (unless a
+//! chunk checksum was sent, which they cannot match) and saves them, and
+//! the new request goes on with the upload as saved. HEAD never waits on a
+//! client and is never 423: while the completion hook holds the upload (an
+//! ingest), or when the holder does not let go within `lock_wait`, it
+//! answers the upload as last saved, whose offset counts only bytes
+//! written and fsynced.
 
 use std::collections::HashMap;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::http::{Extensions, HeaderMap};
@@ -35,9 +48,27 @@ struct Slot {
 
 struct Entry {
     principal: Principal,
-    /// What the per-principal limit and the sweeper read without the lock.
-    summary: Mutex<(bool, OffsetDateTime)>,
+    /// The record as last saved, read without the lock: by the
+    /// per-principal limit, the sweeper, and HEAD while the upload is held.
+    saved: Mutex<UploadRecord>,
+    /// Asks the body being received, if any, to stop and keep its bytes.
+    release: tokio::sync::Notify,
+    /// Set while the completion hook has the upload (an ingest, which may
+    /// be long): HEAD then answers the saved record at once.
+    handing_over: AtomicBool,
     slot: AsyncMutex<Slot>,
+}
+
+impl Entry {
+    fn saved(&self) -> MutexGuard<'_, UploadRecord> {
+        // A panic while holding this lock leaves the record whole.
+        self.saved.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Notes `record` as saved.
+    fn publish(&self, record: &UploadRecord) {
+        *self.saved() = record.clone();
+    }
 }
 
 /// The uploads of one staging folder.
@@ -171,7 +202,7 @@ impl TusService {
         if record.is_complete() {
             let entry = self.entry(principal, record.id.as_str())?;
             let mut slot = entry.slot.lock().await;
-            self.hand_over(&mut slot).await?;
+            self.hand_over(&entry, &mut slot).await?;
         }
         Ok(record)
     }
@@ -184,8 +215,8 @@ impl TusService {
             .values()
             .filter(|e| &e.principal == principal)
             .filter(|e| {
-                let (complete, expires_at) = *e.summary.lock().unwrap_or_else(|p| p.into_inner());
-                !complete && expires_at > now
+                let saved = e.saved();
+                !saved.is_complete() && saved.expires_at > now
             })
             .count();
         if open >= self.config.max_uploads_per_principal {
@@ -208,30 +239,59 @@ impl TusService {
         Ok(entry)
     }
 
+    /// The upload for a request that changes it, after asking a body being
+    /// received to let go (see the module's notes); 423 when the holder
+    /// keeps it past `lock_wait` (a hand-over in progress).
     async fn lock<'a>(&self, entry: &'a Entry, id: &str) -> Result<tokio::sync::MutexGuard<'a, Slot>, TusError> {
+        entry.release.notify_waiters();
         let slot = tokio::time::timeout(self.config.lock_wait, entry.slot.lock())
             .await
             .map_err(|_| TusError::Locked { id: id.to_owned() })?;
-        if slot.removed {
-            return Err(TusError::NotFound);
-        }
-        if !slot.record.is_complete() && slot.record.expires_at <= self.now() {
-            return Err(TusError::Expired { id: slot.record.id.to_string() });
-        }
+        self.usable(&slot.record, slot.removed)?;
         Ok(slot)
     }
 
-    /// The upload's state (HEAD). Waits for a PATCH in progress to finish,
-    /// so a resuming client sees every byte the server kept.
+    /// Whether a request may still use an upload in this state.
+    fn usable(&self, record: &UploadRecord, removed: bool) -> Result<(), TusError> {
+        if removed {
+            return Err(TusError::NotFound);
+        }
+        if !record.is_complete() && record.expires_at <= self.now() {
+            return Err(TusError::Expired { id: record.id.to_string() });
+        }
+        Ok(())
+    }
+
+    /// The upload's state (HEAD). A body being received is asked to let
+    /// go, and its bytes kept are counted once saved; while the completion
+    /// hook has the upload, or if the holder does not let go within
+    /// `lock_wait`, the upload as last saved. Never 423.
     #[tracing::instrument(skip_all, fields(upload = id))]
     pub async fn head(&self, principal: &Principal, id: &str) -> Result<UploadRecord, TusError> {
         let entry = self.entry(principal, id)?;
-        let slot = self.lock(&entry, id).await?;
-        Ok(slot.record.clone())
+        if !entry.handing_over.load(Ordering::Acquire) {
+            entry.release.notify_waiters();
+            if let Ok(slot) = tokio::time::timeout(self.config.lock_wait, entry.slot.lock()).await {
+                self.usable(&slot.record, slot.removed)?;
+                return Ok(slot.record.clone());
+            }
+            tracing::debug!("the upload is still held; answering it as last saved");
+        }
+        let saved = entry.saved().clone();
+        self.usable(&saved, false)?;
+        Ok(saved)
     }
 
     /// Calls the completion hook once for a complete upload.
-    async fn hand_over(&self, slot: &mut Slot) -> Result<(), TusError> {
+    async fn hand_over(&self, entry: &Entry, slot: &mut Slot) -> Result<(), TusError> {
+        entry.handing_over.store(true, Ordering::Release);
+        let handed = self.hand_over_held(slot).await;
+        entry.handing_over.store(false, Ordering::Release);
+        entry.publish(&slot.record);
+        handed
+    }
+
+    async fn hand_over_held(&self, slot: &mut Slot) -> Result<(), TusError> {
         let record = &slot.record;
         if record.handed_over {
             return Ok(());
@@ -286,7 +346,7 @@ impl TusService {
         for entry in entries {
             let mut slot = entry.slot.lock().await;
             if !slot.removed && slot.record.is_complete() && !slot.record.handed_over {
-                match self.hand_over(&mut slot).await {
+                match self.hand_over(&entry, &mut slot).await {
                     Ok(()) => handed += 1,
                     Err(e) => {
                         tracing::warn!(upload = %slot.record.id, error = %e, "hand-over failed; the upload stays staged");
@@ -305,6 +365,7 @@ impl TusService {
     #[tracing::instrument(skip_all, fields(upload = id))]
     pub async fn terminate(&self, principal: &Principal, id: &str) -> Result<(), TusError> {
         let entry = self.entry(principal, id)?;
+        entry.release.notify_waiters();
         let mut slot = tokio::time::timeout(self.config.lock_wait, entry.slot.lock())
             .await
             .map_err(|_| TusError::Locked { id: id.to_owned() })?;
@@ -330,7 +391,9 @@ impl TusService {
 fn entry(record: UploadRecord) -> Entry {
     Entry {
         principal: record.principal.clone(),
-        summary: Mutex::new((record.is_complete(), record.expires_at)),
+        saved: Mutex::new(record.clone()),
+        release: tokio::sync::Notify::new(),
+        handing_over: AtomicBool::new(false),
         slot: AsyncMutex::new(Slot { record, hasher: None, removed: false }),
     }
 }

@@ -271,11 +271,22 @@ impl DashboardData for ReadModelData {
         let Some(org) = self.org(principal).await? else { return Ok(None) };
         // `case` is a name: the case of `owner` when given, else the
         // organisation's own case of it, else the one shared. Several
-        // shared ones and no owner is the 404 page (the case list links
-        // each with its owner).
+        // shared ones and no owner is not one case: `owners_of_name`
+        // gives the page that asks which.
         match names::resolve_case(self.state.access.as_ref(), case, org.id, owner).await.map_err(failed)? {
             names::Resolved::Found(visible) => Ok(Some(self.detail(&visible).await?)),
             names::Resolved::NotFound | names::Resolved::Ambiguous(_) => Ok(None),
+        }
+    }
+
+    #[tracing::instrument(name = "dashboard_case_owners", skip_all, fields(org = %principal.org, case = %case))]
+    async fn owners_of_name(&self, principal: &Principal, case: &CaseId) -> Result<Vec<String>, HookError> {
+        let Some(org) = self.org(principal).await? else { return Ok(Vec::new()) };
+        // Only cases shared with the organisation are among the owners
+        // resolve_case names: the ones it may see.
+        match names::resolve_case(self.state.access.as_ref(), case, org.id, None).await.map_err(failed)? {
+            names::Resolved::Ambiguous(owners) => Ok(owners),
+            names::Resolved::Found(_) | names::Resolved::NotFound => Ok(Vec::new()),
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::case_extract::ReadableCase;
 use crate::case_names::{CaseNames, hidden};
 use crate::dto::{IntakeStatus, JobCount, RefusalInfo, UploadCounts, UploadFailure, UploadInfo};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiPath, Caller};
+use crate::extract::Caller;
+use crate::id_params::UploadIdParam;
 use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, NotACaseId, OwnerQuery, Unauthenticated};
 
 /// Every time in an answer: RFC 3339 in UTC, whole seconds, `Z`
@@ -78,20 +79,21 @@ async fn receiving_count(state: &ApiState, owner: &str, name: &CaseId) -> Result
 #[utoipa::path(get, path = "/v1/cases/{case}/uploads/{id}", security(("bearer" = [])),
     params(
         CasePath,
-        ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL, or a PUT's `upload`",
+        ("id" = String, Path, description = "The upload's ID: the last segment of its tus URL (32 lowercase hex digits), or a PUT's `upload` (`put-` and 32); anything else is 400",
             pattern = r"^(put-)?[0-9a-f]{32}$"),
         OwnerQuery,
     ),
     responses(
         (status = 200, description = "The upload", body = UploadInfo),
-        NotACaseId, Unauthenticated, AmbiguousCase,
+        (status = 400, description = "Not a case ID or upload ID", body = ErrorBody),
+        Unauthenticated, AmbiguousCase,
         (status = 404, description = "No such case or finished upload, or not yours", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn upload_status(
+    UploadIdParam(id): UploadIdParam,
     State(state): State<Arc<ApiState>>,
     ReadableCase { caller, case, name, access, .. }: ReadableCase,
-    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<UploadInfo>, ApiError> {
     let Some(upload) = state.access.intake().upload(&case, &id).await? else {
         if access != CaseAccess::Owner {

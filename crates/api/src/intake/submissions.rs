@@ -36,9 +36,8 @@ use crate::case_names::{CaseNames, NamesSlot};
 use crate::dto::{SubmissionInfo, SubmissionRowInfo};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller, TimedBytes};
-use crate::openapi_parts::{
-    AmbiguousCase, CaseNotFound, CasePath, MayNotSubmit, NotACaseId, OwnerQuery, Unauthenticated,
-};
+use crate::id_params::SubmissionIdParam;
+use crate::openapi_parts::{AmbiguousCase, CaseNotFound, CasePath, MayNotSubmit, OwnerQuery, Unauthenticated};
 
 /// The columns a submission row names its upload by.
 const UPLOAD_COLUMNS: SourceColumns = SourceColumns { names: &["upload", "sha256"], one_required: true };
@@ -200,21 +199,22 @@ pub const NOT_PROCESSED: &str = "not processed";
 #[utoipa::path(get, path = "/v1/cases/{case}/submissions/{id}", security(("bearer" = [])),
     params(
         CasePath,
-        ("id" = String, Path, description = "The submission's ID", pattern = r"^[0-9a-f]{32}$"),
+        ("id" = String, Path, description = "The submission's ID: 32 lowercase hex digits (anything else is 400)",
+            pattern = r"^[0-9a-f]{32}$"),
         OwnerQuery,
     ),
     responses(
         (status = 200, description = "The submission", body = SubmissionInfo),
-        NotACaseId, Unauthenticated, AmbiguousCase,
+        (status = 400, description = "Not a case ID or submission ID", body = ErrorBody),
+        Unauthenticated, AmbiguousCase,
         (status = 404, description = "No such case or submission, or not yours", body = ErrorBody),
     ))]
 #[instrument(skip_all, fields(user = %caller.0.user.name, org = %caller.0.user.org.name))]
 pub async fn show(
+    SubmissionIdParam(id): SubmissionIdParam,
     State(state): State<Arc<ApiState>>,
     ReadableCase { caller, case, name, .. }: ReadableCase,
-    ApiPath((_, id)): ApiPath<(String, String)>,
 ) -> Result<Json<SubmissionInfo>, ApiError> {
-    let id: UploadId = id.parse().map_err(|()| ApiError::not_found())?;
     let (submission, rows) =
         state.access.intake().submission(&case, id.as_str()).await?.ok_or_else(ApiError::not_found)?;
     Ok(Json(info_of(&submission, &rows, &name)))

@@ -275,3 +275,43 @@ async fn a_json_body_that_stalls_mid_way_is_answered_408() {
         String::from_utf8_lossy(&answer[..n])
     );
 }
+
+/// Upload and submission IDs outside their pattern are 400 with the JSON
+/// error, as artefact IDs are, whatever case they name (one that exists,
+/// one that does not): they were the 404 of an ID not found. A well-formed
+/// ID that is not there stays 404, and no token is still 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_and_submission_ids_outside_their_pattern_are_400() {
+    let server = Server::start().await;
+    let token = server.token("Force A", "alice", Role::Submitter).await;
+    assert_eq!(post_json(&server, "/v1/cases", &token, json!({"case": CASE})).await.status, 201);
+    let hex = "0123456789abcdef0123456789abcdef";
+    let bad = [
+        "..",
+        "ABCDEF",
+        "0123456789abcdef0123456789abcdeF",
+        "put-",
+        "put-..",
+        "PUT-0123456789abcdef0123456789abcdef",
+        "x%2F..%2Fy",
+        "%00",
+        &format!("{hex}0"),
+    ];
+    for case in [CASE, "NOSUCHCASE"] {
+        for id in bad {
+            for route in ["uploads", "submissions"] {
+                let path = format!("/v1/cases/{}/{route}/{id}", seg(case));
+                clear(&get(&server, &path, &token).await, 400, "invalid");
+            }
+        }
+        let put = format!("/v1/cases/{}/submissions/put-{hex}", seg(case));
+        clear(&get(&server, &put, &token).await, 400, "invalid");
+    }
+    for (route, id) in [("uploads", hex.to_owned()), ("uploads", format!("put-{hex}")), ("submissions", hex.to_owned())]
+    {
+        let path = format!("/v1/cases/{}/{route}/{id}", seg(CASE));
+        clear(&get(&server, &path, &token).await, 404, "not_found");
+    }
+    let anonymous = request("GET", &server.url(&format!("/v1/cases/{}/uploads/..", seg(CASE))), None, &[], None).await;
+    clear(&anonymous, 401, "unauthenticated");
+}

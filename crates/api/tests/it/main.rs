@@ -4,7 +4,9 @@
 
 mod bad_input;
 mod common;
+mod connection_limits;
 mod dashboard_auth;
+mod dashboard_choice;
 mod dashboard_data;
 mod isolation;
 mod limits;

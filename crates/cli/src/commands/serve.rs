@@ -53,7 +53,7 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
         trusted,
         introduce_key: args.introduce_key,
         host,
-        ..ApiOptions::default()
+        body_timeout: config.serve.body_timeout(),
     };
     let keys = (options.trusted.as_deref().cloned(), args.introduce_key);
     let intake =
@@ -72,7 +72,8 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!("exhibit serve: listening on {scheme}://{addr}");
     let uploads = state.intake.as_ref().map(|intake| intake.uploads().clone());
-    serve_until_stopped(listener, tls, app, (drain, uploads)).await?;
+    let limits = config.serve.connection_limits();
+    serve_until_stopped((listener, limits), tls, app, (drain, uploads)).await?;
     eprintln!("exhibit serve: stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -82,7 +83,7 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
 /// stops taking connections and waits for the requests in hand
 /// at most [`DRAIN_TIME`].
 async fn serve_until_stopped(
-    listener: tokio::net::TcpListener,
+    (listener, limits): (tokio::net::TcpListener, exhibit_api::connections::ConnectionLimits),
     tls: Option<Arc<rustls::ServerConfig>>,
     app: Router,
     (drain, uploads): (Arc<exhibit_api::drain::Drain>, Option<Arc<exhibit_tus::TusService>>),
@@ -103,7 +104,7 @@ async fn serve_until_stopped(
         }
         let _ = stopping.send(());
     };
-    let serving = exhibit_api::serve_app(listener, tls, app, shutdown);
+    let serving = exhibit_api::serve_app_limited(listener, tls, app, shutdown, limits);
     let drain_over = async {
         match stopped.await {
             Ok(()) => tokio::time::sleep(DRAIN_TIME).await,
@@ -130,7 +131,7 @@ fn app(state: &Arc<ApiState>, config: &Config, tls: bool) -> anyhow::Result<Rout
     let limits = config.api.token_limits().map_err(|key| anyhow::anyhow!("{key} must be at least 1"))?;
     let api = exhibit_api::router(state.clone());
     let api = exhibit_api::with_token_limits(api, TokenLimits::new(limits, state.access.clone()));
-    let dashboard = DashboardConfig { tls, ..DashboardConfig::default() };
+    let dashboard = DashboardConfig { tls, form_timeout: config.serve.body_timeout(), ..DashboardConfig::default() };
     let dashboard = exhibit_api::dashboard::router(state, dashboard).context("cannot set up the dashboard")?;
     let app = api.merge(dashboard);
     Ok(if tls { exhibit_api::with_hsts(app) } else { app })

@@ -147,3 +147,45 @@ fn admin_bootstraps_tokens_and_serve_answers_with_them() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert_eq!(server.child.wait().unwrap().code(), Some(0), "SIGTERM stops it cleanly");
 }
+
+/// `[serve]` sets the connection limits `exhibit serve` runs with: a cap
+/// of 2 connections per client address closes the third at once, and the
+/// two held are served. A 0 or absurd value is a configuration error that
+/// names the key, exit 2, before anything listens.
+#[test]
+fn serve_limits_come_from_the_serve_section_and_bad_ones_are_exit_2() {
+    use std::io::{Read as _, Write as _};
+    let sb = Sandbox::new();
+    for (key, value) in [
+        ("HEADER_TIMEOUT_SECS", "0"),
+        ("BODY_TIMEOUT_SECS", "0"),
+        ("WRITE_STALL_SECS", "0"),
+        ("WRITE_STALL_SECS", "86401"),
+        ("MAX_CONNECTIONS_PER_CLIENT", "0"),
+        ("MAX_CONNECTIONS_PER_CLIENT", "65537"),
+    ] {
+        let out = sb
+            .exhibit()
+            .env(format!("EXHIBIT__SERVE__{key}"), value)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{key}={value}: {text}");
+        assert!(text.contains(&format!("[serve] {} is {value}", key.to_lowercase())), "{text}");
+    }
+    let running = serve_with(&sb, &[], &[("EXHIBIT__SERVE__MAX_CONNECTIONS_PER_CLIENT", "2")]);
+    let addr = running.base.trim_start_matches("http://").to_owned();
+    let held: Vec<_> = (0..2).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
+    let mut over = std::net::TcpStream::connect(&addr).unwrap();
+    over.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let mut rest = Vec::new();
+    let closed = over.read_to_end(&mut rest);
+    assert!(closed.is_ok() && rest.is_empty(), "a third connection under a cap of 2: {closed:?}");
+    for mut stream in held {
+        stream.write_all(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer[..answer.len().min(200)]));
+    }
+}

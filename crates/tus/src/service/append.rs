@@ -64,22 +64,26 @@ impl TusService {
             // Nothing may arrive (a chunked body could still carry bytes);
             // retries the hand-over if it failed before.
             refuse_any_bytes(body, limits.idle).await?;
-            self.hand_over(&mut slot).await?;
+            self.hand_over(&entry, &mut slot).await?;
             return Ok(slot.record.clone());
         }
         let whole = self.hasher_at_offset(&mut slot).await?;
         let file = self.open_at_offset(&slot.record).await?;
-        let received =
-            receive(body, file, whole.clone(), request.checksum.is_some(), (limits, self.stopping.subscribe())).await;
+        // A later HEAD, PATCH or DELETE of this upload asks this body to
+        // let go (see the service's notes).
+        let released = entry.release.notified();
+        let mut released = std::pin::pin!(released);
+        released.as_mut().enable();
+        let interrupts = (self.stopping.subscribe(), released.as_mut());
+        let received = receive(body, file, whole.clone(), request.checksum.is_some(), (limits, interrupts)).await;
         let outcome = self.settle_chunk(&mut slot, request, received).await;
         if outcome.is_err() && slot.hasher.is_none() {
             slot.hasher = Some(whole);
         }
         let interrupted = outcome?;
-        let completed = slot.record.is_complete();
-        *entry.summary.lock().unwrap_or_else(|p| p.into_inner()) = (completed, slot.record.expires_at);
-        if completed {
-            self.hand_over(&mut slot).await?;
+        entry.publish(&slot.record);
+        if slot.record.is_complete() {
+            self.hand_over(&entry, &mut slot).await?;
         }
         match interrupted {
             Some(_) if *self.stopping.borrow() => Err(TusError::Stopping),

@@ -12,12 +12,8 @@ impl TusService {
     /// upload is terminated). Returns how many were removed.
     pub async fn sweep_expired(&self) -> Result<usize, TusError> {
         let now = self.now();
-        let expired: Vec<Arc<Entry>> = self
-            .uploads()
-            .values()
-            .filter(|e| e.summary.lock().unwrap_or_else(|p| p.into_inner()).1 <= now)
-            .cloned()
-            .collect();
+        let expired: Vec<Arc<Entry>> =
+            self.uploads().values().filter(|e| e.saved().expires_at <= now).cloned().collect();
         let mut removed = 0;
         for entry in expired {
             let Ok(mut slot) = entry.slot.try_lock() else { continue };
