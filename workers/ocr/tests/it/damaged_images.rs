@@ -154,3 +154,31 @@ fn a_plain_jpeg_cut_short_keeps_what_decodes() {
     let reason = outcome.pages[0].reason.as_deref().unwrap_or_default();
     assert!(outcome.pages[0].needs_review && reason.contains("damaged") && reason.contains("ends early"), "{reason}");
 }
+
+/// A plain PNG cut short keeps the rows that decode (its first line of
+/// text), the rest white, flagged for review naming the white rows, as a
+/// cut `.jpg` and a damaged TIFF page are.
+#[test]
+fn a_plain_png_cut_short_keeps_the_rows_that_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("cut.png"), "image/png", &policy());
+    let outcome = r.unwrap_or_else(|e| panic!("a cut PNG keeps what decodes: {e}"));
+    assert_eq!(outcome.pages.len(), 1);
+    let text = std::fs::read_to_string(out.path().join(TEXT_FILE)).unwrap();
+    assert!(text.contains("Page 1 of the statement"), "{text}");
+    let page = &outcome.pages[0];
+    let reason = page.reason.as_deref().unwrap_or_default();
+    assert!(page.needs_review && reason.contains("damaged") && reason.contains("ends early"), "{reason}");
+    assert!(reason.contains("of 1754 rows decode") && reason.contains("-1754 are left white"), "{reason}");
+}
+
+/// A PNG whose header is broken has nothing to decode by: it stays refused.
+#[test]
+fn a_png_whose_header_is_broken_is_still_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (_out, r) = try_ocr(&dir.path().join("bad-header.png"), "image/png", &policy());
+    let e = r.expect_err("no header, no rows");
+    assert_eq!(e.kind, OcrErrorKind::Corrupt, "{e}");
+}
