@@ -182,3 +182,22 @@ fn a_png_whose_header_is_broken_is_still_refused() {
     let e = r.expect_err("no header, no rows");
     assert_eq!(e.kind, OcrErrorKind::Corrupt, "{e}");
 }
+
+/// Issue 13: a 1-page PDF whose only JPEG is spoiled mid-stream keeps the
+/// rows before the spoil, flagged damaged, as the same spoil on page 2 of
+/// a 2-page PDF does.
+#[test]
+fn a_one_page_pdf_whose_jpeg_is_spoiled_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    for (name, pages) in [("jpeg-spoiled-two.pdf", 2), ("jpeg-spoiled-one.pdf", 1)] {
+        let (out, r) = try_ocr(&dir.path().join(name), "application/pdf", &policy());
+        let outcome = r.unwrap_or_else(|e| panic!("{name}: a spoiled JPEG keeps what decodes: {e}"));
+        assert_eq!(outcome.pages.len(), pages, "{name}");
+        let pdf = out.path().join(PDF_FILE);
+        assert!(page_text(&pdf, pages).contains("Page 1 of the statement"), "{name}: {:?}", outcome.pages);
+        let last = &outcome.pages[pages - 1];
+        let reason = last.reason.as_deref().unwrap_or_default();
+        assert!(last.needs_review && reason.contains("damaged"), "{name}: {reason}");
+    }
+}
