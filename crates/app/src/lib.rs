@@ -31,6 +31,7 @@ pub mod intake;
 pub mod item_manifest;
 pub mod job_keys;
 pub mod listing;
+pub mod page_review;
 pub mod readmodel;
 pub mod verify;
 

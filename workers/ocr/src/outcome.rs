@@ -26,6 +26,10 @@ pub struct OcrOutcome {
     pub pages_ocred: u32,
     /// Whether `searchable.pdf` was written (not when no page was OCRed).
     pub searchable_pdf: bool,
+    /// The most pages decoded and held for recognition at once: what the
+    /// memory gate (half of `ocr.max_memory`) allowed.
+    #[serde(default)]
+    pub most_pages_in_flight: u32,
 }
 
 impl OcrOutcome {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use exhibit_app::access::{CaseAccess, Org, VisibleCase, names};
+use exhibit_app::page_review;
 use exhibit_app::readmodel::{JobCount, JobStatus};
 use exhibit_app::readmodel::{NotableEvent, open_failures};
 use exhibit_core::event::{Action, Outcome};
@@ -138,6 +139,8 @@ impl ReadModelData {
 /// are flagged `needs-review` (its text, hOCR and PDF are flagged alike),
 /// named by the source's path (a derivative has none of its own) and
 /// pointing at the output to open: the searchable PDF where there is one.
+/// Its advice is the CLI summary's (`exhibit_app::page_review`): a damaged
+/// page image when any flagged page's reason says so, else "OCR was unsure".
 fn review_items(artefacts: &[exhibit_core::manifest::ArtefactManifest]) -> Vec<ReviewItem> {
     let path_of = |id: &exhibit_core::ids::ArtefactId| {
         artefacts.iter().find(|a| &a.id == id).and_then(|a| a.source.as_ref()).map(|s| s.path.display.clone())
@@ -146,7 +149,13 @@ fn review_items(artefacts: &[exhibit_core::manifest::ArtefactManifest]) -> Vec<R
     for flagged in artefacts.iter().filter(|a| a.flags.iter().any(|f| f == "needs-review")) {
         let parent = flagged.parent.as_ref().map(|p| p.id.clone());
         let is_pdf = flagged.media_type.mime == "application/pdf";
+        let advice = page_review::document_review_advice(
+            flagged.derivation.as_ref().map(|d| page_review::flagged_page_reasons(&d.details)).unwrap_or_default(),
+        );
         if let Some(row) = rows.iter_mut().find(|(p, _, _)| parent.is_some() && *p == parent) {
+            if advice == page_review::DAMAGED_PAGE {
+                row.1.reason = advice.into();
+            }
             if is_pdf && !row.2 {
                 row.1.artefact = flagged.id.to_string();
                 row.2 = true;
@@ -155,8 +164,12 @@ fn review_items(artefacts: &[exhibit_core::manifest::ArtefactManifest]) -> Vec<R
         }
         let own = flagged.source.as_ref().map(|s| s.path.display.clone());
         let item = own.or_else(|| parent.as_ref().and_then(path_of)).unwrap_or_else(|| flagged.id.to_string());
-        let reason = "OCR was unsure of this page: read the page image against its text".into();
-        let row = ReviewItem { item, artefact: flagged.id.to_string(), exhibit: flagged.exhibit.clone(), reason };
+        let row = ReviewItem {
+            item,
+            artefact: flagged.id.to_string(),
+            exhibit: flagged.exhibit.clone(),
+            reason: advice.into(),
+        };
         rows.push((parent, row, is_pdf));
     }
     rows.into_iter().map(|(_, row, _)| row).collect()
@@ -324,5 +337,40 @@ mod tests {
         let rows = review_items(&[scan, text, pdf.clone(), clean]);
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert_eq!((rows[0].item.as_str(), rows[0].artefact.clone()), ("scans/page 7.png", pdf.id.to_string()));
+    }
+
+    /// Issue 13: a page flagged because its image is damaged is not "OCR was
+    /// unsure": the review list gives the CLI summary's damaged-page advice.
+    #[test]
+    fn a_damaged_page_is_listed_as_damaged_not_as_ocr_was_unsure() {
+        let case: exhibit_core::ids::CaseId = "C1".parse().unwrap();
+        let output = |source: &str, reason: &str| {
+            let scan = manifest(&case, "JS/1", Some(source), &[]);
+            let mut pdf = manifest(&case, "JS/1", None, &["needs-review"]);
+            pdf.id = exhibit_core::ids::ArtefactId::derive(&case, &pdf.exhibit, source.as_bytes(), &pdf.digests.sha256);
+            pdf.media_type.mime = "application/pdf".into();
+            pdf.parent = Some(ParentRef { id: scan.id.clone(), sha256: scan.digests.sha256, offset: None });
+            let pages = serde_json::json!([
+                {"index": 0, "needs_review": false, "reason": null},
+                {"index": 1, "needs_review": true, "reason": reason},
+            ]);
+            let details = serde_json::Map::from_iter([("pages".to_owned(), pages)]);
+            pdf.derivation = Some(exhibit_core::manifest::Derivation {
+                rule: "ocr-searchable-pdf".into(),
+                policy_version: "1".into(),
+                deterministic: true,
+                details,
+            });
+            [scan, pdf]
+        };
+        let damaged = output(
+            "scans/cut.png",
+            "the PNG scan: the page image is damaged (the file ends early); 900 of 1754 rows decode",
+        );
+        let unsure = output("scans/faint.png", "mean confidence 41 is below 60");
+        let rows = review_items(&[damaged, unsure].concat());
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows[0].reason.contains("damaged") && !rows[0].reason.contains("unsure"), "{:?}", rows[0]);
+        assert!(rows[1].reason.contains("OCR was unsure"), "{:?}", rows[1]);
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use exhibit_app::page_review::review_advice;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ArtefactId;
 use exhibit_core::params::FailedParams;
@@ -21,8 +22,6 @@ const UNIDENTIFIED: &str = "its signature claims audio or video, but libavformat
 const LIMIT: &str = "a configured limit refused it (the limit and its key are named above), and a rerun with the same configuration refuses it again. If the evidence is genuine, raise that key in the configuration (see config/exhibit.toml) and ingest again";
 const NOT_A_FILE: &str = "a FIFO, socket or device node holds no content to store: its name is in the ledger and nothing was read. Nothing to do unless the exhibit needs what a program wrote to it; a rerun reads it the same way";
 const INCOMPLETE_SET: &str = "a set in the folder lacks a member (named above): its head is stored as a file, but the medium it describes cannot be read from what is here. Find the missing file, put it beside the head and ingest the folder again";
-const REVIEW: &str = "OCR was unsure of this page: read the page image against its text";
-const DAMAGED_PAGE: &str = "the page image is damaged (why is in its OCR record): its text holds only what decoded, and parts may be blank or garbled. Read the original page, and look for a better copy or rescan it if there is one";
 const EXTENSION: &str = "the file name says one format and the content is another: it may be renamed to hide it, or damaged. Open it as what the content is (see its PUID in `exhibit show`), and note the name for the examiner";
 const BUNDLE_MISSING: &str = "a page file of the bundle's folder is not in its searchable PDF (reason above). Rescan or replace that page and ingest the folder again: a new bundle PDF is made beside this one";
 const PAGES: &str =
@@ -135,12 +134,6 @@ fn review_pages(e: &CustodyEvent) -> Vec<(u64, Option<String>)> {
     ocr.needs_review.as_ref().map(|p| p.iter().filter_map(page).collect()).unwrap_or_default()
 }
 
-/// What to do about a flagged page: a damaged page image (the OCR worker's
-/// reason says "damaged") is not a page OCR was unsure of.
-fn review_advice(reason: Option<&str>) -> &'static str {
-    if reason.is_some_and(|r| r.contains("damaged")) { DAMAGED_PAGE } else { REVIEW }
-}
-
 /// Facts a person should know that need no action, e.g. a PDF that is
 /// already text and so was not OCRed (`[ocr] ocr_pages_with_text`). A
 /// "not OCRed" note of a file in `ocred` (it has OCR text since) is
@@ -203,17 +196,4 @@ fn incomplete_bundles(events: &[CustodyEvent]) -> Vec<(String, String)> {
         out.push((format!("bundle {folder}"), text));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_damaged_page_gets_damage_advice_not_ocr_was_unsure() {
-        let reason = "the page is damaged (TIFF page 2: ...); 1702 of 1754 rows decode; rows 53-104 are left white";
-        assert_eq!(review_advice(Some(reason)), DAMAGED_PAGE);
-        assert_eq!(review_advice(Some("mean confidence 41 is below 60")), REVIEW);
-        assert_eq!(review_advice(None), REVIEW);
-    }
 }

@@ -24,10 +24,20 @@ struct Shared {
     /// reader and the other workers never wait for a page being rendered.
     stopping: AtomicBool,
     results: Mutex<Vec<PageResult>>,
-    /// Memory reserved by the pages handed to the workers and not yet done
-    /// (see [`page_cost`]); the reader waits while more would pass the budget.
-    in_flight: Mutex<u64>,
+    /// The pages handed to the workers and not yet done, and the memory
+    /// they reserve (see [`page_cost`]); the reader waits while more would
+    /// pass the budget.
+    in_flight: Mutex<InFlight>,
     freed: Condvar,
+}
+
+/// What the memory gate holds.
+#[derive(Default)]
+struct InFlight {
+    bytes: u64,
+    pages: u32,
+    /// The most pages held at once, reported in the outcome.
+    most_pages: u32,
 }
 
 struct RenderState {
@@ -52,15 +62,18 @@ impl Shared {
     /// flight (a page always runs when none is in flight), and reserves it.
     fn admit(&self, cost: u64, budget: u64) {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        while *in_flight > 0 && in_flight.saturating_add(cost) > budget && !self.failed() {
+        while in_flight.pages > 0 && in_flight.bytes.saturating_add(cost) > budget && !self.failed() {
             in_flight = self.freed.wait(in_flight).unwrap_or_else(|p| p.into_inner());
         }
-        *in_flight = in_flight.saturating_add(cost);
+        in_flight.bytes = in_flight.bytes.saturating_add(cost);
+        in_flight.pages += 1;
+        in_flight.most_pages = in_flight.most_pages.max(in_flight.pages);
     }
 
     fn release(&self, cost: u64) {
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        *in_flight = in_flight.saturating_sub(cost);
+        in_flight.bytes = in_flight.bytes.saturating_sub(cost);
+        in_flight.pages = in_flight.pages.saturating_sub(1);
         self.freed.notify_all();
     }
 
@@ -85,7 +98,7 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
         turn: Condvar::new(),
         stopping: AtomicBool::new(false),
         results: Mutex::new(Vec::new()),
-        in_flight: Mutex::new(0),
+        in_flight: Mutex::new(InFlight::default()),
         freed: Condvar::new(),
     });
     let (tx, rx) = sync_channel::<DecodedPage>(1);
@@ -142,6 +155,7 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
         }
     }
     let pages_ocred = st.next;
+    let most_pages_in_flight = shared.in_flight.into_inner().unwrap_or_else(|p| p.into_inner()).most_pages;
     finish_outputs(out_dir, pages_ocred > 0)?;
     let (tesseract_version, leptonica_version) = ffi::versions();
     Ok(OcrOutcome {
@@ -151,6 +165,7 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
         languages: policy.languages.clone(),
         pages_ocred,
         searchable_pdf: pages_ocred > 0,
+        most_pages_in_flight,
     })
 }
 

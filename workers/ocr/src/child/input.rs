@@ -124,11 +124,11 @@ pub fn read_document(input: &Path, media_type: &str, policy: &OcrPolicy, sink: &
     if !media_type.starts_with("image/") && !media_type.is_empty() && media_type != "application/octet-stream" {
         return Err(OcrError::new(crate::OcrErrorKind::Unsupported, format!("cannot OCR media type {media_type}")));
     }
-    // A JPEG cut short is read as far as it decodes, as inside a PDF.
-    let page = if Format::sniff(&data) == Some(Format::Jpeg) {
-        super::jpeg::image(data, policy)?
-    } else {
-        decode_single(data, policy, 0)?
+    // A JPEG or PNG cut short is read as far as it decodes, as inside a PDF.
+    let page = match Format::sniff(&data) {
+        Some(Format::Jpeg) => super::jpeg::image(data, policy)?,
+        Some(Format::Png) => super::png_file::image(data, policy)?,
+        _ => decode_single(data, policy, 0)?,
     };
     sink(Item::Page(page));
     Ok(1)

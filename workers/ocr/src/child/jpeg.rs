@@ -43,7 +43,12 @@ fn decode(data: Vec<u8>, policy: &OcrPolicy, index: u32, what: &str) -> Result<D
     };
     let header = Pix::read_header(&data)?;
     check_pixels(header.width, header.height, policy, index)?;
-    let pix = Pix::read_damaged_jpeg(&data)?;
+    let pix = match Pix::read_damaged_jpeg(&data) {
+        Ok(pix) => pix,
+        // A spoiled byte pair that reads as a marker stops the scan, and
+        // libjpeg then fails on it as a marker: ended there, the rows stay.
+        Err(e) => cut_at_stray_marker(&data).map_or(Err(e), |cut| Pix::read_damaged_jpeg(&cut))?,
+    };
     check_pixels(pix.width(), pix.height(), policy, index)?;
     tracing::warn!(page = index + 1, damage, "JPEG page damaged; kept what decodes");
     let ppi = plausible_ppi(pix.y_res());
@@ -54,9 +59,61 @@ fn decode(data: Vec<u8>, policy: &OcrPolicy, index: u32, what: &str) -> Result<D
     Ok(DecodedPage { index, seq: index, pix: pix.plain()?, original: None, ppi, text_layer: false, damage })
 }
 
+/// A baseline JPEG ended (with an end marker) at the first marker in its
+/// scan's entropy data that cannot be there: not a stuffed `FF 00`, a
+/// restart marker or the end itself. `None` when there is none, or the
+/// JPEG is not baseline (a progressive one has tables and scans after its
+/// first scan).
+fn cut_at_stray_marker(data: &[u8]) -> Option<Vec<u8>> {
+    let sos = data.windows(2).position(|w| w == SOS)?;
+    if !matches!(frame_marker(&data[..sos])?, 0xC0 | 0xC1) {
+        return None;
+    }
+    let header_len = usize::from(u16::from_be_bytes([*data.get(sos + 2)?, *data.get(sos + 3)?]));
+    let scan = sos + 2 + header_len;
+    let stray =
+        data.get(scan..)?.windows(2).position(|w| w[0] == 0xFF && !matches!(w[1], 0x00 | 0xD0..=0xD7 | 0xFF))?;
+    let at = scan + stray;
+    if data[at + 1] == EOI[1] {
+        return None;
+    }
+    tracing::info!(at, "JPEG scan data holds a stray marker; decoded up to it");
+    Some([&data[..at], &EOI].concat())
+}
+
+/// The start-of-frame marker among the segments before the first scan.
+fn frame_marker(head: &[u8]) -> Option<u8> {
+    let mut at = 2;
+    while at + 4 <= head.len() {
+        let marker = head[at + 1];
+        if head[at] != 0xFF {
+            return None;
+        }
+        if (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            return Some(marker);
+        }
+        at += 2 + usize::from(u16::from_be_bytes([head[at + 2], head[at + 3]]));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_complete;
+    use super::{cut_at_stray_marker, is_complete};
+
+    #[test]
+    fn a_stray_marker_in_baseline_scan_data_ends_the_jpeg_there() {
+        // SOI, SOF0 (length 2), SOS (length 2), data with a stuffed FF 00 and RST0, a stray FF C4, more data, EOI.
+        let jpeg = b"\xff\xd8\xff\xc0\x00\x02\xff\xda\x00\x02\x12\xff\x00\xff\xd0\x34\xff\xc4\x56\xff\xd9";
+        assert_eq!(
+            cut_at_stray_marker(jpeg).unwrap(),
+            b"\xff\xd8\xff\xc0\x00\x02\xff\xda\x00\x02\x12\xff\x00\xff\xd0\x34\xff\xd9"
+        );
+        let sound = b"\xff\xd8\xff\xc0\x00\x02\xff\xda\x00\x02\x12\xff\x00\x34\xff\xd9";
+        assert_eq!(cut_at_stray_marker(sound), None, "only its end marker");
+        let progressive = b"\xff\xd8\xff\xc2\x00\x02\xff\xda\x00\x02\x12\xff\xc4\x00\x02\xff\xd9";
+        assert_eq!(cut_at_stray_marker(progressive), None, "tables between scans are not stray");
+    }
 
     #[test]
     fn an_end_marker_after_the_last_scan_is_a_complete_jpeg() {

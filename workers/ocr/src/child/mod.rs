@@ -20,6 +20,7 @@ mod page_tree;
 mod pdf_error;
 mod pdf_input;
 mod png;
+mod png_file;
 mod render;
 mod repair;
 mod reproducible;

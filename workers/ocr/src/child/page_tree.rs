@@ -5,6 +5,9 @@
 //! against `ocr.max_pages`; a disagreement is noted for review. A page
 //! object that does not parse (repro-14: an image XObject that is a
 //! dictionary, not a stream) is a damaged page, not a damaged document.
+//! An intermediate `/Pages` node that cannot be read (not a dictionary, a
+//! `/Kids` that is not an array, a missing object) loses only the pages
+//! beneath it: it is named in a note, and the other pages are read.
 
 use std::collections::HashSet;
 
@@ -21,6 +24,10 @@ const MAX_DEPTH: usize = 32;
 /// US Letter in points, for a damaged page with no box of its own.
 const LETTER: (f32, f32) = (612.0, 792.0);
 
+/// Broken nodes named in a note; more are only counted (a `/Kids` of a
+/// million missing objects gives one short note).
+const BROKEN_NAMED: usize = 4;
+
 /// A page of the tree.
 pub enum Leaf {
     Page(RcRef<PagesNode>),
@@ -31,12 +38,62 @@ pub enum Leaf {
     },
 }
 
+/// What walking a page tree found.
+pub struct Walked {
+    /// The leaves, in document order.
+    pub pages: Vec<Leaf>,
+    /// The first intermediate nodes that could not be read, in document order.
+    pub broken: Vec<Broken>,
+    /// How many could not be read (only the first few are kept).
+    pub broken_count: usize,
+}
+
+/// An intermediate `/Pages` node that cannot be read: the pages beneath it are lost.
+pub struct Broken {
+    /// The node's reference, "12 0 R".
+    pub node: String,
+    /// Pages found before it.
+    pub after: usize,
+    pub why: String,
+}
+
+impl Walked {
+    /// The broken nodes for people, and the page (zero-based) to flag with
+    /// it: the first page after the first broken node, or the last page.
+    /// `None` when every node was read or no page was found.
+    pub fn broken_note(&self) -> Option<(u32, String)> {
+        let first = self.broken.first()?;
+        let last = self.pages.len().checked_sub(1)?;
+        let at = u32::try_from(first.after.min(last)).ok()?;
+        Some((at, format!("{}; the pages beneath are missing from the outputs", self.broken_nodes())))
+    }
+
+    /// "the PDF's page tree node 12 0 R (after page 2) cannot be read: why", the first few named.
+    pub fn broken_nodes(&self) -> String {
+        let one = |b: &Broken| format!("node {} (after page {}) cannot be read: {}", b.node, b.after, b.why);
+        let mut named: Vec<String> = self.broken.iter().take(BROKEN_NAMED).map(one).collect();
+        let more = self.broken_count.saturating_sub(named.len());
+        if more > 0 {
+            named.push(format!("{more} more broken nodes"));
+        }
+        format!("the PDF's page tree {}", named.join("; "))
+    }
+}
+
 /// The leaves of the page tree under `root`, in document order. A node met
 /// twice (a cycle, or a page listed twice) is read once.
-pub fn walk(root: &PageTree, r: &impl Resolve, policy: &OcrPolicy) -> Result<Vec<Leaf>, OcrError> {
-    let mut walk = Walk { r, max_pages: policy.max_pages, seen: HashSet::new(), pages: Vec::new() };
+pub fn walk(root: &PageTree, r: &impl Resolve, policy: &OcrPolicy) -> Result<Walked, OcrError> {
+    let mut walk = Walk {
+        r,
+        max_pages: policy.max_pages,
+        seen: HashSet::new(),
+        pages: Vec::new(),
+        broken: Vec::new(),
+        broken_count: 0,
+        repeats: 0,
+    };
     walk.tree(root, 0)?;
-    Ok(walk.pages)
+    Ok(Walked { pages: walk.pages, broken: walk.broken, broken_count: walk.broken_count })
 }
 
 /// What to flag when `/Count` disagrees with the pages walked, and on which
@@ -60,6 +117,10 @@ struct Walk<'a, R> {
     max_pages: u32,
     seen: HashSet<PlainRef>,
     pages: Vec<Leaf>,
+    broken: Vec<Broken>,
+    broken_count: usize,
+    /// Nodes met again (logged for the first few only).
+    repeats: usize,
 }
 
 impl<R: Resolve> Walk<'_, R> {
@@ -69,7 +130,10 @@ impl<R: Resolve> Walk<'_, R> {
         }
         for kid in &tree.kids {
             if !self.seen.insert(kid.get_inner()) {
-                tracing::warn!(node = ?kid.get_inner(), "PDF page tree node met twice; read once");
+                self.repeats += 1;
+                if self.repeats <= BROKEN_NAMED {
+                    tracing::warn!(node = ?kid.get_inner(), "PDF page tree node met twice; read once");
+                }
                 continue;
             }
             match self.r.get(*kid) {
@@ -77,13 +141,10 @@ impl<R: Resolve> Walk<'_, R> {
                     PagesNode::Tree(sub) => self.tree(sub, depth + 1)?,
                     PagesNode::Leaf(_) => self.push(Leaf::Page(node))?,
                 },
-                Err(e) => {
-                    let leaf = self.damaged_leaf(kid.get_inner(), &e).ok_or_else(|| {
-                        let after = self.pages.len();
-                        OcrError::corrupt(format!("PDF page tree: node after page {after}: {}", describe(&e)))
-                    })?;
-                    self.push(leaf)?;
-                }
+                Err(e) => match self.damaged_leaf(kid.get_inner(), &e) {
+                    Some(leaf) => self.push(leaf)?,
+                    None => self.broken_node(kid.get_inner(), &e),
+                },
             }
         }
         Ok(())
@@ -100,9 +161,21 @@ impl<R: Resolve> Walk<'_, R> {
         Ok(())
     }
 
+    /// Records an intermediate node that cannot be read (how many pages it
+    /// held is unknown): its pages are lost, the walk goes on.
+    fn broken_node(&mut self, at: PlainRef, e: &PdfError) {
+        self.broken_count += 1;
+        if self.broken.len() >= BROKEN_NAMED {
+            return;
+        }
+        let node = format!("{} {} R", at.id, at.r#gen);
+        tracing::warn!(node, after = self.pages.len(), error = %e, "PDF page tree node cannot be read; its pages are lost");
+        let why = describe(e).trim_end_matches('.').to_owned();
+        self.broken.push(Broken { node, after: self.pages.len(), why });
+    }
+
     /// A node that does not parse but is a page dictionary (no `/Kids`): a
-    /// damaged page. `None` for anything else (a damaged subtree fails the
-    /// document: how many pages it holds is unknown).
+    /// damaged page. `None` for anything else: a broken intermediate node.
     fn damaged_leaf(&self, at: PlainRef, e: &PdfError) -> Option<Leaf> {
         let Ok(Primitive::Dictionary(dict)) = self.r.resolve(at) else { return None };
         let is_page = dict.get("Kids").is_none() && dict.get("Type").is_none_or(|t| t.as_name().ok() == Some("Page"));
@@ -139,5 +212,33 @@ mod tests {
         let (at, note) = count_note(5000, 1).unwrap();
         assert_eq!(at, 0);
         assert!(note.contains("/Count 5000") && note.contains("holds 1 page;"), "{note}");
+    }
+
+    fn walked(pages: usize, broken: usize) -> Walked {
+        let leaf = || Leaf::Damaged { size: LETTER, why: String::new() };
+        let node = |i: usize| Broken { node: format!("{} 0 R", 10 + i), after: 2, why: "not a dictionary".into() };
+        Walked {
+            pages: (0..pages).map(|_| leaf()).collect(),
+            broken: (0..broken.min(BROKEN_NAMED)).map(node).collect(),
+            broken_count: broken,
+        }
+    }
+
+    #[test]
+    fn a_broken_node_is_named_on_the_page_after_it() {
+        let (at, note) = walked(3, 1).broken_note().unwrap();
+        assert_eq!(at, 2);
+        assert!(note.contains("node 10 0 R (after page 2) cannot be read: not a dictionary"), "{note}");
+        assert_eq!(walked(2, 1).broken_note().unwrap().0, 1, "the last page when none follows");
+        assert!(walked(3, 0).broken_note().is_none());
+        assert!(walked(0, 1).broken_note().is_none(), "no page to flag: the document fails");
+    }
+
+    #[test]
+    fn a_million_broken_nodes_name_a_few_and_count_the_rest() {
+        let note = walked(1, 1_000_000).broken_nodes();
+        assert!(note.contains("13 0 R") && !note.contains("14 0 R"), "{note}");
+        assert!(note.contains("999996 more broken nodes"), "{note}");
+        assert!(note.len() < 500, "{}", note.len());
     }
 }

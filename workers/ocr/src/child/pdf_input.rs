@@ -55,15 +55,20 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     let mut renderer = PageRenderer::new(bytes);
     let resolver = file.resolver();
     // The pages are those in the tree, not the number its root claims.
-    let pages = page_tree::walk(&file.trailer.root.pages, &resolver, policy)?;
-    if pages.is_empty() {
-        return Err(OcrError::corrupt("PDF has no pages"));
+    let walked = page_tree::walk(&file.trailer.root.pages, &resolver, policy)?;
+    if walked.pages.is_empty() {
+        let broken = if walked.broken.is_empty() { String::new() } else { format!(": {}", walked.broken_nodes()) };
+        return Err(OcrError::corrupt(format!("PDF has no pages{broken}")));
     }
-    let count = pages.len() as u32;
-    if let Some((at, note)) = page_tree::count_note(file.num_pages(), pages.len()) {
+    let count = walked.pages.len() as u32;
+    if let Some((at, note)) = page_tree::count_note(file.num_pages(), walked.pages.len()) {
         tracing::warn!(claimed = file.num_pages(), found = count, "PDF page tree /Count disagrees with its pages");
         sink(Item::Note(at, note));
     }
+    if let Some((at, note)) = walked.broken_note() {
+        sink(Item::Note(at, note));
+    }
+    let pages = walked.pages;
     let mut order = InOrder::default();
     for (index, leaf) in (0u32..).zip(pages) {
         let found = match leaf {

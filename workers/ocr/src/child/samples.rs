@@ -126,7 +126,9 @@ pub fn unpredict_png(data: &[u8], r: &Raster, index: u32) -> Result<Vec<u8>, Ocr
     Ok(out)
 }
 
-fn unfilter_row(filter: u8, bpp: usize, prev: Option<&[u8]>, cur: &mut [u8]) -> Option<()> {
+/// Undoes one row's PNG filter in place (`bpp`: bytes per pixel, at least
+/// 1); `None` for an unknown filter type.
+pub fn unfilter_row(filter: u8, bpp: usize, prev: Option<&[u8]>, cur: &mut [u8]) -> Option<()> {
     let up = |i: usize| prev.map_or(0, |p| p[i]);
     match filter {
         0 => {}

@@ -154,3 +154,50 @@ fn a_plain_jpeg_cut_short_keeps_what_decodes() {
     let reason = outcome.pages[0].reason.as_deref().unwrap_or_default();
     assert!(outcome.pages[0].needs_review && reason.contains("damaged") && reason.contains("ends early"), "{reason}");
 }
+
+/// A plain PNG cut short keeps the rows that decode (its first line of
+/// text), the rest white, flagged for review naming the white rows, as a
+/// cut `.jpg` and a damaged TIFF page are.
+#[test]
+fn a_plain_png_cut_short_keeps_the_rows_that_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("cut.png"), "image/png", &policy());
+    let outcome = r.unwrap_or_else(|e| panic!("a cut PNG keeps what decodes: {e}"));
+    assert_eq!(outcome.pages.len(), 1);
+    let text = std::fs::read_to_string(out.path().join(TEXT_FILE)).unwrap();
+    assert!(text.contains("Page 1 of the statement"), "{text}");
+    let page = &outcome.pages[0];
+    let reason = page.reason.as_deref().unwrap_or_default();
+    assert!(page.needs_review && reason.contains("damaged") && reason.contains("ends early"), "{reason}");
+    assert!(reason.contains("of 1754 rows decode") && reason.contains("-1754 are left white"), "{reason}");
+}
+
+/// A PNG whose header is broken has nothing to decode by: it stays refused.
+#[test]
+fn a_png_whose_header_is_broken_is_still_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    let (_out, r) = try_ocr(&dir.path().join("bad-header.png"), "image/png", &policy());
+    let e = r.expect_err("no header, no rows");
+    assert_eq!(e.kind, OcrErrorKind::Corrupt, "{e}");
+}
+
+/// Issue 13: a 1-page PDF whose only JPEG is spoiled mid-stream keeps the
+/// rows before the spoil, flagged damaged, as the same spoil on page 2 of
+/// a 2-page PDF does.
+#[test]
+fn a_one_page_pdf_whose_jpeg_is_spoiled_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_inputs(dir.path());
+    for (name, pages) in [("jpeg-spoiled-two.pdf", 2), ("jpeg-spoiled-one.pdf", 1)] {
+        let (out, r) = try_ocr(&dir.path().join(name), "application/pdf", &policy());
+        let outcome = r.unwrap_or_else(|e| panic!("{name}: a spoiled JPEG keeps what decodes: {e}"));
+        assert_eq!(outcome.pages.len(), pages, "{name}");
+        let pdf = out.path().join(PDF_FILE);
+        assert!(page_text(&pdf, pages).contains("Page 1 of the statement"), "{name}: {:?}", outcome.pages);
+        let last = &outcome.pages[pages - 1];
+        let reason = last.reason.as_deref().unwrap_or_default();
+        assert!(last.needs_review && reason.contains("damaged"), "{name}: {reason}");
+    }
+}

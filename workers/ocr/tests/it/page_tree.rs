@@ -86,3 +86,57 @@ fn a_page_tree_that_lists_itself_is_walked_once() {
         assert!(text.contains(&format!("Page {n} of the statement")), "page {n}: {text}");
     }
 }
+
+/// Issue 13: an intermediate `/Pages` node that cannot be read (not a
+/// dictionary, a `/Kids` that is not an array, a missing object) fails only
+/// the page beneath it: pages 1, 2 and 4 are OCRed, and the document is
+/// flagged, naming the broken node and the count that differs.
+#[test]
+fn a_broken_intermediate_pages_node_fails_only_the_pages_beneath_it() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    for name in ["node-not-dict.pdf", "node-kids-not-array.pdf", "node-missing.pdf"] {
+        let (out, r) = try_ocr(&dir.path().join(name), "application/pdf", &policy());
+        let outcome = r.unwrap_or_else(|e| panic!("{name}: a broken node failed the document: {e}"));
+        assert_eq!(outcome.pages.len(), 3, "{name}: {:?}", outcome.pages);
+        assert_eq!(outcome.pages_ocred, 3, "{name}");
+        let text = text_of(out.path());
+        for n in [1, 2, 4] {
+            assert!(text.contains(&format!("Page {n} of the statement")), "{name}: page {n}: {text}");
+        }
+        assert!(!text.contains("Page 3 of the statement"), "{name}: page 3 is beneath the broken node");
+        let reasons: Vec<&str> = outcome.pages_needing_review().filter_map(|p| p.reason.as_deref()).collect();
+        assert!(reasons.iter().any(|r| r.contains("/Count 4") && r.contains("3 pages")), "{name}: {reasons:?}");
+        let named = |r: &&str| r.contains("page tree node ") && r.contains(" 0 R (after page 2) cannot be read: ");
+        assert!(reasons.iter().any(named), "{name}: {reasons:?}");
+    }
+}
+
+/// Hostile: two intermediate nodes listing each other are each walked once.
+#[test]
+fn pages_nodes_that_loop_through_each_other_are_walked_once() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("node-loop.pdf"), "application/pdf", &policy());
+    let outcome = r.expect("OCR of a page tree whose nodes loop");
+    assert_eq!(outcome.pages.len(), 4, "{:?}", outcome.pages);
+    let text = text_of(out.path());
+    for n in 1..=4 {
+        assert_eq!(text.matches(&format!("Page {n} of the statement")).count(), 1, "page {n}: {text}");
+    }
+}
+
+/// Hostile: a `/Kids` of 10^6 references to missing objects after two
+/// pages: the two pages are OCRed and one short note names a few nodes
+/// and counts the rest.
+#[test]
+fn a_million_missing_kids_give_one_short_note() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (out, r) = try_ocr(&dir.path().join("kids-million.pdf"), "application/pdf", &policy());
+    let outcome = r.expect("the pages that exist are read");
+    assert_eq!(outcome.pages.len(), 2, "{:?}", outcome.pages);
+    assert!(text_of(out.path()).contains("Page 2 of the statement"));
+    let reason = outcome.pages[1].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("999996 more broken nodes") && reason.len() < 1000, "{reason}");
+}
