@@ -16,7 +16,7 @@ use walkdir::WalkDir;
 
 use crate::companions::{self, SetKind, set_kind_of};
 use crate::source_file::open_source;
-use crate::walk_faults::{EntryFault, EntryFaultKind, walk_error};
+use crate::walk_faults::{EntryFault, walk_error};
 use crate::{ACQUIRE, POLICY_VERSION};
 
 /// Job input and `acquired` event param: the named file a set member was
@@ -286,17 +286,14 @@ fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// [`add`] for an entry of a walked folder: a file whose path is too long
-/// to open, or that is gone, fails alone. Any other error (a file without
-/// read permission) still fails the plan, as for a named file.
+/// [`add`] for an entry of a walked folder: a file that cannot be opened
+/// (its path too long, gone, no read permission) fails alone, and the rest
+/// of the folder goes ahead. A file the operator named still fails the
+/// plan ([`add`]).
 fn add_walked(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<(), PlanError> {
     if kind == SourceKind::File {
         if let Err(e) = open_source(&path) {
-            let fault = EntryFault::from_io(&path, &e);
-            if fault.kind == EntryFaultKind::Unreadable {
-                return Err(unreadable(&path, e));
-            }
-            note_fault(plan, fault);
+            note_fault(plan, EntryFault::from_io(&path, &e));
             return Ok(());
         }
     }

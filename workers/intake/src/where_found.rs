@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::plan::{Plan, PlanError, path_bytes, unreadable};
+use crate::plan::{Plan, path_bytes};
 
 impl Plan {
     /// Renames every source read at a path of its own (not one
@@ -18,14 +18,23 @@ impl Plan {
     /// path `held` says the ledger already holds keeps that path: a
     /// release before this one recorded paths as typed, and the rerun of
     /// its command must find what it recorded.
-    pub fn name_where_found(&mut self, held: impl Fn(&[u8]) -> bool) -> Result<(), PlanError> {
+    /// A source whose folder cannot be resolved any more (removed since the
+    /// walk) keeps its typed path: reading it fails that source alone, with
+    /// the reason, and its neighbours go ahead.
+    pub fn name_where_found(&mut self, held: impl Fn(&[u8]) -> bool) {
         let mut folders = HashMap::new();
         let mut renamed = HashMap::new();
         for item in self.items.iter_mut().filter(|i| i.recorded_as.is_none()) {
             if held(path_bytes(&item.path)) {
                 continue;
             }
-            let found = where_found(&item.path, &mut folders)?;
+            let found = match where_found(&item.path, &mut folders) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(path = %item.path.display(), reason = %e, "its folder cannot be resolved (gone since the walk?): kept as typed");
+                    continue;
+                }
+            };
             if found != item.path {
                 renamed.insert(item.path.clone(), found.clone());
                 item.path = found;
@@ -45,15 +54,14 @@ impl Plan {
                 incomplete.head = found.clone();
             }
         }
-        Ok(())
     }
 }
 
 /// `path`'s folder resolved (symlinks, `.`, `..`, relative to the current
 /// folder), joined with its own name. `folders` caches resolved folders:
 /// a folder of 10,000 files is resolved once.
-fn where_found(path: &Path, folders: &mut HashMap<PathBuf, PathBuf>) -> Result<PathBuf, PlanError> {
-    let resolve = |p: &Path| std::fs::canonicalize(p).map_err(|e| unreadable(p, e));
+fn where_found(path: &Path, folders: &mut HashMap<PathBuf, PathBuf>) -> std::io::Result<PathBuf> {
+    let resolve = |p: &Path| std::fs::canonicalize(p);
     let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return resolve(path) };
     let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
     if let Some(folder) = folders.get(parent) {
@@ -84,7 +92,7 @@ mod tests {
         let notes = dir.path().join("link/notes.txt");
         let mut plan = plan_sources(&[typed.clone(), notes.clone()]).unwrap();
         let notes_bytes = path_bytes(&notes).to_vec();
-        plan.name_where_found(|p| p == notes_bytes.as_slice()).unwrap();
+        plan.name_where_found(|p| p == notes_bytes.as_slice());
         let real = std::fs::canonicalize(dir.path().join("real")).unwrap();
         let paths: Vec<&Path> = plan.items.iter().map(|i| i.path.as_path()).collect();
         let e = |n: &str| real.join(n);
@@ -100,7 +108,25 @@ mod tests {
         std::fs::write(dir.path().join("upload.bin"), b"bytes").unwrap();
         let mut plan = plan_sources(&[dir.path().join("./upload.bin")]).unwrap();
         plan.record_under(dir.path(), Path::new("upload/u1"));
-        plan.name_where_found(|_| false).unwrap();
+        plan.name_where_found(|_| false);
         assert_eq!(plan.items[0].path, dir.path().join("./upload.bin"));
+    }
+
+    /// Attack pass of stop 27 (repro 3): a sub-folder removed between the
+    /// walk and this naming failed the whole plan ("cannot be read (No such
+    /// file or directory); fix its permissions"). Its files keep their typed
+    /// paths, and reading them fails each alone.
+    #[test]
+    fn a_source_whose_folder_is_gone_keeps_its_typed_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("van/gone")).unwrap();
+        std::fs::write(dir.path().join("van/kept.txt"), b"kept").unwrap();
+        std::fs::write(dir.path().join("van/gone/lost.txt"), b"lost").unwrap();
+        let mut plan = plan_sources(&[dir.path().join("van")]).unwrap();
+        std::fs::remove_dir_all(dir.path().join("van/gone")).unwrap();
+        plan.name_where_found(|_| false);
+        let real = std::fs::canonicalize(dir.path().join("van")).unwrap();
+        let paths: Vec<&Path> = plan.items.iter().map(|i| i.path.as_path()).collect();
+        assert_eq!(paths, [dir.path().join("van/gone/lost.txt").as_path(), real.join("kept.txt").as_path()]);
     }
 }

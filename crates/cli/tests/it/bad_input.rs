@@ -1,6 +1,5 @@
 //! Bad input gives a clear message and exit code 2, and records nothing.
 
-use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
 use crate::common::{Sandbox, stderr};
@@ -99,36 +98,6 @@ fn unknown_config_key_in_file_and_env() {
 }
 
 /// Root reads any file, so as root the check runs as `nobody` via setpriv.
-#[test]
-fn unreadable_file() {
-    let sb = Sandbox::new();
-    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-    let src = sb.dir.path().join("src");
-    std::fs::create_dir(&src).unwrap();
-    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(src.join("readable.txt"), "ok").unwrap();
-    let secret = src.join("secret.txt");
-    std::fs::write(&secret, "no").unwrap();
-    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_exhibit")]);
-        c
-    } else {
-        std::process::Command::new(env!("CARGO_BIN_EXE_exhibit"))
-    };
-    let out = cmd
-        .env("EXHIBIT_DATA", sb.data())
-        .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
-        .args(["ingest", "--case", "C1", "--exhibit", "JS/1", "--operator", "PC Smith"])
-        .arg(&src)
-        .output()
-        .unwrap();
-    assert_refused(&sb, &out, "secret.txt: cannot be read");
-}
-
 #[test]
 fn zero_pages_is_a_usage_error() {
     let sb = Sandbox::new();

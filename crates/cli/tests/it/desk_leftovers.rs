@@ -186,3 +186,45 @@ fn a_sub_folder_without_read_permission_fails_only_itself() {
     assert_eq!(failed.len(), 1, "{failed:#?}");
     assert_eq!(failed[0]["params"]["input"]["path"], src.join("locked").to_str().unwrap());
 }
+
+/// Attack pass of stop 27 (repro 2): one file without read permission in a
+/// walked folder aborted the whole ingest (exit 2, nothing stored), while
+/// an unreadable sub-folder failed alone. Now the file fails alone too.
+#[test]
+fn a_file_without_read_permission_in_a_folder_fails_only_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let src = sb.dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(src.join("readable.txt"), "ok").unwrap();
+    let secret = src.join("secret.txt");
+    std::fs::write(&secret, "no").unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let is_root = unsafe { libc::geteuid() } == 0;
+    let mut cmd = if is_root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_exhibit")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_exhibit"))
+    };
+    let out = cmd
+        .env("EXHIBIT_DATA", sb.data())
+        .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
+        .env_remove("EXHIBIT_CONFIG")
+        .args(["ingest", "--case", "SECRET-1", "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "a run with a failure: {err}");
+    assert!(err.contains("secret.txt: cannot be read") && err.contains("fix its permissions"), "{err}");
+    let acquired = events(&sb, "SECRET-1", "acquired");
+    assert_eq!(acquired.len(), 1, "readable.txt is stored: {acquired:#?}");
+    let failed = events(&sb, "SECRET-1", "failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["params"]["input"]["path"], secret.to_str().unwrap());
+}
