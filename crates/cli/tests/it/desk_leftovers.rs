@@ -159,23 +159,7 @@ fn a_sub_folder_without_read_permission_fails_only_itself() {
     std::fs::write(src.join("locked/hidden.txt"), "unseen\n").unwrap();
     std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(src.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let is_root = unsafe { libc::geteuid() } == 0;
-    let mut cmd = if is_root {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_exhibit")]);
-        c
-    } else {
-        Command::new(env!("CARGO_BIN_EXE_exhibit"))
-    };
-    let out = cmd
-        .env("EXHIBIT_DATA", sb.data())
-        .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
-        .env_remove("EXHIBIT_CONFIG")
-        .args(["ingest", "--case", "LOCKED-1", "--exhibit", "JS/1", "--operator", "PC Smith"])
-        .arg(&src)
-        .output()
-        .unwrap();
+    let out = ingest_unprivileged(&sb, "LOCKED-1", &src);
     let err = stderr(&out);
     std::fs::set_permissions(src.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(out.status.code(), Some(2), "a run with a failure: {err}");
@@ -202,6 +186,20 @@ fn a_file_without_read_permission_in_a_folder_fails_only_itself() {
     let secret = src.join("secret.txt");
     std::fs::write(&secret, "no").unwrap();
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = ingest_unprivileged(&sb, "SECRET-1", &src);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "a run with a failure: {err}");
+    assert!(err.contains("secret.txt: cannot be read") && err.contains("fix its permissions"), "{err}");
+    let acquired = events(&sb, "SECRET-1", "acquired");
+    assert_eq!(acquired.len(), 1, "readable.txt is stored: {acquired:#?}");
+    let failed = events(&sb, "SECRET-1", "failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0]["params"]["input"]["path"], secret.to_str().unwrap());
+}
+
+/// Ingests `src` into `case` as exhibit JS/1, as `nobody` when run as root
+/// (root reads everything, so permissions would not count).
+fn ingest_unprivileged(sb: &Sandbox, case: &str, src: &Path) -> std::process::Output {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let is_root = unsafe { libc::geteuid() } == 0;
     let mut cmd = if is_root {
@@ -211,20 +209,11 @@ fn a_file_without_read_permission_in_a_folder_fails_only_itself() {
     } else {
         Command::new(env!("CARGO_BIN_EXE_exhibit"))
     };
-    let out = cmd
-        .env("EXHIBIT_DATA", sb.data())
+    cmd.env("EXHIBIT_DATA", sb.data())
         .env("EXHIBIT__SIGNING__KEY_FILE", sb.key_file())
         .env_remove("EXHIBIT_CONFIG")
-        .args(["ingest", "--case", "SECRET-1", "--exhibit", "JS/1", "--operator", "PC Smith"])
-        .arg(&src)
+        .args(["ingest", "--case", case, "--exhibit", "JS/1", "--operator", "PC Smith"])
+        .arg(src)
         .output()
-        .unwrap();
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "a run with a failure: {err}");
-    assert!(err.contains("secret.txt: cannot be read") && err.contains("fix its permissions"), "{err}");
-    let acquired = events(&sb, "SECRET-1", "acquired");
-    assert_eq!(acquired.len(), 1, "readable.txt is stored: {acquired:#?}");
-    let failed = events(&sb, "SECRET-1", "failed");
-    assert_eq!(failed.len(), 1, "{failed:#?}");
-    assert_eq!(failed[0]["params"]["input"]["path"], secret.to_str().unwrap());
+        .unwrap()
 }
