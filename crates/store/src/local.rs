@@ -65,6 +65,9 @@ impl LocalStore {
             .create_root(&tmp)
             .map_err(|e| StoreError::io_at("creating", tmp.display().to_string(), e))?;
         refuse_symlinked_folder(&tmp)?;
+        // A run that writes nothing (a rerun with all its work done) still
+        // clears what killed writers left, so they never outlive the next run.
+        remove_stale_logged(&tmp);
         Ok(Self { root, access, temp: Arc::default() })
     }
 
@@ -82,11 +85,7 @@ impl LocalStore {
             .create_root(&parent)
             .map_err(|e| StoreError::io_at("creating", parent.display().to_string(), e))?;
         refuse_symlinked_folder(&parent)?;
-        match remove_stale(&parent) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(folders = n, "removed temporary files of killed writers"),
-            Err(e) => tracing::warn!(error = %e, "could not clear stale temporary files"),
-        }
+        remove_stale_logged(&parent);
         let area = TempArea::claim(&parent)
             .map_err(|e| StoreError::io_at("claiming a temporary folder in", parent.display().to_string(), e))?;
         Ok(slot.insert(Arc::new(area)).clone())
@@ -420,6 +419,15 @@ impl LocalStore {
         }
         out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
+    }
+}
+
+/// [`remove_stale`], logged: a failure to clear only leaves files behind.
+fn remove_stale_logged(parent: &Path) {
+    match remove_stale(parent) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(folders = n, "removed temporary files of killed writers"),
+        Err(e) => tracing::warn!(error = %e, "could not clear stale temporary files"),
     }
 }
 
