@@ -291,13 +291,18 @@ fn walk_folder(root: &Path, plan: &mut Plan) -> Result<(), PlanError> {
 /// of the folder goes ahead. A file the operator named still fails the
 /// plan ([`add`]).
 fn add_walked(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<(), PlanError> {
-    if kind == SourceKind::File {
-        if let Err(e) = open_source(&path) {
-            note_fault(plan, EntryFault::from_io(&path, &e));
-            return Ok(());
-        }
+    if kind != SourceKind::File {
+        return add(plan, path, kind, size);
     }
-    add(plan, path, kind, size)
+    // One open per walked file: the check that it can be read.
+    match open_source(&path) {
+        Ok(_) => {
+            plan.total_bytes += size;
+            push_item(plan, path, kind, size);
+        }
+        Err(e) => note_fault(plan, EntryFault::from_io(&path, &e)),
+    }
+    Ok(())
 }
 
 fn note_fault(plan: &mut Plan, fault: EntryFault) {
@@ -317,8 +322,12 @@ fn add(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) -> Result<()
         }
         SourceKind::Symlink | SourceKind::Special => {}
     }
-    plan.items.push(SourceItem { path, kind, size, found_beside: None, in_set: false, recorded_as: None });
+    push_item(plan, path, kind, size);
     Ok(())
+}
+
+fn push_item(plan: &mut Plan, path: PathBuf, kind: SourceKind, size: u64) {
+    plan.items.push(SourceItem { path, kind, size, found_beside: None, in_set: false, recorded_as: None });
 }
 
 /// The raw bytes of a path; Unix paths are bytes, not text.
