@@ -128,7 +128,7 @@ pub async fn show(
     State(state): State<Arc<ApiState>>,
     ReadableCase { caller, case, name, owner, access }: ReadableCase,
 ) -> Result<Json<CaseStatus>, ApiError> {
-    let status = state.reader.status(&case).await?;
+    let status = state.reader.checked_status(&case, state.options.trusted.as_deref()).await?;
     let model = state.reader.model();
     let artefacts = model.artefacts(&case, None).await?.len() as u64;
     let exhibits = model.exhibits(&case).await?.len() as u64;

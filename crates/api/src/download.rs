@@ -1,7 +1,8 @@
 //! Downloads: an artefact's content, whole or one byte range, with its
 //! SHA-256 in `Repr-Digest` (RFC 9530), and an `accessed` event naming the
 //! authenticated user appended to the case's ledger before the first byte
-//! leaves, through the application layer's `get` use case
+//! leaves (and a second one if the body is cut short, [`crate::download_cut`]),
+//! through the application layer's `get` use case
 //! (`exhibit_app::artefact::get`), as `exhibit get` records it. A whole download is re-hashed as it streams: if the stored bytes
 //! no longer match the ledger the connection is cut before the last byte,
 //! so a client never receives a complete, wrong file. A range is read
@@ -32,6 +33,7 @@ use tracing::{info, instrument, warn};
 use crate::ApiState;
 use crate::case_extract::{OwnerParam, ReadableCase};
 use crate::case_names::NamesSlot;
+use crate::download_cut::CutWatch;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiPath, Caller};
 use crate::openapi_parts::{CasePath, OwnerQuery, Unauthenticated};
@@ -76,12 +78,15 @@ pub async fn content(
     let id: ArtefactId = id.parse().map_err(|e: exhibit_core::IdError| ApiError::invalid(e.to_string()))?;
     let ReadableCase { caller, case, name, .. } =
         ReadableCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);
-    state.reader.refresh(&case).await?;
+    // A download records an access: the ledger must still hold every entry
+    // this server read, and its chain must check out (else 409 `corrupt`,
+    // listed among the case's problems).
+    state.reader.writable(&case, state.options.trusted.as_deref()).await?;
     let artefacts = state.reader.model().artefacts(&case, None).await?;
     if !artefacts.iter().any(|m| m.id == id) {
         return Err(ApiError::not_found());
     }
-    let artefact = open_for_access(&state, &caller, &case, id.clone()).await?;
+    let artefact = Arc::new(open_for_access(&state, &caller, &case, id.clone()).await?);
     let size = artefact.record.size;
     let range = if if_range_holds(&headers, &artefact) {
         wanted(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size)
@@ -98,14 +103,14 @@ pub async fn content(
     if method == axum::http::Method::HEAD {
         // The headers only (the server drops the body): no byte of the
         // evidence leaves, so no access is recorded.
-        return respond(&artefact, range).await;
+        return respond(&artefact, range, false).await;
     }
     let reader = (caller.0.user.id, case.clone(), id.clone());
     let now = Instant::now();
     let described = match range {
         Wanted::Part { .. } if state.ranged_accesses.covers(&reader, now) => {
             info!(case = %case, artefact = %id, ?range, "range of an access recorded in the last 10 minutes; sending");
-            return respond(&artefact, range).await;
+            return respond(&artefact, range, false).await;
         }
         Wanted::Part { start, end } => format!(
             "HTTP download, bytes {start}-{end}; this user's further ranges of it within 10 minutes are part of this access"
@@ -113,11 +118,13 @@ pub async fn content(
         _ => "HTTP download, whole".to_owned(),
     };
     artefact.record_access("serve", described).await.map_err(refusal(&name))?;
+    // Remember the entry just appended, so its removal is noticed.
+    state.reader.refresh(&case).await?;
     if matches!(range, Wanted::Part { .. }) {
         state.ranged_accesses.remember(reader, now);
     }
     info!(case = %case, artefact = %id, ?range, "download recorded; sending");
-    respond(&artefact, range).await
+    respond(&artefact, range, true).await
 }
 
 /// How long one recorded ranged access of an artefact covers the same
@@ -206,13 +213,17 @@ fn refusal(case: &CaseId) -> impl Fn(AppError) -> ApiError + '_ {
     }
 }
 
-async fn respond(artefact: &OpenArtefact, range: Wanted) -> Result<Response, ApiError> {
+/// The response for `range` of `artefact`; a `recorded` download's body
+/// records a cut when it ends short ([`CutWatch`]).
+async fn respond(artefact: &Arc<OpenArtefact>, range: Wanted, recorded: bool) -> Result<Response, ApiError> {
     let (manifest, record) = (&artefact.manifest, &artefact.record);
     let digest = base64::engine::general_purpose::STANDARD.encode(record.sha256.as_bytes());
     let mut response = match range {
         Wanted::Part { start, end } => {
             let at = artefact.content_at().await?;
-            let mut r = Response::new(stream_range(at, start, end));
+            let watch =
+                recorded.then(|| CutWatch::new(artefact.clone(), end - start + 1, format!("bytes {start}-{end}")));
+            let mut r = Response::new(stream_range(at, start, end, watch));
             *r.status_mut() = StatusCode::PARTIAL_CONTENT;
             r.headers_mut().insert(header::CONTENT_RANGE, value(&format!("bytes {start}-{end}/{}", record.size)));
             r.headers_mut().insert(header::CONTENT_LENGTH, value(&(end - start + 1).to_string()));
@@ -220,7 +231,8 @@ async fn respond(artefact: &OpenArtefact, range: Wanted) -> Result<Response, Api
         }
         _ => {
             let reader = artefact.content().await?;
-            let mut r = Response::new(stream_whole(reader, manifest.id.clone()));
+            let watch = recorded.then(|| CutWatch::new(artefact.clone(), record.size, "the whole artefact".into()));
+            let mut r = Response::new(stream_whole(reader, manifest.id.clone(), watch));
             r.headers_mut().insert(header::CONTENT_LENGTH, value(&record.size.to_string()));
             r.headers_mut().insert("content-digest", value(&format!("sha-256=:{digest}:")));
             r
@@ -285,7 +297,7 @@ fn value(text: &str) -> HeaderValue {
 }
 
 /// Streams a verifying reader; its hash failure at the end cuts the body.
-fn stream_whole(mut reader: Box<dyn Read + Send>, id: ArtefactId) -> Body {
+fn stream_whole(mut reader: Box<dyn Read + Send>, id: ArtefactId, watch: Option<CutWatch>) -> Body {
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(AHEAD);
     tokio::task::spawn_blocking(move || {
         loop {
@@ -307,11 +319,11 @@ fn stream_whole(mut reader: Box<dyn Read + Send>, id: ArtefactId) -> Body {
             }
         }
     });
-    body_of(rx)
+    body_of(rx, watch)
 }
 
 /// Streams bytes `start..=end` of positional content.
-fn stream_range(at: Arc<dyn ReadAt>, start: u64, end: u64) -> Body {
+fn stream_range(at: Arc<dyn ReadAt>, start: u64, end: u64, watch: Option<CutWatch>) -> Body {
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(AHEAD);
     tokio::task::spawn_blocking(move || {
         let mut offset = start;
@@ -331,9 +343,18 @@ fn stream_range(at: Arc<dyn ReadAt>, start: u64, end: u64) -> Body {
             offset += want as u64;
         }
     });
-    body_of(rx)
+    body_of(rx, watch)
 }
 
-fn body_of(rx: mpsc::Receiver<std::io::Result<Bytes>>) -> Body {
-    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
+/// The body of the chunks `rx` yields, counted by `watch`.
+fn body_of(rx: mpsc::Receiver<std::io::Result<Bytes>>, watch: Option<CutWatch>) -> Body {
+    Body::from_stream(futures_util::stream::unfold((rx, watch), |(mut rx, mut watch)| async move {
+        let item = rx.recv().await?;
+        match (&item, watch.as_mut()) {
+            (Ok(bytes), Some(watch)) => watch.passed(bytes.len()),
+            (Err(_), Some(watch)) => watch.failed(),
+            (_, None) => {}
+        }
+        Some((item, (rx, watch)))
+    }))
 }

@@ -23,6 +23,7 @@ mod cases;
 pub mod connections;
 pub mod dashboard;
 mod download;
+mod download_cut;
 pub use download::RangedAccesses;
 pub mod drain;
 mod dto;

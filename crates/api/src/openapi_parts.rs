@@ -51,7 +51,10 @@ pub(crate) struct MayNotSubmit(ErrorBody);
 /// 409: several cases of that name were shared with the caller's
 /// organisation, which owns none of that name.
 #[derive(IntoResponses)]
-#[response(status = 409, description = "Several organisations shared a case of this name with yours: add ?owner=")]
+#[response(
+    status = 409,
+    description = "Several organisations shared a case of this name with yours (add ?owner=); or, on a request that records into the case, its ledger lost entries or fails its check (kind `corrupt`)"
+)]
 pub(crate) struct AmbiguousCase(ErrorBody);
 
 /// 404: a case the caller may not see, answered as one that does not exist.

@@ -25,6 +25,7 @@ use exhibit_dashboard::{
 };
 
 use crate::ApiState;
+use crate::case_names::CaseNames;
 
 /// The advice for each recorded kind of fault.
 fn what_to_do(fault: Option<&str>) -> &'static str {
@@ -125,8 +126,13 @@ impl ReadModelData {
                 exhibit: row.exhibit,
             })
             .collect();
+        // The ledger's own problems first: a history that lost or changed
+        // entries outweighs any job.
+        let checked = self.state.reader.checked_status(case, self.state.options.trusted.as_deref());
+        let names = CaseNames { id: case.clone(), name: visible.name.clone() };
         let mut failures: Vec<Failure> =
-            open_failures(model.as_ref(), case, None).await.map_err(failed)?.iter().filter_map(failure).collect();
+            checked.await.map_err(failed)?.problems.iter().map(|p| ledger_problem(p, &names)).collect();
+        failures.extend(open_failures(model.as_ref(), case, None).await.map_err(failed)?.iter().filter_map(failure));
         let intake = self.state.access.intake().case_intake(case).await.map_err(failed)?;
         failures.extend(intake.failed.iter().map(upload_failure));
         failures.extend(intake.refusals.iter().map(refused_upload));
@@ -212,6 +218,19 @@ fn upload_failure(upload: &exhibit_app::intake::UploadEntry) -> Failure {
         stage: "upload".into(),
         problem: upload.reason.clone().unwrap_or_else(|| "the ingest of this upload failed".into()),
         what_to_do: "Read the problem and fix its cause; a tus upload is ingested again when the server starts, a PUT must be sent again".into(),
+    }
+}
+
+/// A problem of the case's ledger (an entry lost, altered or unlinked, a
+/// manifest that does not match) as a row of the failures table, worded
+/// with the case's name.
+fn ledger_problem(problem: &exhibit_app::readmodel::Problem, names: &CaseNames) -> Failure {
+    Failure {
+        exhibit: None,
+        item: format!("ledger entry {}", problem.seq),
+        stage: "ledger".into(),
+        problem: crate::case_names::hidden(&problem.text, names),
+        what_to_do: "The case's record of custody may have been altered: nothing more is recorded in it. Have an archivist run exhibit verify on the case and compare the ledger with its anchored timestamps and backups".into(),
     }
 }
 

@@ -57,6 +57,9 @@ pub async fn put_file(
     let filename: FileName = filename.parse().map_err(|e: String| ApiError::invalid(format!("filename {e}")))?;
     let intake = state.intake.as_ref().ok_or_else(no_uploads)?.receiver();
     let expected = expected_digest(&headers)?;
+    // Before a byte is read: a case whose ledger lost entries or fails its
+    // check takes nothing more (409 `corrupt`, listed among its problems).
+    state.reader.writable(&case, state.options.trusted.as_deref()).await?;
     let id = format!("put-{}", UploadId::random());
     let folder = intake.staging_dir.join("put");
     exhibit_tus::staging::owner_only_dir(&folder)

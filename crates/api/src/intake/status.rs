@@ -43,7 +43,7 @@ pub async fn case_status(
 ) -> Result<Json<IntakeStatus>, ApiError> {
     let names = CaseNames { id: case.clone(), name: name.clone() };
     let intake = state.access.intake().case_intake(&case).await?;
-    let status = state.reader.status(&case).await?;
+    let status = state.reader.checked_status(&case, state.options.trusted.as_deref()).await?;
     let problems = crate::problems::case_problems(&state, &names, status.problems).await?;
     let counts = intake.counts;
     Ok(Json(IntakeStatus {

@@ -68,6 +68,7 @@ pub async fn submit(
 ) -> Result<(StatusCode, Json<SubmissionInfo>), ApiError> {
     let WritableCase { caller, case, name } =
         WritableCase::of(&state, caller, &owner.with(typed)).await?.remembered(&slot);
+    state.reader.writable(&case, state.options.trusted.as_deref()).await?;
     let names = CaseNames { id: case, name: name.clone() };
     let format = format_of(&headers)?;
     let parsed = item_manifest::parse(&body, format, UPLOAD_COLUMNS, false).map_err(|e| {

@@ -9,6 +9,7 @@ mod dashboard_auth;
 mod dashboard_choice;
 mod dashboard_data;
 mod isolation;
+mod ledger_head;
 mod limits;
 mod names;
 mod namespaces;

@@ -12,6 +12,7 @@ use exhibit_core::event::{Action, ArtefactRef};
 use exhibit_core::manifest::ToolInfo;
 use exhibit_core::params::{AccessedParams, EventParams};
 use exhibit_core::read_at::ReadAt;
+use exhibit_pipeline::{CaseIndex, StageContext};
 use exhibit_store::ObjectStore;
 use tracing::instrument;
 
@@ -64,8 +65,28 @@ impl OpenArtefact {
     /// exhibit's `tool` (`get`, `serve`). Returns the entry's number.
     #[instrument(skip_all, fields(case = %self.context.case, artefact = %self.manifest.id))]
     pub async fn record_access(&self, tool: &str, output: String) -> Result<Option<u64>> {
+        Ok(self.context.record(self.access_event(tool, output)).await?)
+    }
+
+    /// Records that an access recorded by [`record_access`](Self::record_access)
+    /// did not finish (a download cut short), as a second `accessed` event.
+    /// The context's index holds the first as the same fact and would drop
+    /// the second, so it goes through a context of its own over the same
+    /// ledger.
+    pub async fn record_cut_access(&self, tool: &str, output: String) -> Result<Option<u64>> {
         let ctx = &self.context;
-        let mut event = ctx.event(Action::Accessed, Some(&self.manifest.exhibit), ToolInfo::exhibit(tool));
+        let own = StageContext::new(
+            ctx.case.clone(),
+            ctx.store.clone(),
+            ctx.ledger.clone(),
+            ctx.actor.clone(),
+            CaseIndex::default(),
+        );
+        Ok(own.record(self.access_event(tool, output)).await?)
+    }
+
+    fn access_event(&self, tool: &str, output: String) -> exhibit_core::event::CustodyEvent {
+        let mut event = self.context.event(Action::Accessed, Some(&self.manifest.exhibit), ToolInfo::exhibit(tool));
         event.artefact = Some(ArtefactRef {
             id: Some(self.manifest.id.clone()),
             sha256: self.record.sha256,
@@ -73,6 +94,6 @@ impl OpenArtefact {
             manifest_sha256: None,
         });
         event.set_params(EventParams::Accessed(AccessedParams { output: Some(output), ..Default::default() }));
-        Ok(ctx.record(event).await?)
+        event
     }
 }

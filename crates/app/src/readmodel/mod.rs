@@ -3,13 +3,17 @@
 //!
 //! It is a cache. The ledger stays the only record: [`refresh`] brings a
 //! case's projection up to the ledger's head from the last sequence number
-//! it saw, and rebuilds it from entry 1 when it is missing, dropped, or no
-//! longer matches the ledger. `verify` never reads it, so altering it
-//! cannot change what verify says.
+//! it saw, checking each new entry's signature and link, and rebuilds it
+//! from entry 1 when it is missing or dropped. A ledger that no longer
+//! holds an entry the model read is never rebuilt over: the loss is listed
+//! as a problem and the case reported broken. `verify` never reads the
+//! model, so altering it cannot change what verify says.
 //!
 //! Backends implement [`ReadModel`] and must pass [`conformance::run_all`].
 
+mod chain_link;
 pub mod conformance;
+mod listed;
 mod open;
 mod postgres;
 mod postgres_schema;
@@ -28,12 +32,13 @@ use serde::Serialize;
 
 use crate::error::Result;
 
+pub(crate) use listed::list_problems;
 pub(crate) use open::{READ_MODEL_DIR, create_private_dir};
 pub use open::{default_sqlite_path, open_read_model};
 pub use postgres::PostgresReadModel;
 pub(crate) use postgres_schema::create_schema;
 pub use project::project_entries;
-pub use refresh::{RefreshReport, refresh};
+pub use refresh::{RefreshReport, refresh, refresh_known};
 pub use resolved::{failures_done_since, open_failures, resolved};
 pub use sqlite::SqliteReadModel;
 
@@ -44,7 +49,8 @@ pub(crate) const CASE_TABLES: [&str; 8] =
 
 /// Where a case's projection stands: the last ledger entry applied, and
 /// the SHA-256 of that entry's file, so a ledger that changed underneath
-/// (another store, a restored backup) is noticed and the case rebuilt.
+/// (entries removed or rewritten, another store, a restored backup) is
+/// noticed and listed as a problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
     /// Sequence number of the last entry applied.

@@ -1,6 +1,7 @@
-//! Refreshing the read model from a real ledger: incremental (two small
-//! reads when nothing changed), rebuilt when dropped or when the ledger
-//! changed underneath, loud about damage, and never consulted by verify.
+//! Refreshing the read model from a real ledger: incremental (three small
+//! reads when nothing changed), rebuilt when dropped, loud about damage and
+//! about a ledger that lost or rewrote entries it read before (never
+//! rebuilt over), and never consulted by verify.
 
 use std::sync::Arc;
 
@@ -29,12 +30,12 @@ async fn a_warm_show_reads_two_ledger_entries_not_the_whole_ledger() {
     assert!(entries >= 2, "a key entry and the files' events: {entries}");
     assert_eq!(
         store.take(),
-        (entries, entries + 1, 0),
-        "a rebuild reads each entry once, and probes one past the head"
+        (entries, entries + 1, 1),
+        "a rebuild reads each entry once, probes one past the head, and lists the ledger once for gaps"
     );
     let view = reader.show(&case(), None).await.unwrap();
     assert_eq!(view.artefacts.len(), 20);
-    assert_eq!(store.take(), (1, 2, 0), "warm: reads the cursor's entry, probes the next, lists nothing");
+    assert_eq!(store.take(), (1, 3, 0), "warm: reads the cursor's entry, probes the next two, lists nothing");
 
     let more = dir.path().join("more");
     std::fs::create_dir_all(&more).unwrap();
@@ -44,7 +45,7 @@ async fn a_warm_show_reads_two_ledger_entries_not_the_whole_ledger() {
     let after = reader.refresh(&case()).await.unwrap();
     assert!(!after.rebuilt);
     assert!(after.applied >= 1);
-    assert_eq!(store.take(), (after.applied + 1, after.applied + 2, 0), "only the new entries");
+    assert_eq!(store.take(), (after.applied + 1, after.applied + 3, 0), "only the new entries");
     assert_eq!(reader.show(&case(), None).await.unwrap().artefacts.len(), 21);
 }
 
@@ -88,7 +89,7 @@ async fn a_dropped_or_deleted_read_model_is_rebuilt_the_same() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ledger_that_changed_underneath_rebuilds_the_case() {
+async fn a_ledger_that_changed_underneath_is_listed_as_lost_history_not_rebuilt_over() {
     let dir = tempfile::tempdir().unwrap();
     let (one, two): (Arc<dyn ObjectStore>, Arc<dyn ObjectStore>) = (
         Arc::new(LocalStore::open(dir.path().join("one")).unwrap()),
@@ -97,12 +98,66 @@ async fn a_ledger_that_changed_underneath_rebuilds_the_case() {
     ingest(one.clone(), &dir.path().join("key"), &folder(&dir.path().join("a"), 3)).await;
     ingest(two.clone(), &dir.path().join("key"), &folder(&dir.path().join("b"), 6)).await;
     let model: Arc<dyn ReadModel> = Arc::new(SqliteReadModel::open(&dir.path().join("rm.sqlite")).await.unwrap());
-    assert_eq!(CaseReader::new(one, model.clone()).show(&case(), None).await.unwrap().artefacts.len(), 3);
-    // The same model over another store's ledger of the same case: the
-    // cursor's entry differs, so the case is rebuilt, not appended to.
+    let head = CaseReader::new(one, model.clone()).refresh(&case()).await.unwrap().head;
+    // The same model over another ledger of the same case: the entry its
+    // cursor names holds other bytes. Rebuilding would hide a rewritten
+    // history, so the projection is kept and the loss listed.
     let other = CaseReader::new(two, model);
-    assert!(other.refresh(&case()).await.unwrap().rebuilt);
-    assert_eq!(other.show(&case(), None).await.unwrap().artefacts.len(), 6);
+    let report = other.refresh(&case()).await.unwrap();
+    assert!(!report.rebuilt);
+    let broken = report.broken.expect("a ledger that no longer holds what was read is broken");
+    assert_eq!(broken.seq, head);
+    assert!(broken.text.contains("lost or rewrote history"), "{}", broken.text);
+    let view = other.show(&case(), None).await.unwrap();
+    assert_eq!(view.artefacts.len(), 3, "what was projected stays listed");
+    assert_eq!(view.problems, vec![broken.clone()], "listed once, however often it is read");
+    assert_eq!(other.refresh(&case()).await.unwrap().broken, Some(broken));
+    let refused = other.writable(&case(), None).await.unwrap_err();
+    assert!(refused.to_string().contains("nothing more can be recorded"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_remembers_the_head_it_read_even_when_its_read_model_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store: Arc<dyn ObjectStore> = Arc::new(LocalStore::open(&root).unwrap());
+    ingest(store.clone(), &dir.path().join("key"), &folder(dir.path(), 3)).await;
+    let reader = CaseReader::new(store.clone(), Arc::new(SqliteReadModel::in_memory().await.unwrap()));
+    let head = reader.refresh(&case()).await.unwrap().head;
+    reader.writable(&case(), None).await.unwrap();
+
+    // The newest entry goes, and the projection with it.
+    std::fs::remove_file(root.join(ledger_key(&case(), head).as_str())).unwrap();
+    reader.model().drop_case(&case()).await.unwrap();
+    let report = reader.refresh(&case()).await.unwrap();
+    let broken = report.broken.expect("the head this reader read is gone");
+    assert_eq!(broken.seq, head, "{}", broken.text);
+    assert!(reader.writable(&case(), None).await.is_err());
+    // A reader that never read it sees a ledger that checks out.
+    let fresh = CaseReader::new(store, Arc::new(SqliteReadModel::in_memory().await.unwrap()));
+    assert!(fresh.refresh(&case()).await.unwrap().broken.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_entry_from_another_ledger_put_in_place_is_named_as_not_linking() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root_one, root_two) = (dir.path().join("one"), dir.path().join("two"));
+    let one: Arc<dyn ObjectStore> = Arc::new(LocalStore::open(&root_one).unwrap());
+    let two: Arc<dyn ObjectStore> = Arc::new(LocalStore::open(&root_two).unwrap());
+    let key = dir.path().join("key");
+    ingest(one.clone(), &key, &folder(&dir.path().join("a"), 2)).await;
+    ingest(two.clone(), &key, &folder(&dir.path().join("b"), 5)).await;
+    // Entry 2 of the other ledger, signed by the same key, in place of
+    // this one's: its signature verifies, but it does not follow entry 1.
+    let swapped = ledger_key(&case(), 2);
+    let forged = std::fs::read(root_two.join(swapped.as_str())).unwrap();
+    assert_ne!(forged, std::fs::read(root_one.join(swapped.as_str())).unwrap());
+    std::fs::remove_file(root_one.join(swapped.as_str())).unwrap();
+    std::fs::write(root_one.join(swapped.as_str()), forged).unwrap();
+
+    let reader = CaseReader::new(one, Arc::new(SqliteReadModel::in_memory().await.unwrap()));
+    let problems = reader.show(&case(), None).await.unwrap().problems;
+    assert!(problems.iter().any(|p| p.seq == 2 && p.text.contains("does not link to entry 1")), "{problems:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

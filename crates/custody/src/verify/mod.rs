@@ -192,6 +192,28 @@ impl Problem {
     pub(crate) fn altered(seq: u64, cause: EntryFault) -> Self {
         Self::EntryAltered { seq, cause, detail: None }
     }
+
+    /// The ledger entry the problem is about, when it is about one.
+    pub fn seq(&self) -> Option<u64> {
+        match self {
+            Self::EntryAltered { seq, .. }
+            | Self::EntryMissing { seq }
+            | Self::EntriesReordered { seq, .. }
+            | Self::BadSignature { seq }
+            | Self::UnknownKey { seq }
+            | Self::ReceiptMismatch { seq, .. }
+            | Self::ReceiptBeyondHead { seq, .. }
+            | Self::AnchorInvalid { seq, .. }
+            | Self::AnchorMismatch { seq, .. }
+            | Self::AnchorEntryMissing { seq, .. }
+            | Self::EntryBackdated { seq, .. }
+            | Self::EntryBeforeAnchor { seq, .. }
+            | Self::BatchEventChanged { seq, .. } => Some(*seq),
+            Self::TailMissing { after, .. } => Some(*after + 1),
+            Self::UntrustedKey { entries, .. } => entries.first().copied(),
+            _ => None,
+        }
+    }
 }
 
 struct Ids<'a>(&'a [ArtefactId]);
