@@ -1,6 +1,7 @@
 //! Issue 13, attack pass of stop 27: `--pages` counts pages, not page files.
 //! With OCR off, a 3-page TIFF is 3 pages and a tiff2pdf PDF is its pages;
 //! a born-digital PDF left as "already text" counts its pages with OCR on.
+//! And a page tree that loops back on itself is noted on the OCR record.
 
 use std::path::Path;
 
@@ -60,4 +61,29 @@ fn a_born_digital_pdf_left_as_already_text_counts_its_pages() {
     let again = ingest_with(&sb, None, "PC-TEXT", "2", &src);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert_eq!(bundle_checks(&sb, "PC-TEXT").len(), 1, "the same check is recorded once");
+}
+
+/// A PDF whose page tree lists its own root (`scripts/fixtures/page-tree.py`'s
+/// `kids-loop.pdf`) loses no page: the run is clean, and the OCR record
+/// notes the loop. Before, nothing showed it.
+#[test]
+fn a_page_tree_that_loops_back_is_noted_on_the_ocr_record() {
+    let sb = Sandbox::new();
+    let made = sb.dir.path().join("made");
+    std::fs::create_dir_all(&made).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/fixtures/page-tree.py");
+    let out = std::process::Command::new("/usr/bin/python3").arg(script).arg(&made).output().unwrap();
+    assert!(out.status.success(), "PIL, pikepdf and img2pdf are needed: {}", String::from_utf8_lossy(&out.stderr));
+    let src = scans_folder(&sb, &[("loop.pdf", std::fs::read(made.join("kids-loop.pdf")).unwrap())]);
+    let out = ingest_with(&sb, None, "PC-LOOP", "2", &src);
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    let shown = sb.show_json("PC-LOOP");
+    let texts: Vec<&Value> =
+        shown["artefacts"].as_array().unwrap().iter().filter(|a| a["derivation"]["rule"] == "ocr-text").collect();
+    assert_eq!(texts.len(), 1, "{shown}");
+    let notes = texts[0]["derivation"]["details"]["notes"].as_array().cloned().unwrap_or_default();
+    assert!(notes.iter().any(|n| n.as_str().is_some_and(|n| n.contains("loops back"))), "{notes:?}");
+    let events = sb.ledger("PC-LOOP").into_iter().map(|(_, e)| e);
+    let noted = events.filter(|e| e["action"] == "ocr").any(|e| e["params"]["notes"].is_array());
+    assert!(noted, "the ocr event records the note");
 }
