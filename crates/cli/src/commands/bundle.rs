@@ -90,6 +90,29 @@ mod tests {
         serde_json::from_value(event).unwrap()
     }
 
+    /// An `ocr` event of `input` without outputs: `params` are the skip's or the "not OCRed" one's.
+    fn not_ocred(input: &str, params: serde_json::Value) -> CustodyEvent {
+        let mut event = serde_json::to_value(ocr_text(input, "eng")).unwrap();
+        let mut all = params;
+        all["policy_version"] = "ocr-2:eng:pdfa-2b".into();
+        all["schema"] = 1.into();
+        event["params"] = all;
+        serde_json::from_value(event).unwrap()
+    }
+
+    #[test]
+    fn skips_and_already_text_documents_count_their_pages_and_bundles_do_not() {
+        let ids = ["a8a52a650efa534a2c45ece21941d690", "b8a52a650efa534a2c45ece21941d690"];
+        let mut events = vec![
+            not_ocred(ids[0], json!({"pages": 3, "skipped": "OCR is off ([ocr] enabled = false)"})),
+            not_ocred(ids[1], json!({"pages": 2, "not_ocred": "already text"})),
+        ];
+        // A skip with no count (a photo) and a bundle PDF's pages add nothing.
+        events.push(not_ocred("c8a52a650efa534a2c45ece21941d690", json!({"skipped": "a camera photo"})));
+        events.push(not_ocred(ids[0], json!({"pages": 5, "rule": exhibit_ocr::BUNDLE_RULE})));
+        assert_eq!(pages_found(&events, &"A1".parse().unwrap()), 5);
+    }
+
     #[test]
     fn a_page_ocred_under_two_policy_versions_counts_once() {
         let pages = ["a8a52a650efa534a2c45ece21941d690", "b8a52a650efa534a2c45ece21941d690"];
