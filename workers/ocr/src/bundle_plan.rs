@@ -119,13 +119,6 @@ impl BundleFacts {
         }
     }
 
-    /// Page files (TIFF, PNG, JPEG scans) stored as originals of the
-    /// exhibit: the page count when OCR is off and no bundle PDF is made.
-    pub fn page_files(&self) -> u64 {
-        let pages = self.originals.values().filter(|o| o.id.is_some() && is_page_file(o));
-        u64::try_from(pages.count()).unwrap_or(u64::MAX)
-    }
-
     /// The exhibit's bundles under the OCR policy `policy_version`;
     /// `expected` is the bundle's page count if the operator gave one.
     pub fn plan(&self, policy_version: &str, expected: Option<u32>) -> Vec<BundleInput> {

@@ -50,7 +50,7 @@ pub use outcome::{HOCR_FILE, OcrOutcome, PDF_FILE, PageResult, TEXT_FILE, reconc
 pub use pdfa::{DocumentInfo, convert_file as make_pdfa_file, make_pdfa};
 pub use photo::is_camera_photo;
 pub use policy::OcrPolicy;
-pub use runner::{CHILD_ENV, ocr_document};
+pub use runner::{CHILD_ENV, count_pages, ocr_document};
 pub use stage::{
     DETAIL_PDF_CREATED, DETAIL_PDF_TITLE, FLAG_NEEDS_REVIEW, OcrStage, PARAM_NOT_OCRED, ocr_to_pdfa, output_file,
     pdf_title,

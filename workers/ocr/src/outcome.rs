@@ -30,6 +30,10 @@ pub struct OcrOutcome {
     /// memory gate (half of `ocr.max_memory`) allowed.
     #[serde(default)]
     pub most_pages_in_flight: u32,
+    /// Notes on the document that flag no page (a page tree that loops
+    /// back on itself but loses no page), recorded with its outputs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl OcrOutcome {

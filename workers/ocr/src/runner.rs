@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use crate::child::{CHILD_BIN, ChildReport, REPORT_FILE, STDERR_FILE, WORK_DIR};
+use crate::child::{CHILD_BIN, COUNT_ONLY, ChildReport, REPORT_FILE, STDERR_FILE, WORK_DIR};
 use crate::{OcrError, OcrErrorKind, OcrOutcome, OcrPolicy, memory_cap};
 
 /// Env var naming the child binary, when it is not next to the current executable.
@@ -31,7 +31,10 @@ pub fn ocr_document(
     let work = out_dir.join(WORK_DIR);
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| OcrError::io("cannot create the work folder", e))?;
-    let result = run_child(&input, media_type, policy, &out_dir, &work);
+    let result = run_child(&input, media_type, policy, &out_dir, &work, false).and_then(|report| match report {
+        ChildReport::Ok(outcome) => Ok(outcome),
+        _ => Err(OcrError::corrupt("the OCR child sent a page count, not an outcome")),
+    });
     let _ = std::fs::remove_dir_all(&work);
     if result.is_err() {
         for name in [crate::TEXT_FILE, crate::HOCR_FILE, crate::PDF_FILE] {
@@ -41,16 +44,39 @@ pub fn ocr_document(
     result
 }
 
+/// Counts a document's pages in a child process (its page tree or IFD
+/// chain walked, no page decoded), for `--pages` when OCR is off or
+/// skipped. `scratch` holds the child's work folder meanwhile.
+pub fn count_pages(input: &Path, media_type: &str, policy: &OcrPolicy, scratch: &Path) -> Result<u32, OcrError> {
+    policy.validate()?;
+    let input =
+        std::fs::canonicalize(input).map_err(|e| OcrError::io(&format!("cannot open {}", input.display()), e))?;
+    let scratch = std::fs::canonicalize(scratch).map_err(|e| OcrError::io("cannot resolve the scratch folder", e))?;
+    let work = scratch.join(WORK_DIR);
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).map_err(|e| OcrError::io("cannot create the work folder", e))?;
+    let result = run_child(&input, media_type, policy, &scratch, &work, true);
+    let _ = std::fs::remove_dir_all(&work);
+    match result? {
+        ChildReport::Counted(pages) => Ok(pages),
+        _ => Err(OcrError::corrupt("the OCR child sent an outcome, not a page count")),
+    }
+}
+
 fn run_child(
     input: &Path,
     media_type: &str,
     policy: &OcrPolicy,
     out_dir: &Path,
     work: &Path,
-) -> Result<OcrOutcome, OcrError> {
+    count_only: bool,
+) -> Result<ChildReport, OcrError> {
     let policy_json = serde_json::to_string(policy).map_err(|e| OcrError::new(OcrErrorKind::Config, e.to_string()))?;
     let stderr = std::fs::File::create(work.join(STDERR_FILE)).map_err(|e| OcrError::io("cannot create the log", e))?;
     let mut cmd = Command::new(child_binary()?);
+    if count_only {
+        cmd.arg(COUNT_ONLY);
+    }
     cmd.arg(input)
         .arg(media_type)
         .arg(out_dir)
@@ -85,7 +111,7 @@ fn run_child(
     let log_tail = read_tail(&work.join(STDERR_FILE));
     match std::fs::read(work.join(REPORT_FILE)) {
         Ok(bytes) => match serde_json::from_slice::<ChildReport>(&bytes) {
-            Ok(ChildReport::Ok(outcome)) if status.success() => Ok(outcome),
+            Ok(report @ (ChildReport::Ok(_) | ChildReport::Counted(_))) if status.success() => Ok(report),
             Ok(ChildReport::Err(e))
                 if e.kind == OcrErrorKind::Corrupt && memory_cap::log_shows_alloc_failure(&log_tail) =>
             {

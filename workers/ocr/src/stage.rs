@@ -95,6 +95,12 @@ impl Decided {
     }
 }
 
+/// Why an input was not OCRed, and its pages when they were counted.
+struct Skip<'a> {
+    reason: &'a str,
+    pages: Option<u32>,
+}
+
 /// Records that the input was not OCRed and why, under the selection
 /// settings that decided it, so it is not read again while they stand.
 async fn record_skipped(
@@ -102,14 +108,15 @@ async fn record_skipped(
     job: &Job,
     input: &DeriveInput,
     (version, decided): (&str, &Decided),
-    reason: &str,
+    Skip { reason, pages }: Skip<'_>,
 ) -> Result<(), StageError> {
-    tracing::info!(path = %input.path, reason, "not OCRed");
+    tracing::info!(path = %input.path, reason, pages, "not OCRed");
     let mut event = ctx.event(Action::Ocr, Some(&job.exhibit), ToolInfo::exhibit(OCR));
     event.inputs = vec![InputRef { id: input.artefact.clone(), sha256: input.sha256 }];
     event.set_params(EventParams::Ocr(OcrParams {
         policy_version: Some(version.into()),
         skipped: Some(reason.into()),
+        pages: pages.map(u64::from),
         selection: Some(decided.selection.clone()),
         job_id: Some(decided.job.0.clone()),
         ..Default::default()
@@ -159,6 +166,40 @@ impl OcrStage {
     }
 }
 
+impl OcrStage {
+    /// Whether a skip is because OCR is off for the exhibit (by its item
+    /// row or the configuration) for a type that is OCRed otherwise: its
+    /// pages are the bundle's pages all the same, so they are counted.
+    fn off_for(&self, exhibit: &str, mime: &str, item: Option<bool>) -> bool {
+        let off = item.map_or_else(|| self.policy.off_for(exhibit), |on| !on);
+        off && self.policy.media_types.iter().any(|m| m.eq_ignore_ascii_case(mime))
+    }
+
+    /// The pages of a skipped document: a PDF's page tree or a TIFF's IFD
+    /// chain walked in the OCR child (nothing decoded), 1 for another image.
+    async fn count_pages(
+        &self,
+        source: &std::path::Path,
+        mime: &str,
+        head: &[u8],
+        scratch: &std::path::Path,
+    ) -> Result<Option<u32>, OcrError> {
+        let paged = mime == "application/pdf"
+            || head[..head.len().min(1024)].windows(5).any(|w| w == b"%PDF-")
+            || head.starts_with(b"II*\0")
+            || head.starts_with(b"MM\0*");
+        if !paged {
+            return Ok(Some(1));
+        }
+        let (source, mime, policy, scratch) =
+            (source.to_owned(), mime.to_owned(), self.policy.clone(), scratch.to_owned());
+        tokio::task::spawn_blocking(move || crate::count_pages(&source, &mime, &policy, &scratch))
+            .await
+            .map_err(|e| OcrError::new(OcrErrorKind::Crashed, format!("the page count task failed: {e}")))?
+            .map(Some)
+    }
+}
+
 #[async_trait]
 impl Stage for OcrStage {
     fn name(&self) -> &'static str {
@@ -198,7 +239,17 @@ impl Stage for OcrStage {
             if let (Some(false), Some(origin)) = (item, ctx.index().described_by(&job.exhibit)) {
                 reason = format!("{reason} ({origin}: ocr = off)");
             }
-            return record_skipped(ctx, job, &input, (&version, &decided), &reason).await.map(|()| Vec::new());
+            let pages = if self.off_for(job.exhibit.as_str(), &input.mime, item) {
+                self.count_pages(source.path(), &input.mime, &head, scratch.path()).await
+            } else {
+                Ok(None)
+            };
+            let pages = pages.unwrap_or_else(|why| {
+                reason = format!("{reason}; its pages could not be counted: {why}");
+                None
+            });
+            let skip = Skip { reason: &reason, pages };
+            return record_skipped(ctx, job, &input, (&version, &decided), skip).await.map(|()| Vec::new());
         }
         // The PDF's date is when its source was recorded, not now: a rerun after
         // a crash then makes the same bytes, and stores nothing new.
@@ -254,6 +305,7 @@ async fn record_nothing_to_do(
         pages: Some(outcome.pages.len() as u64),
         pages_with_text_layer: Some(text_layer as u64),
         not_ocred: Some(not_ocred_reason(text_layer, outcome.pages.len())),
+        notes: document_notes(outcome),
         selection: Some(decided.selection.clone()),
         job_id: Some(decided.job.0.clone()),
         ..Default::default()
@@ -283,6 +335,11 @@ fn label(rule: &str, path: &str, pages: usize) -> String {
     };
     let plural = if pages == 1 { "" } else { "s" };
     format!("{what} of {} ({pages} page{plural})", file_name(path))
+}
+
+/// The document's notes for its `ocr` events, if it has any.
+fn document_notes(outcome: &OcrOutcome) -> Option<Vec<String>> {
+    (!outcome.notes.is_empty()).then(|| outcome.notes.clone())
 }
 
 fn flags(outcome: &OcrOutcome) -> Vec<String> {
@@ -328,6 +385,9 @@ async fn stage_output(
     details.insert("languages".into(), outcome.languages.clone().into());
     details.insert("pages_ocred".into(), outcome.pages_ocred.into());
     details.insert("label".into(), label(rule, &input.path, outcome.pages.len()).into());
+    if !outcome.notes.is_empty() {
+        details.insert("notes".into(), outcome.notes.clone().into());
+    }
     if rule == "ocr-searchable-pdf" {
         details.insert(DETAIL_PDF_TITLE.into(), outcome.info.title.clone().into());
         let created = outcome.info.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
@@ -352,6 +412,7 @@ async fn stage_output(
         .map(|p| json!({"file": input.path, "page": p.index, "reason": p.reason, "mean_confidence": p.mean_confidence}))
         .collect();
     params.needs_review = (!review.is_empty()).then_some(review);
+    params.notes = document_notes(outcome);
     params.job_id = last.then(|| job.job_id.0.clone());
     event.set_params(EventParams::Ocr(params));
     batch.add(rule.to_owned(), manifest, event).await

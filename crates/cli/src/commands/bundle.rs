@@ -8,18 +8,20 @@ use std::collections::HashMap;
 use exhibit_core::event::{Action, CustodyEvent, Outcome};
 use exhibit_core::ids::ExhibitRef;
 use exhibit_core::manifest::ToolInfo;
-use exhibit_core::params::{EventParams, VerifiedParams};
+use exhibit_core::params::{EventParams, OcrParams, VerifiedParams};
 use exhibit_pipeline::StageContext;
 use serde_json::json;
 
-/// Pages found by OCR in the exhibit: one count per scanned document, from
-/// its latest text output's event. A document OCRed under two policy
+/// Pages found in the exhibit: one count per scanned document, from its
+/// latest event that counted them: a text output's, a "not OCRed" one's
+/// (every page already text) or a skip's (OCR off: the page tree or IFD
+/// chain walked, nothing decoded). A document OCRed under two policy
 /// versions (another `[ocr] languages`) has a text output of each; its
 /// pages are counted once.
 fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
     let mut by_document: HashMap<String, u64> = HashMap::new();
     for (i, e) in events.iter().enumerate().filter(|(_, e)| e.exhibit.as_ref() == Some(exhibit)) {
-        let Some(pages) = e.ocr_params().filter(|p| p.rule.as_deref() == Some("ocr-text")).and_then(|p| p.pages) else {
+        let Some(pages) = e.ocr_params().filter(counts_pages).and_then(|p| p.pages) else {
             continue;
         };
         // An output without its input (none is written so) counts alone.
@@ -29,6 +31,12 @@ fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
     by_document.values().sum()
 }
 
+/// Whether an `ocr` event's `pages` are a document's pages: its text
+/// output, or the record that it was not OCRed (a bundle PDF's are not).
+fn counts_pages(p: &OcrParams) -> bool {
+    p.rule.as_deref() == Some("ocr-text") || (p.rule.is_none() && (p.skipped.is_some() || p.not_ocred.is_some()))
+}
+
 /// Records the comparison on the exhibit; a mismatch is a failed check
 /// that `exhibit show`, `exhibit verify` and the ingest summary report.
 /// A comparison equal to the exhibit's latest one (same expected and found
@@ -36,25 +44,17 @@ fn pages_found(events: &[CustodyEvent], exhibit: &ExhibitRef) -> u64 {
 /// and the latest check is always the one that stands.
 /// `events` are the exhibit's events so far, in ledger order (the summary's
 /// facts, caught up after the run).
-/// With OCR off for the exhibit (by its item manifest row, else by the
-/// configuration: `policy_off`) no page is OCRed, so the stored page files
-/// themselves are counted (`"counted": "page-files"` in the check).
+/// With OCR off for the exhibit no page is OCRed; the OCR stage counts
+/// the pages of each document it skips, so they are counted alike.
 pub async fn reconcile_pages(
     ctx: &StageContext,
     facts: &super::summary_facts::LedgerFacts,
     exhibit: &ExhibitRef,
     expected: u32,
-    policy_off: bool,
 ) -> anyhow::Result<()> {
     let events = &facts.events;
-    let ocr_off = facts.item.as_ref().and_then(|i| i.ocr).map_or(policy_off, |on| !on);
-    let (found, check) = if ocr_off {
-        let found = facts.bundles.page_files();
-        (found, json!({"expected_pages": expected, "found_pages": found, "counted": "page-files"}))
-    } else {
-        let found = pages_found(events, exhibit);
-        (found, json!({"expected_pages": expected, "found_pages": found}))
-    };
+    let found = pages_found(events, exhibit);
+    let check = json!({"expected_pages": expected, "found_pages": found});
     let latest = events
         .iter()
         .rev()
@@ -88,6 +88,29 @@ mod tests {
             "tool": {"name": "exhibit/ocr", "version": "0.1.0"},
         });
         serde_json::from_value(event).unwrap()
+    }
+
+    /// An `ocr` event of `input` without outputs: `params` are the skip's or the "not OCRed" one's.
+    fn not_ocred(input: &str, params: serde_json::Value) -> CustodyEvent {
+        let mut event = serde_json::to_value(ocr_text(input, "eng")).unwrap();
+        let mut all = params;
+        all["policy_version"] = "ocr-2:eng:pdfa-2b".into();
+        all["schema"] = 1.into();
+        event["params"] = all;
+        serde_json::from_value(event).unwrap()
+    }
+
+    #[test]
+    fn skips_and_already_text_documents_count_their_pages_and_bundles_do_not() {
+        let ids = ["a8a52a650efa534a2c45ece21941d690", "b8a52a650efa534a2c45ece21941d690"];
+        let mut events = vec![
+            not_ocred(ids[0], json!({"pages": 3, "skipped": "OCR is off ([ocr] enabled = false)"})),
+            not_ocred(ids[1], json!({"pages": 2, "not_ocred": "already text"})),
+        ];
+        // A skip with no count (a photo) and a bundle PDF's pages add nothing.
+        events.push(not_ocred("c8a52a650efa534a2c45ece21941d690", json!({"skipped": "a camera photo"})));
+        events.push(not_ocred(ids[0], json!({"pages": 5, "rule": exhibit_ocr::BUNDLE_RULE})));
+        assert_eq!(pages_found(&events, &"A1".parse().unwrap()), 5);
     }
 
     #[test]

@@ -143,8 +143,7 @@ pub async fn run(mut args: IngestArgs, config: Config) -> anyhow::Result<ExitCod
     // The bundles were made in the derive phase (see exhibit_app's bundle gate).
     facts.catch_up(&ctx).await?;
     if let Some(expected) = args.pages {
-        let ocr_off = config.ocr.off_for(exhibit.as_str());
-        super::bundle::reconcile_pages(&ctx, &facts, &exhibit, expected, ocr_off).await?;
+        super::bundle::reconcile_pages(&ctx, &facts, &exhibit, expected).await?;
         facts.catch_up(&ctx).await?;
     }
     if let (Some(periodic), Some(anchorer)) = (periodic, &anchorer) {

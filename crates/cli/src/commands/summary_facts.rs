@@ -185,7 +185,8 @@ fn may_need_attention(e: &CustodyEvent) -> bool {
         }
         Action::Ocr => e.ocr_params().is_some_and(|p| {
             let rule = p.rule.as_deref();
-            rule == Some("ocr-text") || rule == Some(exhibit_ocr::BUNDLE_RULE) || p.not_ocred.is_some()
+            let counted_skip = p.skipped.is_some() && p.pages.is_some();
+            rule == Some("ocr-text") || rule == Some(exhibit_ocr::BUNDLE_RULE) || p.not_ocred.is_some() || counted_skip
         }),
         _ => false,
     }

@@ -50,6 +50,7 @@ mod ocr_selection;
 mod older_release_e01;
 mod oracle;
 mod orphans;
+mod page_counts;
 mod permissions;
 mod queue_settings;
 mod quiet_exit;

@@ -46,6 +46,10 @@ pub struct OcrParams {
     /// Why OCR was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Notes on the document that flag no page (a PDF page tree that
+    /// loops back on itself but loses no page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Vec<String>>,
     /// On a skip or a "not OCRed": the selection settings it was decided
     /// under (`photos=false:min-page-side=200`...). A later run under other
     /// settings decides again; events without it (older ledgers) are

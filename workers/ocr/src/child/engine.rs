@@ -104,6 +104,7 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
     let (tx, rx) = sync_channel::<DecodedPage>(1);
     let rx = Arc::new(Mutex::new(rx));
     let mut notes = Vec::new();
+    let mut document_notes = Vec::new();
     let page_count = std::thread::scope(|scope| {
         let mut first = Some(first);
         for _ in 0..threads {
@@ -129,6 +130,10 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
             }
             Item::Note(index, note) => {
                 notes.push((index, note));
+                true
+            }
+            Item::DocumentNote(note) => {
+                document_notes.push(note);
                 true
             }
         };
@@ -166,6 +171,7 @@ pub fn run(input: &Path, media_type: &str, policy: &OcrPolicy, out_dir: &Path) -
         pages_ocred,
         searchable_pdf: pages_ocred > 0,
         most_pages_in_flight,
+        notes: document_notes,
     })
 }
 
@@ -214,12 +220,10 @@ fn add_review_note(page: &mut PageResult, note: String) {
     page.needs_review = true;
 }
 
-/// Bytes of memory recognising a page takes at its peak, estimated from its
-/// pixels: Leptonica's 32-bit copy, Tesseract's grey and binary images and
-/// its layout analysis (a 144 Mpx RGB page peaked near 3.3 GB, ~23 bytes a pixel).
+/// Bytes of memory recognising a page takes at its peak, by the estimate
+/// (`memory_cap::page_memory`), from its decoded size.
 fn page_cost(page: &DecodedPage) -> u64 {
-    const BYTES_PER_PIXEL: u64 = 24;
-    u64::from(page.pix.width()) * u64::from(page.pix.height()) * BYTES_PER_PIXEL
+    crate::memory_cap::page_memory(page.pix.width(), page.pix.height(), Some(page.pix.depth()))
 }
 
 fn push_result(shared: &Shared, r: PageResult) {

@@ -7,7 +7,7 @@ use super::ffi::Pix;
 use super::pdf_input;
 use super::tiff::{self, TiffPage};
 use super::tiff_errors::{self, Caught};
-use crate::{OcrError, OcrPolicy};
+use crate::{OcrError, OcrPolicy, memory_cap};
 
 /// Resolution assumed when an image does not record a plausible one.
 pub const DEFAULT_PPI: i32 = 300;
@@ -106,6 +106,9 @@ pub enum Item {
     /// (whatever else the page gives), such as a page tree `/Count` that
     /// disagrees with the pages found.
     Note(u32, String),
+    /// Something about the document to record with its outputs that is not
+    /// a reason to review a page (no page is lost or misread).
+    DocumentNote(String),
 }
 
 /// The page sink: returns false when the run is aborting.
@@ -134,7 +137,26 @@ pub fn read_document(input: &Path, media_type: &str, policy: &OcrPolicy, sink: &
     Ok(1)
 }
 
-/// Fails when a `width` x `height` page is over the pixel limit.
+/// The pages `read_document` would read, decoding none: a PDF's page tree
+/// walked, a TIFF's IFD chain, 1 for any other image. For `--pages` when
+/// OCR is off or skipped.
+pub fn count_pages(input: &Path, media_type: &str, policy: &OcrPolicy) -> Result<u32, OcrError> {
+    let data = std::fs::read(input).map_err(|e| OcrError::io("cannot read the input", e))?;
+    let head = &data[..data.len().min(1024)];
+    if head.windows(5).any(|w| w == b"%PDF-") || media_type == "application/pdf" {
+        return pdf_input::count_pdf(data, policy);
+    }
+    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        let pages = tiff::pages(&data, policy.max_pages)?.pages.len();
+        return Ok(u32::try_from(pages).unwrap_or(u32::MAX));
+    }
+    Ok(1)
+}
+
+/// Fails when a `width` x `height` page is over the pixel limit, or when
+/// recognising it would need more memory than the OCR child may use (by
+/// [`memory_cap::page_memory`]): checked on headers, before any pixel is
+/// decoded, so an image bomb under `ocr.max_pixels` is refused cheaply.
 pub fn check_pixels(width: u32, height: u32, policy: &OcrPolicy, index: u32) -> Result<(), OcrError> {
     let pixels = u64::from(width) * u64::from(height);
     if pixels > policy.max_pixels {
@@ -142,6 +164,17 @@ pub fn check_pixels(width: u32, height: u32, policy: &OcrPolicy, index: u32) -> 
             "page {} is {width}x{height} = {pixels} pixels, over the OCR pixel limit ocr.max_pixels = {}",
             index + 1,
             policy.max_pixels
+        )));
+    }
+    // The depth is not known before decoding: colour, the most, is assumed.
+    let estimate = memory_cap::page_memory(width, height, None);
+    if estimate > policy.max_memory {
+        return Err(OcrError::limit(format!(
+            "page {} is {width}x{height} = {pixels} pixels: recognising it needs about {} by the estimate ({} bytes a pixel), over the OCR memory limit ocr.max_memory = {}; it was not decoded",
+            index + 1,
+            memory_cap::human(estimate),
+            memory_cap::COLOUR_BYTES_PER_PIXEL,
+            memory_cap::human(policy.max_memory)
         )));
     }
     Ok(())
@@ -177,29 +210,29 @@ fn decoder_damage(index: u32, caught: &Caught) -> Option<String> {
 }
 
 fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
-    let pages = tiff::pages(data, policy.max_pages)?;
+    let walked = tiff::pages(data, policy.max_pages)?;
+    let pages = walked.pages;
     if pages.len() > policy.max_pages as usize {
         return Err(OcrError::limit(format!(
             "TIFF has more than {} pages, the page limit ocr.max_pages",
             policy.max_pages
         )));
     }
-    for (i, p) in pages.iter().enumerate() {
-        check_pixels(p.width, p.height, policy, i as u32)?;
+    if let Some(fault) = walked.fault {
+        let last = pages.len() as u32;
+        sink(Item::Note(
+            last - 1,
+            format!("the TIFF is damaged after page {last}: {fault}; pages 1-{last} were read, any after are missing"),
+        ));
     }
-    let (mut blank, mut first_damage) = (0, None);
+    let mut stand_ins = StandIns::default();
     for (i, p) in (0u32..).zip(&pages) {
-        let page = match tiff_page(data, i, p, policy)? {
-            Ok(page) => page,
-            Err(why) => {
-                let page = match partial_tiff_page(data, i, p, &why, policy) {
-                    Some(page) => page,
-                    None => {
-                        blank += 1;
-                        damaged_tiff_page(i, p, &why, policy)?
-                    }
-                };
-                first_damage.get_or_insert(why);
+        let page = match check_pixels(p.width, p.height, policy, i) {
+            Ok(()) => read_tiff_page(data, i, p, policy, &mut stand_ins)?,
+            Err(e) => {
+                let page = refused_page(i, &e, policy)?;
+                stand_ins.refused.get_or_insert(e);
+                stand_ins.count += 1;
                 page
             }
         };
@@ -207,15 +240,76 @@ fn read_tiff(data: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32
             return Ok(pages.len() as u32);
         }
     }
-    if blank == pages.len() {
-        // A document of blank stand-ins is not a reading of the evidence.
-        return Err(OcrError::corrupt(format!(
-            "TIFF: no page could be decoded ({blank} of {blank} pages are damaged; the first: {})",
-            first_damage.unwrap_or_default()
-        )));
-    }
+    stand_ins.judge(pages.len())?;
     Ok(pages.len() as u32)
 }
+
+/// The pages of a document that stand in for ones that could not be read.
+#[derive(Default)]
+struct StandIns {
+    count: usize,
+    /// The first page refused by a limit, and the first damage.
+    refused: Option<OcrError>,
+    first_damage: Option<String>,
+}
+
+impl StandIns {
+    /// A document of stand-ins only is not a reading of the evidence: it
+    /// fails, with the limit when a limit refused a page.
+    fn judge(self, pages: usize) -> Result<(), OcrError> {
+        if self.count < pages {
+            return Ok(());
+        }
+        if let Some(limit) = self.refused {
+            return Err(limit);
+        }
+        Err(OcrError::corrupt(format!(
+            "TIFF: no page could be decoded ({0} of {0} pages are damaged; the first: {1})",
+            self.count,
+            self.first_damage.unwrap_or_default()
+        )))
+    }
+}
+
+/// Page `i` as far as it decodes: whole, its strips, or a blank stand-in.
+fn read_tiff_page(
+    data: &[u8],
+    i: u32,
+    p: &TiffPage,
+    policy: &OcrPolicy,
+    stand_ins: &mut StandIns,
+) -> Result<DecodedPage, OcrError> {
+    let why = match tiff_page(data, i, p, policy)? {
+        Ok(page) => return Ok(page),
+        Err(why) => why,
+    };
+    let page = match partial_tiff_page(data, i, p, &why, policy) {
+        Some(page) => page,
+        None => {
+            stand_ins.count += 1;
+            damaged_tiff_page(i, p, &why, policy)?
+        }
+    };
+    stand_ins.first_damage.get_or_insert(why);
+    Ok(page)
+}
+
+/// A blank Letter page at 72 ppi standing in for page `i`, which a limit
+/// refused before it was decoded; flagged for review with the limit.
+pub fn refused_page(i: u32, limit: &OcrError, policy: &OcrPolicy) -> Result<DecodedPage, OcrError> {
+    tracing::warn!(page = i + 1, limit = %limit.message, "page refused by a limit; a blank page stands in");
+    let (w, h) = REFUSED_PAGE;
+    let mut pbm = format!("P4\n{w} {h}\n").into_bytes();
+    pbm.resize(pbm.len() + (w as usize).div_ceil(8) * h as usize, 0);
+    // Under limits so low that even the stand-in is refused, the page's own limit stands.
+    let mut page = decode_single(pbm, policy, i).map_err(|_| limit.clone())?;
+    page.ppi = 72;
+    page.damage = Some(format!("the page is not OCRed ({}); a blank page stands in for it", limit.message));
+    Ok(page)
+}
+
+/// The size of a refused page's stand-in: US Letter at 72 ppi.
+const REFUSED_PAGE: (u32, u32) = (612, 792);
 
 /// Decodes TIFF page `i` from its IFD: `Ok(Err(why))` when its image data
 /// does not decode (the page is damaged, not the document).

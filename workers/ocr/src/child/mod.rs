@@ -49,13 +49,29 @@ pub const STDERR_FILE: &str = "stderr.log";
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ChildReport {
     Ok(OcrOutcome),
+    /// The page count, in count-only mode ([`COUNT_ONLY`]).
+    Counted(u32),
     Err(OcrError),
 }
 
-/// Entry point of `exhibit-ocr-child <input> <media-type> <out-dir> <policy-json>`; returns the exit code.
+/// The first argument that asks the child to count pages and OCR nothing.
+pub const COUNT_ONLY: &str = "--count-pages";
+
+/// Entry point of `exhibit-ocr-child [--count-pages] <input> <media-type> <out-dir> <policy-json>`;
+/// returns the exit code.
 pub fn main() -> i32 {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let count_only = args.first().is_some_and(|a| a == COUNT_ONLY);
+    if count_only {
+        args.remove(0);
+    }
     let report = match parse_args(&args) {
+        Ok((input, media_type, _, policy)) if count_only => {
+            match input::count_pages(Path::new(&input), &media_type, &policy) {
+                Ok(pages) => ChildReport::Counted(pages),
+                Err(e) => ChildReport::Err(e),
+            }
+        }
         Ok((input, media_type, out_dir, policy)) => {
             match engine::run(Path::new(&input), &media_type, &policy, Path::new(&out_dir)) {
                 Ok(outcome) => ChildReport::Ok(outcome),
@@ -64,7 +80,7 @@ pub fn main() -> i32 {
         }
         Err(e) => ChildReport::Err(e),
     };
-    let ok = matches!(report, ChildReport::Ok(_));
+    let ok = !matches!(report, ChildReport::Err(_));
     let json = serde_json::to_vec(&report).unwrap_or_default();
     if std::fs::write(REPORT_FILE, json).is_err() {
         eprintln!("{CHILD_BIN}: cannot write {REPORT_FILE}");

@@ -46,6 +46,10 @@ pub struct Walked {
     pub broken: Vec<Broken>,
     /// How many could not be read (only the first few are kept).
     pub broken_count: usize,
+    /// The first node met again (a loop, or a node listed twice) and the
+    /// pages found before it, and how many times nodes were met again.
+    pub first_repeat: Option<(String, usize)>,
+    pub repeats: usize,
 }
 
 /// An intermediate `/Pages` node that cannot be read: the pages beneath it are lost.
@@ -66,6 +70,19 @@ impl Walked {
         let last = self.pages.len().checked_sub(1)?;
         let at = u32::try_from(first.after.min(last)).ok()?;
         Some((at, format!("{}; the pages beneath are missing from the outputs", self.broken_nodes())))
+    }
+
+    /// A note on the document when a node was met again (each is read
+    /// once, so no page is lost or doubled): a page tree that loops back on
+    /// itself is not a failure, but a viewer or another tool may hang or
+    /// show pages twice. `None` when no node was met again.
+    pub fn repeat_note(&self) -> Option<String> {
+        let (node, after) = self.first_repeat.as_ref()?;
+        let times = if self.repeats == 1 { "once".to_owned() } else { format!("{} times in all", self.repeats) };
+        Some(format!(
+            "the PDF's page tree lists node {node} again (after page {after}; nodes are met again {times}): it loops back on itself or lists a node twice; each node was read once and {} pages were found",
+            self.pages.len()
+        ))
     }
 
     /// "the PDF's page tree node 12 0 R (after page 2) cannot be read: why", the first few named.
@@ -90,10 +107,17 @@ pub fn walk(root: &PageTree, r: &impl Resolve, policy: &OcrPolicy) -> Result<Wal
         pages: Vec::new(),
         broken: Vec::new(),
         broken_count: 0,
+        first_repeat: None,
         repeats: 0,
     };
     walk.tree(root, 0)?;
-    Ok(Walked { pages: walk.pages, broken: walk.broken, broken_count: walk.broken_count })
+    Ok(Walked {
+        pages: walk.pages,
+        broken: walk.broken,
+        broken_count: walk.broken_count,
+        first_repeat: walk.first_repeat,
+        repeats: walk.repeats,
+    })
 }
 
 /// What to flag when `/Count` disagrees with the pages walked, and on which
@@ -119,6 +143,7 @@ struct Walk<'a, R> {
     pages: Vec<Leaf>,
     broken: Vec<Broken>,
     broken_count: usize,
+    first_repeat: Option<(String, usize)>,
     /// Nodes met again (logged for the first few only).
     repeats: usize,
 }
@@ -131,6 +156,8 @@ impl<R: Resolve> Walk<'_, R> {
         for kid in &tree.kids {
             if !self.seen.insert(kid.get_inner()) {
                 self.repeats += 1;
+                let at = kid.get_inner();
+                self.first_repeat.get_or_insert_with(|| (format!("{} {} R", at.id, at.r#gen), self.pages.len()));
                 if self.repeats <= BROKEN_NAMED {
                     tracing::warn!(node = ?kid.get_inner(), "PDF page tree node met twice; read once");
                 }
@@ -221,6 +248,8 @@ mod tests {
             pages: (0..pages).map(|_| leaf()).collect(),
             broken: (0..broken.min(BROKEN_NAMED)).map(node).collect(),
             broken_count: broken,
+            first_repeat: None,
+            repeats: 0,
         }
     }
 

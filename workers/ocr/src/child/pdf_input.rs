@@ -21,8 +21,36 @@ use super::text_pages::{Found, InOrder};
 use super::{jbig2, jpeg, page_tree, png, repair};
 use crate::{OcrError, OcrErrorKind, OcrPolicy};
 
+/// A PDF opened from memory.
+type PdfFile<'a> = pdf::file::File<&'a [u8], NoCache, NoCache, NoLog>;
+
 /// Reads every page of a PDF and sends it on; returns the page count.
 pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
+    with_pdf(data, |file, bytes| read_pages(file, bytes, policy, sink))
+}
+
+/// The pages of a PDF's page tree (what `read_pdf` would read), decoding none.
+pub fn count_pdf(data: Vec<u8>, policy: &OcrPolicy) -> Result<u32, OcrError> {
+    with_pdf(data, |file, _| {
+        let walked = page_tree::walk(&file.trailer.root.pages, &file.resolver(), policy)?;
+        if walked.pages.is_empty() {
+            return Err(no_pages(&walked));
+        }
+        Ok(walked.pages.len() as u32)
+    })
+}
+
+fn no_pages(walked: &page_tree::Walked) -> OcrError {
+    let broken = if walked.broken.is_empty() { String::new() } else { format!(": {}", walked.broken_nodes()) };
+    OcrError::corrupt(format!("PDF has no pages{broken}"))
+}
+
+/// Opens a PDF (mending wrong stream lengths and a broken cross-reference
+/// table) and runs `f` on it and the bytes it was opened from.
+fn with_pdf<T>(
+    data: Vec<u8>,
+    f: impl for<'a> FnOnce(&PdfFile<'a>, &'a [u8]) -> Result<T, OcrError>,
+) -> Result<T, OcrError> {
     // Stream lengths are checked first: a wrong one fails a page only after
     // earlier pages have been handed on.
     let data = match repair::fix_stream_lengths(&data) {
@@ -52,13 +80,16 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     if file.trailer.encrypt_dict.is_some() {
         return Err(encrypted());
     }
+    f(&file, bytes)
+}
+
+fn read_pages(file: &PdfFile<'_>, bytes: &[u8], policy: &OcrPolicy, sink: &mut Sink<'_>) -> Result<u32, OcrError> {
     let mut renderer = PageRenderer::new(bytes);
     let resolver = file.resolver();
     // The pages are those in the tree, not the number its root claims.
     let walked = page_tree::walk(&file.trailer.root.pages, &resolver, policy)?;
     if walked.pages.is_empty() {
-        let broken = if walked.broken.is_empty() { String::new() } else { format!(": {}", walked.broken_nodes()) };
-        return Err(OcrError::corrupt(format!("PDF has no pages{broken}")));
+        return Err(no_pages(&walked));
     }
     let count = walked.pages.len() as u32;
     if let Some((at, note)) = page_tree::count_note(file.num_pages(), walked.pages.len()) {
@@ -67,6 +98,10 @@ pub fn read_pdf(data: Vec<u8>, policy: &OcrPolicy, sink: &mut Sink<'_>) -> Resul
     }
     if let Some((at, note)) = walked.broken_note() {
         sink(Item::Note(at, note));
+    }
+    if let Some(note) = walked.repeat_note() {
+        tracing::warn!(note, "PDF page tree met a node again");
+        sink(Item::DocumentNote(note));
     }
     let pages = walked.pages;
     let mut order = InOrder::default();
@@ -153,13 +188,17 @@ fn page_item(
         return renderer.render(index, page_size(page), policy).map(Found::Scan);
     };
     let XObject::Image(img) = &*xobject else { unreachable!("filtered above") };
-    check_pixels(img.width, img.height, policy, index)?;
+    // A page over a limit is refused alone: the other pages are read.
+    if let Err(limit) = check_pixels(img.width, img.height, policy, index) {
+        return Ok(Found::Refused(limit));
+    }
     let mut page_out = match decode_image(img, index, policy, r) {
         Ok(page) => page,
         // Image data that does not decode damages this page, not the document.
         Err(e) if e.kind == OcrErrorKind::Corrupt => {
             return Ok(Found::Damaged { size: page_size(page), why: e.message, image: true });
         }
+        Err(e) if e.kind == OcrErrorKind::Limit => return Ok(Found::Refused(e)),
         Err(e) => return Err(e),
     };
     let box_height = page.media_box().map(|b| (b.top - b.bottom).abs()).unwrap_or(0.0);

@@ -30,6 +30,9 @@ pub enum Found {
     Scan(DecodedPage),
     /// The page's content (`image: false`) or its image data cannot be read.
     Damaged { size: (f32, f32), why: String, image: bool },
+    /// The page's image is refused by a limit (`ocr.max_pixels`) before it
+    /// is decoded: a blank page stands in, flagged with the limit.
+    Refused(OcrError),
 }
 
 /// Hands pages on in document order, numbering the ones that are OCRed.
@@ -42,6 +45,9 @@ pub struct InOrder {
     taken: u32,
     stand_ins: u32,
     first_damage: Option<String>,
+    /// Stand-ins for pages a limit refused, and the first such limit.
+    refused: u32,
+    first_limit: Option<OcrError>,
 }
 
 impl InOrder {
@@ -70,13 +76,25 @@ impl InOrder {
                 Ok(self.start(renderer, policy, sink)?
                     && self.send(damaged_page(index, size, why, image, renderer, policy)?, sink))
             }
+            Found::Refused(limit) => {
+                // Not rendered: poppler would decode the very image refused.
+                let page = super::input::refused_page(index, &limit, policy)?;
+                self.stand_ins += 1;
+                self.refused += 1;
+                self.first_limit.get_or_insert(limit);
+                Ok(self.start(renderer, policy, sink)? && self.send(page, sink))
+            }
         }
     }
 
     /// Ends the document: text pages that never had to be rendered stay
     /// text layers. Fails when no page's image decoded at all: a document
-    /// of stand-ins is not a reading of the evidence.
+    /// of stand-ins is not a reading of the evidence; when every page was
+    /// refused by a limit, the limit is the error.
     pub fn finish(self, sink: &mut Sink<'_>) -> Result<(), OcrError> {
+        if let Some(limit) = self.first_limit.filter(|_| self.taken > 0 && self.refused == self.taken) {
+            return Err(limit);
+        }
         if self.taken > 0 && self.stand_ins == self.taken {
             return Err(OcrError::corrupt(format!(
                 "PDF: no page could be decoded ({} of {} page images are damaged; the first: {})",

@@ -83,12 +83,26 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> std::path::PathBu
 #[test]
 fn truncated_tiff_is_corrupt() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["statement-g4.tif", "bundle-multi.tif"] {
-        let data = std::fs::read(fixture(name)).unwrap();
-        let cut = write(&dir, name, &data[..data.len() * 6 / 10]);
-        let msg = fails_then_next_works(&cut, "image/tiff", OcrErrorKind::Corrupt, &policy());
-        assert!(msg.contains("TIFF"), "{msg}");
-    }
+    let data = std::fs::read(fixture("statement-g4.tif")).unwrap();
+    let cut = write(&dir, "statement-g4.tif", &data[..data.len() * 6 / 10]);
+    let msg = fails_then_next_works(&cut, "image/tiff", OcrErrorKind::Corrupt, &policy());
+    assert!(msg.contains("TIFF"), "{msg}");
+}
+
+/// Issue 13 (stop 27): a multi-page TIFF cut short keeps the pages whose
+/// directories come before the cut; the last one read is flagged with the
+/// break (before, the whole document was refused as corrupt).
+#[test]
+fn a_multi_page_tiff_cut_short_keeps_the_pages_before_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(fixture("bundle-multi.tif")).unwrap();
+    let cut = write(&dir, "bundle-multi.tif", &data[..data.len() * 6 / 10]);
+    let (_out, r) = try_ocr(&cut, "image/tiff", &policy());
+    let outcome = r.expect("the pages before the cut are read");
+    assert!((1..3).contains(&outcome.pages.len()), "{:?}", outcome.pages);
+    let last = outcome.pages.last().unwrap();
+    let reason = last.reason.as_deref().unwrap_or_default();
+    assert!(last.needs_review && reason.contains("the TIFF is damaged after page"), "{reason}");
 }
 
 /// A wrong `startxref` is read past by rebuilding the table from the

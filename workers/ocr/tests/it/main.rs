@@ -7,6 +7,7 @@ mod damaged_images;
 mod fixtures;
 mod memory_limit;
 mod mixed_pdf;
+mod page_faults;
 mod page_tree;
 mod pdfa;
 mod text_layer;

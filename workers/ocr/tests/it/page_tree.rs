@@ -87,6 +87,22 @@ fn a_page_tree_that_lists_itself_is_walked_once() {
     }
 }
 
+/// Issue 13 (attack pass of stop 27): the loop back to the root loses no
+/// page, so no page is flagged, but it is noted on the document so that
+/// the OCR record shows it. Before, it ingested clean with no note.
+#[test]
+fn a_page_tree_that_loops_back_to_its_root_is_noted_without_flagging_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    inputs(dir.path());
+    let (_out, r) = try_ocr(&dir.path().join("kids-loop.pdf"), "application/pdf", &policy());
+    let outcome = r.expect("OCR of a looping page tree");
+    assert_eq!(outcome.pages.len(), 2, "{:?}", outcome.pages);
+    assert_eq!(outcome.pages_needing_review().count(), 0, "{:?}", outcome.pages);
+    assert_eq!(outcome.notes.len(), 1, "{:?}", outcome.notes);
+    let note = &outcome.notes[0];
+    assert!(note.contains("page tree lists node") && note.contains("loops back") && note.contains("2 pages"), "{note}");
+}
+
 /// Issue 13: an intermediate `/Pages` node that cannot be read (not a
 /// dictionary, a `/Kids` that is not an array, a missing object) fails only
 /// the page beneath it: pages 1, 2 and 4 are OCRed, and the document is
