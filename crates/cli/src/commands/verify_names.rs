@@ -62,7 +62,11 @@ fn origins(events: &[(u64, CustodyEvent)]) -> HashMap<String, Origin> {
     let mut out = HashMap::new();
     for (_, e) in events.iter().filter(|(_, e)| makes(&e.action)) {
         let Some(id) = e.artefact.as_ref().and_then(|a| a.id.as_ref()) else { continue };
-        let path = e.params.get("facts").and_then(|f| f.pointer("/source/path")).and_then(|p| serde_json::from_value(p.clone()).ok());
+        let path = e
+            .params
+            .get("facts")
+            .and_then(|f| f.pointer("/source/path"))
+            .and_then(|p| serde_json::from_value(p.clone()).ok());
         let origin = Origin {
             exhibit: e.exhibit.as_ref().map(|x| x.as_str().to_owned()),
             path,
