@@ -15,6 +15,7 @@ mod config;
 mod config_limit;
 mod config_serve;
 mod config_transcode;
+mod failure_text;
 mod fixity;
 mod fixity_views;
 mod group;

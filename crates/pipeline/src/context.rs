@@ -25,14 +25,39 @@ pub struct Tally {
     pub skipped: AtomicU64,
     /// Bytes read from sources.
     pub bytes: AtomicU64,
-    failures: Mutex<Vec<(String, String)>>,
+    failures: Mutex<Vec<RunFailure>>,
     warnings: Mutex<Vec<(String, String)>>,
+}
+
+/// A failure of this run, as the summary lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFailure {
+    /// What failed, for display: its path, or the job ID.
+    pub what: String,
+    /// The exact bytes of the path it is about, where known: the reason
+    /// embeds the path as display text, which loses bytes that are not
+    /// UTF-8.
+    pub path_bytes: Option<Vec<u8>>,
+    /// Why, and what to do.
+    pub reason: String,
+    /// Whether the same command run again may succeed (storage or the OS
+    /// failed). Otherwise a rerun fails the same way until the cause its
+    /// reason names is fixed (a path too long to open, a bad input).
+    pub rerun_may_help: bool,
 }
 
 impl Tally {
     /// Notes a failure: what failed and why.
+    /// A failure that a rerun of the same command may mend (storage or
+    /// the OS failed); see [`Tally::fail_noted`] for others.
     pub fn fail(&self, what: &str, reason: &str) {
-        lock(&self.failures).push((what.to_owned(), reason.to_owned()));
+        let (what, reason) = (what.to_owned(), reason.to_owned());
+        self.fail_noted(RunFailure { what, path_bytes: None, reason, rerun_may_help: true });
+    }
+
+    /// Notes a failure with its path's bytes and whether a rerun may help.
+    pub fn fail_noted(&self, failure: RunFailure) {
+        lock(&self.failures).push(failure);
     }
 
     /// Notes a fact about the evidence the operator must see (a truncated
@@ -48,6 +73,11 @@ impl Tally {
 
     /// Every failure noted so far.
     pub fn failures(&self) -> Vec<(String, String)> {
+        lock(&self.failures).iter().map(|f| (f.what.clone(), f.reason.clone())).collect()
+    }
+
+    /// Every failure noted so far, whole.
+    pub fn run_failures(&self) -> Vec<RunFailure> {
         lock(&self.failures).clone()
     }
 

@@ -32,7 +32,7 @@ mod worker;
 
 pub use artefact_batch::{ArtefactBatch, NotRecorded};
 pub use completion::{Completion, Completions, JobOutcome, RunId};
-pub use context::{StageContext, Tally};
+pub use context::{RunFailure, StageContext, Tally};
 pub use dead_letters::{DeadLetter, RecordedDeadLetters};
 pub use drive::{RunSummary, StillWaiting, run_in_process, wait_for_completion};
 pub use error::{

@@ -25,7 +25,7 @@ use tracing::{Instrument, info_span, warn};
 
 use crate::Stage;
 use crate::completion::{Completion, Completions, JobOutcome};
-use crate::context::StageContext;
+use crate::context::{RunFailure, StageContext};
 use crate::error::{StageError, StageErrorKind};
 use crate::scope::{FixedScope, JobObserver, JobScope, Scopes, Settled};
 use exhibit_core::params::{EventParams, FailedParams};
@@ -441,7 +441,12 @@ pub(crate) async fn record_failure(
         params.settings = settings;
         ctx.progress.problem(&format!("{fault}: {}", error.message));
     } else {
-        ctx.tally.fail(&describe(job), &error.message);
+        ctx.tally.fail_noted(RunFailure {
+            what: describe(job),
+            path_bytes: params.input_path_bytes(),
+            reason: error.message.clone(),
+            rerun_may_help: error.kind == StageErrorKind::Transient,
+        });
         ctx.progress.problem(&format!("failed: {}", error.message));
     }
     event.set_params(EventParams::Failed(params));

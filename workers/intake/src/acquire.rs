@@ -404,12 +404,17 @@ async fn record_changed(
     event.set_params(EventParams::Failed(FailedParams {
         job_id: Some(job.job_id.0.clone()),
         source_key: Some(key.into()),
-        input: Some(json!({"path": path.to_string_lossy()})),
+        input: Some(json!({"path": path.to_string_lossy(), "path_hex": hex::encode(crate::plan::path_bytes(path))})),
         ..Default::default()
     }));
     event.outcome = Outcome::Failed { reason: reason.clone() };
     commit(ctx, Commit::new().put(staged).event(event)).await?;
-    ctx.tally.fail(&path.to_string_lossy(), &reason);
+    ctx.tally.fail_noted(exhibit_pipeline::RunFailure {
+        what: path.to_string_lossy().into_owned(),
+        path_bytes: Some(crate::plan::path_bytes(path).to_vec()),
+        reason: reason.clone(),
+        rerun_may_help: true,
+    });
     ctx.progress.file_done();
     ctx.progress.problem(&format!("failed: {reason}"));
     Ok(())

@@ -4,6 +4,7 @@
 //! its roots has a completion record; later phases' jobs wait on the queue
 //! meanwhile (see `exhibit_pipeline::wait_for_completion`).
 
+use std::os::unix::ffi::OsStrExt as _;
 use std::sync::Arc;
 
 use exhibit_core::event::{Action, Outcome};
@@ -13,7 +14,7 @@ use exhibit_intake::{acquire_jobs, set_jobs};
 use exhibit_pipeline::FAULT_INCOMPLETE_SET;
 use exhibit_pipeline::run_owner::{Heartbeat, RunOwner};
 use exhibit_pipeline::{
-    RunId, RunSummary, Stage, StageError, StillWaiting, WorkerConfig, run_in_process, wait_for_completion,
+    RunFailure, RunId, RunSummary, Stage, StageError, StillWaiting, WorkerConfig, run_in_process, wait_for_completion,
 };
 use exhibit_queue::{Job, JobId};
 use tracing::{info, instrument};
@@ -122,8 +123,13 @@ impl IngestSession {
                 ..Default::default()
             }));
             self.ctx.record(event).await?;
-            let what = fault.path.to_string_lossy();
-            self.ctx.tally.fail(&what, &reason);
+            // The reason says what to do first; the same command fails it again.
+            self.ctx.tally.fail_noted(RunFailure {
+                what: fault.path.to_string_lossy().into_owned(),
+                path_bytes: Some(fault.path.as_os_str().as_bytes().to_vec()),
+                reason: reason.clone(),
+                rerun_may_help: false,
+            });
             self.ctx.progress.problem(&reason);
         }
         Ok(())

@@ -34,6 +34,7 @@ mod summary_print;
 mod truncation;
 mod verify;
 mod verify_all;
+mod verify_names;
 mod worker;
 
 pub use ingest::transcode_stage;

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::show_tree;
 use crate::config::Config;
+use crate::failure_text::failure_text;
 use crate::session::{case_reader, open_existing_store};
 use crate::terminal::{escape_message, escape_name};
 
@@ -46,8 +47,15 @@ struct Described {
 struct Failure {
     seq_hint: u64,
     exhibit: Option<ExhibitRef>,
+    /// `failed` for a job that failed; for a fault of the evidence, the
+    /// ingest summary's word for it (`limit`, `unconverted`,
+    /// `damaged-record`, ...): it needs attention, a rerun cannot mend it.
+    kind: &'static str,
     reason: String,
     input: serde_json::Value,
+    /// The exact bytes of the path it is about, for a terminal.
+    #[serde(skip)]
+    path_bytes: Vec<u8>,
 }
 
 /// A file OCR left out, and why (the reason its latest skip recorded).
@@ -160,12 +168,17 @@ fn failures(notable: &[(u64, CustodyEvent)]) -> Vec<Failure> {
         .iter()
         .filter(|(_, e)| e.action == Action::Failed)
         .filter_map(|(seq, e)| match &e.outcome {
-            Outcome::Failed { reason } => Some(Failure {
-                seq_hint: *seq,
-                exhibit: e.exhibit.clone(),
-                reason: reason.clone(),
-                input: e.failed_params().and_then(|p| p.input).unwrap_or_default(),
-            }),
+            Outcome::Failed { reason } => {
+                let params = e.failed_params().unwrap_or_default();
+                Some(Failure {
+                    seq_hint: *seq,
+                    exhibit: e.exhibit.clone(),
+                    kind: super::summary_attention::fault_word(params.fault.as_deref()).unwrap_or("failed"),
+                    reason: reason.clone(),
+                    path_bytes: params.input_path_bytes().unwrap_or_default(),
+                    input: params.input.unwrap_or_default(),
+                })
+            }
             Outcome::Ok => None,
         })
         .collect()
@@ -248,7 +261,12 @@ fn print_text(listing: &Listing, args: &ShowArgs, failure_words: &show_tree::Fai
         show_tree::print_exhibit(&tree, &args.flag);
     }
     for f in &listing.failures {
-        println!("failed: {}", escape_message(&f.reason));
+        let text = failure_text(&f.path_bytes, &f.reason);
+        match f.kind {
+            "failed" => println!("failed: {text}"),
+            // The summary's words: a fault of the evidence needs attention.
+            kind => println!("needs attention: {kind}: {text}"),
+        }
     }
     for t in &listing.truncated {
         println!("truncated: {}", t["text"].as_str().unwrap_or_default());

@@ -86,6 +86,19 @@ pub struct Attention {
 pub struct Failure {
     pub what: String,
     pub reason: String,
+    /// Whether the same command run again may succeed (storage or the OS
+    /// failed); otherwise the reason's cause must be fixed first.
+    pub rerun_may_help: bool,
+    /// The exact bytes of the path it is about (not in JSON: `what` has
+    /// its display text), which a terminal shows escaped.
+    #[serde(skip)]
+    pub path_bytes: Option<Vec<u8>>,
+}
+
+impl From<exhibit_pipeline::RunFailure> for Failure {
+    fn from(f: exhibit_pipeline::RunFailure) -> Self {
+        Self { what: f.what, reason: f.reason, rerun_may_help: f.rerun_may_help, path_bytes: f.path_bytes }
+    }
 }
 
 /// Everything the end of an ingest reports.
@@ -127,7 +140,7 @@ impl Summary {
                 &labels,
                 &super::summary_attention::ocred_inputs(&facts.events),
             ),
-            failures: ctx.tally.failures().into_iter().map(|(what, reason)| Failure { what, reason }).collect(),
+            failures: ctx.tally.run_failures().into_iter().map(Failure::from).collect(),
         };
         for (what, note) in ctx.tally.warnings() {
             if !summary.attention.iter().any(|a| a.what == what) {

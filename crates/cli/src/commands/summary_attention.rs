@@ -47,14 +47,12 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         let input = subject(e, &label);
         match (&e.action, &e.outcome) {
             (Action::Failed, Outcome::Failed { .. }) if resolved.contains(&i) => {}
-            (Action::Failed, Outcome::Failed { reason }) => match e.failed_params().and_then(|p| p.fault).as_deref() {
-                Some(FAULT_DAMAGED) => push("damaged-record", input, reason.clone(), DAMAGED_RECORD),
-                Some(FAULT_UNCONVERTED) => push("unconverted", input, reason.clone(), UNCONVERTED),
-                Some(FAULT_LIMIT) => push("limit", input, reason.clone(), LIMIT),
-                Some(FAULT_INCOMPLETE_SET) => push("incomplete-set", input, reason.clone(), INCOMPLETE_SET),
-                Some(FAULT_NOT_A_FILE) => push("not-a-file", input, reason.clone(), NOT_A_FILE),
-                _ => {}
-            },
+            (Action::Failed, Outcome::Failed { reason }) => {
+                let fault = e.failed_params().and_then(|p| p.fault);
+                if let Some((kind, advice)) = fault_attention(fault.as_deref()) {
+                    push(kind, input, reason.clone(), advice);
+                }
+            }
             // An E01 set whose media no longer matches the hash it stores.
             (Action::Verified, Outcome::Failed { reason })
                 if e.verified_params().is_some_and(|v| v.segments.is_some()) =>
@@ -94,6 +92,25 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         }
     }
     out
+}
+
+/// The attention kind (the summary's word) and advice of a recorded
+/// evidence fault; `None` for a plain failure.
+fn fault_attention(fault: Option<&str>) -> Option<(&'static str, &'static str)> {
+    Some(match fault? {
+        FAULT_DAMAGED => ("damaged-record", DAMAGED_RECORD),
+        FAULT_UNCONVERTED => ("unconverted", UNCONVERTED),
+        FAULT_LIMIT => ("limit", LIMIT),
+        FAULT_INCOMPLETE_SET => ("incomplete-set", INCOMPLETE_SET),
+        FAULT_NOT_A_FILE => ("not-a-file", NOT_A_FILE),
+        _ => return None,
+    })
+}
+
+/// The summary's word for a recorded evidence fault (`limit`,
+/// `unconverted`, ...), which `show` uses too; `None` for a plain failure.
+pub fn fault_word(fault: Option<&str>) -> Option<&'static str> {
+    fault_attention(fault).map(|(kind, _)| kind)
 }
 
 /// The positions in `events` of failures whose job completed after them

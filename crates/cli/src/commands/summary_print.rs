@@ -1,7 +1,8 @@
 //! The summary as a person reads it (a short table on stdout, failures on
 //! stderr) or as a submitting system reads it (`ingest --json`).
 
-use super::summary::Summary;
+use super::summary::{Failure, Summary};
+use crate::failure_text::failure_text;
 use crate::terminal::{escape_message, escape_name};
 
 /// Prints the table and the attention lines on stdout.
@@ -59,26 +60,59 @@ pub fn print_attention_warnings(summary: &Summary) {
     }
 }
 
-/// Prints the failures of this run on stderr, with the advice for them.
+/// Prints the failures of this run on stderr, each path from its recorded
+/// bytes, and what to do about them: rerunning the same command helps only
+/// where storage or the OS failed.
 pub fn print_failures(summary: &Summary) {
     for f in &summary.failures {
-        // Most reasons already start with the file they name.
-        if f.reason.starts_with(&format!("{}: ", f.what)) {
-            eprintln!("failed: {}", escape_message(&f.reason));
-        } else {
-            eprintln!("failed: {}: {}", escape_name(&f.what), escape_message(&f.reason));
-        }
+        let name = f.path_bytes.as_deref().unwrap_or(f.what.as_bytes());
+        eprintln!("failed: {}", failure_text(name, &f.reason));
     }
-    if !summary.failures.is_empty() {
-        eprintln!(
-            "{} file(s) failed and are recorded as failed in the ledger; fix the cause and rerun the same command to retry them.",
-            summary.failures.len()
-        );
+    if let Some(footer) = failure_footer(&summary.failures) {
+        eprintln!("{footer}");
     }
+}
+
+/// The line under the failures: what to do, by whether a rerun may help.
+fn failure_footer(failures: &[Failure]) -> Option<String> {
+    let n = failures.len();
+    let retry = failures.iter().filter(|f| f.rerun_may_help).count();
+    let recorded = format!("{n} file(s) failed and are recorded as failed in the ledger");
+    Some(match (n, retry) {
+        (0, _) => return None,
+        (n, retry) if retry == n => format!("{recorded}; fix the cause and rerun the same command to retry them."),
+        (_, 0) => format!(
+            "{recorded}; the same command fails them again until their cause is fixed: do what each line says first."
+        ),
+        (n, retry) => format!(
+            "{recorded}: {retry} failed on storage or the system and may succeed if you rerun the same command; for the other {}, do what their line says first.",
+            n - retry
+        ),
+    })
 }
 
 /// Prints the whole summary as one JSON document on stdout.
 pub fn print_json(summary: &Summary) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(summary)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(rerun_may_help: bool) -> Failure {
+        Failure { what: "/in/x".into(), reason: "why".into(), rerun_may_help, path_bytes: None }
+    }
+
+    #[test]
+    fn the_footer_offers_a_rerun_only_for_failures_a_rerun_may_mend() {
+        assert_eq!(failure_footer(&[]), None);
+        let all = failure_footer(&[failure(true), failure(true)]).unwrap();
+        assert!(all.contains("rerun the same command to retry them"), "{all}");
+        let none = failure_footer(&[failure(false)]).unwrap();
+        assert!(!none.contains("rerun the same command") && none.contains("do what each line says first"), "{none}");
+        let mixed = failure_footer(&[failure(true), failure(false), failure(false)]).unwrap();
+        assert!(mixed.contains(": 1 failed on storage or the system") && mixed.contains("for the other 2"), "{mixed}");
+    }
 }

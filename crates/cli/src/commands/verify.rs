@@ -79,6 +79,9 @@ pub async fn run(args: VerifyArgs, config: Config) -> anyhow::Result<ExitCode> {
     if !silent {
         // The report and notes quote evidence names and stored text.
         println!("{}", escape_lines(&checked.report.to_string()));
+        for line in super::verify_names::tampered_lines(&checked.report, &checked.events) {
+            println!("{line}");
+        }
         for note in &checked.notes {
             println!("note: {}", note_line(note));
         }

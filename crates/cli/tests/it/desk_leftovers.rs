@@ -17,7 +17,7 @@ fn events(sb: &Sandbox, case: &str, action: &str) -> Vec<Value> {
 /// Folders named 200 `d`s nested 25 deep in `top` (over 5,000 bytes of
 /// path), made by Python changing folder step by step (a shell's `cd` joins the whole path), with `bottom.txt` at the
 /// bottom. Returns the first folder whose path is over 4,096 bytes.
-fn deep_tree(top: &Path) -> PathBuf {
+pub(crate) fn deep_tree(top: &Path) -> PathBuf {
     let script = "import os\nfor _ in range(25):\n    os.mkdir('d' * 200)\n    os.chdir('d' * 200)\nopen('bottom.txt', 'w').write('deep')\n";
     let status = Command::new("python3").current_dir(top).args(["-c", script]).status().unwrap();
     assert!(status.success());
@@ -199,7 +199,7 @@ fn a_file_without_read_permission_in_a_folder_fails_only_itself() {
 
 /// Ingests `src` into `case` as exhibit JS/1, as `nobody` when run as root
 /// (root reads everything, so permissions would not count).
-fn ingest_unprivileged(sb: &Sandbox, case: &str, src: &Path) -> std::process::Output {
+pub(crate) fn ingest_unprivileged(sb: &Sandbox, case: &str, src: &Path) -> std::process::Output {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let is_root = unsafe { libc::geteuid() } == 0;
     let mut cmd = if is_root {

@@ -22,6 +22,7 @@ mod damaged_sets;
 mod dashboard_serve;
 mod derive_policy;
 mod desk_attack;
+mod desk_failures;
 mod desk_leftovers;
 mod desk_presentation;
 mod drain;

@@ -43,6 +43,17 @@ impl FailedParams {
     pub fn input_path(&self) -> Option<&str> {
         self.input.as_ref()?.get("path")?.as_str()
     }
+
+    /// The exact bytes of that path: `input.path_hex` where the event
+    /// records it (an acquire job's source, a walk's entry fault), else
+    /// `input.path`'s text (older events, and inputs named for display).
+    /// The reason embeds the path as display text, which loses bytes that
+    /// are not UTF-8; a terminal shows the path from these bytes.
+    pub fn input_path_bytes(&self) -> Option<Vec<u8>> {
+        let input = self.input.as_ref()?;
+        let hex_bytes = input.get("path_hex").and_then(Value::as_str).and_then(|h| hex::decode(h).ok());
+        hex_bytes.or_else(|| self.input_path().map(|p| p.as_bytes().to_vec()))
+    }
 }
 
 /// `exported`: a BagIt bag and/or CASE/UCO file.
