@@ -103,14 +103,14 @@ pub async fn content(
     if method == axum::http::Method::HEAD {
         // The headers only (the server drops the body): no byte of the
         // evidence leaves, so no access is recorded.
-        return respond(&artefact, range, false).await;
+        return respond((&state, &artefact), range, false).await;
     }
     let reader = (caller.0.user.id, case.clone(), id.clone());
     let now = Instant::now();
     let described = match range {
         Wanted::Part { .. } if state.ranged_accesses.covers(&reader, now) => {
             info!(case = %case, artefact = %id, ?range, "range of an access recorded in the last 10 minutes; sending");
-            return respond(&artefact, range, false).await;
+            return respond((&state, &artefact), range, false).await;
         }
         Wanted::Part { start, end } => format!(
             "HTTP download, bytes {start}-{end}; this user's further ranges of it within 10 minutes are part of this access"
@@ -124,7 +124,7 @@ pub async fn content(
         state.ranged_accesses.remember(reader, now);
     }
     info!(case = %case, artefact = %id, ?range, "download recorded; sending");
-    respond(&artefact, range, true).await
+    respond((&state, &artefact), range, true).await
 }
 
 /// How long one recorded ranged access of an artefact covers the same
@@ -215,14 +215,18 @@ fn refusal(case: &CaseId) -> impl Fn(AppError) -> ApiError + '_ {
 
 /// The response for `range` of `artefact`; a `recorded` download's body
 /// records a cut when it ends short ([`CutWatch`]).
-async fn respond(artefact: &Arc<OpenArtefact>, range: Wanted, recorded: bool) -> Result<Response, ApiError> {
+async fn respond(
+    (state, artefact): (&ApiState, &Arc<OpenArtefact>),
+    range: Wanted,
+    recorded: bool,
+) -> Result<Response, ApiError> {
     let (manifest, record) = (&artefact.manifest, &artefact.record);
+    let watched = || (artefact.clone(), state.after_response.clone());
     let digest = base64::engine::general_purpose::STANDARD.encode(record.sha256.as_bytes());
     let mut response = match range {
         Wanted::Part { start, end } => {
             let at = artefact.content_at().await?;
-            let watch =
-                recorded.then(|| CutWatch::new(artefact.clone(), end - start + 1, format!("bytes {start}-{end}")));
+            let watch = recorded.then(|| CutWatch::new(watched(), end - start + 1, format!("bytes {start}-{end}")));
             let mut r = Response::new(stream_range(at, start, end, watch));
             *r.status_mut() = StatusCode::PARTIAL_CONTENT;
             r.headers_mut().insert(header::CONTENT_RANGE, value(&format!("bytes {start}-{end}/{}", record.size)));
@@ -231,7 +235,7 @@ async fn respond(artefact: &Arc<OpenArtefact>, range: Wanted, recorded: bool) ->
         }
         _ => {
             let reader = artefact.content().await?;
-            let watch = recorded.then(|| CutWatch::new(artefact.clone(), record.size, "the whole artefact".into()));
+            let watch = recorded.then(|| CutWatch::new(watched(), record.size, "the whole artefact".into()));
             let mut r = Response::new(stream_whole(reader, manifest.id.clone(), watch));
             r.headers_mut().insert(header::CONTENT_LENGTH, value(&record.size.to_string()));
             r.headers_mut().insert("content-digest", value(&format!("sha-256=:{digest}:")));

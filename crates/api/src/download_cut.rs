@@ -8,12 +8,15 @@
 use std::sync::Arc;
 
 use exhibit_app::artefact::OpenArtefact;
+
+use crate::after_response::AfterResponse;
 use tracing::{info, warn};
 
 /// Counts the bytes a recorded download hands to the connection; on drop
 /// short of `expected`, records the cut.
 pub(crate) struct CutWatch {
     artefact: Arc<OpenArtefact>,
+    after: Arc<AfterResponse>,
     expected: u64,
     passed: u64,
     failed: bool,
@@ -23,8 +26,8 @@ pub(crate) struct CutWatch {
 impl CutWatch {
     /// Watches a download of `expected` bytes, described as `what` ("the
     /// whole artefact", "bytes 0-99").
-    pub(crate) fn new(artefact: Arc<OpenArtefact>, expected: u64, what: String) -> Self {
-        Self { artefact, expected, passed: 0, failed: false, what }
+    pub(crate) fn new((artefact, after): (Arc<OpenArtefact>, Arc<AfterResponse>), expected: u64, what: String) -> Self {
+        Self { artefact, after, expected, passed: 0, failed: false, what }
     }
 
     /// `n` more bytes went to the connection.
@@ -53,7 +56,7 @@ impl Drop for CutWatch {
             return warn!(%text, "no runtime left to record a cut download");
         };
         let artefact = self.artefact.clone();
-        runtime.spawn(async move {
+        self.after.spawn(&runtime, async move {
             match artefact.record_cut_access("serve", text).await {
                 Ok(_) => info!(artefact = %artefact.manifest.id, "cut download recorded"),
                 Err(e) => warn!(error = %e, artefact = %artefact.manifest.id, "cannot record a cut download"),

@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub mod after_response;
 mod artefacts;
 mod case_extract;
 mod case_names;
@@ -116,6 +117,9 @@ pub struct ApiState {
     /// Ranged downloads recorded lately, so one user's ranges of one
     /// artefact make one `accessed` event per window, not one per request.
     pub ranged_accesses: download::RangedAccesses,
+    /// Records made after a response is gone (a cut download), which a
+    /// stopping server waits for.
+    pub after_response: Arc<after_response::AfterResponse>,
 }
 
 /// Every route of the API, with tus uploads at `/v1/uploads` served by

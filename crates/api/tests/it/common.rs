@@ -111,6 +111,7 @@ impl Server {
             intake: Some(intake),
             drain: Default::default(),
             ranged_accesses: Default::default(),
+            after_response: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

@@ -159,17 +159,12 @@ async fn a_download_the_client_drops_is_recorded_as_cut_not_whole() {
     assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
     drop(stream);
 
-    // The cut is recorded by the server once the body is dropped: wait for
-    // it (bounded), since nothing else tells the client.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let outputs = loop {
-        let outputs: Vec<String> =
-            server.accessed(CASE).await.iter().filter_map(|e| e.accessed_params().and_then(|p| p.output)).collect();
-        if outputs.len() >= 2 || tokio::time::Instant::now() > deadline {
-            break outputs;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // The server records the cut once it drops the body: wait for that
+    // record (the counter of work left after responses), not for a time.
+    let recorded = tokio::time::timeout(Duration::from_secs(60), server.state.after_response.finished(1)).await;
+    assert!(recorded.is_ok(), "no record of the cut download within 60 s");
+    let outputs: Vec<String> =
+        server.accessed(CASE).await.iter().filter_map(|e| e.accessed_params().and_then(|p| p.output)).collect();
     assert_eq!(outputs.len(), 2, "{outputs:?}");
     assert_eq!(outputs[0], "HTTP download, whole");
     assert!(outputs[1].starts_with("HTTP download of the whole artefact cut: at most"), "{outputs:?}");

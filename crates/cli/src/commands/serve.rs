@@ -59,9 +59,18 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let intake =
         super::serve_uploads::intake(&config, (store.clone(), signer.clone()), (access.clone(), reader.clone()), keys)?;
     let drain = Arc::new(exhibit_api::drain::Drain::default());
-    let ranged_accesses = Default::default();
-    let state =
-        Arc::new(ApiState { store, reader, access, signer, options, intake, drain: drain.clone(), ranged_accesses });
+    let (ranged_accesses, after_response) = Default::default();
+    let state = Arc::new(ApiState {
+        store,
+        reader,
+        access,
+        signer,
+        options,
+        intake,
+        drain: drain.clone(),
+        ranged_accesses,
+        after_response,
+    });
     let tls = tls_config(&args, &config)?;
     let app = app(&state, &config, tls.is_some())?;
     let listen = args.listen.unwrap_or_else(|| config.api.listen.clone());
@@ -74,6 +83,10 @@ pub async fn run(args: ServeArgs, config: Config) -> anyhow::Result<ExitCode> {
     let uploads = state.intake.as_ref().map(|intake| intake.uploads().clone());
     let limits = config.serve.connection_limits();
     serve_until_stopped((listener, limits), tls, app, (drain, uploads)).await?;
+    // A download cut as the server stopped is recorded as cut before exit.
+    if tokio::time::timeout(DRAIN_TIME, state.after_response.idle()).await.is_err() {
+        eprintln!("exhibit serve: records of cut downloads did not finish within {}s", DRAIN_TIME.as_secs());
+    }
     eprintln!("exhibit serve: stopped");
     Ok(ExitCode::SUCCESS)
 }
