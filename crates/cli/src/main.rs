@@ -79,7 +79,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    sigpipe::restore_default();
+    sigpipe::quiet_on_closed_stdout();
     let cli = Cli::parse();
     let mut config = match config::load(cli.config.as_deref()) {
         Ok(config) => config,
@@ -116,6 +116,7 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli.command, config)) {
         Ok(code) => code,
+        Err(e) if sigpipe::is_closed_stdout(&e) => sigpipe::die_of_sigpipe(),
         Err(e) => {
             logging::notice(&format!("{e:#}"));
             // A ledger or manifest that fails its check is a verify

@@ -62,6 +62,7 @@ mod s3_views;
 mod scan_desk;
 mod serve;
 mod serve_drain;
+mod serve_resets;
 mod serve_tls;
 mod serve_uploads;
 mod show_failure_flags;

@@ -112,12 +112,14 @@ fn forge_unsigned_entry(sb: &Sandbox) -> u64 {
 #[test]
 fn commands_refuse_a_ledger_with_a_forged_entry() {
     let sb = ingested();
+    // Read before the forgery: `show` itself exits 3 on a ledger whose
+    // entry does not verify.
+    let id = statement(&sb).0["id"].as_str().unwrap().to_owned();
     let forged = forge_unsigned_entry(&sb);
     let before = sb.ledger(CASE).len();
     let extra = sb.dir.path().join("more");
     std::fs::create_dir_all(&extra).unwrap();
     std::fs::write(extra.join("more.txt"), "more evidence\n").unwrap();
-    let id = statement(&sb).0["id"].as_str().unwrap().to_owned();
     let public = attacker_key(&sb).with_extension("pub");
     let copy = sb.dir.path().join("copy.bin");
     for args in [
