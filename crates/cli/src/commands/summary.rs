@@ -79,6 +79,18 @@ pub struct Attention {
     pub text: String,
     /// What to do.
     pub advice: String,
+    /// `text` for a terminal, when it names a file whose exact bytes are
+    /// recorded (a fault's path): escaped from those bytes, so names that
+    /// differ never print alike. Otherwise `text` is escaped as a message.
+    #[serde(skip)]
+    pub shown: Option<String>,
+}
+
+impl Attention {
+    /// The text as a terminal line shows it.
+    pub fn text_for_terminal(&self) -> String {
+        self.shown.clone().unwrap_or_else(|| crate::terminal::escape_message(&self.text).into_owned())
+    }
 }
 
 /// A job of this run that failed.
@@ -159,7 +171,7 @@ impl Summary {
     /// Adds a line that needs attention (other parts of a run, such as
     /// anchoring, add theirs here), and settles the exit code again.
     pub fn attend(&mut self, kind: &'static str, what: String, text: String, advice: &str) {
-        self.attention.push(Attention { kind, what, text, advice: advice.to_owned() });
+        self.attention.push(Attention { kind, what, text, advice: advice.to_owned(), shown: None });
         self.settle_exit();
     }
 

@@ -35,7 +35,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
     let mut out: Vec<Attention> = Vec::new();
     let mut push = |kind, what: String, text: String, advice: &str| {
         if !out.iter().any(|a| a.kind == kind && a.text == text) {
-            out.push(Attention { kind, what, text, advice: advice.to_owned() });
+            out.push(Attention { kind, what, text, advice: advice.to_owned(), shown: None });
         }
     };
     for note in super::truncation::truncation_notes(events) {
@@ -43,6 +43,7 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         push("truncated", note["image"].as_str().unwrap_or_default().to_owned(), text, TRUNCATED);
     }
     let resolved = failures_done_since(events);
+    let mut shown: Vec<(&str, String, String)> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         let input = subject(e, &label);
         match (&e.action, &e.outcome) {
@@ -51,6 +52,9 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
                 let fault = e.failed_params().and_then(|p| p.fault);
                 if let Some((kind, advice)) = fault_attention(fault.as_deref()) {
                     push(kind, input, reason.clone(), advice);
+                    // Shown from the path's recorded bytes, as `show` shows it.
+                    let name = e.failed_params().and_then(|p| p.input_path_bytes()).unwrap_or_default();
+                    shown.push((kind, reason.clone(), crate::failure_text::failure_text(&name, reason)));
                 }
             }
             // An E01 set whose media no longer matches the hash it stores.
@@ -89,6 +93,11 @@ pub fn from_events(events: &[CustodyEvent], labels: &HashMap<String, String>) ->
         if let Outcome::Failed { reason } = &check.outcome {
             let what = check.exhibit.as_ref().map(|x| format!("exhibit {x}")).unwrap_or_default();
             push("page-count-mismatch", what, reason.clone(), PAGES);
+        }
+    }
+    for (kind, text, line) in shown {
+        if let Some(item) = out.iter_mut().find(|a| a.kind == kind && a.text == text) {
+            item.shown = Some(line);
         }
     }
     out

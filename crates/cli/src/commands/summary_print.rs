@@ -44,7 +44,7 @@ pub fn print_table(summary: &Summary) {
     }
     println!("needs attention: {} item(s)", summary.attention.len());
     for a in &summary.attention {
-        println!("  - {}: {}", a.kind, escape_message(&a.text));
+        println!("  - {}: {}", a.kind, a.text_for_terminal());
         println!("    what to do: {}", a.advice);
     }
 }
@@ -55,7 +55,10 @@ pub fn print_attention_warnings(summary: &Summary) {
     for a in &summary.attention {
         crate::logging::notice(&format!(
             "exhibit {}: needs attention: {}: {}; what to do: {}",
-            summary.exhibit, a.kind, a.text, a.advice
+            summary.exhibit,
+            a.kind,
+            a.text_for_terminal(),
+            a.advice
         ));
     }
 }

@@ -171,3 +171,25 @@ fn verify_names_the_exhibit_and_path_of_a_tampered_artefact() {
     assert!(line.contains(id) && line.contains("exhibit JS/1"), "{line}");
     assert!(line.contains("/src/state\\tment\\xfe.txt"), "{line}");
 }
+
+/// The ingest summary's needs-attention lines name a fault's file from its
+/// recorded bytes, as `show` does: a real TAB and a literal `\t` print
+/// apart, and no raw control byte reaches the terminal (tester's try28
+/// f2: the summary printed the lossy display text).
+#[test]
+fn the_summarys_attention_lines_name_files_from_their_recorded_bytes() {
+    let sb = Sandbox::new();
+    let src = sb.dir.path().join("fifos");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("note.txt"), "evidence\n").unwrap();
+    for name in ["a\tb", "a\\tb"] {
+        assert!(std::process::Command::new("mkfifo").arg(src.join(name)).status().unwrap().success());
+    }
+    let out = sb.ingest("C1", &src);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  - not-a-file: ")).collect();
+    assert_eq!(lines.len(), 2, "{stdout}\n{}", stderr(&out));
+    assert!(lines.iter().all(|l| !l.contains('\t')), "a raw TAB: {lines:?}");
+    assert!(lines.iter().any(|l| l.contains("a\\tb") && !l.contains("a\\\\tb")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("a\\\\tb")), "{lines:?}");
+}
